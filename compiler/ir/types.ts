@@ -1,0 +1,224 @@
+// The IR: plain, readonly, JSON-serializable data. Every pass reads and returns these types.
+// Shapes never include the batch dimension: the batch size `n` is the one runtime number.
+//
+// Adding a layer kind touches: the schema (compiler/spec/cnnc.schema.json), SpecLayer in
+// compiler/spec/types.ts, its node type here, its shape rule in compiler/3-lower/layers/<kind>.ts,
+// its kernels in compiler/5-codegen/layers/<kind>.ts, and its gradient test. Every `switch` over
+// `kind` ends in `assertNever`, so the compiler refuses to build until each phase handles it.
+
+/** A span in the YAML source. Lines and columns are 1-based; offsets are 0-based UTF-16 indices. */
+export interface Span {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly endLine: number;
+  readonly endCol: number;
+  readonly offset: number;
+  readonly end: number;
+}
+
+/** A shape without the batch dimension: [C, H, W] for images, [F] for features. */
+export type Shape = readonly number[];
+
+export type Pair = readonly [number, number];
+
+/** Explicit per-side padding; PyTorch's `same` with an even kernel pads less on top/left. */
+export interface Padding2d {
+  readonly top: number;
+  readonly bottom: number;
+  readonly left: number;
+  readonly right: number;
+}
+
+/** How a parameter is initialized, as PyTorch's reset_parameters() does it. */
+export type InitRule =
+  | { readonly kind: 'kaiming_uniform'; readonly fanIn: number } // bound = sqrt(6 / ((1 + a^2) fanIn)), a = sqrt(5) => 1/sqrt(fanIn)
+  | { readonly kind: 'uniform'; readonly bound: number } // U(-bound, bound), bias: 1/sqrt(fanIn)
+  | { readonly kind: 'ones' }
+  | { readonly kind: 'zeros' };
+
+export interface ParamInfo {
+  /** PyTorch state_dict name, e.g. `conv1.weight`, `bn1.running_mean`. */
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly role: 'weight' | 'bias' | 'running_mean' | 'running_var' | 'num_batches_tracked';
+  /** Buffers (running stats) are saved and loaded but not optimized. */
+  readonly trainable: boolean;
+  readonly init: InitRule;
+  readonly size: number;
+}
+
+interface NodeBase {
+  /** Position in `nodes` (topological order). */
+  readonly index: number;
+  /** Unique identifier: the spec's `name`, or `<kind>_<k>` for an unnamed layer (k counts that kind from 1). */
+  readonly name: string;
+  /** True when the user wrote the name; PyTorch names of parameters derive from it. */
+  readonly named: boolean;
+  /** Names of the nodes this one reads; `input` is the model input. */
+  readonly inputs: readonly string[];
+  readonly inShapes: readonly Shape[];
+  readonly outShape: Shape;
+  readonly params: readonly ParamInfo[];
+  /** Trainable parameter count (buffers excluded, as torchinfo counts). */
+  readonly paramCount: number;
+  /** Forward multiply-accumulates per sample. */
+  readonly macs: number;
+  /** Output elements per sample. */
+  readonly outSize: number;
+  readonly span: Span;
+}
+
+export interface Conv2dNode extends NodeBase {
+  readonly kind: 'conv2d';
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernel: Pair;
+  readonly stride: Pair;
+  readonly padding: Padding2d;
+  readonly dilation: Pair;
+  readonly groups: number;
+  readonly bias: boolean;
+}
+
+export interface MaxPool2dNode extends NodeBase {
+  readonly kind: 'maxpool2d';
+  readonly kernel: Pair;
+  readonly stride: Pair;
+  readonly padding: Pair;
+}
+
+export interface AvgPool2dNode extends NodeBase {
+  readonly kind: 'avgpool2d';
+  readonly kernel: Pair;
+  readonly stride: Pair;
+  readonly padding: Pair;
+  /** PyTorch default true: padded zeros count in the divisor. */
+  readonly countIncludePad: boolean;
+}
+
+export interface BatchNorm2dNode extends NodeBase {
+  readonly kind: 'batchnorm2d';
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+}
+
+export interface ReluNode extends NodeBase { readonly kind: 'relu' }
+export interface LeakyReluNode extends NodeBase { readonly kind: 'leaky_relu'; readonly negativeSlope: number }
+export interface SigmoidNode extends NodeBase { readonly kind: 'sigmoid' }
+export interface TanhNode extends NodeBase { readonly kind: 'tanh' }
+export interface DropoutNode extends NodeBase { readonly kind: 'dropout'; readonly p: number }
+/** Zeroes whole channels of a [C, H, W] input (PyTorch nn.Dropout2d). */
+export interface Dropout2dNode extends NodeBase { readonly kind: 'dropout2d'; readonly p: number }
+/** torch.flatten(x, 1): C-major. */
+export interface FlattenNode extends NodeBase { readonly kind: 'flatten' }
+export interface LinearNode extends NodeBase {
+  readonly kind: 'linear';
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly bias: boolean;
+}
+/** Over dim 1 (the class / channel dimension). */
+export interface SoftmaxNode extends NodeBase { readonly kind: 'softmax' }
+export interface LogSoftmaxNode extends NodeBase { readonly kind: 'log_softmax' }
+
+export type Node =
+  | Conv2dNode
+  | MaxPool2dNode
+  | AvgPool2dNode
+  | BatchNorm2dNode
+  | ReluNode
+  | LeakyReluNode
+  | SigmoidNode
+  | TanhNode
+  | DropoutNode
+  | Dropout2dNode
+  | FlattenNode
+  | LinearNode
+  | SoftmaxNode
+  | LogSoftmaxNode;
+
+export type NodeKind = Node['kind'];
+
+export type LossIR =
+  | {
+      readonly kind: 'cross_entropy';
+      readonly labelSmoothing: number;
+      /** Per-class weights, length = number of classes, or null. */
+      readonly weight: readonly number[] | null;
+      readonly span: Span;
+    }
+  | {
+      readonly kind: 'nll';
+      readonly weight: readonly number[] | null;
+      readonly span: Span;
+    };
+
+export type OptimizerIR =
+  | {
+      readonly kind: 'sgd';
+      readonly lr: number;
+      readonly momentum: number;
+      readonly dampening: number;
+      readonly nesterov: boolean;
+      readonly weightDecay: number;
+      readonly span: Span;
+    }
+  | {
+      readonly kind: 'adam' | 'adamw';
+      readonly lr: number;
+      readonly betas: Pair;
+      readonly eps: number;
+      readonly weightDecay: number;
+      readonly span: Span;
+    };
+
+export interface TrainIR {
+  readonly batchSize: number;
+  readonly epochs: number;
+  readonly seed: number;
+}
+
+export type DataIR =
+  | { readonly source: 'mnist' }
+  /** A directory of IDX files; `path` is resolved against the spec's directory. */
+  | { readonly source: 'idx'; readonly path: string };
+
+export interface Totals {
+  /** Trainable parameters. */
+  readonly params: number;
+  /** Non-trainable buffers (batchnorm running stats). */
+  readonly buffers: number;
+  /** Forward MACs per sample. */
+  readonly macs: number;
+  /** Activation elements per sample, input included. */
+  readonly activations: number;
+  /** Bytes (float32) one training step needs at train.batchSize: weights, grads, optimizer state,
+   *  activations and their gradients, and scratch. */
+  readonly trainingBytes: number;
+}
+
+export interface ModelIR {
+  readonly cnnc: 1;
+  readonly name: string;
+  /** The spec file as the user named it. */
+  readonly file: string;
+  /** sha256 of the spec's canonical JSON (hex), so comments and whitespace do not change it. */
+  readonly specHash: string;
+  readonly input: { readonly shape: Shape; readonly span: Span };
+  /** Topological order; for a chain, the order written. */
+  readonly nodes: readonly Node[];
+  /** Name of the node whose output is the model's output. */
+  readonly output: string;
+  readonly loss: LossIR;
+  readonly optimizer: OptimizerIR;
+  readonly train: TrainIR;
+  readonly data: DataIR;
+  readonly totals: Totals;
+}
+
+export function assertNever(x: never, what = 'value'): never {
+  throw new Error(`cnnc internal error: unhandled ${what}: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,108 @@
+// The spec as the user wrote it, after JSON Schema validation (2-validate). Bare-word layers
+// (`- relu`) are expanded to `{ kind: relu }`; nothing else is filled in: PyTorch's defaults are
+// resolved by 3-lower, so this type says exactly what was written. The JSON Schema in
+// cnnc.schema.json is the contract; these types mirror it.
+
+export type IntOrPair = number | readonly [number, number];
+
+interface LayerBase {
+  /** An identifier, unique in the spec. Parameter names derive from it (`conv1.weight`). */
+  readonly name?: string;
+}
+
+export interface Conv2dSpec extends LayerBase {
+  readonly kind: 'conv2d';
+  /** Optional: inferred; when given, must agree with the inferred value. */
+  readonly in_channels?: number;
+  readonly out_channels: number;
+  readonly kernel_size: IntOrPair;
+  readonly stride?: IntOrPair; // 1
+  readonly padding?: IntOrPair | 'valid' | 'same'; // 0
+  readonly dilation?: IntOrPair; // 1
+  readonly groups?: number; // 1
+  readonly bias?: boolean; // true
+}
+export interface MaxPool2dSpec extends LayerBase {
+  readonly kind: 'maxpool2d';
+  readonly kernel_size: IntOrPair;
+  readonly stride?: IntOrPair; // = kernel_size
+  readonly padding?: IntOrPair; // 0, at most kernel_size / 2 (PyTorch's rule)
+}
+export interface AvgPool2dSpec extends LayerBase {
+  readonly kind: 'avgpool2d';
+  readonly kernel_size: IntOrPair;
+  readonly stride?: IntOrPair;
+  readonly padding?: IntOrPair;
+  readonly count_include_pad?: boolean; // true
+}
+export interface BatchNorm2dSpec extends LayerBase {
+  readonly kind: 'batchnorm2d';
+  readonly num_features?: number; // inferred
+  readonly eps?: number; // 1e-5
+  readonly momentum?: number; // 0.1
+  readonly affine?: boolean; // true
+}
+export interface LeakyReluSpec extends LayerBase { readonly kind: 'leaky_relu'; readonly negative_slope?: number } // 0.01
+export interface DropoutSpec extends LayerBase { readonly kind: 'dropout' | 'dropout2d'; readonly p?: number } // 0.5, in [0, 1)
+export interface LinearSpec extends LayerBase {
+  readonly kind: 'linear';
+  readonly in_features?: number; // inferred
+  readonly out_features: number;
+  readonly bias?: boolean; // true
+}
+export interface PlainSpec extends LayerBase {
+  readonly kind: 'relu' | 'sigmoid' | 'tanh' | 'flatten' | 'softmax' | 'log_softmax';
+}
+
+export type LayerSpec =
+  | Conv2dSpec
+  | MaxPool2dSpec
+  | AvgPool2dSpec
+  | BatchNorm2dSpec
+  | LeakyReluSpec
+  | DropoutSpec
+  | LinearSpec
+  | PlainSpec;
+
+export type LossSpec =
+  | { readonly kind: 'cross_entropy'; readonly label_smoothing?: number; readonly weight?: readonly number[] }
+  | { readonly kind: 'nll'; readonly weight?: readonly number[] };
+
+export type OptimizerSpec =
+  | {
+      readonly kind: 'sgd';
+      readonly lr: number; // required, as torch.optim.SGD in 1.13
+      readonly momentum?: number;
+      readonly dampening?: number;
+      readonly nesterov?: boolean; // requires momentum > 0 and dampening 0
+      readonly weight_decay?: number;
+    }
+  | {
+      readonly kind: 'adam' | 'adamw';
+      readonly lr?: number; // 0.001
+      readonly betas?: readonly [number, number]; // [0.9, 0.999]
+      readonly eps?: number; // 1e-8
+      readonly weight_decay?: number; // adam 0, adamw 0.01
+    };
+
+export interface TrainSpec {
+  readonly batch_size?: number; // 64
+  readonly epochs?: number; // 1
+  readonly seed?: number; // 0
+}
+
+export type DataSpec = { readonly source: 'mnist' } | { readonly source: 'idx'; readonly path: string };
+
+export interface Spec {
+  readonly cnnc: 1;
+  /** An identifier: the generated class is named after it. */
+  readonly name: string;
+  /** Free text, shown by inspect; reaches generated code only as an escaped comment. */
+  readonly description?: string;
+  readonly input: { readonly shape: readonly number[] }; // [C, H, W]
+  readonly layers: readonly LayerSpec[];
+  readonly loss: LossSpec;
+  readonly optimizer: OptimizerSpec;
+  readonly train?: TrainSpec;
+  readonly data?: DataSpec;
+}

@@ -1,0 +1,9 @@
+// cnnc/runtime: what generated modules run on. Browser-safe: nothing here imports node:*.
+export type { CompiledModel, ParameterView, TrainingState, FloatArray } from './model.js';
+export type { InitRule } from '../compiler/ir/types.js';
+export * from './rng.js';
+export * from './init.js';
+export * from './gemm.js';
+export * from './optim.js';
+export * from './safetensors.js';
+export * from './util.js';

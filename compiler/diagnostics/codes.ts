@@ -8,9 +8,33 @@ export const CODES = {
   // --- E01xx: YAML (1-parse) ---
   // --- E02xx: schema (2-validate) ---
   // --- E03xx: names and graph (3-lower) ---
+  E0301: { severity: 'error', title: 'duplicate layer name' },
+  E0302: { severity: 'error', title: 'layer name taken by a generated name' },
+  E0303: { severity: 'error', title: 'reserved layer name' },
   // --- E04xx: shapes and sizes (3-lower) ---
+  E0401: { severity: 'error', title: 'kernel larger than its input' },
+  E0402: { severity: 'error', title: 'pooling to zero' },
+  E0403: { severity: 'error', title: "padding 'same' with a stride" },
+  E0404: { severity: 'error', title: 'pool padding more than half the kernel' },
+  E0405: { severity: 'error', title: 'channels not divisible by groups' },
+  E0406: { severity: 'error', title: 'explicit size disagrees with the inferred one' },
+  E0407: { severity: 'error', title: 'layer needs a [C, H, W] input' },
+  E0408: { severity: 'error', title: 'layer needs a flat input' },
+  E0409: { severity: 'error', title: 'size too large' },
+  E0410: { severity: 'error', title: 'unsupported input rank' },
   // --- E05xx: loss fit (3-lower / 4-passes) ---
+  E0501: { severity: 'error', title: 'loss needs a flat [classes] output' },
+  E0502: { severity: 'error', title: 'class weights do not match the classes' },
   // --- W06xx: lints (4-passes) ---
+  W0601: { severity: 'warning', title: 'softmax before cross_entropy' },
+  W0602: { severity: 'warning', title: 'log_softmax before cross_entropy' },
+  W0603: { severity: 'warning', title: 'nll without log_softmax' },
+  W0604: { severity: 'warning', title: 'dropout as the last layer' },
+  W0605: { severity: 'warning', title: 'relu on a non-negative input' },
+  W0606: { severity: 'warning', title: 'dropout with p = 0' },
+  W0607: { severity: 'warning', title: 'pooling that does nothing' },
+  W0608: { severity: 'warning', title: 'bias before batchnorm' },
+  W0609: { severity: 'warning', title: 'cross_entropy over one class' },
 } as const satisfies Record<string, { readonly severity: 'error' | 'warning'; readonly title: string }>;
 
 export type Code = keyof typeof CODES;

@@ -51,6 +51,8 @@ export interface CompiledModel<A extends FloatArray = Float32Array> {
   loadWeights(bytes: Uint8Array): void;
   getTrainingState(): TrainingState<A>;
   setTrainingState(state: TrainingState<A>): void;
+  /** Overrides the optimizer's learning rate (`cnnc train --lr`); the spec's lr is the default. */
+  setLearningRate(lr: number): void;
   /** After a non-finite loss: the first layer (in forward order, then backward) whose output or
    *  gradient holds a NaN or Inf in the last step, or null. */
   findNonFinite(): { readonly layer: string; readonly tensor: string } | null;

@@ -6,7 +6,26 @@
 
 export const CODES = {
   // --- E01xx: YAML (1-parse) ---
+  E0101: { severity: 'error', title: 'YAML syntax error' },
+  E0102: { severity: 'error', title: 'tab used for indentation' },
+  E0103: { severity: 'error', title: 'duplicate key' },
+  E0104: { severity: 'error', title: 'too many aliases (alias bomb)' },
+  E0105: { severity: 'error', title: 'nesting too deep' },
+  E0106: { severity: 'error', title: 'spec file too large' },
+  E0107: { severity: 'error', title: 'YAML tag not allowed' },
+  E0108: { severity: 'error', title: 'empty spec' },
+  E0109: { severity: 'error', title: 'more than one YAML document' },
   // --- E02xx: schema (2-validate) ---
+  E0201: { severity: 'error', title: 'unknown key' },
+  E0202: { severity: 'error', title: 'unknown kind' },
+  E0203: { severity: 'error', title: 'wrong type' },
+  E0204: { severity: 'error', title: 'missing field' },
+  E0205: { severity: 'error', title: 'value out of range' },
+  E0206: { severity: 'error', title: 'unsupported spec format version' },
+  E0207: { severity: 'error', title: 'value not allowed' },
+  E0208: { severity: 'error', title: 'not an identifier' },
+  E0209: { severity: 'error', title: 'wrong number of items' },
+  E0210: { severity: 'error', title: 'options that do not go together' },
   // --- E03xx: names and graph (3-lower) ---
   E0301: { severity: 'error', title: 'duplicate layer name' },
   E0302: { severity: 'error', title: 'layer name taken by a generated name' },

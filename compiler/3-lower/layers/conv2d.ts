@@ -1,0 +1,85 @@
+// nn.Conv2d (https://pytorch.org/docs/1.13/generated/torch.nn.Conv2d.html).
+// Defaults: stride 1, padding 0, dilation 1, groups 1, bias true. weight [out, in/groups, kh, kw].
+import type { Conv2dNode, Padding2d, Pair } from '../../ir/types.js';
+import type { Conv2dSpec } from '../../spec/types.js';
+import { fmtPadding, fmtPair } from '../format.js';
+import { needImage, weightAndBias, type LayerCtx, type LayerResult } from './common.js';
+import { pair, span, windowOut } from './window.js';
+
+export function lowerConv2d(spec: Conv2dSpec, ctx: LayerCtx): LayerResult<Conv2dNode> | null {
+  const chw = needImage(ctx, 'conv2d');
+  if (!chw) return null;
+  const [c, h, w] = chw;
+  const kernel = pair(spec.kernel_size);
+  const stride = pair(spec.stride ?? 1);
+  const dilation = pair(spec.dilation ?? 1);
+  const groups = spec.groups ?? 1;
+  const bias = spec.bias ?? true;
+  const out = spec.out_channels;
+  let ok = true;
+
+  if (spec.in_channels !== undefined && spec.in_channels !== c) {
+    ctx.error('E0406', `${ctx.name}: in_channels is ${spec.in_channels}, but its input has ${c} channels`, 'in_channels',
+      `remove \`in_channels\` (it is inferred) or make it ${c}`);
+    ok = false;
+  }
+  if (c % groups !== 0) {
+    ctx.error('E0405', `${ctx.name}: its ${c} input channels are not divisible by groups ${groups}`, 'groups');
+    ok = false;
+  }
+  if (out % groups !== 0) {
+    ctx.error('E0405', `${ctx.name}: out_channels ${out} is not divisible by groups ${groups}`, 'groups');
+    ok = false;
+  }
+  const padding = resolvePadding(spec, kernel, stride, dilation, ctx);
+  if (!padding) return null;
+
+  const oh = windowOut(h, kernel[0], stride[0], padding.top + padding.bottom, dilation[0]);
+  const ow = windowOut(w, kernel[1], stride[1], padding.left + padding.right, dilation[1]);
+  if (oh < 1 || ow < 1) {
+    const dilated = dilation[0] === 1 && dilation[1] === 1 ? '' :
+      ` with dilation ${fmtPair(dilation)} spans ${span(kernel[0], dilation[0])}×${span(kernel[1], dilation[1])} and`;
+    ctx.error('E0401',
+      `${ctx.name}: kernel ${fmtPair(kernel)}${dilated} does not fit the ${h}×${w} input (after padding ${fmtPadding(padding)})`,
+      'kernel_size', 'use a smaller kernel_size, add padding, or pool less before this layer');
+    return null;
+  }
+  if (!ok) return null;
+
+  const fanIn = (c / groups) * kernel[0] * kernel[1];
+  return {
+    kind: 'conv2d',
+    inChannels: c,
+    outChannels: out,
+    kernel,
+    stride,
+    padding,
+    dilation,
+    groups,
+    bias,
+    outShape: [out, oh, ow],
+    params: weightAndBias(ctx.name, [out, c / groups, kernel[0], kernel[1]], fanIn, bias),
+    // One MAC per weight per output position: out·oh·ow · (in/groups)·kh·kw. (torchinfo also counts
+    // the bias add, one per output element; we count multiply-accumulates only.)
+    macs: out * oh * ow * fanIn,
+  };
+}
+
+/** int, pair, `valid` (0) or `same` (PyTorch: total dilation·(k−1), top/left total//2, bottom/right the rest). */
+function resolvePadding(spec: Conv2dSpec, kernel: Pair, stride: Pair, dilation: Pair, ctx: LayerCtx): Padding2d | null {
+  const p = spec.padding ?? 0;
+  if (p === 'valid') return { top: 0, bottom: 0, left: 0, right: 0 };
+  if (p === 'same') {
+    if (stride[0] !== 1 || stride[1] !== 1) {
+      // PyTorch: "padding='same' is not supported for strided convolutions".
+      ctx.error('E0403', `${ctx.name}: padding 'same' needs stride 1, but the stride is ${fmtPair(stride)}`, 'padding',
+        'PyTorch refuses this too; give the padding as a number');
+      return null;
+    }
+    const th = dilation[0] * (kernel[0] - 1);
+    const tw = dilation[1] * (kernel[1] - 1);
+    return { top: th >> 1, bottom: th - (th >> 1), left: tw >> 1, right: tw - (tw >> 1) };
+  }
+  const [ph, pw] = pair(p);
+  return { top: ph, bottom: ph, left: pw, right: pw };
+}

@@ -1,0 +1,108 @@
+// Phase 3: the validated Spec → the IR, with PyTorch's defaults resolved and every shape,
+// parameter and MAC known. Problems are reported all at once: after a layer fails, later layers
+// still get their names checked, but their shape rules are skipped (their input is unknown).
+import type { SourceMap } from '../1-parse/source-map.js';
+import { diagnostic } from '../diagnostics/render.js';
+import type { Diagnostic } from '../diagnostics/types.js';
+import type { ModelIR, Node, Shape } from '../ir/types.js';
+import type { Spec } from '../spec/types.js';
+import { fmtShape, product, sci } from './format.js';
+import { lowerLayer, type LayerCtx } from './layers/index.js';
+import { nameLayers } from './names.js';
+import type { Report } from './report.js';
+import { checkLossFit, lowerData, lowerLoss, lowerOptimizer, lowerTrain } from './settings.js';
+import { computeTotals, MAX_ELEMENTS, MAX_TRAINING_BYTES, tooManyElements } from './totals.js';
+
+export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: ModelIR | null; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const report: Report = (code, message, span, hint) => diagnostics.push(diagnostic(code, message, span, map.source, hint));
+  const train = lowerTrain(spec.train);
+  const batch = train.batchSize;
+
+  const input = { shape: spec.input.shape, span: map.value(['input', 'shape']) };
+  let x: Shape | null = checkInput(input.shape, batch, input.span, report);
+
+  const names = nameLayers(spec.layers, map, report);
+  const nodes: Node[] = [];
+  spec.layers.forEach((layer, i) => {
+    if (x === null) return;
+    const { name, named } = names[i]!;
+    const ctx: LayerCtx = {
+      name,
+      x,
+      error: (code, message, key = 'kind', hint) => report(code, message, map.value(['layers', i, key]), hint),
+    };
+    const r = lowerLayer(layer, ctx);
+    const outSize = r ? product(r.outShape) : 0;
+    const tooBig = r && [
+      tooManyElements(`${name} output ${fmtShape(r.outShape)}`, outSize * batch, batch),
+      ...r.params.map((p) => tooManyElements(p.name, p.size)),
+    ].filter((m) => m !== null);
+    tooBig?.forEach((m) => report('E0409', m, map.value(['layers', i, 'kind'])));
+    if (!r || tooBig?.length) {
+      x = null;
+      return;
+    }
+    const inputs = [nodes.length ? nodes[nodes.length - 1]!.name : 'input'];
+    const paramCount = r.params.filter((p) => p.trainable).reduce((a, p) => a + p.size, 0);
+    const span = map.value(['layers', i, 'kind']);
+    nodes.push({ ...r, index: nodes.length, name, named, inputs, inShapes: [x], paramCount, outSize, span } as Node);
+    x = r.outShape;
+  });
+
+  const last = nodes[nodes.length - 1];
+  const output = last ? last.name : 'input';
+  const loss = lowerLoss(spec.loss, map);
+  if (x !== null) checkLossFit(loss, x, output, map, report);
+  const optimizer = lowerOptimizer(spec.optimizer, map);
+  const totals = computeTotals(input.shape, nodes, optimizer, batch);
+
+  if (diagnostics.length === 0) {
+    const where = map.value(['layers']);
+    if (totals.params > MAX_ELEMENTS) {
+      report('E0409', `the model would have ${sci(totals.params)} trainable parameters (limit ${sci(MAX_ELEMENTS)})`, where);
+    }
+    if (totals.trainingBytes > MAX_TRAINING_BYTES) {
+      report('E0409',
+        `one training step at batch size ${batch} would need ${gib(totals.trainingBytes)} GiB (limit ${gib(MAX_TRAINING_BYTES)} GiB)`,
+        map.value(['train', 'batch_size']), 'use a smaller batch_size, or fewer or narrower layers');
+    }
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { ir: null, diagnostics };
+
+  const ir: ModelIR = {
+    cnnc: 1,
+    name: spec.name,
+    file: map.file,
+    specHash,
+    input,
+    nodes,
+    output,
+    loss,
+    optimizer,
+    train,
+    data: lowerData(spec.data),
+    totals,
+  };
+  return { ir, diagnostics };
+}
+
+/** [C, H, W] for images, [F] for features; refused when one batch of it is too big. */
+function checkInput(shape: Shape, batch: number, span: ModelIR['input']['span'], report: Report): Shape | null {
+  if (shape.length !== 3 && shape.length !== 1) {
+    report('E0410', `input shape ${fmtShape(shape)} has ${shape.length} dimensions; cnnc takes [C, H, W] or [features]`,
+      span, 'the batch dimension is implicit: do not write it');
+    return null;
+  }
+  const tooBig = tooManyElements(`the input ${fmtShape(shape)}`, product(shape) * batch, batch);
+  if (tooBig) {
+    report('E0409', tooBig, span);
+    return null;
+  }
+  return shape;
+}
+
+function gib(bytes: number): string {
+  const g = bytes / 2 ** 30;
+  return g >= 1000 ? sci(g) : g.toFixed(1).replace(/\.0$/, '');
+}

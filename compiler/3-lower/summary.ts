@@ -1,0 +1,74 @@
+// The model summary `cnnc inspect` prints, as torchinfo's summary() does: one row per layer
+// (name, kind, output shape with the batch, parameters, MACs), then the totals.
+import type { ModelIR, Totals } from '../ir/types.js';
+import { fmtShape, thousands } from './format.js';
+import { computeTotals } from './totals.js';
+
+export interface SummaryRow {
+  readonly name: string;
+  readonly kind: string;
+  /** With the batch first: -1 (any) as torchinfo prints it, or the batch size asked for. */
+  readonly outShape: readonly number[];
+  readonly params: number;
+  readonly macs: number;
+}
+
+export interface Summary {
+  readonly name: string;
+  readonly file: string;
+  /** The batch size the training memory is computed at. */
+  readonly batchSize: number;
+  readonly rows: readonly SummaryRow[];
+  readonly totals: Totals;
+  readonly optimizer: ModelIR['optimizer']['kind'];
+}
+
+/** `batchSize` overrides the spec's train.batch_size; output shapes then show it instead of -1. */
+export function summarize(ir: ModelIR, batchSize?: number): Summary {
+  const b = batchSize ?? ir.train.batchSize;
+  const lead = batchSize ?? -1;
+  const rows: SummaryRow[] = [
+    { name: 'input', kind: 'input', outShape: [lead, ...ir.input.shape], params: 0, macs: 0 },
+    ...ir.nodes.map((n) => ({ name: n.name, kind: n.kind, outShape: [lead, ...n.outShape], params: n.paramCount, macs: n.macs })),
+  ];
+  const totals = b === ir.train.batchSize ? ir.totals : computeTotals(ir.input.shape, ir.nodes, ir.optimizer, b);
+  return { name: ir.name, file: ir.file, batchSize: b, rows, totals, optimizer: ir.optimizer.kind };
+}
+
+export function formatSummary(s: Summary): string {
+  const head = ['Layer', 'Kind', 'Output shape', 'Params', 'MACs'];
+  const cells = s.rows.map((r) => [r.name, r.kind, fmtShape(r.outShape), thousands(r.params), thousands(r.macs)]);
+  const widths = head.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
+  const line = (row: readonly string[]) =>
+    row.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('   ').trimEnd();
+  const rule = (ch: string) => ch.repeat(widths.reduce((a, w) => a + w, 0) + 3 * (widths.length - 1));
+  const t = s.totals;
+  return [
+    `${s.name} (${s.file})`,
+    rule('='),
+    line(head),
+    rule('='),
+    ...cells.map(line),
+    rule('='),
+    `Trainable params:  ${thousands(t.params)}`,
+    `Buffers:           ${thousands(t.buffers)}`,
+    `Forward MACs:      ${thousands(t.macs)} (${metric(t.macs)}) per sample`,
+    `Activations:       ${thousands(t.activations)} per sample (${mib(4 * t.activations * s.batchSize)} MiB at batch size ${s.batchSize})`,
+    `Training memory:   ${mib(t.trainingBytes)} MiB at batch size ${s.batchSize} ` +
+      `(weights, gradients, ${s.optimizer} state, activations and their gradients, im2col scratch)`,
+    rule('='),
+    '',
+  ].join('\n');
+}
+
+/** 11.99M, 1.20G: torchinfo's "Total mult-adds (M)". */
+function metric(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(2)}K`;
+  return `${n}`;
+}
+
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(2);
+}

@@ -1,0 +1,56 @@
+// Model totals and the limits that refuse an absurd model at compile time, before anything is
+// allocated: the figures are plain arithmetic on shapes.
+import { assertNever, type Node, type OptimizerIR, type ParamInfo, type Shape, type Totals } from '../ir/types.js';
+import { product, sci } from './format.js';
+
+/** A typed array (and an int32 index) holds at most 2^31 − 1 elements. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+/** One training step may need at most this much memory. */
+export const MAX_TRAINING_BYTES = 16 * 2 ** 30;
+const F32 = 4;
+
+/** Why a tensor is too big (`conv1 output would have 4.0e12 elements at batch size 64 (limit 2.1e9)`), or null. */
+export function tooManyElements(what: string, elements: number, batch?: number): string | null {
+  if (elements <= MAX_ELEMENTS) return null;
+  const at = batch === undefined ? '' : ` at batch size ${batch}`;
+  return `${what} would have ${sci(elements)} elements${at} (limit ${sci(MAX_ELEMENTS)})`;
+}
+
+/** Optimizer state per trainable parameter: Adam's exp_avg and exp_avg_sq, SGD's momentum buffer. */
+function optimizerSlots(opt: OptimizerIR): number {
+  switch (opt.kind) {
+    case 'sgd': return opt.momentum !== 0 ? 1 : 0;
+    case 'adam':
+    case 'adamw': return 2;
+    default: return assertNever(opt, 'optimizer kind');
+  }
+}
+
+/** The im2col column buffer of one sample for a conv: [in/groups·kh·kw, oh·ow] per group. */
+function im2colElements(n: Node): number {
+  if (n.kind !== 'conv2d') return 0;
+  return n.inChannels * n.kernel[0] * n.kernel[1] * n.outShape[1]! * n.outShape[2]!;
+}
+
+export function computeTotals(input: Shape, nodes: readonly Node[], opt: OptimizerIR, batch: number): Totals {
+  const all: ParamInfo[] = nodes.flatMap((n) => n.params);
+  const params = sum(all.filter((p) => p.trainable).map((p) => p.size));
+  const buffers = sum(all.filter((p) => !p.trainable).map((p) => p.size));
+  const outputs = sum(nodes.map((n) => n.outSize));
+  const activations = product(input) + outputs;
+  // trainingBytes = 4 · ( params + buffers                   weights and running stats
+  //                     + params                             their gradients
+  //                     + slots · params                     optimizer state (adam 2, sgd with momentum 1)
+  //                     + batch · activations                every node's output, and the input
+  //                     + batch · outputs                    the gradient of every node's output
+  //                     + max im2col over convs )            one sample's column buffer, reused
+  // An estimate of what the generated module's arena holds; dropout masks and the loss's
+  // per-sample buffers are a few floats per sample and left out.
+  const scratch = Math.max(0, ...nodes.map(im2colElements));
+  const elements = params + buffers + params + optimizerSlots(opt) * params + batch * activations + batch * outputs + scratch;
+  return { params, buffers, macs: sum(nodes.map((n) => n.macs)), activations, trainingBytes: F32 * elements };
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}

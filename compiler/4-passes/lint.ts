@@ -1,0 +1,95 @@
+// Lints: warnings about models that run but are almost surely not what the author meant. Each
+// one is PROVED from the IR (no heuristics), names the layers involved, and says what to do.
+import type { SourceMap } from '../1-parse/source-map.js';
+import type { Code } from '../diagnostics/codes.js';
+import { diagnostic } from '../diagnostics/render.js';
+import type { Diagnostic } from '../diagnostics/types.js';
+import type { ModelIR, Node, Span } from '../ir/types.js';
+
+type Warn = (code: Code, message: string, span: Span, hint?: string) => void;
+
+export function lint(ir: ModelIR, map: SourceMap): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const warn: Warn = (code, message, span, hint) => out.push(diagnostic(code, message, span, map.source, hint));
+  // A layer's key, or its `kind` when the key was not written (the map falls back to the whole item).
+  const at = (n: Node, key: string): Span => {
+    const span = map.value(['layers', n.index, key]);
+    return span.offset === map.value(['layers', n.index]).offset ? n.span : span;
+  };
+  lintLossInput(ir, warn);
+  lintNoOps(ir.nodes, at, warn);
+  lintBiasBeforeBatchnorm(ir.nodes, at, warn);
+  return out;
+}
+
+/** What the loss reads: the last layer decides whether the loss computes what its name says. */
+function lintLossInput(ir: ModelIR, warn: Warn): void {
+  const last = ir.nodes[ir.nodes.length - 1];
+  if (!last) return;
+  const { loss } = ir;
+  if (loss.kind === 'cross_entropy' && last.kind === 'softmax') {
+    // nn.CrossEntropyLoss = log_softmax + nll on logits: after a softmax it sees values in (0, 1),
+    // so its gradients shrink and the model trains slowly or not at all.
+    warn('W0601', `${last.name} feeds probabilities to cross_entropy, which applies its own softmax: softmax is applied twice`,
+      last.span, 'remove the softmax: cross_entropy expects logits');
+  }
+  if (loss.kind === 'cross_entropy' && last.kind === 'log_softmax') {
+    warn('W0602',
+      `${last.name} before cross_entropy: cross_entropy applies log_softmax again, which is harmless (log_softmax is idempotent) but wasted work`,
+      last.span, 'use `loss: nll`, which reads log-probabilities: the same loss and gradient');
+  }
+  if (loss.kind === 'nll' && last.kind !== 'log_softmax') {
+    warn('W0603', `nll expects log-probabilities, but the model ends with ${last.name} (${last.kind}), not log_softmax`,
+      loss.span, last.kind === 'softmax'
+        ? 'replace the softmax by `log_softmax`'
+        : 'add `- log_softmax` as the last layer, or use `loss: cross_entropy` on these logits');
+  }
+  if (last.kind === 'dropout' || last.kind === 'dropout2d') {
+    warn('W0604', `${last.name} is the last layer: in training it zeroes outputs the loss reads`,
+      last.span, 'move it before the last linear layer');
+  }
+  if (loss.kind === 'cross_entropy' && ir.nodes.length && last.outShape.length === 1 && last.outShape[0] === 1) {
+    warn('W0609', 'cross_entropy over one class is always 0 (the softmax of a single logit is 1): nothing is learnt',
+      loss.span, 'for two classes, give the last linear out_features: 2');
+  }
+}
+
+/** Layers that provably compute the identity: relu on a non-negative input, dropout with p = 0,
+ *  a 1×1 pool with stride 1. */
+function lintNoOps(nodes: readonly Node[], at: (n: Node, key: string) => Span, warn: Warn): void {
+  // The layer that made the current tensor non-negative, while the layers since keep it so.
+  let nonNegativeSince: Node | null = null;
+  for (const n of nodes) {
+    if (n.kind === 'relu' && nonNegativeSince) {
+      warn('W0605', `${n.name} does nothing: its input is never negative (${nonNegativeSince.name} is a ${nonNegativeSince.kind})`,
+        n.span, 'remove it');
+    }
+    if ((n.kind === 'dropout' || n.kind === 'dropout2d') && n.p === 0) {
+      warn('W0606', `${n.name} has p = 0: it never drops anything`, at(n, 'p'), 'remove it, or set p');
+    }
+    if ((n.kind === 'maxpool2d' || n.kind === 'avgpool2d') && n.kernel.every((k) => k === 1) && n.stride.every((s) => s === 1)) {
+      warn('W0607', `${n.name} has a 1×1 window with stride 1: it returns its input`, at(n, 'kernel_size'), 'remove it');
+    }
+    nonNegativeSince = makesNonNegative(n) ? n : keepsSign(n) ? nonNegativeSince : null;
+  }
+}
+
+function makesNonNegative(n: Node): boolean {
+  return n.kind === 'relu' || n.kind === 'sigmoid' || n.kind === 'softmax';
+}
+
+/** Layers whose output is non-negative whenever their input is. */
+function keepsSign(n: Node): boolean {
+  return n.kind === 'maxpool2d' || n.kind === 'avgpool2d' || n.kind === 'dropout' || n.kind === 'dropout2d' || n.kind === 'flatten';
+}
+
+/** batchnorm2d subtracts each channel's mean (batch mean in training, running mean in eval), which
+ *  cancels a per-channel conv bias exactly: the bias only costs parameters and time. */
+function lintBiasBeforeBatchnorm(nodes: readonly Node[], at: (n: Node, key: string) => Span, warn: Warn): void {
+  nodes.forEach((bn, i) => {
+    const conv = nodes[i - 1];
+    if (bn.kind !== 'batchnorm2d' || conv?.kind !== 'conv2d' || !conv.bias) return;
+    warn('W0608', `${conv.name}'s bias is cancelled by ${bn.name}, which subtracts each channel's mean`,
+      at(conv, 'bias'), `set \`bias: false\` on ${conv.name} (${conv.outChannels} parameters fewer)`);
+  });
+}

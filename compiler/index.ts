@@ -1,0 +1,86 @@
+// The cnnc compiler API. `checkSource` is the recipe: one line per phase folder, in order
+// (DESIGN.md, "The pipeline"). Each phase returns diagnostics; the recipe stops at the first
+// phase with errors, since the next one would only report their echoes.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse } from './1-parse/parse.js';
+import { validate } from './2-validate/validate.js';
+import { lower } from './3-lower/lower.js';
+import { lint } from './4-passes/lint.js';
+import type { Diagnostic } from './diagnostics/types.js';
+import type { ModelIR } from './ir/types.js';
+import type { Spec } from './spec/types.js';
+
+export type * from './ir/types.js';
+export { assertNever } from './ir/types.js';
+export type { Diagnostic, Severity } from './diagnostics/types.js';
+export { CODES, type Code } from './diagnostics/codes.js';
+export { formatDiagnostic, formatDiagnostics } from './diagnostics/render.js';
+export type { Spec } from './spec/types.js';
+export { VERSION } from './version.js';
+export { summarize, type Summary } from './3-lower/summary.js';
+
+export interface CheckResult {
+  /** The model, or null when there are errors. */
+  readonly ir: ModelIR | null;
+  /** Errors and warnings, sorted by position. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** Set when the file itself could not be read (no diagnostic: there is no source to point into). */
+  readonly error?: string;
+}
+
+/** parse → validate → hash → lower → lint. */
+export function checkSource(source: string, file: string): CheckResult {
+  const diagnostics: Diagnostic[] = [];
+  const clean = (ds: readonly Diagnostic[]) => (diagnostics.push(...ds), !ds.some((d) => d.severity === 'error'));
+  const result = (ir: ModelIR | null): CheckResult => ({ ir, diagnostics: byPosition(diagnostics) });
+
+  const { doc, map, diagnostics: parsed } = parse(source, file);
+  if (!clean(parsed) || doc === null) return result(null);
+  const { spec, diagnostics: validated } = validate(doc, map);
+  if (!clean(validated) || spec === null) return result(null);
+  const { ir, diagnostics: lowered } = lower(spec, map, specHash(spec));
+  if (!clean(lowered) || ir === null) return result(null);
+  clean(lint(ir, map));
+  return result(ir);
+}
+
+/** checkSource on a file; an unreadable file gives `error`, never a throw. */
+export function checkFile(path: string): CheckResult {
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (e) {
+    return { ir: null, diagnostics: [], error: `cannot read ${path}: ${readError(e)}` };
+  }
+  return checkSource(source, path);
+}
+
+// --- Code generation (5-codegen): `build` / `generate` are added here, after checkSource. ---
+
+/** sha256 (hex) of the spec's canonical JSON: keys sorted, so comments, whitespace and key order
+ *  in the YAML do not change it. */
+export function specHash(spec: Spec): string {
+  return createHash('sha256').update(canonicalJson(spec)).digest('hex');
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+function byPosition(ds: readonly Diagnostic[]): Diagnostic[] {
+  return [...ds].sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+function readError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,85 @@
+// A layer's attributes as the spec names them, resolved (PyTorch's defaults filled in), so that
+// `kernel_size: 3` and `kernel_size: [3, 3]` compare equal and a default spelled out is no change.
+import { assertNever, type Node } from '../ir/types.js';
+import type { Json } from './types.js';
+
+export interface LayerAttrs {
+  /** What the user controls: compared to align layers and to call a layer `changed`. */
+  readonly own: Readonly<Record<string, Json>>;
+  /** Sizes inferred from the input (in_channels, …): a change here makes a layer `affected`. */
+  readonly inferred: Readonly<Record<string, Json>>;
+}
+
+const none: Readonly<Record<string, Json>> = {};
+
+export function layerAttrs(n: Node): LayerAttrs {
+  switch (n.kind) {
+    case 'conv2d':
+      return {
+        own: {
+          out_channels: n.outChannels,
+          kernel_size: [...n.kernel],
+          stride: [...n.stride],
+          padding: { ...n.padding },
+          dilation: [...n.dilation],
+          groups: n.groups,
+          bias: n.bias,
+        },
+        inferred: { in_channels: n.inChannels },
+      };
+    case 'maxpool2d':
+      return { own: { kernel_size: [...n.kernel], stride: [...n.stride], padding: [...n.padding] }, inferred: none };
+    case 'avgpool2d':
+      return {
+        own: {
+          kernel_size: [...n.kernel],
+          stride: [...n.stride],
+          padding: [...n.padding],
+          count_include_pad: n.countIncludePad,
+        },
+        inferred: none,
+      };
+    case 'batchnorm2d':
+      return { own: { eps: n.eps, momentum: n.momentum, affine: n.affine }, inferred: { num_features: n.numFeatures } };
+    case 'leaky_relu':
+      return { own: { negative_slope: n.negativeSlope }, inferred: none };
+    case 'dropout':
+    case 'dropout2d':
+      return { own: { p: n.p }, inferred: none };
+    case 'linear':
+      return { own: { out_features: n.outFeatures, bias: n.bias }, inferred: { in_features: n.inFeatures } };
+    case 'relu':
+    case 'sigmoid':
+    case 'tanh':
+    case 'flatten':
+    case 'softmax':
+    case 'log_softmax':
+      return { own: none, inferred: none };
+    default:
+      return assertNever(n, 'layer kind');
+  }
+}
+
+/** Structural equality of JSON values (key order ignored). */
+export function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a === undefined || b === undefined) return false;
+  if (typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
+  }
+  const ra = a as Readonly<Record<string, Json>>;
+  const rb = b as Readonly<Record<string, Json>>;
+  const ka = Object.keys(ra);
+  return ka.length === Object.keys(rb).length && ka.every((k) => k in rb && jsonEqual(ra[k], rb[k]));
+}
+
+/** Fraction of `own` attributes with equal values, in [0, 1]; 1 for layers without attributes. */
+export function attrSimilarity(a: LayerAttrs, b: LayerAttrs): number {
+  const keys = new Set([...Object.keys(a.own), ...Object.keys(b.own)]);
+  if (keys.size === 0) return 1;
+  let same = 0;
+  for (const k of keys) if (jsonEqual(a.own[k], b.own[k])) same++;
+  return same / keys.size;
+}

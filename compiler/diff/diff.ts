@@ -1,0 +1,103 @@
+// The semantic diff of two lowered models: layers aligned (align.ts), then per layer what changed,
+// the totals, checkpoint compatibility, the training recipe and the lints. Plain data out; the
+// formatters decide how it reads.
+import type { Diagnostic } from '../diagnostics/types.js';
+import type { ModelIR, Node, Shape } from '../ir/types.js';
+import { alignLayers, type AlignedPair } from './align.js';
+import { jsonEqual, layerAttrs } from './attrs.js';
+import { diffCheckpoint } from './checkpoint.js';
+import { diffLints } from './lints.js';
+import { diffSettings } from './settings.js';
+import type { AttrChange, Change, Delta, LayerDiff, LayerSide, ModelDiff } from './types.js';
+
+export interface DiffOptions {
+  /** Each side's warnings (as checkSource returns them), to report lints introduced or removed. */
+  readonly warnings?: { readonly old: readonly Diagnostic[]; readonly new: readonly Diagnostic[] };
+}
+
+export function diffModels(a: ModelIR, b: ModelIR, opts: DiffOptions = {}): ModelDiff {
+  const rows = alignLayers(a.nodes, b.nodes);
+  const layers = rows.map((r) => diffLayer(a, b, r));
+  const settings = diffSettings(a, b);
+  const name = a.name === b.name ? null : { old: a.name, new: b.name };
+  const input = shapeChange(a.input.shape, b.input.shape);
+  const output = shapeChange(outShape(a), outShape(b));
+  const identical =
+    name === null && input === null && settings.length === 0 && layers.every((l) => l.status === 'unchanged' && l.rename === null);
+  return {
+    old: { file: a.file, name: a.name },
+    new: { file: b.file, name: b.name },
+    identical,
+    name,
+    input,
+    output,
+    layers,
+    totals: {
+      params: delta(a.totals.params, b.totals.params),
+      macs: delta(a.totals.macs, b.totals.macs),
+      trainingBytes: delta(a.totals.trainingBytes, b.totals.trainingBytes),
+    },
+    checkpoint: diffCheckpoint(a, b, rows),
+    settings,
+    lints: diffLints(a, b, rows, opts.warnings ?? { old: [], new: [] }),
+  };
+}
+
+function diffLayer(a: ModelIR, b: ModelIR, r: AlignedPair): LayerDiff {
+  const x = r.old === null ? null : a.nodes[r.old]!;
+  const y = r.new === null ? null : b.nodes[r.new]!;
+  if (x === null && y === null) throw new Error('cnnc internal error: empty alignment row');
+  if (x === null || y === null) {
+    const n = (x ?? y)!;
+    return { status: x === null ? 'added' : 'removed', kind: n.kind, old: x && side(x), new: y && side(y), rename: null, attrs: [] };
+  }
+  const ax = layerAttrs(x);
+  const ay = layerAttrs(y);
+  const attrs: AttrChange[] = [
+    ...changes(ax.own, ay.own).map((c) => ({ ...c, inferred: false })),
+    ...changes(ax.inferred, ay.inferred).map((c) => ({ ...c, inferred: true })),
+  ];
+  const own = attrs.some((c) => !c.inferred);
+  const sx = side(x);
+  const sy = side(y);
+  const shapesMoved =
+    attrs.length > 0 || !jsonEqual([...sx.inShape], [...sy.inShape]) || !jsonEqual([...sx.outShape], [...sy.outShape]) || sx.params !== sy.params || sx.macs !== sy.macs;
+  return {
+    status: own ? 'changed' : shapesMoved ? 'affected' : 'unchanged',
+    kind: y.kind,
+    old: sx,
+    new: sy,
+    rename: x.name === y.name ? null : { old: x.name, new: y.name },
+    attrs,
+  };
+}
+
+function changes(o: Readonly<Record<string, AttrChange['old']>>, n: Readonly<Record<string, AttrChange['new']>>): Omit<AttrChange, 'inferred'>[] {
+  return Object.keys(n)
+    .filter((k) => !jsonEqual(o[k], n[k]))
+    .map((k) => ({ attr: k, old: o[k] ?? null, new: n[k] ?? null }));
+}
+
+function side(n: Node): LayerSide {
+  return {
+    name: n.name,
+    index: n.index,
+    named: n.named,
+    inShape: [...(n.inShapes[0] ?? [])],
+    outShape: [...n.outShape],
+    params: n.paramCount,
+    macs: n.macs,
+  };
+}
+
+function outShape(m: ModelIR): Shape {
+  return m.nodes.find((n) => n.name === m.output)?.outShape ?? m.input.shape;
+}
+
+function shapeChange(o: Shape, n: Shape): Change<Shape> | null {
+  return jsonEqual([...o], [...n]) ? null : { old: [...o], new: [...n] };
+}
+
+function delta(o: number, n: number): Delta {
+  return { old: o, new: n, delta: n - o, percent: o === 0 ? null : ((n - o) / o) * 100 };
+}

@@ -1,0 +1,111 @@
+// A ModelDiff as a pull-request comment: one summary line, then tables (GitHub-flavored markdown).
+import type { LayerDiff, ModelDiff } from './types.js';
+import {
+  fmtBytes, fmtDelta, fmtShape, fmtValue, layerName, oldNew, settingKey, summaryParts, TENSOR_WORDS, thousands, verdictSentence,
+} from './words.js';
+
+export function formatDiffMarkdown(d: ModelDiff): string {
+  const files = `\`${cell(d.old.file)}\` → \`${cell(d.new.file)}\``;
+  const out = [`**cnnc diff** \`${d.new.name}\` (${files}): ${summaryParts(d).join(' · ')}`];
+  if (d.identical) return `${out[0]}\n`;
+  out.push('', '#### Layers', '', ...layers(d));
+  out.push('', '#### Totals', '', ...totals(d));
+  out.push('', '#### Checkpoint', '', `**${verdictSentence(d.checkpoint)}**`, '', ...tensors(d));
+  if (d.settings.length > 0) {
+    out.push('', '#### Training recipe', '', '| setting | old | new | what it means |', '| --- | --- | --- | --- |');
+    for (const s of d.settings) out.push(row([code(settingKey(s)), cell(fmtValue(s.old)), cell(fmtValue(s.new)), cell(s.note ?? '')]));
+  }
+  const lints = [...d.lints.introduced.map((l) => ['introduced', l] as const), ...d.lints.removed.map((l) => ['removed', l] as const)];
+  if (lints.length > 0) {
+    out.push('', '#### Lints', '', '| | code | layer | warning |', '| --- | --- | --- | --- |');
+    for (const [what, l] of lints) out.push(row([what, l.code, l.layer ? code(l.layer) : '', cell(l.message)]));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+const MARK: Readonly<Record<LayerDiff['status'], string>> = { added: '+', removed: '−', changed: '~', affected: '~', unchanged: '=' };
+
+function layers(d: ModelDiff): string[] {
+  const out = ['| | layer | kind | change | output | params | MACs |', '| --- | --- | --- | --- | --- | --: | --: |'];
+  if (d.input) out.push(row(['~', '*input*', '', '', `${fmtShape(d.input.old)} → ${fmtShape(d.input.new)}`, '', '']));
+  const unchanged: string[] = [];
+  for (const l of d.layers) {
+    if (l.status === 'unchanged' && l.rename === null) {
+      unchanged.push(code(layerName(l)));
+      continue;
+    }
+    const o = l.old;
+    const n = l.new;
+    const name = l.rename ? `${code(l.rename.old)} → ${code(l.rename.new)}` : code(layerName(l));
+    out.push(
+      row([
+        MARK[l.status],
+        name,
+        l.kind,
+        cell(change(l)),
+        oldNew(o?.outShape ?? null, n?.outShape ?? null, fmtShape),
+        oldNew(o?.params ?? 0, n?.params ?? 0, thousands),
+        oldNew(o?.macs ?? 0, n?.macs ?? 0, thousands),
+      ]),
+    );
+  }
+  if (unchanged.length > 0) out.push('', `Unchanged: ${unchanged.join(', ')}`);
+  return out;
+}
+
+function change(l: LayerDiff): string {
+  switch (l.status) {
+    case 'added':
+      return 'added';
+    case 'removed':
+      return 'removed';
+    case 'changed':
+    case 'affected':
+    case 'unchanged': {
+      const attrs = l.attrs.map((a) => `${a.attr}${a.inferred ? ' (inferred)' : ''} ${fmtValue(a.old)} → ${fmtValue(a.new)}`);
+      if (l.status === 'affected' && attrs.length === 0) attrs.push('input changed');
+      if (l.rename) attrs.unshift('renamed');
+      return attrs.join('; ');
+    }
+  }
+}
+
+function totals(d: ModelDiff): string[] {
+  const t = d.totals;
+  return [
+    '| | old | new | change |',
+    '| --- | --: | --: | --: |',
+    row(['params', thousands(t.params.old), thousands(t.params.new), fmtDelta(t.params)]),
+    row(['forward MACs', thousands(t.macs.old), thousands(t.macs.new), fmtDelta(t.macs)]),
+    row(['training memory', fmtBytes(t.trainingBytes.old), fmtBytes(t.trainingBytes.new), fmtDelta(t.trainingBytes, fmtBytes)]),
+  ];
+}
+
+function tensors(d: ModelDiff): string[] {
+  const ts = d.checkpoint.tensors;
+  const rest = ts.filter((t) => t.status !== 'kept');
+  const kept = ts.filter((t) => t.status === 'kept').map((t) => code(t.name));
+  const out: string[] = [];
+  if (rest.length > 0) {
+    out.push('| tensor | old shape | new shape | |', '| --- | --- | --- | --- |');
+    for (const t of rest) {
+      const name = t.oldName ? `${code(t.oldName)} → ${code(t.name)}` : code(t.name);
+      out.push(row([name, fmtShape(t.oldShape), fmtShape(t.newShape), TENSOR_WORDS[t.status]]));
+    }
+  }
+  if (kept.length > 0) out.push(...(out.length > 0 ? [''] : []), `Loads unchanged: ${kept.join(', ')}`);
+  return out;
+}
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+/** A table cell: pipes and newlines would break the row. */
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function code(s: string): string {
+  return `\`${cell(s)}\``;
+}

@@ -1,0 +1,136 @@
+// Words and numbers shared by the text and markdown renderings of a ModelDiff.
+import { thousands } from '../3-lower/format.js';
+import type { Shape } from '../ir/types.js';
+import type { CheckpointDiff, Delta, Json, LayerDiff, ModelDiff, SettingChange, TensorStatus } from './types.js';
+
+export { thousands };
+
+export function fmtShape(s: Shape | null): string {
+  return s === null ? '—' : `[${s.join(', ')}]`;
+}
+
+/** An attribute value as the spec would write it: `3` for a square 3×3, `3×5`, padding sides when they differ. */
+export function fmtValue(v: Json): string {
+  if (v === null) return '—';
+  if (Array.isArray(v)) {
+    const xs = v as readonly Json[];
+    if (xs.length === 2 && typeof xs[0] === 'number' && typeof xs[1] === 'number') return xs[0] === xs[1] ? `${xs[0]}` : `${xs[0]}×${xs[1]}`;
+    return `[${xs.map(fmtValue).join(', ')}]`;
+  }
+  if (typeof v === 'object') {
+    const p = v as Readonly<Record<string, Json>>;
+    if ('top' in p && 'bottom' in p && 'left' in p && 'right' in p) {
+      if (p.top === p.bottom && p.left === p.right) return p.top === p.left ? `${p.top}` : `${p.top}×${p.left}`;
+      return `top ${p.top}, bottom ${p.bottom}, left ${p.left}, right ${p.right}`;
+    }
+    return JSON.stringify(v);
+  }
+  return String(v);
+}
+
+export function fmtBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let x = n;
+  let u = 0;
+  while (Math.abs(x) >= 1024 && u < units.length - 1) {
+    x /= 1024;
+    u++;
+  }
+  return u === 0 ? `${x} B` : `${x.toFixed(1)} ${units[u]}`;
+}
+
+/** `+1.5%`, `−3.0%`, `0%`; `new` when the old value was 0. */
+export function fmtPercent(d: Delta): string {
+  if (d.delta === 0) return '0%';
+  if (d.percent === null) return 'new';
+  const p = Math.abs(d.percent);
+  const digits = p >= 100 ? 0 : 1;
+  return `${d.delta > 0 ? '+' : '−'}${p.toFixed(digits)}%`;
+}
+
+/** `+18,560 (+1.5%)` */
+export function fmtDelta(d: Delta, fmt: (n: number) => string = thousands): string {
+  if (d.delta === 0) return 'no change';
+  return `${d.delta > 0 ? '+' : '−'}${fmt(Math.abs(d.delta))} (${fmtPercent(d)})`;
+}
+
+export function oldNew<T>(o: T, n: T, fmt: (x: T) => string): string {
+  const a = fmt(o);
+  const b = fmt(n);
+  return a === b ? a : `${a} → ${b}`;
+}
+
+export function layerName(l: LayerDiff): string {
+  return (l.new ?? l.old)!.name;
+}
+
+export const TENSOR_WORDS: Readonly<Record<TensorStatus, string>> = {
+  kept: 'loads',
+  misplaced: 'loads into another layer',
+  reshaped: 'shape changed: does not load',
+  renamed: 'renamed: does not load under the old name',
+  added: 'new: starts from its initializer',
+  removed: 'removed: unused',
+};
+
+/** `partial — 6 of 8 tensors of the new model load from the old weights` */
+export function verdictSentence(c: CheckpointDiff): string {
+  const v = c.verdict;
+  const total = v.loaded.length + v.notLoaded.length;
+  switch (v.kind) {
+    case 'full':
+      return 'full — the old weights load as they are (every tensor, same names and shapes)';
+    case 'none':
+      return total === 0 ? 'none — the new model has no weights' : 'none — no tensor of the old weights loads';
+    case 'partial': {
+      const left = v.unused.length > 0 ? `; ${v.unused.length} old ${plural(v.unused.length, 'tensor')} unused (load with strict=False)` : '';
+      return `partial — ${v.loaded.length} of ${total} tensors of the new model load from the old weights${left}`;
+    }
+  }
+}
+
+export function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}
+
+/** `4 layers differ (1 changed, 1 added, 2 affected by a changed input)`, or null when none does. */
+export function layerCounts(d: ModelDiff): string | null {
+  const count = (p: (l: LayerDiff) => boolean): number => d.layers.filter(p).length;
+  const parts: string[] = [];
+  const changed = count((l) => l.status === 'changed');
+  const affected = count((l) => l.status === 'affected');
+  const added = count((l) => l.status === 'added');
+  const removed = count((l) => l.status === 'removed');
+  const renamed = count((l) => l.rename !== null);
+  if (changed) parts.push(`${changed} changed`);
+  if (added) parts.push(`${added} added`);
+  if (removed) parts.push(`${removed} removed`);
+  if (renamed) parts.push(`${renamed} renamed`);
+  if (affected) parts.push(`${affected} affected by a changed input`);
+  const total = count((l) => l.status !== 'unchanged' || l.rename !== null);
+  if (total === 0) return null;
+  return `${total} ${total === 1 ? 'layer differs' : 'layers differ'} (${parts.join(', ')})`;
+}
+
+/** The one-line summary both renderings start with (without the model's name). */
+export function summaryParts(d: ModelDiff): string[] {
+  if (d.identical) return ['no semantic change'];
+  const parts: string[] = [];
+  if (d.name) parts.push(`renamed ${d.name.old} → ${d.name.new}`);
+  if (d.input) parts.push(`input ${fmtShape(d.input.old)} → ${fmtShape(d.input.new)}`);
+  const lc = layerCounts(d);
+  if (lc) parts.push(lc);
+  const t = d.totals;
+  if (t.params.delta !== 0) parts.push(`params ${fmtDelta(t.params)}`);
+  if (t.macs.delta !== 0) parts.push(`MACs ${fmtDelta(t.macs)}`);
+  parts.push(`checkpoint: ${d.checkpoint.verdict.kind}`);
+  const sections = [...new Set(d.settings.map((s) => s.section))];
+  if (sections.length > 0) parts.push(`${sections.join(', ')} changed`);
+  const li = d.lints.introduced.length;
+  if (li > 0) parts.push(`${li} new ${plural(li, 'warning')}`);
+  return parts;
+}
+
+export function settingKey(s: SettingChange): string {
+  return `${s.section}.${s.key}`;
+}

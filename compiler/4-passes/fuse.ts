@@ -1,0 +1,27 @@
+// Loss fusion: where the model's last layer is log_softmax and the loss is nll, the gradient with
+// respect to the log_softmax's *input* is written directly by the loss, `w[y]·(exp(logp) − onehot)/Σw`
+// (the seed's `p − y`), and log_softmax_backward is skipped. cross_entropy always works on logits:
+// it computes softmax − smoothed one-hot itself, which needs no graph rewrite.
+// softmax + cross_entropy (a double softmax, linted elsewhere) is NOT fused: it computes what PyTorch
+// computes, log_softmax of the probabilities.
+import type { ModelIR } from '../ir/types.js';
+
+export interface LossFusion {
+  /** The node whose backward the loss replaces, or null when the loss reads the output as is. */
+  readonly fusedNode: string | null;
+  /** Human-readable reason, printed in the generated code. */
+  readonly note: string;
+}
+
+export function planLossFusion(ir: ModelIR): LossFusion {
+  const out = ir.nodes.find((node) => node.name === ir.output);
+  if (out === undefined) throw new Error(`cnnc internal error: output node ${JSON.stringify(ir.output)} not found`);
+  const consumers = ir.nodes.filter((node) => node.inputs.includes(out.name)).length;
+  if (out.kind === 'log_softmax' && ir.loss.kind === 'nll' && consumers === 0) {
+    return { fusedNode: out.name, note: 'log_softmax + nll fused: the loss writes the gradient of the logits, w[y]·(exp(logp) − onehot)/Σw' };
+  }
+  if (ir.loss.kind === 'cross_entropy') {
+    return { fusedNode: null, note: 'cross_entropy on logits: the loss computes softmax − smoothed one-hot directly' };
+  }
+  return { fusedNode: null, note: 'nll on the output as given (not fused)' };
+}

@@ -1,0 +1,183 @@
+// The memory plan: every buffer a generated module uses, placed at compile time.
+//
+// - params / grads: one float array each, a view per tensor at a literal offset (grads mirror params;
+//   buffers such as running stats have a grad view that stays zero).
+// - values (forward activations, dropout masks), grads (activation gradients) and indices (max-pool
+//   argmax, Int32): one array each, sized `capacity × perSample`; a buffer's view starts at
+//   `capacity × offset`. The capacity only grows (when n exceeds it), so a steady training step
+//   allocates nothing.
+// - scratch: per-sample work space that does not depend on n (im2col columns, batchnorm statistics).
+//
+// Aliasing: flatten is free (torch.flatten(x, 1) of a contiguous NCHW tensor is the same memory), so
+// its output *is* its input's buffer, and so is its gradient.
+// Gradients: a node runs backward only when its output depends on a trainable parameter; it writes dX
+// only when its input does (the first layer never computes the input's gradient).
+import { assertNever, type ModelIR, type Node, type Conv2dNode, type ParamInfo } from '../ir/types.js';
+import type { LossFusion } from './fuse.js';
+
+export type Arena = 'values' | 'grads' | 'indices' | 'scratch';
+/** What a buffer holds; never contains `_`, so `<node>_<what>` field names cannot collide. */
+export type BufferWhat = 'y' | 'dY' | 'mask' | 'argmax' | 'col' | 'dCol' | 'mean' | 'invstd';
+
+export interface BufferSlot {
+  /** Field name in the generated class: `<node>_<what>`. */
+  readonly field: string;
+  readonly node: string;
+  readonly what: BufferWhat;
+  readonly arena: Arena;
+  /** Elements per sample (values, grads, indices) or in all (scratch). */
+  readonly size: number;
+  /** Offset per sample (times the capacity) or absolute (scratch). */
+  readonly offset: number;
+}
+
+export interface ParamSlot extends ParamInfo {
+  readonly node: string;
+  /** Offset in the params (and grads) array. */
+  readonly offset: number;
+}
+
+/** Where one node reads and writes. Fields name BufferSlots; `null` x is the model input. */
+export interface NodeIO {
+  readonly node: string;
+  readonly x: string | null;
+  readonly y: string | null;
+  /** Gradient of the input, or null when the input needs none. */
+  readonly dX: string | null;
+  readonly dY: string | null;
+  /** Whether <node>_backward runs (false: no parameter upstream, an alias, or fused into the loss). */
+  readonly backward: boolean;
+  /** Flatten: no kernel, the output is the input's buffer. */
+  readonly alias: boolean;
+}
+
+export interface MemoryPlan {
+  readonly params: readonly ParamSlot[];
+  readonly paramSize: number;
+  readonly buffers: readonly BufferSlot[];
+  /** Per-sample sizes of the n-scaled arenas, and the scratch size. */
+  readonly perSample: { readonly values: number; readonly grads: number; readonly indices: number };
+  readonly scratchSize: number;
+  readonly io: readonly NodeIO[];
+  /** The model output's value buffer. */
+  readonly output: string | null;
+  /** The buffer the loss writes its gradient into (the output's dY, or the fused node's dX). */
+  readonly lossGrad: string | null;
+}
+
+/** A 1×1 convolution with stride 1 and no padding reads its input as its own im2col matrix. */
+export function isPointwiseConv(node: Conv2dNode): boolean {
+  const p = node.padding;
+  return node.kernel[0] === 1 && node.kernel[1] === 1 && node.stride[0] === 1 && node.stride[1] === 1 &&
+    p.top === 0 && p.bottom === 0 && p.left === 0 && p.right === 0;
+}
+
+const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+export function planMemory(ir: ModelIR, fusion: LossFusion): MemoryPlan {
+  const params: ParamSlot[] = [];
+  let paramSize = 0;
+  for (const node of ir.nodes) {
+    for (const p of node.params) {
+      params.push({ ...p, node: node.name, offset: paramSize });
+      paramSize += p.size;
+    }
+  }
+
+  const buffers: BufferSlot[] = [];
+  const next = { values: 0, grads: 0, indices: 0, scratch: 0 };
+  const add = (node: Node, what: BufferWhat, arena: Arena, size: number): string => {
+    const field = `${node.name}_${what}`;
+    buffers.push({ field, node: node.name, what, arena, size, offset: next[arena] });
+    next[arena] += size;
+    return field;
+  };
+
+  // requiresGrad: the node's output depends on a trainable parameter.
+  const requiresGrad = new Map<string, boolean>([['input', false]]);
+  const valueOf = new Map<string, string | null>([['input', null]]);
+  const gradOf = new Map<string, string | null>([['input', null]]);
+  const io: NodeIO[] = [];
+  let lossGrad: string | null = null;
+
+  for (const node of ir.nodes) {
+    const src = node.inputs[0];
+    if (src === undefined || node.inputs.length !== 1) throw new Error(`cnnc internal error: ${node.name} must read exactly one input`);
+    const x = valueOf.get(src);
+    const dX = gradOf.get(src);
+    const inGrad = requiresGrad.get(src);
+    if (x === undefined || dX === undefined || inGrad === undefined) throw new Error(`cnnc internal error: ${node.name} reads ${src} before it is computed`);
+    const needs = inGrad || node.params.some((p) => p.trainable);
+    requiresGrad.set(node.name, needs);
+
+    if (node.kind === 'flatten') {
+      valueOf.set(node.name, x);
+      gradOf.set(node.name, dX);
+      io.push({ node: node.name, x, y: x, dX, dY: dX, backward: false, alias: true });
+      continue;
+    }
+    const y = add(node, 'y', 'values', node.outSize);
+    valueOf.set(node.name, y);
+    const fused = fusion.fusedNode === node.name;
+    const dY = needs && !fused ? add(node, 'dY', 'grads', node.outSize) : null;
+    gradOf.set(node.name, dY);
+    if (fused) lossGrad = dX;
+    addScratch(node, dX !== null, add);
+    io.push({ node: node.name, x, y, dX, dY, backward: needs && !fused, alias: false });
+  }
+
+  const output = valueOf.get(ir.output);
+  if (output === undefined) throw new Error(`cnnc internal error: output ${ir.output} not planned`);
+  if (fusion.fusedNode === null) lossGrad = gradOf.get(ir.output) ?? null;
+  return {
+    params,
+    paramSize,
+    buffers,
+    perSample: { values: next.values, grads: next.grads, indices: next.indices },
+    scratchSize: next.scratch,
+    io,
+    output,
+    lossGrad,
+  };
+}
+
+/** Per-kind buffers besides y and dY: masks, argmax indices, im2col columns, batch statistics. */
+function addScratch(node: Node, writesDX: boolean, add: (n: Node, w: BufferWhat, a: Arena, size: number) => string): void {
+  switch (node.kind) {
+    case 'conv2d': {
+      if (isPointwiseConv(node)) return;
+      const k = node.inChannels * node.kernel[0] * node.kernel[1];
+      const p = (node.outShape[1] ?? 1) * (node.outShape[2] ?? 1);
+      add(node, 'col', 'scratch', k * p);
+      if (writesDX) add(node, 'dCol', 'scratch', k * p);
+      return;
+    }
+    case 'maxpool2d':
+      add(node, 'argmax', 'indices', node.outSize);
+      return;
+    case 'batchnorm2d':
+      add(node, 'mean', 'scratch', node.numFeatures);
+      add(node, 'invstd', 'scratch', node.numFeatures);
+      return;
+    case 'dropout':
+      add(node, 'mask', 'values', node.outSize);
+      return;
+    case 'dropout2d':
+      add(node, 'mask', 'values', node.outShape[0] ?? 1);
+      return;
+    case 'avgpool2d':
+    case 'relu':
+    case 'leaky_relu':
+    case 'sigmoid':
+    case 'tanh':
+    case 'flatten':
+    case 'linear':
+    case 'softmax':
+    case 'log_softmax':
+      return;
+    default:
+      assertNever(node, 'node kind');
+  }
+}
+
+export { prod as shapeSize };

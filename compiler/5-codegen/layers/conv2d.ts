@@ -1,0 +1,147 @@
+// conv2d as im2col + one gemm per sample and group (torch.nn.Conv2d: weight [Cout, Cin/groups, kh, kw]).
+// forward:  y_g[Cout/g × P] = W_g[Cout/g × K] · col_g[K × P]            (bias written first, gemm adds)
+// backward: dW_g += dY_g · col_gᵀ (gemmNT), dB += Σ_p dY, dCol_g = W_gᵀ · dY_g (gemmTN), dX = col2im(dCol)
+// K = Cin/g·kh·kw, P = Hout·Wout. Padding (any side), stride and dilation live in im2col's index math;
+// a 1×1 stride-1 unpadded convolution uses the input as its own column matrix.
+import type { Conv2dNode } from '../../ir/types.js';
+import { isPointwiseConv } from '../../4-passes/memory.js';
+import { affine, arg, DX, DY, indent, lines, N, shapeText, X, Y, type EmitOptions, type Kernel, type KernelArg, type LayerKernels } from '../kernel.js';
+import { kernelText, pair, paddingText } from './format.js';
+
+export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
+  const [cin, h, w] = node.inShapes[0] as [number, number, number];
+  const [cout, ho, wo] = node.outShape as [number, number, number];
+  const g = node.groups;
+  const cig = cin / g;
+  const cog = cout / g;
+  const [kh, kw] = node.kernel;
+  const p = ho * wo;
+  const k = cig * kh * kw;
+  const inS = cin * h * w;
+  const outS = cout * p;
+  const pointwise = isPointwiseConv(node);
+  const name = node.name;
+
+  const extras = [
+    `stride ${pair(node.stride)}`,
+    paddingText(node.padding) !== '0' ? `padding ${paddingText(node.padding)}` : '',
+    node.dilation[0] !== 1 || node.dilation[1] !== 1 ? `dilation ${pair(node.dilation)}` : '',
+    g !== 1 ? `groups ${g}` : '',
+    node.bias ? '' : 'no bias',
+  ].filter((s) => s !== '');
+  const comment = `${name}: conv2d ${cin}→${cout}, ${kernelText(node.kernel)}, ${extras.join(', ')} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`;
+
+  // One gemm per group; a loop over g only when there are several.
+  const perGroup = (call: (goff: (stride: number, base?: string) => string) => string): string[] => {
+    if (g === 1) return [call((_stride, base) => base ?? '0')];
+    return [
+      `for (let g = 0; g < ${g}; g++) {`,
+      `  ${call((stride, base) => (base === undefined ? affine([[stride, 'g']]) : `${base} + ${affine([[stride, 'g']])}`))}`,
+      '}',
+    ];
+  };
+  const colArg = pointwise ? 'x' : 'col';
+  const colOff = (goff: (s: number, b?: string) => string): string => (pointwise ? goff(k * p, 'xOff') : goff(k * p));
+
+  const fwdParams: KernelArg[] = [N, X, Y, arg('W', 'F', { kind: 'param', role: 'weight' })];
+  if (node.bias) fwdParams.push(arg('B', 'F', { kind: 'param', role: 'bias' }));
+  if (!pointwise) fwdParams.push(arg('col', 'F', { kind: 'buffer', what: 'col' }));
+  const forward: Kernel = {
+    suffix: 'forward',
+    params: fwdParams,
+    body: lines(
+      `for (let s = 0; s < n; s++) {`,
+      `  const xOff = ${affine([[inS, 's']])};`,
+      `  const yOff = ${affine([[outS, 's']])};`,
+      pointwise ? null : `  ${name}_im2col(x, xOff, col);`,
+      node.bias ? `  for (let co = 0; co < ${cout}; co++) y.fill(B[co], yOff + co * ${p}, yOff + co * ${p} + ${p});` : null,
+      indent(perGroup((goff) => `rt.gemmNN(${cog}, ${p}, ${k}, W, ${goff(cog * k)}, ${colArg}, ${colOff(goff)}, y, ${goff(cog * p, 'yOff')}, ${node.bias});`).join('\n')),
+      `}`,
+    ),
+  };
+
+  const bwdParams: KernelArg[] = [N, X, DY, arg('W', 'F', { kind: 'param', role: 'weight' }), arg('dW', 'F', { kind: 'grad', role: 'weight' })];
+  if (node.bias) bwdParams.push(arg('dB', 'F', { kind: 'grad', role: 'bias' }));
+  if (!pointwise) bwdParams.push(arg('col', 'F', { kind: 'buffer', what: 'col' }));
+  if (!pointwise && o.writesDX) bwdParams.push(arg('dCol', 'F', { kind: 'buffer', what: 'dCol' }));
+  if (o.writesDX) bwdParams.push(DX);
+  const backward: Kernel = {
+    suffix: 'backward',
+    params: bwdParams,
+    body: lines(
+      `for (let s = 0; s < n; s++) {`,
+      `  const xOff = ${affine([[inS, 's']])};`,
+      `  const yOff = ${affine([[outS, 's']])};`,
+      node.bias
+        ? [
+            `  for (let co = 0; co < ${cout}; co++) {`,
+            `    const o = yOff + co * ${p};`,
+            `    let acc = 0;`,
+            `    for (let q = 0; q < ${p}; q++) acc += dY[o + q];`,
+            `    dB[co] += acc;`,
+            `  }`,
+          ]
+        : null,
+      pointwise ? null : `  ${name}_im2col(x, xOff, col);`,
+      indent(perGroup((goff) => `rt.gemmNT(${cog}, ${k}, ${p}, dY, ${goff(cog * p, 'yOff')}, ${colArg}, ${colOff(goff)}, dW, ${goff(cog * k)}, true);`).join('\n')),
+      o.writesDX
+        ? pointwise
+          ? indent(perGroup((goff) => `rt.gemmTN(${k}, ${p}, ${cog}, W, ${goff(cog * k)}, dY, ${goff(cog * p, 'yOff')}, dX, ${goff(k * p, 'xOff')}, false);`).join('\n'))
+          : [
+              ...indent(perGroup((goff) => `rt.gemmTN(${k}, ${p}, ${cog}, W, ${goff(cog * k)}, dY, ${goff(cog * p, 'yOff')}, dCol, ${goff(k * p)}, false);`).join('\n')),
+              `  ${name}_col2im(dCol, dX, xOff);`,
+            ]
+        : null,
+      `}`,
+    ),
+  };
+
+  const helpers = pointwise ? [] : [im2col(node, false), ...(o.writesDX ? [im2col(node, true)] : [])];
+  return { comment, forward, backward: o.backward ? backward : null, helpers };
+}
+
+/** im2col (x → col) or its adjoint col2im (dCol → dX, accumulated after zeroing the sample). */
+function im2col(node: Conv2dNode, adjoint: boolean): Kernel {
+  const [cin, h, w] = node.inShapes[0] as [number, number, number];
+  const [, ho, wo] = node.outShape as [number, number, number];
+  const [kh, kw] = node.kernel;
+  const [sh, sw] = node.stride;
+  const [dh, dw] = node.dilation;
+  const { top, bottom, left, right } = node.padding;
+  const p = ho * wo;
+  const rowChecks = [top > 0 ? 'ih < 0' : '', bottom > 0 ? `ih >= ${h}` : ''].filter((s) => s !== '');
+  const colChecks = [left > 0 ? 'iw >= 0' : '', right > 0 ? `iw < ${w}` : ''].filter((s) => s !== '');
+  const iw = affine([[sw, 'ow'], [dw, 'kj']], -left);
+  const inner = adjoint
+    ? colChecks.length > 0
+      ? [`for (let ow = 0; ow < ${wo}; ow++) {`, `  const iw = ${iw};`, `  if (${colChecks.join(' && ')}) dX[xr + iw] += dCol[o + ow];`, `}`]
+      : [`for (let ow = 0; ow < ${wo}; ow++) dX[xr + ${iw}] += dCol[o + ow];`]
+    : colChecks.length > 0
+      ? [`for (let ow = 0; ow < ${wo}; ow++) {`, `  const iw = ${iw};`, `  col[o + ow] = ${colChecks.join(' && ')} ? x[xr + iw] : 0;`, `}`]
+      : [`for (let ow = 0; ow < ${wo}; ow++) col[o + ow] = x[xr + ${iw}];`];
+  const skipRow = rowChecks.length === 0
+    ? null
+    : adjoint
+      ? `if (${rowChecks.join(' || ')}) continue;`
+      : `if (${rowChecks.join(' || ')}) { col.fill(0, o, o + ${wo}); continue; }`;
+  const body = lines(
+    adjoint ? `dX.fill(0, xOff, xOff + ${cin * h * w});` : null,
+    `for (let c = 0; c < ${cin}; c++) {`,
+    `  for (let ki = 0; ki < ${kh}; ki++) {`,
+    `    for (let kj = 0; kj < ${kw}; kj++) {`,
+    `      const row = ${affine([[kh * kw * p, 'c'], [kw * p, 'ki'], [p, 'kj']])};`,
+    `      for (let oh = 0; oh < ${ho}; oh++) {`,
+    `        const ih = ${affine([[sh, 'oh'], [dh, 'ki']], -top)};`,
+    `        const o = row + oh * ${wo};`,
+    skipRow === null ? null : `        ${skipRow}`,
+    `        const xr = xOff + ${affine([[h * w, 'c'], [w, 'ih']])};`,
+    indent(inner.join('\n'), 4),
+    `      }`,
+    `    }`,
+    `  }`,
+    `}`,
+  );
+  return adjoint
+    ? { suffix: 'col2im', params: [arg('dCol', 'F', { kind: 'n' }), arg('dX', 'F', { kind: 'n' }), arg('xOff', 'number', { kind: 'n' })], body }
+    : { suffix: 'im2col', params: [arg('x', 'F', { kind: 'n' }), arg('xOff', 'number', { kind: 'n' }), arg('col', 'F', { kind: 'n' })], body };
+}

@@ -1,0 +1,42 @@
+// One emitter per layer kind; this switch is the table (exhaustive: a new kind does not compile
+// until it has kernels).
+import { assertNever, type Node } from '../../ir/types.js';
+import type { EmitOptions, LayerKernels } from '../kernel.js';
+import { emitActivation } from './activation.js';
+import { emitBatchNorm2d } from './batchnorm2d.js';
+import { emitConv2d } from './conv2d.js';
+import { emitDropout } from './dropout.js';
+import { emitLinear } from './linear.js';
+import { emitAvgPool2d, emitMaxPool2d } from './pool2d.js';
+import { emitSoftmax } from './softmax.js';
+
+/** Kernels of one layer, or null for flatten (an alias: no work, no function). */
+export function emitLayer(node: Node, o: EmitOptions): LayerKernels | null {
+  switch (node.kind) {
+    case 'conv2d':
+      return emitConv2d(node, o);
+    case 'linear':
+      return emitLinear(node, o);
+    case 'maxpool2d':
+      return emitMaxPool2d(node, o);
+    case 'avgpool2d':
+      return emitAvgPool2d(node, o);
+    case 'batchnorm2d':
+      return emitBatchNorm2d(node, o);
+    case 'relu':
+    case 'leaky_relu':
+    case 'sigmoid':
+    case 'tanh':
+      return emitActivation(node, o);
+    case 'dropout':
+    case 'dropout2d':
+      return emitDropout(node, o);
+    case 'softmax':
+    case 'log_softmax':
+      return emitSoftmax(node, o);
+    case 'flatten':
+      return null;
+    default:
+      return assertNever(node, 'node kind');
+  }
+}

@@ -1,0 +1,127 @@
+// maxpool2d and avgpool2d (torch.nn.MaxPool2d / AvgPool2d, ceil_mode=False, dilation 1).
+// MaxPool2d pads with −∞ and takes the first maximum in window order (PyTorch's `val > max || isnan(val)`);
+// forward saves the argmax (index in the input plane) so backward scatters dY there.
+// AvgPool2d divides by kh·kw when count_include_pad (the default), else by the window's in-bounds size.
+import type { AvgPool2dNode, MaxPool2dNode } from '../../ir/types.js';
+import { affine, arg, DX, DY, indent, lines, N, shapeText, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
+import { kernelText, pair } from './format.js';
+
+type PoolNode = MaxPool2dNode | AvgPool2dNode;
+
+interface Geometry {
+  readonly c: number; readonly h: number; readonly w: number; readonly ho: number; readonly wo: number;
+  readonly kh: number; readonly kw: number; readonly sh: number; readonly sw: number; readonly ph: number; readonly pw: number;
+}
+
+function geometry(node: PoolNode): Geometry {
+  const [c, h, w] = node.inShapes[0] as [number, number, number];
+  const [, ho, wo] = node.outShape as [number, number, number];
+  return { c, h, w, ho, wo, kh: node.kernel[0], kw: node.kernel[1], sh: node.stride[0], sw: node.stride[1], ph: node.padding[0], pw: node.padding[1] };
+}
+
+/** Loops over (sample·channel, oh, ow) with the window's in-bounds rows [hs, he) and columns [ws, we). */
+function windowLoops(gm: Geometry, inner: string[]): string[] {
+  const clip = (v: string, pad: number, k: number, size: number): string[] =>
+    pad > 0
+      ? [`const ${v}0 = ${affine([[v === 'h' ? gm.sh : gm.sw, v === 'h' ? 'oh' : 'ow']], -pad)};`,
+         `const ${v}s = ${v}0 < 0 ? 0 : ${v}0;`,
+         `const ${v}e = ${v}0 + ${k} > ${size} ? ${size} : ${v}0 + ${k};`]
+      : [`const ${v}s = ${affine([[v === 'h' ? gm.sh : gm.sw, v === 'h' ? 'oh' : 'ow']])};`, `const ${v}e = ${v}s + ${k};`];
+  return [
+    `for (let sc = 0; sc < n * ${gm.c}; sc++) {`,
+    `  const xo = sc * ${gm.h * gm.w};`,
+    `  const yo = sc * ${gm.ho * gm.wo};`,
+    `  for (let oh = 0; oh < ${gm.ho}; oh++) {`,
+    ...indent(clip('h', gm.ph, gm.kh, gm.h).join('\n'), 2),
+    `    for (let ow = 0; ow < ${gm.wo}; ow++) {`,
+    ...indent(clip('w', gm.pw, gm.kw, gm.w).join('\n'), 3),
+    `      const q = yo + oh * ${gm.wo} + ow;`,
+    ...indent(inner.join('\n'), 3),
+    `    }`,
+    `  }`,
+    `}`,
+  ];
+}
+
+function comment(node: PoolNode): string {
+  const pad = node.padding[0] === 0 && node.padding[1] === 0 ? '' : `, padding ${pair(node.padding)}`;
+  const extra = node.kind === 'avgpool2d' && !node.countIncludePad ? ', count_include_pad false' : '';
+  return `${node.name}: ${node.kind} ${kernelText(node.kernel)}, stride ${pair(node.stride)}${pad}${extra} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`;
+}
+
+export function emitMaxPool2d(node: MaxPool2dNode, o: EmitOptions): LayerKernels {
+  const gm = geometry(node);
+  const argmax = arg('argmax', 'I32', { kind: 'buffer', what: 'argmax' });
+  return {
+    comment: comment(node),
+    helpers: [],
+    forward: {
+      suffix: 'forward',
+      params: [N, X, Y, argmax],
+      body: lines(windowLoops(gm, [
+        `let best = -Infinity;`,
+        `let at = hs * ${gm.w} + ws;`,
+        `for (let ih = hs; ih < he; ih++) {`,
+        `  for (let iw = ws; iw < we; iw++) {`,
+        `    const v = x[xo + ih * ${gm.w} + iw];`,
+        `    if (v > best || v !== v) {`,
+        `      best = v;`,
+        `      at = ih * ${gm.w} + iw;`,
+        `    }`,
+        `  }`,
+        `}`,
+        `y[q] = best;`,
+        `argmax[q] = at;`,
+      ])),
+    },
+    backward: o.backward && o.writesDX
+      ? {
+          suffix: 'backward',
+          params: [N, DY, argmax, DX],
+          body: lines(
+            `dX.fill(0, 0, n * ${gm.c * gm.h * gm.w});`,
+            `for (let sc = 0; sc < n * ${gm.c}; sc++) {`,
+            `  const xo = sc * ${gm.h * gm.w};`,
+            `  const yo = sc * ${gm.ho * gm.wo};`,
+            `  for (let q = 0; q < ${gm.ho * gm.wo}; q++) dX[xo + argmax[yo + q]] += dY[yo + q];`,
+            `}`,
+          ),
+        }
+      : null,
+  };
+}
+
+export function emitAvgPool2d(node: AvgPool2dNode, o: EmitOptions): LayerKernels {
+  const gm = geometry(node);
+  const divisor = node.countIncludePad ? `${gm.kh * gm.kw}` : '(he - hs) * (we - ws)';
+  return {
+    comment: comment(node),
+    helpers: [],
+    forward: {
+      suffix: 'forward',
+      params: [N, X, Y],
+      body: lines(windowLoops(gm, [
+        `let acc = 0;`,
+        `for (let ih = hs; ih < he; ih++) {`,
+        `  for (let iw = ws; iw < we; iw++) acc += x[xo + ih * ${gm.w} + iw];`,
+        `}`,
+        `y[q] = acc / ${divisor};`,
+      ])),
+    },
+    backward: o.backward && o.writesDX
+      ? {
+          suffix: 'backward',
+          params: [N, DY, DX],
+          body: lines(
+            `dX.fill(0, 0, n * ${gm.c * gm.h * gm.w});`,
+            windowLoops(gm, [
+              `const g = dY[q] / ${divisor};`,
+              `for (let ih = hs; ih < he; ih++) {`,
+              `  for (let iw = ws; iw < we; iw++) dX[xo + ih * ${gm.w} + iw] += g;`,
+              `}`,
+            ]),
+          ),
+        }
+      : null,
+  };
+}

@@ -10,6 +10,8 @@ import { lint } from './4-passes/lint.js';
 import type { Diagnostic } from './diagnostics/types.js';
 import type { ModelIR } from './ir/types.js';
 import type { Spec } from './spec/types.js';
+import { buildWith, type BuildResult } from './5-codegen/build.js';
+import type { GenerateOptions } from './5-codegen/generate.js';
 
 export type * from './ir/types.js';
 export { assertNever } from './ir/types.js';
@@ -57,6 +59,13 @@ export function checkFile(path: string): CheckResult {
 }
 
 // --- Code generation (5-codegen): `build` / `generate` are added here, after checkSource. ---
+export { generate, type GenerateOptions } from './5-codegen/generate.js';
+export type { BuildResult } from './5-codegen/build.js';
+
+/** checkSource + generate: the module's TypeScript, or code null with the spec's diagnostics. */
+export function build(source: string, file: string, options: GenerateOptions = {}): BuildResult {
+  return buildWith(checkSource, source, file, options);
+}
 
 /** sha256 (hex) of the spec's canonical JSON: keys sorted, so comments, whitespace and key order
  *  in the YAML do not change it. */

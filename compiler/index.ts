@@ -20,7 +20,7 @@ export { CODES, type Code } from './diagnostics/codes.js';
 export { formatDiagnostic, formatDiagnostics } from './diagnostics/render.js';
 export type { Spec } from './spec/types.js';
 export { VERSION } from './version.js';
-export { summarize, type Summary } from './3-lower/summary.js';
+export { formatSummary, summarize, type Summary, type SummaryRow } from './3-lower/summary.js';
 
 export interface CheckResult {
   /** The model, or null when there are errors. */

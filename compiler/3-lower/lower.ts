@@ -7,7 +7,7 @@ import type { Diagnostic } from '../diagnostics/types.js';
 import type { ModelIR, Node, Shape } from '../ir/types.js';
 import type { Spec } from '../spec/types.js';
 import { fmtShape, product, sci } from './format.js';
-import { lowerLayer, type LayerCtx } from './layers/index.js';
+import { lowerLayer, type LayerCtx, type LayerResult } from './layers/index.js';
 import { nameLayers } from './names.js';
 import type { Report } from './report.js';
 import { checkLossFit, lowerData, lowerLoss, lowerOptimizer, lowerTrain } from './settings.js';
@@ -25,28 +25,26 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
   const names = nameLayers(spec.layers, map, report);
   const nodes: Node[] = [];
   spec.layers.forEach((layer, i) => {
-    if (x === null) return;
+    if (x === null) return; // an earlier layer failed: this one's input is unknown
     const { name, named } = names[i]!;
-    const ctx: LayerCtx = {
-      name,
-      x,
-      error: (code, message, key = 'kind', hint) => report(code, message, map.value(['layers', i, key]), hint),
-    };
+    const at = (key: string) => map.value(['layers', i, key]);
+    const ctx: LayerCtx = { name, x, error: (code, message, key = 'kind', hint) => report(code, message, at(key), hint) };
     const r = lowerLayer(layer, ctx);
-    const outSize = r ? product(r.outShape) : 0;
-    const tooBig = r && [
-      tooManyElements(`${name} output ${fmtShape(r.outShape)}`, outSize * batch, batch),
-      ...r.params.map((p) => tooManyElements(p.name, p.size)),
-    ].filter((m) => m !== null);
-    tooBig?.forEach((m) => report('E0409', m, map.value(['layers', i, 'kind'])));
-    if (!r || tooBig?.length) {
+    if (r === null || !fitsLimits(name, r, batch, (m) => report('E0409', m, at('kind')))) {
       x = null;
       return;
     }
-    const inputs = [nodes.length ? nodes[nodes.length - 1]!.name : 'input'];
-    const paramCount = r.params.filter((p) => p.trainable).reduce((a, p) => a + p.size, 0);
-    const span = map.value(['layers', i, 'kind']);
-    nodes.push({ ...r, index: nodes.length, name, named, inputs, inShapes: [x], paramCount, outSize, span } as Node);
+    nodes.push({
+      ...r,
+      index: i, // = its position in `nodes` whenever the IR is returned (no layer failed); lint relies on it
+      name,
+      named,
+      inputs: [nodes.length ? nodes[nodes.length - 1]!.name : 'input'],
+      inShapes: [x],
+      paramCount: r.params.filter((p) => p.trainable).reduce((a, p) => a + p.size, 0),
+      outSize: product(r.outShape),
+      span: at('kind'),
+    } as Node);
     x = r.outShape;
   });
 
@@ -85,6 +83,17 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
     totals,
   };
   return { ir, diagnostics };
+}
+
+/** False after reporting each tensor of the layer (its output at the batch size, each parameter)
+ *  that is too big to allocate. */
+function fitsLimits(name: string, r: LayerResult, batch: number, refuse: (message: string) => void): boolean {
+  const tooBig = [
+    tooManyElements(`${name} output ${fmtShape(r.outShape)}`, product(r.outShape) * batch, batch),
+    ...r.params.map((p) => tooManyElements(p.name, p.size)),
+  ].filter((m) => m !== null);
+  tooBig.forEach(refuse);
+  return tooBig.length === 0;
 }
 
 /** [C, H, W] for images, [F] for features; refused when one batch of it is too big. */

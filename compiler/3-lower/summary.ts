@@ -38,7 +38,7 @@ export function summarize(ir: ModelIR, batchSize?: number): Summary {
 export function formatSummary(s: Summary): string {
   const head = ['Layer', 'Kind', 'Output shape', 'Params', 'MACs'];
   const cells = s.rows.map((r) => [r.name, r.kind, fmtShape(r.outShape), thousands(r.params), thousands(r.macs)]);
-  const widths = head.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
+  const widths = head.map((h, c) => cells.reduce((w, row) => Math.max(w, row[c]!.length), h.length));
   const line = (row: readonly string[]) =>
     row.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('   ').trimEnd();
   const rule = (ch: string) => ch.repeat(widths.reduce((a, w) => a + w, 0) + 3 * (widths.length - 1));

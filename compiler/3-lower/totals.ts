@@ -46,7 +46,7 @@ export function computeTotals(input: Shape, nodes: readonly Node[], opt: Optimiz
   //                     + max im2col over convs )            one sample's column buffer, reused
   // An estimate of what the generated module's arena holds; dropout masks and the loss's
   // per-sample buffers are a few floats per sample and left out.
-  const scratch = Math.max(0, ...nodes.map(im2colElements));
+  const scratch = nodes.reduce((m, n) => Math.max(m, im2colElements(n)), 0);
   const elements = params + buffers + params + optimizerSlots(opt) * params + batch * activations + batch * outputs + scratch;
   return { params, buffers, macs: sum(nodes.map((n) => n.macs)), activations, trainingBytes: F32 * elements };
 }

@@ -1,7 +1,7 @@
 // Phase 1: YAML text to a plain JS document and a source map. The reader is deliberately
 // narrow: YAML 1.2 core schema, no tags, unique keys, bounded aliases, nesting and size, so a
 // spec is plain data and a hostile file costs nothing (see https://en.wikipedia.org/wiki/Billion_laughs_attack).
-import { isAlias, isCollection, isNode, isPair, isScalar, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
+import { isCollection, isNode, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import type { Code } from '../diagnostics/codes.js';
 import { diagnostic } from '../diagnostics/render.js';
 import type { Diagnostic } from '../diagnostics/types.js';
@@ -46,7 +46,7 @@ export function parse(source: string, file: string): ParseResult {
   const report = (code: Code, message: string, range: readonly number[], hint?: string) =>
     diagnostic(code, message, map.span(range), source, hint);
 
-  const diagnostics = [...doc.errors, ...doc.warnings].map((e) => fromYamlError(e, report));
+  const diagnostics = [...doc.errors, ...doc.warnings].map((e) => fromYamlError(e, doc, report));
   diagnostics.push(...checkTree(doc, report));
   if (diagnostics.length === 0 && doc.contents === null) {
     diagnostics.push(report('E0108', 'the spec is empty', [0, 0], 'start from specs/mnist.yaml'));
@@ -66,15 +66,15 @@ export function parse(source: string, file: string): ParseResult {
 
 type Report = (code: Code, message: string, range: readonly number[], hint?: string) => Diagnostic;
 
-function fromYamlError(e: YAMLError, report: Report): Diagnostic {
+function fromYamlError(e: YAMLError, doc: Document.Parsed, report: Report): Diagnostic {
   const message = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
   switch (e.code) {
     case 'TAB_AS_INDENT':
       return report('E0102', 'tabs are not allowed as indentation in YAML', e.pos, 'indent with spaces');
     case 'DUPLICATE_KEY':
-      return report('E0103', 'this key appears twice in the same mapping', e.pos, 'remove one of the two');
+      return report('E0103', 'this key appears twice in the same mapping', keyAt(doc, e.pos[0]) ?? e.pos, 'remove one of the two');
     case 'TAG_RESOLVE_FAILED':
-      return report('E0107', `YAML tags are not allowed in a spec (${message.replace(/^Unresolved tag: /, '')})`, e.pos);
+      return report('E0107', `YAML tags are not allowed in a spec (found ${shortTag(message.replace(/^Unresolved tag: /, ''))})`, e.pos, 'remove the tag; write the value plainly');
     case 'MULTIPLE_DOCS':
       return report('E0109', 'a spec file holds one YAML document; found a second one here', e.pos, 'remove the `---` line and what follows, or split the file');
     default:
@@ -116,14 +116,27 @@ function checkTree(doc: Document.Parsed, report: Report): Diagnostic[] {
   return dedupe(out);
 }
 
+/** The alias that comes first in the source. */
 function firstAlias(doc: Document.Parsed): readonly number[] | null {
-  const stack: unknown[] = [doc.contents];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (isAlias(node)) return node.range ?? null;
-    if (isCollection(node)) for (const it of node.items) stack.push(...(isPair(it) ? [it.value] : [it]));
-  }
-  return null;
+  let first: readonly number[] | null = null;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.range && (first === null || node.range[0] < first[0]!)) first = node.range;
+    },
+  });
+  return first;
+}
+
+/** yaml points at the first character of a duplicate key; underline the whole key. */
+function keyAt(doc: Document.Parsed, offset: number): readonly number[] | null {
+  let found: readonly number[] | null = null;
+  visit(doc, {
+    Pair(_, pair) {
+      const r = isNode(pair.key) ? pair.key.range : undefined;
+      if (r && r[0] === offset) found = r;
+    },
+  });
+  return found;
 }
 
 function rangeOf(node: unknown): readonly [number, number] | null {

@@ -28,7 +28,8 @@ export class YamlSourceMap implements SourceMap {
     const start = range[0] ?? 0;
     const rawEnd = range[1] ?? start;
     let end = Math.max(start, Math.min(rawEnd, this.source.length));
-    while (end > start && /\s/.test(this.source[end - 1] ?? '')) end--;
+    // Unless the span is only blanks (a tab used as indentation): then it stays as it is.
+    if (/\S/.test(this.source.slice(start, end))) while (end > start && /\s/.test(this.source[end - 1] ?? '')) end--;
     const a = this.lines.linePos(start);
     const b = this.lines.linePos(end);
     return { file: this.file, line: a.line, col: a.col, endLine: b.line, endCol: b.col, offset: start, end };

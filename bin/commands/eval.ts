@@ -1,10 +1,54 @@
+// `cnnc eval SPEC --weights FILE`: test loss, accuracy, confusion matrix and per-class accuracy.
 import type { Command } from 'commander';
+import { chooseData, loadData, subset } from '../../runtime/node/data/load.js';
+import { pct } from '../../runtime/node/train/run.js';
+import { evaluate, type Evaluation } from '../../runtime/train/evaluate.js';
 import type { Exit } from '../main.js';
+import { compileSpec, numberFlag, processIo, type Io } from './compile-model.js';
+import { loadWeightsFile } from './weights.js';
+import { reportUserErrors } from './user-error.js';
 
-// TODO(owner of `cnnc eval`): replace this placeholder.
-export function registerEval(program: Command, exit: Exit): void {
-  program.command('eval').description('(not yet implemented)').action(() => {
-    process.stderr.write('cnnc eval: not implemented yet\n');
-    exit.code = 2;
+export function registerEval(program: Command, exit: Exit, io: Io = processIo): void {
+  program
+    .command('eval')
+    .description('evaluate trained weights on the test split: loss, accuracy, confusion matrix')
+    .argument('<spec>', 'the model spec (YAML)')
+    .requiredOption('--weights <file>', 'weights (safetensors), e.g. runs/mnist/model.safetensors')
+    .option('--data <dir>', "a directory of IDX files instead of the spec's data")
+    .option('--limit <n>', 'evaluate on an evenly spaced subset of n test images')
+    .action(async (spec: string, flags: { weights: string; data?: string; limit?: string }) => {
+      exit.code = await reportUserErrors(io, async () => {
+        const limit = numberFlag('--limit', flags.limit, 'positive-int');
+        const loaded = await compileSpec(spec, io);
+        if (loaded === null) return 1;
+        const model = loaded.createModel({ seed: 0 });
+        loadWeightsFile(model, flags.weights);
+        const classes = model.outputShape[0]!;
+        const source = chooseData(loaded.ir.data, spec, flags.data);
+        const full = loadData(source, classes).test;
+        const test = limit === undefined ? full : subset(full, limit);
+        const e = evaluate(model, test, loaded.ir.loss, loaded.ir.train.batchSize);
+        io.stdout.write(formatEvaluation(e, source));
+        return 0;
+      });
+    });
+}
+
+export function formatEvaluation(e: Evaluation, source: string): string {
+  const classes = e.confusion.length;
+  const w = Math.max(4, String(Math.max(...e.confusion.flat())).length + 1);
+  const lines = [
+    `data: ${source} (${e.n.toLocaleString('en-US')} test images)`,
+    `test loss: ${e.loss.toFixed(4)}`,
+    `test accuracy: ${pct(e.accuracy)} (${e.correct.toLocaleString('en-US')}/${e.n.toLocaleString('en-US')})`,
+    '',
+    'confusion matrix (rows: true class, columns: predicted)',
+    '     ' + Array.from({ length: classes }, (_, c) => String(c).padStart(w)).join('') + '   accuracy',
+  ];
+  e.confusion.forEach((row, c) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    const acc = total === 0 ? '-' : pct(row[c]! / total);
+    lines.push(`${String(c).padStart(4)} ` + row.map((v) => String(v).padStart(w)).join('') + `   ${acc.padStart(7)}`);
   });
+  return lines.join('\n') + '\n';
 }

@@ -1,0 +1,191 @@
+// `cnnc train`, minus flag parsing: the run directory, checkpoints, resume, the NaN guard, Ctrl-C
+// and the progress output around the browser-safe loop in runtime/train/.
+//
+// NOTE for CODEGEN: the loop sets the learning rate with `CompiledModel.setLearningRate(lr)`
+// (added to runtime/model.ts for `--lr`); generated models must implement it.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { ModelIR } from '../../../compiler/ir/types.js';
+import type { CompiledModel } from '../../model.js';
+import { CheckpointError, encodeCheckpoint, readCheckpointInfo, restoreCheckpoint, type RunSettings } from '../../train/checkpoint.js';
+import type { Evaluation } from '../../train/evaluate.js';
+import { START, trainLoop, type EpochMetrics, type LoopResult, type Position } from '../../train/loop.js';
+import { reportSvg } from '../../train/report-svg.js';
+import { chooseData, loadData, subset } from '../data/load.js';
+import { writeFileAtomic } from './atomic.js';
+import { formatSeconds, Progress, type ProgressSink } from './progress.js';
+
+export interface TrainOptions {
+  readonly specFile: string;
+  readonly specSource: string;
+  readonly ir: ModelIR;
+  /** The generated module's source, copied to the run directory. */
+  readonly code: string;
+  readonly cnncVersion: string;
+  createModel(o: { seed: number }): CompiledModel;
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  readonly lr?: number;
+  readonly seed?: number;
+  readonly data?: string;
+  readonly out?: string;
+  readonly resume?: string;
+  readonly maxSteps?: number;
+  /** Train and test on evenly spaced subsets of this many images (smoke runs, tests). */
+  readonly limit?: number;
+  readonly stdout: { write(text: string): void };
+  readonly stderr: ProgressSink;
+  /** Polled after every step; the CLI sets it on Ctrl-C. */
+  stopRequested?(): boolean;
+}
+
+/** Exit codes: 0 done (or stopped by --max-steps), 1 a user's mistake, 3 non-finite loss, 130 interrupted. */
+export const EXIT = { ok: 0, usage: 1, nonFinite: 3, interrupted: 130 } as const;
+
+export class TrainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainError';
+  }
+}
+
+interface Plan {
+  readonly settings: RunSettings;
+  readonly out: string;
+  readonly position: Position;
+  readonly metrics: EpochMetrics[];
+  readonly checkpoint?: { bytes: Uint8Array; file: string };
+}
+
+export async function train(o: TrainOptions): Promise<number> {
+  const plan = o.resume !== undefined ? planResume(o, o.resume) : planFresh(o);
+  const { settings, out } = plan;
+  const classes = o.ir.nodes.find((n) => n.name === o.ir.output)?.outShape[0] ?? 0;
+  const full = loadData(settings.data, classes);
+  const data = o.limit === undefined ? full : { train: subset(full.train, o.limit), test: subset(full.test, o.limit) };
+  checkData(o.ir, data.train.shape, data.train.labels, classes, settings.data);
+
+  const model = o.createModel({ seed: settings.seed });
+  if (plan.checkpoint) restoreCheckpoint(model, plan.checkpoint.bytes, plan.checkpoint.file);
+  if (settings.lr !== o.ir.optimizer.lr) model.setLearningRate(settings.lr);
+
+  mkdirSync(out, { recursive: true });
+  writeFileAtomic(join(out, 'spec.yaml'), o.specSource);
+  writeFileAtomic(join(out, 'model.ts'), o.code);
+  const metrics = plan.metrics;
+  const save = (position: Position): void => {
+    const cp = encodeCheckpoint(model, { specHash: o.ir.specHash, cnncVersion: o.cnncVersion, settings, position, metrics });
+    writeFileAtomic(join(out, 'model.safetensors'), model.saveWeights());
+    writeFileAtomic(join(out, 'checkpoint.safetensors'), cp);
+  };
+  if (!plan.checkpoint) save(START); // so that a NaN or Ctrl-C in epoch 1 still leaves a good checkpoint
+
+  const what = settings.data === 'mnist10k' ? 'digits' : 'images';
+  o.stdout.write(
+    `training ${o.ir.name} on ${settings.data} (${data.train.n.toLocaleString('en-US')} train, ${data.test.n.toLocaleString('en-US')} test ${what}), ` +
+      `batch ${settings.batchSize}, lr ${settings.lr}, seed ${settings.seed}, ${settings.epochs} epoch(s) → ${out}\n`,
+  );
+  const progress = new Progress(o.stderr, settings.epochs);
+  let lastYield = Date.now();
+  const result: LoopResult = await trainLoop(model, data, { ...settings, loss: o.ir.loss, maxSteps: o.maxSteps }, plan.position, {
+    onStep: async (info) => {
+      progress.step(info);
+      if (Date.now() - lastYield > 50) {
+        lastYield = Date.now();
+        await new Promise((r) => setImmediate(r)); // let a SIGINT handler run
+      }
+    },
+    stopRequested: o.stopRequested,
+    onEpoch: (m: EpochMetrics, _e: Evaluation, position: Position) => {
+      progress.clear();
+      metrics.push(m);
+      save(position);
+      writeFileAtomic(join(out, 'metrics.jsonl'), metrics.map((x) => JSON.stringify(x)).join('\n') + '\n');
+      writeFileAtomic(join(out, 'report.svg'), reportSvg(`${o.ir.name} — ${settings.data}`, metrics));
+      o.stdout.write(
+        `epoch ${m.epoch}/${settings.epochs}  loss ${m.loss.toFixed(4)}  test loss ${m.test_loss.toFixed(4)}  ` +
+          `test accuracy ${pct(m.test_accuracy)}  ${Math.round(m.images_per_s)} img/s  ${formatSeconds(m.seconds)}\n`,
+      );
+    },
+  });
+  progress.clear();
+  switch (result.kind) {
+    case 'done': {
+      const last = metrics[metrics.length - 1];
+      if (last) o.stdout.write(`final test accuracy: ${pct(last.test_accuracy)} (${data.test.n.toLocaleString('en-US')} test ${what})\n`);
+      o.stdout.write(`weights: ${join(out, 'model.safetensors')}\n`);
+      return EXIT.ok;
+    }
+    case 'stopped': {
+      save(result.position);
+      const why = result.reason === 'interrupt' ? 'interrupted' : `stopped after --max-steps ${o.maxSteps}`;
+      o.stdout.write(`${why} at epoch ${result.position.epoch + 1}, step ${result.position.stepInEpoch}; checkpoint written. Resume with: --resume ${out}\n`);
+      return result.reason === 'interrupt' ? EXIT.interrupted : EXIT.ok;
+    }
+    case 'non-finite': {
+      const value = Number.isNaN(result.loss) ? 'NaN' : result.loss > 0 ? 'Inf' : '-Inf';
+      const where = result.where ? ` (first non-finite: ${result.where.layer} ${result.where.tensor})` : '';
+      o.stderr.write(
+        `error: loss became ${value} at epoch ${result.epoch}, step ${result.step}${where}\n` +
+          `  the last good checkpoint is ${join(out, 'checkpoint.safetensors')}; try a smaller --lr\n`,
+      );
+      return EXIT.nonFinite;
+    }
+  }
+}
+
+function planFresh(o: TrainOptions): Plan {
+  const t = o.ir.train;
+  const settings: RunSettings = {
+    seed: o.seed ?? t.seed,
+    batchSize: o.batchSize ?? t.batchSize,
+    epochs: o.epochs ?? t.epochs,
+    lr: o.lr ?? o.ir.optimizer.lr,
+    data: chooseData(o.ir.data, o.specFile, o.data),
+  };
+  const out = o.out ?? join('runs', basename(o.specFile, extname(o.specFile)));
+  return { settings, out, position: START, metrics: [] };
+}
+
+function planResume(o: TrainOptions, dir: string): Plan {
+  const file = join(dir, 'checkpoint.safetensors');
+  if (!existsSync(file)) throw new TrainError(`${dir}: no checkpoint.safetensors to resume from`);
+  const bytes = new Uint8Array(readFileSync(file));
+  const cp = readCheckpointInfo(bytes, file);
+  if (cp.specHash !== o.ir.specHash) {
+    throw new TrainError(
+      `${file} belongs to a different spec: checkpoint spec hash ${cp.specHash.slice(0, 16)}…, ` +
+        `${o.specFile} has ${o.ir.specHash.slice(0, 16)}…; train from scratch, or resume with the spec it was trained from (${join(dir, 'spec.yaml')})`,
+    );
+  }
+  // Seed and batch size define the data order: changing them mid-run would not be a resume.
+  for (const [flag, given, saved] of [
+    ['--seed', o.seed, cp.settings.seed],
+    ['--batch-size', o.batchSize, cp.settings.batchSize],
+  ] as const) {
+    if (given !== undefined && given !== saved) throw new TrainError(`${flag} ${given} differs from the checkpoint's ${saved}: a resumed run keeps its data order`);
+  }
+  const settings: RunSettings = {
+    ...cp.settings,
+    epochs: o.epochs ?? cp.settings.epochs,
+    lr: o.lr ?? cp.settings.lr,
+    data: o.data !== undefined ? chooseData(o.ir.data, o.specFile, o.data) : cp.settings.data,
+  };
+  return { settings, out: o.out ?? dir, position: cp.position, metrics: [...cp.metrics], checkpoint: { bytes, file } };
+}
+
+function checkData(ir: ModelIR, shape: readonly number[], labels: Int32Array, classes: number, source: string): void {
+  const want = ir.input.shape;
+  if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
+    throw new TrainError(`${source}: images are [${shape.join(', ')}], but ${ir.name}'s input is [${want.join(', ')}]`);
+  }
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i]! >= classes) throw new TrainError(`${source}: label ${labels[i]} of sample ${i} is out of range: ${ir.name} has ${classes} classes`);
+  }
+}
+
+export function pct(a: number): string {
+  return `${(a * 100).toFixed(2)}%`;
+}
+
+export { CheckpointError };

@@ -1,0 +1,124 @@
+// Checkpoints: one safetensors file with the weights (PyTorch names), the optimizer's slots
+// (prefixed `optimizer.`), and every non-tensor value as a `__metadata__` string, so that
+// `--resume` continues bit for bit: position in the data, optimizer step, the model RNG.
+import { decodeSafetensors, encodeSafetensors, loadNamedTensors, readTensor, SafetensorsError, type NamedTensor } from '../safetensors.js';
+import type { CompiledModel } from '../model.js';
+import type { EpochMetrics, Position } from './loop.js';
+
+export const CHECKPOINT_FORMAT = 'cnnc-checkpoint-1';
+const SLOT_PREFIX = 'optimizer.';
+
+/** The run's settings, fixed when it starts; a resume reuses them. */
+export interface RunSettings {
+  readonly seed: number;
+  readonly batchSize: number;
+  readonly epochs: number;
+  readonly lr: number;
+  /** `mnist10k` or `idx:<dir>`. */
+  readonly data: string;
+}
+
+export interface Checkpoint {
+  readonly specHash: string;
+  readonly cnncVersion: string;
+  readonly settings: RunSettings;
+  readonly position: Position;
+  readonly metrics: readonly EpochMetrics[];
+}
+
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+export function encodeCheckpoint(model: CompiledModel, cp: Checkpoint): Uint8Array {
+  const state = model.getTrainingState();
+  const tensors: NamedTensor[] = model.parameters().map((p) => ({ name: p.name, shape: p.shape, data: p.data }));
+  for (const s of state.slots) tensors.push({ name: SLOT_PREFIX + s.name, shape: [s.data.length], data: s.data });
+  // JSON numbers print the shortest string that reads back to the same double: exact round trip.
+  const metadata: Record<string, string> = {
+    format: CHECKPOINT_FORMAT,
+    cnnc_version: cp.cnncVersion,
+    spec_hash: cp.specHash,
+    model: model.name,
+    epoch: String(cp.position.epoch),
+    step_in_epoch: String(cp.position.stepInEpoch),
+    global_step: String(cp.position.globalStep),
+    epoch_loss_sum: JSON.stringify(cp.position.lossSum),
+    epoch_loss_count: String(cp.position.lossCount),
+    optimizer_step: String(state.step),
+    rng_state: JSON.stringify(state.rng),
+    settings: JSON.stringify(cp.settings),
+    metrics: JSON.stringify(cp.metrics),
+  };
+  return encodeSafetensors(tensors, metadata);
+}
+
+/** Reads the metadata only (to check the spec hash before touching the model). */
+export function readCheckpointInfo(bytes: Uint8Array, file: string): Checkpoint {
+  const m = decodeOrThrow(bytes, file).metadata;
+  const get = (key: string): string => {
+    const v = m[key];
+    if (v === undefined) throw new CheckpointError(`${file}: not a cnnc checkpoint (metadata has no "${key}")`);
+    return v;
+  };
+  if (get('format') !== CHECKPOINT_FORMAT) throw new CheckpointError(`${file}: unknown checkpoint format "${m.format}" (expected ${CHECKPOINT_FORMAT})`);
+  const int = (key: string): number => {
+    const v = Number(get(key));
+    if (!Number.isSafeInteger(v) || v < 0) throw new CheckpointError(`${file}: metadata "${key}" is not a count: ${JSON.stringify(m[key])}`);
+    return v;
+  };
+  return {
+    specHash: get('spec_hash'),
+    cnncVersion: get('cnnc_version'),
+    settings: parseJson(file, 'settings', get('settings')) as RunSettings,
+    position: {
+      epoch: int('epoch'),
+      stepInEpoch: int('step_in_epoch'),
+      globalStep: int('global_step'),
+      lossSum: parseJson(file, 'epoch_loss_sum', get('epoch_loss_sum')) as number,
+      lossCount: int('epoch_loss_count'),
+    },
+    metrics: parseJson(file, 'metrics', get('metrics')) as EpochMetrics[],
+  };
+}
+
+/** Loads weights, optimizer slots and RNG into the model; on any mismatch the model is unchanged. */
+export function restoreCheckpoint(model: CompiledModel, bytes: Uint8Array, file: string): void {
+  const m = decodeOrThrow(bytes, file).metadata;
+  const state = model.getTrainingState();
+  const slots = state.slots.map((s) => ({ name: s.name, data: new Float32Array(s.data.length) }));
+  const params = model.parameters();
+  const staged = params.map((p) => ({ name: p.name, shape: p.shape, data: new Float32Array(p.data.length) }));
+  const into: NamedTensor[] = [...staged, ...slots.map((s) => ({ name: SLOT_PREFIX + s.name, shape: [s.data.length], data: s.data }))];
+  try {
+    loadNamedTensors(bytes, into, 'checkpoint');
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new CheckpointError(`${file}: ${e.message}`);
+    throw e;
+  }
+  const step = Number(m.optimizer_step);
+  const rng = parseJson(file, 'rng_state', m.rng_state ?? '') as number[];
+  if (!Number.isSafeInteger(step) || !Array.isArray(rng)) throw new CheckpointError(`${file}: bad optimizer_step or rng_state metadata`);
+  params.forEach((p, i) => p.data.set(staged[i]!.data));
+  model.setTrainingState({ step, slots, rng });
+}
+
+function decodeOrThrow(bytes: Uint8Array, file: string): ReturnType<typeof decodeSafetensors> {
+  try {
+    return decodeSafetensors(bytes);
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new CheckpointError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+function parseJson(file: string, key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CheckpointError(`${file}: metadata "${key}" is not valid JSON`);
+  }
+}

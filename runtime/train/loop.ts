@@ -1,0 +1,134 @@
+// The training loop, browser-safe: epochs of shuffled mini-batches, a test evaluation after each
+// epoch, and the position needed to stop and resume anywhere. Files, signals and progress output
+// are the caller's (runtime/node/train/ for the CLI), through the hooks.
+//
+// Batching follows torch.utils.data.DataLoader(shuffle=True, drop_last=False): the last partial
+// batch is kept, so an epoch is ceil(n / batchSize) steps.
+import type { LossIR } from '../../compiler/ir/types.js';
+import type { LabeledImages } from '../data/idx.js';
+import type { CompiledModel } from '../model.js';
+import { evaluate, type Evaluation } from './evaluate.js';
+import { epochPermutation } from './shuffle.js';
+
+export interface LoopConfig {
+  readonly seed: number;
+  readonly batchSize: number;
+  /** Total epochs of the run (a resumed run counts the ones already done). */
+  readonly epochs: number;
+  readonly loss: LossIR;
+  /** Stop with a checkpoint after this many steps in total (counted from the run's start). */
+  readonly maxSteps?: number;
+}
+
+/** Where a run stands; saved in checkpoints. Epochs are 0-based here, 1-based in messages. */
+export interface Position {
+  /** The epoch in progress (equal to `epochs` when the run is complete). */
+  readonly epoch: number;
+  /** Steps of `epoch` already done. */
+  readonly stepInEpoch: number;
+  readonly globalStep: number;
+  /** Σ loss·n and Σ n over this epoch's steps so far (the epoch's train loss is their ratio). */
+  readonly lossSum: number;
+  readonly lossCount: number;
+}
+
+export const START: Position = { epoch: 0, stepInEpoch: 0, globalStep: 0, lossSum: 0, lossCount: 0 };
+
+export interface EpochMetrics {
+  /** 1-based. */
+  readonly epoch: number;
+  readonly loss: number;
+  readonly test_loss: number;
+  readonly test_accuracy: number;
+  readonly images_per_s: number;
+  readonly seconds: number;
+}
+
+export interface StepInfo {
+  readonly position: Position;
+  readonly stepsPerEpoch: number;
+  /** Training images per second in this epoch so far (this process only). */
+  readonly imagesPerSecond: number;
+}
+
+export interface LoopHooks {
+  /** After every step; may await (the CLI yields to the event loop here so Ctrl-C is seen). */
+  onStep?(info: StepInfo): void | Promise<void>;
+  /** True when the user asked to stop (Ctrl-C): the loop ends after the current step. */
+  stopRequested?(): boolean;
+  /** After each epoch's evaluation, with the position at the start of the next epoch. */
+  onEpoch?(metrics: EpochMetrics, evaluation: Evaluation, position: Position): void | Promise<void>;
+  /** Clock in milliseconds (injectable for tests). */
+  now?(): number;
+}
+
+export type LoopResult =
+  | { readonly kind: 'done'; readonly position: Position }
+  | { readonly kind: 'stopped'; readonly reason: 'max-steps' | 'interrupt'; readonly position: Position }
+  | {
+      readonly kind: 'non-finite';
+      readonly loss: number;
+      /** 1-based epoch and step of the step whose loss was not finite. */
+      readonly epoch: number;
+      readonly step: number;
+      readonly where: { readonly layer: string; readonly tensor: string } | null;
+    };
+
+export async function trainLoop(
+  model: CompiledModel,
+  data: { readonly train: LabeledImages; readonly test: LabeledImages },
+  config: LoopConfig,
+  from: Position = START,
+  hooks: LoopHooks = {},
+): Promise<LoopResult> {
+  const now = hooks.now ?? (() => Date.now());
+  const { train } = data;
+  const sampleSize = train.images.length / train.n;
+  const stepsPerEpoch = Math.ceil(train.n / config.batchSize);
+  const x = new Float32Array(config.batchSize * sampleSize);
+  const y = new Int32Array(config.batchSize);
+  let pos = from;
+  model.train();
+  while (pos.epoch < config.epochs) {
+    const perm = epochPermutation(config.seed, pos.epoch, train.n);
+    const epochStart = now();
+    let images = 0;
+    while (pos.stepInEpoch < stepsPerEpoch) {
+      if (config.maxSteps !== undefined && pos.globalStep >= config.maxSteps) return { kind: 'stopped', reason: 'max-steps', position: pos };
+      if (hooks.stopRequested?.()) return { kind: 'stopped', reason: 'interrupt', position: pos };
+      const begin = pos.stepInEpoch * config.batchSize;
+      const n = Math.min(config.batchSize, train.n - begin);
+      for (let i = 0; i < n; i++) {
+        const k = perm[begin + i]!;
+        x.set(train.images.subarray(k * sampleSize, (k + 1) * sampleSize), i * sampleSize);
+        y[i] = train.labels[k]!;
+      }
+      const loss = model.trainStep(x.subarray(0, n * sampleSize), y.subarray(0, n), n);
+      if (!Number.isFinite(loss)) {
+        return { kind: 'non-finite', loss, epoch: pos.epoch + 1, step: pos.stepInEpoch + 1, where: model.findNonFinite() };
+      }
+      images += n;
+      pos = {
+        epoch: pos.epoch,
+        stepInEpoch: pos.stepInEpoch + 1,
+        globalStep: pos.globalStep + 1,
+        lossSum: pos.lossSum + loss * n,
+        lossCount: pos.lossCount + n,
+      };
+      await hooks.onStep?.({ position: pos, stepsPerEpoch, imagesPerSecond: (images * 1000) / Math.max(1, now() - epochStart) });
+    }
+    const trainMs = Math.max(1, now() - epochStart);
+    const evaluation = evaluate(model, data.test, config.loss, config.batchSize);
+    const metrics: EpochMetrics = {
+      epoch: pos.epoch + 1,
+      loss: pos.lossSum / pos.lossCount,
+      test_loss: evaluation.loss,
+      test_accuracy: evaluation.accuracy,
+      images_per_s: (images * 1000) / trainMs,
+      seconds: (now() - epochStart) / 1000,
+    };
+    pos = { epoch: pos.epoch + 1, stepInEpoch: 0, globalStep: pos.globalStep, lossSum: 0, lossCount: 0 };
+    await hooks.onEpoch?.(metrics, evaluation, pos);
+  }
+  return { kind: 'done', position: pos };
+}

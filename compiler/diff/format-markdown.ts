@@ -1,7 +1,7 @@
 // A ModelDiff as a pull-request comment: one summary line, then tables (GitHub-flavored markdown).
 import type { LayerDiff, ModelDiff } from './types.js';
 import {
-  fmtBytes, fmtDelta, fmtShape, fmtValue, layerName, oldNew, settingKey, summaryParts, TENSOR_WORDS, thousands, verdictSentence,
+  fmtAttr, fmtBytes, fmtDelta, fmtShape, fmtValue, layerName, oldNew, settingKey, summaryParts, TENSOR_WORDS, thousands, verdictSentence,
 } from './words.js';
 
 export function formatDiffMarkdown(d: ModelDiff): string {
@@ -49,6 +49,7 @@ function layers(d: ModelDiff): string[] {
       ]),
     );
   }
+  if (out.length === 2) out.splice(0, 2, 'No layer changed.');
   if (unchanged.length > 0) out.push('', `Unchanged: ${unchanged.join(', ')}`);
   return out;
 }
@@ -62,7 +63,7 @@ function change(l: LayerDiff): string {
     case 'changed':
     case 'affected':
     case 'unchanged': {
-      const attrs = l.attrs.map((a) => `${a.attr}${a.inferred ? ' (inferred)' : ''} ${fmtValue(a.old)} → ${fmtValue(a.new)}`);
+      const attrs = l.attrs.map((a) => `${a.attr}${a.inferred ? ' (inferred)' : ''} ${fmtAttr(a.attr, a.old)} → ${fmtAttr(a.attr, a.new)}`);
       if (l.status === 'affected' && attrs.length === 0) attrs.push('input changed');
       if (l.rename) attrs.unshift('renamed');
       return attrs.join('; ');

@@ -1,7 +1,7 @@
 // A ModelDiff for a terminal: colored when stdout is a TTY, plain otherwise (and in golden files).
-import type { LayerDiff, ModelDiff, TensorDiff } from './types.js';
+import type { LayerDiff, LintChange, ModelDiff, TensorDiff } from './types.js';
 import {
-  fmtBytes, fmtDelta, fmtShape, fmtValue, layerName, oldNew, settingKey, summaryParts, TENSOR_WORDS, thousands, verdictSentence,
+  fmtAttr, fmtBytes, fmtDelta, fmtShape, fmtValue, layerName, oldNew, settingKey, summaryParts, TENSOR_WORDS, thousands, verdictSentence,
 } from './words.js';
 
 type Paint = (s: string) => string;
@@ -21,7 +21,7 @@ export function formatDiffText(d: ModelDiff, opts: { readonly color: boolean }):
   const out = [head, `${d.new.name}: ${summaryParts(d).join(' · ')}`];
   out.push('', p.bold('Layers'), ...layers(d, p));
   out.push('', p.bold('Totals'), ...totals(d));
-  out.push('', `${p.bold('Checkpoint')} ${verdictSentence(d.checkpoint)}`, ...checkpoint(d.checkpoint.tensors, p));
+  out.push('', `${p.bold('Checkpoint:')} ${verdictSentence(d.checkpoint)}`, ...checkpoint(d.checkpoint.tensors, p));
   if (d.settings.length > 0) out.push('', p.bold('Training recipe'), ...settings(d));
   if (d.lints.introduced.length + d.lints.removed.length > 0) out.push('', p.bold('Lints'), ...lints(d, p));
   return `${out.join('\n')}\n`;
@@ -63,7 +63,7 @@ function layer(l: LayerDiff, p: Palette): string[] {
   const n = l.new!;
   const title = l.rename ? `${l.rename.old} → ${n.name}` : n.name;
   const why = l.status === 'affected' ? ' — its input changed' : l.status === 'unchanged' ? ' — renamed only' : '';
-  for (const a of l.attrs) rows.push([a.inferred ? `${a.attr} (inferred)` : a.attr, `${fmtValue(a.old)} → ${fmtValue(a.new)}`]);
+  for (const a of l.attrs) rows.push([a.inferred ? `${a.attr} (inferred)` : a.attr, `${fmtAttr(a.attr, a.old)} → ${fmtAttr(a.attr, a.new)}`]);
   if (fmtShape(o.outShape) !== fmtShape(n.outShape)) rows.push(['output', `${fmtShape(o.outShape)} → ${fmtShape(n.outShape)}`]);
   if (o.params !== n.params) rows.push(['params', `${thousands(o.params)} → ${thousands(n.params)}`]);
   if (o.macs !== n.macs) rows.push(['MACs', `${thousands(o.macs)} → ${thousands(n.macs)}`]);
@@ -126,9 +126,10 @@ function settings(d: ModelDiff): string[] {
 }
 
 function lints(d: ModelDiff, p: Palette): string[] {
-  const at = (layer: string | null): string => (layer ? ` ${layer}:` : '');
+  // Lint messages usually start with the layer's name already.
+  const at = (l: LintChange): string => (l.layer && !l.message.startsWith(l.layer) ? ` ${l.layer}:` : '');
   return [
-    ...d.lints.introduced.map((l) => p.add(`  + ${l.code}${at(l.layer)} ${l.message}`)),
-    ...d.lints.removed.map((l) => p.del(`  - ${l.code}${at(l.layer)} ${l.message}`)),
+    ...d.lints.introduced.map((l) => p.add(`  + ${l.code}${at(l)} ${l.message}`)),
+    ...d.lints.removed.map((l) => p.del(`  - ${l.code}${at(l)} ${l.message}`)),
   ];
 }

@@ -7,7 +7,7 @@ import type { Json, RecipeSection, SettingChange } from './types.js';
 type Record_ = Readonly<Record<string, Json>>;
 
 /** Each section flattened to the spec's keys; a key the other kind lacks is null ("does not apply"). */
-function sections(m: ModelIR): Readonly<Record<RecipeSection, Record_>> {
+export function sections(m: ModelIR): Readonly<Record<RecipeSection, Record_>> {
   const l = m.loss;
   const o = m.optimizer;
   return {
@@ -22,7 +22,7 @@ function sections(m: ModelIR): Readonly<Record<RecipeSection, Record_>> {
   };
 }
 
-const ORDER: readonly RecipeSection[] = ['loss', 'optimizer', 'train', 'data'];
+export const ORDER: readonly RecipeSection[] = ['loss', 'optimizer', 'train', 'data'];
 
 export function diffSettings(a: ModelIR, b: ModelIR): SettingChange[] {
   const sa = sections(a);
@@ -34,11 +34,19 @@ export function diffSettings(a: ModelIR, b: ModelIR): SettingChange[] {
     for (const key of Object.keys(rb)) {
       const o = ra[key] ?? null;
       const n = rb[key] ?? null;
-      if (jsonEqual(o, n)) continue;
+      if (jsonEqual(o, n) || notApplicableDefault(section, key, o, n)) continue;
       out.push({ section, key, old: o, new: n, note: note(section, key, o, n, b) });
     }
   }
   return out;
+}
+
+/** What a setting is when not written: a key the other optimizer lacks, at this value, says nothing. */
+const DEFAULTS: Readonly<Record<string, Json>> = { momentum: 0, dampening: 0, nesterov: false, betas: [0.9, 0.999], eps: 1e-8 };
+
+function notApplicableDefault(section: RecipeSection, key: string, o: Json, n: Json): boolean {
+  if (section !== 'optimizer' || (o !== null && n !== null) || !(key in DEFAULTS)) return false;
+  return jsonEqual(o ?? n, DEFAULTS[key]!);
 }
 
 function note(section: RecipeSection, key: string, o: Json, n: Json, b: ModelIR): string | null {
@@ -92,8 +100,8 @@ function optimizerNote(key: string, o: Json, n: Json): string | null {
     return 'adam adds weight decay to the gradient (L2) instead of decaying the weights directly as adamw does';
   }
   if (key === 'lr' && typeof o === 'number' && typeof n === 'number') return `lr ${ratio(o, n)}: each step moves the weights ${n > o ? 'further' : 'less far'}`;
-  if (key === 'momentum' && o === 0) return 'momentum added: steps follow a running average of the gradients';
-  if (key === 'momentum' && n === 0) return 'momentum removed: each step follows the current gradient alone';
+  if (key === 'momentum' && (o === 0 || o === null)) return 'momentum added: steps follow a running average of the gradients';
+  if (key === 'momentum' && (n === 0 || n === null)) return 'momentum removed: each step follows the current gradient alone';
   if (key === 'nesterov' && n === true) return 'Nesterov momentum: the gradient is taken after the momentum step';
   if (key === 'weight_decay' && o === 0) return 'weight decay added: weights are pulled towards zero every step';
   if (key === 'weight_decay' && n === 0) return 'weight decay removed';

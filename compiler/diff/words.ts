@@ -9,17 +9,23 @@ export function fmtShape(s: Shape | null): string {
   return s === null ? '—' : `[${s.join(', ')}]`;
 }
 
-/** An attribute value as the spec would write it: `3` for a square 3×3, `3×5`, padding sides when they differ. */
+/** Spatial pairs, written as PyTorch prints them: `3` for 3×3, `3×5` otherwise. */
+const SPATIAL = new Set(['kernel_size', 'stride', 'padding', 'dilation']);
+
+/** A layer attribute as the spec would write it: `kernel_size` 3 for [3, 3], padding sides only when they differ. */
+export function fmtAttr(attr: string, v: Json): string {
+  if (SPATIAL.has(attr) && Array.isArray(v) && v.length === 2) return v[0] === v[1] ? `${v[0]}` : `${v[0]}×${v[1]}`;
+  return fmtValue(v);
+}
+
+/** A setting or attribute value: `—` where it does not apply. */
 export function fmtValue(v: Json): string {
   if (v === null) return '—';
-  if (Array.isArray(v)) {
-    const xs = v as readonly Json[];
-    if (xs.length === 2 && typeof xs[0] === 'number' && typeof xs[1] === 'number') return xs[0] === xs[1] ? `${xs[0]}` : `${xs[0]}×${xs[1]}`;
-    return `[${xs.map(fmtValue).join(', ')}]`;
-  }
+  if (Array.isArray(v)) return `[${(v as readonly Json[]).map(fmtValue).join(', ')}]`;
   if (typeof v === 'object') {
     const p = v as Readonly<Record<string, Json>>;
     if ('top' in p && 'bottom' in p && 'left' in p && 'right' in p) {
+      // Padding2d: the IR's explicit sides (PyTorch's 'same' pads less on top/left for even kernels).
       if (p.top === p.bottom && p.left === p.right) return p.top === p.left ? `${p.top}` : `${p.top}×${p.left}`;
       return `top ${p.top}, bottom ${p.bottom}, left ${p.left}, right ${p.right}`;
     }
@@ -44,8 +50,9 @@ export function fmtPercent(d: Delta): string {
   if (d.delta === 0) return '0%';
   if (d.percent === null) return 'new';
   const p = Math.abs(d.percent);
-  const digits = p >= 100 ? 0 : 1;
-  return `${d.delta > 0 ? '+' : '−'}${p.toFixed(digits)}%`;
+  // Two significant digits below 1%, so a small change never reads as `+0.0%`.
+  const shown = p >= 100 ? p.toFixed(0) : p >= 1 ? p.toFixed(1) : `${+p.toPrecision(2)}`;
+  return `${d.delta > 0 ? '+' : '−'}${shown}%`;
 }
 
 /** `+18,560 (+1.5%)` */
@@ -83,7 +90,7 @@ export function verdictSentence(c: CheckpointDiff): string {
     case 'none':
       return total === 0 ? 'none — the new model has no weights' : 'none — no tensor of the old weights loads';
     case 'partial': {
-      const left = v.unused.length > 0 ? `; ${v.unused.length} old ${plural(v.unused.length, 'tensor')} unused (load with strict=False)` : '';
+      const left = v.unused.length > 0 ? `; ${v.unused.length} old ${plural(v.unused.length, 'tensor')} left over` : '';
       return `partial — ${v.loaded.length} of ${total} tensors of the new model load from the old weights${left}`;
     }
   }

@@ -7,6 +7,7 @@ import { registerBuild } from './commands/build.js';
 import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
 import { registerPredict } from './commands/predict.js';
+import { registerDiff } from './commands/diff.js';
 
 /** Runs the CLI and resolves to the exit code. Commands set `exit.code`; a user's mistake never throws. */
 export async function run(argv: readonly string[]): Promise<number> {
@@ -22,6 +23,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   registerTrain(program, exit);
   registerEval(program, exit);
   registerPredict(program, exit);
+  registerDiff(program, exit);
   try {
     await program.parseAsync(argv as string[]);
   } catch (e) {

@@ -22,7 +22,9 @@ export function lowerBatchNorm2d(spec: BatchNorm2dSpec, ctx: LayerCtx): LayerRes
     param(n, 'running_var', [c], false, { kind: 'ones' }),
     // A scalar int64 in PyTorch, counting training batches; it only matters with momentum=None,
     // which cnnc does not offer. Kept (shape [], one element) so a weights file has exactly the
-    // keys of PyTorch's state_dict; a float holds the count exactly up to 2^24 steps.
+    // keys of PyTorch's state_dict; a float holds the count exactly up to 2^24 steps. PyTorch's
+    // load_state_dict copies a float scalar into its int64 buffer; the other way, a PyTorch file
+    // stores it as I64, which the runtime's safetensors reader must accept for this name.
     param(n, 'num_batches_tracked', [], false, { kind: 'zeros' }),
   ];
   return {

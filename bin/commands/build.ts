@@ -1,10 +1,70 @@
+// `cnnc build SPEC [-o FILE] [--dtype float32|float64] [--emit ts|js]`: write the generated module.
+// Without -o it goes next to the spec (`mnist.yaml` → `mnist.model.ts`). Files are written atomically
+// (a temp file, then rename); a spec with errors prints its diagnostics, writes nothing, exits 1.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { build } from '../../compiler/index.js';
+import { formatDiagnostics } from '../../compiler/diagnostics/render.js';
+import { emitJs } from '../../compiler/5-codegen/emit-js.js';
 import type { Exit } from '../main.js';
 
-// TODO(owner of `cnnc build`): replace this placeholder.
+interface BuildOptions {
+  readonly output?: string;
+  readonly dtype: string;
+  readonly emit: string;
+}
+
 export function registerBuild(program: Command, exit: Exit): void {
-  program.command('build').description('(not yet implemented)').action(() => {
-    process.stderr.write('cnnc build: not implemented yet\n');
-    exit.code = 2;
-  });
+  program
+    .command('build')
+    .description('generate the TypeScript module (forward and backward kernels per layer) for a spec')
+    .argument('<spec>', 'spec file (YAML)')
+    .option('-o, --output <file>', 'output file (default: next to the spec, <name>.model.ts or .model.js)')
+    .option('--dtype <dtype>', 'float32 or float64 (float64 for gradient checks)', 'float32')
+    .option('--emit <kind>', 'ts, or js (JavaScript plus a .d.ts)', 'ts')
+    .action((file: string, opts: BuildOptions) => {
+      exit.code = runBuild(file, opts);
+    });
+}
+
+function runBuild(file: string, opts: BuildOptions): number {
+  if (opts.dtype !== 'float32' && opts.dtype !== 'float64') return usage(`--dtype expects float32 or float64, got "${opts.dtype}"`);
+  if (opts.emit !== 'ts' && opts.emit !== 'js') return usage(`--emit expects ts or js, got "${opts.emit}"`);
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (e) {
+    return usage(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const { code, diagnostics } = build(source, file, { dtype: opts.dtype });
+  if (diagnostics.length > 0) process.stderr.write(formatDiagnostics(diagnostics, { color: process.stderr.isTTY === true && !process.env['NO_COLOR'] }));
+  if (code === null) return 1;
+
+  const ext = opts.emit === 'ts' ? '.model.ts' : '.model.js';
+  const out = opts.output ?? join(dirname(file), `${basename(file).replace(/\.ya?ml$/i, '')}${ext}`);
+  try {
+    if (opts.emit === 'ts') {
+      writeAtomic(out, code);
+    } else {
+      const { js, dts } = emitJs(code);
+      writeAtomic(out, js);
+      writeAtomic(out.replace(/\.(m?js)$/, '') + '.d.ts', dts);
+    }
+  } catch (e) {
+    return usage(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  process.stdout.write(`wrote ${out}\n`);
+  return 0;
+}
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+function usage(message: string): number {
+  process.stderr.write(`cnnc build: ${message}\n`);
+  return 1;
 }

@@ -1,0 +1,39 @@
+// Loads a generated module in-process (the CLI's train / eval / predict, and tests): transpile the
+// TypeScript to JavaScript, point its one `cnnc/runtime` import at this runtime's own file, write it
+// to workDir atomically and import it. The import URL carries the code's hash, so a changed module is
+// never served from Node's module cache.
+import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CompiledModel, FloatArray } from '../model.js';
+import { transpileToJs } from '../../compiler/5-codegen/emit-js.js';
+
+export interface GeneratedModule<A extends FloatArray = Float32Array> {
+  createModel(options?: { seed?: number }): CompiledModel<A>;
+}
+
+const RUNTIME_IMPORT = /from\s+['"]cnnc\/runtime['"]/g;
+
+/** The runtime's entry next to this file: dist/runtime/index.js when built, runtime/index.ts under vitest. */
+function runtimeUrl(): string {
+  const self = import.meta.url;
+  return new URL(self.endsWith('.ts') ? '../index.ts' : '../index.js', self).href;
+}
+
+export async function loadModule<A extends FloatArray = Float32Array>(code: string, workDir: string): Promise<GeneratedModule<A>> {
+  const js = transpileToJs(code);
+  const imports = js.match(RUNTIME_IMPORT) ?? [];
+  if (imports.length !== 1) throw new Error(`not a cnnc generated module: expected one import of cnnc/runtime, found ${imports.length}`);
+  const linked = js.replace(RUNTIME_IMPORT, `from ${JSON.stringify(runtimeUrl())}`);
+  const name = /export class ([A-Za-z_][A-Za-z0-9_]*)/.exec(code)?.[1] ?? 'model';
+  const hash = createHash('sha256').update(linked).digest('hex').slice(0, 16);
+  mkdirSync(workDir, { recursive: true });
+  const file = join(workDir, `${name}.model.mjs`);
+  const tmp = `${file}.${process.pid}.${hash}.tmp`;
+  writeFileSync(tmp, linked);
+  renameSync(tmp, file);
+  const mod = (await import(`${pathToFileURL(file).href}?v=${hash}`)) as Partial<GeneratedModule<A>>;
+  if (typeof mod.createModel !== 'function') throw new Error(`${file}: the module exports no createModel`);
+  return mod as GeneratedModule<A>;
+}

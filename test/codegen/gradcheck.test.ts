@@ -1,0 +1,209 @@
+// Finite-difference gradient checks: every layer kind and both losses, float64 modules, central
+// differences. Each case starts with a convolution, so the gradient every later layer passes back
+// (its dX) is checked through that convolution's weight gradient; a second convolution checks conv's
+// own dX (col2im). Inputs are random floats, so relu kinks and max-pool ties are (almost surely)
+// more than the step h away; the cases and seeds are fixed, so a pass is reproducible.
+import { describe, expect, it } from 'vitest';
+import { compile64, randomInputs, type SpecParts } from './helpers.js';
+
+const H = 1e-6;
+const TOL = 1e-6;
+const SAMPLES = 12;
+
+interface Case extends SpecParts {
+  readonly title: string;
+  readonly mode?: 'train' | 'eval';
+  readonly labelSize?: number;
+  readonly classes: number;
+  readonly n?: number;
+}
+
+const conv = (name: string, rest: string): string => `{ kind: conv2d, name: ${name}, ${rest} }`;
+
+const CASES: Case[] = [
+  {
+    title: 'conv2d: padding, stride, dilation, groups, asymmetric same, 1×1, no bias',
+    input: [2, 9, 8],
+    layers: [
+      conv('c1', 'out_channels: 4, kernel_size: 3, padding: 1'),
+      conv('c2', 'out_channels: 4, kernel_size: 2, padding: same, groups: 2'),
+      conv('c3', 'out_channels: 6, kernel_size: 1'),
+      conv('c4', 'out_channels: 4, kernel_size: [3, 2], stride: [2, 1], dilation: [2, 1], padding: [2, 0], bias: false'),
+      conv('c5', 'out_channels: 4, kernel_size: 3, groups: 4, stride: 2, padding: [1, 2]'),
+      'flatten',
+      '{ kind: linear, name: fc, out_features: 5 }',
+    ],
+    classes: 5,
+  },
+  {
+    title: 'maxpool2d (padding, overlapping windows) and avgpool2d (count_include_pad true and false)',
+    input: [1, 10, 9],
+    layers: [
+      conv('c1', 'out_channels: 3, kernel_size: 3, padding: 1'),
+      '{ kind: maxpool2d, kernel_size: 3, stride: 2, padding: 1 }',
+      conv('c2', 'out_channels: 3, kernel_size: 1'),
+      '{ kind: avgpool2d, kernel_size: 3, stride: 1, padding: 1, count_include_pad: false }',
+      '{ kind: avgpool2d, kernel_size: 2, stride: 2, padding: 1 }',
+      '{ kind: maxpool2d, kernel_size: 2 }',
+      'flatten',
+      '{ kind: linear, name: fc, out_features: 4 }',
+    ],
+    classes: 4,
+  },
+  {
+    title: 'batchnorm2d in training mode (affine and not), leaky_relu',
+    mode: 'train',
+    input: [2, 5, 5],
+    layers: [
+      // No conv bias before a batchnorm in training mode: its true gradient is exactly 0 (the batch mean
+      // absorbs it), and a zero proves nothing.
+      conv('c1', 'out_channels: 3, kernel_size: 3, padding: 1, bias: false'),
+      '{ kind: batchnorm2d, name: bn1 }',
+      '{ kind: leaky_relu, negative_slope: 0.2 }',
+      conv('c2', 'out_channels: 3, kernel_size: 3, bias: false'),
+      '{ kind: batchnorm2d, name: bn2, affine: false }',
+      'flatten',
+      '{ kind: linear, name: fc, out_features: 3 }',
+    ],
+    classes: 3,
+  },
+  {
+    title: 'batchnorm2d in eval mode (running statistics)',
+    mode: 'eval',
+    input: [2, 5, 5],
+    layers: [conv('c1', 'out_channels: 3, kernel_size: 3, padding: 1'), '{ kind: batchnorm2d, name: bn1 }', 'flatten', '{ kind: linear, name: fc, out_features: 3 }'],
+    classes: 3,
+  },
+  {
+    title: 'relu, sigmoid, tanh',
+    input: [1, 6, 6],
+    layers: [
+      conv('c1', 'out_channels: 3, kernel_size: 3'),
+      'relu',
+      conv('c2', 'out_channels: 3, kernel_size: 1'),
+      'sigmoid',
+      conv('c3', 'out_channels: 2, kernel_size: 1'),
+      'tanh',
+      'flatten',
+      '{ kind: linear, name: fc, out_features: 3 }',
+    ],
+    classes: 3,
+  },
+  {
+    title: 'dropout and dropout2d in training mode (masks replayed from the saved RNG state)',
+    mode: 'train',
+    input: [1, 6, 6],
+    layers: [
+      conv('c1', 'out_channels: 4, kernel_size: 3'),
+      '{ kind: dropout2d, p: 0.5 }',
+      'flatten',
+      '{ kind: linear, name: fc1, out_features: 8 }',
+      '{ kind: dropout, p: 0.3 }',
+      '{ kind: linear, name: fc2, out_features: 3 }',
+    ],
+    classes: 3,
+  },
+  {
+    title: 'log_softmax + nll (fused), class weights',
+    input: [1, 5, 5],
+    layers: [conv('c1', 'out_channels: 2, kernel_size: 3'), 'flatten', '{ kind: linear, name: fc, out_features: 4 }', 'log_softmax'],
+    loss: '{ kind: nll, weight: [0.5, 2, 1, 0.25] }',
+    classes: 4,
+  },
+  {
+    title: 'cross_entropy with label smoothing and class weights',
+    input: [1, 5, 5],
+    layers: [conv('c1', 'out_channels: 2, kernel_size: 3'), 'flatten', '{ kind: linear, name: fc, out_features: 4 }'],
+    loss: '{ kind: cross_entropy, label_smoothing: 0.15, weight: [0.5, 2, 1, 0.25] }',
+    classes: 4,
+  },
+  {
+    title: 'cross_entropy with label smoothing, no weights',
+    input: [1, 5, 5],
+    layers: [conv('c1', 'out_channels: 2, kernel_size: 3'), 'flatten', '{ kind: linear, name: fc, out_features: 4 }'],
+    loss: '{ kind: cross_entropy, label_smoothing: 0.3 }',
+    classes: 4,
+  },
+  {
+    title: 'softmax then cross_entropy (not fused: softmax_backward runs)',
+    input: [1, 5, 5],
+    layers: [conv('c1', 'out_channels: 2, kernel_size: 3'), 'flatten', '{ kind: linear, name: fc, out_features: 4 }', 'softmax'],
+    loss: '{ kind: cross_entropy }',
+    classes: 4,
+  },
+  {
+    title: 'log_softmax then cross_entropy (log_softmax_backward runs)',
+    input: [1, 5, 5],
+    layers: [conv('c1', 'out_channels: 2, kernel_size: 3'), 'flatten', '{ kind: linear, name: fc, out_features: 4 }', 'log_softmax'],
+    loss: '{ kind: cross_entropy, weight: [1, 2, 3, 4] }',
+    classes: 4,
+  },
+];
+
+describe('finite differences (float64, central, relative error < 1e-6)', () => {
+  for (const c of CASES) {
+    it(c.title, async () => {
+      const mod = await compile64(c);
+      const model = mod.createModel({ seed: 5 });
+      const n = c.n ?? 3;
+      const size = c.input.reduce((a, b) => a * b, 1);
+      const { x, y } = randomInputs(n, size, c.classes, c.labelSize ?? 1);
+      if (c.mode === 'eval') {
+        // Move the running statistics away from 0/1 first, then freeze them.
+        model.train();
+        model.computeGradients(x, y, n);
+        model.computeGradients(x.map((v) => v * 2 + 0.5), y, n);
+        model.eval();
+      } else if (c.mode === 'train') {
+        model.train();
+      }
+      const state = model.getTrainingState();
+      const loss = (): number => {
+        model.setTrainingState(state);
+        return model.computeGradients(x, y, n);
+      };
+      loss();
+      const params = model.parameters().filter((p) => p.trainable);
+      expect(params.length).toBeGreaterThan(0);
+      const analytic = params.map((p) => Float64Array.from(p.grad));
+      const report: string[] = [];
+      for (let t = 0; t < params.length; t++) {
+        const p = params[t]!;
+        const idx = pick(p.data.length, SAMPLES, t);
+        let diff2 = 0;
+        let norm2 = 0;
+        let maxDiff = 0;
+        for (const i of idx) {
+          const v = p.data[i]!;
+          p.data[i] = v + H;
+          const up = loss();
+          p.data[i] = v - H;
+          const down = loss();
+          p.data[i] = v;
+          const numeric = (up - down) / (2 * H);
+          const a = analytic[t]![i]!;
+          diff2 += (a - numeric) ** 2;
+          norm2 += Math.max(a * a, numeric * numeric);
+          maxDiff = Math.max(maxDiff, Math.abs(a - numeric));
+        }
+        const rel = Math.sqrt(diff2) / Math.max(Math.sqrt(norm2), 1e-12);
+        report.push(`${p.name}: rel ${rel.toExponential(2)}, max |Δ| ${maxDiff.toExponential(2)}`);
+        expect.soft(rel, `${p.name} (${report.at(-1)})`).toBeLessThan(TOL);
+        expect(norm2, `${p.name} has a zero gradient: the check would prove nothing`).toBeGreaterThan(0);
+      }
+      console.log(`${c.title}\n  ${report.join('\n  ')}`);
+    });
+  }
+});
+
+/** Up to k distinct indices spread over [0, len), deterministic. */
+function pick(len: number, k: number, salt: number): number[] {
+  if (len <= k) return Array.from({ length: len }, (_, i) => i);
+  const out = new Set<number>();
+  let s = 2654435761 * (salt + 1);
+  while (out.size < k) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out.add(s % len);
+  }
+  return [...out];
+}

@@ -1,7 +1,7 @@
 // Phase 1: YAML text to a plain JS document and a source map. The reader is deliberately
 // narrow: YAML 1.2 core schema, no tags, unique keys, bounded aliases, nesting and size, so a
 // spec is plain data and a hostile file costs nothing (see https://en.wikipedia.org/wiki/Billion_laughs_attack).
-import { isCollection, isNode, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
+import { isCollection, isNode, isPair, isScalar, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import type { Code } from '../diagnostics/codes.js';
 import { diagnostic } from '../diagnostics/render.js';
 import type { Diagnostic } from '../diagnostics/types.js';
@@ -15,6 +15,8 @@ export const MAX_DEPTH = 64;
 /** Aliases expanded while building the document; a billion-laughs file needs millions. */
 export const MAX_ALIAS_COUNT = 100;
 
+const EMPTY_HINT = 'start from specs/mnist.yaml';
+
 export interface ParseResult {
   /** The document as plain JS; null exactly when `diagnostics` holds an error. */
   readonly doc: unknown | null;
@@ -23,18 +25,13 @@ export interface ParseResult {
 }
 
 export function parse(source: string, file: string): ParseResult {
-  const lines = new LineCounter();
   if (source.length > MAX_SOURCE_BYTES) {
-    const map = new YamlSourceMap(file, source, null, lines);
-    lines.addNewLine(0);
-    for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
-    const at = map.span([0, 0]);
+    const map = new YamlSourceMap(file, source, null);
     const msg = `the spec is ${source.length} characters long; cnnc reads at most ${MAX_SOURCE_BYTES}`;
-    return { doc: null, map, diagnostics: [diagnostic('E0106', msg, at, source)] };
+    return { doc: null, map, diagnostics: [diagnostic('E0106', msg, map.span([0, 0]), source)] };
   }
 
   const doc = parseDocument(source, {
-    lineCounter: lines,
     keepSourceTokens: true,
     uniqueKeys: true,
     prettyErrors: false,
@@ -42,19 +39,22 @@ export function parse(source: string, file: string): ParseResult {
     strict: true,
     version: '1.2',
   });
-  const map = new YamlSourceMap(file, source, doc, lines);
+  const map = new YamlSourceMap(file, source, doc);
   const report = (code: Code, message: string, range: readonly number[], hint?: string) =>
     diagnostic(code, message, map.span(range), source, hint);
 
   const diagnostics = [...doc.errors, ...doc.warnings].map((e) => fromYamlError(e, doc, report));
   diagnostics.push(...checkTree(doc, report));
   if (diagnostics.length === 0 && doc.contents === null) {
-    diagnostics.push(report('E0108', 'the spec is empty', [0, 0], 'start from specs/mnist.yaml'));
+    diagnostics.push(report('E0108', 'the spec is empty', [0, 0], EMPTY_HINT));
   }
   if (diagnostics.length > 0) return { doc: null, map, diagnostics: sortByPosition(diagnostics) };
 
   try {
-    return { doc: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), map, diagnostics };
+    const js: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    // `---` alone, or `~`: nothing to check. Keeps the contract: doc is null only with an error.
+    if (js === null || js === undefined) return { doc: null, map, diagnostics: [report('E0108', 'the spec is empty', [0, 0], EMPTY_HINT)] };
+    return { doc: js, map, diagnostics };
   } catch (e) {
     // yaml throws a ReferenceError when expanding aliases would exceed maxAliasCount.
     if (!(e instanceof ReferenceError)) throw e;

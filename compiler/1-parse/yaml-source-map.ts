@@ -1,17 +1,22 @@
 // A SourceMap over the `yaml` package's AST: document paths back to source spans.
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { Span } from '../ir/types.js';
 import type { DocPath, SourceMap } from './source-map.js';
 
 type Range = readonly [number, number];
 
 export class YamlSourceMap implements SourceMap {
+  /** Offsets where each line starts. Computed here, not by yaml's LineCounter, which misses the
+   *  newlines inside some malformed flow collections (found by the fuzz test). */
+  private readonly lineStarts: number[] = [0];
+
   constructor(
     readonly file: string,
     readonly source: string,
     private readonly doc: Document.Parsed | null,
-    private readonly lines: LineCounter,
-  ) {}
+  ) {
+    for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
+  }
 
   value(path: DocPath): Span {
     const found = this.walk(path);
@@ -30,9 +35,21 @@ export class YamlSourceMap implements SourceMap {
     let end = Math.max(start, Math.min(rawEnd, this.source.length));
     // Unless the span is only blanks (a tab used as indentation): then it stays as it is.
     if (/\S/.test(this.source.slice(start, end))) while (end > start && /\s/.test(this.source[end - 1] ?? '')) end--;
-    const a = this.lines.linePos(start);
-    const b = this.lines.linePos(end);
+    const a = this.linePos(start);
+    const b = this.linePos(end);
     return { file: this.file, line: a.line, col: a.col, endLine: b.line, endCol: b.col, offset: start, end };
+  }
+
+  /** 1-based line and column of a 0-based offset (binary search over line starts). */
+  linePos(offset: number): { line: number; col: number } {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - this.lineStarts[lo]! + 1 };
   }
 
   /** Follows `path` as far as it exists; `key` is the last found key (or the item, for an array index). */

@@ -1,0 +1,153 @@
+"""A cnnc spec (YAML) as a PyTorch module, loss and optimizer: the outside reference cnnc is measured against.
+
+    from tools.pytorch.spec_to_torch import load_spec, build_model, build_loss, build_optimizer
+    spec = load_spec('specs/mnist.yaml')
+    model = build_model(spec)                  # nn.Sequential; state_dict names are cnnc's (`conv1.weight`)
+    loss_fn = build_loss(spec)                 # nn.CrossEntropyLoss / nn.NLLLoss, mean over the batch
+    optimizer = build_optimizer(spec, model.parameters())
+
+Every layer kind of compiler/spec/types.ts maps to the torch.nn module it is named after, with PyTorch 1.13's
+defaults (https://pytorch.org/docs/1.13/nn.html); nothing is re-implemented here, so a difference between cnnc
+and this module is a difference between cnnc and PyTorch. Layers are registered under the spec's names; an
+unnamed layer is `<kind>_<k>`, k counting layers of that kind from 1, named ones included
+(compiler/3-lower/names.ts), so parameter names are equal in both. Parameterless layers hold no state.
+
+The spec is trusted to be valid (run `cnnc check` first): this module does not repeat cnnc's diagnostics.
+Runs on Debian's PyTorch 1.13 (`/usr/bin/python3`, package python3-torch).
+"""
+import re
+from collections import OrderedDict
+
+import torch
+import torch.nn as nn
+import yaml
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """PyYAML reads YAML 1.1, where `1e-3` is a string; cnnc (npm `yaml`) reads YAML 1.2, where it is a float.
+    Resolve floats by the YAML 1.2 core schema so both read the same numbers."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != 'tag:yaml.org,2002:float']
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    'tag:yaml.org,2002:float',
+    re.compile(r'^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$'),
+    list('-+0123456789.'),
+)
+
+
+def load_spec(path):
+    """The spec as a dict, with bare-word layers (`- relu`) expanded to `{kind: relu}` as 2-validate does."""
+    with open(path, encoding='utf-8') as f:
+        spec = yaml.load(f, Loader=_Yaml12Loader)
+    spec['layers'] = [{'kind': layer} if isinstance(layer, str) else dict(layer) for layer in spec['layers']]
+    return spec
+
+
+def layer_names(spec):
+    """The spec's `name`, else `<kind>_<k>` (k counts that kind from 1 among all layers), as cnnc names nodes."""
+    counts = {}
+    names = []
+    for layer in spec['layers']:
+        kind = layer['kind']
+        counts[kind] = counts.get(kind, 0) + 1
+        names.append(layer.get('name', f'{kind}_{counts[kind]}'))
+    return names
+
+
+def _pair(v):
+    return tuple(v) if isinstance(v, (list, tuple)) else (v, v)
+
+
+def make_layer(layer, in_shape):
+    """One spec layer as a torch.nn module, given its input shape without the batch ([C, H, W] or [F])."""
+    kind = layer['kind']
+    if kind == 'conv2d':
+        padding = layer.get('padding', 0)
+        return nn.Conv2d(
+            in_shape[0], layer['out_channels'], _pair(layer['kernel_size']),
+            stride=_pair(layer.get('stride', 1)),
+            padding=padding if isinstance(padding, str) else _pair(padding),  # 'same' / 'valid' as PyTorch has them
+            dilation=_pair(layer.get('dilation', 1)),
+            groups=layer.get('groups', 1),
+            bias=layer.get('bias', True))
+    if kind == 'maxpool2d':
+        return nn.MaxPool2d(_pair(layer['kernel_size']), stride=_pair(layer.get('stride', layer['kernel_size'])),
+                            padding=_pair(layer.get('padding', 0)))
+    if kind == 'avgpool2d':
+        return nn.AvgPool2d(_pair(layer['kernel_size']), stride=_pair(layer.get('stride', layer['kernel_size'])),
+                            padding=_pair(layer.get('padding', 0)),
+                            count_include_pad=layer.get('count_include_pad', True))
+    if kind == 'batchnorm2d':
+        return nn.BatchNorm2d(in_shape[0], eps=layer.get('eps', 1e-5), momentum=layer.get('momentum', 0.1),
+                              affine=layer.get('affine', True))
+    if kind == 'linear':
+        return nn.Linear(in_shape[0], layer['out_features'], bias=layer.get('bias', True))
+    if kind == 'leaky_relu':
+        return nn.LeakyReLU(layer.get('negative_slope', 0.01))
+    if kind == 'dropout':
+        return nn.Dropout(layer.get('p', 0.5))
+    if kind == 'dropout2d':
+        return nn.Dropout2d(layer.get('p', 0.5))
+    if kind == 'relu':
+        return nn.ReLU()
+    if kind == 'sigmoid':
+        return nn.Sigmoid()
+    if kind == 'tanh':
+        return nn.Tanh()
+    if kind == 'flatten':
+        return nn.Flatten()  # start_dim=1: C-major, as torch.flatten(x, 1)
+    if kind == 'softmax':
+        return nn.Softmax(dim=1)
+    if kind == 'log_softmax':
+        return nn.LogSoftmax(dim=1)
+    raise ValueError(f'spec_to_torch: unknown layer kind {kind!r}')  # the schema admits no other
+
+
+def build_model(spec):
+    """nn.Sequential of the spec's layers, in order, registered under cnnc's names. Parameters are initialized by
+    each module's reset_parameters(), in layer order, from torch's global generator (seed it first)."""
+    modules = OrderedDict()
+    shape = list(spec['input']['shape'])
+    for name, layer in zip(layer_names(spec), spec['layers']):
+        module = make_layer(layer, shape)
+        modules[name] = module
+        shape = _out_shape(module, shape)
+    return nn.Sequential(modules)
+
+
+def _out_shape(module, in_shape):
+    """The module's output shape without the batch, found by running it on zeros (eval mode, no RNG drawn)."""
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        out = module(torch.zeros([1, *in_shape]))
+    module.train(was_training)
+    return list(out.shape[1:])
+
+
+def build_loss(spec):
+    """The spec's loss, mean over the batch (nn.CrossEntropyLoss, nn.NLLLoss)."""
+    loss = spec['loss']
+    weight = torch.tensor(loss['weight'], dtype=torch.float32) if 'weight' in loss else None
+    if loss['kind'] == 'cross_entropy':
+        return nn.CrossEntropyLoss(weight=weight, label_smoothing=loss.get('label_smoothing', 0.0))
+    if loss['kind'] == 'nll':
+        return nn.NLLLoss(weight=weight)
+    raise ValueError(f'spec_to_torch: unknown loss kind {loss["kind"]!r}')
+
+
+def build_optimizer(spec, params):
+    """The spec's optimizer over `params` (torch.optim, 1.13 defaults: adam weight_decay 0, adamw 0.01)."""
+    o = spec['optimizer']
+    if o['kind'] == 'sgd':
+        return torch.optim.SGD(params, lr=o['lr'], momentum=o.get('momentum', 0), dampening=o.get('dampening', 0),
+                               nesterov=o.get('nesterov', False), weight_decay=o.get('weight_decay', 0))
+    if o['kind'] in ('adam', 'adamw'):
+        cls = torch.optim.Adam if o['kind'] == 'adam' else torch.optim.AdamW
+        return cls(params, lr=o.get('lr', 1e-3), betas=tuple(o.get('betas', (0.9, 0.999))), eps=o.get('eps', 1e-8),
+                   weight_decay=o.get('weight_decay', 0 if o['kind'] == 'adam' else 1e-2))
+    raise ValueError(f'spec_to_torch: unknown optimizer kind {o["kind"]!r}')

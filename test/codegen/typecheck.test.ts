@@ -1,0 +1,52 @@
+// Every spec in specs/ (float32 and float64) and the injection specs give modules that type-check
+// under `--strict` (module NodeNext), with `cnnc/runtime` mapped to runtime/index.ts by `paths`.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { generateOrThrow, SPECS, TMP } from './helpers.js';
+import { INJECTION_SPECS } from './injection-specs.js';
+
+const ROOT = join(SPECS, '..');
+
+export function typecheck(files: readonly string[]): string[] {
+  const program = ts.createProgram(files as string[], {
+    strict: true,
+    noEmit: true,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts'],
+    types: [],
+    skipLibCheck: true,
+    baseUrl: ROOT,
+    paths: { 'cnnc/runtime': ['runtime/index.ts'] },
+  });
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file === undefined ? '' : `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: `;
+    return where + ts.flattenDiagnosticMessageText(d.messageText, '\n');
+  });
+}
+
+describe('tsc --strict', () => {
+  it('accepts the module of every spec in specs/, float32 and float64, and of the injection specs', () => {
+    const dir = join(TMP, 'tsc');
+    mkdirSync(dir, { recursive: true });
+    const files: string[] = [];
+    const specs = readdirSync(SPECS).filter((f) => f.endsWith('.yaml'));
+    expect(specs.length).toBeGreaterThanOrEqual(2);
+    for (const spec of specs) {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const file = join(dir, `${spec.replace(/\.yaml$/, '')}.${dtype}.model.ts`);
+        writeFileSync(file, generateOrThrow(readFileSync(join(SPECS, spec), 'utf8'), dtype, spec));
+        files.push(file);
+      }
+    }
+    INJECTION_SPECS.forEach((s, i) => {
+      const file = join(dir, `injection${i}.model.ts`);
+      writeFileSync(file, generateOrThrow(s.yaml, 'float32', s.file));
+      files.push(file);
+    });
+    expect(typecheck(files)).toEqual([]);
+  });
+});

@@ -1,0 +1,104 @@
+// cnnc against an outside oracle: PyTorch 1.13. For each spec, the weights file PyTorch wrote loads into
+// the cnnc module, and the forward output, the loss, every parameter gradient and one optimizer step match
+// PyTorch's, tensor by tensor, with the largest difference printed. Fixtures (committed; no Python needed
+// here) come from test/fixtures/reference/make_reference.py — its docstring says what each file holds.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { checkSource } from '../../compiler/index.js';
+import { buildWith } from '../../compiler/5-codegen/build.js';
+import type { CompiledModel } from '../../runtime/model.js';
+import { loadModule } from '../../runtime/node/load-generated.js';
+import { compare, printTable, readFixture, tensor, withPrefix, type Fixture, type Row } from './compare.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'reference');
+const WORK = join(ROOT, 'test', '.tmp', 'reference');
+
+/** Every fixture make_reference.py writes: [name, modes]. Listed here so a missing file fails, not skips. */
+const CASES: ReadonlyArray<readonly [string, ReadonlyArray<'eval' | 'train'>]> = [
+  ['mnist', ['eval']], // the seed's model; dropout: eval only
+  ['conv-features', ['eval']], // stride, padding, dilation, groups, batchnorm, label smoothing, sgd nesterov
+  ['every-layer', ['eval', 'train']], // pools' padding, count_include_pad, softmax, weighted CE, adamw
+  ['unnamed-nll', ['eval']], // generated names, `same` with dilation, weighted nll, sgd with dampening
+];
+
+const weightsOf = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, `${name}.weights.safetensors`)));
+
+async function compile(specPath: string): Promise<() => CompiledModel> {
+  const source = readFileSync(join(ROOT, specPath), 'utf8');
+  const { code, diagnostics } = buildWith(checkSource, source, specPath, { dtype: 'float32' });
+  expect(diagnostics.filter((d) => d.severity === 'error'), `${specPath} compiles`).toEqual([]);
+  const mod = await loadModule(code!, WORK);
+  return () => mod.createModel({ seed: 0 });
+}
+
+/** A model with PyTorch's weights, in `mode`. */
+function fromPytorch(create: () => CompiledModel, name: string, mode: 'eval' | 'train'): CompiledModel {
+  const model = create();
+  model.loadWeights(weightsOf(name));
+  if (mode === 'train') model.train();
+  else model.eval();
+  return model;
+}
+
+function batch(f: Fixture) {
+  const x = tensor(f, 'input');
+  const n = x.shape[0]!;
+  const labels = Int32Array.from(tensor(f, 'labels').data);
+  return { x: Float32Array.from(x.data), y: labels, n };
+}
+
+function expectAllWithinTolerance(title: string, rows: readonly Row[]): void {
+  printTable(title, rows);
+  expect(rows.filter((r) => !r.ok).map((r) => `${r.tensor}: max rel ${r.maxRel} ${r.note ?? ''}`)).toEqual([]);
+}
+
+describe.each(CASES)('PyTorch reference: %s', (name, modes) => {
+  const meta = readFixture(join(FIXTURES, `${name}.${modes[0]}.safetensors`)).metadata;
+  const specPath = meta['spec']!;
+  let compiled: Promise<() => CompiledModel> | undefined;
+  const factory = () => (compiled ??= compile(specPath)); // compiled once, by whichever test runs first
+
+  it(`compiles ${specPath}, and loads the weights file PyTorch wrote (state_dict names and layouts)`, async () => {
+    const model = (await factory())();
+    const file = readFixture(join(FIXTURES, `${name}.weights.safetensors`));
+    model.loadWeights(weightsOf(name));
+    // Exactly the state_dict's names and shapes, and the bytes PyTorch wrote.
+    const params = model.parameters();
+    expect(params.map((p) => [p.name, [...p.shape]])).toEqual([...file.tensors].map(([k, t]) => [k, [...t.shape]]));
+    for (const p of params) expect(Array.from(p.data), p.name).toEqual(Array.from(file.tensors.get(p.name)!.data));
+  });
+
+  it.each(modes)('%s mode: output, loss and every parameter gradient match PyTorch', async (mode) => {
+    const f = readFixture(join(FIXTURES, `${name}.${mode}.safetensors`));
+    const { x, y, n } = batch(f);
+    const model = fromPytorch(await factory(), name, mode);
+    const output = Float32Array.from(model.forward(x, n)); // copy: a view into the arena
+    const loss = model.computeGradients(x, y, n);
+
+    const rows: Row[] = [compare('output', output, tensor(f, 'output')), compare('loss', [loss], tensor(f, 'loss'))];
+    const grads = withPrefix(f, 'grad');
+    grads.delete('input'); // the model contract exposes no input gradient; stored for a future dX check
+    const trainable = model.parameters().filter((p) => p.trainable);
+    expect(trainable.map((p) => p.name), 'trainable parameters').toEqual([...grads.keys()]);
+    for (const p of trainable) rows.push(compare(`grad/${p.name}`, p.grad, grads.get(p.name)!));
+    expectAllWithinTolerance(`${name} (${mode}): cnnc float32 vs PyTorch ${f.metadata['torch']}, n = ${n}`, rows);
+  });
+
+  it.each(modes)('%s mode: one trainStep gives PyTorch\'s weights after one optimizer step', async (mode) => {
+    const f = readFixture(join(FIXTURES, `${name}.${mode}.safetensors`));
+    const { x, y, n } = batch(f);
+    const model = fromPytorch(await factory(), name, mode); // a fresh model: a fresh optimizer, as PyTorch's
+    model.trainStep(x, y, n);
+    const after = withPrefix(f, 'after_step');
+    expect(after.size, 'fixture holds post-step tensors').toBeGreaterThan(0);
+    const byName = new Map(model.parameters().map((p) => [p.name, p]));
+    const rows = [...after].map(([k, t]) => {
+      const p = byName.get(k);
+      return p ? compare(`after_step/${k}`, p.data, t) : compare(`after_step/${k}`, [], t);
+    });
+    expectAllWithinTolerance(`${name} (${mode}): weights after one optimizer step`, rows);
+  });
+});

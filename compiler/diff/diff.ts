@@ -87,6 +87,7 @@ function side(n: Node): LayerSide {
     outShape: [...n.outShape],
     params: n.paramCount,
     macs: n.macs,
+    tensors: n.params.map((p) => p.name),
   };
 }
 

@@ -1,7 +1,7 @@
 // A ModelDiff as a pull-request comment: one summary line, then tables (GitHub-flavored markdown).
 import type { LayerDiff, ModelDiff } from './types.js';
 import {
-  fmtAttr, fmtBytes, fmtDelta, fmtShape, fmtValue, layerName, oldNew, settingKey, summaryParts, TENSOR_WORDS, thousands, verdictSentence,
+  differs, fmtAttr, fmtBytes, fmtDelta, fmtShape, fmtValue, layerName, renameWords, oldNew, settingKey, summaryParts, TENSOR_WORDS, thousands, verdictSentence,
 } from './words.js';
 
 export function formatDiffMarkdown(d: ModelDiff): string {
@@ -30,22 +30,25 @@ function layers(d: ModelDiff): string[] {
   if (d.input) out.push(row(['~', '*input*', '', '', `${fmtShape(d.input.old)} → ${fmtShape(d.input.new)}`, '', '']));
   const unchanged: string[] = [];
   for (const l of d.layers) {
-    if (l.status === 'unchanged' && l.rename === null) {
+    if (!differs(l)) {
       unchanged.push(code(layerName(l)));
       continue;
     }
     const o = l.old;
     const n = l.new;
-    const name = l.rename ? `${code(l.rename.old)} → ${code(l.rename.new)}` : code(layerName(l));
+    const name = l.rename ? cell(renameWords(l)).replace(/^(\S+) → (\S+)/, '`$1` → `$2`') : code(layerName(l));
+    // An added layer has only new values, a removed one only old ones.
+    const pick = <T>(f: (x: NonNullable<LayerDiff['old']>) => T, fmt: (x: T) => string): string =>
+      o && n ? oldNew(f(o), f(n), fmt) : fmt(f((o ?? n)!));
     out.push(
       row([
-        MARK[l.status],
+        l.status === 'unchanged' ? '~' : MARK[l.status],
         name,
         l.kind,
         cell(change(l)),
-        oldNew(o?.outShape ?? null, n?.outShape ?? null, fmtShape),
-        oldNew(o?.params ?? 0, n?.params ?? 0, thousands),
-        oldNew(o?.macs ?? 0, n?.macs ?? 0, thousands),
+        pick((x) => x.outShape, fmtShape),
+        pick((x) => x.params, thousands),
+        pick((x) => x.macs, thousands),
       ]),
     );
   }
@@ -65,7 +68,7 @@ function change(l: LayerDiff): string {
     case 'unchanged': {
       const attrs = l.attrs.map((a) => `${a.attr}${a.inferred ? ' (inferred)' : ''} ${fmtAttr(a.attr, a.old)} → ${fmtAttr(a.attr, a.new)}`);
       if (l.status === 'affected' && attrs.length === 0) attrs.push('input changed');
-      if (l.rename) attrs.unshift('renamed');
+      if (l.rename) attrs.unshift(l.old!.named || l.new!.named ? 'renamed' : 'renumbered');
       return attrs.join('; ');
     }
   }

@@ -1,7 +1,7 @@
 // A ModelDiff for a terminal: colored when stdout is a TTY, plain otherwise (and in golden files).
 import type { LayerDiff, LintChange, ModelDiff, TensorDiff } from './types.js';
 import {
-  fmtAttr, fmtBytes, fmtDelta, fmtShape, fmtValue, layerName, oldNew, settingKey, summaryParts, TENSOR_WORDS, thousands, verdictSentence,
+  differs, fmtAttr, fmtBytes, fmtDelta, fmtShape, fmtValue, layerName, renameWords, oldNew, settingKey, summaryParts, TENSOR_WORDS, thousands, verdictSentence,
 } from './words.js';
 
 type Paint = (s: string) => string;
@@ -35,7 +35,7 @@ function layers(d: ModelDiff, p: Palette): string[] {
     run = [];
   };
   for (const l of d.layers) {
-    if (l.status === 'unchanged' && l.rename === null) {
+    if (!differs(l)) {
       run.push(layerName(l));
       continue;
     }
@@ -61,8 +61,9 @@ function layer(l: LayerDiff, p: Palette): string[] {
   }
   const o = l.old!;
   const n = l.new!;
-  const title = l.rename ? `${l.rename.old} → ${n.name}` : n.name;
-  const why = l.status === 'affected' ? ' — its input changed' : l.status === 'unchanged' ? ' — renamed only' : '';
+  const title = l.rename ? renameWords(l) : n.name;
+  const renumbered = !o.named && !n.named;
+  const why = l.status === 'affected' ? ' — its input changed' : l.status === 'unchanged' && !renumbered ? ' — renamed only' : '';
   for (const a of l.attrs) rows.push([a.inferred ? `${a.attr} (inferred)` : a.attr, `${fmtAttr(a.attr, a.old)} → ${fmtAttr(a.attr, a.new)}`]);
   if (fmtShape(o.outShape) !== fmtShape(n.outShape)) rows.push(['output', `${fmtShape(o.outShape)} → ${fmtShape(n.outShape)}`]);
   if (o.params !== n.params) rows.push(['params', `${thousands(o.params)} → ${thousands(n.params)}`]);

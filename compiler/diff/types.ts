@@ -26,6 +26,8 @@ export interface LayerSide {
   readonly outShape: Shape;
   readonly params: number;
   readonly macs: number;
+  /** Its state_dict tensors (weights and buffers), PyTorch names. */
+  readonly tensors: readonly string[];
 }
 
 /**
@@ -49,7 +51,8 @@ export interface LayerDiff {
   readonly kind: NodeKind;
   readonly old: LayerSide | null;
   readonly new: LayerSide | null;
-  /** Set when both sides exist and the name differs. */
+  /** Set when both sides exist and the name differs — also when an unnamed layer's generated name
+   *  (`conv2d_2` → `conv2d_3`) moved because a layer of its kind was inserted or removed before it. */
   readonly rename: Change<string> | null;
   readonly attrs: readonly AttrChange[];
 }

@@ -67,6 +67,20 @@ export function oldNew<T>(o: T, n: T, fmt: (x: T) => string): string {
   return a === b ? a : `${a} → ${b}`;
 }
 
+/** Whether a row is worth showing: it changed, or its name did and the name means something (the user
+ *  wrote it, or tensors are named after it). A relu renumbered relu_2 → relu_3 is not news. */
+export function differs(l: LayerDiff): boolean {
+  if (l.status !== 'unchanged') return true;
+  if (l.rename === null) return false;
+  return l.old!.named || l.new!.named || l.new!.tensors.length > 0;
+}
+
+/** `fc1 → head`, or `conv2d_2 → conv2d_3 (renumbered)` for an unnamed layer. */
+export function renameWords(l: LayerDiff): string {
+  const r = l.rename!;
+  return !l.old!.named && !l.new!.named ? `${r.old} → ${r.new} (renumbered)` : `${r.old} → ${r.new}`;
+}
+
 export function layerName(l: LayerDiff): string {
   return (l.new ?? l.old)!.name;
 }
@@ -86,12 +100,15 @@ export function verdictSentence(c: CheckpointDiff): string {
   const total = v.loaded.length + v.notLoaded.length;
   switch (v.kind) {
     case 'full':
-      return 'full — the old weights load as they are (every tensor, same names and shapes)';
+      return v.misplaced.length > 0
+        ? `full by name and shape, but ${v.misplaced.length} ${plural(v.misplaced.length, 'tensor')} load into another layer than they came from`
+        : 'full — the old weights load as they are (every tensor, same names and shapes)';
     case 'none':
       return total === 0 ? 'none — the new model has no weights' : 'none — no tensor of the old weights loads';
     case 'partial': {
       const left = v.unused.length > 0 ? `; ${v.unused.length} old ${plural(v.unused.length, 'tensor')} left over` : '';
-      return `partial — ${v.loaded.length} of ${total} tensors of the new model load from the old weights${left}`;
+      const wrong = v.misplaced.length > 0 ? `; ${v.misplaced.length} of them into another layer than they came from` : '';
+      return `partial — ${v.loaded.length} of ${total} tensors of the new model load from the old weights${wrong}${left}`;
     }
   }
 }
@@ -108,13 +125,16 @@ export function layerCounts(d: ModelDiff): string | null {
   const affected = count((l) => l.status === 'affected');
   const added = count((l) => l.status === 'added');
   const removed = count((l) => l.status === 'removed');
-  const renamed = count((l) => l.rename !== null);
+  const named = (l: LayerDiff): boolean => l.old!.named || l.new!.named;
+  const renamed = count((l) => l.rename !== null && differs(l) && named(l));
+  const renumbered = count((l) => l.rename !== null && differs(l) && !named(l));
   if (changed) parts.push(`${changed} changed`);
   if (added) parts.push(`${added} added`);
   if (removed) parts.push(`${removed} removed`);
   if (renamed) parts.push(`${renamed} renamed`);
+  if (renumbered) parts.push(`${renumbered} renumbered`);
   if (affected) parts.push(`${affected} affected by a changed input`);
-  const total = count((l) => l.status !== 'unchanged' || l.rename !== null);
+  const total = count(differs);
   if (total === 0) return null;
   return `${total} ${total === 1 ? 'layer differs' : 'layers differ'} (${parts.join(', ')})`;
 }

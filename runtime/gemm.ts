@@ -1,0 +1,207 @@
+// Dense row-major matrix products, the hot path of training: conv2d is im2col + gemm, linear is
+// gemm. Every variant computes C[M×N] = op(A) · op(B) (accumulate = false: C is overwritten and
+// never read, so NaNs in old C do not leak) or C += op(A) · op(B) (accumulate = true).
+//
+// How it is fast in plain JS (the BLIS/GotoBLAS structure, https://github.com/flame/blis):
+// - Cache blocking: K in slices of KC, N in slices of NC, M in slices of MC. A KC×NC slice of
+//   op(B) and an MC×KC block of op(A) are *packed* into float64 scratch, in the order the
+//   micro-kernel reads them, so the inner loop walks two arrays sequentially.
+// - Packing absorbs the transposes (NN, NT and TN share one micro-kernel) and the input dtype
+//   (Float32Array or Float64Array): the micro-kernel only ever sees Float64Array, so its
+//   property accesses stay monomorphic and it never converts float32 → float64 in the loop.
+// - Register blocking: the micro-kernel keeps an MR×NR = 4×4 tile of C in 16 local variables
+//   and runs the whole KC loop over it: per k, 8 loads feed 16 multiply-adds.
+// - Edges (M or N not a multiple of 4) are packed with zero padding; only the store is masked.
+// Accumulation is in float64, then rounded once into C (more accurate than float32 BLAS).
+//
+// Scratch is allocated once, on the first call, at a fixed size: no allocation afterwards.
+import type { FloatArray } from './model.js';
+
+const MR = 4;
+const NR = 4;
+/** K slice: an MR×KC micro-panel of A (8 KiB) and a KC×NR one of B stay in L1. */
+const KC = 256;
+/** M block: the packed MC×KC block of A (128 KiB) stays in L2. */
+const MC = 64;
+/** N slice: the packed KC×NC slice of B (1 MiB) stays in L2/L3. */
+const NC = 512;
+
+let packedA: Float64Array | null = null;
+let packedB: Float64Array | null = null;
+/** The C tile of an edge micro-kernel call, stored with a mask. */
+const edgeTile = new Float64Array(MR * NR);
+
+/** C[M×N] (+)= A[M×K] · B[K×N] */
+export function gemmNN(M: number, N: number, K: number, A: FloatArray, aOff: number, B: FloatArray, bOff: number, C: FloatArray, cOff: number, accumulate: boolean): void {
+  gemm(false, false, M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
+}
+
+/** C[M×N] (+)= A[M×K] · B[N×K]ᵀ */
+export function gemmNT(M: number, N: number, K: number, A: FloatArray, aOff: number, B: FloatArray, bOff: number, C: FloatArray, cOff: number, accumulate: boolean): void {
+  gemm(false, true, M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
+}
+
+/** C[M×N] (+)= A[K×M]ᵀ · B[K×N] */
+export function gemmTN(M: number, N: number, K: number, A: FloatArray, aOff: number, B: FloatArray, bOff: number, C: FloatArray, cOff: number, accumulate: boolean): void {
+  gemm(true, false, M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
+}
+
+function gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, A: FloatArray, aOff: number, B: FloatArray, bOff: number, C: FloatArray, cOff: number, accumulate: boolean): void {
+  checkOperand('A', A, aOff, M * K);
+  checkOperand('B', B, bOff, K * N);
+  checkOperand('C', C, cOff, M * N);
+  if (M === 0 || N === 0) return;
+  if (K === 0) {
+    if (!accumulate) C.fill(0, cOff, cOff + M * N);
+    return;
+  }
+  const pA = packedA ?? (packedA = new Float64Array(MC * KC));
+  const pB = packedB ?? (packedB = new Float64Array(KC * NC));
+  // Leading dimensions of the operands as stored: op(A) is M×K, op(B) is K×N.
+  const lda = transA ? M : K;
+  const ldb = transB ? K : N;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = Math.min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = Math.min(KC, K - pc);
+      const overwrite = !accumulate && pc === 0;
+      if (transB) packBT(B, bOff, ldb, pc, kc, jc, nc, pB);
+      else packBN(B, bOff, ldb, pc, kc, jc, nc, pB);
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = Math.min(MC, M - ic);
+        if (transA) packAT(A, aOff, lda, ic, mc, pc, kc, pA);
+        else packAN(A, aOff, lda, ic, mc, pc, kc, pA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = Math.min(NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = Math.min(MR, mc - ir);
+            kernel4x4(kc, pA, ir * kc, pB, jr * kc, C, cOff + (ic + ir) * N + jc + jr, N, mr, nr, overwrite);
+          }
+        }
+      }
+    }
+  }
+}
+
+function checkOperand(what: string, X: FloatArray, off: number, size: number): void {
+  if (!(Number.isInteger(off) && off >= 0 && off + size <= X.length)) {
+    throw new RangeError(`gemm: ${what} needs ${size} elements from offset ${off}, but has ${X.length}`);
+  }
+}
+
+// ---- packing: op(A) block rows ic..ic+mc, cols pc..pc+kc → MR-row micro-panels, k-major:
+//      dst[ir·kc + k·MR + r] = op(A)[ic + ir + r, pc + k], zero for rows past mc.
+
+/** A stored M×K (row i at aOff + i·lda). */
+function packAN(A: FloatArray, aOff: number, lda: number, ic: number, mc: number, pc: number, kc: number, dst: Float64Array): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const base = ir * kc;
+    for (let r = 0; r < MR; r++) {
+      let d = base + r;
+      if (ir + r < mc) {
+        let s = aOff + (ic + ir + r) * lda + pc;
+        for (let k = 0; k < kc; k++, d += MR) dst[d] = A[s++]!;
+      } else {
+        for (let k = 0; k < kc; k++, d += MR) dst[d] = 0;
+      }
+    }
+  }
+}
+
+/** A stored K×M (op(A) = Aᵀ; row k at aOff + k·lda). */
+function packAT(A: FloatArray, aOff: number, lda: number, ic: number, mc: number, pc: number, kc: number, dst: Float64Array): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = Math.min(MR, mc - ir);
+    let d = ir * kc;
+    for (let k = 0; k < kc; k++, d += MR) {
+      const s = aOff + (pc + k) * lda + ic + ir;
+      for (let r = 0; r < MR; r++) dst[d + r] = r < rows ? A[s + r]! : 0;
+    }
+  }
+}
+
+// ---- packing: op(B) slice rows pc..pc+kc, cols jc..jc+nc → NR-column micro-panels, k-major:
+//      dst[jr·kc + k·NR + c] = op(B)[pc + k, jc + jr + c], zero for columns past nc.
+
+/** B stored K×N (row k at bOff + k·ldb). */
+function packBN(B: FloatArray, bOff: number, ldb: number, pc: number, kc: number, jc: number, nc: number, dst: Float64Array): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = Math.min(NR, nc - jr);
+    let d = jr * kc;
+    for (let k = 0; k < kc; k++, d += NR) {
+      const s = bOff + (pc + k) * ldb + jc + jr;
+      if (cols === NR) {
+        dst[d] = B[s]!;
+        dst[d + 1] = B[s + 1]!;
+        dst[d + 2] = B[s + 2]!;
+        dst[d + 3] = B[s + 3]!;
+      } else {
+        for (let c = 0; c < NR; c++) dst[d + c] = c < cols ? B[s + c]! : 0;
+      }
+    }
+  }
+}
+
+/** B stored N×K (op(B) = Bᵀ; row j at bOff + j·ldb). */
+function packBT(B: FloatArray, bOff: number, ldb: number, pc: number, kc: number, jc: number, nc: number, dst: Float64Array): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const base = jr * kc;
+    for (let c = 0; c < NR; c++) {
+      let d = base + c;
+      if (jr + c < nc) {
+        let s = bOff + (jc + jr + c) * ldb + pc;
+        for (let k = 0; k < kc; k++, d += NR) dst[d] = B[s++]!;
+      } else {
+        for (let k = 0; k < kc; k++, d += NR) dst[d] = 0;
+      }
+    }
+  }
+}
+
+/**
+ * C tile [mr×nr] at C[c0], row stride ldc, (+)= Σ_k a[k]ᵀ b[k] over kc packed steps: a = pA[pa…]
+ * (MR values per k), b = pB[pb…] (NR values per k).
+ */
+function kernel4x4(kc: number, pA: Float64Array, pa: number, pB: Float64Array, pb: number, C: FloatArray, c0: number, ldc: number, mr: number, nr: number, overwrite: boolean): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let k = 0; k < kc; k++) {
+    const a0 = pA[pa]!, a1 = pA[pa + 1]!, a2 = pA[pa + 2]!, a3 = pA[pa + 3]!;
+    const b0 = pB[pb]!, b1 = pB[pb + 1]!, b2 = pB[pb + 2]!, b3 = pB[pb + 3]!;
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    pa += MR;
+    pb += NR;
+  }
+  if (mr === MR && nr === NR) {
+    const r0 = c0, r1 = c0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc;
+    if (overwrite) {
+      C[r0] = c00; C[r0 + 1] = c01; C[r0 + 2] = c02; C[r0 + 3] = c03;
+      C[r1] = c10; C[r1 + 1] = c11; C[r1 + 2] = c12; C[r1 + 3] = c13;
+      C[r2] = c20; C[r2 + 1] = c21; C[r2 + 2] = c22; C[r2 + 3] = c23;
+      C[r3] = c30; C[r3 + 1] = c31; C[r3 + 2] = c32; C[r3 + 3] = c33;
+    } else {
+      C[r0] += c00; C[r0 + 1] += c01; C[r0 + 2] += c02; C[r0 + 3] += c03;
+      C[r1] += c10; C[r1 + 1] += c11; C[r1 + 2] += c12; C[r1 + 3] += c13;
+      C[r2] += c20; C[r2 + 1] += c21; C[r2 + 2] += c22; C[r2 + 3] += c23;
+      C[r3] += c30; C[r3 + 1] += c31; C[r3 + 2] += c32; C[r3 + 3] += c33;
+    }
+    return;
+  }
+  const t = edgeTile;
+  t[0] = c00; t[1] = c01; t[2] = c02; t[3] = c03;
+  t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13;
+  t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23;
+  t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
+  for (let r = 0; r < mr; r++) {
+    const row = c0 + r * ldc;
+    for (let c = 0; c < nr; c++) {
+      if (overwrite) C[row + c] = t[r * NR + c]!;
+      else C[row + c] += t[r * NR + c]!;
+    }
+  }
+}

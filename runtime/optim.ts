@@ -1,0 +1,232 @@
+// Optimizers with torch.optim's exact update rules (PyTorch 1.13, the single-tensor path:
+// foreach=False, maximize=False, amsgrad=False, differentiable=False, capturable=False).
+// Each step reads `grad` and updates `data` in place; slot buffers are allocated once in the
+// constructor, so step() allocates nothing.
+//
+// Arithmetic is float64 per element; values are rounded when stored into the (Float32Array)
+// tensors, where PyTorch also rounds each intermediate tensor: results agree to ~1 ulp.
+import type { FloatArray } from './model.js';
+
+export interface OptParam {
+  /** PyTorch state_dict name; slots are named `<name>.exp_avg`, `<name>.momentum_buffer`, … */
+  readonly name: string;
+  readonly data: FloatArray;
+  readonly grad: FloatArray;
+}
+
+export interface OptimizerState {
+  /** Steps taken (Adam's t; for SGD, 0 means the momentum buffers are not yet initialised). */
+  readonly step: number;
+  readonly slots: ReadonlyArray<{ readonly name: string; readonly data: FloatArray }>;
+}
+
+export interface SgdOptions {
+  readonly lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+}
+
+export interface AdamOptions {
+  readonly lr: number;
+  readonly betas: readonly [number, number];
+  readonly eps: number;
+  readonly weightDecay: number;
+}
+
+interface Slot {
+  readonly name: string;
+  readonly data: FloatArray;
+}
+
+/** What every optimizer shares: the parameters, the step count and the named slots. */
+abstract class Optimizer {
+  /** The learning rate; mutable (schedules, `cnnc train --lr`). */
+  lr: number;
+  protected readonly params: readonly OptParam[];
+  protected readonly slots: Slot[] = [];
+  protected stepCount = 0;
+
+  protected constructor(params: readonly OptParam[], lr: number) {
+    checkNonNegative('lr', lr);
+    const names = new Set<string>();
+    for (const p of params) {
+      if (names.has(p.name)) throw new RangeError(`optimizer: parameter "${p.name}" given twice`);
+      names.add(p.name);
+      if (p.data.length !== p.grad.length) throw new RangeError(`optimizer: parameter "${p.name}" has ${p.data.length} values but its grad ${p.grad.length}`);
+    }
+    this.params = params;
+    this.lr = lr;
+  }
+
+  /** One buffer per parameter, zeroed, same dtype as the parameter. */
+  protected addSlots(suffix: string): FloatArray[] {
+    return this.params.map((p) => {
+      const data = p.data instanceof Float64Array ? new Float64Array(p.data.length) : new Float32Array(p.data.length);
+      this.slots.push({ name: `${p.name}.${suffix}`, data });
+      return data;
+    });
+  }
+
+  abstract step(): void;
+
+  /** A copy of the step count and every slot (in a stable order: slot kind, then parameter). */
+  getState(): OptimizerState {
+    return { step: this.stepCount, slots: this.slots.map((s) => ({ name: s.name, data: s.data.slice() })) };
+  }
+
+  /** Restores what getState returned; checks every slot first, so a mismatch changes nothing. */
+  setState(s: OptimizerState): void {
+    if (!(Number.isSafeInteger(s.step) && s.step >= 0)) throw new RangeError(`optimizer state: step must be a count, got ${s.step}`);
+    const given = new Map<string, FloatArray>();
+    for (const slot of s.slots) {
+      if (given.has(slot.name)) throw new RangeError(`optimizer state: slot "${slot.name}" given twice`);
+      given.set(slot.name, slot.data);
+    }
+    for (const slot of this.slots) {
+      const d = given.get(slot.name);
+      if (d === undefined) throw new RangeError(`optimizer state: missing slot "${slot.name}"`);
+      if (d.length !== slot.data.length) throw new RangeError(`optimizer state: slot "${slot.name}" has ${d.length} values, expected ${slot.data.length}`);
+      given.delete(slot.name);
+    }
+    const extra = [...given.keys()];
+    if (extra.length > 0) throw new RangeError(`optimizer state: unexpected slot "${extra[0]}"`);
+    for (const slot of this.slots) slot.data.set(s.slots.find((x) => x.name === slot.name)!.data);
+    this.stepCount = s.step;
+  }
+}
+
+/**
+ * torch.optim.SGD (https://pytorch.org/docs/1.13/generated/torch.optim.SGD.html), _single_tensor_sgd:
+ *   d_p = g + wd·p
+ *   buf = d_p (first step) | buf·momentum + (1 − dampening)·d_p
+ *   d_p = d_p + momentum·buf (nesterov) | buf
+ *   p  -= lr·d_p
+ */
+export class Sgd extends Optimizer {
+  private readonly momentum: number;
+  private readonly dampening: number;
+  private readonly nesterov: boolean;
+  private readonly weightDecay: number;
+  private readonly buffers: FloatArray[];
+
+  constructor(params: readonly OptParam[], o: SgdOptions) {
+    super(params, o.lr);
+    checkNonNegative('momentum', o.momentum);
+    checkNonNegative('weight_decay', o.weightDecay);
+    checkFinite('dampening', o.dampening);
+    // torch: "Nesterov momentum requires a momentum and zero dampening".
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new RangeError('SGD: nesterov momentum requires a momentum and zero dampening');
+    this.momentum = o.momentum;
+    this.dampening = o.dampening;
+    this.nesterov = o.nesterov;
+    this.weightDecay = o.weightDecay;
+    // Without momentum PyTorch keeps no buffer, and neither do we (no slot in checkpoints).
+    this.buffers = o.momentum !== 0 ? this.addSlots('momentum_buffer') : [];
+  }
+
+  step(): void {
+    const { lr, momentum, weightDecay, nesterov } = this;
+    const first = this.stepCount === 0;
+    const keep = 1 - this.dampening;
+    for (let i = 0; i < this.params.length; i++) {
+      const { data: p, grad: g } = this.params[i]!;
+      const n = p.length;
+      if (momentum === 0) {
+        for (let j = 0; j < n; j++) p[j] = p[j]! - lr * (g[j]! + weightDecay * p[j]!);
+        continue;
+      }
+      const buf = this.buffers[i]!;
+      for (let j = 0; j < n; j++) {
+        const d = g[j]! + weightDecay * p[j]!;
+        // Stored first, then re-read: the update uses the buffer as rounded to its dtype, as torch does.
+        buf[j] = first ? d : buf[j]! * momentum + keep * d;
+        const b = buf[j]!;
+        p[j] = p[j]! - lr * (nesterov ? d + momentum * b : b);
+      }
+    }
+    this.stepCount++;
+  }
+}
+
+/**
+ * Adam and AdamW share torch's moment updates and bias corrections (_single_tensor_adam[w]):
+ *   m = β1·m + (1 − β1)·g;  v = β2·v + (1 − β2)·g²
+ *   step_size = lr / (1 − β1^t);  denom = √v / √(1 − β2^t) + eps;  p -= step_size · m / denom
+ * They differ only in weight decay: Adam adds wd·p to g (L2), AdamW first scales p by 1 − lr·wd.
+ */
+abstract class AdamBase extends Optimizer {
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly eps: number;
+  private readonly weightDecay: number;
+  private readonly decoupled: boolean;
+  private readonly expAvg: FloatArray[];
+  private readonly expAvgSq: FloatArray[];
+
+  protected constructor(what: string, params: readonly OptParam[], o: AdamOptions, decoupled: boolean) {
+    super(params, o.lr);
+    const [beta1, beta2] = o.betas;
+    if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`${what}: invalid beta parameter at index 0: ${beta1}`);
+    if (!(beta2 >= 0 && beta2 < 1)) throw new RangeError(`${what}: invalid beta parameter at index 1: ${beta2}`);
+    checkNonNegative('eps', o.eps);
+    checkNonNegative('weight_decay', o.weightDecay);
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.eps = o.eps;
+    this.weightDecay = o.weightDecay;
+    this.decoupled = decoupled;
+    this.expAvg = this.addSlots('exp_avg');
+    this.expAvgSq = this.addSlots('exp_avg_sq');
+  }
+
+  step(): void {
+    const t = this.stepCount + 1;
+    const { lr, beta1, beta2, eps } = this;
+    const biasCorrection1 = 1 - beta1 ** t;
+    const biasCorrection2 = 1 - beta2 ** t;
+    const stepSize = lr / biasCorrection1;
+    const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+    // Adam: grad += wd·p. AdamW: p *= 1 − lr·wd (before the moments; the update reads the decayed p).
+    const l2 = this.decoupled ? 0 : this.weightDecay;
+    const decay = this.decoupled ? 1 - lr * this.weightDecay : 1;
+    for (let i = 0; i < this.params.length; i++) {
+      const { data: p, grad: g } = this.params[i]!;
+      const m = this.expAvg[i]!;
+      const v = this.expAvgSq[i]!;
+      const n = p.length;
+      for (let j = 0; j < n; j++) {
+        const pj = p[j]! * decay;
+        const gj = g[j]! + l2 * p[j]!;
+        m[j] = m[j]! * beta1 + (1 - beta1) * gj;
+        v[j] = v[j]! * beta2 + (1 - beta2) * gj * gj;
+        const denom = Math.sqrt(v[j]!) / biasCorrection2Sqrt + eps;
+        p[j] = pj - stepSize * (m[j]! / denom);
+      }
+    }
+    this.stepCount = t;
+  }
+}
+
+/** torch.optim.Adam (https://pytorch.org/docs/1.13/generated/torch.optim.Adam.html): weight decay as L2 on the gradient. */
+export class Adam extends AdamBase {
+  constructor(params: readonly OptParam[], o: AdamOptions) {
+    super('Adam', params, o, false);
+  }
+}
+
+/** torch.optim.AdamW (https://pytorch.org/docs/1.13/generated/torch.optim.AdamW.html): decoupled weight decay. */
+export class AdamW extends AdamBase {
+  constructor(params: readonly OptParam[], o: AdamOptions) {
+    super('AdamW', params, o, true);
+  }
+}
+
+function checkFinite(what: string, x: number): void {
+  if (!Number.isFinite(x)) throw new RangeError(`optimizer: ${what} must be finite, got ${x}`);
+}
+
+function checkNonNegative(what: string, x: number): void {
+  if (!(Number.isFinite(x) && x >= 0)) throw new RangeError(`optimizer: invalid ${what} value: ${x}`);
+}

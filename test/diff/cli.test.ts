@@ -88,6 +88,17 @@ describe('cnnc diff: meaning', () => {
     expect(d.settings[1].note).toContain('label smoothing added');
   });
 
+  it('reports the lint a change introduces, at its layer, and none for a clean change', () => {
+    expect(json('insert-layer').lints).toEqual({
+      introduced: [expect.objectContaining({ code: 'W0608', layer: 'conv2' })],
+      removed: [],
+    });
+    expect(json('widen-conv').lints).toEqual({ introduced: [], removed: [] });
+    const [old, now] = pair('insert-layer');
+    const back = JSON.parse(diff(now, old, { format: 'json' }).stdout);
+    expect(back.lints).toEqual({ introduced: [], removed: [expect.objectContaining({ code: 'W0608', layer: 'conv2' })] });
+  });
+
   it('notes adam → sgd, lr ×10 and the batch size', () => {
     const notes = json('optimizer').settings.map((s: { key: string; note: string | null }) => `${s.key}: ${s.note}`);
     expect(notes).toContain('lr: lr ×10: each step moves the weights further');

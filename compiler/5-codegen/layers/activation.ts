@@ -1,5 +1,5 @@
 // Elementwise activations. Backward reads the saved output where PyTorch does:
-// relu: threshold_backward(dY, y, 0) → dY·[y > 0]; sigmoid: dY·y·(1 − y); tanh: dY·(1 − y²);
+// relu: y = x < 0 ? 0 : x (a NaN passes through, as torch.relu); threshold_backward(dY, y, 0) → dY·[y > 0]; sigmoid: dY·y·(1 − y); tanh: dY·(1 − y²);
 // leaky_relu: leaky_relu_backward(dY, x, slope) → x > 0 ? dY : slope·dY (from the input, as PyTorch).
 import { assertNever, type LeakyReluNode, type ReluNode, type SigmoidNode, type TanhNode } from '../../ir/types.js';
 import { DX, DY, lit, N, shapeText, X, Y, type EmitOptions, type KernelArg, type LayerKernels } from '../kernel.js';
@@ -14,7 +14,7 @@ export function emitActivation(node: ActivationNode, o: EmitOptions): LayerKerne
   let what: string = node.kind;
   switch (node.kind) {
     case 'relu':
-      fwd = `const v = x[i];\n  y[i] = v > 0 ? v : 0;`;
+      fwd = `const v = x[i];\n  y[i] = v < 0 ? 0 : v;`;
       bwd = `dX[i] = y[i] > 0 ? dY[i] : 0;`;
       bwdArgs = [N, Y, DY, DX];
       break;

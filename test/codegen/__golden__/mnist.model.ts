@@ -48,7 +48,7 @@ function conv1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32
 function relu_1_forward(n: number, x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < n * 21632; i++) {
     const v = x[i];
-    y[i] = v > 0 ? v : 0;
+    y[i] = v < 0 ? 0 : v;
   }
 }
 
@@ -123,7 +123,7 @@ function conv2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32
 function relu_2_forward(n: number, x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < n * 36864; i++) {
     const v = x[i];
-    y[i] = v > 0 ? v : 0;
+    y[i] = v < 0 ? 0 : v;
   }
 }
 
@@ -217,7 +217,7 @@ function fc1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Ar
 function relu_3_forward(n: number, x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < n * 128; i++) {
     const v = x[i];
-    y[i] = v > 0 ? v : 0;
+    y[i] = v < 0 ? 0 : v;
   }
 }
 

@@ -231,13 +231,27 @@ export function emitModelClass(m: ModelParts): OptionalKind<ClassDeclarationStru
     {
       name: 'getTrainingState',
       returnType: `rt.TrainingState<${F}>`,
-      statements: ['const s = this.optimizer.getState();', 'return { step: s.step, slots: s.slots, rng: this.rng.getState() };'].join('\n'),
+      statements: [
+        'const s = this.optimizer.getState();',
+        `// Slots have the parameters' array type (${F}).`,
+        `return { step: s.step, slots: s.slots as ReadonlyArray<{ readonly name: string; readonly data: ${F} }>, rng: this.rng.getState() };`,
+      ].join('\n'),
     },
     {
       name: 'setTrainingState',
       parameters: [{ name: 'state', type: `rt.TrainingState<${F}>` }],
       returnType: 'void',
-      statements: ['this.optimizer.setState({ step: state.step, slots: state.slots.map((s) => ({ name: s.name, data: s.data })) });', 'this.rng.setState(state.rng);'].join('\n'),
+      docs: ['All or nothing: a state that does not fit throws and changes nothing.'],
+      statements: [
+        'const rng = this.rng.getState();',
+        'this.rng.setState(state.rng);',
+        'try {',
+        '  this.optimizer.setState(state);',
+        '} catch (e) {',
+        '  this.rng.setState(rng);',
+        '  throw e;',
+        '}',
+      ].join('\n'),
     },
     { name: 'findNonFinite', returnType: '{ readonly layer: string; readonly tensor: string } | null', statements: nonFinite.join('\n') },
     {

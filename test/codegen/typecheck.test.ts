@@ -16,7 +16,8 @@ export function typecheck(files: readonly string[]): string[] {
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     target: ts.ScriptTarget.ES2022,
-    lib: ['lib.es2022.d.ts'],
+    // The runtime's own lib (it is browser-safe: TextEncoder and friends come from the DOM lib).
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
     types: [],
     skipLibCheck: true,
     baseUrl: ROOT,

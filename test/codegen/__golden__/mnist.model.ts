@@ -492,12 +492,20 @@ export class MnistNet implements rt.CompiledModel<Float32Array> {
 
   getTrainingState(): rt.TrainingState<Float32Array> {
     const s = this.optimizer.getState();
-    return { step: s.step, slots: s.slots, rng: this.rng.getState() };
+    // Slots have the parameters' array type (Float32Array).
+    return { step: s.step, slots: s.slots as ReadonlyArray<{ readonly name: string; readonly data: Float32Array }>, rng: this.rng.getState() };
   }
 
+  /** All or nothing: a state that does not fit throws and changes nothing. */
   setTrainingState(state: rt.TrainingState<Float32Array>): void {
-    this.optimizer.setState({ step: state.step, slots: state.slots.map((s) => ({ name: s.name, data: s.data })) });
+    const rng = this.rng.getState();
     this.rng.setState(state.rng);
+    try {
+      this.optimizer.setState(state);
+    } catch (e) {
+      this.rng.setState(rng);
+      throw e;
+    }
   }
 
   findNonFinite(): { readonly layer: string; readonly tensor: string } | null {

@@ -1,0 +1,87 @@
+// gemm against a naive triple loop (float64 accumulation, the same sums in another order):
+// every variant, sizes from 1 through odd sizes to several cache blocks, non-zero offsets,
+// accumulate on and off, Float32Array and Float64Array.
+import { describe, expect, test } from 'vitest';
+import { Rng, gemmNN, gemmNT, gemmTN, type FloatArray } from 'cnnc/runtime';
+
+type Gemm = typeof gemmNN;
+type Variant = { name: string; fn: Gemm; a: (i: number, k: number, M: number, K: number) => number; b: (k: number, j: number, K: number, N: number) => number };
+
+// Where op(A)[i,k] and op(B)[k,j] live in the stored arrays.
+const variants: Variant[] = [
+  { name: 'gemmNN', fn: gemmNN, a: (i, k, _M, K) => i * K + k, b: (k, j, _K, N) => k * N + j },
+  { name: 'gemmNT', fn: gemmNT, a: (i, k, _M, K) => i * K + k, b: (k, j, K) => j * K + k },
+  { name: 'gemmTN', fn: gemmTN, a: (i, k, M) => k * M + i, b: (k, j, _K, N) => k * N + j },
+];
+
+function naive(v: Variant, M: number, N: number, K: number, A: FloatArray, aOff: number, B: FloatArray, bOff: number, C: FloatArray, cOff: number, accumulate: boolean): void {
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += A[aOff + v.a(i, k, M, K)]! * B[bOff + v.b(k, j, K, N)]!;
+      C[cOff + i * N + j] = accumulate ? C[cOff + i * N + j]! + s : s;
+    }
+  }
+}
+
+function random(rng: Rng, Ctor: Float32ArrayConstructor | Float64ArrayConstructor, n: number): FloatArray {
+  const a = new Ctor(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
+  return a;
+}
+
+// 1, odd, just around the 4×4 tile, and across the K (256), M (64) and N (512) blocks.
+const sizes: [number, number, number][] = [
+  [1, 1, 1], [1, 7, 3], [5, 1, 9], [3, 3, 1], [4, 4, 4], [5, 6, 7], [13, 17, 11], [8, 12, 300],
+  [67, 9, 257], [2, 515, 5], [65, 33, 513], [1, 600, 270],
+];
+
+describe.each(variants)('$name', (v) => {
+  describe.each([
+    ['Float32Array', Float32Array, 2e-6],
+    ['Float64Array', Float64Array, 1e-12],
+  ] as const)('%s', (_, Ctor, tol) => {
+    test.each(sizes)('M=%i N=%i K=%i, offsets and accumulate', (M, N, K) => {
+      const rng = new Rng(M * 1000003 + N * 1009 + K);
+      const aOff = 3, bOff = 5, cOff = 7;
+      const A = random(rng, Ctor, aOff + M * K + 2);
+      const B = random(rng, Ctor, bOff + K * N + 2);
+      for (const accumulate of [false, true]) {
+        const C = random(rng, Ctor, cOff + M * N + 4);
+        // Overwrite must not read C: NaNs there must not leak.
+        if (!accumulate) C.fill(NaN, cOff, cOff + M * N);
+        const expected = C.slice();
+        naive(v, M, N, K, A, aOff, B, bOff, expected, cOff, accumulate);
+        v.fn(M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
+        let worst = 0;
+        for (let i = 0; i < C.length; i++) worst = Math.max(worst, Math.abs(C[i]! - expected[i]!) / (1 + Math.abs(expected[i]!)));
+        expect(worst, `accumulate=${accumulate}`).toBeLessThan(tol * Math.sqrt(K));
+        // Elements outside C[cOff, cOff + M·N) are untouched (exactly).
+        expect(Array.from(C.subarray(0, cOff))).toEqual(Array.from(expected.subarray(0, cOff)));
+        expect(Array.from(C.subarray(cOff + M * N))).toEqual(Array.from(expected.subarray(cOff + M * N)));
+      }
+    });
+  });
+});
+
+test('K = 0: overwrite writes zeros, accumulate leaves C alone', () => {
+  const C = new Float32Array([1, 2, 3, 4, 5]);
+  gemmNN(2, 2, 0, new Float32Array(0), 0, new Float32Array(0), 0, C, 1, true);
+  expect(Array.from(C)).toEqual([1, 2, 3, 4, 5]);
+  gemmNN(2, 2, 0, new Float32Array(0), 0, new Float32Array(0), 0, C, 1, false);
+  expect(Array.from(C)).toEqual([1, 0, 0, 0, 0]);
+});
+
+test('an operand too short for its offset and size is an error, not silent NaNs', () => {
+  const A = new Float32Array(6), B = new Float32Array(6), C = new Float32Array(4);
+  expect(() => gemmNN(2, 2, 3, A, 1, B, 0, C, 0, false)).toThrow(/A needs 6 elements from offset 1, but has 6/);
+  expect(() => gemmNT(2, 2, 3, A, 0, B, 0, C, 1, false)).toThrow(/C needs 4 elements from offset 1/);
+  expect(() => gemmTN(2, 3, 3, A, 0, B, 0, C, 0, false)).toThrow(/B needs 9 elements/);
+});
+
+test('a mixed call: float32 operands into a float64 result', () => {
+  const A = Float32Array.from([1, 2, 3, 4]), B = Float32Array.from([0.5, -1, 2, 0.25]);
+  const C = new Float64Array(4);
+  gemmNN(2, 2, 2, A, 0, B, 0, C, 0, false);
+  expect(Array.from(C)).toEqual([4.5, -0.5, 9.5, -2]);
+});

@@ -26,11 +26,13 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<'eval' | 'train'>]> =
 
 const weightsOf = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, `${name}.weights.safetensors`)));
 
-async function compile(specPath: string): Promise<() => CompiledModel> {
+async function compile(name: string, specPath: string): Promise<() => CompiledModel> {
   const source = readFileSync(join(ROOT, specPath), 'utf8');
   const { code, diagnostics } = buildWith(checkSource, source, specPath, { dtype: 'float32' });
   expect(diagnostics.filter((d) => d.severity === 'error'), `${specPath} compiles`).toEqual([]);
-  const mod = await loadModule(code!, WORK);
+  // A folder per spec: loadModule names its file after the class, and under vitest a second module
+  // written to the same path can be served from the module cache.
+  const mod = await loadModule(code!, join(WORK, name));
   return () => mod.createModel({ seed: 0 });
 }
 
@@ -59,7 +61,7 @@ describe.each(CASES)('PyTorch reference: %s', (name, modes) => {
   const meta = readFixture(join(FIXTURES, `${name}.${modes[0]}.safetensors`)).metadata;
   const specPath = meta['spec']!;
   let compiled: Promise<() => CompiledModel> | undefined;
-  const factory = () => (compiled ??= compile(specPath)); // compiled once, by whichever test runs first
+  const factory = () => (compiled ??= compile(name, specPath)); // compiled once, by whichever test runs first
 
   it(`compiles ${specPath}, and loads the weights file PyTorch wrote (state_dict names and layouts)`, async () => {
     const model = (await factory())();

@@ -1,7 +1,7 @@
 // Loads a generated module in-process (the CLI's train / eval / predict, and tests): transpile the
 // TypeScript to JavaScript, point its one `cnnc/runtime` import at this runtime's own file, write it
-// to workDir atomically and import it. The import URL carries the code's hash, so a changed module is
-// never served from Node's module cache.
+// to workDir atomically and import it. The file name carries the code's hash (`<Name>.<hash>.model.mjs`),
+// so a changed module is never served from a module cache (Node's, or vitest's, which ignores queries).
 import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,11 +29,11 @@ export async function loadModule<A extends FloatArray = Float32Array>(code: stri
   const name = /export class ([A-Za-z_][A-Za-z0-9_]*)/.exec(code)?.[1] ?? 'model';
   const hash = createHash('sha256').update(linked).digest('hex').slice(0, 16);
   mkdirSync(workDir, { recursive: true });
-  const file = join(workDir, `${name}.model.mjs`);
+  const file = join(workDir, `${name}.${hash}.model.mjs`);
   const tmp = `${file}.${process.pid}.${hash}.tmp`;
   writeFileSync(tmp, linked);
   renameSync(tmp, file);
-  const mod = (await import(`${pathToFileURL(file).href}?v=${hash}`)) as Partial<GeneratedModule<A>>;
+  const mod = (await import(pathToFileURL(file).href)) as Partial<GeneratedModule<A>>;
   if (typeof mod.createModel !== 'function') throw new Error(`${file}: the module exports no createModel`);
   return mod as GeneratedModule<A>;
 }

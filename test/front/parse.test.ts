@@ -55,6 +55,36 @@ describe('reader limits', () => {
     expect(diagnostics.map((d) => [d.code, d.line, d.col])).toEqual([['E0106', 1, 1]]);
   });
 
+  it('refuses absurd nesting before the YAML parser sees it, in linear time', () => {
+    const cases = {
+      flow: `a: ${'['.repeat(300_000)}`,
+      // A quote inside a plain word does not hide the brackets after it.
+      quoteTrick: `a: [x' ${'['.repeat(100)}`,
+      compactDashes: `${'- '.repeat(100_000)}x`,
+      indentation: Array.from({ length: 100 }, (_, i) => `${' '.repeat(i)}k:`).join('\n'),
+    };
+    for (const [name, source] of Object.entries(cases)) {
+      const t = performance.now();
+      const { doc, diagnostics } = parse(source, 'deep.yaml');
+      expect(performance.now() - t, name).toBeLessThan(2000);
+      expect(doc, name).toBeNull();
+      expect(diagnostics.map((d) => d.code), name).toEqual(['E0105']);
+    }
+  });
+
+  it('allows the nesting real specs use, brackets in strings and comments included', () => {
+    const { diagnostics } = parse(`a: { b: [[1, 2], [3, 4]] }  # ${'['.repeat(100)}\nc: "${'{'.repeat(100)}"\nd: '${'['.repeat(100)}'\n`, 'ok.yaml');
+    expect(diagnostics).toEqual([]);
+  });
+
+  it('finds duplicate keys in a large mapping quickly, and `1` next to `"1"`', () => {
+    const source = Array.from({ length: 40_000 }, (_, i) => `k${i}: 1`).join('\n') + '\nk7: 2\n1: a\n"1": b\n';
+    const t = performance.now();
+    const { diagnostics } = parse(source, 'keys.yaml');
+    expect(performance.now() - t).toBeLessThan(5000);
+    expect(diagnostics.map((d) => `${d.code} ${d.line}:${d.col}`)).toEqual(['E0103 40001:1', 'E0103 40003:1']);
+  });
+
   it('allows a few aliases', () => {
     const { doc, diagnostics } = parse('k: &k 3\na: *k\nb: *k\n', 'a.yaml');
     expect(diagnostics).toEqual([]);

@@ -174,8 +174,9 @@ class Parser {
       if (this.peek() === 0x2b || this.peek() === 0x2d) this.pos++;
       if (!this.digits()) throw this.expected('a digit in the exponent');
     }
-    const text = String.fromCharCode(...b.subarray(at, this.pos));
-    return { kind: 'number', at, value: Number(text), integer };
+    // The token is ASCII; decode it without spreading bytes into arguments (a hostile header can
+    // hold a number millions of digits long).
+    return { kind: 'number', at, value: Number(utf8.decode(b.subarray(at, this.pos))), integer };
   }
 
   private digits(): boolean {

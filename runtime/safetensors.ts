@@ -211,7 +211,7 @@ function integers(v: JsonValue, field: string, fail: (why: string, at: number) =
   if (v.kind !== 'array') return fail(`${field} must be an array of non-negative integers, got a JSON ${v.kind}`, v.at);
   return v.items.map((x) => {
     if (x.kind !== 'number' || !x.integer) return fail(`${field} must hold non-negative integers, found ${x.kind === 'number' ? x.value : `a JSON ${x.kind}`}`, x.at);
-    if (!Number.isSafeInteger(x.value)) return fail(`${field} value ${x.value} is too large`, x.at);
+    if (!Number.isSafeInteger(x.value)) return fail(`${field} value is too large (above 2^53 − 1)`, x.at);
     return x.value;
   });
 }

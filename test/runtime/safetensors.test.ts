@@ -178,6 +178,9 @@ describe('corrupt or lying files are refused, the targets untouched', () => {
   test('nesting deep enough to overflow a recursive parser', () => {
     refused(file(`{"w":${'['.repeat(100_000)}}`, 0), /nesting deeper than 64 at byte/);
   });
+  test('a shape dimension millions of digits long', () => {
+    refused(file(`{"w":{"dtype":"F32","shape":[${'9'.repeat(2_000_000)}],"data_offsets":[0,4]}}`, 4), /tensor "w": shape value is too large \(above 2\^53 − 1\) \(header byte 37\)/);
+  });
   test('truncated header (unterminated string)', () => {
     refused(file('{"w":{"dty', 0), /unterminated string at byte 14/);
   });

@@ -93,7 +93,7 @@ export function emitMaxPool2d(node: MaxPool2dNode, o: EmitOptions): LayerKernels
 
 export function emitAvgPool2d(node: AvgPool2dNode, o: EmitOptions): LayerKernels {
   const gm = geometry(node);
-  const divisor = node.countIncludePad ? `${gm.kh * gm.kw}` : '(he - hs) * (we - ws)';
+  const divisor = node.countIncludePad ? `${gm.kh * gm.kw}` : '((he - hs) * (we - ws))'; // parenthesized: it follows a `/`
   return {
     comment: comment(node),
     helpers: [],

@@ -1,0 +1,71 @@
+// The bench's printed report: machine, one row per system, ratios cnnc / peer, and the issue's
+// targets checked against this run. Pure formatting over the results object bench.mjs collects.
+
+const SYSTEMS = ['cnnc', 'tfjs_cpu', 'tfjs_wasm', 'pytorch_t1', 'pytorch_t2'];
+const LABEL = {
+  cnnc: 'cnnc (generated TS, 1 thread)',
+  tfjs_cpu: 'TensorFlow.js 4.22 `cpu`',
+  tfjs_wasm: 'TensorFlow.js 4.22 `wasm`',
+  pytorch_t1: 'PyTorch, 1 thread',
+  pytorch_t2: 'PyTorch, 2 threads',
+};
+
+const fmt = (v, digits) => (typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
+/** Throughput-like figures keep 3 significant digits at most, so 0.79 and 1,412 both read well. */
+const num = (v) => (typeof v !== 'number' ? '—' : fmt(v, v >= 100 ? 0 : v >= 10 ? 1 : 2));
+const bytes = (v) => (typeof v === 'number' ? `${Math.round(v).toLocaleString('en-US')} B` : '—');
+const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? `${num(a / b)}×` : '—');
+
+function why(r) {
+  if (r === undefined) return 'not run';
+  return r.skipped ?? (r.error ? `failed: ${r.error.split('\n')[0]}` : '');
+}
+
+export function formatReport(results, machine) {
+  const lines = [];
+  lines.push(`Machine: ${machine.cpu}, ${machine.cores} cores (${machine.simd}), Node ${machine.node}, ${machine.date}`);
+  lines.push(`Load average before / after: ${machine.load_before} / ${machine.load_after ?? '?'} (a shared machine: figures vary ±25%)`);
+  lines.push(`Inputs: ${machine.inputs}; every figure is a median over time-boxed samples (${machine.seconds} s each), warm-up excluded.`);
+  lines.push('');
+  lines.push('| system (batch 64) | train img/s | infer img/s | latency b1 (ms) | peak RSS (MB) | note |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | --- |');
+  for (const key of SYSTEMS) {
+    const r = results[key];
+    const note = [why(r), r?.train_error ? `training: ${r.train_error}` : '', ...(r?.notes ?? [])].filter(Boolean).join('; ');
+    lines.push(`| ${LABEL[key]} | ${num(r?.train_img_s)} | ${num(r?.infer_img_s)} | ${fmt(r?.latency_b1_ms, 2)} | ${fmt(r?.peak_rss_mb, 0)} | ${note} |`);
+  }
+  const c = results.cnnc ?? {};
+  lines.push('');
+  lines.push('| ratio cnnc / peer | train | infer | latency b1 (< 1: cnnc is faster) |');
+  lines.push('| --- | ---: | ---: | ---: |');
+  for (const key of SYSTEMS.slice(1)) {
+    const p = results[key] ?? {};
+    lines.push(`| ${LABEL[key]} | ${ratio(c.train_img_s, p.train_img_s)} | ${ratio(c.infer_img_s, p.infer_img_s)} | ${ratio(c.latency_b1_ms, p.latency_b1_ms)} |`);
+  }
+  const h = c.heap_measure ?? {};
+  lines.push('');
+  lines.push(`cnnc build specs/mnist.yaml (whole process, median of ${c.build_runs ?? '?'}): ${fmt(c.build_s, 2)} s`);
+  lines.push(`cnnc heap allocated per training step after warm-up: ${bytes(c.heap_per_step_bytes)} JS heap + ${bytes(c.array_buffer_per_step_bytes)} ArrayBuffers` +
+    ` over ${h.steps ?? '?'} steps, ${h.gc_events ?? '?'} GCs during them (${h.exact ? 'exact' : 'a lower bound'})`);
+  lines.push('');
+  lines.push(...targets(results));
+  return lines.join('\n');
+}
+
+/** The issue's targets, each with this run's figure and a verdict ('—' when a side is missing). */
+function targets(results) {
+  const c = results.cnnc ?? {};
+  const p = (k) => results[k] ?? {};
+  const verdict = (ok) => (ok === undefined ? '—' : ok ? 'met' : 'not met');
+  const both = (a, b, test) => (typeof a === 'number' && typeof b === 'number' ? test(a, b) : undefined);
+  const rows = [
+    ['training ≥ 100 × tfjs `cpu`', ratio(c.train_img_s, p('tfjs_cpu').train_img_s), both(c.train_img_s, p('tfjs_cpu').train_img_s, (a, b) => a >= 100 * b)],
+    ['training ≥ 25% of PyTorch, 1 thread', ratio(c.train_img_s, p('pytorch_t1').train_img_s), both(c.train_img_s, p('pytorch_t1').train_img_s, (a, b) => a >= 0.25 * b)],
+    ['training ≥ 25% of PyTorch, 2 threads (cnnc has 1 thread today)', ratio(c.train_img_s, p('pytorch_t2').train_img_s), both(c.train_img_s, p('pytorch_t2').train_img_s, (a, b) => a >= 0.25 * b)],
+    ['inference b64 ≥ tfjs `wasm`', ratio(c.infer_img_s, p('tfjs_wasm').infer_img_s), both(c.infer_img_s, p('tfjs_wasm').infer_img_s, (a, b) => a >= b)],
+    ['latency b1 ≤ tfjs `wasm`', ratio(c.latency_b1_ms, p('tfjs_wasm').latency_b1_ms), both(c.latency_b1_ms, p('tfjs_wasm').latency_b1_ms, (a, b) => a <= b)],
+    ['no heap allocated per training step', bytes(c.heap_per_step_bytes), typeof c.heap_per_step_bytes === 'number' ? c.heap_per_step_bytes === 0 && c.array_buffer_per_step_bytes === 0 : undefined],
+    ['`cnnc build` < 2 s', `${fmt(c.build_s, 2)} s`, typeof c.build_s === 'number' ? c.build_s < 2 : undefined],
+  ];
+  return ['| target (issue 6) | this run | verdict |', '| --- | ---: | --- |', ...rows.map(([t, v, ok]) => `| ${t} | ${v} | ${verdict(ok)} |`)];
+}

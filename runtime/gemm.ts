@@ -15,7 +15,33 @@
 // Accumulation is in float64, then rounded once into C (more accurate than float32 BLAS).
 //
 // Scratch is allocated once, on the first call, at a fixed size: no allocation afterwards.
+//
+// When every operand is a Float32Array and the engine has WebAssembly SIMD128, the product runs on
+// the wasm micro-kernel instead (wasm/sgemm.ts, float32 accumulation as in PyTorch's sgemm);
+// Float64Array operands, engines without it, and CNNC_NO_WASM=1 in the environment keep this path.
 import type { FloatArray } from './model.js';
+import { sgemm, wasmSgemm } from './wasm/sgemm.js';
+
+export type GemmBackend = 'wasm' | 'js';
+
+let backend: GemmBackend | undefined;
+
+/** The path float32 products take: 'wasm' where available (decided on first use) unless CNNC_NO_WASM=1. */
+export function gemmBackend(): GemmBackend {
+  if (backend === undefined) {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    backend = env?.['CNNC_NO_WASM'] !== '1' && wasmSgemm() !== null ? 'wasm' : 'js';
+  }
+  return backend;
+}
+
+/** Forces a path (tests compare both); 'wasm' where the engine lacks it is an error. Returns the previous one. */
+export function setGemmBackend(b: GemmBackend): GemmBackend {
+  const previous = gemmBackend();
+  if (b === 'wasm' && wasmSgemm() === null) throw new Error('gemm: this engine has no WebAssembly SIMD128');
+  backend = b;
+  return previous;
+}
 
 const MR = 4;
 const NR = 8;
@@ -53,6 +79,10 @@ function gemm(transA: boolean, transB: boolean, M: number, N: number, K: number,
   if (M === 0 || N === 0) return;
   if (K === 0) {
     if (!accumulate) C.fill(0, cOff, cOff + M * N);
+    return;
+  }
+  if (A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array && gemmBackend() === 'wasm') {
+    sgemm(wasmSgemm()!, transA, transB, M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
     return;
   }
   const pA = packedA ?? (packedA = new Float64Array(MC * KC));

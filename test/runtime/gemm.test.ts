@@ -1,8 +1,10 @@
 // gemm against a naive triple loop (float64 accumulation, the same sums in another order):
 // every variant, sizes from 1 through odd sizes to several cache blocks, non-zero offsets,
-// accumulate on and off, Float32Array and Float64Array.
-import { describe, expect, test } from 'vitest';
-import { Rng, gemmNN, gemmNT, gemmTN, type FloatArray } from 'cnnc/runtime';
+// accumulate on and off, Float32Array and Float64Array; float32 on both paths (the WebAssembly
+// SIMD128 kernel and the plain JS one, which CNNC_NO_WASM=1 or engines without wasm get).
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Rng, gemmBackend, gemmNN, gemmNT, gemmTN, setGemmBackend, type FloatArray, type GemmBackend } from 'cnnc/runtime';
+import { sgemmModule } from '../../runtime/wasm/sgemm-kernel.js';
 
 type Gemm = typeof gemmNN;
 type Variant = { name: string; fn: Gemm; a: (i: number, k: number, M: number, K: number) => number; b: (k: number, j: number, K: number, N: number) => number };
@@ -30,36 +32,53 @@ function random(rng: Rng, Ctor: Float32ArrayConstructor | Float64ArrayConstructo
   return a;
 }
 
-// 1, odd, just around the 4×4 tile, and across the K (256), M (64) and N (512) blocks.
+// 1, odd, just around the JS 4×8 and wasm 6×8 tiles, and across the K (256), M (64) and N (512) blocks.
 const sizes: [number, number, number][] = [
-  [1, 1, 1], [1, 7, 3], [5, 1, 9], [3, 3, 1], [4, 4, 4], [5, 6, 7], [13, 17, 11], [8, 12, 300],
-  [67, 9, 257], [2, 515, 5], [65, 33, 513], [1, 600, 270],
+  [1, 1, 1], [1, 7, 3], [5, 1, 9], [3, 3, 1], [4, 4, 4], [5, 6, 7], [6, 8, 2], [7, 9, 5], [12, 16, 17],
+  [13, 17, 11], [8, 12, 300], [67, 9, 257], [2, 515, 5], [65, 33, 513], [1, 600, 270],
 ];
 
-describe.each(variants)('$name', (v) => {
-  describe.each([
-    ['Float32Array', Float32Array, 2e-6],
-    ['Float64Array', Float64Array, 1e-12],
-  ] as const)('%s', (_, Ctor, tol) => {
-    test.each(sizes)('M=%i N=%i K=%i, offsets and accumulate', (M, N, K) => {
-      const rng = new Rng(M * 1000003 + N * 1009 + K);
-      const aOff = 3, bOff = 5, cOff = 7;
-      const A = random(rng, Ctor, aOff + M * K + 2);
-      const B = random(rng, Ctor, bOff + K * N + 2);
-      for (const accumulate of [false, true]) {
-        const C = random(rng, Ctor, cOff + M * N + 4);
-        // Overwrite must not read C: NaNs there must not leak.
-        if (!accumulate) C.fill(NaN, cOff, cOff + M * N);
-        const expected = C.slice();
-        naive(v, M, N, K, A, aOff, B, bOff, expected, cOff, accumulate);
-        v.fn(M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
-        let worst = 0;
-        for (let i = 0; i < C.length; i++) worst = Math.max(worst, Math.abs(C[i]! - expected[i]!) / (1 + Math.abs(expected[i]!)));
-        expect(worst, `accumulate=${accumulate}`).toBeLessThan(tol * Math.sqrt(K));
-        // Elements outside C[cOff, cOff + M·N) are untouched (exactly).
-        expect(Array.from(C.subarray(0, cOff))).toEqual(Array.from(expected.subarray(0, cOff)));
-        expect(Array.from(C.subarray(cOff + M * N))).toEqual(Array.from(expected.subarray(cOff + M * N)));
-      }
+/** Runs the enclosed tests with the gemm path forced to `b`. */
+function onBackend(b: GemmBackend): void {
+  let previous: GemmBackend;
+  beforeAll(() => { previous = setGemmBackend(b); });
+  afterAll(() => { setGemmBackend(previous); });
+}
+
+test('Node 20 takes the wasm path by default, from a module small enough for a browser main thread', () => {
+  expect(gemmBackend()).toBe(process.env['CNNC_NO_WASM'] === '1' ? 'js' : 'wasm');
+  const bytes = sgemmModule();
+  expect(WebAssembly.validate(bytes)).toBe(true);
+  expect(bytes.length).toBeLessThan(4096);
+});
+
+describe.each(['wasm', 'js'] as const)('%s path', (backend) => {
+  onBackend(backend);
+  describe.each(variants)('$name', (v) => {
+    describe.each([
+      ['Float32Array', Float32Array, 2e-6],
+      ['Float64Array', Float64Array, 1e-12],
+    ] as const)('%s', (_, Ctor, tol) => {
+      test.each(sizes)('M=%i N=%i K=%i, offsets and accumulate', (M, N, K) => {
+        const rng = new Rng(M * 1000003 + N * 1009 + K);
+        const aOff = 3, bOff = 5, cOff = 7;
+        const A = random(rng, Ctor, aOff + M * K + 2);
+        const B = random(rng, Ctor, bOff + K * N + 2);
+        for (const accumulate of [false, true]) {
+          const C = random(rng, Ctor, cOff + M * N + 4);
+          // Overwrite must not read C: NaNs there must not leak.
+          if (!accumulate) C.fill(NaN, cOff, cOff + M * N);
+          const expected = C.slice();
+          naive(v, M, N, K, A, aOff, B, bOff, expected, cOff, accumulate);
+          v.fn(M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
+          let worst = 0;
+          for (let i = 0; i < C.length; i++) worst = Math.max(worst, Math.abs(C[i]! - expected[i]!) / (1 + Math.abs(expected[i]!)));
+          expect(worst, `accumulate=${accumulate}`).toBeLessThan(tol * Math.sqrt(K));
+          // Elements outside C[cOff, cOff + M·N) are untouched (exactly).
+          expect(Array.from(C.subarray(0, cOff))).toEqual(Array.from(expected.subarray(0, cOff)));
+          expect(Array.from(C.subarray(cOff + M * N))).toEqual(Array.from(expected.subarray(cOff + M * N)));
+        }
+      });
     });
   });
 });

@@ -1,0 +1,132 @@
+// A small typed WebAssembly binary encoder: enough to write a SIMD kernel as a readable sequence
+// of emit calls, with no toolchain and no dependency. Spec: https://webassembly.github.io/spec/core/binary/
+// (modules, §5.5) and the fixed-width SIMD proposal (https://github.com/WebAssembly/simd, opcodes
+// in proposals/simd/BinarySIMD.md). Only what cnnc's kernels use is here; a wrong opcode is caught
+// by WebAssembly.validate in the tests, not at run time.
+
+export enum ValType { i32 = 0x7f, f32 = 0x7d, v128 = 0x7b }
+
+/** A local (or parameter) of the function being built: an index with its type, so misuse is a type error. */
+export interface Local<T extends ValType = ValType> { readonly index: number; readonly type: T }
+
+const EMPTY_BLOCK = 0x40;
+
+export class FunctionBuilder {
+  private readonly bytes: number[] = [];
+  private readonly locals: ValType[] = [];
+  readonly params: readonly Local[];
+
+  constructor(readonly name: string, paramTypes: readonly ValType[]) {
+    this.params = paramTypes.map((type, index) => ({ index, type }));
+  }
+
+  /** A new local of `type` (zero-initialised, as every wasm local). */
+  local<T extends ValType>(type: T): Local<T> {
+    this.locals.push(type);
+    return { index: this.params.length + this.locals.length - 1, type };
+  }
+
+  // ---- control: structured blocks; `depth` in br/br_if counts enclosing blocks, innermost 0.
+  /** A loop whose body falls through unless it branches back (br_if 0 at its end repeats it). */
+  loop(body: () => void): this { return this.op(0x03, EMPTY_BLOCK).nest(body); }
+  block(body: () => void): this { return this.op(0x02, EMPTY_BLOCK).nest(body); }
+  /** if … else … end on the i32 on the stack. */
+  ifElse(then: () => void, otherwise?: () => void): this {
+    this.op(0x04, EMPTY_BLOCK);
+    then();
+    if (otherwise !== undefined) {
+      this.op(0x05);
+      otherwise();
+    }
+    return this.op(0x0b);
+  }
+  brIf(depth: number): this { return this.op(0x0d).u32(depth); }
+
+  // ---- locals and integers
+  get(l: Local): this { return this.op(0x20).u32(l.index); }
+  set(l: Local): this { return this.op(0x21).u32(l.index); }
+  tee(l: Local): this { return this.op(0x22).u32(l.index); }
+  i32Const(v: number): this { return this.op(0x41).s32(v); }
+  i32Add(): this { return this.op(0x6a); }
+  i32Sub(): this { return this.op(0x6b); }
+  i32Mul(): this { return this.op(0x6c); }
+  /** l += v (v a constant or another local). */
+  addTo(l: Local<ValType.i32>, v: number | Local<ValType.i32>): this {
+    this.get(l);
+    if (typeof v === 'number') this.i32Const(v);
+    else this.get(v);
+    return this.i32Add().set(l);
+  }
+
+  // ---- SIMD128 (prefix 0xfd); memory operands take a constant byte offset from the address on the stack.
+  v128Load(offset: number): this { return this.simd(0x00).memarg(4, offset); }
+  v128Store(offset: number): this { return this.simd(0x0b).memarg(4, offset); }
+  /** Loads one f32 and broadcasts it to the four lanes. */
+  v128Load32Splat(offset: number): this { return this.simd(0x09).memarg(2, offset); }
+  v128Zero(): this { this.simd(0x0c); for (let i = 0; i < 16; i++) this.bytes.push(0); return this; }
+  f32x4Splat(): this { return this.simd(0x13); }
+  f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Mul(): this { return this.simd(0xe6); }
+  f32x4Max(): this { return this.simd(0xe9); }
+
+  /** The function body as the code section wants it: locals, instructions, `end`. */
+  encode(): number[] {
+    // Locals are declared as runs of one type: (count, type)*.
+    const runs: [number, ValType][] = [];
+    for (const t of this.locals) {
+      const last = runs[runs.length - 1];
+      if (last !== undefined && last[1] === t) last[0]++;
+      else runs.push([1, t]);
+    }
+    return [...vec(runs.map(([n, t]) => [...uleb(n), t])), ...this.bytes, 0x0b];
+  }
+
+  private nest(body: () => void): this { body(); return this.op(0x0b); }
+  private op(...b: number[]): this { this.bytes.push(...b); return this; }
+  private simd(code: number): this { return this.op(0xfd).u32(code); }
+  private memarg(alignLog2: number, offset: number): this { return this.u32(alignLog2).u32(offset); }
+  private u32(v: number): this { this.bytes.push(...uleb(v)); return this; }
+  private s32(v: number): this { this.bytes.push(...sleb(v)); return this; }
+}
+
+/** A module of `funcs` (all exported by name, all returning nothing) over one exported memory "memory". */
+export function encodeModule(funcs: readonly FunctionBuilder[], memoryPages: number): Uint8Array<ArrayBuffer> {
+  const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p.type])), 0x00]);
+  const exports = [
+    [...name('memory'), 0x02, 0x00],
+    ...funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]),
+  ];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+    ...section(1, vec(types)),
+    ...section(3, vec(funcs.map((_, i) => uleb(i)))),
+    ...section(5, vec([[0x00, ...uleb(memoryPages)]])), // memory 0: min pages, no max
+    ...section(7, vec(exports)),
+    ...section(10, vec(funcs.map((f) => { const body = f.encode(); return [...uleb(body.length), ...body]; }))),
+  ]);
+}
+
+function section(id: number, content: number[]): number[] { return [id, ...uleb(content.length), ...content]; }
+function vec(items: readonly (readonly number[])[]): number[] { return [...uleb(items.length), ...items.flat()]; }
+function name(s: string): number[] { const b = [...new TextEncoder().encode(s)]; return [...uleb(b.length), ...b]; }
+
+export function uleb(v: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) b |= 0x80;
+    out.push(b);
+  } while (v !== 0);
+  return out;
+}
+
+export function sleb(v: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) { out.push(b); return out; }
+    out.push(b | 0x80);
+  }
+}

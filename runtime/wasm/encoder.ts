@@ -50,6 +50,9 @@ export class FunctionBuilder {
   i32Add(): this { return this.op(0x6a); }
   i32Sub(): this { return this.op(0x6b); }
   i32Mul(): this { return this.op(0x6c); }
+  i32LtU(): this { return this.op(0x49); }
+  /** a b cond → cond ? a : b */
+  select(): this { return this.op(0x1b); }
   /** l += v (v a constant or another local). */
   addTo(l: Local<ValType.i32>, v: number | Local<ValType.i32>): this {
     this.get(l);
@@ -57,6 +60,11 @@ export class FunctionBuilder {
     else this.get(v);
     return this.i32Add().set(l);
   }
+
+  // ---- scalar memory (address on the stack, constant byte offset)
+  f32Load(offset: number): this { return this.op(0x2a).memarg(2, offset); }
+  f32Store(offset: number): this { return this.op(0x38).memarg(2, offset); }
+  f32Zero(): this { return this.op(0x43, 0, 0, 0, 0); }
 
   // ---- SIMD128 (prefix 0xfd); memory operands take a constant byte offset from the address on the stack.
   v128Load(offset: number): this { return this.simd(0x00).memarg(4, offset); }

@@ -13,12 +13,17 @@
 // Loop order: a B micro-panel (kc·NR·4 bytes, 8 KiB at kc = 256) stays in L1 while the A panels
 // stream past it from L2.
 import { encodeModule, FunctionBuilder, ValType, type Local } from './encoder.js';
+import { packCols, packRows } from './pack-kernel.js';
 
 export const MR = 6;
 export const NV = 2;
 export const NR = NV * 4;
 
 export function sgemmModule(): Uint8Array<ArrayBuffer> {
+  return encodeModule([tiles(), packRows(), packCols()], 1);
+}
+
+function tiles(): FunctionBuilder {
   const f = new FunctionBuilder('tiles', Array<ValType>(8).fill(ValType.i32));
   const [tilesM, tilesN, kc, pA, pB, pC, ldc, load] = f.params as Local<ValType.i32>[] as [Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>];
   const jt = f.local(ValType.i32); // B panels left
@@ -75,5 +80,5 @@ export function sgemmModule(): Uint8Array<ArrayBuffer> {
     f.get(cTile).get(tilesM).get(ldc).i32Mul().i32Const(MR).i32Mul().i32Sub().i32Const(4 * NR).i32Add().set(cTile);
     f.get(jt).i32Const(1).i32Sub().tee(jt).brIf(0);
   });
-  return encodeModule([f], 1);
+  return f;
 }

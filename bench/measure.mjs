@@ -28,12 +28,16 @@ export function timeBox(fn, { warmup = 1, seconds = 20, minSamples = 3, maxSampl
   for (let i = 0; i < warmup; i++) fn();
   const samples = [];
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   while (samples.length < maxSamples && (samples.length < minSamples || performance.now() - start < seconds * 1000)) {
     const t0 = performance.now();
     fn();
     samples.push(performance.now() - t0);
   }
-  return summarize(samples, warmup);
+  // CPU time of this process / wall time: about 1 for a single-threaded system left alone; well
+  // below 1 means other processes held the cores during the measurement (a shared machine).
+  const cpu = process.cpuUsage(cpu0);
+  return { ...summarize(samples, warmup), cpu_per_wall: (cpu.user + cpu.system) / 1000 / (performance.now() - start) };
 }
 
 export function summarize(samples, warmup = 0) {

@@ -16,6 +16,8 @@ const num = (v) => (typeof v !== 'number' ? '—' : fmt(v, v >= 100 ? 0 : v >= 1
 const bytes = (v) => (typeof v === 'number' ? `${Math.round(v).toLocaleString('en-US')} B` : '—');
 const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? `${num(a / b)}×` : '—');
 
+const load = (r, what) => fmt(r?.detail?.[what]?.cpu_per_wall, 2);
+
 function why(r) {
   if (r === undefined) return 'not run';
   return r.skipped ?? (r.error ? `failed: ${r.error.split('\n')[0]}` : '');
@@ -34,6 +36,9 @@ export function formatReport(results, machine) {
     const note = [why(r), r?.train_error ? `training: ${r.train_error}` : '', ...(r?.notes ?? [])].filter(Boolean).join('; ');
     lines.push(`| ${LABEL[key]} | ${num(r?.train_img_s)} | ${num(r?.infer_img_s)} | ${fmt(r?.latency_b1_ms, 2)} | ${fmt(r?.peak_rss_mb, 0)} | ${note} |`);
   }
+  lines.push('');
+  lines.push(`CPU time / wall time while training (inference): ${SYSTEMS.map((k) => `${k} ${load(results[k], 'train')} (${load(results[k], 'infer')})`).join(', ')}` +
+    ' — about the thread count when a system had the cores to itself, lower when others took them.');
   const c = results.cnnc ?? {};
   lines.push('');
   lines.push('| ratio cnnc / peer | train | infer | latency b1 (< 1: cnnc is faster) |');

@@ -4,6 +4,7 @@ export type { InitRule } from '../compiler/ir/types.js';
 export * from './rng.js';
 export * from './init.js';
 export * from './gemm.js';
+export * from './wasm/relu.js';
 export * from './optim.js';
 export * from './safetensors.js';
 export * from './util.js';

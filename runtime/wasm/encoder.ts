@@ -41,6 +41,7 @@ export class FunctionBuilder {
     return this.op(0x0b);
   }
   brIf(depth: number): this { return this.op(0x0d).u32(depth); }
+  br(depth: number): this { return this.op(0x0c).u32(depth); }
 
   // ---- locals and integers
   get(l: Local): this { return this.op(0x20).u32(l.index); }
@@ -51,6 +52,7 @@ export class FunctionBuilder {
   i32Sub(): this { return this.op(0x6b); }
   i32Mul(): this { return this.op(0x6c); }
   i32LtU(): this { return this.op(0x49); }
+  i32Eqz(): this { return this.op(0x45); }
   /** a b cond → cond ? a : b */
   select(): this { return this.op(0x1b); }
   /** l += v (v a constant or another local). */
@@ -75,7 +77,11 @@ export class FunctionBuilder {
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
-  f32x4Max(): this { return this.simd(0xe9); }
+  /** pmax(a, b) = a < b ? b : a (lets a NaN in `a` through, unlike max). */
+  f32x4Pmax(): this { return this.simd(0xeb); }
+  /** Lane mask: all ones where a > b. */
+  f32x4Gt(): this { return this.simd(0x44); }
+  v128And(): this { return this.simd(0x4e); }
 
   /** The function body as the code section wants it: locals, instructions, `end`. */
   encode(): number[] {

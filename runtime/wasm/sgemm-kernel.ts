@@ -14,13 +14,14 @@
 // stream past it from L2.
 import { encodeModule, FunctionBuilder, ValType, type Local } from './encoder.js';
 import { packCols, packRows } from './pack-kernel.js';
+import { relu, reluBackward } from './elementwise-kernel.js';
 
 export const MR = 6;
 export const NV = 2;
 export const NR = NV * 4;
 
 export function sgemmModule(): Uint8Array<ArrayBuffer> {
-  return encodeModule([tiles(), packRows(), packCols()], 1);
+  return encodeModule([tiles(), packRows(), packCols(), relu(), reluBackward()], 1);
 }
 
 function tiles(): FunctionBuilder {

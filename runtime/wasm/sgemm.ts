@@ -18,11 +18,13 @@ import { MR, NR, sgemmModule } from './sgemm-kernel.js';
 
 const KC = 256;
 
-interface Instance {
+export interface Instance {
   readonly memory: WebAssembly.Memory;
   readonly tiles: (tilesM: number, tilesN: number, kc: number, pA: number, pB: number, pC: number, ldc: number, load: number) => void;
   readonly packRows: Pack;
   readonly packCols: Pack;
+  readonly relu: (p: number, count: number) => void;
+  readonly reluBackward: (pY: number, pD: number, count: number) => void;
   f32: Float32Array;
   /** Views of f32 by position, then length (dropped when memory grows). */
   views: Map<number, Map<number, Float32Array>>;
@@ -41,11 +43,11 @@ export function wasmSgemm(): Instance | null {
   const bytes = sgemmModule();
   if (!WebAssembly.validate(bytes)) return null; // no SIMD128 in this engine
   const e = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Omit<Instance, 'f32' | 'views'>;
-  instance = { memory: e.memory, tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, f32: new Float32Array(e.memory.buffer), views: new Map() };
+  instance = { memory: e.memory, tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, relu: e.relu, reluBackward: e.reluBackward, f32: new Float32Array(e.memory.buffer), views: new Map() };
   return instance;
 }
 
-function ensureFloats(w: Instance, floats: number): Float32Array {
+export function ensureFloats(w: Instance, floats: number): Float32Array {
   const need = floats * 4 - w.memory.buffer.byteLength;
   if (need > 0) {
     w.memory.grow(Math.ceil(need / 65536));
@@ -58,7 +60,7 @@ function ensureFloats(w: Instance, floats: number): Float32Array {
 const operandViews = new WeakMap<Float32Array, Map<number, Float32Array>>();
 
 /** X[off, off + len) as a cached view (X itself when that is all of it). */
-function operand(X: Float32Array, off: number, len: number): Float32Array {
+export function operand(X: Float32Array, off: number, len: number): Float32Array {
   if (off === 0 && len === X.length) return X;
   let byOffset = operandViews.get(X);
   if (byOffset === undefined) operandViews.set(X, (byOffset = new Map()));
@@ -68,7 +70,7 @@ function operand(X: Float32Array, off: number, len: number): Float32Array {
 }
 
 /** wasm memory floats [pos, pos + len) as a cached view. */
-function wasmView(w: Instance, pos: number, len: number): Float32Array {
+export function wasmView(w: Instance, pos: number, len: number): Float32Array {
   let byLength = w.views.get(pos);
   if (byLength === undefined) w.views.set(pos, (byLength = new Map()));
   let v = byLength.get(len);

@@ -46,16 +46,11 @@ function conv1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32
 
 // relu_1: relu · x [n,32,26,26] → y [n,32,26,26]
 function relu_1_forward(n: number, x: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < n * 21632; i++) {
-    const v = x[i];
-    y[i] = v < 0 ? 0 : v;
-  }
+  rt.relu(x, y, n * 21632);
 }
 
 function relu_1_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float32Array): void {
-  for (let i = 0; i < n * 21632; i++) {
-    dX[i] = y[i] > 0 ? dY[i] : 0;
-  }
+  rt.reluBackward(y, dY, dX, n * 21632);
 }
 
 // conv2: conv2d 32→64, 3×3, stride 1 · x [n,32,26,26] → y [n,64,24,24]
@@ -121,16 +116,11 @@ function conv2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32
 
 // relu_2: relu · x [n,64,24,24] → y [n,64,24,24]
 function relu_2_forward(n: number, x: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < n * 36864; i++) {
-    const v = x[i];
-    y[i] = v < 0 ? 0 : v;
-  }
+  rt.relu(x, y, n * 36864);
 }
 
 function relu_2_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float32Array): void {
-  for (let i = 0; i < n * 36864; i++) {
-    dX[i] = y[i] > 0 ? dY[i] : 0;
-  }
+  rt.reluBackward(y, dY, dX, n * 36864);
 }
 
 // maxpool2d_1: maxpool2d 2×2, stride 2 · x [n,64,24,24] → y [n,64,12,12]
@@ -215,16 +205,11 @@ function fc1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Ar
 
 // relu_3: relu · x [n,128] → y [n,128]
 function relu_3_forward(n: number, x: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < n * 128; i++) {
-    const v = x[i];
-    y[i] = v < 0 ? 0 : v;
-  }
+  rt.relu(x, y, n * 128);
 }
 
 function relu_3_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float32Array): void {
-  for (let i = 0; i < n * 128; i++) {
-    dX[i] = y[i] > 0 ? dY[i] : 0;
-  }
+  rt.reluBackward(y, dY, dX, n * 128);
 }
 
 // dropout_1: dropout p=0.5 · x [n,128] → y [n,128], mask [n,128]

@@ -12,6 +12,7 @@ import type { ModelIR } from './ir/types.js';
 import type { Spec } from './spec/types.js';
 import { buildWith, type BuildResult } from './5-codegen/build.js';
 import type { GenerateOptions } from './5-codegen/generate.js';
+import { buildGpujs } from './5-codegen-gpujs/build.js';
 
 export type * from './ir/types.js';
 export { assertNever } from './ir/types.js';
@@ -62,8 +63,12 @@ export function checkFile(path: string): CheckResult {
 export { generate, type GenerateOptions } from './5-codegen/generate.js';
 export type { BuildResult } from './5-codegen/build.js';
 
+/** Which code generator: the TypeScript kernels (default) or gpu.js kernels (compiler/5-codegen-gpujs, float32 only). */
+export type Target = 'ts' | 'gpujs';
+
 /** checkSource + generate: the module's TypeScript, or code null with the spec's diagnostics. */
-export function build(source: string, file: string, options: GenerateOptions = {}): BuildResult {
+export function build(source: string, file: string, options: GenerateOptions & { readonly target?: Target } = {}): BuildResult {
+  if (options.target === 'gpujs') return buildGpujs(checkSource, source, file);
   return buildWith(checkSource, source, file, options);
 }
 

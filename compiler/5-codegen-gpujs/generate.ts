@@ -1,0 +1,226 @@
+// Code generation for the gpu.js target: ModelIR → one TypeScript module whose model class extends
+// GpujsModel (cnnc/runtime/gpujs) and implements the same CompiledModel contract as the TypeScript
+// target, so an app switches backends by building with `--target gpujs`.
+//
+// The module holds, in order: every kernel of every layer (`<layer>_<suffix>`, shapes as literals,
+// `${n}` where the batch size goes), the loss kernels, the gradient concatenation and the optimizer
+// kernels, the layout (parameter names, shapes, offsets in P, init rules), and the class with its
+// three generated steps: forwardSteps, gradientSteps, optimizerSteps. Kernel sources are strings, not
+// functions, so no bundler or minifier can rewrite what gpu.js parses.
+import { assertNever, type InitRule, type ModelIR } from '../ir/types.js';
+import { VERSION } from '../version.js';
+import { planLossFusion } from '../4-passes/fuse.js';
+import { planMemory } from '../4-passes/memory.js';
+import { baseName, checkLayerName, className, commentText } from '../5-codegen/identifiers.js';
+import { body, type Ctx, type GpuKernel, type LayerCode } from './kernel.js';
+import { emitLayer } from './layers/index.js';
+import { emitLossKernels } from './loss.js';
+import { emitOptimizer } from './optimizer.js';
+
+export function generateGpujs(ir: ModelIR): string {
+  for (const node of ir.nodes) checkLayerName(node.name);
+  if (!/^[0-9a-f]{64}$/.test(ir.specHash)) throw new Error('cnnc internal error: specHash is not a sha256 hex digest');
+  const fusion = planLossFusion(ir);
+  const plan = planMemory(ir, fusion);
+  const io = new Map(plan.io.map((e) => [e.node, e]));
+
+  // P: the trainable tensors, in the TypeScript target's parameter order (which is also the init order).
+  const offsets = new Map<string, number>();
+  let paramSize = 0;
+  for (const p of plan.params) {
+    if (!p.trainable) continue;
+    offsets.set(p.name, paramSize);
+    paramSize += p.size;
+  }
+
+  const valueOf = (name: string): string => (name === 'input' ? 'x' : `y_${name}`);
+  const gradOf = (name: string): string => `dY_${name}`;
+  const out: string[] = [];
+  const kernelDecls: string[] = [];
+  const forward: string[] = [];
+  const backwardByNode = new Map<string, LayerCode | null>();
+  const gradVars = new Map<string, string>();
+  const records: string[] = [];
+
+  for (const node of ir.nodes) {
+    const e = io.get(node.name);
+    if (e === undefined) throw new Error('cnnc internal error: node not planned');
+    if (ir.nodes.filter((m) => m.inputs.includes(node.name)).length > 1) throw new Error(`cnnc internal error: ${node.name} feeds several layers; the gpu.js target handles chains`);
+    const input = node.inputs[0] ?? 'input';
+    const paramName = (role: string): string => {
+      const p = node.params.find((q) => q.role === role);
+      if (p === undefined) throw new Error(`cnnc internal error: ${node.name} has no ${role}`);
+      return p.name;
+    };
+    const ctx: Ctx = {
+      x: valueOf(input),
+      y: valueOf(node.name),
+      dY: gradOf(node.name),
+      dX: e.dX !== null && input !== 'input' ? gradOf(input) : null,
+      backward: e.backward,
+      k: (suffix) => `${node.name}_${suffix}`,
+      offset: (role) => {
+        const off = offsets.get(paramName(role));
+        if (off === undefined) throw new Error(`cnnc internal error: ${node.name}.${role} is not trainable`);
+        return off;
+      },
+      tensor: (role) => paramName(role),
+    };
+    const code = emitLayer(node, ctx);
+    backwardByNode.set(node.name, code);
+    if (code === null) {
+      forward.push(`const ${ctx.y} = ${ctx.x}; // ${node.name}: flatten — an alias (torch.flatten(x, 1) of NCHW is C, H, W order)`);
+      continue;
+    }
+    kernelDecls.push(`// ${commentText(code.comment)}`);
+    for (const k of code.kernels) kernelDecls.push(kernelDecl(`${node.name}_${k.suffix}`, k));
+    kernelDecls.push('');
+    forward.push(...code.forward);
+    records.push(`this.record(${JSON.stringify(node.name)}, 'output', ${ctx.y}, n * ${node.outSize});`);
+    for (const g of code.grads) gradVars.set(paramName(g.role), g.v);
+  }
+
+  // Backward, in reverse; the loss writes the output's gradient (or the fused log_softmax's input's).
+  const loss = emitLossKernels(ir, fusion);
+  const outNode = ir.nodes.find((nd) => nd.name === ir.output);
+  if (outNode === undefined || plan.lossGrad === null && ir.nodes.some((nd) => io.get(nd.name)?.backward === true)) throw new Error('cnnc internal error: no loss gradient');
+  const lossTarget = fusion.fusedNode !== null ? (outNode!.inputs[0] ?? 'input') : outNode!.name;
+  const backward: string[] = [];
+  const haveGrad = new Set<string>([lossTarget]);
+  for (const node of [...ir.nodes].reverse()) {
+    const code = backwardByNode.get(node.name) ?? null;
+    const e = io.get(node.name)!;
+    const input = node.inputs[0] ?? 'input';
+    if (haveGrad.has(node.name)) backward.push(`this.record(${JSON.stringify(node.name)}, 'grad_output', ${gradOf(node.name)}, n * ${node.outSize});`);
+    if (code === null) {
+      if (e.dX !== null && input !== 'input' && haveGrad.has(node.name)) {
+        backward.push(`const ${gradOf(input)} = ${gradOf(node.name)}; // ${node.name}: flatten — the gradient is an alias too`);
+        haveGrad.add(input);
+      }
+      continue;
+    }
+    if (node.name === fusion.fusedNode) {
+      backward.push(`// ${node.name}: fused into the loss (no ${node.name} backward)`);
+      continue;
+    }
+    backward.push(...code.backward);
+    if (code.backward.length > 0 && e.dX !== null && input !== 'input') haveGrad.add(input);
+    const trainable = node.params.filter((p) => p.trainable).map((p) => JSON.stringify(p.name));
+    if (trainable.length > 0 && code.backward.length > 0) backward.push(`this.recordParamGrads(${JSON.stringify(node.name)}, [${trainable.join(', ')}]);`);
+  }
+
+  kernelDecls.push(`// ${commentText(loss.comment)}`);
+  kernelDecls.push(kernelDecl('loss_rows', loss.rows), kernelDecl('loss_grad', loss.grad), '');
+
+  // G: every parameter gradient, concatenated in P's order (one kernel; gpu.js kernels have one output).
+  const trainables = plan.params.filter((p) => p.trainable);
+  const gArgs = trainables.map((p) => {
+    const v = gradVars.get(p.name);
+    if (v === undefined) throw new Error(`cnnc internal error: no gradient for ${p.name}`);
+    return v;
+  });
+  const concat: GpuKernel = {
+    suffix: 'concat',
+    params: trainables.map((_, i) => `g${i}`),
+    length: { total: Math.max(paramSize, 1) },
+    body: body(
+      'const i = this.thread.x;',
+      trainables.slice(0, -1).map((p, i) => `if (i < ${offsets.get(p.name)! + p.size}) {\n  return g${i}[i${offsets.get(p.name) === 0 ? '' : ` - ${offsets.get(p.name)}`}];\n}`),
+      trainables.length > 0 ? `return g${trainables.length - 1}[i - ${offsets.get(trainables[trainables.length - 1]!.name)}];` : 'return 0.0;',
+    ),
+  };
+  kernelDecls.push('// grads: every parameter gradient into G, in the order of P (the optimizer kernels run over it)');
+  kernelDecls.push(kernelDecl('grads_concat', concat), '');
+
+  const opt = emitOptimizer(ir.optimizer, Math.max(paramSize, 1));
+  kernelDecls.push(`// ${commentText(opt.comment)}`);
+  for (const k of opt.kernels) kernelDecls.push(kernelDecl(`optim_${k.suffix}`, k));
+
+  const taken = new Set<string>(['gj', 'createModel', 'layout']);
+  const cls = className(ir.name, taken);
+  const classes = outNode!.outShape[0] ?? 1;
+  const layout = [
+    'const layout: gj.ModelLayout = {',
+    `  name: ${JSON.stringify(ir.name)},`,
+    `  specHash: ${JSON.stringify(ir.specHash)},`,
+    `  inputShape: [${ir.input.shape.join(', ')}],`,
+    `  outputShape: [${outNode!.outShape.join(', ')}],`,
+    `  paramSize: ${paramSize},`,
+    `  classes: ${classes},`,
+    `  labelsPerSample: ${outNode!.outSize / classes},`,
+    `  lossWeight: ${ir.loss.weight === null ? 'null' : `[${ir.loss.weight.join(', ')}]`},`,
+    `  lr: ${ir.optimizer.lr},`,
+    `  slots: [${opt.slots.map((s) => `'${s}'`).join(', ')}],`,
+    '  tensors: [',
+    ...plan.params.map((p) => `    { name: ${JSON.stringify(p.name)}, shape: [${p.shape.join(', ')}], size: ${p.size}, trainable: ${p.trainable}, offset: ${offsets.get(p.name) ?? -1}, hostOnly: ${p.role === 'num_batches_tracked'}, init: ${initText(p.init)} },`),
+    '  ],',
+    '};',
+  ];
+  const lossArgs = `${valueOf(outNode!.name)}, labels.t, labels.w, labels.total${loss.classWeights ? `, CLASS_WEIGHTS` : ''}`;
+  const ind = (ls: readonly string[], d = 2): string[] => ls.flatMap((l) => l.split('\n')).map((l) => (l === '' ? l : ' '.repeat(d) + l));
+
+  out.push(
+    `// Generated by cnnc ${VERSION} from ${commentText(baseName(ir.file))} (spec sha256 ${ir.specHash}) — generated, do not edit.`,
+    `// Model ${ir.name}, gpu.js target: input [n,${ir.input.shape.join(',')}], ${ir.totals.params} parameters, float32 (precision 'single').`,
+    `// One thread per output element; every shape is a literal and \${n}, the batch size, is baked in when a kernel is`,
+    `// compiled for it (kernels are cached per batch size). Tensors stay on the device between kernels (pipeline mode);`,
+    `// the host reads back only the loss rows, forward's output and what the accessors return.`,
+    `import * as gj from 'cnnc/runtime/gpujs';`,
+    '',
+    ...kernelDecls,
+    '',
+    ...(loss.classWeights ? [`const CLASS_WEIGHTS = new Float32Array([${ir.loss.weight!.join(', ')}]);`, ''] : []),
+    ...layout,
+    '',
+    `/** ${ir.name} on gpu.js. Create it with createModel(); a new model is in eval mode. */`,
+    `export class ${cls} extends gj.GpujsModel {`,
+    '  constructor(seed: number, options: gj.GpujsOptions = {}) {',
+    '    super(layout, seed, options);',
+    '  }',
+    '',
+    '  protected *forwardSteps(x: Float32Array, n: number): gj.Steps<gj.DeviceTensor> {',
+    ...ind(forward, 4),
+    `    return ${valueOf(outNode!.name)};`,
+    '  }',
+    '',
+    '  protected *gradientSteps(x: Float32Array, labels: gj.Labels, n: number): gj.Steps<gj.DeviceTensor> {',
+    ...ind(forward, 4),
+    ...ind(records, 4),
+    `    const rows = yield this.run(loss_rows, n, ${lossArgs});`,
+    `    const ${gradOf(lossTarget)} = yield this.run(loss_grad, n, ${lossArgs});`,
+    ...ind(backward, 4),
+    `    this.setGradients(yield this.run(grads_concat, 1${gArgs.map((v) => `, ${v}`).join('')}));`,
+    '    return rows;',
+    '  }',
+    '',
+    '  protected *optimizerSteps(): gj.Steps<void> {',
+    ...ind(opt.steps, 4),
+    '  }',
+    '}',
+    '',
+    `/** A new ${ir.name} in eval mode, its weights initialized as PyTorch would from the seed (default: the spec's train.seed, ${ir.train.seed}), on the gpu.js backend asked for (default 'gpu': gpu.js's choice; see backendInfo()). */`,
+    `export function createModel(options: gj.GpujsOptions = {}): ${cls} {`,
+    `  return new ${cls}(options.seed ?? ${ir.train.seed}, options);`,
+    '}',
+    '',
+  );
+  return out.join('\n');
+}
+
+function kernelDecl(name: string, k: GpuKernel): string {
+  const usesN = k.body.includes('${n}');
+  const length = 'perSample' in k.length ? `(n) => n * ${k.length.perSample}` : `() => ${k.length.total}`;
+  const src = k.body.split('\n').map((l) => (l === '' ? l : `  ${l}`)).join('\n');
+  if (src.includes('`')) throw new Error('cnnc internal error: a backtick in a kernel body');
+  return `const ${name} = gj.kernel('${name}', [${k.params.map((p) => `'${p}'`).join(', ')}], ${length}, (${usesN ? 'n' : ''}) => \`\n${src}\n\`);`;
+}
+
+function initText(r: InitRule): string {
+  switch (r.kind) {
+    case 'kaiming_uniform': return `{ kind: 'kaiming_uniform', fanIn: ${r.fanIn} }`;
+    case 'uniform': return `{ kind: 'uniform', bound: ${r.bound} }`;
+    case 'ones': return `{ kind: 'ones' }`;
+    case 'zeros': return `{ kind: 'zeros' }`;
+    default: return assertNever(r, 'init rule');
+  }
+}

@@ -1,0 +1,97 @@
+// What a gpu.js layer emitter returns. A kernel is one gpu.js kernel: a 1-D output (NCHW laid out
+// by the index math, so no output is ever more than 1-D), one thread per output element (gather
+// style: each thread sums what it needs, no scatter, no atomics), every shape a literal. The body
+// is JavaScript that gpu.js translates (GLSL, WGSL, wasm or JS); it goes into a template literal in
+// the generated module, where `${n}` is the one runtime number, baked in when the kernel is compiled
+// for a batch size. Kernel rules (gpu.js): loop bounds are literals, no closures, no helpers.
+import type { ParamInfo } from '../ir/types.js';
+
+export interface GpuKernel {
+  /** After `<node>_`: forward, argmax, dW, dB, dX, mean, ... (never contains `_`). */
+  readonly suffix: string;
+  /** Parameter names of the kernel function. */
+  readonly params: readonly string[];
+  /** Output length: elements per sample (times n) or a constant. */
+  readonly length: { readonly perSample: number } | { readonly total: number };
+  readonly body: string;
+}
+
+/** How the generated step names things for one node. */
+export interface Ctx {
+  /** The input tensor's variable, the output's, the output gradient's and (or null) the input gradient's. */
+  readonly x: string;
+  readonly y: string;
+  readonly dY: string;
+  readonly dX: string | null;
+  /** Whether backward runs at all. */
+  readonly backward: boolean;
+  /** Kernel constant name: `conv1_forward`. */
+  readonly k: (suffix: string) => string;
+  /** Offset in P of a trainable parameter. */
+  readonly offset: (role: ParamInfo['role']) => number;
+  /** State-dict name of a parameter (buffers are addressed by it). */
+  readonly tensor: (role: ParamInfo['role']) => string;
+}
+
+export interface LayerCode {
+  readonly comment: string;
+  readonly kernels: readonly GpuKernel[];
+  /** Statements of the forward step (generator code: `const y = yield this.run(...)`). */
+  readonly forward: readonly string[];
+  /** Statements of the backward step. */
+  readonly backward: readonly string[];
+  /** Parameter gradients this layer yields: variable name per trainable role. */
+  readonly grads: ReadonlyArray<{ readonly role: ParamInfo['role']; readonly v: string }>;
+}
+
+/** `const v = yield this.run(k, n, args...)`. */
+export function call(v: string, kernel: string, args: readonly string[]): string {
+  return `const ${v} = yield this.run(${kernel}, n, ${args.join(', ')});`;
+}
+
+/** Splits the flat thread index into named coordinates of a row-major shape (first is outermost). */
+export function unflatten(names: readonly string[], shape: readonly number[], from = 'this.thread.x'): string[] {
+  const out: string[] = [];
+  let rest = from;
+  for (let d = 0; d < names.length; d++) {
+    const stride = shape.slice(d + 1).reduce((a, b) => a * b, 1);
+    const name = names[d]!;
+    if (d === names.length - 1) {
+      out.push(`const ${name} = ${rest};`);
+    } else {
+      out.push(`const ${name} = Math.floor(${rest} / ${stride});`);
+      const r = `r${d}`;
+      out.push(`const ${r} = ${rest} - ${name} * ${stride};`);
+      rest = r;
+    }
+  }
+  return out;
+}
+
+/** `a*k + b` with unit factors and zero terms dropped (literal index math stays readable). */
+export function sum(...terms: (readonly [string, number] | string | number)[]): string {
+  const parts: string[] = [];
+  for (const t of terms) {
+    if (typeof t === 'number') { if (t !== 0) parts.push(String(t)); continue; }
+    if (typeof t === 'string') { parts.push(t); continue; }
+    const [v, k] = t;
+    if (k === 0) continue;
+    const m = Math.abs(k);
+    parts.push(`${k < 0 ? '-' : ''}${m === 1 ? v : `${v} * ${m}`}`);
+  }
+  return parts.length === 0 ? '0' : parts.join(' + ').replace(/\+ -/g, '- ');
+}
+
+export const body = (...ls: (string | readonly string[] | null | false)[]): string =>
+  ls.flatMap((l) => (l === null || l === false ? [] : typeof l === 'string' ? [l] : l)).join('\n');
+
+export function shapeText(shape: readonly number[]): string {
+  return `[n,${shape.join(',')}]`;
+}
+
+/** A number as a JavaScript literal inside a kernel (always with a point or exponent: a float). */
+export function flt(x: number): string {
+  if (!Number.isFinite(x)) throw new Error(`cnnc internal error: non-finite literal ${x}`);
+  const s = String(Object.is(x, -0) ? 0 : x);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}

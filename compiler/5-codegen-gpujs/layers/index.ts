@@ -1,0 +1,37 @@
+// One gpu.js emitter per layer kind; this switch is the table (exhaustive: a new kind does not
+// compile until it has kernels here too).
+import { assertNever, type Node } from '../../ir/types.js';
+import type { Ctx, LayerCode } from '../kernel.js';
+import { emitActivation } from './activation.js';
+import { emitBatchNorm2d } from './batchnorm2d.js';
+import { emitConv2d } from './conv2d.js';
+import { emitDropout } from './dropout.js';
+import { emitLinear } from './linear.js';
+import { emitAvgPool2d, emitMaxPool2d } from './pool2d.js';
+import { emitSoftmax } from './softmax.js';
+
+/** Kernels and steps of one layer, or null for flatten (an alias: its tensor is its input's). */
+export function emitLayer(node: Node, c: Ctx): LayerCode | null {
+  switch (node.kind) {
+    case 'conv2d': return emitConv2d(node, c);
+    case 'linear': return emitLinear(node, c);
+    case 'maxpool2d': return emitMaxPool2d(node, c);
+    case 'avgpool2d': return emitAvgPool2d(node, c);
+    case 'batchnorm2d': return emitBatchNorm2d(node, c);
+    case 'relu':
+    case 'leaky_relu':
+    case 'sigmoid':
+    case 'tanh':
+      return emitActivation(node, c);
+    case 'dropout':
+    case 'dropout2d':
+      return emitDropout(node, c);
+    case 'softmax':
+    case 'log_softmax':
+      return emitSoftmax(node, c);
+    case 'flatten':
+      return null;
+    default:
+      return assertNever(node, 'node kind');
+  }
+}

@@ -1,0 +1,143 @@
+// maxpool2d / avgpool2d (torch.nn.MaxPool2d, AvgPool2d; ceil_mode False, dilation 1) as gather kernels.
+// MaxPool2d keeps the first maximum in window order; its argmax (index in the input plane, a whole
+// number held exactly in float32 below 2^24) is a second small kernel, since gpu.js kernels have one
+// output. Backward gathers: each input cell sums dY over the windows whose argmax is that cell.
+// (A NaN in a window is not propagated as PyTorch does: GLSL has no portable isnan.)
+// AvgPool2d divides by kh·kw (count_include_pad, the default) or by the window's in-bounds size.
+import type { AvgPool2dNode, MaxPool2dNode } from '../../ir/types.js';
+import { body, call, shapeText, sum, unflatten, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
+
+type PoolNode = MaxPool2dNode | AvgPool2dNode;
+
+function geometry(node: PoolNode) {
+  const [ch, h, w] = node.inShapes[0] as [number, number, number];
+  const [, ho, wo] = node.outShape as [number, number, number];
+  return { ch, h, w, ho, wo, kh: node.kernel[0], kw: node.kernel[1], sh: node.stride[0], sw: node.stride[1], ph: node.padding[0], pw: node.padding[1] };
+}
+
+/** Window of output (oh, ow) clipped to the input: rows [hs, he), columns [ws, we). Loops run over the full kernel with a bounds test. */
+function windowHead(gm: ReturnType<typeof geometry>): string[] {
+  return [
+    ...unflatten(['sc', 'oh', 'ow'], [1e9, gm.ho, gm.wo]),
+    `const xo = sc * ${gm.h * gm.w};`,
+    `const h0 = ${sum(['oh', gm.sh], -gm.ph)};`,
+    `const w0 = ${sum(['ow', gm.sw], -gm.pw)};`,
+  ];
+}
+
+function inWindow(gm: ReturnType<typeof geometry>, inner: string[]): string[] {
+  return [
+    `for (let ki = 0; ki < ${gm.kh}; ki++) {`,
+    `  const ih = h0 + ki;`,
+    `  for (let kj = 0; kj < ${gm.kw}; kj++) {`,
+    `    const iw = w0 + kj;`,
+    `    if (ih >= 0 && ih < ${gm.h} && iw >= 0 && iw < ${gm.w}) {`,
+    ...inner.map((l) => `      ${l}`),
+    `    }`,
+    `  }`,
+    `}`,
+  ];
+}
+
+/** For input cell (ih, iw): every output (oh, ow) whose window holds it, `q` its index in the plane. */
+function coveringWindows(gm: ReturnType<typeof geometry>, inner: string[]): string[] {
+  const solve = (o: string, t: string, stride: number, size: number): string[] =>
+    stride === 1
+      ? [`const ${o} = ${t};`, `if (${o} >= 0 && ${o} < ${size}) {`]
+      : [`const ${o} = Math.floor(${t} / ${stride});`, `if (${t} >= 0 && ${o} * ${stride} === ${t} && ${o} < ${size}) {`];
+  return [
+    ...unflatten(['sc', 'ih', 'iw'], [1e9, gm.h, gm.w]),
+    `const yo = sc * ${gm.ho * gm.wo};`,
+    `let acc = 0.0;`,
+    `for (let ki = 0; ki < ${gm.kh}; ki++) {`,
+    `  const th = ${sum('ih', gm.ph)} - ki;`,
+    ...solve('oh', 'th', gm.sh, gm.ho).map((l) => `  ${l}`),
+    `    for (let kj = 0; kj < ${gm.kw}; kj++) {`,
+    `      const tw = ${sum('iw', gm.pw)} - kj;`,
+    ...solve('ow', 'tw', gm.sw, gm.wo).map((l) => `      ${l}`),
+    `        const q = oh * ${gm.wo} + ow;`,
+    ...inner.map((l) => `        ${l}`),
+    `      }`,
+    `    }`,
+    `  }`,
+    `}`,
+    `return acc;`,
+  ];
+}
+
+function comment(node: PoolNode): string {
+  return `${node.name}: ${node.kind} ${node.kernel[0]}×${node.kernel[1]}, stride ${node.stride[0]}×${node.stride[1]} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`;
+}
+
+export function emitMaxPool2d(node: MaxPool2dNode, c: Ctx): LayerCode {
+  const gm = geometry(node);
+  const scan = (ret: string): string =>
+    body(
+      windowHead(gm),
+      `let best = 0.0;`,
+      `let at = -1.0;`,
+      inWindow(gm, [`const v = x[xo + ih * ${gm.w} + iw];`, `if (at < 0 || v > best) {`, `  best = v;`, `  at = ih * ${gm.w} + iw;`, `}`]),
+      `return ${ret};`,
+    );
+  const back = c.backward && c.dX !== null;
+  const argmax = `argmax_${node.name}`;
+  const kernels: GpuKernel[] = [
+    { suffix: 'forward', params: ['x'], length: { perSample: node.outSize }, body: scan('best') },
+    ...(back
+      ? [
+          { suffix: 'argmax', params: ['x'], length: { perSample: node.outSize }, body: scan('at') },
+          {
+            suffix: 'backward',
+            params: ['dY', 'argmax'],
+            length: { perSample: gm.ch * gm.h * gm.w },
+            body: body(coveringWindows(gm, [`if (argmax[yo + q] === ih * ${gm.w} + iw) {`, `  acc += dY[yo + q];`, `}`])),
+          },
+        ]
+      : []),
+  ];
+  return {
+    comment: comment(node),
+    kernels,
+    forward: [call(c.y, c.k('forward'), [c.x])],
+    backward: back && c.dX !== null ? [call(argmax, c.k('argmax'), [c.x]), call(c.dX, c.k('backward'), [c.dY, argmax])] : [],
+    grads: [],
+  };
+}
+
+export function emitAvgPool2d(node: AvgPool2dNode, c: Ctx): LayerCode {
+  const gm = geometry(node);
+  // The in-bounds window size of output (oh, ow), for count_include_pad false.
+  const count = (oh: string, ow: string): string[] => [
+    `const hs = Math.max(${sum([oh, gm.sh], -gm.ph)}, 0);`,
+    `const he = Math.min(${sum([oh, gm.sh], -gm.ph, gm.kh)}, ${gm.h});`,
+    `const ws = Math.max(${sum([ow, gm.sw], -gm.pw)}, 0);`,
+    `const we = Math.min(${sum([ow, gm.sw], -gm.pw, gm.kw)}, ${gm.w});`,
+  ];
+  const divisor = node.countIncludePad ? `${gm.kh * gm.kw}.0` : '((he - hs) * (we - ws))';
+  const back = c.backward && c.dX !== null;
+  const kernels: GpuKernel[] = [
+    {
+      suffix: 'forward',
+      params: ['x'],
+      length: { perSample: node.outSize },
+      body: body(windowHead(gm), node.countIncludePad ? null : count('oh', 'ow'), `let acc = 0.0;`, inWindow(gm, [`acc += x[xo + ih * ${gm.w} + iw];`]), `return acc / ${divisor};`),
+    },
+    ...(back
+      ? [
+          {
+            suffix: 'backward',
+            params: ['dY'],
+            length: { perSample: gm.ch * gm.h * gm.w },
+            body: body(coveringWindows(gm, [...(node.countIncludePad ? [] : count('oh', 'ow')), `acc += dY[yo + q] / ${divisor};`])),
+          },
+        ]
+      : []),
+  ];
+  return {
+    comment: comment(node),
+    kernels,
+    forward: [call(c.y, c.k('forward'), [c.x])],
+    backward: back && c.dX !== null ? [call(c.dX, c.k('backward'), [c.dY])] : [],
+    grads: [],
+  };
+}

@@ -9,14 +9,17 @@
 // Register blocking: the MR×NR tile lives in MR·NV v128 locals (NV = NR/4 vectors per row). Per k:
 // NV vector loads of B, MR broadcast loads of A, MR·NV multiplies and adds (SIMD128 has no FMA
 // without relaxed-simd, which Node 20 keeps behind a flag). V8 maps v128 locals to the 16 xmm
-// registers: MR·NV + NV + 1 ≤ 16 keeps the loop free of spills (6×8: 12 + 2 + 1 = 15).
+// registers: MR·NV + NV + 1 ≤ 16 keeps the loop free of spills. Measured on the MNIST model's gemm
+// shapes (conv2 forward and both backward products, fc1), GFLOP/s of the whole call: 4×8 35–40,
+// 5×8 30–37, 6×8 30–36, 4×12 32–36, 3×16 30–37: 4×8 wins (64-row operands divide evenly, and
+// V8's register allocator keeps all of it in registers).
 // Loop order: a B micro-panel (kc·NR·4 bytes, 8 KiB at kc = 256) stays in L1 while the A panels
 // stream past it from L2.
 import { encodeModule, FunctionBuilder, ValType, type Local } from './encoder.js';
 import { packCols, packRows } from './pack-kernel.js';
 import { relu, reluBackward } from './elementwise-kernel.js';
 
-export const MR = 6;
+export const MR = 4;
 export const NV = 2;
 export const NR = NV * 4;
 

@@ -32,7 +32,7 @@ function random(rng: Rng, Ctor: Float32ArrayConstructor | Float64ArrayConstructo
   return a;
 }
 
-// 1, odd, just around the JS 4×8 and wasm 6×8 tiles, and across the K (256), M (64) and N (512) blocks.
+// 1, odd, just around the 4×8 tiles (JS and wasm), and across the K (256), M (64) and N (512) blocks.
 const sizes: [number, number, number][] = [
   [1, 1, 1], [1, 7, 3], [5, 1, 9], [3, 3, 1], [4, 4, 4], [5, 6, 7], [6, 8, 2], [7, 9, 5], [12, 16, 17],
   [13, 17, 11], [8, 12, 300], [67, 9, 257], [2, 515, 5], [65, 33, 513], [1, 600, 270],

@@ -77,7 +77,8 @@ export function sum(...terms: (readonly [string, number] | string | number)[]): 
     const [v, k] = t;
     if (k === 0) continue;
     const m = Math.abs(k);
-    parts.push(`${k < 0 ? '-' : ''}${m === 1 ? v : `${v} * ${m}`}`);
+    const f = /^[A-Za-z0-9_.]+$/.test(v) ? v : `(${v})`; // a compound term keeps its sum together
+    parts.push(`${k < 0 ? '-' : ''}${m === 1 ? f : `${f} * ${m}`}`);
   }
   return parts.length === 0 ? '0' : parts.join(' + ').replace(/\+ -/g, '- ');
 }

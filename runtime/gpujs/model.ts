@@ -256,6 +256,13 @@ export abstract class GpujsModel implements CompiledModel<Float32Array> {
     if (old !== t) this.device.release(old);
     this.deviceAhead = true;
   }
+  /** A dropout mask drawn on the host, in the TypeScript target's order and formula (so one seed
+   *  gives both targets the same masks): each of `count` entries is `scale` with probability `keep`, else 0. */
+  protected dropoutMask(count: number, keep: number, scale: number): Float32Array {
+    const m = new Float32Array(count);
+    for (let i = 0; i < count; i++) m[i] = this.rng.nextFloat() < keep ? scale : 0;
+    return m;
+  }
   /** num_batches_tracked += 1 (a host count). */
   protected countBatch(name: string): void {
     const b = this.hostBuffers.get(name);

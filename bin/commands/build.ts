@@ -1,4 +1,4 @@
-// `cnnc build SPEC [-o FILE] [--dtype float32|float64] [--emit ts|js]`: write the generated module.
+// `cnnc build SPEC [-o FILE] [--dtype float32|float64] [--emit ts|js] [--target ts|gpujs]`: write the generated module.
 // Without -o it goes next to the spec (`mnist.yaml` → `mnist.model.ts`). Files are written atomically
 // (a temp file, then rename); a spec with errors prints its diagnostics, writes nothing, exits 1.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ interface BuildOptions {
   readonly output?: string;
   readonly dtype: string;
   readonly emit: string;
+  readonly target: string;
 }
 
 export function registerBuild(program: Command, exit: Exit): void {
@@ -23,6 +24,7 @@ export function registerBuild(program: Command, exit: Exit): void {
     .option('-o, --output <file>', 'output file (default: next to the spec, <name>.model.ts or .model.js)')
     .option('--dtype <dtype>', 'float32 or float64 (float64 for gradient checks)', 'float32')
     .option('--emit <kind>', 'ts, or js (JavaScript plus a .d.ts)', 'ts')
+    .option('--target <target>', 'ts (TypeScript kernels) or gpujs (gpu.js kernels, float32; docs/gpujs.md)', 'ts')
     .action((file: string, opts: BuildOptions) => {
       exit.code = runBuild(file, opts);
     });
@@ -31,17 +33,19 @@ export function registerBuild(program: Command, exit: Exit): void {
 function runBuild(file: string, opts: BuildOptions): number {
   if (opts.dtype !== 'float32' && opts.dtype !== 'float64') return usage(`--dtype expects float32 or float64, got "${opts.dtype}"`);
   if (opts.emit !== 'ts' && opts.emit !== 'js') return usage(`--emit expects ts or js, got "${opts.emit}"`);
+  if (opts.target !== 'ts' && opts.target !== 'gpujs') return usage(`--target expects ts or gpujs, got "${opts.target}"`);
+  if (opts.target === 'gpujs' && opts.dtype !== 'float32') return usage('--target gpujs computes in float32 (gpu.js precision single): drop --dtype float64');
   let source: string;
   try {
     source = readFileSync(file, 'utf8');
   } catch (e) {
     return usage(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const { code, diagnostics } = build(source, file, { dtype: opts.dtype });
+  const { code, diagnostics } = build(source, file, { dtype: opts.dtype, target: opts.target });
   if (diagnostics.length > 0) process.stderr.write(formatDiagnostics(diagnostics, { color: process.stderr.isTTY === true && !process.env['NO_COLOR'] }));
   if (code === null) return 1;
 
-  const ext = opts.emit === 'ts' ? '.model.ts' : '.model.js';
+  const ext = `${opts.target === 'gpujs' ? '.gpujs' : ''}${opts.emit === 'ts' ? '.model.ts' : '.model.js'}`;
   const out = opts.output ?? join(dirname(file), `${basename(file).replace(/\.ya?ml$/i, '')}${ext}`);
   try {
     if (opts.emit === 'ts') {

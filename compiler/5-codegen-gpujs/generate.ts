@@ -136,7 +136,8 @@ export function generateGpujs(ir: ModelIR): string {
   kernelDecls.push(`// ${commentText(opt.comment)}`);
   for (const k of opt.kernels) kernelDecls.push(kernelDecl(`optim_${k.suffix}`, k));
 
-  const taken = new Set<string>(['gj', 'createModel', 'layout']);
+  // The class name must not shadow a kernel constant or another top-level name.
+  const taken = new Set<string>(['gj', 'createModel', 'layout', 'CLASS_WEIGHTS', ...kernelDecls.flatMap((d) => /^const (\w+) = gj\.kernel/.exec(d)?.[1] ?? [])]);
   const cls = className(ir.name, taken);
   const classes = outNode!.outShape[0] ?? 1;
   const layout = [

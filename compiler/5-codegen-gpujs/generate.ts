@@ -166,6 +166,8 @@ export function generateGpujs(ir: ModelIR): string {
     `// One thread per output element; every shape is a literal and \${n}, the batch size, is baked in when a kernel is`,
     `// compiled for it (kernels are cached per batch size). Tensors stay on the device between kernels (pipeline mode);`,
     `// the host reads back only the loss rows, forward's output and what the accessors return.`,
+    `// CPU code (cnnc/runtime/gpujs GpujsModel): label checks, per-row class weights and their sum, the sum of the loss`,
+    `// rows, dropout masks (the model's Rng: the TypeScript target's stream), num_batches_tracked, the optimizer's scalars.`,
     `import * as gj from 'cnnc/runtime/gpujs';`,
     '',
     ...kernelDecls,

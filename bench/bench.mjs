@@ -17,8 +17,15 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
 
 const USAGE = `usage: npm run bench -- [--quick] [--out FILE] [--seconds S] [--skip-tfjs-cpu-train] [--tfjs-cpu-train]
-                        [--only cnnc,tfjs_cpu,tfjs_wasm,pytorch] [--no-build] [--python PATH]`;
+                        [--only cnnc,tfjs_cpu,tfjs_wasm,pytorch] [--no-build] [--python PATH]
+       npm run bench -- --report FILE   (print the table of a saved --out FILE again)`;
 const opts = parseArgs(process.argv.slice(2));
+if (opts.report) {
+  // Re-print the table of a saved run (e.g. after the report's format changed): measures nothing.
+  const { machine, ...results } = JSON.parse(readFileSync(opts.report, 'utf8'));
+  console.log(formatReport(results, machine));
+  process.exit(0);
+}
 const seconds = opts.seconds ?? (opts.quick ? 3 : 20);
 // tfjs `cpu` takes over a minute per training step: skipped by --quick unless asked for.
 const tfjsCpuTrain = opts['tfjs-cpu-train'] || (!opts.quick && !opts['skip-tfjs-cpu-train']);
@@ -169,7 +176,7 @@ function flags(o) {
 
 function parseArgs(argv) {
   const o = {};
-  const valued = new Set(['out', 'seconds', 'only', 'python', 'tfjs-cpu-train-seconds']);
+  const valued = new Set(['out', 'seconds', 'only', 'python', 'tfjs-cpu-train-seconds', 'report']);
   const bare = new Set(['quick', 'skip-tfjs-cpu-train', 'tfjs-cpu-train', 'no-build', 'help']);
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');

@@ -74,7 +74,6 @@ export class FunctionBuilder {
   /** Loads one f32 and broadcasts it to the four lanes. */
   v128Load32Splat(offset: number): this { return this.simd(0x09).memarg(2, offset); }
   v128Zero(): this { this.simd(0x0c); for (let i = 0; i < 16; i++) this.bytes.push(0); return this; }
-  f32x4Splat(): this { return this.simd(0x13); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
   /** pmax(a, b) = a < b ? b : a (lets a NaN in `a` through, unlike max). */

@@ -19,17 +19,20 @@ import { encodeModule, FunctionBuilder, ValType, type Local } from './encoder.js
 import { packCols, packRows } from './pack-kernel.js';
 import { relu, reluBackward } from './elementwise-kernel.js';
 
+type I32 = Local<ValType.i32>;
+
 export const MR = 4;
 export const NV = 2;
 export const NR = NV * 4;
 
+/** The runtime's one wasm module: these tiles, the packing loops (pack-kernel.ts) and relu (elementwise-kernel.ts). */
 export function sgemmModule(): Uint8Array<ArrayBuffer> {
   return encodeModule([tiles(), packRows(), packCols(), relu(), reluBackward()], 1);
 }
 
 function tiles(): FunctionBuilder {
   const f = new FunctionBuilder('tiles', Array<ValType>(8).fill(ValType.i32));
-  const [tilesM, tilesN, kc, pA, pB, pC, ldc, load] = f.params as Local<ValType.i32>[] as [Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>];
+  const [tilesM, tilesN, kc, pA, pB, pC, ldc, load] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32];
   const jt = f.local(ValType.i32); // B panels left
   const it = f.local(ValType.i32); // A panels left
   const k = f.local(ValType.i32); // k steps left

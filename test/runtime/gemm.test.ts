@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Rng, gemmBackend, gemmNN, gemmNT, gemmTN, setGemmBackend, type FloatArray, type GemmBackend } from 'cnnc/runtime';
 import { sgemmModule } from '../../runtime/wasm/sgemm-kernel.js';
+import { sleb, uleb } from '../../runtime/wasm/encoder.js';
 
 type Gemm = typeof gemmNN;
 type Variant = { name: string; fn: Gemm; a: (i: number, k: number, M: number, K: number) => number; b: (k: number, j: number, K: number, N: number) => number };
@@ -50,6 +51,15 @@ test('Node 20 takes the wasm path by default, from a module small enough for a b
   const bytes = sgemmModule();
   expect(WebAssembly.validate(bytes)).toBe(true);
   expect(bytes.length).toBeLessThan(4096);
+});
+
+test('the encoder writes LEB128 as in the wasm spec examples', () => {
+  expect(uleb(0)).toEqual([0]);
+  expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]);
+  expect(sleb(-1)).toEqual([0x7f]);
+  expect(sleb(63)).toEqual([0x3f]);
+  expect(sleb(64)).toEqual([0xc0, 0x00]);
+  expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
 });
 
 describe.each(['wasm', 'js'] as const)('%s path', (backend) => {

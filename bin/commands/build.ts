@@ -1,7 +1,8 @@
 // `cnnc build SPEC [-o FILE] [--dtype float32|float64] [--emit ts|js] [--target ts|gpujs]`: write the generated module.
 // Without -o it goes next to the spec (`mnist.yaml` → `mnist.model.ts`). Files are written atomically
 // (a temp file, then rename); a spec with errors prints its diagnostics, writes nothing, exits 1.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../runtime/node/atomic.js';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { build } from '../../compiler/index.js';
@@ -62,10 +63,10 @@ function runBuild(file: string, opts: BuildOptions): number {
   return 0;
 }
 
+/** Temp file, fsync, rename (runtime/node's writeFileAtomic); the output folder is created if missing. */
 function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileAtomic(path, text);
 }
 
 function usage(message: string): number {

@@ -5,4 +5,4 @@ export { loadIdxDirectory, findIdxFile, IDX_FILES, type Splits } from './data/id
 export { loadMnist10k, mnist10kSplit } from './data/mnist10k.js';
 export { readMaybeGzip, DataFileError } from './data/read-maybe-gzip.js';
 export { train, TrainError, EXIT, type TrainOptions } from './train/run.js';
-export { writeFileAtomic } from './train/atomic.js';
+export { writeFileAtomic } from './atomic.js';

@@ -3,8 +3,9 @@
 // to workDir atomically and import it. The file name carries the code's hash (`<Name>.<hash>.model.mjs`),
 // so a changed module is never served from a module cache (Node's, or vitest's, which ignores queries).
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
 import { pathToFileURL } from 'node:url';
 import type { CompiledModel, FloatArray } from '../model.js';
 import { transpileToJs } from '../../compiler/5-codegen/emit-js.js';
@@ -30,9 +31,7 @@ export async function loadModule<A extends FloatArray = Float32Array>(code: stri
   const hash = createHash('sha256').update(linked).digest('hex').slice(0, 16);
   mkdirSync(workDir, { recursive: true });
   const file = join(workDir, `${name}.${hash}.model.mjs`);
-  const tmp = `${file}.${process.pid}.${hash}.tmp`;
-  writeFileSync(tmp, linked);
-  renameSync(tmp, file);
+  writeFileAtomic(file, linked);
   const mod = (await import(pathToFileURL(file).href)) as Partial<GeneratedModule<A>>;
   if (typeof mod.createModel !== 'function') throw new Error(`${file}: the module exports no createModel`);
   return mod as GeneratedModule<A>;

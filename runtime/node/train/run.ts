@@ -12,7 +12,7 @@ import type { Evaluation } from '../../train/evaluate.js';
 import { START, trainLoop, type EpochMetrics, type LoopResult, type Position } from '../../train/loop.js';
 import { reportSvg } from '../../train/report-svg.js';
 import { chooseData, loadData, subset } from '../data/load.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../atomic.js';
 import { formatSeconds, Progress, type ProgressSink } from './progress.js';
 
 export interface TrainOptions {

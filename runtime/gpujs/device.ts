@@ -92,12 +92,14 @@ export class Device {
     for (const [key, k] of this.kernels) {
       const ctor = k.kernel.constructor;
       kernelClasses[ctor.name] = (kernelClasses[ctor.name] ?? 0) + 1;
-      if (ctor.mode !== undefined) modes.add(ctor.mode);
+      const mode = kernelMode(ctor);
+      if (mode !== undefined) modes.add(mode);
       const reason = k.kernel.fallbackReason;
       if (reason !== undefined && reason !== null) fallbacks.push({ kernel: key, reason });
     }
     const expected = this.gpu.mode;
-    const honest = fallbacks.length === 0 && [...modes].every((m) => m === expected);
+    // Auto mode ('gpu', when gpu.js left it unresolved): honest if every kernel ran in the one mode it chose.
+    const honest = fallbacks.length === 0 && [...modes].every((m) => m === expected || (expected === 'gpu' && modes.size === 1));
     return { requested: this.requested, mode: expected, kernelClasses, modes: [...modes].sort(), fallbacks, honest };
   }
 
@@ -131,6 +133,16 @@ export class Device {
     if (t !== null && typeof t === 'object') this.transient.add(t);
     return t;
   }
+}
+
+/**
+ * The mode a kernel class runs in. gpu.js's GL kernels (WebGLKernel, WebGL2Kernel, HeadlessGLKernel)
+ * all inherit `static mode = 'gpu'` from GLKernel, so for them the class says which one ran.
+ */
+const GL_MODES: Readonly<Record<string, string>> = { WebGL2Kernel: 'webgl2', WebGLKernel: 'webgl', HeadlessGLKernel: 'headlessgl' };
+
+function kernelMode(ctor: { readonly name: string; readonly mode?: string }): string | undefined {
+  return GL_MODES[ctor.name] ?? ctor.mode;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

@@ -1,19 +1,33 @@
 // Shared by `cnnc train`, `eval` and `predict`: compile the spec in-process (no separate build
 // step) and load the generated module. Diagnostics are printed; a spec with errors gives null.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build, formatDiagnostics } from '../../compiler/index.js';
 import type { ModelIR } from '../../compiler/ir/types.js';
+import { transpileToJs } from '../../compiler/5-codegen/emit-js.js';
+import { BACKENDS, BackendError, type Backend, type BackendInfo } from '../../runtime/gpujs/index.js';
+import { writeFileAtomic } from '../../runtime/node/atomic.js';
 import { loadModule } from '../../runtime/node/load-generated.js';
 import type { CompiledModel } from '../../runtime/model.js';
+
+/** Which generated code runs: the TypeScript kernels, or gpu.js kernels on `backend` (docs/gpujs.md). */
+export type Target = { readonly kind: 'ts' } | { readonly kind: 'gpujs'; readonly backend: Backend };
 
 export interface LoadedSpec {
   readonly file: string;
   readonly source: string;
   readonly ir: ModelIR;
   readonly code: string;
+  readonly target: Target;
   createModel(o?: { seed?: number }): CompiledModel;
+}
+
+/** A gpu.js model: a CompiledModel that says which gpu.js backend really ran. */
+export interface GpujsCompiledModel extends CompiledModel {
+  backendInfo(): BackendInfo;
 }
 
 export interface Io {
@@ -23,7 +37,7 @@ export interface Io {
 
 export const processIo: Io = { stdout: process.stdout, stderr: process.stderr };
 
-export async function compileSpec(file: string, io: Io): Promise<LoadedSpec | null> {
+export async function compileSpec(file: string, io: Io, target: Target = { kind: 'ts' }): Promise<LoadedSpec | null> {
   let source: string;
   try {
     source = readFileSync(file, 'utf8');
@@ -31,16 +45,63 @@ export async function compileSpec(file: string, io: Io): Promise<LoadedSpec | nu
     io.stderr.write(`error: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
     return null;
   }
-  const { code, diagnostics, ir } = build(source, file, { dtype: 'float32' });
+  const { code, diagnostics, ir } = build(source, file, { dtype: 'float32', target: target.kind });
   if (diagnostics.length > 0) io.stderr.write(formatDiagnostics(diagnostics, { color: io.stderr.isTTY === true }) + '\n');
   if (ir === null || code === null || diagnostics.some((d) => d.severity === 'error')) return null;
   const workDir = mkdtempSync(join(tmpdir(), 'cnnc-'));
   try {
-    const mod = await loadModule(code, workDir);
-    return { file, source, ir, code, createModel: (o) => mod.createModel(o) };
+    if (target.kind === 'ts') {
+      const mod = await loadModule(code, workDir);
+      return { file, source, ir, code, target, createModel: (o) => mod.createModel(o) };
+    }
+    const mod = await loadGpujsModule(code, workDir);
+    const createModel = (o?: { seed?: number }): CompiledModel => {
+      try {
+        return mod.createModel({ ...o, backend: target.backend });
+      } catch (e) {
+        if (e instanceof BackendError) throw new UsageError(e.message); // this platform lacks the backend: the user's choice
+        throw e;
+      }
+    };
+    return { file, source, ir, code, target, createModel };
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** `--target ts|gpujs [--backend MODE]`: cnnc train runs in Node, where gpu.js steps must be synchronous. */
+export function targetFlag(target: string | undefined, backend: string | undefined): Target {
+  if (target === undefined || target === 'ts') {
+    if (backend !== undefined) throw new UsageError('--backend chooses a gpu.js mode: it needs --target gpujs');
+    return { kind: 'ts' };
+  }
+  if (target !== 'gpujs') throw new UsageError(`--target expects ts or gpujs, got "${target}"`);
+  const b = (backend ?? 'gpu') as Backend;
+  if (!BACKENDS.includes(b)) throw new UsageError(`--backend expects one of ${BACKENDS.join(', ')}, got "${backend}"`);
+  if (b === 'webgpu') throw new UsageError('--backend webgpu runs only asynchronously, in a browser (examples/browser-train); in Node use gpu, webasm, cpu or headlessgl');
+  return { kind: 'gpujs', backend: b };
+}
+
+/** One line on what ran: `gpu.js: requested gpu, mode webasm (gpu.js's choice), kernels WebAssemblyKernel × 28, honest`, or what fell back. */
+export function describeBackend(info: BackendInfo): string {
+  const classes = Object.entries(info.kernelClasses).map(([k, v]) => `${k} × ${v}`).join(', ') || 'none yet';
+  const fell = info.fallbacks.map((f) => `${f.kernel}: ${f.reason}`).join('; ');
+  const mode = info.mode === 'gpu' && info.modes.length === 1 ? `${info.modes[0]} (gpu.js's choice)` : info.mode;
+  return `gpu.js: requested ${info.requested}, mode ${mode}, kernels ${classes}${info.honest ? ', honest' : `; NOT all in that mode (modes ${info.modes.join(', ')})${fell === '' ? '' : `; fallbacks: ${fell}`}`}`;
+}
+
+/**
+ * Loads a gpu.js generated module: transpiled, its `cnnc/runtime/gpujs` import pointed at this
+ * cnnc's own runtime (dist/runtime/gpujs/index.js when built, the .ts source under vitest), written
+ * under a name that carries its hash (no stale module cache) and imported.
+ */
+async function loadGpujsModule(code: string, workDir: string): Promise<{ createModel(o: { seed?: number; backend: Backend }): GpujsCompiledModel }> {
+  const self = import.meta.url;
+  const runtime = new URL(self.endsWith('.ts') ? '../../runtime/gpujs/index.ts' : '../../runtime/gpujs/index.js', self).href;
+  const js = transpileToJs(code).replace(/from\s+['"]cnnc\/runtime\/gpujs['"]/, `from ${JSON.stringify(runtime)}`);
+  const file = join(workDir, `${createHash('sha256').update(js).digest('hex').slice(0, 16)}.gpujs.model.mjs`);
+  writeFileAtomic(file, js);
+  return (await import(pathToFileURL(file).href)) as { createModel(o: { seed?: number; backend: Backend }): GpujsCompiledModel };
 }
 
 /** Parses a number flag; commander hands us strings. */

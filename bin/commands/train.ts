@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { VERSION } from '../../compiler/version.js';
 import { train } from '../../runtime/node/train/run.js';
 import type { Exit } from '../main.js';
-import { compileSpec, numberFlag, processIo, type Io } from './compile-model.js';
+import { compileSpec, describeBackend, numberFlag, processIo, targetFlag, type GpujsCompiledModel, type Io } from './compile-model.js';
 import { reportUserErrors } from './user-error.js';
 
 interface Flags {
@@ -16,6 +16,8 @@ interface Flags {
   resume?: string;
   maxSteps?: string;
   limit?: string;
+  target?: string;
+  backend?: string;
 }
 
 export function registerTrain(program: Command, exit: Exit, io: Io = processIo): void {
@@ -32,6 +34,8 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
     .option('--resume <dir>', 'continue the run in <dir> from its checkpoint')
     .option('--max-steps <k>', 'stop after k steps in all, with a checkpoint')
     .option('--limit <n>', 'train and test on evenly spaced subsets of n images (smoke runs)')
+    .option('--target <target>', 'ts (TypeScript kernels, default) or gpujs (gpu.js kernels; docs/gpujs.md)')
+    .option('--backend <mode>', 'with --target gpujs: gpu (gpu.js chooses), webasm, cpu or headlessgl')
     .action(async (spec: string, flags: Flags) => {
       exit.code = await reportUserErrors(io, async () => {
         const options = {
@@ -42,8 +46,15 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
           maxSteps: numberFlag('--max-steps', flags.maxSteps, 'int'),
           limit: numberFlag('--limit', flags.limit, 'positive-int'),
         };
-        const loaded = await compileSpec(spec, io);
+        const target = targetFlag(flags.target, flags.backend);
+        const loaded = await compileSpec(spec, io, target);
         if (loaded === null) return 1;
+        // gpu.js falls back silently: say which backend and kernel classes really ran, once the
+        // model exists (its mode) and after training (the kernels compiled by then).
+        let gpujsModel: GpujsCompiledModel | null = null;
+        const report = (): void => {
+          if (gpujsModel !== null) io.stdout.write(`${describeBackend(gpujsModel.backendInfo())}\n`);
+        };
         let interrupts = 0;
         const onSigint = (): void => {
           interrupts++;
@@ -58,7 +69,15 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
             ir: loaded.ir,
             code: loaded.code,
             cnncVersion: VERSION,
-            createModel: (o) => loaded.createModel(o),
+            createModel: (o) => {
+              const m = loaded.createModel(o);
+              if (loaded.target.kind === 'gpujs') {
+                gpujsModel = m as GpujsCompiledModel;
+                const mode = gpujsModel.backendInfo().mode;
+                io.stdout.write(`gpu.js: requested ${loaded.target.backend}, ${mode === 'gpu' ? 'gpu.js picks the mode' : `mode ${mode}`} (kernels compile on the first step)\n`);
+              }
+              return m;
+            },
             ...options,
             data: flags.data,
             out: flags.out,
@@ -68,6 +87,7 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
             stopRequested: () => interrupts > 0,
           });
         } finally {
+          report();
           process.off('SIGINT', onSigint);
         }
       });

@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
 
 const USAGE = `usage: npm run bench -- [--quick] [--out FILE] [--seconds S] [--skip-tfjs-cpu-train] [--tfjs-cpu-train]
-                        [--only cnnc,tfjs_cpu,tfjs_wasm,pytorch] [--no-build] [--python PATH]
+                        [--only cnnc,gpujs,tfjs_cpu,tfjs_wasm,pytorch] [--no-build] [--python PATH]
        npm run bench -- --report FILE   (print the table of a saved --out FILE again)`;
 const opts = parseArgs(process.argv.slice(2));
 if (opts.report) {
@@ -29,7 +29,7 @@ if (opts.report) {
 const seconds = opts.seconds ?? (opts.quick ? 3 : 20);
 // tfjs `cpu` takes over a minute per training step: skipped by --quick unless asked for.
 const tfjsCpuTrain = opts['tfjs-cpu-train'] || (!opts.quick && !opts['skip-tfjs-cpu-train']);
-const only = new Set((opts.only ?? 'cnnc,tfjs_cpu,tfjs_wasm,pytorch').split(','));
+const only = new Set((opts.only ?? 'cnnc,gpujs,tfjs_cpu,tfjs_wasm,pytorch').split(','));
 
 if (!opts['no-build']) ensureBuilt();
 const work = mkdtempSync(join(os.tmpdir(), 'cnnc-bench-'));
@@ -49,6 +49,12 @@ async function main() {
   if (only.has('cnnc')) {
     results.cnnc = await measure('cnnc', [process.execPath, '--expose-gc', '--max-semi-space-size=64', 'bench/cnnc-child.mjs', ...flags({ ...child, 'heap-steps': opts.quick ? '3' : '5' })]);
     Object.assign(results.cnnc, buildTime(opts.quick ? 1 : 5));
+  }
+  if (only.has('gpujs')) {
+    // cnnc's gpu.js target in the gpu.js modes Node has without a GPU (docs/gpujs.md); batch 16.
+    for (const backend of ['webasm', 'cpu']) {
+      results[`gpujs_${backend}`] = await measure(`gpujs_${backend}`, [process.execPath, 'bench/gpujs-child.mjs', ...flags({ ...child, backend })]);
+    }
   }
   if (only.has('tfjs_wasm')) {
     results.tfjs_wasm = await measure('tfjs_wasm', [process.execPath, 'bench/tfjs-child.mjs', ...flags({ ...child, backend: 'wasm', train: 'try' })]);

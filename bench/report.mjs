@@ -1,13 +1,15 @@
 // The bench's printed report: machine, one row per system, ratios cnnc / peer, and the issue's
 // targets checked against this run. Pure formatting over the results object bench.mjs collects.
 
-const SYSTEMS = ['cnnc', 'tfjs_cpu', 'tfjs_wasm', 'pytorch_t1', 'pytorch_t2'];
+const SYSTEMS = ['cnnc', 'tfjs_cpu', 'tfjs_wasm', 'pytorch_t1', 'pytorch_t2', 'gpujs_webasm', 'gpujs_cpu'];
 const LABEL = {
   cnnc: 'cnnc (generated TS, 1 thread)',
   tfjs_cpu: 'TensorFlow.js 4.22 `cpu`',
   tfjs_wasm: 'TensorFlow.js 4.22 `wasm`',
   pytorch_t1: 'PyTorch, 1 thread',
   pytorch_t2: 'PyTorch, 2 threads',
+  gpujs_webasm: 'cnnc gpu.js target, `webasm` (batch 16)',
+  gpujs_cpu: 'cnnc gpu.js target, `cpu` (batch 16)',
 };
 
 const fmt = (v, digits) => (typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
@@ -43,7 +45,7 @@ export function formatReport(results, machine) {
   lines.push('');
   lines.push('| ratio cnnc / peer | train | infer | latency b1 (< 1: cnnc is faster) |');
   lines.push('| --- | ---: | ---: | ---: |');
-  for (const key of SYSTEMS.slice(1)) {
+  for (const key of SYSTEMS.slice(1, 5)) { // the peers; the gpu.js rows run at another batch size
     const p = results[key] ?? {};
     lines.push(`| ${LABEL[key]} | ${ratio(c.train_img_s, p.train_img_s)} | ${ratio(c.infer_img_s, p.infer_img_s)} | ${ratio(c.latency_b1_ms, p.latency_b1_ms)} |`);
   }

@@ -54,7 +54,8 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
       `  const xOff = ${affine([[inS, 's']])};`,
       `  const yOff = ${affine([[outS, 's']])};`,
       pointwise ? null : `  ${name}_im2col(x, xOff, col);`,
-      node.bias ? `  for (let co = 0; co < ${cout}; co++) y.fill(B[co], yOff + co * ${p}, yOff + co * ${p} + ${p});` : null,
+      // A loop, not y.fill(B[co], …): passing a float to the fill builtin boxes it (16 B per call, 4,096 calls a step).
+      node.bias ? `  for (let co = 0; co < ${cout}; co++) { const b = B[co]; const o = yOff + co * ${p}; for (let q = 0; q < ${p}; q++) y[o + q] = b; }` : null,
       indent(perGroup((goff) => `rt.gemmNN(${cog}, ${p}, ${k}, W, ${goff(cog * k)}, ${colArg}, ${colOff(goff)}, y, ${goff(cog * p, 'yOff')}, ${node.bias});`).join('\n')),
       `}`,
     ),

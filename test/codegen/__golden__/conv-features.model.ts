@@ -175,7 +175,7 @@ function down_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Arr
     const xOff = s * 6272;
     const yOff = s * 3136;
     down_im2col(x, xOff, col);
-    for (let co = 0; co < 16; co++) y.fill(B[co], yOff + co * 196, yOff + co * 196 + 196);
+    for (let co = 0; co < 16; co++) { const b = B[co]; const o = yOff + co * 196; for (let q = 0; q < 196; q++) y[o + q] = b; }
     rt.gemmNN(16, 196, 128, W, 0, col, 0, y, yOff, true);
   }
 }
@@ -258,7 +258,7 @@ function grouped_forward(n: number, x: Float32Array, y: Float32Array, W: Float32
     const xOff = s * 3136;
     const yOff = s * 3136;
     grouped_im2col(x, xOff, col);
-    for (let co = 0; co < 16; co++) y.fill(B[co], yOff + co * 196, yOff + co * 196 + 196);
+    for (let co = 0; co < 16; co++) { const b = B[co]; const o = yOff + co * 196; for (let q = 0; q < 196; q++) y[o + q] = b; }
     for (let g = 0; g < 4; g++) {
       rt.gemmNN(4, 196, 36, W, g * 144, col, g * 7056, y, yOff + g * 784, true);
     }
@@ -333,7 +333,7 @@ function depthwise_forward(n: number, x: Float32Array, y: Float32Array, W: Float
     const xOff = s * 3136;
     const yOff = s * 3136;
     depthwise_im2col(x, xOff, col);
-    for (let co = 0; co < 16; co++) y.fill(B[co], yOff + co * 196, yOff + co * 196 + 196);
+    for (let co = 0; co < 16; co++) { const b = B[co]; const o = yOff + co * 196; for (let q = 0; q < 196; q++) y[o + q] = b; }
     for (let g = 0; g < 16; g++) {
       rt.gemmNN(1, 196, 4, W, g * 4, col, g * 784, y, yOff + g * 196, true);
     }

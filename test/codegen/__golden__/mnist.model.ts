@@ -24,7 +24,7 @@ function conv1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Ar
     const xOff = s * 784;
     const yOff = s * 21632;
     conv1_im2col(x, xOff, col);
-    for (let co = 0; co < 32; co++) y.fill(B[co], yOff + co * 676, yOff + co * 676 + 676);
+    for (let co = 0; co < 32; co++) { const b = B[co]; const o = yOff + co * 676; for (let q = 0; q < 676; q++) y[o + q] = b; }
     rt.gemmNN(32, 676, 9, W, 0, col, 0, y, yOff, true);
   }
 }
@@ -92,7 +92,7 @@ function conv2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Ar
     const xOff = s * 21632;
     const yOff = s * 36864;
     conv2_im2col(x, xOff, col);
-    for (let co = 0; co < 64; co++) y.fill(B[co], yOff + co * 576, yOff + co * 576 + 576);
+    for (let co = 0; co < 64; co++) { const b = B[co]; const o = yOff + co * 576; for (let q = 0; q < 576; q++) y[o + q] = b; }
     rt.gemmNN(64, 576, 288, W, 0, col, 0, y, yOff, true);
   }
 }

@@ -102,18 +102,28 @@ export class FunctionBuilder {
   private s32(v: number): this { this.bytes.push(...sleb(v)); return this; }
 }
 
-/** A module of `funcs` (all exported by name, all returning nothing) over one exported memory "memory". */
-export function encodeModule(funcs: readonly FunctionBuilder[], memoryPages: number): Uint8Array<ArrayBuffer> {
+/**
+ * The module's one memory, imported as `env.memory` (and exported again as "memory"): `pages` to
+ * start with; shared between threads when `shared`, which must declare a maximum (threads
+ * proposal, now in the core spec: limits flag 0x03 = shared with maximum).
+ */
+export type MemoryDecl =
+  | { readonly shared: false; readonly pages: number }
+  | { readonly shared: true; readonly pages: number; readonly maxPages: number };
+
+/** A module of `funcs` (all exported by name, all returning nothing) over one memory, exported as "memory". */
+export function encodeModule(funcs: readonly FunctionBuilder[], memory: MemoryDecl): Uint8Array<ArrayBuffer> {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p.type])), 0x00]);
   const exports = [
     [...name('memory'), 0x02, 0x00],
     ...funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]),
   ];
+  const limits = memory.shared ? [0x03, ...uleb(memory.pages), ...uleb(memory.maxPages)] : [0x00, ...uleb(memory.pages)];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
     ...section(1, vec(types)),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
     ...section(3, vec(funcs.map((_, i) => uleb(i)))),
-    ...section(5, vec([[0x00, ...uleb(memoryPages)]])), // memory 0: min pages, no max
     ...section(7, vec(exports)),
     ...section(10, vec(funcs.map((f) => { const body = f.encode(); return [...uleb(body.length), ...body]; }))),
   ]);

@@ -4,16 +4,16 @@
 // (float64, no wasm, CNNC_NO_WASM=1) runs the plain loop. x and y may be the same array.
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { ensureFloats, operand, wasmSgemm, wasmView } from './sgemm.js';
+import { DATA, ensureFloats, operand, wasmSgemm, wasmView } from './sgemm.js';
 
 /** y[0, count) = relu(x[0, count)) */
 export function relu(x: FloatArray, y: FloatArray, count: number): void {
   if (x instanceof Float32Array && y instanceof Float32Array && gemmBackend() === 'wasm') {
     const w = wasmSgemm()!;
-    const mem = ensureFloats(w, count + 3);
-    mem.set(operand(x, 0, count), 0);
-    w.relu(0, Math.ceil(count / 4));
-    y.set(wasmView(w, 0, count), 0);
+    const mem = ensureFloats(w, DATA + count + 3);
+    mem.set(operand(x, 0, count), DATA);
+    w.relu(4 * DATA, Math.ceil(count / 4));
+    y.set(wasmView(w, DATA, count), 0);
     return;
   }
   for (let i = 0; i < count; i++) {
@@ -26,11 +26,12 @@ export function relu(x: FloatArray, y: FloatArray, count: number): void {
 export function reluBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, count: number): void {
   if (y instanceof Float32Array && dY instanceof Float32Array && dX instanceof Float32Array && gemmBackend() === 'wasm') {
     const w = wasmSgemm()!;
-    const pD = Math.ceil(count / 4) * 4;
-    const mem = ensureFloats(w, 2 * pD);
-    mem.set(operand(y, 0, count), 0);
+    const vectors = Math.ceil(count / 4);
+    const pD = DATA + 4 * vectors;
+    const mem = ensureFloats(w, pD + 4 * vectors);
+    mem.set(operand(y, 0, count), DATA);
     mem.set(operand(dY, 0, count), pD);
-    w.reluBackward(0, 4 * pD, pD / 4);
+    w.reluBackward(4 * DATA, 4 * pD, vectors);
     dX.set(wasmView(w, pD, count), 0);
     return;
   }

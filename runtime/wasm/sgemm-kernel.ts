@@ -15,7 +15,7 @@
 // V8's register allocator keeps all of it in registers).
 // Loop order: a B micro-panel (kc·NR·4 bytes, 8 KiB at kc = 256) stays in L1 while the A panels
 // stream past it from L2.
-import { encodeModule, FunctionBuilder, ValType, type Local } from './encoder.js';
+import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
 import { packCols, packRows } from './pack-kernel.js';
 import { relu, reluBackward } from './elementwise-kernel.js';
 
@@ -25,9 +25,13 @@ export const MR = 4;
 export const NV = 2;
 export const NR = NV * 4;
 
-/** The runtime's one wasm module: these tiles, the packing loops (pack-kernel.ts) and relu (elementwise-kernel.ts). */
-export function sgemmModule(): Uint8Array<ArrayBuffer> {
-  return encodeModule([tiles(), packRows(), packCols(), relu(), reluBackward()], 1);
+/**
+ * The runtime's one wasm module: these tiles, the packing loops (pack-kernel.ts) and relu
+ * (elementwise-kernel.ts), over an imported memory: a plain one for one thread, a shared one that
+ * every thread's instance of the module imports (threads.ts).
+ */
+export function sgemmModule(memory: MemoryDecl = { shared: false, pages: 1 }): Uint8Array<ArrayBuffer> {
+  return encodeModule([tiles(), packRows(), packCols(), relu(), reluBackward()], memory);
 }
 
 function tiles(): FunctionBuilder {

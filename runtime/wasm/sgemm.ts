@@ -2,8 +2,8 @@
 // gemm.ts (C[M×N] (+)= op(A)·op(B), overwrite never reads C), for Float32Array operands.
 //
 // Per call: A and B are copied into wasm memory (TypedArray.set: a memcpy), C is computed there
-// (rows padded to whole NR-column tiles) with K in slices of KC; for each slice wasm packs op(A)
-// and op(B) into micro-panels (packing absorbs the transposes and pads edges with zeros: garbage
+// (rows padded to whole NR-column tiles) with K in slices of KC (gemm-part.ts); for each slice wasm
+// packs op(A) and op(B) into micro-panels (packing absorbs the transposes and pads edges with zeros: garbage
 // could be a subnormal, which is slow), and one `tiles` call runs every micro-kernel. Then C is
 // copied out (one memcpy when N is a whole number of tiles); to accumulate, it is copied in first.
 // Measured on the MNIST model: JS loops over typed arrays move ~1.5 ns per element here, memcpy
@@ -12,26 +12,35 @@
 // set() needs a view of exactly the operand; subarray() allocates one, so views are cached per
 // (array, offset): a model calls gemm on a fixed set of them, and after warm-up nothing is allocated.
 //
+// Threads (threads.ts): the memory becomes shared and C's tiles are shared out among the threads
+// (gemm-part.ts), each computing its elements exactly as one thread would: the same bits for any T.
+// Copies in and out stay on the calling thread (only it sees the caller's arrays).
+//
 // Browser-safe: the module (~1.5 KiB) is compiled synchronously from bytes, which browsers allow
 // on the main thread up to 4 KiB. Memory grows on demand and is kept.
+import { CTRL, gemmPart, type KernelExports } from './gemm-part.js';
+import { runParts, pool } from './pool.js';
 import { MR, NR, sgemmModule } from './sgemm-kernel.js';
 
 const KC = 256;
+/** Floats before the data region: the control block (gemm-part.ts), padded to a cache line. */
+export const DATA = CTRL.ints;
+/** A shared memory must declare its maximum: 4 GiB, the wasm32 limit (what an unshared one may grow to). */
+const MAX_PAGES = 65536;
 
-export interface Instance {
+export interface Instance extends KernelExports {
+  readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
-  readonly tiles: (tilesM: number, tilesN: number, kc: number, pA: number, pB: number, pC: number, ldc: number, load: number) => void;
-  readonly packRows: Pack;
-  readonly packCols: Pack;
+  /** Whether memory is shared (threads.ts switched to it): workers run instances of `module` on it. */
+  readonly shared: boolean;
   readonly relu: (p: number, count: number) => void;
   readonly reluBackward: (pY: number, pD: number, count: number) => void;
+  /** The control block. */
+  ctrl: Int32Array;
   f32: Float32Array;
   /** Views of f32 by position, then length (dropped when memory grows). */
   views: Map<number, Map<number, Float32Array>>;
 }
-
-/** (src, ld, count, kc, R, panels, dst), byte addresses and strides: see pack-kernel.ts. */
-type Pack = (src: number, ld: number, count: number, kc: number, R: number, panels: number, dst: number) => void;
 
 let instance: Instance | null | undefined;
 
@@ -42,16 +51,43 @@ export function wasmSgemm(): Instance | null {
   if (typeof WebAssembly !== 'object') return null;
   const bytes = sgemmModule();
   if (!WebAssembly.validate(bytes)) return null; // no SIMD128 in this engine
-  const e = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Omit<Instance, 'f32' | 'views'>;
-  instance = { memory: e.memory, tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, relu: e.relu, reluBackward: e.reluBackward, f32: new Float32Array(e.memory.buffer), views: new Map() };
+  instance = instantiate(new WebAssembly.Module(bytes), new WebAssembly.Memory({ initial: 1 }), false);
   return instance;
+}
+
+/**
+ * Moves the kernels onto a shared memory (once; threads.ts, before starting workers). Throws where
+ * the engine has no shared memory (browsers: without cross-origin isolation).
+ */
+export function shareMemory(): Instance {
+  const w = wasmSgemm();
+  if (w === null) throw new Error('threads need WebAssembly SIMD128, which this engine lacks');
+  if (w.shared) return w;
+  const memory = new WebAssembly.Memory({ initial: w.memory.buffer.byteLength / 65536, maximum: MAX_PAGES, shared: true });
+  instance = instantiate(new WebAssembly.Module(sgemmModule({ shared: true, pages: 1, maxPages: MAX_PAGES })), memory, true);
+  return instance;
+}
+
+function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean): Instance {
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward'>;
+  const w: Instance = {
+    module, memory, shared,
+    tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, relu: e.relu, reluBackward: e.reluBackward,
+    ctrl: new Int32Array(memory.buffer, 0, CTRL.ints), f32: new Float32Array(memory.buffer), views: new Map(),
+  };
+  w.ctrl[CTRL.MR] = MR;
+  w.ctrl[CTRL.NR] = NR;
+  w.ctrl[CTRL.KC] = KC;
+  return w;
 }
 
 export function ensureFloats(w: Instance, floats: number): Float32Array {
   const need = floats * 4 - w.memory.buffer.byteLength;
   if (need > 0) {
     w.memory.grow(Math.ceil(need / 65536));
+    // A grown shared memory's old buffer keeps its old length (and stays valid): take the new one.
     w.f32 = new Float32Array(w.memory.buffer);
+    w.ctrl = new Int32Array(w.memory.buffer, 0, CTRL.ints);
     w.views = new Map();
   }
   return w.f32;
@@ -82,33 +118,47 @@ export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, 
   const tilesM = Math.ceil(M / MR);
   const tilesN = Math.ceil(N / NR);
   const ldc = tilesN * NR;
-  // Layout (floats): C [tilesM·MR × ldc] | A as given [M·K] | B as given [K·N] | packed A [tilesM·MR × KC] | packed B [KC × ldc] | slack
-  const pC = 0;
+  // Split C's longer side (in tiles), so that the operand every thread packs whole is the smaller one.
+  const splitN = tilesN >= tilesM;
+  const threads = M * N * K < pool.minMacs ? 1 : Math.min(pool.threads, splitN ? tilesN : tilesM);
+  // Layout (floats): control | C [tilesM·MR × ldc] | A as given [M·K] | B as given [K·N] | slack |
+  // per thread: packed A [tilesM·MR × KC] then packed B [KC × ldc] (upper bounds), on their own cache lines.
+  const pC = DATA;
   const pA = pC + tilesM * MR * ldc;
   const pB = pA + M * K;
-  const pPackA = pB + K * N + NR; // packCols may read up to R − 1 floats past its source
-  const pPackB = pPackA + tilesM * MR * KC;
-  const mem = ensureFloats(w, pPackB + KC * ldc);
+  const scratch = roundUp(pB + K * N + NR, 16); // packCols may read up to R − 1 floats past its source
+  const kcMax = Math.min(KC, K);
+  const stride = roundUp(tilesM * MR * kcMax + kcMax * ldc, 16);
+  const mem = ensureFloats(w, scratch + threads * stride);
   mem.set(operand(A, aOff, M * K), pA);
   mem.set(operand(B, bOff, K * N), pB);
   if (accumulate) {
     if (ldc === N) mem.set(operand(C, cOff, M * N), pC);
     else copyRows(C, cOff, N, mem, pC, ldc, M, N);
   }
-  // Row strides in bytes of A and B as stored: op(A) is M×K, op(B) is K×N.
-  const lda = 4 * (transA ? M : K);
-  const ldb = 4 * (transB ? K : N);
-  for (let pc = 0; pc < K; pc += KC) {
-    const kc = Math.min(KC, K - pc);
-    // op(A)'s columns pc.. start at A's column pc (rows stored) or row pc (Aᵀ stored); likewise B.
-    if (transA) w.packCols(4 * pA + pc * lda, lda, M, kc, MR, tilesM, 4 * pPackA);
-    else w.packRows(4 * (pA + pc), lda, M, kc, MR, tilesM, 4 * pPackA);
-    if (transB) w.packRows(4 * (pB + pc), ldb, N, kc, NR, tilesN, 4 * pPackB);
-    else w.packCols(4 * pB + pc * ldb, ldb, N, kc, NR, tilesN, 4 * pPackB);
-    w.tiles(tilesM, tilesN, kc, 4 * pPackA, 4 * pPackB, 4 * pC, 4 * ldc, accumulate || pc > 0 ? 1 : 0);
-  }
+  const c = w.ctrl;
+  c[CTRL.transA] = transA ? 1 : 0;
+  c[CTRL.transB] = transB ? 1 : 0;
+  c[CTRL.M] = M;
+  c[CTRL.N] = N;
+  c[CTRL.K] = K;
+  c[CTRL.pA] = pA;
+  c[CTRL.pB] = pB;
+  c[CTRL.pC] = pC;
+  c[CTRL.ldc] = ldc;
+  c[CTRL.accumulate] = accumulate ? 1 : 0;
+  c[CTRL.threads] = threads;
+  c[CTRL.splitN] = splitN ? 1 : 0;
+  c[CTRL.scratch] = scratch;
+  c[CTRL.scratchStride] = stride;
+  if (threads === 1) gemmPart(w, c, CTRL, 0);
+  else runParts(w, c);
   if (ldc === N) C.set(wasmView(w, pC, M * N), cOff);
   else copyRows(w.f32, pC, ldc, C, cOff, N, M, N);
+}
+
+function roundUp(x: number, m: number): number {
+  return Math.ceil(x / m) * m;
 }
 
 /** rows × cols from src (row stride ls) to dst (row stride ld), for C with a partial last tile. */

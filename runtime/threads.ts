@@ -1,0 +1,105 @@
+// Intra-op parallelism of the float32 gemm: opt-in, browser-safe. The platform starts the workers
+// (a SpawnWorker: runtime/node/threads.ts for Node's worker_threads, spawnWebWorker below for a
+// cross-origin-isolated page); this file gives each the kernel module and the shared memory and
+// keeps count. How a gemm is shared out, and why the result is bitwise the one-thread result, is in
+// wasm/gemm-part.ts. Only the wasm float32 path runs in parallel; float64 and the JS path do not.
+import { CTRL, workerSource, type WorkerInit } from './wasm/gemm-part.js';
+import { pool } from './wasm/pool.js';
+import { shareMemory } from './wasm/sgemm.js';
+
+/** A started worker, as the pool needs it: Node's Worker and the browser's both fit. */
+export interface ThreadWorker {
+  postMessage(message: unknown): void;
+  terminate(): unknown;
+}
+
+/**
+ * Starts a worker running `script` (which defines `workerMain(init)`) and calls workerMain with the
+ * first message it receives; reports the worker's errors to onError.
+ */
+export type SpawnWorker = (script: string, onError: (error: unknown) => void) => ThreadWorker;
+
+let started: ThreadWorker[] = [];
+
+/**
+ * Starts n − 1 workers (the calling thread is the n-th) and uses n threads from then on. With
+ * workers already started, reuses them when there are enough. Rejects where the engine has no
+ * shared WebAssembly memory, or when a worker fails or is not ready within `timeoutMs`.
+ */
+export async function startThreads(n: number, spawn: SpawnWorker, timeoutMs = 30_000): Promise<void> {
+  checkCount(n);
+  if (n - 1 <= started.length) {
+    setThreads(n);
+    return;
+  }
+  await stopThreads();
+  const w = shareMemory();
+  const c = w.ctrl;
+  Atomics.store(c, CTRL.stop, 0);
+  Atomics.store(c, CTRL.ready, 0);
+  let failure: unknown;
+  const script = workerSource();
+  for (let index = 1; index < n; index++) {
+    const worker = spawn(script, (e) => { failure ??= e; });
+    started.push(worker);
+    const init: WorkerInit = { module: w.module, memory: w.memory, index, layout: CTRL, spin: pool.spin };
+    worker.postMessage(init);
+  }
+  const t0 = Date.now();
+  while (Atomics.load(c, CTRL.ready) < n - 1) {
+    if (failure !== undefined || Date.now() - t0 > timeoutMs) {
+      await stopThreads();
+      throw new Error(`threads: a worker did not start${failure === undefined ? ` within ${timeoutMs} ms` : `: ${String(failure)}`}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  pool.workers = n - 1;
+  pool.threads = n;
+}
+
+/** Threads a large enough gemm uses from now on: 1 … (workers started) + 1. */
+export function setThreads(n: number): void {
+  checkCount(n);
+  if (n - 1 > pool.workers) {
+    throw new RangeError(`setThreads(${n}): only ${pool.workers + 1} thread(s) started; start them first (Node: await initThreads(${n}) from cnnc/runtime/node; browser: await startThreads(${n}, spawnWebWorker))`);
+  }
+  pool.threads = n;
+}
+
+/** Threads a large enough gemm uses now (1 unless threads were started). */
+export function getThreads(): number {
+  return pool.threads;
+}
+
+/** Stops the workers (they leave their loop, then are terminated); back to one thread. */
+export async function stopThreads(): Promise<void> {
+  const workers = started;
+  started = [];
+  pool.workers = 0;
+  pool.threads = 1;
+  if (workers.length === 0) return;
+  const c = shareMemory().ctrl;
+  Atomics.store(c, CTRL.stop, 1);
+  Atomics.add(c, CTRL.gen, 1);
+  Atomics.notify(c, CTRL.gen);
+  await Promise.all(workers.map((w) => w.terminate()));
+}
+
+/**
+ * SpawnWorker for browsers: a module-less Web Worker from a Blob URL. Shared memory needs a
+ * cross-origin-isolated page (COOP: same-origin, COEP: require-corp); without it startThreads rejects.
+ */
+export const spawnWebWorker: SpawnWorker = (script, onError) => {
+  const g = globalThis as unknown as {
+    Worker: new (url: string) => ThreadWorker & { onerror: ((e: unknown) => void) | null };
+    URL: { createObjectURL(b: Blob): string };
+  };
+  const url = g.URL.createObjectURL(new Blob([`${script}\nself.onmessage = (m) => { self.onmessage = null; workerMain(m.data); };\n`], { type: 'text/javascript' }));
+  const worker = new g.Worker(url);
+  worker.onerror = onError;
+  return worker;
+};
+
+function checkCount(n: number): void {
+  if (!(Number.isInteger(n) && n >= 1 && n <= 256)) throw new RangeError(`threads: want an integer from 1 to 256, got ${n}`);
+}

@@ -1,0 +1,50 @@
+// The calling thread's side of a parallel gemm: start a job generation, do part 0, wait for the
+// workers (gemm-part.ts has their side). No message per call: one Atomics.add + notify to start,
+// one counter to finish. The caller polls the counter briefly before sleeping on it, since the
+// workers' parts end within microseconds of its own; a browser's main thread may not sleep
+// (Atomics.wait throws there), so it only polls.
+import { CTRL, gemmPart, type KernelExports } from './gemm-part.js';
+
+export const pool = {
+  /** Threads a large enough gemm uses (setThreads): 1 … workers + 1. */
+  threads: 1,
+  /** Worker threads started and waiting (threads.ts). */
+  workers: 0,
+  /** Polls before a thread sleeps in Atomics.wait (workers: on `gen`; the caller: on `done`). */
+  spin: 20_000,
+  /**
+   * Products smaller than this (M·N·K multiply-adds) run on the calling thread alone: waking the
+   * workers and packing the unsplit operand twice costs more than half of them would take.
+   */
+  minMacs: 1 << 20,
+};
+
+let canBlock: boolean | undefined;
+
+/** Runs the job in the control block c on every thread and returns when all are done. */
+export function runParts(e: KernelExports, c: Int32Array): void {
+  const workers = pool.workers;
+  Atomics.store(c, CTRL.workers, workers);
+  Atomics.store(c, CTRL.done, 0);
+  Atomics.add(c, CTRL.gen, 1);
+  Atomics.notify(c, CTRL.gen);
+  gemmPart(e, c, CTRL, 0);
+  let done = Atomics.load(c, CTRL.done);
+  for (let i = 0; done !== workers && i < pool.spin; i++) done = Atomics.load(c, CTRL.done);
+  if (done === workers) return;
+  if (canBlock === undefined) canBlock = agentCanBlock(c);
+  while (done !== workers) {
+    if (canBlock) Atomics.wait(c, CTRL.done, done);
+    done = Atomics.load(c, CTRL.done);
+  }
+}
+
+/** Whether this thread may call Atomics.wait (not a browser's main thread). */
+function agentCanBlock(c: Int32Array): boolean {
+  try {
+    Atomics.wait(c, CTRL.done, -1, 0); // returns 'not-equal' at once where allowed
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,136 @@
+// Threads share out C's tiles, each computed exactly as one thread computes it: the results must be
+// bitwise those of one thread (not merely close), for every gemm variant, odd sizes, both split
+// directions, offsets and accumulate; and a few training steps of the seed's model give the same
+// weights at 1 and 2 threads. Also the pool's life: opt-in, errors, and no worker left behind.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Rng, getThreads, gemmNN, gemmNT, gemmTN, setThreads, startThreads, stopThreads, type SpawnWorker } from 'cnnc/runtime';
+import { initThreads } from 'cnnc/runtime/node';
+import { CTRL } from '../../runtime/wasm/gemm-part.js';
+import { pool } from '../../runtime/wasm/pool.js';
+import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
+import { generateOrThrow, importGenerated, TMP } from '../codegen/helpers.js';
+
+const wasm = process.env['CNNC_NO_WASM'] !== '1';
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function random(rng: Rng, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
+  return a;
+}
+
+/** Jobs handed to the workers so far. */
+const generation = (): number => Atomics.load(wasmSgemm()!.ctrl, CTRL.gen);
+
+describe.runIf(wasm)('with workers started', () => {
+  let minMacs: number;
+  beforeAll(async () => {
+    await initThreads(3);
+    minMacs = pool.minMacs;
+  });
+  afterAll(async () => {
+    pool.minMacs = minMacs;
+    await stopThreads();
+  });
+
+  test('initThreads starts the workers and uses them all; setThreads chooses fewer', () => {
+    expect(getThreads()).toBe(3);
+    setThreads(1);
+    expect(getThreads()).toBe(1);
+    expect(() => setThreads(4)).toThrow(/only 3 thread\(s\) started; start them first \(Node: await initThreads\(4\)/);
+    expect(() => setThreads(0)).toThrow(RangeError);
+  });
+
+  // Tiny to past several K slices; M ≤ N splits columns, M > N rows; tile counts below, at and above T.
+  const sizes: [number, number, number][] = [
+    [1, 1, 1], [5, 6, 7], [3, 17, 2], [7, 9, 5], [13, 17, 11], [9, 33, 300], [67, 9, 257], [2, 515, 5],
+    [65, 33, 513], [31, 7, 600], [64, 576, 288], [288, 576, 64], [64, 288, 576],
+  ];
+  const variants = [['gemmNN', gemmNN], ['gemmNT', gemmNT], ['gemmTN', gemmTN]] as const;
+
+  describe.each(variants)('%s', (_, gemm) => {
+    test.each(sizes)('M=%i N=%i K=%i: 2 and 3 threads give the bits of 1, offsets and accumulate', (M, N, K) => {
+      pool.minMacs = 0; // every size in parallel, however small
+      const rng = new Rng(M * 7919 + N * 31 + K);
+      const aOff = 3, bOff = 1, cOff = 5;
+      const A = random(rng, aOff + M * K + 2), B = random(rng, bOff + K * N + 1);
+      const C0 = random(rng, cOff + M * N + 3);
+      for (const accumulate of [false, true]) {
+        const results = [1, 2, 3].map((T) => {
+          setThreads(T);
+          const C = C0.slice();
+          const jobs = generation();
+          gemm(M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
+          // The parallel path really ran (one generation), unless there was a single tile to share.
+          if (T > 1 && Math.max(Math.ceil(M / 4), Math.ceil(N / 8)) > 1) expect(generation()).toBe(jobs + 1);
+          return new Uint8Array(C.buffer);
+        });
+        expect(Buffer.from(results[1]!).equals(Buffer.from(results[0]!)), `T=2, accumulate=${accumulate}`).toBe(true);
+        expect(Buffer.from(results[2]!).equals(Buffer.from(results[0]!)), `T=3, accumulate=${accumulate}`).toBe(true);
+      }
+      pool.minMacs = minMacs;
+    });
+  });
+
+  test('a product under the size threshold stays on the calling thread', () => {
+    setThreads(2);
+    const jobs = generation();
+    gemmNN(8, 8, 8, new Float32Array(64), 0, new Float32Array(64), 0, new Float32Array(64), 0, false);
+    expect(generation()).toBe(jobs);
+    gemmNN(64, 576, 288, new Float32Array(64 * 288), 0, new Float32Array(288 * 576), 0, new Float32Array(64 * 576), 0, false);
+    expect(generation()).toBe(jobs + 1);
+  });
+
+  test('the seed\'s model: 3 training steps at 1 and 2 threads give the same weights, bit for bit', async () => {
+    const spec = 'specs/mnist.yaml';
+    const mod = await importGenerated<Float32Array>(generateOrThrow(readFileSync(`${root}${spec}`, 'utf8'), 'float32', spec));
+    const rng = new Rng(5);
+    const n = 8;
+    const x = new Float32Array(n * 28 * 28).map(() => rng.nextFloat());
+    const y = Int32Array.from({ length: n }, (_, i) => i % 10);
+    const weights = [1, 2].map((T) => {
+      setThreads(T);
+      const jobs = generation();
+      const net = mod.createModel({ seed: 1 });
+      net.train();
+      const losses = [0, 1, 2].map(() => net.trainStep(x, y, n));
+      if (T > 1) expect(generation()).toBeGreaterThan(jobs);
+      return { losses, bytes: Buffer.from(net.saveWeights()) };
+    });
+    expect(weights[1]!.losses).toEqual(weights[0]!.losses);
+    expect(weights[1]!.bytes.equals(weights[0]!.bytes)).toBe(true);
+  });
+});
+
+test.runIf(wasm)('a worker that fails to start is an error, and leaves one thread', async () => {
+  const failing: SpawnWorker = (_script, onError) => {
+    queueMicrotask(() => onError(new Error('no such worker')));
+    return { postMessage: () => {}, terminate: () => {} };
+  };
+  await expect(startThreads(2, failing)).rejects.toThrow(/a worker did not start: Error: no such worker/);
+  expect(getThreads()).toBe(1);
+  expect(() => setThreads(2)).toThrow(/only 1 thread\(s\) started/);
+});
+
+test.runIf(wasm)('started workers do not keep a process alive', () => {
+  // A script that starts 2 threads, runs a parallel gemm and returns without stopThreads: it must exit by itself.
+  const script = [
+    "import { gemmNN, getThreads } from 'cnnc/runtime';",
+    "import { initThreads } from 'cnnc/runtime/node';",
+    'await initThreads(2);',
+    'const C = new Float32Array(64 * 576);',
+    'gemmNN(64, 576, 288, new Float32Array(64 * 288).fill(1), 0, new Float32Array(288 * 576).fill(1), 0, C, 0, false);',
+    'console.log(`threads ${getThreads()} c ${C[0]}`);',
+  ].join('\n');
+  mkdirSync(TMP, { recursive: true });
+  const file = join(TMP, 'threads-exit.ts');
+  writeFileSync(file, script);
+  const r = spawnSync(process.execPath, ['node_modules/vite-node/vite-node.mjs', '--config', 'vitest.config.ts', file], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  expect(r.signal, r.stderr).toBeNull();
+  expect(r.stdout).toContain('threads 2 c 288');
+  expect(r.status).toBe(0);
+});

@@ -1,11 +1,13 @@
 // `cnnc eval SPEC --weights FILE`: test loss, accuracy, confusion matrix and per-class accuracy.
 import type { Command } from 'commander';
 import { chooseData, loadData, subset } from '../../runtime/node/data/load.js';
+import { withThreads } from '../../runtime/node/threads.js';
 import { pct } from '../../runtime/node/train/run.js';
 import { evaluate, type Evaluation } from '../../runtime/train/evaluate.js';
 import type { Exit } from '../main.js';
 import { compileSpec, numberFlag, processIo, type Io } from './compile-model.js';
 import { loadWeightsFile } from './weights.js';
+import { threadsFlag } from './train.js';
 import { reportUserErrors } from './user-error.js';
 
 export function registerEval(program: Command, exit: Exit, io: Io = processIo): void {
@@ -16,9 +18,11 @@ export function registerEval(program: Command, exit: Exit, io: Io = processIo): 
     .requiredOption('--weights <file>', 'weights (safetensors), e.g. runs/mnist/model.safetensors')
     .option('--data <dir>', "a directory of IDX files instead of the spec's data")
     .option('--limit <n>', 'evaluate on an evenly spaced subset of n test images')
-    .action(async (spec: string, flags: { weights: string; data?: string; limit?: string }) => {
+    .option('--threads <n>', 'threads for the float32 matrix products (default 1; the same results for any n)')
+    .action(async (spec: string, flags: { weights: string; data?: string; limit?: string; threads?: string }) => {
       exit.code = await reportUserErrors(io, async () => {
         const limit = numberFlag('--limit', flags.limit, 'positive-int');
+        const threads = threadsFlag(flags.threads);
         const loaded = await compileSpec(spec, io);
         if (loaded === null) return 1;
         const model = loaded.createModel({ seed: 0 });
@@ -27,7 +31,7 @@ export function registerEval(program: Command, exit: Exit, io: Io = processIo): 
         const source = chooseData(loaded.ir.data, spec, flags.data);
         const full = loadData(source, classes).test;
         const test = limit === undefined ? full : subset(full, limit);
-        const e = evaluate(model, test, loaded.ir.loss, loaded.ir.train.batchSize);
+        const e = await withThreads(threads, async () => evaluate(model, test, loaded.ir.loss, loaded.ir.train.batchSize));
         io.stdout.write(formatEvaluation(e, source));
         return 0;
       });

@@ -1,9 +1,10 @@
 // `cnnc train SPEC`: compile, train, evaluate after every epoch; see runtime/node/train/run.ts.
 import type { Command } from 'commander';
 import { VERSION } from '../../compiler/version.js';
+import { withThreads } from '../../runtime/node/threads.js';
 import { train } from '../../runtime/node/train/run.js';
 import type { Exit } from '../main.js';
-import { compileSpec, describeBackend, numberFlag, processIo, targetFlag, type GpujsCompiledModel, type Io } from './compile-model.js';
+import { compileSpec, describeBackend, numberFlag, processIo, targetFlag, UsageError, type GpujsCompiledModel, type Io } from './compile-model.js';
 import { reportUserErrors } from './user-error.js';
 
 interface Flags {
@@ -18,6 +19,7 @@ interface Flags {
   limit?: string;
   target?: string;
   backend?: string;
+  threads?: string;
 }
 
 export function registerTrain(program: Command, exit: Exit, io: Io = processIo): void {
@@ -36,6 +38,7 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
     .option('--limit <n>', 'train and test on evenly spaced subsets of n images (smoke runs)')
     .option('--target <target>', 'ts (TypeScript kernels, default) or gpujs (gpu.js kernels; docs/gpujs.md)')
     .option('--backend <mode>', 'with --target gpujs: gpu (gpu.js chooses), webasm, cpu or headlessgl')
+    .option('--threads <n>', 'threads for the float32 matrix products (default 1; the same weights, bit for bit, for any n)')
     .action(async (spec: string, flags: Flags) => {
       exit.code = await reportUserErrors(io, async () => {
         const options = {
@@ -47,6 +50,7 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
           limit: numberFlag('--limit', flags.limit, 'positive-int'),
         };
         const target = targetFlag(flags.target, flags.backend);
+        const threads = threadsFlag(flags.threads);
         const loaded = await compileSpec(spec, io, target);
         if (loaded === null) return 1;
         // gpu.js falls back silently: say which backend and kernel classes really ran, once the
@@ -63,7 +67,7 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
         };
         process.on('SIGINT', onSigint);
         try {
-          return await train({
+          return await withThreads(threads, () => train({
             specFile: spec,
             specSource: loaded.source,
             ir: loaded.ir,
@@ -85,11 +89,18 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
             stdout: io.stdout,
             stderr: { write: (t) => io.stderr.write(t), isTTY: io.stderr.isTTY === true, columns: io.stderr.columns },
             stopRequested: () => interrupts > 0,
-          });
+          }));
         } finally {
           report();
           process.off('SIGINT', onSigint);
         }
       });
     });
+}
+
+/** --threads: 1 … 256 (default 1). */
+export function threadsFlag(value: string | undefined): number {
+  const n = numberFlag('--threads', value, 'positive-int') ?? 1;
+  if (n > 256) throw new UsageError(`--threads expects at most 256, got "${value}"`);
+  return n;
 }

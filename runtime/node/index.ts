@@ -6,4 +6,4 @@ export { loadMnist10k, mnist10kSplit } from './data/mnist10k.js';
 export { readMaybeGzip, DataFileError } from './data/read-maybe-gzip.js';
 export { train, TrainError, EXIT, type TrainOptions } from './train/run.js';
 export { writeFileAtomic } from './atomic.js';
-export { initThreads, spawnNodeWorker } from './threads.js';
+export { initThreads, spawnNodeWorker, withThreads } from './threads.js';

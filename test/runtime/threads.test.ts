@@ -3,10 +3,12 @@
 // directions, offsets and accumulate; and a few training steps of the seed's model give the same
 // weights at 1 and 2 threads. Also the pool's life: opt-in, errors, and no worker left behind.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { run } from '../../bin/main.js';
 import { Rng, getThreads, gemmNN, gemmNT, gemmTN, setThreads, startThreads, stopThreads, type SpawnWorker } from 'cnnc/runtime';
 import { initThreads } from 'cnnc/runtime/node';
 import { CTRL } from '../../runtime/wasm/gemm-part.js';
@@ -105,6 +107,46 @@ describe.runIf(wasm)('with workers started', () => {
     expect(weights[1]!.bytes.equals(weights[0]!.bytes)).toBe(true);
   });
 });
+
+test.runIf(wasm)('cnnc train --threads 2 writes the weights of --threads 1, and stops its workers', async () => {
+  const minMacs = pool.minMacs;
+  pool.minMacs = 0; // the tiny spec's products are all under the threshold
+  try {
+    const weights = [];
+    for (const threads of ['1', '2']) {
+      const out = mkdtempSync(join(tmpdir(), 'cnnc-threads-'));
+      const jobs = generation();
+      const r = await cli('train', 'test/train/fixtures/tiny.yaml', '--out', out, '--limit', '200', '--max-steps', '4', '--threads', threads);
+      expect(r.code, r.err).toBe(0);
+      if (threads === '2') expect(generation()).toBeGreaterThan(jobs);
+      expect(getThreads()).toBe(1);
+      weights.push(readFileSync(join(out, 'model.safetensors')));
+      rmSync(out, { recursive: true, force: true });
+    }
+    expect(weights[1]!.equals(weights[0]!)).toBe(true);
+  } finally {
+    pool.minMacs = minMacs;
+  }
+  for (const bad of ['0', '1.5', '257']) {
+    const r = await cli('train', 'test/train/fixtures/tiny.yaml', '--threads', bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: --threads expects (a positive integer|at most 256)/);
+  }
+});
+
+/** The CLI in-process: exit code and what it printed. */
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((out += String(t)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((err += String(t)), true));
+  try {
+    return { code: await run(['node', 'cnnc', ...args]), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
 
 test.runIf(wasm)('a worker that fails to start is an error, and leaves one thread', async () => {
   const failing: SpawnWorker = (_script, onError) => {

@@ -13,9 +13,12 @@ const args = childArgs();
 const seconds = Number(args.seconds ?? 20);
 const batch = Number(args.batch ?? 64);
 const spec = args.spec ?? 'specs/mnist.yaml';
+const threads = Number(args.threads ?? 1);
 
 const { build } = await import('../dist/compiler/index.js');
 const { loadModule } = await import('../dist/runtime/node/load-generated.js');
+// Threads share out each large gemm (runtime/threads.ts); the rest of a step stays on this thread.
+if (threads > 1) await (await import('../dist/runtime/node/threads.js')).initThreads(threads);
 
 const built = build(readFileSync(spec, 'utf8'), spec, { dtype: 'float32' });
 if (built.code === null) throw new Error(`${spec} does not compile:\n${built.diagnostics.map((d) => d.message).join('\n')}`);
@@ -47,7 +50,8 @@ const train = timeBox(() => {
 const heap = await heapPerStep(Number(args['heap-steps'] ?? 10));
 
 report({
-  system: 'cnnc',
+  system: threads > 1 ? `cnnc_t${threads}` : 'cnnc',
+  threads,
   inputs: data.source,
   batch,
   train_img_s: (batch * 1000) / train.median_ms,

@@ -2,13 +2,15 @@
 //
 // The job is described in a control block of Int32 words at the start of the wasm memory, which is
 // shared with every worker; each worker has its own instance of the same kernel module on it.
-// C's MR×NR tiles are split into T contiguous ranges, of columns (splitN) or of rows, one per
-// thread; thread 0 is the caller. A thread packs its own panels (the operand that is not split is
-// packed by every thread: the split is along C's longer side, so that one is the smaller) and runs
-// the tiles kernel on its range. Every element of C is computed by exactly one thread, by the same
-// kernel, from the same packed values, with the same k order (kc slices in turn, f32 accumulators
-// stored and reloaded exactly between slices): the result is bitwise the single-thread result, for
-// any T and any split.
+// C's MR×NR tiles are split along C's longer side (columns when splitN) into chunks of contiguous
+// tiles. The caller packs the other operand, whole, once (packOperand); then every thread claims
+// chunks from a shared counter until none is left, packs its chunk's panels of the split operand
+// and runs the tiles kernel on them. Claiming, not a fixed share, because this runs on machines
+// where other processes take cores: a thread that was not scheduled leaves its chunks to the others.
+//
+// Every element of C is computed by exactly one thread, by the same kernel, from the same packed
+// values, with the same k order (kc slices in turn, f32 accumulators stored and reloaded exactly
+// between slices): the result is bitwise the single-thread result whatever thread took which chunk.
 //
 // gemmPart and workerMain are also the worker's source (workerSource: Function.prototype.toString),
 // so they refer to nothing outside themselves: the layout comes in as an argument.
@@ -24,13 +26,20 @@ export const CTRL = {
   ready: 18,
   /** Non-zero: workers leave their loop at the next generation. */
   stop: 19,
+  /** Chunks computed by workers, all jobs together (a statistic for tests). */
+  workerChunks: 20,
+  /** The next chunk to claim (own cache line: every thread increments it). */
+  next: 24,
   // The job: operand placement in floats, from the start of memory.
   transA: 32, transB: 33, M: 34, N: 35, K: 36, pA: 37, pB: 38, pC: 39, ldc: 40, accumulate: 41,
   /** Threads taking part (1 … workers + 1); a thread whose index is ≥ this does nothing. */
   threads: 42,
   splitN: 43,
-  /** Per-thread scratch for packed panels: thread t's starts at scratch + t·scratchStride (floats). */
+  /** Per-thread scratch for one slice of packed panels: thread t's starts at scratch + t·scratchStride (floats). */
   scratch: 44, scratchStride: 45,
+  /** The unsplit operand, packed whole by the caller: kc slice s at packed + s·(its panels)·R·min(KC, K). */
+  packed: 46,
+  chunks: 47,
   // The kernel's constants (sgemm-kernel.ts), written once.
   MR: 48, NR: 49, KC: 50,
   ints: 64,
@@ -44,33 +53,57 @@ export interface KernelExports {
   readonly packCols: (src: number, ld: number, count: number, kc: number, R: number, panels: number, dst: number) => void;
 }
 
-/** Thread t's tiles of the job in the control block c: C (+)= op(A)·op(B), all in wasm memory. */
+/**
+ * Packs rows [first·R, …) of op(X) (R = MR for A, NR for B), `panels` panels, kc slice from k = pc,
+ * at dst (floats). op(A) = A (rows stored) or Aᵀ; op(B)ᵀ's rows are B's columns (B stored) or rows (Bᵀ).
+ */
+function packPanels(e: KernelExports, c: Int32Array, L: CtrlLayout, isA: boolean, first: number, panels: number, pc: number, kc: number, dst: number): void {
+  const R = isA ? c[L.MR]! : c[L.NR]!;
+  const count = isA ? c[L.M]! : c[L.N]!, K = c[L.K]!;
+  const p = isA ? c[L.pA]! : c[L.pB]!;
+  // Stored with the k index along rows (A stored as Aᵀ, B stored as B) or along columns.
+  const kAlongRows = isA ? c[L.transA] !== 0 : c[L.transB] === 0;
+  const ld = 4 * (kAlongRows ? count : K); // the stored row stride in bytes
+  const i0 = first * R;
+  if (kAlongRows) e.packCols(4 * (p + i0) + pc * ld, ld, count - i0, kc, R, panels, 4 * dst);
+  else e.packRows(4 * (p + pc) + i0 * ld, ld, count - i0, kc, R, panels, 4 * dst);
+}
+
+/** The caller, before the threads start: the operand that is not split, every kc slice, at `packed`. */
+export function packOperand(e: KernelExports, c: Int32Array, L: CtrlLayout): void {
+  const splitN = c[L.splitN] !== 0, K = c[L.K]!, KC = c[L.KC]!;
+  const R = splitN ? c[L.MR]! : c[L.NR]!;
+  const panels = Math.ceil((splitN ? c[L.M]! : c[L.N]!) / R);
+  const sliceFloats = panels * R * Math.min(KC, K);
+  for (let pc = 0, s = 0; pc < K; pc += KC, s++) packPanels(e, c, L, splitN, 0, panels, pc, Math.min(KC, K - pc), c[L.packed]! + s * sliceFloats);
+}
+
+/** Thread t's part of the job in the control block c: chunks of C (+)= op(A)·op(B), claimed until none is left. */
 export function gemmPart(e: KernelExports, c: Int32Array, L: CtrlLayout, t: number): void {
-  const T = c[L.threads]!;
-  if (t >= T) return; // a worker this job does not use
+  if (t >= c[L.threads]!) return; // a worker this job does not use
   const M = c[L.M]!, N = c[L.N]!, K = c[L.K]!, MR = c[L.MR]!, NR = c[L.NR]!, KC = c[L.KC]!;
-  const transA = c[L.transA] !== 0, transB = c[L.transB] !== 0, splitN = c[L.splitN] !== 0;
-  const pA = c[L.pA]!, pB = c[L.pB]!, pC = c[L.pC]!, ldc = c[L.ldc]!, accumulate = c[L.accumulate] !== 0;
+  const splitN = c[L.splitN] !== 0, pC = c[L.pC]!, ldc = c[L.ldc]!, accumulate = c[L.accumulate] !== 0;
   const tilesM = Math.ceil(M / MR), tilesN = Math.ceil(N / NR);
   const all = splitN ? tilesN : tilesM;
-  const lo = Math.floor((all * t) / T), hi = Math.floor((all * (t + 1)) / T);
-  if (lo >= hi) return; // no tiles for this thread (the kernels' loops run at least once)
-  // This thread's tiles: rows [i0, i0 + mt·MR) × columns [j0, j0 + nt·NR) of C.
-  const i0 = splitN ? 0 : lo * MR, mt = splitN ? tilesM : hi - lo;
-  const j0 = splitN ? lo * NR : 0, nt = splitN ? hi - lo : tilesN;
-  const packA = c[L.scratch]! + t * c[L.scratchStride]!;
-  const packB = packA + mt * MR * Math.min(KC, K); // packed A holds one kc slice at a time
-  // Row strides in bytes of A and B as stored: op(A) is M×K, op(B) is K×N.
-  const lda = 4 * (transA ? M : K), ldb = 4 * (transB ? K : N);
-  for (let pc = 0; pc < K; pc += KC) {
-    const kc = Math.min(KC, K - pc);
-    // op(A)'s rows i0.. and columns pc.. start at A's row i0, column pc (A stored) or row pc, column i0 (Aᵀ stored); likewise B.
-    if (transA) e.packCols(4 * (pA + i0) + pc * lda, lda, M - i0, kc, MR, mt, 4 * packA);
-    else e.packRows(4 * (pA + pc) + i0 * lda, lda, M - i0, kc, MR, mt, 4 * packA);
-    if (transB) e.packRows(4 * (pB + pc) + j0 * ldb, ldb, N - j0, kc, NR, nt, 4 * packB);
-    else e.packCols(4 * (pB + j0) + pc * ldb, ldb, N - j0, kc, NR, nt, 4 * packB);
-    e.tiles(mt, nt, kc, 4 * packA, 4 * packB, 4 * (pC + i0 * ldc + j0), 4 * ldc, accumulate || pc > 0 ? 1 : 0);
+  const chunks = c[L.chunks]!, per = Math.ceil(all / chunks);
+  const kcMax = Math.min(KC, K);
+  const sliceFloats = (splitN ? tilesM * MR : tilesN * NR) * kcMax; // one slice of the packed unsplit operand
+  const own = c[L.scratch]! + t * c[L.scratchStride]!; // this thread's panels of the split operand, one slice
+  let done = 0;
+  for (let chunk = Atomics.add(c, L.next, 1); chunk < chunks; chunk = Atomics.add(c, L.next, 1)) {
+    const lo = chunk * per, n = Math.min(all, lo + per) - lo;
+    if (n <= 0) continue; // the kernels' loops run at least once
+    done++;
+    for (let pc = 0, s = 0; pc < K; pc += KC, s++) {
+      const kc = Math.min(KC, K - pc);
+      packPanels(e, c, L, !splitN, lo, n, pc, kc, own);
+      const shared = c[L.packed]! + s * sliceFloats;
+      const load = accumulate || pc > 0 ? 1 : 0;
+      if (splitN) e.tiles(tilesM, n, kc, 4 * shared, 4 * own, 4 * (pC + lo * NR), 4 * ldc, load);
+      else e.tiles(n, tilesN, kc, 4 * own, 4 * shared, 4 * (pC + lo * MR * ldc), 4 * ldc, load);
+    }
   }
+  if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);
 }
 
 export interface WorkerInit {
@@ -111,5 +144,5 @@ export function workerMain(init: WorkerInit): void {
 
 /** A script that defines `workerMain(init: WorkerInit)`; the platform's glue calls it with the first message. */
 export function workerSource(): string {
-  return `'use strict';\n${gemmPart.toString()}\n${workerMain.toString()}\n`;
+  return `'use strict';\n${packPanels.toString()}\n${gemmPart.toString()}\n${workerMain.toString()}\n`;
 }

@@ -17,6 +17,8 @@ export const pool = {
    * workers and packing the unsplit operand twice costs more than half of them would take.
    */
   minMacs: 1 << 20,
+  /** Whether the caller claims chunks too (always, except in tests that make the workers compute everything). */
+  callerWorks: true,
 };
 
 let canBlock: boolean | undefined;
@@ -28,7 +30,7 @@ export function runParts(e: KernelExports, c: Int32Array): void {
   Atomics.store(c, CTRL.done, 0);
   Atomics.add(c, CTRL.gen, 1);
   Atomics.notify(c, CTRL.gen);
-  gemmPart(e, c, CTRL, 0);
+  if (pool.callerWorks) gemmPart(e, c, CTRL, 0);
   let done = Atomics.load(c, CTRL.done);
   for (let i = 0; done !== workers && i < pool.spin; i++) done = Atomics.load(c, CTRL.done);
   if (done === workers) return;

@@ -18,11 +18,12 @@
 //
 // Browser-safe: the module (~1.5 KiB) is compiled synchronously from bytes, which browsers allow
 // on the main thread up to 4 KiB. Memory grows on demand and is kept.
-import { CTRL, gemmPart, type KernelExports } from './gemm-part.js';
+import { CTRL, gemmPart, packOperand, type KernelExports } from './gemm-part.js';
 import { runParts, pool } from './pool.js';
 import { MR, NR, sgemmModule } from './sgemm-kernel.js';
 
 const KC = 256;
+const CHUNKS_PER_THREAD = 4;
 /** Floats before the data region: the control block (gemm-part.ts), padded to a cache line. */
 export const DATA = CTRL.ints;
 /** A shared memory must declare its maximum: 4 GiB, the wasm32 limit (what an unshared one may grow to). */
@@ -118,17 +119,22 @@ export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, 
   const tilesM = Math.ceil(M / MR);
   const tilesN = Math.ceil(N / NR);
   const ldc = tilesN * NR;
-  // Split C's longer side (in tiles), so that the operand every thread packs whole is the smaller one.
+  // Split C's longer side (in tiles), so that the operand packed whole is the smaller one.
   const splitN = tilesN >= tilesM;
-  const threads = M * N * K < pool.minMacs ? 1 : Math.min(pool.threads, splitN ? tilesN : tilesM);
+  const all = splitN ? tilesN : tilesM;
+  const threads = M * N * K < pool.minMacs ? 1 : Math.min(pool.threads, all);
+  // A few chunks per thread: fine enough that one thread can take over a slow one's share.
+  const chunks = Math.min(all, CHUNKS_PER_THREAD * threads);
+  const kcMax = Math.min(KC, K);
+  const slices = Math.ceil(K / KC);
   // Layout (floats): control | C [tilesM·MR × ldc] | A as given [M·K] | B as given [K·N] | slack |
-  // per thread: packed A [tilesM·MR × KC] then packed B [KC × ldc] (upper bounds), on their own cache lines.
+  // the unsplit operand packed, every slice | per thread: one slice of a chunk's panels, on its own cache lines.
   const pC = DATA;
   const pA = pC + tilesM * MR * ldc;
   const pB = pA + M * K;
-  const scratch = roundUp(pB + K * N + NR, 16); // packCols may read up to R − 1 floats past its source
-  const kcMax = Math.min(KC, K);
-  const stride = roundUp(tilesM * MR * kcMax + kcMax * ldc, 16);
+  const packed = roundUp(pB + K * N + NR, 16); // packCols may read up to R − 1 floats past its source
+  const scratch = roundUp(packed + slices * kcMax * (splitN ? tilesM * MR : ldc), 16);
+  const stride = roundUp(Math.ceil(all / chunks) * (splitN ? NR : MR) * kcMax, 16);
   const mem = ensureFloats(w, scratch + threads * stride);
   mem.set(operand(A, aOff, M * K), pA);
   mem.set(operand(B, bOff, K * N), pB);
@@ -149,8 +155,12 @@ export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, 
   c[CTRL.accumulate] = accumulate ? 1 : 0;
   c[CTRL.threads] = threads;
   c[CTRL.splitN] = splitN ? 1 : 0;
+  c[CTRL.packed] = packed;
+  c[CTRL.chunks] = chunks;
   c[CTRL.scratch] = scratch;
   c[CTRL.scratchStride] = stride;
+  c[CTRL.next] = 0;
+  packOperand(w, c, CTRL);
   if (threads === 1) gemmPart(w, c, CTRL, 0);
   else runParts(w, c);
   if (ldc === N) C.set(wasmView(w, pC, M * N), cOff);

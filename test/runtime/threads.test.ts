@@ -1,7 +1,8 @@
 // Threads share out C's tiles, each computed exactly as one thread computes it: the results must be
 // bitwise those of one thread (not merely close), for every gemm variant, odd sizes, both split
-// directions, offsets and accumulate; and a few training steps of the seed's model give the same
-// weights at 1 and 2 threads. Also the pool's life: opt-in, errors, and no worker left behind.
+// directions, offsets and accumulate, with the workers computing every chunk; a few training steps
+// of the seed's model, and `cnnc train --threads 2`, give the weights of 1 thread. Also the pool's
+// life: opt-in, errors, and no worker left behind.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,8 @@ function random(rng: Rng, n: number): Float32Array {
 
 /** Jobs handed to the workers so far. */
 const generation = (): number => Atomics.load(wasmSgemm()!.ctrl, CTRL.gen);
+/** Chunks of C the workers computed so far. */
+const workerChunks = (): number => Atomics.load(wasmSgemm()!.ctrl, CTRL.workerChunks);
 
 describe.runIf(wasm)('with workers started', () => {
   let minMacs: number;
@@ -36,6 +39,7 @@ describe.runIf(wasm)('with workers started', () => {
   });
   afterAll(async () => {
     pool.minMacs = minMacs;
+    pool.callerWorks = true;
     await stopThreads();
   });
 
@@ -57,6 +61,7 @@ describe.runIf(wasm)('with workers started', () => {
   describe.each(variants)('%s', (_, gemm) => {
     test.each(sizes)('M=%i N=%i K=%i: 2 and 3 threads give the bits of 1, offsets and accumulate', (M, N, K) => {
       pool.minMacs = 0; // every size in parallel, however small
+      pool.callerWorks = false; // the workers compute every chunk: their bits are the ones compared
       const rng = new Rng(M * 7919 + N * 31 + K);
       const aOff = 3, bOff = 1, cOff = 5;
       const A = random(rng, aOff + M * K + 2), B = random(rng, bOff + K * N + 1);
@@ -65,16 +70,20 @@ describe.runIf(wasm)('with workers started', () => {
         const results = [1, 2, 3].map((T) => {
           setThreads(T);
           const C = C0.slice();
-          const jobs = generation();
+          const jobs = generation(), chunks = workerChunks();
           gemm(M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
-          // The parallel path really ran (one generation), unless there was a single tile to share.
-          if (T > 1 && Math.max(Math.ceil(M / 4), Math.ceil(N / 8)) > 1) expect(generation()).toBe(jobs + 1);
+          // The parallel path really ran, on the workers, unless there was a single tile to share.
+          if (T > 1 && Math.max(Math.ceil(M / 4), Math.ceil(N / 8)) > 1) {
+            expect(generation()).toBe(jobs + 1);
+            expect(workerChunks()).toBeGreaterThan(chunks);
+          }
           return new Uint8Array(C.buffer);
         });
         expect(Buffer.from(results[1]!).equals(Buffer.from(results[0]!)), `T=2, accumulate=${accumulate}`).toBe(true);
         expect(Buffer.from(results[2]!).equals(Buffer.from(results[0]!)), `T=3, accumulate=${accumulate}`).toBe(true);
       }
       pool.minMacs = minMacs;
+      pool.callerWorks = true;
     });
   });
 

@@ -64,6 +64,9 @@ export function shareMemory(): Instance {
   const w = wasmSgemm();
   if (w === null) throw new Error('threads need WebAssembly SIMD128, which this engine lacks');
   if (w.shared) return w;
+  if (typeof SharedArrayBuffer === 'undefined' || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) {
+    throw new Error('threads need shared memory (SharedArrayBuffer): serve the page cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp)');
+  }
   const memory = new WebAssembly.Memory({ initial: w.memory.buffer.byteLength / 65536, maximum: MAX_PAGES, shared: true });
   instance = instantiate(new WebAssembly.Module(sgemmModule({ shared: true, pages: 1, maxPages: MAX_PAGES })), memory, true);
   return instance;

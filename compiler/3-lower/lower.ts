@@ -10,7 +10,8 @@ import { fmtShape, product, sci } from './format.js';
 import { lowerLayer, type LayerCtx, type LayerResult } from './layers/index.js';
 import { nameLayers } from './names.js';
 import type { Report } from './report.js';
-import { checkLossFit, lowerData, lowerLoss, lowerOptimizer, lowerTrain } from './settings.js';
+import { checkDataFit, checkLossFit, lowerLoss } from './loss.js';
+import { lowerData, lowerOptimizer, lowerTrain } from './settings.js';
 import { computeTotals, MAX_ELEMENTS, MAX_TRAINING_BYTES, tooManyElements } from './totals.js';
 
 export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: ModelIR | null; diagnostics: Diagnostic[] } {
@@ -50,8 +51,12 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
 
   const last = nodes[nodes.length - 1];
   const output = last ? last.name : 'input';
-  const loss = lowerLoss(spec.loss, map);
-  if (x !== null) checkLossFit(loss, x, output, map, report);
+  const loss = lowerLoss(spec.loss, map, x);
+  const data = lowerData(spec.data);
+  if (x !== null) {
+    checkLossFit(loss, Array.isArray(spec.loss), x, nodes, output, map, report);
+    if (spec.data !== undefined) checkDataFit(data, loss, input.shape, x, map, report);
+  }
   const optimizer = lowerOptimizer(spec.optimizer, map);
   const totals = computeTotals(input.shape, nodes, optimizer, batch);
 
@@ -79,7 +84,7 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
     loss,
     optimizer,
     train,
-    data: lowerData(spec.data),
+    data,
     totals,
   };
   return { ir, diagnostics };

@@ -5,6 +5,7 @@ import type { Code } from '../diagnostics/codes.js';
 import { diagnostic } from '../diagnostics/render.js';
 import type { Diagnostic } from '../diagnostics/types.js';
 import type { ModelIR, Node, Span } from '../ir/types.js';
+import { lintLossInput } from './lint-loss.js';
 
 type Warn = (code: Code, message: string, span: Span, hint?: string) => void;
 
@@ -20,38 +21,6 @@ export function lint(ir: ModelIR, map: SourceMap): Diagnostic[] {
   lintNoOps(ir.nodes, at, warn);
   lintBiasBeforeBatchnorm(ir.nodes, at, warn);
   return out;
-}
-
-/** What the loss reads: the last layer decides whether the loss computes what its name says. */
-function lintLossInput(ir: ModelIR, warn: Warn): void {
-  const last = ir.nodes[ir.nodes.length - 1];
-  if (!last) return;
-  const { loss } = ir;
-  if (loss.kind === 'cross_entropy' && last.kind === 'softmax') {
-    // nn.CrossEntropyLoss = log_softmax + nll on logits: after a softmax it sees values in (0, 1),
-    // so its gradients shrink and the model trains slowly or not at all.
-    warn('W0601', `${last.name} feeds probabilities to cross_entropy, which applies its own softmax: softmax is applied twice`,
-      last.span, 'remove the softmax: cross_entropy expects logits');
-  }
-  if (loss.kind === 'cross_entropy' && last.kind === 'log_softmax') {
-    warn('W0602',
-      `${last.name} before cross_entropy: cross_entropy applies log_softmax again, which is harmless (log_softmax is idempotent) but wasted work`,
-      last.span, 'use `loss: nll`, which reads log-probabilities: the same loss and gradient');
-  }
-  if (loss.kind === 'nll' && last.kind !== 'log_softmax') {
-    warn('W0603', `nll expects log-probabilities, but the model ends with ${last.name} (${last.kind}), not log_softmax`,
-      loss.span, last.kind === 'softmax'
-        ? 'replace the softmax by `log_softmax`'
-        : 'add `- log_softmax` as the last layer, or use `loss: cross_entropy` on these logits');
-  }
-  if (last.kind === 'dropout' || last.kind === 'dropout2d') {
-    warn('W0604', `${last.name} is the last layer: in training it zeroes outputs the loss reads`,
-      last.span, 'move it before the last linear layer');
-  }
-  if (loss.kind === 'cross_entropy' && ir.nodes.length && last.outShape.length === 1 && last.outShape[0] === 1) {
-    warn('W0609', 'cross_entropy over one class is always 0 (the softmax of a single logit is 1): nothing is learnt',
-      loss.span, 'for two classes, give the last linear out_features: 2');
-  }
 }
 
 /** Layers that provably compute the identity: relu on a non-negative input, dropout with p = 0,

@@ -10,8 +10,9 @@
 //
 // The generated module imports only `cnnc/runtime` (as the namespace `rt`, so no spec name can shadow
 // it) and exports `createModel(options?: { seed?: number })` and the class named after the spec.
-// Top-level names: `rt`, `createModel`, the loss function (`crossEntropyLoss` | `nllLoss`), `lossWeight`,
-// the class, and `<layer>_<suffix>` for kernels; suffixes never contain `_`, so these cannot collide.
+// Top-level names: `rt`, `createModel`, the loss functions (`crossEntropyLoss`, `diceLoss`, ...; losses/index.ts)
+// and their constants (`lossWeight`, `diceSums`, ...), the class, and `<layer>_<suffix>` for kernels;
+// suffixes never contain `_`, so these cannot collide.
 import { IndentationText, NewLineKind, Project, QuoteKind, type SourceFile } from 'ts-morph';
 import type { ModelIR } from '../ir/types.js';
 import { VERSION } from '../version.js';
@@ -44,7 +45,7 @@ export function generate(ir: ModelIR, options: GenerateOptions = {}): string {
   }
   const loss = emitLoss(ir, fusion);
 
-  const taken = new Set<string>(['rt', 'createModel', 'crossEntropyLoss', 'nllLoss', 'lossWeight']);
+  const taken = new Set<string>(['rt', 'createModel', ...loss.names]);
   for (const node of ir.nodes) {
     for (const k of kernelsOf(kernels.get(node.name) ?? null)) taken.add(`${node.name}_${k.suffix}`);
   }
@@ -71,19 +72,21 @@ export function generate(ir: ModelIR, options: GenerateOptions = {}): string {
     }
   }
 
-  if (loss.constants !== null) sf.addStatements(loss.constants);
-  sf.addFunction({
-    name: loss.name,
-    parameters: [
-      { name: 'n', type: 'number' },
-      { name: loss.name === 'nllLoss' ? 'logp' : 'z', type: F },
-      { name: 'labels', type: 'Int32Array' },
-      { name: 'dZ', type: `${F} | null` },
-    ],
-    returnType: 'number',
-    leadingTrivia: `// ${commentText(loss.comment)}\n`,
-    statements: loss.body,
-  });
+  for (const term of loss.terms) {
+    if (term.constants !== null) sf.addStatements(term.constants);
+    sf.addFunction({
+      name: term.name,
+      parameters: [
+        { name: 'n', type: 'number' },
+        { name: term.input, type: F },
+        { name: 'labels', type: 'Int32Array' },
+        { name: 'dZ', type: `${F} | null` },
+      ],
+      returnType: 'number',
+      leadingTrivia: `// ${commentText(term.comment)}\n`,
+      statements: term.body,
+    });
+  }
 
   sf.addClass(emitModelClass({ ir, plan, dtype, className: cls, kernels, loss }));
   sf.addFunction({

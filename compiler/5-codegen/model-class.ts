@@ -71,8 +71,8 @@ export function emitModelClass(m: ModelParts): OptionalKind<ClassDeclarationStru
   const out = ir.nodes.find((n) => n.name === ir.output);
   if (out === undefined || plan.output === null) throw new Error('cnnc internal error: the output must be computed by a layer');
   const outSize = out.outSize;
-  const outClasses = out.outShape[0] ?? 1;
-  const labelSize = outSize / outClasses;
+  // Labels per sample: a class index, a label map, or a 0/1 target per output (ir.loss.labelShape).
+  const labelSize = ir.loss.labelShape.reduce((a, b) => a * b, 1);
 
   prop('name', undefined, str(ir.name), { scope: Scope.Public });
   prop('specHash', undefined, str(ir.specHash), { scope: Scope.Public });
@@ -141,7 +141,8 @@ export function emitModelClass(m: ModelParts): OptionalKind<ClassDeclarationStru
     return lines.join('\n');
   };
 
-  const lossCall = (dz: string): string => `${m.loss.name}(n, this.${plan.output}, y, ${dz})`;
+  // A sum of terms: the first writes dZ, the others add to it (losses/index.ts).
+  const lossCall = (dz: string): string => m.loss.terms.map((t) => `${t.name}(n, this.${plan.output}, y, ${dz})`).join(' + ');
 
   const views = plan.params.map((p) => {
     const f = paramField(p.role);

@@ -42,7 +42,7 @@ export const CODES = {
   E0409: { severity: 'error', title: 'size too large' },
   E0410: { severity: 'error', title: 'unsupported input rank' },
   // --- E05xx: loss fit (3-lower / 4-passes) ---
-  E0501: { severity: 'error', title: 'loss needs a flat [classes] output' },
+  E0501: { severity: 'error', title: "the data's labels do not fit the loss" },
   E0502: { severity: 'error', title: 'class weights do not match the classes' },
   // --- W06xx: lints (4-passes) ---
   W0601: { severity: 'warning', title: 'softmax before cross_entropy' },
@@ -50,10 +50,17 @@ export const CODES = {
   W0603: { severity: 'warning', title: 'nll without log_softmax' },
   W0604: { severity: 'warning', title: 'dropout as the last layer' },
   W0605: { severity: 'warning', title: 'relu on a non-negative input' },
+  E0503: { severity: 'error', title: 'loss reads probabilities, the output is not one' },
+  E0504: { severity: 'error', title: 'summed losses read different targets' },
+  E0505: { severity: 'error', title: 'summed losses ignore different labels' },
+  E0506: { severity: 'error', title: 'pos_weight does not match the outputs' },
   W0606: { severity: 'warning', title: 'dropout with p = 0' },
   W0607: { severity: 'warning', title: 'pooling that does nothing' },
   W0608: { severity: 'warning', title: 'bias before batchnorm' },
   W0609: { severity: 'warning', title: 'cross_entropy over one class' },
+  W0610: { severity: 'warning', title: 'probabilities fed to a loss on logits' },
+  W0611: { severity: 'warning', title: 'ignore_index is one of the classes' },
+  W0612: { severity: 'warning', title: "reduction 'none' in training" },
 } as const satisfies Record<string, { readonly severity: 'error' | 'warning'; readonly title: string }>;
 
 export type Code = keyof typeof CODES;

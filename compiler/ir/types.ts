@@ -142,8 +142,18 @@ export type Node =
 
 export type NodeKind = Node['kind'];
 
-export type LossIR =
-  | {
+export type Reduction = 'mean' | 'sum' | 'none';
+
+interface LossTermBase {
+  /** Coefficient in the sum of terms (the spec's `scale`, default 1). */
+  readonly scale: number;
+  /** The term's `kind` in the YAML. */
+  readonly span: Span;
+}
+
+/** One loss term, PyTorch 1.13's defaults resolved. Class-index terms skip labels equal to ignoreIndex. */
+export type LossTermIR =
+  | (LossTermBase & {
       readonly kind: 'cross_entropy';
       readonly labelSmoothing: number;
       /** Per-class weights, length = number of classes, or null. */
@@ -164,16 +174,45 @@ export type OptimizerIR =
       readonly dampening: number;
       readonly nesterov: boolean;
       readonly weightDecay: number;
-      readonly span: Span;
-    }
-  | {
+      readonly ignoreIndex: number;
+      readonly reduction: Reduction;
+    })
+  | (LossTermBase & {
       readonly kind: 'adam' | 'adamw';
       readonly lr: number;
       readonly betas: Pair;
       readonly eps: number;
       readonly weightDecay: number;
-      readonly span: Span;
-    };
+      readonly ignoreIndex: number;
+      readonly reduction: Reduction;
+    })
+  /** nn.BCELoss on probabilities; logs clamped at −100. */
+  | (LossTermBase & { readonly kind: 'bce'; readonly reduction: Reduction })
+  /** nn.BCEWithLogitsLoss; posWeight has 1 entry (every output) or one per output of a flat [K] output. */
+  | (LossTermBase & { readonly kind: 'bce_with_logits'; readonly posWeight: readonly number[] | null; readonly reduction: Reduction })
+  /** binary: torchvision's sigmoid_focal_loss (one channel); softmax: −α(1−p_t)^γ log p_t (classes). alpha < 0: no α. */
+  | (LossTermBase & { readonly kind: 'focal'; readonly mode: LossMode; readonly gamma: number; readonly alpha: number; readonly reduction: Reduction })
+  /** 1 − mean_c (2Σpt + smooth)/(Σp + Σt + smooth), sums over the batch and pixels; always one number. */
+  | (LossTermBase & { readonly kind: 'dice'; readonly mode: LossMode; readonly smooth: number; readonly fromLogits: boolean; readonly ignoreIndex: number });
+
+export type LossTermKind = LossTermIR['kind'];
+
+/** 'softmax': the output's channels are classes, labels are class indices. 'binary': one channel, or
+ *  independent outputs; labels are 0/1 targets of the output's shape. */
+export type LossMode = 'softmax' | 'binary';
+
+/** The loss: a sum of terms (one for `loss: { kind: ... }`), all reading the model output and one label array. */
+export interface LossIR {
+  readonly terms: readonly LossTermIR[];
+  /** How every term reads the labels (the lowering refuses a sum whose terms disagree). */
+  readonly targets: LossMode;
+  /** One sample's labels: [] (a class index), [H, W] (a label map), or the output's shape (binary targets). */
+  readonly labelShape: Shape;
+  /** ignore_index of the class-index terms (they must agree), or null when no term has one. */
+  readonly ignoreIndex: number | null;
+  /** The whole `loss` value. */
+  readonly span: Span;
+}
 
 export interface TrainIR {
   readonly batchSize: number;
@@ -182,9 +221,9 @@ export interface TrainIR {
 }
 
 export type DataIR =
-  | { readonly source: 'mnist' }
+  | { readonly source: 'mnist'; readonly task: DataTask }
   /** A directory of IDX files; `path` is resolved against the spec's directory. */
-  | { readonly source: 'idx'; readonly path: string };
+  | { readonly source: 'idx'; readonly path: string; readonly task: DataTask };
 
 export interface Totals {
   /** Trainable parameters. */
@@ -213,6 +252,9 @@ export interface ModelIR {
   /** Name of the node whose output is the model's output. */
   readonly output: string;
   readonly loss: LossIR;
+/** What is learnt from the images; runtime/data/tasks.ts derives the targets. */
+export type DataTask = 'classification' | 'real-vs-fake' | 'segmentation';
+
   readonly optimizer: OptimizerIR;
   readonly train: TrainIR;
   readonly data: DataIR;

@@ -64,9 +64,28 @@ export type LayerSpec =
   | LinearSpec
   | PlainSpec;
 
-export type LossSpec =
-  | { readonly kind: 'cross_entropy'; readonly label_smoothing?: number; readonly weight?: readonly number[] }
-  | { readonly kind: 'nll'; readonly weight?: readonly number[] };
+/** `reduction` as PyTorch's; `scale` is a term's coefficient in a sum of losses (not `weight`, which
+ *  keeps PyTorch's meaning: per-class weights). */
+export type Reduction = 'mean' | 'sum' | 'none';
+interface LossTermBase {
+  readonly scale?: number; // 1
+}
+export type LossTermSpec =
+  | (LossTermBase & {
+      readonly kind: 'cross_entropy';
+      readonly label_smoothing?: number; // 0
+      readonly weight?: readonly number[];
+      readonly ignore_index?: number; // -100
+      readonly reduction?: Reduction; // mean
+    })
+  | (LossTermBase & { readonly kind: 'nll'; readonly weight?: readonly number[]; readonly ignore_index?: number; readonly reduction?: Reduction })
+  | (LossTermBase & { readonly kind: 'bce'; readonly reduction?: Reduction })
+  | (LossTermBase & { readonly kind: 'bce_with_logits'; readonly pos_weight?: number | readonly number[]; readonly reduction?: Reduction })
+  | (LossTermBase & { readonly kind: 'focal'; readonly gamma?: number; readonly alpha?: number; readonly reduction?: Reduction }) // 2, 0.25
+  | (LossTermBase & { readonly kind: 'dice'; readonly smooth?: number; readonly from_logits?: boolean; readonly ignore_index?: number }); // 1, false, -100
+
+/** One term, or a list of terms that is summed. */
+export type LossSpec = LossTermSpec | readonly LossTermSpec[];
 
 export type OptimizerSpec =
   | {
@@ -91,7 +110,12 @@ export interface TrainSpec {
   readonly seed?: number; // 0
 }
 
-export type DataSpec = { readonly source: 'mnist' } | { readonly source: 'idx'; readonly path: string };
+/** What is learnt from the images (runtime/data/tasks.ts has the rules): each image's class, real images
+ *  against fakes made from them, or a per-pixel label map. */
+export type DataTask = 'classification' | 'real-vs-fake' | 'segmentation';
+export type DataSpec =
+  | { readonly source: 'mnist'; readonly task?: DataTask }
+  | { readonly source: 'idx'; readonly path: string; readonly task?: DataTask };
 
 export interface Spec {
   readonly cnnc: 1;

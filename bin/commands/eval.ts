@@ -1,4 +1,5 @@
-// `cnnc eval SPEC --weights FILE`: test loss, accuracy, confusion matrix and per-class accuracy.
+// `cnnc eval SPEC --weights FILE`: test loss, accuracy (per image, pixel or binary output), mean IoU for
+// per-pixel outputs, confusion matrix and per-class accuracy.
 import type { Command } from 'commander';
 import { chooseData, loadData, subset } from '../../runtime/node/data/load.js';
 import { withThreads } from '../../runtime/node/threads.js';
@@ -44,7 +45,8 @@ export function formatEvaluation(e: Evaluation, source: string): string {
   const lines = [
     `data: ${source} (${e.n.toLocaleString('en-US')} test images)`,
     `test loss: ${e.loss.toFixed(4)}`,
-    `test accuracy: ${pct(e.accuracy)} (${e.correct.toLocaleString('en-US')}/${e.n.toLocaleString('en-US')})`,
+    `test accuracy: ${pct(e.accuracy)} (${e.correct.toLocaleString('en-US')}/${e.positions.toLocaleString('en-US')}${e.positions === e.n ? '' : ' positions'})`,
+    ...(e.miou === null ? [] : [`mean IoU: ${pct(e.miou)}`]),
     '',
     'confusion matrix (rows: true class, columns: predicted)',
     '     ' + Array.from({ length: classes }, (_, c) => String(c).padStart(w)).join('') + '   accuracy',

@@ -3,7 +3,7 @@
 // (the seed's `p − y`), and log_softmax_backward is skipped. cross_entropy always works on logits:
 // it computes softmax − smoothed one-hot itself, which needs no graph rewrite.
 // softmax + cross_entropy (a double softmax, linted elsewhere) is NOT fused: it computes what PyTorch
-// computes, log_softmax of the probabilities.
+// computes, log_softmax of the probabilities. Only a single nll term is fused.
 import type { ModelIR } from '../ir/types.js';
 
 export interface LossFusion {
@@ -17,11 +17,18 @@ export function planLossFusion(ir: ModelIR): LossFusion {
   const out = ir.nodes.find((node) => node.name === ir.output);
   if (out === undefined) throw new Error(`cnnc internal error: output node ${JSON.stringify(ir.output)} not found`);
   const consumers = ir.nodes.filter((node) => node.inputs.includes(out.name)).length;
-  if (out.kind === 'log_softmax' && ir.loss.kind === 'nll' && consumers === 0) {
+  const terms = ir.loss.terms;
+  const only = terms.length === 1 ? terms[0]! : null;
+  // One nll term only: a second term would need the log-probabilities' own gradient.
+  if (out.kind === 'log_softmax' && only?.kind === 'nll' && consumers === 0) {
     return { fusedNode: out.name, note: 'log_softmax + nll fused: the loss writes the gradient of the logits, w[y]·(exp(logp) − onehot)/Σw' };
   }
-  if (ir.loss.kind === 'cross_entropy') {
+  if (only?.kind === 'cross_entropy') {
     return { fusedNode: null, note: 'cross_entropy on logits: the loss computes softmax − smoothed one-hot directly' };
   }
-  return { fusedNode: null, note: 'nll on the output as given (not fused)' };
+  if (only?.kind === 'nll') return { fusedNode: null, note: 'nll on the output as given (not fused)' };
+  // bce_with_logits, focal and dice (from_logits) apply their sigmoid or softmax inside the loss, so
+  // there is nothing to fuse; sigmoid + bce is not rewritten into bce_with_logits, which would change
+  // the clamping PyTorch applies (lint W0610 suggests bce_with_logits instead).
+  return { fusedNode: null, note: terms.length === 1 ? `${only!.kind} on the output as given` : `a sum of ${terms.length} terms on the output as given` };
 }

@@ -140,6 +140,8 @@ export function generateGpujs(ir: ModelIR): string {
   const taken = new Set<string>(['gj', 'createModel', 'layout', 'CLASS_WEIGHTS', ...kernelDecls.flatMap((d) => /^const (\w+) = gj\.kernel/.exec(d)?.[1] ?? [])]);
   const cls = className(ir.name, taken);
   const classes = outNode!.outShape[0] ?? 1;
+  const term = ir.loss.terms[0]!; // one cross_entropy or nll term (support-loss.ts)
+  const classWeights = term.kind === 'cross_entropy' || term.kind === 'nll' ? term.weight : null;
   const layout = [
     'const layout: gj.ModelLayout = {',
     `  name: ${JSON.stringify(ir.name)},`,
@@ -149,7 +151,7 @@ export function generateGpujs(ir: ModelIR): string {
     `  paramSize: ${paramSize},`,
     `  classes: ${classes},`,
     `  labelsPerSample: ${outNode!.outSize / classes},`,
-    `  lossWeight: ${ir.loss.weight === null ? 'null' : `[${ir.loss.weight.join(', ')}]`},`,
+    `  lossWeight: ${classWeights === null ? 'null' : `[${classWeights.join(', ')}]`},`,
     `  lr: ${ir.optimizer.lr},`,
     `  slots: [${opt.slots.map((s) => `'${s}'`).join(', ')}],`,
     '  tensors: [',
@@ -172,7 +174,7 @@ export function generateGpujs(ir: ModelIR): string {
     '',
     ...kernelDecls,
     '',
-    ...(loss.classWeights ? [`const CLASS_WEIGHTS = new Float32Array([${ir.loss.weight!.join(', ')}]);`, ''] : []),
+    ...(loss.classWeights ? [`const CLASS_WEIGHTS = new Float32Array([${classWeights!.join(', ')}]);`, ''] : []),
     ...layout,
     '',
     `/** ${ir.name} on gpu.js. Create it with createModel(); a new model is in eval mode. */`,

@@ -22,7 +22,11 @@ export function emitLossKernels(ir: ModelIR, fusion: LossFusion): LossCode {
   if (out === undefined) throw new Error('cnnc internal error: no output node');
   const C = out.outShape[0] ?? 1;
   const inner = out.outSize / C;
-  const loss = ir.loss;
+  // support-loss.ts refuses every other loss before code generation.
+  const loss = ir.loss.terms[0];
+  if (ir.loss.terms.length !== 1 || loss === undefined || (loss.kind !== 'cross_entropy' && loss.kind !== 'nll') || loss.reduction !== 'mean') {
+    throw new Error('cnnc internal error: the gpujs target compiles one cross_entropy or nll term with reduction mean');
+  }
   const rowOf = (): string[] => [`const r = this.thread.x;`, `const s = Math.floor(r / ${inner});`, `const o = s * ${C * inner} + (r - s * ${inner});`];
   const at = (v: string, c: string): string => `${v}[o + ${c}${inner === 1 ? '' : ` * ${inner}`}]`;
   const lse = [`let mx = -3.4e38;`, ...rowLoop(C, inner, (a) => `mx = Math.max(mx, ${a('z')});`), `let sum = 0.0;`, ...rowLoop(C, inner, (a) => `sum += Math.exp(${a('z')} - mx);`), `const lse = mx + Math.log(sum);`];

@@ -1,6 +1,6 @@
 // Loss, optimizer, training and data: every changed setting, and what it means where the numbers
 // do not say it. The notes follow torch.nn / torch.optim semantics (PyTorch 1.13 docs).
-import { assertNever, type ModelIR, type Node } from '../ir/types.js';
+import { assertNever, type LossIR, type ModelIR, type Node } from '../ir/types.js';
 import { jsonEqual } from './attrs.js';
 import type { Json, RecipeSection, SettingChange } from './types.js';
 
@@ -11,15 +11,38 @@ export function sections(m: ModelIR): Readonly<Record<RecipeSection, Record_>> {
   const l = m.loss;
   const o = m.optimizer;
   return {
-    // nll has no smoothing: 0 says exactly that, so cross_entropy (ε = 0) → nll shows no smoothing change.
-    loss: { kind: l.kind, label_smoothing: l.kind === 'cross_entropy' ? l.labelSmoothing : 0, weight: l.weight && [...l.weight] },
+    loss: lossSection(l),
     optimizer:
       o.kind === 'sgd'
         ? { kind: o.kind, lr: o.lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov, betas: null, eps: null, weight_decay: o.weightDecay }
         : { kind: o.kind, lr: o.lr, momentum: null, dampening: null, nesterov: null, betas: [...o.betas], eps: o.eps, weight_decay: o.weightDecay },
     train: { batch_size: m.train.batchSize, epochs: m.train.epochs, seed: m.train.seed },
-    data: { source: m.data.source, path: m.data.source === 'idx' ? m.data.path : null },
+    data: { source: m.data.source, path: m.data.source === 'idx' ? m.data.path : null, task: m.data.task },
   };
+}
+
+/** The loss's terms flattened: the first term's keys as written (`kind`, `weight`, ...), a later term's
+ *  as `terms[i].kind`. A key a kind lacks is null, except where null and a value say the same thing. */
+function lossSection(l: LossIR): Record_ {
+  const out: Record<string, Json> = {};
+  l.terms.forEach((t, i) => {
+    const k = (key: string): string => (i === 0 ? key : `terms[${i}].${key}`);
+    const has = <K extends string>(key: K): boolean => key in t;
+    const get = (key: string): Json => (t as unknown as Record<string, Json>)[key] ?? null;
+    out[k('kind')] = t.kind;
+    // nll has no smoothing: 0 says exactly that, so cross_entropy (ε = 0) → nll shows no smoothing change.
+    out[k('label_smoothing')] = t.kind === 'cross_entropy' ? t.labelSmoothing : 0;
+    out[k('weight')] = has('weight') && get('weight') !== null ? [...(get('weight') as number[])] : null;
+    out[k('ignore_index')] = has('ignoreIndex') ? get('ignoreIndex') : -100;
+    out[k('reduction')] = has('reduction') ? get('reduction') : 'mean';
+    out[k('pos_weight')] = t.kind === 'bce_with_logits' && t.posWeight !== null ? [...t.posWeight] : null;
+    out[k('gamma')] = t.kind === 'focal' ? t.gamma : null;
+    out[k('alpha')] = t.kind === 'focal' ? t.alpha : null;
+    out[k('smooth')] = t.kind === 'dice' ? t.smooth : null;
+    out[k('from_logits')] = t.kind === 'dice' ? t.fromLogits : null;
+    out[k('scale')] = t.scale;
+  });
+  return out;
 }
 
 export const ORDER: readonly RecipeSection[] = ['loss', 'optimizer', 'train', 'data'];
@@ -68,8 +91,13 @@ function lastNode(m: ModelIR): Node | undefined {
   return m.nodes.find((x) => x.name === m.output) ?? m.nodes[m.nodes.length - 1];
 }
 
-function lossNote(key: string, o: Json, n: Json, b: ModelIR): string | null {
+function lossNote(termKey: string, o: Json, n: Json, b: ModelIR): string | null {
+  const key = termKey.replace(/^terms\[\d+\]\./, '');
   const last = lastNode(b)?.kind ?? 'input';
+  if (key === 'kind' && o === null) return `a loss term added: the loss is now a sum of ${b.loss.terms.length} terms`;
+  if (key === 'kind' && n === null) return 'a loss term removed';
+  const other = newLossNote(key, o, n, last);
+  if (other !== null) return other;
   if (key === 'kind' && n === 'nll') {
     // torch.nn.NLLLoss expects log-probabilities; CrossEntropyLoss = LogSoftmax + NLLLoss.
     const now = last === 'log_softmax' ? 'it does' : `it is \`${last}\` now`;
@@ -89,6 +117,32 @@ function lossNote(key: string, o: Json, n: Json, b: ModelIR): string | null {
     if (n === null) return 'class weights removed: every class counts the same';
     return 'class weights changed';
   }
+  return null;
+}
+
+/** The loss kinds and keys after cross_entropy and nll (bce, focal, dice; reductions, scale). */
+function newLossNote(key: string, o: Json, n: Json, last: string): string | null {
+  if (key === 'kind') {
+    switch (n) {
+      case 'bce': return `bce reads probabilities, 0/1 targets per output: the last layer must be sigmoid${last === 'sigmoid' ? '' : `; it is \`${last}\` now`}`;
+      case 'bce_with_logits': return 'bce_with_logits applies sigmoid itself: the model must output logits, with 0/1 targets per output';
+      case 'focal': return 'focal scales each sample\'s cross-entropy by (1 − p_t)^γ: well-classified samples count less, hard ones more';
+      case 'dice': return 'dice measures the overlap of each class over the whole batch: a rare class weighs as much as a common one';
+      default: return null;
+    }
+  }
+  if (key === 'reduction') {
+    if (n === 'sum') return 'the loss and every gradient are summed over the batch, not averaged: steps grow with the batch size';
+    if (n === 'none') return 'one loss per element: training back-propagates their plain mean';
+    if (n === 'mean') return 'the loss is averaged over the batch again';
+  }
+  if (key === 'ignore_index') return `labels equal to ${n} are skipped now (they were ${o === null ? 'not' : `${o}`})`;
+  if (key === 'scale' && typeof o === 'number' && typeof n === 'number') return `this term weighs ${ratio(o, n)} in the sum of losses`;
+  if (key === 'gamma') return `focusing γ ${o} → ${n}: ${typeof n === 'number' && typeof o === 'number' && n > o ? 'easy samples count even less' : 'easy samples count more'}`;
+  if (key === 'alpha') return 'the balance between positive and negative targets changed';
+  if (key === 'pos_weight') return n === null ? 'positive targets count as much as negative ones again' : 'positive targets are weighted: above 1 favours recall, below 1 precision';
+  if (key === 'smooth') return 'dice smoothing changed: small classes score differently';
+  if (key === 'from_logits') return n === true ? 'dice applies softmax (or sigmoid) to the output itself now: the model must output logits' : 'dice reads the output as probabilities now';
   return null;
 }
 

@@ -78,10 +78,13 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxTensor {
 export interface LabeledImages {
   /** [n, ...shape] row-major, in [0, 1]. */
   readonly images: Float32Array;
+  /** [n, ...labelShape]: a class index per image, or a label map per image (runtime/data/tasks.ts). */
   readonly labels: Int32Array;
   readonly n: number;
   /** Per-sample shape: [C, H, W]. */
   readonly shape: readonly number[];
+  /** One sample's labels: [] (absent: []) for a class index or a 0/1 target, [H, W] for a label map. */
+  readonly labelShape?: readonly number[];
 }
 
 /**

@@ -39,7 +39,10 @@ export interface EpochMetrics {
   readonly epoch: number;
   readonly loss: number;
   readonly test_loss: number;
+  /** Per sample, per pixel (segmentation) or per binary output (0/1 targets). */
   readonly test_accuracy: number;
+  /** Mean IoU over the classes, for per-pixel outputs only. */
+  readonly test_miou?: number;
   readonly images_per_s: number;
   readonly seconds: number;
 }
@@ -84,9 +87,11 @@ export async function trainLoop(
   const now = hooks.now ?? (() => Date.now());
   const { train } = data;
   const sampleSize = train.images.length / train.n;
+  // Labels per sample: 1 (a class or a 0/1 target), or a label map's pixels.
+  const labelSize = train.labels.length / train.n;
   const stepsPerEpoch = Math.ceil(train.n / config.batchSize);
   const x = new Float32Array(config.batchSize * sampleSize);
-  const y = new Int32Array(config.batchSize);
+  const y = new Int32Array(config.batchSize * labelSize);
   let pos = from;
   model.train();
   while (pos.epoch < config.epochs) {
@@ -101,9 +106,10 @@ export async function trainLoop(
       for (let i = 0; i < n; i++) {
         const k = perm[begin + i]!;
         x.set(train.images.subarray(k * sampleSize, (k + 1) * sampleSize), i * sampleSize);
-        y[i] = train.labels[k]!;
+        if (labelSize === 1) y[i] = train.labels[k]!;
+        else y.set(train.labels.subarray(k * labelSize, (k + 1) * labelSize), i * labelSize);
       }
-      const loss = model.trainStep(x.subarray(0, n * sampleSize), y.subarray(0, n), n);
+      const loss = model.trainStep(x.subarray(0, n * sampleSize), y.subarray(0, n * labelSize), n);
       if (!Number.isFinite(loss)) {
         return { kind: 'non-finite', loss, epoch: pos.epoch + 1, step: pos.stepInEpoch + 1, where: model.findNonFinite() };
       }
@@ -124,6 +130,7 @@ export async function trainLoop(
       loss: pos.lossSum / pos.lossCount,
       test_loss: evaluation.loss,
       test_accuracy: evaluation.accuracy,
+      ...(evaluation.miou === null ? {} : { test_miou: evaluation.miou }),
       images_per_s: (images * 1000) / trainMs,
       seconds: (now() - epochStart) / 1000,
     };

@@ -28,7 +28,7 @@ export function epochPermutation(seed: number, epoch: number, n: number): Uint32
 }
 
 /** An integer in [0, bound) without modulo bias: reject the top, incomplete block of 2^32. */
-function uniformInt(rng: Rng, bound: number): number {
+export function uniformInt(rng: Rng, bound: number): number {
   const limit = 0x100000000 - (0x100000000 % bound);
   for (;;) {
     const u = rng.nextUint32();

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from '../../compiler/1-parse/parse.js';
 import { validate } from '../../compiler/2-validate/validate.js';
 import schema from '../../compiler/spec/cnnc.schema.json' with { type: 'json' };
-import type { LayerSpec, LossSpec, OptimizerSpec, DataSpec } from '../../compiler/spec/types.js';
+import type { LayerSpec, LossTermSpec, OptimizerSpec, DataSpec, DataTask } from '../../compiler/spec/types.js';
 
 type Json = Record<string, unknown>;
 const defs = schema.$defs as Record<string, Json>;
@@ -17,10 +17,11 @@ const LAYER_KINDS: Record<LayerSpec['kind'], true> = {
   conv2d: true, maxpool2d: true, avgpool2d: true, batchnorm2d: true, leaky_relu: true, dropout: true, dropout2d: true,
   linear: true, relu: true, sigmoid: true, tanh: true, flatten: true, softmax: true, log_softmax: true,
 };
-const LOSS_KINDS: Record<LossSpec['kind'], true> = { cross_entropy: true, nll: true };
+const LOSS_KINDS: Record<LossTermSpec['kind'], true> = { cross_entropy: true, nll: true, bce: true, bce_with_logits: true, focal: true, dice: true };
 const OPTIMIZER_KINDS: Record<OptimizerSpec['kind'], true> = { sgd: true, adam: true, adamw: true };
 const DATA_SOURCES: Record<DataSpec['source'], true> = { mnist: true, idx: true };
 
+const DATA_TASKS: Record<DataTask, true> = { classification: true, 'real-vs-fake': true, segmentation: true };
 function check(source: string, file = 'spec.yaml') {
   const p = parse(source, file);
   expect(p.diagnostics).toEqual([]);
@@ -42,6 +43,7 @@ describe('cnnc.schema.json', () => {
     expect([...(discriminator('optimizer', 'kind') as string[])].sort()).toEqual(Object.keys(OPTIMIZER_KINDS).sort());
     expect([...(discriminator('data', 'source') as string[])].sort()).toEqual(Object.keys(DATA_SOURCES).sort());
   });
+    for (const d of ['data_mnist', 'data_idx']) expect([...(discriminator(d, 'task') as string[])].sort()).toEqual(Object.keys(DATA_TASKS).sort());
 
   it('gives every property a title and a description, for editors', () => {
     const missing: string[] = [];
@@ -142,3 +144,21 @@ data: { source: idx, path: /usr/share/datasets/fashion-mnist }
     expect(check(source.replace('kind: sgd, lr: 0.1, momentum: 0.9, dampening: 0, nesterov: true', 'kind: adamw, lr: 0.1, betas: [0, 0.5], eps: 1e-6')).diagnostics).toEqual([]);
   });
 });
+
+  it('accepts every loss kind with every parameter it documents, alone and in a sum, and data tasks', () => {
+    const head = 'cnnc: 1\nname: L\ninput: { shape: [1, 28, 28] }\nlayers: [flatten, { kind: linear, out_features: 1 }]\noptimizer: { kind: adam }\n';
+    const losses = [
+      '{ kind: cross_entropy, label_smoothing: 0.1, weight: [1], ignore_index: 255, reduction: sum, scale: 2 }',
+      '{ kind: nll, weight: [1], ignore_index: -1, reduction: none, scale: 0.5 }',
+      '{ kind: bce, reduction: mean, scale: 1 }',
+      '{ kind: bce_with_logits, pos_weight: 3, reduction: sum }',
+      '{ kind: bce_with_logits, pos_weight: [1, 2] }',
+      '{ kind: focal, gamma: 0.5, alpha: -1, reduction: none, scale: 3 }',
+      '{ kind: dice, smooth: 0, from_logits: true, ignore_index: 255, scale: 0.5 }',
+      '[{ kind: bce_with_logits }, { kind: dice, from_logits: true, scale: 0.5 }]',
+    ];
+    for (const l of losses) expect(check(`${head}loss: ${l}\n`).diagnostics, l).toEqual([]);
+    for (const d of ['{ source: mnist, task: real-vs-fake }', '{ source: idx, path: d, task: segmentation }', '{ source: mnist, task: classification }']) {
+      expect(check(`${head}loss: { kind: bce_with_logits }\ndata: ${d}\n`).diagnostics, d).toEqual([]);
+    }
+  });

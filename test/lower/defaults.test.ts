@@ -27,7 +27,7 @@ describe('defaults', () => {
     expect(node(ir, 'dropout2d_1', 'dropout2d').p).toBe(0.5);
     expect(node(ir, 'dropout_1', 'dropout').p).toBe(0.5);
     expect(node(ir, 'leaky_relu_1', 'leaky_relu').negativeSlope).toBe(0.01);
-    expect(ir.loss).toMatchObject({ kind: 'cross_entropy', labelSmoothing: 0, weight: null });
+    expect(ir.loss.terms).toMatchObject([{ kind: 'cross_entropy', labelSmoothing: 0, weight: null, ignoreIndex: -100, reduction: 'mean', scale: 1 }]);
   });
 
   it('specHash and file travel into the IR', () => {

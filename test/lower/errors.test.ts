@@ -132,9 +132,10 @@ describe('absurd sizes are refused with the figure (E0409)', () => {
 });
 
 describe('loss fit (E05xx)', () => {
-  it('E0501 cross_entropy and nll need a flat output', () => {
-    const src = spec(['{ kind: conv2d, out_channels: 4, kernel_size: 3 }']);
-    expect(errors(src)).toEqual([`${pos(src, 'cross_entropy')} E0501 cross_entropy needs a flat [classes] output, but the model's output (conv2d_1) is [4, 26, 26]`]);
+  it('E0501 labels of the data task that the loss cannot read, pointing at the task', () => {
+    const src = spec(['flatten', '{ kind: linear, out_features: 11 }'], { tail: 'data: { source: mnist, task: segmentation }' });
+    expect(errors(src)).toEqual([`${pos(src, 'segmentation')} E0501 data task segmentation gives a [28, 28] label map per image, 11 classes (10 and background), ` +
+      'but the loss reads one class index per sample for the output [11]']);
   });
 
   it('E0502 class weights whose count is not the number of classes', () => {

@@ -126,6 +126,6 @@ it('specs/conv-features.yaml has the shapes its comments state', async () => {
   expect(shapes(ir)).toEqual([[8, 28, 28], [8, 28, 28], [8, 28, 28], [16, 14, 14], [16, 14, 14], [16, 14, 14],
     [16, 14, 14], [16, 7, 7], [16, 7, 7], [16, 8, 6], [16, 8, 6], [768], [32], [32], [32], [10]]);
   expect(node(ir, 'depthwise', 'conv2d').padding).toEqual({ top: 0, bottom: 1, left: 0, right: 1 });
-  expect(ir.loss).toMatchObject({ kind: 'cross_entropy', labelSmoothing: 0.1 });
+  expect(ir.loss.terms[0]).toMatchObject({ kind: 'cross_entropy', labelSmoothing: 0.1 });
   expect(ir.optimizer).toMatchObject({ kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 0.0005 });
 });

@@ -9,10 +9,15 @@ export function fakeIr(o: { specHash?: string; lr?: number; epochs?: number; bat
     input: { shape: [1, 28, 28] },
     nodes: [{ name: 'fc', kind: 'linear', outShape: [10] }],
     output: 'fc',
-    loss: { kind: 'cross_entropy', labelSmoothing: 0, weight: null },
+    loss: {
+      terms: [{ kind: 'cross_entropy', labelSmoothing: 0, weight: null, ignoreIndex: -100, reduction: 'mean', scale: 1 }],
+      targets: 'softmax',
+      labelShape: [],
+      ignoreIndex: -100,
+    },
     optimizer: { kind: 'sgd', lr: o.lr ?? 0.05, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 },
     train: { batchSize: o.batchSize ?? 32, epochs: o.epochs ?? 2, seed: 7 },
-    data: { source: 'mnist' },
+    data: { source: 'mnist', task: 'classification' },
   } as unknown as ModelIR;
 }
 

@@ -1,117 +1,75 @@
-// The losses, emitted as one function each: `loss = f(output, labels)` plus the gradient written into
-// dZ (the gradient of the output, or of the fused log_softmax's input). Reduction 'mean', PyTorch 1.13:
-// a weighted mean divides by Σᵢ w[yᵢ] (torch.nn.functional.nll_loss / cross_entropy, weight=...).
-// Labels are [n, ...spatial] for an output [C, ...spatial]; each spatial position is one sample.
-import { assertNever, type LossIR, type ModelIR } from '../../ir/types.js';
+// The loss, emitted as one function per term: `loss = f(n, output, labels, dZ)`, which also writes the
+// term's gradient into dZ (the gradient of the output, or of the fused log_softmax's input). A sum of
+// terms calls them in order: the first assigns dZ, the later ones add to it, and the model adds their
+// losses. Each term file states its formula; common.ts the reductions (PyTorch 1.13). Labels are
+// [n, ...labelShape] (ir.loss.labelShape): class indices per sample or pixel, or 0/1 targets.
+import { assertNever, type LossTermIR, type ModelIR } from '../../ir/types.js';
 import type { LossFusion } from '../../4-passes/fuse.js';
-import { affine, indent, lines, lit } from '../kernel.js';
+import { emitBce, emitBceWithLogits } from './bce.js';
+import type { TermCode, TermCtx } from './common.js';
+import { emitCrossEntropy } from './cross-entropy.js';
+import { emitDice } from './dice.js';
+import { emitFocal } from './focal.js';
+import { emitNll } from './nll.js';
+
+export type { TermCode } from './common.js';
 
 export interface LossCode {
-  /** Function name (no underscore: cannot collide with `<layer>_<suffix>`). */
-  readonly name: 'crossEntropyLoss' | 'nllLoss';
-  readonly comment: string;
-  readonly body: string;
-  /** Module-level constants the body reads (class weights), as statements. */
-  readonly constants: string | null;
+  /** One function per term, called in this order. */
+  readonly terms: readonly TermCode[];
+  /** Every module-level name the loss takes (functions and constants), for collision checks. */
+  readonly names: readonly string[];
 }
+
+/** Function names by kind (no `_`: they cannot collide with `<layer>_<suffix>` kernels). */
+const FUNCTION: Readonly<Record<LossTermIR['kind'], string>> = {
+  cross_entropy: 'crossEntropyLoss',
+  nll: 'nllLoss',
+  bce: 'bceLoss',
+  bce_with_logits: 'bceWithLogitsLoss',
+  focal: 'focalLoss',
+  dice: 'diceLoss',
+};
 
 export function emitLoss(ir: ModelIR, fusion: LossFusion): LossCode {
   const out = ir.nodes.find((n) => n.name === ir.output);
   if (out === undefined) throw new Error('cnnc internal error: no output node');
-  const classes = out.outShape[0] ?? 1;
-  const inner = out.outSize / classes;
-  const loss: LossIR = ir.loss;
-  if (loss.weight !== null && loss.weight.length !== classes) {
-    throw new Error(`cnnc internal error: loss weight has ${loss.weight.length} entries for ${classes} classes`);
-  }
-  const w = loss.weight;
-  const constants = w === null ? null : `const lossWeight: readonly number[] = [${w.map(lit).join(', ')}];`;
-  const wt = w === null ? '1' : 'lossWeight[t]';
-  const at = (v: string, c: string): string => `${v}[o + ${affine([[inner, c]])}]`;
-  const rowHeader = inner === 1
-    ? [`for (let s = 0; s < n; s++) {`, `  const o = s * ${classes};`, `  const t = labels[s];`]
-    : [`for (let r = 0; r < n * ${inner}; r++) {`, `  const o = Math.floor(r / ${inner}) * ${out.outSize} + (r % ${inner});`, `  const t = labels[r];`];
-  // Σ w[y] first: every gradient is divided by it.
-  const denominator = lines(
-    w === null ? `const total = ${inner === 1 ? 'n' : `n * ${inner}`};` : `let total = 0;`,
-    `for (let i = 0; i < ${inner === 1 ? 'n' : `n * ${inner}`}; i++) {`,
-    `  const t = labels[i];`,
-    `  if (!(t >= 0 && t < ${classes})) throw new RangeError('label ' + t + ' at index ' + i + ' is not a class in [0, ${classes})');`,
-    w === null ? null : `  total += lossWeight[t];`,
-    `}`,
-  );
-  const loop = (stmt: string): string => `for (let c = 0; c < ${classes}; c++) ${stmt}`;
+  const C = out.outShape[0] ?? 1;
+  const names: string[] = [];
+  // The k-th use of a base name is `<base>` then `<base>2`, `<base>3`, ...
+  const unique = (base: string): string => {
+    let name = base;
+    for (let k = 2; names.includes(name); k++) name = `${base}${k}`;
+    names.push(name);
+    return name;
+  };
+  const terms = ir.loss.terms.map((t, i): TermCode => {
+    if ((t.kind === 'cross_entropy' || t.kind === 'nll') && t.weight !== null && t.weight.length !== C) {
+      throw new Error(`cnnc internal error: loss weight has ${t.weight.length} entries for ${C} classes`);
+    }
+    const ctx: TermCtx = {
+      C,
+      inner: out.outSize / C,
+      outSize: out.outSize,
+      outShape: out.outShape,
+      write: i === 0 ? 'assign' : 'add',
+      fused: fusion.fusedNode !== null,
+      fusedNote: fusion.note,
+      constant: unique,
+    };
+    return emitTerm(t, ctx, unique(FUNCTION[t.kind]));
+  });
+  return { terms, names };
+}
 
-  switch (loss.kind) {
-    case 'cross_entropy': {
-      const eps = loss.labelSmoothing;
-      const sumW = w === null ? classes : w.reduce((a, b) => a + b, 0);
-      const smooth = eps > 0;
-      const wc = w === null ? '' : 'lossWeight[c] * ';
-      const body = lines(
-        denominator,
-        `let loss = 0;`,
-        rowHeader,
-        indent(
-          lines(
-            `let mx = -Infinity;`,
-            loop(`if (${at('z', 'c')} > mx) mx = ${at('z', 'c')};`),
-            `let sum = 0;`,
-            loop(`sum += Math.exp(${at('z', 'c')} - mx);`),
-            `const lse = mx + Math.log(sum);`,
-            `const wt = ${wt};`,
-            `loss += ${smooth ? `${lit(1 - eps)} * ` : ''}wt * (lse - ${at('z', 't')});`,
-            smooth
-              ? [`let smooth = 0;`, loop(`smooth += ${wc}(lse - ${at('z', 'c')});`), `loss += ${lit(eps / classes)} * smooth;`]
-              : null,
-            `if (dZ === null) continue;`,
-            smooth ? `const a = (${lit(1 - eps)} * wt + ${lit((eps / classes) * sumW)}) / total;` : `const a = wt / total;`,
-            smooth
-              ? loop(`${at('dZ', 'c')} = Math.exp(${at('z', 'c')} - lse) * a - ${w === null ? lit(eps / classes) : `${lit(eps / classes)} * lossWeight[c]`} / total;`)
-              : loop(`${at('dZ', 'c')} = Math.exp(${at('z', 'c')} - lse) * a;`),
-            `${at('dZ', 't')} -= ${smooth ? `${lit(1 - eps)} * ` : ''}wt / total;`,
-          ),
-        ),
-        `}`,
-        `return loss / total;`,
-      );
-      const ls = smooth ? `, label_smoothing ${lit(eps)}` : '';
-      return {
-        name: 'crossEntropyLoss',
-        comment:
-          `loss: cross_entropy on logits z [n,${out.outShape.join(',')}]${ls}${w === null ? '' : ', class weights'} — ${fusion.note}. ` +
-          `loss = ((1−ε)·Σ w[y]·(−log p[y]) + (ε/C)·Σ Σ_c w[c]·(−log p[c])) / Σ w[y]; dZ = (p·((1−ε)·w[y] + (ε/C)·Σw) − (1−ε)·w[y]·onehot − (ε/C)·w) / Σ w[y]`,
-        body,
-        constants,
-      };
-    }
-    case 'nll': {
-      const fused = fusion.fusedNode !== null;
-      const body = lines(
-        denominator,
-        `let loss = 0;`,
-        rowHeader,
-        indent(
-          lines(
-            `const wt = ${wt};`,
-            `loss -= wt * ${at('logp', 't')};`,
-            `if (dZ === null) continue;`,
-            fused
-              ? [loop(`${at('dZ', 'c')} = Math.exp(${at('logp', 'c')}) * (wt / total);`), `${at('dZ', 't')} -= wt / total;`]
-              : [loop(`${at('dZ', 'c')} = 0;`), `${at('dZ', 't')} = -wt / total;`],
-          ),
-        ),
-        `}`,
-        `return loss / total;`,
-      );
-      return {
-        name: 'nllLoss',
-        comment: `loss: nll on log-probabilities logp [n,${out.outShape.join(',')}]${w === null ? '' : ', class weights'} — ${fusion.note}. loss = −Σ w[y]·logp[y] / Σ w[y]`,
-        body,
-        constants,
-      };
-    }
-    default:
-      return assertNever(loss, 'loss kind');
+function emitTerm(t: LossTermIR, ctx: TermCtx, name: string): TermCode {
+  switch (t.kind) {
+    case 'cross_entropy': return emitCrossEntropy(t, ctx, name);
+    case 'nll': return emitNll(t, ctx, name);
+    case 'bce': return emitBce(t, ctx, name);
+    case 'bce_with_logits': return emitBceWithLogits(t, ctx, name);
+    case 'focal': return emitFocal(t, ctx, name);
+    case 'dice': return emitDice(t, ctx, name);
+    default: return assertNever(t, 'loss kind');
   }
 }

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { ModelIR } from '../../../compiler/ir/types.js';
+import type { LabeledImages } from '../../data/idx.js';
 import type { CompiledModel } from '../../model.js';
 import { CheckpointError, encodeCheckpoint, readCheckpointInfo, restoreCheckpoint, type RunSettings } from '../../train/checkpoint.js';
 import type { Evaluation } from '../../train/evaluate.js';
@@ -63,7 +64,7 @@ export async function train(o: TrainOptions): Promise<number> {
   const classes = o.ir.nodes.find((n) => n.name === o.ir.output)?.outShape[0] ?? 0;
   const full = loadData(settings.data, classes);
   const data = o.limit === undefined ? full : { train: subset(full.train, o.limit), test: subset(full.test, o.limit) };
-  checkData(o.ir, data.train.shape, data.train.labels, classes, settings.data);
+  checkData(o.ir, data.train, classes, settings.data);
 
   const model = o.createModel({ seed: settings.seed });
   if (plan.checkpoint) restoreCheckpoint(model, plan.checkpoint.bytes, plan.checkpoint.file);
@@ -80,7 +81,7 @@ export async function train(o: TrainOptions): Promise<number> {
   };
   if (!plan.checkpoint) save(START); // so that a NaN or Ctrl-C in epoch 1 still leaves a good checkpoint
 
-  const what = settings.data === 'mnist10k' ? 'digits' : 'images';
+  const what = settings.data.endsWith('mnist10k') ? 'digits' : 'images';
   o.stdout.write(
     `training ${o.ir.name} on ${settings.data} (${data.train.n.toLocaleString('en-US')} train, ${data.test.n.toLocaleString('en-US')} test ${what}), ` +
       `batch ${settings.batchSize}, lr ${settings.lr}, seed ${settings.seed}, ${settings.epochs} epoch(s) → ${out}\n`,
@@ -104,7 +105,7 @@ export async function train(o: TrainOptions): Promise<number> {
       writeFileAtomic(join(out, 'report.svg'), reportSvg(`${o.ir.name} — ${settings.data}`, metrics));
       o.stdout.write(
         `epoch ${m.epoch}/${settings.epochs}  loss ${m.loss.toFixed(4)}  test loss ${m.test_loss.toFixed(4)}  ` +
-          `test accuracy ${pct(m.test_accuracy)}  ${Math.round(m.images_per_s)} img/s  ${formatSeconds(m.seconds)}\n`,
+          `test accuracy ${pct(m.test_accuracy)}${m.test_miou === undefined ? '' : `  mIoU ${pct(m.test_miou)}`}  ${Math.round(m.images_per_s)} img/s  ${formatSeconds(m.seconds)}\n`,
       );
     },
   });
@@ -112,7 +113,10 @@ export async function train(o: TrainOptions): Promise<number> {
   switch (result.kind) {
     case 'done': {
       const last = metrics[metrics.length - 1];
-      if (last) o.stdout.write(`final test accuracy: ${pct(last.test_accuracy)} (${data.test.n.toLocaleString('en-US')} test ${what})\n`);
+      if (last) {
+        const miou = last.test_miou === undefined ? '' : `, mean IoU ${pct(last.test_miou)}`;
+        o.stdout.write(`final test accuracy: ${pct(last.test_accuracy)}${miou} (${data.test.n.toLocaleString('en-US')} test ${what}${accuracyWords(o.ir)})\n`);
+      }
       o.stdout.write(`weights: ${join(out, 'model.safetensors')}\n`);
       return EXIT.ok;
     }
@@ -174,14 +178,37 @@ function planResume(o: TrainOptions, dir: string): Plan {
   return { settings, out: o.out ?? dir, position: cp.position, metrics: [...cp.metrics], checkpoint: { bytes, file } };
 }
 
-function checkData(ir: ModelIR, shape: readonly number[], labels: Int32Array, classes: number, source: string): void {
+/** The images against the input, and the labels against the loss: their layout (a class, a label map,
+ *  0/1 targets) and every value, so that a misfit is one clear message and not an error mid-epoch. */
+function checkData(ir: ModelIR, train: LabeledImages, classes: number, source: string): void {
   const want = ir.input.shape;
+  const shape = train.shape;
   if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
     throw new TrainError(`${source}: images are [${shape.join(', ')}], but ${ir.name}'s input is [${want.join(', ')}]`);
   }
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i]! >= classes) throw new TrainError(`${source}: label ${labels[i]} of sample ${i} is out of range: ${ir.name} has ${classes} classes`);
+  const { loss } = ir;
+  const perSample = loss.labelShape.reduce((a, b) => a * b, 1);
+  const got = train.labelShape ?? [];
+  if (train.labels.length !== train.n * perSample) {
+    throw new TrainError(
+      `${source}: ${got.length === 0 ? 'one label' : `a [${got.join(', ')}] label map`} per image, but ${ir.name}'s loss reads ` +
+        `[${loss.labelShape.join(', ')}] labels per sample (output [${ir.nodes.find((n) => n.name === ir.output)?.outShape.join(', ')}]); set the spec's \`data.task\``,
+    );
   }
+  const labels = train.labels;
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i]!;
+    if (loss.targets === 'binary' ? y !== 0 && y !== 1 : y !== loss.ignoreIndex && !(y >= 0 && y < classes)) {
+      const what = loss.targets === 'binary' ? 'is not a 0/1 target' : `is out of range: ${ir.name} has ${classes} classes`;
+      throw new TrainError(`${source}: label ${y} at index ${i} ${what}`);
+    }
+  }
+}
+
+/** What "accuracy" counts, in words, unless it is the top-1 class of an image. */
+function accuracyWords(ir: ModelIR): string {
+  if (ir.loss.targets === 'binary') return ir.loss.labelShape.length > 1 ? '; accuracy per pixel' : '; binary accuracy';
+  return ir.loss.labelShape.length > 0 ? '; accuracy per pixel' : '';
 }
 
 export function pct(a: number): string {

@@ -553,17 +553,24 @@ function fc2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Ar
   rt.gemmNN(n, 32, 10, dY, 0, W, 0, dX, 0, false);
 }
 
-// loss: cross_entropy on logits z [n,10], label_smoothing 0.1 — cross_entropy on logits: the loss computes softmax − smoothed one-hot directly. loss = ((1−ε)·Σ w[y]·(−log p[y]) + (ε/C)·Σ Σ_c w[c]·(−log p[c])) / Σ w[y]; dZ = (p·((1−ε)·w[y] + (ε/C)·Σw) − (1−ε)·w[y]·onehot − (ε/C)·w) / Σ w[y]
+// loss: cross_entropy on logits z [n,10], label_smoothing 0.1, ignore_index -100 — cross_entropy on logits: the loss computes softmax − smoothed one-hot directly. loss = ((1−ε)·Σ w[y]·(−log p[y]) + (ε/C)·Σ Σ_c w[c]·(−log p[c])) / Σ w[y]; dZ = (p·((1−ε)·w[y] + (ε/C)·Σw) − (1−ε)·w[y]·onehot − (ε/C)·w) / Σ w[y]
 function crossEntropyLoss(n: number, z: Float32Array, labels: Int32Array, dZ: Float32Array | null): number {
-  const total = n;
+  let total = 0;
   for (let i = 0; i < n; i++) {
     const t = labels[i];
-    if (!(t >= 0 && t < 10)) throw new RangeError('label ' + t + ' at index ' + i + ' is not a class in [0, 10)');
+    if (t === -100) continue;
+    if (!(t >= 0 && t < 10)) throw new RangeError('label ' + t + ' at index ' + i + ' is not a class in [0, 10) nor ignore_index -100');
+    total += 1;
   }
+  const inv = 1 / total;
   let loss = 0;
-  for (let s = 0; s < n; s++) {
-    const o = s * 10;
-    const t = labels[s];
+  for (let r = 0; r < n; r++) {
+    const o = r * 10;
+    const t = labels[r];
+    if (t === -100) {
+      if (dZ !== null) for (let c = 0; c < 10; c++) dZ[o + c] = 0;
+      continue;
+    }
     let mx = -Infinity;
     for (let c = 0; c < 10; c++) if (z[o + c] > mx) mx = z[o + c];
     let sum = 0;
@@ -575,11 +582,11 @@ function crossEntropyLoss(n: number, z: Float32Array, labels: Int32Array, dZ: Fl
     for (let c = 0; c < 10; c++) smooth += (lse - z[o + c]);
     loss += 0.01 * smooth;
     if (dZ === null) continue;
-    const a = (0.9 * wt + 0.1) / total;
-    for (let c = 0; c < 10; c++) dZ[o + c] = Math.exp(z[o + c] - lse) * a - 0.01 / total;
-    dZ[o + t] -= 0.9 * wt / total;
+    const a = (0.9 * wt + 0.1) * inv;
+    for (let c = 0; c < 10; c++) dZ[o + c] = Math.exp(z[o + c] - lse) * a - 0.01 * inv;
+    dZ[o + t] -= 0.9 * wt * inv;
   }
-  return loss / total;
+  return loss * inv;
 }
 
 /** ConvFeatures, generated from its spec. Create it with createModel(); a new model is in eval mode. */

@@ -261,24 +261,31 @@ function log_softmax_1_forward(n: number, x: Float32Array, y: Float32Array): voi
   }
 }
 
-// loss: nll on log-probabilities logp [n,10] — log_softmax + nll fused: the loss writes the gradient of the logits, w[y]·(exp(logp) − onehot)/Σw. loss = −Σ w[y]·logp[y] / Σ w[y]
+// loss: nll on log-probabilities logp [n,10], ignore_index -100 — log_softmax + nll fused: the loss writes the gradient of the logits, w[y]·(exp(logp) − onehot)/Σw. loss = −Σ w[y]·logp[y] / Σ w[y]
 function nllLoss(n: number, logp: Float32Array, labels: Int32Array, dZ: Float32Array | null): number {
-  const total = n;
+  let total = 0;
   for (let i = 0; i < n; i++) {
     const t = labels[i];
-    if (!(t >= 0 && t < 10)) throw new RangeError('label ' + t + ' at index ' + i + ' is not a class in [0, 10)');
+    if (t === -100) continue;
+    if (!(t >= 0 && t < 10)) throw new RangeError('label ' + t + ' at index ' + i + ' is not a class in [0, 10) nor ignore_index -100');
+    total += 1;
   }
+  const inv = 1 / total;
   let loss = 0;
-  for (let s = 0; s < n; s++) {
-    const o = s * 10;
-    const t = labels[s];
+  for (let r = 0; r < n; r++) {
+    const o = r * 10;
+    const t = labels[r];
+    if (t === -100) {
+      if (dZ !== null) for (let c = 0; c < 10; c++) dZ[o + c] = 0;
+      continue;
+    }
     const wt = 1;
     loss -= wt * logp[o + t];
     if (dZ === null) continue;
-    for (let c = 0; c < 10; c++) dZ[o + c] = Math.exp(logp[o + c]) * (wt / total);
-    dZ[o + t] -= wt / total;
+    for (let c = 0; c < 10; c++) dZ[o + c] = Math.exp(logp[o + c]) * (wt * inv);
+    dZ[o + t] -= wt * inv;
   }
-  return loss / total;
+  return loss * inv;
 }
 
 /** MnistNet, generated from its spec. Create it with createModel(); a new model is in eval mode. */

@@ -1,0 +1,125 @@
+// dice: the soft Dice loss; PyTorch core has none, so the formula is fixed here (as
+// segmentation_models_pytorch's DiceLoss: sums over the batch and every pixel, then a mean over classes):
+//   loss = 1 − (1/C)·Σ_c d[c],   d[c] = (2·I[c] + s) / D[c],   D[c] = P[c] + T[c] + s,
+//   I[c] = Σ p[c]·t[c], P[c] = Σ p[c], T[c] = Σ t[c]   (rows with t = ignore_index count in no sum)
+//   dloss/dp[c] = −(1/C)·(2·t[c] − d[c]) / D[c]
+// softmax mode (C > 1, class-index labels): p = softmax(z) when from_logits (dz = p·(g − Σ p·g)), else
+// the output itself; t the one-hot label. binary mode (one channel, 0/1 targets): p = σ(z) when
+// from_logits (dz = g·p·(1 − p)), t the target, and the one class is the positive one.
+// A measure of the whole batch: no reduction. I, P, T live in a module-level scratch array (no allocation).
+import type { LossTermIR } from '../../ir/types.js';
+import { indent, lines, lit } from '../kernel.js';
+import { at, binaryCheck, classCheck, elements, labelPass, rowOffset, rows, type TermCode, type TermCtx } from './common.js';
+
+type Dice = Extract<LossTermIR, { kind: 'dice' }>;
+
+export function emitDice(t: Dice, ctx: TermCtx, name: string): TermCode {
+  return t.mode === 'binary' ? binary(t, ctx, name) : softmax(t, ctx, name);
+}
+
+function softmax(t: Dice, ctx: TermCtx, name: string): TermCode {
+  const { C } = ctx;
+  const R = rows(ctx);
+  const S = ctx.constant('diceSums');
+  const s = lit(t.smooth);
+  const loop = (stmt: string): string => `for (let c = 0; c < ${C}; c++) ${stmt}`;
+  const z = (c: string): string => at(ctx, t.fromLogits ? 'z' : 'p', c);
+  const dz = (c: string): string => at(ctx, 'dZ', c);
+  const ign = lit(t.ignoreIndex);
+  // p[c] of row o: softmax of the logits (mx and sum computed first), or the output as is.
+  const softmaxHead = t.fromLogits
+    ? [`let mx = -Infinity;`, loop(`if (${z('c')} > mx) mx = ${z('c')};`), `let sum = 0;`, loop(`sum += Math.exp(${z('c')} - mx);`)]
+    : [];
+  const p = (c: string): string => (t.fromLogits ? `Math.exp(${z(c)} - mx) / sum` : z(c));
+  // g[c]: d[c] sits at S[c], D[c] at S[C + c] after the first pass.
+  const g = (c: string): string => `${lit(-t.scale / C)} * ((${c} === t ? 2 : 0) - ${S}[${c}]) / ${S}[${C} + ${c}]`;
+  const body = lines(
+    labelPass(ctx, R, classCheck(ctx, t.ignoreIndex), { init: `${S}.fill(0);`, add: null }),
+    `// I[c] at ${S}[c], P[c] at ${S}[${C} + c], T[c] at ${S}[${2 * C} + c]`,
+    `for (let r = 0; r < ${R}; r++) {`,
+    indent(
+      lines(
+        `const o = ${rowOffset(ctx, 'r')};`,
+        `const t = labels[r];`,
+        `if (t === ${ign}) continue;`,
+        softmaxHead,
+        loop(`${S}[${C} + c] += ${p('c')};`),
+        `${S}[t] += ${p('t')};`,
+        `${S}[${2 * C} + t] += 1;`,
+      ),
+    ),
+    `}`,
+    `let mean = 0;`,
+    `for (let c = 0; c < ${C}; c++) {`,
+    `  const D = ${S}[${C} + c] + ${S}[${2 * C} + c] + ${s};`,
+    `  ${S}[c] = (2 * ${S}[c] + ${s}) / D;`,
+    `  ${S}[${C} + c] = D;`,
+    `  mean += ${S}[c];`,
+    `}`,
+    `const loss = 1 - mean / ${C};`,
+    `if (dZ === null) return ${t.scale === 1 ? 'loss' : `${lit(t.scale)} * loss`};`,
+    `for (let r = 0; r < ${R}; r++) {`,
+    indent(
+      lines(
+        `const o = ${rowOffset(ctx, 'r')};`,
+        `const t = labels[r];`,
+        ctx.write === 'assign'
+          ? [`if (t === ${ign}) {`, `  ${loop(`${dz('c')} = 0;`)}`, `  continue;`, `}`]
+          : `if (t === ${ign}) continue;`,
+        softmaxHead,
+        t.fromLogits
+          ? [
+              `let dot = 0;`,
+              loop(`dot += ${p('c')} * (${g('c')});`),
+              loop(`${dz('c')} ${ctx.write === 'assign' ? '=' : '+='} ${p('c')} * (${g('c')} - dot);`),
+            ]
+          : loop(`${dz('c')} ${ctx.write === 'assign' ? '=' : '+='} ${g('c')};`),
+      ),
+    ),
+    `}`,
+    `return ${t.scale === 1 ? 'loss' : `${lit(t.scale)} * loss`};`,
+  );
+  return {
+    name,
+    input: t.fromLogits ? 'z' : 'p',
+    comment:
+      `loss: dice (softmax, ${C} classes) on ${t.fromLogits ? 'logits z' : 'probabilities p'} [n,${ctx.outShape.join(',')}], class-index labels, smooth ${s}, ignore_index ${t.ignoreIndex}${t.scale === 1 ? '' : `, scale ${lit(t.scale)}`}. ` +
+      'loss = 1 − mean_c (2·Σ p·t + s) / (Σ p + Σ t + s), sums over the batch and pixels',
+    body,
+    constants: `const ${S} = new Float64Array(${3 * C});`,
+  };
+}
+
+function binary(t: Dice, ctx: TermCtx, name: string): TermCode {
+  const E = elements(ctx);
+  const s = lit(t.smooth);
+  const x = t.fromLogits ? 'z' : 'p';
+  const prob = t.fromLogits ? `1 / (1 + Math.exp(-${x}[i]))` : `${x}[i]`;
+  const body = lines(
+    labelPass(ctx, E, [binaryCheck], { init: `let I = 0;\nlet P = 0;\nlet T = 0;`, add: null }),
+    `for (let i = 0; i < ${E}; i++) {`,
+    `  const p = ${prob};`,
+    `  I += p * labels[i];`,
+    `  P += p;`,
+    `  T += labels[i];`,
+    `}`,
+    `const D = P + T + ${s};`,
+    `const d = (2 * I + ${s}) / D;`,
+    `const loss = 1 - d;`,
+    `if (dZ === null) return ${t.scale === 1 ? 'loss' : `${lit(t.scale)} * loss`};`,
+    `for (let i = 0; i < ${E}; i++) {`,
+    `  const g = ${lit(-t.scale)} * (2 * labels[i] - d) / D;`,
+    t.fromLogits ? [`  const p = ${prob};`, `  dZ[i] ${ctx.write === 'assign' ? '=' : '+='} g * p * (1 - p);`] : `  dZ[i] ${ctx.write === 'assign' ? '=' : '+='} g;`,
+    `}`,
+    `return ${t.scale === 1 ? 'loss' : `${lit(t.scale)} * loss`};`,
+  );
+  return {
+    name,
+    input: x,
+    comment:
+      `loss: dice (binary) on ${t.fromLogits ? 'logits z' : 'probabilities p'} [n,${ctx.outShape.join(',')}], 0/1 targets, smooth ${s}${t.scale === 1 ? '' : `, scale ${lit(t.scale)}`}. ` +
+      'loss = 1 − (2·Σ p·t + s) / (Σ p + Σ t + s)',
+    body,
+    constants: null,
+  };
+}

@@ -1,0 +1,103 @@
+// Finite-difference gradient checks for every loss kind, every reduction, label maps with ignore_index,
+// and sums of losses: float64 modules, central differences, as gradcheck.test.ts does for the layers.
+// Each model starts with a convolution whose weight gradient carries the loss's gradient (the loss's
+// dZ reaches it through every later layer); labels are random class indices (some set to ignore_index)
+// or random 0/1 targets.
+import { describe, expect, it } from 'vitest';
+import { compile64, randomInputs, type SpecParts } from './helpers.js';
+
+const H = 1e-6;
+const TOL = 1e-6;
+
+interface Case extends SpecParts {
+  readonly title: string;
+  /** Classes of random labels (2 for 0/1 targets); labels per sample. */
+  readonly classes: number;
+  readonly labelSize: number;
+  /** Labels set to this value at every 5th position (ignore_index). */
+  readonly ignore?: number;
+}
+
+const conv = (out: number, rest = '') => `{ kind: conv2d, name: c1, out_channels: ${out}, kernel_size: 3, padding: 1${rest} }`;
+const flat = (out: number) => ['{ kind: conv2d, name: c1, out_channels: 2, kernel_size: 3 }', 'flatten', `{ kind: linear, name: fc, out_features: ${out} }`];
+const img = [1, 4, 5]; // per-pixel cases: 4×5 = 20 pixels per sample
+
+const CASES: Case[] = [
+  // cross_entropy / nll on label maps
+  { title: 'cross_entropy per pixel, ignore_index', input: img, layers: [conv(3)], loss: '{ kind: cross_entropy }', classes: 3, labelSize: 20, ignore: -100 },
+  { title: 'cross_entropy per pixel, weights, smoothing, ignore_index 255, sum', input: img, layers: [conv(3)],
+    loss: '{ kind: cross_entropy, weight: [0.5, 2, 1], label_smoothing: 0.2, ignore_index: 255, reduction: sum }', classes: 3, labelSize: 20, ignore: 255 },
+  { title: 'cross_entropy, weights, reduction none (training: the plain mean)', input: [1, 5, 5], layers: flat(4),
+    loss: '{ kind: cross_entropy, weight: [0.5, 2, 1, 0.25], reduction: none }', classes: 4, labelSize: 1, ignore: -100 },
+  { title: 'log_softmax + nll (fused), weights, ignore_index', input: [1, 5, 5], layers: [...flat(3), 'log_softmax'],
+    loss: '{ kind: nll, weight: [1, 3, 0.5] }', classes: 3, labelSize: 1, ignore: -100 },
+  { title: 'nll per pixel (on the raw output), ignore_index 7', input: img, layers: [conv(3)], loss: '{ kind: nll, ignore_index: 7 }', classes: 3, labelSize: 20, ignore: 7 },
+  { title: 'nll without log_softmax (not fused), sum', input: [1, 5, 5], layers: flat(3), loss: '{ kind: nll, reduction: sum }', classes: 3, labelSize: 1 },
+  // binary cross-entropies
+  { title: 'bce on sigmoid, 3 independent outputs, mean', input: [1, 5, 5], layers: [...flat(3), 'sigmoid'], loss: '{ kind: bce }', classes: 2, labelSize: 3 },
+  { title: 'bce per pixel, sum', input: img, layers: [conv(1), 'sigmoid'], loss: '{ kind: bce, reduction: sum }', classes: 2, labelSize: 20 },
+  { title: 'bce, none', input: [1, 5, 5], layers: [...flat(1), 'sigmoid'], loss: '{ kind: bce, reduction: none }', classes: 2, labelSize: 1 },
+  { title: 'bce_with_logits, one logit', input: [1, 5, 5], layers: flat(1), loss: '{ kind: bce_with_logits }', classes: 2, labelSize: 1 },
+  { title: 'bce_with_logits, pos_weight per output, sum', input: [1, 5, 5], layers: flat(3),
+    loss: '{ kind: bce_with_logits, pos_weight: [0.5, 3, 1.5], reduction: sum }', classes: 2, labelSize: 3 },
+  { title: 'bce_with_logits per pixel, pos_weight 2.5, none', input: img, layers: [conv(1)],
+    loss: '{ kind: bce_with_logits, pos_weight: 2.5, reduction: none }', classes: 2, labelSize: 20 },
+  // focal
+  { title: 'focal binary (torchvision defaults γ 2, α 0.25)', input: [1, 5, 5], layers: flat(1), loss: '{ kind: focal }', classes: 2, labelSize: 1 },
+  { title: 'focal binary per pixel, γ 0.5, α off, sum', input: img, layers: [conv(1)], loss: '{ kind: focal, gamma: 0.5, alpha: -1, reduction: sum }', classes: 2, labelSize: 20 },
+  { title: 'focal softmax, 4 classes, γ 2', input: [1, 5, 5], layers: flat(4), loss: '{ kind: focal }', classes: 4, labelSize: 1 },
+  { title: 'focal softmax per pixel, γ 1.5, α 0.6, none', input: img, layers: [conv(3)], loss: '{ kind: focal, gamma: 1.5, alpha: 0.6, reduction: none }', classes: 3, labelSize: 20 },
+  { title: 'focal softmax, γ 0 (cross-entropy), sum', input: [1, 5, 5], layers: flat(3), loss: '{ kind: focal, gamma: 0, reduction: sum }', classes: 3, labelSize: 1 },
+  // dice
+  { title: 'dice from logits per pixel, ignore_index', input: img, layers: [conv(3)], loss: '{ kind: dice, from_logits: true }', classes: 3, labelSize: 20, ignore: -100 },
+  { title: 'dice on softmax probabilities, smooth 0.5', input: [1, 5, 5], layers: [...flat(3), 'softmax'], loss: '{ kind: dice, smooth: 0.5 }', classes: 3, labelSize: 1 },
+  { title: 'dice binary from logits per pixel', input: img, layers: [conv(1)], loss: '{ kind: dice, from_logits: true }', classes: 2, labelSize: 20 },
+  { title: 'dice binary on sigmoid probabilities, one output', input: [1, 5, 5], layers: [...flat(1), 'sigmoid'], loss: '{ kind: dice, smooth: 0.1 }', classes: 2, labelSize: 1 },
+  // sums
+  { title: 'cross_entropy + 0.5·dice per pixel, ignore_index (the segmentation loss)', input: img, layers: [conv(3)],
+    loss: '[{ kind: cross_entropy, weight: [1, 2, 0.5] }, { kind: dice, from_logits: true, scale: 0.5 }]', classes: 3, labelSize: 20, ignore: -100 },
+  { title: 'bce_with_logits + 2·dice + focal, binary per pixel', input: img, layers: [conv(1)],
+    loss: '[{ kind: bce_with_logits }, { kind: dice, from_logits: true, scale: 2 }, { kind: focal, scale: 0.3 }]', classes: 2, labelSize: 20 },
+  { title: 'nll twice (a sum is never fused)', input: [1, 5, 5], layers: [...flat(3), 'log_softmax'],
+    loss: '[{ kind: nll }, { kind: nll, weight: [1, 2, 3], scale: 0.25, reduction: sum }]', classes: 3, labelSize: 1 },
+];
+
+describe('loss gradients by finite differences (float64, central, relative error < 1e-6)', () => {
+  for (const c of CASES) {
+    it(c.title, async () => {
+      const mod = await compile64({ ...c, seed: 7 });
+      const model = mod.createModel({ seed: 5 });
+      const n = 3;
+      const size = c.input.reduce((a, b) => a * b, 1);
+      const { x, y } = randomInputs(n, size, c.classes, c.labelSize);
+      if (c.ignore !== undefined) for (let i = 2; i < y.length; i += 5) y[i] = c.ignore;
+      const loss = (): number => model.computeGradients(x, y, n);
+      loss();
+      const params = model.parameters().filter((p) => p.trainable);
+      const analytic = params.map((p) => Float64Array.from(p.grad));
+      const report: string[] = [];
+      for (let t = 0; t < params.length; t++) {
+        const p = params[t]!;
+        let diff2 = 0;
+        let norm2 = 0;
+        for (let i = 0; i < Math.min(p.data.length, 10); i++) {
+          const v = p.data[i]!;
+          p.data[i] = v + H;
+          const up = loss();
+          p.data[i] = v - H;
+          const down = loss();
+          p.data[i] = v;
+          const numeric = (up - down) / (2 * H);
+          const a = analytic[t]![i]!;
+          diff2 += (a - numeric) ** 2;
+          norm2 += Math.max(a * a, numeric * numeric);
+        }
+        const rel = Math.sqrt(diff2) / Math.max(Math.sqrt(norm2), 1e-12);
+        report.push(`${p.name}: rel ${rel.toExponential(2)}`);
+        expect.soft(rel, `${p.name} (${report.at(-1)})`).toBeLessThan(TOL);
+        expect(norm2, `${p.name} has a zero gradient: the check would prove nothing`).toBeGreaterThan(0);
+      }
+      console.log(`${c.title}\n  ${report.join('\n  ')}`);
+    });
+  }
+});

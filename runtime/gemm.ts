@@ -17,8 +17,9 @@
 // Scratch is allocated once, on the first call, at a fixed size: no allocation afterwards.
 //
 // When every operand is a Float32Array and the engine has WebAssembly SIMD128, the product runs on
-// the wasm micro-kernel instead (wasm/sgemm.ts, float32 accumulation as in PyTorch's sgemm);
-// Float64Array operands, engines without it, and CNNC_NO_WASM=1 in the environment keep this path.
+// the wasm micro-kernel instead (wasm/sgemm.ts, float32 accumulation as in PyTorch's sgemm; on
+// several threads once started, threads.ts, with the same bits); Float64Array operands, engines
+// without it, and CNNC_NO_WASM=1 in the environment keep this path (one thread).
 import type { FloatArray } from './model.js';
 import { sgemm, wasmSgemm } from './wasm/sgemm.js';
 

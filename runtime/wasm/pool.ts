@@ -10,8 +10,12 @@ export const pool = {
   threads: 1,
   /** Worker threads started and waiting (threads.ts). */
   workers: 0,
-  /** Polls before a thread sleeps in Atomics.wait (workers: on `gen`; the caller: on `done`). */
-  spin: 20_000,
+  /**
+   * Polls before a thread sleeps in Atomics.wait (workers: on `gen`; the caller: on `done`): a
+   * poll is ~3–15 ns here, so ~15–75 µs, about the gap between a step's gemm calls. Longer spins
+   * measured worse on this shared machine (spinning takes the core another thread needs).
+   */
+  spin: 5_000,
   /**
    * Products smaller than this (M·N·K multiply-adds) run on the calling thread alone: waking the
    * workers and packing the unsplit operand twice costs more than half of them would take.

@@ -2,9 +2,9 @@
 // gemm.ts (C[M×N] (+)= op(A)·op(B), overwrite never reads C), for Float32Array operands.
 //
 // Per call: A and B are copied into wasm memory (TypedArray.set: a memcpy), C is computed there
-// (rows padded to whole NR-column tiles) with K in slices of KC (gemm-part.ts); for each slice wasm
-// packs op(A) and op(B) into micro-panels (packing absorbs the transposes and pads edges with zeros: garbage
-// could be a subnormal, which is slow), and one `tiles` call runs every micro-kernel. Then C is
+// (rows padded to whole NR-column tiles) with K in slices of KC (gemm-part.ts): wasm packs op(A)
+// and op(B) into micro-panels (packing absorbs the transposes and pads edges with zeros: garbage
+// could be a subnormal, which is slow) and the `tiles` kernel runs the micro-kernels. Then C is
 // copied out (one memcpy when N is a whole number of tiles); to accumulate, it is copied in first.
 // Measured on the MNIST model: JS loops over typed arrays move ~1.5 ns per element here, memcpy
 // ~0.3 ns and wasm ~0.3 ns, which is why no element is copied by a JS loop on the common shapes.
@@ -12,8 +12,8 @@
 // set() needs a view of exactly the operand; subarray() allocates one, so views are cached per
 // (array, offset): a model calls gemm on a fixed set of them, and after warm-up nothing is allocated.
 //
-// Threads (threads.ts): the memory becomes shared and C's tiles are shared out among the threads
-// (gemm-part.ts), each computing its elements exactly as one thread would: the same bits for any T.
+// Threads (threads.ts): the memory becomes shared and chunks of C's tiles are shared out among the
+// threads (gemm-part.ts), each computing its elements exactly as one thread would: the same bits for any T.
 // Copies in and out stay on the calling thread (only it sees the caller's arrays).
 //
 // Browser-safe: the module (~1.5 KiB) is compiled synchronously from bytes, which browsers allow

@@ -8,6 +8,7 @@ import type { ModelIR, Node, Shape } from '../ir/types.js';
 import type { Spec } from '../spec/types.js';
 import { fmtShape, product, sci } from './format.js';
 import { lowerLayer, type LayerCtx, type LayerResult } from './layers/index.js';
+import { resolveGraph } from './graph.js';
 import { nameLayers } from './names.js';
 import type { Report } from './report.js';
 import { checkDataFit, checkLossFit, lowerLoss } from './loss.js';
@@ -21,33 +22,36 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
   const batch = train.batchSize;
 
   const input = { shape: spec.input.shape, span: map.value(['input', 'shape']) };
-  let x: Shape | null = checkInput(input.shape, batch, input.span, report);
-
   const names = nameLayers(spec.layers, map, report);
+  const inputsOf = resolveGraph(spec.layers, names, map, report);
+  // Output shape of each node; null when it failed, or when one of its inputs is unknown.
+  const shapes = new Map<string, Shape | null>([['input', checkInput(input.shape, batch, input.span, report)]]);
   const nodes: Node[] = [];
   spec.layers.forEach((layer, i) => {
-    if (x === null) return; // an earlier layer failed: this one's input is unknown
     const { name, named } = names[i]!;
-    const at = (key: string) => map.value(['layers', i, key]);
-    const ctx: LayerCtx = { name, x, error: (code, message, key = 'kind', hint) => report(code, message, at(key), hint) };
+    const inputs = inputsOf[i]!;
+    const xs = inputs?.map((n) => shapes.get(n) ?? null) ?? [null];
+    shapes.set(name, null);
+    if (inputs === null || !xs.every((s) => s !== null)) return; // an input is unknown: skip the shape rule
+    const at = (key: string | readonly (string | number)[]) => map.value(['layers', i, ...(typeof key === 'string' ? [key] : key)]);
+    const ctx: LayerCtx = { name, x: xs[0]!, xs, inputs, error: (code, message, key = 'kind', hint) => report(code, message, at(key), hint) };
     const r = lowerLayer(layer, ctx);
-    if (r === null || !fitsLimits(name, r, batch, (m) => report('E0409', m, at('kind')))) {
-      x = null;
-      return;
-    }
+    if (r === null || !fitsLimits(name, r, batch, (m) => report('E0409', m, at('kind')))) return;
     nodes.push({
       ...r,
       index: i, // = its position in `nodes` whenever the IR is returned (no layer failed); lint relies on it
       name,
       named,
-      inputs: [nodes.length ? nodes[nodes.length - 1]!.name : 'input'],
-      inShapes: [x],
+      inputs,
+      inShapes: xs,
       paramCount: r.params.filter((p) => p.trainable).reduce((a, p) => a + p.size, 0),
       outSize: product(r.outShape),
       span: at('kind'),
     } as Node);
-    x = r.outShape;
+    shapes.set(name, r.outShape);
   });
+  const lastName = names[names.length - 1]?.name;
+  const x = lastName === undefined ? null : shapes.get(lastName) ?? null;
 
   const last = nodes[nodes.length - 1];
   const output = last ? last.name : 'input';

@@ -1,5 +1,6 @@
 // The model summary `cnnc inspect` prints, as torchinfo's summary() does: one row per layer
-// (name, kind, output shape with the batch, parameters, MACs), then the totals.
+// (name, kind, output shape with the batch, parameters, MACs), then the totals. For a graph (a layer
+// that reads anything but the previous one), an Inputs column says what each layer reads.
 import type { ModelIR, Totals } from '../ir/types.js';
 import { fmtShape, thousands } from './format.js';
 import { computeTotals } from './totals.js';
@@ -7,6 +8,8 @@ import { computeTotals } from './totals.js';
 export interface SummaryRow {
   readonly name: string;
   readonly kind: string;
+  /** The nodes it reads (`input`: the model input); none for the input row. */
+  readonly inputs: readonly string[];
   /** With the batch first: -1 (any) as torchinfo prints it, or the batch size asked for. */
   readonly outShape: readonly number[];
   readonly params: number;
@@ -19,6 +22,8 @@ export interface Summary {
   /** The batch size the training memory is computed at. */
   readonly batchSize: number;
   readonly rows: readonly SummaryRow[];
+  /** True when some layer reads anything but the previous layer: the table shows an Inputs column. */
+  readonly graph: boolean;
   readonly totals: Totals;
   readonly optimizer: ModelIR['optimizer']['kind'];
 }
@@ -28,19 +33,21 @@ export function summarize(ir: ModelIR, batchSize?: number): Summary {
   const b = batchSize ?? ir.train.batchSize;
   const lead = batchSize ?? -1;
   const rows: SummaryRow[] = [
-    { name: 'input', kind: 'input', outShape: [lead, ...ir.input.shape], params: 0, macs: 0 },
-    ...ir.nodes.map((n) => ({ name: n.name, kind: n.kind, outShape: [lead, ...n.outShape], params: n.paramCount, macs: n.macs })),
+    { name: 'input', kind: 'input', inputs: [], outShape: [lead, ...ir.input.shape], params: 0, macs: 0 },
+    ...ir.nodes.map((n) => ({ name: n.name, kind: n.kind, inputs: n.inputs, outShape: [lead, ...n.outShape], params: n.paramCount, macs: n.macs })),
   ];
+  const graph = ir.nodes.some((n, i) => n.inputs.length !== 1 || n.inputs[0] !== (i === 0 ? 'input' : ir.nodes[i - 1]!.name));
   const totals = b === ir.train.batchSize ? ir.totals : computeTotals(ir.input.shape, ir.nodes, ir.optimizer, b);
-  return { name: ir.name, file: ir.file, batchSize: b, rows, totals, optimizer: ir.optimizer.kind };
+  return { name: ir.name, file: ir.file, batchSize: b, rows, graph, totals, optimizer: ir.optimizer.kind };
 }
 
 export function formatSummary(s: Summary): string {
-  const head = ['Layer', 'Kind', 'Output shape', 'Params', 'MACs'];
-  const cells = s.rows.map((r) => [r.name, r.kind, fmtShape(r.outShape), thousands(r.params), thousands(r.macs)]);
+  const head = ['Layer', 'Kind', ...(s.graph ? ['Inputs'] : []), 'Output shape', 'Params', 'MACs'];
+  const numeric = head.length - 2; // Params and MACs are right-aligned
+  const cells = s.rows.map((r) => [r.name, r.kind, ...(s.graph ? [r.inputs.join(', ')] : []), fmtShape(r.outShape), thousands(r.params), thousands(r.macs)]);
   const widths = head.map((h, c) => cells.reduce((w, row) => Math.max(w, row[c]!.length), h.length));
   const line = (row: readonly string[]) =>
-    row.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('   ').trimEnd();
+    row.map((cell, c) => (c >= numeric ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('   ').trimEnd();
   const rule = (ch: string) => ch.repeat(widths.reduce((a, w) => a + w, 0) + 3 * (widths.length - 1));
   const t = s.totals;
   return [

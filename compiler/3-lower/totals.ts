@@ -28,6 +28,8 @@ function optimizerSlots(opt: OptimizerIR): number {
 
 /** The im2col column buffer of one sample for a conv: [in/groups·kh·kw, oh·ow] per group. */
 function im2colElements(n: Node): number {
+  // conv_transpose2d: [out·kh·kw, in_h·in_w], the columns its col2im scatters.
+  if (n.kind === 'conv_transpose2d') return n.outChannels * n.kernel[0] * n.kernel[1] * n.inShapes[0]![1]! * n.inShapes[0]![2]!;
   if (n.kind !== 'conv2d') return 0;
   return n.inChannels * n.kernel[0] * n.kernel[1] * n.outShape[1]! * n.outShape[2]!;
 }

@@ -26,9 +26,12 @@ export function lint(ir: ModelIR, map: SourceMap): Diagnostic[] {
 /** Layers that provably compute the identity: relu on a non-negative input, dropout with p = 0,
  *  a 1×1 pool with stride 1. */
 function lintNoOps(nodes: readonly Node[], at: (n: Node, key: string) => Span, warn: Warn): void {
-  // The layer that made the current tensor non-negative, while the layers since keep it so.
-  let nonNegativeSince: Node | null = null;
+  // Per node: the layer that made its output non-negative, while the layers since keep it so.
+  const since = new Map<string, Node | null>([['input', null]]);
   for (const n of nodes) {
+    const from = n.inputs.map((i) => since.get(i) ?? null);
+    // A join (add, concat) is non-negative when every input is.
+    const nonNegativeSince = from.every((f) => f !== null) ? from[0]! : null;
     if (n.kind === 'relu' && nonNegativeSince) {
       warn('W0605', `${n.name} does nothing: its input is never negative (${nonNegativeSince.name} is a ${nonNegativeSince.kind})`,
         n.span, 'remove it');
@@ -39,7 +42,7 @@ function lintNoOps(nodes: readonly Node[], at: (n: Node, key: string) => Span, w
     if ((n.kind === 'maxpool2d' || n.kind === 'avgpool2d') && n.kernel.every((k) => k === 1) && n.stride.every((s) => s === 1)) {
       warn('W0607', `${n.name} has a 1×1 window with stride 1: it returns its input`, at(n, 'kernel_size'), 'remove it');
     }
-    nonNegativeSince = makesNonNegative(n) ? n : keepsSign(n) ? nonNegativeSince : null;
+    since.set(n.name, makesNonNegative(n) ? n : keepsSign(n) ? nonNegativeSince : null);
   }
 }
 
@@ -47,17 +50,21 @@ function makesNonNegative(n: Node): boolean {
   return n.kind === 'relu' || n.kind === 'sigmoid' || n.kind === 'softmax';
 }
 
-/** Layers whose output is non-negative whenever their input is. */
+/** Layers whose output is non-negative whenever their inputs are (upsample: copies or convex
+ *  combinations; add and concat: sums and copies). */
 function keepsSign(n: Node): boolean {
-  return n.kind === 'maxpool2d' || n.kind === 'avgpool2d' || n.kind === 'dropout' || n.kind === 'dropout2d' || n.kind === 'flatten';
+  return n.kind === 'maxpool2d' || n.kind === 'avgpool2d' || n.kind === 'dropout' || n.kind === 'dropout2d' || n.kind === 'flatten' ||
+    n.kind === 'global_avgpool2d' || n.kind === 'upsample' || n.kind === 'add' || n.kind === 'concat';
 }
 
 /** batchnorm2d subtracts each channel's mean (batch mean in training, running mean in eval), which
  *  cancels a per-channel conv bias exactly: the bias only costs parameters and time. */
 function lintBiasBeforeBatchnorm(nodes: readonly Node[], at: (n: Node, key: string) => Span, warn: Warn): void {
-  nodes.forEach((bn, i) => {
-    const conv = nodes[i - 1];
-    if (bn.kind !== 'batchnorm2d' || conv?.kind !== 'conv2d' || !conv.bias) return;
+  nodes.forEach((bn) => {
+    const conv = nodes.find((c) => c.name === bn.inputs[0]);
+    if (bn.kind !== 'batchnorm2d' || (conv?.kind !== 'conv2d' && conv?.kind !== 'conv_transpose2d') || !conv.bias) return;
+    // Read elsewhere too, the bias still matters there.
+    if (nodes.filter((r) => r.inputs.includes(conv.name)).length > 1) return;
     warn('W0608', `${conv.name}'s bias is cancelled by ${bn.name}, which subtracts each channel's mean`,
       at(conv, 'bias'), `set \`bias: false\` on ${conv.name} (${conv.outChannels} parameters fewer)`);
   });

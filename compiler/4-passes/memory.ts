@@ -12,12 +12,17 @@
 // its output *is* its input's buffer, and so is its gradient.
 // Gradients: a node runs backward only when its output depends on a trainable parameter; it writes dX
 // only when its input does (the first layer never computes the input's gradient).
+// Graphs: a node reads one input (two or more for add and concat), and its output may feed several
+// later nodes. Its gradient is then the SUM of what every reader passes back: the last reader (the
+// first to run backward) writes the node's dY directly, each other reader writes its own buffer
+// `<reader>_dX<k>` (k: which of its inputs), which is added into the dY right after that reader's
+// backward (NodeIO.accumulate). Every backward kernel may so overwrite its dX, never needing to add.
 import { assertNever, type ModelIR, type Node, type Conv2dNode, type ParamInfo } from '../ir/types.js';
 import type { LossFusion } from './fuse.js';
 
 export type Arena = 'values' | 'grads' | 'indices' | 'scratch';
 /** What a buffer holds; never contains `_`, so `<node>_<what>` field names cannot collide. */
-export type BufferWhat = 'y' | 'dY' | 'mask' | 'argmax' | 'col' | 'dCol' | 'mean' | 'invstd';
+export type BufferWhat = 'y' | 'dY' | 'mask' | 'argmax' | 'col' | 'dCol' | 'mean' | 'invstd' | `dX${number}`;
 
 export interface BufferSlot {
   /** Field name in the generated class: `<node>_<what>`. */
@@ -40,10 +45,17 @@ export interface ParamSlot extends ParamInfo {
 /** Where one node reads and writes. Fields name BufferSlots; `null` x is the model input. */
 export interface NodeIO {
   readonly node: string;
+  /** = xs[0] */
   readonly x: string | null;
+  /** Each input's value, in `inputs` order. */
+  readonly xs: readonly (string | null)[];
   readonly y: string | null;
-  /** Gradient of the input, or null when the input needs none. */
+  /** Gradient of the (first) input, or null when the input needs none; = dXs[0]. */
   readonly dX: string | null;
+  /** Where backward writes the gradient of each input (null: that input needs none). */
+  readonly dXs: readonly (string | null)[];
+  /** After this node's backward (or in its place, for an alias): `into += from` over n·size elements. */
+  readonly accumulate: readonly { readonly from: string; readonly into: string; readonly size: number }[];
   readonly dY: string | null;
   /** Whether <node>_backward runs (false: no parameter upstream, an alias, or fused into the loss). */
   readonly backward: boolean;
@@ -100,21 +112,42 @@ export function planMemory(ir: ModelIR, fusion: LossFusion): MemoryPlan {
   const io: NodeIO[] = [];
   let lossGrad: string | null = null;
 
-  for (const node of ir.nodes) {
-    const src = node.inputs[0];
-    if (src === undefined || node.inputs.length !== 1) throw new Error(`cnnc internal error: ${node.name} must read exactly one input`);
-    const x = valueOf.get(src);
-    const dX = gradOf.get(src);
-    const inGrad = requiresGrad.get(src);
-    if (x === undefined || dX === undefined || inGrad === undefined) throw new Error(`cnnc internal error: ${node.name} reads ${src} before it is computed`);
+  // The last read of each node (reader index, input slot): that edge writes the node's gradient directly.
+  const lastRead = new Map<string, readonly [number, number]>();
+  ir.nodes.forEach((node, i) => node.inputs.forEach((src, k) => lastRead.set(src, [i, k])));
+  const sizeOf = new Map<string, number>([['input', prod(ir.input.shape)], ...ir.nodes.map((n) => [n.name, n.outSize] as const)]);
+
+  ir.nodes.forEach((node, i) => {
+    const xs: (string | null)[] = [];
+    const dXs: (string | null)[] = [];
+    const accumulate: { from: string; into: string; size: number }[] = [];
+    let inGrad = false;
+    node.inputs.forEach((src, k) => {
+      const x = valueOf.get(src);
+      const g = gradOf.get(src);
+      const r = requiresGrad.get(src);
+      if (x === undefined || g === undefined || r === undefined) throw new Error(`cnnc internal error: ${node.name} reads ${src} before it is computed`);
+      xs.push(x);
+      inGrad ||= r;
+      const last = lastRead.get(src)!;
+      if (g === null || (last[0] === i && last[1] === k)) {
+        dXs.push(g);
+        return;
+      }
+      const own = add(node, `dX${k}`, 'grads', sizeOf.get(src)!);
+      dXs.push(own);
+      accumulate.push({ from: own, into: g, size: sizeOf.get(src)! });
+    });
+    const x = xs[0] ?? null;
+    const dX = dXs[0] ?? null;
     const needs = inGrad || node.params.some((p) => p.trainable);
     requiresGrad.set(node.name, needs);
 
     if (node.kind === 'flatten') {
       valueOf.set(node.name, x);
       gradOf.set(node.name, dX);
-      io.push({ node: node.name, x, y: x, dX, dY: dX, backward: false, alias: true });
-      continue;
+      io.push({ node: node.name, x, xs, y: x, dX, dXs, accumulate, dY: dX, backward: false, alias: true });
+      return;
     }
     const y = add(node, 'y', 'values', node.outSize);
     valueOf.set(node.name, y);
@@ -123,8 +156,8 @@ export function planMemory(ir: ModelIR, fusion: LossFusion): MemoryPlan {
     gradOf.set(node.name, dY);
     if (fused) lossGrad = dX;
     addScratch(node, dX !== null, add);
-    io.push({ node: node.name, x, y, dX, dY, backward: needs && !fused, alias: false });
-  }
+    io.push({ node: node.name, x, xs, y, dX, dXs, accumulate, dY, backward: needs && !fused, alias: false });
+  });
 
   const output = valueOf.get(ir.output);
   if (output === undefined) throw new Error(`cnnc internal error: output ${ir.output} not planned`);
@@ -152,6 +185,12 @@ function addScratch(node: Node, writesDX: boolean, add: (n: Node, w: BufferWhat,
       if (writesDX) add(node, 'dCol', 'scratch', k * p);
       return;
     }
+    case 'conv_transpose2d': {
+      // One sample's columns [out·kh·kw, h·w]: forward's Wᵀ·x before col2im, then backward's im2col(dY).
+      const [, h, w] = node.inShapes[0] as [number, number, number];
+      add(node, 'col', 'scratch', node.outChannels * node.kernel[0] * node.kernel[1] * h * w);
+      return;
+    }
     case 'maxpool2d':
       add(node, 'argmax', 'indices', node.outSize);
       return;
@@ -166,6 +205,10 @@ function addScratch(node: Node, writesDX: boolean, add: (n: Node, w: BufferWhat,
       add(node, 'mask', 'values', node.outShape[0] ?? 1);
       return;
     case 'avgpool2d':
+    case 'upsample':
+    case 'global_avgpool2d':
+    case 'add':
+    case 'concat':
     case 'relu':
     case 'leaky_relu':
     case 'sigmoid':

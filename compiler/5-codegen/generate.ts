@@ -41,7 +41,7 @@ export function generate(ir: ModelIR, options: GenerateOptions = {}): string {
   for (const node of ir.nodes) {
     const e = io.get(node.name);
     if (e === undefined) throw new Error('cnnc internal error: node not planned');
-    kernels.set(node.name, emitLayer(node, { dtype, writesDX: e.dX !== null, backward: e.backward }));
+    kernels.set(node.name, emitLayer(node, { dtype, writesDX: e.dX !== null, writesDXs: e.dXs.map((d) => d !== null), backward: e.backward }));
   }
   const loss = emitLoss(ir, fusion);
 

@@ -8,9 +8,9 @@ export type Dtype = 'float32' | 'float64';
 
 /** What a kernel argument is bound to in the generated class. */
 export type Ref =
-  | { readonly kind: 'x' } // the node's input value
+  | { readonly kind: 'x'; readonly input?: number } // the node's (input-th, default first) input value
   | { readonly kind: 'y' } // its output value
-  | { readonly kind: 'dX' } // gradient of its input (written)
+  | { readonly kind: 'dX'; readonly input?: number } // gradient of that input (written, never added to)
   | { readonly kind: 'dY' } // gradient of its output (read)
   | { readonly kind: 'param'; readonly role: ParamInfo['role'] }
   | { readonly kind: 'grad'; readonly role: ParamInfo['role'] }
@@ -49,6 +49,8 @@ export interface EmitOptions {
   readonly dtype: Dtype;
   /** Whether backward must write dX (false for the first layer: the input needs no gradient). */
   readonly writesDX: boolean;
+  /** The same, per input, for add and concat (`writesDX` = writesDXs[0]). */
+  readonly writesDXs: readonly boolean[];
   /** Whether backward runs at all. */
   readonly backward: boolean;
 }

@@ -43,9 +43,9 @@ export function emitModelClass(m: ModelParts): OptionalKind<ClassDeclarationStru
     const field = (f: string | null): string => (f === null ? 'x' : `this.${f}`);
     switch (r.kind) {
       case 'n': return 'n';
-      case 'x': return field(e.x);
+      case 'x': return field(e.xs[r.input ?? 0] ?? null);
       case 'y': return field(e.y);
-      case 'dX': return field(e.dX);
+      case 'dX': return field(e.dXs[r.input ?? 0] ?? null);
       case 'dY': return field(e.dY);
       case 'param': return `this.${node}_${paramField(r.role).data}`;
       case 'grad': return `this.${node}_${paramField(r.role).grad}`;
@@ -118,12 +118,12 @@ export function emitModelClass(m: ModelParts): OptionalKind<ClassDeclarationStru
     const k = m.kernels.get(node.name);
     const e = io.get(node.name);
     if (k === undefined || e === undefined) throw new Error('cnnc internal error: missing kernels');
-    if (k === null) continue;
-    if (k.backward === null) {
+    if (k !== null && k.backward === null) {
       if (node.name === ir.output && plan.lossGrad !== null && e.dY === null) backwardCalls.push(`// ${node.name}: fused into the loss (no ${node.name}_backward)`);
-      continue;
+    } else if (k !== null && k.backward !== null) {
+      backwardCalls.push(`${node.name}_backward(${k.backward.params.map((a) => bind(node.name, a)).join(', ')});`);
     }
-    backwardCalls.push(`${node.name}_backward(${k.backward.params.map((a) => bind(node.name, a)).join(', ')});`);
+    backwardCalls.push(...accumulateLines(ir, e));
   }
 
   const grow = (arena: 'values' | 'grads', cap: string): string => {
@@ -318,6 +318,23 @@ function initText(r: InitRule): string {
     case 'zeros': return `{ kind: 'zeros' }`;
     default: return assertNever(r, 'init rule');
   }
+}
+
+/** A node read by several layers: its gradient is the sum over its readers. The last reader wrote
+ *  its dY; each other reader wrote its own dX buffer, added in here. */
+function accumulateLines(ir: ModelIR, e: MemoryPlan['io'][number]): string[] {
+  const out: string[] = [];
+  const node = ir.nodes.find((nd) => nd.name === e.node)!;
+  e.accumulate.forEach((a, i) => {
+    const k = Number(a.from.slice(a.from.lastIndexOf('_dX') + 3));
+    const src = node.inputs[k]!;
+    const readers = ir.nodes.filter((nd) => nd.inputs.includes(src)).map((nd) => nd.name);
+    if (i === 0 || e.accumulate[i - 1]!.into !== a.into) {
+      out.push(`// ${src} is read by ${readers.join(', ')}: its gradient is the sum of theirs; ${e.node} adds its share`);
+    }
+    out.push(`for (let i = 0; i < n * ${a.size}; i++) this.${a.into}[i] += this.${a.from}[i];`);
+  });
+  return out;
 }
 
 const nTimes = (k: number): string => (k === 1 ? 'n' : `n * ${k}`);

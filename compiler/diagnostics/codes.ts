@@ -30,6 +30,9 @@ export const CODES = {
   E0301: { severity: 'error', title: 'duplicate layer name' },
   E0302: { severity: 'error', title: 'layer name taken by a generated name' },
   E0303: { severity: 'error', title: 'reserved layer name' },
+  E0304: { severity: 'error', title: 'unknown layer in inputs' },
+  E0305: { severity: 'error', title: 'inputs names a later layer' },
+  E0306: { severity: 'error', title: 'layer output never used' },
   // --- E04xx: shapes and sizes (3-lower) ---
   E0401: { severity: 'error', title: 'kernel larger than its input' },
   E0402: { severity: 'error', title: 'pooling to zero' },
@@ -41,19 +44,22 @@ export const CODES = {
   E0408: { severity: 'error', title: 'layer needs a flat input' },
   E0409: { severity: 'error', title: 'size too large' },
   E0410: { severity: 'error', title: 'unsupported input rank' },
+  E0411: { severity: 'error', title: 'joined shapes do not match' },
+  E0412: { severity: 'error', title: 'output_padding not smaller than stride or dilation' },
+  E0413: { severity: 'error', title: 'output smaller than 1×1' },
   // --- E05xx: loss fit (3-lower / 4-passes) ---
   E0501: { severity: 'error', title: "the data's labels do not fit the loss" },
   E0502: { severity: 'error', title: 'class weights do not match the classes' },
+  E0503: { severity: 'error', title: 'loss reads probabilities, the output is not one' },
+  E0504: { severity: 'error', title: 'summed losses read different targets' },
+  E0505: { severity: 'error', title: 'summed losses ignore different labels' },
+  E0506: { severity: 'error', title: 'pos_weight does not match the outputs' },
   // --- W06xx: lints (4-passes) ---
   W0601: { severity: 'warning', title: 'softmax before cross_entropy' },
   W0602: { severity: 'warning', title: 'log_softmax before cross_entropy' },
   W0603: { severity: 'warning', title: 'nll without log_softmax' },
   W0604: { severity: 'warning', title: 'dropout as the last layer' },
   W0605: { severity: 'warning', title: 'relu on a non-negative input' },
-  E0503: { severity: 'error', title: 'loss reads probabilities, the output is not one' },
-  E0504: { severity: 'error', title: 'summed losses read different targets' },
-  E0505: { severity: 'error', title: 'summed losses ignore different labels' },
-  E0506: { severity: 'error', title: 'pos_weight does not match the outputs' },
   W0606: { severity: 'warning', title: 'dropout with p = 0' },
   W0607: { severity: 'warning', title: 'pooling that does nothing' },
   W0608: { severity: 'warning', title: 'bias before batchnorm' },
@@ -61,6 +67,8 @@ export const CODES = {
   W0610: { severity: 'warning', title: 'probabilities fed to a loss on logits' },
   W0611: { severity: 'warning', title: 'ignore_index is one of the classes' },
   W0612: { severity: 'warning', title: "reduction 'none' in training" },
+  // --- E07xx: targets (5-codegen-gpujs) ---
+  E0701: { severity: 'error', title: 'not supported by this target' },
 } as const satisfies Record<string, { readonly severity: 'error' | 'warning'; readonly title: string }>;
 
 export type Code = keyof typeof CODES;

@@ -28,8 +28,8 @@ export function alignLayers(a: readonly Node[], b: readonly Node[]): AlignedPair
     const p = n.named ? other.get(n.name) : undefined;
     return p !== undefined && p.kind === n.kind ? p : null;
   };
-  const attrsA = a.map(layerAttrs);
-  const attrsB = b.map(layerAttrs);
+  const attrsA = a.map((n) => layerAttrs(n, a));
+  const attrsB = b.map((n) => layerAttrs(n, b));
   const score = (i: number, j: number): number => pairScore(a[i]!, b[j]!, attrsA[i]!, attrsB[j]!, partnerOf(a[i]!, byNameB), partnerOf(b[j]!, byNameA));
 
   // best[i][j]: best score aligning a[i..] with b[j..].

@@ -12,7 +12,17 @@ export interface LayerAttrs {
 
 const none: Readonly<Record<string, Json>> = {};
 
-export function layerAttrs(n: Node): LayerAttrs {
+/** With `graph` (the node's model), a node that reads anything but the previous layer also has
+ *  `inputs` among its own attributes, so re-wiring a skip shows as a change while a chain stays quiet. */
+export function layerAttrs(n: Node, graph?: readonly Node[]): LayerAttrs {
+  const a = kindAttrs(n);
+  if (graph === undefined) return a;
+  const prev = n.index === 0 ? 'input' : graph[n.index - 1]?.name;
+  const implicit = n.inputs.length === 1 && n.inputs[0] === prev;
+  return implicit ? a : { own: { inputs: [...n.inputs], ...a.own }, inferred: a.inferred };
+}
+
+function kindAttrs(n: Node): LayerAttrs {
   switch (n.kind) {
     case 'conv2d':
       return {
@@ -48,6 +58,33 @@ export function layerAttrs(n: Node): LayerAttrs {
       return { own: { p: n.p }, inferred: none };
     case 'linear':
       return { own: { out_features: n.outFeatures, bias: n.bias }, inferred: { in_features: n.inFeatures } };
+    case 'conv_transpose2d':
+      return {
+        own: {
+          out_channels: n.outChannels,
+          kernel_size: [...n.kernel],
+          stride: [...n.stride],
+          padding: [...n.padding],
+          output_padding: [...n.outputPadding],
+          dilation: [...n.dilation],
+          groups: n.groups,
+          bias: n.bias,
+        },
+        inferred: { in_channels: n.inChannels },
+      };
+    case 'upsample':
+      return {
+        own: {
+          ...(n.scaleFactor === null ? { size: [n.outShape[1]!, n.outShape[2]!] } : { scale_factor: [...n.scaleFactor] }),
+          mode: n.mode,
+          ...(n.mode === 'bilinear' ? { align_corners: n.alignCorners } : {}),
+        },
+        inferred: none,
+      };
+    case 'global_avgpool2d':
+    case 'add':
+    case 'concat':
+      return { own: none, inferred: none };
     case 'relu':
     case 'sigmoid':
     case 'tanh':

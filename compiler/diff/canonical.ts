@@ -16,7 +16,7 @@ export function canonicalSummary(ir: ModelIR, warnings: readonly Diagnostic[] = 
       .join(' ');
   const out = [`model ${ir.name}`, `input ${fmtShape(ir.input.shape)}`];
   for (const n of ir.nodes) {
-    const a = layerAttrs(n);
+    const a = layerAttrs(n, ir.nodes);
     const attrs = kv({ ...a.own, ...a.inferred });
     const name = n.named ? n.name : `${n.name} (unnamed)`;
     out.push(`layer ${name}: ${n.kind}${attrs ? ` ${attrs}` : ''} -> ${fmtShape(n.outShape)} params=${thousands(n.paramCount)} macs=${thousands(n.macs)}`);

@@ -51,8 +51,8 @@ function diffLayer(a: ModelIR, b: ModelIR, r: AlignedPair): LayerDiff {
     const n = (x ?? y)!;
     return { status: x === null ? 'added' : 'removed', kind: n.kind, old: x && side(x), new: y && side(y), rename: null, attrs: [] };
   }
-  const ax = layerAttrs(x);
-  const ay = layerAttrs(y);
+  const ax = layerAttrs(x, a.nodes);
+  const ay = layerAttrs(y, b.nodes);
   const attrs: AttrChange[] = [
     ...changes(ax.own, ay.own).map((c) => ({ ...c, inferred: false })),
     ...changes(ax.inferred, ay.inferred).map((c) => ({ ...c, inferred: true })),

@@ -10,7 +10,7 @@ export function fmtShape(s: Shape | null): string {
 }
 
 /** Spatial pairs, written as PyTorch prints them: `3` for 3×3, `3×5` otherwise. */
-const SPATIAL = new Set(['kernel_size', 'stride', 'padding', 'dilation']);
+const SPATIAL = new Set(['kernel_size', 'stride', 'padding', 'dilation', 'output_padding', 'size', 'scale_factor']);
 
 /** A layer attribute as the spec would write it: `kernel_size` 3 for [3, 3], padding sides only when they differ. */
 export function fmtAttr(attr: string, v: Json): string {

@@ -123,6 +123,33 @@ export interface LinearNode extends NodeBase {
 /** Over dim 1 (the class / channel dimension). */
 export interface SoftmaxNode extends NodeBase { readonly kind: 'softmax' }
 export interface LogSoftmaxNode extends NodeBase { readonly kind: 'log_softmax' }
+/** nn.ConvTranspose2d: weight [in, out/groups, kh, kw]; out = (in − 1)·stride − 2·padding + dilation·(k − 1) + outputPadding + 1. */
+export interface ConvTranspose2dNode extends NodeBase {
+  readonly kind: 'conv_transpose2d';
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernel: Pair;
+  readonly stride: Pair;
+  readonly padding: Pair;
+  readonly outputPadding: Pair;
+  readonly dilation: Pair;
+  readonly groups: number;
+  readonly bias: boolean;
+}
+/** nn.Upsample / F.interpolate on [C, H, W]. */
+export interface UpsampleNode extends NodeBase {
+  readonly kind: 'upsample';
+  readonly mode: 'nearest' | 'bilinear';
+  readonly alignCorners: boolean;
+  /** As written (null when `size` was given): it sets PyTorch's source-index scale, 1/scale_factor. */
+  readonly scaleFactor: Pair | null;
+}
+/** nn.AdaptiveAvgPool2d(1): [C, H, W] → [C, 1, 1]. */
+export interface GlobalAvgPool2dNode extends NodeBase { readonly kind: 'global_avgpool2d' }
+/** The elementwise sum of its inputs (all of one shape): a residual connection. */
+export interface AddNode extends NodeBase { readonly kind: 'add' }
+/** torch.cat(inputs, dim=1): channels (or features) of each input in turn. */
+export interface ConcatNode extends NodeBase { readonly kind: 'concat' }
 
 export type Node =
   | Conv2dNode
@@ -138,7 +165,12 @@ export type Node =
   | FlattenNode
   | LinearNode
   | SoftmaxNode
-  | LogSoftmaxNode;
+  | LogSoftmaxNode
+  | ConvTranspose2dNode
+  | UpsampleNode
+  | GlobalAvgPool2dNode
+  | AddNode
+  | ConcatNode;
 
 export type NodeKind = Node['kind'];
 
@@ -158,31 +190,12 @@ export type LossTermIR =
       readonly labelSmoothing: number;
       /** Per-class weights, length = number of classes, or null. */
       readonly weight: readonly number[] | null;
-      readonly span: Span;
-    }
-  | {
-      readonly kind: 'nll';
-      readonly weight: readonly number[] | null;
-      readonly span: Span;
-    };
-
-export type OptimizerIR =
-  | {
-      readonly kind: 'sgd';
-      readonly lr: number;
-      readonly momentum: number;
-      readonly dampening: number;
-      readonly nesterov: boolean;
-      readonly weightDecay: number;
       readonly ignoreIndex: number;
       readonly reduction: Reduction;
     })
   | (LossTermBase & {
-      readonly kind: 'adam' | 'adamw';
-      readonly lr: number;
-      readonly betas: Pair;
-      readonly eps: number;
-      readonly weightDecay: number;
+      readonly kind: 'nll';
+      readonly weight: readonly number[] | null;
       readonly ignoreIndex: number;
       readonly reduction: Reduction;
     })
@@ -214,11 +227,33 @@ export interface LossIR {
   readonly span: Span;
 }
 
+export type OptimizerIR =
+  | {
+      readonly kind: 'sgd';
+      readonly lr: number;
+      readonly momentum: number;
+      readonly dampening: number;
+      readonly nesterov: boolean;
+      readonly weightDecay: number;
+      readonly span: Span;
+    }
+  | {
+      readonly kind: 'adam' | 'adamw';
+      readonly lr: number;
+      readonly betas: Pair;
+      readonly eps: number;
+      readonly weightDecay: number;
+      readonly span: Span;
+    };
+
 export interface TrainIR {
   readonly batchSize: number;
   readonly epochs: number;
   readonly seed: number;
 }
+
+/** What is learnt from the images; runtime/data/tasks.ts derives the targets. */
+export type DataTask = 'classification' | 'real-vs-fake' | 'segmentation';
 
 export type DataIR =
   | { readonly source: 'mnist'; readonly task: DataTask }
@@ -247,14 +282,11 @@ export interface ModelIR {
   /** sha256 of the spec's canonical JSON (hex), so comments and whitespace do not change it. */
   readonly specHash: string;
   readonly input: { readonly shape: Shape; readonly span: Span };
-  /** Topological order; for a chain, the order written. */
+  /** The order written, which is topological: a layer reads only earlier layers (or the input). */
   readonly nodes: readonly Node[];
-  /** Name of the node whose output is the model's output. */
+  /** Name of the node whose output is the model's output: the last layer. */
   readonly output: string;
   readonly loss: LossIR;
-/** What is learnt from the images; runtime/data/tasks.ts derives the targets. */
-export type DataTask = 'classification' | 'real-vs-fake' | 'segmentation';
-
   readonly optimizer: OptimizerIR;
   readonly train: TrainIR;
   readonly data: DataIR;

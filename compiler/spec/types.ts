@@ -8,6 +8,9 @@ export type IntOrPair = number | readonly [number, number];
 interface LayerBase {
   /** An identifier, unique in the spec. Parameter names derive from it (`conv1.weight`). */
   readonly name?: string;
+  /** Names of earlier layers (or `input`) this one reads; default: the previous layer. One name,
+   *  except for add and concat, which read two or more. */
+  readonly inputs?: readonly string[];
 }
 
 export interface Conv2dSpec extends LayerBase {
@@ -50,8 +53,34 @@ export interface LinearSpec extends LayerBase {
   readonly out_features: number;
   readonly bias?: boolean; // true
 }
+/** nn.ConvTranspose2d: weight [in, out/groups, kh, kw]. */
+export interface ConvTranspose2dSpec extends LayerBase {
+  readonly kind: 'conv_transpose2d';
+  readonly in_channels?: number; // inferred
+  readonly out_channels: number;
+  readonly kernel_size: IntOrPair;
+  readonly stride?: IntOrPair; // 1
+  readonly padding?: IntOrPair; // 0
+  readonly output_padding?: IntOrPair; // 0, smaller than stride or dilation
+  readonly dilation?: IntOrPair; // 1
+  readonly groups?: number; // 1
+  readonly bias?: boolean; // true
+}
+/** nn.Upsample: exactly one of size and scale_factor. */
+export interface UpsampleSpec extends LayerBase {
+  readonly kind: 'upsample';
+  readonly size?: IntOrPair;
+  readonly scale_factor?: number | readonly [number, number];
+  readonly mode?: 'nearest' | 'bilinear'; // nearest
+  readonly align_corners?: boolean; // bilinear only; PyTorch's None behaves as false
+}
+/** add (elementwise sum, shapes equal) and concat (along channels, dim 1): two or more inputs. */
+export interface JoinSpec extends LayerBase {
+  readonly kind: 'add' | 'concat';
+  readonly inputs: readonly string[];
+}
 export interface PlainSpec extends LayerBase {
-  readonly kind: 'relu' | 'sigmoid' | 'tanh' | 'flatten' | 'softmax' | 'log_softmax';
+  readonly kind: 'relu' | 'sigmoid' | 'tanh' | 'flatten' | 'softmax' | 'log_softmax' | 'global_avgpool2d';
 }
 
 export type LayerSpec =
@@ -62,6 +91,9 @@ export type LayerSpec =
   | LeakyReluSpec
   | DropoutSpec
   | LinearSpec
+  | ConvTranspose2dSpec
+  | UpsampleSpec
+  | JoinSpec
   | PlainSpec;
 
 /** `reduction` as PyTorch's; `scale` is a term's coefficient in a sum of losses (not `weight`, which

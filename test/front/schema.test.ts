@@ -16,12 +16,13 @@ const defs = schema.$defs as Record<string, Json>;
 const LAYER_KINDS: Record<LayerSpec['kind'], true> = {
   conv2d: true, maxpool2d: true, avgpool2d: true, batchnorm2d: true, leaky_relu: true, dropout: true, dropout2d: true,
   linear: true, relu: true, sigmoid: true, tanh: true, flatten: true, softmax: true, log_softmax: true,
+  conv_transpose2d: true, upsample: true, global_avgpool2d: true, add: true, concat: true,
 };
 const LOSS_KINDS: Record<LossTermSpec['kind'], true> = { cross_entropy: true, nll: true, bce: true, bce_with_logits: true, focal: true, dice: true };
 const OPTIMIZER_KINDS: Record<OptimizerSpec['kind'], true> = { sgd: true, adam: true, adamw: true };
 const DATA_SOURCES: Record<DataSpec['source'], true> = { mnist: true, idx: true };
-
 const DATA_TASKS: Record<DataTask, true> = { classification: true, 'real-vs-fake': true, segmentation: true };
+
 function check(source: string, file = 'spec.yaml') {
   const p = parse(source, file);
   expect(p.diagnostics).toEqual([]);
@@ -42,8 +43,8 @@ describe('cnnc.schema.json', () => {
     expect([...(discriminator('loss', 'kind') as string[])].sort()).toEqual(Object.keys(LOSS_KINDS).sort());
     expect([...(discriminator('optimizer', 'kind') as string[])].sort()).toEqual(Object.keys(OPTIMIZER_KINDS).sort());
     expect([...(discriminator('data', 'source') as string[])].sort()).toEqual(Object.keys(DATA_SOURCES).sort());
-  });
     for (const d of ['data_mnist', 'data_idx']) expect([...(discriminator(d, 'task') as string[])].sort()).toEqual(Object.keys(DATA_TASKS).sort());
+  });
 
   it('gives every property a title and a description, for editors', () => {
     const missing: string[] = [];
@@ -143,7 +144,6 @@ data: { source: idx, path: /usr/share/datasets/fashion-mnist }
     expect(spec!.layers).toHaveLength(20);
     expect(check(source.replace('kind: sgd, lr: 0.1, momentum: 0.9, dampening: 0, nesterov: true', 'kind: adamw, lr: 0.1, betas: [0, 0.5], eps: 1e-6')).diagnostics).toEqual([]);
   });
-});
 
   it('accepts every loss kind with every parameter it documents, alone and in a sum, and data tasks', () => {
     const head = 'cnnc: 1\nname: L\ninput: { shape: [1, 28, 28] }\nlayers: [flatten, { kind: linear, out_features: 1 }]\noptimizer: { kind: adam }\n';
@@ -162,3 +162,4 @@ data: { source: idx, path: /usr/share/datasets/fashion-mnist }
       expect(check(`${head}loss: { kind: bce_with_logits }\ndata: ${d}\n`).diagnostics, d).toEqual([]);
     }
   });
+});

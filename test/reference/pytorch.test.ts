@@ -22,6 +22,8 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<'eval' | 'train'>]> =
   ['conv-features', ['eval']], // stride, padding, dilation, groups, batchnorm, label smoothing, sgd nesterov
   ['every-layer', ['eval', 'train']], // pools' padding, count_include_pad, softmax, weighted CE, adamw
   ['unnamed-nll', ['eval']], // generated names, `same` with dilation, weighted nll, sgd with dampening
+  ['decoder-layers', ['eval']], // conv_transpose2d (output_padding, dilation, groups), upsample nearest/bilinear, global_avgpool2d
+  ['graph', ['eval', 'train']], // residual add (a gradient summed over two readers), concat skip with the input
 ];
 
 const weightsOf = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, `${name}.weights.safetensors`)));

@@ -2,7 +2,7 @@
 
     from tools.pytorch.spec_to_torch import load_spec, build_model, build_loss, build_optimizer
     spec = load_spec('specs/mnist.yaml')
-    model = build_model(spec)                  # nn.Sequential; state_dict names are cnnc's (`conv1.weight`)
+    model = build_model(spec)                  # nn.Sequential (a Graph when layers name `inputs`); state_dict names are cnnc's
     loss_fn = build_loss(spec)                 # nn.CrossEntropyLoss / nn.NLLLoss, mean over the batch
     optimizer = build_optimizer(spec, model.parameters())
 
@@ -104,27 +104,103 @@ def make_layer(layer, in_shape):
         return nn.Softmax(dim=1)
     if kind == 'log_softmax':
         return nn.LogSoftmax(dim=1)
+    if kind == 'conv_transpose2d':
+        return nn.ConvTranspose2d(
+            in_shape[0], layer['out_channels'], _pair(layer['kernel_size']),
+            stride=_pair(layer.get('stride', 1)),
+            padding=_pair(layer.get('padding', 0)),
+            output_padding=_pair(layer.get('output_padding', 0)),
+            groups=layer.get('groups', 1),
+            bias=layer.get('bias', True),
+            dilation=_pair(layer.get('dilation', 1)))
+    if kind == 'upsample':
+        size, factor = layer.get('size'), layer.get('scale_factor')
+        return nn.Upsample(
+            size=None if size is None else _pair(size),
+            scale_factor=None if factor is None else (tuple(factor) if isinstance(factor, list) else factor),
+            mode=layer.get('mode', 'nearest'),
+            align_corners=layer.get('align_corners'))  # None unless written, as PyTorch's default
+    if kind == 'global_avgpool2d':
+        return nn.AdaptiveAvgPool2d(1)  # [C, H, W] -> [C, 1, 1]: no flatten, as PyTorch
+    if kind == 'add':
+        return Add()
+    if kind == 'concat':
+        return Concat()
     raise ValueError(f'spec_to_torch: unknown layer kind {kind!r}')  # the schema admits no other
 
 
+class Add(nn.Module):
+    """cnnc's `add`: the sum of its inputs (equal shapes: cnnc refuses broadcasting)."""
+
+    def forward(self, *xs):
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+
+class Concat(nn.Module):
+    """cnnc's `concat`: torch.cat along dim 1 (channels, or features of a flat input)."""
+
+    def forward(self, *xs):
+        return torch.cat(xs, dim=1)
+
+
+class Graph(nn.Module):
+    """A spec whose layers name their `inputs`: forward() runs the layers in the order written, each on the
+    outputs it names (`input` is the model input; no `inputs`: the previous layer). The output is the last
+    layer's. Modules are registered under cnnc's names, so state_dict keys are `conv1.weight` as in a
+    Sequential."""
+
+    def __init__(self, names, modules, inputs):
+        super().__init__()
+        for name, module in zip(names, modules):
+            self.add_module(name, module)
+        self.names = list(names)
+        self.inputs = [list(i) for i in inputs]
+
+    def forward(self, x):
+        values = {'input': x}
+        for name, reads in zip(self.names, self.inputs):
+            values[name] = getattr(self, name)(*[values[r] for r in reads])
+        return values[self.names[-1]]
+
+
+def layer_inputs(spec):
+    """What each layer reads: its `inputs`, else the previous layer (`input` for the first)."""
+    names = layer_names(spec)
+    return [layer.get('inputs', ['input' if i == 0 else names[i - 1]]) for i, layer in enumerate(spec['layers'])]
+
+
+def is_graph(spec):
+    """True when some layer reads anything but the previous one."""
+    names = layer_names(spec)
+    return any(reads != ['input' if i == 0 else names[i - 1]] for i, reads in enumerate(layer_inputs(spec)))
+
+
 def build_model(spec):
-    """nn.Sequential of the spec's layers, in order, registered under cnnc's names. Parameters are initialized by
-    each module's reset_parameters(), in layer order, from torch's global generator (seed it first)."""
-    modules = OrderedDict()
-    shape = list(spec['input']['shape'])
-    for name, layer in zip(layer_names(spec), spec['layers']):
-        module = make_layer(layer, shape)
-        modules[name] = module
-        shape = _out_shape(module, shape)
-    return nn.Sequential(modules)
+    """nn.Sequential of the spec's layers, in order, registered under cnnc's names (a Graph when layers name their
+    `inputs`). Parameters are initialized by each module's reset_parameters(), in layer order, from torch's global
+    generator (seed it first)."""
+    names = layer_names(spec)
+    inputs = layer_inputs(spec)
+    shapes = {'input': list(spec['input']['shape'])}
+    modules = []
+    for name, layer, reads in zip(names, spec['layers'], inputs):
+        module = make_layer(layer, shapes[reads[0]])
+        modules.append(module)
+        shapes[name] = _out_shape(module, [shapes[r] for r in reads])
+    if is_graph(spec):
+        return Graph(names, modules, inputs)
+    return nn.Sequential(OrderedDict(zip(names, modules)))
 
 
-def _out_shape(module, in_shape):
+def _out_shape(module, in_shapes):
     """The module's output shape without the batch, found by running it on zeros (eval mode, no RNG drawn)."""
     was_training = module.training
     module.eval()
     with torch.no_grad():
-        out = module(torch.zeros([1, *in_shape]))
+        out = module(*[torch.zeros([1, *s]) for s in in_shapes])
     module.train(was_training)
     return list(out.shape[1:])
 

@@ -13,10 +13,15 @@ export type LayerResult<N extends Node = Node> = DistributiveOmit<N, Derived>;
 export interface LayerCtx {
   /** The node's name, as messages and parameter names use it. */
   readonly name: string;
-  /** The input shape (never unknown: lowering skips a layer whose input is unknown). */
+  /** The (first) input shape (never unknown: lowering skips a layer whose input is unknown). */
   readonly x: Shape;
-  /** Reports at this layer's `key` value (the layer's `kind` when omitted, or the item for a bare word). */
-  error(code: Code, message: string, key?: string, hint?: string): void;
+  /** Every input's shape, in `inputs` order (one for all kinds but add and concat). */
+  readonly xs: readonly Shape[];
+  /** The names of the nodes read, `input` for the model input, in `inputs` order. */
+  readonly inputs: readonly string[];
+  /** Reports at this layer's `key` value (the layer's `kind` when omitted, or the item for a bare word);
+   *  a path (`['inputs', 1]`) points inside the value. */
+  error(code: Code, message: string, key?: string | readonly (string | number)[], hint?: string): void;
 }
 
 /** The [C, H, W] a 2d layer needs, or null after reporting why not. */

@@ -16,6 +16,11 @@ import { lowerFlatten } from './flatten.js';
 import { lowerLinear } from './linear.js';
 import { lowerSoftmax } from './softmax.js';
 import { lowerLogSoftmax } from './log_softmax.js';
+import { lowerConvTranspose2d } from './conv_transpose2d.js';
+import { lowerUpsample } from './upsample.js';
+import { lowerGlobalAvgPool2d } from './global_avgpool2d.js';
+import { lowerAdd } from './add.js';
+import { lowerConcat } from './concat.js';
 
 export type { LayerCtx, LayerResult } from './common.js';
 
@@ -36,6 +41,11 @@ export function lowerLayer(spec: LayerSpec, ctx: LayerCtx): LayerResult | null {
     case 'linear': return lowerLinear(spec, ctx);
     case 'softmax': return lowerSoftmax(ctx);
     case 'log_softmax': return lowerLogSoftmax(ctx);
+    case 'conv_transpose2d': return lowerConvTranspose2d(spec, ctx);
+    case 'upsample': return lowerUpsample(spec, ctx);
+    case 'global_avgpool2d': return lowerGlobalAvgPool2d(ctx);
+    case 'add': return lowerAdd(ctx);
+    case 'concat': return lowerConcat(ctx);
     default: return assertNever(spec, 'layer kind');
   }
 }

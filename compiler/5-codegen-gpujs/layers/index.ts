@@ -31,6 +31,13 @@ export function emitLayer(node: Node, c: Ctx): LayerCode | null {
       return emitSoftmax(node, c);
     case 'flatten':
       return null;
+    case 'conv_transpose2d':
+    case 'upsample':
+    case 'global_avgpool2d':
+    case 'add':
+    case 'concat':
+      // Refused before generation with a positioned diagnostic (../support.ts).
+      throw new Error(`cnnc internal error: the gpujs target has no kernels for ${node.kind}`);
     default:
       return assertNever(node, 'node kind');
   }

@@ -9,6 +9,11 @@ import { emitDropout } from './dropout.js';
 import { emitLinear } from './linear.js';
 import { emitAvgPool2d, emitMaxPool2d } from './pool2d.js';
 import { emitSoftmax } from './softmax.js';
+import { emitConvTranspose2d } from './conv_transpose2d.js';
+import { emitUpsample } from './upsample.js';
+import { emitGlobalAvgPool2d } from './global_avgpool2d.js';
+import { emitAdd } from './add.js';
+import { emitConcat } from './concat.js';
 
 /** Kernels of one layer, or null for flatten (an alias: no work, no function). */
 export function emitLayer(node: Node, o: EmitOptions): LayerKernels | null {
@@ -36,6 +41,16 @@ export function emitLayer(node: Node, o: EmitOptions): LayerKernels | null {
       return emitSoftmax(node, o);
     case 'flatten':
       return null;
+    case 'conv_transpose2d':
+      return emitConvTranspose2d(node, o);
+    case 'upsample':
+      return emitUpsample(node, o);
+    case 'global_avgpool2d':
+      return emitGlobalAvgPool2d(node, o);
+    case 'add':
+      return emitAdd(node, o);
+    case 'concat':
+      return emitConcat(node, o);
     default:
       return assertNever(node, 'node kind');
   }

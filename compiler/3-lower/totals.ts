@@ -45,11 +45,16 @@ export function computeTotals(input: Shape, nodes: readonly Node[], opt: Optimiz
   //                     + slots · params                     optimizer state (adam 2, sgd with momentum 1)
   //                     + batch · activations                every node's output, and the input
   //                     + batch · outputs                    the gradient of every node's output
+  //                     + batch · fanOut                     a node read k times: k − 1 more gradient buffers
+  //                                                          (its readers' shares, summed: 4-passes/memory.ts)
   //                     + max im2col over convs )            one sample's column buffer, reused
   // An estimate of what the generated module's arena holds; dropout masks and the loss's
   // per-sample buffers are a few floats per sample and left out.
   const scratch = nodes.reduce((m, n) => Math.max(m, im2colElements(n)), 0);
-  const elements = params + buffers + params + optimizerSlots(opt) * params + batch * activations + batch * outputs + scratch;
+  const reads = new Map<string, number>();
+  for (const n of nodes) for (const i of n.inputs) reads.set(i, (reads.get(i) ?? 0) + 1);
+  const fanOut = sum(nodes.map((n) => Math.max(0, (reads.get(n.name) ?? 0) - 1) * n.outSize));
+  const elements = params + buffers + params + optimizerSlots(opt) * params + batch * activations + batch * (outputs + fanOut) + scratch;
   return { params, buffers, macs: sum(nodes.map((n) => n.macs)), activations, trainingBytes: F32 * elements };
 }
 

@@ -162,3 +162,52 @@ describe('upsample and global_avgpool2d', () => {
     expect(node(ir, 'linear_1', 'linear').inFeatures).toBe(6);
   });
 });
+
+describe('lints follow the graph', () => {
+  const warnings = (source: string): string[] => {
+    const { ir, diagnostics, warnings: w } = lowerYaml(source);
+    expect(brief(diagnostics)).toEqual([]);
+    expect(ir).not.toBeNull();
+    return brief(w);
+  };
+
+  it('W0605 relu after a join of non-negative inputs, and not when one input may be negative', () => {
+    const pos2 = spec([
+      '{ kind: conv2d, name: c1, out_channels: 2, kernel_size: 1 }',
+      '{ kind: relu, name: a }',
+      '{ kind: sigmoid, name: b, inputs: [c1] }',
+      '{ kind: add, name: ab, inputs: [a, b] }',
+      '{ kind: relu, name: r }',
+      ...head,
+    ]);
+    expect(warnings(pos2)).toEqual([`${pos(pos2, 'relu, name: r', 'relu')} W0605 r does nothing: its input is never negative (a is a relu)`]);
+    const mixed = spec([
+      '{ kind: conv2d, name: c1, out_channels: 2, kernel_size: 1 }',
+      '{ kind: relu, name: a }',
+      '{ kind: add, name: ab, inputs: [a, c1] }',
+      '{ kind: relu, name: r }',
+      ...head,
+    ]);
+    expect(warnings(mixed)).toEqual([]);
+  });
+
+  it('W0608 follows `inputs` to the conv, and stays quiet when the conv is read elsewhere too', () => {
+    const src = spec([
+      '{ kind: conv2d, name: c1, out_channels: 2, kernel_size: 1 }',
+      '{ kind: relu, name: r }',
+      '{ kind: batchnorm2d, name: bn, inputs: [c1] }',
+      '{ kind: add, inputs: [bn, r] }',
+      ...head,
+    ]);
+    expect(warnings(src)).toEqual([]);
+    const lone = spec([
+      '{ kind: conv_transpose2d, name: t, out_channels: 2, kernel_size: 2, stride: 2 }',
+      '{ kind: relu, name: r, inputs: [input] }',
+      '{ kind: batchnorm2d, name: bn, inputs: [t] }',
+      '{ kind: upsample, name: u, scale_factor: 2, inputs: [r] }',
+      '{ kind: concat, inputs: [bn, u] }',
+      ...head,
+    ]);
+    expect(warnings(lone)).toEqual([`${pos(lone, 'conv_transpose2d')} W0608 t's bias is cancelled by bn, which subtracts each channel's mean`]);
+  });
+});

@@ -54,8 +54,9 @@ export interface NodeIO {
   readonly dX: string | null;
   /** Where backward writes the gradient of each input (null: that input needs none). */
   readonly dXs: readonly (string | null)[];
-  /** After this node's backward (or in its place, for an alias): `into += from` over n·size elements. */
-  readonly accumulate: readonly { readonly from: string; readonly into: string; readonly size: number }[];
+  /** After this node's backward (or in its place, for an alias): `into += from` over n·size elements,
+   *  for its input number `input` (also read by a later layer, which wrote `into`). */
+  readonly accumulate: readonly { readonly input: number; readonly from: string; readonly into: string; readonly size: number }[];
   readonly dY: string | null;
   /** Whether <node>_backward runs (false: no parameter upstream, an alias, or fused into the loss). */
   readonly backward: boolean;
@@ -120,7 +121,7 @@ export function planMemory(ir: ModelIR, fusion: LossFusion): MemoryPlan {
   ir.nodes.forEach((node, i) => {
     const xs: (string | null)[] = [];
     const dXs: (string | null)[] = [];
-    const accumulate: { from: string; into: string; size: number }[] = [];
+    const accumulate: { input: number; from: string; into: string; size: number }[] = [];
     let inGrad = false;
     node.inputs.forEach((src, k) => {
       const x = valueOf.get(src);
@@ -136,7 +137,7 @@ export function planMemory(ir: ModelIR, fusion: LossFusion): MemoryPlan {
       }
       const own = add(node, `dX${k}`, 'grads', sizeOf.get(src)!);
       dXs.push(own);
-      accumulate.push({ from: own, into: g, size: sizeOf.get(src)! });
+      accumulate.push({ input: k, from: own, into: g, size: sizeOf.get(src)! });
     });
     const x = xs[0] ?? null;
     const dX = dXs[0] ?? null;

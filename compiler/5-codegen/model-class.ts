@@ -326,8 +326,7 @@ function accumulateLines(ir: ModelIR, e: MemoryPlan['io'][number]): string[] {
   const out: string[] = [];
   const node = ir.nodes.find((nd) => nd.name === e.node)!;
   e.accumulate.forEach((a, i) => {
-    const k = Number(a.from.slice(a.from.lastIndexOf('_dX') + 3));
-    const src = node.inputs[k]!;
+    const src = node.inputs[a.input]!;
     const readers = ir.nodes.filter((nd) => nd.inputs.includes(src)).map((nd) => nd.name);
     if (i === 0 || e.accumulate[i - 1]!.into !== a.into) {
       out.push(`// ${src} is read by ${readers.join(', ')}: its gradient is the sum of theirs; ${e.node} adds its share`);

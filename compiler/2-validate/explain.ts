@@ -96,7 +96,8 @@ function one(e: ErrorObject, path: DocPath, map: SourceMap): Diagnostic | null {
       if (([] as unknown[]).concat(parent['type']).includes('integer')) {
         return make('E0209', `${field} must be ${expected(parent, path)}, got ${shown(e.data)}`, at);
       }
-      return make('E0209', `${field} must have ${count(parent)}, got ${(e.data as unknown[]).length}`, at);
+      return make('E0209', `${field} must have ${count(parent)}, got ${(e.data as unknown[]).length}`, at,
+        path[path.length - 1] === 'inputs' ? 'only add and concat read several layers (two or more); any other layer reads one' : undefined);
     default:
       return make('E0207', `${field} ${e.message ?? 'is not valid'}`, at);
   }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateOrThrow, SPECS } from './helpers.js';
 
-const GOLDEN = ['mnist.yaml', 'conv-features.yaml'];
+// resnet-mini: a graph (two adds; a node read twice sums its readers' gradients in runBackward).
+const GOLDEN = ['mnist.yaml', 'conv-features.yaml', 'resnet-mini.yaml'];
 
 describe('golden generated code', () => {
   for (const spec of GOLDEN) {

@@ -28,6 +28,8 @@ export const CTRL = {
   stop: 19,
   /** Chunks computed by workers, all jobs together (a statistic for tests). */
   workerChunks: 20,
+  /** Non-zero: a worker's part threw (a cnnc bug); the caller reports it rather than wait forever. */
+  failed: 21,
   /** The next chunk to claim (own cache line: every thread increments it). */
   next: 24,
   // The job: operand placement in floats, from the start of memory.
@@ -137,7 +139,11 @@ export function workerMain(init: WorkerInit): void {
     }
     seen = g;
     if (Atomics.load(c, L.stop) !== 0) return;
-    gemmPart(e, c, L, init.index);
+    try {
+      gemmPart(e, c, L, init.index);
+    } catch {
+      Atomics.store(c, L.failed, 1);
+    }
     if (Atomics.add(c, L.done, 1) + 1 === Atomics.load(c, L.workers)) Atomics.notify(c, L.done);
   }
 }

@@ -37,11 +37,14 @@ export function runParts(e: KernelExports, c: Int32Array): void {
   if (pool.callerWorks) gemmPart(e, c, CTRL, 0);
   let done = Atomics.load(c, CTRL.done);
   for (let i = 0; done !== workers && i < pool.spin; i++) done = Atomics.load(c, CTRL.done);
-  if (done === workers) return;
-  if (canBlock === undefined) canBlock = agentCanBlock(c);
+  if (done !== workers && canBlock === undefined) canBlock = agentCanBlock(c);
   while (done !== workers) {
     if (canBlock) Atomics.wait(c, CTRL.done, done);
     done = Atomics.load(c, CTRL.done);
+  }
+  if (Atomics.load(c, CTRL.failed) !== 0) {
+    Atomics.store(c, CTRL.failed, 0);
+    throw new Error('gemm: a worker thread failed (a cnnc bug; setThreads(1) avoids it)');
   }
 }
 

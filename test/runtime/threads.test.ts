@@ -13,7 +13,7 @@ import { run } from '../../bin/main.js';
 import { Rng, getThreads, gemmNN, gemmNT, gemmTN, setThreads, startThreads, stopThreads, type SpawnWorker } from 'cnnc/runtime';
 import { initThreads } from 'cnnc/runtime/node';
 import { CTRL } from '../../runtime/wasm/gemm-part.js';
-import { pool } from '../../runtime/wasm/pool.js';
+import { pool, runParts } from '../../runtime/wasm/pool.js';
 import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
 import { generateOrThrow, importGenerated, TMP } from '../codegen/helpers.js';
 
@@ -85,6 +85,25 @@ describe.runIf(wasm)('with workers started', () => {
       pool.minMacs = minMacs;
       pool.callerWorks = true;
     });
+  });
+
+  test('a worker that traps is reported as an error, not a hang, and the pool goes on', () => {
+    setThreads(2);
+    const M = 64, N = 576, K = 288;
+    const A = new Float32Array(M * K).fill(1), B = new Float32Array(K * N).fill(1), C = new Float32Array(M * N);
+    gemmNN(M, N, K, A, 0, B, 0, C, 0, false); // leaves a valid job in the control block
+    const w = wasmSgemm()!;
+    w.ctrl[CTRL.pB] = 1 << 28; // B past the end of memory: the worker's packing traps
+    w.ctrl[CTRL.next] = 0;
+    pool.callerWorks = false;
+    try {
+      expect(() => runParts(w, w.ctrl)).toThrow(/gemm: a worker thread failed/);
+    } finally {
+      pool.callerWorks = true;
+    }
+    gemmNN(M, N, K, A, 0, B, 0, C, 0, false);
+    expect(C[0]).toBe(K);
+    expect(C[M * N - 1]).toBe(K);
   });
 
   test('a product under the size threshold stays on the calling thread', () => {

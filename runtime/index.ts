@@ -9,3 +9,4 @@ export * from './threads.js';
 export * from './optim.js';
 export * from './safetensors.js';
 export * from './util.js';
+export { lossAccumulator, lossElements, type LossAccumulator } from './train/losses.js';

@@ -40,7 +40,19 @@ export interface CompiledModel<A extends FloatArray = Float32Array> {
   train(): void;
   eval(): void;
   readonly training: boolean;
-  /** Forward in the current mode, the spec's loss (mean over the batch), backward. Returns the loss. */
+  /**
+   * Forward in the current mode, the spec's loss, backward. Returns the loss (reduction mean by default).
+   * `y` holds n × (the loss's labelShape) integers:
+   * - cross_entropy, nll, and focal/dice on several channels: a class index per sample ([n]), or per pixel
+   *   for a [C, H, W] output ([n, H, W] label maps); a label equal to the loss's ignore_index (default
+   *   -100) is skipped;
+   * - bce, bce_with_logits, and focal/dice on one channel: a 0 or 1 target per output element ([n, ...
+   *   outputShape]). Soft (fractional) targets are not supported: the labels are integers.
+   * A sum of losses reads one such array. With reduction 'none' the returned value, and the gradient,
+   * are the plain mean of the per-element losses (PyTorch's `loss.mean().backward()`); the elements
+   * themselves come from cnnc/runtime's lossElements on the output.
+   * A label that fits none of these throws a RangeError before anything is written.
+   */
   computeGradients(x: A, y: Int32Array, n: number): number;
   /** computeGradients plus one optimizer step. Returns the loss. */
   trainStep(x: A, y: Int32Array, n: number): number;

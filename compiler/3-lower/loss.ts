@@ -87,7 +87,12 @@ export function checkLossFit(
   loss: LossIR, listed: boolean, output: Shape, nodes: readonly Node[], outputName: string, map: SourceMap, report: Report,
 ): void {
   const classes = output[0]!;
-  const at = (i: number, key: string) => map.value(listed ? ['loss', i, key] : ['loss', key]);
+  // A term's key, or its `kind` when the key is not written (the map falls back to the whole term).
+  const at = (i: number, key: string) => {
+    const term = listed ? ['loss', i] : ['loss'];
+    const span = map.value([...term, key]);
+    return span.offset === map.value(term).offset ? loss.terms[i]!.span : span;
+  };
   loss.terms.forEach((t, i) => {
     if (targetsOf(t) !== loss.targets) {
       const first = loss.terms[0]!;

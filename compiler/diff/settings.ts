@@ -67,8 +67,16 @@ export function diffSettings(a: ModelIR, b: ModelIR): SettingChange[] {
 /** What a setting is when not written: a key the other optimizer lacks, at this value, says nothing. */
 const DEFAULTS: Readonly<Record<string, Json>> = { momentum: 0, dampening: 0, nesterov: false, betas: [0.9, 0.999], eps: 1e-8 };
 
+/** The same for a loss term added or removed: its keys at their defaults say nothing beyond its `kind`. */
+const TERM_DEFAULTS: Readonly<Record<string, Json>> = { label_smoothing: 0, ignore_index: -100, reduction: 'mean', scale: 1 };
+
 function notApplicableDefault(section: RecipeSection, key: string, o: Json, n: Json): boolean {
-  if (section !== 'optimizer' || (o !== null && n !== null) || !(key in DEFAULTS)) return false;
+  if (o !== null && n !== null) return false;
+  if (section === 'loss') {
+    const k = key.replace(/^terms\[\d+\]\./, '');
+    return k !== key && k in TERM_DEFAULTS && jsonEqual(o ?? n, TERM_DEFAULTS[k]!);
+  }
+  if (section !== 'optimizer' || !(key in DEFAULTS)) return false;
   return jsonEqual(o ?? n, DEFAULTS[key]!);
 }
 

@@ -24,6 +24,14 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<'eval' | 'train'>]> =
   ['unnamed-nll', ['eval']], // generated names, `same` with dilation, weighted nll, sgd with dampening
   ['decoder-layers', ['eval']], // conv_transpose2d (output_padding, dilation, groups), upsample nearest/bilinear, global_avgpool2d
   ['graph', ['eval', 'train']], // residual add (a gradient summed over two readers), concat skip with the input
+  // the losses of issue 8 (label maps are [n, H, W]; binary targets have the output's shape)
+  ['loss-segment', ['eval']], // per-pixel cross_entropy (weights, smoothing, ignore_index 255) + 0.5·dice from logits
+  ['loss-binary-map', ['eval']], // one-channel maps: bce_with_logits (pos_weight) + focal (sigmoid) + dice (sigmoid)
+  ['loss-bce', ['eval']], // bce on sigmoid probabilities, multi-label, mean + 0.1·sum
+  ['loss-focal', ['eval']], // softmax focal loss, γ 2, α 0.25, reduction sum
+  ['loss-none', ['eval']], // weighted cross_entropy, reduction none (training: the plain mean), ignore_index -1
+  ['loss-nll-map', ['eval']], // nll on label maps, weights, ignore_index 7, reduction sum
+  ['loss-focal-map', ['eval']], // softmax focal per pixel, γ 0.5, α off, none, + 0.25·cross_entropy
 ];
 
 const weightsOf = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, `${name}.weights.safetensors`)));

@@ -3,7 +3,7 @@
     from tools.pytorch.spec_to_torch import load_spec, build_model, build_loss, build_optimizer
     spec = load_spec('specs/mnist.yaml')
     model = build_model(spec)                  # nn.Sequential (a Graph when layers name `inputs`); state_dict names are cnnc's
-    loss_fn = build_loss(spec)                 # nn.CrossEntropyLoss / nn.NLLLoss, mean over the batch
+    loss_fn = build_loss(spec)                 # f(output, labels): nn.CrossEntropyLoss, ..., focal, dice, sums
     optimizer = build_optimizer(spec, model.parameters())
 
 Every layer kind of compiler/spec/types.ts maps to the torch.nn module it is named after, with PyTorch 1.13's
@@ -20,6 +20,7 @@ from collections import OrderedDict
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 import yaml
 
 
@@ -206,14 +207,85 @@ def _out_shape(module, in_shapes):
 
 
 def build_loss(spec):
-    """The spec's loss, mean over the batch (nn.CrossEntropyLoss, nn.NLLLoss)."""
+    """The spec's loss as f(output, labels) -> tensor: one term, or the sum of scale·term for a list.
+
+    labels are the LongTensor cnnc's `y` holds: class indices ([N] or [N, H, W] label maps) for cross_entropy,
+    nll and focal/dice on several channels; 0/1 targets of the output's shape for bce, bce_with_logits and
+    focal/dice on one channel (converted to the output's dtype here). With reduction 'none' a term returns one
+    loss per element, as PyTorch does (the caller takes .mean() to back-propagate, as cnnc's training does)."""
     loss = spec['loss']
-    weight = torch.tensor(loss['weight'], dtype=torch.float32) if 'weight' in loss else None
-    if loss['kind'] == 'cross_entropy':
-        return nn.CrossEntropyLoss(weight=weight, label_smoothing=loss.get('label_smoothing', 0.0))
-    if loss['kind'] == 'nll':
-        return nn.NLLLoss(weight=weight)
-    raise ValueError(f'spec_to_torch: unknown loss kind {loss["kind"]!r}')
+    terms = [(t.get('scale', 1.0), _loss_term(t)) for t in (loss if isinstance(loss, list) else [loss])]
+    if len(terms) == 1 and terms[0][0] == 1.0:
+        return terms[0][1]
+    return lambda output, labels: sum(scale * f(output, labels) for scale, f in terms)
+
+
+def _loss_term(t):
+    kind = t['kind']
+    reduction = t.get('reduction', 'mean')
+    weight = torch.tensor(t['weight'], dtype=torch.float32) if 'weight' in t else None
+    if kind == 'cross_entropy':
+        return nn.CrossEntropyLoss(weight=weight, ignore_index=t.get('ignore_index', -100), reduction=reduction,
+                                   label_smoothing=t.get('label_smoothing', 0.0))
+    if kind == 'nll':
+        return nn.NLLLoss(weight=weight, ignore_index=t.get('ignore_index', -100), reduction=reduction)
+    if kind == 'bce':
+        return lambda output, labels: F.binary_cross_entropy(output, labels.to(output.dtype), reduction=reduction)
+    if kind == 'bce_with_logits':
+        pw = t.get('pos_weight')
+        pos_weight = None if pw is None else torch.tensor(pw, dtype=torch.float32)
+        return lambda output, labels: F.binary_cross_entropy_with_logits(
+            output, labels.to(output.dtype), pos_weight=None if pos_weight is None else pos_weight.to(output.dtype),
+            reduction=reduction)
+    if kind == 'focal':
+        return lambda output, labels: focal_loss(output, labels, t.get('gamma', 2.0), t.get('alpha', 0.25), reduction)
+    if kind == 'dice':
+        return lambda output, labels: dice_loss(output, labels, t.get('smooth', 1.0), t.get('from_logits', False),
+                                                t.get('ignore_index', -100))
+    raise ValueError(f'spec_to_torch: unknown loss kind {kind!r}')
+
+
+def _reduce(loss, reduction):
+    return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
+
+
+def focal_loss(output, labels, gamma, alpha, reduction):
+    """Focal loss, in torch ops (PyTorch core has none). One channel: torchvision.ops.sigmoid_focal_loss
+    (torchvision 0.14, copied: p_t, bce_with_logits, (1 − p_t)^γ, α_t). Several: −α·(1 − p_t)^γ·log p_t with
+    p_t = softmax(output)[label], α = 1 when alpha < 0."""
+    if output.shape[1] == 1:
+        targets = labels.to(output.dtype)
+        p = torch.sigmoid(output)
+        ce_loss = F.binary_cross_entropy_with_logits(output, targets, reduction='none')
+        p_t = p * targets + (1 - p) * (1 - targets)
+        loss = ce_loss * ((1 - p_t) ** gamma)
+        if alpha >= 0:
+            alpha_t = alpha * targets + (1 - alpha) * (1 - targets)
+            loss = alpha_t * loss
+        return _reduce(loss, reduction)
+    log_pt = F.log_softmax(output, dim=1).gather(1, labels.unsqueeze(1)).squeeze(1)
+    a = alpha if alpha >= 0 else 1.0
+    return _reduce(-a * (1 - log_pt.exp()) ** gamma * log_pt, reduction)
+
+
+def dice_loss(output, labels, smooth, from_logits, ignore_index):
+    """Soft Dice, in torch ops: 1 − mean over classes of (2·Σ p·t + smooth) / (Σ p + Σ t + smooth), summed over
+    the batch and every pixel (segmentation_models_pytorch's DiceLoss). One channel: p = sigmoid(output) (or the
+    output), t the 0/1 target. Several: p = softmax over dim 1 (or the output), t the one-hot label; pixels
+    whose label is ignore_index count in no sum."""
+    if output.shape[1] == 1:
+        p = torch.sigmoid(output) if from_logits else output
+        t = labels.to(output.dtype)
+        return 1 - (2 * (p * t).sum() + smooth) / (p.sum() + t.sum() + smooth)
+    classes = output.shape[1]
+    p = F.softmax(output, dim=1) if from_logits else output
+    keep = (labels != ignore_index).unsqueeze(1).to(output.dtype)
+    onehot = F.one_hot(torch.where(labels == ignore_index, torch.zeros_like(labels), labels), classes)
+    t = onehot.movedim(-1, 1).to(output.dtype) * keep
+    p = p * keep
+    dims = [0] + list(range(2, output.dim()))
+    dice = (2 * (p * t).sum(dims) + smooth) / (p.sum(dims) + t.sum(dims) + smooth)
+    return 1 - dice.mean()
 
 
 def build_optimizer(spec, params):

@@ -98,9 +98,9 @@ function binary(t: Dice, ctx: TermCtx, name: string): TermCode {
   const body = lines(
     labelPass(ctx, E, [binaryCheck], { init: `let I = 0;\nlet P = 0;\nlet T = 0;`, add: null }),
     `for (let i = 0; i < ${E}; i++) {`,
-    `  const p = ${prob};`,
-    `  I += p * labels[i];`,
-    `  P += p;`,
+    `  const q = ${prob};`,
+    `  I += q * labels[i];`,
+    `  P += q;`,
     `  T += labels[i];`,
     `}`,
     `const D = P + T + ${s};`,
@@ -109,7 +109,7 @@ function binary(t: Dice, ctx: TermCtx, name: string): TermCode {
     `if (dZ === null) return ${t.scale === 1 ? 'loss' : `${lit(t.scale)} * loss`};`,
     `for (let i = 0; i < ${E}; i++) {`,
     `  const g = ${lit(-t.scale)} * (2 * labels[i] - d) / D;`,
-    t.fromLogits ? [`  const p = ${prob};`, `  dZ[i] ${ctx.write === 'assign' ? '=' : '+='} g * p * (1 - p);`] : `  dZ[i] ${ctx.write === 'assign' ? '=' : '+='} g;`,
+    t.fromLogits ? [`  const q = ${prob};`, `  dZ[i] ${ctx.write === 'assign' ? '=' : '+='} g * q * (1 - q);`] : `  dZ[i] ${ctx.write === 'assign' ? '=' : '+='} g;`,
     `}`,
     `return ${t.scale === 1 ? 'loss' : `${lit(t.scale)} * loss`};`,
   );

@@ -59,7 +59,9 @@ function one(e: ErrorObject, path: DocPath, map: SourceMap): Diagnostic | null {
       const k = String((e.params as { additionalProperty: string }).additionalProperty);
       const allowed = Object.keys((parent['properties'] ?? {}) as SchemaNode);
       const near = closest(k, allowed);
-      const hint = near !== undefined ? `did you mean \`${near}\`?` : `allowed here: ${allowed.map((a) => `\`${a}\``).join(', ')}`;
+      const hint = near !== undefined ? `did you mean \`${near}\`?`
+        : k === 'weight' && path[0] === 'loss' ? `this loss has no class weights; to weigh the term in a sum of losses, write \`scale:\``
+        : `allowed here: ${allowed.map((a) => `\`${a}\``).join(', ')}`;
       return make('E0201', `unknown key \`${k}\` ${where(path, e.data)}`, map.key([...path, k]), hint);
     }
     case 'required': {
@@ -78,7 +80,7 @@ function one(e: ErrorObject, path: DocPath, map: SourceMap): Diagnostic | null {
       return make('E0207', `${field} must be ${flow((e.params as { allowedValue: unknown }).allowedValue)}, got ${shown(e.data)}`, at);
     case 'type': {
       const got = typeof e.data === 'string' ? `the string ${JSON.stringify(e.data)}` : shown(e.data);
-      return make('E0203', `${field} must be ${expected(parent, path)}, got ${got}`, at, typeHint(e.data, parent));
+      return make('E0203', `${field} must be ${expected(parent, path)}, got ${got}`, at, lossWeightHint(e.data, path) ?? typeHint(e.data, parent));
     }
     case 'minimum':
     case 'maximum':
@@ -195,6 +197,12 @@ function expected(s: SchemaNode, path: DocPath): string {
 function expectedWords(words: readonly string[], quote = true): string {
   const w = quote ? words.map((x) => `\`${x}\``) : [...words];
   return w.length <= 1 ? (w[0] ?? 'valid') : `${w.slice(0, -1).join(', ')} or ${w[w.length - 1]}`;
+}
+
+/** `weight: 0.5` in a loss: PyTorch's `weight` is per-class; a term's coefficient in a sum is `scale`. */
+function lossWeightHint(data: unknown, path: DocPath): string | undefined {
+  if (path[0] !== 'loss' || path[path.length - 1] !== 'weight' || typeof data !== 'number') return undefined;
+  return `\`weight\` is PyTorch's per-class weights (one number per class); to weigh this term in a sum of losses, write \`scale: ${data}\``;
 }
 
 function typeHint(data: unknown, s: SchemaNode): string | undefined {

@@ -1,5 +1,6 @@
 // report.svg: the loss and accuracy curves of a run, hand-written SVG so it opens in any browser
-// with no script. Left panel: train and test loss per epoch; right panel: test accuracy (%).
+// with no script. Left panel: train and test loss per epoch; right panel: test accuracy (%), and the mean IoU
+// for per-pixel outputs.
 import type { EpochMetrics } from './loop.js';
 
 const W = 360; // one panel
@@ -18,8 +19,12 @@ export function reportSvg(title: string, metrics: readonly EpochMetrics[]): stri
     { label: 'train loss', color: '#1f77b4', values: metrics.map((m) => m.loss) },
     { label: 'test loss', color: '#ff7f0e', values: metrics.map((m) => m.test_loss) },
   ]);
-  const acc = panel(W, 'test accuracy (%)', epochs, [
+  const miou = metrics.every((m) => m.test_miou !== undefined)
+    ? [{ label: 'test mean IoU', color: '#9467bd', values: metrics.map((m) => m.test_miou! * 100) }]
+    : [];
+  const acc = panel(W, miou.length > 0 ? 'test accuracy, mean IoU (%)' : 'test accuracy (%)', epochs, [
     { label: 'test accuracy', color: '#2ca02c', values: metrics.map((m) => m.test_accuracy * 100) },
+    ...miou,
   ]);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + 24}" viewBox="0 0 ${2 * W} ${H + 24}" font-family="sans-serif" font-size="12">`,

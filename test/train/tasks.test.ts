@@ -110,6 +110,7 @@ describe('cnnc train on the tasks', () => {
     const last = m[5]!;
     expect(last.loss).toBeLessThan(m[0]!.loss * 0.7);
     expect(r.out).toMatch(/mIoU \d+\.\d\d%/);
+    expect(readFileSync(join(dir, 'report.svg'), 'utf8')).toContain('test mean IoU');
     expect(r.out).toMatch(/^final test accuracy: \d+\.\d\d%, mean IoU \d+\.\d\d% \(600 test digits; accuracy per pixel\)$/m);
     // The same model before training, on the same test digits.
     const { code, ir } = build(readFileSync(spec, 'utf8'), spec);

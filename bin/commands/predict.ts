@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { PNG } from 'pngjs';
 import { idxImageAt } from '../../runtime/data/idx.js';
 import { isGzip, readMaybeGzip } from '../../runtime/node/data/read-maybe-gzip.js';
+import type { LossIR } from '../../compiler/ir/types.js';
 import type { Exit } from '../main.js';
 import { compileSpec, processIo, UsageError, type Io } from './compile-model.js';
 import { reportUserErrors } from './user-error.js';
@@ -19,7 +20,7 @@ const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 export function registerPredict(program: Command, exit: Exit, io: Io = processIo): void {
   program
     .command('predict')
-    .description('classify PNG images or IDX samples (FILE[:index]); prints class probabilities')
+    .description('classify PNG images or IDX samples (FILE[:index]); prints class probabilities (or p(1), or a label map\'s classes)')
     .argument('<spec>', 'the model spec (YAML)')
     .argument('<images...>', 'PNG files (white digit on black, the input size) or IDX_FILE[:index]')
     .requiredOption('--weights <file>', 'weights (safetensors)')
@@ -32,11 +33,18 @@ export function registerPredict(program: Command, exit: Exit, io: Io = processIo
         loadWeightsFile(model, flags.weights);
         model.eval();
         const last = loaded.ir.nodes.find((n) => n.name === loaded.ir.output)?.kind;
+        const { loss } = loaded.ir;
         for (const arg of images) {
           const x = readImage(arg, model.inputShape, flags.invert === true);
           const out = model.forward(x, 1);
-          const probs = last === 'log_softmax' ? Array.from(out, Math.exp) : last === 'softmax' ? Array.from(out) : softmax(out);
-          io.stdout.write(formatPrediction(arg, probs));
+          if (loss.targets === 'binary') {
+            io.stdout.write(formatBinary(arg, out, readsLogits(loss)));
+          } else if (loss.labelShape.length > 0) {
+            io.stdout.write(formatLabelMap(arg, out, model.outputShape));
+          } else {
+            const probs = last === 'log_softmax' ? Array.from(out, Math.exp) : last === 'softmax' ? Array.from(out) : softmax(out);
+            io.stdout.write(formatPrediction(arg, probs));
+          }
         }
         return 0;
       });
@@ -48,6 +56,35 @@ export function formatPrediction(name: string, probs: readonly number[]): string
   probs.forEach((p, c) => (p > probs[top]! ? (top = c) : 0));
   const lines = [`${name}: class ${top} (${(probs[top]! * 100).toFixed(2)}%)`];
   probs.forEach((p, c) => lines.push(`  ${String(c).padStart(2)}  ${(p * 100).toFixed(2).padStart(6)}%${c === top ? '  <' : ''}`));
+  return lines.join('\n') + '\n';
+}
+
+/** bce and dice on probabilities read probabilities; the other binary losses, logits. */
+function readsLogits(loss: LossIR): boolean {
+  const t = loss.terms[0]!;
+  return !(t.kind === 'bce' || (t.kind === 'dice' && !t.fromLogits));
+}
+
+/** 0/1 targets: each output's probability of 1 (σ of a logit), and the call at 0.5. */
+export function formatBinary(name: string, out: ArrayLike<number>, logits: boolean): string {
+  const p = Array.from(out, (v) => (logits ? 1 / (1 + Math.exp(-v)) : v));
+  if (p.length === 1) return `${name}: ${p[0]! > 0.5 ? 1 : 0} (p(1) = ${(p[0]! * 100).toFixed(2)}%)\n`;
+  const ones = p.filter((v) => v > 0.5).length;
+  return `${name}: ${ones} of ${p.length} outputs are 1 (p > 0.5)\n`;
+}
+
+/** A label map per image: the predicted class of each pixel (argmax over channels), counted per class. */
+export function formatLabelMap(name: string, out: ArrayLike<number>, shape: readonly number[]): string {
+  const C = shape[0]!;
+  const inner = out.length / C;
+  const counts = new Array<number>(C).fill(0);
+  for (let p = 0; p < inner; p++) {
+    let best = 0;
+    for (let c = 1; c < C; c++) if (out[c * inner + p]! > out[best * inner + p]!) best = c;
+    counts[best]!++;
+  }
+  const lines = [`${name}: a [${shape.slice(1).join(', ')}] label map, pixels per predicted class`];
+  counts.forEach((k, c) => k > 0 && lines.push(`  ${String(c).padStart(2)}  ${String(k).padStart(6)}`));
   return lines.join('\n') + '\n';
 }
 

@@ -125,3 +125,14 @@ describe('cnnc train on the tasks', () => {
     expect(last.test_loss).toBeLessThan(untrained.loss * 0.7);
   });
 });
+
+describe('cnnc predict on the tasks', () => {
+  it('a one-logit output prints p(1) and the call; a label map, the pixels of each predicted class', async () => {
+    const { formatBinary, formatLabelMap } = await import('../../bin/commands/predict.js');
+    expect(formatBinary('a.png', [2], true)).toBe('a.png: 1 (p(1) = 88.08%)\n');
+    expect(formatBinary('a.png', [0.3], false)).toBe('a.png: 0 (p(1) = 30.00%)\n');
+    expect(formatBinary('a.png', [0.7, 0.2, 0.9], false)).toBe('a.png: 2 of 3 outputs are 1 (p > 0.5)\n');
+    // 3 classes × 2 pixels: pixel 0 → class 2, pixel 1 → class 0
+    expect(formatLabelMap('a.png', [5, 0, 1, 0, 9, -1], [3, 1, 2])).toBe('a.png: a [1, 2] label map, pixels per predicted class\n   0       1\n   2       1\n');
+  });
+});

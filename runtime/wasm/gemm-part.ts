@@ -130,13 +130,17 @@ export function workerMain(init: WorkerInit): void {
   let seen = Atomics.load(c, L.gen);
   Atomics.add(c, L.ready, 1);
   Atomics.notify(c, L.ready);
+  let polls = init.spin;
   for (;;) {
     let g = Atomics.load(c, L.gen);
-    for (let i = 0; g === seen && i < init.spin; i++) g = Atomics.load(c, L.gen);
+    for (let i = 0; g === seen && i < polls; i++) g = Atomics.load(c, L.gen);
     if (g === seen) {
-      Atomics.wait(c, L.gen, seen);
+      // Woken with no new job: the caller's early wake (pool.ts: wakeWorkers) while it copies the
+      // operands in. Poll longer this once, so the job finds this thread awake.
+      polls = Atomics.wait(c, L.gen, seen) === 'ok' ? 20 * init.spin : init.spin;
       continue;
     }
+    polls = init.spin;
     seen = g;
     if (Atomics.load(c, L.stop) !== 0) return;
     try {

@@ -19,7 +19,7 @@
 // Browser-safe: the module (~1.5 KiB) is compiled synchronously from bytes, which browsers allow
 // on the main thread up to 4 KiB. Memory grows on demand and is kept.
 import { CTRL, gemmPart, packOperand, type KernelExports } from './gemm-part.js';
-import { runParts, pool } from './pool.js';
+import { pool, runParts, wakeWorkers } from './pool.js';
 import { MR, NR, sgemmModule } from './sgemm-kernel.js';
 
 const KC = 256;
@@ -139,6 +139,7 @@ export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, 
   const scratch = roundUp(packed + slices * kcMax * (splitN ? tilesM * MR : ldc), 16);
   const stride = roundUp(Math.ceil(all / chunks) * (splitN ? NR : MR) * kcMax, 16);
   const mem = ensureFloats(w, scratch + threads * stride);
+  if (threads > 1) wakeWorkers(w.ctrl);
   mem.set(operand(A, aOff, M * K), pA);
   mem.set(operand(B, bOff, K * N), pB);
   if (accumulate) {

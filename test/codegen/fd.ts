@@ -30,8 +30,20 @@ export async function finiteDifferences(c: FdCase): Promise<string[]> {
     model.setTrainingState(state);
     return model.computeGradients(x, y, n);
   };
+  return compareWithFiniteDifferences(c.title, model.parameters().filter((p) => p.trainable), loss, (len, t) => pick(len, c.samples ?? 12, t));
+}
+
+/** The check itself, shared by every gradient test: `loss()` recomputes the loss and the gradients from the
+ *  same starting state; for the entries `indices(length, tensorIndex)` of each tensor, the analytic gradient is
+ *  compared with (L(p + h) − L(p − h)) / 2h as one relative error over the sample. Soft-asserts it below FD_TOL
+ *  and that the gradient is not zero (a zero gradient would prove nothing); logs and returns a line per tensor. */
+export function compareWithFiniteDifferences(
+  title: string,
+  params: readonly { readonly name: string; readonly data: Float64Array | Float32Array; readonly grad: Float64Array | Float32Array }[],
+  loss: () => number,
+  indices: (length: number, tensor: number) => readonly number[],
+): string[] {
   loss();
-  const params = model.parameters().filter((p) => p.trainable);
   expect(params.length).toBeGreaterThan(0);
   const analytic = params.map((p) => Float64Array.from(p.grad));
   const report: string[] = [];
@@ -39,7 +51,7 @@ export async function finiteDifferences(c: FdCase): Promise<string[]> {
     let diff2 = 0;
     let norm2 = 0;
     let maxDiff = 0;
-    for (const i of pick(p.data.length, c.samples ?? 12, t)) {
+    for (const i of indices(p.data.length, t)) {
       const v = p.data[i]!;
       p.data[i] = v + H;
       const up = loss();
@@ -57,12 +69,12 @@ export async function finiteDifferences(c: FdCase): Promise<string[]> {
     expect.soft(rel, `${p.name} (${report.at(-1)})`).toBeLessThan(FD_TOL);
     expect(norm2, `${p.name} has a zero gradient: the check would prove nothing`).toBeGreaterThan(0);
   });
-  console.log(`${c.title}\n  ${report.join('\n  ')}`);
+  console.log(`${title}\n  ${report.join('\n  ')}`);
   return report;
 }
 
 /** Up to k distinct indices spread over [0, len), deterministic. */
-function pick(len: number, k: number, salt: number): number[] {
+export function pick(len: number, k: number, salt: number): number[] {
   if (len <= k) return Array.from({ length: len }, (_, i) => i);
   const out = new Set<number>();
   let s = 2654435761 * (salt + 1);

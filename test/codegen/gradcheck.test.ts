@@ -3,11 +3,10 @@
 // (its dX) is checked through that convolution's weight gradient; a second convolution checks conv's
 // own dX (col2im). Inputs are random floats, so relu kinks and max-pool ties are (almost surely)
 // more than the step h away; the cases and seeds are fixed, so a pass is reproducible.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { compile64, randomInputs, type SpecParts } from './helpers.js';
+import { compareWithFiniteDifferences, pick } from './fd.js';
 
-const H = 1e-6;
-const TOL = 1e-6;
 const SAMPLES = 12;
 
 interface Case extends SpecParts {
@@ -162,48 +161,7 @@ describe('finite differences (float64, central, relative error < 1e-6)', () => {
         model.setTrainingState(state);
         return model.computeGradients(x, y, n);
       };
-      loss();
-      const params = model.parameters().filter((p) => p.trainable);
-      expect(params.length).toBeGreaterThan(0);
-      const analytic = params.map((p) => Float64Array.from(p.grad));
-      const report: string[] = [];
-      for (let t = 0; t < params.length; t++) {
-        const p = params[t]!;
-        const idx = pick(p.data.length, SAMPLES, t);
-        let diff2 = 0;
-        let norm2 = 0;
-        let maxDiff = 0;
-        for (const i of idx) {
-          const v = p.data[i]!;
-          p.data[i] = v + H;
-          const up = loss();
-          p.data[i] = v - H;
-          const down = loss();
-          p.data[i] = v;
-          const numeric = (up - down) / (2 * H);
-          const a = analytic[t]![i]!;
-          diff2 += (a - numeric) ** 2;
-          norm2 += Math.max(a * a, numeric * numeric);
-          maxDiff = Math.max(maxDiff, Math.abs(a - numeric));
-        }
-        const rel = Math.sqrt(diff2) / Math.max(Math.sqrt(norm2), 1e-12);
-        report.push(`${p.name}: rel ${rel.toExponential(2)}, max |Δ| ${maxDiff.toExponential(2)}`);
-        expect.soft(rel, `${p.name} (${report.at(-1)})`).toBeLessThan(TOL);
-        expect(norm2, `${p.name} has a zero gradient: the check would prove nothing`).toBeGreaterThan(0);
-      }
-      console.log(`${c.title}\n  ${report.join('\n  ')}`);
+      compareWithFiniteDifferences(c.title, model.parameters().filter((p) => p.trainable), loss, (len, t) => pick(len, SAMPLES, t));
     });
   }
 });
-
-/** Up to k distinct indices spread over [0, len), deterministic. */
-function pick(len: number, k: number, salt: number): number[] {
-  if (len <= k) return Array.from({ length: len }, (_, i) => i);
-  const out = new Set<number>();
-  let s = 2654435761 * (salt + 1);
-  while (out.size < k) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out.add(s % len);
-  }
-  return [...out];
-}

@@ -21,7 +21,10 @@ export function planLossFusion(ir: ModelIR): LossFusion {
   const only = terms.length === 1 ? terms[0]! : null;
   // One nll term only: a second term would need the log-probabilities' own gradient.
   if (out.kind === 'log_softmax' && only?.kind === 'nll' && consumers === 0) {
-    return { fusedNode: out.name, note: 'log_softmax + nll fused: the loss writes the gradient of the logits, w[y]·(exp(logp) − onehot)/Σw' };
+    // Per pixel ([C, H, W], nn.LogSoftmax(dim=1) on NCHW) the same holds pixel by pixel: each pixel's C
+    // channels are one row, and an ignored pixel's row gets a zero gradient (the loss writes every row).
+    const perPixel = out.outShape.length === 3 ? ' per pixel (over the channels of each pixel)' : '';
+    return { fusedNode: out.name, note: `log_softmax + nll fused${perPixel}: the loss writes the gradient of the logits, w[y]·(exp(logp) − onehot)/Σw` };
   }
   if (only?.kind === 'cross_entropy') {
     return { fusedNode: null, note: 'cross_entropy on logits: the loss computes softmax − smoothed one-hot directly' };

@@ -31,6 +31,17 @@ const CASES: Case[] = [
   { title: 'log_softmax + nll (fused), weights, ignore_index', input: [1, 5, 5], layers: [...flat(3), 'log_softmax'],
     loss: '{ kind: nll, weight: [1, 3, 0.5] }', classes: 3, labelSize: 1, ignore: -100 },
   { title: 'nll per pixel (on the raw output), ignore_index 7', input: img, layers: [conv(3)], loss: '{ kind: nll, ignore_index: 7 }', classes: 3, labelSize: 20, ignore: 7 },
+  // log_softmax / softmax over the channels of [C, H, W] (dim 1, per pixel), as nn.LogSoftmax(dim=1) on NCHW
+  { title: 'log_softmax per pixel + nll (fused), class weights, ignore_index 255', input: img, layers: [conv(3), 'log_softmax'],
+    loss: '{ kind: nll, weight: [0.5, 2, 1], ignore_index: 255 }', classes: 3, labelSize: 20, ignore: 255 },
+  { title: 'log_softmax per pixel + nll, weights, sum reduction (fused), 4 classes', input: img, layers: [conv(4), 'log_softmax'],
+    loss: '{ kind: nll, weight: [1, 3, 0.5, 2], reduction: sum }', classes: 4, labelSize: 20, ignore: -100 },
+  { title: 'log_softmax per pixel + two nll terms (not fused: log_softmax_backward per pixel), ignore_index', input: img, layers: [conv(3), 'log_softmax'],
+    loss: '[{ kind: nll, weight: [0.5, 2, 1] }, { kind: nll, scale: 0.25, reduction: sum }]', classes: 3, labelSize: 20, ignore: -100 },
+  { title: 'softmax per pixel + dice (probabilities), smooth 0.5, ignore_index', input: img, layers: [conv(3), 'softmax'],
+    loss: '{ kind: dice, smooth: 0.5 }', classes: 3, labelSize: 20, ignore: -100 },
+  { title: 'softmax per pixel inside the network (a conv reads it) + cross_entropy per pixel', input: img,
+    layers: [conv(3), 'softmax', '{ kind: conv2d, name: c2, out_channels: 3, kernel_size: 1 }'], loss: '{ kind: cross_entropy }', classes: 3, labelSize: 20 },
   { title: 'nll without log_softmax (not fused), sum', input: [1, 5, 5], layers: flat(3), loss: '{ kind: nll, reduction: sum }', classes: 3, labelSize: 1 },
   // binary cross-entropies
   { title: 'bce on sigmoid, 3 independent outputs, mean', input: [1, 5, 5], layers: [...flat(3), 'sigmoid'], loss: '{ kind: bce }', classes: 2, labelSize: 3 },

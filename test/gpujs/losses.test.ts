@@ -42,26 +42,36 @@ describe('gpujs target: losses it does not compile yet', () => {
   });
 });
 
-describe('gpujs target: per-pixel cross_entropy', () => {
-  it('agrees with the TypeScript target on a [3, 4, 5] output against label maps (loss and every gradient)', async () => {
-    const yaml = specYaml({ input: [1, 4, 5], layers: ['{ kind: conv2d, name: c1, out_channels: 3, kernel_size: 3, padding: 1 }'], loss: '{ kind: cross_entropy, weight: [1, 2, 0.5] }' });
-    const { ts, gj } = await bothTargets(yaml);
-    const a = ts.createModel({ seed: 3 });
-    const b = gj.createModel({ seed: 3, backend: 'cpu' });
-    const { x, y } = randomInputs(4, 20, 3, 20);
-    const xf = Float32Array.from(x);
-    const la = a.computeGradients(xf, y, 4);
-    const lb = b.computeGradients(xf, y, 4);
-    expect(Math.abs(la - lb) / Math.abs(la)).toBeLessThan(1e-5);
-    const pa = a.parameters();
-    const pb = b.parameters();
-    for (let i = 0; i < pa.length; i++) {
-      const ga = pa[i]!.grad;
-      const gb = pb[i]!.grad;
-      const scale = Math.max(...Array.from(ga, Math.abs));
-      const diff = Math.max(...Array.from(ga, (v, k) => Math.abs(v - gb[k]!)));
-      expect(diff / scale, pa[i]!.name).toBeLessThan(1e-4);
-    }
-    b.dispose();
-  });
+describe('gpujs target: per-pixel cross_entropy, and softmax / log_softmax over the channels', () => {
+  const c1 = '{ kind: conv2d, name: c1, out_channels: 3, kernel_size: 3, padding: 1 }';
+  const cases: { title: string; layers: string[]; loss: string }[] = [
+    { title: 'cross_entropy on a [3, 4, 5] output against label maps', layers: [c1], loss: '{ kind: cross_entropy, weight: [1, 2, 0.5] }' },
+    // Its kernels read each pixel's C values H·W apart, as the TypeScript target's do.
+    { title: 'log_softmax per pixel + nll (fused)', layers: [c1, 'log_softmax'], loss: '{ kind: nll, weight: [1, 2, 0.5] }' },
+    { title: 'softmax per pixel inside the network, then cross_entropy', layers: [c1, 'softmax', '{ kind: conv2d, name: c2, out_channels: 3, kernel_size: 1 }'], loss: '{ kind: cross_entropy }' },
+  ];
+  for (const c of cases) {
+    it(`agrees with the TypeScript target: ${c.title} (loss and every gradient)`, async () => {
+      const yaml = specYaml({ input: [1, 4, 5], layers: c.layers, loss: c.loss });
+      const { ts, gj } = await bothTargets(yaml);
+      const a = ts.createModel({ seed: 3 });
+      const b = gj.createModel({ seed: 3, backend: 'cpu' });
+      const { x, y } = randomInputs(4, 20, 3, 20);
+      const xf = Float32Array.from(x);
+      const la = a.computeGradients(xf, y, 4);
+      const lb = b.computeGradients(xf, y, 4);
+      expect(Math.abs(la - lb) / Math.abs(la)).toBeLessThan(1e-5);
+      const pa = a.parameters();
+      const pb = b.parameters();
+      for (let i = 0; i < pa.length; i++) {
+        const ga = pa[i]!.grad;
+        const gb = pb[i]!.grad;
+        const scale = Math.max(...Array.from(ga, Math.abs));
+        expect(scale, pa[i]!.name).toBeGreaterThan(0);
+        const diff = Math.max(...Array.from(ga, (v, k) => Math.abs(v - gb[k]!)));
+        expect(diff / scale, pa[i]!.name).toBeLessThan(1e-4);
+      }
+      b.dispose();
+    });
+  }
 });

@@ -88,12 +88,19 @@ describe('shapes (E04xx)', () => {
     expect(diagnostics[0]!.hint).toMatch(/use `dropout`/);
   });
 
-  it('E0408 linear and softmax need a flat input; the hint says flatten and its size', () => {
+  it('E0408 linear needs a flat input; the hint says flatten and its size', () => {
     const src = spec(['{ kind: linear, out_features: 10 }']);
     const { diagnostics } = lowerYaml(src);
     expect(brief(diagnostics)).toEqual([`${pos(src, 'linear')} E0408 linear_1: linear needs a flat [features] input, but its input is [1, 28, 28]`]);
     expect(diagnostics[0]!.hint).toBe('add `- flatten` before it ([1, 28, 28] flattens to [784])');
-    expect(errors(spec(['softmax']))).toEqual(['5:5 E0408 softmax_1: softmax needs a flat [features] input, but its input is [1, 28, 28]']);
+  });
+
+  it('softmax and log_softmax are not E0408: over [C, H, W] they work per pixel over the channels (dim 1), shape kept', () => {
+    for (const kind of ['softmax', 'log_softmax']) {
+      const { ir, diagnostics } = lowerYaml(spec(['{ kind: conv2d, out_channels: 3, kernel_size: 1 }', kind], { input: '[2, 4, 5]' }));
+      expect(diagnostics.filter((d) => d.code === 'E0408')).toEqual([]);
+      expect(ir?.nodes.at(-1)).toMatchObject({ kind, outShape: [3, 4, 5] });
+    }
   });
 
   it('E0410 an input that is neither [C, H, W] nor [features]', () => {

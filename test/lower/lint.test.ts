@@ -33,6 +33,16 @@ describe('what the loss reads', () => {
     expect(lowerYaml(soft).warnings[0]!.hint).toBe('replace the softmax by `log_softmax`');
   });
 
+  it('the same lints over the channels of a [C, H, W] output (softmax / log_softmax per pixel)', () => {
+    const conv = '{ kind: conv2d, out_channels: 3, kernel_size: 1 }';
+    const src = spec([conv, 'softmax']);
+    expect(warnings(src)).toEqual([`${pos(src, 'softmax')} W0601 softmax_1 feeds probabilities to cross_entropy, which applies its own softmax: softmax is applied twice`]);
+    const nll = spec([conv, 'softmax'], { loss: '{ kind: nll }' });
+    expect(warnings(nll)).toEqual([`${pos(nll, 'kind: nll', 'nll')} W0603 nll expects log-probabilities, but the model ends with softmax_1 (softmax), not log_softmax`]);
+    expect(warnings(spec([conv, 'log_softmax'], { loss: '{ kind: nll, weight: [1, 2, 3], ignore_index: 255 }' }))).toEqual([]);
+    expect(warnings(spec([conv, 'softmax'], { loss: '{ kind: dice }' }))).toEqual([]);
+  });
+
   it('W0604 dropout as the last layer', () => {
     const src = spec([...head, '{ kind: dropout, p: 0.3 }']);
     expect(warnings(src)).toEqual([`${pos(src, 'kind: dropout', 'dropout')} W0604 dropout_1 is the last layer: in training it zeroes outputs the loss reads`]);

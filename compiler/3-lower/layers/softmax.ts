@@ -1,8 +1,8 @@
-// nn.Softmax(dim=1) over the features of a flat input.
+// nn.Softmax(dim=1) over dim 1 of [N, C] or [N, C, H, W] (PyTorch's docs: "rescales ... along dim"):
+// over the features of a flat input, or over the channels at each pixel of a [C, H, W] one.
 import type { SoftmaxNode } from '../../ir/types.js';
-import { needFlat, sameShape, type LayerCtx, type LayerResult } from './common.js';
+import { sameShape, type LayerCtx, type LayerResult } from './common.js';
 
-export function lowerSoftmax(ctx: LayerCtx): LayerResult<SoftmaxNode> | null {
-  if (needFlat(ctx, 'softmax') === null) return null;
+export function lowerSoftmax(ctx: LayerCtx): LayerResult<SoftmaxNode> {
   return { kind: 'softmax', ...sameShape(ctx.x) };
 }

@@ -32,6 +32,8 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<'eval' | 'train'>]> =
   ['loss-none', ['eval']], // weighted cross_entropy, reduction none (training: the plain mean), ignore_index -1
   ['loss-nll-map', ['eval']], // nll on label maps, weights, ignore_index 7, reduction sum
   ['loss-focal-map', ['eval']], // softmax focal per pixel, γ 0.5, α off, none, + 0.25·cross_entropy
+  ['softmax-map', ['eval']], // softmax per pixel inside the network, log_softmax per pixel + nll (fused; weights, ignore_index 255)
+  ['softmax-dice-map', ['eval']], // dice on per-pixel softmax probabilities, smooth 0.5
 ];
 
 const weightsOf = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, `${name}.weights.safetensors`)));

@@ -71,3 +71,23 @@ export function weightAndBias(layer: string, weightShape: readonly number[], fan
 export function sameShape(x: Shape): { readonly outShape: Shape; readonly params: readonly ParamInfo[]; readonly macs: number } {
   return { outShape: x, params: [], macs: 0 };
 }
+
+/** The channel rules conv2d and conv_transpose2d share: a written in_channels must equal the inferred one, and
+ *  both channel counts must divide by groups. Reports each problem; true when all hold. */
+export function convChannelsFit(inChannels: number | undefined, c: number, out: number, groups: number, ctx: LayerCtx): boolean {
+  let ok = true;
+  if (inChannels !== undefined && inChannels !== c) {
+    ctx.error('E0406', `${ctx.name}: in_channels is ${inChannels}, but its input has ${c} channels`, 'in_channels',
+      `remove \`in_channels\` (it is inferred) or make it ${c}`);
+    ok = false;
+  }
+  if (c % groups !== 0) {
+    ctx.error('E0405', `${ctx.name}: its ${c} input channels are not divisible by groups ${groups}`, 'groups');
+    ok = false;
+  }
+  if (out % groups !== 0) {
+    ctx.error('E0405', `${ctx.name}: out_channels ${out} is not divisible by groups ${groups}`, 'groups');
+    ok = false;
+  }
+  return ok;
+}

@@ -3,7 +3,7 @@
 import type { Conv2dNode, Padding2d, Pair } from '../../ir/types.js';
 import type { Conv2dSpec } from '../../spec/types.js';
 import { fmtPadding, fmtPair } from '../format.js';
-import { needImage, weightAndBias, type LayerCtx, type LayerResult } from './common.js';
+import { convChannelsFit, needImage, weightAndBias, type LayerCtx, type LayerResult } from './common.js';
 import { pair, span, windowOut } from './window.js';
 
 export function lowerConv2d(spec: Conv2dSpec, ctx: LayerCtx): LayerResult<Conv2dNode> | null {
@@ -16,21 +16,7 @@ export function lowerConv2d(spec: Conv2dSpec, ctx: LayerCtx): LayerResult<Conv2d
   const groups = spec.groups ?? 1;
   const bias = spec.bias ?? true;
   const out = spec.out_channels;
-  let ok = true;
-
-  if (spec.in_channels !== undefined && spec.in_channels !== c) {
-    ctx.error('E0406', `${ctx.name}: in_channels is ${spec.in_channels}, but its input has ${c} channels`, 'in_channels',
-      `remove \`in_channels\` (it is inferred) or make it ${c}`);
-    ok = false;
-  }
-  if (c % groups !== 0) {
-    ctx.error('E0405', `${ctx.name}: its ${c} input channels are not divisible by groups ${groups}`, 'groups');
-    ok = false;
-  }
-  if (out % groups !== 0) {
-    ctx.error('E0405', `${ctx.name}: out_channels ${out} is not divisible by groups ${groups}`, 'groups');
-    ok = false;
-  }
+  const ok = convChannelsFit(spec.in_channels, c, out, groups, ctx);
   const padding = resolvePadding(spec, kernel, stride, dilation, ctx);
   if (!padding) return null;
 

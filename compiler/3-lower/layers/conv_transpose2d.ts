@@ -7,7 +7,7 @@
 import type { ConvTranspose2dNode } from '../../ir/types.js';
 import type { ConvTranspose2dSpec } from '../../spec/types.js';
 import { fmtPair } from '../format.js';
-import { needImage, param, type LayerCtx, type LayerResult } from './common.js';
+import { convChannelsFit, needImage, param, type LayerCtx, type LayerResult } from './common.js';
 import { pair } from './window.js';
 
 export function lowerConvTranspose2d(spec: ConvTranspose2dSpec, ctx: LayerCtx): LayerResult<ConvTranspose2dNode> | null {
@@ -22,21 +22,7 @@ export function lowerConvTranspose2d(spec: ConvTranspose2dSpec, ctx: LayerCtx): 
   const groups = spec.groups ?? 1;
   const bias = spec.bias ?? true;
   const out = spec.out_channels;
-  let ok = true;
-
-  if (spec.in_channels !== undefined && spec.in_channels !== c) {
-    ctx.error('E0406', `${ctx.name}: in_channels is ${spec.in_channels}, but its input has ${c} channels`, 'in_channels',
-      `remove \`in_channels\` (it is inferred) or make it ${c}`);
-    ok = false;
-  }
-  if (c % groups !== 0) {
-    ctx.error('E0405', `${ctx.name}: its ${c} input channels are not divisible by groups ${groups}`, 'groups');
-    ok = false;
-  }
-  if (out % groups !== 0) {
-    ctx.error('E0405', `${ctx.name}: out_channels ${out} is not divisible by groups ${groups}`, 'groups');
-    ok = false;
-  }
+  let ok = convChannelsFit(spec.in_channels, c, out, groups, ctx);
   // PyTorch: "output padding must be smaller than either stride or dilation".
   const badPad = [0, 1].filter((a) => !(outputPadding[a]! < stride[a]! || outputPadding[a]! < dilation[a]!));
   if (badPad.length > 0) {

@@ -1,4 +1,5 @@
 // cnnc/runtime/node: the Node-only parts of the runtime (files, in-process loading of generated code).
+import './relaxed-simd.js'; // first: before the runtime's first wasm compile (relaxed-simd.ts)
 export { loadModule, type GeneratedModule } from './load-generated.js';
 // Data sets (IDX directories, the embedded mnist10k digits) and `cnnc train`'s run machinery.
 export { loadIdxDirectory, findIdxFile, IDX_FILES, type Splits } from './data/idx-files.js';

@@ -2,6 +2,7 @@
 // TypeScript to JavaScript, point its one `cnnc/runtime` import at this runtime's own file, write it
 // to workDir atomically and import it. The file name carries the code's hash (`<Name>.<hash>.model.mjs`),
 // so a changed module is never served from a module cache (Node's, or vitest's, which ignores queries).
+import './relaxed-simd.js'; // first: before the runtime's first wasm compile (relaxed-simd.ts)
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

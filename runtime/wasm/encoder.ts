@@ -81,6 +81,10 @@ export class FunctionBuilder {
   /** Lane mask: all ones where a > b. */
   f32x4Gt(): this { return this.simd(0x44); }
   v128And(): this { return this.simd(0x4e); }
+  // Relaxed SIMD (https://github.com/WebAssembly/relaxed-simd, Overview.md; opcodes 0xfd 0x100+):
+  // results may differ between engines within the stated bounds, but not between runs of one engine.
+  /** a b c → a·b + c, fused (one rounding) or not, as the engine's hardware does it. */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
 
   /** The function body as the code section wants it: locals, instructions, `end`. */
   encode(): number[] {

@@ -7,14 +7,18 @@
 // tile (i, j) at pC + i·MR·ldc + j·NR·4. All pointers are byte addresses in the module's memory.
 //
 // Register blocking: the MR×NR tile lives in MR·NV v128 locals (NV = NR/4 vectors per row). Per k:
-// NV vector loads of B, MR broadcast loads of A, MR·NV multiplies and adds (SIMD128 has no FMA
-// without relaxed-simd, which Node 20 keeps behind a flag). V8 maps v128 locals to the 16 xmm
-// registers: MR·NV + NV + 1 ≤ 16 keeps the loop free of spills. Measured on the MNIST model's gemm
-// shapes (conv2 forward and both backward products, fc1), GFLOP/s of the whole call: 4×8 35–40,
-// 5×8 30–37, 6×8 30–36, 4×12 32–36, 3×16 30–37: 4×8 wins (64-row operands divide evenly, and
-// V8's register allocator keeps all of it in registers).
+// NV vector loads of B, MR broadcast loads of A, MR·NV multiply-adds: one fused f32x4.relaxed_madd
+// each where the engine has relaxed SIMD (an FMA on x64 with FMA3, NEON's fmla on arm64), else
+// f32x4.mul then f32x4.add. V8 maps v128 locals to the xmm registers: MR·NV + NV + 1 ≤ 15 keeps
+// the loop free of spills. Measured here (Xeon, 2.6 GHz: 128-bit FMA peaks at ~42 GFLOP/s a core)
+// on the MNIST model's gemm shapes (bench/gemm-shapes.mjs: conv2 forward and both backward
+// products, fc1's three), GFLOP/s of the whole call, medians of 3 runs:
+//   mul+add 4×8 29–37; relaxed_madd 4×8 34–46, 6×8 33–43, 2×16 32–46, 5×8 29–39, 4×12 28–39,
+//   3×16 28–38, 8×8 (spills) 27–31.
+// 4×8 wins both ways (64-row operands divide evenly, and it is within ~10% of the FMA peak).
 // Loop order: a B micro-panel (kc·NR·4 bytes, 8 KiB at kc = 256) stays in L1 while the A panels
 // stream past it from L2.
+import { assertNever } from '../../compiler/ir/types.js';
 import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
 import { packCols, packRows } from './pack-kernel.js';
 import { relu, reluBackward } from './elementwise-kernel.js';
@@ -25,16 +29,49 @@ export const MR = 4;
 export const NV = 2;
 export const NR = NV * 4;
 
+/** How the kernel multiplies and adds: relaxed-simd's f32x4.relaxed_madd, or f32x4.mul then f32x4.add. */
+export type Madd = 'relaxed' | 'plain';
+
+let madd: Madd | undefined;
+
+/**
+ * The multiply-add of the modules built from now on, decided once: 'relaxed' where the engine
+ * validates relaxed_madd (Chrome ≥ 114, Node ≥ 22; Node 20 with --experimental-wasm-relaxed-simd,
+ * which cnnc/runtime/node and the cnnc command set) unless CNNC_NO_RELAXED_SIMD=1, else 'plain'.
+ */
+export function kernelMadd(): Madd {
+  if (madd === undefined) {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    madd = env?.['CNNC_NO_RELAXED_SIMD'] !== '1' && relaxedSimdValidates() ? 'relaxed' : 'plain';
+  }
+  return madd;
+}
+
+/**
+ * Test hook: the multiply-add of modules built from now on (sgemm.ts builds its module on first use
+ * and keeps it, so call this first). 'relaxed' where the engine lacks it is an error.
+ */
+export function setKernelMadd(m: Madd): void {
+  if (m === 'relaxed' && !relaxedSimdValidates()) throw new Error('sgemm: this engine has no relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)');
+  madd = m;
+}
+
+/** Whether this engine accepts relaxed_madd (a property of the engine and its flags, not cached). */
+export function relaxedSimdValidates(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(encodeModule([tiles(MR, NV, 'relaxed')], { shared: false, pages: 1 }));
+}
+
 /**
  * The runtime's one wasm module: these tiles, the packing loops (pack-kernel.ts) and relu
  * (elementwise-kernel.ts), over an imported memory: a plain one for one thread, a shared one that
  * every thread's instance of the module imports (threads.ts).
  */
 export function sgemmModule(memory: MemoryDecl = { shared: false, pages: 1 }): Uint8Array<ArrayBuffer> {
-  return encodeModule([tiles(), packRows(), packCols(), relu(), reluBackward()], memory);
+  return encodeModule([tiles(MR, NV, kernelMadd()), packRows(), packCols(), relu(), reluBackward()], memory);
 }
 
-function tiles(): FunctionBuilder {
+/** The kernel for mr×(4·nv) tiles (exported for tests and bench/gemm-shapes.mjs; the runtime uses MR × NV). */
+export function tiles(mr: number, nv: number, m: Madd): FunctionBuilder {
   const f = new FunctionBuilder('tiles', Array<ValType>(8).fill(ValType.i32));
   const [tilesM, tilesN, kc, pA, pB, pC, ldc, load] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32];
   const jt = f.local(ValType.i32); // B panels left
@@ -45,14 +82,14 @@ function tiles(): FunctionBuilder {
   const bPanel = f.local(ValType.i32); // the current B micro-panel
   const cTile = f.local(ValType.i32); // the current C tile's first row
   const cRow = f.local(ValType.i32);
-  const acc = Array.from({ length: MR }, () => Array.from({ length: NV }, () => f.local(ValType.v128)));
-  const bv = Array.from({ length: NV }, () => f.local(ValType.v128));
+  const acc = Array.from({ length: mr }, () => Array.from({ length: nv }, () => f.local(ValType.v128)));
+  const bv = Array.from({ length: nv }, () => f.local(ValType.v128));
   const av = f.local(ValType.v128);
 
   /** for each row r of the tile: cRow = cTile + r·ldc, then body(r). */
   const eachRow = (body: (r: number) => void): void => {
     f.get(cTile).set(cRow);
-    for (let r = 0; r < MR; r++) {
+    for (let r = 0; r < mr; r++) {
       if (r > 0) f.addTo(cRow, ldc);
       body(r);
     }
@@ -74,21 +111,28 @@ function tiles(): FunctionBuilder {
       f.get(kc).set(k);
       f.loop(() => { // over k: acc += a_k · b_kᵀ
         bv.forEach((x, v) => f.get(b).v128Load(16 * v).set(x));
-        for (let r = 0; r < MR; r++) {
+        for (let r = 0; r < mr; r++) {
           f.get(a).v128Load32Splat(4 * r).set(av);
-          for (let v = 0; v < NV; v++) f.get(acc[r]![v]!).get(av).get(bv[v]!).f32x4Mul().f32x4Add().set(acc[r]![v]!);
+          for (let v = 0; v < nv; v++) {
+            const x = acc[r]![v]!;
+            switch (m) {
+              case 'relaxed': f.get(av).get(bv[v]!).get(x).f32x4RelaxedMadd().set(x); break;
+              case 'plain': f.get(x).get(av).get(bv[v]!).f32x4Mul().f32x4Add().set(x); break;
+              default: assertNever(m, 'multiply-add');
+            }
+          }
         }
-        f.addTo(a, 4 * MR).addTo(b, 4 * NR);
+        f.addTo(a, 4 * mr).addTo(b, 16 * nv);
         f.get(k).i32Const(1).i32Sub().tee(k).brIf(0);
       });
       eachRow((r) => acc[r]!.forEach((x, v) => f.get(cRow).get(x).v128Store(16 * v)));
       // next tile down: cTile += MR·ldc (a already points at the next A panel)
-      f.get(cTile).get(ldc).i32Const(MR).i32Mul().i32Add().set(cTile);
+      f.get(cTile).get(ldc).i32Const(mr).i32Mul().i32Add().set(cTile);
       f.get(it).i32Const(1).i32Sub().tee(it).brIf(0);
     });
     // next B panel; C tile back to the top row, NR columns right
     f.get(b).set(bPanel);
-    f.get(cTile).get(tilesM).get(ldc).i32Mul().i32Const(MR).i32Mul().i32Sub().i32Const(4 * NR).i32Add().set(cTile);
+    f.get(cTile).get(tilesM).get(ldc).i32Mul().i32Const(mr).i32Mul().i32Sub().i32Const(16 * nv).i32Add().set(cTile);
     f.get(jt).i32Const(1).i32Sub().tee(jt).brIf(0);
   });
   return f;

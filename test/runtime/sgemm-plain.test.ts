@@ -1,0 +1,33 @@
+// The gemm kernel without relaxed SIMD (engines without it, or CNNC_NO_RELAXED_SIMD=1): f32x4.mul
+// then f32x4.add, rounded twice per step, and threads give the bits of one thread on it too.
+import { expect, test } from 'vitest';
+import { initThreads } from 'cnnc/runtime/node';
+import { stopThreads } from 'cnnc/runtime';
+import { kernelMadd, relaxedSimdValidates } from '../../runtime/wasm/sgemm-kernel.js';
+import { expectThreadsBitwise, mulAdd, tilesAgainst } from './sgemm-madd.js';
+
+const wasm = process.env['CNNC_NO_WASM'] !== '1';
+// Read when the kernel is first built (kernelMadd), which nothing has done yet in this process.
+process.env['CNNC_NO_RELAXED_SIMD'] = '1';
+
+test('CNNC_NO_RELAXED_SIMD=1 keeps the plain kernel even where the engine has relaxed SIMD', async () => {
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); // what cnnc/runtime/node skips under the switch
+  expect(relaxedSimdValidates()).toBe(true);
+  expect(kernelMadd()).toBe('plain');
+});
+
+test('the plain tiles equal float32 mul then add, bit for bit', () => {
+  const { got, want } = tilesAgainst('plain', mulAdd);
+  expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+});
+
+test.runIf(wasm)('2 threads give the bits of 1 on the plain kernel', async () => {
+  expect(kernelMadd()).toBe('plain');
+  await initThreads(2);
+  try {
+    expectThreadsBitwise();
+  } finally {
+    await stopThreads();
+  }
+});

@@ -12,7 +12,7 @@ import { VERSION } from '../version.js';
 import { planLossFusion } from '../4-passes/fuse.js';
 import { planMemory } from '../4-passes/memory.js';
 import { baseName, checkLayerName, className, commentText } from '../5-codegen/identifiers.js';
-import { body, type Ctx, type GpuKernel, type LayerCode } from './kernel.js';
+import { body, call, type Ctx, type GpuKernel, type LayerCode } from './kernel.js';
 import { emitLayer } from './layers/index.js';
 import { emitLossKernels } from './loss.js';
 import { emitOptimizer } from './optimizer.js';
@@ -35,28 +35,40 @@ export function generateGpujs(ir: ModelIR): string {
 
   const valueOf = (name: string): string => (name === 'input' ? 'x' : `y_${name}`);
   const gradOf = (name: string): string => `dY_${name}`;
+  // Graphs: every (reader, input slot) edge passes a gradient back. A tensor read once gets it as its
+  // dY directly; one read several times gets one variable per edge, summed by `<node>_gradsum`.
+  const edges = new Map<string, { reader: string; k: number }[]>();
+  for (const node of ir.nodes) node.inputs.forEach((src, k) => edges.set(src, [...(edges.get(src) ?? []), { reader: node.name, k }]));
+  const edgeVar = (reader: string, k: number): string => {
+    const src = ir.nodes.find((nd) => nd.name === reader)!.inputs[k]!;
+    const list = edges.get(src) ?? [];
+    return list.length <= 1 ? gradOf(src) : `dY_${src}_${list.findIndex((e) => e.reader === reader && e.k === k)}`;
+  };
   const out: string[] = [];
   const kernelDecls: string[] = [];
   const forward: string[] = [];
   const backwardByNode = new Map<string, LayerCode | null>();
+  const ctxByNode = new Map<string, Ctx>();
   const gradVars = new Map<string, string>();
   const records: string[] = [];
 
   for (const node of ir.nodes) {
     const e = io.get(node.name);
     if (e === undefined) throw new Error('cnnc internal error: node not planned');
-    if (ir.nodes.filter((m) => m.inputs.includes(node.name)).length > 1) throw new Error(`cnnc internal error: ${node.name} feeds several layers; the gpu.js target handles chains`);
-    const input = node.inputs[0] ?? 'input';
     const paramName = (role: string): string => {
       const p = node.params.find((q) => q.role === role);
       if (p === undefined) throw new Error(`cnnc internal error: ${node.name} has no ${role}`);
       return p.name;
     };
+    const xs = node.inputs.map(valueOf);
+    const dXs = node.inputs.map((src, k) => (e.dXs[k] !== null && e.dXs[k] !== undefined && src !== 'input' ? edgeVar(node.name, k) : null));
     const ctx: Ctx = {
-      x: valueOf(input),
+      x: xs[0]!,
       y: valueOf(node.name),
       dY: gradOf(node.name),
-      dX: e.dX !== null && input !== 'input' ? gradOf(input) : null,
+      dX: dXs[0] ?? null,
+      xs,
+      dXs,
       backward: e.backward,
       k: (suffix) => `${node.name}_${suffix}`,
       offset: (role) => {
@@ -66,6 +78,7 @@ export function generateGpujs(ir: ModelIR): string {
       },
       tensor: (role) => paramName(role),
     };
+    ctxByNode.set(node.name, ctx);
     const code = emitLayer(node, ctx);
     backwardByNode.set(node.name, code);
     if (code === null) {
@@ -84,18 +97,38 @@ export function generateGpujs(ir: ModelIR): string {
   const loss = emitLossKernels(ir, fusion);
   const outNode = ir.nodes.find((nd) => nd.name === ir.output);
   if (outNode === undefined || plan.lossGrad === null && ir.nodes.some((nd) => io.get(nd.name)?.backward === true)) throw new Error('cnnc internal error: no loss gradient');
-  const lossTarget = fusion.fusedNode !== null ? (outNode!.inputs[0] ?? 'input') : outNode!.name;
+  const fused = fusion.fusedNode !== null;
+  const lossGrad = fused ? edgeVar(outNode!.name, 0) : gradOf(outNode!.name);
+  // The gradient variables each node has received from its readers (or from the loss).
+  const received = new Map<string, string[]>([[fused ? outNode!.inputs[0]! : outNode!.name, [lossGrad]]]);
+  const receive = (src: string, v: string | null): void => {
+    if (v !== null && src !== 'input') received.set(src, [...(received.get(src) ?? []), v]);
+  };
+  const sumDecls: string[] = [];
   const backward: string[] = [];
-  const haveGrad = new Set<string>([lossTarget]);
   for (const node of [...ir.nodes].reverse()) {
     const code = backwardByNode.get(node.name) ?? null;
-    const e = io.get(node.name)!;
-    const input = node.inputs[0] ?? 'input';
-    if (haveGrad.has(node.name)) backward.push(`this.record(${JSON.stringify(node.name)}, 'grad_output', ${gradOf(node.name)}, n * ${node.outSize});`);
+    const ctx = ctxByNode.get(node.name)!;
+    const got = received.get(node.name) ?? [];
+    if (got.length === 0) continue; // no gradient reaches this node
+    if (got.length > 1) {
+      const readers = (edges.get(node.name) ?? []).map((x) => x.reader);
+      sumDecls.push(`// ${node.name} is read by ${readers.join(', ')}: its gradient is the sum of theirs`);
+      sumDecls.push(kernelDecl(`${node.name}_gradsum`, {
+        suffix: 'gradsum',
+        params: got.map((_, i) => `g${i}`),
+        length: { perSample: node.outSize },
+        body: `const i = this.thread.x;\nreturn ${got.map((_, i) => `g${i}[i]`).join(' + ')};`,
+      }), '');
+      backward.push(call(ctx.dY, `${node.name}_gradsum`, got));
+    } else if (got[0] !== ctx.dY) {
+      backward.push(`const ${ctx.dY} = ${got[0]}; // ${node.name}: the one reader that passes a gradient back`);
+    }
+    backward.push(`this.record(${JSON.stringify(node.name)}, 'grad_output', ${ctx.dY}, n * ${node.outSize});`);
     if (code === null) {
-      if (e.dX !== null && input !== 'input' && haveGrad.has(node.name)) {
-        backward.push(`const ${gradOf(input)} = ${gradOf(node.name)}; // ${node.name}: flatten — the gradient is an alias too`);
-        haveGrad.add(input);
+      if (ctx.dX !== null) {
+        backward.push(`const ${ctx.dX} = ${ctx.dY}; // ${node.name}: flatten — the gradient is an alias too`);
+        receive(node.inputs[0]!, ctx.dX);
       }
       continue;
     }
@@ -104,13 +137,14 @@ export function generateGpujs(ir: ModelIR): string {
       continue;
     }
     backward.push(...code.backward);
-    if (code.backward.length > 0 && e.dX !== null && input !== 'input') haveGrad.add(input);
+    if (code.backward.length > 0) node.inputs.forEach((src, k) => receive(src, ctx.dXs[k] ?? null));
     const trainable = node.params.filter((p) => p.trainable).map((p) => JSON.stringify(p.name));
     if (trainable.length > 0 && code.backward.length > 0) backward.push(`this.recordParamGrads(${JSON.stringify(node.name)}, [${trainable.join(', ')}]);`);
   }
+  kernelDecls.push(...sumDecls);
 
-  kernelDecls.push(`// ${commentText(loss.comment)}`);
-  kernelDecls.push(kernelDecl('loss_rows', loss.rows), kernelDecl('loss_grad', loss.grad), '');
+  kernelDecls.push(...loss.comments.map((l) => `// ${commentText(l)}`));
+  kernelDecls.push(...loss.kernels.map((k) => kernelDecl(k.name, k.kernel)), '');
 
   // G: every parameter gradient, concatenated in P's order (one kernel; gpu.js kernels have one output).
   const trainables = plan.params.filter((p) => p.trainable);
@@ -137,11 +171,8 @@ export function generateGpujs(ir: ModelIR): string {
   for (const k of opt.kernels) kernelDecls.push(kernelDecl(`optim_${k.suffix}`, k));
 
   // The class name must not shadow a kernel constant or another top-level name.
-  const taken = new Set<string>(['gj', 'createModel', 'layout', 'CLASS_WEIGHTS', ...kernelDecls.flatMap((d) => /^const (\w+) = gj\.kernel/.exec(d)?.[1] ?? [])]);
+  const taken = new Set<string>(['gj', 'createModel', 'layout', ...loss.constants.map((c) => c.name), ...kernelDecls.flatMap((d) => /^const (\w+) = gj\.kernel/.exec(d)?.[1] ?? [])]);
   const cls = className(ir.name, taken);
-  const classes = outNode!.outShape[0] ?? 1;
-  const term = ir.loss.terms[0]!; // one cross_entropy or nll term (support-loss.ts)
-  const classWeights = term.kind === 'cross_entropy' || term.kind === 'nll' ? term.weight : null;
   const layout = [
     'const layout: gj.ModelLayout = {',
     `  name: ${JSON.stringify(ir.name)},`,
@@ -149,9 +180,7 @@ export function generateGpujs(ir: ModelIR): string {
     `  inputShape: [${ir.input.shape.join(', ')}],`,
     `  outputShape: [${outNode!.outShape.join(', ')}],`,
     `  paramSize: ${paramSize},`,
-    `  classes: ${classes},`,
-    `  labelsPerSample: ${outNode!.outSize / classes},`,
-    `  lossWeight: ${classWeights === null ? 'null' : `[${classWeights.join(', ')}]`},`,
+    `  loss: ${loss.layout.split('\n').join('\n  ')},`,
     `  lr: ${ir.optimizer.lr},`,
     `  slots: [${opt.slots.map((s) => `'${s}'`).join(', ')}],`,
     '  tensors: [',
@@ -159,7 +188,6 @@ export function generateGpujs(ir: ModelIR): string {
     '  ],',
     '};',
   ];
-  const lossArgs = `${valueOf(outNode!.name)}, labels.t, labels.w, labels.total${loss.classWeights ? `, CLASS_WEIGHTS` : ''}`;
   const ind = (ls: readonly string[], d = 2): string[] => ls.flatMap((l) => l.split('\n')).map((l) => (l === '' ? l : ' '.repeat(d) + l));
 
   out.push(
@@ -168,13 +196,13 @@ export function generateGpujs(ir: ModelIR): string {
     `// One thread per output element; every shape is a literal and \${n}, the batch size, is baked in when a kernel is`,
     `// compiled for it (kernels are cached per batch size). Tensors stay on the device between kernels (pipeline mode);`,
     `// the host reads back only the loss rows, forward's output and what the accessors return.`,
-    `// CPU code (cnnc/runtime/gpujs GpujsModel): label checks, per-row class weights and their sum, the sum of the loss`,
-    `// rows, dropout masks (the model's Rng: the TypeScript target's stream), num_batches_tracked, the optimizer's scalars.`,
+    `// CPU code (cnnc/runtime/gpujs GpujsModel): label checks, each loss term's divisor (Σ w[y], a count), the sum of the`,
+    `// loss rows, dropout masks (the model's Rng: the TypeScript target's stream), num_batches_tracked, the optimizer's scalars.`,
     `import * as gj from 'cnnc/runtime/gpujs';`,
     '',
     ...kernelDecls,
     '',
-    ...(loss.classWeights ? [`const CLASS_WEIGHTS = new Float32Array([${classWeights!.join(', ')}]);`, ''] : []),
+    ...loss.constants.flatMap((c) => [`const ${c.name} = new Float32Array([${c.values.join(', ')}]);`, '']),
     ...layout,
     '',
     `/** ${ir.name} on gpu.js. Create it with createModel(); a new model is in eval mode. */`,
@@ -188,14 +216,13 @@ export function generateGpujs(ir: ModelIR): string {
     `    return ${valueOf(outNode!.name)};`,
     '  }',
     '',
-    '  protected *gradientSteps(x: Float32Array, labels: gj.Labels, n: number): gj.Steps<gj.DeviceTensor> {',
+    '  protected *gradientSteps(x: Float32Array, labels: gj.Labels, n: number): gj.Steps<gj.DeviceTensor[]> {',
     ...ind(forward, 4),
     ...ind(records, 4),
-    `    const rows = yield this.run(loss_rows, n, ${lossArgs});`,
-    `    const ${gradOf(lossTarget)} = yield this.run(loss_grad, n, ${lossArgs});`,
+    ...ind(loss.steps(valueOf(outNode!.name), lossGrad), 4),
     ...ind(backward, 4),
     `    this.setGradients(yield this.run(grads_concat, 1${gArgs.map((v) => `, ${v}`).join('')}));`,
-    '    return rows;',
+    `    return [${loss.rows.join(', ')}];`,
     '  }',
     '',
     '  protected *optimizerSteps(): gj.Steps<void> {',

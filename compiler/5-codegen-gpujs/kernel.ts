@@ -23,6 +23,9 @@ export interface Ctx {
   readonly y: string;
   readonly dY: string;
   readonly dX: string | null;
+  /** Every input's variable, in `inputs` order (x is xs[0]), and where each input's gradient goes (dX is dXs[0]). */
+  readonly xs: readonly string[];
+  readonly dXs: readonly (string | null)[];
   /** Whether backward runs at all. */
   readonly backward: boolean;
   /** Kernel constant name: `conv1_forward`. */

@@ -1,5 +1,5 @@
 // cnnc/runtime/gpujs: what gpu.js generated modules run on (browser-safe; gpu.js is the one dependency).
 export { BACKENDS, BackendError, openGpu, type Backend, type GpuLike, type KernelLike } from './backend.js';
 export { Device, kernel, type BackendInfo, type DeviceTensor, type KernelSpec } from './device.js';
-export { GpujsModel, type GpujsOptions, type Labels, type ModelLayout, type TensorSlot } from './model.js';
+export { GpujsModel, type GpujsOptions, type Labels, type LossLayout, type ModelLayout, type TensorSlot } from './model.js';
 export { runAsync, runSync, type Steps } from './steps.js';

@@ -77,3 +77,50 @@ export function inputs(n: number, size: number, labels: number, classes: number,
   for (let i = 0; i < y.length; i++) y[i] = Math.floor(next() * classes);
   return { x, y };
 }
+
+export interface ParityRun {
+  readonly title: string;
+  readonly yaml: string;
+  readonly mode: 'train' | 'eval';
+  readonly backend: Backend;
+  readonly n: number;
+  readonly x: Float32Array;
+  readonly y: Int32Array;
+  readonly seed?: number;
+}
+
+/**
+ * Builds the spec for both targets and compares, on the same weights and inputs: forward output, loss,
+ * every parameter gradient and every buffer; prints the largest differences; expects each within
+ * tolerance, and that only the backend asked for ran. Returns the rows (for a test that wants more).
+ */
+export async function expectParity(r: ParityRun): Promise<{ name: string; maxAbs: number; worst: number }[]> {
+  const { ts, gj } = await bothTargets(r.yaml);
+  const a = ts.createModel({ seed: r.seed ?? 5 });
+  const b = gj.createModel({ seed: r.seed ?? 5, backend: r.backend });
+  try {
+    if (r.mode === 'train') { a.train(); b.train(); }
+    const rows = [compare('forward', b.forward(r.x, r.n), a.forward(r.x, r.n))];
+    // A training forward moved the running statistics and drew masks: start both again from the same state.
+    b.loadWeights(a.saveWeights());
+    b.setTrainingState(a.getTrainingState());
+    const la = a.computeGradients(r.x, r.y, r.n);
+    const lb = b.computeGradients(r.x, r.y, r.n);
+    rows.push(compare('loss', [lb], [la]));
+    const pa = a.parameters();
+    const pb = b.parameters();
+    if (pb.map((p) => p.name).join() !== pa.map((p) => p.name).join()) throw new Error('parameter names differ');
+    for (let i = 0; i < pa.length; i++) {
+      if (pa[i]!.trainable) rows.push(compare(`${pa[i]!.name}.grad`, pb[i]!.grad, pa[i]!.grad));
+      else rows.push(compare(pa[i]!.name, pb[i]!.data, pa[i]!.data));
+    }
+    console.log(`${r.backend} · ${r.title}\n${rows.map((q) => `  ${q.name.padEnd(24)} max |Δ| ${q.maxAbs.toExponential(2)}  (${q.worst.toFixed(3)} of tolerance)`).join('\n')}`);
+    const info = b.backendInfo();
+    const bad = rows.filter((q) => !(q.worst <= 1)).map((q) => `${q.name}: ${q.worst.toFixed(2)} of tolerance`);
+    if (bad.length > 0) throw new Error(`${r.title}: out of tolerance: ${bad.join('; ')}`);
+    if (info.modes.join() !== r.backend || !info.honest) throw new Error(`${r.title}: ran ${JSON.stringify(info)}`);
+    return rows;
+  } finally {
+    b.dispose();
+  }
+}

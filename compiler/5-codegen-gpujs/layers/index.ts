@@ -3,12 +3,17 @@
 import { assertNever, type Node } from '../../ir/types.js';
 import type { Ctx, LayerCode } from '../kernel.js';
 import { emitActivation } from './activation.js';
+import { emitAdd } from './add.js';
 import { emitBatchNorm2d } from './batchnorm2d.js';
+import { emitConcat } from './concat.js';
 import { emitConv2d } from './conv2d.js';
+import { emitConvTranspose2d } from './conv_transpose2d.js';
 import { emitDropout } from './dropout.js';
+import { emitGlobalAvgPool2d } from './global_avgpool2d.js';
 import { emitLinear } from './linear.js';
 import { emitAvgPool2d, emitMaxPool2d } from './pool2d.js';
 import { emitSoftmax } from './softmax.js';
+import { emitUpsample } from './upsample.js';
 
 /** Kernels and steps of one layer, or null for flatten (an alias: its tensor is its input's). */
 export function emitLayer(node: Node, c: Ctx): LayerCode | null {
@@ -31,13 +36,11 @@ export function emitLayer(node: Node, c: Ctx): LayerCode | null {
       return emitSoftmax(node, c);
     case 'flatten':
       return null;
-    case 'conv_transpose2d':
-    case 'upsample':
-    case 'global_avgpool2d':
-    case 'add':
-    case 'concat':
-      // Refused before generation with a positioned diagnostic (../support.ts).
-      throw new Error(`cnnc internal error: the gpujs target has no kernels for ${node.kind}`);
+    case 'conv_transpose2d': return emitConvTranspose2d(node, c);
+    case 'upsample': return emitUpsample(node, c);
+    case 'global_avgpool2d': return emitGlobalAvgPool2d(node, c);
+    case 'add': return emitAdd(node, c);
+    case 'concat': return emitConcat(node, c);
     default:
       return assertNever(node, 'node kind');
   }

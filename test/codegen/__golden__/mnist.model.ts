@@ -125,29 +125,33 @@ function relu_2_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float
 
 // maxpool2d_1: maxpool2d 2×2, stride 2 · x [n,64,24,24] → y [n,64,12,12]
 function maxpool2d_1_forward(n: number, x: Float32Array, y: Float32Array, argmax: Int32Array): void {
+  let q = 0;
   for (let sc = 0; sc < n * 64; sc++) {
     const xo = sc * 576;
-    const yo = sc * 144;
     for (let oh = 0; oh < 12; oh++) {
-      const hs = oh * 2;
-      const he = hs + 2;
-      for (let ow = 0; ow < 12; ow++) {
-        const ws = ow * 2;
-        const we = ws + 2;
-        const q = yo + oh * 12 + ow;
-        let best = -Infinity;
-        let at = hs * 24 + ws;
-        for (let ih = hs; ih < he; ih++) {
-          for (let iw = ws; iw < we; iw++) {
-            const v = x[xo + ih * 24 + iw];
-            if (v > best || v !== v) {
-              best = v;
-              at = ih * 24 + iw;
-            }
-          }
+      const row = oh * 48;
+      for (let p = row; p < row + 23; p += 2) {
+        const i = xo + p;
+        let best = x[i];
+        let at = p;
+        let v = x[i + 1];
+        if (v > best || v !== v) {
+          best = v;
+          at = p + 1;
+        }
+        v = x[i + 24];
+        if (v > best || v !== v) {
+          best = v;
+          at = p + 24;
+        }
+        v = x[i + 25];
+        if (v > best || v !== v) {
+          best = v;
+          at = p + 25;
         }
         y[q] = best;
         argmax[q] = at;
+        q++;
       }
     }
   }

@@ -1,0 +1,96 @@
+// maxpool2d's generated forward and backward bodies, run as they are emitted, against PyTorch's CPU
+// loop written out here (aten/src/ATen/native/cpu/MaxPoolKernel.cpp: max starts at −∞, index at the
+// window's first element; `val > max || isnan(val)` replaces). Inputs full of what that rule is
+// about: ties (first max wins), NaN (wins; the last of several), −∞ windows, ±0. Both the unrolled
+// body (no padding, small window) and the generic one (padding, or a large window) are covered.
+import { describe, expect, test } from 'vitest';
+import type { MaxPool2dNode } from '../../compiler/ir/types.js';
+import { emitMaxPool2d } from '../../compiler/5-codegen/layers/pool2d.js';
+import { Rng } from 'cnnc/runtime';
+
+type Pair = readonly [number, number];
+type Forward = (n: number, x: Float32Array, y: Float32Array, argmax: Int32Array) => void;
+type Backward = (n: number, dY: Float32Array, argmax: Int32Array, dX: Float32Array) => void;
+
+function pool(c: number, h: number, w: number, kernel: Pair, stride: Pair, padding: Pair): { node: MaxPool2dNode; ho: number; wo: number } {
+  const ho = Math.floor((h + 2 * padding[0] - kernel[0]) / stride[0]) + 1;
+  const wo = Math.floor((w + 2 * padding[1] - kernel[1]) / stride[1]) + 1;
+  const node = { kind: 'maxpool2d', name: 'pool', inShapes: [[c, h, w]], outShape: [c, ho, wo], kernel, stride, padding } as unknown as MaxPool2dNode;
+  return { node, ho, wo };
+}
+
+/** PyTorch's loop: y and argmax (index in the input plane) for every window. */
+function torchMaxPool(n: number, c: number, h: number, w: number, ho: number, wo: number, k: Pair, s: Pair, p: Pair, x: Float32Array): { y: Float32Array; argmax: Int32Array } {
+  const y = new Float32Array(n * c * ho * wo), argmax = new Int32Array(y.length);
+  for (let sc = 0; sc < n * c; sc++) {
+    for (let oh = 0; oh < ho; oh++) {
+      for (let ow = 0; ow < wo; ow++) {
+        const hs = oh * s[0] - p[0], ws = ow * s[1] - p[1];
+        const he = Math.min(hs + k[0], h), we = Math.min(ws + k[1], w);
+        const h0 = Math.max(hs, 0), w0 = Math.max(ws, 0);
+        let max = -Infinity, at = h0 * w + w0;
+        for (let ih = h0; ih < he; ih++) {
+          for (let iw = w0; iw < we; iw++) {
+            const v = x[sc * h * w + ih * w + iw]!;
+            if (v > max || Number.isNaN(v)) { max = v; at = ih * w + iw; }
+          }
+        }
+        y[sc * ho * wo + oh * wo + ow] = max;
+        argmax[sc * ho * wo + oh * wo + ow] = at;
+      }
+    }
+  }
+  return { y, argmax };
+}
+
+/** Small integers (many ties), zeros of both signs, a few NaN and −∞, and one all −∞ plane. */
+function nasty(rng: Rng, len: number, plane: number): Float32Array {
+  const x = new Float32Array(len);
+  for (let i = 0; i < len; i++) {
+    const u = rng.nextFloat();
+    x[i] = u < 0.03 ? NaN : u < 0.06 ? -Infinity : u < 0.2 ? -0 : u < 0.3 ? 0 : Math.floor(rng.uniform(-3, 3));
+  }
+  x.fill(-Infinity, 0, plane);
+  return x;
+}
+
+const cases: [string, number, number, number, Pair, Pair, Pair][] = [
+  ['2×2 stride 2 (MNIST), unrolled', 3, 8, 10, [2, 2], [2, 2], [0, 0]],
+  ['2×2 stride 2, odd size (last row and column dropped)', 2, 7, 9, [2, 2], [2, 2], [0, 0]],
+  ['3×3 stride 2 overlapping, unrolled', 2, 9, 8, [3, 3], [2, 2], [0, 0]],
+  ['2×3 stride 1×2, unrolled', 2, 6, 9, [2, 3], [1, 2], [0, 0]],
+  ['1×1, unrolled', 1, 4, 5, [1, 1], [1, 1], [0, 0]],
+  ['4×4 (16 > 9): the generic loop', 2, 9, 9, [4, 4], [2, 2], [0, 0]],
+  ['3×3 stride 2 padding 1: the generic loop', 2, 8, 7, [3, 3], [2, 2], [1, 1]],
+];
+
+describe.each(cases)('maxpool2d %s', (_, c, h, w, kernel, stride, padding) => {
+  const { node, ho, wo } = pool(c, h, w, kernel, stride, padding);
+  const kernels = emitMaxPool2d(node, { dtype: 'float32', writesDX: true, writesDXs: [true], backward: true });
+  const forward = new Function('n', 'x', 'y', 'argmax', kernels.forward.body) as Forward;
+  const backward = new Function('n', 'dY', 'argmax', 'dX', kernels.backward!.body) as Backward;
+  const n = 3;
+  const x = nasty(new Rng(h * 100 + w), n * c * h * w, h * w);
+  const want = torchMaxPool(n, c, h, w, ho, wo, kernel, stride, padding, x);
+
+  test('forward: the values (NaN, ±0 and all) and argmax indices of PyTorch\'s loop', () => {
+    const y = new Float32Array(want.y.length).fill(7), argmax = new Int32Array(want.y.length).fill(-1);
+    forward(n, x, y, argmax);
+    expect(Array.from(argmax)).toEqual(Array.from(want.argmax));
+    const differ = Array.from(y).findIndex((v, i) => !Object.is(v, want.y[i]));
+    expect(differ, `y[${differ}] = ${y[differ]}, PyTorch ${want.y[differ]}`).toBe(-1);
+  });
+
+  test('backward: dY summed into dX at each argmax, zero elsewhere', () => {
+    const dY = Float32Array.from({ length: want.y.length }, (_, i) => i + 1);
+    const dX = new Float32Array(n * c * h * w).fill(NaN);
+    backward(n, dY, want.argmax, dX);
+    const expected = new Float32Array(dX.length);
+    for (let q = 0; q < dY.length; q++) expected[Math.floor(q / (ho * wo)) * h * w + want.argmax[q]!]! += dY[q]!;
+    expect(Array.from(dX)).toEqual(Array.from(expected));
+  });
+
+  test(`the ${padding[0] === 0 && kernel[0] * kernel[1] <= 9 ? 'unrolled' : 'generic'} body is the one emitted`, () => {
+    expect(kernels.forward.body.includes('for (let ih')).toBe(!(padding[0] === 0 && kernel[0] * kernel[1] <= 9));
+  });
+});

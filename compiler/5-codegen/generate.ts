@@ -48,6 +48,8 @@ export function generate(ir: ModelIR, options: GenerateOptions = {}): string {
   const taken = new Set<string>(['rt', 'createModel', ...loss.names]);
   for (const node of ir.nodes) {
     for (const k of kernelsOf(kernels.get(node.name) ?? null)) taken.add(`${node.name}_${k.suffix}`);
+    const constants = kernels.get(node.name)?.constants;
+    if (constants !== undefined) taken.add(`${node.name}_${constants.suffix}`);
   }
   const cls = className(ir.name, taken);
 
@@ -66,6 +68,10 @@ export function generate(ir: ModelIR, options: GenerateOptions = {}): string {
     const k = kernels.get(node.name) ?? null;
     if (k === null) continue;
     let first = true;
+    if (k.constants !== undefined) {
+      sf.addStatements(`// ${commentText(k.comment)}\n${k.constants.text}`);
+      first = false;
+    }
     for (const kernel of kernelsOf(k)) {
       addKernel(sf, `${node.name}_${kernel.suffix}`, kernel, F, first ? commentText(k.comment) : null);
       first = false;

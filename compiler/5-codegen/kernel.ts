@@ -43,6 +43,8 @@ export interface LayerKernels {
   readonly backward: Kernel | null;
   /** Helpers the kernels call (`conv1_im2col`), emitted before them. */
   readonly helpers: readonly Kernel[];
+  /** Module-level constants the kernels read (`conv1_geometry`), as statements emitted before the layer's kernels; `<node>_<suffix>` names. */
+  readonly constants?: { readonly suffix: string; readonly text: string };
 }
 
 export interface EmitOptions {

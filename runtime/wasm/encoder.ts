@@ -55,6 +55,11 @@ export class FunctionBuilder {
   i32Eqz(): this { return this.op(0x45); }
   /** a b cond → cond ? a : b */
   select(): this { return this.op(0x1b); }
+  i32DivS(): this { return this.op(0x6d); }
+  i32LtS(): this { return this.op(0x48); }
+  i32GtS(): this { return this.op(0x4a); }
+  i32Ne(): this { return this.op(0x47); }
+  f32Add(): this { return this.op(0x92); }
   /** l += v (v a constant or another local). */
   addTo(l: Local<ValType.i32>, v: number | Local<ValType.i32>): this {
     this.get(l);

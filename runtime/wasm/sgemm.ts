@@ -36,6 +36,11 @@ export interface Instance extends KernelExports {
   readonly shared: boolean;
   readonly relu: (p: number, count: number) => void;
   readonly reluBackward: (pY: number, pD: number, count: number) => void;
+  /** conv-kernel.ts: (src, dst, ldr, cin, h, w, kh, kw, sh, sw, dh, dw, top, left, ho, wo), byte addresses. */
+  readonly im2col: (...geometry: number[]) => void;
+  readonly col2im: (...geometry: number[]) => void;
+  readonly fillRows: (dst: number, ld: number, rows: number, cols: number, src: number) => void;
+  readonly copyRows: (src: number, ls: number, dst: number, ld: number, rows: number, cols: number) => void;
   /** The control block. */
   ctrl: Int32Array;
   f32: Float32Array;
@@ -73,10 +78,11 @@ export function shareMemory(): Instance {
 }
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean): Instance {
-  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward'>;
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows'>;
   const w: Instance = {
     module, memory, shared,
     tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, relu: e.relu, reluBackward: e.reluBackward,
+    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows,
     ctrl: new Int32Array(memory.buffer, 0, CTRL.ints), f32: new Float32Array(memory.buffer), views: new Map(),
   };
   w.ctrl[CTRL.MR] = MR;
@@ -119,9 +125,33 @@ export function wasmView(w: Instance, pos: number, len: number): Float32Array {
 }
 
 export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, accumulate: boolean): void {
+  const ldc = Math.ceil(N / NR) * NR;
+  // Layout (floats): control | C [tilesM·MR × ldc] | A as given [M·K] | B as given [K·N] | sgemmAt's work space.
+  const pC = DATA;
+  const pA = pC + Math.ceil(M / MR) * MR * ldc;
+  const pB = pA + M * K;
+  const mem = ensureFloats(w, pB + K * N);
+  if (pool.threads > 1 && M * N * K >= pool.minMacs) wakeWorkers(w.ctrl);
+  mem.set(operand(A, aOff, M * K), pA);
+  mem.set(operand(B, bOff, K * N), pB);
+  if (accumulate) {
+    if (ldc === N) mem.set(operand(C, cOff, M * N), pC);
+    else copyRows(C, cOff, N, mem, pC, ldc, M, N);
+  }
+  sgemmAt(w, transA, transB, M, N, K, pA, pB, pC, ldc, accumulate, pB + K * N);
+  if (ldc === N) C.set(wasmView(w, pC, M * N), cOff);
+  else copyRows(w.f32, pC, ldc, C, cOff, N, M, N);
+}
+
+/**
+ * The product on operands already in wasm memory (float positions): op(A) at pA and op(B) at pB,
+ * stored compact as gemm.ts describes them; C at pC with row stride ldc, a whole number of NR-column
+ * tiles, and room for whole MR-row tiles. Work space (packed panels) goes from `free` on; memory may
+ * grow (take w.f32 again after the call).
+ */
+export function sgemmAt(w: Instance, transA: boolean, transB: boolean, M: number, N: number, K: number, pA: number, pB: number, pC: number, ldc: number, accumulate: boolean, free: number): void {
   const tilesM = Math.ceil(M / MR);
   const tilesN = Math.ceil(N / NR);
-  const ldc = tilesN * NR;
   // Split C's longer side (in tiles), so that the operand packed whole is the smaller one.
   const splitN = tilesN >= tilesM;
   const all = splitN ? tilesN : tilesM;
@@ -130,22 +160,12 @@ export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, 
   const chunks = Math.min(all, CHUNKS_PER_THREAD * threads);
   const kcMax = Math.min(KC, K);
   const slices = Math.ceil(K / KC);
-  // Layout (floats): control | C [tilesM·MR × ldc] | A as given [M·K] | B as given [K·N] | slack |
-  // the unsplit operand packed, every slice | per thread: one slice of a chunk's panels, on its own cache lines.
-  const pC = DATA;
-  const pA = pC + tilesM * MR * ldc;
-  const pB = pA + M * K;
-  const packed = roundUp(pB + K * N + NR, 16); // packCols may read up to R − 1 floats past its source
+  // Work space (floats): slack | the unsplit operand packed, every slice | per thread: one slice of
+  // a chunk's panels, on its own cache lines.
+  const packed = roundUp(free + NR, 16); // packCols may read up to R − 1 floats past its source
   const scratch = roundUp(packed + slices * kcMax * (splitN ? tilesM * MR : ldc), 16);
   const stride = roundUp(Math.ceil(all / chunks) * (splitN ? NR : MR) * kcMax, 16);
-  const mem = ensureFloats(w, scratch + threads * stride);
-  if (threads > 1) wakeWorkers(w.ctrl);
-  mem.set(operand(A, aOff, M * K), pA);
-  mem.set(operand(B, bOff, K * N), pB);
-  if (accumulate) {
-    if (ldc === N) mem.set(operand(C, cOff, M * N), pC);
-    else copyRows(C, cOff, N, mem, pC, ldc, M, N);
-  }
+  ensureFloats(w, scratch + threads * stride);
   const c = w.ctrl;
   c[CTRL.transA] = transA ? 1 : 0;
   c[CTRL.transB] = transB ? 1 : 0;
@@ -167,8 +187,6 @@ export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, 
   packOperand(w, c, CTRL);
   if (threads === 1) gemmPart(w, c, CTRL, 0);
   else runParts(w, c);
-  if (ldc === N) C.set(wasmView(w, pC, M * N), cOff);
-  else copyRows(w.f32, pC, ldc, C, cOff, N, M, N);
 }
 
 function roundUp(x: number, m: number): number {

@@ -41,6 +41,19 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
     ];
   };
   const colArg = pointwise ? 'x' : 'col';
+  // Float32 arrays on an engine with WebAssembly SIMD128: the runtime runs the whole batch in wasm
+  // (runtime/wasm/conv.ts) and returns true; the loops below are the path for everything else
+  // (float64, no SIMD128, CNNC_NO_WASM=1). Emitted for both dtypes, so they differ in array types only.
+  const wasm = true;
+  const geometry = `${name}_geometry`;
+  const [sh, sw] = node.stride;
+  const [dh, dw] = node.dilation;
+  const constants = wasm
+    ? {
+        suffix: 'geometry',
+        text: `const ${geometry}: rt.Conv2dGeometry = { cin: ${cin}, h: ${h}, w: ${w}, cout: ${cout}, ho: ${ho}, wo: ${wo}, kh: ${kh}, kw: ${kw}, sh: ${sh}, sw: ${sw}, dh: ${dh}, dw: ${dw}, top: ${node.padding.top}, left: ${node.padding.left}, groups: ${g} };`,
+      }
+    : undefined;
   const colOff = (goff: (s: number, b?: string) => string): string => (pointwise ? goff(k * p, 'xOff') : goff(k * p));
 
   const fwdParams: KernelArg[] = [N, X, Y, arg('W', 'F', { kind: 'param', role: 'weight' })];
@@ -50,6 +63,7 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
     suffix: 'forward',
     params: fwdParams,
     body: lines(
+      wasm ? `if (rt.conv2dForward(${geometry}, n, x, W, ${node.bias ? 'B' : 'null'}, y)) return;` : null,
       `for (let s = 0; s < n; s++) {`,
       `  const xOff = ${affine([[inS, 's']])};`,
       `  const yOff = ${affine([[outS, 's']])};`,
@@ -70,19 +84,22 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
     suffix: 'backward',
     params: bwdParams,
     body: lines(
-      `for (let s = 0; s < n; s++) {`,
-      `  const xOff = ${affine([[inS, 's']])};`,
-      `  const yOff = ${affine([[outS, 's']])};`,
       node.bias
         ? [
+            `for (let s = 0; s < n; s++) {`,
             `  for (let co = 0; co < ${cout}; co++) {`,
-            `    const o = yOff + co * ${p};`,
+            `    const o = ${affine([[outS, 's'], [p, 'co']])};`,
             `    let acc = 0;`,
             `    for (let q = 0; q < ${p}; q++) acc += dY[o + q];`,
             `    dB[co] += acc;`,
             `  }`,
+            `}`,
           ]
         : null,
+      wasm ? `if (rt.conv2dBackward(${geometry}, n, x, dY, W, dW, ${o.writesDX ? 'dX' : 'null'})) return;` : null,
+      `for (let s = 0; s < n; s++) {`,
+      `  const xOff = ${affine([[inS, 's']])};`,
+      `  const yOff = ${affine([[outS, 's']])};`,
       pointwise ? null : `  ${name}_im2col(x, xOff, col);`,
       indent(perGroup((goff) => `rt.gemmNT(${cog}, ${k}, ${p}, dY, ${goff(cog * p, 'yOff')}, ${colArg}, ${colOff(goff)}, dW, ${goff(cog * k)}, true);`).join('\n')),
       o.writesDX
@@ -98,7 +115,7 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
   };
 
   const helpers = pointwise ? [] : [im2col(node, false), ...(o.writesDX ? [im2col(node, true)] : [])];
-  return { comment, forward, backward: o.backward ? backward : null, helpers };
+  return { comment, forward, backward: o.backward ? backward : null, helpers, ...(constants === undefined ? {} : { constants }) };
 }
 
 /** im2col (x → col) or its adjoint col2im (dCol → dX, accumulated after zeroing the sample). */

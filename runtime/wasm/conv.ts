@@ -1,0 +1,143 @@
+// conv2d for a whole batch in wasm memory: the float32 fast path the generated kernels call
+// (`if (rt.conv2dForward(conv1_geometry, …)) return;`, then their own JS loops for float64, engines
+// without WebAssembly SIMD128 and CNNC_NO_WASM=1).
+//
+// Why: per sample, the generic path ran im2col as a JS loop (~1.5 ns per element against ~0.3 in
+// wasm) and copied the column matrix and C into and out of wasm memory for every gemm. Here the
+// batch's input (and, backward, its output gradient) is copied in once, im2col/col2im run in wasm
+// (conv-kernel.ts) straight into the place the gemm reads, each sample's gemm (sgemmAt) works on
+// operands already there, and the result is copied out once. The arithmetic is the generic path's:
+// the same packing and micro-kernel, C preloaded with the bias, dW accumulated sample after
+// sample, dX accumulated in the generated loop's (c, ki, kj, oh, ow) order.
+//
+// Threads (threads.ts) share out each sample's gemm as before; im2col and col2im stay on the calling thread.
+import { gemmBackend } from '../gemm.js';
+import type { FloatArray } from '../model.js';
+import { MR, NR } from './sgemm-kernel.js';
+import { DATA, ensureFloats, operand, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
+
+/** A conv2d's shapes, as literals in the generated module (torch.nn.Conv2d's arguments, resolved). */
+export interface Conv2dGeometry {
+  /** Input channels, height, width. */
+  readonly cin: number;
+  readonly h: number;
+  readonly w: number;
+  /** Output channels, height, width. */
+  readonly cout: number;
+  readonly ho: number;
+  readonly wo: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly dh: number;
+  readonly dw: number;
+  /** Padding before the first row and column (the far sides follow from ho and wo). */
+  readonly top: number;
+  readonly left: number;
+  readonly groups: number;
+}
+
+/** Whether the wasm batch path runs for these operands (float32, wasm gemm). */
+function usable(...arrays: (FloatArray | null)[]): boolean {
+  if (gemmBackend() !== 'wasm') return false;
+  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
+  return true;
+}
+
+function roundUp(x: number, m: number): number {
+  return Math.ceil(x / m) * m;
+}
+
+/** im2col or col2im over `cin` channels of the geometry, (src, dst, ldr) in floats. */
+function im2colCall(w: Instance, kernel: 'im2col' | 'col2im', src: number, dst: number, ldr: number, g: Conv2dGeometry, cin: number): void {
+  w[kernel](4 * src, 4 * dst, 4 * ldr, cin, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.top, g.left, g.ho, g.wo);
+}
+
+/**
+ * y[n, cout, ho, wo] = conv2d(x, W, B) for the whole batch; false (nothing done) where the wasm
+ * path does not apply, and the caller runs its own loops.
+ */
+export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: FloatArray, B: FloatArray | null, y: FloatArray): boolean {
+  if (!usable(x, W, B, y)) return false;
+  const w = wasmSgemm()!;
+  const P = g.ho * g.wo, cog = g.cout / g.groups, K = (g.cin / g.groups) * g.kh * g.kw;
+  const inS = g.cin * g.h * g.w, outS = g.cout * P, rowsK = g.cin * g.kh * g.kw;
+  // C of each sample and group: cog rows of ldc floats, padded to whole MR×NR tiles (the
+  // micro-kernel writes whole tiles; padding rows of a group never spill into another's, where
+  // 0 · Inf in the padding would write NaN).
+  const ldc = roundUp(P, NR), groupRows = roundUp(cog, MR);
+  const sampleC = g.groups * groupRows * ldc;
+  const compact = ldc === P && groupRows === cog; // C is y's layout: copied out as it is
+  // Layout (floats): control | x batch | W | B | C, every sample | col | (C compacted) | gemm work space
+  const pX = DATA;
+  const pW = pX + n * inS;
+  const pB = pW + g.cout * K;
+  const pC = roundUp(pB + g.cout, 16);
+  const pCol = pC + n * sampleC;
+  const pOut = pCol + rowsK * P;
+  const free = compact ? pOut : pOut + n * outS;
+  const mem = ensureFloats(w, free);
+  mem.set(operand(x as Float32Array, 0, n * inS), pX);
+  mem.set(W as Float32Array, pW);
+  if (B !== null) mem.set(B as Float32Array, pB);
+  for (let s = 0; s < n; s++) {
+    im2colCall(w, 'im2col', pX + s * inS, pCol, P, g, g.cin);
+    for (let gi = 0; gi < g.groups; gi++) {
+      const c0 = pC + s * sampleC + gi * groupRows * ldc;
+      if (B !== null) w.fillRows(4 * c0, 4 * ldc, cog, P, 4 * (pB + gi * cog));
+      sgemmAt(w, false, false, cog, P, K, pW + gi * cog * K, pCol + gi * K * P, c0, ldc, B !== null, free);
+      if (!compact) w.copyRows(4 * c0, 4 * ldc, 4 * (pOut + s * outS + gi * cog * P), 4 * P, cog, P);
+    }
+  }
+  (y as Float32Array).set(wasmView(w, compact ? pC : pOut, n * outS), 0);
+  return true;
+}
+
+/**
+ * dW += Σ_samples dY·colᵀ and, when dX is given, dX = col2im(Wᵀ·dY), for the whole batch; false
+ * where the wasm path does not apply. The bias gradient stays with the caller.
+ */
+export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null): boolean {
+  if (!usable(x, dY, W, dW, dX)) return false;
+  const w = wasmSgemm()!;
+  const P = g.ho * g.wo, cog = g.cout / g.groups, cig = g.cin / g.groups, K = cig * g.kh * g.kw;
+  const inS = g.cin * g.h * g.w, outS = g.cout * P, rowsK = g.cin * g.kh * g.kw;
+  // dW as C: per group cog rows of ldw floats; dCol as C: per group K rows of ldd floats; both padded to whole tiles.
+  const ldw = roundUp(K, NR), dwRows = roundUp(cog, MR);
+  const ldd = roundUp(P, NR), dcolRows = roundUp(K, MR);
+  // Layout (floats): control | x batch | dY batch | W | dW compact | dW as C | col | dCol as C | dX batch | gemm work space
+  const pX = DATA;
+  const pDY = pX + n * inS;
+  const pW = pDY + n * outS;
+  const pDWc = pW + g.cout * K;
+  const pDW = roundUp(pDWc + g.cout * K, 16);
+  const pCol = pDW + g.groups * dwRows * ldw;
+  const pDCol = pCol + rowsK * P;
+  const pDX = pDCol + g.groups * dcolRows * ldd;
+  const free = dX === null ? pDX : pDX + n * inS;
+  const mem = ensureFloats(w, free);
+  mem.set(operand(x as Float32Array, 0, n * inS), pX);
+  mem.set(operand(dY as Float32Array, 0, n * outS), pDY);
+  mem.set(W as Float32Array, pW);
+  mem.set(dW as Float32Array, pDWc);
+  for (let gi = 0; gi < g.groups; gi++) w.copyRows(4 * (pDWc + gi * cog * K), 4 * K, 4 * (pDW + gi * dwRows * ldw), 4 * ldw, cog, K);
+  if (dX !== null) mem.fill(0, pDX, pDX + n * inS);
+  for (let s = 0; s < n; s++) {
+    const dy = pDY + s * outS;
+    im2colCall(w, 'im2col', pX + s * inS, pCol, P, g, g.cin);
+    for (let gi = 0; gi < g.groups; gi++) {
+      sgemmAt(w, false, true, cog, K, P, dy + gi * cog * P, pCol + gi * K * P, pDW + gi * dwRows * ldw, ldw, true, free);
+    }
+    if (dX === null) continue;
+    for (let gi = 0; gi < g.groups; gi++) {
+      const dcol = pDCol + gi * dcolRows * ldd;
+      sgemmAt(w, true, false, K, P, cog, pW + gi * cog * K, dy + gi * cog * P, dcol, ldd, false, free);
+      im2colCall(w, 'col2im', dcol, pDX + s * inS + gi * cig * g.h * g.w, ldd, g, cig);
+    }
+  }
+  for (let gi = 0; gi < g.groups; gi++) w.copyRows(4 * (pDW + gi * dwRows * ldw), 4 * ldw, 4 * (pDWc + gi * cog * K), 4 * K, cog, K);
+  (dW as Float32Array).set(wasmView(w, pDWc, g.cout * K), 0);
+  if (dX !== null) (dX as Float32Array).set(wasmView(w, pDX, n * inS), 0);
+  return true;
+}

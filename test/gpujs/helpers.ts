@@ -48,11 +48,11 @@ export async function bothTargets(yaml: string) {
  * gradient element that cancels to near zero has no relative accuracy left — its error is relative
  * to the terms, which the tensor's largest element bounds (k ≤ a few thousand here).
  */
-export function compare(name: string, a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1e-4): { name: string; maxAbs: number; worst: number } {
+export function compare(name: string, a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1e-4, atolFloor = 0): { name: string; maxAbs: number; worst: number } {
   if (a.length !== b.length) throw new Error(`${name}: lengths ${a.length} and ${b.length}`);
   let scale = 0;
   for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
-  const atol = 1e-5 * scale + 1e-7;
+  const atol = Math.max(1e-5 * scale + 1e-7, atolFloor);
   let maxAbs = 0;
   let worst = 0;
   for (let i = 0; i < a.length; i++) {

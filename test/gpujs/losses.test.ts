@@ -1,77 +1,63 @@
-// The gpu.js target compiles one cross_entropy or nll term with reduction mean (per sample or per pixel);
-// every other loss is refused with a positioned E0701 diagnostic that names it, never a crash. The
-// per-pixel cross_entropy it does compile gives the TypeScript target's loss and gradients.
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { build } from '../../compiler/index.js';
-import { SPECS, randomInputs, specYaml } from '../codegen/helpers.js';
-import { bothTargets } from './helpers.js';
+// Every loss on gpu.js against the TypeScript target (cpu and webasm modes), with the same weights and
+// inputs: loss and every parameter gradient (helpers.ts's tolerance). Each term kind, each reduction,
+// class weights, label smoothing, ignore_index (some labels 255), per sample and per pixel, binary and
+// class-index targets, and weighted sums of terms (`scale`).
+import { describe, it } from 'vitest';
+import { specYaml } from '../codegen/helpers.js';
+import { expectParity, inputs } from './helpers.js';
 
-const refusals = (yaml: string) => {
-  const r = build(yaml, 'test.yaml', { target: 'gpujs' });
-  expect(r.code).toBeNull();
-  return r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`);
-};
-const flat = ['{ kind: conv2d, name: c1, out_channels: 2, kernel_size: 3 }', 'flatten', '{ kind: linear, name: fc, out_features: 1 }'];
+interface Case {
+  readonly title: string;
+  readonly layers: readonly string[];
+  readonly loss: string;
+  /** Labels per sample and their range [0, classes). */
+  readonly labels: number;
+  readonly classes: number;
+  /** Every fifth label becomes 255 (ignore_index). */
+  readonly ignore?: boolean;
+}
 
-describe('gpujs target: losses it does not compile yet', () => {
-  it('refuses each new loss kind at its kind, and a sum at the loss', () => {
-    expect(refusals(specYaml({ input: [1, 5, 5], layers: flat, loss: '{ kind: bce_with_logits }' })))
-      .toEqual(['8:15 E0701 the bce_with_logits loss is not supported by the gpujs target yet']);
-    expect(refusals(specYaml({ input: [1, 5, 5], layers: flat, loss: '[{ kind: focal }, { kind: dice, from_logits: true }]' }))).toEqual([
-      '8:7 E0701 a sum of 2 losses is not supported by the gpujs target yet',
-      '8:16 E0701 the focal loss is not supported by the gpujs target yet',
-      '8:33 E0701 the dice loss is not supported by the gpujs target yet',
-    ]);
-  });
+const INPUT = [1, 4, 5];
+const conv = (k: number): string => `{ kind: conv2d, name: c1, out_channels: ${k}, kernel_size: 3, padding: 1 }`;
+const flat = (k: number): string[] => [conv(2), 'flatten', `{ kind: linear, name: fc, out_features: ${k} }`];
+const PIXELS = 20;
 
-  it('refuses reduction sum or none and an explicit ignore_index', () => {
-    const layers = [...flat.slice(0, 2), '{ kind: linear, name: fc, out_features: 3 }'];
-    expect(refusals(specYaml({ input: [1, 5, 5], layers, loss: '{ kind: cross_entropy, reduction: sum, ignore_index: 255 }' }))).toEqual([
-      '8:15 E0701 cross_entropy with reduction sum is not supported by the gpujs target yet',
-      '8:15 E0701 cross_entropy with ignore_index 255 is not supported by the gpujs target yet',
-    ]);
-  });
+const CASES: Case[] = [
+  // class indices, one per sample
+  { title: 'cross_entropy, class weights, reduction sum', layers: flat(4), loss: '{ kind: cross_entropy, weight: [0.5, 2, 1, 0.25], reduction: sum }', labels: 1, classes: 4 },
+  { title: 'cross_entropy, label smoothing, reduction none', layers: flat(4), loss: '{ kind: cross_entropy, label_smoothing: 0.2, reduction: none }', labels: 1, classes: 4 },
+  { title: 'log_softmax + nll (fused), class weights, reduction sum', layers: [...flat(4), 'log_softmax'], loss: '{ kind: nll, weight: [0.5, 2, 1, 0.25], reduction: sum }', labels: 1, classes: 4 },
+  { title: 'focal (softmax), γ 2, α 0.25', layers: flat(4), loss: '{ kind: focal }', labels: 1, classes: 4 },
+  { title: 'focal (softmax), γ 1.5, no α, reduction sum', layers: flat(4), loss: '{ kind: focal, gamma: 1.5, alpha: -1, reduction: sum }', labels: 1, classes: 4 },
+  // class indices, one per pixel
+  { title: 'per pixel: cross_entropy, class weights, ignore_index 255', layers: [conv(3)], loss: '{ kind: cross_entropy, weight: [1, 2, 0.5], ignore_index: 255 }', labels: PIXELS, classes: 3, ignore: true },
+  { title: 'per pixel: log_softmax + nll (fused), ignore_index 255, reduction none', layers: [conv(3), 'log_softmax'], loss: '{ kind: nll, ignore_index: 255, reduction: none }', labels: PIXELS, classes: 3, ignore: true },
+  { title: 'per pixel: focal (softmax), γ 2, reduction none', layers: [conv(3)], loss: '{ kind: focal, reduction: none }', labels: PIXELS, classes: 3 },
+  { title: 'per pixel: dice from logits, ignore_index 255', layers: [conv(3)], loss: '{ kind: dice, from_logits: true, ignore_index: 255 }', labels: PIXELS, classes: 3, ignore: true },
+  { title: 'per pixel: softmax then dice on probabilities, smooth 0.5', layers: [conv(3), 'softmax'], loss: '{ kind: dice, smooth: 0.5 }', labels: PIXELS, classes: 3 },
+  { title: 'per pixel: cross_entropy + 0.5 · dice (specs/segmentation.yaml), ignore_index 255', layers: [conv(3)], loss: '[{ kind: cross_entropy, ignore_index: 255 }, { kind: dice, from_logits: true, scale: 0.5, ignore_index: 255 }]', labels: PIXELS, classes: 3, ignore: true },
+  { title: 'per pixel: cross_entropy + 0.5 · dice + 2 · focal', layers: [conv(3)], loss: '[{ kind: cross_entropy }, { kind: dice, from_logits: true, scale: 0.5 }, { kind: focal, scale: 2 }]', labels: PIXELS, classes: 3 },
+  // binary targets, one per output element
+  { title: 'sigmoid then bce', layers: [...flat(1), 'sigmoid'], loss: '{ kind: bce }', labels: 1, classes: 2 },
+  { title: 'per pixel: sigmoid then bce, reduction sum', layers: [conv(1), 'sigmoid'], loss: '{ kind: bce, reduction: sum }', labels: PIXELS, classes: 2 },
+  { title: 'bce_with_logits, pos_weight 3', layers: flat(1), loss: '{ kind: bce_with_logits, pos_weight: 3 }', labels: 1, classes: 2 },
+  { title: 'bce_with_logits on 4 independent outputs, a pos_weight each, reduction none', layers: flat(4), loss: '{ kind: bce_with_logits, pos_weight: [0.5, 1, 2, 4], reduction: none }', labels: 4, classes: 2 },
+  { title: 'per pixel: focal (binary), γ 2, α 0.25', layers: [conv(1)], loss: '{ kind: focal }', labels: PIXELS, classes: 2 },
+  { title: 'per pixel: focal (binary), γ 0.5, no α, reduction sum', layers: [conv(1)], loss: '{ kind: focal, gamma: 0.5, alpha: -1, reduction: sum }', labels: PIXELS, classes: 2 },
+  { title: 'per pixel: dice (binary) from logits', layers: [conv(1)], loss: '{ kind: dice, from_logits: true }', labels: PIXELS, classes: 2 },
+  { title: 'per pixel: bce_with_logits + 0.5 · dice (binary)', layers: [conv(1)], loss: '[{ kind: bce_with_logits }, { kind: dice, from_logits: true, scale: 0.5 }]', labels: PIXELS, classes: 2 },
+];
 
-  it('refuses the shipped GAN, segmentation and focal specs with a diagnostic', () => {
-    for (const f of ['gan-discriminator.yaml', 'segmentation.yaml', 'mnist-focal.yaml']) {
-      const r = build(readFileSync(`${SPECS}${f}`, 'utf8'), f, { target: 'gpujs' });
-      expect(r.code, f).toBeNull();
-      expect(r.diagnostics.some((d) => d.code === 'E0701'), f).toBe(true);
+const N = 3;
+
+for (const backend of ['cpu', 'webasm'] as const) {
+  describe(`gpu.js ${backend}: every loss agrees with the TypeScript target`, () => {
+    for (const c of CASES) {
+      it(c.title, async () => {
+        const { x, y } = inputs(N, INPUT.reduce((p, q) => p * q, 1), c.labels, c.classes);
+        if (c.ignore === true) for (let i = 0; i < y.length; i += 5) y[i] = 255;
+        await expectParity({ title: c.title, yaml: specYaml({ input: INPUT, layers: c.layers, loss: c.loss }), mode: 'train', backend, n: N, x, y });
+      });
     }
   });
-});
-
-describe('gpujs target: per-pixel cross_entropy, and softmax / log_softmax over the channels', () => {
-  const c1 = '{ kind: conv2d, name: c1, out_channels: 3, kernel_size: 3, padding: 1 }';
-  const cases: { title: string; layers: string[]; loss: string }[] = [
-    { title: 'cross_entropy on a [3, 4, 5] output against label maps', layers: [c1], loss: '{ kind: cross_entropy, weight: [1, 2, 0.5] }' },
-    // Its kernels read each pixel's C values H·W apart, as the TypeScript target's do.
-    { title: 'log_softmax per pixel + nll (fused)', layers: [c1, 'log_softmax'], loss: '{ kind: nll, weight: [1, 2, 0.5] }' },
-    { title: 'softmax per pixel inside the network, then cross_entropy', layers: [c1, 'softmax', '{ kind: conv2d, name: c2, out_channels: 3, kernel_size: 1 }'], loss: '{ kind: cross_entropy }' },
-  ];
-  for (const c of cases) {
-    it(`agrees with the TypeScript target: ${c.title} (loss and every gradient)`, async () => {
-      const yaml = specYaml({ input: [1, 4, 5], layers: c.layers, loss: c.loss });
-      const { ts, gj } = await bothTargets(yaml);
-      const a = ts.createModel({ seed: 3 });
-      const b = gj.createModel({ seed: 3, backend: 'cpu' });
-      const { x, y } = randomInputs(4, 20, 3, 20);
-      const xf = Float32Array.from(x);
-      const la = a.computeGradients(xf, y, 4);
-      const lb = b.computeGradients(xf, y, 4);
-      expect(Math.abs(la - lb) / Math.abs(la)).toBeLessThan(1e-5);
-      const pa = a.parameters();
-      const pb = b.parameters();
-      for (let i = 0; i < pa.length; i++) {
-        const ga = pa[i]!.grad;
-        const gb = pb[i]!.grad;
-        const scale = Math.max(...Array.from(ga, Math.abs));
-        expect(scale, pa[i]!.name).toBeGreaterThan(0);
-        const diff = Math.max(...Array.from(ga, (v, k) => Math.abs(v - gb[k]!)));
-        expect(diff / scale, pa[i]!.name).toBeLessThan(1e-4);
-      }
-      b.dispose();
-    });
-  }
-});
+}

@@ -12,7 +12,7 @@ import { VERSION } from '../version.js';
 import { planLossFusion } from '../4-passes/fuse.js';
 import { planMemory } from '../4-passes/memory.js';
 import { baseName, checkLayerName, className, commentText } from '../5-codegen/identifiers.js';
-import { body, call, type Ctx, type GpuKernel, type LayerCode } from './kernel.js';
+import { body, call, MAX_KERNEL_INPUTS, type Ctx, type GpuKernel, type LayerCode } from './kernel.js';
 import { emitLayer } from './layers/index.js';
 import { emitLossKernels } from './loss.js';
 import { emitOptimizer } from './optimizer.js';
@@ -146,25 +146,48 @@ export function generateGpujs(ir: ModelIR): string {
   kernelDecls.push(...loss.comments.map((l) => `// ${commentText(l)}`));
   kernelDecls.push(...loss.kernels.map((k) => kernelDecl(k.name, k.kernel)), '');
 
-  // G: every parameter gradient, concatenated in P's order (one kernel; gpu.js kernels have one output).
+  // G: every parameter gradient, concatenated in P's order (gpu.js kernels have one output). At most
+  // MAX_KERNEL_INPUTS tensors per kernel, so a model with many gives a chain: each stage copies the
+  // previous stage's prefix and appends its group.
   const trainables = plan.params.filter((p) => p.trainable);
   const gArgs = trainables.map((p) => {
     const v = gradVars.get(p.name);
     if (v === undefined) throw new Error(`cnnc internal error: no gradient for ${p.name}`);
     return v;
   });
-  const concat: GpuKernel = {
-    suffix: 'concat',
-    params: trainables.map((_, i) => `g${i}`),
-    length: { total: Math.max(paramSize, 1) },
-    body: body(
-      'const i = this.thread.x;',
-      trainables.slice(0, -1).map((p, i) => `if (i < ${offsets.get(p.name)! + p.size}) {\n  return g${i}[i${offsets.get(p.name) === 0 ? '' : ` - ${offsets.get(p.name)}`}];\n}`),
-      trainables.length > 0 ? `return g${trainables.length - 1}[i - ${offsets.get(trainables[trainables.length - 1]!.name)}];` : 'return 0.0;',
-    ),
-  };
-  kernelDecls.push('// grads: every parameter gradient into G, in the order of P (the optimizer kernels run over it)');
-  kernelDecls.push(kernelDecl('grads_concat', concat), '');
+  const per = MAX_KERNEL_INPUTS - 1;
+  const groups: number[][] = [];
+  for (let i = 0; i < trainables.length; i += per) groups.push(trainables.slice(i, i + per).map((_, j) => i + j));
+  if (groups.length === 0) groups.push([]);
+  const concatSteps: string[] = [];
+  kernelDecls.push(`// grads: every parameter gradient into G, in the order of P (the optimizer kernels run over it)${groups.length > 1 ? `, in ${groups.length} stages of at most ${per} tensors` : ''}`);
+  groups.forEach((group, s) => {
+    const name = groups.length === 1 ? 'grads_concat' : `grads_concat${s}`;
+    const start = group.length === 0 ? 0 : offsets.get(trainables[group[0]!]!.name)!;
+    const last = group[group.length - 1];
+    const end = s === groups.length - 1 ? Math.max(paramSize, 1) : offsets.get(trainables[last!]!.name)! + trainables[last!]!.size;
+    const at = (j: number): string => {
+      const off = offsets.get(trainables[j]!.name)!;
+      return `g${j - (group[0] ?? 0)}[i${off === 0 ? '' : ` - ${off}`}]`;
+    };
+    const concat: GpuKernel = {
+      suffix: 'concat',
+      params: [...(s > 0 ? ['G'] : []), ...group.map((j) => `g${j - group[0]!}`)],
+      length: { total: end },
+      body: body(
+        'const i = this.thread.x;',
+        s > 0 ? `if (i < ${start}) {\n  return G[i];\n}` : null,
+        group.slice(0, -1).map((j) => `if (i < ${offsets.get(trainables[j]!.name)! + trainables[j]!.size}) {\n  return ${at(j)};\n}`),
+        last !== undefined ? `return ${at(last)};` : 'return 0.0;',
+      ),
+    };
+    kernelDecls.push(kernelDecl(name, concat));
+    const args = group.map((j) => gArgs[j]!);
+    concatSteps.push(s === groups.length - 1
+      ? `this.setGradients(yield this.run(${name}, 1${s > 0 ? `, G${s - 1}` : ''}${args.map((v) => `, ${v}`).join('')}));`
+      : `const G${s} = yield this.run(${name}, 1${[...(s > 0 ? [`G${s - 1}`] : []), ...args].map((v) => `, ${v}`).join('')});`);
+  });
+  kernelDecls.push('');
 
   const opt = emitOptimizer(ir.optimizer, Math.max(paramSize, 1));
   kernelDecls.push(`// ${commentText(opt.comment)}`);
@@ -221,7 +244,7 @@ export function generateGpujs(ir: ModelIR): string {
     ...ind(records, 4),
     ...ind(loss.steps(valueOf(outNode!.name), lossGrad), 4),
     ...ind(backward, 4),
-    `    this.setGradients(yield this.run(grads_concat, 1${gArgs.map((v) => `, ${v}`).join('')}));`,
+    ...ind(concatSteps, 4),
     `    return [${loss.rows.join(', ')}];`,
     '  }',
     '',

@@ -47,6 +47,10 @@ export interface LayerCode {
   readonly grads: ReadonlyArray<{ readonly role: ParamInfo['role']; readonly v: string }>;
 }
 
+/** The most tensors one kernel reads. Each is a texture on GL: WebGL2 guarantees 16 texture units, gpu.js
+ *  binds one more for its output, and binds past the limit without a word (the arguments then alias). */
+export const MAX_KERNEL_INPUTS = 14;
+
 /** `const v = yield this.run(k, n, args...)`. */
 export function call(v: string, kernel: string, args: readonly string[]): string {
   return `const ${v} = yield this.run(${kernel}, n, ${args.join(', ')});`;

@@ -1,0 +1,99 @@
+// Parity in WebGL2 for what the gpu.js target gained with graphs (issue 7): the demo page (examples/
+// browser-train, loaded for a single short training step) runs generated modules for graphs (add,
+// concat, several readers), the decoder layers (conv_transpose2d, upsample, global_avgpool2d), the new
+// losses (dice, focal, bce_with_logits, sums, ignore_index) and two shipped specs; this process runs the
+// TypeScript target on the same seed and inputs and compares forward output, loss and every gradient
+// (running statistics for buffers) with test/gpujs/helpers.ts's float32 tolerance.
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMnist10k } from '../../runtime/node/data/mnist10k.js';
+import type { BackendInfo } from '../../runtime/gpujs/index.js';
+import { importGenerated } from '../codegen/helpers.js';
+import { buildOrThrow, compare, inputs } from '../gpujs/helpers.js';
+// A plain .mjs script (it runs as `node examples/browser-train/serve.mjs`); test/ is not type-checked by tsc.
+import { startServer } from '../../examples/browser-train/serve.mjs';
+import { GRAPH_PARITY_CASES, type GraphParityCase } from './cases.js';
+import { chromiumMissing, launchChromium } from './chromium.js';
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/browser-train/', import.meta.url));
+const missing = chromiumMissing();
+
+interface Server {
+  readonly url: string;
+  close(): Promise<void>;
+  addModule(name: string, tsCode: string): Promise<void>;
+}
+
+interface CaseResult {
+  readonly forward: string;
+  readonly loss: number;
+  readonly tensors: { name: string; trainable: boolean; values: string }[];
+  readonly info: BackendInfo;
+}
+
+describe.skipIf(missing !== null)('gpu.js graphs, decoder layers and losses in headless Chromium (WebGL2 on SwiftShader)', () => {
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    server = (await startServer({
+      spec: join(EXAMPLE, 'small.yaml'),
+      compile: (yaml: string) => buildOrThrow(yaml, 'gpujs'),
+      loadMnist10k,
+      lifetimeMs: 110_000, // a hung run cannot keep the port
+    })) as Server;
+    await Promise.all(GRAPH_PARITY_CASES.map((c, i) => server.addModule(`graph${i}`, buildOrThrow(c.yaml, 'gpujs'))));
+    browser = await launchChromium();
+    page = await browser.newPage();
+    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    await page.goto(`${server.url}?backend=webgl2&steps=1&batch=2`);
+    await page.waitForFunction(() => ['done', 'error'].includes((window as { cnncDemo?: { state: string } }).cnncDemo?.state ?? ''), null, { timeout: 40_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  for (const [i, c] of GRAPH_PARITY_CASES.entries()) {
+    it(`WebGL2 agrees with the TypeScript target: ${c.title}`, async () => {
+      await parity(page, i, c);
+    });
+  }
+});
+
+async function parity(page: Page, index: number, c: GraphParityCase): Promise<void> {
+  const size = c.input.reduce((p, q) => p * q, 1);
+  const { x, y } = inputs(c.n, size, c.labels, c.classes);
+  if (c.ignore) for (let i = 0; i < y.length; i += 5) y[i] = 255;
+  const r = (await page.evaluate(
+    (a) => (window as unknown as { cnncDemo: { runCase(a: unknown): Promise<unknown> } }).cnncDemo.runCase(a),
+    { name: `graph${index}`, seed: 5, mode: c.mode, x: Buffer.from(x.buffer).toString('base64'), y: [...y], n: c.n, backend: 'webgl2' },
+  )) as CaseResult;
+  const ts = await importGenerated<Float32Array>(buildOrThrow(c.yaml, 'ts'));
+  const fresh = () => {
+    const m = ts.createModel({ seed: 5 });
+    if (c.mode === 'train') m.train();
+    else m.eval();
+    return m;
+  };
+  const rows = [compare('forward', f32(r.forward), fresh().forward(x, c.n))];
+  const ref = fresh();
+  rows.push(compare('loss', [r.loss], [ref.computeGradients(x, y, c.n)]));
+  const params = ref.parameters();
+  expect(r.tensors.map((t) => t.name)).toEqual(params.map((p) => p.name));
+  params.forEach((p, k) => rows.push(compare(p.trainable ? `${p.name}.grad` : p.name, f32(r.tensors[k]!.values), p.trainable ? p.grad : p.data)));
+  const worst = rows.reduce((m, q) => (q.worst > m.worst ? q : m));
+  console.log(`webgl2 · ${c.title}: ${rows.length} tensors, worst ${worst.name} max |Δ| ${worst.maxAbs.toExponential(2)} (${worst.worst.toFixed(3)} of tolerance), ${Object.values(r.info.kernelClasses).reduce((a, b) => a + b, 0)} kernels`);
+  for (const q of rows) expect(q.worst, q.name).toBeLessThanOrEqual(1);
+  expect(Object.keys(r.info.kernelClasses)).toEqual(['WebGL2Kernel']);
+  expect(r.info.honest).toBe(true);
+}
+
+function f32(b64: string): Float32Array {
+  const b = Buffer.from(b64, 'base64');
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+}

@@ -79,8 +79,9 @@ export function emitModelClass(m: ModelParts): OptionalKind<ClassDeclarationStru
   prop('inputShape', 'readonly number[]', `[${ir.input.shape.map(lit).join(', ')}]`, { scope: Scope.Public });
   prop('outputShape', 'readonly number[]', `[${out.outShape.map(lit).join(', ')}]`, { scope: Scope.Public });
   prop('mode', undefined, 'false', { readonly: false, docs: 'Training mode (dropout active, batchnorm on batch statistics). A new model is in eval mode.' });
-  prop('params', undefined, `new ${F}(${plan.paramSize})`, { docs: `All parameters and buffers, ${plan.params.length} tensors at literal offsets.` });
-  prop('grads', undefined, `new ${F}(${plan.paramSize})`, { docs: 'Their gradients, same layout; zeroed once per computeGradients, accumulated by the backward kernels.' });
+  // rt.allocFloats: in the runtime's wasm memory where that is shared (runtime/wasm/resident.ts), so the kernels read the weights in place.
+  prop('params', undefined, `rt.allocFloats(${F}, ${plan.paramSize})`, { docs: `All parameters and buffers, ${plan.params.length} tensors at literal offsets (in wasm memory where the runtime can: no copy per product).` });
+  prop('grads', undefined, `rt.allocFloats(${F}, ${plan.paramSize})`, { docs: 'Their gradients, same layout; zeroed once per computeGradients, accumulated by the backward kernels.' });
   for (const p of plan.params) {
     const f = paramField(p.role);
     prop(`${p.node}_${f.data}`, undefined, `this.params.subarray(${p.offset}, ${p.offset + p.size})`, { docs: `${p.name} [${p.shape.join(', ')}]` });

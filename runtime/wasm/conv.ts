@@ -14,7 +14,7 @@
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { MR, NR } from './sgemm-kernel.js';
-import { DATA, ensureFloats, operand, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
+import { ensureFloats, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
 
 /** A conv2d's shapes, as literals in the generated module (torch.nn.Conv2d's arguments, resolved). */
 export interface Conv2dGeometry {
@@ -54,6 +54,16 @@ function im2colCall(w: Instance, kernel: 'im2col' | 'col2im', src: number, dst: 
   w[kernel](4 * src, 4 * dst, 4 * ldr, cin, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.top, g.left, g.ho, g.wo);
 }
 
+/** Work space from scratchBase on: regions taken in turn, each on its own cache line. */
+function workSpace(w: Instance): (floats: number) => number {
+  let top = scratchBase(w);
+  return (floats) => {
+    const p = top;
+    top = roundUp(top + floats, 16);
+    return p;
+  };
+}
+
 /**
  * y[n, cout, ho, wo] = conv2d(x, W, B) for the whole batch; false (nothing done) where the wasm
  * path does not apply, and the caller runs its own loops.
@@ -69,18 +79,21 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
   const ldc = roundUp(P, NR), groupRows = roundUp(cog, MR);
   const sampleC = g.groups * groupRows * ldc;
   const compact = ldc === P && groupRows === cog; // C is y's layout: copied out as it is
-  // Layout (floats): control | x batch | W | B | C, every sample | col | (C compacted) | gemm work space
-  const pX = DATA;
-  const pW = pX + n * inS;
-  const pB = pW + g.cout * K;
-  const pC = roundUp(pB + g.cout, 16);
-  const pCol = pC + n * sampleC;
-  const pOut = pCol + rowsK * P;
-  const free = compact ? pOut : pOut + n * outS;
+  // Layout: W and B where they live when they are in wasm memory (resident.ts), else copied in;
+  // then x batch | C, every sample | col | (C compacted) | gemm work space.
+  const rW = residentAt(w, W as Float32Array), rB = B === null ? -1 : residentAt(w, B as Float32Array);
+  const take = workSpace(w);
+  const pX = take(n * inS);
+  const pW = rW >= 0 ? rW : take(g.cout * K);
+  const pB = B === null ? 0 : rB >= 0 ? rB : take(g.cout);
+  const pC = take(n * sampleC);
+  const pCol = take(rowsK * P);
+  const pOut = compact ? pC : take(n * outS);
+  const free = take(0);
   const mem = ensureFloats(w, free);
   mem.set(operand(x as Float32Array, 0, n * inS), pX);
-  mem.set(W as Float32Array, pW);
-  if (B !== null) mem.set(B as Float32Array, pB);
+  if (rW < 0) mem.set(W as Float32Array, pW);
+  if (B !== null && rB < 0) mem.set(B as Float32Array, pB);
   for (let s = 0; s < n; s++) {
     im2colCall(w, 'im2col', pX + s * inS, pCol, P, g, g.cin);
     for (let gi = 0; gi < g.groups; gi++) {
@@ -90,7 +103,7 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
       if (!compact) w.copyRows(4 * c0, 4 * ldc, 4 * (pOut + s * outS + gi * cog * P), 4 * P, cog, P);
     }
   }
-  (y as Float32Array).set(wasmView(w, compact ? pC : pOut, n * outS), 0);
+  (y as Float32Array).set(wasmView(w, pOut, n * outS), 0);
   return true;
 }
 
@@ -106,22 +119,27 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
   // dW as C: per group cog rows of ldw floats; dCol as C: per group K rows of ldd floats; both padded to whole tiles.
   const ldw = roundUp(K, NR), dwRows = roundUp(cog, MR);
   const ldd = roundUp(P, NR), dcolRows = roundUp(K, MR);
-  // Layout (floats): control | x batch | dY batch | W | dW compact | dW as C | col | dCol as C | dX batch | gemm work space
-  const pX = DATA;
-  const pDY = pX + n * inS;
-  const pW = pDY + n * outS;
-  const pDWc = pW + g.cout * K;
-  const pDW = roundUp(pDWc + g.cout * K, 16);
-  const pCol = pDW + g.groups * dwRows * ldw;
-  const pDCol = pCol + rowsK * P;
-  const pDX = pDCol + g.groups * dcolRows * ldd;
-  const free = dX === null ? pDX : pDX + n * inS;
+  // Layout: W and dW where they live when they are in wasm memory (resident.ts), else copied in
+  // (dW accumulates in place when its rows are whole tiles); then x batch | dY batch | dW as C |
+  // col | dCol as C | dX batch | gemm work space.
+  const rW = residentAt(w, W as Float32Array), rDW = residentAt(w, dW as Float32Array);
+  const dwInPlace = rDW >= 0 && ldw === K && dwRows === cog;
+  const take = workSpace(w);
+  const pX = take(n * inS);
+  const pDY = take(n * outS);
+  const pW = rW >= 0 ? rW : take(g.cout * K);
+  const pDWc = rDW >= 0 ? rDW : take(g.cout * K); // dW as it is stored
+  const pDW = dwInPlace ? pDWc : take(g.groups * dwRows * ldw);
+  const pCol = take(rowsK * P);
+  const pDCol = take(g.groups * dcolRows * ldd);
+  const pDX = dX === null ? 0 : take(n * inS);
+  const free = take(0);
   const mem = ensureFloats(w, free);
   mem.set(operand(x as Float32Array, 0, n * inS), pX);
   mem.set(operand(dY as Float32Array, 0, n * outS), pDY);
-  mem.set(W as Float32Array, pW);
-  mem.set(dW as Float32Array, pDWc);
-  for (let gi = 0; gi < g.groups; gi++) w.copyRows(4 * (pDWc + gi * cog * K), 4 * K, 4 * (pDW + gi * dwRows * ldw), 4 * ldw, cog, K);
+  if (rW < 0) mem.set(W as Float32Array, pW);
+  if (rDW < 0) mem.set(dW as Float32Array, pDWc);
+  if (!dwInPlace) for (let gi = 0; gi < g.groups; gi++) w.copyRows(4 * (pDWc + gi * cog * K), 4 * K, 4 * (pDW + gi * dwRows * ldw), 4 * ldw, cog, K);
   if (dX !== null) mem.fill(0, pDX, pDX + n * inS);
   for (let s = 0; s < n; s++) {
     const dy = pDY + s * outS;
@@ -136,8 +154,8 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
       im2colCall(w, 'col2im', dcol, pDX + s * inS + gi * cig * g.h * g.w, ldd, g, cig);
     }
   }
-  for (let gi = 0; gi < g.groups; gi++) w.copyRows(4 * (pDW + gi * dwRows * ldw), 4 * ldw, 4 * (pDWc + gi * cog * K), 4 * K, cog, K);
-  (dW as Float32Array).set(wasmView(w, pDWc, g.cout * K), 0);
+  if (!dwInPlace) for (let gi = 0; gi < g.groups; gi++) w.copyRows(4 * (pDW + gi * dwRows * ldw), 4 * ldw, 4 * (pDWc + gi * cog * K), 4 * K, cog, K);
+  if (rDW < 0) (dW as Float32Array).set(wasmView(w, pDWc, g.cout * K), 0);
   if (dX !== null) (dX as Float32Array).set(wasmView(w, pDX, n * inS), 0);
   return true;
 }

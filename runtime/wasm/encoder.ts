@@ -60,6 +60,7 @@ export class FunctionBuilder {
   i32GtS(): this { return this.op(0x4a); }
   i32Ne(): this { return this.op(0x47); }
   f32Add(): this { return this.op(0x92); }
+  f32Mul(): this { return this.op(0x94); }
   /** l += v (v a constant or another local). */
   addTo(l: Local<ValType.i32>, v: number | Local<ValType.i32>): this {
     this.get(l);
@@ -80,6 +81,8 @@ export class FunctionBuilder {
   v128Load32Splat(offset: number): this { return this.simd(0x09).memarg(2, offset); }
   v128Zero(): this { this.simd(0x0c); for (let i = 0; i < 16; i++) this.bytes.push(0); return this; }
   f32x4Add(): this { return this.simd(0xe4); }
+  /** The f32 in lane 0…3 of the v128 on the stack. */
+  f32x4ExtractLane(lane: number): this { return this.simd(0x1f).op(lane); }
   f32x4Mul(): this { return this.simd(0xe6); }
   /** pmax(a, b) = a < b ? b : a (lets a NaN in `a` through, unlike max). */
   f32x4Pmax(): this { return this.simd(0xeb); }

@@ -4,12 +4,13 @@
 // (float64, no wasm, CNNC_NO_WASM=1) runs the plain loop. x and y may be the same array.
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { DATA, ensureFloats, operand, wasmSgemm, wasmView } from './sgemm.js';
+import { ensureFloats, operand, scratchBase, wasmSgemm, wasmView } from './sgemm.js';
 
 /** y[0, count) = relu(x[0, count)) */
 export function relu(x: FloatArray, y: FloatArray, count: number): void {
   if (x instanceof Float32Array && y instanceof Float32Array && gemmBackend() === 'wasm') {
     const w = wasmSgemm()!;
+    const DATA = scratchBase(w);
     const mem = ensureFloats(w, DATA + count + 3);
     mem.set(operand(x, 0, count), DATA);
     w.relu(4 * DATA, Math.ceil(count / 4));
@@ -26,6 +27,7 @@ export function relu(x: FloatArray, y: FloatArray, count: number): void {
 export function reluBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, count: number): void {
   if (y instanceof Float32Array && dY instanceof Float32Array && dX instanceof Float32Array && gemmBackend() === 'wasm') {
     const w = wasmSgemm()!;
+    const DATA = scratchBase(w);
     const vectors = Math.ceil(count / 4);
     const pD = DATA + 4 * vectors;
     const mem = ensureFloats(w, pD + 4 * vectors);

@@ -1,7 +1,8 @@
 // Float32 gemm on the WebAssembly SIMD128 micro-kernel (sgemm-kernel.ts): the same contract as
 // gemm.ts (C[M×N] (+)= op(A)·op(B), overwrite never reads C), for Float32Array operands.
 //
-// Per call: A and B are copied into wasm memory (TypedArray.set: a memcpy), C is computed there
+// Per call: A and B are copied into wasm memory (TypedArray.set: a memcpy) unless they already live
+// there (resident.ts: the generated model's weights and gradients), C is computed there
 // (rows padded to whole NR-column tiles) with K in slices of KC (gemm-part.ts): wasm packs op(A)
 // and op(B) into micro-panels (packing absorbs the transposes and pads edges with zeros: garbage
 // could be a subnormal, which is slow) and the `tiles` kernel runs the micro-kernels. Then C is
@@ -12,7 +13,8 @@
 // set() needs a view of exactly the operand; subarray() allocates one, so views are cached per
 // (array, offset): a model calls gemm on a fixed set of them, and after warm-up nothing is allocated.
 //
-// Threads (threads.ts): the memory becomes shared and chunks of C's tiles are shared out among the
+// The memory is shared from the start where the engine allows it (Node; cross-origin-isolated pages).
+// Threads (threads.ts): chunks of C's tiles are shared out among the
 // threads (gemm-part.ts), each computing its elements exactly as one thread would: the same bits for any T.
 // Copies in and out stay on the calling thread (only it sees the caller's arrays).
 //
@@ -24,16 +26,22 @@ import { MR, NR, sgemmModule } from './sgemm-kernel.js';
 
 const KC = 256;
 const CHUNKS_PER_THREAD = 4;
-/** Floats before the data region: the control block (gemm-part.ts), padded to a cache line. */
-export const DATA = CTRL.ints;
+/** Floats before the first array allocated in wasm memory: the control block (gemm-part.ts), padded to a cache line. */
+const DATA = CTRL.ints;
 /** A shared memory must declare its maximum: 4 GiB, the wasm32 limit (what an unshared one may grow to). */
 const MAX_PAGES = 65536;
 
 export interface Instance extends KernelExports {
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
-  /** Whether memory is shared (threads.ts switched to it): workers run instances of `module` on it. */
+  /** Whether memory is shared (wherever the engine allows it): workers run instances of `module` on it. */
   readonly shared: boolean;
+  /** End of the arrays allocated in wasm memory (resident.ts), in floats: work space starts here. */
+  heapTop: number;
+  /** Floats allocated there so far. */
+  resident: number;
+  /** The memory's buffer objects that arrays allocated in it hold (a grown shared memory hands out a new one). */
+  readonly buffers: Set<ArrayBufferLike>;
   readonly relu: (p: number, count: number) => void;
   readonly reluBackward: (pY: number, pD: number, count: number) => void;
   /** conv-kernel.ts: (src, dst, ldr, cin, h, w, kh, kw, sh, sw, dh, dw, top, left, ho, wo), byte addresses. */
@@ -41,6 +49,8 @@ export interface Instance extends KernelExports {
   readonly col2im: (...geometry: number[]) => void;
   readonly fillRows: (dst: number, ld: number, rows: number, cols: number, src: number) => void;
   readonly copyRows: (src: number, ls: number, dst: number, ld: number, rows: number, cols: number) => void;
+  /** gemv-kernel.ts: c[j] = (load ? c[j] : 0) + Σ_k a[k]·b[j·K + k], byte addresses. */
+  readonly gemvRows: (pA: number, pB: number, pC: number, N: number, K: number, load: number) => void;
   /** The control block. */
   ctrl: Int32Array;
   f32: Float32Array;
@@ -57,8 +67,23 @@ export function wasmSgemm(): Instance | null {
   if (typeof WebAssembly !== 'object') return null;
   const bytes = sgemmModule();
   if (!WebAssembly.validate(bytes)) return null; // no SIMD128 in this engine
+  // Shared from the start where the engine allows it: arrays allocated in it (resident.ts) stay
+  // valid when it grows (an unshared memory's old buffer is detached), and threads can start on it.
+  if (canShare()) {
+    try {
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+      instance = instantiate(new WebAssembly.Module(sgemmModule({ shared: true, pages: 1, maxPages: MAX_PAGES })), memory, true);
+      return instance;
+    } catch {
+      // an engine that has SharedArrayBuffer but not shared wasm memory: the unshared one below
+    }
+  }
   instance = instantiate(new WebAssembly.Module(bytes), new WebAssembly.Memory({ initial: 1 }), false);
   return instance;
+}
+
+function canShare(): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
 }
 
 /**
@@ -69,7 +94,7 @@ export function shareMemory(): Instance {
   const w = wasmSgemm();
   if (w === null) throw new Error('threads need WebAssembly SIMD128, which this engine lacks');
   if (w.shared) return w;
-  if (typeof SharedArrayBuffer === 'undefined' || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) {
+  if (!canShare()) {
     throw new Error('threads need shared memory (SharedArrayBuffer): serve the page cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp)');
   }
   const memory = new WebAssembly.Memory({ initial: w.memory.buffer.byteLength / 65536, maximum: MAX_PAGES, shared: true });
@@ -78,11 +103,11 @@ export function shareMemory(): Instance {
 }
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean): Instance {
-  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows'>;
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'gemvRows'>;
   const w: Instance = {
-    module, memory, shared,
+    module, memory, shared, heapTop: DATA, resident: 0, buffers: new Set([memory.buffer]),
     tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, relu: e.relu, reluBackward: e.reluBackward,
-    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows,
+    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows,
     ctrl: new Int32Array(memory.buffer, 0, CTRL.ints), f32: new Float32Array(memory.buffer), views: new Map(),
   };
   w.ctrl[CTRL.MR] = MR;
@@ -101,6 +126,16 @@ export function ensureFloats(w: Instance, floats: number): Float32Array {
     w.views = new Map();
   }
   return w.f32;
+}
+
+/** Where work space starts (floats): after the control block and every array allocated in wasm memory. */
+export function scratchBase(w: Instance): number {
+  return roundUp(w.heapTop, 16);
+}
+
+/** X's position in wasm memory (floats), or −1 when X is an ordinary array that must be copied in. */
+export function residentAt(w: Instance, X: Float32Array): number {
+  return w.buffers.has(X.buffer) ? X.byteOffset >> 2 : -1;
 }
 
 const operandViews = new WeakMap<Float32Array, Map<number, Float32Array>>();
@@ -126,19 +161,38 @@ export function wasmView(w: Instance, pos: number, len: number): Float32Array {
 
 export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, accumulate: boolean): void {
   const ldc = Math.ceil(N / NR) * NR;
-  // Layout (floats): control | C [tilesM·MR × ldc] | A as given [M·K] | B as given [K·N] | sgemmAt's work space.
-  const pC = DATA;
-  const pA = pC + Math.ceil(M / MR) * MR * ldc;
-  const pB = pA + M * K;
-  const mem = ensureFloats(w, pB + K * N);
+  // Layout (floats): operands that live in wasm memory (resident.ts) are used where they are; the
+  // others are copied to work space: C [tilesM·MR × ldc] | A as given [M·K] | B as given [K·N] | sgemmAt's.
+  // C is computed in place only when it is whole tiles (the micro-kernel writes whole tiles).
+  const rA = residentAt(w, A), rB = residentAt(w, B), rC = residentAt(w, C);
+  const inPlace = rC >= 0 && ldc === N && M % MR === 0;
+  let top = scratchBase(w);
+  const pC = inPlace ? rC + cOff : top;
+  if (!inPlace) top += Math.ceil(M / MR) * MR * ldc;
+  const pA = rA >= 0 ? rA + aOff : top;
+  if (rA < 0) top += M * K;
+  const pB = rB >= 0 ? rB + bOff : top;
+  if (rB < 0) top += K * N;
+  const mem = ensureFloats(w, top);
   if (pool.threads > 1 && M * N * K >= pool.minMacs) wakeWorkers(w.ctrl);
-  mem.set(operand(A, aOff, M * K), pA);
-  mem.set(operand(B, bOff, K * N), pB);
-  if (accumulate) {
+  if (rA < 0) mem.set(operand(A, aOff, M * K), pA);
+  if (rB < 0) mem.set(operand(B, bOff, K * N), pB);
+  if (M === 1 && transB && !transA) {
+    // One row times a matrix stored by rows (a linear layer's forward at batch 1): dot products
+    // straight from B, no packing (packing B would move all of it twice to use it once).
+    if (!inPlace) {
+      if (accumulate) mem.set(operand(C, cOff, N), pC);
+    }
+    w.gemvRows(4 * pA, 4 * pB, 4 * pC, N, K, accumulate ? 1 : 0);
+    if (!inPlace) C.set(wasmView(w, pC, N), cOff);
+    return;
+  }
+  if (accumulate && !inPlace) {
     if (ldc === N) mem.set(operand(C, cOff, M * N), pC);
     else copyRows(C, cOff, N, mem, pC, ldc, M, N);
   }
-  sgemmAt(w, transA, transB, M, N, K, pA, pB, pC, ldc, accumulate, pB + K * N);
+  sgemmAt(w, transA, transB, M, N, K, pA, pB, pC, ldc, accumulate, top);
+  if (inPlace) return;
   if (ldc === N) C.set(wasmView(w, pC, M * N), cOff);
   else copyRows(w.f32, pC, ldc, C, cOff, N, M, N);
 }

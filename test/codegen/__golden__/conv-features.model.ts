@@ -615,10 +615,10 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
   public readonly outputShape: readonly number[] = [10];
   /** Training mode (dropout active, batchnorm on batch statistics). A new model is in eval mode. */
   private mode = false;
-  /** All parameters and buffers, 16 tensors at literal offsets. */
-  private readonly params = new Float32Array(27779);
+  /** All parameters and buffers, 16 tensors at literal offsets (in wasm memory where the runtime can: no copy per product). */
+  private readonly params = rt.allocFloats(Float32Array, 27779);
   /** Their gradients, same layout; zeroed once per computeGradients, accumulated by the backward kernels. */
-  private readonly grads = new Float32Array(27779);
+  private readonly grads = rt.allocFloats(Float32Array, 27779);
   /** stem.weight [8, 1, 3, 3] */
   private readonly stem_W = this.params.subarray(0, 72);
   private readonly stem_dW = this.grads.subarray(0, 72);

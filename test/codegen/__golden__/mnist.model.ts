@@ -310,10 +310,10 @@ export class MnistNet implements rt.CompiledModel<Float32Array> {
   public readonly outputShape: readonly number[] = [10];
   /** Training mode (dropout active, batchnorm on batch statistics). A new model is in eval mode. */
   private mode = false;
-  /** All parameters and buffers, 8 tensors at literal offsets. */
-  private readonly params = new Float32Array(1199882);
+  /** All parameters and buffers, 8 tensors at literal offsets (in wasm memory where the runtime can: no copy per product). */
+  private readonly params = rt.allocFloats(Float32Array, 1199882);
   /** Their gradients, same layout; zeroed once per computeGradients, accumulated by the backward kernels. */
-  private readonly grads = new Float32Array(1199882);
+  private readonly grads = rt.allocFloats(Float32Array, 1199882);
   /** conv1.weight [32, 1, 3, 3] */
   private readonly conv1_W = this.params.subarray(0, 288);
   private readonly conv1_dW = this.grads.subarray(0, 288);

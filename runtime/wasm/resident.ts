@@ -1,0 +1,36 @@
+// Arrays that live in the wasm memory, so the kernels use them where they are instead of copying
+// them in for every call: the generated model allocates its parameters and their gradients here
+// (`rt.allocFloats(Float32Array, n)`). A linear layer's forward at batch 1 then reads its weights
+// in place (copying 4.7 MB of fc1 weights in was ~0.3 ms of a 1.8 ms forward); training saves the
+// copies of every weight and weight gradient in and out of each product.
+//
+// Only where the memory is shared (Node; a cross-origin-isolated page): a shared memory's arrays
+// stay valid when it grows, an unshared one's are detached. Elsewhere, for Float64Array, with the
+// JS gemm (CNNC_NO_WASM=1), and past the budget, these are ordinary arrays and the kernels copy.
+//
+// Never freed: nothing can tell when the last view of a block is gone (a parameter view kept after
+// its model is dropped would alias the next model's weights if the block were reused). The budget
+// bounds what a process can lose to that: 256 MiB, all models together; a process that creates
+// models past it gets ordinary arrays for the rest, with the same results, a little slower.
+import { gemmBackend } from '../gemm.js';
+import type { FloatArray } from '../model.js';
+import { ensureFloats, wasmSgemm } from './sgemm.js';
+
+/** At most this many floats in wasm memory, all allocations together. */
+export const RESIDENT_BUDGET_FLOATS = 64 * 1024 * 1024;
+
+/** A zeroed array of `count` elements: in wasm memory where it pays and is safe (see above), else `new ctor(count)`. */
+export function allocFloats<A extends FloatArray>(ctor: { new (count: number): A }, count: number): A {
+  if ((ctor as unknown) !== Float32Array || gemmBackend() !== 'wasm') return new ctor(count);
+  const w = wasmSgemm();
+  if (w === null || !w.shared || w.resident + count > RESIDENT_BUDGET_FLOATS) return new ctor(count);
+  const pos = Math.ceil(w.heapTop / 16) * 16; // a cache line apart from the previous block
+  w.heapTop = pos + count;
+  w.resident += count;
+  ensureFloats(w, w.heapTop);
+  const buffer = w.memory.buffer;
+  w.buffers.add(buffer);
+  const a = new Float32Array(buffer, 4 * pos, count);
+  a.fill(0); // the place was work space before
+  return a as unknown as A;
+}

@@ -47,9 +47,10 @@ export interface LayerCode {
   readonly grads: ReadonlyArray<{ readonly role: ParamInfo['role']; readonly v: string }>;
 }
 
-/** The most tensors one kernel reads. Each is a texture on GL: WebGL2 guarantees 16 texture units, gpu.js
- *  binds one more for its output, and binds past the limit without a word (the arguments then alias). */
-export const MAX_KERNEL_INPUTS = 14;
+/** The most tensors one kernel reads. On WebGPU each is a storage buffer, and so is the output: a device
+ *  gets 8 per shader stage by default (maxStorageBuffersPerShaderStage; gpu.js asks for no more). On GL
+ *  each is a texture: WebGL2 guarantees 16 units, and gpu.js binds past them without a word. */
+export const MAX_KERNEL_INPUTS = 7;
 
 /** `const v = yield this.run(k, n, args...)`. */
 export function call(v: string, kernel: string, args: readonly string[]): string {

@@ -3,7 +3,7 @@
 // left are two limits of GL. Index math runs in float32 (gpu.js's WebGL kernels compute indices as
 // floats), which holds every whole number only up to 2^24, so a parameter vector or a per-sample tensor
 // larger than that could read the wrong element. And a kernel reads at most MAX_KERNEL_INPUTS tensors
-// (texture units), which bounds an add's or a concat's inputs, the readers of one tensor (their
+// (textures on GL, storage buffers on WebGPU), which bounds an add's or a concat's inputs, the readers of one tensor (their
 // gradients are summed in one kernel) and the terms of a loss. The TypeScript target has neither limit.
 import { diagnostic } from '../diagnostics/render.js';
 import type { Diagnostic } from '../diagnostics/types.js';

@@ -1,4 +1,4 @@
-// Parity in WebGL2 for what the gpu.js target gained with graphs (issue 7): the demo page (examples/
+// Parity in WebGL2 and in WebGPU for what the gpu.js target gained with graphs (issue 7): the demo page (examples/
 // browser-train, loaded for a single short training step) runs generated modules for graphs (add,
 // concat, several readers), the decoder layers (conv_transpose2d, upsample, global_avgpool2d), the new
 // losses (dice, focal, bce_with_logits, sums, ignore_index) and two shipped specs; this process runs the
@@ -33,7 +33,7 @@ interface CaseResult {
   readonly info: BackendInfo;
 }
 
-describe.skipIf(missing !== null)('gpu.js graphs, decoder layers and losses in headless Chromium (WebGL2 on SwiftShader)', () => {
+describe.skipIf(missing !== null)('gpu.js graphs, decoder layers and losses in headless Chromium (WebGL2 and WebGPU on SwiftShader)', () => {
   let server: Server;
   let browser: Browser;
   let page: Page;
@@ -60,18 +60,26 @@ describe.skipIf(missing !== null)('gpu.js graphs, decoder layers and losses in h
 
   for (const [i, c] of GRAPH_PARITY_CASES.entries()) {
     it(`WebGL2 agrees with the TypeScript target: ${c.title}`, async () => {
-      await parity(page, i, c);
+      await parity(page, i, c, 'webgl2');
+    });
+  }
+
+  // gpu.js 2.24's WebGPUKernel (WGSL compute shaders over storage buffers; every call returns a Promise,
+  // so the page uses the *Async methods) on Chromium's WebGPU adapter, SwiftShader's Vulkan.
+  for (const [i, c] of GRAPH_PARITY_CASES.entries()) {
+    it(`WebGPU agrees with the TypeScript target: ${c.title}`, async () => {
+      await parity(page, i, c, 'webgpu');
     });
   }
 });
 
-async function parity(page: Page, index: number, c: GraphParityCase): Promise<void> {
+async function parity(page: Page, index: number, c: GraphParityCase, backend: 'webgl2' | 'webgpu'): Promise<void> {
   const size = c.input.reduce((p, q) => p * q, 1);
-  const { x, y } = inputs(c.n, size, c.labels, c.classes);
+  const { x, y } = inputs(c.n, size, c.labels, c.classes, c.inputSeed);
   if (c.ignore) for (let i = 0; i < y.length; i += 5) y[i] = 255;
   const r = (await page.evaluate(
     (a) => (window as unknown as { cnncDemo: { runCase(a: unknown): Promise<unknown> } }).cnncDemo.runCase(a),
-    { name: `graph${index}`, seed: 5, mode: c.mode, x: Buffer.from(x.buffer).toString('base64'), y: [...y], n: c.n, backend: 'webgl2' },
+    { name: `graph${index}`, seed: 5, mode: c.mode, x: Buffer.from(x.buffer).toString('base64'), y: [...y], n: c.n, backend },
   )) as CaseResult;
   const ts = await importGenerated<Float32Array>(buildOrThrow(c.yaml, 'ts'));
   const fresh = () => {
@@ -87,9 +95,9 @@ async function parity(page: Page, index: number, c: GraphParityCase): Promise<vo
   expect(r.tensors.map((t) => t.name)).toEqual(params.map((p) => p.name));
   params.forEach((p, k) => rows.push(compare(p.trainable ? `${p.name}.grad` : p.name, f32(r.tensors[k]!.values), p.trainable ? p.grad : p.data)));
   const worst = rows.reduce((m, q) => (q.worst > m.worst ? q : m));
-  console.log(`webgl2 · ${c.title}: ${rows.length} tensors, worst ${worst.name} max |Δ| ${worst.maxAbs.toExponential(2)} (${worst.worst.toFixed(3)} of tolerance), ${Object.values(r.info.kernelClasses).reduce((a, b) => a + b, 0)} kernels`);
+  console.log(`${backend} · ${c.title}: ${rows.length} tensors, worst ${worst.name} max |Δ| ${worst.maxAbs.toExponential(2)} (${worst.worst.toFixed(3)} of tolerance), ${Object.values(r.info.kernelClasses).reduce((a, b) => a + b, 0)} kernels`);
   for (const q of rows) expect(q.worst, q.name).toBeLessThanOrEqual(1);
-  expect(Object.keys(r.info.kernelClasses)).toEqual(['WebGL2Kernel']);
+  expect(Object.keys(r.info.kernelClasses)).toEqual([backend === 'webgl2' ? 'WebGL2Kernel' : 'WebGPUKernel']);
   expect(r.info.honest).toBe(true);
 }
 

@@ -44,6 +44,8 @@ export const CTRL = {
   chunks: 47,
   // The kernel's constants (sgemm-kernel.ts), written once.
   MR: 48, NR: 49, KC: 50,
+  /** Row strides of A and B as stored, in floats (≥ the compact stride: a conv's batch-wide operands are padded). */
+  lda: 51, ldb: 52,
   ints: 64,
 } as const;
 export type CtrlLayout = typeof CTRL;
@@ -61,11 +63,11 @@ export interface KernelExports {
  */
 function packPanels(e: KernelExports, c: Int32Array, L: CtrlLayout, isA: boolean, first: number, panels: number, pc: number, kc: number, dst: number): void {
   const R = isA ? c[L.MR]! : c[L.NR]!;
-  const count = isA ? c[L.M]! : c[L.N]!, K = c[L.K]!;
+  const count = isA ? c[L.M]! : c[L.N]!;
   const p = isA ? c[L.pA]! : c[L.pB]!;
   // Stored with the k index along rows (A stored as Aᵀ, B stored as B) or along columns.
   const kAlongRows = isA ? c[L.transA] !== 0 : c[L.transB] === 0;
-  const ld = 4 * (kAlongRows ? count : K); // the stored row stride in bytes
+  const ld = 4 * (isA ? c[L.lda]! : c[L.ldb]!); // the stored row stride in bytes
   const i0 = first * R;
   if (kAlongRows) e.packCols(4 * (p + i0) + pc * ld, ld, count - i0, kc, R, panels, 4 * dst);
   else e.packRows(4 * (p + pc) + i0 * ld, ld, count - i0, kc, R, panels, 4 * dst);

@@ -3,7 +3,8 @@
 //   dst[p·kc·R + k·R + r] = X(p·R + r, k), zero where p·R + r ≥ count (padding read as 0, never garbage),
 // and differ in where X(i, k) lives (ld = the source's row stride in bytes):
 //   packRows: X(i, k) = src[i·ld + 4k]  (i is the source's row: op(A) = A, op(B) = Bᵀ)
-//   packCols: X(i, k) = src[k·ld + 4i]  (i is the source's column: op(A) = Aᵀ, op(B) = B)
+//   packCols: X(i, k) = src[k·ld + 4i]  (i is the source's column: op(A) = Aᵀ, op(B) = B);
+//             a whole panel's R values per k are consecutive in the source: copied four at a time
 import { FunctionBuilder, ValType, type Local } from './encoder.js';
 
 type I32 = Local<ValType.i32>;
@@ -50,25 +51,37 @@ export function packCols(): FunctionBuilder {
   const f = new FunctionBuilder('packCols', Array<ValType>(7).fill(ValType.i32));
   const [src, ld, count, kc, R, panels, dst] = params(f) as [I32, I32, I32, I32, I32, I32, I32];
   const i0 = f.local(ValType.i32), r = f.local(ValType.i32), k = f.local(ValType.i32);
-  const s = f.local(ValType.i32), rowBytes = f.local(ValType.i32);
+  const s = f.local(ValType.i32), rowBytes = f.local(ValType.i32), v = f.local(ValType.i32);
   f.get(R).i32Const(4).i32Mul().set(rowBytes);
   f.loop(() => { // panels
     f.get(src).set(s);
     f.get(kc).set(k);
-    f.loop(() => { // k: R consecutive source values, or 0 past the last column
-      f.i32Const(0).set(r);
-      f.loop(() => {
-        f.get(dst);
-        f.get(s).get(r).i32Const(4).i32Mul().i32Add().f32Load(0);
-        f.f32Zero();
-        f.get(i0).get(r).i32Add().get(count).i32LtU().select();
-        f.f32Store(0);
-        f.addTo(dst, 4).addTo(r, 1);
-        f.get(r).get(R).i32LtU().brIf(0);
-      });
-      f.addTo(s, ld);
-      decrementAndRepeat(f, k);
-    });
+    f.get(i0).get(R).i32Add().get(count).i32GtS().ifElse(
+      () => f.loop(() => { // the last panel, past the last column: R values or 0 each
+        f.i32Const(0).set(r);
+        f.loop(() => {
+          f.get(dst);
+          f.get(s).get(r).i32Const(4).i32Mul().i32Add().f32Load(0);
+          f.f32Zero();
+          f.get(i0).get(r).i32Add().get(count).i32LtU().select();
+          f.f32Store(0);
+          f.addTo(dst, 4).addTo(r, 1);
+          f.get(r).get(R).i32LtU().brIf(0);
+        });
+        f.addTo(s, ld);
+        decrementAndRepeat(f, k);
+      }),
+      () => f.loop(() => { // a whole panel: R consecutive values per k, four at a time (R is 4 or 8)
+        f.i32Const(0).set(v);
+        f.loop(() => {
+          f.get(dst).get(s).get(v).i32Add().v128Load(0).v128Store(0);
+          f.addTo(dst, 16).addTo(v, 16);
+          f.get(v).get(rowBytes).i32LtU().brIf(0);
+        });
+        f.addTo(s, ld);
+        decrementAndRepeat(f, k);
+      }),
+    );
     f.addTo(src, rowBytes).addTo(i0, R);
     decrementAndRepeat(f, panels);
   });

@@ -26,6 +26,8 @@ import { MR, NR, sgemmModule } from './sgemm-kernel.js';
 
 const KC = 256;
 const CHUNKS_PER_THREAD = 4;
+/** 64 tiles: one k slice of a chunk's packed panels is 64 · 8 · 256 floats = 512 KiB at most. */
+const MAX_TILES_PER_CHUNK = 64;
 /** Floats before the first array allocated in wasm memory: the control block (gemm-part.ts), padded to a cache line. */
 const DATA = CTRL.ints;
 /** A shared memory must declare its maximum: 4 GiB, the wasm32 limit (what an unshared one may grow to). */
@@ -199,19 +201,21 @@ export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, 
 
 /**
  * The product on operands already in wasm memory (float positions): op(A) at pA and op(B) at pB,
- * stored compact as gemm.ts describes them; C at pC with row stride ldc, a whole number of NR-column
+ * stored as gemm.ts describes them with row strides lda and ldb (compact by default); C at pC with row stride ldc, a whole number of NR-column
  * tiles, and room for whole MR-row tiles. Work space (packed panels) goes from `free` on; memory may
  * grow (take w.f32 again after the call).
  */
-export function sgemmAt(w: Instance, transA: boolean, transB: boolean, M: number, N: number, K: number, pA: number, pB: number, pC: number, ldc: number, accumulate: boolean, free: number): void {
+export function sgemmAt(w: Instance, transA: boolean, transB: boolean, M: number, N: number, K: number, pA: number, pB: number, pC: number, ldc: number, accumulate: boolean, free: number, lda = transA ? M : K, ldb = transB ? K : N): void {
   const tilesM = Math.ceil(M / MR);
   const tilesN = Math.ceil(N / NR);
   // Split C's longer side (in tiles), so that the operand packed whole is the smaller one.
   const splitN = tilesN >= tilesM;
   const all = splitN ? tilesN : tilesM;
   const threads = M * N * K < pool.minMacs ? 1 : Math.min(pool.threads, all);
-  // A few chunks per thread: fine enough that one thread can take over a slow one's share.
-  const chunks = Math.min(all, CHUNKS_PER_THREAD * threads);
+  // A few chunks per thread: fine enough that one thread can take over a slow one's share; and
+  // small enough that a chunk's packed panels of one k slice stay in L2 (a batch-wide conv product
+  // has thousands of column tiles).
+  const chunks = Math.min(all, Math.max(CHUNKS_PER_THREAD * threads, Math.ceil(all / MAX_TILES_PER_CHUNK)));
   const kcMax = Math.min(KC, K);
   const slices = Math.ceil(K / KC);
   // Work space (floats): slack | the unsplit operand packed, every slice | per thread: one slice of
@@ -230,6 +234,8 @@ export function sgemmAt(w: Instance, transA: boolean, transB: boolean, M: number
   c[CTRL.pB] = pB;
   c[CTRL.pC] = pC;
   c[CTRL.ldc] = ldc;
+  c[CTRL.lda] = lda;
+  c[CTRL.ldb] = ldb;
   c[CTRL.accumulate] = accumulate ? 1 : 0;
   c[CTRL.threads] = threads;
   c[CTRL.splitN] = splitN ? 1 : 0;

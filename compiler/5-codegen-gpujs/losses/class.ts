@@ -15,6 +15,8 @@ type Nll = Extract<LossTermIR, { kind: 'nll' }>;
 type Focal = Extract<LossTermIR, { kind: 'focal' }>;
 
 const ROWS = (ctx: TermCtx) => ({ perSample: ctx.inner });
+/** `a * b * …` without the factors that are 1 (literal index math and weights stay readable). */
+const times = (...fs: string[]): string => fs.filter((f) => f !== '1.0').join(' * ') || '1.0';
 const ELEMENTS = (ctx: TermCtx) => ({ perSample: ctx.outSize });
 
 function assemble(ctx: TermCtx, comment: string, rowsBody: string, gradBody: string, weights: readonly number[] | null, t: LossTermIR): TermKernels {
@@ -50,7 +52,7 @@ export function emitCrossEntropy(t: Ce, ctx: TermCtx): TermKernels {
   const rowsBody = body(
     rowHead(ctx),
     logSumExp(ctx),
-    `let loss = ${smooth ? `${flt(1 - eps)} * ` : ''}${wt} * (lse - ${zAt(ctx, 'z', 'tr')});`,
+    `let loss = ${times(smooth ? flt(1 - eps) : '1.0', wt, `(lse - ${zAt(ctx, 'z', 'tr')})`)};`,
     smooth
       ? [`let sm = 0.0;`, `for (let cc = 0; cc < ${C}; cc++) {`, `  sm += ${w === null ? '' : 'cw[cc] * '}(lse - ${zAt(ctx, 'z', 'cc')});`, `}`, `loss += ${flt(eps / C)} * sm;`]
       : null,
@@ -60,11 +62,11 @@ export function emitCrossEntropy(t: Ce, ctx: TermCtx): TermKernels {
     elementHead(ctx),
     logSumExp(ctx),
     `const inv = ${flt(t.scale)} / total;`,
-    smooth ? `const a = (${flt(1 - eps)} * ${wt} + ${flt((eps / C) * sumW)}) * inv;` : `const a = ${wt} * inv;`,
+    smooth ? `const a = (${times(flt(1 - eps), wt)} + ${flt((eps / C) * sumW)}) * inv;` : `const a = ${times(wt, 'inv')};`,
     `let g = Math.exp(z[i] - lse) * a;`,
-    smooth ? `g -= ${flt(eps / C)} * ${w === null ? '1.0' : 'cw[c]'} * inv;` : null,
+    smooth ? `g -= ${times(flt(eps / C), w === null ? '1.0' : 'cw[c]', 'inv')};` : null,
     `if (c === tr) {`,
-    `  g -= ${smooth ? `${flt(1 - eps)} * ` : ''}${wt} * inv;`,
+    `  g -= ${times(smooth ? flt(1 - eps) : '1.0', wt, 'inv')};`,
     `}`,
     `return g;`,
   );
@@ -75,10 +77,10 @@ export function emitCrossEntropy(t: Ce, ctx: TermCtx): TermKernels {
 export function emitNll(t: Nll, ctx: TermCtx): TermKernels {
   const w = t.weight;
   const wt = w === null ? '1.0' : 'cw[tr]';
-  const rowsBody = body(rowHead(ctx), `return -${wt} * ${zAt(ctx, 'z', 'tr')};`);
+  const rowsBody = body(rowHead(ctx), `return -${times(wt, zAt(ctx, 'z', 'tr'))};`);
   const gradBody = body(
     elementHead(ctx),
-    `const a = ${wt} * (${flt(t.scale)} / total);`,
+    `const a = ${times(wt, `(${flt(t.scale)} / total)`)};`,
     ctx.fused ? `let g = Math.exp(z[i]) * a;` : `let g = 0.0;`,
     `if (c === tr) {`,
     `  g -= a;`,

@@ -61,13 +61,14 @@ function nearestIndex(v: string, inSize: number, outSize: number, factor: number
 function nearest(h: number, w: number, oh: number, ow: number, sf: readonly [number, number] | null): (read: boolean) => string[] {
   const ih = nearestIndex('oh', h, oh, sf?.[0] ?? null);
   const iw = nearestIndex('ow', w, ow, sf?.[1] ?? null);
+  const iwTerm = iw === 'ow' ? 'ow' : `(${iw})`; // `xr + ow >> 1` would read (xr + ow) >> 1
   return (read) => [
     `for (let oh = 0; oh < ${oh}; oh++) {`,
     `  const xr = xo + ${ih === 'oh' ? 'oh' : `(${ih})`} * ${w};`,
     `  const yr = yo + oh * ${ow};`,
     read
-      ? `  for (let ow = 0; ow < ${ow}; ow++) y[yr + ow] = x[xr + ${iw}];`
-      : `  for (let ow = 0; ow < ${ow}; ow++) dX[xr + ${iw}] += dY[yr + ow];`,
+      ? `  for (let ow = 0; ow < ${ow}; ow++) y[yr + ow] = x[xr + ${iwTerm}];`
+      : `  for (let ow = 0; ow < ${ow}; ow++) dX[xr + ${iwTerm}] += dY[yr + ow];`,
     `}`,
   ];
 }

@@ -134,7 +134,8 @@ export function emitModelClass(m: ModelParts): OptionalKind<ClassDeclarationStru
       const per = plan.perSample[a];
       if (per === 0) continue;
       const t = a === 'indices' ? 'Int32Array' : F;
-      lines.push(`const ${a} = new ${t}(n * ${per});`);
+      // Float arenas in the runtime's wasm memory where it can (rt.allocFloats): the kernels then read and write them in place.
+      lines.push(a === 'indices' ? `const ${a} = new ${t}(n * ${per});` : `const ${a} = rt.allocFloats(${F}, n * ${per});`);
       for (const b of plan.buffers.filter((x) => x.arena === a)) {
         lines.push(`this.${b.field} = ${a}.subarray(${b.offset === 0 ? '0' : `n * ${b.offset}`}, n * ${b.offset + b.size});`);
       }
@@ -180,7 +181,7 @@ export function emitModelClass(m: ModelParts): OptionalKind<ClassDeclarationStru
         'this.growValues(n);',
         'this.runForward(x, n);',
         'this.lastN = n;',
-        `if (this.outView.length !== n * ${outSize} || this.outView.buffer !== this.${plan.output}.buffer) this.outView = this.${plan.output}.subarray(0, n * ${outSize});`,
+        `if (this.outView.length !== n * ${outSize} || this.outView.buffer !== this.${plan.output}.buffer || this.outView.byteOffset !== this.${plan.output}.byteOffset) this.outView = this.${plan.output}.subarray(0, n * ${outSize});`,
         'return this.outView;',
       ].join('\n'),
     },

@@ -79,19 +79,20 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
   const ldc = roundUp(P, NR), groupRows = roundUp(cog, MR);
   const sampleC = g.groups * groupRows * ldc;
   const compact = ldc === P && groupRows === cog; // C is y's layout: copied out as it is
-  // Layout: W and B where they live when they are in wasm memory (resident.ts), else copied in;
-  // then x batch | C, every sample | col | (C compacted) | gemm work space.
+  // Layout: every array where it lives when it is in wasm memory (resident.ts: the model's weights
+  // and arenas), else copied in and out; then x batch | C, every sample | col | (C compacted) | gemm work space.
   const rW = residentAt(w, W as Float32Array), rB = B === null ? -1 : residentAt(w, B as Float32Array);
+  const rX = residentAt(w, x as Float32Array), rY = residentAt(w, y as Float32Array);
   const take = workSpace(w);
-  const pX = take(n * inS);
+  const pX = rX >= 0 ? rX : take(n * inS);
   const pW = rW >= 0 ? rW : take(g.cout * K);
   const pB = B === null ? 0 : rB >= 0 ? rB : take(g.cout);
-  const pC = take(n * sampleC);
+  const pC = compact && rY >= 0 ? rY : take(n * sampleC); // compact and in wasm memory: C is y itself
   const pCol = take(rowsK * P);
-  const pOut = compact ? pC : take(n * outS);
+  const pOut = rY >= 0 ? rY : compact ? pC : take(n * outS);
   const free = take(0);
   const mem = ensureFloats(w, free);
-  mem.set(operand(x as Float32Array, 0, n * inS), pX);
+  if (rX < 0) mem.set(operand(x as Float32Array, 0, n * inS), pX);
   if (rW < 0) mem.set(W as Float32Array, pW);
   if (B !== null && rB < 0) mem.set(B as Float32Array, pB);
   for (let s = 0; s < n; s++) {
@@ -103,7 +104,7 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
       if (!compact) w.copyRows(4 * c0, 4 * ldc, 4 * (pOut + s * outS + gi * cog * P), 4 * P, cog, P);
     }
   }
-  (y as Float32Array).set(wasmView(w, pOut, n * outS), 0);
+  if (rY < 0) (y as Float32Array).set(wasmView(w, pOut, n * outS), 0);
   return true;
 }
 
@@ -123,20 +124,22 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
   // (dW accumulates in place when its rows are whole tiles); then x batch | dY batch | dW as C |
   // col | dCol as C | dX batch | gemm work space.
   const rW = residentAt(w, W as Float32Array), rDW = residentAt(w, dW as Float32Array);
+  const rX = residentAt(w, x as Float32Array), rDY = residentAt(w, dY as Float32Array);
+  const rDX = dX === null ? -1 : residentAt(w, dX as Float32Array);
   const dwInPlace = rDW >= 0 && ldw === K && dwRows === cog;
   const take = workSpace(w);
-  const pX = take(n * inS);
-  const pDY = take(n * outS);
+  const pX = rX >= 0 ? rX : take(n * inS);
+  const pDY = rDY >= 0 ? rDY : take(n * outS);
   const pW = rW >= 0 ? rW : take(g.cout * K);
   const pDWc = rDW >= 0 ? rDW : take(g.cout * K); // dW as it is stored
   const pDW = dwInPlace ? pDWc : take(g.groups * dwRows * ldw);
   const pCol = take(rowsK * P);
   const pDCol = take(g.groups * dcolRows * ldd);
-  const pDX = dX === null ? 0 : take(n * inS);
+  const pDX = dX === null ? 0 : rDX >= 0 ? rDX : take(n * inS);
   const free = take(0);
   const mem = ensureFloats(w, free);
-  mem.set(operand(x as Float32Array, 0, n * inS), pX);
-  mem.set(operand(dY as Float32Array, 0, n * outS), pDY);
+  if (rX < 0) mem.set(operand(x as Float32Array, 0, n * inS), pX);
+  if (rDY < 0) mem.set(operand(dY as Float32Array, 0, n * outS), pDY);
   if (rW < 0) mem.set(W as Float32Array, pW);
   if (rDW < 0) mem.set(dW as Float32Array, pDWc);
   if (!dwInPlace) for (let gi = 0; gi < g.groups; gi++) w.copyRows(4 * (pDWc + gi * cog * K), 4 * K, 4 * (pDW + gi * dwRows * ldw), 4 * ldw, cog, K);
@@ -156,6 +159,6 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
   }
   if (!dwInPlace) for (let gi = 0; gi < g.groups; gi++) w.copyRows(4 * (pDW + gi * dwRows * ldw), 4 * ldw, 4 * (pDWc + gi * cog * K), 4 * K, cog, K);
   if (rDW < 0) (dW as Float32Array).set(wasmView(w, pDWc, g.cout * K), 0);
-  if (dX !== null) (dX as Float32Array).set(wasmView(w, pDX, n * inS), 0);
+  if (dX !== null && rDX < 0) (dX as Float32Array).set(wasmView(w, pDX, n * inS), 0);
   return true;
 }

@@ -819,7 +819,7 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
     this.growValues(n);
     this.runForward(x, n);
     this.lastN = n;
-    if (this.outView.length !== n * 10 || this.outView.buffer !== this.fc2_y.buffer) this.outView = this.fc2_y.subarray(0, n * 10);
+    if (this.outView.length !== n * 10 || this.outView.buffer !== this.fc2_y.buffer || this.outView.byteOffset !== this.fc2_y.byteOffset) this.outView = this.fc2_y.subarray(0, n * 10);
     return this.outView;
   }
 
@@ -947,7 +947,7 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
   private growValues(n: number): void {
     if (n <= this.valuesCapacity) return;
     this.valuesCapacity = n;
-    const values = new Float32Array(n * 34618);
+    const values = rt.allocFloats(Float32Array, n * 34618);
     this.stem_y = values.subarray(0, n * 6272);
     this.bn_y = values.subarray(n * 6272, n * 12544);
     this.leaky_relu_1_y = values.subarray(n * 12544, n * 18816);
@@ -972,7 +972,7 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
   private growGrads(n: number): void {
     if (n <= this.gradsCapacity) return;
     this.gradsCapacity = n;
-    const grads = new Float32Array(n * 34570);
+    const grads = rt.allocFloats(Float32Array, n * 34570);
     this.stem_dY = grads.subarray(0, n * 6272);
     this.bn_dY = grads.subarray(n * 6272, n * 12544);
     this.leaky_relu_1_dY = grads.subarray(n * 12544, n * 18816);

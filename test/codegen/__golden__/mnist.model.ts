@@ -445,7 +445,7 @@ export class MnistNet implements rt.CompiledModel<Float32Array> {
     this.growValues(n);
     this.runForward(x, n);
     this.lastN = n;
-    if (this.outView.length !== n * 10 || this.outView.buffer !== this.log_softmax_1_y.buffer) this.outView = this.log_softmax_1_y.subarray(0, n * 10);
+    if (this.outView.length !== n * 10 || this.outView.buffer !== this.log_softmax_1_y.buffer || this.outView.byteOffset !== this.log_softmax_1_y.byteOffset) this.outView = this.log_softmax_1_y.subarray(0, n * 10);
     return this.outView;
   }
 
@@ -559,7 +559,7 @@ export class MnistNet implements rt.CompiledModel<Float32Array> {
   private growValues(n: number): void {
     if (n <= this.valuesCapacity) return;
     this.valuesCapacity = n;
-    const values = new Float32Array(n * 136020);
+    const values = rt.allocFloats(Float32Array, n * 136020);
     this.conv1_y = values.subarray(0, n * 21632);
     this.relu_1_y = values.subarray(n * 21632, n * 43264);
     this.conv2_y = values.subarray(n * 43264, n * 80128);
@@ -580,7 +580,7 @@ export class MnistNet implements rt.CompiledModel<Float32Array> {
   private growGrads(n: number): void {
     if (n <= this.gradsCapacity) return;
     this.gradsCapacity = n;
-    const grads = new Float32Array(n * 135818);
+    const grads = rt.allocFloats(Float32Array, n * 135818);
     this.conv1_dY = grads.subarray(0, n * 21632);
     this.relu_1_dY = grads.subarray(n * 21632, n * 43264);
     this.conv2_dY = grads.subarray(n * 43264, n * 80128);

@@ -1300,7 +1300,7 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
     this.growValues(n);
     this.runForward(x, n);
     this.lastN = n;
-    if (this.outView.length !== n * 10 || this.outView.buffer !== this.fc_y.buffer) this.outView = this.fc_y.subarray(0, n * 10);
+    if (this.outView.length !== n * 10 || this.outView.buffer !== this.fc_y.buffer || this.outView.byteOffset !== this.fc_y.byteOffset) this.outView = this.fc_y.subarray(0, n * 10);
     return this.outView;
   }
 
@@ -1447,7 +1447,7 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
   private growValues(n: number): void {
     if (n <= this.valuesCapacity) return;
     this.valuesCapacity = n;
-    const values = new Float32Array(n * 181930);
+    const values = rt.allocFloats(Float32Array, n * 181930);
     this.stem_y = values.subarray(0, n * 12544);
     this.stem_bn_y = values.subarray(n * 12544, n * 25088);
     this.stem_relu_y = values.subarray(n * 25088, n * 37632);
@@ -1474,7 +1474,7 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
   private growGrads(n: number): void {
     if (n <= this.gradsCapacity) return;
     this.gradsCapacity = n;
-    const grads = new Float32Array(n * 207018);
+    const grads = rt.allocFloats(Float32Array, n * 207018);
     this.stem_dY = grads.subarray(0, n * 12544);
     this.stem_bn_dY = grads.subarray(n * 12544, n * 25088);
     this.stem_relu_dY = grads.subarray(n * 25088, n * 37632);

@@ -1,15 +1,29 @@
 // relu forward and backward for generated code (torch.nn.ReLU: y = max(x, 0), a NaN passes;
 // backward threshold_backward(dY, y, 0): dX = y > 0 ? dY : 0). Float32Array operands run on the
-// wasm kernels (elementwise-kernel.ts) when gemm does, through wasm memory by memcpy; the rest
+// wasm kernels (elementwise-kernel.ts) when gemm does: in place where the arrays live in wasm memory
+// (resident.ts: the generated model's arenas), else through it by memcpy; the rest
 // (float64, no wasm, CNNC_NO_WASM=1) runs the plain loop. x and y may be the same array.
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { ensureFloats, operand, scratchBase, wasmSgemm, wasmView } from './sgemm.js';
+import { ensureFloats, operand, residentAt, scratchBase, wasmSgemm, wasmView } from './sgemm.js';
 
 /** y[0, count) = relu(x[0, count)) */
 export function relu(x: FloatArray, y: FloatArray, count: number): void {
   if (x instanceof Float32Array && y instanceof Float32Array && gemmBackend() === 'wasm') {
     const w = wasmSgemm()!;
+    const rX = residentAt(w, x), rY = residentAt(w, y);
+    if (rX >= 0 && rY >= 0) {
+      // Both in wasm memory (the generated model's arenas): y = x there, relu in place over whole
+      // vectors, the last count mod 4 here (the lanes past count belong to the next tensor).
+      if (rX !== rY) w.f32.copyWithin(rY, rX, rX + count);
+      const whole = count >> 2;
+      if (whole > 0) w.relu(4 * rY, whole);
+      for (let i = whole << 2; i < count; i++) {
+        const v = y[i]!;
+        y[i] = v < 0 ? 0 : v;
+      }
+      return;
+    }
     const DATA = scratchBase(w);
     const mem = ensureFloats(w, DATA + count + 3);
     mem.set(operand(x, 0, count), DATA);
@@ -27,6 +41,15 @@ export function relu(x: FloatArray, y: FloatArray, count: number): void {
 export function reluBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, count: number): void {
   if (y instanceof Float32Array && dY instanceof Float32Array && dX instanceof Float32Array && gemmBackend() === 'wasm') {
     const w = wasmSgemm()!;
+    const rY = residentAt(w, y), rDY = residentAt(w, dY), rDX = residentAt(w, dX);
+    if (rY >= 0 && rDY >= 0 && rDX >= 0) {
+      // All in wasm memory: dX = dY there, masked in place over whole vectors, the tail here.
+      if (rDX !== rDY) w.f32.copyWithin(rDX, rDY, rDY + count);
+      const whole = count >> 2;
+      if (whole > 0) w.reluBackward(4 * rY, 4 * rDX, whole);
+      for (let i = whole << 2; i < count; i++) dX[i] = y[i]! > 0 ? dX[i]! : 0;
+      return;
+    }
     const DATA = scratchBase(w);
     const vectors = Math.ceil(count / 4);
     const pD = DATA + 4 * vectors;

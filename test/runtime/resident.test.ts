@@ -4,7 +4,7 @@
 // C (whole tiles), staged C (partial tiles, which must not touch the neighbours), accumulate both
 // ways, and the one-row product (M = 1, B stored by rows: a linear layer at batch 1) that skips packing.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { allocFloats, gemmNN, gemmNT, gemmTN, Rng, setGemmBackend, type GemmBackend } from 'cnnc/runtime';
+import { allocFloats, gemmNN, gemmNT, gemmTN, relu, reluBackward, Rng, setGemmBackend, type GemmBackend } from 'cnnc/runtime';
 import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
 
 function fillRandom(a: Float32Array, seed: number): Float32Array {
@@ -91,4 +91,21 @@ describe('arrays in wasm memory', () => {
       });
     }
   }
+
+  test.each([1, 7, 8, 13])('relu and its backward in place on arrays in wasm memory (count %i): the neighbours keep their values', (count) => {
+    const specials = [NaN, -0, 0, Infinity, -Infinity, -2, 3.5];
+    const arena = fillRandom(allocFloats(Float32Array, 3 * (count + 2)), count);
+    const x = arena.subarray(1, 1 + count), y = arena.subarray(count + 3, 2 * count + 3);
+    specials.slice(0, count).forEach((v, i) => (x[i] = v));
+    const before = Float32Array.from(arena);
+    relu(x, y, count);
+    for (let i = 0; i < count; i++) expect(Object.is(y[i], x[i]! < 0 ? 0 : x[i])).toBe(true);
+    for (const i of [0, count + 1, count + 2, 2 * count + 3]) expect(Object.is(arena[i], before[i])).toBe(true);
+    const dY = fillRandom(allocFloats(Float32Array, count + 1), 9).subarray(0, count);
+    const dX = allocFloats(Float32Array, count + 1);
+    dX[count] = 5;
+    reluBackward(y, dY, dX, count);
+    for (let i = 0; i < count; i++) expect(dX[i]).toBe(y[i]! > 0 ? dY[i] : 0);
+    expect(dX[count]).toBe(5);
+  });
 });

@@ -7,6 +7,7 @@ export * from './gemm.js';
 export * from './wasm/relu.js';
 export * from './wasm/conv.js';
 export * from './wasm/resident.js';
+export * from './wasm/maxpool.js';
 export * from './threads.js';
 export * from './optim.js';
 export * from './safetensors.js';

@@ -135,7 +135,7 @@ export function emitModelClass(m: ModelParts): OptionalKind<ClassDeclarationStru
       if (per === 0) continue;
       const t = a === 'indices' ? 'Int32Array' : F;
       // Float arenas in the runtime's wasm memory where it can (rt.allocFloats): the kernels then read and write them in place.
-      lines.push(a === 'indices' ? `const ${a} = new ${t}(n * ${per});` : `const ${a} = rt.allocFloats(${F}, n * ${per});`);
+      lines.push(a === 'indices' ? `const ${a} = rt.allocInt32(n * ${per});` : `const ${a} = rt.allocFloats(${F}, n * ${per});`);
       for (const b of plan.buffers.filter((x) => x.arena === a)) {
         lines.push(`this.${b.field} = ${a}.subarray(${b.offset === 0 ? '0' : `n * ${b.offset}`}, n * ${b.offset + b.size});`);
       }

@@ -61,6 +61,10 @@ export class FunctionBuilder {
   i32Ne(): this { return this.op(0x47); }
   f32Add(): this { return this.op(0x92); }
   f32Mul(): this { return this.op(0x94); }
+  f32Gt(): this { return this.op(0x5e); }
+  f32Ne(): this { return this.op(0x5c); }
+  i32Or(): this { return this.op(0x72); }
+  i32Store(offset: number): this { return this.op(0x36).memarg(2, offset); }
   /** l += v (v a constant or another local). */
   addTo(l: Local<ValType.i32>, v: number | Local<ValType.i32>): this {
     this.get(l);

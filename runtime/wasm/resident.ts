@@ -34,3 +34,9 @@ export function allocFloats<A extends FloatArray>(ctor: { new (count: number): A
   a.fill(0); // the place was work space before
   return a as unknown as A;
 }
+
+/** A zeroed Int32Array (maxpool's argmax arena), in wasm memory under the same rules as allocFloats. */
+export function allocInt32(count: number): Int32Array {
+  const f = allocFloats(Float32Array, count);
+  return f.buffer instanceof ArrayBuffer ? new Int32Array(count) : new Int32Array(f.buffer, f.byteOffset, count);
+}

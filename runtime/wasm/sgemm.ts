@@ -51,6 +51,8 @@ export interface Instance extends KernelExports {
   readonly col2im: (...geometry: number[]) => void;
   readonly fillRows: (dst: number, ld: number, rows: number, cols: number, src: number) => void;
   readonly copyRows: (src: number, ls: number, dst: number, ld: number, rows: number, cols: number) => void;
+  /** pool-kernel.ts: (src, dst, arg, planes, h, w, ho, wo, kh, kw, sh, sw), byte addresses. */
+  readonly maxpool: (...geometry: number[]) => void;
   /** gemv-kernel.ts: c[j] = (load ? c[j] : 0) + Σ_k a[k]·b[j·K + k], byte addresses. */
   readonly gemvRows: (pA: number, pB: number, pC: number, N: number, K: number, load: number) => void;
   /** The control block. */
@@ -105,11 +107,11 @@ export function shareMemory(): Instance {
 }
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean): Instance {
-  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'gemvRows'>;
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'gemvRows' | 'maxpool'>;
   const w: Instance = {
     module, memory, shared, heapTop: DATA, resident: 0, buffers: new Set([memory.buffer]),
     tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, relu: e.relu, reluBackward: e.reluBackward,
-    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows,
+    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows, maxpool: e.maxpool,
     ctrl: new Int32Array(memory.buffer, 0, CTRL.ints), f32: new Float32Array(memory.buffer), views: new Map(),
   };
   w.ctrl[CTRL.MR] = MR;
@@ -136,7 +138,7 @@ export function scratchBase(w: Instance): number {
 }
 
 /** X's position in wasm memory (floats), or −1 when X is an ordinary array that must be copied in. */
-export function residentAt(w: Instance, X: Float32Array): number {
+export function residentAt(w: Instance, X: Float32Array | Int32Array): number {
   return w.buffers.has(X.buffer) ? X.byteOffset >> 2 : -1;
 }
 

@@ -6,6 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import type { MaxPool2dNode } from '../../compiler/ir/types.js';
 import { emitMaxPool2d } from '../../compiler/5-codegen/layers/pool2d.js';
+import * as rt from 'cnnc/runtime';
 import { Rng } from 'cnnc/runtime';
 
 type Pair = readonly [number, number];
@@ -67,15 +68,27 @@ const cases: [string, number, number, number, Pair, Pair, Pair][] = [
 describe.each(cases)('maxpool2d %s', (_, c, h, w, kernel, stride, padding) => {
   const { node, ho, wo } = pool(c, h, w, kernel, stride, padding);
   const kernels = emitMaxPool2d(node, { dtype: 'float32', writesDX: true, writesDXs: [true], backward: true });
-  const forward = new Function('n', 'x', 'y', 'argmax', kernels.forward.body) as Forward;
+  // The body reads the module's geometry constant and calls rt.maxpool2dForward first (the wasm
+  // kernel, which runs only on arrays in wasm memory): both are given, as the generated module has them.
+  const geometry = kernels.constants === undefined ? {} : (new Function('rt', `${kernels.constants.text.replace(/^const (\w+)[^=]*=/, 'return ')}`))(rt);
+  const forward = ((n, x, y, argmax) => new Function('rt', `${node.name}_geometry`, 'n', 'x', 'y', 'argmax', kernels.forward.body)(rt, geometry, n, x, y, argmax)) as Forward;
   const backward = new Function('n', 'dY', 'argmax', 'dX', kernels.backward!.body) as Backward;
   const n = 3;
   const x = nasty(new Rng(h * 100 + w), n * c * h * w, h * w);
   const want = torchMaxPool(n, c, h, w, ho, wo, kernel, stride, padding, x);
 
-  test('forward: the values (NaN, ±0 and all) and argmax indices of PyTorch\'s loop', () => {
-    const y = new Float32Array(want.y.length).fill(7), argmax = new Int32Array(want.y.length).fill(-1);
-    forward(n, x, y, argmax);
+  test.each(['JS loop', 'wasm kernel'])('forward (%s): the values (NaN, ±0 and all) and argmax indices of PyTorch\'s loop', (path) => {
+    const inWasm = path === 'wasm kernel';
+    if (inWasm && padding[0] !== 0) return; // padded windows have no wasm kernel: the JS loop runs
+    // Arrays in wasm memory take the wasm kernel; ordinary ones the loop.
+    const y = inWasm ? rt.allocFloats(Float32Array, want.y.length) : new Float32Array(want.y.length);
+    const argmax = inWasm ? rt.allocInt32(want.y.length) : new Int32Array(want.y.length);
+    const xs = inWasm ? rt.allocFloats(Float32Array, x.length) : x;
+    xs.set(x);
+    y.fill(7);
+    argmax.fill(-1);
+    expect(rt.maxpool2dForward(geometry as rt.Pool2dGeometry, n, xs, y, argmax)).toBe(inWasm);
+    forward(n, xs, y, argmax);
     expect(Array.from(argmax)).toEqual(Array.from(want.argmax));
     const differ = Array.from(y).findIndex((v, i) => !Object.is(v, want.y[i]));
     expect(differ, `y[${differ}] = ${y[differ]}, PyTorch ${want.y[differ]}`).toBe(-1);

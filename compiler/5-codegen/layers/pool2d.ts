@@ -92,14 +92,27 @@ function maxPoolUnrolled(gm: Geometry): string[] {
 export function emitMaxPool2d(node: MaxPool2dNode, o: EmitOptions): LayerKernels {
   const gm = geometry(node);
   const argmax = arg('argmax', 'I32', { kind: 'buffer', what: 'argmax' });
-  const unrolled = gm.ph === 0 && gm.pw === 0 && gm.kh * gm.kw <= UNROLL_MAX;
+  const unpadded = gm.ph === 0 && gm.pw === 0;
+  const unrolled = unpadded && gm.kh * gm.kw <= UNROLL_MAX;
+  // Unpadded: the runtime's wasm kernel (runtime/wasm/maxpool.ts, branch-free) when the arrays live
+  // in wasm memory; it returns false otherwise and the loops below run.
+  const geometryName = `${node.name}_geometry`;
+  const wasmCall = unpadded ? `if (rt.maxpool2dForward(${geometryName}, n, x, y, argmax)) return;` : null;
   return {
     comment: comment(node),
     helpers: [],
+    ...(unpadded
+      ? {
+          constants: {
+            suffix: 'geometry',
+            text: `const ${geometryName}: rt.Pool2dGeometry = { c: ${gm.c}, h: ${gm.h}, w: ${gm.w}, ho: ${gm.ho}, wo: ${gm.wo}, kh: ${gm.kh}, kw: ${gm.kw}, sh: ${gm.sh}, sw: ${gm.sw} };`,
+          },
+        }
+      : {}),
     forward: {
       suffix: 'forward',
       params: [N, X, Y, argmax],
-      body: unrolled ? lines(maxPoolUnrolled(gm)) : lines(windowLoops(gm, [
+      body: unrolled ? lines(wasmCall, ...maxPoolUnrolled(gm)) : lines(wasmCall, ...windowLoops(gm, [
         `let best = -Infinity;`,
         `let at = hs * ${gm.w} + ws;`,
         `for (let ih = hs; ih < he; ih++) {`,

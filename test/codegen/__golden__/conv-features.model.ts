@@ -965,7 +965,7 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
     this.dropout_1_y = values.subarray(n * 34544, n * 34576);
     this.dropout_1_mask = values.subarray(n * 34576, n * 34608);
     this.fc2_y = values.subarray(n * 34608, n * 34618);
-    const indices = new Int32Array(n * 768);
+    const indices = rt.allocInt32(n * 768);
     this.maxpool2d_1_argmax = indices.subarray(0, n * 768);
   }
 

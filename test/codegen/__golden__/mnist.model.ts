@@ -132,9 +132,11 @@ function relu_2_forward(n: number, x: Float32Array, y: Float32Array): void {
 function relu_2_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float32Array): void {
   rt.reluBackward(y, dY, dX, n * 36864);
 }
-
 // maxpool2d_1: maxpool2d 2×2, stride 2 · x [n,64,24,24] → y [n,64,12,12]
+const maxpool2d_1_geometry: rt.Pool2dGeometry = { c: 64, h: 24, w: 24, ho: 12, wo: 12, kh: 2, kw: 2, sh: 2, sw: 2 };
+
 function maxpool2d_1_forward(n: number, x: Float32Array, y: Float32Array, argmax: Int32Array): void {
+  if (rt.maxpool2dForward(maxpool2d_1_geometry, n, x, y, argmax)) return;
   let q = 0;
   for (let sc = 0; sc < n * 64; sc++) {
     const xo = sc * 576;
@@ -573,7 +575,7 @@ export class MnistNet implements rt.CompiledModel<Float32Array> {
     this.dropout_1_mask = values.subarray(n * 135872, n * 136000);
     this.fc2_y = values.subarray(n * 136000, n * 136010);
     this.log_softmax_1_y = values.subarray(n * 136010, n * 136020);
-    const indices = new Int32Array(n * 9216);
+    const indices = rt.allocInt32(n * 9216);
     this.maxpool2d_1_argmax = indices.subarray(0, n * 9216);
   }
 

@@ -1,0 +1,32 @@
+// maxpool2d forward in wasm (pool-kernel.ts) for the generated kernels: `if (rt.maxpool2dForward(
+// pool_geometry, n, x, y, argmax)) return;`, then their own JS loops. Only where there is no padding
+// and x, y and argmax all live in wasm memory (resident.ts: the generated model's arenas), which
+// is the case on the fast path; anything else (float64, no SIMD128, CNNC_NO_WASM=1, arenas past
+// the budget) returns false and the JS loops run.
+import { gemmBackend } from '../gemm.js';
+import type { FloatArray } from '../model.js';
+import { residentAt, wasmSgemm } from './sgemm.js';
+
+/** A maxpool2d's shapes without padding, as literals in the generated module. */
+export interface Pool2dGeometry {
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly ho: number;
+  readonly wo: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+}
+
+/** y = maxpool(x) and argmax (index in the input plane) for the batch; false where the wasm path does not apply. */
+export function maxpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y: FloatArray, argmax: Int32Array): boolean {
+  if (gemmBackend() !== 'wasm' || !(x instanceof Float32Array) || !(y instanceof Float32Array)) return false;
+  const w = wasmSgemm();
+  if (w === null) return false;
+  const rX = residentAt(w, x), rY = residentAt(w, y), rA = residentAt(w, argmax);
+  if (rX < 0 || rY < 0 || rA < 0) return false;
+  w.maxpool(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw);
+  return true;
+}

@@ -38,11 +38,10 @@ export interface Conv2dGeometry {
   readonly groups: number;
 }
 
-/** Whether the wasm batch path runs for these operands (float32, wasm gemm). */
-function usable(...arrays: (FloatArray | null)[]): boolean {
-  if (gemmBackend() !== 'wasm') return false;
-  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
-  return true;
+/** Whether the wasm batch path runs for these operands (float32, wasm gemm). Fixed arity: a rest parameter would allocate per call. */
+function usable(a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray | null, e: FloatArray | null): boolean {
+  return gemmBackend() === 'wasm' && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array &&
+    (d === null || d instanceof Float32Array) && (e === null || e instanceof Float32Array);
 }
 
 function roundUp(x: number, m: number): number {
@@ -54,14 +53,17 @@ function im2colCall(w: Instance, kernel: 'im2col' | 'col2im', src: number, dst: 
   w[kernel](4 * src, 4 * dst, 4 * ldr, cin, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.top, g.left, g.ho, g.wo);
 }
 
-/** Work space from scratchBase on: regions taken in turn, each on its own cache line. */
-function workSpace(w: Instance): (floats: number) => number {
-  let top = scratchBase(w);
-  return (floats) => {
-    const p = top;
-    top = roundUp(top + floats, 16);
-    return p;
-  };
+/** Work space from scratchBase on: regions taken in turn (take), each on its own cache line. A module-level cursor, not a closure: no allocation per call. */
+let cursor = 0;
+
+function workSpace(w: Instance): void {
+  cursor = scratchBase(w);
+}
+
+function take(floats: number): number {
+  const p = cursor;
+  cursor = roundUp(cursor + floats, 16);
+  return p;
 }
 
 /**
@@ -69,7 +71,7 @@ function workSpace(w: Instance): (floats: number) => number {
  * path does not apply, and the caller runs its own loops.
  */
 export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: FloatArray, B: FloatArray | null, y: FloatArray): boolean {
-  if (!usable(x, W, B, y)) return false;
+  if (!usable(x, W, y, B, null)) return false;
   const w = wasmSgemm()!;
   const P = g.ho * g.wo, cog = g.cout / g.groups, K = (g.cin / g.groups) * g.kh * g.kw;
   const inS = g.cin * g.h * g.w, outS = g.cout * P, rowsK = g.cin * g.kh * g.kw;
@@ -83,7 +85,7 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
   // and arenas), else copied in and out; then x batch | C, every sample | col | (C compacted) | gemm work space.
   const rW = residentAt(w, W as Float32Array), rB = B === null ? -1 : residentAt(w, B as Float32Array);
   const rX = residentAt(w, x as Float32Array), rY = residentAt(w, y as Float32Array);
-  const take = workSpace(w);
+  workSpace(w);
   const pX = rX >= 0 ? rX : take(n * inS);
   const pW = rW >= 0 ? rW : take(g.cout * K);
   const pB = B === null ? 0 : rB >= 0 ? rB : take(g.cout);
@@ -127,7 +129,7 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
   const rX = residentAt(w, x as Float32Array), rDY = residentAt(w, dY as Float32Array);
   const rDX = dX === null ? -1 : residentAt(w, dX as Float32Array);
   const dwInPlace = rDW >= 0 && ldw === K && dwRows === cog;
-  const take = workSpace(w);
+  workSpace(w);
   const pX = rX >= 0 ? rX : take(n * inS);
   const pDY = rDY >= 0 ? rDY : take(n * outS);
   const pW = rW >= 0 ? rW : take(g.cout * K);

@@ -56,7 +56,8 @@ export function formatReport(results, machine) {
   lines.push('');
   lines.push(`cnnc build specs/mnist.yaml (whole process, median of ${c.build_runs ?? '?'}): ${fmt(c.build_s, 2)} s`);
   lines.push(`cnnc heap allocated per training step after warm-up: ${bytes(c.heap_per_step_bytes)} JS heap + ${bytes(c.array_buffer_per_step_bytes)} ArrayBuffers` +
-    ` over ${h.steps ?? '?'} steps, ${h.gc_events ?? '?'} GCs during them (${h.exact ? 'exact' : 'a lower bound'})`);
+    ` over ${h.steps ?? '?'} steps, ${h.gc_events ?? '?'} GCs during them (${h.exact ? 'exact' : 'a lower bound'})` +
+    (typeof h.harness_per_step_bytes === 'number' ? `, after subtracting the measuring loop's own ${bytes(h.harness_per_step_bytes)} per step` : ''));
   lines.push('');
   lines.push(...targets(results));
   return lines.join('\n');

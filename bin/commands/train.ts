@@ -1,4 +1,5 @@
 // `cnnc train SPEC`: compile, train, evaluate after every epoch; see runtime/node/train/run.ts.
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { VERSION } from '../../compiler/version.js';
 import { withThreads } from '../../runtime/node/threads.js';
@@ -38,7 +39,7 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
     .option('--limit <n>', 'train and test on evenly spaced subsets of n images (smoke runs)')
     .option('--target <target>', 'ts (TypeScript kernels, default) or gpujs (gpu.js kernels; docs/gpujs.md)')
     .option('--backend <mode>', 'with --target gpujs: gpu (gpu.js chooses), webasm, cpu or headlessgl')
-    .option('--threads <n>', 'threads for the float32 matrix products (default 1; the same weights, bit for bit, for any n)')
+    .option('--threads <n>', 'threads for the float32 matrix products (default: every core; the same weights, bit for bit, for any n)')
     .action(async (spec: string, flags: Flags) => {
       exit.code = await reportUserErrors(io, async () => {
         const options = {
@@ -98,9 +99,9 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
     });
 }
 
-/** --threads: 1 … 256 (default 1). */
+/** --threads: 1 … 256 (default: every core, os.availableParallelism(); the results are the same bits for any n). */
 export function threadsFlag(value: string | undefined): number {
-  const n = numberFlag('--threads', value, 'positive-int') ?? 1;
+  const n = numberFlag('--threads', value, 'positive-int') ?? Math.min(availableParallelism(), 256);
   if (n > 256) throw new UsageError(`--threads expects at most 256, got "${value}"`);
   return n;
 }

@@ -8,6 +8,7 @@ import { basename, extname, join } from 'node:path';
 import type { ModelIR } from '../../../compiler/ir/types.js';
 import type { LabeledImages } from '../../data/idx.js';
 import type { CompiledModel } from '../../model.js';
+import { getThreads } from '../../threads.js';
 import { CheckpointError, encodeCheckpoint, readCheckpointInfo, restoreCheckpoint, type RunSettings } from '../../train/checkpoint.js';
 import type { Evaluation } from '../../train/evaluate.js';
 import { START, trainLoop, type EpochMetrics, type LoopResult, type Position } from '../../train/loop.js';
@@ -84,7 +85,7 @@ export async function train(o: TrainOptions): Promise<number> {
   const what = settings.data.endsWith('mnist10k') ? 'digits' : 'images';
   o.stdout.write(
     `training ${o.ir.name} on ${settings.data} (${data.train.n.toLocaleString('en-US')} train, ${data.test.n.toLocaleString('en-US')} test ${what}), ` +
-      `batch ${settings.batchSize}, lr ${settings.lr}, seed ${settings.seed}, ${settings.epochs} epoch(s) → ${out}\n`,
+      `batch ${settings.batchSize}, lr ${settings.lr}, seed ${settings.seed}, ${settings.epochs} epoch(s), ${getThreads()} thread(s) → ${out}\n`,
   );
   const progress = new Progress(o.stderr, settings.epochs);
   let lastYield = Date.now();

@@ -10,11 +10,16 @@
 // the same packing and micro-kernel, C preloaded with the bias, dW accumulated sample after
 // sample, dX accumulated in the generated loop's (c, ki, kj, oh, ow) order.
 //
-// Threads (threads.ts) share out each sample's gemm as before; im2col and col2im stay on the calling thread.
+// Threads (threads.ts): forward shares out samples, backward fixed blocks of samples (gemm-part.ts:
+// convForwardPart, convBackwardPart), each unit computed whole by one thread — one job per call,
+// not one per product — with the same bits for any thread count. A batch smaller than the thread
+// count (a forward at batch 1) splits each sample's product instead (sgemmAt), with the same bits too.
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { MR, NR } from './sgemm-kernel.js';
-import { ensureFloats, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
+import { CTRL, gemmWorkFloats, runPart } from './gemm-part.js';
+import { pool, runParts } from './pool.js';
+import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
 
 /** A conv2d's shapes, as literals in the generated module (torch.nn.Conv2d's arguments, resolved). */
 export interface Conv2dGeometry {
@@ -66,9 +71,45 @@ function take(floats: number): number {
   return p;
 }
 
+/** Writes the geometry and the batch size into the control block. */
+function setGeometry(c: Int32Array, g: Conv2dGeometry, n: number): void {
+  c[CTRL.cvN] = n;
+  c[CTRL.cin] = g.cin;
+  c[CTRL.h] = g.h;
+  c[CTRL.w] = g.w;
+  c[CTRL.cout] = g.cout;
+  c[CTRL.ho] = g.ho;
+  c[CTRL.wo] = g.wo;
+  c[CTRL.kh] = g.kh;
+  c[CTRL.kw] = g.kw;
+  c[CTRL.sh] = g.sh;
+  c[CTRL.sw] = g.sw;
+  c[CTRL.dh] = g.dh;
+  c[CTRL.dw] = g.dw;
+  c[CTRL.top] = g.top;
+  c[CTRL.left] = g.left;
+  c[CTRL.groups] = g.groups;
+}
+
+/** Threads for a conv job of `units` units and `macs` multiply-adds: small ones stay on the calling thread. */
+function jobThreads(units: number, macs: number): number {
+  return macs < pool.minMacs ? 1 : Math.max(1, Math.min(pool.threads, units));
+}
+
+/** Runs the job in the control block on `threads` threads (the caller is one of them). */
+function runJob(w: Instance, threads: number): void {
+  const c = w.ctrl;
+  c[CTRL.threads] = threads;
+  c[CTRL.next] = 0;
+  if (threads === 1) runPart(w, c, CTRL, 0);
+  else runParts(w, c);
+  c[CTRL.job] = 0;
+}
+
 /**
  * y[n, cout, ho, wo] = conv2d(x, W, B) for the whole batch; false (nothing done) where the wasm
- * path does not apply, and the caller runs its own loops.
+ * path does not apply, and the caller runs its own loops. Samples are shared out among the threads
+ * (gemm-part.ts: convForwardPart), each computed whole by one thread: the same bits for any count.
  */
 export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: FloatArray, B: FloatArray | null, y: FloatArray): boolean {
   if (!usable(x, W, y, B, null)) return false;
@@ -80,87 +121,132 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
   // 0 · Inf in the padding would write NaN).
   const ldc = roundUp(P, NR), groupRows = roundUp(cog, MR);
   const sampleC = g.groups * groupRows * ldc;
-  const compact = ldc === P && groupRows === cog; // C is y's layout: copied out as it is
+  const compact = ldc === P && groupRows === cog; // C is y's layout
+  const threads = jobThreads(n, n * g.cout * P * K);
   // Layout: every array where it lives when it is in wasm memory (resident.ts: the model's weights
-  // and arenas), else copied in and out; then x batch | C, every sample | col | (C compacted) | gemm work space.
+  // and arenas), else copied in and out; then x batch | C, every sample | (C compacted) | per
+  // thread: a private gemm block, col, the gemm's work space.
   const rW = residentAt(w, W as Float32Array), rB = B === null ? -1 : residentAt(w, B as Float32Array);
   const rX = residentAt(w, x as Float32Array), rY = residentAt(w, y as Float32Array);
   workSpace(w);
   const pX = rX >= 0 ? rX : take(n * inS);
   const pW = rW >= 0 ? rW : take(g.cout * K);
-  const pB = B === null ? 0 : rB >= 0 ? rB : take(g.cout);
+  const pB = B === null ? -1 : rB >= 0 ? rB : take(g.cout);
   const pC = compact && rY >= 0 ? rY : take(n * sampleC); // compact and in wasm memory: C is y itself
-  const pCol = take(rowsK * P);
-  const pOut = rY >= 0 ? rY : compact ? pC : take(n * outS);
-  const free = take(0);
-  const mem = ensureFloats(w, free);
+  const pOut = compact ? pC : rY >= 0 ? rY : take(n * outS);
+  const tStride = roundUp(64 + roundUp(rowsK * P, 16) + gemmWorkFloats(cog, P, K, MR, NR, KC, 1), 16);
+  const tScratch = take(threads * tStride);
+  const mem = ensureFloats(w, take(0));
   if (rX < 0) mem.set(operand(x as Float32Array, 0, n * inS), pX);
   if (rW < 0) mem.set(W as Float32Array, pW);
   if (B !== null && rB < 0) mem.set(B as Float32Array, pB);
-  for (let s = 0; s < n; s++) {
-    im2colCall(w, 'im2col', pX + s * inS, pCol, P, g, g.cin);
-    for (let gi = 0; gi < g.groups; gi++) {
-      const c0 = pC + s * sampleC + gi * groupRows * ldc;
-      if (B !== null) w.fillRows(4 * c0, 4 * ldc, cog, P, 4 * (pB + gi * cog));
-      sgemmAt(w, false, false, cog, P, K, pW + gi * cog * K, pCol + gi * K * P, c0, ldc, B !== null, free);
-      if (!compact) w.copyRows(4 * c0, 4 * ldc, 4 * (pOut + s * outS + gi * cog * P), 4 * P, cog, P);
+  const c = w.ctrl;
+  setGeometry(c, g, n);
+  c[CTRL.job] = 1;
+  c[CTRL.pX] = pX;
+  c[CTRL.pW] = pW;
+  c[CTRL.pBias] = pB;
+  c[CTRL.pY] = pC;
+  c[CTRL.sampleC] = sampleC;
+  c[CTRL.ldy] = ldc;
+  c[CTRL.groupRows] = groupRows;
+  c[CTRL.pOut] = compact ? -1 : pOut;
+  c[CTRL.tScratch] = tScratch;
+  c[CTRL.tStride] = tStride;
+  if (threads < pool.threads && cog * P * K >= pool.minMacs) {
+    // Fewer samples than threads (a forward at batch 1): each sample's product split among them.
+    c[CTRL.job] = 0;
+    const col = tScratch + 64;
+    for (let s = 0; s < n; s++) {
+      im2colCall(w, 'im2col', pX + s * inS, col, P, g, g.cin);
+      for (let gi = 0; gi < g.groups; gi++) {
+        const y0 = pC + s * sampleC + gi * groupRows * ldc;
+        if (B !== null) w.fillRows(4 * y0, 4 * ldc, cog, P, 4 * (pB + gi * cog));
+        sgemmAt(w, false, false, cog, P, K, pW + gi * cog * K, col + gi * K * P, y0, ldc, B !== null, tScratch + tStride);
+        if (!compact) w.copyRows(4 * y0, 4 * ldc, 4 * (pOut + s * outS + gi * cog * P), 4 * P, cog, P);
+      }
     }
+  } else {
+    runJob(w, threads);
   }
   if (rY < 0) (y as Float32Array).set(wasmView(w, pOut, n * outS), 0);
   return true;
 }
 
+/** Samples per block of a backward job: fixed by the batch size (at most 8 blocks), never by the thread count. */
+function blockSize(n: number): number {
+  return Math.ceil(n / Math.min(n, 8));
+}
+
 /**
- * dW += Σ_samples dY·colᵀ and, when dX is given, dX = col2im(Wᵀ·dY), for the whole batch; false
- * where the wasm path does not apply. The bias gradient stays with the caller.
+ * dW += dY·colᵀ and, when dX is given, dX = col2im(Wᵀ·dY), for the whole batch; false where the
+ * wasm path does not apply. The bias gradient stays with the caller. The batch is cut into at most
+ * 8 blocks of consecutive samples, shared out among the threads (gemm-part.ts: convBackwardPart);
+ * each block's partial dW is added to dW in block order: the same bits for any thread count.
  */
 export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null): boolean {
   if (!usable(x, dY, W, dW, dX)) return false;
   const w = wasmSgemm()!;
-  const P = g.ho * g.wo, cog = g.cout / g.groups, cig = g.cin / g.groups, K = cig * g.kh * g.kw;
+  const P = g.ho * g.wo, cog = g.cout / g.groups, K = (g.cin / g.groups) * g.kh * g.kw;
   const inS = g.cin * g.h * g.w, outS = g.cout * P, rowsK = g.cin * g.kh * g.kw;
   // dW as C: per group cog rows of ldw floats; dCol as C: per group K rows of ldd floats; both padded to whole tiles.
   const ldw = roundUp(K, NR), dwRows = roundUp(cog, MR);
   const ldd = roundUp(P, NR), dcolRows = roundUp(K, MR);
-  // Layout: W and dW where they live when they are in wasm memory (resident.ts), else copied in
-  // (dW accumulates in place when its rows are whole tiles); then x batch | dY batch | dW as C |
-  // col | dCol as C | dX batch | gemm work space.
+  const per = blockSize(n), units = Math.ceil(n / per);
+  const partStride = roundUp(g.groups * dwRows * ldw, 16);
+  const threads = jobThreads(units, n * g.cout * P * K);
+  // Layout: every array where it lives when it is in wasm memory (resident.ts), else copied in and
+  // out; then x batch | dY batch | dW compact | the blocks' partial dW | dX batch | per thread: a
+  // private gemm block, col, dCol, the gemm's work space.
   const rW = residentAt(w, W as Float32Array), rDW = residentAt(w, dW as Float32Array);
   const rX = residentAt(w, x as Float32Array), rDY = residentAt(w, dY as Float32Array);
   const rDX = dX === null ? -1 : residentAt(w, dX as Float32Array);
-  const dwInPlace = rDW >= 0 && ldw === K && dwRows === cog;
   workSpace(w);
   const pX = rX >= 0 ? rX : take(n * inS);
   const pDY = rDY >= 0 ? rDY : take(n * outS);
   const pW = rW >= 0 ? rW : take(g.cout * K);
-  const pDWc = rDW >= 0 ? rDW : take(g.cout * K); // dW as it is stored
-  const pDW = dwInPlace ? pDWc : take(g.groups * dwRows * ldw);
-  const pCol = take(rowsK * P);
-  const pDCol = take(g.groups * dcolRows * ldd);
-  const pDX = dX === null ? 0 : rDX >= 0 ? rDX : take(n * inS);
-  const free = take(0);
-  const mem = ensureFloats(w, free);
+  const pDW = rDW >= 0 ? rDW : take(g.cout * K);
+  const pParts = take(units * partStride);
+  const pDX = dX === null ? -1 : rDX >= 0 ? rDX : take(n * inS);
+  const gemmWork = Math.max(gemmWorkFloats(cog, K, P, MR, NR, KC, 1), gemmWorkFloats(K, P, cog, MR, NR, KC, 1));
+  const tStride = roundUp(64 + roundUp(rowsK * P, 16) + (dX === null ? 0 : roundUp(g.groups * dcolRows * ldd, 16)) + gemmWork, 16);
+  const tScratch = take(threads * tStride);
+  const mem = ensureFloats(w, take(0));
   if (rX < 0) mem.set(operand(x as Float32Array, 0, n * inS), pX);
   if (rDY < 0) mem.set(operand(dY as Float32Array, 0, n * outS), pDY);
   if (rW < 0) mem.set(W as Float32Array, pW);
-  if (rDW < 0) mem.set(dW as Float32Array, pDWc);
-  if (!dwInPlace) for (let gi = 0; gi < g.groups; gi++) w.copyRows(4 * (pDWc + gi * cog * K), 4 * K, 4 * (pDW + gi * dwRows * ldw), 4 * ldw, cog, K);
-  if (dX !== null) mem.fill(0, pDX, pDX + n * inS);
-  for (let s = 0; s < n; s++) {
-    const dy = pDY + s * outS;
-    im2colCall(w, 'im2col', pX + s * inS, pCol, P, g, g.cin);
+  if (rDW < 0) mem.set(dW as Float32Array, pDW);
+  if (pDX >= 0) mem.fill(0, pDX, pDX + n * inS);
+  const c = w.ctrl;
+  setGeometry(c, g, n);
+  c[CTRL.job] = 2;
+  c[CTRL.pX] = pX;
+  c[CTRL.pW] = pW;
+  c[CTRL.pDY] = pDY;
+  c[CTRL.pParts] = pParts;
+  c[CTRL.partStride] = partStride;
+  c[CTRL.ldw] = ldw;
+  c[CTRL.dwRows] = dwRows;
+  c[CTRL.pDX] = pDX;
+  c[CTRL.ldd] = ldd;
+  c[CTRL.dcolRows] = dcolRows;
+  c[CTRL.units] = units;
+  c[CTRL.perUnit] = per;
+  c[CTRL.tScratch] = tScratch;
+  c[CTRL.tStride] = tStride;
+  runJob(w, threads);
+  // dW += the blocks' partials, in block order (each element a float32 sum: the JS add of two
+  // float32 values rounded back to float32 is the float32 add).
+  const f = w.f32;
+  for (let u = 0; u < units; u++) {
     for (let gi = 0; gi < g.groups; gi++) {
-      sgemmAt(w, false, true, cog, K, P, dy + gi * cog * P, pCol + gi * K * P, pDW + gi * dwRows * ldw, ldw, true, free);
-    }
-    if (dX === null) continue;
-    for (let gi = 0; gi < g.groups; gi++) {
-      const dcol = pDCol + gi * dcolRows * ldd;
-      sgemmAt(w, true, false, K, P, cog, pW + gi * cog * K, dy + gi * cog * P, dcol, ldd, false, free);
-      im2colCall(w, 'col2im', dcol, pDX + s * inS + gi * cig * g.h * g.w, ldd, g, cig);
+      for (let r = 0; r < cog; r++) {
+        const d = pDW + (gi * cog + r) * K, sp = pParts + u * partStride + (gi * dwRows + r) * ldw;
+        for (let j = 0; j < K; j++) f[d + j] += f[sp + j]!;
+      }
     }
   }
-  if (!dwInPlace) for (let gi = 0; gi < g.groups; gi++) w.copyRows(4 * (pDW + gi * dwRows * ldw), 4 * ldw, 4 * (pDWc + gi * cog * K), 4 * K, cog, K);
-  if (rDW < 0) (dW as Float32Array).set(wasmView(w, pDWc, g.cout * K), 0);
+  if (rDW < 0) (dW as Float32Array).set(wasmView(w, pDW, g.cout * K), 0);
   if (dX !== null && rDX < 0) (dX as Float32Array).set(wasmView(w, pDX, n * inS), 0);
   return true;
 }

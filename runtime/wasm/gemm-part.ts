@@ -1,19 +1,27 @@
-// One thread's share of a float32 gemm, and the loop a worker thread runs (threads.ts starts them).
+// One thread's share of a job — a float32 gemm, or a conv2d batch — and the loop a worker thread
+// runs (threads.ts starts them).
 //
 // The job is described in a control block of Int32 words at the start of the wasm memory, which is
 // shared with every worker; each worker has its own instance of the same kernel module on it.
-// C's MR×NR tiles are split along C's longer side (columns when splitN) into chunks of contiguous
+//
+// gemm: C's MR×NR tiles are split along C's longer side (columns when splitN) into chunks of contiguous
 // tiles. The caller packs the other operand, whole, once (packOperand); then every thread claims
 // chunks from a shared counter until none is left, packs its chunk's panels of the split operand
 // and runs the tiles kernel on them. Claiming, not a fixed share, because this runs on machines
 // where other processes take cores: a thread that was not scheduled leaves its chunks to the others.
-//
 // Every element of C is computed by exactly one thread, by the same kernel, from the same packed
 // values, with the same k order (kc slices in turn, f32 accumulators stored and reloaded exactly
 // between slices): the result is bitwise the single-thread result whatever thread took which chunk.
 //
-// gemmPart and workerMain are also the worker's source (workerSource: Function.prototype.toString),
-// so they refer to nothing outside themselves: the layout comes in as an argument.
+// conv2d (conv.ts): the unit of work is a sample (forward) or a fixed block of samples (backward),
+// claimed the same way; a thread runs its units whole — im2col, then each product on one thread
+// with a private control block in its own scratch (setupGemm at `o`), col2im — so nothing waits on
+// anything per sample. The blocks are fixed by the batch size, not the thread count, and their
+// partial weight gradients are summed by the caller in block order: the same bits for any T.
+//
+// Every function below is also the worker's source (workerSource: Function.prototype.toString),
+// so they refer to nothing outside themselves: the layout comes in as an argument. `c` is an Int32
+// view of the whole memory; a gemm's fields are read at o + L.field (o = 0: the shared block).
 
 /** Int32 word indices of the control block (`ints` words; the data region starts after it). */
 export const CTRL = {
@@ -44,9 +52,18 @@ export const CTRL = {
   chunks: 47,
   // The kernel's constants (sgemm-kernel.ts), written once.
   MR: 48, NR: 49, KC: 50,
-  /** Row strides of A and B as stored, in floats (≥ the compact stride: a conv's batch-wide operands are padded). */
+  /** Row strides of A and B as stored, in floats. */
   lda: 51, ldb: 52,
-  ints: 64,
+  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples). */
+  job: 53,
+  // conv2d jobs (conv.ts): the geometry, then positions in floats (−1: absent).
+  cvN: 64, cin: 65, h: 66, w: 67, cout: 68, ho: 69, wo: 70, kh: 71, kw: 72, sh: 73, sw: 74, dh: 75, dw: 76, top: 77, left: 78, groups: 79,
+  pX: 80, pW: 81, pBias: 82, pY: 83, sampleC: 84, ldy: 85, groupRows: 86, pOut: 87,
+  pDY: 88, pParts: 89, partStride: 90, ldw: 91, dwRows: 92, pDX: 93, ldd: 94, dcolRows: 95,
+  units: 96, perUnit: 97,
+  /** Per-thread scratch of a conv job: thread t's at tScratch + t·tStride (a private gemm block, then its buffers). */
+  tScratch: 98, tStride: 99,
+  ints: 112,
 } as const;
 export type CtrlLayout = typeof CTRL;
 
@@ -57,57 +74,188 @@ export interface KernelExports {
   readonly packCols: (src: number, ld: number, count: number, kc: number, R: number, panels: number, dst: number) => void;
 }
 
+/** What a conv job needs besides the gemm kernels (conv-kernel.ts), byte addresses. */
+export interface ConvKernelExports extends KernelExports {
+  readonly im2col: (...geometry: number[]) => void;
+  readonly col2im: (...geometry: number[]) => void;
+  readonly fillRows: (dst: number, ld: number, rows: number, cols: number, src: number) => void;
+  readonly copyRows: (src: number, ls: number, dst: number, ld: number, rows: number, cols: number) => void;
+}
+
+/**
+ * Floats of work space a gemm takes from `free` on with `threads` threads (setupGemm lays it out):
+ * slack, the unsplit operand packed whole, and per thread one k slice of a chunk's panels.
+ */
+export function gemmWorkFloats(M: number, N: number, K: number, MR: number, NR: number, KC: number, threads: number): number {
+  const tilesM = Math.ceil(M / MR), tilesN = Math.ceil(N / NR);
+  const splitN = tilesN >= tilesM;
+  const all = splitN ? tilesN : tilesM;
+  const chunks = Math.min(all, Math.max(4 * threads, Math.ceil(all / 64)));
+  const kcMax = Math.min(KC, K), slices = Math.ceil(K / KC);
+  const packed = slices * kcMax * (splitN ? tilesM * MR : tilesN * NR);
+  const stride = Math.ceil((Math.ceil(all / chunks) * (splitN ? NR : MR) * kcMax) / 16) * 16;
+  return NR + 32 + packed + threads * stride;
+}
+
+/**
+ * Writes a gemm job into the block at o (C (+)= op(A)·op(B), positions in floats, row strides lda,
+ * ldb, ldc), its work space from `free`. Chunks: a few per thread, so one can take over a slow
+ * one's share, and at most 64 tiles, so a chunk's packed slice stays in L2.
+ */
+export function setupGemm(c: Int32Array, o: number, L: CtrlLayout, transA: number, transB: number, M: number, N: number, K: number, pA: number, pB: number, pC: number, ldc: number, accumulate: number, lda: number, ldb: number, free: number, threads: number): void {
+  const MR = c[L.MR]!, NR = c[L.NR]!, KC = c[L.KC]!;
+  c[o + L.MR] = MR;
+  c[o + L.NR] = NR;
+  c[o + L.KC] = KC;
+  const tilesM = Math.ceil(M / MR), tilesN = Math.ceil(N / NR);
+  const splitN = tilesN >= tilesM;
+  const all = splitN ? tilesN : tilesM;
+  const chunks = Math.min(all, Math.max(4 * threads, Math.ceil(all / 64)));
+  const kcMax = Math.min(KC, K), slices = Math.ceil(K / KC);
+  const packed = Math.ceil((free + NR) / 16) * 16; // packCols may read up to R − 1 floats past its source
+  const scratch = Math.ceil((packed + slices * kcMax * (splitN ? tilesM * MR : tilesN * NR)) / 16) * 16;
+  c[o + L.transA] = transA;
+  c[o + L.transB] = transB;
+  c[o + L.M] = M;
+  c[o + L.N] = N;
+  c[o + L.K] = K;
+  c[o + L.pA] = pA;
+  c[o + L.pB] = pB;
+  c[o + L.pC] = pC;
+  c[o + L.ldc] = ldc;
+  c[o + L.lda] = lda;
+  c[o + L.ldb] = ldb;
+  c[o + L.accumulate] = accumulate;
+  c[o + L.threads] = threads;
+  c[o + L.splitN] = splitN ? 1 : 0;
+  c[o + L.packed] = packed;
+  c[o + L.chunks] = chunks;
+  c[o + L.scratch] = scratch;
+  c[o + L.scratchStride] = Math.ceil((Math.ceil(all / chunks) * (splitN ? NR : MR) * kcMax) / 16) * 16;
+  c[o + L.next] = 0;
+}
+
 /**
  * Packs rows [first·R, …) of op(X) (R = MR for A, NR for B), `panels` panels, kc slice from k = pc,
  * at dst (floats). op(A) = A (rows stored) or Aᵀ; op(B)ᵀ's rows are B's columns (B stored) or rows (Bᵀ).
  */
-function packPanels(e: KernelExports, c: Int32Array, L: CtrlLayout, isA: boolean, first: number, panels: number, pc: number, kc: number, dst: number): void {
-  const R = isA ? c[L.MR]! : c[L.NR]!;
-  const count = isA ? c[L.M]! : c[L.N]!;
-  const p = isA ? c[L.pA]! : c[L.pB]!;
+function packPanels(e: KernelExports, c: Int32Array, o: number, L: CtrlLayout, isA: boolean, first: number, panels: number, pc: number, kc: number, dst: number): void {
+  const R = isA ? c[o + L.MR]! : c[o + L.NR]!;
+  const count = isA ? c[o + L.M]! : c[o + L.N]!;
+  const p = isA ? c[o + L.pA]! : c[o + L.pB]!;
   // Stored with the k index along rows (A stored as Aᵀ, B stored as B) or along columns.
-  const kAlongRows = isA ? c[L.transA] !== 0 : c[L.transB] === 0;
-  const ld = 4 * (isA ? c[L.lda]! : c[L.ldb]!); // the stored row stride in bytes
+  const kAlongRows = isA ? c[o + L.transA] !== 0 : c[o + L.transB] === 0;
+  const ld = 4 * (isA ? c[o + L.lda]! : c[o + L.ldb]!); // the stored row stride in bytes
   const i0 = first * R;
   if (kAlongRows) e.packCols(4 * (p + i0) + pc * ld, ld, count - i0, kc, R, panels, 4 * dst);
   else e.packRows(4 * (p + pc) + i0 * ld, ld, count - i0, kc, R, panels, 4 * dst);
 }
 
 /** The caller, before the threads start: the operand that is not split, every kc slice, at `packed`. */
-export function packOperand(e: KernelExports, c: Int32Array, L: CtrlLayout): void {
-  const splitN = c[L.splitN] !== 0, K = c[L.K]!, KC = c[L.KC]!;
-  const R = splitN ? c[L.MR]! : c[L.NR]!;
-  const panels = Math.ceil((splitN ? c[L.M]! : c[L.N]!) / R);
+export function packOperand(e: KernelExports, c: Int32Array, o: number, L: CtrlLayout): void {
+  const splitN = c[o + L.splitN] !== 0, K = c[o + L.K]!, KC = c[o + L.KC]!;
+  const R = splitN ? c[o + L.MR]! : c[o + L.NR]!;
+  const panels = Math.ceil((splitN ? c[o + L.M]! : c[o + L.N]!) / R);
   const sliceFloats = panels * R * Math.min(KC, K);
-  for (let pc = 0, s = 0; pc < K; pc += KC, s++) packPanels(e, c, L, splitN, 0, panels, pc, Math.min(KC, K - pc), c[L.packed]! + s * sliceFloats);
+  for (let pc = 0, s = 0; pc < K; pc += KC, s++) packPanels(e, c, o, L, splitN, 0, panels, pc, Math.min(KC, K - pc), c[o + L.packed]! + s * sliceFloats);
 }
 
-/** Thread t's part of the job in the control block c: chunks of C (+)= op(A)·op(B), claimed until none is left. */
-export function gemmPart(e: KernelExports, c: Int32Array, L: CtrlLayout, t: number): void {
-  if (t >= c[L.threads]!) return; // a worker this job does not use
-  const M = c[L.M]!, N = c[L.N]!, K = c[L.K]!, MR = c[L.MR]!, NR = c[L.NR]!, KC = c[L.KC]!;
-  const splitN = c[L.splitN] !== 0, pC = c[L.pC]!, ldc = c[L.ldc]!, accumulate = c[L.accumulate] !== 0;
+/** Thread t's part of the gemm in the block at o: chunks of C (+)= op(A)·op(B), claimed until none is left. */
+export function gemmPart(e: KernelExports, c: Int32Array, o: number, L: CtrlLayout, t: number): void {
+  if (t >= c[o + L.threads]!) return; // a worker this job does not use
+  const M = c[o + L.M]!, N = c[o + L.N]!, K = c[o + L.K]!, MR = c[o + L.MR]!, NR = c[o + L.NR]!, KC = c[o + L.KC]!;
+  const splitN = c[o + L.splitN] !== 0, pC = c[o + L.pC]!, ldc = c[o + L.ldc]!, accumulate = c[o + L.accumulate] !== 0;
   const tilesM = Math.ceil(M / MR), tilesN = Math.ceil(N / NR);
   const all = splitN ? tilesN : tilesM;
-  const chunks = c[L.chunks]!, per = Math.ceil(all / chunks);
+  const chunks = c[o + L.chunks]!, per = Math.ceil(all / chunks);
   const kcMax = Math.min(KC, K);
   const sliceFloats = (splitN ? tilesM * MR : tilesN * NR) * kcMax; // one slice of the packed unsplit operand
-  const own = c[L.scratch]! + t * c[L.scratchStride]!; // this thread's panels of the split operand, one slice
+  const own = c[o + L.scratch]! + t * c[o + L.scratchStride]!; // this thread's panels of the split operand, one slice
   let done = 0;
-  for (let chunk = Atomics.add(c, L.next, 1); chunk < chunks; chunk = Atomics.add(c, L.next, 1)) {
+  for (let chunk = Atomics.add(c, o + L.next, 1); chunk < chunks; chunk = Atomics.add(c, o + L.next, 1)) {
     const lo = chunk * per, n = Math.min(all, lo + per) - lo;
     if (n <= 0) continue; // the kernels' loops run at least once
     done++;
     for (let pc = 0, s = 0; pc < K; pc += KC, s++) {
       const kc = Math.min(KC, K - pc);
-      packPanels(e, c, L, !splitN, lo, n, pc, kc, own);
-      const shared = c[L.packed]! + s * sliceFloats;
+      packPanels(e, c, o, L, !splitN, lo, n, pc, kc, own);
+      const shared = c[o + L.packed]! + s * sliceFloats;
       const load = accumulate || pc > 0 ? 1 : 0;
       if (splitN) e.tiles(tilesM, n, kc, 4 * shared, 4 * own, 4 * (pC + lo * NR), 4 * ldc, load);
       else e.tiles(n, tilesN, kc, 4 * own, 4 * shared, 4 * (pC + lo * MR * ldc), 4 * ldc, load);
     }
   }
-  if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);
+  if (t > 0 && done > 0) Atomics.add(c, o + L.workerChunks, done);
+}
+
+/** One product on this thread alone, with the private block at o and work space from `free`. */
+function gemmOne(e: ConvKernelExports, c: Int32Array, o: number, L: CtrlLayout, transA: number, transB: number, M: number, N: number, K: number, pA: number, pB: number, pC: number, ldc: number, accumulate: number, lda: number, ldb: number, free: number): void {
+  setupGemm(c, o, L, transA, transB, M, N, K, pA, pB, pC, ldc, accumulate, lda, ldb, free, 1);
+  packOperand(e, c, o, L);
+  gemmPart(e, c, o, L, 0);
+}
+
+/** Thread t's part of a conv2d forward job: whole samples, claimed until none is left. */
+export function convForwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayout, t: number): void {
+  if (t >= c[L.threads]!) return;
+  const n = c[L.cvN]!, cin = c[L.cin]!, h = c[L.h]!, w = c[L.w]!, cout = c[L.cout]!, ho = c[L.ho]!, wo = c[L.wo]!, kh = c[L.kh]!, kw = c[L.kw]!;
+  const groups = c[L.groups]!, P = ho * wo, cog = cout / groups, K = (cin / groups) * kh * kw, inS = cin * h * w, outS = cout * P;
+  const pX = c[L.pX]!, pW = c[L.pW]!, pBias = c[L.pBias]!, pY = c[L.pY]!, sampleC = c[L.sampleC]!, ldy = c[L.ldy]!, groupRows = c[L.groupRows]!, pOut = c[L.pOut]!;
+  const own = c[L.tScratch]! + t * c[L.tStride]!; // the private gemm block (ints), then col
+  const col = own + 64;
+  const work = col + Math.ceil((cin * kh * kw * P) / 16) * 16;
+  for (let s = Atomics.add(c, L.next, 1); s < n; s = Atomics.add(c, L.next, 1)) {
+    e.im2col(4 * (pX + s * inS), 4 * col, 4 * P, cin, h, w, kh, kw, c[L.sh]!, c[L.sw]!, c[L.dh]!, c[L.dw]!, c[L.top]!, c[L.left]!, ho, wo);
+    for (let gi = 0; gi < groups; gi++) {
+      const y0 = pY + s * sampleC + gi * groupRows * ldy;
+      if (pBias >= 0) e.fillRows(4 * y0, 4 * ldy, cog, P, 4 * (pBias + gi * cog));
+      gemmOne(e, c, own, L, 0, 0, cog, P, K, pW + gi * cog * K, col + gi * K * P, y0, ldy, pBias >= 0 ? 1 : 0, K, P, work);
+      if (pOut >= 0) e.copyRows(4 * y0, 4 * ldy, 4 * (pOut + s * outS + gi * cog * P), 4 * P, cog, P);
+    }
+  }
+}
+
+/**
+ * Thread t's part of a conv2d backward job: whole blocks of samples, claimed until none is left.
+ * For each block, its own partial dW (zeroed, then += dY·colᵀ sample after sample); for each
+ * sample, dX = col2im(Wᵀ·dY) into the sample's own rows of dX (zeroed by the caller).
+ */
+export function convBackwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayout, t: number): void {
+  if (t >= c[L.threads]!) return;
+  const n = c[L.cvN]!, cin = c[L.cin]!, h = c[L.h]!, w = c[L.w]!, cout = c[L.cout]!, ho = c[L.ho]!, wo = c[L.wo]!, kh = c[L.kh]!, kw = c[L.kw]!;
+  const sh = c[L.sh]!, sw = c[L.sw]!, dh = c[L.dh]!, dw = c[L.dw]!, top = c[L.top]!, left = c[L.left]!;
+  const groups = c[L.groups]!, P = ho * wo, cog = cout / groups, cig = cin / groups, K = cig * kh * kw, inS = cin * h * w, outS = cout * P;
+  const pX = c[L.pX]!, pW = c[L.pW]!, pDY = c[L.pDY]!, pParts = c[L.pParts]!, partStride = c[L.partStride]!, ldw = c[L.ldw]!, dwRows = c[L.dwRows]!;
+  const pDX = c[L.pDX]!, ldd = c[L.ldd]!, dcolRows = c[L.dcolRows]!, units = c[L.units]!, per = c[L.perUnit]!;
+  const own = c[L.tScratch]! + t * c[L.tStride]!; // the private gemm block (ints), then col, dCol
+  const col = own + 64;
+  const dcol = col + Math.ceil((cin * kh * kw * P) / 16) * 16;
+  const work = dcol + (pDX >= 0 ? Math.ceil((groups * dcolRows * ldd) / 16) * 16 : 0);
+  for (let u = Atomics.add(c, L.next, 1); u < units; u = Atomics.add(c, L.next, 1)) {
+    const part = pParts + u * partStride;
+    c.fill(0, part, part + partStride); // the bits of +0.0f
+    for (let s = u * per; s < n && s < (u + 1) * per; s++) {
+      e.im2col(4 * (pX + s * inS), 4 * col, 4 * P, cin, h, w, kh, kw, sh, sw, dh, dw, top, left, ho, wo);
+      const dy = pDY + s * outS;
+      for (let gi = 0; gi < groups; gi++) {
+        gemmOne(e, c, own, L, 0, 1, cog, K, P, dy + gi * cog * P, col + gi * K * P, part + gi * dwRows * ldw, ldw, 1, P, P, work);
+      }
+      if (pDX < 0) continue;
+      for (let gi = 0; gi < groups; gi++) {
+        const dc = dcol + gi * dcolRows * ldd;
+        gemmOne(e, c, own, L, 1, 0, K, P, cog, pW + gi * cog * K, dy + gi * cog * P, dc, ldd, 0, K, P, work);
+        e.col2im(4 * dc, 4 * (pDX + s * inS + gi * cig * h * w), 4 * ldd, cig, h, w, kh, kw, sh, sw, dh, dw, top, left, ho, wo);
+      }
+    }
+  }
+}
+
+/** Thread t's part of whatever job the block describes. */
+export function runPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayout, t: number): void {
+  const job = c[L.job];
+  if (job === 1) convForwardPart(e, c, L, t);
+  else if (job === 2) convBackwardPart(e, c, L, t);
+  else gemmPart(e, c, 0, L, t);
 }
 
 export interface WorkerInit {
@@ -127,8 +275,8 @@ export interface WorkerInit {
  */
 export function workerMain(init: WorkerInit): void {
   const L = init.layout;
-  const e = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports as unknown as KernelExports;
-  const c = new Int32Array(init.memory.buffer, 0, L.ints);
+  const e = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports as unknown as ConvKernelExports;
+  let c = new Int32Array(init.memory.buffer);
   let seen = Atomics.load(c, L.gen);
   Atomics.add(c, L.ready, 1);
   Atomics.notify(c, L.ready);
@@ -145,8 +293,10 @@ export function workerMain(init: WorkerInit): void {
     polls = init.spin;
     seen = g;
     if (Atomics.load(c, L.stop) !== 0) return;
+    // The memory may have grown since the last job: view all of it (a shared memory's old buffer keeps its old length).
+    if (c.length !== init.memory.buffer.byteLength >> 2) c = new Int32Array(init.memory.buffer);
     try {
-      gemmPart(e, c, L, init.index);
+      runPart(e, c, L, init.index);
     } catch {
       Atomics.store(c, L.failed, 1);
     }
@@ -156,5 +306,6 @@ export function workerMain(init: WorkerInit): void {
 
 /** A script that defines `workerMain(init: WorkerInit)`; the platform's glue calls it with the first message. */
 export function workerSource(): string {
-  return `'use strict';\n${packPanels.toString()}\n${gemmPart.toString()}\n${workerMain.toString()}\n`;
+  const parts = [setupGemm, packPanels, packOperand, gemmPart, gemmOne, convForwardPart, convBackwardPart, runPart, workerMain];
+  return `'use strict';\n${parts.map((f) => f.toString()).join('\n')}\n`;
 }

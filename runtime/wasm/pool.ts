@@ -3,7 +3,7 @@
 // one counter to finish. The caller polls the counter briefly before sleeping on it, since the
 // workers' parts end within microseconds of its own; a browser's main thread may not sleep
 // (Atomics.wait throws there), so it only polls.
-import { CTRL, gemmPart, type KernelExports } from './gemm-part.js';
+import { CTRL, runPart, type ConvKernelExports } from './gemm-part.js';
 
 export const pool = {
   /** Threads a large enough gemm uses (setThreads): 1 … workers + 1. */
@@ -37,13 +37,13 @@ export function wakeWorkers(c: Int32Array): void {
 }
 
 /** Runs the job in the control block c on every thread and returns when all are done. */
-export function runParts(e: KernelExports, c: Int32Array): void {
+export function runParts(e: ConvKernelExports, c: Int32Array): void {
   const workers = pool.workers;
   Atomics.store(c, CTRL.workers, workers);
   Atomics.store(c, CTRL.done, 0);
   Atomics.add(c, CTRL.gen, 1);
   Atomics.notify(c, CTRL.gen);
-  if (pool.callerWorks) gemmPart(e, c, CTRL, 0);
+  if (pool.callerWorks) runPart(e, c, CTRL, 0);
   let done = Atomics.load(c, CTRL.done);
   for (let i = 0; done !== workers && i < pool.spin; i++) done = Atomics.load(c, CTRL.done);
   if (done !== workers && canBlock === undefined) canBlock = agentCanBlock(c);

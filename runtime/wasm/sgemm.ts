@@ -20,14 +20,12 @@
 //
 // Browser-safe: the module (~1.5 KiB) is compiled synchronously from bytes, which browsers allow
 // on the main thread up to 4 KiB. Memory grows on demand and is kept.
-import { CTRL, gemmPart, packOperand, type KernelExports } from './gemm-part.js';
+import { CTRL, gemmPart, gemmWorkFloats, packOperand, setupGemm, type KernelExports } from './gemm-part.js';
 import { pool, runParts, wakeWorkers } from './pool.js';
 import { MR, NR, sgemmModule } from './sgemm-kernel.js';
 
-const KC = 256;
-const CHUNKS_PER_THREAD = 4;
-/** 64 tiles: one k slice of a chunk's packed panels is 64 · 8 · 256 floats = 512 KiB at most. */
-const MAX_TILES_PER_CHUNK = 64;
+/** The k slice of the packed panels (an MR×KC panel of A and a KC×NR one of B stay in L1). */
+export const KC = 256;
 /** Floats before the first array allocated in wasm memory: the control block (gemm-part.ts), padded to a cache line. */
 const DATA = CTRL.ints;
 /** A shared memory must declare its maximum: 4 GiB, the wasm32 limit (what an unshared one may grow to). */
@@ -55,7 +53,7 @@ export interface Instance extends KernelExports {
   readonly maxpool: (...geometry: number[]) => void;
   /** gemv-kernel.ts: c[j] = (load ? c[j] : 0) + Σ_k a[k]·b[j·K + k], byte addresses. */
   readonly gemvRows: (pA: number, pB: number, pC: number, N: number, K: number, load: number) => void;
-  /** The control block. */
+  /** All of memory as Int32 words: the control block at 0 (gemm-part.ts), private blocks of conv jobs further on. */
   ctrl: Int32Array;
   f32: Float32Array;
   /** Views of f32 by position, then length (dropped when memory grows). */
@@ -112,7 +110,7 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, sha
     module, memory, shared, heapTop: DATA, resident: 0, buffers: new Set([memory.buffer]),
     tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, relu: e.relu, reluBackward: e.reluBackward,
     im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows, maxpool: e.maxpool,
-    ctrl: new Int32Array(memory.buffer, 0, CTRL.ints), f32: new Float32Array(memory.buffer), views: new Map(),
+    ctrl: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer), views: new Map(),
   };
   w.ctrl[CTRL.MR] = MR;
   w.ctrl[CTRL.NR] = NR;
@@ -126,7 +124,7 @@ export function ensureFloats(w: Instance, floats: number): Float32Array {
     w.memory.grow(Math.ceil(need / 65536));
     // A grown shared memory's old buffer keeps its old length (and stays valid): take the new one.
     w.f32 = new Float32Array(w.memory.buffer);
-    w.ctrl = new Int32Array(w.memory.buffer, 0, CTRL.ints);
+    w.ctrl = new Int32Array(w.memory.buffer);
     w.views = new Map();
   }
   return w.f32;
@@ -210,44 +208,13 @@ export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, 
 export function sgemmAt(w: Instance, transA: boolean, transB: boolean, M: number, N: number, K: number, pA: number, pB: number, pC: number, ldc: number, accumulate: boolean, free: number, lda = transA ? M : K, ldb = transB ? K : N): void {
   const tilesM = Math.ceil(M / MR);
   const tilesN = Math.ceil(N / NR);
-  // Split C's longer side (in tiles), so that the operand packed whole is the smaller one.
-  const splitN = tilesN >= tilesM;
-  const all = splitN ? tilesN : tilesM;
-  const threads = M * N * K < pool.minMacs ? 1 : Math.min(pool.threads, all);
-  // A few chunks per thread: fine enough that one thread can take over a slow one's share; and
-  // small enough that a chunk's packed panels of one k slice stay in L2 (a batch-wide conv product
-  // has thousands of column tiles).
-  const chunks = Math.min(all, Math.max(CHUNKS_PER_THREAD * threads, Math.ceil(all / MAX_TILES_PER_CHUNK)));
-  const kcMax = Math.min(KC, K);
-  const slices = Math.ceil(K / KC);
-  // Work space (floats): slack | the unsplit operand packed, every slice | per thread: one slice of
-  // a chunk's panels, on its own cache lines.
-  const packed = roundUp(free + NR, 16); // packCols may read up to R − 1 floats past its source
-  const scratch = roundUp(packed + slices * kcMax * (splitN ? tilesM * MR : ldc), 16);
-  const stride = roundUp(Math.ceil(all / chunks) * (splitN ? NR : MR) * kcMax, 16);
-  ensureFloats(w, scratch + threads * stride);
+  const threads = M * N * K < pool.minMacs ? 1 : Math.min(pool.threads, Math.max(tilesM, tilesN));
+  ensureFloats(w, free + gemmWorkFloats(M, N, K, MR, NR, KC, threads));
   const c = w.ctrl;
-  c[CTRL.transA] = transA ? 1 : 0;
-  c[CTRL.transB] = transB ? 1 : 0;
-  c[CTRL.M] = M;
-  c[CTRL.N] = N;
-  c[CTRL.K] = K;
-  c[CTRL.pA] = pA;
-  c[CTRL.pB] = pB;
-  c[CTRL.pC] = pC;
-  c[CTRL.ldc] = ldc;
-  c[CTRL.lda] = lda;
-  c[CTRL.ldb] = ldb;
-  c[CTRL.accumulate] = accumulate ? 1 : 0;
-  c[CTRL.threads] = threads;
-  c[CTRL.splitN] = splitN ? 1 : 0;
-  c[CTRL.packed] = packed;
-  c[CTRL.chunks] = chunks;
-  c[CTRL.scratch] = scratch;
-  c[CTRL.scratchStride] = stride;
-  c[CTRL.next] = 0;
-  packOperand(w, c, CTRL);
-  if (threads === 1) gemmPart(w, c, CTRL, 0);
+  c[CTRL.job] = 0;
+  setupGemm(c, 0, CTRL, transA ? 1 : 0, transB ? 1 : 0, M, N, K, pA, pB, pC, ldc, accumulate ? 1 : 0, lda, ldb, free, threads);
+  packOperand(w, c, 0, CTRL);
+  if (threads === 1) gemmPart(w, c, 0, CTRL, 0);
   else runParts(w, c);
 }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { run } from '../../bin/main.js';
-import { Rng, getThreads, gemmNN, gemmNT, gemmTN, setThreads, startThreads, stopThreads, type SpawnWorker } from 'cnnc/runtime';
+import { Rng, conv2dBackward, conv2dForward, getThreads, gemmNN, gemmNT, gemmTN, setThreads, startThreads, stopThreads, type Conv2dGeometry, type SpawnWorker } from 'cnnc/runtime';
 import { initThreads } from 'cnnc/runtime/node';
 import { CTRL } from '../../runtime/wasm/gemm-part.js';
 import { pool, runParts } from '../../runtime/wasm/pool.js';
@@ -113,6 +113,44 @@ describe.runIf(wasm)('with workers started', () => {
     expect(generation()).toBe(jobs);
     gemmNN(64, 576, 288, new Float32Array(64 * 288), 0, new Float32Array(288 * 576), 0, new Float32Array(64 * 576), 0, false);
     expect(generation()).toBe(jobs + 1);
+  });
+
+  test('conv2d batch jobs (samples forward, blocks of samples backward) computed by the workers alone give the bits of one thread', () => {
+    // 11 samples: 6 blocks of 2 backward, the last one short; groups 2 with 3 output channels each (not a whole tile of rows).
+    const g: Conv2dGeometry = { cin: 4, h: 9, w: 8, cout: 6, ho: 5, wo: 4, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, top: 1, left: 1, groups: 2 };
+    const n = 11, rng = new Rng(4);
+    const x = random(rng, n * 4 * 9 * 8), W = random(rng, 6 * 2 * 9), B = random(rng, 6), dY = random(rng, n * 6 * 20), dW0 = random(rng, W.length);
+    const run = (T: number): Float32Array[] => {
+      setThreads(T);
+      const y = new Float32Array(dY.length), dW = Float32Array.from(dW0), dX = new Float32Array(x.length);
+      conv2dForward(g, n, x, W, B, y);
+      conv2dBackward(g, n, x, dY, W, dW, dX);
+      return [y, dW, dX];
+    };
+    const one = run(1);
+    const saved = pool.minMacs;
+    pool.minMacs = 0;
+    pool.callerWorks = false;
+    try {
+      const chunks = workerChunks(), jobs = generation();
+      const three = run(3);
+      expect(generation()).toBe(jobs + 2); // one job each way, not one per sample or product
+      expect(workerChunks()).toBe(chunks); // the products inside a unit run on its thread alone
+      three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), ['y', 'dW', 'dX'][i]).toBe(true));
+      // Batch 1 < 3 threads: the sample's products are split among the threads instead, with the same bits.
+      setThreads(1);
+      const y1 = new Float32Array(6 * 20);
+      conv2dForward(g, 1, x, W, B, y1);
+      setThreads(3);
+      const split = workerChunks();
+      const y3 = new Float32Array(6 * 20);
+      conv2dForward(g, 1, x, W, B, y3);
+      expect(workerChunks()).toBeGreaterThan(split);
+      expect(Array.from(y3)).toEqual(Array.from(y1));
+    } finally {
+      pool.minMacs = saved;
+      pool.callerWorks = true;
+    }
   });
 
   test('the seed\'s model: 3 training steps at 1 and 2 threads give the same weights, bit for bit', async () => {

@@ -93,6 +93,17 @@ export class FunctionBuilder {
   /** Lane mask: all ones where a > b. */
   f32x4Gt(): this { return this.simd(0x44); }
   v128And(): this { return this.simd(0x4e); }
+  v128Or(): this { return this.simd(0x50); }
+  /** bitselect(a, b, mask) = (a & mask) | (b & ~mask) */
+  v128Bitselect(): this { return this.simd(0x52); }
+  /** Lane mask: all ones where a ≠ b (so where a lane of x ≠ x: a NaN). */
+  f32x4Ne(): this { return this.simd(0x42); }
+  i32x4Splat(): this { return this.simd(0x11); }
+  i32x4Add(): this { return this.simd(0xae); }
+  /** A 16-byte constant. */
+  v128Const(bytes: readonly number[]): this { this.simd(0x0c); this.bytes.push(...bytes); return this; }
+  /** Bytes of a and b (0–15 a, 16–31 b) picked by 16 lane indices. */
+  i8x16Shuffle(lanes: readonly number[]): this { this.simd(0x0d); this.bytes.push(...lanes); return this; }
   // Relaxed SIMD (https://github.com/WebAssembly/relaxed-simd, Overview.md; opcodes 0xfd 0x100+):
   // results may differ between engines within the stated bounds, but not between runs of one engine.
   /** a b c → a·b + c, fused (one rounding) or not, as the engine's hardware does it. */

@@ -1,4 +1,5 @@
-// maxpool2d forward in wasm (pool-kernel.ts) for the generated kernels: `if (rt.maxpool2dForward(
+// maxpool2d forward in wasm (pool-kernel.ts: four outputs at a time for the 2×2 stride-2 window,
+// a scalar branch-free loop for the others) for the generated kernels: `if (rt.maxpool2dForward(
 // pool_geometry, n, x, y, argmax)) return;`, then their own JS loops. Only where there is no padding
 // and x, y and argmax all live in wasm memory (resident.ts: the generated model's arenas), which
 // is the case on the fast path; anything else (float64, no SIMD128, CNNC_NO_WASM=1, arenas past
@@ -27,6 +28,7 @@ export function maxpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y:
   if (w === null) return false;
   const rX = residentAt(w, x), rY = residentAt(w, y), rA = residentAt(w, argmax);
   if (rX < 0 || rY < 0 || rA < 0) return false;
-  w.maxpool(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw);
+  if (g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.wo % 4 === 0) w.maxpool2x2(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo);
+  else w.maxpool(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw);
   return true;
 }

@@ -54,3 +54,74 @@ export function maxpoolKernel(): FunctionBuilder {
   });
   return f;
 }
+
+/** Bytes of the f32 lanes 0, 2 of a and 0, 2 of b (the even floats of eight), and the odd ones. */
+const EVEN = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+const ODD = EVEN.map((b) => b + 4);
+
+/** An i32x4 constant's bytes, little-endian. */
+function i32x4(values: readonly number[]): number[] {
+  return values.flatMap((v) => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff]);
+}
+
+/**
+ * maxpool2x2(src, dst, arg, planes, h, w, ho, wo): the 2×2 stride-2 window (the seed's), four outputs
+ * at a time, wo a multiple of 4. Eight floats of each of the two input rows are split into even and
+ * odd columns (the window's left and right taps for four outputs); the same rule as maxpool, lane by
+ * lane, with bitselect: taps in window order (0,0), (0,1), (1,0), (1,1).
+ */
+export function maxpool2x2Kernel(): FunctionBuilder {
+  const f = new FunctionBuilder('maxpool2x2', Array<ValType>(8).fill(ValType.i32));
+  const [src, dst, arg, planes, h, w, ho, wo] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32];
+  const plane = f.local(ValType.i32), oh = f.local(ValType.i32), q = f.local(ValType.i32);
+  const r0 = f.local(ValType.i32), r1 = f.local(ValType.i32), idx = f.local(ValType.i32), rowBytes = f.local(ValType.i32);
+  const v0 = f.local(ValType.v128), v1 = f.local(ValType.v128), best = f.local(ValType.v128), at = f.local(ValType.v128);
+  const base = f.local(ValType.v128), take = f.local(ValType.v128), v = f.local(ValType.v128);
+  const one = f.local(ValType.v128), wv = f.local(ValType.v128), w1 = f.local(ValType.v128);
+  f.i32Const(1).i32x4Splat().set(one);
+  f.get(w).i32x4Splat().set(wv);
+  f.get(w).i32Const(1).i32Add().i32x4Splat().set(w1);
+  f.get(w).i32Const(4).i32Mul().set(rowBytes);
+  /** best, at ← v, base + offset where v > best or v is NaN. */
+  const tap = (offset: typeof one | null): void => {
+    f.get(v).get(best).f32x4Gt().get(v).get(v).f32x4Ne().v128Or().set(take);
+    f.get(v).get(best).get(take).v128Bitselect().set(best);
+    f.get(base);
+    if (offset !== null) f.get(offset).i32x4Add();
+    f.get(at).get(take).v128Bitselect().set(at);
+  };
+  f.get(planes).set(plane);
+  f.loop(() => { // planes
+    f.i32Const(0).set(oh);
+    f.loop(() => { // output rows: input rows 2·oh and 2·oh + 1
+      f.get(oh).i32Const(2).i32Mul().get(w).i32Mul().set(idx);
+      f.get(src).get(idx).i32Const(4).i32Mul().i32Add().set(r0);
+      f.get(r0).get(rowBytes).i32Add().set(r1);
+      f.get(wo).i32Const(4).i32DivS().set(q);
+      f.loop(() => { // four outputs
+        f.get(idx).i32x4Splat().v128Const(i32x4([0, 2, 4, 6])).i32x4Add().set(base);
+        f.get(r0).v128Load(0).set(v0);
+        f.get(r0).v128Load(16).set(v1);
+        f.get(v0).get(v1).i8x16Shuffle(EVEN).set(best); // tap (0,0) starts the maximum
+        f.get(base).set(at);
+        f.get(v0).get(v1).i8x16Shuffle(ODD).set(v);
+        tap(one);
+        f.get(r1).v128Load(0).set(v0);
+        f.get(r1).v128Load(16).set(v1);
+        f.get(v0).get(v1).i8x16Shuffle(EVEN).set(v);
+        tap(wv);
+        f.get(v0).get(v1).i8x16Shuffle(ODD).set(v);
+        tap(w1);
+        f.get(dst).get(best).v128Store(0);
+        f.get(arg).get(at).v128Store(0);
+        f.addTo(dst, 16).addTo(arg, 16).addTo(r0, 32).addTo(r1, 32).addTo(idx, 8);
+        f.get(q).i32Const(1).i32Sub().tee(q).brIf(0);
+      });
+      f.addTo(oh, 1);
+      f.get(oh).get(ho).i32LtS().brIf(0);
+    });
+    f.get(src).get(h).get(w).i32Mul().i32Const(4).i32Mul().i32Add().set(src);
+    f.get(plane).i32Const(1).i32Sub().tee(plane).brIf(0);
+  });
+  return f;
+}

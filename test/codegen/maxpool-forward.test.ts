@@ -57,7 +57,8 @@ function nasty(rng: Rng, len: number, plane: number): Float32Array {
 
 const cases: [string, number, number, number, Pair, Pair, Pair][] = [
   ['2×2 stride 2 (MNIST), unrolled', 3, 8, 10, [2, 2], [2, 2], [0, 0]],
-  ['2×2 stride 2, odd size (last row and column dropped)', 2, 7, 9, [2, 2], [2, 2], [0, 0]],
+  ['2×2 stride 2, odd size (last row and column dropped; wasm: four at a time)', 2, 7, 9, [2, 2], [2, 2], [0, 0]],
+  ['2×2 stride 2, 12 outputs a row (wasm: four at a time, as the seed\'s 24×24)', 3, 6, 24, [2, 2], [2, 2], [0, 0]],
   ['3×3 stride 2 overlapping, unrolled', 2, 9, 8, [3, 3], [2, 2], [0, 0]],
   ['2×3 stride 1×2, unrolled', 2, 6, 9, [2, 3], [1, 2], [0, 0]],
   ['1×1, unrolled', 1, 4, 5, [1, 1], [1, 1], [0, 0]],

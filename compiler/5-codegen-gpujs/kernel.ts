@@ -104,3 +104,25 @@ export function flt(x: number): string {
   const s = String(Object.is(x, -0) ? 0 : x);
   return /[.e]/.test(s) ? s : `${s}.0`;
 }
+
+/**
+ * A layer with a weight and an optional bias (linear, conv2d, conv_transpose2d): forward(x, P) into
+ * its output; backward dW(x, dY), dB(dY) and dX(dY, P) where asked; its gradients by parameter role.
+ */
+export function weightedLayerCode(name: string, bias: boolean, c: Ctx, comment: string, kernels: GpuKernel[]): LayerCode {
+  const dWv = `dW_${name}`;
+  const dBv = `dB_${name}`;
+  return {
+    comment,
+    kernels,
+    forward: [call(c.y, c.k('forward'), [c.x, 'this.P'])],
+    backward: c.backward
+      ? [
+          call(dWv, c.k('dW'), [c.x, c.dY]),
+          ...(bias ? [call(dBv, c.k('dB'), [c.dY])] : []),
+          ...(c.dX !== null ? [call(c.dX, c.k('dX'), [c.dY, 'this.P'])] : []),
+        ]
+      : [],
+    grads: c.backward ? [{ role: 'weight', v: dWv }, ...(bias ? [{ role: 'bias' as const, v: dBv }] : [])] : [],
+  };
+}

@@ -4,7 +4,7 @@
 //   dX[s,ci,ih,iw] = Σ over the (co, ki, kj) whose window covers (ih, iw): dY[s,co,oh,ow]·W[co,c,ki,kj]
 // (the adjoint of the forward's index map, solved for oh = (ih + top − ki·dh)/sh where it is whole).
 import type { Conv2dNode } from '../../ir/types.js';
-import { body, call, shapeText, sum, unflatten, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
+import { body, shapeText, sum, unflatten, weightedLayerCode, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
 
 export function emitConv2d(node: Conv2dNode, c: Ctx): LayerCode {
   const [cin, h, w] = node.inShapes[0] as [number, number, number];
@@ -124,19 +124,5 @@ export function emitConv2d(node: Conv2dNode, c: Ctx): LayerCode {
     ),
   };
   const kernels = [forward, ...(c.backward ? [dW, ...(node.bias ? [dB] : []), ...(c.dX !== null ? [dX] : [])] : [])];
-  const dWv = `dW_${node.name}`;
-  const dBv = `dB_${node.name}`;
-  return {
-    comment: `${node.name}: conv2d ${cin}→${cout}, ${kh}×${kw}, stride ${sh}×${sw}${g > 1 ? `, groups ${g}` : ''} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`,
-    kernels,
-    forward: [call(c.y, c.k('forward'), [c.x, 'this.P'])],
-    backward: c.backward
-      ? [
-          call(dWv, c.k('dW'), [c.x, c.dY]),
-          ...(node.bias ? [call(dBv, c.k('dB'), [c.dY])] : []),
-          ...(c.dX !== null ? [call(c.dX, c.k('dX'), [c.dY, 'this.P'])] : []),
-        ]
-      : [],
-    grads: c.backward ? [{ role: 'weight', v: dWv }, ...(node.bias ? [{ role: 'bias' as const, v: dBv }] : [])] : [],
-  };
+  return weightedLayerCode(node.name, node.bias, c, `${node.name}: conv2d ${cin}→${cout}, ${kh}×${kw}, stride ${sh}×${sw}${g > 1 ? `, groups ${g}` : ''} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`, kernels);
 }

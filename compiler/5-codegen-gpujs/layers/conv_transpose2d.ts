@@ -7,7 +7,7 @@
 //   dB[co] = Σ dY[s,co,·,·];  dX[s,ci,ih,iw] = Σ_{cc,ki,kj} W[ci,cc,ki,kj]·dY[s, g·Cout/g + cc, oh, ow]
 // (dX is the conv2d forward of dY with the same kernel: the TypeScript target's im2col + gemm).
 import type { ConvTranspose2dNode } from '../../ir/types.js';
-import { body, call, shapeText, sum, unflatten, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
+import { body, shapeText, sum, unflatten, weightedLayerCode, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
 
 export function emitConvTranspose2d(node: ConvTranspose2dNode, c: Ctx): LayerCode {
   const [cin, h, w] = node.inShapes[0] as [number, number, number];
@@ -123,19 +123,5 @@ export function emitConvTranspose2d(node: ConvTranspose2dNode, c: Ctx): LayerCod
     ),
   };
   const kernels = [forward, ...(c.backward ? [dW, ...(node.bias ? [dB] : []), ...(c.dX !== null ? [dX] : [])] : [])];
-  const dWv = `dW_${node.name}`;
-  const dBv = `dB_${node.name}`;
-  return {
-    comment: `${node.name}: conv_transpose2d ${cin}→${cout}, ${kh}×${kw}, stride ${sh}×${sw}${g > 1 ? `, groups ${g}` : ''} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`,
-    kernels,
-    forward: [call(c.y, c.k('forward'), [c.x, 'this.P'])],
-    backward: c.backward
-      ? [
-          call(dWv, c.k('dW'), [c.x, c.dY]),
-          ...(node.bias ? [call(dBv, c.k('dB'), [c.dY])] : []),
-          ...(c.dX !== null ? [call(c.dX, c.k('dX'), [c.dY, 'this.P'])] : []),
-        ]
-      : [],
-    grads: c.backward ? [{ role: 'weight', v: dWv }, ...(node.bias ? [{ role: 'bias' as const, v: dBv }] : [])] : [],
-  };
+  return weightedLayerCode(node.name, node.bias, c, `${node.name}: conv_transpose2d ${cin}→${cout}, ${kh}×${kw}, stride ${sh}×${sw}${g > 1 ? `, groups ${g}` : ''} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`, kernels);
 }

@@ -1,7 +1,7 @@
 // linear (torch.nn.Linear: weight [out, in], y = x·Wᵀ + b) as gather kernels:
 //   forward y[s,j] = B[j] + Σ_i x[s,i]·W[j,i];  dW[j,i] = Σ_s dY[s,j]·x[s,i];  dB[j] = Σ_s dY[s,j];  dX[s,i] = Σ_j dY[s,j]·W[j,i]
 import type { LinearNode } from '../../ir/types.js';
-import { body, call, shapeText, sum, unflatten, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
+import { body, shapeText, sum, unflatten, weightedLayerCode, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
 
 export function emitLinear(node: LinearNode, c: Ctx): LayerCode {
   const fin = node.inFeatures;
@@ -45,19 +45,5 @@ export function emitLinear(node: LinearNode, c: Ctx): LayerCode {
       });
     }
   }
-  const dWv = `dW_${node.name}`;
-  const dBv = `dB_${node.name}`;
-  return {
-    comment: `${node.name}: linear ${fin}→${fout}${node.bias ? '' : ', no bias'} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`,
-    kernels,
-    forward: [call(c.y, c.k('forward'), [c.x, 'this.P'])],
-    backward: c.backward
-      ? [
-          call(dWv, c.k('dW'), [c.x, c.dY]),
-          ...(node.bias ? [call(dBv, c.k('dB'), [c.dY])] : []),
-          ...(c.dX !== null ? [call(c.dX, c.k('dX'), [c.dY, 'this.P'])] : []),
-        ]
-      : [],
-    grads: c.backward ? [{ role: 'weight', v: dWv }, ...(node.bias ? [{ role: 'bias' as const, v: dBv }] : [])] : [],
-  };
+  return weightedLayerCode(node.name, node.bias, c, `${node.name}: linear ${fin}→${fout}${node.bias ? '' : ', no bias'} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`, kernels);
 }

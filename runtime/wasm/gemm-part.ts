@@ -90,11 +90,19 @@ export function gemmWorkFloats(M: number, N: number, K: number, MR: number, NR: 
   const tilesM = Math.ceil(M / MR), tilesN = Math.ceil(N / NR);
   const splitN = tilesN >= tilesM;
   const all = splitN ? tilesN : tilesM;
-  const chunks = Math.min(all, Math.max(4 * threads, Math.ceil(all / 64)));
   const kcMax = Math.min(KC, K), slices = Math.ceil(K / KC);
   const packed = slices * kcMax * (splitN ? tilesM * MR : tilesN * NR);
-  const stride = Math.ceil((Math.ceil(all / chunks) * (splitN ? NR : MR) * kcMax) / 16) * 16;
-  return NR + 32 + packed + threads * stride;
+  return NR + 32 + packed + threads * panelsStride(all, chunkCount(all, threads), splitN ? NR : MR, kcMax);
+}
+
+/** Chunks of `all` tiles for `threads` threads: a few per thread, at most 64 tiles each. */
+function chunkCount(all: number, threads: number): number {
+  return Math.min(all, Math.max(4 * threads, Math.ceil(all / 64)));
+}
+
+/** Floats of one k slice of a chunk's packed panels (R rows each), on whole cache lines. */
+function panelsStride(all: number, chunks: number, R: number, kcMax: number): number {
+  return Math.ceil((Math.ceil(all / chunks) * R * kcMax) / 16) * 16;
 }
 
 /**
@@ -110,7 +118,7 @@ export function setupGemm(c: Int32Array, o: number, L: CtrlLayout, transA: numbe
   const tilesM = Math.ceil(M / MR), tilesN = Math.ceil(N / NR);
   const splitN = tilesN >= tilesM;
   const all = splitN ? tilesN : tilesM;
-  const chunks = Math.min(all, Math.max(4 * threads, Math.ceil(all / 64)));
+  const chunks = chunkCount(all, threads);
   const kcMax = Math.min(KC, K), slices = Math.ceil(K / KC);
   const packed = Math.ceil((free + NR) / 16) * 16; // packCols may read up to R − 1 floats past its source
   const scratch = Math.ceil((packed + slices * kcMax * (splitN ? tilesM * MR : tilesN * NR)) / 16) * 16;
@@ -131,7 +139,7 @@ export function setupGemm(c: Int32Array, o: number, L: CtrlLayout, transA: numbe
   c[o + L.packed] = packed;
   c[o + L.chunks] = chunks;
   c[o + L.scratch] = scratch;
-  c[o + L.scratchStride] = Math.ceil((Math.ceil(all / chunks) * (splitN ? NR : MR) * kcMax) / 16) * 16;
+  c[o + L.scratchStride] = panelsStride(all, chunks, splitN ? NR : MR, kcMax);
   c[o + L.next] = 0;
 }
 
@@ -306,6 +314,6 @@ export function workerMain(init: WorkerInit): void {
 
 /** A script that defines `workerMain(init: WorkerInit)`; the platform's glue calls it with the first message. */
 export function workerSource(): string {
-  const parts = [setupGemm, packPanels, packOperand, gemmPart, gemmOne, convForwardPart, convBackwardPart, runPart, workerMain];
+  const parts = [chunkCount, panelsStride, setupGemm, packPanels, packOperand, gemmPart, gemmOne, convForwardPart, convBackwardPart, runPart, workerMain];
   return `'use strict';\n${parts.map((f) => f.toString()).join('\n')}\n`;
 }

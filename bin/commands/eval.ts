@@ -19,7 +19,7 @@ export function registerEval(program: Command, exit: Exit, io: Io = processIo): 
     .requiredOption('--weights <file>', 'weights (safetensors), e.g. runs/mnist/model.safetensors')
     .option('--data <dir>', "a directory of IDX files instead of the spec's data")
     .option('--limit <n>', 'evaluate on an evenly spaced subset of n test images')
-    .option('--threads <n>', 'threads for the float32 matrix products (default: every core; the same results for any n)')
+    .option('--threads <n>', 'threads for convolutions and matrix products (default: every core, up to 8; the same results for any n)')
     .action(async (spec: string, flags: { weights: string; data?: string; limit?: string; threads?: string }) => {
       exit.code = await reportUserErrors(io, async () => {
         const limit = numberFlag('--limit', flags.limit, 'positive-int');

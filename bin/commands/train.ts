@@ -39,7 +39,7 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
     .option('--limit <n>', 'train and test on evenly spaced subsets of n images (smoke runs)')
     .option('--target <target>', 'ts (TypeScript kernels, default) or gpujs (gpu.js kernels; docs/gpujs.md)')
     .option('--backend <mode>', 'with --target gpujs: gpu (gpu.js chooses), webasm, cpu or headlessgl')
-    .option('--threads <n>', 'threads for the float32 matrix products (default: every core; the same weights, bit for bit, for any n)')
+    .option('--threads <n>', 'threads for convolutions and matrix products (default: every core, up to 8; the same weights, bit for bit, for any n)')
     .action(async (spec: string, flags: Flags) => {
       exit.code = await reportUserErrors(io, async () => {
         const options = {
@@ -99,9 +99,13 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
     });
 }
 
-/** --threads: 1 … 256 (default: every core, os.availableParallelism(); the results are the same bits for any n). */
+/**
+ * --threads: 1 … 256 (default: every core up to 8, os.availableParallelism(); the results are the
+ * same bits for any n). Up to 8: a batch of 64 is shared out by sample, and starting more workers
+ * than that costs more than they give.
+ */
 export function threadsFlag(value: string | undefined): number {
-  const n = numberFlag('--threads', value, 'positive-int') ?? Math.min(availableParallelism(), 256);
+  const n = numberFlag('--threads', value, 'positive-int') ?? Math.min(availableParallelism(), 8);
   if (n > 256) throw new UsageError(`--threads expects at most 256, got "${value}"`);
   return n;
 }

@@ -13,21 +13,27 @@ export function relu(x: FloatArray, y: FloatArray, count: number): void {
     const w = wasmSgemm()!;
     const rX = residentAt(w, x), rY = residentAt(w, y);
     if (rX >= 0 && rY >= 0) {
-      // Both in wasm memory (the generated model's arenas): y = x there, relu in place over whole
-      // vectors, the last count mod 4 here (the lanes past count belong to the next tensor).
-      if (rX !== rY) w.f32.copyWithin(rY, rX, rX + count);
+      // Both in wasm memory (the generated model's arenas): one pass from x to y over whole
+      // vectors, the last count mod 4 here (the lanes past count belong to the next tensor). A
+      // partial overlap (never made by generated code) goes through a copy, as the kernel streams forward.
+      let from = rX;
+      if (rX !== rY && rX < rY + count && rY < rX + count) {
+        w.f32.copyWithin(rY, rX, rX + count);
+        from = rY;
+      }
       const whole = count >> 2;
-      if (whole > 0) w.relu(4 * rY, whole);
+      if (whole > 0) w.relu(4 * from, 4 * rY, whole);
+      const f = w.f32;
       for (let i = whole << 2; i < count; i++) {
-        const v = y[i]!;
-        y[i] = v < 0 ? 0 : v;
+        const v = f[from + i]!;
+        f[rY + i] = v < 0 ? 0 : v;
       }
       return;
     }
     const DATA = scratchBase(w);
     const mem = ensureFloats(w, DATA + count + 3);
     mem.set(operand(x, 0, count), DATA);
-    w.relu(4 * DATA, Math.ceil(count / 4));
+    w.relu(4 * DATA, 4 * DATA, Math.ceil(count / 4));
     y.set(wasmView(w, DATA, count), 0);
     return;
   }
@@ -43,11 +49,17 @@ export function reluBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, coun
     const w = wasmSgemm()!;
     const rY = residentAt(w, y), rDY = residentAt(w, dY), rDX = residentAt(w, dX);
     if (rY >= 0 && rDY >= 0 && rDX >= 0) {
-      // All in wasm memory: dX = dY there, masked in place over whole vectors, the tail here.
-      if (rDX !== rDY) w.f32.copyWithin(rDX, rDY, rDY + count);
+      // All in wasm memory: one pass, dX = y > 0 ? dY : 0 over whole vectors, the tail here (a
+      // partial overlap of dY and dX goes through a copy first, as for relu).
+      let from = rDY;
+      if (rDX !== rDY && rDY < rDX + count && rDX < rDY + count) {
+        w.f32.copyWithin(rDX, rDY, rDY + count);
+        from = rDX;
+      }
       const whole = count >> 2;
-      if (whole > 0) w.reluBackward(4 * rY, 4 * rDX, whole);
-      for (let i = whole << 2; i < count; i++) dX[i] = y[i]! > 0 ? dX[i]! : 0;
+      if (whole > 0) w.reluBackward(4 * rY, 4 * from, 4 * rDX, whole);
+      const f = w.f32;
+      for (let i = whole << 2; i < count; i++) f[rDX + i] = f[rY + i]! > 0 ? f[from + i]! : 0;
       return;
     }
     const DATA = scratchBase(w);
@@ -56,7 +68,7 @@ export function reluBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, coun
     const mem = ensureFloats(w, pD + 4 * vectors);
     mem.set(operand(y, 0, count), DATA);
     mem.set(operand(dY, 0, count), pD);
-    w.reluBackward(4 * DATA, 4 * pD, vectors);
+    w.reluBackward(4 * DATA, 4 * pD, 4 * pD, vectors);
     dX.set(wasmView(w, pD, count), 0);
     return;
   }

@@ -42,8 +42,9 @@ export interface Instance extends KernelExports {
   resident: number;
   /** The memory's buffer objects that arrays allocated in it hold (a grown shared memory hands out a new one). */
   readonly buffers: Set<ArrayBufferLike>;
-  readonly relu: (p: number, count: number) => void;
-  readonly reluBackward: (pY: number, pD: number, count: number) => void;
+  /** elementwise-kernel.ts, byte addresses: relu(src, dst, vectors), reluBackward(pY, pDY, pDX, vectors). */
+  readonly relu: (p: number, q: number, vectors: number) => void;
+  readonly reluBackward: (pY: number, pD: number, pX: number, vectors: number) => void;
   /** conv-kernel.ts: (src, dst, ldr, cin, h, w, kh, kw, sh, sw, dh, dw, top, left, ho, wo), byte addresses. */
   readonly im2col: (...geometry: number[]) => void;
   readonly col2im: (...geometry: number[]) => void;

@@ -4,7 +4,11 @@
 // constructor, so step() allocates nothing.
 //
 // Arithmetic is float64 per element; values are rounded when stored into the (Float32Array)
-// tensors, where PyTorch also rounds each intermediate tensor: results agree to ~1 ulp.
+// tensors, where PyTorch also rounds each intermediate tensor: results agree to ~1 ulp. Adam(W) on
+// a parameter that lives in wasm memory (a generated float32 model's) runs on a wasm kernel in
+// float32, with torch's order of operations (wasm/adam.ts).
+import { adamInWasm, inWasmMemory } from './wasm/adam.js';
+import { allocFloats } from './wasm/resident.js';
 import type { FloatArray } from './model.js';
 
 export interface OptParam {
@@ -71,7 +75,8 @@ abstract class Optimizer {
   /** One buffer per parameter, zeroed, same dtype as the parameter. */
   protected addSlots(suffix: string): FloatArray[] {
     return this.params.map((p) => {
-      const data = p.data instanceof Float64Array ? new Float64Array(p.data.length) : new Float32Array(p.data.length);
+      // Beside their parameter: in wasm memory when it is there (the Adam kernel then runs in place).
+      const data = p.data instanceof Float64Array ? new Float64Array(p.data.length) : inWasmMemory(p.data) ? allocFloats(Float32Array, p.data.length) : new Float32Array(p.data.length);
       this.slots.push({ name: `${p.name}.${suffix}`, data });
       return data;
     });
@@ -217,7 +222,8 @@ function adamUpdate(o: AdamHyper, lr: number, t: number, p: FloatArray, g: Float
   const l2 = o.decoupled ? 0 : o.weightDecay;
   const decay = o.decoupled ? 1 - lr * o.weightDecay : 1;
   const n = p.length;
-  for (let j = 0; j < n; j++) {
+  // Whole vectors on the wasm kernel (float32, as torch) where everything lives in wasm memory; the rest here.
+  for (let j = adamInWasm(p, g, m, v, n, beta1, beta2, stepSize, biasCorrection2Sqrt, eps, l2, decay); j < n; j++) {
     const pj = p[j]! * decay;
     const gj = g[j]! + l2 * p[j]!;
     m[j] = m[j]! * beta1 + (1 - beta1) * gj;

@@ -99,6 +99,10 @@ export class FunctionBuilder {
   /** Lane mask: all ones where a ≠ b (so where a lane of x ≠ x: a NaN). */
   f32x4Ne(): this { return this.simd(0x42); }
   i32x4Splat(): this { return this.simd(0x11); }
+  f32x4Splat(): this { return this.simd(0x13); }
+  f32x4Sub(): this { return this.simd(0xe5); }
+  f32x4Div(): this { return this.simd(0xe7); }
+  f32x4Sqrt(): this { return this.simd(0xe3); }
   i32x4Add(): this { return this.simd(0xae); }
   /** A 16-byte constant. */
   v128Const(bytes: readonly number[]): this { this.simd(0x0c); this.bytes.push(...bytes); return this; }

@@ -53,6 +53,8 @@ export interface Instance extends KernelExports {
   /** pool-kernel.ts: (src, dst, arg, planes, h, w, ho, wo, kh, kw, sh, sw), byte addresses. */
   readonly maxpool: (...geometry: number[]) => void;
   readonly maxpool2x2: (src: number, dst: number, arg: number, planes: number, h: number, w: number, ho: number, wo: number) => void;
+  /** adam-kernel.ts: (pP, pG, pM, pV, vectors, β1, β2, 1 − β1, 1 − β2, step_size, √(1 − β2^t), eps, l2, decay). */
+  readonly adam: (...args: number[]) => void;
   /** gemv-kernel.ts: c[j] = (load ? c[j] : 0) + Σ_k a[k]·b[j·K + k], byte addresses. */
   readonly gemvRows: (pA: number, pB: number, pC: number, N: number, K: number, load: number) => void;
   /** All of memory as Int32 words: the control block at 0 (gemm-part.ts), private blocks of conv jobs further on. */
@@ -107,11 +109,11 @@ export function shareMemory(): Instance {
 }
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean): Instance {
-  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'gemvRows' | 'maxpool' | 'maxpool2x2'>;
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'gemvRows' | 'maxpool' | 'maxpool2x2' | 'adam'>;
   const w: Instance = {
     module, memory, shared, heapTop: DATA, resident: 0, buffers: new Set([memory.buffer]),
     tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, relu: e.relu, reluBackward: e.reluBackward,
-    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows, maxpool: e.maxpool, maxpool2x2: e.maxpool2x2,
+    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows, maxpool: e.maxpool, maxpool2x2: e.maxpool2x2, adam: e.adam,
     ctrl: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer), views: new Map(),
   };
   w.ctrl[CTRL.MR] = MR;

@@ -7,7 +7,7 @@
 // tensors, where PyTorch also rounds each intermediate tensor: results agree to ~1 ulp. Adam(W) on
 // a parameter that lives in wasm memory (a generated float32 model's) runs on a wasm kernel in
 // float32, with torch's order of operations (wasm/adam.ts).
-import { adamInWasm, inWasmMemory } from './wasm/adam.js';
+import { adamInWasm, adamScalars, inWasmMemory } from './wasm/adam.js';
 import { allocFloats } from './wasm/resident.js';
 import type { FloatArray } from './model.js';
 
@@ -223,7 +223,19 @@ function adamUpdate(o: AdamHyper, lr: number, t: number, p: FloatArray, g: Float
   const decay = o.decoupled ? 1 - lr * o.weightDecay : 1;
   const n = p.length;
   // Whole vectors on the wasm kernel (float32, as torch) where everything lives in wasm memory; the rest here.
-  for (let j = adamInWasm(p, g, m, v, n, beta1, beta2, stepSize, biasCorrection2Sqrt, eps, l2, decay); j < n; j++) {
+  const s = adamScalars();
+  if (s !== null) {
+    s[0] = beta1;
+    s[1] = beta2;
+    s[2] = 1 - beta1;
+    s[3] = 1 - beta2;
+    s[4] = stepSize;
+    s[5] = biasCorrection2Sqrt;
+    s[6] = eps;
+    s[7] = l2;
+    s[8] = decay;
+  }
+  for (let j = s === null ? 0 : adamInWasm(p, g, m, v, n); j < n; j++) {
     const pj = p[j]! * decay;
     const gj = g[j]! + l2 * p[j]!;
     m[j] = m[j]! * beta1 + (1 - beta1) * gj;

@@ -1,24 +1,24 @@
 // Adam(W)'s update in wasm, four parameters at a time, in float32 as torch.optim does it
-// (_single_tensor_adam, 1.13): adam(pP, pG, pM, pV, vectors, β1, β2, 1 − β1, 1 − β2, step_size,
-// √(1 − β2^t), eps, l2, decay), byte addresses for the parameter, its gradient and the two moments:
+// (_single_tensor_adam, 1.13): adam(pP, pG, pM, pV, vectors, scalars), byte addresses for the
+// parameter, its gradient, the two moments and nine float32 scalars β1, β2, 1 − β1, 1 − β2,
+// step_size, √(1 − β2^t), eps, l2, decay (in memory: floats passed to a call would be boxed):
 //   p' = p·decay;  g' = g + l2·p;  m = m·β1 + (1 − β1)·g';  v = v·β2 + ((1 − β2)·g')·g'
 //   p = p' − step_size · m / (√v / √(1 − β2^t) + eps)
 // (Adam: l2 = weight decay, decay = 1; AdamW: l2 = 0, decay = 1 − lr·wd.)
 import { FunctionBuilder, ValType, type Local } from './encoder.js';
 
 type I32 = Local<ValType.i32>;
-type F32 = Local<ValType.f32>;
 
 export function adamKernel(): FunctionBuilder {
-  const f = new FunctionBuilder('adam', [...Array<ValType>(5).fill(ValType.i32), ...Array<ValType>(9).fill(ValType.f32)]);
-  const [pP, pG, pM, pV, vectors] = f.params.slice(0, 5) as [I32, I32, I32, I32, I32];
-  const [b1, b2, c1, c2, stepSize, bc2, eps, l2, decay] = f.params.slice(5) as [F32, F32, F32, F32, F32, F32, F32, F32, F32];
-  const splat = (x: F32): Local<ValType.v128> => {
+  const f = new FunctionBuilder('adam', Array<ValType>(6).fill(ValType.i32));
+  const [pP, pG, pM, pV, vectors, scalars] = f.params as [I32, I32, I32, I32, I32, I32];
+  /** The k-th float32 scalar at `scalars`, broadcast to four lanes. */
+  const splat = (k: number): Local<ValType.v128> => {
     const l = f.local(ValType.v128);
-    f.get(x).f32x4Splat().set(l);
+    f.get(scalars).v128Load32Splat(4 * k).set(l);
     return l;
   };
-  const B1 = splat(b1), B2 = splat(b2), C1 = splat(c1), C2 = splat(c2), S = splat(stepSize), BC2 = splat(bc2), E = splat(eps), L2 = splat(l2), D = splat(decay);
+  const B1 = splat(0), B2 = splat(1), C1 = splat(2), C2 = splat(3), S = splat(4), BC2 = splat(5), E = splat(6), L2 = splat(7), D = splat(8);
   const p = f.local(ValType.v128), g = f.local(ValType.v128), m = f.local(ValType.v128), v = f.local(ValType.v128);
   f.block(() => f.loop(() => {
     f.get(vectors).i32Eqz().brIf(1);

@@ -63,6 +63,8 @@ export const CTRL = {
   units: 96, perUnit: 97,
   /** Per-thread scratch of a conv job: thread t's at tScratch + t·tStride (a private gemm block, then its buffers). */
   tScratch: 98, tStride: 99,
+  /** Adam's nine float32 scalars (wasm/adam.ts), read by the kernel from memory: a float passed to a call is a heap number. */
+  adam: 100,
   ints: 112,
 } as const;
 export type CtrlLayout = typeof CTRL;

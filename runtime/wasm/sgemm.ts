@@ -53,8 +53,8 @@ export interface Instance extends KernelExports {
   /** pool-kernel.ts: (src, dst, arg, planes, h, w, ho, wo, kh, kw, sh, sw), byte addresses. */
   readonly maxpool: (...geometry: number[]) => void;
   readonly maxpool2x2: (src: number, dst: number, arg: number, planes: number, h: number, w: number, ho: number, wo: number) => void;
-  /** adam-kernel.ts: (pP, pG, pM, pV, vectors, β1, β2, 1 − β1, 1 − β2, step_size, √(1 − β2^t), eps, l2, decay). */
-  readonly adam: (...args: number[]) => void;
+  /** adam-kernel.ts: (pP, pG, pM, pV, vectors, scalars), byte addresses. */
+  readonly adam: (pP: number, pG: number, pM: number, pV: number, vectors: number, scalars: number) => void;
   /** gemv-kernel.ts: c[j] = (load ? c[j] : 0) + Σ_k a[k]·b[j·K + k], byte addresses. */
   readonly gemvRows: (pA: number, pB: number, pC: number, N: number, K: number, load: number) => void;
   /** All of memory as Int32 words: the control block at 0 (gemm-part.ts), private blocks of conv jobs further on. */

@@ -7,6 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SPECS, specYaml } from '../codegen/helpers.js';
+import type { BackendInfo } from '../../runtime/gpujs/index.js';
+
+/** What the page's runCase returns: the forward output, the loss, every tensor after the step, and which backend ran. */
+export interface CaseResult {
+  readonly forward: string;
+  readonly loss: number;
+  readonly tensors: { name: string; trainable: boolean; values: string }[];
+  readonly info: BackendInfo;
+}
 
 export interface ParityCase {
   readonly title: string;

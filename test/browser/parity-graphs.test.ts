@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist10k } from '../../runtime/node/data/mnist10k.js';
-import type { BackendInfo } from '../../runtime/gpujs/index.js';
 import { importGenerated } from '../codegen/helpers.js';
 import { buildOrThrow, compare, inputs } from '../gpujs/helpers.js';
 // A plain .mjs script (it runs as `node examples/browser-train/serve.mjs`); test/ is not type-checked by tsc.
 import { startServer } from '../../examples/browser-train/serve.mjs';
-import { GRAPH_PARITY_CASES, type GraphParityCase } from './cases.js';
+import { GRAPH_PARITY_CASES, type CaseResult, type GraphParityCase } from './cases.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/browser-train/', import.meta.url));
@@ -24,13 +23,6 @@ interface Server {
   readonly url: string;
   close(): Promise<void>;
   addModule(name: string, tsCode: string): Promise<void>;
-}
-
-interface CaseResult {
-  readonly forward: string;
-  readonly loss: number;
-  readonly tensors: { name: string; trainable: boolean; values: string }[];
-  readonly info: BackendInfo;
 }
 
 describe.skipIf(missing !== null)('gpu.js graphs, decoder layers and losses in headless Chromium (WebGL2 and WebGPU on SwiftShader)', () => {

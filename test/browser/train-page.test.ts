@@ -20,7 +20,7 @@ import { importGenerated, TMP } from '../codegen/helpers.js';
 import { buildOrThrow, compare, inputs } from '../gpujs/helpers.js';
 // A plain .mjs script (it runs as `node examples/browser-train/serve.mjs`); test/ is not type-checked by tsc.
 import { startServer } from '../../examples/browser-train/serve.mjs';
-import { PARITY_CASES, type ParityCase } from './cases.js';
+import { PARITY_CASES, type CaseResult, type ParityCase } from './cases.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/browser-train/', import.meta.url));
@@ -43,13 +43,6 @@ interface DemoState {
   readonly stepMs: number[];
   readonly accuracy: number | null;
   readonly predictions: { label: number; pred: number; p: number }[];
-}
-
-interface CaseResult {
-  readonly forward: string;
-  readonly loss: number;
-  readonly tensors: { name: string; trainable: boolean; values: string }[];
-  readonly info: BackendInfo;
 }
 
 describe.skipIf(missing !== null)('the gpu.js target in headless Chromium (WebGL2 on SwiftShader)', () => {

@@ -21,22 +21,27 @@ export const RESIDENT_BUDGET_FLOATS = 64 * 1024 * 1024;
 
 /** A zeroed array of `count` elements: in wasm memory where it pays and is safe (see above), else `new ctor(count)`. */
 export function allocFloats<A extends FloatArray>(ctor: { new (count: number): A }, count: number): A {
-  if ((ctor as unknown) !== Float32Array || gemmBackend() !== 'wasm') return new ctor(count);
-  const w = wasmSgemm();
-  if (w === null || !w.shared || w.resident + count > RESIDENT_BUDGET_FLOATS) return new ctor(count);
-  const pos = Math.ceil(w.heapTop / 16) * 16; // a cache line apart from the previous block
-  w.heapTop = pos + count;
-  w.resident += count;
-  ensureFloats(w, w.heapTop);
-  const buffer = w.memory.buffer;
-  w.buffers.add(buffer);
-  const a = new Float32Array(buffer, 4 * pos, count);
-  a.fill(0); // the place was work space before
-  return a as unknown as A;
+  const at = (ctor as unknown) === Float32Array ? reserve(count) : null;
+  return at === null ? new ctor(count) : (new Float32Array(at.buffer, at.byteOffset, count) as unknown as A);
 }
 
 /** A zeroed Int32Array (maxpool's argmax arena), in wasm memory under the same rules as allocFloats. */
 export function allocInt32(count: number): Int32Array {
-  const f = allocFloats(Float32Array, count);
-  return f.buffer instanceof ArrayBuffer ? new Int32Array(count) : new Int32Array(f.buffer, f.byteOffset, count);
+  const at = reserve(count);
+  return at === null ? new Int32Array(count) : new Int32Array(at.buffer, at.byteOffset, count);
+}
+
+/** `count` zeroed 4-byte words of wasm memory, on a cache line of their own; null where they do not go there. */
+function reserve(count: number): { buffer: ArrayBufferLike; byteOffset: number } | null {
+  if (gemmBackend() !== 'wasm') return null;
+  const w = wasmSgemm();
+  if (w === null || !w.shared || w.resident + count > RESIDENT_BUDGET_FLOATS) return null;
+  const pos = Math.ceil(w.heapTop / 16) * 16; // a cache line apart from the previous block
+  w.heapTop = pos + count;
+  w.resident += count;
+  const f32 = ensureFloats(w, w.heapTop);
+  f32.fill(0, pos, pos + count); // the place was work space before
+  const buffer = w.memory.buffer;
+  w.buffers.add(buffer);
+  return { buffer, byteOffset: 4 * pos };
 }

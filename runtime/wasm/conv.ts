@@ -4,11 +4,12 @@
 //
 // Why: per sample, the generic path ran im2col as a JS loop (~1.5 ns per element against ~0.3 in
 // wasm) and copied the column matrix and C into and out of wasm memory for every gemm. Here the
-// batch's input (and, backward, its output gradient) is copied in once, im2col/col2im run in wasm
-// (conv-kernel.ts) straight into the place the gemm reads, each sample's gemm (sgemmAt) works on
-// operands already there, and the result is copied out once. The arithmetic is the generic path's:
-// the same packing and micro-kernel, C preloaded with the bias, dW accumulated sample after
-// sample, dX accumulated in the generated loop's (c, ki, kj, oh, ow) order.
+// arrays that live in wasm memory (resident.ts: the generated model's weights and arenas) are used
+// in place, others are copied in or out once per call; im2col/col2im run in wasm (conv-kernel.ts)
+// straight into the place each sample's product reads. The arithmetic is the generic path's per
+// sample: the same packing and micro-kernel, C preloaded with the bias, dX accumulated in the
+// generated loop's (c, ki, kj, oh, ow) order; dW is summed per fixed block of samples, then the
+// blocks in order (see conv2dBackward).
 //
 // Threads (threads.ts): forward shares out samples, backward fixed blocks of samples (gemm-part.ts:
 // convForwardPart, convBackwardPart), each unit computed whole by one thread — one job per call,

@@ -18,7 +18,7 @@
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { MR, NR } from './sgemm-kernel.js';
-import { CTRL, gemmWorkFloats, runPart } from './gemm-part.js';
+import { CTRL, ceilDiv, gemmWorkFloats, roundUp, runPart } from './gemm-part.js';
 import { pool, runParts } from './pool.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
 
@@ -48,10 +48,6 @@ export interface Conv2dGeometry {
 function usable(a: FloatArray, b: FloatArray, c: FloatArray, d: FloatArray | null, e: FloatArray | null): boolean {
   return gemmBackend() === 'wasm' && a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array &&
     (d === null || d instanceof Float32Array) && (e === null || e instanceof Float32Array);
-}
-
-function roundUp(x: number, m: number): number {
-  return Math.ceil(x / m) * m;
 }
 
 /** im2col or col2im over `cin` channels of the geometry, (src, dst, ldr) in floats. */
@@ -176,7 +172,7 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
 
 /** Samples per block of a backward job: fixed by the batch size (at most 8 blocks), never by the thread count. */
 function blockSize(n: number): number {
-  return Math.ceil(n / Math.min(n, 8));
+  return ceilDiv(n, Math.min(n, 8));
 }
 
 /**
@@ -193,7 +189,7 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
   // dW as C: per group cog rows of ldw floats; dCol as C: per group K rows of ldd floats; both padded to whole tiles.
   const ldw = roundUp(K, NR), dwRows = roundUp(cog, MR);
   const ldd = roundUp(P, NR), dcolRows = roundUp(K, MR);
-  const per = blockSize(n), units = Math.ceil(n / per);
+  const per = blockSize(n), units = ceilDiv(n, per);
   const partStride = roundUp(g.groups * dwRows * ldw, 16);
   const threads = jobThreads(units, n * g.cout * P * K);
   // Layout: every array where it lives when it is in wasm memory (resident.ts), else copied in and

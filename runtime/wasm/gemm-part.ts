@@ -85,26 +85,41 @@ export interface ConvKernelExports extends KernelExports {
 }
 
 /**
+ * ⌈a / b⌉ for non-negative integers, in small-integer arithmetic: `Math.ceil(a / b)` boxes a / b as a
+ * heap number wherever V8 runs the caller unoptimized (a step's glue runs for hundreds of steps
+ * before it is optimized), while an exact division of small integers stays a small integer.
+ */
+export function ceilDiv(a: number, b: number): number {
+  const s = a + b - 1;
+  return (s - (s % b)) / b;
+}
+
+/** x rounded up to a multiple of m (non-negative integers), without heap numbers (see ceilDiv). */
+export function roundUp(x: number, m: number): number {
+  return ceilDiv(x, m) * m;
+}
+
+/**
  * Floats of work space a gemm takes from `free` on with `threads` threads (setupGemm lays it out):
  * slack, the unsplit operand packed whole, and per thread one k slice of a chunk's panels.
  */
 export function gemmWorkFloats(M: number, N: number, K: number, MR: number, NR: number, KC: number, threads: number): number {
-  const tilesM = Math.ceil(M / MR), tilesN = Math.ceil(N / NR);
+  const tilesM = ceilDiv(M, MR), tilesN = ceilDiv(N, NR);
   const splitN = tilesN >= tilesM;
   const all = splitN ? tilesN : tilesM;
-  const kcMax = Math.min(KC, K), slices = Math.ceil(K / KC);
+  const kcMax = Math.min(KC, K), slices = ceilDiv(K, KC);
   const packed = slices * kcMax * (splitN ? tilesM * MR : tilesN * NR);
   return NR + 32 + packed + threads * panelsStride(all, chunkCount(all, threads), splitN ? NR : MR, kcMax);
 }
 
 /** Chunks of `all` tiles for `threads` threads: a few per thread, at most 64 tiles each. */
 function chunkCount(all: number, threads: number): number {
-  return Math.min(all, Math.max(4 * threads, Math.ceil(all / 64)));
+  return Math.min(all, Math.max(4 * threads, ceilDiv(all, 64)));
 }
 
 /** Floats of one k slice of a chunk's packed panels (R rows each), on whole cache lines. */
 function panelsStride(all: number, chunks: number, R: number, kcMax: number): number {
-  return Math.ceil((Math.ceil(all / chunks) * R * kcMax) / 16) * 16;
+  return roundUp(ceilDiv(all, chunks) * R * kcMax, 16);
 }
 
 /**
@@ -117,13 +132,13 @@ export function setupGemm(c: Int32Array, o: number, L: CtrlLayout, transA: numbe
   c[o + L.MR] = MR;
   c[o + L.NR] = NR;
   c[o + L.KC] = KC;
-  const tilesM = Math.ceil(M / MR), tilesN = Math.ceil(N / NR);
+  const tilesM = ceilDiv(M, MR), tilesN = ceilDiv(N, NR);
   const splitN = tilesN >= tilesM;
   const all = splitN ? tilesN : tilesM;
   const chunks = chunkCount(all, threads);
-  const kcMax = Math.min(KC, K), slices = Math.ceil(K / KC);
-  const packed = Math.ceil((free + NR) / 16) * 16; // packCols may read up to R − 1 floats past its source
-  const scratch = Math.ceil((packed + slices * kcMax * (splitN ? tilesM * MR : tilesN * NR)) / 16) * 16;
+  const kcMax = Math.min(KC, K), slices = ceilDiv(K, KC);
+  const packed = roundUp(free + NR, 16); // packCols may read up to R − 1 floats past its source
+  const scratch = roundUp(packed + slices * kcMax * (splitN ? tilesM * MR : tilesN * NR), 16);
   c[o + L.transA] = transA;
   c[o + L.transB] = transB;
   c[o + L.M] = M;
@@ -165,7 +180,7 @@ function packPanels(e: KernelExports, c: Int32Array, o: number, L: CtrlLayout, i
 export function packOperand(e: KernelExports, c: Int32Array, o: number, L: CtrlLayout): void {
   const splitN = c[o + L.splitN] !== 0, K = c[o + L.K]!, KC = c[o + L.KC]!;
   const R = splitN ? c[o + L.MR]! : c[o + L.NR]!;
-  const panels = Math.ceil((splitN ? c[o + L.M]! : c[o + L.N]!) / R);
+  const panels = ceilDiv(splitN ? c[o + L.M]! : c[o + L.N]!, R);
   const sliceFloats = panels * R * Math.min(KC, K);
   for (let pc = 0, s = 0; pc < K; pc += KC, s++) packPanels(e, c, o, L, splitN, 0, panels, pc, Math.min(KC, K - pc), c[o + L.packed]! + s * sliceFloats);
 }
@@ -175,9 +190,9 @@ export function gemmPart(e: KernelExports, c: Int32Array, o: number, L: CtrlLayo
   if (t >= c[o + L.threads]!) return; // a worker this job does not use
   const M = c[o + L.M]!, N = c[o + L.N]!, K = c[o + L.K]!, MR = c[o + L.MR]!, NR = c[o + L.NR]!, KC = c[o + L.KC]!;
   const splitN = c[o + L.splitN] !== 0, pC = c[o + L.pC]!, ldc = c[o + L.ldc]!, accumulate = c[o + L.accumulate] !== 0;
-  const tilesM = Math.ceil(M / MR), tilesN = Math.ceil(N / NR);
+  const tilesM = ceilDiv(M, MR), tilesN = ceilDiv(N, NR);
   const all = splitN ? tilesN : tilesM;
-  const chunks = c[o + L.chunks]!, per = Math.ceil(all / chunks);
+  const chunks = c[o + L.chunks]!, per = ceilDiv(all, chunks);
   const kcMax = Math.min(KC, K);
   const sliceFloats = (splitN ? tilesM * MR : tilesN * NR) * kcMax; // one slice of the packed unsplit operand
   const own = c[o + L.scratch]! + t * c[o + L.scratchStride]!; // this thread's panels of the split operand, one slice
@@ -213,7 +228,7 @@ export function convForwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayo
   const pX = c[L.pX]!, pW = c[L.pW]!, pBias = c[L.pBias]!, pY = c[L.pY]!, sampleC = c[L.sampleC]!, ldy = c[L.ldy]!, groupRows = c[L.groupRows]!, pOut = c[L.pOut]!;
   const own = c[L.tScratch]! + t * c[L.tStride]!; // the private gemm block (ints), then col
   const col = own + 64;
-  const work = col + Math.ceil((cin * kh * kw * P) / 16) * 16;
+  const work = col + roundUp(cin * kh * kw * P, 16);
   for (let s = Atomics.add(c, L.next, 1); s < n; s = Atomics.add(c, L.next, 1)) {
     e.im2col(4 * (pX + s * inS), 4 * col, 4 * P, cin, h, w, kh, kw, c[L.sh]!, c[L.sw]!, c[L.dh]!, c[L.dw]!, c[L.top]!, c[L.left]!, ho, wo);
     for (let gi = 0; gi < groups; gi++) {
@@ -239,8 +254,8 @@ export function convBackwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLay
   const pDX = c[L.pDX]!, ldd = c[L.ldd]!, dcolRows = c[L.dcolRows]!, units = c[L.units]!, per = c[L.perUnit]!;
   const own = c[L.tScratch]! + t * c[L.tStride]!; // the private gemm block (ints), then col, dCol
   const col = own + 64;
-  const dcol = col + Math.ceil((cin * kh * kw * P) / 16) * 16;
-  const work = dcol + (pDX >= 0 ? Math.ceil((groups * dcolRows * ldd) / 16) * 16 : 0);
+  const dcol = col + roundUp(cin * kh * kw * P, 16);
+  const work = dcol + (pDX >= 0 ? roundUp(groups * dcolRows * ldd, 16) : 0);
   for (let u = Atomics.add(c, L.next, 1); u < units; u = Atomics.add(c, L.next, 1)) {
     const part = pParts + u * partStride;
     c.fill(0, part, part + partStride); // the bits of +0.0f
@@ -316,6 +331,6 @@ export function workerMain(init: WorkerInit): void {
 
 /** A script that defines `workerMain(init: WorkerInit)`; the platform's glue calls it with the first message. */
 export function workerSource(): string {
-  const parts = [chunkCount, panelsStride, setupGemm, packPanels, packOperand, gemmPart, gemmOne, convForwardPart, convBackwardPart, runPart, workerMain];
+  const parts = [ceilDiv, roundUp, chunkCount, panelsStride, setupGemm, packPanels, packOperand, gemmPart, gemmOne, convForwardPart, convBackwardPart, runPart, workerMain];
   return `'use strict';\n${parts.map((f) => f.toString()).join('\n')}\n`;
 }

@@ -6,6 +6,7 @@
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { ensureFloats, operand, residentAt, scratchBase, wasmSgemm, wasmView } from './sgemm.js';
+import { ceilDiv } from './gemm-part.js';
 
 /** y[0, count) = relu(x[0, count)) */
 export function relu(x: FloatArray, y: FloatArray, count: number): void {
@@ -33,7 +34,7 @@ export function relu(x: FloatArray, y: FloatArray, count: number): void {
     const DATA = scratchBase(w);
     const mem = ensureFloats(w, DATA + count + 3);
     mem.set(operand(x, 0, count), DATA);
-    w.relu(4 * DATA, 4 * DATA, Math.ceil(count / 4));
+    w.relu(4 * DATA, 4 * DATA, ceilDiv(count, 4));
     y.set(wasmView(w, DATA, count), 0);
     return;
   }
@@ -63,7 +64,7 @@ export function reluBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, coun
       return;
     }
     const DATA = scratchBase(w);
-    const vectors = Math.ceil(count / 4);
+    const vectors = ceilDiv(count, 4);
     const pD = DATA + 4 * vectors;
     const mem = ensureFloats(w, pD + 4 * vectors);
     mem.set(operand(y, 0, count), DATA);

@@ -15,6 +15,7 @@
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { ensureFloats, wasmSgemm } from './sgemm.js';
+import { roundUp } from './gemm-part.js';
 
 /** At most this many floats in wasm memory, all allocations together. */
 export const RESIDENT_BUDGET_FLOATS = 64 * 1024 * 1024;
@@ -36,7 +37,7 @@ function reserve(count: number): { buffer: ArrayBufferLike; byteOffset: number }
   if (gemmBackend() !== 'wasm') return null;
   const w = wasmSgemm();
   if (w === null || !w.shared || w.resident + count > RESIDENT_BUDGET_FLOATS) return null;
-  const pos = Math.ceil(w.heapTop / 16) * 16; // a cache line apart from the previous block
+  const pos = roundUp(w.heapTop, 16); // a cache line apart from the previous block
   w.heapTop = pos + count;
   w.resident += count;
   const f32 = ensureFloats(w, w.heapTop);

@@ -20,7 +20,7 @@
 //
 // Browser-safe: the module (~1.5 KiB) is compiled synchronously from bytes, which browsers allow
 // on the main thread up to 4 KiB. Memory grows on demand and is kept.
-import { CTRL, gemmPart, gemmWorkFloats, packOperand, setupGemm, type KernelExports } from './gemm-part.js';
+import { CTRL, ceilDiv, gemmPart, roundUp, gemmWorkFloats, packOperand, setupGemm, type KernelExports } from './gemm-part.js';
 import { pool, runParts, wakeWorkers } from './pool.js';
 import { MR, NR, sgemmModule } from './sgemm-kernel.js';
 
@@ -29,7 +29,7 @@ export const KC = 256;
 /** Floats before the first array allocated in wasm memory: the control block (gemm-part.ts), padded to a cache line. */
 const DATA = CTRL.ints;
 /** A shared memory must declare its maximum: 4 GiB, the wasm32 limit (what an unshared one may grow to). */
-const MAX_PAGES = 65536;
+export const MAX_PAGES = 65536;
 
 export interface Instance extends KernelExports {
   readonly module: WebAssembly.Module;
@@ -53,8 +53,6 @@ export interface Instance extends KernelExports {
   /** pool-kernel.ts: (src, dst, arg, planes, h, w, ho, wo, kh, kw, sh, sw), byte addresses. */
   readonly maxpool: (...geometry: number[]) => void;
   readonly maxpool2x2: (src: number, dst: number, arg: number, planes: number, h: number, w: number, ho: number, wo: number) => void;
-  /** adam-kernel.ts: (pP, pG, pM, pV, vectors, scalars), byte addresses. */
-  readonly adam: (pP: number, pG: number, pM: number, pV: number, vectors: number, scalars: number) => void;
   /** gemv-kernel.ts: c[j] = (load ? c[j] : 0) + Σ_k a[k]·b[j·K + k], byte addresses. */
   readonly gemvRows: (pA: number, pB: number, pC: number, N: number, K: number, load: number) => void;
   /** All of memory as Int32 words: the control block at 0 (gemm-part.ts), private blocks of conv jobs further on. */
@@ -109,11 +107,11 @@ export function shareMemory(): Instance {
 }
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean): Instance {
-  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'gemvRows' | 'maxpool' | 'maxpool2x2' | 'adam'>;
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'gemvRows' | 'maxpool' | 'maxpool2x2'>;
   const w: Instance = {
     module, memory, shared, heapTop: DATA, resident: 0, buffers: new Set([memory.buffer]),
     tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, relu: e.relu, reluBackward: e.reluBackward,
-    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows, maxpool: e.maxpool, maxpool2x2: e.maxpool2x2, adam: e.adam,
+    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows, maxpool: e.maxpool, maxpool2x2: e.maxpool2x2,
     ctrl: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer), views: new Map(),
   };
   w.ctrl[CTRL.MR] = MR;
@@ -125,7 +123,7 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, sha
 export function ensureFloats(w: Instance, floats: number): Float32Array {
   const need = floats * 4 - w.memory.buffer.byteLength;
   if (need > 0) {
-    w.memory.grow(Math.ceil(need / 65536));
+    w.memory.grow(ceilDiv(need, 65536));
     // A grown shared memory's old buffer keeps its old length (and stays valid): take the new one.
     w.f32 = new Float32Array(w.memory.buffer);
     w.ctrl = new Int32Array(w.memory.buffer);
@@ -166,7 +164,7 @@ export function wasmView(w: Instance, pos: number, len: number): Float32Array {
 }
 
 export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, N: number, K: number, A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, accumulate: boolean): void {
-  const ldc = Math.ceil(N / NR) * NR;
+  const ldc = ceilDiv(N, NR) * NR;
   // Layout (floats): operands that live in wasm memory (resident.ts) are used where they are; the
   // others are copied to work space: C [tilesM·MR × ldc] | A as given [M·K] | B as given [K·N] | sgemmAt's.
   // C is computed in place only when it is whole tiles (the micro-kernel writes whole tiles).
@@ -174,7 +172,7 @@ export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, 
   const inPlace = rC >= 0 && ldc === N && M % MR === 0;
   let top = scratchBase(w);
   const pC = inPlace ? rC + cOff : top;
-  if (!inPlace) top += Math.ceil(M / MR) * MR * ldc;
+  if (!inPlace) top += ceilDiv(M, MR) * MR * ldc;
   const pA = rA >= 0 ? rA + aOff : top;
   if (rA < 0) top += M * K;
   const pB = rB >= 0 ? rB + bOff : top;
@@ -210,8 +208,8 @@ export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, 
  * grow (take w.f32 again after the call).
  */
 export function sgemmAt(w: Instance, transA: boolean, transB: boolean, M: number, N: number, K: number, pA: number, pB: number, pC: number, ldc: number, accumulate: boolean, free: number, lda = transA ? M : K, ldb = transB ? K : N): void {
-  const tilesM = Math.ceil(M / MR);
-  const tilesN = Math.ceil(N / NR);
+  const tilesM = ceilDiv(M, MR);
+  const tilesN = ceilDiv(N, NR);
   const threads = M * N * K < pool.minMacs ? 1 : Math.min(pool.threads, Math.max(tilesM, tilesN));
   ensureFloats(w, free + gemmWorkFloats(M, N, K, MR, NR, KC, threads));
   const c = w.ctrl;
@@ -220,10 +218,6 @@ export function sgemmAt(w: Instance, transA: boolean, transB: boolean, M: number
   packOperand(w, c, 0, CTRL);
   if (threads === 1) gemmPart(w, c, 0, CTRL, 0);
   else runParts(w, c);
-}
-
-function roundUp(x: number, m: number): number {
-  return Math.ceil(x / m) * m;
 }
 
 /** rows × cols from src (row stride ls) to dst (row stride ld), for C with a partial last tile. */

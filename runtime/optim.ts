@@ -7,7 +7,7 @@
 // tensors, where PyTorch also rounds each intermediate tensor: results agree to ~1 ulp. Adam(W) on
 // a parameter that lives in wasm memory (a generated float32 model's) runs on a wasm kernel in
 // float32, with torch's order of operations (wasm/adam.ts).
-import { adamInWasm, adamScalars, inWasmMemory } from './wasm/adam.js';
+import { adamInWasm, adamPrepare, inWasmMemory } from './wasm/adam.js';
 import { allocFloats } from './wasm/resident.js';
 import type { FloatArray } from './model.js';
 
@@ -48,20 +48,29 @@ interface Slot {
 // function of its own (sgdUpdate, adamUpdate) that holds all the arithmetic. step() runs once per
 // training step, so V8 leaves it unoptimized (or optimizes it on-stack, inside its first call's
 // loops, before the code after them ran and with no feedback for it: that code then deopts on
-// every later call, as measured on Node 20). Unoptimized code boxes every double it computes
-// (~16 B each, ~0.5–2 KB a step here); the update functions run 8× a step on the seed's model
-// and are optimized whole within a few steps. step() itself then only moves references and small integers.
+// every later call, as measured on Node 20). Unoptimized code boxes every double it computes or
+// loads (~16 B each), so step() only moves references and small integers. Where Adam runs on its
+// wasm kernels (a generated float32 model's), no float reaches JS at all: the hyperparameters,
+// the learning rate included, live in wasm memory (`hyper`) and the kernel derives step t's
+// scalars there, so a step allocates nothing from the first one on.
 
 /** What every optimizer shares: the parameters, the step count and the named slots. */
 abstract class Optimizer {
-  /** The learning rate; mutable (schedules, `cnnc train --lr`). */
-  lr: number;
   protected readonly params: readonly OptParam[];
   protected readonly slots: Slot[] = [];
   protected stepCount = 0;
+  /**
+   * Float64 hyperparameters where a kernel can read them: [lr, β1, β2, eps, weight decay,
+   * decoupled] (Adam's layout; SGD uses lr only). In wasm memory where parameters can live there
+   * (`hyperBlock` is its Float32Array view, for the kernel's address), else ordinary memory.
+   */
+  protected readonly hyperBlock: Float32Array;
+  protected readonly hyper: Float64Array;
 
   protected constructor(params: readonly OptParam[], lr: number) {
     checkNonNegative('lr', lr);
+    this.hyperBlock = allocFloats(Float32Array, 12);
+    this.hyper = new Float64Array(this.hyperBlock.buffer, this.hyperBlock.byteOffset, 6);
     const names = new Set<string>();
     for (const p of params) {
       if (names.has(p.name)) throw new RangeError(`optimizer: parameter "${p.name}" given twice`);
@@ -70,6 +79,15 @@ abstract class Optimizer {
     }
     this.params = params;
     this.lr = lr;
+  }
+
+  /** The learning rate; mutable (schedules, `cnnc train --lr`). */
+  get lr(): number {
+    return this.hyper[0]!;
+  }
+
+  set lr(lr: number) {
+    this.hyper[0] = lr;
   }
 
   /** One buffer per parameter, zeroed, same dtype as the parameter. */
@@ -196,15 +214,18 @@ abstract class AdamBase extends Optimizer {
     this.eps = o.eps;
     this.weightDecay = o.weightDecay;
     this.decoupled = decoupled;
+    this.hyper.set([beta1, beta2, o.eps, o.weightDecay, decoupled ? 1 : 0], 1);
     this.expAvg = this.addSlots('exp_avg');
     this.expAvgSq = this.addSlots('exp_avg_sq');
   }
 
   step(): void {
     const t = ++this.stepCount;
+    const kernels = adamPrepare(this.hyperBlock, t);
     for (let i = 0; i < this.params.length; i++) {
       const { data: p, grad: g } = this.params[i]!;
-      adamUpdate(this, this.lr, t, p, g, this.expAvg[i]!, this.expAvgSq[i]!);
+      const m = this.expAvg[i]!, v = this.expAvgSq[i]!;
+      if (!(kernels && adamInWasm(p, g, m, v))) adamUpdate(this, this.lr, t, p, g, m, v);
     }
   }
 }
@@ -222,20 +243,7 @@ function adamUpdate(o: AdamHyper, lr: number, t: number, p: FloatArray, g: Float
   const l2 = o.decoupled ? 0 : o.weightDecay;
   const decay = o.decoupled ? 1 - lr * o.weightDecay : 1;
   const n = p.length;
-  // Whole vectors on the wasm kernel (float32, as torch) where everything lives in wasm memory; the rest here.
-  const s = adamScalars();
-  if (s !== null) {
-    s[0] = beta1;
-    s[1] = beta2;
-    s[2] = 1 - beta1;
-    s[3] = 1 - beta2;
-    s[4] = stepSize;
-    s[5] = biasCorrection2Sqrt;
-    s[6] = eps;
-    s[7] = l2;
-    s[8] = decay;
-  }
-  for (let j = s === null ? 0 : adamInWasm(p, g, m, v, n); j < n; j++) {
+  for (let j = 0; j < n; j++) {
     const pj = p[j]! * decay;
     const gj = g[j]! + l2 * p[j]!;
     m[j] = m[j]! * beta1 + (1 - beta1) * gj;

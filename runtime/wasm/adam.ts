@@ -1,40 +1,58 @@
-// Adam(W)'s update on the wasm kernel (adam-kernel.ts) for optim.ts: where the parameter, its
+// Adam(W)'s update on the wasm kernels (adam-kernel.ts) for optim.ts: where the parameter, its
 // gradient and both moments live in wasm memory (resident.ts: a generated float32 model's, and the
-// moments optim.ts allocates beside them), the whole vectors of four run there in float32, as
-// torch.optim computes them; the caller does the rest (the last n mod 4, and everything elsewhere).
+// moments optim.ts allocates beside them), the whole update runs there in float32, as torch.optim
+// computes it; optim.ts does everything elsewhere. No float crosses from JS: the hyperparameters
+// live in wasm memory too, so a step makes no heap numbers even before V8 optimizes it.
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
+import { adamModule } from './adam-kernel.js';
+import type { MemoryDecl } from './encoder.js';
 import { CTRL } from './gemm-part.js';
-import { residentAt, wasmSgemm } from './sgemm.js';
+import { MAX_PAGES, residentAt, wasmSgemm, type Instance } from './sgemm.js';
 
-let scalarsView: Float32Array | null = null;
-let scalarsOf: Float32Array | null = null;
-
-/**
- * Where Adam's scalars go for the next adamInWasm calls, as float32: β1, β2, 1 − β1, 1 − β2,
- * step_size, √(1 − β2^t), eps, l2, decay; null where the kernel does not run. The caller stores
- * them itself: a float passed to a call (here or to wasm) becomes a heap number, once per call.
- */
-export function adamScalars(): Float32Array | null {
-  const w = gemmBackend() === 'wasm' ? wasmSgemm() : null;
-  if (w === null) return null;
-  if (scalarsOf !== w.f32) {
-    scalarsOf = w.f32;
-    scalarsView = w.f32.subarray(CTRL.adam, CTRL.adam + 9);
-  }
-  return scalarsView;
+interface AdamExports {
+  /** adam-kernel.ts: (pP, pG, pM, pV, n, scalars), byte addresses. */
+  readonly adam: (pP: number, pG: number, pM: number, pV: number, n: number, scalars: number) => void;
+  /** adam-kernel.ts: step t's float32 scalars at `scalars` from the float64 hyperparameters at `hyper`, byte addresses. */
+  readonly adamPrepare: (hyper: number, t: number, scalars: number) => void;
 }
 
-/** Elements updated with the scalars stored in adamScalars() (a multiple of 4, from 0): 0 where the kernel does not apply. */
-export function adamInWasm(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, n: number): number {
-  if (gemmBackend() !== 'wasm' || !(p instanceof Float32Array) || !(g instanceof Float32Array) || !(m instanceof Float32Array) || !(v instanceof Float32Array)) return 0;
+let kernels: AdamExports | null = null;
+let kernelsMemory: WebAssembly.Memory | null = null;
+
+/** The Adam module instantiated on the gemm kernels' memory (again when threads moved them to a shared one). */
+function adamKernels(w: Instance): AdamExports {
+  if (kernelsMemory !== w.memory || kernels === null) {
+    const decl: MemoryDecl = w.shared ? { shared: true, pages: 1, maxPages: MAX_PAGES } : { shared: false, pages: 1 };
+    kernels = new WebAssembly.Instance(new WebAssembly.Module(adamModule(decl)), { env: { memory: w.memory } }).exports as unknown as AdamExports;
+    kernelsMemory = w.memory;
+  }
+  return kernels;
+}
+
+/**
+ * Writes step t's scalars for the adamInWasm calls that follow, from `hyper`: float64 [lr, β1, β2,
+ * eps, weight decay, decoupled (0/1)], viewed through a Float32Array of 12 from allocFloats. False
+ * where the kernels do not run (no wasm, or `hyper` is not in wasm memory): use the JS update.
+ */
+export function adamPrepare(hyper: Float32Array, t: number): boolean {
+  const w = gemmBackend() === 'wasm' ? wasmSgemm() : null;
+  if (w === null) return false;
+  const at = residentAt(w, hyper);
+  if (at < 0) return false;
+  adamKernels(w).adamPrepare(4 * at, t, 4 * CTRL.adam);
+  return true;
+}
+
+/** Updates the whole parameter with the scalars adamPrepare wrote, where all four arrays live in wasm memory; false (nothing done) otherwise. */
+export function adamInWasm(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray): boolean {
+  if (!(p instanceof Float32Array) || !(g instanceof Float32Array) || !(m instanceof Float32Array) || !(v instanceof Float32Array)) return false;
   const w = wasmSgemm();
-  if (w === null) return 0;
+  if (w === null) return false;
   const rP = residentAt(w, p), rG = residentAt(w, g), rM = residentAt(w, m), rV = residentAt(w, v);
-  if (rP < 0 || rG < 0 || rM < 0 || rV < 0) return 0;
-  const vectors = n >> 2;
-  if (vectors > 0) w.adam(4 * rP, 4 * rG, 4 * rM, 4 * rV, vectors, 4 * CTRL.adam);
-  return vectors << 2;
+  if (rP < 0 || rG < 0 || rM < 0 || rV < 0) return false;
+  adamKernels(w).adam(4 * rP, 4 * rG, 4 * rM, 4 * rV, p.length, 4 * CTRL.adam);
+  return true;
 }
 
 /** Whether `a` lives in wasm memory (so its optimizer slots should too). */

@@ -4,7 +4,7 @@
 // in proposals/simd/BinarySIMD.md). Only what cnnc's kernels use is here; a wrong opcode is caught
 // by WebAssembly.validate in the tests, not at run time.
 
-export enum ValType { i32 = 0x7f, f32 = 0x7d, v128 = 0x7b }
+export enum ValType { i32 = 0x7f, f32 = 0x7d, f64 = 0x7c, v128 = 0x7b }
 
 /** A local (or parameter) of the function being built: an index with its type, so misuse is a type error. */
 export interface Local<T extends ValType = ValType> { readonly index: number; readonly type: T }
@@ -65,6 +65,26 @@ export class FunctionBuilder {
   f32Ne(): this { return this.op(0x5c); }
   i32Or(): this { return this.op(0x72); }
   i32Store(offset: number): this { return this.op(0x36).memarg(2, offset); }
+  i32And(): this { return this.op(0x71); }
+  i32ShrU(): this { return this.op(0x76); }
+  f32Sub(): this { return this.op(0x93); }
+  f32Div(): this { return this.op(0x95); }
+  f32Sqrt(): this { return this.op(0x91); }
+  f32DemoteF64(): this { return this.op(0xb6); }
+  f64Load(offset: number): this { return this.op(0x2b).memarg(3, offset); }
+  /** The float64 constant v, as its 8 little-endian bytes. */
+  f64Const(v: number): this {
+    const b = new DataView(new ArrayBuffer(8));
+    b.setFloat64(0, v, true);
+    this.op(0x44);
+    for (let i = 0; i < 8; i++) this.bytes.push(b.getUint8(i));
+    return this;
+  }
+  f64Sub(): this { return this.op(0xa1); }
+  f64Mul(): this { return this.op(0xa2); }
+  f64Div(): this { return this.op(0xa3); }
+  f64Sqrt(): this { return this.op(0x9f); }
+  f64Ne(): this { return this.op(0x62); }
   /** l += v (v a constant or another local). */
   addTo(l: Local<ValType.i32>, v: number | Local<ValType.i32>): this {
     this.get(l);

@@ -4,6 +4,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { Adam, AdamW, Sgd, allocFloats, decodeSafetensors, readTensor, type OptParam } from 'cnnc/runtime';
+import { adamPrepare } from '../../runtime/wasm/adam.js';
+import { CTRL } from '../../runtime/wasm/gemm-part.js';
+import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
 
 const DIR = new URL('../fixtures/optim/', import.meta.url);
 const STEPS = 3;
@@ -94,6 +97,28 @@ describe.each(cases)('%s (%s) matches torch.optim', (file, where) => {
       const { maxAbs, worst } = compare(s.data, fx.tensor(s.name));
       console.log(`${file} ${s.name}: max |Δ| ${maxAbs.toExponential(2)}`);
       expect(worst, s.name).toBeLessThanOrEqual(1);
+    }
+  });
+});
+
+// The wasm kernel derives step t's scalars itself (no float crosses from JS), β^t by repeated
+// squaring rather than pow(): the fixtures stop at step 3, so long runs are checked here against
+// the float64 formula torch evaluates in Python, rounded to float32 as the kernel stores them.
+describe("Adam's wasm scalars (adamPrepare) at long step counts", () => {
+  const f32 = Math.fround;
+  test.each([
+    [1, false], [2, false], [7, false], [1000, false], [12345, true], [1 << 20, false], [3_000_001, true],
+  ] as const)('step %i (decoupled %s): within one float32 ulp of the float64 formula', (t, decoupled) => {
+    const lr = 3e-4, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, wd = 0.01;
+    const hyperBlock = allocFloats(Float32Array, 12);
+    new Float64Array(hyperBlock.buffer, hyperBlock.byteOffset, 6).set([lr, beta1, beta2, eps, wd, decoupled ? 1 : 0]);
+    expect(adamPrepare(hyperBlock, t)).toBe(true);
+    const s = wasmSgemm()!.f32.subarray(CTRL.adam, CTRL.adam + 9);
+    const expected = [beta1, beta2, 1 - beta1, 1 - beta2, lr / (1 - beta1 ** t), Math.sqrt(1 - beta2 ** t), eps, decoupled ? 0 : wd, decoupled ? 1 - lr * wd : 1];
+    for (let k = 0; k < 9; k++) {
+      const want = f32(expected[k]!);
+      const ulp = Math.max(Number.MIN_VALUE, Math.abs(f32(want * (1 + 2 ** -23)) - want));
+      expect(Math.abs(s[k]! - want), `scalar ${k}`).toBeLessThanOrEqual(ulp);
     }
   });
 });

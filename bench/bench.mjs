@@ -47,11 +47,11 @@ async function main() {
   const child = { seconds: String(seconds), inputs: inputs.base };
 
   if (only.has('cnnc')) {
-    results.cnnc = await measure('cnnc', [process.execPath, '--expose-gc', '--max-semi-space-size=64', 'bench/cnnc-child.mjs', ...flags({ ...child, 'heap-steps': opts.quick ? '10' : '40' })]);
+    results.cnnc = await measure('cnnc', [process.execPath, '--expose-gc', '--max-semi-space-size=64', 'bench/cnnc-child.mjs', ...flags({ ...child, 'heap-windows': opts.quick ? '3' : '7', 'heap-steps': opts.quick ? '10' : '20', 'heap-warmup': opts.quick ? '200' : '1200' })]);
     Object.assign(results.cnnc, buildTime(opts.quick ? 1 : 5));
     // The same child with the gemm on 2 threads (initThreads(2)); cnnc_t1 names the 1-thread figures too.
     results.cnnc_t1 = results.cnnc;
-    results.cnnc_t2 = await measure('cnnc_t2', [process.execPath, '--expose-gc', '--max-semi-space-size=64', 'bench/cnnc-child.mjs', ...flags({ ...child, threads: '2', 'heap-steps': opts.quick ? '10' : '40' })]);
+    results.cnnc_t2 = await measure('cnnc_t2', [process.execPath, '--expose-gc', '--max-semi-space-size=64', 'bench/cnnc-child.mjs', ...flags({ ...child, threads: '2', 'heap-windows': opts.quick ? '3' : '7', 'heap-steps': opts.quick ? '10' : '20', 'heap-warmup': opts.quick ? '200' : '1200' })]);
   }
   if (only.has('gpujs')) {
     // cnnc's gpu.js target in the gpu.js modes Node has without a GPU (docs/gpujs.md); batch 16.

@@ -163,3 +163,33 @@ export function copyRows(): FunctionBuilder {
   });
   return f;
 }
+
+/**
+ * addRowSums(src, ls, rows, cols, dst): dst[r] += the sum of row r of src (stride ls), r < rows:
+ * the bias gradient of a sample's dY. Per row: four lane sums over its whole vectors, added as
+ * (l0 + l1) + (l2 + l3), then the last cols mod 4 in order: a fixed order, so fixed bits.
+ */
+export function addRowSums(): FunctionBuilder {
+  const f = new FunctionBuilder('addRowSums', Array<ValType>(5).fill(ValType.i32));
+  const [src, ls, rows, cols, dst] = f.params as [I32, I32, I32, I32, I32];
+  const s = f.local(ValType.i32), count = f.local(ValType.i32), acc = f.local(ValType.v128), sum = f.local(ValType.f32);
+  whilePositive(f, rows, 1, () => {
+    f.get(src).set(s);
+    f.get(cols).set(count);
+    f.v128Zero().set(acc);
+    whilePositive(f, count, 4, () => {
+      f.get(acc).get(s).v128Load(0).f32x4Add().set(acc);
+      f.addTo(s, 16);
+    });
+    f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Add();
+    f.get(acc).f32x4ExtractLane(2).get(acc).f32x4ExtractLane(3).f32Add();
+    f.f32Add().set(sum);
+    whilePositive(f, count, 1, () => {
+      f.get(sum).get(s).f32Load(0).f32Add().set(sum);
+      f.addTo(s, 4);
+    });
+    f.get(dst).get(dst).f32Load(0).get(sum).f32Add().f32Store(0);
+    f.addTo(src, ls).addTo(dst, 4);
+  });
+  return f;
+}

@@ -176,13 +176,14 @@ function blockSize(n: number): number {
 }
 
 /**
- * dW += dY·colᵀ and, when dX is given, dX = col2im(Wᵀ·dY), for the whole batch; false where the
- * wasm path does not apply. The bias gradient stays with the caller. The batch is cut into at most
- * 8 blocks of consecutive samples, shared out among the threads (gemm-part.ts: convBackwardPart);
- * each block's partial dW is added to dW in block order: the same bits for any thread count.
+ * dW += dY·colᵀ, when dB is given dB += the sums of dY over samples and positions, and when dX is
+ * given dX = col2im(Wᵀ·dY), for the whole batch; false where the wasm path does not apply (then
+ * nothing is written). The batch is cut into at most 8 blocks of consecutive samples, shared out
+ * among the threads (gemm-part.ts: convBackwardPart); each block's partial dW and dB are added in
+ * block order: the same bits for any thread count.
  */
-export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null): boolean {
-  if (!usable(x, dY, W, dW, dX)) return false;
+export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null, dB: FloatArray | null = null): boolean {
+  if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
   const w = wasmSgemm()!;
   const P = g.ho * g.wo, cog = g.cout / g.groups, K = (g.cin / g.groups) * g.kh * g.kw;
   const inS = g.cin * g.h * g.w, outS = g.cout * P, rowsK = g.cin * g.kh * g.kw;
@@ -190,7 +191,8 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
   const ldw = roundUp(K, NR), dwRows = roundUp(cog, MR);
   const ldd = roundUp(P, NR), dcolRows = roundUp(K, MR);
   const per = blockSize(n), units = ceilDiv(n, per);
-  const partStride = roundUp(g.groups * dwRows * ldw, 16);
+  const dbOff = dB === null ? -1 : g.groups * dwRows * ldw; // a block's partial dB, after its partial dW
+  const partStride = roundUp(g.groups * dwRows * ldw + (dB === null ? 0 : g.cout), 16);
   const threads = jobThreads(units, n * g.cout * P * K);
   // Layout: every array where it lives when it is in wasm memory (resident.ts), else copied in and
   // out; then x batch | dY batch | dW compact | the blocks' partial dW | dX batch | per thread: a
@@ -198,11 +200,13 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
   const rW = residentAt(w, W as Float32Array), rDW = residentAt(w, dW as Float32Array);
   const rX = residentAt(w, x as Float32Array), rDY = residentAt(w, dY as Float32Array);
   const rDX = dX === null ? -1 : residentAt(w, dX as Float32Array);
+  const rDB = dB === null ? -1 : residentAt(w, dB);
   workSpace(w);
   const pX = rX >= 0 ? rX : take(n * inS);
   const pDY = rDY >= 0 ? rDY : take(n * outS);
   const pW = rW >= 0 ? rW : take(g.cout * K);
   const pDW = rDW >= 0 ? rDW : take(g.cout * K);
+  const pDB = dB === null ? -1 : rDB >= 0 ? rDB : take(g.cout);
   const pParts = take(units * partStride);
   const pDX = dX === null ? -1 : rDX >= 0 ? rDX : take(n * inS);
   const gemmWork = Math.max(gemmWorkFloats(cog, K, P, MR, NR, KC, 1), gemmWorkFloats(K, P, cog, MR, NR, KC, 1));
@@ -213,6 +217,7 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
   if (rDY < 0) mem.set(operand(dY as Float32Array, 0, n * outS), pDY);
   if (rW < 0) mem.set(W as Float32Array, pW);
   if (rDW < 0) mem.set(dW as Float32Array, pDW);
+  if (dB !== null && rDB < 0) mem.set(dB, pDB);
   if (pDX >= 0) mem.fill(0, pDX, pDX + n * inS);
   const c = w.ctrl;
   setGeometry(c, g, n);
@@ -229,6 +234,7 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
   c[CTRL.dcolRows] = dcolRows;
   c[CTRL.units] = units;
   c[CTRL.perUnit] = per;
+  c[CTRL.dbOff] = dbOff;
   c[CTRL.tScratch] = tScratch;
   c[CTRL.tStride] = tStride;
   runJob(w, threads);
@@ -242,6 +248,13 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
         for (let j = 0; j < K; j++) f[d + j] += f[sp + j]!;
       }
     }
+  }
+  if (dB !== null) {
+    for (let u = 0; u < units; u++) {
+      const sp = pParts + u * partStride + dbOff;
+      for (let co = 0; co < g.cout; co++) f[pDB + co] += f[sp + co]!;
+    }
+    if (rDB < 0) dB.set(wasmView(w, pDB, g.cout), 0);
   }
   if (rDW < 0) (dW as Float32Array).set(wasmView(w, pDW, g.cout * K), 0);
   if (dX !== null && rDX < 0) (dX as Float32Array).set(wasmView(w, pDX, n * inS), 0);

@@ -56,6 +56,8 @@ export const CTRL = {
   lda: 51, ldb: 52,
   /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples). */
   job: 53,
+  /** conv2d backward: where a block's partial bias gradient starts in its part (floats after the part's start); −1: no bias. */
+  dbOff: 54,
   // conv2d jobs (conv.ts): the geometry, then positions in floats (−1: absent).
   cvN: 64, cin: 65, h: 66, w: 67, cout: 68, ho: 69, wo: 70, kh: 71, kw: 72, sh: 73, sw: 74, dh: 75, dw: 76, top: 77, left: 78, groups: 79,
   pX: 80, pW: 81, pBias: 82, pY: 83, sampleC: 84, ldy: 85, groupRows: 86, pOut: 87,
@@ -82,6 +84,7 @@ export interface ConvKernelExports extends KernelExports {
   readonly col2im: (...geometry: number[]) => void;
   readonly fillRows: (dst: number, ld: number, rows: number, cols: number, src: number) => void;
   readonly copyRows: (src: number, ls: number, dst: number, ld: number, rows: number, cols: number) => void;
+  readonly addRowSums: (src: number, ls: number, rows: number, cols: number, dst: number) => void;
 }
 
 /**
@@ -242,7 +245,8 @@ export function convForwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayo
 
 /**
  * Thread t's part of a conv2d backward job: whole blocks of samples, claimed until none is left.
- * For each block, its own partial dW (zeroed, then += dY·colᵀ sample after sample); for each
+ * For each block, its own partial dW (zeroed, then += dY·colᵀ sample after sample) and, with a
+ * bias, partial dB (+= each sample's row sums of dY); for each
  * sample, dX = col2im(Wᵀ·dY) into the sample's own rows of dX (zeroed by the caller).
  */
 export function convBackwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayout, t: number): void {
@@ -251,7 +255,7 @@ export function convBackwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLay
   const sh = c[L.sh]!, sw = c[L.sw]!, dh = c[L.dh]!, dw = c[L.dw]!, top = c[L.top]!, left = c[L.left]!;
   const groups = c[L.groups]!, P = ho * wo, cog = cout / groups, cig = cin / groups, K = cig * kh * kw, inS = cin * h * w, outS = cout * P;
   const pX = c[L.pX]!, pW = c[L.pW]!, pDY = c[L.pDY]!, pParts = c[L.pParts]!, partStride = c[L.partStride]!, ldw = c[L.ldw]!, dwRows = c[L.dwRows]!;
-  const pDX = c[L.pDX]!, ldd = c[L.ldd]!, dcolRows = c[L.dcolRows]!, units = c[L.units]!, per = c[L.perUnit]!;
+  const pDX = c[L.pDX]!, ldd = c[L.ldd]!, dcolRows = c[L.dcolRows]!, units = c[L.units]!, per = c[L.perUnit]!, dbOff = c[L.dbOff]!;
   const own = c[L.tScratch]! + t * c[L.tStride]!; // the private gemm block (ints), then col, dCol
   const col = own + 64;
   const dcol = col + roundUp(cin * kh * kw * P, 16);
@@ -262,6 +266,7 @@ export function convBackwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLay
     for (let s = u * per; s < n && s < (u + 1) * per; s++) {
       e.im2col(4 * (pX + s * inS), 4 * col, 4 * P, cin, h, w, kh, kw, sh, sw, dh, dw, top, left, ho, wo);
       const dy = pDY + s * outS;
+      if (dbOff >= 0) e.addRowSums(4 * dy, 4 * P, cout, P, 4 * (part + dbOff));
       for (let gi = 0; gi < groups; gi++) {
         gemmOne(e, c, own, L, 0, 1, cog, K, P, dy + gi * cog * P, col + gi * K * P, part + gi * dwRows * ldw, ldw, 1, P, P, work);
       }

@@ -50,6 +50,8 @@ export interface Instance extends KernelExports {
   readonly col2im: (...geometry: number[]) => void;
   readonly fillRows: (dst: number, ld: number, rows: number, cols: number, src: number) => void;
   readonly copyRows: (src: number, ls: number, dst: number, ld: number, rows: number, cols: number) => void;
+  /** conv-kernel.ts: dst[r] += the sum of row r of src, byte addresses. */
+  readonly addRowSums: (src: number, ls: number, rows: number, cols: number, dst: number) => void;
   /** pool-kernel.ts: (src, dst, arg, planes, h, w, ho, wo, kh, kw, sh, sw), byte addresses. */
   readonly maxpool: (...geometry: number[]) => void;
   readonly maxpool2x2: (src: number, dst: number, arg: number, planes: number, h: number, w: number, ho: number, wo: number) => void;
@@ -107,11 +109,11 @@ export function shareMemory(): Instance {
 }
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean): Instance {
-  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'gemvRows' | 'maxpool' | 'maxpool2x2'>;
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'gemvRows' | 'maxpool' | 'maxpool2x2' | 'addRowSums'>;
   const w: Instance = {
     module, memory, shared, heapTop: DATA, resident: 0, buffers: new Set([memory.buffer]),
     tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, relu: e.relu, reluBackward: e.reluBackward,
-    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows, maxpool: e.maxpool, maxpool2x2: e.maxpool2x2,
+    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows, maxpool: e.maxpool, maxpool2x2: e.maxpool2x2, addRowSums: e.addRowSums,
     ctrl: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer), views: new Map(),
   };
   w.ctrl[CTRL.MR] = MR;

@@ -115,6 +115,13 @@ describe('conv2d batch path in wasm', () => {
       const dWOnly = Float32Array.from(dW0);
       expect(conv2dBackward(g, n, x, dY, W, dWOnly, null)).toBe(true);
       expect(Array.from(dWOnly)).toEqual(Array.from(dW));
+      // The bias gradient, accumulated onto its old value: Σ over samples and positions of dY.
+      const dB0 = random(g.cout, rng), dB = Float32Array.from(dB0), dBRef = Float64Array.from(dB0);
+      for (let i = 0; i < dY.length; i++) dBRef[Math.floor(i / (g.ho * g.wo)) % g.cout]! += dY[i]!;
+      const dWWithBias = Float32Array.from(dW0);
+      expect(conv2dBackward(g, n, x, dY, W, dWWithBias, null, dB)).toBe(true);
+      expectClose(dB, dBRef, 'dB (accumulated onto its old value)');
+      expect(Array.from(dWWithBias), 'dW is the same with the bias gradient alongside').toEqual(Array.from(dW));
     });
   }
 

@@ -122,10 +122,10 @@ describe.runIf(wasm)('with workers started', () => {
     const x = random(rng, n * 4 * 9 * 8), W = random(rng, 6 * 2 * 9), B = random(rng, 6), dY = random(rng, n * 6 * 20), dW0 = random(rng, W.length);
     const run = (T: number): Float32Array[] => {
       setThreads(T);
-      const y = new Float32Array(dY.length), dW = Float32Array.from(dW0), dX = new Float32Array(x.length);
+      const y = new Float32Array(dY.length), dW = Float32Array.from(dW0), dX = new Float32Array(x.length), dB = Float32Array.from(B);
       conv2dForward(g, n, x, W, B, y);
-      conv2dBackward(g, n, x, dY, W, dW, dX);
-      return [y, dW, dX];
+      conv2dBackward(g, n, x, dY, W, dW, dX, dB);
+      return [y, dW, dX, dB];
     };
     const one = run(1);
     const saved = pool.minMacs;
@@ -136,7 +136,7 @@ describe.runIf(wasm)('with workers started', () => {
       const three = run(3);
       expect(generation()).toBe(jobs + 2); // one job each way, not one per sample or product
       expect(workerChunks()).toBe(chunks); // the products inside a unit run on its thread alone
-      three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), ['y', 'dW', 'dX'][i]).toBe(true));
+      three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), ['y', 'dW', 'dX', 'dB'][i]).toBe(true));
       // Batch 1 < 3 threads: the sample's products are split among the threads instead, with the same bits.
       setThreads(1);
       const y1 = new Float32Array(6 * 20);

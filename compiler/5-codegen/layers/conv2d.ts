@@ -84,6 +84,8 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
     suffix: 'backward',
     params: bwdParams,
     body: lines(
+      // The wasm batch path takes the bias gradient too (in its parallel blocks, while dY is in cache).
+      wasm ? `if (rt.conv2dBackward(${geometry}, n, x, dY, W, dW, ${o.writesDX ? 'dX' : 'null'}, ${node.bias ? 'dB' : 'null'})) return;` : null,
       node.bias
         ? [
             `for (let s = 0; s < n; s++) {`,
@@ -96,7 +98,6 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
             `}`,
           ]
         : null,
-      wasm ? `if (rt.conv2dBackward(${geometry}, n, x, dY, W, dW, ${o.writesDX ? 'dX' : 'null'})) return;` : null,
       `for (let s = 0; s < n; s++) {`,
       `  const xOff = ${affine([[inS, 's']])};`,
       `  const yOff = ${affine([[outS, 's']])};`,

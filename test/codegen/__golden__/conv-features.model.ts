@@ -35,7 +35,7 @@ function stem_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Arr
 }
 
 function stem_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, col: Float32Array): void {
-  if (rt.conv2dBackward(stem_geometry, n, x, dY, W, dW, null)) return;
+  if (rt.conv2dBackward(stem_geometry, n, x, dY, W, dW, null, null)) return;
   for (let s = 0; s < n; s++) {
     const xOff = s * 784;
     const yOff = s * 6272;
@@ -186,6 +186,7 @@ function down_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Arr
 }
 
 function down_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, col: Float32Array, dCol: Float32Array, dX: Float32Array): void {
+  if (rt.conv2dBackward(down_geometry, n, x, dY, W, dW, dX, dB)) return;
   for (let s = 0; s < n; s++) {
     for (let co = 0; co < 16; co++) {
       const o = s * 3136 + co * 196;
@@ -194,7 +195,6 @@ function down_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32A
       dB[co] += acc;
     }
   }
-  if (rt.conv2dBackward(down_geometry, n, x, dY, W, dW, dX)) return;
   for (let s = 0; s < n; s++) {
     const xOff = s * 6272;
     const yOff = s * 3136;
@@ -276,6 +276,7 @@ function grouped_forward(n: number, x: Float32Array, y: Float32Array, W: Float32
 }
 
 function grouped_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, col: Float32Array, dCol: Float32Array, dX: Float32Array): void {
+  if (rt.conv2dBackward(grouped_geometry, n, x, dY, W, dW, dX, dB)) return;
   for (let s = 0; s < n; s++) {
     for (let co = 0; co < 16; co++) {
       const o = s * 3136 + co * 196;
@@ -284,7 +285,6 @@ function grouped_backward(n: number, x: Float32Array, dY: Float32Array, W: Float
       dB[co] += acc;
     }
   }
-  if (rt.conv2dBackward(grouped_geometry, n, x, dY, W, dW, dX)) return;
   for (let s = 0; s < n; s++) {
     const xOff = s * 3136;
     const yOff = s * 3136;
@@ -356,6 +356,7 @@ function depthwise_forward(n: number, x: Float32Array, y: Float32Array, W: Float
 }
 
 function depthwise_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, col: Float32Array, dCol: Float32Array, dX: Float32Array): void {
+  if (rt.conv2dBackward(depthwise_geometry, n, x, dY, W, dW, dX, dB)) return;
   for (let s = 0; s < n; s++) {
     for (let co = 0; co < 16; co++) {
       const o = s * 3136 + co * 196;
@@ -364,7 +365,6 @@ function depthwise_backward(n: number, x: Float32Array, dY: Float32Array, W: Flo
       dB[co] += acc;
     }
   }
-  if (rt.conv2dBackward(depthwise_geometry, n, x, dY, W, dW, dX)) return;
   for (let s = 0; s < n; s++) {
     const xOff = s * 3136;
     const yOff = s * 3136;

@@ -32,6 +32,7 @@ function conv1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Ar
 }
 
 function conv1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, col: Float32Array): void {
+  if (rt.conv2dBackward(conv1_geometry, n, x, dY, W, dW, null, dB)) return;
   for (let s = 0; s < n; s++) {
     for (let co = 0; co < 32; co++) {
       const o = s * 21632 + co * 676;
@@ -40,7 +41,6 @@ function conv1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32
       dB[co] += acc;
     }
   }
-  if (rt.conv2dBackward(conv1_geometry, n, x, dY, W, dW, null)) return;
   for (let s = 0; s < n; s++) {
     const xOff = s * 784;
     const yOff = s * 21632;
@@ -105,6 +105,7 @@ function conv2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Ar
 }
 
 function conv2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, col: Float32Array, dCol: Float32Array, dX: Float32Array): void {
+  if (rt.conv2dBackward(conv2_geometry, n, x, dY, W, dW, dX, dB)) return;
   for (let s = 0; s < n; s++) {
     for (let co = 0; co < 64; co++) {
       const o = s * 36864 + co * 576;
@@ -113,7 +114,6 @@ function conv2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32
       dB[co] += acc;
     }
   }
-  if (rt.conv2dBackward(conv2_geometry, n, x, dY, W, dW, dX)) return;
   for (let s = 0; s < n; s++) {
     const xOff = s * 21632;
     const yOff = s * 36864;

@@ -35,7 +35,7 @@ function stem_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Arr
 }
 
 function stem_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, col: Float32Array): void {
-  if (rt.conv2dBackward(stem_geometry, n, x, dY, W, dW, null)) return;
+  if (rt.conv2dBackward(stem_geometry, n, x, dY, W, dW, null, null)) return;
   for (let s = 0; s < n; s++) {
     const xOff = s * 784;
     const yOff = s * 12544;
@@ -180,7 +180,7 @@ function b1_conv1_forward(n: number, x: Float32Array, y: Float32Array, W: Float3
 }
 
 function b1_conv1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, col: Float32Array, dCol: Float32Array, dX: Float32Array): void {
-  if (rt.conv2dBackward(b1_conv1_geometry, n, x, dY, W, dW, dX)) return;
+  if (rt.conv2dBackward(b1_conv1_geometry, n, x, dY, W, dW, dX, null)) return;
   for (let s = 0; s < n; s++) {
     const xOff = s * 12544;
     const yOff = s * 12544;
@@ -327,7 +327,7 @@ function b1_conv2_forward(n: number, x: Float32Array, y: Float32Array, W: Float3
 }
 
 function b1_conv2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, col: Float32Array, dCol: Float32Array, dX: Float32Array): void {
-  if (rt.conv2dBackward(b1_conv2_geometry, n, x, dY, W, dW, dX)) return;
+  if (rt.conv2dBackward(b1_conv2_geometry, n, x, dY, W, dW, dX, null)) return;
   for (let s = 0; s < n; s++) {
     const xOff = s * 12544;
     const yOff = s * 12544;
@@ -487,7 +487,7 @@ function b2_conv1_forward(n: number, x: Float32Array, y: Float32Array, W: Float3
 }
 
 function b2_conv1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, col: Float32Array, dCol: Float32Array, dX: Float32Array): void {
-  if (rt.conv2dBackward(b2_conv1_geometry, n, x, dY, W, dW, dX)) return;
+  if (rt.conv2dBackward(b2_conv1_geometry, n, x, dY, W, dW, dX, null)) return;
   for (let s = 0; s < n; s++) {
     const xOff = s * 12544;
     const yOff = s * 6272;
@@ -634,7 +634,7 @@ function b2_conv2_forward(n: number, x: Float32Array, y: Float32Array, W: Float3
 }
 
 function b2_conv2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, col: Float32Array, dCol: Float32Array, dX: Float32Array): void {
-  if (rt.conv2dBackward(b2_conv2_geometry, n, x, dY, W, dW, dX)) return;
+  if (rt.conv2dBackward(b2_conv2_geometry, n, x, dY, W, dW, dX, null)) return;
   for (let s = 0; s < n; s++) {
     const xOff = s * 6272;
     const yOff = s * 6272;
@@ -764,7 +764,7 @@ function b2_down_forward(n: number, x: Float32Array, y: Float32Array, W: Float32
 }
 
 function b2_down_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, col: Float32Array, dCol: Float32Array, dX: Float32Array): void {
-  if (rt.conv2dBackward(b2_down_geometry, n, x, dY, W, dW, dX)) return;
+  if (rt.conv2dBackward(b2_down_geometry, n, x, dY, W, dW, dX, null)) return;
   for (let s = 0; s < n; s++) {
     const xOff = s * 12544;
     const yOff = s * 6272;

@@ -5,6 +5,7 @@
 // softmax + cross_entropy (a double softmax, linted elsewhere) is NOT fused: it computes what PyTorch
 // computes, log_softmax of the probabilities. Only a single nll term is fused.
 import type { ModelIR } from '../ir/types.js';
+import type { MemoryPlan } from './memory.js';
 
 export interface LossFusion {
   /** The node whose backward the loss replaces, or null when the loss reads the output as is. */
@@ -34,4 +35,29 @@ export function planLossFusion(ir: ModelIR): LossFusion {
   // there is nothing to fuse; sigmoid + bce is not rewritten into bce_with_logits, which would change
   // the clamping PyTorch applies (lint W0610 suggests bce_with_logits instead).
   return { fusedNode: null, note: terms.length === 1 ? `${only!.kind} on the output as given` : `a sum of ${terms.length} terms on the output as given` };
+}
+
+/**
+ * conv2d + relu fusion: where a conv2d's only reader is a relu, the conv's kernels do the relu's
+ * work too (forward: relu(y) sample by sample while the sample is in cache; backward: the conv's
+ * dY = the relu's dY where its output is positive, likewise), on the threads that run the conv,
+ * and the relu's own kernels are not emitted. Both tensors keep their buffers, so checkpoints,
+ * findNonFinite and the loss see what they saw unfused. Not fused: a conv or relu that is the
+ * model's output, a conv read by anything else too (its dY would be a sum). Map: conv → relu.
+ */
+export function planReluFusion(ir: ModelIR, plan: MemoryPlan): Map<string, string> {
+  const io = new Map(plan.io.map((e) => [e.node, e]));
+  const fused = new Map<string, string>();
+  for (const conv of ir.nodes) {
+    if (conv.kind !== 'conv2d' || conv.name === ir.output) continue;
+    const readers = ir.nodes.filter((node) => node.inputs.includes(conv.name));
+    const relu = readers.length === 1 ? readers[0]! : null;
+    if (relu === null || relu.kind !== 'relu' || relu.name === ir.output || relu.inputs.length !== 1) continue;
+    const c = io.get(conv.name), r = io.get(relu.name);
+    if (c === undefined || r === undefined || c.y === null || r.y === null || r.alias || c.alias) continue;
+    // The conv's backward reads the relu's output gradient: it must exist wherever the conv runs backward.
+    if (c.backward && (r.dY === null || c.dY === null)) continue;
+    fused.set(conv.name, relu.name);
+  }
+  return fused;
 }

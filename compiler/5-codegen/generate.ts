@@ -16,7 +16,7 @@
 import { IndentationText, NewLineKind, Project, QuoteKind, type SourceFile } from 'ts-morph';
 import type { ModelIR } from '../ir/types.js';
 import { VERSION } from '../version.js';
-import { planLossFusion } from '../4-passes/fuse.js';
+import { planLossFusion, planReluFusion } from '../4-passes/fuse.js';
 import { planMemory } from '../4-passes/memory.js';
 import { baseName, checkLayerName, className, commentText } from './identifiers.js';
 import type { Dtype, Kernel, LayerKernels } from './kernel.js';
@@ -37,11 +37,18 @@ export function generate(ir: ModelIR, options: GenerateOptions = {}): string {
   const fusion = planLossFusion(ir);
   const plan = planMemory(ir, fusion);
   const io = new Map(plan.io.map((e) => [e.node, e]));
+  const reluFusion = planReluFusion(ir, plan);
+  const fusedInto = new Map([...reluFusion].map(([conv, relu]) => [relu, conv]));
   const kernels = new Map<string, LayerKernels | null>();
   for (const node of ir.nodes) {
     const e = io.get(node.name);
     if (e === undefined) throw new Error('cnnc internal error: node not planned');
-    kernels.set(node.name, emitLayer(node, { dtype, writesDX: e.dX !== null, writesDXs: e.dXs.map((d) => d !== null), backward: e.backward }));
+    const fusedRelu = reluFusion.get(node.name), into = fusedInto.get(node.name);
+    kernels.set(node.name, emitLayer(node, {
+      dtype, writesDX: e.dX !== null, writesDXs: e.dXs.map((d) => d !== null), backward: e.backward,
+      ...(fusedRelu === undefined ? {} : { fusedRelu }),
+      ...(into === undefined ? {} : { fusedInto: into }),
+    }));
   }
   const loss = emitLoss(ir, fusion);
 
@@ -107,7 +114,7 @@ export function generate(ir: ModelIR, options: GenerateOptions = {}): string {
 }
 
 function kernelsOf(k: LayerKernels | null): Kernel[] {
-  if (k === null) return [];
+  if (k === null || k.fusedInto !== undefined) return [];
   return [...k.helpers, k.forward, ...(k.backward === null ? [] : [k.backward])];
 }
 

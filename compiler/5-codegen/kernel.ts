@@ -12,6 +12,8 @@ export type Ref =
   | { readonly kind: 'y' } // its output value
   | { readonly kind: 'dX'; readonly input?: number } // gradient of that input (written, never added to)
   | { readonly kind: 'dY' } // gradient of its output (read)
+  | { readonly kind: 'valueOf'; readonly node: string } // another node's output value (a fused layer's)
+  | { readonly kind: 'gradOf'; readonly node: string } // the gradient of another node's output (read)
   | { readonly kind: 'param'; readonly role: ParamInfo['role'] }
   | { readonly kind: 'grad'; readonly role: ParamInfo['role'] }
   | { readonly kind: 'buffer'; readonly what: BufferWhat }
@@ -45,6 +47,8 @@ export interface LayerKernels {
   readonly helpers: readonly Kernel[];
   /** Module-level constants the kernels read (`conv1_geometry`), as statements emitted before the layer's kernels; `<node>_<suffix>` names. */
   readonly constants?: { readonly suffix: string; readonly text: string };
+  /** The layer whose kernels do this one's work (a relu fused into the conv2d before it): this one's kernels are neither emitted nor called. */
+  readonly fusedInto?: string;
 }
 
 export interface EmitOptions {
@@ -55,6 +59,10 @@ export interface EmitOptions {
   readonly writesDXs: readonly boolean[];
   /** Whether backward runs at all. */
   readonly backward: boolean;
+  /** conv2d: the relu layer after it whose forward and backward its kernels also do (4-passes/fuse.ts: planReluFusion). */
+  readonly fusedRelu?: string;
+  /** relu: the conv2d whose kernels do this layer's work. */
+  readonly fusedInto?: string;
 }
 
 /** A number as a TypeScript literal; refuses what JSON cannot hold. */

@@ -47,6 +47,13 @@ export function emitModelClass(m: ModelParts): OptionalKind<ClassDeclarationStru
       case 'y': return field(e.y);
       case 'dX': return field(e.dXs[r.input ?? 0] ?? null);
       case 'dY': return field(e.dY);
+      case 'valueOf':
+      case 'gradOf': {
+        const other = io.get(r.node);
+        const f = other === undefined ? null : r.kind === 'valueOf' ? other.y : other.dY;
+        if (f === null) throw new Error(`cnnc internal error: ${node} reads ${r.node}'s ${r.kind === 'valueOf' ? 'value' : 'gradient'}, which has no buffer`);
+        return field(f);
+      }
       case 'param': return `this.${node}_${paramField(r.role).data}`;
       case 'grad': return `this.${node}_${paramField(r.role).grad}`;
       case 'buffer': return `this.${node}_${r.what}`;
@@ -112,6 +119,10 @@ export function emitModelClass(m: ModelParts): OptionalKind<ClassDeclarationStru
       forwardCalls.push(`// ${node.name}: flatten — an alias, no copy (torch.flatten(x, 1) of NCHW is C, H, W order)`);
       continue;
     }
+    if (k.fusedInto !== undefined) {
+      forwardCalls.push(`// ${node.name}: fused into ${k.fusedInto} (${k.fusedInto}_forward writes it)`);
+      continue;
+    }
     forwardCalls.push(`${node.name}_forward(${k.forward.params.map((a) => bind(node.name, a)).join(', ')});`);
   }
   const backwardCalls: string[] = [];
@@ -119,7 +130,9 @@ export function emitModelClass(m: ModelParts): OptionalKind<ClassDeclarationStru
     const k = m.kernels.get(node.name);
     const e = io.get(node.name);
     if (k === undefined || e === undefined) throw new Error('cnnc internal error: missing kernels');
-    if (k !== null && k.backward === null) {
+    if (k !== null && k.fusedInto !== undefined) {
+      if (k.backward !== null) backwardCalls.push(`// ${node.name}: fused into ${k.fusedInto} (${k.fusedInto}_backward applies its gradient)`);
+    } else if (k !== null && k.backward === null) {
       if (node.name === ir.output && plan.lossGrad !== null && e.dY === null) backwardCalls.push(`// ${node.name}: fused into the loss (no ${node.name}_backward)`);
     } else if (k !== null && k.backward !== null) {
       backwardCalls.push(`${node.name}_backward(${k.backward.params.map((a) => bind(node.name, a)).join(', ')});`);

@@ -20,6 +20,7 @@ import type { FloatArray } from '../model.js';
 import { MR, NR } from './sgemm-kernel.js';
 import { CTRL, ceilDiv, gemmWorkFloats, roundUp, runPart } from './gemm-part.js';
 import { pool, runParts } from './pool.js';
+import { relu, reluBackward } from './relu.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
 
 /** A conv2d's shapes, as literals in the generated module (torch.nn.Conv2d's arguments, resolved). */
@@ -107,9 +108,11 @@ function runJob(w: Instance, threads: number): void {
  * y[n, cout, ho, wo] = conv2d(x, W, B) for the whole batch; false (nothing done) where the wasm
  * path does not apply, and the caller runs its own loops. Samples are shared out among the threads
  * (gemm-part.ts: convForwardPart), each computed whole by one thread: the same bits for any count.
+ * With `reluY` (a relu layer the compiler fused into this conv), also reluY = relu(y), sample by
+ * sample inside the job where everything is in wasm memory, else over the batch at the end.
  */
-export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: FloatArray, B: FloatArray | null, y: FloatArray): boolean {
-  if (!usable(x, W, y, B, null)) return false;
+export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: FloatArray, B: FloatArray | null, y: FloatArray, reluY: FloatArray | null = null): boolean {
+  if (!usable(x, W, y, B, null) || !(reluY === null || reluY instanceof Float32Array)) return false;
   const w = wasmSgemm()!;
   const P = g.ho * g.wo, cog = g.cout / g.groups, K = (g.cin / g.groups) * g.kh * g.kw;
   const inS = g.cin * g.h * g.w, outS = g.cout * P, rowsK = g.cin * g.kh * g.kw;
@@ -125,6 +128,9 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
   // thread: a private gemm block, col, the gemm's work space.
   const rW = residentAt(w, W as Float32Array), rB = B === null ? -1 : residentAt(w, B as Float32Array);
   const rX = residentAt(w, x as Float32Array), rY = residentAt(w, y as Float32Array);
+  const splitProducts = threads < pool.threads && cog * P * K >= pool.minMacs;
+  const rR = reluY === null ? -1 : residentAt(w, reluY);
+  const reluInJob = rR >= 0 && outS % 4 === 0 && !splitProducts;
   workSpace(w);
   const pX = rX >= 0 ? rX : take(n * inS);
   const pW = rW >= 0 ? rW : take(g.cout * K);
@@ -148,9 +154,10 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
   c[CTRL.ldy] = ldc;
   c[CTRL.groupRows] = groupRows;
   c[CTRL.pOut] = compact ? -1 : pOut;
+  c[CTRL.pRelu] = reluInJob ? rR : -1;
   c[CTRL.tScratch] = tScratch;
   c[CTRL.tStride] = tStride;
-  if (threads < pool.threads && cog * P * K >= pool.minMacs) {
+  if (splitProducts) {
     // Fewer samples than threads (a forward at batch 1): each sample's product split among them.
     c[CTRL.job] = 0;
     const col = tScratch + 64;
@@ -167,6 +174,7 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
     runJob(w, threads);
   }
   if (rY < 0) (y as Float32Array).set(wasmView(w, pOut, n * outS), 0);
+  if (reluY !== null && !reluInJob) relu(y, reluY, n * outS);
   return true;
 }
 
@@ -178,12 +186,18 @@ function blockSize(n: number): number {
 /**
  * dW += dY·colᵀ, when dB is given dB += the sums of dY over samples and positions, and when dX is
  * given dX = col2im(Wᵀ·dY), for the whole batch; false where the wasm path does not apply (then
- * nothing is written). The batch is cut into at most 8 blocks of consecutive samples, shared out
+ * nothing is written). With `reluY` and `reluDY` (a relu layer fused into this conv: its output and
+ * the gradient of its output), dY is first set to reluDY·[reluY > 0], sample by sample inside the
+ * job where everything is in wasm memory, else over the batch before it. The batch is cut into at most 8 blocks of consecutive samples, shared out
  * among the threads (gemm-part.ts: convBackwardPart); each block's partial dW and dB are added in
  * block order: the same bits for any thread count.
  */
-export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null, dB: FloatArray | null = null): boolean {
+export function conv2dBackward(
+  g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null,
+  dB: FloatArray | null = null, reluY: FloatArray | null = null, reluDY: FloatArray | null = null,
+): boolean {
   if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
+  if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
   const w = wasmSgemm()!;
   const P = g.ho * g.wo, cog = g.cout / g.groups, K = (g.cin / g.groups) * g.kh * g.kw;
   const inS = g.cin * g.h * g.w, outS = g.cout * P, rowsK = g.cin * g.kh * g.kw;
@@ -201,6 +215,10 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
   const rX = residentAt(w, x as Float32Array), rDY = residentAt(w, dY as Float32Array);
   const rDX = dX === null ? -1 : residentAt(w, dX as Float32Array);
   const rDB = dB === null ? -1 : residentAt(w, dB);
+  const rRY = reluY === null ? -1 : residentAt(w, reluY), rRD = reluDY === null ? -1 : residentAt(w, reluDY);
+  const reluInJob = rRY >= 0 && rRD >= 0 && rDY >= 0 && outS % 4 === 0;
+  // Otherwise the fused relu's backward runs first, over the whole batch (before dY is staged).
+  if (reluY !== null && reluDY !== null && !reluInJob) reluBackward(reluY, reluDY, dY, n * outS);
   workSpace(w);
   const pX = rX >= 0 ? rX : take(n * inS);
   const pDY = rDY >= 0 ? rDY : take(n * outS);
@@ -235,6 +253,8 @@ export function conv2dBackward(g: Conv2dGeometry, n: number, x: FloatArray, dY: 
   c[CTRL.units] = units;
   c[CTRL.perUnit] = per;
   c[CTRL.dbOff] = dbOff;
+  c[CTRL.pReluY] = reluInJob ? rRY : -1;
+  c[CTRL.pReluDY] = reluInJob ? rRD : -1;
   c[CTRL.tScratch] = tScratch;
   c[CTRL.tStride] = tStride;
   runJob(w, threads);

@@ -58,6 +58,10 @@ export const CTRL = {
   job: 53,
   /** conv2d backward: where a block's partial bias gradient starts in its part (floats after the part's start); −1: no bias. */
   dbOff: 54,
+  /** conv2d forward: where relu(y) goes, sample after sample (a relu layer fused into the conv); −1: none. */
+  pRelu: 55,
+  /** conv2d backward: the fused relu's output and its gradient; each sample's dY is first set to pReluDY·[pReluY > 0]. −1: none. */
+  pReluY: 56, pReluDY: 57,
   // conv2d jobs (conv.ts): the geometry, then positions in floats (−1: absent).
   cvN: 64, cin: 65, h: 66, w: 67, cout: 68, ho: 69, wo: 70, kh: 71, kw: 72, sh: 73, sw: 74, dh: 75, dw: 76, top: 77, left: 78, groups: 79,
   pX: 80, pW: 81, pBias: 82, pY: 83, sampleC: 84, ldy: 85, groupRows: 86, pOut: 87,
@@ -85,6 +89,9 @@ export interface ConvKernelExports extends KernelExports {
   readonly fillRows: (dst: number, ld: number, rows: number, cols: number, src: number) => void;
   readonly copyRows: (src: number, ls: number, dst: number, ld: number, rows: number, cols: number) => void;
   readonly addRowSums: (src: number, ls: number, rows: number, cols: number, dst: number) => void;
+  /** elementwise-kernel.ts: relu(src, dst, vectors), reluBackward(pY, pDY, pDX, vectors). */
+  readonly relu: (p: number, q: number, vectors: number) => void;
+  readonly reluBackward: (pY: number, pD: number, pX: number, vectors: number) => void;
 }
 
 /**
@@ -229,6 +236,7 @@ export function convForwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayo
   const n = c[L.cvN]!, cin = c[L.cin]!, h = c[L.h]!, w = c[L.w]!, cout = c[L.cout]!, ho = c[L.ho]!, wo = c[L.wo]!, kh = c[L.kh]!, kw = c[L.kw]!;
   const groups = c[L.groups]!, P = ho * wo, cog = cout / groups, K = (cin / groups) * kh * kw, inS = cin * h * w, outS = cout * P;
   const pX = c[L.pX]!, pW = c[L.pW]!, pBias = c[L.pBias]!, pY = c[L.pY]!, sampleC = c[L.sampleC]!, ldy = c[L.ldy]!, groupRows = c[L.groupRows]!, pOut = c[L.pOut]!;
+  const pRelu = c[L.pRelu]!;
   const own = c[L.tScratch]! + t * c[L.tStride]!; // the private gemm block (ints), then col
   const col = own + 64;
   const work = col + roundUp(cin * kh * kw * P, 16);
@@ -240,6 +248,8 @@ export function convForwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayo
       gemmOne(e, c, own, L, 0, 0, cog, P, K, pW + gi * cog * K, col + gi * K * P, y0, ldy, pBias >= 0 ? 1 : 0, K, P, work);
       if (pOut >= 0) e.copyRows(4 * y0, 4 * ldy, 4 * (pOut + s * outS + gi * cog * P), 4 * P, cog, P);
     }
+    // A fused relu layer, on the sample while it is in cache (outS is a whole number of vectors here).
+    if (pRelu >= 0) e.relu(4 * ((pOut >= 0 ? pOut : pY) + s * outS), 4 * (pRelu + s * outS), outS >> 2);
   }
 }
 
@@ -256,6 +266,7 @@ export function convBackwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLay
   const groups = c[L.groups]!, P = ho * wo, cog = cout / groups, cig = cin / groups, K = cig * kh * kw, inS = cin * h * w, outS = cout * P;
   const pX = c[L.pX]!, pW = c[L.pW]!, pDY = c[L.pDY]!, pParts = c[L.pParts]!, partStride = c[L.partStride]!, ldw = c[L.ldw]!, dwRows = c[L.dwRows]!;
   const pDX = c[L.pDX]!, ldd = c[L.ldd]!, dcolRows = c[L.dcolRows]!, units = c[L.units]!, per = c[L.perUnit]!, dbOff = c[L.dbOff]!;
+  const pReluY = c[L.pReluY]!, pReluDY = c[L.pReluDY]!;
   const own = c[L.tScratch]! + t * c[L.tStride]!; // the private gemm block (ints), then col, dCol
   const col = own + 64;
   const dcol = col + roundUp(cin * kh * kw * P, 16);
@@ -266,6 +277,8 @@ export function convBackwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLay
     for (let s = u * per; s < n && s < (u + 1) * per; s++) {
       e.im2col(4 * (pX + s * inS), 4 * col, 4 * P, cin, h, w, kh, kw, sh, sw, dh, dw, top, left, ho, wo);
       const dy = pDY + s * outS;
+      // A fused relu layer: this sample's dY = the relu's dY where its output is positive, else 0.
+      if (pReluY >= 0) e.reluBackward(4 * (pReluY + s * outS), 4 * (pReluDY + s * outS), 4 * dy, outS >> 2);
       if (dbOff >= 0) e.addRowSums(4 * dy, 4 * P, cout, P, 4 * (part + dbOff));
       for (let gi = 0; gi < groups; gi++) {
         gemmOne(e, c, own, L, 0, 1, cog, K, P, dy + gi * cog * P, col + gi * K * P, part + gi * dwRows * ldw, ldw, 1, P, P, work);

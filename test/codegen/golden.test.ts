@@ -44,15 +44,24 @@ describe('structure of the generated code', () => {
   const code = generateOrThrow(readFileSync(join(SPECS, 'mnist.yaml'), 'utf8'), 'float32', 'mnist.yaml');
 
   it('one forward and one backward function per layer, with a shape comment', () => {
-    expect(code).toContain('// conv1: conv2d 1→32, 3×3, stride 1 · x [n,1,28,28] → y [n,32,26,26]');
-    for (const layer of ['conv1', 'conv2', 'fc1', 'fc2', 'relu_1', 'maxpool2d_1', 'dropout2d_1', 'dropout_1']) {
+    expect(code).toContain('// conv1: conv2d 1→32, 3×3, stride 1 · x [n,1,28,28] → y [n,32,26,26], then relu_1 (relu, fused in: its output and gradient are written here too)');
+    for (const layer of ['conv1', 'conv2', 'fc1', 'fc2', 'relu_3', 'maxpool2d_1', 'dropout2d_1', 'dropout_1']) {
       expect(code).toContain(`function ${layer}_forward(n: number`);
       expect(code).toContain(`function ${layer}_backward(n: number`);
     }
   });
 
+  it('a relu that is a conv2d\'s only reader is fused into it: the conv\'s kernels write its output and apply its gradient', () => {
+    expect(code).not.toContain('function relu_1_forward');
+    expect(code).not.toContain('function relu_2_backward');
+    expect(code).toContain('conv1_forward(n, x, this.conv1_y, this.conv1_W, this.conv1_B, this.conv1_col, this.relu_1_y);');
+    expect(code).toContain('if (rt.conv2dBackward(conv2_geometry, n, x, dY, W, dW, dX, dB, reluY, reluDY)) return;');
+    // relu_3 follows a linear layer: its own kernels, as before.
+    expect(code).toContain('relu_3_forward(n, this.fc1_y, this.relu_3_y);');
+  });
+
   it('the first layer computes no input gradient', () => {
-    expect(code).toMatch(/function conv1_backward\([^)]*\bcol: Float32Array\): void/);
+    expect(code).toMatch(/function conv1_backward\((?![^)]*\bdX\b)[^)]*\bcol: Float32Array\b[^)]*\): void/);
     expect(code).not.toContain('conv1_col2im');
   });
 

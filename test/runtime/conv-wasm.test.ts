@@ -6,7 +6,7 @@
 // rows are not a whole micro-kernel tile (depthwise too), 1×1, outputs that are and are not a whole
 // number of tiles, and the first layer (no dX).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { conv2dBackward, conv2dForward, Rng, setGemmBackend, type Conv2dGeometry, type GemmBackend } from 'cnnc/runtime';
+import { allocFloats, conv2dBackward, conv2dForward, Rng, setGemmBackend, type Conv2dGeometry, type GemmBackend } from 'cnnc/runtime';
 
 interface Case {
   readonly title: string;
@@ -124,6 +124,45 @@ describe('conv2d batch path in wasm', () => {
       expect(Array.from(dWWithBias), 'dW is the same with the bias gradient alongside').toEqual(Array.from(dW));
     });
   }
+
+  // A relu fused into the conv (compiler/4-passes/fuse.ts): the conv writes relu(y) too, and its
+  // backward first sets dY = reluDY·[reluY > 0]. Inside the job (arrays in wasm memory, a sample a
+  // whole number of vectors) or over the batch around it (otherwise): the bits of the two steps
+  // done apart, either way.
+  describe.each([['arrays in wasm memory', true], ['ordinary arrays', false]] as const)('a fused relu, %s', (_, resident) => {
+    const alloc = (a: Float32Array): Float32Array => {
+      if (!resident) return Float32Array.from(a);
+      const r = allocFloats(Float32Array, a.length);
+      r.set(a);
+      return r;
+    };
+    test.each(CASES.map((c) => [c.title, c] as const))('%s', (_title, c) => {
+      const g = geometryOf(c);
+      const n = c.n ?? 2;
+      const rng = new Rng(11);
+      const K = (g.cin / g.groups) * g.kh * g.kw, outLen = n * g.cout * g.ho * g.wo;
+      const x = alloc(random(n * g.cin * g.h * g.w, rng)), W = alloc(random(g.cout * K, rng)), B = alloc(random(g.cout, rng));
+      const y = alloc(new Float32Array(outLen)), reluY = alloc(new Float32Array(outLen).fill(NaN));
+      expect(conv2dForward(g, n, x, W, B, y, reluY)).toBe(true);
+      const yApart = new Float32Array(outLen);
+      conv2dForward(g, n, x, W, B, yApart);
+      expect(Array.from(y)).toEqual(Array.from(yApart));
+      expect(Array.from(reluY)).toEqual(Array.from(y, (v) => (v < 0 ? 0 : v)));
+      expect(reluY.some((v) => v > 0) && reluY.some((v) => v === 0)).toBe(true); // both sides of the relu are exercised
+
+      const reluDY = alloc(random(outLen, rng)), dY = alloc(new Float32Array(outLen).fill(NaN));
+      const dW0 = random(g.cout * K, rng), dB0 = random(g.cout, rng);
+      const dW = alloc(dW0), dB = alloc(dB0), dX = alloc(new Float32Array(x.length));
+      expect(conv2dBackward(g, n, x, dY, W, dW, dX, dB, reluY, reluDY)).toBe(true);
+      const dYApart = Float32Array.from(reluDY, (d, i) => (reluY[i]! > 0 ? d : 0));
+      const dWApart = Float32Array.from(dW0), dBApart = Float32Array.from(dB0), dXApart = new Float32Array(x.length);
+      conv2dBackward(g, n, x, dYApart, W, dWApart, dXApart, dBApart);
+      expect(Array.from(dY), 'dY').toEqual(Array.from(dYApart));
+      expect(Array.from(dW), 'dW').toEqual(Array.from(dWApart));
+      expect(Array.from(dB), 'dB').toEqual(Array.from(dBApart));
+      expect(Array.from(dX), 'dX').toEqual(Array.from(dXApart));
+    });
+  });
 
   test('a non-finite input in one group stays in that group\'s outputs', () => {
     const g = geometryOf({ title: '', cin: 6, h: 5, w: 5, cout: 6, kh: 3, kw: 3, pad: [1, 1, 1, 1], groups: 3 });

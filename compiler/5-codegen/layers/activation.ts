@@ -45,6 +45,7 @@ export function emitActivation(node: ActivationNode, o: EmitOptions): LayerKerne
     node.kind === 'relu' ? body : `for (let i = 0; i < ${total}; i++) {\n  ${body}\n}`;
   return {
     comment: `${node.name}: ${what} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`,
+    ...(o.fusedInto === undefined ? {} : { fusedInto: o.fusedInto }),
     helpers: [],
     forward: { suffix: 'forward', params: [N, X, Y], body: loop(fwd) },
     backward: o.backward && o.writesDX ? { suffix: 'backward', params: bwdArgs, body: loop(bwd) } : null,

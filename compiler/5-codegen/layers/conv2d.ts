@@ -29,7 +29,7 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
     g !== 1 ? `groups ${g}` : '',
     node.bias ? '' : 'no bias',
   ].filter((s) => s !== '');
-  const comment = `${name}: conv2d ${cin}→${cout}, ${kernelText(node.kernel)}, ${extras.join(', ')} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`;
+  const comment = `${name}: conv2d ${cin}→${cout}, ${kernelText(node.kernel)}, ${extras.join(', ')} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}${o.fusedRelu === undefined ? '' : `, then ${o.fusedRelu} (relu, fused in: its output and gradient are written here too)`}`;
 
   // One gemm per group; a loop over g only when there are several.
   const perGroup = (call: (goff: (stride: number, base?: string) => string) => string): string[] => {
@@ -59,11 +59,14 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
   const fwdParams: KernelArg[] = [N, X, Y, arg('W', 'F', { kind: 'param', role: 'weight' })];
   if (node.bias) fwdParams.push(arg('B', 'F', { kind: 'param', role: 'bias' }));
   if (!pointwise) fwdParams.push(arg('col', 'F', { kind: 'buffer', what: 'col' }));
+  // A relu after this conv (its only reader) is fused in (4-passes/fuse.ts): reluY is its output, reluDY its gradient.
+  const relu = o.fusedRelu;
+  if (relu !== undefined) fwdParams.push(arg('reluY', 'F', { kind: 'valueOf', node: relu }));
   const forward: Kernel = {
     suffix: 'forward',
     params: fwdParams,
     body: lines(
-      wasm ? `if (rt.conv2dForward(${geometry}, n, x, W, ${node.bias ? 'B' : 'null'}, y)) return;` : null,
+      wasm ? `if (rt.conv2dForward(${geometry}, n, x, W, ${node.bias ? 'B' : 'null'}, y${relu === undefined ? '' : ', reluY'})) return;` : null,
       `for (let s = 0; s < n; s++) {`,
       `  const xOff = ${affine([[inS, 's']])};`,
       `  const yOff = ${affine([[outS, 's']])};`,
@@ -72,6 +75,7 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
       node.bias ? `  for (let co = 0; co < ${cout}; co++) { const b = B[co]; const o = yOff + co * ${p}; for (let q = 0; q < ${p}; q++) y[o + q] = b; }` : null,
       indent(perGroup((goff) => `rt.gemmNN(${cog}, ${p}, ${k}, W, ${goff(cog * k)}, ${colArg}, ${colOff(goff)}, y, ${goff(cog * p, 'yOff')}, ${node.bias});`).join('\n')),
       `}`,
+      relu === undefined ? null : `rt.relu(y, reluY, n * ${outS}); // ${relu}, fused`,
     ),
   };
 
@@ -80,12 +84,14 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
   if (!pointwise) bwdParams.push(arg('col', 'F', { kind: 'buffer', what: 'col' }));
   if (!pointwise && o.writesDX) bwdParams.push(arg('dCol', 'F', { kind: 'buffer', what: 'dCol' }));
   if (o.writesDX) bwdParams.push(DX);
+  if (relu !== undefined) bwdParams.push(arg('reluY', 'F', { kind: 'valueOf', node: relu }), arg('reluDY', 'F', { kind: 'gradOf', node: relu }));
   const backward: Kernel = {
     suffix: 'backward',
     params: bwdParams,
     body: lines(
       // The wasm batch path takes the bias gradient too (in its parallel blocks, while dY is in cache).
-      wasm ? `if (rt.conv2dBackward(${geometry}, n, x, dY, W, dW, ${o.writesDX ? 'dX' : 'null'}, ${node.bias ? 'dB' : 'null'})) return;` : null,
+      wasm ? `if (rt.conv2dBackward(${geometry}, n, x, dY, W, dW, ${o.writesDX ? 'dX' : 'null'}, ${node.bias ? 'dB' : 'null'}${relu === undefined ? '' : ', reluY, reluDY'})) return;` : null,
+      relu === undefined ? null : `rt.reluBackward(reluY, reluDY, dY, n * ${outS}); // ${relu}, fused`,
       node.bias
         ? [
             `for (let s = 0; s < n; s++) {`,

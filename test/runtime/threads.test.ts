@@ -147,6 +147,10 @@ describe.runIf(wasm)('with workers started', () => {
       conv2dForward(g, 1, x, W, B, y3);
       expect(workerChunks()).toBeGreaterThan(split);
       expect(Array.from(y3)).toEqual(Array.from(y1));
+      // With a fused relu (its output written after the split products): relu(y), the same bits.
+      const r3 = new Float32Array(6 * 20).fill(NaN);
+      conv2dForward(g, 1, x, W, B, new Float32Array(6 * 20), r3);
+      expect(Array.from(r3)).toEqual(Array.from(y1, (v) => (v < 0 ? 0 : v)));
     } finally {
       pool.minMacs = saved;
       pool.callerWorks = true;

@@ -64,6 +64,9 @@ export class FunctionBuilder {
   f32Gt(): this { return this.op(0x5e); }
   f32Ne(): this { return this.op(0x5c); }
   i32Or(): this { return this.op(0x72); }
+  i32Load(offset: number): this { return this.op(0x28).memarg(2, offset); }
+  /** Bulk memory (wasm 2.0, older than SIMD in every engine): dst value bytes → bytes at dst set to value. */
+  memoryFill(): this { return this.op(0xfc, 0x0b, 0x00); }
   i32Store(offset: number): this { return this.op(0x36).memarg(2, offset); }
   i32And(): this { return this.op(0x71); }
   i32ShrU(): this { return this.op(0x76); }

@@ -34,6 +34,22 @@ export function maxpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y:
   return true;
 }
 
+/**
+ * dX = the maxpool's input gradient for the batch: per plane (sample · channel) zeroed, then
+ * dX[argmax[q]] += dY[q] in order, as the generated loop does (the same bits); false where the
+ * arrays do not all live in wasm memory (or wasm is off) and that loop runs. Padding or not: argmax
+ * indexes the input plane either way.
+ */
+export function maxpool2dBackward(planes: number, inPlane: number, outPlane: number, dY: FloatArray, argmax: Int32Array, dX: FloatArray): boolean {
+  if (gemmBackend() !== 'wasm' || !(dY instanceof Float32Array) || !(dX instanceof Float32Array)) return false;
+  const w = wasmSgemm();
+  if (w === null) return false;
+  const rDY = residentAt(w, dY), rA = residentAt(w, argmax), rDX = residentAt(w, dX);
+  if (rDY < 0 || rA < 0 || rDX < 0) return false;
+  w.maxpoolBackward(4 * rDY, 4 * rA, 4 * rDX, planes, inPlane, outPlane);
+  return true;
+}
+
 /** Windows the generated code unrolls (compiler/5-codegen/layers/pool2d.ts: UNROLL_MAX). */
 const UNROLLED_MAX = 9;
 

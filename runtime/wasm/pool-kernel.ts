@@ -125,3 +125,34 @@ export function maxpool2x2Kernel(): FunctionBuilder {
   });
   return f;
 }
+
+/**
+ * maxpoolBackward(dY, arg, dX, planes, inPlane, outPlane), byte addresses: per plane, dX = 0, then
+ * dX[arg[q]] += dY[q] for q in order (torch's max_pool2d backward; overlapping windows add up). The
+ * same order and float32 adds as the generated JS loop, so the same bits.
+ */
+export function maxpoolBackwardKernel(): FunctionBuilder {
+  const f = new FunctionBuilder('maxpoolBackward', Array<ValType>(6).fill(ValType.i32));
+  const [dy, arg, dx, planes, inPlane, outPlane] = f.params as [I32, I32, I32, I32, I32, I32];
+  const k = f.local(ValType.i32), a = f.local(ValType.i32);
+  /** Runs body while count ≥ step, taking step off count each time. */
+  const whileAtLeast = (count: I32, step: number, body: () => void): void => {
+    f.block(() => f.loop(() => {
+      f.get(count).i32Const(step).i32LtS().brIf(1);
+      body();
+      f.get(count).i32Const(step).i32Sub().set(count);
+      f.br(0);
+    }));
+  };
+  whileAtLeast(planes, 1, () => {
+    f.get(dx).i32Const(0).get(inPlane).i32Const(4).i32Mul().memoryFill(); // the bits of +0.0f
+    f.get(outPlane).set(k);
+    whileAtLeast(k, 1, () => {
+      f.get(dx).get(arg).i32Load(0).i32Const(4).i32Mul().i32Add().set(a);
+      f.get(a).get(a).f32Load(0).get(dy).f32Load(0).f32Add().f32Store(0);
+      f.addTo(arg, 4).addTo(dy, 4);
+    });
+    f.get(inPlane).i32Const(4).i32Mul().get(dx).i32Add().set(dx);
+  });
+  return f;
+}

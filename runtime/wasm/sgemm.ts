@@ -55,6 +55,8 @@ export interface Instance extends KernelExports {
   /** pool-kernel.ts: (src, dst, arg, planes, h, w, ho, wo, kh, kw, sh, sw), byte addresses. */
   readonly maxpool: (...geometry: number[]) => void;
   readonly maxpool2x2: (src: number, dst: number, arg: number, planes: number, h: number, w: number, ho: number, wo: number) => void;
+  /** pool-kernel.ts: per plane dX = 0, then dX[arg[q]] += dY[q]; byte addresses. */
+  readonly maxpoolBackward: (dY: number, arg: number, dX: number, planes: number, inPlane: number, outPlane: number) => void;
   /** gemv-kernel.ts: c[j] = (load ? c[j] : 0) + Σ_k a[k]·b[j·K + k], byte addresses. */
   readonly gemvRows: (pA: number, pB: number, pC: number, N: number, K: number, load: number) => void;
   /** All of memory as Int32 words: the control block at 0 (gemm-part.ts), private blocks of conv jobs further on. */
@@ -109,11 +111,11 @@ export function shareMemory(): Instance {
 }
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean): Instance {
-  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'gemvRows' | 'maxpool' | 'maxpool2x2' | 'addRowSums'>;
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'gemvRows' | 'maxpool' | 'maxpool2x2' | 'addRowSums' | 'maxpoolBackward'>;
   const w: Instance = {
     module, memory, shared, heapTop: DATA, resident: 0, buffers: new Set([memory.buffer]),
     tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, relu: e.relu, reluBackward: e.reluBackward,
-    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows, maxpool: e.maxpool, maxpool2x2: e.maxpool2x2, addRowSums: e.addRowSums,
+    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows, maxpool: e.maxpool, maxpool2x2: e.maxpool2x2, addRowSums: e.addRowSums, maxpoolBackward: e.maxpoolBackward,
     ctrl: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer), views: new Map(),
   };
   w.ctrl[CTRL.MR] = MR;

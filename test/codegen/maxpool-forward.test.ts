@@ -73,7 +73,7 @@ describe.each(cases)('maxpool2d %s', (_, c, h, w, kernel, stride, padding) => {
   // kernel, which runs only on arrays in wasm memory): both are given, as the generated module has them.
   const geometry = kernels.constants === undefined ? {} : (new Function('rt', `${kernels.constants.text.replace(/^const (\w+)[^=]*=/, 'return ')}`))(rt);
   const forward = ((n, x, y, argmax) => new Function('rt', `${node.name}_geometry`, 'n', 'x', 'y', 'argmax', kernels.forward.body)(rt, geometry, n, x, y, argmax)) as Forward;
-  const backward = new Function('n', 'dY', 'argmax', 'dX', kernels.backward!.body) as Backward;
+  const backward = ((n, dY, argmax, dX) => new Function('rt', 'n', 'dY', 'argmax', 'dX', kernels.backward!.body)(rt, n, dY, argmax, dX)) as Backward;
   const n = 3;
   const x = nasty(new Rng(h * 100 + w), n * c * h * w, h * w);
   const want = torchMaxPool(n, c, h, w, ho, wo, kernel, stride, padding, x);
@@ -95,10 +95,17 @@ describe.each(cases)('maxpool2d %s', (_, c, h, w, kernel, stride, padding) => {
     expect(differ, `y[${differ}] = ${y[differ]}, PyTorch ${want.y[differ]}`).toBe(-1);
   });
 
-  test('backward: dY summed into dX at each argmax, zero elsewhere', () => {
-    const dY = Float32Array.from({ length: want.y.length }, (_, i) => i + 1);
-    const dX = new Float32Array(n * c * h * w).fill(NaN);
-    backward(n, dY, want.argmax, dX);
+  test.each(['JS loop', 'wasm kernel'])('backward (%s): dY summed into dX at each argmax, zero elsewhere', (path) => {
+    // Arrays in wasm memory take rt.maxpool2dBackward (padded or not), ordinary ones the loop.
+    const inWasm = path === 'wasm kernel';
+    const dY = inWasm ? rt.allocFloats(Float32Array, want.y.length) : new Float32Array(want.y.length);
+    dY.set(Float32Array.from({ length: want.y.length }, (_, i) => (i + 1) / 3));
+    const argmax = inWasm ? rt.allocInt32(want.y.length) : new Int32Array(want.y.length);
+    argmax.set(want.argmax);
+    const dX = inWasm ? rt.allocFloats(Float32Array, n * c * h * w) : new Float32Array(n * c * h * w);
+    dX.fill(NaN);
+    expect(rt.maxpool2dBackward(n * c, h * w, ho * wo, dY, argmax, new Float32Array(dX.length))).toBe(false); // not every array in wasm memory
+    backward(n, dY, argmax, dX);
     const expected = new Float32Array(dX.length);
     for (let q = 0; q < dY.length; q++) expected[Math.floor(q / (ho * wo)) * h * w + want.argmax[q]!]! += dY[q]!;
     expect(Array.from(dX)).toEqual(Array.from(expected));

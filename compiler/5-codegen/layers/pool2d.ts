@@ -133,6 +133,7 @@ export function emitMaxPool2d(node: MaxPool2dNode, o: EmitOptions): LayerKernels
           suffix: 'backward',
           params: [N, DY, argmax, DX],
           body: lines(
+            `if (rt.maxpool2dBackward(n * ${gm.c}, ${gm.h * gm.w}, ${gm.ho * gm.wo}, dY, argmax, dX)) return;`,
             `dX.fill(0, 0, n * ${gm.c * gm.h * gm.w});`,
             `for (let sc = 0; sc < n * ${gm.c}; sc++) {`,
             `  const xo = sc * ${gm.h * gm.w};`,

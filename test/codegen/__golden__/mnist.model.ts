@@ -156,6 +156,7 @@ function maxpool2d_1_forward(n: number, x: Float32Array, y: Float32Array, argmax
 }
 
 function maxpool2d_1_backward(n: number, dY: Float32Array, argmax: Int32Array, dX: Float32Array): void {
+  if (rt.maxpool2dBackward(n * 64, 576, 144, dY, argmax, dX)) return;
   dX.fill(0, 0, n * 36864);
   for (let sc = 0; sc < n * 64; sc++) {
     const xo = sc * 576;

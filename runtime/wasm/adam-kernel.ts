@@ -25,58 +25,69 @@ export function adamModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
   return encodeModule([adamKernel(), adamPrepareKernel()], memory);
 }
 
+/** The float32 operations of one lane width: four lanes (v128) or one (f32). */
+interface Width {
+  readonly type: ValType.v128 | ValType.f32;
+  /** Elements a step takes. */
+  readonly lanes: number;
+  readonly load: (f: FunctionBuilder) => void;
+  /** The k-th float32 at the address on the stack, in every lane. */
+  readonly loadScalar: (f: FunctionBuilder, k: number) => void;
+  readonly store: (f: FunctionBuilder) => void;
+  readonly add: (f: FunctionBuilder) => void;
+  readonly sub: (f: FunctionBuilder) => void;
+  readonly mul: (f: FunctionBuilder) => void;
+  readonly div: (f: FunctionBuilder) => void;
+  readonly sqrt: (f: FunctionBuilder) => void;
+}
+
+const FOUR: Width = {
+  type: ValType.v128, lanes: 4,
+  load: (f) => void f.v128Load(0), loadScalar: (f, k) => void f.v128Load32Splat(4 * k), store: (f) => void f.v128Store(0),
+  add: (f) => void f.f32x4Add(), sub: (f) => void f.f32x4Sub(), mul: (f) => void f.f32x4Mul(), div: (f) => void f.f32x4Div(), sqrt: (f) => void f.f32x4Sqrt(),
+};
+
+const ONE: Width = {
+  type: ValType.f32, lanes: 1,
+  load: (f) => void f.f32Load(0), loadScalar: (f, k) => void f.f32Load(4 * k), store: (f) => void f.f32Store(0),
+  add: (f) => void f.f32Add(), sub: (f) => void f.f32Sub(), mul: (f) => void f.f32Mul(), div: (f) => void f.f32Div(), sqrt: (f) => void f.f32Sqrt(),
+};
+
 export function adamKernel(): FunctionBuilder {
   const f = new FunctionBuilder('adam', Array<ValType>(6).fill(ValType.i32));
   const [pP, pG, pM, pV, n, scalars] = f.params as [I32, I32, I32, I32, I32, I32];
-  /** The k-th float32 scalar at `scalars`, broadcast to four lanes. */
-  const splat = (k: number): Local<ValType.v128> => {
-    const l = f.local(ValType.v128);
-    f.get(scalars).v128Load32Splat(4 * k).set(l);
-    return l;
-  };
-  const B1 = splat(0), B2 = splat(1), C1 = splat(2), C2 = splat(3), S = splat(4), BC2 = splat(5), E = splat(6), L2 = splat(7), D = splat(8);
-  const p = f.local(ValType.v128), g = f.local(ValType.v128), m = f.local(ValType.v128), v = f.local(ValType.v128);
-  f.block(() => f.loop(() => {
-    f.get(n).i32Const(4).i32LtU().brIf(1);
-    f.get(pP).v128Load(0).set(p);
-    f.get(pG).v128Load(0).get(L2).get(p).f32x4Mul().f32x4Add().set(g);
-    f.get(pM).v128Load(0).get(B1).f32x4Mul().get(C1).get(g).f32x4Mul().f32x4Add().set(m);
-    f.get(pM).get(m).v128Store(0);
-    f.get(pV).v128Load(0).get(B2).f32x4Mul().get(C2).get(g).f32x4Mul().get(g).f32x4Mul().f32x4Add().set(v);
-    f.get(pV).get(v).v128Store(0);
-    // p = p·decay − step_size · (m / (√v / bc2 + eps))
-    f.get(pP);
-    f.get(p).get(D).f32x4Mul();
-    f.get(S).get(m).get(v).f32x4Sqrt().get(BC2).f32x4Div().get(E).f32x4Add().f32x4Div().f32x4Mul();
-    f.f32x4Sub().v128Store(0);
-    f.addTo(pP, 16).addTo(pG, 16).addTo(pM, 16).addTo(pV, 16);
-    f.get(n).i32Const(4).i32Sub().set(n);
-    f.br(0);
-  }));
-  // The last n mod 4, with the scalar forms of the same operations.
-  const scalar = (k: number): Local<ValType.f32> => {
-    const l = f.local(ValType.f32);
-    f.get(scalars).f32Load(4 * k).set(l);
-    return l;
-  };
-  const b1 = scalar(0), b2 = scalar(1), c1 = scalar(2), c2 = scalar(3), st = scalar(4), bc2 = scalar(5), e = scalar(6), l2 = scalar(7), d = scalar(8);
-  const ps = f.local(ValType.f32), gs = f.local(ValType.f32), ms = f.local(ValType.f32), vs = f.local(ValType.f32);
-  f.block(() => f.loop(() => {
-    f.get(n).i32Eqz().brIf(1);
-    f.get(pP).f32Load(0).set(ps);
-    f.get(pG).f32Load(0).get(l2).get(ps).f32Mul().f32Add().set(gs);
-    f.get(pM).f32Load(0).get(b1).f32Mul().get(c1).get(gs).f32Mul().f32Add().set(ms);
-    f.get(pM).get(ms).f32Store(0);
-    f.get(pV).f32Load(0).get(b2).f32Mul().get(c2).get(gs).f32Mul().get(gs).f32Mul().f32Add().set(vs);
-    f.get(pV).get(vs).f32Store(0);
-    f.get(pP);
-    f.get(ps).get(d).f32Mul();
-    f.get(st).get(ms).get(vs).f32Sqrt().get(bc2).f32Div().get(e).f32Add().f32Div().f32Mul();
-    f.f32Sub().f32Store(0);
-    f.addTo(pP, 4).addTo(pG, 4).addTo(pM, 4).addTo(pV, 4);
-    f.get(n).i32Const(1).i32Sub().set(n);
-    f.br(0);
-  }));
+  // Four lanes while four are left, then one at a time: the same operations in the same order.
+  for (const W of [FOUR, ONE]) {
+    const scalar = (k: number): Local => {
+      const l = f.local(W.type);
+      f.get(scalars);
+      W.loadScalar(f, k);
+      f.set(l);
+      return l;
+    };
+    const B1 = scalar(0), B2 = scalar(1), C1 = scalar(2), C2 = scalar(3), S = scalar(4), BC2 = scalar(5), E = scalar(6), L2 = scalar(7), D = scalar(8);
+    const p = f.local(W.type), g = f.local(W.type), m = f.local(W.type), v = f.local(W.type);
+    f.block(() => f.loop(() => {
+      f.get(n).i32Const(W.lanes).i32LtU().brIf(1);
+      f.get(pP); W.load(f); f.set(p);
+      // g' = g + l2·p
+      f.get(pG); W.load(f); f.get(L2).get(p); W.mul(f); W.add(f); f.set(g);
+      // m = m·β1 + (1 − β1)·g'
+      f.get(pM); W.load(f); f.get(B1); W.mul(f); f.get(C1).get(g); W.mul(f); W.add(f); f.set(m);
+      f.get(pM).get(m); W.store(f);
+      // v = v·β2 + ((1 − β2)·g')·g'
+      f.get(pV); W.load(f); f.get(B2); W.mul(f); f.get(C2).get(g); W.mul(f); f.get(g); W.mul(f); W.add(f); f.set(v);
+      f.get(pV).get(v); W.store(f);
+      // p = p·decay − step_size · (m / (√v / bc2 + eps))
+      f.get(pP);
+      f.get(p).get(D); W.mul(f);
+      f.get(S).get(m).get(v); W.sqrt(f); f.get(BC2); W.div(f); f.get(E); W.add(f); W.div(f); W.mul(f);
+      W.sub(f); W.store(f);
+      f.addTo(pP, 4 * W.lanes).addTo(pG, 4 * W.lanes).addTo(pM, 4 * W.lanes).addTo(pV, 4 * W.lanes);
+      f.get(n).i32Const(W.lanes).i32Sub().set(n);
+      f.br(0);
+    }));
+  }
   return f;
 }
 

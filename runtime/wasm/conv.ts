@@ -8,8 +8,9 @@
 // in place, others are copied in or out once per call; im2col/col2im run in wasm (conv-kernel.ts)
 // straight into the place each sample's product reads. The arithmetic is the generic path's per
 // sample: the same packing and micro-kernel, C preloaded with the bias, dX accumulated in the
-// generated loop's (c, ki, kj, oh, ow) order; dW is summed per fixed block of samples, then the
-// blocks in order (see conv2dBackward).
+// generated loop's (c, ki, kj, oh, ow) order; dW and dB are summed per fixed block of samples, then
+// the blocks in order (see conv2dBackward). A relu the compiler fused into the conv (its only
+// reader) is applied per sample inside the job: relu(y) forward, dY = reluDY·[reluY > 0] backward.
 //
 // Threads (threads.ts): forward shares out samples, backward fixed blocks of samples (gemm-part.ts:
 // convForwardPart, convBackwardPart), each unit computed whole by one thread — one job per call,
@@ -188,9 +189,10 @@ function blockSize(n: number): number {
  * given dX = col2im(Wᵀ·dY), for the whole batch; false where the wasm path does not apply (then
  * nothing is written). With `reluY` and `reluDY` (a relu layer fused into this conv: its output and
  * the gradient of its output), dY is first set to reluDY·[reluY > 0], sample by sample inside the
- * job where everything is in wasm memory, else over the batch before it. The batch is cut into at most 8 blocks of consecutive samples, shared out
- * among the threads (gemm-part.ts: convBackwardPart); each block's partial dW and dB are added in
- * block order: the same bits for any thread count.
+ * job where everything is in wasm memory, else over the batch before it. The batch is cut into at
+ * most 8 blocks of consecutive samples, shared out among the threads (gemm-part.ts:
+ * convBackwardPart); each block's partial dW and dB are added in block order: the same bits for
+ * any thread count.
  */
 export function conv2dBackward(
   g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null,

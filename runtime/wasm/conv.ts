@@ -238,7 +238,6 @@ export function conv2dBackward(
   if (rW < 0) mem.set(W as Float32Array, pW);
   if (rDW < 0) mem.set(dW as Float32Array, pDW);
   if (dB !== null && rDB < 0) mem.set(dB, pDB);
-  if (pDX >= 0) mem.fill(0, pDX, pDX + n * inS);
   const c = w.ctrl;
   setGeometry(c, g, n);
   c[CTRL.job] = 2;
@@ -260,14 +259,17 @@ export function conv2dBackward(
   c[CTRL.tScratch] = tScratch;
   c[CTRL.tStride] = tStride;
   runJob(w, threads);
-  // dW += the blocks' partials, in block order (each element a float32 sum: the JS add of two
-  // float32 values rounded back to float32 is the float32 add).
+  // dW += the blocks' partials, in block order: each element read and written once, its sum
+  // rounded to float32 after every add (Math.fround of the JS add of two float32 values is the
+  // float32 add), so the bits of adding one block after another.
   const f = w.f32;
-  for (let u = 0; u < units; u++) {
-    for (let gi = 0; gi < g.groups; gi++) {
-      for (let r = 0; r < cog; r++) {
-        const d = pDW + (gi * cog + r) * K, sp = pParts + u * partStride + (gi * dwRows + r) * ldw;
-        for (let j = 0; j < K; j++) f[d + j] += f[sp + j]!;
+  for (let gi = 0; gi < g.groups; gi++) {
+    for (let r = 0; r < cog; r++) {
+      const d = pDW + (gi * cog + r) * K, s0 = pParts + (gi * dwRows + r) * ldw;
+      for (let j = 0; j < K; j++) {
+        let acc = f[d + j]!;
+        for (let u = 0, sp = s0 + j; u < units; u++, sp += partStride) acc = Math.fround(acc + f[sp]!);
+        f[d + j] = acc;
       }
     }
   }

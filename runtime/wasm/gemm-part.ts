@@ -257,7 +257,7 @@ export function convForwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayo
  * Thread t's part of a conv2d backward job: whole blocks of samples, claimed until none is left.
  * For each block, its own partial dW (zeroed, then += dY·colᵀ sample after sample) and, with a
  * bias, partial dB (+= each sample's row sums of dY); for each
- * sample, dX = col2im(Wᵀ·dY) into the sample's own rows of dX (zeroed by the caller).
+ * sample, dX = col2im(Wᵀ·dY) into the sample's own rows of dX (zeroed first, by the same thread).
  */
 export function convBackwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayout, t: number): void {
   if (t >= c[L.threads]!) return;
@@ -284,6 +284,7 @@ export function convBackwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLay
         gemmOne(e, c, own, L, 0, 1, cog, K, P, dy + gi * cog * P, col + gi * K * P, part + gi * dwRows * ldw, ldw, 1, P, P, work);
       }
       if (pDX < 0) continue;
+      c.fill(0, pDX + s * inS, pDX + (s + 1) * inS); // the sample's dX, zeroed here while it is about to be in cache (the bits of +0.0f)
       for (let gi = 0; gi < groups; gi++) {
         const dc = dcol + gi * dcolRows * ldd;
         gemmOne(e, c, own, L, 1, 0, K, P, cog, pW + gi * cog * K, dy + gi * cog * P, dc, ldd, 0, K, P, work);

@@ -6,7 +6,10 @@
 // small ones for the rest (count_include_pad false, no bias, class weights, softmax, unfused pairs).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SPECS, specYaml } from '../codegen/helpers.js';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { importGenerated, SPECS, specYaml } from '../codegen/helpers.js';
+import { buildOrThrow, compare } from '../gpujs/helpers.js';
 import type { BackendInfo } from '../../runtime/gpujs/index.js';
 
 /** What the page's runCase returns: the forward output, the loss, every tensor after the step, and which backend ran. */
@@ -15,6 +18,39 @@ export interface CaseResult {
   readonly loss: number;
   readonly tensors: { name: string; trainable: boolean; values: string }[];
   readonly info: BackendInfo;
+}
+
+/**
+ * Runs case `c` in the page (its runCase: the gpu.js module on `backend`) on inputs x, y, and the
+ * same spec's TypeScript module on the same inputs: the forward output, the loss and every
+ * parameter's gradient (or value, for a buffer) side by side, each within compare()'s tolerance
+ * ratio. The rows and the page's backend report come back for the caller's own log and checks.
+ */
+export async function runParity(page: Page, c: ParityCase, name: string, x: Float32Array, y: Int32Array, backend: 'webgl2' | 'webgpu'): Promise<{ rows: ReturnType<typeof compare>[]; info: BackendInfo }> {
+  const r = (await page.evaluate(
+    (a) => (window as unknown as { cnncDemo: { runCase(a: unknown): Promise<unknown> } }).cnncDemo.runCase(a),
+    { name, seed: 5, mode: c.mode, x: Buffer.from(x.buffer).toString('base64'), y: [...y], n: c.n, backend },
+  )) as CaseResult;
+  const ts = await importGenerated<Float32Array>(buildOrThrow(c.yaml, 'ts'));
+  const fresh = () => {
+    const m = ts.createModel({ seed: 5 });
+    if (c.mode === 'train') m.train();
+    else m.eval();
+    return m;
+  };
+  const rows = [compare('forward', f32(r.forward), fresh().forward(x, c.n))];
+  const ref = fresh();
+  rows.push(compare('loss', [r.loss], [ref.computeGradients(x, y, c.n)]));
+  const params = ref.parameters();
+  expect(r.tensors.map((t) => t.name)).toEqual(params.map((p) => p.name));
+  params.forEach((p, k) => rows.push(compare(p.trainable ? `${p.name}.grad` : p.name, f32(r.tensors[k]!.values), p.trainable ? p.grad : p.data)));
+  return { rows, info: r.info };
+}
+
+/** A base64 string of float32 bytes (as the page sends tensors) as a Float32Array. */
+export function f32(b64: string): Float32Array {
+  const b = Buffer.from(b64, 'base64');
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 }
 
 export interface ParityCase {

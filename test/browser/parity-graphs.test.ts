@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist10k } from '../../runtime/node/data/mnist10k.js';
-import { importGenerated } from '../codegen/helpers.js';
-import { buildOrThrow, compare, inputs } from '../gpujs/helpers.js';
+import { buildOrThrow, inputs } from '../gpujs/helpers.js';
 // A plain .mjs script (it runs as `node examples/browser-train/serve.mjs`); test/ is not type-checked by tsc.
 import { startServer } from '../../examples/browser-train/serve.mjs';
-import { GRAPH_PARITY_CASES, type CaseResult, type GraphParityCase } from './cases.js';
+import { GRAPH_PARITY_CASES, runParity, type GraphParityCase } from './cases.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/browser-train/', import.meta.url));
@@ -69,31 +68,10 @@ async function parity(page: Page, index: number, c: GraphParityCase, backend: 'w
   const size = c.input.reduce((p, q) => p * q, 1);
   const { x, y } = inputs(c.n, size, c.labels, c.classes, c.inputSeed);
   if (c.ignore) for (let i = 0; i < y.length; i += 5) y[i] = 255;
-  const r = (await page.evaluate(
-    (a) => (window as unknown as { cnncDemo: { runCase(a: unknown): Promise<unknown> } }).cnncDemo.runCase(a),
-    { name: `graph${index}`, seed: 5, mode: c.mode, x: Buffer.from(x.buffer).toString('base64'), y: [...y], n: c.n, backend },
-  )) as CaseResult;
-  const ts = await importGenerated<Float32Array>(buildOrThrow(c.yaml, 'ts'));
-  const fresh = () => {
-    const m = ts.createModel({ seed: 5 });
-    if (c.mode === 'train') m.train();
-    else m.eval();
-    return m;
-  };
-  const rows = [compare('forward', f32(r.forward), fresh().forward(x, c.n))];
-  const ref = fresh();
-  rows.push(compare('loss', [r.loss], [ref.computeGradients(x, y, c.n)]));
-  const params = ref.parameters();
-  expect(r.tensors.map((t) => t.name)).toEqual(params.map((p) => p.name));
-  params.forEach((p, k) => rows.push(compare(p.trainable ? `${p.name}.grad` : p.name, f32(r.tensors[k]!.values), p.trainable ? p.grad : p.data)));
+  const { rows, info } = await runParity(page, c, `graph${index}`, x, y, backend);
   const worst = rows.reduce((m, q) => (q.worst > m.worst ? q : m));
-  console.log(`${backend} · ${c.title}: ${rows.length} tensors, worst ${worst.name} max |Δ| ${worst.maxAbs.toExponential(2)} (${worst.worst.toFixed(3)} of tolerance), ${Object.values(r.info.kernelClasses).reduce((a, b) => a + b, 0)} kernels`);
+  console.log(`${backend} · ${c.title}: ${rows.length} tensors, worst ${worst.name} max |Δ| ${worst.maxAbs.toExponential(2)} (${worst.worst.toFixed(3)} of tolerance), ${Object.values(info.kernelClasses).reduce((a, b) => a + b, 0)} kernels`);
   for (const q of rows) expect(q.worst, q.name).toBeLessThanOrEqual(1);
-  expect(Object.keys(r.info.kernelClasses)).toEqual([backend === 'webgl2' ? 'WebGL2Kernel' : 'WebGPUKernel']);
-  expect(r.info.honest).toBe(true);
-}
-
-function f32(b64: string): Float32Array {
-  const b = Buffer.from(b64, 'base64');
-  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  expect(Object.keys(info.kernelClasses)).toEqual([backend === 'webgl2' ? 'WebGL2Kernel' : 'WebGPUKernel']);
+  expect(info.honest).toBe(true);
 }

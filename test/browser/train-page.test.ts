@@ -16,11 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../compiler/index.js';
 import { loadMnist10k } from '../../runtime/node/data/mnist10k.js';
 import type { BackendInfo } from '../../runtime/gpujs/index.js';
-import { importGenerated, TMP } from '../codegen/helpers.js';
-import { buildOrThrow, compare, inputs } from '../gpujs/helpers.js';
+import { TMP } from '../codegen/helpers.js';
+import { buildOrThrow, inputs } from '../gpujs/helpers.js';
 // A plain .mjs script (it runs as `node examples/browser-train/serve.mjs`); test/ is not type-checked by tsc.
 import { startServer } from '../../examples/browser-train/serve.mjs';
-import { PARITY_CASES, type CaseResult, type ParityCase } from './cases.js';
+import { PARITY_CASES, runParity, type ParityCase } from './cases.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/browser-train/', import.meta.url));
@@ -112,36 +112,15 @@ describe.skipIf(missing !== null)('the gpu.js target in headless Chromium (WebGL
 async function parity(page: Page, index: number, c: ParityCase): Promise<void> {
   const size = c.input.reduce((p, q) => p * q, 1);
   const { x, y } = inputs(c.n, size, 1, c.classes);
-  const r = (await page.evaluate(
-    (a) => (window as unknown as { cnncDemo: { runCase(a: unknown): Promise<unknown> } }).cnncDemo.runCase(a),
-    { name: `case${index}`, seed: 5, mode: c.mode, x: Buffer.from(x.buffer).toString('base64'), y: [...y], n: c.n, backend: 'webgl2' },
-  )) as CaseResult;
-  const ts = await importGenerated<Float32Array>(buildOrThrow(c.yaml, 'ts'));
-  const fresh = () => {
-    const m = ts.createModel({ seed: 5 });
-    if (c.mode === 'train') m.train();
-    else m.eval();
-    return m;
-  };
-  const rows = [compare('forward', f32(r.forward), fresh().forward(x, c.n))];
-  const ref = fresh();
-  rows.push(compare('loss', [r.loss], [ref.computeGradients(x, y, c.n)]));
-  const params = ref.parameters();
-  expect(r.tensors.map((t) => t.name)).toEqual(params.map((p) => p.name));
-  params.forEach((p, k) => rows.push(compare(p.trainable ? `${p.name}.grad` : p.name, f32(r.tensors[k]!.values), p.trainable ? p.grad : p.data)));
+  const { rows, info } = await runParity(page, c, `case${index}`, x, y, 'webgl2');
   console.log(`webgl2 · ${c.title}\n${rows.map((q) => `  ${q.name.padEnd(24)} max |Δ| ${q.maxAbs.toExponential(2)}  (${q.worst.toFixed(3)} of tolerance)`).join('\n')}`);
   for (const q of rows) expect(q.worst, q.name).toBeLessThanOrEqual(1);
-  expect(Object.keys(r.info.kernelClasses)).toEqual(['WebGL2Kernel']);
-  expect(r.info.honest).toBe(true);
+  expect(Object.keys(info.kernelClasses)).toEqual(['WebGL2Kernel']);
+  expect(info.honest).toBe(true);
 }
 
 function gpujsCode(yaml: string, file: string): string {
   const r = build(yaml, file, { target: 'gpujs' });
   if (r.code === null) throw new Error(`${file} refused: ${r.diagnostics.map((d) => d.message).join('; ')}`);
   return r.code;
-}
-
-function f32(b64: string): Float32Array {
-  const b = Buffer.from(b64, 'base64');
-  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 }

@@ -194,11 +194,6 @@ interface SgdHyper { readonly momentum: number; readonly dampening: number; read
  * They differ only in weight decay: Adam adds wd·p to g (L2), AdamW first scales p by 1 − lr·wd.
  */
 abstract class AdamBase extends Optimizer {
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  readonly decoupled: boolean;
   private readonly expAvg: FloatArray[];
   private readonly expAvgSq: FloatArray[];
 
@@ -209,14 +204,31 @@ abstract class AdamBase extends Optimizer {
     if (!(beta2 >= 0 && beta2 < 1)) throw new RangeError(`${what}: invalid beta parameter at index 1: ${beta2}`);
     checkNonNegative('eps', o.eps);
     checkNonNegative('weight_decay', o.weightDecay);
-    this.beta1 = beta1;
-    this.beta2 = beta2;
-    this.eps = o.eps;
-    this.weightDecay = o.weightDecay;
-    this.decoupled = decoupled;
+    // Kept only in `hyper` (after lr), where the wasm kernel reads them; the getters below read them back.
     this.hyper.set([beta1, beta2, o.eps, o.weightDecay, decoupled ? 1 : 0], 1);
     this.expAvg = this.addSlots('exp_avg');
     this.expAvgSq = this.addSlots('exp_avg_sq');
+  }
+
+  get beta1(): number {
+    return this.hyper[1]!;
+  }
+
+  get beta2(): number {
+    return this.hyper[2]!;
+  }
+
+  get eps(): number {
+    return this.hyper[3]!;
+  }
+
+  get weightDecay(): number {
+    return this.hyper[4]!;
+  }
+
+  /** AdamW (weight decay applied to the parameter), not Adam (added to the gradient). */
+  get decoupled(): boolean {
+    return this.hyper[5] !== 0;
   }
 
   step(): void {

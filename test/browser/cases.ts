@@ -66,7 +66,10 @@ export interface ParityCase {
 const spec = (file: string): string => readFileSync(join(SPECS, file), 'utf8');
 const head = ['{ kind: conv2d, name: c1, out_channels: 2, kernel_size: 3 }', 'flatten', '{ kind: linear, name: fc, out_features: 4 }'];
 
-export const PARITY_CASES: ParityCase[] = [
+/** A case as written in the tables below: `n` may be left to the table's default. */
+type Unsized<C extends ParityCase> = Omit<C, 'n'> & { readonly n?: number };
+
+export const PARITY_CASES: ParityCase[] = ([
   { title: "the seed's MNIST model (specs/mnist.yaml), training", yaml: spec('mnist.yaml'), mode: 'train', input: [1, 28, 28], classes: 10, n: 2 },
   { title: 'specs/conv-features.yaml, training', yaml: spec('conv-features.yaml'), mode: 'train', input: [1, 28, 28], classes: 10, n: 3 },
   { title: 'specs/conv-features.yaml, eval (running statistics, dropout off)', yaml: spec('conv-features.yaml'), mode: 'eval', input: [1, 28, 28], classes: 10, n: 3 },
@@ -92,7 +95,7 @@ export const PARITY_CASES: ParityCase[] = [
   { title: 'softmax then cross_entropy (softmax backward)', yaml: specYaml({ input: [1, 5, 5], layers: [...head, 'softmax'], loss: '{ kind: cross_entropy }' }), mode: 'train', input: [1, 5, 5], classes: 4 },
   { title: 'softmax then nll (not fused)', yaml: specYaml({ input: [1, 5, 5], layers: [...head, 'softmax'], loss: '{ kind: nll }' }), mode: 'train', input: [1, 5, 5], classes: 4 },
   { title: 'log_softmax then cross_entropy (log_softmax backward)', yaml: specYaml({ input: [1, 5, 5], layers: [...head, 'log_softmax'], loss: '{ kind: cross_entropy, weight: [1, 2, 3, 4] }' }), mode: 'train', input: [1, 5, 5], classes: 4 },
-].map((c) => ({ n: 3, ...c }));
+] satisfies Unsized<ParityCase>[]).map((c) => ({ n: 3, ...c }));
 
 /** The graph, decoder-layer and loss cases (test/browser/parity-graphs.test.ts): labels per sample and,
  *  for ignore_index, every fifth label set to 255. */
@@ -105,7 +108,7 @@ export interface GraphParityCase extends ParityCase {
 
 const c3 = (name: string, rest: string): string => `{ kind: conv2d, name: ${name}, ${rest} }`;
 
-export const GRAPH_PARITY_CASES: GraphParityCase[] = [
+export const GRAPH_PARITY_CASES: GraphParityCase[] = ([
   {
     title: 'a graph: add of three, concat, a tensor read by three layers, the input read again',
     yaml: specYaml({
@@ -162,4 +165,4 @@ export const GRAPH_PARITY_CASES: GraphParityCase[] = [
   // kink tie that moves b1_bn1.bias.grad by that element's gradient (float32 kernels vs the TS target's
   // double arithmetic; gpu.js cpu, which computes in double, agrees with both).
   { title: 'specs/resnet-mini.yaml, training', yaml: spec('resnet-mini.yaml'), mode: 'train', input: [1, 28, 28], classes: 10, labels: 1, ignore: false, inputSeed: 11 },
-].map((c) => ({ n: 2, ...c }));
+] satisfies Unsized<GraphParityCase>[]).map((c) => ({ n: 2, ...c }));

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist10k } from '../../runtime/node/data/mnist10k.js';
 import { buildOrThrow, inputs } from '../gpujs/helpers.js';
-// A plain .mjs script (it runs as `node examples/browser-train/serve.mjs`); test/ is not type-checked by tsc.
+// A plain .mjs script (it runs as `node examples/browser-train/serve.mjs`): tsconfig.test.json's allowJs types it from its JavaScript.
 import { startServer } from '../../examples/browser-train/serve.mjs';
 import { GRAPH_PARITY_CASES, runParity, type GraphParityCase } from './cases.js';
 import { chromiumMissing, launchChromium } from './chromium.js';

@@ -18,7 +18,7 @@ import { loadMnist10k } from '../../runtime/node/data/mnist10k.js';
 import type { BackendInfo } from '../../runtime/gpujs/index.js';
 import { TMP } from '../codegen/helpers.js';
 import { buildOrThrow, inputs } from '../gpujs/helpers.js';
-// A plain .mjs script (it runs as `node examples/browser-train/serve.mjs`); test/ is not type-checked by tsc.
+// A plain .mjs script (it runs as `node examples/browser-train/serve.mjs`): tsconfig.test.json's allowJs types it from its JavaScript.
 import { startServer } from '../../examples/browser-train/serve.mjs';
 import { PARITY_CASES, runParity, type ParityCase } from './cases.js';
 import { chromiumMissing, launchChromium } from './chromium.js';

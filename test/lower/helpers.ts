@@ -1,7 +1,7 @@
 // Lowering straight from YAML text, so tests assert real line:col positions. Only the yaml
 // package and the SourceMap over it are used, plus the one thing 2-validate does to the data
 // (bare-word layers become `{ kind }`), so these tests exercise 3-lower and 4-passes alone.
-import { LineCounter, parseDocument } from 'yaml';
+import { parseDocument } from 'yaml';
 import { YamlSourceMap } from '../../compiler/1-parse/yaml-source-map.js';
 import { lower } from '../../compiler/3-lower/lower.js';
 import { lint } from '../../compiler/4-passes/lint.js';
@@ -12,10 +12,9 @@ import type { Spec } from '../../compiler/spec/types.js';
 export const FILE = 'model.yaml';
 
 export function lowerYaml(source: string): { ir: ModelIR | null; diagnostics: Diagnostic[]; warnings: Diagnostic[] } {
-  const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines });
+  const doc = parseDocument(source);
   if (doc.errors.length) throw new Error(`test YAML does not parse: ${doc.errors[0]!.message}`);
-  const map = new YamlSourceMap(FILE, source, doc, lines);
+  const map = new YamlSourceMap(FILE, source, doc);
   const js = doc.toJS() as { layers: unknown[] };
   const spec = { ...js, layers: js.layers.map((l) => (typeof l === 'string' ? { kind: l } : l)) } as unknown as Spec;
   const { ir, diagnostics } = lower(spec, map, 'test-hash');

@@ -1,7 +1,7 @@
 // Parameter initialisation as PyTorch does it, drawn from the model's Rng in row-major order.
 // (The numbers differ from PyTorch's, whose generator is another; the distributions are the same.)
-import type { InitRule } from '../compiler/ir/types.js';
-import { assertNever } from '../compiler/ir/types.js';
+import { assertNever } from './assert-never.js';
+import type { InitRule } from './contracts.js';
 import type { FloatArray } from './model.js';
 import type { Rng } from './rng.js';
 

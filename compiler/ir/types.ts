@@ -6,6 +6,12 @@
 // its kernels in compiler/5-codegen/layers/<kind>.ts, and its gradient test. Every `switch` over
 // `kind` ends in `assertNever`, so the compiler refuses to build until each phase handles it.
 
+// What the runtime reads (init rules, the loss, the data) is the runtime's own contract, declared in
+// runtime/contracts.ts: the compiler plans for the runtime, so the import points compiler → runtime.
+import type { DataDescription, DataTask, InitRule, LossDescription, LossMode, LossTerm, Reduction } from '../../runtime/contracts.js';
+
+export type { DataDescription, DataTask, InitRule, LossDescription, LossMode, LossTerm, Reduction };
+
 /** A span in the YAML source. Lines and columns are 1-based; offsets are 0-based UTF-16 indices. */
 export interface Span {
   readonly file: string;
@@ -29,13 +35,6 @@ export interface Padding2d {
   readonly left: number;
   readonly right: number;
 }
-
-/** How a parameter is initialized, as PyTorch's reset_parameters() does it. */
-export type InitRule =
-  | { readonly kind: 'kaiming_uniform'; readonly fanIn: number } // bound = sqrt(6 / ((1 + a^2) fanIn)), a = sqrt(5) => 1/sqrt(fanIn)
-  | { readonly kind: 'uniform'; readonly bound: number } // U(-bound, bound), bias: 1/sqrt(fanIn)
-  | { readonly kind: 'ones' }
-  | { readonly kind: 'zeros' };
 
 export interface ParamInfo {
   /** PyTorch state_dict name, e.g. `conv1.weight`, `bn1.running_mean`. */
@@ -174,56 +173,14 @@ export type Node =
 
 export type NodeKind = Node['kind'];
 
-export type Reduction = 'mean' | 'sum' | 'none';
-
-interface LossTermBase {
-  /** Coefficient in the sum of terms (the spec's `scale`, default 1). */
-  readonly scale: number;
-  /** The term's `kind` in the YAML. */
-  readonly span: Span;
-}
-
-/** One loss term, PyTorch 1.13's defaults resolved. Class-index terms skip labels equal to ignoreIndex. */
-export type LossTermIR =
-  | (LossTermBase & {
-      readonly kind: 'cross_entropy';
-      readonly labelSmoothing: number;
-      /** Per-class weights, length = number of classes, or null. */
-      readonly weight: readonly number[] | null;
-      readonly ignoreIndex: number;
-      readonly reduction: Reduction;
-    })
-  | (LossTermBase & {
-      readonly kind: 'nll';
-      readonly weight: readonly number[] | null;
-      readonly ignoreIndex: number;
-      readonly reduction: Reduction;
-    })
-  /** nn.BCELoss on probabilities; logs clamped at −100. */
-  | (LossTermBase & { readonly kind: 'bce'; readonly reduction: Reduction })
-  /** nn.BCEWithLogitsLoss; posWeight has 1 entry (every output) or one per output of a flat [K] output. */
-  | (LossTermBase & { readonly kind: 'bce_with_logits'; readonly posWeight: readonly number[] | null; readonly reduction: Reduction })
-  /** binary: torchvision's sigmoid_focal_loss (one channel); softmax: −α(1−p_t)^γ log p_t (classes). alpha < 0: no α. */
-  | (LossTermBase & { readonly kind: 'focal'; readonly mode: LossMode; readonly gamma: number; readonly alpha: number; readonly reduction: Reduction })
-  /** 1 − mean_c (2Σpt + smooth)/(Σp + Σt + smooth), sums over the batch and pixels; always one number. */
-  | (LossTermBase & { readonly kind: 'dice'; readonly mode: LossMode; readonly smooth: number; readonly fromLogits: boolean; readonly ignoreIndex: number });
+/** One loss term (runtime/contracts.ts LossTerm), with its span: the term's `kind` in the YAML. */
+export type LossTermIR = LossTerm & { readonly span: Span };
 
 export type LossTermKind = LossTermIR['kind'];
 
-/** 'softmax': the output's channels are classes, labels are class indices. 'binary': one channel, or
- *  independent outputs; labels are 0/1 targets of the output's shape. */
-export type LossMode = 'softmax' | 'binary';
-
-/** The loss: a sum of terms (one for `loss: { kind: ... }`), all reading the model output and one label array. */
-export interface LossIR {
+/** The loss (runtime/contracts.ts LossDescription), with the spans of its terms and of the whole `loss` value. */
+export interface LossIR extends LossDescription {
   readonly terms: readonly LossTermIR[];
-  /** How every term reads the labels (the lowering refuses a sum whose terms disagree). */
-  readonly targets: LossMode;
-  /** One sample's labels: [] (a class index), [H, W] (a label map), or the output's shape (binary targets). */
-  readonly labelShape: Shape;
-  /** ignore_index of the class-index terms (they must agree), or null when no term has one. */
-  readonly ignoreIndex: number | null;
-  /** The whole `loss` value. */
   readonly span: Span;
 }
 
@@ -252,13 +209,8 @@ export interface TrainIR {
   readonly seed: number;
 }
 
-/** What is learnt from the images; runtime/data/tasks.ts derives the targets. */
-export type DataTask = 'classification' | 'real-vs-fake' | 'segmentation';
-
-export type DataIR =
-  | { readonly source: 'mnist'; readonly task: DataTask }
-  /** A directory of IDX files; `path` is resolved against the spec's directory. */
-  | { readonly source: 'idx'; readonly path: string; readonly task: DataTask };
+/** Which images the spec trains on (runtime/contracts.ts DataDescription). */
+export type DataIR = DataDescription;
 
 export interface Totals {
   /** Trainable parameters. */

@@ -2,6 +2,7 @@
 // (`- relu`) are expanded to `{ kind: relu }`; nothing else is filled in: PyTorch's defaults are
 // resolved by 3-lower, so this type says exactly what was written. The JSON Schema in
 // cnnc.schema.json is the contract; these types mirror it.
+import type { DataTask } from '../../runtime/contracts.js';
 
 export type IntOrPair = number | readonly [number, number];
 
@@ -143,8 +144,8 @@ export interface TrainSpec {
 }
 
 /** What is learnt from the images (runtime/data/tasks.ts has the rules): each image's class, real images
- *  against fakes made from them, or a per-pixel label map. */
-export type DataTask = 'classification' | 'real-vs-fake' | 'segmentation';
+ *  against fakes made from them, or a per-pixel label map. The runtime's type (runtime/contracts.ts). */
+export type { DataTask };
 export type DataSpec =
   | { readonly source: 'mnist'; readonly task?: DataTask }
   | { readonly source: 'idx'; readonly path: string; readonly task?: DataTask };

@@ -11,9 +11,8 @@
 //   the background class, `classes` (10 for MNIST digits: 11 classes in all).
 import { Rng } from '../rng.js';
 import { uniformInt } from '../train/shuffle.js';
+import type { DataTask } from '../contracts.js';
 import type { LabeledImages } from './idx.js';
-
-export type DataTask = 'classification' | 'real-vs-fake' | 'segmentation';
 
 export const FAKE_SEED = 20260;
 export const INK_THRESHOLD = 0.5;

@@ -14,7 +14,7 @@
 //   the same stream), num_batches_tracked (a count), and the optimizer's per-step scalars.
 // - Two contracts. Sync methods (CompiledModel) run on gpu.js 2's synchronous backends; the *Async
 //   methods run everywhere, webgpu included, since each step is a generator of device calls.
-import type { InitRule } from '../../compiler/ir/types.js';
+import type { InitRule } from '../contracts.js';
 import type { CompiledModel, ParameterView, TrainingState } from '../model.js';
 import { Rng } from '../rng.js';
 import { initParameter } from '../init.js';

@@ -9,7 +9,7 @@
 //   output says so — a logit above 0, or a probability above 0.5 — binary accuracy, a 2×2 confusion.
 // Mean IoU (per-pixel outputs only): mean over the classes that occur in truth or prediction of
 // TP / (TP + FP + FN), from the confusion matrix over every pixel of the split.
-import type { LossIR } from '../../compiler/ir/types.js';
+import type { LossDescription } from '../contracts.js';
 import type { LabeledImages } from '../data/idx.js';
 import type { CompiledModel } from '../model.js';
 import { lossAccumulator } from './losses.js';
@@ -30,7 +30,7 @@ export interface Evaluation {
   readonly miou: number | null;
 }
 
-export function evaluate(model: CompiledModel, data: LabeledImages, loss: LossIR, batchSize: number): Evaluation {
+export function evaluate(model: CompiledModel, data: LabeledImages, loss: LossDescription, batchSize: number): Evaluation {
   const shape = model.outputShape;
   const outSize = shape.reduce((a, b) => a * b, 1);
   const binary = loss.targets === 'binary';
@@ -81,7 +81,7 @@ export function evaluate(model: CompiledModel, data: LabeledImages, loss: LossIR
 }
 
 /** A logit above 0, or a probability above 0.5: what the first term reads. */
-function binaryThreshold(loss: LossIR): number {
+function binaryThreshold(loss: LossDescription): number {
   const t = loss.terms[0]!;
   return t.kind === 'bce' || (t.kind === 'dice' && !t.fromLogits) ? 0.5 : 0;
 }

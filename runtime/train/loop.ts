@@ -4,7 +4,7 @@
 //
 // Batching follows torch.utils.data.DataLoader(shuffle=True, drop_last=False): the last partial
 // batch is kept, so an epoch is ceil(n / batchSize) steps.
-import type { LossIR } from '../../compiler/ir/types.js';
+import type { LossDescription } from '../contracts.js';
 import type { LabeledImages } from '../data/idx.js';
 import type { CompiledModel } from '../model.js';
 import { evaluate, type Evaluation } from './evaluate.js';
@@ -15,7 +15,7 @@ export interface LoopConfig {
   readonly batchSize: number;
   /** Total epochs of the run (a resumed run counts the ones already done). */
   readonly epochs: number;
-  readonly loss: LossIR;
+  readonly loss: LossDescription;
   /** Stop with a checkpoint after this many steps in total (counted from the run's start). */
   readonly maxSteps?: number;
 }

@@ -7,7 +7,8 @@
 // Over a whole split the loss is that of the split as one batch: additive terms sum their elements and
 // their divisor (Σ w[y] for a mean, 1 for a sum, the element count for none) over the batches; dice sums
 // its per-class I, P, T. Browser-safe.
-import { assertNever, type LossIR, type LossTermIR } from '../../compiler/ir/types.js';
+import { assertNever } from '../assert-never.js';
+import type { LossDescription, LossTerm } from '../contracts.js';
 
 /** Output layout: [C, inner...] per sample. */
 interface Layout {
@@ -28,7 +29,7 @@ export interface LossAccumulator {
   value(): number;
 }
 
-export function lossAccumulator(loss: LossIR, outShape: readonly number[]): LossAccumulator {
+export function lossAccumulator(loss: LossDescription, outShape: readonly number[]): LossAccumulator {
   const parts = loss.terms.map((t) => termAccumulator(t, layoutOf(outShape)));
   return {
     add: (out, labels, n) => parts.forEach((p) => p.add(out, labels, n)),
@@ -39,7 +40,7 @@ export function lossAccumulator(loss: LossIR, outShape: readonly number[]): Loss
 /** One loss per element of a term ([n, ...labelShape]: a row, or an output element for binary terms),
  *  without its scale — what PyTorch returns with reduction='none'; 0 where the label is ignored.
  *  dice has no per-element form and is refused. */
-export function lossElements(t: LossTermIR, outShape: readonly number[], out: ArrayLike<number>, labels: ArrayLike<number>, n: number): Float64Array {
+export function lossElements(t: LossTerm, outShape: readonly number[], out: ArrayLike<number>, labels: ArrayLike<number>, n: number): Float64Array {
   if (t.kind === 'dice') throw new RangeError('dice is a measure of the whole batch: it has no per-element losses');
   const L = layoutOf(outShape);
   const count = binary(t) ? n * L.outSize : n * L.inner;
@@ -48,7 +49,7 @@ export function lossElements(t: LossTermIR, outShape: readonly number[], out: Ar
   return values;
 }
 
-function termAccumulator(t: LossTermIR, L: Layout): LossAccumulator {
+function termAccumulator(t: LossTerm, L: Layout): LossAccumulator {
   if (t.kind === 'dice') return diceAccumulator(t, L);
   let sum = 0;
   let divisor = 0;
@@ -65,7 +66,7 @@ function termAccumulator(t: LossTermIR, L: Layout): LossAccumulator {
   };
 }
 
-const binary = (t: LossTermIR): boolean =>
+const binary = (t: LossTerm): boolean =>
   t.kind === 'bce' || t.kind === 'bce_with_logits' || ((t.kind === 'focal' || t.kind === 'dice') && t.mode === 'binary');
 
 const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
@@ -73,7 +74,7 @@ const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.e
 
 /** Calls visit(element, loss, weight in a mean) for every element; ignored rows get loss 0, weight 0. */
 function forEachElement(
-  t: Exclude<LossTermIR, { kind: 'dice' }>, L: Layout, out: ArrayLike<number>, labels: ArrayLike<number>, n: number,
+  t: Exclude<LossTerm, { kind: 'dice' }>, L: Layout, out: ArrayLike<number>, labels: ArrayLike<number>, n: number,
   visit: (i: number, value: number, weight: number) => void,
 ): void {
   const { C, inner, outSize } = L;
@@ -101,7 +102,7 @@ function forEachElement(
   }
 }
 
-function rowLoss(t: LossTermIR, z: Float64Array, y: number): { value: number; weight: number } {
+function rowLoss(t: LossTerm, z: Float64Array, y: number): { value: number; weight: number } {
   const C = z.length;
   switch (t.kind) {
     case 'nll': {
@@ -132,7 +133,7 @@ function rowLoss(t: LossTermIR, z: Float64Array, y: number): { value: number; we
   }
 }
 
-function binaryLoss(t: LossTermIR, x: number, y: number, k: number): number {
+function binaryLoss(t: LossTerm, x: number, y: number, k: number): number {
   switch (t.kind) {
     case 'bce':
       if (x < 0 || x > 1) throw new RangeError(`bce: input ${x} is not a probability in [0, 1]`);
@@ -165,7 +166,7 @@ function logSumExp(z: Float64Array): number {
 }
 
 /** 1 − mean_c (2·I[c] + s) / (P[c] + T[c] + s), I, P, T summed over everything added. */
-function diceAccumulator(t: Extract<LossTermIR, { kind: 'dice' }>, L: Layout): LossAccumulator {
+function diceAccumulator(t: Extract<LossTerm, { kind: 'dice' }>, L: Layout): LossAccumulator {
   const K = t.mode === 'binary' ? 1 : L.C;
   const I = new Float64Array(K);
   const P = new Float64Array(K);

@@ -18,7 +18,7 @@
 // 4×8 wins both ways (64-row operands divide evenly, and it is within ~10% of the FMA peak).
 // Loop order: a B micro-panel (kc·NR·4 bytes, 8 KiB at kc = 256) stays in L1 while the A panels
 // stream past it from L2.
-import { assertNever } from '../../compiler/ir/types.js';
+import { assertNever } from '../assert-never.js';
 import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
 import { packCols, packRows } from './pack-kernel.js';
 import { relu, reluBackward } from './elementwise-kernel.js';

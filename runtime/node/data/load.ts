@@ -1,10 +1,10 @@
 // Which data a run uses: `--data DIR` (IDX files) wins over the spec's `data:`; the default is the
 // embedded mnist10k digits.
 import { dirname, resolve } from 'node:path';
-import type { DataIR } from '../../../compiler/ir/types.js';
-import { assertNever } from '../../../compiler/ir/types.js';
+import { assertNever } from '../../assert-never.js';
+import type { DataDescription, DataTask } from '../../contracts.js';
 import type { LabeledImages } from '../../data/idx.js';
-import { deriveTask, type DataTask } from '../../data/tasks.js';
+import { deriveTask } from '../../data/tasks.js';
 import { loadIdxDirectory, type Splits } from './idx-files.js';
 import { loadMnist10k } from './mnist10k.js';
 
@@ -14,12 +14,12 @@ export type DataSource = string;
 
 const TASKS: readonly DataTask[] = ['real-vs-fake', 'segmentation'];
 
-export function chooseData(spec: DataIR, specFile: string, flag?: string): DataSource {
+export function chooseData(spec: DataDescription, specFile: string, flag?: string): DataSource {
   const base = flag !== undefined ? `idx:${resolve(flag)}` : baseSource(spec, specFile);
   return spec.task === 'classification' ? base : `${spec.task}+${base}`;
 }
 
-function baseSource(spec: DataIR, specFile: string): DataSource {
+function baseSource(spec: DataDescription, specFile: string): DataSource {
   switch (spec.source) {
     case 'mnist':
       return 'mnist10k';

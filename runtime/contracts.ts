@@ -1,0 +1,67 @@
+// The runtime's contracts: the plain data that generated modules, the training loop and apps hand the
+// runtime (how a parameter is initialized, what the loss is, which data a spec trains on). Declared here,
+// once; the IR that plans for the runtime is built on these types, so the two cannot drift and the runtime
+// needs nothing from the compiler. Types only, browser-safe; JSON-serializable, readonly.
+
+/** How a parameter is initialized, as PyTorch's reset_parameters() does it. */
+export type InitRule =
+  | { readonly kind: 'kaiming_uniform'; readonly fanIn: number } // bound = sqrt(6 / ((1 + a^2) fanIn)), a = sqrt(5) => 1/sqrt(fanIn)
+  | { readonly kind: 'uniform'; readonly bound: number } // U(-bound, bound), bias: 1/sqrt(fanIn)
+  | { readonly kind: 'ones' }
+  | { readonly kind: 'zeros' };
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/** 'softmax': the output's channels are classes, labels are class indices. 'binary': one channel, or
+ *  independent outputs; labels are 0/1 targets of the output's shape. */
+export type LossMode = 'softmax' | 'binary';
+
+interface LossTermBase {
+  /** Coefficient in the sum of terms (the spec's `scale`, default 1). */
+  readonly scale: number;
+}
+
+/** One loss term, PyTorch 1.13's defaults resolved. Class-index terms skip labels equal to ignoreIndex. */
+export type LossTerm =
+  | (LossTermBase & {
+      readonly kind: 'cross_entropy';
+      readonly labelSmoothing: number;
+      /** Per-class weights, length = number of classes, or null. */
+      readonly weight: readonly number[] | null;
+      readonly ignoreIndex: number;
+      readonly reduction: Reduction;
+    })
+  | (LossTermBase & {
+      readonly kind: 'nll';
+      readonly weight: readonly number[] | null;
+      readonly ignoreIndex: number;
+      readonly reduction: Reduction;
+    })
+  /** nn.BCELoss on probabilities; logs clamped at −100. */
+  | (LossTermBase & { readonly kind: 'bce'; readonly reduction: Reduction })
+  /** nn.BCEWithLogitsLoss; posWeight has 1 entry (every output) or one per output of a flat [K] output. */
+  | (LossTermBase & { readonly kind: 'bce_with_logits'; readonly posWeight: readonly number[] | null; readonly reduction: Reduction })
+  /** binary: torchvision's sigmoid_focal_loss (one channel); softmax: −α(1−p_t)^γ log p_t (classes). alpha < 0: no α. */
+  | (LossTermBase & { readonly kind: 'focal'; readonly mode: LossMode; readonly gamma: number; readonly alpha: number; readonly reduction: Reduction })
+  /** 1 − mean_c (2Σpt + smooth)/(Σp + Σt + smooth), sums over the batch and pixels; always one number. */
+  | (LossTermBase & { readonly kind: 'dice'; readonly mode: LossMode; readonly smooth: number; readonly fromLogits: boolean; readonly ignoreIndex: number });
+
+/** The loss: a sum of terms (one for `loss: { kind: ... }`), all reading the model output and one label array. */
+export interface LossDescription {
+  readonly terms: readonly LossTerm[];
+  /** How every term reads the labels (a sum whose terms disagree is refused before it gets here). */
+  readonly targets: LossMode;
+  /** One sample's labels: [] (a class index), [H, W] (a label map), or the output's shape (binary targets). */
+  readonly labelShape: readonly number[];
+  /** ignore_index of the class-index terms (they must agree), or null when no term has one. */
+  readonly ignoreIndex: number | null;
+}
+
+/** What is learnt from the images; runtime/data/tasks.ts derives the targets. */
+export type DataTask = 'classification' | 'real-vs-fake' | 'segmentation';
+
+/** Which images a spec trains on. */
+export type DataDescription =
+  | { readonly source: 'mnist'; readonly task: DataTask }
+  /** A directory of IDX files; `path` is resolved against the spec's directory. */
+  | { readonly source: 'idx'; readonly path: string; readonly task: DataTask };

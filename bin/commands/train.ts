@@ -1,9 +1,9 @@
-// `cnnc train SPEC`: compile, train, evaluate after every epoch; see runtime/node/train/run.ts.
+// `cnnc train SPEC`: compile, train, evaluate after every epoch; see bin/train/run.ts.
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { VERSION } from '../../compiler/version.js';
 import { withThreads } from '../../runtime/node/threads.js';
-import { train } from '../../runtime/node/train/run.js';
+import { train } from '../train/run.js';
 import type { Exit } from '../main.js';
 import { compileSpec, describeBackend, numberFlag, processIo, targetFlag, UsageError, type GpujsCompiledModel, type Io } from './compile-model.js';
 import { reportUserErrors } from './user-error.js';

@@ -2,7 +2,7 @@
 // printed as one line naming the file, exit 1, never a stack trace. Anything else is a cnnc bug.
 import { IdxError } from '../../runtime/data/idx.js';
 import { DataFileError } from '../../runtime/node/data/read-maybe-gzip.js';
-import { TrainError } from '../../runtime/node/train/run.js';
+import { TrainError } from '../train/run.js';
 import { SafetensorsError } from '../../runtime/safetensors.js';
 import { CheckpointError } from '../../runtime/train/checkpoint.js';
 import type { Io } from './compile-model.js';

@@ -1,10 +1,9 @@
 // cnnc/runtime/node: the Node-only parts of the runtime (files, in-process loading of generated code).
 import './relaxed-simd.js'; // first: before the runtime's first wasm compile (relaxed-simd.ts)
 export { loadModule, type GeneratedModule } from './load-generated.js';
-// Data sets (IDX directories, the embedded mnist10k digits) and `cnnc train`'s run machinery.
+// Data sets (IDX directories, the embedded mnist10k digits).
 export { loadIdxDirectory, findIdxFile, IDX_FILES, type Splits } from './data/idx-files.js';
 export { loadMnist10k, mnist10kSplit } from './data/mnist10k.js';
 export { readMaybeGzip, DataFileError } from './data/read-maybe-gzip.js';
-export { train, TrainError, EXIT, type TrainOptions } from './train/run.js';
 export { writeFileAtomic } from './atomic.js';
 export { initThreads, spawnNodeWorker, withThreads } from './threads.js';

@@ -1,6 +1,6 @@
 // The training loop, browser-safe: epochs of shuffled mini-batches, a test evaluation after each
 // epoch, and the position needed to stop and resume anywhere. Files, signals and progress output
-// are the caller's (runtime/node/train/ for the CLI), through the hooks.
+// are the caller's (bin/train/run.ts for `cnnc train`), through the hooks.
 //
 // Batching follows torch.utils.data.DataLoader(shuffle=True, drop_last=False): the last partial
 // batch is kept, so an epoch is ceil(n / batchSize) steps.

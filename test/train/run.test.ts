@@ -1,11 +1,11 @@
-// cnnc train's machinery (runtime/node/train/run.ts) with the hand-written model: run directory,
+// cnnc train's machinery (bin/train/run.ts) with the hand-written model: run directory,
 // resume bit for bit, the NaN guard, a foreign checkpoint. test/train/cli.test.ts repeats the
 // essentials through the CLI with a generated model.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { train, TrainError, type TrainOptions } from '../../runtime/node/train/run.js';
+import { train, TrainError, type TrainOptions } from '../../bin/train/run.js';
 import { readCheckpointInfo } from '../../runtime/train/checkpoint.js';
 import { createSoftmaxRegression } from './fake-model.js';
 import { capture, fakeIr } from './helpers.js';

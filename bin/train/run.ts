@@ -1,20 +1,21 @@
 // `cnnc train`, minus flag parsing: the run directory, checkpoints, resume, the NaN guard, Ctrl-C
-// and the progress output around the browser-safe loop in runtime/train/.
+// and the progress output around the browser-safe loop in runtime/train/. It reads the IR (the spec's
+// settings, the loss, the data), so it lives with the CLI, not in the runtime an app loads.
 //
 // NOTE for CODEGEN: the loop sets the learning rate with `CompiledModel.setLearningRate(lr)`
 // (added to runtime/model.ts for `--lr`); generated models must implement it.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import type { ModelIR } from '../../../compiler/ir/types.js';
-import type { LabeledImages } from '../../data/idx.js';
-import type { CompiledModel } from '../../model.js';
-import { getThreads } from '../../threads.js';
-import { CheckpointError, encodeCheckpoint, readCheckpointInfo, restoreCheckpoint, type RunSettings } from '../../train/checkpoint.js';
-import type { Evaluation } from '../../train/evaluate.js';
-import { START, trainLoop, type EpochMetrics, type LoopResult, type Position } from '../../train/loop.js';
-import { reportSvg } from '../../train/report-svg.js';
-import { chooseData, loadData, subset } from '../data/load.js';
-import { writeFileAtomic } from '../atomic.js';
+import type { ModelIR } from '../../compiler/ir/types.js';
+import type { LabeledImages } from '../../runtime/data/idx.js';
+import type { CompiledModel } from '../../runtime/model.js';
+import { getThreads } from '../../runtime/threads.js';
+import { CheckpointError, encodeCheckpoint, readCheckpointInfo, restoreCheckpoint, type RunSettings } from '../../runtime/train/checkpoint.js';
+import type { Evaluation } from '../../runtime/train/evaluate.js';
+import { START, trainLoop, type EpochMetrics, type LoopResult, type Position } from '../../runtime/train/loop.js';
+import { reportSvg } from '../../runtime/train/report-svg.js';
+import { chooseData, loadData, subset } from '../../runtime/node/data/load.js';
+import { writeFileAtomic } from '../../runtime/node/atomic.js';
 import { formatSeconds, Progress, type ProgressSink } from './progress.js';
 
 export interface TrainOptions {

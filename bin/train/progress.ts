@@ -1,6 +1,6 @@
 // Progress output. On a terminal: one line redrawn with \r (epoch, step, running loss, images/s,
 // ETA). Elsewhere (CI, pipes): a plain line every ~10% of an epoch, so logs stay readable.
-import type { StepInfo } from '../../train/loop.js';
+import type { StepInfo } from '../../runtime/train/loop.js';
 
 export interface ProgressSink {
   write(text: string): void;

@@ -24,7 +24,11 @@ export class Rng {
   private s3 = 0;
 
   constructor(seed: number) {
-    if (!Number.isSafeInteger(seed)) throw new RangeError(`Rng seed must be a safe integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed)) {
+      // Thrown here, the one place every model's createModel({ seed }) passes through, so a bad
+      // seed fails with what is wrong instead of a number bug later in the stream.
+      throw new RangeError(`seed must be a safe integer, −(2^53 − 1) … 2^53 − 1 (a spec's train.seed: 0 … 4294967295), got ${describeSeed(seed)}`);
+    }
     const high = Math.floor(seed / TWO_POW_32);
     let x = (seed >>> 0) ^ (high === 0 ? 0 : mix32(high >>> 0 ^ 0x85ebca6b));
     const next = (): number => {
@@ -76,6 +80,13 @@ export class Rng {
     this.s2 = s[2]! | 0;
     this.s3 = s[3]! | 0;
   }
+}
+
+function describeSeed(seed: unknown): string {
+  if (typeof seed === 'string') return `the string ${JSON.stringify(seed)}`;
+  if (typeof seed !== 'number') return seed === null ? 'null' : typeof seed;
+  if (Number.isInteger(seed)) return `${seed.toPrecision(4)}, past 2^53 where integers are no longer exact`;
+  return String(seed);
 }
 
 function rotl(x: number, k: number): number {

@@ -86,7 +86,7 @@ function one(e: ErrorObject, path: DocPath, map: SourceMap): Diagnostic | null {
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return make('E0205', `${field} must be ${range(parent)}, got ${shown(e.data)}`, at);
+      return make('E0205', `${field} must be ${range(parent)}, got ${shownInRange(e.data)}`, at);
     case 'pattern':
       return make('E0208', `${shown(e.data)} is not an identifier`, at, 'a name starts with a letter or `_`, then letters, digits or `_`');
     case 'maxLength':
@@ -243,6 +243,13 @@ function flow(v: unknown): string {
 }
 
 /** A value in a message: its kind and, for scalars, itself. */
+/** As `shown`, but an integer past 2^53 (read rounded: 9007199254740993 is held as …992) is given
+ *  approximately, so the message does not quote a number the user never wrote. */
+function shownInRange(v: unknown): string {
+  if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return `about ${v.toPrecision(4)}`;
+  return shown(v);
+}
+
 function shown(v: unknown): string {
   if (v === null || v === undefined) return 'nothing (null)';
   if (typeof v === 'string') return `\`${v}\``;

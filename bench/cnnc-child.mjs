@@ -16,8 +16,7 @@ const spec = args.spec ?? 'specs/mnist.yaml';
 const threads = Number(args.threads ?? 1);
 const numberState = new Float64Array(1); // returnsANumber's
 
-const { build } = await import('../dist/compiler/index.js');
-const { loadModule } = await import('../dist/runtime/node/load-generated.js');
+const { build, loadModule } = await import('../dist/compiler/index.js');
 // Threads share out each large gemm (runtime/threads.ts); the rest of a step stays on this thread.
 if (threads > 1) await (await import('../dist/runtime/node/threads.js')).initThreads(threads);
 

@@ -20,8 +20,10 @@ const steps = Number(args.steps ?? (mode === 'train' ? 60 : 150));
 const warmup = Number(args.warmup ?? 20);
 const from = (path) => import(pathToFileURL(join(root, path)).href);
 
-const { build } = await from('dist/compiler/index.js');
-const { loadModule } = await from('dist/runtime/node/load-generated.js');
+const compiler = await from('dist/compiler/index.js');
+const { build } = compiler;
+// loadModule: cnnc's since it left runtime/node/ (compiler/load-generated.ts); older checkouts had it there.
+const loadModule = compiler.loadModule ?? (await from('dist/runtime/node/load-generated.js')).loadModule;
 if (threads > 1) await (await from('dist/runtime/node/threads.js')).initThreads(threads);
 const specFile = join(root, 'specs/mnist.yaml');
 const built = build(readFileSync(specFile, 'utf8'), specFile, { dtype: 'float32' });

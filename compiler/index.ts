@@ -22,6 +22,7 @@ export { formatDiagnostic, formatDiagnostics } from './diagnostics/render.js';
 export type { Spec } from './spec/types.js';
 export { VERSION } from './version.js';
 export { formatSummary, summarize, type Summary, type SummaryRow } from './3-lower/summary.js';
+export { loadModule, type GeneratedModule } from './load-generated.js';
 
 export interface CheckResult {
   /** The model, or null when there are errors. */

@@ -10,7 +10,7 @@ import type { ModelIR } from '../../compiler/ir/types.js';
 import { transpileToJs } from '../../compiler/5-codegen/emit-js.js';
 import { BACKENDS, BackendError, type Backend, type BackendInfo } from '../../runtime/gpujs/index.js';
 import { writeFileAtomic } from '../../runtime/node/atomic.js';
-import { loadModule } from '../../runtime/node/load-generated.js';
+import { loadModule } from '../../compiler/load-generated.js';
 import type { CompiledModel } from '../../runtime/model.js';
 
 /** Which generated code runs: the TypeScript kernels, or gpu.js kernels on `backend` (docs/gpujs.md). */

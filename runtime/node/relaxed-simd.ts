@@ -1,4 +1,4 @@
-// Imported for its effect, first, by cnnc/runtime/node's entry points and the cnnc command: lets
+// Imported for its effect, first, by cnnc/runtime/node's entry, loadModule and the cnnc command: lets
 // the gemm kernel use relaxed SIMD's fused multiply-add (runtime/wasm/sgemm-kernel.ts), ~15% faster.
 // Node 20's V8 has it behind a flag; Node ≥ 22 (and Chrome ≥ 114) have it on, and then this does
 // nothing. V8 reads the flag when it validates or compiles a module, so it must be set before the

@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../bin/main.js';
-import { loadModule } from '../../runtime/node/load-generated.js';
+import { loadModule } from '../../compiler/load-generated.js';
 import { generateOrThrow, SPECS, TMP } from './helpers.js';
 
 let dir: string;

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { checkSource } from '../../compiler/index.js';
 import { buildWith } from '../../compiler/5-codegen/build.js';
 import type { CompiledModel } from '../../runtime/model.js';
-import { loadModule } from '../../runtime/node/load-generated.js';
+import { loadModule } from '../../compiler/load-generated.js';
 import { compare, printTable, readFixture, tensor, withPrefix, type Fixture, type Row } from './compare.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -10,7 +10,7 @@ import { build } from '../../compiler/index.js';
 import type { LabeledImages } from '../../runtime/data/idx.js';
 import { realVsFake, segmentation } from '../../runtime/data/tasks.js';
 import { loadData, subset } from '../../runtime/node/data/load.js';
-import { loadModule } from '../../runtime/node/load-generated.js';
+import { loadModule } from '../../compiler/load-generated.js';
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { TMP } from '../codegen/helpers.js';
 

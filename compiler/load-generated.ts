@@ -1,15 +1,17 @@
-// Loads a generated module in-process (the CLI's train / eval / predict, and tests): transpile the
-// TypeScript to JavaScript, point its one `cnnc/runtime` import at this runtime's own file, write it
+// Loads a generated module in-process (the CLI's train / eval / predict, tests, the bench): transpile the
+// TypeScript to JavaScript, point its one `cnnc/runtime` import at this package's runtime entry, write it
 // to workDir atomically and import it. The file name carries the code's hash (`<Name>.<hash>.model.mjs`),
 // so a changed module is never served from a module cache (Node's, or vitest's, which ignores queries).
-import './relaxed-simd.js'; // first: before the runtime's first wasm compile (relaxed-simd.ts)
+// The compiler's, not the runtime's: transpiling loads TypeScript (5-codegen/emit-js.ts), which an app
+// that runs an already built module must not pay for (cnnc/runtime/node loads no compiler).
+import '../runtime/node/relaxed-simd.js'; // first: before the runtime's first wasm compile (relaxed-simd.ts)
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../runtime/node/atomic.js';
 import { pathToFileURL } from 'node:url';
-import type { CompiledModel, FloatArray } from '../model.js';
-import { transpileToJs } from '../../compiler/5-codegen/emit-js.js';
+import type { CompiledModel, FloatArray } from '../runtime/model.js';
+import { transpileToJs } from './5-codegen/emit-js.js';
 
 export interface GeneratedModule<A extends FloatArray = Float32Array> {
   createModel(options?: { seed?: number }): CompiledModel<A>;
@@ -17,10 +19,10 @@ export interface GeneratedModule<A extends FloatArray = Float32Array> {
 
 const RUNTIME_IMPORT = /from\s+['"]cnnc\/runtime['"]/g;
 
-/** The runtime's entry next to this file: dist/runtime/index.js when built, runtime/index.ts under vitest. */
+/** The runtime's entry of this package: dist/runtime/index.js when built, runtime/index.ts under vitest. */
 function runtimeUrl(): string {
   const self = import.meta.url;
-  return new URL(self.endsWith('.ts') ? '../index.ts' : '../index.js', self).href;
+  return new URL(self.endsWith('.ts') ? '../runtime/index.ts' : '../runtime/index.js', self).href;
 }
 
 export async function loadModule<A extends FloatArray = Float32Array>(code: string, workDir: string): Promise<GeneratedModule<A>> {

@@ -5,9 +5,12 @@
 //
 // Reading is strict: a file that is corrupt, lies about its sizes or has anything unexplained
 // is refused with a SafetensorsError naming the tensor and/or the absolute byte offset, and
-// loadNamedTensors changes nothing unless every tensor fits.
+// loadNamedTensors changes nothing unless every tensor fits. It also refuses a NaN or ±Infinity
+// (unless told `allowNonFinite`): a model loaded from such a file only computes NaN, and says so
+// as `test loss: NaN` long after the file was read.
 import { JsonBytesError, parseJsonBytes, type JsonValue } from './json-bytes.js';
 import type { FloatArray } from './model.js';
+import { firstNonFinite } from './util.js';
 
 /** The dtypes cnnc reads and writes. */
 export type Dtype = 'F32' | 'F64';
@@ -277,13 +280,19 @@ function copyLittleEndian(src: Uint8Array, out: FloatArray): void {
   else for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
 }
 
+export interface LoadOptions {
+  /** Accept NaN and ±Infinity in the data (refused by default, naming the tensor and the first index). */
+  readonly allowNonFinite?: boolean;
+}
+
 /**
  * Loads a file into `into`, all or nothing: every expected tensor present with the exact shape,
  * no unexpected tensor, dtype F32 into a Float32Array; into a Float64Array, F64 or F32 (widening
  * is exact). F64 into a Float32Array is refused: it would silently lose precision.
- * `what` names the file's role in messages ("weights", "checkpoint").
+ * `what` names the file's role in messages ("weights", "checkpoint"). A NaN or ±Infinity is
+ * refused, naming the tensor and its first bad index, unless `options.allowNonFinite`.
  */
-export function loadNamedTensors(bytes: Uint8Array, into: readonly NamedTensor[], what = 'weights'): void {
+export function loadNamedTensors(bytes: Uint8Array, into: readonly NamedTensor[], what = 'weights', options: LoadOptions = {}): void {
   let file: SafetensorsFile;
   try {
     file = decodeSafetensors(bytes);
@@ -315,7 +324,37 @@ export function loadNamedTensors(bytes: Uint8Array, into: readonly NamedTensor[]
     if (problems.length > 5) shown.push(`and ${problems.length - 5} more`);
     throw new SafetensorsError(`cannot load ${what}: ${shown.join('; ')}`, { tensor: problems[0]!.tensor, offset: file.tensors.get(problems[0]!.tensor)?.begin });
   }
-  for (const t of into) t.data.set(readTensor(bytes, file.tensors.get(t.name)!));
+  // Every tensor read (and checked) before any is written: a bad value in the last leaves the model as it was.
+  const read = into.map((t) => readTensor(bytes, file.tensors.get(t.name)!));
+  if (options.allowNonFinite !== true) {
+    into.forEach((t, k) => {
+      const i = firstNonFinite(read[k]!, read[k]!.length);
+      if (i < 0) return;
+      const entry = file.tensors.get(t.name)!;
+      const offset = entry.begin + i * (entry.dtype === 'F64' ? 8 : 4);
+      throw new SafetensorsError(
+        `cannot load ${what}: tensor "${t.name}" holds ${describeValue(read[k]![i]!)} at index ${i}${elementOf(i, t.shape)} (byte ${offset} of the file); ` +
+        'a model with it computes only NaN',
+        { tensor: t.name, offset },
+      );
+    });
+  }
+  into.forEach((t, k) => t.data.set(read[k]!));
+}
+
+function describeValue(v: number): string {
+  return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+}
+
+/** `, element [1, 0, 2, 2] of [32, 1, 3, 3]` for a tensor of two or more dimensions, else ''. */
+function elementOf(flat: number, shape: readonly number[]): string {
+  if (shape.length < 2) return '';
+  const at: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) {
+    at.unshift(flat % shape[d]!);
+    flat = Math.floor(flat / shape[d]!);
+  }
+  return `, element [${at.join(', ')}] of [${shape.join(', ')}]`;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

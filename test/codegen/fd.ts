@@ -2,6 +2,7 @@
 // for a sample of each trainable tensor's entries, (L(p + h) − L(p − h)) / 2h against the analytic
 // gradient, as a relative error over the sample (as gradcheck.test.ts does it for the first layers).
 import { expect } from 'vitest';
+import type { CoverageTable } from '../coverage.js';
 import { compile64, randomInputs, type SpecParts } from './helpers.js';
 
 const H = 1e-6;
@@ -16,6 +17,52 @@ export interface FdCase extends SpecParts {
   /** Entries checked per tensor. */
   readonly samples?: number;
 }
+
+/** The files whose cases run the finite-difference check on layers (gradcheck-losses.test.ts covers the losses). */
+export type FdFile = 'gradcheck.test.ts' | 'layers-fd.test.ts' | 'graph-fd.test.ts';
+
+/** Which finite-difference cases check each node kind's backward: each file holds its entries to its cases
+ *  (test/coverage.ts), so a kind added to the IR does not type-check until it names a case here. */
+export const FD_COVERAGE: CoverageTable<FdFile> = {
+  conv2d: ['gradcheck.test.ts › conv2d: padding, stride, dilation, groups, asymmetric same, 1×1, no bias'],
+  maxpool2d: ['gradcheck.test.ts › maxpool2d (padding, overlapping windows) and avgpool2d (count_include_pad true and false)'],
+  avgpool2d: ['gradcheck.test.ts › maxpool2d (padding, overlapping windows) and avgpool2d (count_include_pad true and false)'],
+  batchnorm2d: [
+    'gradcheck.test.ts › batchnorm2d in training mode (affine and not), leaky_relu',
+    'gradcheck.test.ts › batchnorm2d in eval mode (running statistics)',
+  ],
+  relu: ['gradcheck.test.ts › relu, sigmoid, tanh'],
+  leaky_relu: ['gradcheck.test.ts › batchnorm2d in training mode (affine and not), leaky_relu'],
+  sigmoid: ['gradcheck.test.ts › relu, sigmoid, tanh'],
+  tanh: ['gradcheck.test.ts › relu, sigmoid, tanh'],
+  dropout: ['gradcheck.test.ts › dropout and dropout2d in training mode (masks replayed from the saved RNG state)'],
+  dropout2d: ['gradcheck.test.ts › dropout and dropout2d in training mode (masks replayed from the saved RNG state)'],
+  // An alias of its input (no kernel of its own): every case's gradient passes through one; this one forks it.
+  flatten: ['graph-fd.test.ts › a fork through flatten (an alias) into two linear heads, added; nll on log_softmax (fused)'],
+  linear: [
+    'gradcheck.test.ts › conv2d: padding, stride, dilation, groups, asymmetric same, 1×1, no bias',
+    'gradcheck.test.ts › dropout and dropout2d in training mode (masks replayed from the saved RNG state)',
+  ],
+  softmax: ['gradcheck.test.ts › softmax then cross_entropy (not fused: softmax_backward runs)'],
+  log_softmax: [
+    'gradcheck.test.ts › log_softmax + nll (fused), class weights',
+    'gradcheck.test.ts › log_softmax then cross_entropy (log_softmax_backward runs)',
+  ],
+  conv_transpose2d: [
+    'layers-fd.test.ts › conv_transpose2d: stride 2, padding, output_padding, then stride 1 with dilation and no bias',
+    'layers-fd.test.ts › conv_transpose2d: groups 2, asymmetric stride and output_padding',
+  ],
+  upsample: [
+    'layers-fd.test.ts › upsample nearest: scale_factor 2, size 7×5 (a non-integer ratio), scale_factor 1.5',
+    'layers-fd.test.ts › upsample bilinear: scale_factor 2, size 5×7, align_corners',
+  ],
+  global_avgpool2d: ['layers-fd.test.ts › global_avgpool2d', 'graph-fd.test.ts › resnet block with batchnorm in training mode, global_avgpool2d'],
+  add: [
+    "graph-fd.test.ts › residual add: r1 feeds c2 and the add (two readers sum into r1's gradient)",
+    'graph-fd.test.ts › add of a layer with itself (x + x: two edges from one node into one reader)',
+  ],
+  concat: ['graph-fd.test.ts › concat of three (a layer, a 1×1 conv of an earlier one, the input); three readers of r1'],
+};
 
 /** Checks every trainable tensor; returns one report line per tensor. */
 export async function finiteDifferences(c: FdCase): Promise<string[]> {

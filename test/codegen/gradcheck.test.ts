@@ -1,11 +1,13 @@
-// Finite-difference gradient checks: every layer kind and both losses, float64 modules, central
-// differences. Each case starts with a convolution, so the gradient every later layer passes back
-// (its dX) is checked through that convolution's weight gradient; a second convolution checks conv's
-// own dX (col2im). Inputs are random floats, so relu kinks and max-pool ties are (almost surely)
+// Finite-difference gradient checks of the first layer kinds and the losses they end in, float64 modules,
+// central differences (FD_COVERAGE in fd.ts names the case for every kind: the decoder layers are in
+// layers-fd.test.ts, add and concat in graph-fd.test.ts, every loss in gradcheck-losses.test.ts). Each
+// case starts with a convolution, so the gradient every later layer passes back (its dX) is checked
+// through that convolution's weight gradient; a second convolution checks conv's own dX (col2im). Inputs are random floats, so relu kinks and max-pool ties are (almost surely)
 // more than the step h away; the cases and seeds are fixed, so a pass is reproducible.
-import { describe, it } from 'vitest';
-import { compile64, randomInputs, type SpecParts } from './helpers.js';
-import { compareWithFiniteDifferences, pick } from './fd.js';
+import { describe, expect, it } from 'vitest';
+import { coverageProblems } from '../coverage.js';
+import { compile64, randomInputs, specYaml, type SpecParts } from './helpers.js';
+import { compareWithFiniteDifferences, FD_COVERAGE, pick } from './fd.js';
 
 const SAMPLES = 12;
 
@@ -164,4 +166,10 @@ describe('finite differences (float64, central, relative error < 1e-6)', () => {
       compareWithFiniteDifferences(c.title, model.parameters().filter((p) => p.trainable), loss, (len, t) => pick(len, SAMPLES, t));
     });
   }
+});
+
+describe('FD_COVERAGE (fd.ts), the entries for gradcheck.test.ts', () => {
+  it('names cases that run here, each with a node of its kind; a kind it says no case checks is in none of them', () => {
+    expect(coverageProblems(FD_COVERAGE, 'gradcheck.test.ts', CASES.map((c) => ({ title: c.title, yaml: specYaml(c) })))).toEqual([]);
+  });
 });

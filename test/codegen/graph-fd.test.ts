@@ -2,8 +2,10 @@
 // several layers, whose gradient must be the SUM of what each reader passes back. Every case starts
 // with a convolution before the fork, so its weight gradient is only right when the branches' gradients
 // were summed; the fork's other branches carry parameters too, so each branch is checked on its own.
-import { describe, it } from 'vitest';
-import { finiteDifferences, type FdCase } from './fd.js';
+import { describe, expect, it } from 'vitest';
+import { coverageProblems } from '../coverage.js';
+import { FD_COVERAGE, finiteDifferences, type FdCase } from './fd.js';
+import { specYaml } from './helpers.js';
 
 const conv = (name: string, rest: string): string => `{ kind: conv2d, name: ${name}, ${rest} }`;
 
@@ -89,4 +91,10 @@ const CASES: FdCase[] = [
 
 describe('graphs: finite differences (float64, central, relative error < 1e-6)', () => {
   for (const c of CASES) it(c.title, async () => void (await finiteDifferences(c)), 60_000);
+});
+
+describe('FD_COVERAGE (fd.ts), the entries for graph-fd.test.ts', () => {
+  it('names cases that run here, each with a node of its kind; a kind it says no case checks is in none of them', () => {
+    expect(coverageProblems(FD_COVERAGE, 'graph-fd.test.ts', CASES.map((c) => ({ title: c.title, yaml: specYaml(c) })))).toEqual([]);
+  });
 });

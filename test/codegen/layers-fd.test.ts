@@ -1,8 +1,10 @@
 // Finite-difference gradient checks (float64, central) for conv_transpose2d, upsample and
 // global_avgpool2d. Each case starts with a convolution, so the gradient the new layer passes back (its
 // dX) is checked through that convolution's weights; its own weights are checked directly.
-import { describe, it } from 'vitest';
-import { finiteDifferences, type FdCase } from './fd.js';
+import { describe, expect, it } from 'vitest';
+import { coverageProblems } from '../coverage.js';
+import { FD_COVERAGE, finiteDifferences, type FdCase } from './fd.js';
+import { specYaml } from './helpers.js';
 
 const conv = (name: string, rest: string): string => `{ kind: conv2d, name: ${name}, ${rest} }`;
 const up = (name: string, rest: string): string => `{ kind: conv_transpose2d, name: ${name}, ${rest} }`;
@@ -66,4 +68,10 @@ const CASES: FdCase[] = [
 
 describe('new layers: finite differences (float64, central, relative error < 1e-6)', () => {
   for (const c of CASES) it(c.title, async () => void (await finiteDifferences(c)), 60_000);
+});
+
+describe('FD_COVERAGE (fd.ts), the entries for layers-fd.test.ts', () => {
+  it('names cases that run here, each with a node of its kind; a kind it says no case checks is in none of them', () => {
+    expect(coverageProblems(FD_COVERAGE, 'layers-fd.test.ts', CASES.map((c) => ({ title: c.title, yaml: specYaml(c) })))).toEqual([]);
+  });
 });

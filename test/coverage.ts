@@ -1,0 +1,54 @@
+// Coverage tables keyed by the IR's node kinds, for the suites that claim "every layer kind": the
+// finite-difference checks (test/codegen/fd.ts), the PyTorch parity (test/reference/pytorch.test.ts)
+// and the gpu.js parity (test/gpujs/helpers.ts). A table is a Record<NodeKind, …>, so a kind added to
+// the Node union of compiler/ir/types.ts does not type-check until each table says which cases check
+// it (or why none can); coverageProblems() holds each entry to the cases that really run.
+import { checkSource } from '../compiler/index.js';
+import type { NodeKind } from '../compiler/ir/types.js';
+
+/** A case of a suite: `<file> › <title>`, as vitest prints a test (the title is the case's, not the `it`'s). */
+export type CaseRef<F extends string> = `${F} › ${string}`;
+
+/** The cases that check a kind (each must contain a node of that kind), or why the suite checks none. */
+export type Coverage<F extends string> = readonly [CaseRef<F>, ...CaseRef<F>[]] | { readonly none: string };
+
+export type CoverageTable<F extends string> = Readonly<Record<NodeKind, Coverage<F>>>;
+
+/** One case as a file runs it: its title and the spec it builds. */
+export interface RunCase {
+  readonly title: string;
+  readonly yaml: string;
+}
+
+/** The node kinds a spec lowers to. Throws on a spec the compiler refuses (a case that cannot run). */
+export function nodeKinds(yaml: string, file = 'case.yaml'): ReadonlySet<NodeKind> {
+  const { ir, diagnostics } = checkSource(yaml, file);
+  if (ir === null) throw new Error(`${file} does not lower:\n${diagnostics.map((d) => `${d.code} ${d.message}`).join('\n')}`);
+  return new Set(ir.nodes.map((n) => n.kind));
+}
+
+/**
+ * What is wrong with the entries of `table` that concern `file`, whose cases are `cases`: a reference
+ * to a title that is no case there, a referenced case without a node of the kind, and a kind the table
+ * says has no case although one of these cases contains it. Empty when the table tells the truth.
+ */
+export function coverageProblems<F extends string>(table: CoverageTable<F>, file: F, cases: readonly RunCase[]): string[] {
+  const kinds = new Map(cases.map((c) => [c.title, nodeKinds(c.yaml, `${file} › ${c.title}`)] as const));
+  const prefix = `${file} › `;
+  const problems: string[] = [];
+  for (const [kind, coverage] of Object.entries(table) as [NodeKind, Coverage<F>][]) {
+    if ('none' in coverage) {
+      const holders = [...kinds].filter(([, k]) => k.has(kind)).map(([title]) => title);
+      if (holders.length > 0) problems.push(`${kind}: the table says no case checks it ("${coverage.none}"), but ${holders.map((t) => `"${t}"`).join(', ')} in ${file} contain it`);
+      continue;
+    }
+    for (const ref of coverage) {
+      if (!ref.startsWith(prefix)) continue;
+      const title = ref.slice(prefix.length);
+      const has = kinds.get(title);
+      if (has === undefined) problems.push(`${kind}: "${ref}" is no case of ${file}`);
+      else if (!has.has(kind)) problems.push(`${kind}: "${ref}" has no ${kind} node (it has ${[...has].join(', ')})`);
+    }
+  }
+  return problems;
+}

@@ -2,9 +2,10 @@
 // TypeScript target (cpu and webasm modes): conv_transpose2d, upsample (nearest and bilinear, both
 // align_corners, scale factors and sizes), global_avgpool2d, add, concat, a tensor with several readers
 // (its gradient is a sum) and a layer that reads the model input again. Tolerance: helpers.ts.
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { specYaml } from '../codegen/helpers.js';
-import { expectParity, inputs } from './helpers.js';
+import { coverageProblems } from '../coverage.js';
+import { expectParity, GPUJS_COVERAGE, inputs } from './helpers.js';
 
 interface Case {
   readonly title: string;
@@ -82,3 +83,9 @@ for (const backend of ['cpu', 'webasm'] as const) {
     }
   });
 }
+
+describe('GPUJS_COVERAGE (helpers.ts), the entries for graph.test.ts', () => {
+  it('names cases that run here, each with a node of its kind; a kind it says no case checks is in none of them', () => {
+    expect(coverageProblems(GPUJS_COVERAGE, 'graph.test.ts', CASES.map((c) => ({ title: c.title, yaml: specYaml({ input: c.input, layers: c.layers }) })))).toEqual([]);
+  });
+});

@@ -8,6 +8,7 @@ import { build } from '../../compiler/index.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import type { Backend, BackendInfo } from '../../runtime/gpujs/index.js';
 import { importGenerated, TMP } from '../codegen/helpers.js';
+import type { CoverageTable } from '../coverage.js';
 
 const GPUJS_RUNTIME = fileURLToPath(new URL('../../runtime/gpujs/index.ts', import.meta.url));
 
@@ -17,6 +18,37 @@ export interface GpujsModelLike extends CompiledModel<Float32Array> {
   forwardAsync(x: Float32Array, n: number): Promise<Float32Array>;
   trainStepAsync(x: Float32Array, y: Int32Array, n: number): Promise<number>;
 }
+
+/** The files that compare the gpu.js target with the TypeScript target case by case (losses.test.ts covers the losses). */
+export type ParityFile = 'parity.test.ts' | 'graph.test.ts' | 'specs.test.ts';
+
+/** Which parity cases run each node kind on gpu.js (forward, loss, every gradient and buffer); each file
+ *  holds its entries to its cases (test/coverage.ts), so a kind added to the IR does not type-check until
+ *  it names a case here. */
+export const GPUJS_COVERAGE: CoverageTable<ParityFile> = {
+  conv2d: ['parity.test.ts › conv2d: padding, stride, dilation, groups, same, 1×1, no bias; linear'],
+  maxpool2d: ['parity.test.ts › maxpool2d (padding, overlapping windows), avgpool2d (count_include_pad true and false)'],
+  avgpool2d: ['parity.test.ts › maxpool2d (padding, overlapping windows), avgpool2d (count_include_pad true and false)'],
+  batchnorm2d: ['parity.test.ts › batchnorm2d in training (affine and not), leaky_relu', 'parity.test.ts › batchnorm2d in eval (running statistics)'],
+  relu: ['parity.test.ts › relu, sigmoid, tanh'],
+  leaky_relu: ['parity.test.ts › batchnorm2d in training (affine and not), leaky_relu'],
+  sigmoid: ['parity.test.ts › relu, sigmoid, tanh'],
+  tanh: ['parity.test.ts › relu, sigmoid, tanh'],
+  dropout: ['parity.test.ts › dropout and dropout2d in training (masks from the same Rng stream)', 'parity.test.ts › dropout in eval (identity)'],
+  dropout2d: ['parity.test.ts › dropout and dropout2d in training (masks from the same Rng stream)', 'parity.test.ts › dropout in eval (identity)'],
+  flatten: ['parity.test.ts › conv2d: padding, stride, dilation, groups, same, 1×1, no bias; linear'], // an alias of its input: no kernel of its own
+  linear: ['parity.test.ts › conv2d: padding, stride, dilation, groups, same, 1×1, no bias; linear'],
+  softmax: ['parity.test.ts › softmax then cross_entropy (softmax backward runs)', 'parity.test.ts › softmax then nll (not fused)'],
+  log_softmax: ['parity.test.ts › log_softmax + nll (fused), class weights', 'parity.test.ts › log_softmax then cross_entropy with weights (log_softmax backward runs)'],
+  conv_transpose2d: ['graph.test.ts › conv_transpose2d: stride 2, padding, output_padding, dilation, groups, no bias', 'specs.test.ts › specs/segmentation.yaml'],
+  upsample: [
+    'graph.test.ts › upsample nearest: a size that is no whole factor (5×7 → 8×10), then scale_factor [2, 3]',
+    'graph.test.ts › upsample bilinear: scale_factor 2, align_corners true with a size, and downsampling',
+  ],
+  global_avgpool2d: ['graph.test.ts › global_avgpool2d', 'specs.test.ts › specs/resnet-mini.yaml'],
+  add: ['graph.test.ts › a graph: add (residual, three inputs), concat, one tensor read by three layers, the input read again', 'specs.test.ts › specs/resnet-mini.yaml'],
+  concat: ['graph.test.ts › a graph: add (residual, three inputs), concat, one tensor read by three layers, the input read again', 'specs.test.ts › specs/segmentation.yaml'],
+};
 
 export function buildOrThrow(yaml: string, target: 'ts' | 'gpujs'): string {
   const r = build(yaml, 'test.yaml', { target });

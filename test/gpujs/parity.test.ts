@@ -2,10 +2,13 @@
 // webasm): the same spec built for both, the same seed (so the same initial weights and dropout
 // masks), the same inputs; forward output, loss, every parameter gradient and the batchnorm running
 // statistics compared tensor by tensor with the largest difference printed (tolerance: helpers.ts).
-// Every layer kind and both losses (with class weights, label smoothing, fusion and its absence) appear.
+// The first layer kinds and the classification losses (class weights, label smoothing, fusion and its
+// absence); GPUJS_COVERAGE in helpers.ts names the case for every kind (the decoder layers and graphs
+// are in graph.test.ts and specs.test.ts).
 import { describe, expect, it } from 'vitest';
 import { specYaml, type SpecParts } from '../codegen/helpers.js';
-import { bothTargets, compare, inputs } from './helpers.js';
+import { coverageProblems } from '../coverage.js';
+import { bothTargets, compare, GPUJS_COVERAGE, inputs } from './helpers.js';
 
 interface Case extends SpecParts {
   readonly title: string;
@@ -178,3 +181,9 @@ for (const backend of ['cpu', 'webasm'] as const) {
     }
   });
 }
+
+describe('GPUJS_COVERAGE (helpers.ts), the entries for parity.test.ts', () => {
+  it('names cases that run here, each with a node of its kind; a kind it says no case checks is in none of them', () => {
+    expect(coverageProblems(GPUJS_COVERAGE, 'parity.test.ts', CASES.map((c) => ({ title: c.title, yaml: specYaml(c) })))).toEqual([]);
+  });
+});

@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SPECS } from '../codegen/helpers.js';
-import { bothTargets, compare, expectParity, inputs } from './helpers.js';
+import { coverageProblems } from '../coverage.js';
+import { bothTargets, compare, expectParity, GPUJS_COVERAGE, inputs } from './helpers.js';
 
 const SHIPPED = [
   { file: 'segmentation.yaml', labels: 28 * 28, classes: 11 },
@@ -56,4 +57,10 @@ describe('gpu.js webasm: the shipped graph and loss specs agree with the TypeScr
       }
     });
   }
+});
+
+describe('GPUJS_COVERAGE (helpers.ts), the entries for specs.test.ts', () => {
+  it('names cases that run here, each with a node of its kind; a kind it says no case checks is in none of them', () => {
+    expect(coverageProblems(GPUJS_COVERAGE, 'specs.test.ts', SHIPPED.map((s) => ({ title: `specs/${s.file}`, yaml: readFileSync(`${SPECS}${s.file}`, 'utf8') })))).toEqual([]);
+  });
 });

@@ -60,6 +60,8 @@ export function formatReport(results, machine) {
     `. Median of ${h.windows ?? '?'} windows of ${h.steps ?? '?'} steps at batch ${results.cnnc?.batch ?? '?'} (per window: ${(h.per_window_bytes ?? []).map((b) => bytes(b)).join(', ')}),` +
     ` after ${h.warmup_steps ?? '?'} warm-up steps at batch ${h.warmup_batch ?? '?'}; ${h.gc_events ?? '?'} GCs in the median window (${h.exact ? 'exact' : 'a lower bound'})` +
     (typeof h.harness_per_step_bytes === 'number' ? `; the measuring loop's own ${bytes(h.harness_per_step_bytes)} per step subtracted` : ''));
+  if (results.imports?.entries) lines.push('', formatImports(results.imports));
+  else if (results.imports) lines.push('', `imports: ${why(results.imports)}`);
   lines.push('');
   lines.push(...targets(results));
   return lines.join('\n');
@@ -102,4 +104,15 @@ function targets(results) {
     ['`cnnc build` < 2 s', `${fmt(c.build_s, 2)} s`, typeof c.build_s === 'number' ? c.build_s < 2 : undefined],
   ];
   return ['| target (issue 6) | this run | verdict |', '| --- | ---: | --- |', ...rows.map(([t, v, ok]) => `| ${t} | ${v} | ${verdict(ok)} |`)];
+}
+
+/** bench/import-child.mjs's figures: what `import` of each entry costs in a fresh node. */
+export function formatImports(r) {
+  const ms = (v) => fmt(v, 0);
+  return [
+    `| import in a fresh node (median of ${r.runs}) | import (ms) | RSS after (MB) | whole process (ms) |`,
+    '| --- | ---: | ---: | ---: |',
+    ...Object.entries(r.entries).map(([e, x]) =>
+      `| ${e === 'node' ? 'nothing (Node alone)' : `\`${e}\``} | ${e === 'node' ? '—' : ms(x.import_ms)} | ${fmt(x.rss_mb, 0)} | ${ms(x.process_ms)} |`),
+  ].join('\n');
 }

@@ -10,6 +10,7 @@ import { checkSource } from '../../compiler/index.js';
 import { buildWith } from '../../compiler/5-codegen/build.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import { loadModule } from '../../compiler/load-generated.js';
+import { coverageProblems, type CoverageTable } from '../coverage.js';
 import { compare, printTable, readFixture, tensor, withPrefix, type Fixture, type Row } from './compare.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,6 +36,32 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<'eval' | 'train'>]> =
   ['softmax-map', ['eval']], // softmax per pixel inside the network, log_softmax per pixel + nll (fused; weights, ignore_index 255)
   ['softmax-dice-map', ['eval']], // dice on per-pixel softmax probabilities, smooth 0.5
 ];
+
+/** Which fixtures compare each node kind with PyTorch (forward, loss, gradients, one step); checked below
+ *  against the fixtures' specs, so a kind added to the IR does not type-check until it names one. */
+const PYTORCH_COVERAGE: CoverageTable<'pytorch.test.ts'> = {
+  conv2d: ['pytorch.test.ts › mnist', 'pytorch.test.ts › conv-features', 'pytorch.test.ts › unnamed-nll'],
+  maxpool2d: ['pytorch.test.ts › mnist', 'pytorch.test.ts › every-layer'],
+  avgpool2d: ['pytorch.test.ts › every-layer', 'pytorch.test.ts › unnamed-nll'],
+  batchnorm2d: ['pytorch.test.ts › conv-features', 'pytorch.test.ts › every-layer', 'pytorch.test.ts › graph'],
+  relu: ['pytorch.test.ts › mnist'],
+  leaky_relu: ['pytorch.test.ts › conv-features', 'pytorch.test.ts › every-layer'],
+  sigmoid: ['pytorch.test.ts › every-layer', 'pytorch.test.ts › loss-bce'],
+  tanh: ['pytorch.test.ts › every-layer', 'pytorch.test.ts › loss-segment'],
+  // Eval mode only, where dropout is the identity: training masks come from cnnc's own Rng, which no
+  // PyTorch generator reproduces (finite differences and the gpu.js parity check training dropout).
+  dropout: ['pytorch.test.ts › mnist', 'pytorch.test.ts › conv-features'],
+  dropout2d: ['pytorch.test.ts › mnist', 'pytorch.test.ts › conv-features'],
+  flatten: ['pytorch.test.ts › mnist'], // an alias of its input (C-major, as torch.flatten(x, 1))
+  linear: ['pytorch.test.ts › mnist', 'pytorch.test.ts › every-layer'],
+  softmax: ['pytorch.test.ts › every-layer', 'pytorch.test.ts › softmax-map', 'pytorch.test.ts › softmax-dice-map'],
+  log_softmax: ['pytorch.test.ts › mnist', 'pytorch.test.ts › unnamed-nll', 'pytorch.test.ts › softmax-map'],
+  conv_transpose2d: ['pytorch.test.ts › decoder-layers', 'pytorch.test.ts › graph'],
+  upsample: ['pytorch.test.ts › decoder-layers'], // and against F.interpolate value by value: upsample.test.ts
+  global_avgpool2d: ['pytorch.test.ts › decoder-layers', 'pytorch.test.ts › graph'],
+  add: ['pytorch.test.ts › graph'],
+  concat: ['pytorch.test.ts › graph'],
+};
 
 const weightsOf = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, `${name}.weights.safetensors`)));
 
@@ -68,6 +95,15 @@ function expectAllWithinTolerance(title: string, rows: readonly Row[]): void {
   printTable(title, rows);
   expect(rows.filter((r) => !r.ok).map((r) => `${r.tensor}: max rel ${r.maxRel} ${r.note ?? ''}`)).toEqual([]);
 }
+
+describe('PYTORCH_COVERAGE', () => {
+  it('names fixtures that run here, each with a node of its kind; a kind it says no fixture checks is in none of them', () => {
+    // The spec each fixture was made from, as make_reference.py records it.
+    const specOf = (name: string, mode: 'eval' | 'train') => readFixture(join(FIXTURES, `${name}.${mode}.safetensors`)).metadata['spec']!;
+    const cases = CASES.map(([name, modes]) => ({ title: name, yaml: readFileSync(join(ROOT, specOf(name, modes[0]!)), 'utf8') }));
+    expect(coverageProblems(PYTORCH_COVERAGE, 'pytorch.test.ts', cases)).toEqual([]);
+  });
+});
 
 describe.each(CASES)('PyTorch reference: %s', (name, modes) => {
   const meta = readFixture(join(FIXTURES, `${name}.${modes[0]}.safetensors`)).metadata;

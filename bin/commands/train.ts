@@ -1,6 +1,7 @@
 // `cnnc train SPEC`: compile, train, evaluate after every epoch; see bin/train/run.ts.
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
+import { batchSizeLimits } from '../../compiler/3-lower/totals.js';
 import { VERSION } from '../../compiler/version.js';
 import { withThreads } from '../../runtime/node/threads.js';
 import { train } from '../train/run.js';
@@ -43,10 +44,10 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
     .action(async (spec: string, flags: Flags) => {
       exit.code = await reportUserErrors(io, async () => {
         const options = {
-          epochs: numberFlag('--epochs', flags.epochs, 'positive-int'),
+          epochs: atMost('--epochs', numberFlag('--epochs', flags.epochs, 'positive-int'), MAX_EPOCHS),
           batchSize: numberFlag('--batch-size', flags.batchSize, 'positive-int'),
           lr: numberFlag('--lr', flags.lr, 'positive'),
-          seed: numberFlag('--seed', flags.seed, 'int'),
+          seed: atMost('--seed', numberFlag('--seed', flags.seed, 'int'), MAX_SEED),
           maxSteps: numberFlag('--max-steps', flags.maxSteps, 'int'),
           limit: numberFlag('--limit', flags.limit, 'positive-int'),
         };
@@ -54,6 +55,13 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
         const threads = threadsFlag(flags.threads);
         const loaded = await compileSpec(spec, io, target);
         if (loaded === null) return 1;
+        // The size limits check gave the spec's batch_size, for the flag's: refused before the run
+        // directory is touched (it used to be "Invalid typed array length" after it was written).
+        if (options.batchSize !== undefined) {
+          const refused = batchSizeLimits(loaded.ir, options.batchSize);
+          const more = refused.length > 1 ? ` (and ${refused.length - 1} more tensor${refused.length === 2 ? '' : 's'} too large)` : '';
+          if (refused.length > 0) throw new UsageError(`--batch-size ${options.batchSize}: ${refused[0]}${more}; use a smaller --batch-size`);
+        }
         // gpu.js falls back silently: say which backend and kernel classes really ran, once the
         // model exists (its mode) and after training (the kernels compiled by then).
         let gpujsModel: GpujsCompiledModel | null = null;
@@ -97,6 +105,15 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
         }
       });
     });
+}
+
+/** The schema's bounds on train.epochs and train.seed (compiler/spec/cnnc.schema.json), for the flags. */
+const MAX_EPOCHS = 1_000_000;
+const MAX_SEED = 2 ** 32 - 1;
+
+function atMost(name: string, n: number | undefined, max: number): number | undefined {
+  if (n !== undefined && n > max) throw new UsageError(`${name} expects at most ${max}, got ${n}`);
+  return n;
 }
 
 /**

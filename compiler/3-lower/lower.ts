@@ -13,7 +13,7 @@ import { nameLayers } from './names.js';
 import type { Report } from './report.js';
 import { checkDataFit, checkLossFit, lowerLoss } from './loss.js';
 import { lowerData, lowerOptimizer, lowerTrain } from './settings.js';
-import { computeTotals, MAX_ELEMENTS, MAX_TRAINING_BYTES, tooManyElements } from './totals.js';
+import { computeTotals, MAX_ELEMENTS, tooManyElements, tooMuchTrainingMemory } from './totals.js';
 
 export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: ModelIR | null; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
@@ -69,11 +69,8 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
     if (totals.params > MAX_ELEMENTS) {
       report('E0409', `the model would have ${sci(totals.params)} trainable parameters (limit ${sci(MAX_ELEMENTS)})`, where);
     }
-    if (totals.trainingBytes > MAX_TRAINING_BYTES) {
-      report('E0409',
-        `one training step at batch size ${batch} would need ${gib(totals.trainingBytes)} GiB (limit ${gib(MAX_TRAINING_BYTES)} GiB)`,
-        map.value(['train', 'batch_size']), 'use a smaller batch_size, or fewer or narrower layers');
-    }
+    const memory = tooMuchTrainingMemory(totals.trainingBytes, batch);
+    if (memory !== null) report('E0409', memory, map.value(['train', 'batch_size']), 'use a smaller batch_size, or fewer or narrower layers');
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { ir: null, diagnostics };
 
@@ -118,9 +115,4 @@ function checkInput(shape: Shape, batch: number, span: ModelIR['input']['span'],
     return null;
   }
   return shape;
-}
-
-function gib(bytes: number): string {
-  const g = bytes / 2 ** 30;
-  return g >= 1000 ? sci(g) : g.toFixed(1).replace(/\.0$/, '');
 }

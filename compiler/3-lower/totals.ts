@@ -1,7 +1,7 @@
 // Model totals and the limits that refuse an absurd model at compile time, before anything is
 // allocated: the figures are plain arithmetic on shapes.
-import { assertNever, type Node, type OptimizerIR, type ParamInfo, type Shape, type Totals } from '../ir/types.js';
-import { product, sci } from './format.js';
+import { assertNever, type ModelIR, type Node, type OptimizerIR, type ParamInfo, type Shape, type Totals } from '../ir/types.js';
+import { fmtShape, product, sci } from './format.js';
 
 /** A typed array (and an int32 index) holds at most 2^31 − 1 elements. */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
@@ -14,6 +14,34 @@ export function tooManyElements(what: string, elements: number, batch?: number):
   if (elements <= MAX_ELEMENTS) return null;
   const at = batch === undefined ? '' : ` at batch size ${batch}`;
   return `${what} would have ${sci(elements)} elements${at} (limit ${sci(MAX_ELEMENTS)})`;
+}
+
+/** Why one training step at `batch` needs too much memory (`one training step at batch size 4096
+ *  would need 20 GiB (limit 16 GiB)`), or null. */
+export function tooMuchTrainingMemory(trainingBytes: number, batch: number): string | null {
+  if (trainingBytes <= MAX_TRAINING_BYTES) return null;
+  return `one training step at batch size ${batch} would need ${gib(trainingBytes)} GiB (limit ${gib(MAX_TRAINING_BYTES)} GiB)`;
+}
+
+/**
+ * The size limits that lowering checks at the spec's batch_size, checked for a model at another
+ * batch size (`cnnc train --batch-size`): the input, every node's output, one training step. Every
+ * reason it is refused, or none.
+ */
+export function batchSizeLimits(ir: Pick<ModelIR, 'input' | 'nodes' | 'optimizer'>, batch: number): string[] {
+  const shape = ir.input.shape;
+  // As lower(): a batch of inputs too big stops there; else every node output that is too big.
+  const input = tooManyElements(`the input ${fmtShape(shape)}`, product(shape) * batch, batch);
+  if (input !== null) return [input];
+  const tooBig = ir.nodes.map((n) => tooManyElements(`${n.name} output ${fmtShape(n.outShape)}`, product(n.outShape) * batch, batch)).filter((m) => m !== null);
+  if (tooBig.length > 0) return tooBig;
+  const memory = tooMuchTrainingMemory(computeTotals(shape, ir.nodes, ir.optimizer, batch).trainingBytes, batch);
+  return memory === null ? [] : [memory];
+}
+
+function gib(bytes: number): string {
+  const g = bytes / 2 ** 30;
+  return g >= 1000 ? sci(g) : g.toFixed(1).replace(/\.0$/, '');
 }
 
 /** Optimizer state per trainable parameter: Adam's exp_avg and exp_avg_sq, SGD's momentum buffer. */

@@ -5,11 +5,18 @@
 //   >  6 |   - { kind: conv2d, out_channels: 0, kernel_size: 3 }
 //        |                                   ^
 //      7 |   - relu
+//
+// A line longer than MAX_COLUMNS (a 20 KB flow mapping on one line) is cut to a window of that many
+// columns around the caret, one for the whole frame so the lines stay aligned, with `…` on each
+// side that was cut; the caret stays under its character.
 import { CODES, type Code } from './codes.js';
 import type { Diagnostic, Span } from './types.js';
 
 const CONTEXT = 2;
 const TAB_WIDTH = 4;
+/** Columns of source text a frame shows per line; longer lines are cut around the caret. */
+const MAX_COLUMNS = 100;
+const CUT = '…';
 
 /** Builds a diagnostic: severity comes from the code table, the frame from `source`. */
 export function diagnostic(code: Code, message: string, span: Span, source: string, hint?: string): Diagnostic {
@@ -61,24 +68,58 @@ export function codeFrame(source: string, span: Span): string {
   const first = Math.max(1, span.line - CONTEXT);
   const last = Math.min(lines.length, span.line + CONTEXT);
   const width = String(last).length;
+  const shown = lines.slice(first - 1, last).map(expandTabs);
+  const caret = caretColumns(lines[span.line - 1] ?? '', span);
+  const lo = windowStart(shown[span.line - first]!, caret, Math.max(...shown.map((t) => t.length)));
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
-    const text = lines[n - 1] ?? '';
     const mark = n === span.line ? '>' : ' ';
-    out.push(`${mark} ${String(n).padStart(width)} | ${expandTabs(text)}`.trimEnd());
-    if (n === span.line) out.push(`  ${' '.repeat(width)} | ${carets(text, span)}`);
+    out.push(`${mark} ${String(n).padStart(width)} | ${cut(shown[n - first]!, lo)}`.trimEnd());
+    if (n === span.line) {
+      const from = caret.from - lo + (lo > 0 ? CUT.length : 0);
+      const to = Math.min(caret.to, lo + MAX_COLUMNS) - lo + (lo > 0 ? CUT.length : 0);
+      out.push(`  ${' '.repeat(width)} | ${' '.repeat(from)}${'^'.repeat(Math.max(1, to - from))}`);
+    }
   }
   return out.join('\n');
 }
 
-/** Carets under the span, clipped to its first line (trailing blanks not underlined), at least one. */
-function carets(text: string, span: Span): string {
+/** The span's columns on its first line (tabs expanded; trailing blanks of a multi-line span not
+ *  underlined), at least one column wide. */
+function caretColumns(text: string, span: Span): { from: number; to: number } {
   const start = Math.min(span.col - 1, text.length);
   let end = span.endLine === span.line ? Math.min(span.endCol - 1, text.length) : text.length;
   if (span.endLine !== span.line) while (end > start && /\s/.test(text[end - 1] ?? '')) end--;
   const from = visualWidth(text.slice(0, start));
-  const to = Math.max(from + 1, visualWidth(text.slice(0, end)));
-  return ' '.repeat(from) + '^'.repeat(to - from);
+  return { from, to: Math.max(from + 1, visualWidth(text.slice(0, end))) };
+}
+
+/** The first column shown: 0 while the frame fits, else a window with the caret's start a third of
+ *  the way in (less, to show a shorter span whole), never past the end of the caret line. A line
+ *  wholly left of the window shows as `…`. */
+function windowStart(caretLine: string, caret: { from: number; to: number }, widest: number): number {
+  if (widest <= MAX_COLUMNS || caret.to <= MAX_COLUMNS) return 0;
+  const third = Math.floor(MAX_COLUMNS / 3);
+  const spanWidth = caret.to - caret.from;
+  const lead = spanWidth >= MAX_COLUMNS ? third : Math.min(third, MAX_COLUMNS - spanWidth); // a short span is shown whole
+  let lo = Math.max(0, Math.min(caret.from - lead, caretLine.length - MAX_COLUMNS));
+  if (isLowSurrogate(caretLine.charCodeAt(lo))) lo--; // never half a character
+  return Math.max(0, lo);
+}
+
+/** Columns [lo, lo + MAX_COLUMNS) of a line, with `…` where something was cut. */
+function cut(text: string, lo: number): string {
+  if (lo === 0 && text.length <= MAX_COLUMNS) return text;
+  let hi = Math.min(text.length, lo + MAX_COLUMNS);
+  if (isLowSurrogate(text.charCodeAt(hi))) hi--;
+  const start = isLowSurrogate(text.charCodeAt(lo)) ? lo + 1 : lo;
+  const middle = text.slice(start, hi);
+  const before = lo > 0 && text.slice(0, lo).trim() !== '' ? CUT : lo > 0 ? ' ' : '';
+  return `${before}${middle}${hi < text.length ? CUT : ''}`;
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }
 
 function expandTabs(text: string): string {

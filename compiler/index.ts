@@ -1,20 +1,25 @@
-// The cnnc compiler API. `checkSource` is the recipe: one line per phase folder, in order
-// (DESIGN.md, "The pipeline"). Each phase returns diagnostics; the recipe stops at the first
-// phase with errors, since the next one would only report their echoes.
+// The cnnc compiler API. `compile` is the recipe: one line per phase folder, in order
+// (DESIGN.md, "The pipeline"):
+//   1-parse → 2-validate → 3-lower → 4-passes (lints, then the plan) → 5-codegen* (render the plan)
+// Each phase returns diagnostics; the recipe stops at the first phase with errors, since the next one
+// would only report their echoes. `checkSource` is the front half (through the lints), for `cnnc check`.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse } from './1-parse/parse.js';
 import { validate } from './2-validate/validate.js';
 import { lower } from './3-lower/lower.js';
 import { lint } from './4-passes/lint.js';
+import { GPUJS_TARGET, planModel, TS_TARGET } from './4-passes/plan.js';
+import { renderTypeScript, type GenerateOptions } from './5-codegen/generate.js';
+import { renderGpujs } from './5-codegen-gpujs/generate.js';
+import { unsupportedByGpujs } from './5-codegen-gpujs/support.js';
 import type { Diagnostic } from './diagnostics/types.js';
 import type { ModelIR } from './ir/types.js';
 import type { Spec } from './spec/types.js';
-import { buildWith, type BuildResult } from './5-codegen/build.js';
-import type { GenerateOptions } from './5-codegen/generate.js';
-import { buildGpujs } from './5-codegen-gpujs/build.js';
 
 export type * from './ir/types.js';
+export type * from './ir/plan.js';
+export { planModel, verifyPlan, TS_TARGET, GPUJS_TARGET } from './4-passes/plan.js';
 export { assertNever } from './ir/types.js';
 export type { Diagnostic, Severity } from './diagnostics/types.js';
 export { CODES, type Code } from './diagnostics/codes.js';
@@ -60,17 +65,45 @@ export function checkFile(path: string): CheckResult {
   return checkSource(source, path);
 }
 
-// --- Code generation (5-codegen): `build` / `generate` are added here, after checkSource. ---
-export { generate, type GenerateOptions } from './5-codegen/generate.js';
-export type { BuildResult } from './5-codegen/build.js';
+export type { GenerateOptions } from './5-codegen/generate.js';
 
-/** Which code generator: the TypeScript kernels (default) or gpu.js kernels (compiler/5-codegen-gpujs, float32 only). */
+/** Which renderer: the TypeScript kernels (default) or gpu.js kernels (compiler/5-codegen-gpujs, float32 only). */
 export type Target = 'ts' | 'gpujs';
 
-/** checkSource + generate: the module's TypeScript, or code null with the spec's diagnostics. */
-export function build(source: string, file: string, options: GenerateOptions & { readonly target?: Target } = {}): BuildResult {
-  if (options.target === 'gpujs') return buildGpujs(checkSource, source, file);
-  return buildWith(checkSource, source, file, options);
+export interface CompileOptions extends GenerateOptions {
+  readonly target?: Target;
+}
+
+export interface BuildResult {
+  /** The generated module, or null when the spec has errors (see diagnostics). */
+  readonly code: string | null;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly ir: ModelIR | null;
+}
+
+/** The whole pipeline: source → the generated module, or code null with the spec's diagnostics. */
+export function compile(source: string, file: string, options: CompileOptions = {}): BuildResult {
+  const { ir, diagnostics } = checkSource(source, file); //    1-parse, 2-validate, 3-lower, 4-passes (lints)
+  if (ir === null || diagnostics.some((d) => d.severity === 'error')) return { code: null, diagnostics, ir: null };
+  if (options.target === 'gpujs') {
+    const refused = unsupportedByGpujs(ir, source); //        what GL cannot hold, as positioned errors
+    if (refused.length > 0) return { code: null, diagnostics: [...diagnostics, ...refused], ir: null };
+    return { code: renderGpujs(planModel(ir, GPUJS_TARGET)), diagnostics, ir }; // 4-passes (plan) → 5-codegen-gpujs
+  }
+  return { code: renderTypeScript(planModel(ir, TS_TARGET), options), diagnostics, ir }; // 4-passes (plan) → 5-codegen
+}
+
+/** compile, under the name the CLI and tests have used. */
+export const build = compile;
+
+/** A checked model's TypeScript module (plan + render). Same IR → same bytes. */
+export function generate(ir: ModelIR, options: GenerateOptions = {}): string {
+  return renderTypeScript(planModel(ir, TS_TARGET), options);
+}
+
+/** A checked model's gpu.js module (plan + render), for a model unsupportedByGpujs accepts. */
+export function generateGpujs(ir: ModelIR): string {
+  return renderGpujs(planModel(ir, GPUJS_TARGET));
 }
 
 /** sha256 (hex) of the spec's canonical JSON: keys sorted, so comments, whitespace and key order

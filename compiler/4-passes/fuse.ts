@@ -5,14 +5,9 @@
 // softmax + cross_entropy (a double softmax, linted elsewhere) is NOT fused: it computes what PyTorch
 // computes, log_softmax of the probabilities. Only a single nll term is fused.
 import type { ModelIR } from '../ir/types.js';
-import type { MemoryPlan } from './memory.js';
+import type { LossFusion, MemoryPlan } from '../ir/plan.js';
 
-export interface LossFusion {
-  /** The node whose backward the loss replaces, or null when the loss reads the output as is. */
-  readonly fusedNode: string | null;
-  /** Human-readable reason, printed in the generated code. */
-  readonly note: string;
-}
+export type { LossFusion } from '../ir/plan.js';
 
 export function planLossFusion(ir: ModelIR): LossFusion {
   const out = ir.nodes.find((node) => node.name === ir.output);

@@ -17,73 +17,11 @@
 // first to run backward) writes the node's dY directly, each other reader writes its own buffer
 // `<reader>_dX<k>` (k: which of its inputs), which is added into the dY right after that reader's
 // backward (NodeIO.accumulate). Every backward kernel may so overwrite its dX, never needing to add.
-import { assertNever, type ModelIR, type Node, type Conv2dNode, type ParamInfo } from '../ir/types.js';
-import type { LossFusion } from './fuse.js';
+import { assertNever, type ModelIR, type Node } from '../ir/types.js';
+import { isPointwiseConv } from './geometry.js';
+import type { Arena, BufferSlot, BufferWhat, LossFusion, MemoryPlan, NodeIO, ParamSlot } from '../ir/plan.js';
 
-export type Arena = 'values' | 'grads' | 'indices' | 'scratch';
-/** What a buffer holds; never contains `_`, so `<node>_<what>` field names cannot collide. */
-export type BufferWhat = 'y' | 'dY' | 'mask' | 'argmax' | 'col' | 'dCol' | 'mean' | 'invstd' | `dX${number}`;
-
-export interface BufferSlot {
-  /** Field name in the generated class: `<node>_<what>`. */
-  readonly field: string;
-  readonly node: string;
-  readonly what: BufferWhat;
-  readonly arena: Arena;
-  /** Elements per sample (values, grads, indices) or in all (scratch). */
-  readonly size: number;
-  /** Offset per sample (times the capacity) or absolute (scratch). */
-  readonly offset: number;
-}
-
-export interface ParamSlot extends ParamInfo {
-  readonly node: string;
-  /** Offset in the params (and grads) array. */
-  readonly offset: number;
-}
-
-/** Where one node reads and writes. Fields name BufferSlots; `null` x is the model input. */
-export interface NodeIO {
-  readonly node: string;
-  /** = xs[0] */
-  readonly x: string | null;
-  /** Each input's value, in `inputs` order. */
-  readonly xs: readonly (string | null)[];
-  readonly y: string | null;
-  /** Gradient of the (first) input, or null when the input needs none; = dXs[0]. */
-  readonly dX: string | null;
-  /** Where backward writes the gradient of each input (null: that input needs none). */
-  readonly dXs: readonly (string | null)[];
-  /** After this node's backward (or in its place, for an alias): `into += from` over n·size elements,
-   *  for its input number `input` (also read by a later layer, which wrote `into`). */
-  readonly accumulate: readonly { readonly input: number; readonly from: string; readonly into: string; readonly size: number }[];
-  readonly dY: string | null;
-  /** Whether <node>_backward runs (false: no parameter upstream, an alias, or fused into the loss). */
-  readonly backward: boolean;
-  /** Flatten: no kernel, the output is the input's buffer. */
-  readonly alias: boolean;
-}
-
-export interface MemoryPlan {
-  readonly params: readonly ParamSlot[];
-  readonly paramSize: number;
-  readonly buffers: readonly BufferSlot[];
-  /** Per-sample sizes of the n-scaled arenas, and the scratch size. */
-  readonly perSample: { readonly values: number; readonly grads: number; readonly indices: number };
-  readonly scratchSize: number;
-  readonly io: readonly NodeIO[];
-  /** The model output's value buffer. */
-  readonly output: string | null;
-  /** The buffer the loss writes its gradient into (the output's dY, or the fused node's dX). */
-  readonly lossGrad: string | null;
-}
-
-/** A 1×1 convolution with stride 1 and no padding reads its input as its own im2col matrix. */
-export function isPointwiseConv(node: Conv2dNode): boolean {
-  const p = node.padding;
-  return node.kernel[0] === 1 && node.kernel[1] === 1 && node.stride[0] === 1 && node.stride[1] === 1 &&
-    p.top === 0 && p.bottom === 0 && p.left === 0 && p.right === 0;
-}
+export type { Arena, BufferSlot, BufferWhat, MemoryPlan, NodeIO, ParamSlot } from '../ir/plan.js';
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 

@@ -7,22 +7,22 @@
 // kernels, the layout (parameter names, shapes, offsets in P, init rules), and the class with its
 // three generated steps: forwardSteps, gradientSteps, optimizerSteps. Kernel sources are strings, not
 // functions, so no bundler or minifier can rewrite what gpu.js parses.
-import { assertNever, type InitRule, type ModelIR } from '../ir/types.js';
+import type { PlannedModel } from '../ir/plan.js';
+import { assertNever, type InitRule } from '../ir/types.js';
 import { VERSION } from '../version.js';
-import { planLossFusion } from '../4-passes/fuse.js';
-import { planMemory } from '../4-passes/memory.js';
-import { baseName, checkLayerName, className, commentText } from '../5-codegen/identifiers.js';
+import { count } from '../emit/kit.js';
+import { baseName, checkLayerName, className, commentText } from '../emit/identifiers.js';
 import { body, call, MAX_KERNEL_INPUTS, type Ctx, type GpuKernel, type LayerCode } from './kernel.js';
 import { emitLayer } from './layers/index.js';
 import { emitLossKernels } from './loss.js';
 import { emitOptimizer } from './optimizer.js';
 
-export function generateGpujs(ir: ModelIR): string {
+/** The gpu.js target: a planned model (4-passes/plan.ts, for GPUJS_TARGET) → the module's source. */
+export function renderGpujs(planned: PlannedModel): string {
+  const { ir, lossFusion: fusion, memory: plan } = planned;
   for (const node of ir.nodes) checkLayerName(node.name);
   if (!/^[0-9a-f]{64}$/.test(ir.specHash)) throw new Error('cnnc internal error: specHash is not a sha256 hex digest');
-  const fusion = planLossFusion(ir);
-  const plan = planMemory(ir, fusion);
-  const io = new Map(plan.io.map((e) => [e.node, e]));
+  const planOf = new Map(planned.nodes.map((np) => [np.node.name, np]));
 
   // P: the trainable tensors, in the TypeScript target's parameter order (which is also the init order).
   const offsets = new Map<string, number>();
@@ -35,14 +35,14 @@ export function generateGpujs(ir: ModelIR): string {
 
   const valueOf = (name: string): string => (name === 'input' ? 'x' : `y_${name}`);
   const gradOf = (name: string): string => `dY_${name}`;
-  // Graphs: every (reader, input slot) edge passes a gradient back. A tensor read once gets it as its
-  // dY directly; one read several times gets one variable per edge, summed by `<node>_gradsum`.
-  const edges = new Map<string, { reader: string; k: number }[]>();
-  for (const node of ir.nodes) node.inputs.forEach((src, k) => edges.set(src, [...(edges.get(src) ?? []), { reader: node.name, k }]));
+  // Graphs: every (reader, input slot) edge passes a gradient back (NodePlan.readers). A tensor read
+  // once gets it as its dY directly; one read several times gets one variable per edge, summed by
+  // `<node>_gradsum`.
+  const readersOf = (src: string) => planOf.get(src)?.readers ?? [];
   const edgeVar = (reader: string, k: number): string => {
-    const src = ir.nodes.find((nd) => nd.name === reader)!.inputs[k]!;
-    const list = edges.get(src) ?? [];
-    return list.length <= 1 ? gradOf(src) : `dY_${src}_${list.findIndex((e) => e.reader === reader && e.k === k)}`;
+    const src = planOf.get(reader)!.node.inputs[k]!;
+    const list = readersOf(src);
+    return list.length <= 1 ? gradOf(src) : `dY_${src}_${list.findIndex((e) => e.reader === reader && e.input === k)}`;
   };
   const out: string[] = [];
   const kernelDecls: string[] = [];
@@ -52,9 +52,8 @@ export function generateGpujs(ir: ModelIR): string {
   const gradVars = new Map<string, string>();
   const records: string[] = [];
 
-  for (const node of ir.nodes) {
-    const e = io.get(node.name);
-    if (e === undefined) throw new Error('cnnc internal error: node not planned');
+  for (const np of planned.nodes) {
+    const { node, io: e } = np;
     const paramName = (role: string): string => {
       const p = node.params.find((q) => q.role === role);
       if (p === undefined) throw new Error(`cnnc internal error: ${node.name} has no ${role}`);
@@ -77,15 +76,16 @@ export function generateGpujs(ir: ModelIR): string {
         return off;
       },
       tensor: (role) => paramName(role),
+      plan: np,
     };
     ctxByNode.set(node.name, ctx);
     const code = emitLayer(node, ctx);
     backwardByNode.set(node.name, code);
     if (code === null) {
-      forward.push(`const ${ctx.y} = ${ctx.x}; // ${node.name}: flatten — an alias (torch.flatten(x, 1) of NCHW is C, H, W order)`);
+      forward.push(`const ${ctx.y} = ${ctx.x}; // ${commentText(np.comment)}`);
       continue;
     }
-    kernelDecls.push(`// ${commentText(code.comment)}`);
+    kernelDecls.push(`// ${commentText(np.comment)}`);
     for (const k of code.kernels) kernelDecls.push(kernelDecl(`${node.name}_${k.suffix}`, k));
     kernelDecls.push('');
     forward.push(...code.forward);
@@ -96,7 +96,7 @@ export function generateGpujs(ir: ModelIR): string {
   // Backward, in reverse; the loss writes the output's gradient (or the fused log_softmax's input's).
   const loss = emitLossKernels(ir, fusion);
   const outNode = ir.nodes.find((nd) => nd.name === ir.output);
-  if (outNode === undefined || plan.lossGrad === null && ir.nodes.some((nd) => io.get(nd.name)?.backward === true)) throw new Error('cnnc internal error: no loss gradient');
+  if (outNode === undefined || plan.lossGrad === null && planned.nodes.some((np) => np.io.backward)) throw new Error('cnnc internal error: no loss gradient');
   const fused = fusion.fusedNode !== null;
   const lossGrad = fused ? edgeVar(outNode!.name, 0) : gradOf(outNode!.name);
   // The gradient variables each node has received from its readers (or from the loss).
@@ -112,7 +112,7 @@ export function generateGpujs(ir: ModelIR): string {
     const got = received.get(node.name) ?? [];
     if (got.length === 0) continue; // no gradient reaches this node
     if (got.length > 1) {
-      const readers = (edges.get(node.name) ?? []).map((x) => x.reader);
+      const readers = readersOf(node.name).map((x) => x.reader);
       sumDecls.push(`// ${node.name} is read by ${readers.join(', ')}: its gradient is the sum of theirs`);
       sumDecls.push(kernelDecl(`${node.name}_gradsum`, {
         suffix: 'gradsum',
@@ -132,7 +132,7 @@ export function generateGpujs(ir: ModelIR): string {
       }
       continue;
     }
-    if (node.name === fusion.fusedNode) {
+    if (planOf.get(node.name)!.fusedIntoLoss) {
       backward.push(`// ${node.name}: fused into the loss (no ${node.name} backward)`);
       continue;
     }
@@ -215,7 +215,7 @@ export function generateGpujs(ir: ModelIR): string {
 
   out.push(
     `// Generated by cnnc ${VERSION} from ${commentText(baseName(ir.file))} (spec sha256 ${ir.specHash}) — generated, do not edit.`,
-    `// Model ${ir.name}, gpu.js target: input [n,${ir.input.shape.join(',')}], ${ir.totals.params} parameters, float32 (precision 'single').`,
+    `// Model ${ir.name}, gpu.js target: input [n,${ir.input.shape.join(',')}], ${count(ir.totals.params)} parameters, float32 (precision 'single').`,
     `// One thread per output element; every shape is a literal and \${n}, the batch size, is baked in when a kernel is`,
     `// compiled for it (kernels are cached per batch size). Tensors stay on the device between kernels (pipeline mode);`,
     `// the host reads back only the loss rows, forward's output and what the accessors return.`,

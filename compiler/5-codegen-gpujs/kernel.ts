@@ -4,6 +4,7 @@
 // is JavaScript that gpu.js translates (GLSL, WGSL, wasm or JS); it goes into a template literal in
 // the generated module, where `${n}` is the one runtime number, baked in when the kernel is compiled
 // for a batch size. Kernel rules (gpu.js): loop bounds are literals, no closures, no helpers.
+import type { NodePlan } from '../ir/plan.js';
 import type { ParamInfo } from '../ir/types.js';
 
 export interface GpuKernel {
@@ -34,10 +35,11 @@ export interface Ctx {
   readonly offset: (role: ParamInfo['role']) => number;
   /** State-dict name of a parameter (buffers are addressed by it). */
   readonly tensor: (role: ParamInfo['role']) => string;
+  /** The node's plan record (4-passes/plan.ts): its geometry, comment and fusions. */
+  readonly plan: NodePlan;
 }
 
 export interface LayerCode {
-  readonly comment: string;
   readonly kernels: readonly GpuKernel[];
   /** Statements of the forward step (generator code: `const y = yield this.run(...)`). */
   readonly forward: readonly string[];
@@ -91,12 +93,8 @@ export function sum(...terms: (readonly [string, number] | string | number)[]): 
   return parts.length === 0 ? '0' : parts.join(' + ').replace(/\+ -/g, '- ');
 }
 
-export const body = (...ls: (string | readonly string[] | null | false)[]): string =>
-  ls.flatMap((l) => (l === null || l === false ? [] : typeof l === 'string' ? [l] : l)).join('\n');
-
-export function shapeText(shape: readonly number[]): string {
-  return `[n,${shape.join(',')}]`;
-}
+/** Kernel bodies are blocks of lines, as in the TypeScript target. */
+export { lines as body, shapeText } from '../emit/kit.js';
 
 /** A number as a JavaScript literal inside a kernel (always with a point or exponent: a float). */
 export function flt(x: number): string {
@@ -109,11 +107,10 @@ export function flt(x: number): string {
  * A layer with a weight and an optional bias (linear, conv2d, conv_transpose2d): forward(x, P) into
  * its output; backward dW(x, dY), dB(dY) and dX(dY, P) where asked; its gradients by parameter role.
  */
-export function weightedLayerCode(name: string, bias: boolean, c: Ctx, comment: string, kernels: GpuKernel[]): LayerCode {
+export function weightedLayerCode(name: string, bias: boolean, c: Ctx, kernels: GpuKernel[]): LayerCode {
   const dWv = `dW_${name}`;
   const dBv = `dB_${name}`;
   return {
-    comment,
     kernels,
     forward: [call(c.y, c.k('forward'), [c.x, 'this.P'])],
     backward: c.backward

@@ -1,7 +1,7 @@
 // What a layer emitter returns, and the small helpers every emitter shares.
 // A kernel is plain data (its parameters and body text); the model emitter turns each argument's
 // `ref` into a field of the generated class, and generate.ts prints it through ts-morph.
-import type { BufferWhat } from '../4-passes/memory.js';
+import type { BufferWhat, NodePlan } from '../ir/plan.js';
 import type { ParamInfo } from '../ir/types.js';
 
 export type Dtype = 'float32' | 'float64';
@@ -38,8 +38,6 @@ export interface Kernel {
 }
 
 export interface LayerKernels {
-  /** One line: `conv1: conv2d 1→32, 3×3, stride 1 · x [n,1,28,28] → y [n,32,26,26]`. */
-  readonly comment: string;
   readonly forward: Kernel;
   /** Null when the layer has no backward (never asked for one). */
   readonly backward: Kernel | null;
@@ -47,66 +45,25 @@ export interface LayerKernels {
   readonly helpers: readonly Kernel[];
   /** Module-level constants the kernels read (`conv1_geometry`), as statements emitted before the layer's kernels; `<node>_<suffix>` names. */
   readonly constants?: { readonly suffix: string; readonly text: string };
-  /** The layer whose kernels do this one's work (a relu fused into the conv2d before it): this one's kernels are neither emitted nor called. */
-  readonly fusedInto?: string;
 }
 
+/** What an emitter reads: the node's plan record (4-passes/plan.ts), and what follows from it. */
 export interface EmitOptions {
   readonly dtype: Dtype;
+  readonly plan: NodePlan;
   /** Whether backward must write dX (false for the first layer: the input needs no gradient). */
   readonly writesDX: boolean;
   /** The same, per input, for add and concat (`writesDX` = writesDXs[0]). */
   readonly writesDXs: readonly boolean[];
   /** Whether backward runs at all. */
   readonly backward: boolean;
-  /** conv2d: the relu layer after it whose forward and backward its kernels also do (4-passes/fuse.ts: planReluFusion). */
-  readonly fusedRelu?: string;
-  /** relu: the conv2d whose kernels do this layer's work. */
-  readonly fusedInto?: string;
 }
 
-/** A number as a TypeScript literal; refuses what JSON cannot hold. */
-export function lit(x: number): string {
-  if (!Number.isFinite(x)) throw new Error(`cnnc internal error: non-finite literal ${x}`);
-  return Object.is(x, -0) ? '0' : String(x);
+export function emitOptions(np: NodePlan, dtype: Dtype): EmitOptions {
+  return { dtype, plan: np, writesDX: np.io.dX !== null, writesDXs: np.io.dXs.map((d) => d !== null), backward: np.io.backward };
 }
 
-/** `a·v1 + b·v2 + c` as readable TypeScript, dropping zero terms and unit factors. */
-export function affine(terms: readonly (readonly [number, string])[], c = 0): string {
-  const parts: string[] = [];
-  for (const [k, v] of terms) {
-    if (k === 0) continue;
-    parts.push(k === 1 ? v : `${v} * ${lit(k)}`);
-  }
-  let s = parts.join(' + ');
-  if (c !== 0 || s === '') s = s === '' ? lit(c) : c > 0 ? `${s} + ${lit(c)}` : `${s} - ${lit(-c)}`;
-  return s;
-}
-
-/** `[n,1,28,28]` */
-export function shapeText(shape: readonly number[]): string {
-  return `[n,${shape.join(',')}]`;
-}
-
-export function size(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-/** Indents a block of lines by `depth` levels of two spaces. */
-export function lines(...ls: (string | readonly string[] | false | null)[]): string {
-  const out: string[] = [];
-  for (const l of ls) {
-    if (l === false || l === null) continue;
-    if (typeof l === 'string') out.push(l);
-    else out.push(...l);
-  }
-  return out.join('\n');
-}
-
-export function indent(block: string, depth = 1): string[] {
-  const pad = '  '.repeat(depth);
-  return block.split('\n').map((l) => (l === '' ? l : pad + l));
-}
+export { affine, indent, lines, lit, shapeText, size } from '../emit/kit.js';
 
 export const arg = (name: string, type: ArgType, ref: Ref): KernelArg => ({ name, type, ref });
 export const N = arg('n', 'number', { kind: 'n' });

@@ -5,6 +5,7 @@
 // body (no padding, small window) and the generic one (padding, or a large window) are covered.
 import { describe, expect, test } from 'vitest';
 import type { MaxPool2dNode } from '../../compiler/ir/types.js';
+import type { NodePlan } from '../../compiler/ir/plan.js';
 import { emitMaxPool2d } from '../../compiler/5-codegen/layers/pool2d.js';
 import * as rt from 'cnnc/runtime';
 import { Rng } from 'cnnc/runtime';
@@ -68,7 +69,12 @@ const cases: [string, number, number, number, Pair, Pair, Pair][] = [
 
 describe.each(cases)('maxpool2d %s', (_, c, h, w, kernel, stride, padding) => {
   const { node, ho, wo } = pool(c, h, w, kernel, stride, padding);
-  const kernels = emitMaxPool2d(node, { dtype: 'float32', writesDX: true, writesDXs: [true], backward: true });
+  // The node's plan record, as 4-passes/plan.ts makes it for a pool read from the input and writing its dX.
+  const plan: NodePlan = {
+    node, comment: '', geometry: { kind: 'none' }, readers: [], fusedRelu: null, fusedInto: null, fusedIntoLoss: false,
+    io: { node: node.name, x: null, xs: [null], y: `${node.name}_y`, dX: 'dX', dXs: ['dX'], accumulate: [], dY: `${node.name}_dY`, backward: true, alias: false },
+  };
+  const kernels = emitMaxPool2d(node, { dtype: 'float32', plan, writesDX: true, writesDXs: [true], backward: true });
   // The body reads the module's geometry constant and calls rt.maxpool2dForward first (the wasm
   // kernel, which runs only on arrays in wasm memory): both are given, as the generated module has them.
   const geometry = kernels.constants === undefined ? {} : (new Function('rt', `${kernels.constants.text.replace(/^const (\w+)[^=]*=/, 'return ')}`))(rt);

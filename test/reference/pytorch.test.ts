@@ -6,8 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkSource } from '../../compiler/index.js';
-import { buildWith } from '../../compiler/5-codegen/build.js';
+import { build } from '../../compiler/index.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import { loadModule } from '../../compiler/load-generated.js';
 import { coverageProblems, type CoverageTable } from '../coverage.js';
@@ -67,7 +66,7 @@ const weightsOf = (name: string) => new Uint8Array(readFileSync(join(FIXTURES, `
 
 async function compile(name: string, specPath: string): Promise<() => CompiledModel> {
   const source = readFileSync(join(ROOT, specPath), 'utf8');
-  const { code, diagnostics } = buildWith(checkSource, source, specPath, { dtype: 'float32' });
+  const { code, diagnostics } = build(source, specPath, { dtype: 'float32' });
   expect(diagnostics.filter((d) => d.severity === 'error'), `${specPath} compiles`).toEqual([]);
   // A folder per spec: loadModule names its file after the class, and under vitest a second module
   // written to the same path can be served from the module cache.

@@ -2,7 +2,7 @@
 // relu y = x < 0 ? 0 : x, dX = y > 0 ? dY : 0 (threshold_backward on the output); leaky_relu dX from the
 // input (leaky_relu_backward); sigmoid dX = dY·y·(1 − y); tanh dX = dY·(1 − y²).
 import { assertNever, type LeakyReluNode, type ReluNode, type SigmoidNode, type TanhNode } from '../../ir/types.js';
-import { call, flt, shapeText, type Ctx, type LayerCode } from '../kernel.js';
+import { call, flt, type Ctx, type LayerCode } from '../kernel.js';
 
 type ActivationNode = ReluNode | LeakyReluNode | SigmoidNode | TanhNode;
 
@@ -38,7 +38,6 @@ export function emitActivation(node: ActivationNode, c: Ctx): LayerCode {
   }
   const back = c.backward && c.dX !== null;
   return {
-    comment: `${node.name}: ${node.kind} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`,
     kernels: [
       { suffix: 'forward', params: ['x'], length: { perSample: node.outSize }, body: fwd },
       ...(back ? [{ suffix: 'backward', params: [saved, 'dY'], length: { perSample: node.outSize }, body: bwd }] : []),

@@ -2,12 +2,11 @@
 // itself, so there is no backward kernel: each dXk is the dY tensor (tensors are immutable, so sharing
 // one is safe). Where an input is also read elsewhere, the generated step sums its readers' gradients.
 import type { AddNode } from '../../ir/types.js';
-import { call, shapeText, type Ctx, type LayerCode } from '../kernel.js';
+import { call, type Ctx, type LayerCode } from '../kernel.js';
 
 export function emitAdd(node: AddNode, c: Ctx): LayerCode {
   const ks = c.xs.map((_, k) => k);
   return {
-    comment: `${node.name}: add ${node.inputs.join(' + ')} · x ${shapeText(node.outShape)} ×${ks.length} → y ${shapeText(node.outShape)}`,
     kernels: [
       {
         suffix: 'forward',

@@ -6,7 +6,7 @@
 // backward: Σ dY and Σ dY·(x − mean) per channel ([C] kernels); dγ = Σ dY·x̂, dβ = Σ dY;
 // dX = γ·invstd·(dY − mean(dY) − x̂·mean(dY·x̂)) in training, γ·invstd·dY in eval.
 import type { BatchNorm2dNode } from '../../ir/types.js';
-import { body, call, flt, shapeText, sum, unflatten, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
+import { body, call, flt, sum, unflatten, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
 
 export function emitBatchNorm2d(node: BatchNorm2dNode, c: Ctx): LayerCode {
   const [ch, h, w] = node.inShapes[0] as [number, number, number];
@@ -106,7 +106,6 @@ export function emitBatchNorm2d(node: BatchNorm2dNode, c: Ctx): LayerCode {
       ]
     : [];
   return {
-    comment: `${name}: batchnorm2d ${ch}, eps ${node.eps}, momentum ${mom}${node.affine ? '' : ', no affine'} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`,
     kernels,
     forward,
     backward,

@@ -3,7 +3,7 @@
 // from the block the element falls in; backward slices each input's block out of dY (one kernel per
 // input that needs a gradient: `dX0`, `dX1`, … — a kernel has one output).
 import type { ConcatNode } from '../../ir/types.js';
-import { body, call, shapeText, sum, unflatten, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
+import { body, call, sum, unflatten, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
 
 export function emitConcat(node: ConcatNode, c: Ctx): LayerCode {
   const sizes = node.inShapes.map((s) => s.reduce((a, b) => a * b, 1));
@@ -28,9 +28,7 @@ export function emitConcat(node: ConcatNode, c: Ctx): LayerCode {
     length: { perSample: sizes[k]! },
     body: body(unflatten(['s', 'j'], [1e9, sizes[k]!]), `return dY[${sum(['s', outS], 'j', offsets[k]!)}];`),
   }));
-  const ins = node.inShapes.map((s, k) => `${node.inputs[k]} ${shapeText(s)}`).join(', ');
   return {
-    comment: `${node.name}: concat along channels · ${ins} → y ${shapeText(node.outShape)}`,
     kernels: [forward, ...slices],
     forward: [call(c.y, c.k('forward'), c.xs)],
     backward: back.map((k) => call(c.dXs[k]!, c.k(`dX${k}`), [c.dY])),

@@ -3,23 +3,12 @@
 //   dW[co,c,ki,kj] = Σ_{s,oh,ow} dY[s,co,oh,ow]·x[s,ci,ih,iw];  dB[co] = Σ_{s,oh,ow} dY[s,co,oh,ow]
 //   dX[s,ci,ih,iw] = Σ over the (co, ki, kj) whose window covers (ih, iw): dY[s,co,oh,ow]·W[co,c,ki,kj]
 // (the adjoint of the forward's index map, solved for oh = (ih + top − ki·dh)/sh where it is whole).
+import { convOf } from '../../ir/plan.js';
 import type { Conv2dNode } from '../../ir/types.js';
-import { body, shapeText, sum, unflatten, weightedLayerCode, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
+import { body, sum, unflatten, weightedLayerCode, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
 
 export function emitConv2d(node: Conv2dNode, c: Ctx): LayerCode {
-  const [cin, h, w] = node.inShapes[0] as [number, number, number];
-  const [cout, ho, wo] = node.outShape as [number, number, number];
-  const g = node.groups;
-  const cig = cin / g;
-  const cog = cout / g;
-  const [kh, kw] = node.kernel;
-  const [sh, sw] = node.stride;
-  const [dh, dw] = node.dilation;
-  const { top, left } = node.padding;
-  const p = ho * wo;
-  const k = cig * kh * kw;
-  const inS = cin * h * w;
-  const outS = cout * p;
+  const { cin, h, w, cout, ho, wo, kh, kw, sh, sw, dh, dw, top, left, groups: g, cig, cog, k, p, inS, outS } = convOf(c.plan);
   const oW = c.offset('weight');
   const xAt = (s: string, ci: string, ih: string, iw: string): string => `x[${sum([s, inS], [ci, h * w], [ih, w], iw)}]`;
   const wAt = (co: string, cc: string, ki: string, kj: string): string => `params[${sum(oW, [co, k], [cc, kh * kw], [ki, kw], kj)}]`;
@@ -27,8 +16,8 @@ export function emitConv2d(node: Conv2dNode, c: Ctx): LayerCode {
   const group = (co: string): string => (g === 1 ? '0' : `Math.floor(${co} / ${cog})`);
   const inRange = (v: string, size: number, lo: boolean, hi: boolean): string =>
     [lo ? `${v} >= 0` : '', hi ? `${v} < ${size}` : ''].filter((s) => s !== '').join(' && ') || 'true';
-  const padH = node.padding.top > 0 || node.padding.bottom > 0;
-  const padW = node.padding.left > 0 || node.padding.right > 0;
+  const padH = top > 0 || convOf(c.plan).bottom > 0;
+  const padW = left > 0 || convOf(c.plan).right > 0;
 
   const forward: GpuKernel = {
     suffix: 'forward',
@@ -124,5 +113,5 @@ export function emitConv2d(node: Conv2dNode, c: Ctx): LayerCode {
     ),
   };
   const kernels = [forward, ...(c.backward ? [dW, ...(node.bias ? [dB] : []), ...(c.dX !== null ? [dX] : [])] : [])];
-  return weightedLayerCode(node.name, node.bias, c, `${node.name}: conv2d ${cin}→${cout}, ${kh}×${kw}, stride ${sh}×${sw}${g > 1 ? `, groups ${g}` : ''} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`, kernels);
+  return weightedLayerCode(node.name, node.bias, c, kernels);
 }

@@ -6,22 +6,13 @@
 //   dW[ci,cc,ki,kj] = Σ_{s,ih,iw} x[s,ci,ih,iw]·dY[s, g·Cout/g + cc, oh, ow] where (oh, ow) is in range;
 //   dB[co] = Σ dY[s,co,·,·];  dX[s,ci,ih,iw] = Σ_{cc,ki,kj} W[ci,cc,ki,kj]·dY[s, g·Cout/g + cc, oh, ow]
 // (dX is the conv2d forward of dY with the same kernel: the TypeScript target's im2col + gemm).
+import { convOf } from '../../ir/plan.js';
 import type { ConvTranspose2dNode } from '../../ir/types.js';
-import { body, shapeText, sum, unflatten, weightedLayerCode, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
+import { body, sum, unflatten, weightedLayerCode, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
 
 export function emitConvTranspose2d(node: ConvTranspose2dNode, c: Ctx): LayerCode {
-  const [cin, h, w] = node.inShapes[0] as [number, number, number];
-  const [cout, ho, wo] = node.outShape as [number, number, number];
-  const g = node.groups;
-  const cig = cin / g;
-  const cog = cout / g;
-  const [kh, kw] = node.kernel;
-  const [sh, sw] = node.stride;
-  const [dh, dw] = node.dilation;
-  const [ph, pw] = node.padding;
+  const { cin, h, w, cout, ho, wo, kh, kw, sh, sw, dh, dw, top: ph, left: pw, groups: g, cig, cog, inS, outS } = convOf(c.plan);
   const kk = kh * kw;
-  const inS = cin * h * w;
-  const outS = cout * ho * wo;
   const oW = c.offset('weight');
   const xAt = (s: string, ci: string, ih: string, iw: string): string => `x[${sum([s, inS], [ci, h * w], [ih, w], iw)}]`;
   const wAt = (ci: string, cc: string, ki: string, kj: string): string => `params[${sum(oW, [ci, cog * kk], [cc, kk], [ki, kw], kj)}]`;
@@ -123,5 +114,5 @@ export function emitConvTranspose2d(node: ConvTranspose2dNode, c: Ctx): LayerCod
     ),
   };
   const kernels = [forward, ...(c.backward ? [dW, ...(node.bias ? [dB] : []), ...(c.dX !== null ? [dX] : [])] : [])];
-  return weightedLayerCode(node.name, node.bias, c, `${node.name}: conv_transpose2d ${cin}→${cout}, ${kh}×${kw}, stride ${sh}×${sw}${g > 1 ? `, groups ${g}` : ''} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`, kernels);
+  return weightedLayerCode(node.name, node.bias, c, kernels);
 }

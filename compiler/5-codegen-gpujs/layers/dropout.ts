@@ -3,7 +3,7 @@
 // order as the TypeScript target (so a seed gives both targets the same masks), then uploaded; the
 // kernels only multiply. In eval mode both are the identity: no kernel, the tensor is passed on.
 import type { Dropout2dNode, DropoutNode } from '../../ir/types.js';
-import { call, flt, shapeText, type Ctx, type LayerCode } from '../kernel.js';
+import { flt, type Ctx, type LayerCode } from '../kernel.js';
 
 export function emitDropout(node: DropoutNode | Dropout2dNode, c: Ctx): LayerCode {
   const channels = node.kind === 'dropout2d' ? (node.outShape[0] ?? 1) : node.outSize;
@@ -12,7 +12,6 @@ export function emitDropout(node: DropoutNode | Dropout2dNode, c: Ctx): LayerCod
   const mask = `mask_${node.name}`;
   const back = c.backward && c.dX !== null;
   return {
-    comment: `${node.name}: ${node.kind} p=${node.p} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}, mask [n,${channels}] (host Rng)`,
     kernels: [
       { suffix: 'forward', params: ['x', 'mask'], length: { perSample: node.outSize }, body: `const i = this.thread.x;\nreturn x[i] * ${m};` },
       ...(back ? [{ suffix: 'backward', params: ['dY', 'mask'], length: { perSample: node.outSize }, body: `const i = this.thread.x;\nreturn dY[i] * ${m};` }] : []),

@@ -1,13 +1,12 @@
 // global_avgpool2d (nn.AdaptiveAvgPool2d(1)): y[s,c] = mean of x[s,c,·,·]; dX[s,c,h,w] = dY[s,c] / (H·W).
 import type { GlobalAvgPool2dNode } from '../../ir/types.js';
-import { body, call, shapeText, type Ctx, type LayerCode } from '../kernel.js';
+import { body, call, type Ctx, type LayerCode } from '../kernel.js';
 
 export function emitGlobalAvgPool2d(node: GlobalAvgPool2dNode, c: Ctx): LayerCode {
   const [ch, h, w] = node.inShapes[0] as [number, number, number];
   const hw = h * w;
   const back = c.backward && c.dX !== null;
   return {
-    comment: `${node.name}: global_avgpool2d (AdaptiveAvgPool2d(1)) · x ${shapeText([ch, h, w])} → y ${shapeText(node.outShape)}`,
     kernels: [
       {
         suffix: 'forward',

@@ -1,7 +1,7 @@
 // linear (torch.nn.Linear: weight [out, in], y = x·Wᵀ + b) as gather kernels:
 //   forward y[s,j] = B[j] + Σ_i x[s,i]·W[j,i];  dW[j,i] = Σ_s dY[s,j]·x[s,i];  dB[j] = Σ_s dY[s,j];  dX[s,i] = Σ_j dY[s,j]·W[j,i]
 import type { LinearNode } from '../../ir/types.js';
-import { body, shapeText, sum, unflatten, weightedLayerCode, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
+import { body, sum, unflatten, weightedLayerCode, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
 
 export function emitLinear(node: LinearNode, c: Ctx): LayerCode {
   const fin = node.inFeatures;
@@ -45,5 +45,5 @@ export function emitLinear(node: LinearNode, c: Ctx): LayerCode {
       });
     }
   }
-  return weightedLayerCode(node.name, node.bias, c, `${node.name}: linear ${fin}→${fout}${node.bias ? '' : ', no bias'} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`, kernels);
+  return weightedLayerCode(node.name, node.bias, c, kernels);
 }

@@ -5,7 +5,7 @@
 // (A NaN in a window is not propagated as PyTorch does: GLSL has no portable isnan.)
 // AvgPool2d divides by kh·kw (count_include_pad, the default) or by the window's in-bounds size.
 import type { AvgPool2dNode, MaxPool2dNode } from '../../ir/types.js';
-import { body, call, shapeText, sum, unflatten, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
+import { body, call, sum, unflatten, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
 
 type PoolNode = MaxPool2dNode | AvgPool2dNode;
 
@@ -65,10 +65,6 @@ function coveringWindows(gm: ReturnType<typeof geometry>, inner: string[]): stri
   ];
 }
 
-function comment(node: PoolNode): string {
-  return `${node.name}: ${node.kind} ${node.kernel[0]}×${node.kernel[1]}, stride ${node.stride[0]}×${node.stride[1]} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`;
-}
-
 export function emitMaxPool2d(node: MaxPool2dNode, c: Ctx): LayerCode {
   const gm = geometry(node);
   const scan = (ret: string): string =>
@@ -96,7 +92,6 @@ export function emitMaxPool2d(node: MaxPool2dNode, c: Ctx): LayerCode {
       : []),
   ];
   return {
-    comment: comment(node),
     kernels,
     forward: [call(c.y, c.k('forward'), [c.x])],
     backward: back && c.dX !== null ? [call(argmax, c.k('argmax'), [c.x]), call(c.dX, c.k('backward'), [c.dY, argmax])] : [],
@@ -134,7 +129,6 @@ export function emitAvgPool2d(node: AvgPool2dNode, c: Ctx): LayerCode {
       : []),
   ];
   return {
-    comment: comment(node),
     kernels,
     forward: [call(c.y, c.k('forward'), [c.x])],
     backward: back && c.dX !== null ? [call(c.dX, c.k('backward'), [c.dY])] : [],

@@ -3,7 +3,7 @@
 // classes (C is small; no shared memory in gpu.js). For [C, H, W] each pixel is a row, C values H·W apart.
 // backward: softmax dX = y·(dY − Σ dY·y); log_softmax dX = dY − exp(y)·Σ dY.
 import type { LogSoftmaxNode, SoftmaxNode } from '../../ir/types.js';
-import { body, call, shapeText, unflatten, type Ctx, type LayerCode } from '../kernel.js';
+import { body, call, unflatten, type Ctx, type LayerCode } from '../kernel.js';
 
 /** Thread → (sample, class, position) and `o`, the index of class 0 of its row. */
 export function rowHead(classes: number, inner: number): string[] {
@@ -31,7 +31,6 @@ export function emitSoftmax(node: SoftmaxNode | LogSoftmaxNode, c: Ctx): LayerCo
       : body(rowHead(classes, inner), `let sum = 0.0;`, rowLoop(classes, inner, (at) => `sum += ${at('dY')};`), `const i = this.thread.x;`, `return dY[i] - Math.exp(y[i]) * sum;`);
   const back = c.backward && c.dX !== null;
   return {
-    comment: `${node.name}: ${node.kind} over dim 1 · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`,
     kernels: [
       { suffix: 'forward', params: ['x'], length: { perSample: node.outSize }, body: fwd },
       ...(back ? [{ suffix: 'backward', params: ['y', 'dY'], length: { perSample: node.outSize }, body: bwd }] : []),

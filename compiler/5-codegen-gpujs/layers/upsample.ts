@@ -8,21 +8,21 @@
 //           i1 = i0 + 1 clamped, λ = min(src − i0, 1); y = (1−λh)((1−λw)·x00 + λw·x01) + λh((1−λw)·x10 + λw·x11).
 // backward gathers: input cell (ih, iw) sums dY over the outputs that read it, with the same weights
 // (rows oh are scanned and those that do not touch ih skipped; a whole factor k scans only its k rows).
+import { upsampleOf, type UpsampleAxis } from '../../ir/plan.js';
 import type { UpsampleNode } from '../../ir/types.js';
-import { body, call, flt, shapeText, unflatten, type Ctx, type LayerCode } from '../kernel.js';
+import { body, call, flt, unflatten, type Ctx, type LayerCode } from '../kernel.js';
 
 export function emitUpsample(node: UpsampleNode, c: Ctx): LayerCode {
   const [ch, h, w] = node.inShapes[0] as [number, number, number];
   const [, oh, ow] = node.outShape as [number, number, number];
-  const sf = node.scaleFactor;
-  const how = node.mode === 'nearest' ? 'nearest' : `bilinear${node.alignCorners ? ', align_corners' : ''}`;
+  const gm = upsampleOf(c.plan);
   const head = unflatten(['sc', 'a', 'b'], [1e9, oh, ow]);
   const back = c.backward && c.dX !== null;
   let fwd: string;
   let bwd: string;
   if (node.mode === 'nearest') {
-    const H = nearest(h, oh, sf?.[0] ?? null);
-    const W = nearest(w, ow, sf?.[1] ?? null);
+    const H = nearest(gm.h);
+    const W = nearest(gm.w);
     fwd = body(head, `return x[sc * ${h * w} + (${H.src('a')}) * ${w} + ${W.src('b')}];`);
     bwd = body(
       unflatten(['sc', 'ih', 'iw'], [1e9, h, w]),
@@ -32,8 +32,8 @@ export function emitUpsample(node: UpsampleNode, c: Ctx): LayerCode {
       `return acc;`,
     );
   } else {
-    const H = bilinear('h', h, oh, scale(h, oh, sf?.[0] ?? null, node.alignCorners), node.alignCorners);
-    const W = bilinear('w', w, ow, scale(w, ow, sf?.[1] ?? null, node.alignCorners), node.alignCorners);
+    const H = bilinear('h', h, gm.h.scale, node.alignCorners);
+    const W = bilinear('w', w, gm.w.scale, node.alignCorners);
     fwd = body(
       head,
       `const xo = sc * ${h * w};`,
@@ -62,9 +62,7 @@ export function emitUpsample(node: UpsampleNode, c: Ctx): LayerCode {
       `return acc;`,
     );
   }
-  const by = sf === null ? `size ${oh}×${ow}` : `scale_factor ${sf[0]}×${sf[1]}`;
   return {
-    comment: `${node.name}: upsample ${how}, ${by} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`,
     kernels: [
       { suffix: 'forward', params: ['x'], length: { perSample: node.outSize }, body: fwd },
       ...(back ? [{ suffix: 'backward', params: ['dY'], length: { perSample: ch * h * w }, body: bwd }] : []),
@@ -75,12 +73,6 @@ export function emitUpsample(node: UpsampleNode, c: Ctx): LayerCode {
   };
 }
 
-/** PyTorch's area_pixel_compute_scale. */
-function scale(inSize: number, outSize: number, factor: number | null, alignCorners: boolean): number {
-  if (alignCorners) return outSize > 1 ? (inSize - 1) / (outSize - 1) : 0;
-  return factor !== null ? 1 / factor : inSize / outSize;
-}
-
 interface NearestAxis {
   /** The source index of output index v, as an exact kernel expression. */
   src(v: string): string;
@@ -88,9 +80,10 @@ interface NearestAxis {
   rows(i: string, o: string, inner: readonly string[]): string[];
 }
 
-function nearest(inSize: number, outSize: number, factor: number | null): NearestAxis {
-  const s32 = Math.fround(factor !== null ? 1 / factor : inSize / outSize);
-  const table = Array.from({ length: outSize }, (_, i) => Math.min(Math.floor(Math.fround(i * s32)), inSize - 1));
+function nearest(axis: UpsampleAxis): NearestAxis {
+  const { inSize, outSize } = axis;
+  const table = axis.nearest;
+  if (table === null) throw new Error('cnnc internal error: nearest upsample without its table');
   if (table.every((t, i) => t === i)) {
     return { src: (v) => v, rows: (i, o, inner) => [`const ${o} = ${i};`, ...inner] };
   }
@@ -114,8 +107,7 @@ function nearest(inSize: number, outSize: number, factor: number | null): Neares
   };
 }
 
-function bilinear(v: 'h' | 'w', inSize: number, outSize: number, s: number, alignCorners: boolean): { axis(o: string): string[] } {
-  void outSize;
+function bilinear(v: 'h' | 'w', inSize: number, s: number, alignCorners: boolean): { axis(o: string): string[] } {
   return {
     axis: (o) => [
       alignCorners ? `const s${v} = ${flt(s)} * ${o};` : `const s${v} = Math.max(${flt(s)} * (${o} + 0.5) - 0.5, 0.0);`,

@@ -4,7 +4,7 @@
 // relu calls the runtime (rt.relu, rt.reluBackward): in JS its sign test mispredicts half the time
 // (~6 ns per element measured); the runtime runs it branch-free in wasm SIMD for float32.
 import { assertNever, type LeakyReluNode, type ReluNode, type SigmoidNode, type TanhNode } from '../../ir/types.js';
-import { DX, DY, lit, N, shapeText, X, Y, type EmitOptions, type KernelArg, type LayerKernels } from '../kernel.js';
+import { DX, DY, lit, N, X, Y, type EmitOptions, type KernelArg, type LayerKernels } from '../kernel.js';
 
 type ActivationNode = ReluNode | LeakyReluNode | SigmoidNode | TanhNode;
 
@@ -13,7 +13,6 @@ export function emitActivation(node: ActivationNode, o: EmitOptions): LayerKerne
   let fwd: string;
   let bwd: string;
   let bwdArgs: KernelArg[];
-  let what: string = node.kind;
   switch (node.kind) {
     case 'relu':
       fwd = `rt.relu(x, y, ${total});`;
@@ -22,7 +21,6 @@ export function emitActivation(node: ActivationNode, o: EmitOptions): LayerKerne
       break;
     case 'leaky_relu': {
       const s = lit(node.negativeSlope);
-      what = `leaky_relu, negative_slope ${s}`;
       fwd = `const v = x[i];\n  y[i] = v > 0 ? v : v * ${s};`;
       bwd = `dX[i] = x[i] > 0 ? dY[i] : dY[i] * ${s};`;
       bwdArgs = [N, X, DY, DX];
@@ -44,8 +42,6 @@ export function emitActivation(node: ActivationNode, o: EmitOptions): LayerKerne
   const loop = (body: string): string =>
     node.kind === 'relu' ? body : `for (let i = 0; i < ${total}; i++) {\n  ${body}\n}`;
   return {
-    comment: `${node.name}: ${what} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`,
-    ...(o.fusedInto === undefined ? {} : { fusedInto: o.fusedInto }),
     helpers: [],
     forward: { suffix: 'forward', params: [N, X, Y], body: loop(fwd) },
     backward: o.backward && o.writesDX ? { suffix: 'backward', params: bwdArgs, body: loop(bwd) } : null,

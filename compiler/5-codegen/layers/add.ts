@@ -2,7 +2,7 @@
 // backward: every input's gradient is dY itself (∂y/∂xk = 1). Each dXk is written, never added to:
 // where an input is also read elsewhere, the memory plan gives this kernel its own buffer and sums.
 import type { AddNode } from '../../ir/types.js';
-import { arg, DY, N, shapeText, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
+import { arg, DY, N, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
 
 export function emitAdd(node: AddNode, o: EmitOptions): LayerKernels {
   const total = `n * ${node.outSize}`;
@@ -11,7 +11,6 @@ export function emitAdd(node: AddNode, o: EmitOptions): LayerKernels {
   const written = ks.filter((k) => o.writesDXs[k] === true);
   const dXs = written.map((k) => arg(`dX${k}`, 'F', { kind: 'dX', input: k }));
   return {
-    comment: `${node.name}: add ${node.inputs.join(' + ')} · x ${shapeText(node.outShape)} ×${ks.length} → y ${shapeText(node.outShape)}`,
     helpers: [],
     forward: {
       suffix: 'forward',

@@ -5,7 +5,7 @@
 // backward (training): dX = γ·invstd·(dY − mean(dY) − x̂·mean(dY·x̂)); eval: dX = γ·invstd·dY.
 // dγ += Σ dY·x̂, dβ += Σ dY. mean and invstd are saved per channel by the forward.
 import type { BatchNorm2dNode } from '../../ir/types.js';
-import { affine, arg, DX, DY, indent, lines, lit, N, shapeText, X, Y, type EmitOptions, type KernelArg, type LayerKernels } from '../kernel.js';
+import { affine, arg, DX, DY, indent, lines, lit, N, X, Y, type EmitOptions, type KernelArg, type LayerKernels } from '../kernel.js';
 
 export function emitBatchNorm2d(node: BatchNorm2dNode, o: EmitOptions): LayerKernels {
   const [c, h, w] = node.inShapes[0] as [number, number, number];
@@ -85,7 +85,6 @@ export function emitBatchNorm2d(node: BatchNorm2dNode, o: EmitOptions): LayerKer
     `}`,
   );
   return {
-    comment: `${node.name}: batchnorm2d ${c}, eps ${lit(node.eps)}, momentum ${lit(mom)}${node.affine ? '' : ', no affine'} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`,
     helpers: [],
     forward: { suffix: 'forward', params: fwd, body: forwardBody },
     backward: o.backward ? { suffix: 'backward', params: bwd, body: backwardBody } : null,

@@ -2,7 +2,7 @@
 // (channels are the slowest dimension after the batch, so each input is one contiguous block).
 // backward: each input's gradient is its block of dY.
 import type { ConcatNode } from '../../ir/types.js';
-import { arg, DY, lines, N, shapeText, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
+import { arg, DY, lines, N, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
 
 export function emitConcat(node: ConcatNode, o: EmitOptions): LayerKernels {
   const sizes = node.inShapes.map((s) => s.reduce((a, b) => a * b, 1));
@@ -13,9 +13,7 @@ export function emitConcat(node: ConcatNode, o: EmitOptions): LayerKernels {
   const written = ks.filter((k) => o.writesDXs[k] === true);
   const dXs = written.map((k) => arg(`dX${k}`, 'F', { kind: 'dX', input: k }));
   const at = (k: number): string => (offsets[k] === 0 ? 'o' : `o + ${offsets[k]}`);
-  const ins = node.inShapes.map((s, k) => `${node.inputs[k]} ${shapeText(s)}`).join(', ');
   return {
-    comment: `${node.name}: concat along channels · ${ins} → y ${shapeText(node.outShape)}`,
     helpers: [],
     forward: {
       suffix: 'forward',

@@ -4,32 +4,13 @@
 // K = Cin/g·kh·kw, P = Hout·Wout. Padding (any side), stride and dilation live in im2col's index math;
 // a 1×1 stride-1 unpadded convolution uses the input as its own column matrix.
 import type { Conv2dNode } from '../../ir/types.js';
-import { isPointwiseConv } from '../../4-passes/memory.js';
-import { affine, arg, DX, DY, indent, lines, N, shapeText, X, Y, type EmitOptions, type Kernel, type KernelArg, type LayerKernels } from '../kernel.js';
-import { kernelText, pair, paddingText } from './format.js';
+import { convOf, type ConvGeometry } from '../../ir/plan.js';
+import { affine, arg, DX, DY, indent, lines, N, X, Y, type EmitOptions, type Kernel, type KernelArg, type LayerKernels } from '../kernel.js';
 
 export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
-  const [cin, h, w] = node.inShapes[0] as [number, number, number];
-  const [cout, ho, wo] = node.outShape as [number, number, number];
-  const g = node.groups;
-  const cig = cin / g;
-  const cog = cout / g;
-  const [kh, kw] = node.kernel;
-  const p = ho * wo;
-  const k = cig * kh * kw;
-  const inS = cin * h * w;
-  const outS = cout * p;
-  const pointwise = isPointwiseConv(node);
+  const gm = convOf(o.plan);
+  const { cin, h, w, cout, ho, wo, kh, kw, sh, sw, dh, dw, groups: g, cog, k, p, inS, outS, pointwise } = gm;
   const name = node.name;
-
-  const extras = [
-    `stride ${pair(node.stride)}`,
-    paddingText(node.padding) !== '0' ? `padding ${paddingText(node.padding)}` : '',
-    node.dilation[0] !== 1 || node.dilation[1] !== 1 ? `dilation ${pair(node.dilation)}` : '',
-    g !== 1 ? `groups ${g}` : '',
-    node.bias ? '' : 'no bias',
-  ].filter((s) => s !== '');
-  const comment = `${name}: conv2d ${cin}→${cout}, ${kernelText(node.kernel)}, ${extras.join(', ')} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}${o.fusedRelu === undefined ? '' : `, then ${o.fusedRelu} (relu, fused in: its output and gradient are written here too)`}`;
 
   // One gemm per group; a loop over g only when there are several.
   const perGroup = (call: (goff: (stride: number, base?: string) => string) => string): string[] => {
@@ -44,29 +25,24 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
   // Float32 arrays on an engine with WebAssembly SIMD128: the runtime runs the whole batch in wasm
   // (runtime/wasm/conv.ts) and returns true; the loops below are the path for everything else
   // (float64, no SIMD128, CNNC_NO_WASM=1). Emitted for both dtypes, so they differ in array types only.
-  const wasm = true;
   const geometry = `${name}_geometry`;
-  const [sh, sw] = node.stride;
-  const [dh, dw] = node.dilation;
-  const constants = wasm
-    ? {
-        suffix: 'geometry',
-        text: `const ${geometry}: rt.Conv2dGeometry = { cin: ${cin}, h: ${h}, w: ${w}, cout: ${cout}, ho: ${ho}, wo: ${wo}, kh: ${kh}, kw: ${kw}, sh: ${sh}, sw: ${sw}, dh: ${dh}, dw: ${dw}, top: ${node.padding.top}, left: ${node.padding.left}, groups: ${g} };`,
-      }
-    : undefined;
+  const constants = {
+    suffix: 'geometry',
+    text: `const ${geometry}: rt.Conv2dGeometry = { cin: ${cin}, h: ${h}, w: ${w}, cout: ${cout}, ho: ${ho}, wo: ${wo}, kh: ${kh}, kw: ${kw}, sh: ${sh}, sw: ${sw}, dh: ${dh}, dw: ${dw}, top: ${gm.top}, left: ${gm.left}, groups: ${g} };`,
+  };
   const colOff = (goff: (s: number, b?: string) => string): string => (pointwise ? goff(k * p, 'xOff') : goff(k * p));
 
   const fwdParams: KernelArg[] = [N, X, Y, arg('W', 'F', { kind: 'param', role: 'weight' })];
   if (node.bias) fwdParams.push(arg('B', 'F', { kind: 'param', role: 'bias' }));
   if (!pointwise) fwdParams.push(arg('col', 'F', { kind: 'buffer', what: 'col' }));
   // A relu after this conv (its only reader) is fused in (4-passes/fuse.ts): reluY is its output, reluDY its gradient.
-  const relu = o.fusedRelu;
+  const relu = o.plan.fusedRelu ?? undefined;
   if (relu !== undefined) fwdParams.push(arg('reluY', 'F', { kind: 'valueOf', node: relu }));
   const forward: Kernel = {
     suffix: 'forward',
     params: fwdParams,
     body: lines(
-      wasm ? `if (rt.conv2dForward(${geometry}, n, x, W, ${node.bias ? 'B' : 'null'}, y${relu === undefined ? '' : ', reluY'})) return;` : null,
+      `if (rt.conv2dForward(${geometry}, n, x, W, ${node.bias ? 'B' : 'null'}, y${relu === undefined ? '' : ', reluY'})) return;`,
       `for (let s = 0; s < n; s++) {`,
       `  const xOff = ${affine([[inS, 's']])};`,
       `  const yOff = ${affine([[outS, 's']])};`,
@@ -90,7 +66,7 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
     params: bwdParams,
     body: lines(
       // The wasm batch path takes the bias gradient too (in its parallel blocks, while dY is in cache).
-      wasm ? `if (rt.conv2dBackward(${geometry}, n, x, dY, W, dW, ${o.writesDX ? 'dX' : 'null'}, ${node.bias ? 'dB' : 'null'}${relu === undefined ? '' : ', reluY, reluDY'})) return;` : null,
+      `if (rt.conv2dBackward(${geometry}, n, x, dY, W, dW, ${o.writesDX ? 'dX' : 'null'}, ${node.bias ? 'dB' : 'null'}${relu === undefined ? '' : ', reluY, reluDY'})) return;`,
       relu === undefined ? null : `rt.reluBackward(reluY, reluDY, dY, n * ${outS}); // ${relu}, fused`,
       node.bias
         ? [
@@ -121,19 +97,13 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
     ),
   };
 
-  const helpers = pointwise ? [] : [im2col(node, false), ...(o.writesDX ? [im2col(node, true)] : [])];
-  return { comment, forward, backward: o.backward ? backward : null, helpers, ...(constants === undefined ? {} : { constants }) };
+  const helpers = pointwise ? [] : [im2col(gm, false), ...(o.writesDX ? [im2col(gm, true)] : [])];
+  return { forward, backward: o.backward ? backward : null, helpers, constants };
 }
 
 /** im2col (x → col) or its adjoint col2im (dCol → dX, accumulated after zeroing the sample). */
-function im2col(node: Conv2dNode, adjoint: boolean): Kernel {
-  const [cin, h, w] = node.inShapes[0] as [number, number, number];
-  const [, ho, wo] = node.outShape as [number, number, number];
-  const [kh, kw] = node.kernel;
-  const [sh, sw] = node.stride;
-  const [dh, dw] = node.dilation;
-  const { top, bottom, left, right } = node.padding;
-  const p = ho * wo;
+function im2col(gm: ConvGeometry, adjoint: boolean): Kernel {
+  const { cin, h, w, ho, wo, kh, kw, sh, sw, dh, dw, top, bottom, left, right, p } = gm;
   const rowChecks = [top > 0 ? 'ih < 0' : '', bottom > 0 ? `ih >= ${h}` : ''].filter((s) => s !== '');
   const colChecks = [left > 0 ? 'iw >= 0' : '', right > 0 ? `iw < ${w}` : ''].filter((s) => s !== '');
   const iw = affine([[sw, 'ow'], [dw, 'kj']], -left);

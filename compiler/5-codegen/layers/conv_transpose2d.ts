@@ -7,31 +7,14 @@
 // An output position (oh, ow) receives input (ih, iw) through tap (ki, kj) when
 // oh = ih·sh − ph + ki·dh and ow = iw·sw − pw + kj·dw; output_padding only makes the output larger.
 import type { ConvTranspose2dNode } from '../../ir/types.js';
-import { affine, arg, DX, DY, indent, lines, N, shapeText, X, Y, type EmitOptions, type Kernel, type KernelArg, type LayerKernels } from '../kernel.js';
-import { kernelText, pair } from './format.js';
+import { convOf, type ConvGeometry } from '../../ir/plan.js';
+import { affine, arg, DX, DY, indent, lines, N, X, Y, type EmitOptions, type Kernel, type KernelArg, type LayerKernels } from '../kernel.js';
 
 export function emitConvTranspose2d(node: ConvTranspose2dNode, o: EmitOptions): LayerKernels {
-  const [cin, h, w] = node.inShapes[0] as [number, number, number];
-  const [cout, ho, wo] = node.outShape as [number, number, number];
-  const g = node.groups;
-  const cig = cin / g;
-  const cog = cout / g;
-  const kk = node.kernel[0] * node.kernel[1];
-  const p = h * w; // columns: one per input position
-  const kg = cog * kk; // rows of one group's column matrix
-  const inS = cin * p;
-  const outS = cout * ho * wo;
+  const gm = convOf(o.plan);
+  // Columns: one per input position (p = h·w); one group's rows kg = Cout/g·kh·kw.
+  const { cout, ho, wo, groups: g, cig, p, k: kg, inS, outS } = gm;
   const name = node.name;
-
-  const extras = [
-    `stride ${pair(node.stride)}`,
-    node.padding[0] !== 0 || node.padding[1] !== 0 ? `padding ${pair(node.padding)}` : '',
-    node.outputPadding[0] !== 0 || node.outputPadding[1] !== 0 ? `output_padding ${pair(node.outputPadding)}` : '',
-    node.dilation[0] !== 1 || node.dilation[1] !== 1 ? `dilation ${pair(node.dilation)}` : '',
-    g !== 1 ? `groups ${g}` : '',
-    node.bias ? '' : 'no bias',
-  ].filter((s) => s !== '');
-  const comment = `${name}: conv_transpose2d ${cin}→${cout}, ${kernelText(node.kernel)}, ${extras.join(', ')} · x ${shapeText(node.inShapes[0]!)} → y ${shapeText(node.outShape)}`;
 
   const perGroup = (call: (goff: (stride: number, base?: string) => string) => string): string[] => {
     if (g === 1) return [call((_s, base) => base ?? '0')];
@@ -94,22 +77,15 @@ export function emitConvTranspose2d(node: ConvTranspose2dNode, o: EmitOptions): 
     ),
   };
   return {
-    comment,
     forward,
     backward: o.backward ? backward : null,
-    helpers: [columns(node, 'col2im'), ...(o.backward ? [columns(node, 'im2col')] : [])],
+    helpers: [columns(gm, 'col2im'), ...(o.backward ? [columns(gm, 'im2col')] : [])],
   };
 }
 
 /** col2im (col → y, added: y holds the bias) or im2col (dY → col, zero where a tap falls outside y). */
-function columns(node: ConvTranspose2dNode, which: 'col2im' | 'im2col'): Kernel {
-  const [, h, w] = node.inShapes[0] as [number, number, number];
-  const [cout, ho, wo] = node.outShape as [number, number, number];
-  const [kh, kw] = node.kernel;
-  const [sh, sw] = node.stride;
-  const [dh, dw] = node.dilation;
-  const [ph, pw] = node.padding;
-  const p = h * w;
+function columns(gm: ConvGeometry, which: 'col2im' | 'im2col'): Kernel {
+  const { h, w, cout, ho, wo, kh, kw, sh, sw, dh, dw, top: ph, left: pw, p } = gm;
   const oh = affine([[sh, 'ih'], [dh, 'ki']], -ph);
   const ow = affine([[sw, 'iw'], [dw, 'kj']], -pw);
   const adjoint = which === 'col2im';

@@ -3,7 +3,7 @@
 // dropout, as PyTorch's bernoulli_(1 − p).div_(1 − p)); the mask comes from the model's Rng so a seed
 // reproduces a run. In eval mode both are the identity (a copy).
 import type { Dropout2dNode, DropoutNode } from '../../ir/types.js';
-import { arg, DX, DY, lines, lit, N, shapeText, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
+import { arg, DX, DY, lines, lit, N, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
 
 export function emitDropout(node: DropoutNode | Dropout2dNode, o: EmitOptions): LayerKernels {
   const total = `n * ${node.outSize}`;
@@ -37,7 +37,6 @@ export function emitDropout(node: DropoutNode | Dropout2dNode, o: EmitOptions): 
           `}`,
         ];
   return {
-    comment: `${node.name}: ${node.kind} p=${lit(node.p)} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}, mask [n,${channels}]`,
     helpers: [],
     forward: { suffix: 'forward', params: [N, X, Y, mask, rng, training], body: lines(copy, fwd) },
     backward:

@@ -1,13 +1,12 @@
 // global_avgpool2d: nn.AdaptiveAvgPool2d(1), y[n, c, 0, 0] = mean over h, w of x[n, c]; backward spreads
 // dY / (h·w) over the plane.
 import type { GlobalAvgPool2dNode } from '../../ir/types.js';
-import { DX, DY, lines, N, shapeText, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
+import { DX, DY, lines, N, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
 
 export function emitGlobalAvgPool2d(node: GlobalAvgPool2dNode, o: EmitOptions): LayerKernels {
   const [c, h, w] = node.inShapes[0] as [number, number, number];
   const hw = h * w;
   return {
-    comment: `${node.name}: global_avgpool2d (AdaptiveAvgPool2d(1)) · x ${shapeText([c, h, w])} → y ${shapeText(node.outShape)}`,
     helpers: [],
     forward: {
       suffix: 'forward',

@@ -2,19 +2,17 @@
 // forward:  y[n × out] = x[n × in] · W[out × in]ᵀ (gemmNT; bias rows written first, gemm adds)
 // backward: dW += dYᵀ · x (gemmTN), dB += Σ_rows dY, dX = dY · W (gemmNN)
 import type { LinearNode } from '../../ir/types.js';
-import { arg, DX, DY, lines, N, shapeText, X, Y, type EmitOptions, type KernelArg, type LayerKernels } from '../kernel.js';
+import { arg, DX, DY, lines, N, X, Y, type EmitOptions, type KernelArg, type LayerKernels } from '../kernel.js';
 
 export function emitLinear(node: LinearNode, o: EmitOptions): LayerKernels {
   const fin = node.inFeatures;
   const fout = node.outFeatures;
-  const comment = `${node.name}: linear ${fin}→${fout}${node.bias ? '' : ', no bias'} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`;
   const fwd: KernelArg[] = [N, X, Y, arg('W', 'F', { kind: 'param', role: 'weight' })];
   if (node.bias) fwd.push(arg('B', 'F', { kind: 'param', role: 'bias' }));
   const bwd: KernelArg[] = [N, X, DY, arg('W', 'F', { kind: 'param', role: 'weight' }), arg('dW', 'F', { kind: 'grad', role: 'weight' })];
   if (node.bias) bwd.push(arg('dB', 'F', { kind: 'grad', role: 'bias' }));
   if (o.writesDX) bwd.push(DX);
   return {
-    comment,
     helpers: [],
     forward: {
       suffix: 'forward',

@@ -9,8 +9,7 @@
 // mispredict on activations), which Math.max or a pairwise tournament did not beat (13.7, 9.3 ms).
 // AvgPool2d divides by kh·kw when count_include_pad (the default), else by the window's in-bounds size.
 import type { AvgPool2dNode, MaxPool2dNode } from '../../ir/types.js';
-import { affine, arg, DX, DY, indent, lines, N, shapeText, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
-import { kernelText, pair } from './format.js';
+import { affine, arg, DX, DY, indent, lines, N, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
 
 type PoolNode = MaxPool2dNode | AvgPool2dNode;
 
@@ -47,12 +46,6 @@ function windowLoops(gm: Geometry, inner: string[]): string[] {
     `  }`,
     `}`,
   ];
-}
-
-function comment(node: PoolNode): string {
-  const pad = node.padding[0] === 0 && node.padding[1] === 0 ? '' : `, padding ${pair(node.padding)}`;
-  const extra = node.kind === 'avgpool2d' && !node.countIncludePad ? ', count_include_pad false' : '';
-  return `${node.name}: ${node.kind} ${kernelText(node.kernel)}, stride ${pair(node.stride)}${pad}${extra} · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`;
 }
 
 /** Windows of at most this many elements are unrolled (when there is no padding). */
@@ -99,7 +92,6 @@ export function emitMaxPool2d(node: MaxPool2dNode, o: EmitOptions): LayerKernels
   const geometryName = `${node.name}_geometry`;
   const wasmCall = unpadded ? `if (rt.maxpool2dForward(${geometryName}, n, x, y, argmax)) return;` : null;
   return {
-    comment: comment(node),
     helpers: [],
     ...(unpadded
       ? {
@@ -150,7 +142,6 @@ export function emitAvgPool2d(node: AvgPool2dNode, o: EmitOptions): LayerKernels
   const gm = geometry(node);
   const divisor = node.countIncludePad ? `${gm.kh * gm.kw}` : '((he - hs) * (we - ws))'; // parenthesized: it follows a `/`
   return {
-    comment: comment(node),
     helpers: [],
     forward: {
       suffix: 'forward',

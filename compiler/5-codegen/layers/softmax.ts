@@ -2,7 +2,7 @@
 // is subtracted before exp. For [C, H, W] outputs each pixel is a row of C values `inner` apart.
 // backward: softmax dX = y·(dY − Σ dY·y); log_softmax dX = dY − exp(y)·Σ dY.
 import type { LogSoftmaxNode, SoftmaxNode } from '../../ir/types.js';
-import { affine, DX, DY, indent, lines, N, shapeText, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
+import { affine, DX, DY, indent, lines, N, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
 
 export function emitSoftmax(node: SoftmaxNode | LogSoftmaxNode, o: EmitOptions): LayerKernels {
   const classes = node.outShape[0] ?? 1;
@@ -29,7 +29,6 @@ export function emitSoftmax(node: SoftmaxNode | LogSoftmaxNode, o: EmitOptions):
       ? [`let dot = 0;`, loop(`dot += ${at('dY')} * ${at('y')};`), loop(`${at('dX')} = ${at('y')} * (${at('dY')} - dot);`)]
       : [`let sum = 0;`, loop(`sum += ${at('dY')};`), loop(`${at('dX')} = ${at('dY')} - Math.exp(${at('y')}) * sum;`)];
   return {
-    comment: `${node.name}: ${node.kind} over dim 1 · x ${shapeText(node.inShapes[0] ?? [])} → y ${shapeText(node.outShape)}`,
     helpers: [],
     forward: { suffix: 'forward', params: [N, X, Y], body: rows(fwd) },
     backward: o.backward && o.writesDX ? { suffix: 'backward', params: [N, Y, DY, DX], body: rows(bwd) } : null,

@@ -7,15 +7,13 @@
 //           i1 = i0 + 1 clamped, λ = min(src − i0, 1): y = (1−λh)((1−λw)·x00 + λw·x01) + λh((1−λw)·x10 + λw·x11).
 // backward scatters dY through the same indices and weights into a zeroed dX.
 import type { UpsampleNode } from '../../ir/types.js';
-import { DX, DY, indent, lines, lit, N, shapeText, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
+import { upsampleOf, type UpsampleAxis, type UpsampleGeometry } from '../../ir/plan.js';
+import { DX, DY, indent, lines, lit, N, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
 
 export function emitUpsample(node: UpsampleNode, o: EmitOptions): LayerKernels {
   const [c, h, w] = node.inShapes[0] as [number, number, number];
   const [, oh, ow] = node.outShape as [number, number, number];
-  const sf = node.scaleFactor;
-  const how = node.mode === 'nearest' ? 'nearest' : `bilinear${node.alignCorners ? ', align_corners' : ''}`;
-  const by = sf === null ? `size ${oh}×${ow}` : `scale_factor ${sf[0] === sf[1] ? lit(sf[0]) : `${lit(sf[0])}×${lit(sf[1])}`}`;
-  const comment = `${node.name}: upsample ${how}, ${by} · x ${shapeText(node.inShapes[0]!)} → y ${shapeText(node.outShape)}`;
+  const gm = upsampleOf(o.plan);
   const loops = (inner: (read: boolean) => string[], read: boolean): string =>
     lines(
       `for (let sc = 0; sc < n * ${c}; sc++) {`,
@@ -24,11 +22,8 @@ export function emitUpsample(node: UpsampleNode, o: EmitOptions): LayerKernels {
       indent(inner(read).join('\n')),
       `}`,
     );
-  const inner = node.mode === 'nearest'
-    ? nearest(h, w, oh, ow, sf)
-    : bilinear(h, w, oh, ow, scale(h, oh, sf?.[0] ?? null, node.alignCorners), scale(w, ow, sf?.[1] ?? null, node.alignCorners), node.alignCorners);
+  const inner = node.mode === 'nearest' ? nearest(gm) : bilinear(h, w, oh, ow, gm.h.scale, gm.w.scale, node.alignCorners);
   return {
-    comment,
     helpers: [],
     forward: { suffix: 'forward', params: [N, X, Y], body: loops(inner, true) },
     backward: o.backward && o.writesDX
@@ -37,16 +32,11 @@ export function emitUpsample(node: UpsampleNode, o: EmitOptions): LayerKernels {
   };
 }
 
-/** PyTorch's area_pixel_compute_scale. */
-function scale(inSize: number, outSize: number, factor: number | null, alignCorners: boolean): number {
-  if (alignCorners) return outSize > 1 ? (inSize - 1) / (outSize - 1) : 0;
-  return factor !== null ? 1 / factor : inSize / outSize;
-}
-
-/** The source index of output index `v` (0 ≤ v < outSize) for nearest, as exact TypeScript. */
-function nearestIndex(v: string, inSize: number, outSize: number, factor: number | null): string {
-  const s32 = Math.fround(factor !== null ? 1 / factor : inSize / outSize);
-  const table = Array.from({ length: outSize }, (_, i) => Math.min(Math.floor(Math.fround(i * s32)), inSize - 1));
+/** The source index of output index `v` (0 ≤ v < outSize) for nearest, in its simplest exact form. */
+function nearestIndex(v: string, axis: UpsampleAxis): string {
+  const { inSize, outSize } = axis;
+  const table = axis.nearest;
+  if (table === null) throw new Error('cnnc internal error: nearest upsample without its table');
   const candidates: string[] = [v, `${v} >> 1`, `Math.floor(${v} / ${Math.round(outSize / inSize)})`, `Math.floor(${v} * ${inSize} / ${outSize})`];
   const exact = [
     table.every((t, i) => t === i),
@@ -55,12 +45,13 @@ function nearestIndex(v: string, inSize: number, outSize: number, factor: number
     table.every((t, i) => t === Math.floor((i * inSize) / outSize)),
   ];
   const k = exact.indexOf(true);
-  return k >= 0 ? candidates[k]! : `Math.min(Math.floor(Math.fround(${v} * ${lit(s32)})), ${inSize - 1})`;
+  return k >= 0 ? candidates[k]! : `Math.min(Math.floor(Math.fround(${v} * ${lit(Math.fround(axis.scale))})), ${inSize - 1})`;
 }
 
-function nearest(h: number, w: number, oh: number, ow: number, sf: readonly [number, number] | null): (read: boolean) => string[] {
-  const ih = nearestIndex('oh', h, oh, sf?.[0] ?? null);
-  const iw = nearestIndex('ow', w, ow, sf?.[1] ?? null);
+function nearest(gm: UpsampleGeometry): (read: boolean) => string[] {
+  const w = gm.w.inSize, oh = gm.h.outSize, ow = gm.w.outSize;
+  const ih = nearestIndex('oh', gm.h);
+  const iw = nearestIndex('ow', gm.w);
   const iwTerm = iw === 'ow' ? 'ow' : `(${iw})`; // `xr + ow >> 1` would read (xr + ow) >> 1
   return (read) => [
     `for (let oh = 0; oh < ${oh}; oh++) {`,

@@ -1,0 +1,73 @@
+// Geometry, resolved once per node for every renderer (TensorFlow.js's Conv2DInfo): a convolution's
+// sizes, groups and column matrix, an upsample's source-index scales and nearest tables.
+import type { ConvGeometry, Geometry, UpsampleAxis } from '../ir/plan.js';
+import type { Conv2dNode, ConvTranspose2dNode, Node, UpsampleNode } from '../ir/types.js';
+
+export function geometryOf(node: Node): Geometry {
+  switch (node.kind) {
+    case 'conv2d':
+    case 'conv_transpose2d':
+      return { kind: 'conv', conv: convGeometry(node) };
+    case 'upsample':
+      return { kind: 'upsample', upsample: upsampleGeometry(node) };
+    default:
+      return { kind: 'none' };
+  }
+}
+
+/** A 1×1 convolution with stride 1 and no padding reads its input as its own im2col matrix. */
+export function isPointwiseConv(node: Conv2dNode): boolean {
+  const p = node.padding;
+  return node.kernel[0] === 1 && node.kernel[1] === 1 && node.stride[0] === 1 && node.stride[1] === 1 &&
+    p.top === 0 && p.bottom === 0 && p.left === 0 && p.right === 0;
+}
+
+export function convGeometry(node: Conv2dNode | ConvTranspose2dNode): ConvGeometry {
+  const [cin, h, w] = node.inShapes[0] as [number, number, number];
+  const [cout, ho, wo] = node.outShape as [number, number, number];
+  const [kh, kw] = node.kernel;
+  const [sh, sw] = node.stride;
+  const [dh, dw] = node.dilation;
+  const groups = node.groups;
+  const cig = cin / groups;
+  const cog = cout / groups;
+  const pad = node.kind === 'conv2d'
+    ? node.padding
+    : { top: node.padding[0], bottom: node.padding[0], left: node.padding[1], right: node.padding[1] };
+  const transpose = node.kind === 'conv_transpose2d';
+  return {
+    cin, h, w, cout, ho, wo, kh, kw, sh, sw, dh, dw,
+    top: pad.top, bottom: pad.bottom, left: pad.left, right: pad.right,
+    groups, cig, cog,
+    k: (transpose ? cog : cig) * kh * kw,
+    p: transpose ? h * w : ho * wo,
+    inS: cin * h * w,
+    outS: cout * ho * wo,
+    pointwise: node.kind === 'conv2d' && isPointwiseConv(node),
+  };
+}
+
+function upsampleGeometry(node: UpsampleNode): { readonly h: UpsampleAxis; readonly w: UpsampleAxis } {
+  const [, h, w] = node.inShapes[0] as [number, number, number];
+  const [, oh, ow] = node.outShape as [number, number, number];
+  const sf = node.scaleFactor;
+  const axis = (inSize: number, outSize: number, factor: number | null): UpsampleAxis => ({
+    inSize,
+    outSize,
+    scale: areaPixelScale(inSize, outSize, factor, node.alignCorners),
+    nearest: node.mode === 'nearest' ? nearestTable(inSize, outSize, factor) : null,
+  });
+  return { h: axis(h, oh, sf?.[0] ?? null), w: axis(w, ow, sf?.[1] ?? null) };
+}
+
+/** PyTorch's area_pixel_compute_scale. */
+function areaPixelScale(inSize: number, outSize: number, factor: number | null, alignCorners: boolean): number {
+  if (alignCorners) return outSize > 1 ? (inSize - 1) / (outSize - 1) : 0;
+  return factor !== null ? 1 / factor : inSize / outSize;
+}
+
+/** nearest: src = min(floor(dst · scale), in − 1), with dst · scale in float32 as PyTorch's float `scale` makes it. */
+function nearestTable(inSize: number, outSize: number, factor: number | null): number[] {
+  const s32 = Math.fround(factor !== null ? 1 / factor : inSize / outSize);
+  return Array.from({ length: outSize }, (_, i) => Math.min(Math.floor(Math.fround(i * s32)), inSize - 1));
+}

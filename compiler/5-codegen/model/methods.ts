@@ -1,0 +1,140 @@
+// The CompiledModel methods (runtime/model.ts): forward, computeGradients, trainStep, the weights'
+// and training state's save and load, findNonFinite, and the private checks and arena growth.
+import { Scope, type MethodDeclarationStructure, type OptionalKind } from 'ts-morph';
+import { str } from '../../emit/identifiers.js';
+import { backwardCalls, forwardCalls } from './calls.js';
+import { growBody } from './fields.js';
+import { paramField, type ModelParts } from './parts.js';
+
+export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStructure>[] {
+  const { ir, memory: plan } = m.planned;
+  const F = m.F;
+  const out = m.out;
+  const inSize = ir.input.shape.reduce((a, b) => a * b, 1);
+  const outSize = out.outSize;
+  // Labels per sample: a class index, a label map, or a 0/1 target per output (ir.loss.labelShape).
+  const labelSize = ir.loss.labelShape.reduce((a, b) => a * b, 1);
+  // A sum of terms: the first writes dZ, the others add to it (losses/index.ts).
+  const lossCall = (dz: string): string => m.loss.terms.map((t) => `${t.name}(n, this.${plan.output}, y, ${dz})`).join(' + ');
+  const fwd = forwardCalls(m);
+  const bwd = backwardCalls(m);
+
+  const nonFinite: string[] = ['const n = this.lastN;', 'if (n === 0) return null;', '// forward order: outputs'];
+  for (const b of plan.buffers.filter((x) => x.what === 'y')) {
+    nonFinite.push(`if (rt.firstNonFinite(this.${b.field}, n * ${b.size}) >= 0) return { layer: ${str(b.node)}, tensor: 'output' };`);
+  }
+  nonFinite.push('// backward order: gradients of outputs, then of parameters');
+  for (const node of [...ir.nodes].reverse()) {
+    const dY = plan.buffers.find((b) => b.node === node.name && b.what === 'dY');
+    if (dY !== undefined) nonFinite.push(`if (rt.firstNonFinite(this.${dY.field}, n * ${dY.size}) >= 0) return { layer: ${str(node.name)}, tensor: 'grad_output' };`);
+    for (const p of plan.params.filter((q) => q.node === node.name && q.trainable)) {
+      nonFinite.push(`if (rt.firstNonFinite(this.${p.node}_${paramField(p.role).grad}, ${p.size}) >= 0) return { layer: ${str(node.name)}, tensor: ${str(`${p.name}.grad`)} };`);
+    }
+  }
+  nonFinite.push('return null;');
+
+  return [
+    {
+      name: 'forward',
+      parameters: [{ name: 'x', type: F }, { name: 'n', type: 'number' }],
+      returnType: F,
+      docs: [`x [n, ${ir.input.shape.join(', ')}] → [n, ${out.outShape.join(', ')}]: a view into the model's arena, overwritten by the next call (copy it to keep it).`],
+      statements: [
+        'this.check(x, n);',
+        'this.growValues(n);',
+        'this.runForward(x, n);',
+        'this.lastN = n;',
+        `if (this.outView.length !== n * ${outSize} || this.outView.buffer !== this.${plan.output}.buffer || this.outView.byteOffset !== this.${plan.output}.byteOffset) this.outView = this.${plan.output}.subarray(0, n * ${outSize});`,
+        'return this.outView;',
+      ].join('\n'),
+    },
+    { name: 'train', returnType: 'void', statements: 'this.mode = true;' },
+    { name: 'eval', returnType: 'void', statements: 'this.mode = false;' },
+    {
+      name: 'computeGradients',
+      parameters: [{ name: 'x', type: F }, { name: 'y', type: 'Int32Array' }, { name: 'n', type: 'number' }],
+      returnType: 'number',
+      docs: ['Forward in the current mode, the mean loss over the batch, backward: parameter gradients are zeroed, then accumulated.'],
+      statements: [
+        'this.check(x, n);',
+        `if (y.length < ${nTimes(labelSize)}) throw new RangeError('labels: expected ' + ${nTimes(labelSize)} + ' values, got ' + y.length);`,
+        'this.growValues(n);',
+        'this.growGrads(n);',
+        'this.grads.fill(0);',
+        'this.runForward(x, n);',
+        'this.lastN = n;',
+        `const loss = ${lossCall(plan.lossGrad === null ? 'null' : `this.${plan.lossGrad}`)};`,
+        'this.runBackward(x, n);',
+        'return loss;',
+      ].join('\n'),
+    },
+    {
+      name: 'trainStep',
+      parameters: [{ name: 'x', type: F }, { name: 'y', type: 'Int32Array' }, { name: 'n', type: 'number' }],
+      returnType: 'number',
+      statements: ['const loss = this.computeGradients(x, y, n);', 'this.optimizer.step();', 'return loss;'].join('\n'),
+    },
+    {
+      name: 'setLearningRate',
+      parameters: [{ name: 'lr', type: 'number' }],
+      returnType: 'void',
+      statements: "if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError('learning rate must be a positive number, got ' + lr);\nthis.optimizer.lr = lr;",
+    },
+    { name: 'parameters', returnType: `rt.ParameterView<${F}>[]`, statements: 'return this.views.slice();' },
+    {
+      name: 'saveWeights',
+      returnType: 'Uint8Array',
+      docs: ['safetensors with PyTorch state_dict names and layouts.'],
+      statements: 'return rt.encodeSafetensors(this.views.map((v) => ({ name: v.name, shape: v.shape, data: v.data })));',
+    },
+    {
+      name: 'loadWeights',
+      parameters: [{ name: 'bytes', type: 'Uint8Array' }],
+      returnType: 'void',
+      docs: ['All or nothing: a file that does not fit throws rt.SafetensorsError and leaves the model unchanged.'],
+      statements: "rt.loadNamedTensors(bytes, this.views.map((v) => ({ name: v.name, shape: v.shape, data: v.data })), 'weights');",
+    },
+    {
+      name: 'getTrainingState',
+      returnType: `rt.TrainingState<${F}>`,
+      statements: [
+        'const s = this.optimizer.getState();',
+        `// Slots have the parameters' array type (${F}).`,
+        `return { step: s.step, slots: s.slots as ReadonlyArray<{ readonly name: string; readonly data: ${F} }>, rng: this.rng.getState() };`,
+      ].join('\n'),
+    },
+    {
+      name: 'setTrainingState',
+      parameters: [{ name: 'state', type: `rt.TrainingState<${F}>` }],
+      returnType: 'void',
+      docs: ['All or nothing: a state that does not fit throws and changes nothing.'],
+      statements: [
+        'const rng = this.rng.getState();',
+        'this.rng.setState(state.rng);',
+        'try {',
+        '  this.optimizer.setState(state);',
+        '} catch (e) {',
+        '  this.rng.setState(rng);',
+        '  throw e;',
+        '}',
+      ].join('\n'),
+    },
+    { name: 'findNonFinite', returnType: '{ readonly layer: string; readonly tensor: string } | null', statements: nonFinite.join('\n') },
+    {
+      name: 'check',
+      scope: Scope.Private,
+      parameters: [{ name: 'x', type: F }, { name: 'n', type: 'number' }],
+      returnType: 'void',
+      statements: [
+        "if (!Number.isInteger(n) || n < 1) throw new RangeError('batch size must be a positive integer, got ' + n);",
+        `if (x.length < n * ${inSize}) throw new RangeError('input: expected ' + n * ${inSize} + ' values [n, ${ir.input.shape.join(', ')}], got ' + x.length);`,
+      ].join('\n'),
+    },
+    { name: 'growValues', scope: Scope.Private, parameters: [{ name: 'n', type: 'number' }], returnType: 'void', statements: growBody(m, 'values', 'valuesCapacity') },
+    { name: 'growGrads', scope: Scope.Private, parameters: [{ name: 'n', type: 'number' }], returnType: 'void', statements: growBody(m, 'grads', 'gradsCapacity') },
+    { name: 'runForward', scope: Scope.Private, parameters: [{ name: 'x', type: F }, { name: 'n', type: 'number' }], returnType: 'void', statements: fwd.join('\n') },
+    { name: 'runBackward', scope: Scope.Private, parameters: [{ name: 'x', type: F }, { name: 'n', type: 'number' }], returnType: 'void', statements: bwd.length > 0 ? bwd.join('\n') : 'void x;\nvoid n;' },
+  ];
+}
+
+const nTimes = (k: number): string => (k === 1 ? 'n' : `n * ${k}`);

@@ -1,5 +1,5 @@
 // The cnnc compiler API. `compile` is the recipe: one line per phase folder, in order
-// (DESIGN.md, "The pipeline"):
+// (../shared/DESIGN.md, "The pipeline"):
 //   1-parse → 2-validate → 3-lower → 4-passes (lints, then the plan) → 5-codegen* (render the plan)
 // Each phase returns diagnostics; the recipe stops at the first phase with errors, since the next one
 // would only report their echoes. `checkSource` is the front half (through the lints), for `cnnc check`.

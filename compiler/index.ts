@@ -5,6 +5,7 @@
 // would only report their echoes. `checkSource` is the front half (through the lints), for `cnnc check`.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { decodeSpec } from './1-parse/decode.js';
 import { parse } from './1-parse/parse.js';
 import { validate } from './2-validate/validate.js';
 import { lower } from './3-lower/lower.js';
@@ -56,13 +57,14 @@ export function checkSource(source: string, file: string): CheckResult {
 
 /** checkSource on a file; an unreadable file gives `error`, never a throw. */
 export function checkFile(path: string): CheckResult {
-  let source: string;
+  let bytes: Uint8Array;
   try {
-    source = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     return { ir: null, diagnostics: [], error: `cannot read ${path}: ${readError(e)}` };
   }
-  return checkSource(source, path);
+  const { source, diagnostics } = decodeSpec(bytes, path); // not UTF-8: E0111 at the first bad byte
+  return diagnostics.length > 0 ? { ir: null, diagnostics } : checkSource(source, path);
 }
 
 export type { GenerateOptions } from './5-codegen/generate.js';

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../../runtime/node/atomic.js';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { build } from '../../compiler/index.js';
+import { decodeSpec } from '../../compiler/1-parse/decode.js';
 import { formatDiagnostics } from '../../compiler/diagnostics/render.js';
 import { emitJs } from '../../compiler/5-codegen/emit-js.js';
 import type { Exit } from '../main.js';
@@ -36,13 +37,14 @@ function runBuild(file: string, opts: BuildOptions): number {
   if (opts.emit !== 'ts' && opts.emit !== 'js') return usage(`--emit expects ts or js, got "${opts.emit}"`);
   if (opts.target !== 'ts' && opts.target !== 'gpujs') return usage(`--target expects ts or gpujs, got "${opts.target}"`);
   if (opts.target === 'gpujs' && opts.dtype !== 'float32') return usage('--target gpujs computes in float32 (gpu.js precision single): drop --dtype float64');
-  let source: string;
+  let bytes: Uint8Array;
   try {
-    source = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     return usage(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const { code, diagnostics } = build(source, file, { dtype: opts.dtype, target: opts.target });
+  const decoded = decodeSpec(bytes, file); // not UTF-8: E0111, and no build
+  const { code, diagnostics } = decoded.diagnostics.length > 0 ? { code: null, diagnostics: decoded.diagnostics } : build(decoded.source, file, { dtype: opts.dtype, target: opts.target });
   if (diagnostics.length > 0) process.stderr.write(formatDiagnostics(diagnostics, { color: process.stderr.isTTY === true && !process.env['NO_COLOR'] }));
   if (code === null) return 1;
 

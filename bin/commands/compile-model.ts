@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, formatDiagnostics } from '../../compiler/index.js';
+import { decodeSpec } from '../../compiler/1-parse/decode.js';
 import type { ModelIR } from '../../compiler/ir/types.js';
 import { transpileToJs } from '../../compiler/5-codegen/emit-js.js';
 import { BACKENDS, BackendError, type Backend, type BackendInfo } from '../../runtime/gpujs/index.js';
@@ -38,14 +39,16 @@ export interface Io {
 export const processIo: Io = { stdout: process.stdout, stderr: process.stderr };
 
 export async function compileSpec(file: string, io: Io, target: Target = { kind: 'ts' }): Promise<LoadedSpec | null> {
-  let source: string;
+  let bytes: Uint8Array;
   try {
-    source = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     io.stderr.write(`error: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
     return null;
   }
-  const { code, diagnostics, ir } = build(source, file, { dtype: 'float32', target: target.kind });
+  const decoded = decodeSpec(bytes, file); // not UTF-8: E0111, and no model
+  const source = decoded.source;
+  const { code, diagnostics, ir } = decoded.diagnostics.length > 0 ? { code: null, diagnostics: decoded.diagnostics, ir: null } : build(source, file, { dtype: 'float32', target: target.kind });
   if (diagnostics.length > 0) io.stderr.write(formatDiagnostics(diagnostics, { color: io.stderr.isTTY === true }) + '\n');
   if (ir === null || code === null || diagnostics.some((d) => d.severity === 'error')) return null;
   const workDir = mkdtempSync(join(tmpdir(), 'cnnc-'));

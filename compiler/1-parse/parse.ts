@@ -55,6 +55,8 @@ export function parse(source: string, file: string): ParseResult {
     diagnostic(code, message, map.span(range), source, hint);
 
   const diagnostics = [...doc.errors, ...doc.warnings].map((e) => fromYamlError(e, report));
+  const version = otherYamlVersion(doc, source);
+  if (version !== null) diagnostics.push(report('E0110', version.message, version.range, version.hint));
   diagnostics.push(...checkTree(doc, report));
   if (diagnostics.length === 0 && doc.contents === null) {
     diagnostics.push(report('E0108', 'the spec is empty', [0, 0], EMPTY_HINT));
@@ -76,6 +78,25 @@ export function parse(source: string, file: string): ParseResult {
 }
 
 type Report = (code: Code, message: string, range: readonly number[], hint?: string) => Diagnostic;
+
+/**
+ * A `%YAML 1.1` directive, refused rather than honoured: the parser reads every spec as
+ * YAML 1.2 whatever the directive says, and the two versions read the same plain scalars
+ * differently (1.1: `010` is 8, `yes`/`on` are true, `1_000` is 1000, `12:30` is 750), so the spec
+ * would not mean what its author wrote. Other versions (1.0, 1.3) already come as a yaml warning (E0101).
+ */
+function otherYamlVersion(doc: Document.Parsed, source: string): { message: string; range: [number, number]; hint: string } | null {
+  const v = doc.directives?.yaml;
+  if (v === undefined || !v.explicit || v.version !== '1.1') return null;
+  // Directives come before the document: look only there (a block scalar may quote one).
+  const m = /^%YAML[ \t]+[^\s#]+/m.exec(source.slice(0, doc.contents?.range?.[0] ?? source.length));
+  const range: [number, number] = m === null ? [0, 0] : [m.index, m.index + m[0].length];
+  return {
+    message: `\`%YAML ${v.version}\`: cnnc reads specs as YAML 1.2 only, and ${v.version} reads plain values differently (\`010\` is 8 there, 10 here; \`yes\` and \`on\` are true there, strings here)`,
+    range,
+    hint: 'remove the directive (or write `%YAML 1.2`), and check that numbers with leading zeros and yes/no/on/off mean what you want',
+  };
+}
 
 function fromYamlError(e: YAMLError, report: Report): Diagnostic {
   const message = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');

@@ -15,6 +15,8 @@ export const CODES = {
   E0107: { severity: 'error', title: 'YAML tag not allowed' },
   E0108: { severity: 'error', title: 'empty spec' },
   E0109: { severity: 'error', title: 'more than one YAML document' },
+  E0110: { severity: 'error', title: 'YAML version other than 1.2' },
+  E0111: { severity: 'error', title: 'spec file not UTF-8' },
   // --- E02xx: schema (2-validate) ---
   E0201: { severity: 'error', title: 'unknown key' },
   E0202: { severity: 'error', title: 'unknown kind' },

@@ -12,7 +12,7 @@ import { assertNever, type InitRule } from '../ir/types.js';
 import { VERSION } from '../version.js';
 import { count } from '../emit/kit.js';
 import { baseName, checkLayerName, className, commentText } from '../emit/identifiers.js';
-import { body, call, MAX_KERNEL_INPUTS, type Ctx, type GpuKernel, type LayerCode } from './kernel.js';
+import { body, call, MAX_KERNEL_INPUTS, times, type Ctx, type GpuKernel, type LayerCode } from './kernel.js';
 import { emitLayer } from './layers/index.js';
 import { emitLossKernels } from './loss.js';
 import { emitOptimizer } from './optimizer.js';
@@ -89,7 +89,7 @@ export function renderGpujs(planned: PlannedModel): string {
     for (const k of code.kernels) kernelDecls.push(kernelDecl(`${node.name}_${k.suffix}`, k));
     kernelDecls.push('');
     forward.push(...code.forward);
-    records.push(`this.record(${JSON.stringify(node.name)}, 'output', ${ctx.y}, n * ${node.outSize});`);
+    records.push(`this.record(${JSON.stringify(node.name)}, 'output', ${ctx.y}, ${times('n', node.outSize)});`);
     for (const g of code.grads) gradVars.set(paramName(g.role), g.v);
   }
 
@@ -124,7 +124,7 @@ export function renderGpujs(planned: PlannedModel): string {
     } else if (got[0] !== ctx.dY) {
       backward.push(`const ${ctx.dY} = ${got[0]}; // ${node.name}: the one reader that passes a gradient back`);
     }
-    backward.push(`this.record(${JSON.stringify(node.name)}, 'grad_output', ${ctx.dY}, n * ${node.outSize});`);
+    backward.push(`this.record(${JSON.stringify(node.name)}, 'grad_output', ${ctx.dY}, ${times('n', node.outSize)});`);
     if (code === null) {
       if (ctx.dX !== null) {
         backward.push(`const ${ctx.dX} = ${ctx.dY}; // ${node.name}: flatten — the gradient is an alias too`);
@@ -264,7 +264,7 @@ export function renderGpujs(planned: PlannedModel): string {
 
 function kernelDecl(name: string, k: GpuKernel): string {
   const usesN = k.body.includes('${n}');
-  const length = 'perSample' in k.length ? `(n) => n * ${k.length.perSample}` : `() => ${k.length.total}`;
+  const length = 'perSample' in k.length ? `(n) => ${times('n', k.length.perSample)}` : `() => ${k.length.total}`;
   const src = k.body.split('\n').map((l) => (l === '' ? l : `  ${l}`)).join('\n');
   if (src.includes('`')) throw new Error('cnnc internal error: a backtick in a kernel body');
   return `const ${name} = gj.kernel('${name}', [${k.params.map((p) => `'${p}'`).join(', ')}], ${length}, (${usesN ? 'n' : ''}) => \`\n${src}\n\`);`;

@@ -59,6 +59,21 @@ export function call(v: string, kernel: string, args: readonly string[]): string
   return `const ${v} = yield this.run(${kernel}, n, ${args.join(', ')});`;
 }
 
+/** `head {`, the lines indented, `}`. */
+export function block(head: string, inner: readonly string[]): string[] {
+  return [`${head} {`, ...inner.map((l) => (l === '' ? l : `  ${l}`)), '}'];
+}
+
+/** The lines, run only where `cond` holds; a condition that always holds ('true': no padding) is folded away. */
+export function guard(cond: string, inner: readonly string[]): string[] {
+  return cond === 'true' ? [...inner] : block(`if (${cond})`, inner);
+}
+
+/** `v / k` with k = 1 folded away (index math on literals). */
+export const over = (v: string, k: number): string => (k === 1 ? v : `Math.floor(${v} / ${k})`);
+/** `v * k` with k = 1 folded away. */
+export const times = (v: string, k: number): string => (k === 1 ? v : `${v} * ${k}`);
+
 /** Splits the flat thread index into named coordinates of a row-major shape (first is outermost). */
 export function unflatten(names: readonly string[], shape: readonly number[], from = 'this.thread.x'): string[] {
   const out: string[] = [];
@@ -69,9 +84,9 @@ export function unflatten(names: readonly string[], shape: readonly number[], fr
     if (d === names.length - 1) {
       out.push(`const ${name} = ${rest};`);
     } else {
-      out.push(`const ${name} = Math.floor(${rest} / ${stride});`);
+      out.push(`const ${name} = ${over(rest, stride)};`);
       const r = `r${d}`;
-      out.push(`const ${r} = ${rest} - ${name} * ${stride};`);
+      out.push(`const ${r} = ${rest} - ${times(name, stride)};`);
       rest = r;
     }
   }

@@ -23,7 +23,7 @@ export function emitOptimizer(o: OptimizerIR, size: number): OptimizerCode {
   const len = { total: size };
   switch (o.kind) {
     case 'sgd': {
-      const d = `const d = G[i] + ${flt(o.weightDecay)} * P[i];`;
+      const d = o.weightDecay === 0 ? 'const d = G[i];' : `const d = G[i] + ${flt(o.weightDecay)} * P[i];`;
       if (o.momentum === 0) {
         return {
           comment: `optimizer: sgd lr ${o.lr}, weight_decay ${o.weightDecay} (no momentum: no slot)`,
@@ -56,7 +56,7 @@ export function emitOptimizer(o: OptimizerIR, size: number): OptimizerCode {
     case 'adamw': {
       const [b1, b2] = o.betas;
       const decoupled = o.kind === 'adamw';
-      const g = decoupled ? 'const g = G[i];' : `const g = G[i] + ${flt(o.weightDecay)} * P[i];`;
+      const g = decoupled || o.weightDecay === 0 ? 'const g = G[i];' : `const g = G[i] + ${flt(o.weightDecay)} * P[i];`;
       return {
         comment: `optimizer: ${o.kind} lr ${o.lr}, betas (${b1}, ${b2}), eps ${o.eps}, weight_decay ${o.weightDecay}`,
         slots: ['exp_avg', 'exp_avg_sq'],

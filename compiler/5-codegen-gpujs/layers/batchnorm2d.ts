@@ -41,7 +41,7 @@ export function emitBatchNorm2d(node: BatchNorm2dNode, c: Ctx): LayerCode {
       body: body(
         elem,
         `const is = 1.0 / Math.sqrt(vr[ch] + ${eps});`,
-        `const a = ${gamma('ch')} * is;`,
+        node.affine ? `const a = ${gamma('ch')} * is;` : 'const a = is;',
         `const b = ${beta('ch')} - mean[ch] * a;`,
         `return x[this.thread.x] * a + b;`,
       ),
@@ -72,7 +72,7 @@ export function emitBatchNorm2d(node: BatchNorm2dNode, c: Ctx): LayerCode {
           `const is = 1.0 / Math.sqrt(vr[ch] + ${eps});`,
           `const mdy = training > 0 ? sdy[ch] / ${count} : 0.0;`,
           `const proj = training > 0 ? (sdyx[ch] * is * is) / ${count} : 0.0;`,
-          `return (dY[i] - mdy - (x[i] - mean[ch]) * proj) * ${gamma('ch')} * is;`,
+          `return (dY[i] - mdy - (x[i] - mean[ch]) * proj) * ${node.affine ? `${gamma('ch')} * ` : ''}is;`,
         ),
       });
     }

@@ -5,7 +5,7 @@
 // (the adjoint of the forward's index map, solved for oh = (ih + top − ki·dh)/sh where it is whole).
 import { convOf } from '../../ir/plan.js';
 import type { Conv2dNode } from '../../ir/types.js';
-import { body, sum, unflatten, weightedLayerCode, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
+import { block, body, guard, over, sum, times, unflatten, weightedLayerCode, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
 
 export function emitConv2d(node: Conv2dNode, c: Ctx): LayerCode {
   const { cin, h, w, cout, ho, wo, kh, kw, sh, sw, dh, dw, top, left, groups: g, cig, cog, k, p, inS, outS } = convOf(c.plan);
@@ -13,33 +13,28 @@ export function emitConv2d(node: Conv2dNode, c: Ctx): LayerCode {
   const xAt = (s: string, ci: string, ih: string, iw: string): string => `x[${sum([s, inS], [ci, h * w], [ih, w], iw)}]`;
   const wAt = (co: string, cc: string, ki: string, kj: string): string => `params[${sum(oW, [co, k], [cc, kh * kw], [ki, kw], kj)}]`;
   const dyAt = (s: string, co: string, oh: string, ow: string): string => `dY[${sum([s, outS], [co, p], [oh, wo], ow)}]`;
-  const group = (co: string): string => (g === 1 ? '0' : `Math.floor(${co} / ${cog})`);
+  const group = (co: string): string => (g === 1 ? '0' : over(co, cog));
   const inRange = (v: string, size: number, lo: boolean, hi: boolean): string =>
     [lo ? `${v} >= 0` : '', hi ? `${v} < ${size}` : ''].filter((s) => s !== '').join(' && ') || 'true';
   const padH = top > 0 || convOf(c.plan).bottom > 0;
   const padW = left > 0 || convOf(c.plan).right > 0;
 
+  const ci = (cc: string): string => (g === 1 ? cc : `ci0 + ${cc}`);
   const forward: GpuKernel = {
     suffix: 'forward',
     params: ['x', 'params'],
     length: { perSample: outS },
     body: body(
-      unflatten(['s', 'co', 'oh', 'ow'], [1e9, cout, ho, wo]).slice(0),
-      `const ci0 = ${group('co')} * ${cig};`,
+      unflatten(['s', 'co', 'oh', 'ow'], [1e9, cout, ho, wo]),
+      g === 1 ? null : `const ci0 = ${times(group('co'), cig)};`,
       `let acc = ${node.bias ? `params[${sum(c.offset('bias'), 'co')}]` : '0.0'};`,
-      `for (let cc = 0; cc < ${cig}; cc++) {`,
-      `  for (let ki = 0; ki < ${kh}; ki++) {`,
-      `    const ih = ${sum(['oh', sh], ['ki', dh], -top)};`,
-      `    if (${inRange('ih', h, padH, padH)}) {`,
-      `      for (let kj = 0; kj < ${kw}; kj++) {`,
-      `        const iw = ${sum(['ow', sw], ['kj', dw], -left)};`,
-      `        if (${inRange('iw', w, padW, padW)}) {`,
-      `          acc += ${xAt('s', 'ci0 + cc', 'ih', 'iw')} * ${wAt('co', 'cc', 'ki', 'kj')};`,
-      `        }`,
-      `      }`,
-      `    }`,
-      `  }`,
-      `}`,
+      block(`for (let cc = 0; cc < ${cig}; cc++)`, block(`for (let ki = 0; ki < ${kh}; ki++)`, [
+        `const ih = ${sum(['oh', sh], ['ki', dh], -top)};`,
+        ...guard(inRange('ih', h, padH, padH), block(`for (let kj = 0; kj < ${kw}; kj++)`, [
+          `const iw = ${sum(['ow', sw], ['kj', dw], -left)};`,
+          ...guard(inRange('iw', w, padW, padW), [`acc += ${xAt('s', ci('cc'), 'ih', 'iw')} * ${wAt('co', 'cc', 'ki', 'kj')};`]),
+        ])),
+      ])),
       `return acc;`,
     ),
   };
@@ -49,21 +44,15 @@ export function emitConv2d(node: Conv2dNode, c: Ctx): LayerCode {
     length: { total: cout * k },
     body: body(
       unflatten(['co', 'cc', 'ki', 'kj'], [cout, cig, kh, kw]),
-      `const ci = ${group('co')} * ${cig} + cc;`,
+      g === 1 ? null : `const ci0 = ${times(group('co'), cig)};`,
       `let acc = 0.0;`,
-      `for (let s = 0; s < \${n}; s++) {`,
-      `  for (let oh = 0; oh < ${ho}; oh++) {`,
-      `    const ih = ${sum(['oh', sh], ['ki', dh], -top)};`,
-      `    if (${inRange('ih', h, padH, padH)}) {`,
-      `      for (let ow = 0; ow < ${wo}; ow++) {`,
-      `        const iw = ${sum(['ow', sw], ['kj', dw], -left)};`,
-      `        if (${inRange('iw', w, padW, padW)}) {`,
-      `          acc += ${dyAt('s', 'co', 'oh', 'ow')} * ${xAt('s', 'ci', 'ih', 'iw')};`,
-      `        }`,
-      `      }`,
-      `    }`,
-      `  }`,
-      `}`,
+      block(`for (let s = 0; s < \${n}; s++)`, block(`for (let oh = 0; oh < ${ho}; oh++)`, [
+        `const ih = ${sum(['oh', sh], ['ki', dh], -top)};`,
+        ...guard(inRange('ih', h, padH, padH), block(`for (let ow = 0; ow < ${wo}; ow++)`, [
+          `const iw = ${sum(['ow', sw], ['kj', dw], -left)};`,
+          ...guard(inRange('iw', w, padW, padW), [`acc += ${dyAt('s', 'co', 'oh', 'ow')} * ${xAt('s', ci('cc'), 'ih', 'iw')};`]),
+        ])),
+      ])),
       `return acc;`,
     ),
   };
@@ -93,8 +82,8 @@ export function emitConv2d(node: Conv2dNode, c: Ctx): LayerCode {
     length: { perSample: inS },
     body: body(
       unflatten(['s', 'ci', 'ih', 'iw'], [1e9, cin, h, w]),
-      g === 1 ? `const cc = ci;` : `const cc = ci - Math.floor(ci / ${cig}) * ${cig};`,
-      `const co0 = ${g === 1 ? '0' : `Math.floor(ci / ${cig}) * ${cog}`};`,
+      g === 1 ? `const cc = ci;` : cig === 1 ? 'const cc = 0;' : `const cc = ci - ${times(over('ci', cig), cig)};`,
+      `const co0 = ${g === 1 ? '0' : times(over('ci', cig), cog)};`,
       `let acc = 0.0;`,
       `for (let j = 0; j < ${cog}; j++) {`,
       `  for (let ki = 0; ki < ${kh}; ki++) {`,

@@ -10,7 +10,7 @@
 // (rows oh are scanned and those that do not touch ih skipped; a whole factor k scans only its k rows).
 import { upsampleOf, type UpsampleAxis } from '../../ir/plan.js';
 import type { UpsampleNode } from '../../ir/types.js';
-import { body, call, flt, unflatten, type Ctx, type LayerCode } from '../kernel.js';
+import { body, call, flt, sum, unflatten, type Ctx, type LayerCode } from '../kernel.js';
 
 export function emitUpsample(node: UpsampleNode, c: Ctx): LayerCode {
   const [ch, h, w] = node.inShapes[0] as [number, number, number];
@@ -23,7 +23,7 @@ export function emitUpsample(node: UpsampleNode, c: Ctx): LayerCode {
   if (node.mode === 'nearest') {
     const H = nearest(gm.h);
     const W = nearest(gm.w);
-    fwd = body(head, `return x[sc * ${h * w} + (${H.src('a')}) * ${w} + ${W.src('b')}];`);
+    fwd = body(head, `return x[${sum(['sc', h * w], [H.src('a'), w], W.src('b'))}];`);
     bwd = body(
       unflatten(['sc', 'ih', 'iw'], [1e9, h, w]),
       `const yo = sc * ${oh * ow};`,

@@ -78,10 +78,15 @@ export function elementHead(ctx: TermCtx): string[] {
   return [
     `const i = this.thread.x;`,
     `const s = Math.floor(i / ${C * inner});`,
-    `const c = Math.floor((i - s * ${C * inner}) / ${inner});`,
-    `const p = i - s * ${C * inner} - c * ${inner};`,
-    `const o = s * ${C * inner} + p;`,
-    `const tr = t[s * ${inner} + p];`,
+    // One position per sample (inner 1): the class is the row's element and p is 0.
+    ...(inner === 1
+      ? [`const c = i - s * ${C};`, `const o = s * ${C};`, `const tr = t[s];`]
+      : [
+          `const c = Math.floor((i - s * ${C * inner}) / ${inner});`,
+          `const p = i - s * ${C * inner} - c * ${inner};`,
+          `const o = s * ${C * inner} + p;`,
+          `const tr = t[s * ${inner} + p];`,
+        ]),
     `if (tr < 0.0) {`,
     `  return 0.0;`,
     `}`,

@@ -1,7 +1,7 @@
 // `cnnc eval SPEC --weights FILE`: test loss, accuracy (per image, pixel or binary output), mean IoU for
 // per-pixel outputs, confusion matrix and per-class accuracy.
 import type { Command } from 'commander';
-import { chooseData, loadData, subset } from '../../runtime/node/data/load.js';
+import { chooseData, loadDataAsync } from '../../runtime/node/data/load.js';
 import { withThreads } from '../../runtime/node/threads.js';
 import { pct } from '../train/run.js';
 import { evaluate, type Evaluation } from '../../runtime/train/evaluate.js';
@@ -30,8 +30,7 @@ export function registerEval(program: Command, exit: Exit, io: Io = processIo): 
         loadWeightsFile(model, flags.weights);
         const classes = model.outputShape[0]!;
         const source = chooseData(loaded.ir.data, spec, flags.data);
-        const full = loadData(source, classes).test;
-        const test = limit === undefined ? full : subset(full, limit);
+        const test = (await loadDataAsync(source, classes, limit)).test;
         const e = await withThreads(threads, async () => evaluate(model, test, loaded.ir.loss, loaded.ir.train.batchSize));
         io.stdout.write(formatEvaluation(e, source));
         return 0;

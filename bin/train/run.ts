@@ -14,7 +14,7 @@ import { CheckpointError, encodeCheckpoint, readCheckpointInfo, restoreCheckpoin
 import type { Evaluation } from '../../runtime/train/evaluate.js';
 import { START, trainLoop, type EpochMetrics, type LoopResult, type Position } from '../../runtime/train/loop.js';
 import { reportSvg } from '../../runtime/train/report-svg.js';
-import { chooseData, loadData, subset } from '../../runtime/node/data/load.js';
+import { chooseData, loadDataAsync } from '../../runtime/node/data/load.js';
 import { writeFileAtomic } from '../../runtime/node/atomic.js';
 import { formatSeconds, Progress, type ProgressSink } from './progress.js';
 
@@ -64,8 +64,8 @@ export async function train(o: TrainOptions): Promise<number> {
   const plan = o.resume !== undefined ? planResume(o, o.resume) : planFresh(o);
   const { settings, out } = plan;
   const classes = o.ir.nodes.find((n) => n.name === o.ir.output)?.outShape[0] ?? 0;
-  const full = loadData(settings.data, classes);
-  const data = o.limit === undefined ? full : { train: subset(full.train, o.limit), test: subset(full.test, o.limit) };
+  // With --limit, IDX files are streamed and only the subsets kept (not 637,000 images for 32).
+  const data = await loadDataAsync(settings.data, classes, o.limit);
   checkData(o.ir, data.train, classes, settings.data);
 
   const model = o.createModel({ seed: settings.seed });

@@ -2,34 +2,10 @@
 //   bytes 0-1: 0x00 0x00; byte 2: element type; byte 3: number of dimensions;
 //   then one big-endian uint32 per dimension; then the elements, row-major, big-endian.
 // Browser-safe: bytes in, typed arrays out. Every refusal names the file and the byte offset.
+import { checkIdxLength, IdxError, parseIdxHeader, type IdxDtype } from './idx-header.js';
+import { readIdxSamples, spacedIndex, type IdxSamples } from './idx-samples.js';
 
-/** The element type codes of the format. Only ubyte is needed for (Fashion-)MNIST. */
-const DTYPES: Readonly<Record<number, { name: IdxDtype; size: number }>> = {
-  0x08: { name: 'ubyte', size: 1 },
-  0x09: { name: 'byte', size: 1 },
-  0x0b: { name: 'short', size: 2 },
-  0x0c: { name: 'int', size: 4 },
-  0x0d: { name: 'float', size: 4 },
-  0x0e: { name: 'double', size: 8 },
-};
-
-export type IdxDtype = 'ubyte' | 'byte' | 'short' | 'int' | 'float' | 'double';
-
-/** A dimension larger than this is a corrupt header, not a data set (MNIST's largest is 60,000). */
-const MAX_DIM = 100_000_000;
-/** At most this many elements (1 GiB of ubyte): past it the header is corrupt or the file is not for us. */
-const MAX_ELEMENTS = 1 << 30;
-
-export class IdxError extends Error {
-  constructor(
-    readonly file: string,
-    readonly offset: number,
-    detail: string,
-  ) {
-    super(`${file}: byte ${offset}: ${detail}`);
-    this.name = 'IdxError';
-  }
-}
+export { checkIdxLength, IdxError, idxHeaderLength, parseIdxHeader, type IdxDtype, type IdxHeader } from './idx-header.js';
 
 export interface IdxTensor {
   readonly dtype: IdxDtype;
@@ -42,36 +18,9 @@ export interface IdxTensor {
 
 /** Parses the header and checks that the file holds exactly the elements it announces. */
 export function parseIdx(bytes: Uint8Array, file: string): IdxTensor {
-  if (bytes.length < 4) throw new IdxError(file, bytes.length, `truncated: ${bytes.length} bytes, an IDX header needs at least 4`);
-  if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new IdxError(file, 0, `bad magic ${hex(bytes, 0, 4)}: an IDX file starts with 00 00 (is it still gzipped, or not an IDX file?)`);
-  }
-  const type = DTYPES[bytes[2]!];
-  if (type === undefined) throw new IdxError(file, 2, `unknown element type 0x${bytes[2]!.toString(16).padStart(2, '0')} in magic ${hex(bytes, 0, 4)}`);
-  const ndim = bytes[3]!;
-  if (ndim === 0 || ndim > 8) throw new IdxError(file, 3, `absurd number of dimensions ${ndim} (1 to 8 expected)`);
-  const dataOffset = 4 + 4 * ndim;
-  if (bytes.length < dataOffset) {
-    throw new IdxError(file, bytes.length, `truncated header: ${bytes.length} bytes, ${ndim} dimensions need ${dataOffset}`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const dims: number[] = [];
-  let count = 1;
-  for (let i = 0; i < ndim; i++) {
-    const d = view.getUint32(4 + 4 * i, false);
-    if (d === 0 || d > MAX_DIM) throw new IdxError(file, 4 + 4 * i, `absurd size ${d} for dimension ${i}`);
-    dims.push(d);
-    count *= d;
-    if (count > MAX_ELEMENTS) throw new IdxError(file, 4 + 4 * i, `absurd dimensions [${dims.join(', ')}…]: more than ${MAX_ELEMENTS} elements`);
-  }
-  const expected = dataOffset + count * type.size;
-  if (bytes.length < expected) {
-    throw new IdxError(file, bytes.length, `truncated: the header announces [${dims.join(', ')}] ${type.name} (${expected} bytes), the file has ${bytes.length}`);
-  }
-  if (bytes.length > expected) {
-    throw new IdxError(file, expected, `${bytes.length - expected} unexpected trailing bytes after [${dims.join(', ')}] ${type.name}`);
-  }
-  return { dtype: type.name, dims, dataOffset, bytes: bytes.subarray(dataOffset, expected) };
+  const h = parseIdxHeader(bytes, file);
+  checkIdxLength(h, bytes.length, file);
+  return { dtype: h.dtype, dims: h.dims, dataOffset: h.dataOffset, bytes: bytes.subarray(h.dataOffset, h.expectedLength) };
 }
 
 /** Images and labels of one split, as the training loop consumes them. */
@@ -89,37 +38,48 @@ export interface LabeledImages {
 
 /**
  * Pairs an images file ([n, H, W] ubyte) with a labels file ([n] ubyte). Pixels are divided by 255,
- * as torchvision's ToTensor does, and laid out [n, 1, H, W].
+ * as torchvision's ToTensor does, and laid out [n, 1, H, W]. With `limit`, only that many evenly
+ * spaced samples are kept (and converted): the subset `subset()` would take of the whole.
  */
 export function idxImagesAndLabels(
   images: { bytes: Uint8Array; file: string },
   labels: { bytes: Uint8Array; file: string },
   classes: number,
+  limit?: number,
 ): LabeledImages {
-  const img = parseIdx(images.bytes, images.file);
-  const lab = parseIdx(labels.bytes, labels.file);
-  if (img.dtype !== 'ubyte' || img.dims.length !== 3) {
-    throw new IdxError(images.file, 2, `expected images as 3-D ubyte [n, rows, cols], found ${img.dims.length}-D ${img.dtype}`);
+  const img = readIdxSamples(images.bytes, images.file, limit);
+  const lab = readIdxSamples(labels.bytes, labels.file);
+  return labeledImages({ ...img, file: images.file }, { ...lab, file: labels.file }, classes);
+}
+
+/**
+ * The split from an images file's kept samples and all of its labels (every label is checked, not
+ * only the kept ones': a file with a bad label is refused whatever the limit).
+ */
+export function labeledImages(img: IdxSamples & { file: string }, lab: IdxSamples & { file: string }, classes: number): LabeledImages {
+  if (img.header.dtype !== 'ubyte' || img.header.dims.length !== 3) {
+    throw new IdxError(img.file, 2, `expected images as 3-D ubyte [n, rows, cols], found ${img.header.dims.length}-D ${img.header.dtype}`);
   }
-  if (lab.dtype !== 'ubyte' || lab.dims.length !== 1) {
-    throw new IdxError(labels.file, 2, `expected labels as 1-D ubyte [n], found ${lab.dims.length}-D ${lab.dtype}`);
+  if (lab.header.dtype !== 'ubyte' || lab.header.dims.length !== 1) {
+    throw new IdxError(lab.file, 2, `expected labels as 1-D ubyte [n], found ${lab.header.dims.length}-D ${lab.header.dtype}`);
   }
-  const n = img.dims[0]!;
-  if (lab.dims[0] !== n) {
-    throw new IdxError(labels.file, 4, `${lab.dims[0]} labels, but ${images.file} holds ${n} images`);
+  const n = img.total;
+  if (lab.total !== n) {
+    throw new IdxError(lab.file, 4, `${lab.total} labels, but ${img.file} holds ${n} images`);
   }
-  const labelsOut = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const y = lab.bytes[i]!;
     if (y >= classes) {
-      throw new IdxError(labels.file, lab.dataOffset + i, `label ${y} of sample ${i} is out of range: the model has ${classes} classes (0 to ${classes - 1})`);
+      throw new IdxError(lab.file, lab.header.dataOffset + i, `label ${y} of sample ${i} is out of range: the model has ${classes} classes (0 to ${classes - 1})`);
     }
-    labelsOut[i] = y;
   }
+  const kept = img.count;
+  const labelsOut = new Int32Array(kept);
+  for (let i = 0; i < kept; i++) labelsOut[i] = lab.bytes[spacedIndex(i, n, kept)]!;
   const pixels = img.bytes;
   const out = new Float32Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) out[i] = pixels[i]! / 255;
-  return { images: out, labels: labelsOut, n, shape: [1, img.dims[1]!, img.dims[2]!] };
+  return { images: out, labels: labelsOut, n: kept, shape: [1, img.header.dims[1]!, img.header.dims[2]!] };
 }
 
 /** One image of an IDX images file, [1, H, W] in [0, 1] (for `cnnc predict FILE:index`). */
@@ -136,8 +96,4 @@ export function idxImageAt(bytes: Uint8Array, file: string, index: number): { im
   const base = index * h * w;
   for (let i = 0; i < h * w; i++) image[i] = img.bytes[base + i]! / 255;
   return { image, shape: [1, h, w] };
-}
-
-function hex(bytes: Uint8Array, from: number, to: number): string {
-  return Array.from(bytes.subarray(from, Math.min(to, bytes.length)), (b) => b.toString(16).padStart(2, '0')).join(' ');
 }

@@ -5,7 +5,8 @@ import { assertNever } from '../../assert-never.js';
 import type { DataDescription, DataTask } from '../../contracts.js';
 import type { LabeledImages } from '../../data/idx.js';
 import { deriveTask } from '../../data/tasks.js';
-import { loadIdxDirectory, type Splits } from './idx-files.js';
+import { spacedIndex } from '../../data/idx-samples.js';
+import { loadIdxDirectory, readIdxDirectory, type Splits } from './idx-files.js';
 import { loadMnist10k } from './mnist10k.js';
 
 /** `mnist10k` or `idx:<absolute dir>`, prefixed `<task>+` for a derived task (`segmentation+mnist10k`,
@@ -30,24 +31,47 @@ function baseSource(spec: DataDescription, specFile: string): DataSource {
   }
 }
 
-/** The splits, with the task's labels (runtime/data/tasks.ts). `classes`: the model's output channels. */
-export function loadData(source: DataSource, classes: number): Splits {
+/**
+ * The splits, with the task's labels (runtime/data/tasks.ts). `classes`: the model's output channels.
+ * `limit`: evenly spaced subsets of that many samples of each split, exactly `subset(split, limit)`
+ * of the whole; IDX files are then read keeping only those (their images are not all converted).
+ * loadDataAsync streams the files too (inflating chunk by chunk): what `cnnc train` and `eval` use.
+ */
+export function loadData(source: DataSource, classes: number, limit?: number): Splits {
+  const { task, base, baseClasses, early } = plan(source, classes, limit);
+  return finish(loadBase(base, baseClasses, early), task, baseClasses, limit);
+}
+
+export async function loadDataAsync(source: DataSource, classes: number, limit?: number): Promise<Splits> {
+  const { task, base, baseClasses, early } = plan(source, classes, limit);
+  const splits = base.startsWith('idx:') ? await readIdxDirectory(base.slice(4), baseClasses, early) : loadBase(base, baseClasses, early);
+  return finish(splits, task, baseClasses, limit);
+}
+
+function plan(source: DataSource, classes: number, limit: number | undefined) {
   const task = TASKS.find((t) => source.startsWith(`${t}+`)) ?? 'classification';
   const base = task === 'classification' ? source : source.slice(task.length + 1);
   // The images' own classes: segmentation's background is the last class; real-vs-fake drops them.
   const baseClasses = task === 'segmentation' ? classes - 1 : task === 'real-vs-fake' ? 256 : classes;
-  const splits = loadBase(base, baseClasses);
-  if (task === 'classification') return splits;
-  return {
+  // Subset while reading where that is the same as subsetting the task's samples: not for
+  // real-vs-fake, whose samples are pairs and whose fakes are drawn in sequence over all images.
+  const early = task === 'real-vs-fake' ? undefined : limit;
+  return { task, base, baseClasses, early };
+}
+
+function finish(splits: Splits, task: DataTask, baseClasses: number, limit: number | undefined): Splits {
+  const derived = task === 'classification' ? splits : {
     train: deriveTask(splits.train, task, 'train', baseClasses),
     test: deriveTask(splits.test, task, 'test', baseClasses),
     description: `${task}+${splits.description}`,
   };
+  if (limit === undefined) return derived;
+  return { ...derived, train: subset(derived.train, limit), test: subset(derived.test, limit) };
 }
 
-function loadBase(source: DataSource, classes: number): Splits {
-  if (source === 'mnist10k') return loadMnist10k();
-  if (source.startsWith('idx:')) return loadIdxDirectory(source.slice(4), classes);
+function loadBase(source: DataSource, classes: number, limit: number | undefined): Splits {
+  if (source === 'mnist10k') return loadMnist10k(); // embedded and small: finish() subsets it
+  if (source.startsWith('idx:')) return loadIdxDirectory(source.slice(4), classes, limit);
   throw new Error(`cnnc internal error: unknown data source ${source}`);
 }
 
@@ -59,7 +83,7 @@ export function subset(data: LabeledImages, n: number): LabeledImages {
   const images = new Float32Array(n * size);
   const labels = new Int32Array(n * ls);
   for (let i = 0; i < n; i++) {
-    const k = Math.floor((i * data.n) / n);
+    const k = spacedIndex(i, data.n, n);
     images.set(data.images.subarray(k * size, (k + 1) * size), i * size);
     labels.set(data.labels.subarray(k * ls, (k + 1) * ls), i * ls);
   }

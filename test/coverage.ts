@@ -4,7 +4,8 @@
 // the Node union of compiler/ir/types.ts does not type-check until each table says which cases check
 // it (or why none can); coverageProblems() holds each entry to the cases that really run.
 import { checkSource } from '../compiler/index.js';
-import type { NodeKind } from '../compiler/ir/types.js';
+import { ACTIVATION_KINDS } from '../compiler/ir/activations.js';
+import type { ActivationKind, NodeKind } from '../compiler/ir/types.js';
 
 /** A case of a suite: `<file> › <title>`, as vitest prints a test (the title is the case's, not the `it`'s). */
 export type CaseRef<F extends string> = `${F} › ${string}`;
@@ -51,4 +52,25 @@ export function coverageProblems<F extends string>(table: CoverageTable<F>, file
     }
   }
   return problems;
+}
+
+/** The activations' entries of a table: every kind of compiler/ir/activations.ts is checked by the case
+ *  `ref`, which each suite builds from that table (everyActivation) or, for PyTorch, the fixture spec that
+ *  lists them; coverageProblems() still holds the case to containing each kind. A new activation thus
+ *  needs no entry of its own, and cannot go unchecked. */
+export function activationCoverage<F extends string>(ref: CaseRef<F>): Readonly<Record<ActivationKind, Coverage<F>>> {
+  return Object.fromEntries(ACTIVATION_KINDS.map((k) => [k, [ref]])) as unknown as Record<ActivationKind, Coverage<F>>;
+}
+
+/** A case's layers with every activation of the table, each after a convolution (a 3×3 first, then 1×1,
+ *  so each activation's input has both signs and its gradient reaches a weight), then a linear head. */
+export function everyActivation(channels: number): string[] {
+  return [
+    ...ACTIVATION_KINDS.flatMap((kind, i) => [
+      `{ kind: conv2d, name: a${i + 1}, out_channels: ${channels}, kernel_size: ${i === 0 ? 3 : 1} }`,
+      kind,
+    ]),
+    'flatten',
+    '{ kind: linear, name: fc, out_features: 3 }',
+  ];
 }

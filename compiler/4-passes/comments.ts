@@ -2,6 +2,7 @@
 //   `conv1: conv2d 1→32, 3×3, stride 1 · x [n,1,28,28] → y [n,32,26,26]`
 // what the layer is, its attributes that differ from PyTorch's defaults, and its shapes; a fusion says
 // where the fused layer's work went.
+import { isActivation, ruleOf } from '../ir/activations.js';
 import { assertNever, type Node, type Pair, type Padding2d } from '../ir/types.js';
 import { lit, shapeText } from '../emit/kit.js';
 
@@ -18,6 +19,10 @@ const join = (parts: readonly string[]): string => parts.filter((s) => s !== '')
 
 /** The comment of `node`; `fusedRelu` names a relu whose work a conv2d's kernels do. */
 export function layerComment(node: Node, fusedRelu: string | null): string {
+  if (isActivation(node)) {
+    const attrs = Object.entries(ruleOf(node).attrs(node)).map(([k, v]) => `, ${k} ${lit(v)}`).join('');
+    return `${node.name}: ${node.kind}${attrs} · ${io(node)}`;
+  }
   switch (node.kind) {
     case 'conv2d': {
       const extras = join([
@@ -51,12 +56,6 @@ export function layerComment(node: Node, fusedRelu: string | null): string {
     }
     case 'batchnorm2d':
       return `${node.name}: batchnorm2d ${node.numFeatures}, eps ${lit(node.eps)}, momentum ${lit(node.momentum)}${node.affine ? '' : ', no affine'} · ${io(node)}`;
-    case 'leaky_relu':
-      return `${node.name}: leaky_relu, negative_slope ${lit(node.negativeSlope)} · ${io(node)}`;
-    case 'relu':
-    case 'sigmoid':
-    case 'tanh':
-      return `${node.name}: ${node.kind} · ${io(node)}`;
     case 'dropout':
     case 'dropout2d': {
       const channels = node.kind === 'dropout2d' ? (node.outShape[0] ?? 1) : node.outSize;

@@ -19,6 +19,7 @@
 // backward (NodeIO.accumulate). Every backward kernel may so overwrite its dX, never needing to add.
 import { assertNever, type ModelIR, type Node } from '../ir/types.js';
 import { isPointwiseConv } from './geometry.js';
+import { isActivation } from '../ir/activations.js';
 import type { Arena, BufferSlot, BufferWhat, LossFusion, MemoryPlan, NodeIO, ParamSlot } from '../ir/plan.js';
 
 export type { Arena, BufferSlot, BufferWhat, MemoryPlan, NodeIO, ParamSlot } from '../ir/plan.js';
@@ -115,6 +116,7 @@ export function planMemory(ir: ModelIR, fusion: LossFusion): MemoryPlan {
 
 /** Per-kind buffers besides y and dY: masks, argmax indices, im2col columns, batch statistics. */
 function addScratch(node: Node, writesDX: boolean, add: (n: Node, w: BufferWhat, a: Arena, size: number) => string): void {
+  if (isActivation(node)) return;
   switch (node.kind) {
     case 'conv2d': {
       if (isPointwiseConv(node)) return;
@@ -148,10 +150,6 @@ function addScratch(node: Node, writesDX: boolean, add: (n: Node, w: BufferWhat,
     case 'global_avgpool2d':
     case 'add':
     case 'concat':
-    case 'relu':
-    case 'leaky_relu':
-    case 'sigmoid':
-    case 'tanh':
     case 'flatten':
     case 'linear':
     case 'softmax':

@@ -1,5 +1,6 @@
 // A layer's attributes as the spec names them, resolved (PyTorch's defaults filled in), so that
 // `kernel_size: 3` and `kernel_size: [3, 3]` compare equal and a default spelled out is no change.
+import { isActivation, ruleOf } from '../ir/activations.js';
 import { assertNever, type Node } from '../ir/types.js';
 import type { Json } from './types.js';
 
@@ -23,6 +24,7 @@ export function layerAttrs(n: Node, graph?: readonly Node[]): LayerAttrs {
 }
 
 function kindAttrs(n: Node): LayerAttrs {
+  if (isActivation(n)) return { own: ruleOf(n).attrs(n), inferred: none };
   switch (n.kind) {
     case 'conv2d':
       return {
@@ -51,8 +53,6 @@ function kindAttrs(n: Node): LayerAttrs {
       };
     case 'batchnorm2d':
       return { own: { eps: n.eps, momentum: n.momentum, affine: n.affine }, inferred: { num_features: n.numFeatures } };
-    case 'leaky_relu':
-      return { own: { negative_slope: n.negativeSlope }, inferred: none };
     case 'dropout':
     case 'dropout2d':
       return { own: { p: n.p }, inferred: none };
@@ -85,9 +85,6 @@ function kindAttrs(n: Node): LayerAttrs {
     case 'add':
     case 'concat':
       return { own: none, inferred: none };
-    case 'relu':
-    case 'sigmoid':
-    case 'tanh':
     case 'flatten':
     case 'softmax':
     case 'log_softmax':

@@ -173,6 +173,10 @@ export type Node =
 
 export type NodeKind = Node['kind'];
 
+/** The elementwise activations: one rule each in compiler/ir/activations.ts, which every phase reads. */
+export type ActivationNode = ReluNode | LeakyReluNode | SigmoidNode | TanhNode;
+export type ActivationKind = ActivationNode['kind'];
+
 /** One loss term (runtime/contracts.ts LossTerm), with its span: the term's `kind` in the YAML. */
 export type LossTermIR = LossTerm & { readonly span: Span };
 

@@ -81,7 +81,11 @@ export interface JoinSpec extends LayerBase {
   readonly inputs: readonly string[];
 }
 export interface PlainSpec extends LayerBase {
-  readonly kind: 'relu' | 'sigmoid' | 'tanh' | 'flatten' | 'softmax' | 'log_softmax' | 'global_avgpool2d';
+  readonly kind: 'flatten' | 'softmax' | 'log_softmax' | 'global_avgpool2d';
+}
+/** The activations without attributes (compiler/ir/activations.ts). */
+export interface PlainActivationSpec extends LayerBase {
+  readonly kind: 'relu' | 'sigmoid' | 'tanh';
 }
 
 export type LayerSpec =
@@ -95,7 +99,8 @@ export type LayerSpec =
   | ConvTranspose2dSpec
   | UpsampleSpec
   | JoinSpec
-  | PlainSpec;
+  | PlainSpec
+  | PlainActivationSpec;
 
 /** `reduction` as PyTorch's; `scale` is a term's coefficient in a sum of losses (not `weight`, which
  *  keeps PyTorch's meaning: per-class weights). */

@@ -2,7 +2,7 @@
 // for a sample of each trainable tensor's entries, (L(p + h) − L(p − h)) / 2h against the analytic
 // gradient, as a relative error over the sample (as gradcheck.test.ts does it for the first layers).
 import { expect } from 'vitest';
-import type { CoverageTable } from '../coverage.js';
+import { activationCoverage, type CoverageTable } from '../coverage.js';
 import { compile64, randomInputs, type SpecParts } from './helpers.js';
 
 const H = 1e-6;
@@ -24,6 +24,7 @@ export type FdFile = 'gradcheck.test.ts' | 'layers-fd.test.ts' | 'graph-fd.test.
 /** Which finite-difference cases check each node kind's backward: each file holds its entries to its cases
  *  (test/coverage.ts), so a kind added to the IR does not type-check until it names a case here. */
 export const FD_COVERAGE: CoverageTable<FdFile> = {
+  ...activationCoverage('gradcheck.test.ts › every activation (compiler/ir/activations.ts), each after a conv'),
   conv2d: ['gradcheck.test.ts › conv2d: padding, stride, dilation, groups, asymmetric same, 1×1, no bias'],
   maxpool2d: ['gradcheck.test.ts › maxpool2d (padding, overlapping windows) and avgpool2d (count_include_pad true and false)'],
   avgpool2d: ['gradcheck.test.ts › maxpool2d (padding, overlapping windows) and avgpool2d (count_include_pad true and false)'],
@@ -31,10 +32,10 @@ export const FD_COVERAGE: CoverageTable<FdFile> = {
     'gradcheck.test.ts › batchnorm2d in training mode (affine and not), leaky_relu',
     'gradcheck.test.ts › batchnorm2d in eval mode (running statistics)',
   ],
-  relu: ['gradcheck.test.ts › relu, sigmoid, tanh'],
-  leaky_relu: ['gradcheck.test.ts › batchnorm2d in training mode (affine and not), leaky_relu'],
-  sigmoid: ['gradcheck.test.ts › relu, sigmoid, tanh'],
-  tanh: ['gradcheck.test.ts › relu, sigmoid, tanh'],
+  leaky_relu: [
+    'gradcheck.test.ts › every activation (compiler/ir/activations.ts), each after a conv',
+    'gradcheck.test.ts › batchnorm2d in training mode (affine and not), leaky_relu',
+  ],
   dropout: ['gradcheck.test.ts › dropout and dropout2d in training mode (masks replayed from the saved RNG state)'],
   dropout2d: ['gradcheck.test.ts › dropout and dropout2d in training mode (masks replayed from the saved RNG state)'],
   // An alias of its input (no kernel of its own): every case's gradient passes through one; this one forks it.

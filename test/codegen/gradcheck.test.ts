@@ -5,7 +5,7 @@
 // through that convolution's weight gradient; a second convolution checks conv's own dX (col2im). Inputs are random floats, so relu kinks and max-pool ties are (almost surely)
 // more than the step h away; the cases and seeds are fixed, so a pass is reproducible.
 import { describe, expect, it } from 'vitest';
-import { coverageProblems } from '../coverage.js';
+import { coverageProblems, everyActivation } from '../coverage.js';
 import { compile64, randomInputs, specYaml, type SpecParts } from './helpers.js';
 import { compareWithFiniteDifferences, FD_COVERAGE, pick } from './fd.js';
 
@@ -76,18 +76,9 @@ const CASES: Case[] = [
     classes: 3,
   },
   {
-    title: 'relu, sigmoid, tanh',
+    title: 'every activation (compiler/ir/activations.ts), each after a conv',
     input: [1, 6, 6],
-    layers: [
-      conv('c1', 'out_channels: 3, kernel_size: 3'),
-      'relu',
-      conv('c2', 'out_channels: 3, kernel_size: 1'),
-      'sigmoid',
-      conv('c3', 'out_channels: 2, kernel_size: 1'),
-      'tanh',
-      'flatten',
-      '{ kind: linear, name: fc, out_features: 3 }',
-    ],
+    layers: everyActivation(3),
     classes: 3,
   },
   {

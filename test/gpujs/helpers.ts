@@ -8,7 +8,7 @@ import { build } from '../../compiler/index.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import type { Backend, BackendInfo } from '../../runtime/gpujs/index.js';
 import { importGenerated, TMP } from '../codegen/helpers.js';
-import type { CoverageTable } from '../coverage.js';
+import { activationCoverage, type CoverageTable } from '../coverage.js';
 
 const GPUJS_RUNTIME = fileURLToPath(new URL('../../runtime/gpujs/index.ts', import.meta.url));
 
@@ -26,14 +26,12 @@ export type ParityFile = 'parity.test.ts' | 'graph.test.ts' | 'specs.test.ts';
  *  holds its entries to its cases (test/coverage.ts), so a kind added to the IR does not type-check until
  *  it names a case here. */
 export const GPUJS_COVERAGE: CoverageTable<ParityFile> = {
+  ...activationCoverage('parity.test.ts › every activation (compiler/ir/activations.ts), each after a conv'),
   conv2d: ['parity.test.ts › conv2d: padding, stride, dilation, groups, same, 1×1, no bias; linear'],
   maxpool2d: ['parity.test.ts › maxpool2d (padding, overlapping windows), avgpool2d (count_include_pad true and false)'],
   avgpool2d: ['parity.test.ts › maxpool2d (padding, overlapping windows), avgpool2d (count_include_pad true and false)'],
   batchnorm2d: ['parity.test.ts › batchnorm2d in training (affine and not), leaky_relu', 'parity.test.ts › batchnorm2d in eval (running statistics)'],
-  relu: ['parity.test.ts › relu, sigmoid, tanh'],
-  leaky_relu: ['parity.test.ts › batchnorm2d in training (affine and not), leaky_relu'],
-  sigmoid: ['parity.test.ts › relu, sigmoid, tanh'],
-  tanh: ['parity.test.ts › relu, sigmoid, tanh'],
+  leaky_relu: ['parity.test.ts › every activation (compiler/ir/activations.ts), each after a conv', 'parity.test.ts › batchnorm2d in training (affine and not), leaky_relu'],
   dropout: ['parity.test.ts › dropout and dropout2d in training (masks from the same Rng stream)', 'parity.test.ts › dropout in eval (identity)'],
   dropout2d: ['parity.test.ts › dropout and dropout2d in training (masks from the same Rng stream)', 'parity.test.ts › dropout in eval (identity)'],
   flatten: ['parity.test.ts › conv2d: padding, stride, dilation, groups, same, 1×1, no bias; linear'], // an alias of its input: no kernel of its own

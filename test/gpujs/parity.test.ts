@@ -7,7 +7,7 @@
 // are in graph.test.ts and specs.test.ts).
 import { describe, expect, it } from 'vitest';
 import { specYaml, type SpecParts } from '../codegen/helpers.js';
-import { coverageProblems } from '../coverage.js';
+import { coverageProblems, everyActivation } from '../coverage.js';
 import { bothTargets, compare, GPUJS_COVERAGE, inputs } from './helpers.js';
 
 interface Case extends SpecParts {
@@ -74,10 +74,10 @@ const CASES: Case[] = [
     classes: 3,
   },
   {
-    title: 'relu, sigmoid, tanh',
+    title: 'every activation (compiler/ir/activations.ts), each after a conv',
     mode: 'train',
     input: [1, 6, 6],
-    layers: [conv('c1', 'out_channels: 3, kernel_size: 3'), 'relu', conv('c2', 'out_channels: 3, kernel_size: 1'), 'sigmoid', conv('c3', 'out_channels: 2, kernel_size: 1'), 'tanh', 'flatten', '{ kind: linear, name: fc, out_features: 3 }'],
+    layers: everyActivation(3),
     classes: 3,
   },
   {

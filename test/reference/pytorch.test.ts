@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { build } from '../../compiler/index.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import { loadModule } from '../../compiler/load-generated.js';
-import { coverageProblems, type CoverageTable } from '../coverage.js';
+import { activationCoverage, coverageProblems, type CoverageTable } from '../coverage.js';
 import { compare, printTable, readFixture, tensor, withPrefix, type Fixture, type Row } from './compare.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,19 +34,17 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<'eval' | 'train'>]> =
   ['loss-focal-map', ['eval']], // softmax focal per pixel, γ 0.5, α off, none, + 0.25·cross_entropy
   ['softmax-map', ['eval']], // softmax per pixel inside the network, log_softmax per pixel + nll (fused; weights, ignore_index 255)
   ['softmax-dice-map', ['eval']], // dice on per-pixel softmax probabilities, smooth 0.5
+  ['activations', ['eval']], // every activation of compiler/ir/activations.ts, each after a conv
 ];
 
 /** Which fixtures compare each node kind with PyTorch (forward, loss, gradients, one step); checked below
  *  against the fixtures' specs, so a kind added to the IR does not type-check until it names one. */
 const PYTORCH_COVERAGE: CoverageTable<'pytorch.test.ts'> = {
+  ...activationCoverage('pytorch.test.ts › activations'), // test/fixtures/reference/specs/activations.yaml lists every one
   conv2d: ['pytorch.test.ts › mnist', 'pytorch.test.ts › conv-features', 'pytorch.test.ts › unnamed-nll'],
   maxpool2d: ['pytorch.test.ts › mnist', 'pytorch.test.ts › every-layer'],
   avgpool2d: ['pytorch.test.ts › every-layer', 'pytorch.test.ts › unnamed-nll'],
   batchnorm2d: ['pytorch.test.ts › conv-features', 'pytorch.test.ts › every-layer', 'pytorch.test.ts › graph'],
-  relu: ['pytorch.test.ts › mnist'],
-  leaky_relu: ['pytorch.test.ts › conv-features', 'pytorch.test.ts › every-layer'],
-  sigmoid: ['pytorch.test.ts › every-layer', 'pytorch.test.ts › loss-bce'],
-  tanh: ['pytorch.test.ts › every-layer', 'pytorch.test.ts › loss-segment'],
   // Eval mode only, where dropout is the identity: training masks come from cnnc's own Rng, which no
   // PyTorch generator reproduces (finite differences and the gpu.js parity check training dropout).
   dropout: ['pytorch.test.ts › mnist', 'pytorch.test.ts › conv-features'],

@@ -1,4 +1,5 @@
 // One shape rule per layer kind; the switch is exhaustive, so a new kind does not compile until it has one.
+import { isActivationSpec } from '../../ir/activations.js';
 import { assertNever } from '../../ir/types.js';
 import type { LayerSpec } from '../../spec/types.js';
 import type { LayerCtx, LayerResult } from './common.js';
@@ -6,10 +7,7 @@ import { lowerConv2d } from './conv2d.js';
 import { lowerMaxPool2d } from './maxpool2d.js';
 import { lowerAvgPool2d } from './avgpool2d.js';
 import { lowerBatchNorm2d } from './batchnorm2d.js';
-import { lowerRelu } from './relu.js';
-import { lowerLeakyRelu } from './leaky_relu.js';
-import { lowerSigmoid } from './sigmoid.js';
-import { lowerTanh } from './tanh.js';
+import { lowerActivation } from './activation.js';
 import { lowerDropout } from './dropout.js';
 import { lowerDropout2d } from './dropout2d.js';
 import { lowerFlatten } from './flatten.js';
@@ -26,15 +24,12 @@ export type { LayerCtx, LayerResult } from './common.js';
 
 /** The layer's resolved attributes, shape, params and MACs, or null after reporting why not. */
 export function lowerLayer(spec: LayerSpec, ctx: LayerCtx): LayerResult | null {
+  if (isActivationSpec(spec)) return lowerActivation(spec, ctx);
   switch (spec.kind) {
     case 'conv2d': return lowerConv2d(spec, ctx);
     case 'maxpool2d': return lowerMaxPool2d(spec, ctx);
     case 'avgpool2d': return lowerAvgPool2d(spec, ctx);
     case 'batchnorm2d': return lowerBatchNorm2d(spec, ctx);
-    case 'relu': return lowerRelu(ctx);
-    case 'leaky_relu': return lowerLeakyRelu(spec, ctx);
-    case 'sigmoid': return lowerSigmoid(ctx);
-    case 'tanh': return lowerTanh(ctx);
     case 'dropout': return lowerDropout(spec, ctx);
     case 'dropout2d': return lowerDropout2d(spec, ctx);
     case 'flatten': return lowerFlatten(ctx);

@@ -1,5 +1,6 @@
 // One gpu.js emitter per layer kind; this switch is the table (exhaustive: a new kind does not
 // compile until it has kernels here too).
+import { isActivation } from '../../ir/activations.js';
 import { assertNever, type Node } from '../../ir/types.js';
 import type { Ctx, LayerCode } from '../kernel.js';
 import { emitActivation } from './activation.js';
@@ -17,17 +18,13 @@ import { emitUpsample } from './upsample.js';
 
 /** Kernels and steps of one layer, or null for flatten (an alias: its tensor is its input's). */
 export function emitLayer(node: Node, c: Ctx): LayerCode | null {
+  if (isActivation(node)) return emitActivation(node, c);
   switch (node.kind) {
     case 'conv2d': return emitConv2d(node, c);
     case 'linear': return emitLinear(node, c);
     case 'maxpool2d': return emitMaxPool2d(node, c);
     case 'avgpool2d': return emitAvgPool2d(node, c);
     case 'batchnorm2d': return emitBatchNorm2d(node, c);
-    case 'relu':
-    case 'leaky_relu':
-    case 'sigmoid':
-    case 'tanh':
-      return emitActivation(node, c);
     case 'dropout':
     case 'dropout2d':
       return emitDropout(node, c);

@@ -1,49 +1,32 @@
-// Elementwise activations. Backward reads the saved output where PyTorch does:
-// relu: y = x < 0 ? 0 : x (a NaN passes through, as torch.relu); threshold_backward(dY, y, 0) → dY·[y > 0]; sigmoid: dY·y·(1 − y); tanh: dY·(1 − y²);
-// leaky_relu: leaky_relu_backward(dY, x, slope) → x > 0 ? dY : slope·dY (from the input, as PyTorch).
-// relu calls the runtime (rt.relu, rt.reluBackward): in JS its sign test mispredicts half the time
-// (~6 ns per element measured); the runtime runs it branch-free in wasm SIMD for float32.
-import { assertNever, type LeakyReluNode, type ReluNode, type SigmoidNode, type TanhNode } from '../../ir/types.js';
-import { DX, DY, lit, N, X, Y, type EmitOptions, type KernelArg, type LayerKernels } from '../kernel.js';
-
-type ActivationNode = ReluNode | LeakyReluNode | SigmoidNode | TanhNode;
+// Elementwise activations, from their rules (compiler/ir/activations.ts): one loop over n·size elements,
+// forward y[i] = f(x[i]), backward dX[i] from dY[i] and the saved x[i] or y[i].
+// relu calls the runtime (rt.relu, rt.reluBackward) instead: in JS its sign test mispredicts half the
+// time (~6 ns per element measured); the runtime runs it branch-free in wasm SIMD for float32, with the
+// rule's semantics (a NaN passes through).
+import { ruleOf, withOperand } from '../../ir/activations.js';
+import type { ActivationNode } from '../../ir/types.js';
+import { DX, DY, lit, N, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
 
 export function emitActivation(node: ActivationNode, o: EmitOptions): LayerKernels {
   const total = `n * ${node.outSize}`;
-  let fwd: string;
-  let bwd: string;
-  let bwdArgs: KernelArg[];
-  switch (node.kind) {
-    case 'relu':
-      fwd = `rt.relu(x, y, ${total});`;
-      bwd = `rt.reluBackward(y, dY, dX, ${total});`;
-      bwdArgs = [N, Y, DY, DX];
-      break;
-    case 'leaky_relu': {
-      const s = lit(node.negativeSlope);
-      fwd = `const v = x[i];\n  y[i] = v > 0 ? v : v * ${s};`;
-      bwd = `dX[i] = x[i] > 0 ? dY[i] : dY[i] * ${s};`;
-      bwdArgs = [N, X, DY, DX];
-      break;
-    }
-    case 'sigmoid':
-      fwd = `y[i] = 1 / (1 + Math.exp(-x[i]));`;
-      bwd = `const v = y[i];\n  dX[i] = dY[i] * v * (1 - v);`;
-      bwdArgs = [N, Y, DY, DX];
-      break;
-    case 'tanh':
-      fwd = `y[i] = Math.tanh(x[i]);`;
-      bwd = `const v = y[i];\n  dX[i] = dY[i] * (1 - v * v);`;
-      bwdArgs = [N, Y, DY, DX];
-      break;
-    default:
-      return assertNever(node, 'activation kind');
+  const rule = ruleOf(node);
+  const saved = rule.saved === 'x' ? X : Y;
+  if (node.kind === 'relu') {
+    return {
+      helpers: [],
+      forward: { suffix: 'forward', params: [N, X, Y], body: `rt.relu(x, y, ${total});` },
+      backward: o.backward && o.writesDX ? { suffix: 'backward', params: [N, Y, DY, DX], body: `rt.reluBackward(y, dY, dX, ${total});` } : null,
+    };
   }
-  const loop = (body: string): string =>
-    node.kind === 'relu' ? body : `for (let i = 0; i < ${total}; i++) {\n  ${body}\n}`;
+  const loop = (target: string, operand: string, formula: (v: string) => string): string => {
+    const { bind, expr } = withOperand(operand, formula);
+    return `for (let i = 0; i < ${total}; i++) {\n  ${bind === null ? '' : `${bind}\n  `}${target}[i] = ${expr};\n}`;
+  };
   return {
     helpers: [],
-    forward: { suffix: 'forward', params: [N, X, Y], body: loop(fwd) },
-    backward: o.backward && o.writesDX ? { suffix: 'backward', params: bwdArgs, body: loop(bwd) } : null,
+    forward: { suffix: 'forward', params: [N, X, Y], body: loop('y', 'x[i]', (v) => rule.forward(v, node, lit)) },
+    backward: o.backward && o.writesDX
+      ? { suffix: 'backward', params: [N, saved, DY, DX], body: loop('dX', `${rule.saved}[i]`, (v) => rule.backward('dY[i]', v, node, lit)) }
+      : null,
   };
 }

@@ -1,5 +1,6 @@
 // One emitter per layer kind; this switch is the table (exhaustive: a new kind does not compile
 // until it has kernels).
+import { isActivation } from '../../ir/activations.js';
 import { assertNever, type Node } from '../../ir/types.js';
 import type { EmitOptions, LayerKernels } from '../kernel.js';
 import { emitActivation } from './activation.js';
@@ -17,6 +18,7 @@ import { emitConcat } from './concat.js';
 
 /** Kernels of one layer, or null for flatten (an alias: no work, no function). */
 export function emitLayer(node: Node, o: EmitOptions): LayerKernels | null {
+  if (isActivation(node)) return emitActivation(node, o);
   switch (node.kind) {
     case 'conv2d':
       return emitConv2d(node, o);
@@ -28,11 +30,6 @@ export function emitLayer(node: Node, o: EmitOptions): LayerKernels | null {
       return emitAvgPool2d(node, o);
     case 'batchnorm2d':
       return emitBatchNorm2d(node, o);
-    case 'relu':
-    case 'leaky_relu':
-    case 'sigmoid':
-    case 'tanh':
-      return emitActivation(node, o);
     case 'dropout':
     case 'dropout2d':
       return emitDropout(node, o);

@@ -1,0 +1,103 @@
+// The elementwise activations as a table, one rule each, read by every phase: the lowering (3-lower:
+// the node's attributes, PyTorch's defaults resolved), the comment and `cnnc diff` (its attributes as the
+// spec names them), and both renderers (5-codegen, 5-codegen-gpujs: the forward and backward formulas).
+// A formula is written once, as an expression over its operands, and each target prints it with its own
+// number literals (`1` in TypeScript, `1.0` in a gpu.js kernel). Backward reads what PyTorch's does: the
+// saved output (threshold_backward, sigmoid_backward, tanh_backward) or the input (leaky_relu_backward).
+//
+// Adding an activation: its schema entry, its spec type (compiler/spec/types.ts), its node type (types.ts:
+// Node and ActivationNode), its rule here, its module in tools/pytorch/spec_to_torch.py, and one line in
+// the PyTorch fixture spec test/fixtures/reference/specs/activations.yaml; the gradient check and the
+// gpu.js parity build their cases from this table.
+import type { LayerSpec } from '../spec/types.js';
+import type { ActivationKind, ActivationNode, Node } from './types.js';
+
+/** Prints a number as the target's literal. */
+export type Num = (x: number) => string;
+
+type NodeOf<K extends ActivationKind> = Extract<ActivationNode, { readonly kind: K }>;
+/** The spec layers of kind K (a spec type may cover several bare kinds). */
+export type SpecOf<K extends ActivationKind> = LayerSpec extends infer S ? (S extends { readonly kind: infer Q } ? (K extends Q ? S : never) : never) : never;
+/** The attributes a rule resolves: the node's own fields. */
+type Attrs<K extends ActivationKind> = Omit<NodeOf<K>, keyof Node | 'kind'>;
+
+export interface ActivationRule<K extends ActivationKind> {
+  /** The torch.nn module it mirrors (PyTorch 1.13), for the docs and the comment of generated code. */
+  readonly torch: string;
+  /** The node's attributes from the spec, PyTorch's defaults resolved. */
+  lower(spec: SpecOf<K>): Attrs<K>;
+  /** Its attributes under the spec's names, for the comment and `cnnc diff` ({} for none). */
+  attrs(node: NodeOf<K>): Readonly<Record<string, number>>;
+  /** y from v, the input element. */
+  forward(v: string, node: NodeOf<K>, num: Num): string;
+  /** What backward reads besides dY: the input element or the output element. */
+  readonly saved: 'x' | 'y';
+  /** dX from g, the output gradient element, and v, the saved element. */
+  backward(g: string, v: string, node: NodeOf<K>, num: Num): string;
+}
+
+const none = (): Record<string, never> => ({});
+
+export const ACTIVATIONS: { readonly [K in ActivationKind]: ActivationRule<K> } = {
+  // y = x < 0 ? 0 : x: a NaN passes through, as torch.relu; threshold_backward(dY, y, 0) → dY·[y > 0].
+  relu: {
+    torch: 'nn.ReLU',
+    lower: none,
+    attrs: none,
+    forward: (v, _n, num) => `${v} < 0 ? ${num(0)} : ${v}`,
+    saved: 'y',
+    backward: (g, v, _n, num) => `${v} > 0 ? ${g} : ${num(0)}`,
+  },
+  leaky_relu: {
+    torch: 'nn.LeakyReLU',
+    lower: (spec) => ({ negativeSlope: spec.negative_slope ?? 0.01 }),
+    attrs: (n) => ({ negative_slope: n.negativeSlope }),
+    forward: (v, n, num) => `${v} > 0 ? ${v} : ${v} * ${num(n.negativeSlope)}`,
+    saved: 'x',
+    backward: (g, v, n, num) => `${v} > 0 ? ${g} : ${g} * ${num(n.negativeSlope)}`,
+  },
+  sigmoid: {
+    torch: 'nn.Sigmoid',
+    lower: none,
+    attrs: none,
+    forward: (v, _n, num) => `${num(1)} / (${num(1)} + Math.exp(-${v}))`,
+    saved: 'y',
+    backward: (g, v, _n, num) => `${g} * ${v} * (${num(1)} - ${v})`,
+  },
+  tanh: {
+    torch: 'nn.Tanh',
+    lower: none,
+    attrs: none,
+    forward: (v) => `Math.tanh(${v})`,
+    saved: 'y',
+    backward: (g, v, _n, num) => `${g} * (${num(1)} - ${v} * ${v})`,
+  },
+};
+
+export const ACTIVATION_KINDS = Object.keys(ACTIVATIONS) as readonly ActivationKind[];
+
+export function isActivationKind(kind: string): kind is ActivationKind {
+  return Object.prototype.hasOwnProperty.call(ACTIVATIONS, kind);
+}
+
+export function isActivation(node: Node): node is ActivationNode {
+  return isActivationKind(node.kind);
+}
+
+export function isActivationSpec(spec: LayerSpec): spec is SpecOf<ActivationKind> {
+  return isActivationKind(spec.kind);
+}
+
+/** The rule of a node, typed for it (the table is keyed by kind, so the lookup cannot miss). */
+export function ruleOf<N extends ActivationNode>(node: N): ActivationRule<N['kind']> {
+  return ACTIVATIONS[node.kind] as unknown as ActivationRule<N['kind']>;
+}
+
+/** A formula printed over one operand: where it reads the operand more than once, the operand is
+ *  bound to `v` first (`const v = x[i];`), else read in place. Returns the binding (or null) and the
+ *  expression. */
+export function withOperand(operand: string, formula: (v: string) => string): { readonly bind: string | null; readonly expr: string } {
+  const probe = formula('\u0000');
+  const uses = probe.split('\u0000').length - 1;
+  return uses > 1 ? { bind: `const v = ${operand};`, expr: formula('v') } : { bind: null, expr: formula(operand) };
+}

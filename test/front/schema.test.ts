@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from '../../compiler/1-parse/parse.js';
 import { validate } from '../../compiler/2-validate/validate.js';
 import schema from '../../compiler/spec/cnnc.schema.json' with { type: 'json' };
+import { ACTIVATION_KINDS } from '../../compiler/ir/activations.js';
+import type { ActivationKind } from '../../compiler/ir/types.js';
 import type { LayerSpec, LossTermSpec, OptimizerSpec, DataSpec, DataTask } from '../../compiler/spec/types.js';
 
 type Json = Record<string, unknown>;
@@ -13,9 +15,12 @@ const defs = schema.$defs as Record<string, Json>;
 
 // Records keyed by the TypeScript unions: adding a kind to types.ts without listing it here (and so
 // without the schema test below) does not compile.
+// The activations come from their table (compiler/ir/activations.ts), whose keys are the IR's.
+const ACTIVATION_KINDS_SET = Object.fromEntries(ACTIVATION_KINDS.map((k) => [k, true])) as Record<ActivationKind, true>;
 const LAYER_KINDS: Record<LayerSpec['kind'], true> = {
-  conv2d: true, maxpool2d: true, avgpool2d: true, batchnorm2d: true, leaky_relu: true, dropout: true, dropout2d: true,
-  linear: true, relu: true, sigmoid: true, tanh: true, flatten: true, softmax: true, log_softmax: true,
+  ...ACTIVATION_KINDS_SET,
+  conv2d: true, maxpool2d: true, avgpool2d: true, batchnorm2d: true, dropout: true, dropout2d: true,
+  linear: true, flatten: true, softmax: true, log_softmax: true,
   conv_transpose2d: true, upsample: true, global_avgpool2d: true, add: true, concat: true,
 };
 const LOSS_KINDS: Record<LossTermSpec['kind'], true> = { cross_entropy: true, nll: true, bce: true, bce_with_logits: true, focal: true, dice: true };

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { NodeKind } from '../../compiler/ir/types.js';
+import { ACTIVATION_KINDS, ACTIVATIONS } from '../../compiler/ir/activations.js';
+import type { ActivationKind, NodeKind } from '../../compiler/ir/types.js';
 import schema from '../../compiler/spec/cnnc.schema.json' with { type: 'json' };
 
 const PY = '/usr/bin/python3';
@@ -15,8 +16,9 @@ const PROBE = fileURLToPath(new URL('./torch_layer_kinds.py', import.meta.url));
 /** The module make_layer returns for each kind (add and concat are spec_to_torch's own): a Record keyed by
  *  NodeKind, so a kind added to the IR does not type-check until it names its PyTorch module here. */
 const TORCH_MODULE: Record<NodeKind, string> = {
-  conv2d: 'Conv2d', maxpool2d: 'MaxPool2d', avgpool2d: 'AvgPool2d', batchnorm2d: 'BatchNorm2d', relu: 'ReLU',
-  leaky_relu: 'LeakyReLU', sigmoid: 'Sigmoid', tanh: 'Tanh', dropout: 'Dropout', dropout2d: 'Dropout2d',
+  // The activations name their module in their rule (compiler/ir/activations.ts: `torch`).
+  ...(Object.fromEntries(ACTIVATION_KINDS.map((k) => [k, ACTIVATIONS[k].torch.replace(/^nn\./, '')])) as Record<ActivationKind, string>),
+  conv2d: 'Conv2d', maxpool2d: 'MaxPool2d', avgpool2d: 'AvgPool2d', batchnorm2d: 'BatchNorm2d', dropout: 'Dropout', dropout2d: 'Dropout2d',
   flatten: 'Flatten', linear: 'Linear', softmax: 'Softmax', log_softmax: 'LogSoftmax',
   conv_transpose2d: 'ConvTranspose2d', upsample: 'Upsample', global_avgpool2d: 'AdaptiveAvgPool2d', add: 'Add',
   concat: 'Concat',

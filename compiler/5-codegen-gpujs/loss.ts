@@ -5,7 +5,7 @@
 // their gradients in one more kernel, `loss_grad`. The host's part (labels, totals) is described to
 // the runtime by `lossLayout`.
 import { assertNever, type LossTermIR, type ModelIR } from '../ir/types.js';
-import type { LossFusion } from '../4-passes/fuse.js';
+import type { LossFusion } from '../ir/plan.js';
 import type { GpuKernel } from './kernel.js';
 import { emitBce, emitBceWithLogits, emitFocalBinary } from './losses/binary.js';
 import { emitCrossEntropy, emitFocalSoftmax, emitNll } from './losses/class.js';

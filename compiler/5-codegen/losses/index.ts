@@ -4,7 +4,7 @@
 // losses. Each term file states its formula; common.ts the reductions (PyTorch 1.13). Labels are
 // [n, ...labelShape] (ir.loss.labelShape): class indices per sample or pixel, or 0/1 targets.
 import { assertNever, type LossTermIR, type ModelIR } from '../../ir/types.js';
-import type { LossFusion } from '../../4-passes/fuse.js';
+import type { LossFusion } from '../../ir/plan.js';
 import { emitBce, emitBceWithLogits } from './bce.js';
 import type { TermCode, TermCtx } from './common.js';
 import { emitCrossEntropy } from './cross-entropy.js';

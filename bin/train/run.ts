@@ -103,7 +103,8 @@ export async function train(o: TrainOptions): Promise<number> {
       progress.clear();
       metrics.push(m);
       save(position);
-      writeFileAtomic(join(out, 'metrics.jsonl'), metrics.map((x) => JSON.stringify(x)).join('\n') + '\n');
+      writeFileAtomic(join(out, 'metrics.jsonl'), metrics.map(({ step_losses: _, ...x }) => JSON.stringify(x)).join('\n') + '\n');
+      writeFileAtomic(join(out, 'steps.jsonl'), stepsJsonl(metrics));
       writeFileAtomic(join(out, 'report.svg'), reportSvg(`${o.ir.name} — ${settings.data}`, metrics));
       o.stdout.write(
         `epoch ${m.epoch}/${settings.epochs}  loss ${m.loss.toFixed(4)}  test loss ${m.test_loss.toFixed(4)}  ` +
@@ -138,6 +139,19 @@ export async function train(o: TrainOptions): Promise<number> {
       return EXIT.nonFinite;
     }
   }
+}
+
+/** The per-step training loss, one line per point: `{"epoch":0.25,"loss":1.234}`, epoch the
+ *  fractional position in the run (0.25: a quarter through epoch 1), as TensorBoard's step axis. */
+function stepsJsonl(metrics: readonly EpochMetrics[]): string {
+  const lines: string[] = [];
+  for (const m of metrics) {
+    const points = m.step_losses ?? [];
+    points.forEach((loss, j) => {
+      if (loss !== null) lines.push(JSON.stringify({ epoch: Number((m.epoch - 1 + (j + 1) / points.length).toFixed(6)), loss }));
+    });
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
 function planFresh(o: TrainOptions): Plan {

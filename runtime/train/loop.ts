@@ -45,6 +45,37 @@ export interface EpochMetrics {
   readonly test_miou?: number;
   readonly images_per_s: number;
   readonly seconds: number;
+  /**
+   * The training loss through the epoch, for the report's per-step curve: at most
+   * MAX_STEP_POINTS values; value j of K is the mean loss of the steps ⌊j·S/K⌋ … ⌊(j+1)·S/K⌋ − 1
+   * of the epoch's S steps (so each step's own loss when S ≤ MAX_STEP_POINTS), and lies
+   * (j + 1)/K of the way through the epoch. null where no step of the range ran in this process
+   * (the first part of an epoch resumed from a checkpoint). Absent in runs of older cnnc versions.
+   * Not a column of metrics.jsonl: `cnnc train` writes it to steps.jsonl.
+   */
+  readonly step_losses?: readonly (number | null)[];
+}
+
+/** Values per epoch in `step_losses`: enough for a curve, few enough to keep checkpoints small
+ *  (TensorBoard keeps 1,000 points of a scalar). */
+export const MAX_STEP_POINTS = 100;
+
+/** The epoch's per-step losses (NaN: not run here) as at most `max` means of equal runs of steps. */
+export function stepPoints(losses: ArrayLike<number>, max = MAX_STEP_POINTS): (number | null)[] {
+  const steps = losses.length;
+  const k = Math.min(steps, max);
+  const out: (number | null)[] = [];
+  for (let j = 0; j < k; j++) {
+    let sum = 0;
+    let n = 0;
+    for (let i = Math.floor((j * steps) / k); i < Math.floor(((j + 1) * steps) / k); i++) {
+      if (Number.isNaN(losses[i]!)) continue;
+      sum += losses[i]!;
+      n++;
+    }
+    out.push(n === 0 ? null : Number((sum / n).toPrecision(6)));
+  }
+  return out;
 }
 
 export interface StepInfo {
@@ -98,6 +129,7 @@ export async function trainLoop(
     const perm = epochPermutation(config.seed, pos.epoch, train.n);
     const epochStart = now();
     let images = 0;
+    const stepLosses = new Float64Array(stepsPerEpoch).fill(NaN);
     while (pos.stepInEpoch < stepsPerEpoch) {
       if (config.maxSteps !== undefined && pos.globalStep >= config.maxSteps) return { kind: 'stopped', reason: 'max-steps', position: pos };
       if (hooks.stopRequested?.()) return { kind: 'stopped', reason: 'interrupt', position: pos };
@@ -114,6 +146,7 @@ export async function trainLoop(
         return { kind: 'non-finite', loss, epoch: pos.epoch + 1, step: pos.stepInEpoch + 1, where: model.findNonFinite() };
       }
       images += n;
+      stepLosses[pos.stepInEpoch] = loss;
       pos = {
         epoch: pos.epoch,
         stepInEpoch: pos.stepInEpoch + 1,
@@ -133,6 +166,7 @@ export async function trainLoop(
       ...(evaluation.miou === null ? {} : { test_miou: evaluation.miou }),
       images_per_s: (images * 1000) / trainMs,
       seconds: (now() - epochStart) / 1000,
+      step_losses: stepPoints(stepLosses),
     };
     pos = { epoch: pos.epoch + 1, stepInEpoch: 0, globalStep: pos.globalStep, lossSum: 0, lossCount: 0 };
     await hooks.onEpoch?.(metrics, evaluation, pos);

@@ -3,7 +3,7 @@
 // what the layer is, its attributes that differ from PyTorch's defaults, and its shapes; a fusion says
 // where the fused layer's work went.
 import { isActivation, ruleOf } from '../ir/activations.js';
-import { assertNever, type Node, type Pair, type Padding2d } from '../ir/types.js';
+import { assertNever, type LossTermIR, type Node, type Pair, type Padding2d } from '../ir/types.js';
 import { lit, shapeText } from '../emit/kit.js';
 
 const pair = (p: Pair): string => (p[0] === p[1] ? `${p[0]}` : `${p[0]}×${p[1]}`);
@@ -84,4 +84,54 @@ export function layerComment(node: Node, fusedRelu: string | null): string {
     default:
       return assertNever(node, 'node kind');
   }
+}
+
+/** What a loss term's comment needs beyond the term: the output's shape and the loss fusion's note. */
+export interface LossCommentCtx {
+  readonly outShape: readonly number[];
+  readonly fusedNote: string;
+}
+
+/** A loss term's comment: what it reads, its settings, then its formula (PyTorch 1.13's). */
+export function lossComment(t: LossTermIR, ctx: LossCommentCtx): string {
+  const shape = `[n,${ctx.outShape.join(',')}]`;
+  const C = ctx.outShape[0] ?? 1;
+  switch (t.kind) {
+    case 'bce':
+      return `bce on probabilities p ${shape}, 0/1 targets of the same shape${reductionWords(t)}. ` +
+        'loss = −(t·max(log p, −100) + (1−t)·max(log(1−p), −100)); dZ = (p − t) / max((1−p)·p, 1e−12), as PyTorch';
+    case 'bce_with_logits':
+      return `bce_with_logits on logits z ${shape}, 0/1 targets of the same shape${t.posWeight === null ? '' : ', pos_weight'}${reductionWords(t)}. ` +
+        'loss = (1−t)·x + (1 + (pw−1)·t)·softplus(−x); dZ = (1 + (pw−1)·t)·σ(x) − pw·t';
+    case 'cross_entropy': {
+      const ls = t.labelSmoothing > 0 ? `, label_smoothing ${lit(t.labelSmoothing)}` : '';
+      return `cross_entropy on logits z ${shape}${ls}${t.weight === null ? '' : ', class weights'}, ignore_index ${t.ignoreIndex}${reductionWords(t)} — ${ctx.fusedNote}. ` +
+        'loss = ((1−ε)·Σ w[y]·(−log p[y]) + (ε/C)·Σ Σ_c w[c]·(−log p[c])) / Σ w[y]; dZ = (p·((1−ε)·w[y] + (ε/C)·Σw) − (1−ε)·w[y]·onehot − (ε/C)·w) / Σ w[y]';
+    }
+    case 'nll':
+      return `nll on log-probabilities logp ${shape}${t.weight === null ? '' : ', class weights'}, ignore_index ${t.ignoreIndex}${reductionWords(t)} — ${ctx.fusedNote}. ` +
+        'loss = −Σ w[y]·logp[y] / Σ w[y]';
+    case 'focal':
+      return t.mode === 'binary'
+        ? `focal (binary, torchvision's sigmoid_focal_loss) on logits z ${shape}, 0/1 targets, γ ${lit(t.gamma)}, α ${t.alpha >= 0 ? lit(t.alpha) : 'off'}${reductionWords(t)}. ` +
+          'loss = α_t·(1−p_t)^γ·bce_with_logits(x, t)'
+        : `focal (softmax) on logits z ${shape}, class-index labels, γ ${lit(t.gamma)}, α ${t.alpha >= 0 ? lit(t.alpha) : 'off'}${reductionWords(t)}. ` +
+          'loss = −α·(1−p_t)^γ·log p_t, p_t = softmax(z)[y]';
+    case 'dice': {
+      const input = t.fromLogits ? 'logits z' : 'probabilities p';
+      const scale = t.scale === 1 ? '' : `, scale ${lit(t.scale)}`;
+      return t.mode === 'binary'
+        ? `dice (binary) on ${input} ${shape}, 0/1 targets, smooth ${lit(t.smooth)}${scale}. loss = 1 − (2·Σ p·t + s) / (Σ p + Σ t + s)`
+        : `dice (softmax, ${C} classes) on ${input} ${shape}, class-index labels, smooth ${lit(t.smooth)}, ignore_index ${t.ignoreIndex}${scale}. ` +
+          'loss = 1 − mean_c (2·Σ p·t + s) / (Σ p + Σ t + s), sums over the batch and pixels';
+    }
+    default:
+      return assertNever(t, 'loss kind');
+  }
+}
+
+function reductionWords(t: LossTermIR): string {
+  if (!('reduction' in t)) return '';
+  const r = t.reduction === 'mean' ? '' : t.reduction === 'sum' ? ', reduction sum' : ', reduction none (training: the mean of the per-element losses)';
+  return `${r}${t.scale === 1 ? '' : `, scale ${lit(t.scale)}`}`;
 }

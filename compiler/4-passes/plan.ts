@@ -4,7 +4,7 @@
 // renderer sees it, as tinygrad verifies its IR after each rewrite.
 import type { NodePlan, PlannedModel, ReadEdge, TargetCaps } from '../ir/plan.js';
 import type { ModelIR } from '../ir/types.js';
-import { layerComment } from './comments.js';
+import { layerComment, lossComment } from './comments.js';
 import { planLossFusion, planReluFusion } from './fuse.js';
 import { geometryOf } from './geometry.js';
 import { planMemory } from './memory.js';
@@ -37,7 +37,10 @@ export function planModel(ir: ModelIR, target: TargetCaps): PlannedModel {
       fusedIntoLoss: lossFusion.fusedNode === node.name,
     };
   });
-  const plan: PlannedModel = { ir, target, lossFusion, memory, nodes };
+  const out = ir.nodes.find((n) => n.name === ir.output);
+  if (out === undefined) throw new Error(`cnnc internal error: output ${ir.output} is not a node`);
+  const lossComments = ir.loss.terms.map((t) => lossComment(t, { outShape: out.outShape, fusedNote: lossFusion.note }));
+  const plan: PlannedModel = { ir, target, lossFusion, memory, nodes, lossComments };
   verifyPlan(plan);
   return plan;
 }
@@ -97,6 +100,7 @@ export function verifyPlan(plan: PlannedModel): void {
     if ((node.kind === 'upsample') !== (np.geometry.kind === 'upsample')) fail(`${node.name} (${node.kind}) has ${np.geometry.kind} geometry`);
     if (np.geometry.kind === 'conv' && np.geometry.conv.outS !== node.outSize) fail(`${node.name}'s geometry gives ${np.geometry.conv.outS} outputs, its shape ${node.outSize}`);
   }
+  if (plan.lossComments.length !== ir.loss.terms.length) fail(`${plan.lossComments.length} loss comments for ${ir.loss.terms.length} terms`);
   known(memory.output, 'the model output');
   known(memory.lossGrad, 'the loss gradient');
 }

@@ -94,7 +94,7 @@ export function renderGpujs(planned: PlannedModel): string {
   }
 
   // Backward, in reverse; the loss writes the output's gradient (or the fused log_softmax's input's).
-  const loss = emitLossKernels(ir, fusion);
+  const loss = emitLossKernels(planned);
   const outNode = ir.nodes.find((nd) => nd.name === ir.output);
   if (outNode === undefined || plan.lossGrad === null && planned.nodes.some((np) => np.io.backward)) throw new Error('cnnc internal error: no loss gradient');
   const fused = fusion.fusedNode !== null;

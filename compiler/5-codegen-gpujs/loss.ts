@@ -4,8 +4,8 @@
 // total_k (the API returns the number, so this read-back is owed anyway); a sum of several terms adds
 // their gradients in one more kernel, `loss_grad`. The host's part (labels, totals) is described to
 // the runtime by `lossLayout`.
-import { assertNever, type LossTermIR, type ModelIR } from '../ir/types.js';
-import type { LossFusion } from '../ir/plan.js';
+import { assertNever, type LossTermIR } from '../ir/types.js';
+import type { PlannedModel } from '../ir/plan.js';
 import type { GpuKernel } from './kernel.js';
 import { emitBce, emitBceWithLogits, emitFocalBinary } from './losses/binary.js';
 import { emitCrossEntropy, emitFocalSoftmax, emitNll } from './losses/class.js';
@@ -26,7 +26,8 @@ export interface LossCode {
   readonly layout: string;
 }
 
-export function emitLossKernels(ir: ModelIR, fusion: LossFusion): LossCode {
+export function emitLossKernels(planned: PlannedModel): LossCode {
+  const { ir, lossFusion: fusion } = planned;
   const out = ir.nodes.find((n) => n.name === ir.output);
   if (out === undefined) throw new Error('cnnc internal error: no output node');
   const C = out.outShape[0] ?? 1;
@@ -65,7 +66,7 @@ export function emitLossKernels(ir: ModelIR, fusion: LossFusion): LossCode {
     `] }`,
   ].join('\n');
   return {
-    comments: terms.map(({ ctx, code }) => `${ctx.prefix}: ${code.comment}`),
+    comments: terms.map(({ ctx }, k) => `${ctx.prefix}: ${planned.lossComments[k] ?? ''}`),
     kernels,
     constants: terms.flatMap(({ code }) => code.constants),
     steps: (z, grad) => [

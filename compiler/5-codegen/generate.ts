@@ -75,7 +75,7 @@ export function renderTypeScript(planned: PlannedModel, options: GenerateOptions
     }
   }
 
-  for (const term of loss.terms) {
+  loss.terms.forEach((term, i) => {
     if (term.constants !== null) sf.addStatements(term.constants);
     sf.addFunction({
       name: term.name,
@@ -86,10 +86,10 @@ export function renderTypeScript(planned: PlannedModel, options: GenerateOptions
         { name: 'dZ', type: `${F} | null` },
       ],
       returnType: 'number',
-      leadingTrivia: `// ${commentText(term.comment)}\n`,
+      leadingTrivia: `// loss: ${commentText(planned.lossComments[i] ?? '')}\n`,
       statements: term.body,
     });
-  }
+  });
 
   sf.addClass(emitModelClass({ planned, dtype, className: cls, kernels, loss }));
   sf.addFunction({

@@ -169,6 +169,8 @@ export interface PlannedModel {
   readonly memory: MemoryPlan;
   /** One record per IR node, in the IR's (topological) order. */
   readonly nodes: readonly NodePlan[];
+  /** The comment of each loss term (4-passes/comments.ts), in the order of ir.loss.terms. */
+  readonly lossComments: readonly string[];
 }
 
 

@@ -7,19 +7,18 @@
 // softplus(−x) = max(−x, 0) + log1p(exp(−|x|)); inv = scale / total.
 import type { LossTermIR } from '../../ir/types.js';
 import { body, flt } from '../kernel.js';
-import { kname, powOf, reductionWords, run, totalOf, type TermCtx, type TermKernels } from './common.js';
+import { kname, powOf, run, totalOf, type TermCtx, type TermKernels } from './common.js';
 
 type Bce = Extract<LossTermIR, { kind: 'bce' }>;
 type BceWithLogits = Extract<LossTermIR, { kind: 'bce_with_logits' }>;
 type Focal = Extract<LossTermIR, { kind: 'focal' }>;
 
-function assemble(ctx: TermCtx, comment: string, rowsBody: string, gradBody: string, extra: { name: string; values: readonly number[] } | null, t: LossTermIR): TermKernels {
+function assemble(ctx: TermCtx, rowsBody: string, gradBody: string, extra: { name: string; values: readonly number[] } | null, t: LossTermIR): TermKernels {
   const ex = extra === null ? [] : ['pw'];
   const rows = `rows${ctx.index}`;
   const grad = `dZ${ctx.index}`;
   const length = { perSample: ctx.outSize };
   return {
-    comment,
     kernels: [
       { suffix: 'rows', params: ['z', 't', ...ex], length, body: rowsBody },
       { suffix: 'grad', params: ['z', 't', 'total', ...ex], length, body: gradBody },
@@ -47,7 +46,7 @@ export function emitBce(t: Bce, ctx: TermCtx): TermKernels {
     `return -(tt * lp + (1.0 - tt) * lq);`,
   );
   const gradBody = body(HEAD, `return (x - tt) / Math.max((1.0 - x) * x, 1e-12) * (${flt(t.scale)} / total);`);
-  return assemble(ctx, `bce on probabilities p [n,${ctx.outShape.join(',')}], 0/1 targets${reductionWords(t)}`, rowsBody, gradBody, null, t);
+  return assemble(ctx, rowsBody, gradBody, null, t);
 }
 
 export function emitBceWithLogits(t: BceWithLogits, ctx: TermCtx): TermKernels {
@@ -63,8 +62,7 @@ export function emitBceWithLogits(t: BceWithLogits, ctx: TermCtx): TermKernels {
     `const sg = x >= 0.0 ? 1.0 / (1.0 + Math.exp(-x)) : Math.exp(x) / (1.0 + Math.exp(x));`,
     `return (lw * sg - pt) * (${flt(t.scale)} / total);`,
   );
-  const comment = `bce_with_logits on logits z [n,${ctx.outShape.join(',')}], 0/1 targets${pw === null ? '' : ', pos_weight'}${reductionWords(t)}`;
-  return assemble(ctx, comment, rowsBody, gradBody, table, t);
+  return assemble(ctx, rowsBody, gradBody, table, t);
 }
 
 export function emitFocalBinary(t: Focal, ctx: TermCtx): TermKernels {
@@ -85,6 +83,5 @@ export function emitFocalBinary(t: Focal, ctx: TermCtx): TermKernels {
     `const gr = -at * f * (${g === 0 ? '' : `${flt(g)} * pt * softplus + `}u);`,
     `return (tt === 1.0 ? gr : -gr) * (${flt(t.scale)} / total);`,
   );
-  const comment = `focal (binary, torchvision's sigmoid_focal_loss) on logits z [n,${ctx.outShape.join(',')}], 0/1 targets, γ ${g}, α ${t.alpha >= 0 ? t.alpha : 'off'}${reductionWords(t)}`;
-  return assemble(ctx, comment, rowsBody, gradBody, null, t);
+  return assemble(ctx, rowsBody, gradBody, null, t);
 }

@@ -8,7 +8,7 @@
 // inv = scale / total (the host's divisor). Rows whose label is ignore_index (−1 from the host) give 0.
 import type { LossTermIR } from '../../ir/types.js';
 import { body, flt } from '../kernel.js';
-import { elementHead, kname, logSumExp, powOf, reductionWords, rowHead, run, totalOf, zAt, type TermCtx, type TermKernels } from './common.js';
+import { elementHead, kname, logSumExp, powOf, rowHead, run, totalOf, zAt, type TermCtx, type TermKernels } from './common.js';
 
 type Ce = Extract<LossTermIR, { kind: 'cross_entropy' }>;
 type Nll = Extract<LossTermIR, { kind: 'nll' }>;
@@ -19,13 +19,12 @@ const ROWS = (ctx: TermCtx) => ({ perSample: ctx.inner });
 const times = (...fs: string[]): string => fs.filter((f) => f !== '1.0').join(' * ') || '1.0';
 const ELEMENTS = (ctx: TermCtx) => ({ perSample: ctx.outSize });
 
-function assemble(ctx: TermCtx, comment: string, rowsBody: string, gradBody: string, weights: readonly number[] | null, t: LossTermIR): TermKernels {
+function assemble(ctx: TermCtx, rowsBody: string, gradBody: string, weights: readonly number[] | null, t: LossTermIR): TermKernels {
   const cw = weights === null ? [] : ['cw'];
   const cwName = `LOSS_WEIGHT${ctx.index}`;
   const rows = `rows${ctx.index}`;
   const grad = `dZ${ctx.index}`;
   return {
-    comment,
     kernels: [
       { suffix: 'rows', params: ['z', 't', ...cw], length: ROWS(ctx), body: rowsBody },
       { suffix: 'grad', params: ['z', 't', 'total', ...cw], length: ELEMENTS(ctx), body: gradBody },
@@ -70,8 +69,7 @@ export function emitCrossEntropy(t: Ce, ctx: TermCtx): TermKernels {
     `}`,
     `return g;`,
   );
-  const comment = `cross_entropy on logits z [n,${ctx.outShape.join(',')}]${smooth ? `, label_smoothing ${eps}` : ''}${w === null ? '' : ', class weights'}${t.ignoreIndex === -100 ? '' : `, ignore_index ${t.ignoreIndex}`}${reductionWords(t)} — ${ctx.note}`;
-  return assemble(ctx, comment, rowsBody, gradBody, w, t);
+  return assemble(ctx, rowsBody, gradBody, w, t);
 }
 
 export function emitNll(t: Nll, ctx: TermCtx): TermKernels {
@@ -87,8 +85,7 @@ export function emitNll(t: Nll, ctx: TermCtx): TermKernels {
     `}`,
     `return g;`,
   );
-  const comment = `nll on log-probabilities z [n,${ctx.outShape.join(',')}]${w === null ? '' : ', class weights'}${t.ignoreIndex === -100 ? '' : `, ignore_index ${t.ignoreIndex}`}${reductionWords(t)} — ${ctx.note}`;
-  return assemble(ctx, comment, rowsBody, gradBody, w, t);
+  return assemble(ctx, rowsBody, gradBody, w, t);
 }
 
 export function emitFocalSoftmax(t: Focal, ctx: TermCtx): TermKernels {
@@ -128,6 +125,5 @@ export function emitFocalSoftmax(t: Focal, ctx: TermCtx): TermKernels {
     `}`,
     `return gr;`,
   );
-  const comment = `focal (softmax) on logits z [n,${ctx.outShape.join(',')}], γ ${g}, α ${t.alpha >= 0 ? t.alpha : 'off'}${reductionWords(t)}: −α·(1−p_t)^γ·log p_t`;
-  return assemble(ctx, comment, rowsBody, gradBody, null, t);
+  return assemble(ctx, rowsBody, gradBody, null, t);
 }

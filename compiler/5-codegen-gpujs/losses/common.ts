@@ -27,7 +27,6 @@ export interface TermCtx {
 export type TermTotal = 'weighted' | 'count' | 'one';
 
 export interface TermKernels {
-  readonly comment: string;
   readonly kernels: readonly GpuKernel[];
   /** Module-level Float32Array constants the kernels read: name and values. */
   readonly constants: ReadonlyArray<{ readonly name: string; readonly values: readonly number[] }>;
@@ -113,8 +112,3 @@ export function logSumExp(ctx: TermCtx, v = 'z'): string[] {
 
 export const kname = (ctx: TermCtx, suffix: string): string => `${ctx.prefix}_${suffix}`;
 export const run = (v: string, kernel: string, args: readonly string[]): string => `const ${v} = yield this.run(${kernel}, n, ${args.join(', ')});`;
-
-export function reductionWords(t: LossTermIR): string {
-  const r = !('reduction' in t) || t.reduction === 'mean' ? '' : t.reduction === 'sum' ? ', reduction sum' : ', reduction none (training: the mean of the per-element losses)';
-  return `${r}${t.scale === 1 ? '' : `, scale ${t.scale}`}`;
-}

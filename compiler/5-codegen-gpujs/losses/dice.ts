@@ -21,7 +21,6 @@ export function emitDice(t: Dice, ctx: TermCtx): TermKernels {
   const grad = `dZ${ctx.index}`;
   const dice = `dice${ctx.index}`;
   return {
-    comment: `dice (${binary ? 'binary' : `softmax, ${C} classes`}) on ${t.fromLogits ? 'logits' : 'probabilities'} z [n,${ctx.outShape.join(',')}], smooth ${t.smooth}${t.scale === 1 ? '' : `, scale ${t.scale}`}: 1 − mean_c (2·Σ p·t + s) / (Σ p + Σ t + s)`,
     kernels: [
       { suffix: 'dice', params: ['z', 't'], length: { total: 2 * C }, body: body(sums, `const D = P + T + ${s};`, `return this.thread.x < ${C} ? (2.0 * I + ${s}) / D : D;`) },
       { suffix: 'rows', params: ['dice'], length: { total: C }, body: `return (1.0 - dice[this.thread.x]) / ${C}.0;` },

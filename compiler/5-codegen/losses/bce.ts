@@ -7,7 +7,7 @@
 //     dloss/dx = lw·σ(x) − pos_weight·t   (= σ(x) − t without pos_weight).
 import type { LossTermIR } from '../../ir/types.js';
 import { indent, lines, lit } from '../kernel.js';
-import { binaryCheck, divisor, elements, invTotal, labelPass, put, reductionWords, type TermCode, type TermCtx } from './common.js';
+import { binaryCheck, divisor, elements, invTotal, labelPass, put, type TermCode, type TermCtx } from './common.js';
 
 type Bce = Extract<LossTermIR, { kind: 'bce' }>;
 type BceWithLogits = Extract<LossTermIR, { kind: 'bce_with_logits' }>;
@@ -34,9 +34,6 @@ export function emitBce(t: Bce, ctx: TermCtx, name: string): TermCode {
   return {
     name,
     input: 'p',
-    comment:
-      `loss: bce on probabilities p [n,${ctx.outShape.join(',')}], 0/1 targets of the same shape${reductionWords(t)}. ` +
-      'loss = −(t·max(log p, −100) + (1−t)·max(log(1−p), −100)); dZ = (p − t) / max((1−p)·p, 1e−12), as PyTorch',
     body,
     constants: null,
   };
@@ -70,9 +67,6 @@ export function emitBceWithLogits(t: BceWithLogits, ctx: TermCtx, name: string):
   return {
     name,
     input: 'z',
-    comment:
-      `loss: bce_with_logits on logits z [n,${ctx.outShape.join(',')}], 0/1 targets of the same shape${pw === null ? '' : ', pos_weight'}${reductionWords(t)}. ` +
-      'loss = (1−t)·x + (1 + (pw−1)·t)·softplus(−x); dZ = (1 + (pw−1)·t)·σ(x) − pw·t',
     body,
     constants: pw === null || pw.length === 1 ? null : `const ${pwName}: readonly number[] = [${pw.map(lit).join(', ')}];`,
   };

@@ -24,7 +24,6 @@ export interface TermCode {
   readonly name: string;
   /** The output parameter's name in the function: `z` (logits), `logp`, `p` (probabilities). */
   readonly input: 'z' | 'logp' | 'p';
-  readonly comment: string;
   readonly body: string;
   /** Module-level constants the body reads (class weights, scratch), as statements, or null. */
   readonly constants: string | null;
@@ -88,10 +87,4 @@ export function labelPass(ctx: TermCtx, count: string, check: readonly string[],
 /** `scale / total`, the factor of every gradient (and of the loss). */
 export function invTotal(t: LossTermIR): string {
   return `const inv = ${lit(t.scale)} / total;`;
-}
-
-export function reductionWords(t: LossTermIR): string {
-  if (!('reduction' in t)) return '';
-  const r = t.reduction === 'mean' ? '' : t.reduction === 'sum' ? ', reduction sum' : ', reduction none (training: the mean of the per-element losses)';
-  return `${r}${t.scale === 1 ? '' : `, scale ${lit(t.scale)}`}`;
 }

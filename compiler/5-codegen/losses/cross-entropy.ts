@@ -6,7 +6,7 @@
 // path also divides its smoothing term).
 import type { LossTermIR } from '../../ir/types.js';
 import { indent, lines, lit } from '../kernel.js';
-import { at, classCheck, divisor, invTotal, labelPass, put, reductionWords, rowOffset, rows, type TermCode, type TermCtx } from './common.js';
+import { at, classCheck, divisor, invTotal, labelPass, put, rowOffset, rows, type TermCode, type TermCtx } from './common.js';
 
 type CrossEntropy = Extract<LossTermIR, { kind: 'cross_entropy' }>;
 
@@ -53,13 +53,9 @@ export function emitCrossEntropy(t: CrossEntropy, ctx: TermCtx, name: string): T
     `}`,
     `return loss * inv;`,
   );
-  const ls = smooth ? `, label_smoothing ${lit(eps)}` : '';
   return {
     name,
     input: 'z',
-    comment:
-      `loss: cross_entropy on logits z [n,${ctx.outShape.join(',')}]${ls}${w === null ? '' : ', class weights'}, ignore_index ${t.ignoreIndex}${reductionWords(t)} — ${ctx.fusedNote}. ` +
-      `loss = ((1−ε)·Σ w[y]·(−log p[y]) + (ε/C)·Σ Σ_c w[c]·(−log p[c])) / Σ w[y]; dZ = (p·((1−ε)·w[y] + (ε/C)·Σw) − (1−ε)·w[y]·onehot − (ε/C)·w) / Σ w[y]`,
     body,
     constants: w === null ? null : `const ${wName}: readonly number[] = [${w.map(lit).join(', ')}];`,
   };

@@ -82,9 +82,6 @@ function softmax(t: Dice, ctx: TermCtx, name: string): TermCode {
   return {
     name,
     input: t.fromLogits ? 'z' : 'p',
-    comment:
-      `loss: dice (softmax, ${C} classes) on ${t.fromLogits ? 'logits z' : 'probabilities p'} [n,${ctx.outShape.join(',')}], class-index labels, smooth ${s}, ignore_index ${t.ignoreIndex}${t.scale === 1 ? '' : `, scale ${lit(t.scale)}`}. ` +
-      'loss = 1 − mean_c (2·Σ p·t + s) / (Σ p + Σ t + s), sums over the batch and pixels',
     body,
     constants: `const ${S} = new Float64Array(${3 * C});`,
   };
@@ -116,9 +113,6 @@ function binary(t: Dice, ctx: TermCtx, name: string): TermCode {
   return {
     name,
     input: x,
-    comment:
-      `loss: dice (binary) on ${t.fromLogits ? 'logits z' : 'probabilities p'} [n,${ctx.outShape.join(',')}], 0/1 targets, smooth ${s}${t.scale === 1 ? '' : `, scale ${lit(t.scale)}`}. ` +
-      'loss = 1 − (2·Σ p·t + s) / (Σ p + Σ t + s)',
     body,
     constants: null,
   };

@@ -10,7 +10,7 @@
 // rows (softmax), as torchvision's loss.mean(); sum; none (training: their mean).
 import type { LossTermIR } from '../../ir/types.js';
 import { indent, lines, lit } from '../kernel.js';
-import { at, binaryCheck, classCheck, divisor, elements, invTotal, labelPass, put, reductionWords, rowOffset, rows, type TermCode, type TermCtx } from './common.js';
+import { at, binaryCheck, classCheck, divisor, elements, invTotal, labelPass, put, rowOffset, rows, type TermCode, type TermCtx } from './common.js';
 
 type Focal = Extract<LossTermIR, { kind: 'focal' }>;
 
@@ -51,9 +51,6 @@ function binary(t: Focal, ctx: TermCtx, name: string): TermCode {
   return {
     name,
     input: 'z',
-    comment:
-      `loss: focal (binary, torchvision's sigmoid_focal_loss) on logits z [n,${ctx.outShape.join(',')}], 0/1 targets, γ ${lit(g)}, α ${alpha ? lit(t.alpha) : 'off'}${reductionWords(t)}. ` +
-      'loss = α_t·(1−p_t)^γ·bce_with_logits(x, t)',
     body,
     constants: null,
   };
@@ -104,9 +101,6 @@ function softmax(t: Focal, ctx: TermCtx, name: string): TermCode {
   return {
     name,
     input: 'z',
-    comment:
-      `loss: focal (softmax) on logits z [n,${ctx.outShape.join(',')}], class-index labels, γ ${lit(g)}, α ${t.alpha >= 0 ? lit(t.alpha) : 'off'}${reductionWords(t)}. ` +
-      'loss = −α·(1−p_t)^γ·log p_t, p_t = softmax(z)[y]',
     body,
     constants: null,
   };

@@ -3,7 +3,7 @@
 // the gradient of the logits, w[t]·(exp(logp) − onehot) (the seed's p − y), and log_softmax_backward is skipped.
 import type { LossTermIR } from '../../ir/types.js';
 import { indent, lines, lit } from '../kernel.js';
-import { at, classCheck, divisor, invTotal, labelPass, put, reductionWords, rowOffset, rows, type TermCode, type TermCtx } from './common.js';
+import { at, classCheck, divisor, invTotal, labelPass, put, rowOffset, rows, type TermCode, type TermCtx } from './common.js';
 
 type Nll = Extract<LossTermIR, { kind: 'nll' }>;
 
@@ -43,9 +43,6 @@ export function emitNll(t: Nll, ctx: TermCtx, name: string): TermCode {
   return {
     name,
     input: 'logp',
-    comment:
-      `loss: nll on log-probabilities logp [n,${ctx.outShape.join(',')}]${w === null ? '' : ', class weights'}, ignore_index ${t.ignoreIndex}${reductionWords(t)} — ${ctx.fusedNote}. ` +
-      'loss = −Σ w[y]·logp[y] / Σ w[y]',
     body,
     constants: w === null ? null : `const ${wName}: readonly number[] = [${w.map(lit).join(', ')}];`,
   };

@@ -673,7 +673,7 @@ const fc2_dX = gj.kernel('fc2_dX', ['dY', 'params'], (n) => n * 32, () => `
   return acc;
 `);
 
-// loss: cross_entropy on logits z [n,10], label_smoothing 0.1 — cross_entropy on logits: the loss computes softmax − smoothed one-hot directly
+// loss: cross_entropy on logits z [n,10], label_smoothing 0.1, ignore_index -100 — cross_entropy on logits: the loss computes softmax − smoothed one-hot directly. loss = ((1−ε)·Σ w[y]·(−log p[y]) + (ε/C)·Σ Σ_c w[c]·(−log p[c])) / Σ w[y]; dZ = (p·((1−ε)·w[y] + (ε/C)·Σw) − (1−ε)·w[y]·onehot − (ε/C)·w) / Σ w[y]
 const loss_rows = gj.kernel('loss_rows', ['z', 't'], (n) => n, () => `
   const r = this.thread.x;
   const o = r * 10;

@@ -368,7 +368,7 @@ const log_softmax_1_forward = gj.kernel('log_softmax_1_forward', ['x'], (n) => n
   return x[this.thread.x] - (mx + Math.log(sum));
 `);
 
-// loss: nll on log-probabilities z [n,10] — log_softmax + nll fused: the loss writes the gradient of the logits, w[y]·(exp(logp) − onehot)/Σw
+// loss: nll on log-probabilities logp [n,10], ignore_index -100 — log_softmax + nll fused: the loss writes the gradient of the logits, w[y]·(exp(logp) − onehot)/Σw. loss = −Σ w[y]·logp[y] / Σ w[y]
 const loss_rows = gj.kernel('loss_rows', ['z', 't'], (n) => n, () => `
   const r = this.thread.x;
   const o = r * 10;

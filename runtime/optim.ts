@@ -244,13 +244,21 @@ abstract class AdamBase extends Optimizer {
 
 interface AdamHyper { readonly beta1: number; readonly beta2: number; readonly eps: number; readonly weightDecay: number; readonly decoupled: boolean }
 
+/** Adam's scalars at step t (torch's _single_tensor_adam): the step size lr / (1 − β1^t) and √(1 − β2^t).
+ *  This JavaScript update and the gpu.js target's host step both use them; the wasm kernel derives the same
+ *  two in wasm (runtime/wasm/adam-kernel.ts), so that no float crosses from JS on the fast path. */
+export function adamStepSize(lr: number, beta1: number, t: number): number {
+  return lr / (1 - beta1 ** t);
+}
+export function adamBiasCorrection2Sqrt(beta2: number, t: number): number {
+  return Math.sqrt(1 - beta2 ** t);
+}
+
 /** One parameter's Adam(W) update at step t (see the note on allocation-free steps above). */
 function adamUpdate(o: AdamHyper, lr: number, t: number, p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray): void {
   const { beta1, beta2, eps } = o;
-  const biasCorrection1 = 1 - beta1 ** t;
-  const biasCorrection2 = 1 - beta2 ** t;
-  const stepSize = lr / biasCorrection1;
-  const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+  const stepSize = adamStepSize(lr, beta1, t);
+  const biasCorrection2Sqrt = adamBiasCorrection2Sqrt(beta2, t);
   // Adam: grad += wd·p. AdamW: p *= 1 − lr·wd (before the moments; the update reads the decayed p).
   const l2 = o.decoupled ? 0 : o.weightDecay;
   const decay = o.decoupled ? 1 - lr * o.weightDecay : 1;

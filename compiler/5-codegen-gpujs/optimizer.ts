@@ -72,8 +72,8 @@ export function emitOptimizer(o: OptimizerIR, size: number): OptimizerCode {
         ],
         steps: [
           'const t = this.stepCount + 1;',
-          `const stepSize = this.lr / (1 - ${flt(b1)} ** t);`,
-          `const bc2sqrt = Math.sqrt(1 - ${flt(b2)} ** t);`,
+          `const stepSize = gj.adamStepSize(this.lr, ${flt(b1)}, t);`,
+          `const bc2sqrt = gj.adamBiasCorrection2Sqrt(${flt(b2)}, t);`,
           `const decay = ${decoupled ? `1 - this.lr * ${flt(o.weightDecay)}` : '1'};`,
           'const m = yield this.run(optim_expavg, 1, this.P, this.G, this.slots[0]);',
           'const v = yield this.run(optim_expavgsq, 1, this.P, this.G, this.slots[1]);',

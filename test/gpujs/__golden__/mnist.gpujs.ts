@@ -560,8 +560,8 @@ export class MnistNet extends gj.GpujsModel {
 
   protected *optimizerSteps(): gj.Steps<void> {
     const t = this.stepCount + 1;
-    const stepSize = this.lr / (1 - 0.9 ** t);
-    const bc2sqrt = Math.sqrt(1 - 0.999 ** t);
+    const stepSize = gj.adamStepSize(this.lr, 0.9, t);
+    const bc2sqrt = gj.adamBiasCorrection2Sqrt(0.999, t);
     const decay = 1;
     const m = yield this.run(optim_expavg, 1, this.P, this.G, this.slots[0]);
     const v = yield this.run(optim_expavgsq, 1, this.P, this.G, this.slots[1]);

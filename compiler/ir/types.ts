@@ -1,10 +1,9 @@
 // The IR: plain, readonly, JSON-serializable data. Every pass reads and returns these types.
 // Shapes never include the batch dimension: the batch size `n` is the one runtime number.
 //
-// Adding a layer kind touches: the schema (compiler/spec/cnnc.schema.json), SpecLayer in
-// compiler/spec/types.ts, its node type here, its shape rule in compiler/3-lower/layers/<kind>.ts,
-// its kernels in compiler/5-codegen/layers/<kind>.ts, and its gradient test. Every `switch` over
-// `kind` ends in `assertNever`, so the compiler refuses to build until each phase handles it.
+// Adding a layer kind: the README's "The tree" lists every place (an activation is a rule in
+// activations.ts instead). Every `switch` over `kind` ends in `assertNever`, so the compiler refuses to
+// build until each phase handles it.
 
 // What the runtime reads (init rules, the loss, the data) is the runtime's own contract, declared in
 // runtime/contracts.ts: the compiler plans for the runtime, so the import points compiler → runtime.

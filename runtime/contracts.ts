@@ -1,7 +1,7 @@
 // The runtime's contracts: the plain data that generated modules, the training loop and apps hand the
 // runtime (how a parameter is initialized, what the loss is, which data a spec trains on). Declared here,
 // once; the IR that plans for the runtime is built on these types, so the two cannot drift and the runtime
-// needs nothing from the compiler. Types only, browser-safe; JSON-serializable, readonly.
+// needs nothing from the compiler. Browser-safe; types and one constant, JSON-serializable, readonly.
 
 /** How a parameter is initialized, as PyTorch's reset_parameters() does it. */
 export type InitRule =
@@ -65,3 +65,7 @@ export type DataDescription =
   | { readonly source: 'mnist'; readonly task: DataTask }
   /** A directory of IDX files; `path` is resolved against the spec's directory. */
   | { readonly source: 'idx'; readonly path: string; readonly task: DataTask };
+
+/** A max-pool window of at most this many elements (without padding) is unrolled by the generated forward;
+ *  above it the runtime's wasm kernel takes every shape (runtime/wasm/maxpool.ts). One number for both. */
+export const MAXPOOL_UNROLLED_MAX = 9;

@@ -4,6 +4,7 @@
 // and x, y and argmax all live in wasm memory (resident.ts: the generated model's arenas), which
 // is the case on the fast path; anything else (float64, no SIMD128, CNNC_NO_WASM=1, arenas past
 // the budget) returns false and the JS loops run.
+import { MAXPOOL_UNROLLED_MAX } from '../contracts.js';
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { residentAt, wasmSgemm } from './sgemm.js';
@@ -29,7 +30,7 @@ export function maxpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y:
   const rX = residentAt(w, x), rY = residentAt(w, y), rA = residentAt(w, argmax);
   if (rX < 0 || rY < 0 || rA < 0) return false;
   if (fourAtATime(g)) w.maxpool2x2(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo);
-  else if (g.kh * g.kw > UNROLLED_MAX) w.maxpool(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw);
+  else if (g.kh * g.kw > MAXPOOL_UNROLLED_MAX) w.maxpool(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw);
   else return false; // the generated unrolled loop is faster than the scalar kernel on small windows (8.4 against 11 ms on the seed's pool)
   return true;
 }
@@ -50,12 +51,10 @@ export function maxpool2dBackward(planes: number, inPlane: number, outPlane: num
   return true;
 }
 
-/** Windows the generated code unrolls (compiler/5-codegen/layers/pool2d.ts: UNROLL_MAX). */
-const UNROLLED_MAX = 9;
 
 /** Whether maxpool2dForward takes these shapes (given arrays in wasm memory). */
 export function maxpool2dInWasm(g: Pool2dGeometry): boolean {
-  return fourAtATime(g) || g.kh * g.kw > UNROLLED_MAX;
+  return fourAtATime(g) || g.kh * g.kw > MAXPOOL_UNROLLED_MAX;
 }
 
 /** The 2×2 stride-2 window with whole groups of four outputs a row: the SIMD kernel. */

@@ -8,6 +8,7 @@
 // thread): 12.8 ms generic, 8.4 ms unrolled; the compares themselves are the cost (half of them
 // mispredict on activations), which Math.max or a pairwise tournament did not beat (13.7, 9.3 ms).
 // AvgPool2d divides by kh·kw when count_include_pad (the default), else by the window's in-bounds size.
+import { MAXPOOL_UNROLLED_MAX } from '../../../runtime/contracts.js';
 import type { AvgPool2dNode, MaxPool2dNode } from '../../ir/types.js';
 import { affine, arg, DX, DY, indent, lines, N, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
 
@@ -48,8 +49,9 @@ function windowLoops(gm: Geometry, inner: string[]): string[] {
   ];
 }
 
-/** Windows of at most this many elements are unrolled (when there is no padding). */
-const UNROLL_MAX = 9;
+/** Windows of at most this many elements are unrolled (when there is no padding); the runtime's wasm
+ *  kernel takes the larger ones, so the number is the runtime's. */
+const UNROLL_MAX = MAXPOOL_UNROLLED_MAX;
 
 /** Forward with the window unrolled: every window in bounds (no padding), y and argmax written in order. */
 function maxPoolUnrolled(gm: Geometry): string[] {

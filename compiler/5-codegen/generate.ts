@@ -1,12 +1,11 @@
-// Code generation: ModelIR → one TypeScript module, printed by ts-morph.
+// The TypeScript target: a planned model (compiler/4-passes/plan.ts) → one TypeScript module, printed by
+// ts-morph. It renders the plan and decides nothing the plan says (fusions, buffers, geometry, comments).
 //
-// Public API (stable; used by the CLI, the PyTorch reference test and apps):
-//   generate(ir: ModelIR, options?: { dtype?: 'float32' | 'float64' }): string
-//     The module's source text. Same IR → same bytes (no dates, no absolute paths).
-//   build(source: string, file: string, options?: { dtype? }): { code: string | null; diagnostics; ir }
-//     (compiler/index.ts) check + generate; code is null when the spec has errors.
-//   loadModule(code: string, workDir: string): Promise<{ createModel(o?: { seed?: number }): CompiledModel }>
-//     (runtime/node/load-generated.ts) imports generated code in-process.
+// Public API (compiler/index.ts; used by the CLI, the tests and apps):
+//   compile(source, file, { dtype?, target? }) (also `build`): { code: string | null; diagnostics; ir }
+//     the whole pipeline; code is null when the spec has errors.
+//   generate(ir, { dtype? }): string — plan + render of a checked IR. Same IR → same bytes.
+//   loadModule(code, workDir) (compiler/load-generated.ts): imports generated code in-process.
 //
 // The generated module imports only `cnnc/runtime` (as the namespace `rt`, so no spec name can shadow
 // it) and exports `createModel(options?: { seed?: number })` and the class named after the spec.

@@ -8,5 +8,4 @@ if (!existsSync(fileURLToPath(main))) {
   process.stderr.write('cnnc: dist/ is missing; run `npm ci` (or `npm run build`) in the cnnc package first.\n');
   process.exit(2);
 }
-const { run } = await import(main.href);
-process.exitCode = await run(process.argv);
+await (await import(main.href)).main(process.argv);

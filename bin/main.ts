@@ -9,15 +9,20 @@ import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
 import { registerPredict } from './commands/predict.js';
 import { registerDiff } from './commands/diff.js';
+import { EXIT, EXIT_CODES_HELP, internalError } from './exit.js';
+import { quitOnBrokenPipe } from './pipes.js';
 
-/** Runs the CLI and resolves to the exit code. Commands set `exit.code`; a user's mistake never throws. */
-export async function run(argv: readonly string[]): Promise<number> {
+/** Runs the CLI and resolves to the exit code (bin/exit.ts). Commands set `exit.code`; a user's mistake
+ *  never throws, and anything that does is a bug in cnnc: one line and exit 70 (the stack with --debug). */
+export async function run(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const exit = { code: 0 };
   const program = new Command('cnnc')
     .description('cnnc — a declarative CNN compiler for TypeScript')
     .version(VERSION)
+    .option('--debug', 'print the stack trace of an internal error (also CNNC_DEBUG=1)')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`);
   registerCheck(program, exit);
   registerInspect(program, exit);
   registerBuild(program, exit);
@@ -28,10 +33,20 @@ export async function run(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync(argv as string[]);
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    // --debug is a program option: commander has read it by the time a command's action throws.
+    const debug = program.opts()['debug'] === true || env['CNNC_DEBUG'] === '1';
+    process.stderr.write(internalError(e, debug));
+    return EXIT.internal;
   }
   return exit.code;
+}
+
+/** `bin/cnnc.js`: the process around run(): a closed pipe ends it quietly, and the exit code is set. */
+export async function main(argv: readonly string[]): Promise<void> {
+  quitOnBrokenPipe(process.stdout);
+  quitOnBrokenPipe(process.stderr);
+  process.exitCode = await run(argv);
 }
 
 export interface Exit { code: number }

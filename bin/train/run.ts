@@ -17,6 +17,7 @@ import { reportSvg } from '../../runtime/train/report-svg.js';
 import { chooseData, loadDataAsync } from '../../runtime/node/data/load.js';
 import { writeFileAtomic } from '../../runtime/node/atomic.js';
 import { formatSeconds, Progress, type ProgressSink } from './progress.js';
+import { EXIT } from '../exit.js';
 
 export interface TrainOptions {
   readonly specFile: string;
@@ -42,8 +43,6 @@ export interface TrainOptions {
   stopRequested?(): boolean;
 }
 
-/** Exit codes: 0 done (or stopped by --max-steps), 1 a user's mistake, 3 non-finite loss, 130 interrupted. */
-export const EXIT = { ok: 0, usage: 1, nonFinite: 3, interrupted: 130 } as const;
 
 export class TrainError extends Error {
   constructor(message: string) {
@@ -136,7 +135,7 @@ export async function train(o: TrainOptions): Promise<number> {
         `error: loss became ${value} at epoch ${result.epoch}, step ${result.step}${where}\n` +
           `  the last good checkpoint is ${join(out, 'checkpoint.safetensors')}; try a smaller --lr\n`,
       );
-      return EXIT.nonFinite;
+      return EXIT.diverged;
     }
   }
 }

@@ -3,6 +3,7 @@
 // fully resolved record, as TensorFlow.js computes Conv2DInfo once for every backend: its geometry and
 // index tables, where it reads and writes (buffers, which gradients it writes), its fusions, its
 // readers, and the text of its comment. A renderer reads this and decides nothing it already says.
+import type { Conv2dGeometry } from '../../runtime/wasm/conv.js';
 import type { ModelIR, Node, ParamInfo } from './types.js';
 
 // --- The memory plan (4-passes/memory.ts) ---
@@ -77,29 +78,16 @@ export interface LossFusion {
 // --- Per-node records (4-passes/geometry.ts, 4-passes/comments.ts) ---
 
 /**
- * A convolution's geometry, resolved once (TensorFlow.js's Conv2DInfo). For conv2d, x [cin, h, w] →
+ * A convolution's geometry, resolved once (TensorFlow.js's Conv2DInfo): the runtime's Conv2dGeometry (what
+ * the generated module hands the wasm kernels), and what the renderers derive from it. For conv2d, x [cin, h, w] →
  * y [cout, ho, wo]; for conv_transpose2d the same names (its padding is symmetric: top = bottom, left =
  * right). One group's column matrix is [k × p]: conv2d k = cig·kh·kw rows over p = ho·wo output
  * positions; conv_transpose2d k = cog·kh·kw rows over p = h·w input positions.
  */
-export interface ConvGeometry {
-  readonly cin: number;
-  readonly h: number;
-  readonly w: number;
-  readonly cout: number;
-  readonly ho: number;
-  readonly wo: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly dh: number;
-  readonly dw: number;
-  readonly top: number;
+export interface ConvGeometry extends Conv2dGeometry {
+  /** Padding after the last row and column (conv_transpose2d: = top, left). */
   readonly bottom: number;
-  readonly left: number;
   readonly right: number;
-  readonly groups: number;
   /** Input and output channels per group. */
   readonly cig: number;
   readonly cog: number;

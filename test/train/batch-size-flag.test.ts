@@ -5,26 +5,15 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../bin/main.js';
 import { parse } from '../../compiler/1-parse/parse.js';
 import { validate } from '../../compiler/2-validate/validate.js';
 import { lower } from '../../compiler/3-lower/lower.js';
 import { batchSizeLimits } from '../../compiler/3-lower/totals.js';
+import { cnnc } from '../cli.js';
 
 const SPEC = 'test/train/fixtures/tiny.yaml';
 const dir = mkdtempSync(join(tmpdir(), 'cnnc-batch-flag-'));
 
-async function cnnc(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((out += String(t)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((err += String(t)), true));
-  try {
-    return { code: await run(['node', 'cnnc', ...args]), out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 afterEach(() => vi.restoreAllMocks());
 

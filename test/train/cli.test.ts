@@ -5,29 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../bin/main.js';
 import { loadMnist10k } from '../../runtime/node/data/mnist10k.js';
 import { readCheckpointInfo } from '../../runtime/train/checkpoint.js';
 import { idxBytes } from './idx-bytes.js';
+import { cnnc } from '../cli.js';
 
 const SPEC = 'test/train/fixtures/tiny.yaml';
 const tmp = () => mkdtempSync(join(tmpdir(), 'cnnc-cli-'));
 const bytes = (dir: string, f: string) => new Uint8Array(readFileSync(join(dir, f)));
 
 /** Runs the CLI in-process; returns the exit code and what it printed. */
-async function cnnc(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((out += String(t)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((err += String(t)), true));
-  try {
-    const code = await run(['node', 'cnnc', ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -6,23 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../bin/main.js';
 import { decodeSafetensors } from '../../runtime/safetensors.js';
+import { cnnc } from '../cli.js';
 
 const SPEC = 'test/train/fixtures/tiny.yaml';
 const dir = mkdtempSync(join(tmpdir(), 'cnnc-nonfinite-'));
 
-async function cnnc(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((out += String(t)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((err += String(t)), true));
-  try {
-    return { code: await run(['node', 'cnnc', ...args]), out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 /** A copy of the trained weights with `value` at index `index` of tensor `name`. */
 function poisoned(name: string, index: number, value: number): string {

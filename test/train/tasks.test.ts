@@ -5,7 +5,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../bin/main.js';
 import { build } from '../../compiler/index.js';
 import type { LabeledImages } from '../../runtime/data/idx.js';
 import { realVsFake, segmentation } from '../../runtime/data/tasks.js';
@@ -13,20 +12,10 @@ import { loadData, subset } from '../../runtime/node/data/load.js';
 import { loadModule } from '../../compiler/load-generated.js';
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { TMP } from '../codegen/helpers.js';
+import { cnnc } from '../cli.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'cnnc-tasks-'));
 
-async function cnnc(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((out += String(t)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((err += String(t)), true));
-  try {
-    return { code: await run(['node', 'cnnc', ...args]), out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 afterEach(() => vi.restoreAllMocks());
 
 interface Metrics { loss: number; test_loss: number; test_accuracy: number; test_miou?: number }

@@ -1,8 +1,10 @@
 // `cnnc build SPEC [-o FILE] [--dtype float32|float64] [--emit ts|js] [--target ts|gpujs]`: write the generated module.
-// Without -o it goes next to the spec (`mnist.yaml` → `mnist.model.ts`). Files are written atomically
-// (a temp file, then rename); a spec with errors prints its diagnostics, writes nothing, exits 1.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../runtime/node/atomic.js';
+// Without -o it goes next to the spec (`mnist.yaml` → `mnist.model.ts`); `-o -` prints it on stdout.
+// Files are written atomically (a temp file, then rename; a device such as /dev/stdout in place), the
+// `.js` and `.d.ts` of --emit js both or neither; a spec with errors prints its diagnostics, writes
+// nothing, exits 1.
+import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { FileError, makeDirectory, writeFiles } from '../fs-errors.js';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { build } from '../../compiler/index.js';
@@ -23,7 +25,7 @@ export function registerBuild(program: Command, exit: Exit): void {
     .command('build')
     .description('generate the TypeScript module (forward and backward kernels per layer) for a spec')
     .argument('<spec>', 'spec file (YAML)')
-    .option('-o, --output <file>', 'output file (default: next to the spec, <name>.model.ts or .model.js)')
+    .option('-o, --output <file>', 'output file (default: next to the spec, <name>.model.ts or .model.js); - for stdout')
     .option('--dtype <dtype>', 'float32 or float64 (float64 for gradient checks)', 'float32')
     .option('--emit <kind>', 'ts, or js (JavaScript plus a .d.ts)', 'ts')
     .option('--target <target>', 'ts (TypeScript kernels) or gpujs (gpu.js kernels, float32; docs/gpujs.md)', 'ts')
@@ -49,26 +51,47 @@ function runBuild(file: string, opts: BuildOptions): number {
   if (code === null) return 1;
 
   const ext = `${opts.target === 'gpujs' ? '.gpujs' : ''}${opts.emit === 'ts' ? '.model.ts' : '.model.js'}`;
-  const out = opts.output ?? join(dirname(file), `${basename(file).replace(/\.ya?ml$/i, '')}${ext}`);
-  try {
-    if (opts.emit === 'ts') {
-      writeAtomic(out, code);
-    } else {
-      const { js, dts } = emitJs(code);
-      writeAtomic(out, js);
-      writeAtomic(out.replace(/\.(m?js)$/, '') + '.d.ts', dts);
-    }
-  } catch (e) {
-    return usage(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  if (opts.output === '-') {
+    if (opts.emit === 'js') return usage('-o - prints one file: --emit js writes a .js and its .d.ts, so give -o FILE.js');
+    process.stdout.write(code);
+    return 0;
   }
-  process.stdout.write(`wrote ${out}\n`);
+  const out = opts.output ?? join(dirname(file), `${basename(file).replace(/\.ya?ml$/i, '')}${ext}`);
+  const files = opts.emit === 'ts' ? [{ path: out, data: code }] : pair(out, emitJs(code));
+  try {
+    files.forEach((f, i) => refuseDirectory(f.path, i === 0));
+    makeDirectory(dirname(out), 'the output folder');
+    writeFiles(files);
+  } catch (e) {
+    if (e instanceof FileError) return usage(e.message);
+    throw e;
+  }
+  // Written to a terminal or a pipe (/dev/stdout): the code is the output, the note goes to stderr.
+  (isRegularOrNew(out) ? process.stdout : process.stderr).write(`wrote ${out}\n`);
   return 0;
 }
 
-/** Temp file, fsync, rename (runtime/node's writeFileAtomic); the output folder is created if missing. */
-function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomic(path, text);
+function pair(out: string, { js, dts }: { js: string; dts: string }): { path: string; data: string }[] {
+  return [{ path: out, data: js }, { path: out.replace(/\.(m?js)$/, '') + '.d.ts', data: dts }];
+}
+
+function refuseDirectory(path: string, asked: boolean): void {
+  let dir = false;
+  try {
+    dir = statSync(path).isDirectory();
+  } catch {
+    return; // a new file
+  }
+  const fix = asked ? `give a file name, e.g. -o ${join(path, basename(path) + '.model.ts')}` : 'remove it or choose another -o';
+  if (dir) throw new FileError(`cannot write ${path}: it is a directory; ${fix}`);
+}
+
+function isRegularOrNew(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return true;
+  }
 }
 
 function usage(message: string): number {

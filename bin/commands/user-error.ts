@@ -5,10 +5,11 @@ import { DataFileError } from '../../runtime/node/data/read-maybe-gzip.js';
 import { TrainError } from '../train/run.js';
 import { SafetensorsError } from '../../runtime/safetensors.js';
 import { CheckpointError } from '../../runtime/train/checkpoint.js';
+import { FileError, isFsError, why } from '../fs-errors.js';
 import type { Io } from './compile-model.js';
 import { UsageError } from './compile-model.js';
 
-const USER_ERRORS = [IdxError, DataFileError, TrainError, CheckpointError, SafetensorsError, UsageError];
+const USER_ERRORS = [IdxError, DataFileError, TrainError, CheckpointError, SafetensorsError, UsageError, FileError];
 
 /** Runs a command body; a user's mistake becomes `error: ...` on stderr and exit code 1. */
 export async function reportUserErrors(io: Io, body: () => Promise<number>): Promise<number> {
@@ -17,6 +18,11 @@ export async function reportUserErrors(io: Io, body: () => Promise<number>): Pro
   } catch (e) {
     if (USER_ERRORS.some((E) => e instanceof E)) {
       io.stderr.write(`error: ${(e as Error).message}\n`);
+      return 1;
+    }
+    // A file-system fault that no call site named: still the user's to fix (a full disk, a folder's mode).
+    if (isFsError(e)) {
+      io.stderr.write(`error: cannot ${e.syscall} ${e.path ?? '(no path)'}: ${why(e)}\n`);
       return 1;
     }
     throw e;

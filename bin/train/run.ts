@@ -4,7 +4,7 @@
 //
 // NOTE for CODEGEN: the loop sets the learning rate with `CompiledModel.setLearningRate(lr)`
 // (added to runtime/model.ts for `--lr`); generated models must implement it.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { ModelIR } from '../../compiler/ir/types.js';
 import type { LabeledImages } from '../../runtime/data/idx.js';
@@ -15,7 +15,8 @@ import type { Evaluation } from '../../runtime/train/evaluate.js';
 import { START, trainLoop, type EpochMetrics, type LoopResult, type Position } from '../../runtime/train/loop.js';
 import { reportSvg } from '../../runtime/train/report-svg.js';
 import { chooseData, loadDataAsync } from '../../runtime/node/data/load.js';
-import { writeFileAtomic } from '../../runtime/node/atomic.js';
+import { removeStaleTemps } from '../../runtime/node/atomic.js';
+import { makeDirectory, writeFile, writeFiles } from '../fs-errors.js';
 import { formatSeconds, Progress, type ProgressSink } from './progress.js';
 import { EXIT } from '../exit.js';
 
@@ -62,6 +63,9 @@ interface Plan {
 export async function train(o: TrainOptions): Promise<number> {
   const plan = o.resume !== undefined ? planResume(o, o.resume) : planFresh(o);
   const { settings, out } = plan;
+  // The run directory first: a file in its place or a read-only disk is refused before the data loads.
+  makeDirectory(out, 'the run directory');
+  removeStaleTemps(out); // a run killed mid-write leaves .checkpoint.safetensors.PID.tmp
   const classes = o.ir.nodes.find((n) => n.name === o.ir.output)?.outShape[0] ?? 0;
   // With --limit, IDX files are streamed and only the subsets kept (not 637,000 images for 32).
   const data = await loadDataAsync(settings.data, classes, o.limit);
@@ -71,14 +75,13 @@ export async function train(o: TrainOptions): Promise<number> {
   if (plan.checkpoint) restoreCheckpoint(model, plan.checkpoint.bytes, plan.checkpoint.file);
   if (settings.lr !== o.ir.optimizer.lr) model.setLearningRate(settings.lr);
 
-  mkdirSync(out, { recursive: true });
-  writeFileAtomic(join(out, 'spec.yaml'), o.specSource);
-  writeFileAtomic(join(out, 'model.ts'), o.code);
+  writeFile(join(out, 'spec.yaml'), o.specSource);
+  writeFile(join(out, 'model.ts'), o.code);
   const metrics = plan.metrics;
   const save = (position: Position): void => {
     const cp = encodeCheckpoint(model, { specHash: o.ir.specHash, cnncVersion: o.cnncVersion, settings, position, metrics });
-    writeFileAtomic(join(out, 'model.safetensors'), model.saveWeights());
-    writeFileAtomic(join(out, 'checkpoint.safetensors'), cp);
+    // Both or neither: a full disk never leaves weights newer than the checkpoint.
+    writeFiles([{ path: join(out, 'model.safetensors'), data: model.saveWeights() }, { path: join(out, 'checkpoint.safetensors'), data: cp }]);
   };
   if (!plan.checkpoint) save(START); // so that a NaN or Ctrl-C in epoch 1 still leaves a good checkpoint
 
@@ -102,9 +105,9 @@ export async function train(o: TrainOptions): Promise<number> {
       progress.clear();
       metrics.push(m);
       save(position);
-      writeFileAtomic(join(out, 'metrics.jsonl'), metrics.map(({ step_losses: _, ...x }) => JSON.stringify(x)).join('\n') + '\n');
-      writeFileAtomic(join(out, 'steps.jsonl'), stepsJsonl(metrics));
-      writeFileAtomic(join(out, 'report.svg'), reportSvg(`${o.ir.name} — ${settings.data}`, metrics));
+      writeFile(join(out, 'metrics.jsonl'), metrics.map(({ step_losses: _, ...x }) => JSON.stringify(x)).join('\n') + '\n');
+      writeFile(join(out, 'steps.jsonl'), stepsJsonl(metrics));
+      writeFile(join(out, 'report.svg'), reportSvg(`${o.ir.name} — ${settings.data}`, metrics));
       o.stdout.write(
         `epoch ${m.epoch}/${settings.epochs}  loss ${m.loss.toFixed(4)}  test loss ${m.test_loss.toFixed(4)}  ` +
           `test accuracy ${pct(m.test_accuracy)}${m.test_miou === undefined ? '' : `  mIoU ${pct(m.test_miou)}`}  ${Math.round(m.images_per_s)} img/s  ${formatSeconds(m.seconds)}\n`,

@@ -72,7 +72,7 @@ export interface LossLayout {
   /** A label equal to this counts in no sum (its row gets t = −1), or null. */
   readonly ignoreIndex: number | null;
   /** Per term: loss = Σ_k scale·Σ rows_k / total_k, total 'weighted' = Σ w[y] over the rows that count
-   *  (w = 1 without class weights), 'count' = every label, 'one' = 1 (compiler/5-codegen/losses/common.ts). */
+   *  (w = 1 without class weights), 'count' = every label, 'one' = 1 (the TypeScript target's 5-codegen/losses/common.ts). */
   readonly terms: ReadonlyArray<{ readonly scale: number; readonly total: 'weighted' | 'count' | 'one'; readonly weight: readonly number[] | null }>;
 }
 

@@ -1,6 +1,6 @@
 // The spec's loss computed on the host from a model's outputs, in float64: the test loss of `cnnc train`
 // and `cnnc eval`, and the per-element losses of `reduction: none` for inspection (lossElements). The
-// formulas are the generated kernels' (compiler/5-codegen/losses/, one file per kind, PyTorch 1.13); this
+// formulas are the generated kernels' (the TypeScript target's 5-codegen/losses/, one file per kind, PyTorch 1.13); this
 // is a second, independent implementation of their forward pass (test/train/losses.test.ts checks the two
 // against each other and against PyTorch's numbers).
 //

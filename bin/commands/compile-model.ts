@@ -13,6 +13,7 @@ import { BACKENDS, BackendError, type Backend, type BackendInfo } from '../../ru
 import { writeFileAtomic } from '../../runtime/node/atomic.js';
 import { loadModule } from '../../compiler/load-generated.js';
 import type { CompiledModel } from '../../runtime/model.js';
+import { noColor } from '../no-color.js';
 
 /** Which generated code runs: the TypeScript kernels, or gpu.js kernels on `backend` (docs/gpujs.md). */
 export type Target = { readonly kind: 'ts' } | { readonly kind: 'gpujs'; readonly backend: Backend };
@@ -49,7 +50,7 @@ export async function compileSpec(file: string, io: Io, target: Target = { kind:
   const decoded = decodeSpec(bytes, file); // not UTF-8: E0111, and no model
   const source = decoded.source;
   const { code, diagnostics, ir } = decoded.diagnostics.length > 0 ? { code: null, diagnostics: decoded.diagnostics, ir: null } : build(source, file, { dtype: 'float32', target: target.kind });
-  if (diagnostics.length > 0) io.stderr.write(formatDiagnostics(diagnostics, { color: io.stderr.isTTY === true }) + '\n');
+  if (diagnostics.length > 0) io.stderr.write(formatDiagnostics(diagnostics, { color: io.stderr.isTTY === true && !noColor() }) + '\n');
   if (ir === null || code === null || diagnostics.some((d) => d.severity === 'error')) return null;
   const workDir = mkdtempSync(join(tmpdir(), 'cnnc-'));
   try {

@@ -20,7 +20,8 @@ export function registerEval(program: Command, exit: Exit, io: Io = processIo): 
     .option('--data <dir>', "a directory of IDX files instead of the spec's data")
     .option('--limit <n>', 'evaluate on an evenly spaced subset of n test images')
     .option('--threads <n>', 'threads for convolutions and matrix products (default: every core, up to 8; the same results for any n)')
-    .action(async (spec: string, flags: { weights: string; data?: string; limit?: string; threads?: string }) => {
+    .option('--json', 'the evaluation as one JSON object on stdout')
+    .action(async (spec: string, flags: { weights: string; data?: string; limit?: string; threads?: string; json?: boolean }) => {
       exit.code = await reportUserErrors(io, async () => {
         const limit = numberFlag('--limit', flags.limit, 'positive-int');
         const threads = threadsFlag(flags.threads);
@@ -32,10 +33,32 @@ export function registerEval(program: Command, exit: Exit, io: Io = processIo): 
         const source = chooseData(loaded.ir.data, spec, flags.data);
         const test = (await loadDataAsync(source, classes, limit)).test;
         const e = await withThreads(threads, async () => evaluate(model, test, loaded.ir.loss, loaded.ir.train.batchSize));
-        io.stdout.write(formatEvaluation(e, source));
+        io.stdout.write(flags.json === true ? `${JSON.stringify(evaluationJson(e, source, flags.weights))}\n` : formatEvaluation(e, source));
         return 0;
       });
     });
+}
+
+/**
+ * `cnnc eval --json`: the numbers of the text output, under metrics.jsonl's names where they have one
+ * (test_loss, test_accuracy, test_miou). per_class_accuracy[c] is null for a class with no test sample.
+ */
+export function evaluationJson(e: Evaluation, source: string, weights: string): Record<string, unknown> {
+  return {
+    data: source,
+    weights,
+    test_images: e.n,
+    test_loss: e.loss,
+    test_accuracy: e.accuracy,
+    correct: e.correct,
+    positions: e.positions,
+    test_miou: e.miou,
+    confusion: e.confusion,
+    per_class_accuracy: e.confusion.map((row, c) => {
+      const total = row.reduce((a, b) => a + b, 0);
+      return total === 0 ? null : row[c]! / total;
+    }),
+  };
 }
 
 export function formatEvaluation(e: Evaluation, source: string): string {

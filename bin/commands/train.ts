@@ -7,6 +7,7 @@ import { withThreads } from '../../runtime/node/threads.js';
 import { train } from '../train/run.js';
 import type { Exit } from '../main.js';
 import { compileSpec, describeBackend, numberFlag, processIo, targetFlag, UsageError, type GpujsCompiledModel, type Io } from './compile-model.js';
+import { noColor } from '../no-color.js';
 import { reportUserErrors } from './user-error.js';
 
 interface Flags {
@@ -17,6 +18,8 @@ interface Flags {
   data?: string;
   out?: string;
   resume?: string;
+  force?: boolean;
+  json?: boolean;
   maxSteps?: string;
   limit?: string;
   target?: string;
@@ -36,6 +39,8 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
     .option('--data <dir>', 'a directory of IDX files (MNIST, Fashion-MNIST; .gz or not) instead of the spec\'s data')
     .option('--out <dir>', 'run directory (default runs/<spec name>)')
     .option('--resume <dir>', 'continue the run in <dir> from its checkpoint')
+    .option('--force', 'train into --out even if it holds a run: its files are replaced (without it, cnnc refuses)')
+    .option('--json', 'events as JSON lines on stdout (start, checkpoint, epoch, done, stopped, diverged); no progress bar')
     .option('--max-steps <k>', 'stop after k steps in all, with a checkpoint')
     .option('--limit <n>', 'train and test on evenly spaced subsets of n images (smoke runs)')
     .option('--target <target>', 'ts (TypeScript kernels, default) or gpujs (gpu.js kernels; docs/gpujs.md)')
@@ -65,8 +70,10 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
         // gpu.js falls back silently: say which backend and kernel classes really ran, once the
         // model exists (its mode) and after training (the kernels compiled by then).
         let gpujsModel: GpujsCompiledModel | null = null;
+        // With --json, stdout carries only the events: these lines go to stderr.
+        const info = flags.json === true ? io.stderr : io.stdout;
         const report = (): void => {
-          if (gpujsModel !== null) io.stdout.write(`${describeBackend(gpujsModel.backendInfo())}\n`);
+          if (gpujsModel !== null) info.write(`${describeBackend(gpujsModel.backendInfo())}\n`);
         };
         let interrupts = 0;
         const onSigint = (): void => {
@@ -87,7 +94,7 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
               if (loaded.target.kind === 'gpujs') {
                 gpujsModel = m as GpujsCompiledModel;
                 const mode = gpujsModel.backendInfo().mode;
-                io.stdout.write(`gpu.js: requested ${loaded.target.backend}, ${mode === 'gpu' ? 'gpu.js picks the mode' : `mode ${mode}`} (kernels compile on the first step)\n`);
+                info.write(`gpu.js: requested ${loaded.target.backend}, ${mode === 'gpu' ? 'gpu.js picks the mode' : `mode ${mode}`} (kernels compile on the first step)\n`);
               }
               return m;
             },
@@ -95,8 +102,17 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
             data: flags.data,
             out: flags.out,
             resume: flags.resume,
+            force: flags.force === true,
+            json: flags.json === true,
             stdout: io.stdout,
-            stderr: { write: (t) => io.stderr.write(t), isTTY: io.stderr.isTTY === true, columns: io.stderr.columns },
+            stderr: {
+              write: (t) => io.stderr.write(t),
+              isTTY: io.stderr.isTTY === true,
+              get columns() {
+                return io.stderr.columns; // read at every redraw: the terminal may be resized
+              },
+              noColor: noColor(),
+            },
             stopRequested: () => interrupts > 0,
           }));
         } finally {

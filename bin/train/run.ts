@@ -4,8 +4,8 @@
 //
 // NOTE for CODEGEN: the loop sets the learning rate with `CompiledModel.setLearningRate(lr)`
 // (added to runtime/model.ts for `--lr`); generated models must implement it.
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import type { ModelIR } from '../../compiler/ir/types.js';
 import type { LabeledImages } from '../../runtime/data/idx.js';
 import type { CompiledModel } from '../../runtime/model.js';
@@ -16,8 +16,10 @@ import { START, trainLoop, type EpochMetrics, type LoopResult, type Position } f
 import { reportSvg } from '../../runtime/train/report-svg.js';
 import { chooseData, loadDataAsync } from '../../runtime/node/data/load.js';
 import { removeStaleTemps } from '../../runtime/node/atomic.js';
-import { makeDirectory, writeFile, writeFiles } from '../fs-errors.js';
-import { formatSeconds, Progress, type ProgressSink } from './progress.js';
+import { fileError, makeDirectory, writeFile, writeFiles } from '../fs-errors.js';
+import { eventJson, eventText, pct, type TrainEvent } from './events.js';
+import { lockRunDirectory, RunLockedError } from './lock.js';
+import { Progress, type ProgressSink } from './progress.js';
 import { EXIT } from '../exit.js';
 
 export interface TrainOptions {
@@ -35,6 +37,10 @@ export interface TrainOptions {
   readonly data?: string;
   readonly out?: string;
   readonly resume?: string;
+  /** Train into `out` even if it holds a run: the old run's files are removed first. */
+  readonly force?: boolean;
+  /** Events as JSON lines on stdout (bin/train/events.ts), no progress bar. */
+  readonly json?: boolean;
   readonly maxSteps?: number;
   /** Train and test on evenly spaced subsets of this many images (smoke runs, tests). */
   readonly limit?: number;
@@ -60,41 +66,101 @@ interface Plan {
   readonly checkpoint?: { bytes: Uint8Array; file: string };
 }
 
+/** The files of a run: a new run into a directory removes the old run's, so that none of them mixes with the new. */
+const RUN_FILES = ['model.safetensors', 'checkpoint.safetensors', 'metrics.jsonl', 'steps.jsonl', 'report.svg', 'spec.yaml', 'model.ts'];
+/** A directory with one of these holds a run, which a new run does not overwrite without --force. */
+const RUN_MARKERS = ['model.safetensors', 'checkpoint.safetensors', 'metrics.jsonl'];
+
 export async function train(o: TrainOptions): Promise<number> {
+  if (o.force === true && o.resume !== undefined) throw new TrainError('--force starts the run over and --resume continues it: give one of them');
   const plan = o.resume !== undefined ? planResume(o, o.resume) : planFresh(o);
-  const { settings, out } = plan;
   // The run directory first: a file in its place or a read-only disk is refused before the data loads.
-  makeDirectory(out, 'the run directory');
+  makeDirectory(plan.out, 'the run directory');
+  let release: () => void;
+  try {
+    release = lockRunDirectory(plan.out); // one process per run directory
+  } catch (e) {
+    throw e instanceof RunLockedError ? new TrainError(e.message) : e;
+  }
+  try {
+    return await trainLocked(o, plan);
+  } finally {
+    release();
+  }
+}
+
+async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
+  const { settings, out } = plan;
+  const inPlace = o.resume !== undefined && resolve(o.resume) === resolve(out);
+  const existing = inPlace ? [] : RUN_MARKERS.filter((f) => existsSync(join(out, f)));
+  if (existing.length > 0 && o.force !== true) {
+    const what = `${out} already holds a run (${existing.join(', ')})`;
+    throw new TrainError(
+      o.resume !== undefined
+        ? `${what}: resume into an empty --out, or leave --out off to continue in ${o.resume}`
+        : `${what}: continue it with --resume ${out}, replace it with --force, or train into another --out`,
+    );
+  }
   removeStaleTemps(out); // a run killed mid-write leaves .checkpoint.safetensors.PID.tmp
   const classes = o.ir.nodes.find((n) => n.name === o.ir.output)?.outShape[0] ?? 0;
   // With --limit, IDX files are streamed and only the subsets kept (not 637,000 images for 32).
-  const data = await loadDataAsync(settings.data, classes, o.limit);
+  const data = await loadDataAsync(settings.data, classes, settings.limit ?? undefined);
   checkData(o.ir, data.train, classes, settings.data);
 
   const model = o.createModel({ seed: settings.seed });
   if (plan.checkpoint) restoreCheckpoint(model, plan.checkpoint.bytes, plan.checkpoint.file);
   if (settings.lr !== o.ir.optimizer.lr) model.setLearningRate(settings.lr);
 
+  // A new run (--force, or a directory with no run's markers) removes what an old one left, so that
+  // no metrics.jsonl, steps.jsonl or report.svg of the old run survives next to the new one's.
+  // Only now, once the data and model are in hand: a run that fails to start loses nothing.
+  if (!inPlace) {
+    for (const f of RUN_FILES) {
+      try {
+        rmSync(join(out, f), { force: true });
+      } catch (e) {
+        throw fileError('remove', join(out, f), e);
+      }
+    }
+  }
+  const emit = (e: TrainEvent): void => {
+    const text = o.json === true ? eventJson(e) : eventText(e);
+    if (text !== null) o.stdout.write(text);
+  };
   writeFile(join(out, 'spec.yaml'), o.specSource);
   writeFile(join(out, 'model.ts'), o.code);
   const metrics = plan.metrics;
+  const weightsFile = join(out, 'model.safetensors');
+  const checkpointFile = join(out, 'checkpoint.safetensors');
   const save = (position: Position): void => {
     const cp = encodeCheckpoint(model, { specHash: o.ir.specHash, cnncVersion: o.cnncVersion, settings, position, metrics });
     // Both or neither: a full disk never leaves weights newer than the checkpoint.
-    writeFiles([{ path: join(out, 'model.safetensors'), data: model.saveWeights() }, { path: join(out, 'checkpoint.safetensors'), data: cp }]);
+    writeFiles([{ path: weightsFile, data: model.saveWeights() }, { path: checkpointFile, data: cp }]);
+    emit({ event: 'checkpoint', path: checkpointFile, weights: weightsFile, epoch: position.epoch, step: position.stepInEpoch, global_step: position.globalStep });
   };
-  if (!plan.checkpoint) save(START); // so that a NaN or Ctrl-C in epoch 1 still leaves a good checkpoint
 
-  const what = settings.data.endsWith('mnist10k') ? 'digits' : 'images';
-  o.stdout.write(
-    `training ${o.ir.name} on ${settings.data} (${data.train.n.toLocaleString('en-US')} train, ${data.test.n.toLocaleString('en-US')} test ${what}), ` +
-      `batch ${settings.batchSize}, lr ${settings.lr}, seed ${settings.seed}, ${settings.epochs} epoch(s), ${getThreads()} thread(s) → ${out}\n`,
-  );
-  const progress = new Progress(o.stderr, settings.epochs);
+  emit({
+    event: 'start',
+    model: o.ir.name,
+    spec: o.specFile,
+    data: settings.data,
+    train_images: data.train.n,
+    test_images: data.test.n,
+    batch_size: settings.batchSize,
+    lr: settings.lr,
+    seed: settings.seed,
+    epochs: settings.epochs,
+    limit: settings.limit ?? null,
+    threads: getThreads(),
+    out,
+    resumed: plan.checkpoint ? { epoch: plan.position.epoch, step: plan.position.stepInEpoch } : null,
+  });
+  if (!plan.checkpoint) save(START); // so that a NaN or Ctrl-C in epoch 1 still leaves a good checkpoint
+  const progress = o.json === true ? undefined : new Progress(o.stderr, settings.epochs);
   let lastYield = Date.now();
   const result: LoopResult = await trainLoop(model, data, { ...settings, loss: o.ir.loss, maxSteps: o.maxSteps }, plan.position, {
     onStep: async (info) => {
-      progress.step(info);
+      progress?.step(info);
       if (Date.now() - lastYield > 50) {
         lastYield = Date.now();
         await new Promise((r) => setImmediate(r)); // let a SIGINT handler run
@@ -102,33 +168,43 @@ export async function train(o: TrainOptions): Promise<number> {
     },
     stopRequested: o.stopRequested,
     onEpoch: (m: EpochMetrics, _e: Evaluation, position: Position) => {
-      progress.clear();
+      progress?.clear();
       metrics.push(m);
       save(position);
       writeFile(join(out, 'metrics.jsonl'), metrics.map(({ step_losses: _, ...x }) => JSON.stringify(x)).join('\n') + '\n');
       writeFile(join(out, 'steps.jsonl'), stepsJsonl(metrics));
       writeFile(join(out, 'report.svg'), reportSvg(`${o.ir.name} — ${settings.data}`, metrics));
-      o.stdout.write(
-        `epoch ${m.epoch}/${settings.epochs}  loss ${m.loss.toFixed(4)}  test loss ${m.test_loss.toFixed(4)}  ` +
-          `test accuracy ${pct(m.test_accuracy)}${m.test_miou === undefined ? '' : `  mIoU ${pct(m.test_miou)}`}  ${Math.round(m.images_per_s)} img/s  ${formatSeconds(m.seconds)}\n`,
-      );
+      const { step_losses: _, ...shown } = m;
+      emit({ event: 'epoch', epochs: settings.epochs, ...shown });
     },
   });
-  progress.clear();
+  progress?.clear();
   switch (result.kind) {
     case 'done': {
       const last = metrics[metrics.length - 1];
-      if (last) {
-        const miou = last.test_miou === undefined ? '' : `, mean IoU ${pct(last.test_miou)}`;
-        o.stdout.write(`final test accuracy: ${pct(last.test_accuracy)}${miou} (${data.test.n.toLocaleString('en-US')} test ${what}${accuracyWords(o.ir)})\n`);
-      }
-      o.stdout.write(`weights: ${join(out, 'model.safetensors')}\n`);
+      emit({
+        event: 'done',
+        test_accuracy: last?.test_accuracy ?? null,
+        test_miou: last?.test_miou ?? null,
+        accuracy: accuracyKind(o.ir),
+        test_images: data.test.n,
+        data: settings.data,
+        weights: weightsFile,
+      });
       return EXIT.ok;
     }
     case 'stopped': {
       save(result.position);
-      const why = result.reason === 'interrupt' ? 'interrupted' : `stopped after --max-steps ${o.maxSteps}`;
-      o.stdout.write(`${why} at epoch ${result.position.epoch + 1}, step ${result.position.stepInEpoch}; checkpoint written. Resume with: --resume ${out}\n`);
+      const p = result.position;
+      emit({
+        event: 'stopped',
+        reason: result.reason === 'interrupt' ? 'interrupt' : 'max-steps',
+        max_steps: o.maxSteps ?? null,
+        epoch: p.epoch + 1,
+        step: p.stepInEpoch,
+        checkpoint: checkpointFile,
+        resume: `--resume ${out}`,
+      });
       return result.reason === 'interrupt' ? EXIT.interrupted : EXIT.ok;
     }
     case 'non-finite': {
@@ -136,8 +212,9 @@ export async function train(o: TrainOptions): Promise<number> {
       const where = result.where ? ` (first non-finite: ${result.where.layer} ${result.where.tensor})` : '';
       o.stderr.write(
         `error: loss became ${value} at epoch ${result.epoch}, step ${result.step}${where}\n` +
-          `  the last good checkpoint is ${join(out, 'checkpoint.safetensors')}; try a smaller --lr\n`,
+          `  the last good checkpoint is ${checkpointFile}; try a smaller --lr\n`,
       );
+      emit({ event: 'diverged', loss: value, epoch: result.epoch, step: result.step, layer: result.where?.layer ?? null, tensor: result.where?.tensor ?? null, checkpoint: checkpointFile });
       return EXIT.diverged;
     }
   }
@@ -164,6 +241,7 @@ function planFresh(o: TrainOptions): Plan {
     epochs: o.epochs ?? t.epochs,
     lr: o.lr ?? o.ir.optimizer.lr,
     data: chooseData(o.ir.data, o.specFile, o.data),
+    limit: o.limit ?? null,
   };
   const out = o.out ?? join('runs', basename(o.specFile, extname(o.specFile)));
   return { settings, out, position: START, metrics: [] };
@@ -187,11 +265,21 @@ function planResume(o: TrainOptions, dir: string): Plan {
   ] as const) {
     if (given !== undefined && given !== saved) throw new TrainError(`${flag} ${given} differs from the checkpoint's ${saved}: a resumed run keeps its data order`);
   }
+  // So do the data and the subset: a different --limit or --data would continue on other images and
+  // report their accuracy under the old run's history (a 64-image accuracy labelled 1,996 digits).
+  if (o.data !== undefined) {
+    const data = chooseData(o.ir.data, o.specFile, o.data);
+    if (data !== cp.settings.data) throw new TrainError(`--data ${o.data} (${data}) differs from the checkpoint's ${cp.settings.data}: a resumed run keeps its data; start a new run to change it`);
+  }
+  const saved = cp.settings.limit; // undefined: a checkpoint from before cnnc recorded --limit
+  if (o.limit !== undefined && saved !== undefined && o.limit !== saved) {
+    throw new TrainError(`--limit ${o.limit} differs from the checkpoint's ${saved === null ? 'run on all the data (no --limit)' : `--limit ${saved}`}: a resumed run keeps its data; start a new run to change it`);
+  }
   const settings: RunSettings = {
     ...cp.settings,
     epochs: o.epochs ?? cp.settings.epochs,
     lr: o.lr ?? cp.settings.lr,
-    data: o.data !== undefined ? chooseData(o.ir.data, o.specFile, o.data) : cp.settings.data,
+    limit: saved === undefined ? (o.limit ?? null) : saved,
   };
   return { settings, out: o.out ?? dir, position: cp.position, metrics: [...cp.metrics], checkpoint: { bytes, file } };
 }
@@ -223,14 +311,11 @@ function checkData(ir: ModelIR, train: LabeledImages, classes: number, source: s
   }
 }
 
-/** What "accuracy" counts, in words, unless it is the top-1 class of an image. */
-function accuracyWords(ir: ModelIR): string {
-  if (ir.loss.targets === 'binary') return ir.loss.labelShape.length > 1 ? '; accuracy per pixel' : '; binary accuracy';
-  return ir.loss.labelShape.length > 0 ? '; accuracy per pixel' : '';
+/** What "accuracy" counts: the top-1 class of an image, each binary output, or each pixel. */
+function accuracyKind(ir: ModelIR): 'class' | 'binary' | 'pixel' {
+  if (ir.loss.targets === 'binary') return ir.loss.labelShape.length > 1 ? 'pixel' : 'binary';
+  return ir.loss.labelShape.length > 0 ? 'pixel' : 'class';
 }
 
-export function pct(a: number): string {
-  return `${(a * 100).toFixed(2)}%`;
-}
-
+export { pct };
 export { CheckpointError };

@@ -16,6 +16,9 @@ export interface RunSettings {
   readonly lr: number;
   /** `mnist10k` or `idx:<dir>`. */
   readonly data: string;
+  /** --limit: evenly spaced subsets of this many samples; null: every sample. Absent in checkpoints
+   *  written before cnnc recorded it. */
+  readonly limit?: number | null;
 }
 
 export interface Checkpoint {

@@ -44,7 +44,7 @@ describe('train (run directory, checkpoints, resume)', () => {
     expect(o.io.err()).toMatch(/^epoch 1\/2  step 10\/10  loss/m); // plain progress lines when not a TTY
     const cp = readCheckpointInfo(read(out, 'checkpoint.safetensors'), 'cp');
     expect(cp.position).toMatchObject({ epoch: 2, stepInEpoch: 0, globalStep: 20 });
-    expect(cp.settings).toEqual({ seed: 7, batchSize: 32, epochs: 2, lr: 0.05, data: 'mnist10k' });
+    expect(cp.settings).toEqual({ seed: 7, batchSize: 32, epochs: 2, lr: 0.05, data: 'mnist10k', limit: 300 });
     expect(readFileSync(join(out, 'report.svg'), 'utf8')).toMatch(/<svg[\s\S]*test accuracy[\s\S]*<\/svg>/);
   });
 

@@ -1,0 +1,117 @@
+// One process per run directory: `DIR/.cnnc-train.lock` holds the PID of the `cnnc train` that owns
+// DIR. It appears with its PID already in it (written to a temp file, then hard-linked to the lock's
+// name, which fails with EEXIST if another holds it: O_EXCL semantics without an empty-lock window).
+// A lock whose PID no longer runs (a run killed with SIGKILL, a power cut) is taken over; the lock
+// is removed when the run ends, also on an error, a second Ctrl-C or a closed pipe (process.exit).
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { processAlive } from '../../runtime/node/atomic.js';
+import { fileError } from '../fs-errors.js';
+
+export const LOCK_FILE = '.cnnc-train.lock';
+
+/** The run directory is in use by another live process. */
+export class RunLockedError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(`${dir} is in use by another cnnc train (PID ${pid}); wait for it to finish, stop it, or train into another --out`);
+    this.name = 'RunLockedError';
+  }
+}
+
+/** Locks this process holds, by path: a lock with our own PID that is not here is a dead run's (a reused PID). */
+const held = new Set<string>();
+let exitHook = false;
+
+/** Takes `dir`'s lock or throws RunLockedError naming the PID that holds it. Returns the release. */
+export function lockRunDirectory(dir: string): () => void {
+  const lock = join(dir, LOCK_FILE);
+  if (held.has(lock)) throw new RunLockedError(dir, process.pid); // a second train() in this process
+  // Named as atomic.ts names its temps (.NAME.PID.tmp), so that removeStaleTemps clears a killed start's.
+  const mine = join(dir, `.cnnc-train.lock.new.${process.pid}.tmp`);
+  try {
+    writeFileSync(mine, `${process.pid}\n`);
+  } catch (e) {
+    throw fileError('write', lock, e);
+  }
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        linkSync(mine, lock);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw fileError('create', lock, e);
+      }
+      const holder = readPid(lock);
+      if (holder === undefined) continue; // released between our link and our read: try again
+      if (live(holder, lock)) throw new RunLockedError(dir, holder);
+      takeOver(dir, lock, holder);
+    }
+  } finally {
+    quietly(() => unlinkSync(mine));
+  }
+  held.add(lock);
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const l of held) release(l);
+    });
+  }
+  return () => {
+    if (held.delete(lock)) release(lock);
+  };
+}
+
+/**
+ * Moves a dead holder's lock aside, then checks that what it moved is still that dead PID's: two
+ * processes that saw the same dead lock must not remove the one the faster of them just took. If it
+ * moved a live lock, the lock is put back and the run refused.
+ */
+function takeOver(dir: string, lock: string, dead: number): void {
+  const aside = join(dir, `.cnnc-train.lock.stale.${process.pid}.tmp`);
+  try {
+    renameSync(lock, aside);
+  } catch {
+    return; // gone already: another start took it over or it was released; the caller tries again
+  }
+  const moved = readPid(aside);
+  try {
+    if (moved !== undefined && moved !== dead && live(moved, lock)) {
+      quietly(() => linkSync(aside, lock));
+      throw new RunLockedError(dir, moved);
+    }
+  } finally {
+    quietly(() => unlinkSync(aside));
+  }
+}
+
+function live(pid: number, lock: string): boolean {
+  if (pid === process.pid) return held.has(lock);
+  return processAlive(pid);
+}
+
+/** The PID in a lock file; undefined if it is gone; NaN (dead) if it holds anything else. */
+function readPid(file: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return /^\d+\n?$/.test(text) ? Number(text.trim()) : Number.NaN;
+}
+
+/** Removes the lock if it is still ours. */
+function release(lock: string): void {
+  if (readPid(lock) === process.pid) quietly(() => unlinkSync(lock));
+}
+
+function quietly(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // a lock file already gone
+  }
+}

@@ -49,7 +49,8 @@ DATA_FLAG=
 for seed in $(echo "$SEEDS" | tr ',' ' '); do
   echo "== cnnc: $SPEC, $DATA, $EPOCHS epoch(s), seed $seed"
   # shellcheck disable=SC2086  # DATA_FLAG is empty or two words
-  npx cnnc train "$SPEC" --epochs "$EPOCHS" --seed "$seed" --batch-size 64 $DATA_FLAG --out "$OUT/cnnc-seed$seed"
+  # --force: a rerun replaces the last comparison's runs (cnnc train refuses to overwrite a run otherwise)
+  npx cnnc train "$SPEC" --epochs "$EPOCHS" --seed "$seed" --batch-size 64 $DATA_FLAG --out "$OUT/cnnc-seed$seed" --force
 done
 
 node scripts/pytorch-reference/side-by-side.mjs "$PYTORCH_JSON" "$OUT" "$DATA" "$EPOCHS" "$SEEDS"

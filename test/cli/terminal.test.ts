@@ -179,6 +179,13 @@ describe('--json', () => {
     expect(events(r.out).at(-1)).toMatchObject({ event: 'diverged', epoch: 1, checkpoint: join(out, 'checkpoint.safetensors') });
   });
 
+  it('train --target gpujs: stdout stays JSON lines, the backend lines go to stderr', async () => {
+    const r = await cnnc('train', SPEC, '--out', tmp(), '--limit', '64', '--max-steps', '1', '--target', 'gpujs', '--backend', 'cpu', '--json');
+    expect(r.code, r.err).toBe(0);
+    expect(events(r.out).map((e) => e.event)).toEqual(['start', 'checkpoint', 'checkpoint', 'stopped']);
+    expect(r.err).toMatch(/^gpu\.js: requested cpu, mode cpu \(kernels compile on the first step\)\ngpu\.js: requested cpu, mode cpu, kernels .*\n$/);
+  });
+
   it('eval: one JSON object with the numbers of the text output', async () => {
     const out = tmp();
     expect((await cnnc('train', SPEC, '--out', out, '--limit', '64', '--epochs', '1')).code).toBe(0);

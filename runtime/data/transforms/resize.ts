@@ -92,58 +92,85 @@ export function resizeBilinear(img: Image8, width: number, height: number): Imag
 
 function horizontalPass(img: Image8, width: number, y0: number, rows: number): Image8 {
   const C = img.channels;
-  const { ksize, first, count, k } = resampleCoefficients(img.width, width);
-  const inRow = img.width * C;
+  const c = resampleCoefficients(img.width, width);
   const out = new Uint8Array(width * rows * C);
-  const d = img.data;
-  for (let yy = 0; yy < rows; yy++) {
-    const rowIn = (yy + y0) * inRow;
-    const rowOut = yy * width * C;
-    for (let xx = 0; xx < width; xx++) {
-      const kBase = xx * ksize;
-      const n = count[xx]!;
-      const p = rowIn + first[xx]! * C;
-      if (C === 1) {
-        let s0 = HALF;
-        for (let x = 0; x < n; x++) s0 += d[p + x]! * k[kBase + x]!;
-        out[rowOut + xx] = clip8(s0);
-      } else {
-        let s0 = HALF, s1 = HALF, s2 = HALF;
-        for (let x = 0; x < n; x++) {
-          const w = k[kBase + x]!;
-          const q = p + x * 3;
-          s0 += d[q]! * w;
-          s1 += d[q + 1]! * w;
-          s2 += d[q + 2]! * w;
-        }
-        const o = rowOut + xx * 3;
-        out[o] = clip8(s0);
-        out[o + 1] = clip8(s1);
-        out[o + 2] = clip8(s2);
-      }
-    }
-  }
+  if (C === 1) horizontal1(img.data, out, img.width, width, y0, rows, c.ksize, c.first, c.count, c.k);
+  else horizontal3(img.data, out, img.width, width, y0, rows, c.ksize, c.first, c.count, c.k);
   return { width, height: rows, channels: C, data: out };
 }
 
 function verticalPass(img: Image8, height: number, vert: ResampleCoefficients, rowOffset: number): Image8 {
-  const C = img.channels;
-  const { ksize, first, count, k } = vert;
-  const row = img.width * C;
+  const row = img.width * img.channels;
   const out = new Uint8Array(row * height);
-  const d = img.data;
+  vertical(img.data, out, row, height, rowOffset, vert.ksize, vert.first, vert.count, vert.k);
+  return { width: img.width, height, channels: img.channels, data: out };
+}
+
+// The kernels take only typed arrays and numbers, so the engine compiles each loop once, monomorphic.
+
+function horizontal1(
+  d: Uint8Array, out: Uint8Array, inWidth: number, width: number, y0: number, rows: number,
+  ksize: number, first: Int32Array, count: Int32Array, k: Int32Array,
+): void {
+  for (let yy = 0; yy < rows; yy++) {
+    const rowIn = (yy + y0) * inWidth;
+    const rowOut = yy * width;
+    for (let xx = 0; xx < width; xx++) {
+      const kBase = xx * ksize;
+      const n = count[xx]!;
+      const p = rowIn + first[xx]!;
+      let s0 = HALF;
+      for (let x = 0; x < n; x++) s0 += d[p + x]! * k[kBase + x]!;
+      out[rowOut + xx] = clip8(s0);
+    }
+  }
+}
+
+function horizontal3(
+  d: Uint8Array, out: Uint8Array, inWidth: number, width: number, y0: number, rows: number,
+  ksize: number, first: Int32Array, count: Int32Array, k: Int32Array,
+): void {
+  for (let yy = 0; yy < rows; yy++) {
+    const rowIn = (yy + y0) * inWidth * 3;
+    const rowOut = yy * width * 3;
+    for (let xx = 0; xx < width; xx++) {
+      const kBase = xx * ksize;
+      const n = count[xx]!;
+      let q = rowIn + first[xx]! * 3;
+      let s0 = HALF, s1 = HALF, s2 = HALF;
+      for (let x = 0; x < n; x++, q += 3) {
+        const w = k[kBase + x]!;
+        s0 += d[q]! * w;
+        s1 += d[q + 1]! * w;
+        s2 += d[q + 2]! * w;
+      }
+      const o = rowOut + xx * 3;
+      out[o] = clip8(s0);
+      out[o + 1] = clip8(s1);
+      out[o + 2] = clip8(s2);
+    }
+  }
+}
+
+/** Output row yy = Σ_y k[y] · input row (first[yy] + y), accumulated a whole row at a time (sequential reads);
+ *  the sums are integers, so the order does not change them. */
+function vertical(
+  d: Uint8Array, out: Uint8Array, row: number, height: number, rowOffset: number,
+  ksize: number, first: Int32Array, count: Int32Array, k: Int32Array,
+): void {
+  const acc = new Int32Array(row);
   for (let yy = 0; yy < height; yy++) {
     const kBase = yy * ksize;
     const n = count[yy]!;
-    const p = (first[yy]! - rowOffset) * row;
-    const o = yy * row;
-    for (let xx = 0; xx < row; xx++) {
-      let s = HALF;
-      for (let y = 0; y < n; y++) s += d[p + y * row + xx]! * k[kBase + y]!;
-      out[o + xx] = clip8(s);
+    acc.fill(HALF);
+    for (let y = 0; y < n; y++) {
+      const w = k[kBase + y]!;
+      const p = (first[yy]! - rowOffset + y) * row;
+      for (let xx = 0; xx < row; xx++) acc[xx] += d[p + xx]! * w;
     }
+    const o = yy * row;
+    for (let xx = 0; xx < row; xx++) out[o + xx] = clip8(acc[xx]!);
   }
-  return { width: img.width, height, channels: C, data: out };
 }
 
 function checkSize(width: number, height: number): void {

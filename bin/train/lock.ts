@@ -3,8 +3,8 @@
 // name, which fails with EEXIST if another holds it: O_EXCL semantics without an empty-lock window).
 // A lock whose PID no longer runs (a run killed with SIGKILL, a power cut) is taken over; the lock
 // is removed when the run ends, also on an error, a second Ctrl-C or a closed pipe (process.exit).
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { processAlive } from '../../runtime/node/atomic.js';
 import { fileError } from '../fs-errors.js';
 
@@ -27,7 +27,7 @@ let exitHook = false;
 
 /** Takes `dir`'s lock or throws RunLockedError naming the PID that holds it. Returns the release. */
 export function lockRunDirectory(dir: string): () => void {
-  const lock = join(dir, LOCK_FILE);
+  const lock = resolve(dir, LOCK_FILE);
   if (held.has(lock)) throw new RunLockedError(dir, process.pid); // a second train() in this process
   // Named as atomic.ts names its temps (.NAME.PID.tmp), so that removeStaleTemps clears a killed start's.
   const mine = join(dir, `.cnnc-train.lock.new.${process.pid}.tmp`);
@@ -39,10 +39,10 @@ export function lockRunDirectory(dir: string): () => void {
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        linkSync(mine, lock);
+        create(mine, lock);
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw fileError('create', lock, e);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw fileError('create', join(dir, LOCK_FILE), e);
       }
       const holder = readPid(lock);
       if (holder === undefined) continue; // released between our link and our read: try again
@@ -64,6 +64,31 @@ export function lockRunDirectory(dir: string): () => void {
   };
 }
 
+/** The lock, with our PID in it; EEXIST if it exists. */
+function create(mine: string, lock: string): void {
+  createWith(mine, lock, `${process.pid}\n`);
+}
+
+/** `lock` as a hard link to `file` (which holds `text`), or where there are none, made with O_EXCL and `text` written. */
+function createWith(file: string, lock: string, text: string): void {
+  try {
+    linkSync(file, lock);
+    return;
+  } catch (e) {
+    if (!NO_HARD_LINKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  }
+  // A file system without hard links (FAT, some network mounts): O_EXCL, then the PID. Another start
+  // that reads the lock in between sees it empty and takes it for a dead one's; a window of one write.
+  const fd = openSync(lock, 'wx', 0o644);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
 /**
  * Moves a dead holder's lock aside, then checks that what it moved is still that dead PID's: two
  * processes that saw the same dead lock must not remove the one the faster of them just took. If it
@@ -79,7 +104,7 @@ function takeOver(dir: string, lock: string, dead: number): void {
   const moved = readPid(aside);
   try {
     if (moved !== undefined && moved !== dead && live(moved, lock)) {
-      quietly(() => linkSync(aside, lock));
+      quietly(() => createWith(aside, lock, `${moved}\n`));
       throw new RunLockedError(dir, moved);
     }
   } finally {

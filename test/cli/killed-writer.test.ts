@@ -106,6 +106,7 @@ describe('a closed pipe', () => {
     expect(code).toBe(141);
     expect(err).toBe('');
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(existsSync(join(out, LOCK_FILE))).toBe(false); // process.exit(141) still releases the lock
     if (existsSync(join(out, 'checkpoint.safetensors'))) expect(loadable(join(out, 'checkpoint.safetensors'))).toBeGreaterThan(0);
   }, 30_000);
 });

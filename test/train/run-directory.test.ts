@@ -4,9 +4,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { LOCK_FILE } from '../../bin/train/lock.js';
+import { LOCK_FILE, lockRunDirectory } from '../../bin/train/lock.js';
 import { readCheckpointInfo } from '../../runtime/train/checkpoint.js';
 import { cnnc } from '../cli.js';
 
@@ -114,6 +114,19 @@ describe('the run directory lock', () => {
     const r = await cnnc('train', SPEC, '--out', out, '--data', join(out, 'nothing-here'));
     expect(r.code).toBe(1);
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
+  });
+
+  it('a second lock in this process on the same directory is refused, however the path is spelled', () => {
+    const out = tmp();
+    const release = lockRunDirectory(out);
+    try {
+      expect(() => lockRunDirectory(relative(process.cwd(), out))).toThrow(`is in use by another cnnc train (PID ${process.pid})`);
+      expect(() => lockRunDirectory(`${out}/.`)).toThrow(`(PID ${process.pid})`);
+    } finally {
+      release();
+    }
+    expect(existsSync(join(out, LOCK_FILE))).toBe(false);
+    lockRunDirectory(out)(); // free again
   });
 
   it('two real processes on one directory: the second is refused naming the first; Ctrl-C ends the first and frees it', async () => {

@@ -5,6 +5,7 @@
 
 import { decode as fastPngDecode } from 'fast-png';
 import { ImageError } from '../image.js';
+import { deinterlaceSubByte } from './adam7.js';
 import type { OpenedImage } from './pil-convert.js';
 
 export const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10] as const;
@@ -17,9 +18,11 @@ export interface PngHeader {
   readonly interlace: number;
 }
 
-/** What the chunk walk found: the header, and the raw EXIF (TIFF bytes) of an eXIf chunk, if any. */
+/** What the chunk walk found: the header, the IDAT chunks' data, and the raw EXIF (TIFF bytes) of an eXIf
+ *  chunk, if any. */
 export interface PngChunks {
   readonly header: PngHeader;
+  readonly idat: readonly Uint8Array[];
   readonly exif: Uint8Array | undefined;
 }
 
@@ -62,7 +65,7 @@ export function readPngHeader(bytes: Uint8Array, file: string): PngHeader {
 export function walkPngChunks(bytes: Uint8Array, file: string): PngChunks {
   const header = readPngHeader(bytes, file);
   let offset = 8;
-  let sawIdat = false;
+  const idat: Uint8Array[] = [];
   let sawPlte = false;
   let exif: Uint8Array | undefined;
   for (;;) {
@@ -82,15 +85,15 @@ export function walkPngChunks(bytes: Uint8Array, file: string): PngChunks {
     if (crc32(bytes, offset + 4, offset + 8 + length) !== stored) {
       throw new ImageError(file, `corrupt PNG: CRC mismatch in chunk ${JSON.stringify(type)}`, offset);
     }
-    if (type === 'IDAT') sawIdat = true;
+    if (type === 'IDAT') idat.push(bytes.subarray(offset + 8, offset + 8 + length));
     else if (type === 'PLTE') sawPlte = true;
     else if (type === 'eXIf') exif = bytes.subarray(offset + 8, offset + 8 + length);
     else if (type === 'IEND') break;
     offset += 12 + length;
   }
-  if (!sawIdat) throw new ImageError(file, 'corrupt PNG: no IDAT chunk (no image data)', offset);
+  if (idat.length === 0) throw new ImageError(file, 'corrupt PNG: no IDAT chunk (no image data)', offset);
   if (header.colorType === 3 && !sawPlte) throw new ImageError(file, 'corrupt PNG: an indexed-colour image without PLTE', offset);
-  return { header, exif };
+  return { header, idat, exif };
 }
 
 /** Decodes a PNG whose chunks `walkPngChunks` has checked, into the mode PIL opens it in, 8 bits a sample:
@@ -100,7 +103,14 @@ export function walkPngChunks(bytes: Uint8Array, file: string): PngChunks {
  *    user's 16-bit scan would train as a white page. cnnc takes the high byte there too (runtime/API.md);
  *  - indexed colour: each index looked up in PLTE (tRNS alpha is dropped, as PIL's P → RGB and P → L drop it). */
 export function decodePng(bytes: Uint8Array, file: string, chunks: PngChunks): OpenedImage {
-  const { width, height, depth, colorType } = chunks.header;
+  const { width, height, depth, colorType, interlace } = chunks.header;
+  if (interlace === 1 && depth < 8) {
+    const samples = deinterlaceSubByte(concat(chunks.idat), width, height, depth, file);
+    if (colorType === 3) return expandPalette(paletteOf(bytes, file), samples, width, height, file);
+    const factor = 255 / ((1 << depth) - 1);
+    for (let i = 0; i < samples.length; i++) samples[i] *= factor;
+    return { width, height, mode: 'L', data: samples };
+  }
   let png;
   try {
     png = fastPngDecode(bytes);
@@ -158,10 +168,43 @@ function expandPalette(palette: number[][] | undefined, idx: Uint8Array, width: 
   return { width, height, mode: 'RGB', data: out };
 }
 
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** PLTE's colours (the chunk walk has checked it is there and whole). */
+function paletteOf(bytes: Uint8Array, file: string): number[][] {
+  let offset = 8;
+  while (offset + 12 <= bytes.length) {
+    const length = u32(bytes, offset);
+    if (String.fromCharCode(bytes[offset + 4], bytes[offset + 5], bytes[offset + 6], bytes[offset + 7]) === 'PLTE') {
+      if (length % 3 !== 0) throw new ImageError(file, `corrupt PNG: PLTE is ${length} bytes, not a multiple of 3`, offset);
+      const colours: number[][] = [];
+      for (let i = 0; i < length; i += 3) colours.push([bytes[offset + 8 + i], bytes[offset + 9 + i], bytes[offset + 10 + i]]);
+      return colours;
+    }
+    offset += 12 + length;
+  }
+  throw new ImageError(file, 'corrupt PNG: an indexed-colour image without PLTE');
+}
+
+/** fast-png's error in words: a zlib error as "zlib: …"; a filter byte read past the end of the inflated data
+ *  (fast-png reads it as `undefined`) as short data; any other filter byte by its value. */
 function detail(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
-  const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : '';
-  return `${m.replace(/:$/, '')}${cause}`;
+  if (e instanceof Error && e.cause instanceof Error) return `zlib: ${e.cause.message}`;
+  if (m === 'Unsupported filter: undefined') return 'the image data is short (the zlib stream ends before the last row)';
+  const filter = /^Unsupported filter: (\d+)$/.exec(m);
+  if (filter !== null) return `scanline filter type ${filter[1]} (0 to 4 exist)`;
+  if (/zlib|invalid|unexpected|EOF/i.test(m)) return `zlib: ${m}`;
+  return m;
 }
 
 let CRC_TABLE: Uint32Array | undefined;

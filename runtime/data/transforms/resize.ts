@@ -64,6 +64,21 @@ export function resampleCoefficients(inSize: number, outSize: number): ResampleC
   return { ksize, first, count, k };
 }
 
+/** The coefficients of the last few (inSize, outSize) pairs: a data set resized to one size reuses them for
+ *  every image of the same size (they are a pure function of the pair, and read-only once made). */
+const cache = new Map<string, ResampleCoefficients>();
+const CACHE_ENTRIES = 32;
+
+function coefficients(inSize: number, outSize: number): ResampleCoefficients {
+  const key = `${inSize}→${outSize}`;
+  let c = cache.get(key);
+  if (c) return c;
+  c = resampleCoefficients(inSize, outSize);
+  if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+  cache.set(key, c);
+  return c;
+}
+
 function clip8(ss: number): number {
   const v = ss >> PRECISION_BITS;
   return v < 0 ? 0 : v > 255 ? 255 : v;
@@ -76,7 +91,7 @@ export function resizeBilinear(img: Image8, width: number, height: number): Imag
   if (width === img.width && height === img.height) return { width, height, channels: C, data: img.data.slice() };
   const needHorizontal = width !== img.width;
   const needVertical = height !== img.height;
-  const vert = resampleCoefficients(img.height, height);
+  const vert = coefficients(img.height, height);
   // The rows the vertical pass reads: the horizontal pass computes only these.
   const yFirst = vert.first[0]!;
   const yLast = vert.first[height - 1]! + vert.count[height - 1]!;
@@ -92,7 +107,7 @@ export function resizeBilinear(img: Image8, width: number, height: number): Imag
 
 function horizontalPass(img: Image8, width: number, y0: number, rows: number): Image8 {
   const C = img.channels;
-  const c = resampleCoefficients(img.width, width);
+  const c = coefficients(img.width, width);
   const out = new Uint8Array(width * rows * C);
   if (C === 1) horizontal1(img.data, out, img.width, width, y0, rows, c.ksize, c.first, c.count, c.k);
   else horizontal3(img.data, out, img.width, width, y0, rows, c.ksize, c.first, c.count, c.k);

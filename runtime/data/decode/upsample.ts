@@ -89,18 +89,18 @@ function tables(): NonNullable<typeof TABLES> {
   return TABLES;
 }
 
-const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : v);
-
-/** jdcolor.c ycc_rgb_convert, in place on interleaved Y, Cb, Cr samples. */
+/** jdcolor.c ycc_rgb_convert, in place on interleaved Y, Cb, Cr samples (a Uint8ClampedArray view does
+ *  libjpeg's range_limit). */
 export function yccToRgb(ycc: Uint8Array): Uint8Array {
   const { crR, cbB, crG, cbG } = tables();
+  const out = new Uint8ClampedArray(ycc.buffer, ycc.byteOffset, ycc.length);
   for (let k = 0; k < ycc.length; k += 3) {
     const y = ycc[k];
     const cb = ycc[k + 1];
     const cr = ycc[k + 2];
-    ycc[k] = clamp(y + crR[cr]);
-    ycc[k + 1] = clamp(y + ((cbG[cb] + crG[cr]) >> SCALEBITS));
-    ycc[k + 2] = clamp(y + cbB[cb]);
+    out[k] = y + crR[cr];
+    out[k + 1] = y + ((cbG[cb] + crG[cr]) >> SCALEBITS);
+    out[k + 2] = y + cbB[cb];
   }
   return ycc;
 }

@@ -4,6 +4,7 @@
 // of each family is printed. The issue's bar is 1/255; the port claims exactness, so the tests ask for 0.
 // The random transforms: apply with fixed parameters against torchvision.transforms.functional with those
 // parameters, and draw against torch's own random numbers replayed through cnnc's algorithms.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -23,10 +24,12 @@ interface TensorOut { shape: number[]; float32: string }
 interface Case { name: string; input: string; op: string; args: Record<string, unknown>; out: ImageOut | TensorOut }
 interface Draw { f: 'uniform' | 'integer' | 'permutation'; lo?: number; hi?: number; n?: number; v: number | number[] }
 interface DrawCase { name: string; transform: RandomTransform; imageSize: [number, number]; draws: Draw[]; params: Record<string, unknown> }
+interface SweepCase { input: string; crop: [number, number, number, number]; op: string; args: Record<string, unknown>; out: [number, number, number]; sha256: string }
 interface Fixtures {
   meta: Record<string, string>;
   inputs: Record<string, { width: number; height: number; channels: 1 | 3; file: string }>;
   cases: Case[];
+  sweep: SweepCase[];
   draws: DrawCase[];
 }
 
@@ -47,7 +50,9 @@ function note(family: string, diff: number): void {
   worst.set(family, { diff: Math.max(w.diff, diff), cases: w.cases + 1 });
 }
 afterAll(() => {
-  const lines = [...worst].map(([f, w]) => `  ${f.padEnd(14)} ${String(w.cases).padStart(3)} cases, max |Δ| ${w.diff}${f === "to_tensor" ? "" : " (×1/255)"}`);
+  const lines = [...worst].map(([f, w]) => f.endsWith('(sweep)')
+    ? `  ${f.padEnd(20)} ${w.diff} case(s) differ`
+    : `  ${f.padEnd(20)} ${String(w.cases).padStart(3)} cases, max |Δ| ${w.diff}${f === 'to_tensor' ? '' : ' (×1/255)'}`);
   console.log(`transforms vs torchvision ${fx.meta.torchvision} / Pillow ${fx.meta.pillow}:\n${lines.join('\n')}`);
 });
 
@@ -103,6 +108,26 @@ describe('image ops equal torchvision.transforms.functional on PIL images, byte 
       const before = img.data.slice();
       expectImage(FAMILY[c.op]!, runImageOp(c, img), c.out as ImageOut);
       expect(img.data, 'the input is left as it was').toEqual(before);
+    });
+  }
+});
+
+describe('a seeded sweep of sizes, paddings and factors on random crops equals torchvision (SHA-256 of the bytes)', () => {
+  const ops = new Set(fx.sweep.map((c) => c.op));
+  for (const op of ops) {
+    const cases = fx.sweep.filter((c) => c.op === op);
+    test(`${op}: ${cases.length} cases`, () => {
+      const wrong: string[] = [];
+      for (const c of cases) {
+        const [top, left, h, w] = c.crop;
+        const got = runImageOp({ name: '', input: c.input, op: c.op, args: c.args, out: undefined! }, crop(inputs.get(c.input)!, top, left, h, w));
+        const hash = createHash('sha256').update(got.data).digest('hex');
+        if (hash !== c.sha256 || got.height !== c.out[0] || got.width !== c.out[1]) {
+          wrong.push(`${c.input} crop ${c.crop.join(',')} ${JSON.stringify(c.args)} → ${got.height}×${got.width}`);
+        }
+      }
+      note(`${op} (sweep)`, wrong.length);
+      expect(wrong, 'cases whose bytes differ from torchvision').toEqual([]);
     });
   }
 });

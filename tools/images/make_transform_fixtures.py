@@ -16,6 +16,7 @@ torch's own draws through cnnc's algorithms.
 """
 import base64
 import gzip
+import hashlib
 import json
 import os
 import sys
@@ -182,6 +183,50 @@ def main():
                 im = fns[i](im, factors[keys[i]])
         image_case(f"color_jitter {name} order {order} {factors}", name, "color_jitter", {"params": dict(order=order, **factors)}, im)
 
+    # ---- a seeded sweep of sizes and factors, outputs as SHA-256 (kept small): random crops of the inputs ----
+    sweep = []
+    rng = np.random.default_rng(2026)
+    names = sorted(imgs)
+
+    def sweep_case(op, args, fn):
+        name = names[rng.integers(len(names))]
+        src = imgs[name]
+        w = int(rng.integers(1, src.width + 1))
+        h = int(rng.integers(1, src.height + 1))
+        left = int(rng.integers(0, src.width - w + 1))
+        top = int(rng.integers(0, src.height - h + 1))
+        im = F.crop(src, top, left, h, w)
+        out = fn(im, args)
+        sweep.append({"input": name, "crop": [top, left, h, w], "op": op, "args": args,
+                      "out": [out.height, out.width, len(out.getbands())],
+                      "sha256": hashlib.sha256(np.asarray(out).tobytes()).hexdigest()})
+
+    for _ in range(200):
+        kind = rng.integers(4)
+        if kind == 0:
+            size = int(rng.integers(1, 80))  # smaller edge
+        elif kind == 1:
+            size = [int(rng.integers(1, 20)), int(rng.integers(1, 20))]  # mostly down
+        else:
+            size = [int(rng.integers(1, 90)), int(rng.integers(1, 90))]
+        sweep_case("resize", {"size": size}, lambda im, a: F.resize(im, a["size"]))
+    for _ in range(40):
+        size = [int(rng.integers(1, 60)), int(rng.integers(1, 60))]
+        sweep_case("center_crop", {"size": size}, lambda im, a: F.center_crop(im, a["size"]))
+    for _ in range(40):
+        mode = ["constant", "edge", "reflect", "symmetric"][rng.integers(4)]
+        padding = [int(v) for v in rng.integers(0, 30, 4)]
+        sweep_case("pad", {"padding": padding, "fill": 0, "mode": mode},
+                   lambda im, a: F.pad(im, a["padding"], padding_mode=a["mode"]))
+    for _ in range(150):
+        op = ["brightness", "contrast", "saturation"][rng.integers(3)]
+        factor = float(np.float32(rng.uniform(0, 2.5)))
+        fn = {"brightness": F.adjust_brightness, "contrast": F.adjust_contrast, "saturation": F.adjust_saturation}[op]
+        sweep_case(op, {"factor": factor}, lambda im, a, fn=fn: fn(im, a["factor"]))
+    for _ in range(60):
+        factor = float(np.float32(rng.uniform(-0.5, 0.5)))
+        sweep_case("hue", {"factor": factor}, lambda im, a: F.adjust_hue(im, a["factor"]))
+
     # ---- torch's own draws inside get_params, for the test to replay ----
     draws = []
     orig = {"randint": torch.randint, "randperm": torch.randperm, "rand": torch.rand, "uniform_": torch.Tensor.uniform_}
@@ -273,9 +318,9 @@ def main():
     meta = {"generator": "tools/images/make_transform_fixtures.py", "torch": torch.__version__,
             "torchvision": torchvision.__version__, "pillow": PIL.__version__, "numpy": np.__version__}
     with open(os.path.join(OUT, "cases.json"), "w") as f:
-        json.dump({"meta": meta, "inputs": inputs, "cases": cases, "draws": draw_cases}, f, separators=(",", ":"))
+        json.dump({"meta": meta, "inputs": inputs, "cases": cases, "sweep": sweep, "draws": draw_cases}, f, separators=(",", ":"))
     total = sum(os.path.getsize(os.path.join(dp, fn)) for dp, _, fns in os.walk(OUT) for fn in fns)
-    print(f"{len(cases)} cases, {len(draw_cases)} draw cases, {total} bytes under {os.path.relpath(OUT, ROOT)}", file=sys.stderr)
+    print(f"{len(cases)} cases, {len(sweep)} sweep cases, {len(draw_cases)} draw cases, {total} bytes under {os.path.relpath(OUT, ROOT)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,21 @@ export function tensorTable(mean?: number, std?: number): Float32Array {
   return lut;
 }
 
+const PLAIN = tensorTable();
+/** The tables of the last few (mean, std) pairs: a training loop converts every sample with the same few. */
+const tables = new Map<string, Float32Array>();
+
+function cachedTable(mean: number, std: number): Float32Array {
+  const key = `${mean}/${std}`;
+  let t = tables.get(key);
+  if (!t) {
+    if (tables.size >= 16) tables.delete(tables.keys().next().value!);
+    t = tensorTable(mean, std);
+    tables.set(key, t);
+  }
+  return t;
+}
+
 /** Checks Normalize's arguments for an image of `channels` channels: one value, or one per channel; std ≠ 0
  *  in float32 (torchvision refuses a zero std). */
 export function checkNormalize(n: NormalizeParams, channels: number): void {
@@ -41,8 +56,8 @@ export function toTensor(img: Image8, out: Float32Array, offset: number, normali
   if (normalize) checkNormalize(normalize, C);
   for (let c = 0; c < C; c++) {
     const lut = normalize
-      ? tensorTable(normalize.mean[normalize.mean.length === 1 ? 0 : c], normalize.std[normalize.std.length === 1 ? 0 : c])
-      : tensorTable();
+      ? cachedTable(normalize.mean[normalize.mean.length === 1 ? 0 : c]!, normalize.std[normalize.std.length === 1 ? 0 : c]!)
+      : PLAIN;
     const base = offset + c * plane;
     for (let i = 0; i < plane; i++) out[base + i] = lut[data[i * C + c]!]!;
   }

@@ -81,32 +81,17 @@ describe('a cnnc train killed mid-write', () => {
 });
 
 describe('a closed pipe', () => {
-  it('`cnnc train … | head -1` prints one line and exits 141, no EPIPE stack on stderr', () => {
+  it('`cnnc train … | head -1` prints one line and exits 141: no EPIPE stack, no temp, no lock left', () => {
     const out = tmp();
     const r = spawnSync('bash', ['-c', `node bin/cnnc.js train ${SPEC} --out ${out} --limit 64 --epochs 3 --threads 1 2>"${out}/stderr" | head -1; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8', timeout: 30_000 });
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^training TinyNet on mnist10k/);
     expect(lines[1]).toBe('status 141');
+    // stderr holds the plain progress lines (not a terminal) and nothing else: no EPIPE, no stack
     const err = readFileSync(join(out, 'stderr'), 'utf8');
-    expect(err).not.toMatch(/EPIPE|Error|\n\s+at /);
-  });
-
-  it('with --json stderr stays empty; the reader closing early gives exit 141 and whole files', async () => {
-    const out = tmp();
-    const child = spawn(process.execPath, ['bin/cnnc.js', 'train', SPEC, '--out', out, '--limit', '64', '--epochs', '3', '--threads', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += String(d)));
-    let first = '';
-    child.stdout!.once('data', (d: Buffer) => {
-      first = String(d).split('\n')[0]!;
-      child.stdout!.destroy(); // the reader goes away, as head does
-    });
-    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
-    expect(JSON.parse(first)).toMatchObject({ event: 'start', model: 'TinyNet' });
-    expect(code).toBe(141);
-    expect(err).toBe('');
+    for (const line of err.split('\n').filter((l) => l !== '')) expect(line).toMatch(/^epoch \d+\/3  step \d+\/2  loss /);
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(existsSync(join(out, LOCK_FILE))).toBe(false); // process.exit(141) still releases the lock
     if (existsSync(join(out, 'checkpoint.safetensors'))) expect(loadable(join(out, 'checkpoint.safetensors'))).toBeGreaterThan(0);
-  }, 30_000);
+  });
 });

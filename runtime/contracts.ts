@@ -3,6 +3,8 @@
 // once; the IR that plans for the runtime is built on these types, so the two cannot drift and the runtime
 // needs nothing from the compiler. Browser-safe; types and one constant, JSON-serializable, readonly.
 
+import type { TransformSpec } from './data/transforms/types.js';
+
 /** How a parameter is initialized, as PyTorch's reset_parameters() does it. */
 export type InitRule =
   | { readonly kind: 'kaiming_uniform'; readonly fanIn: number } // bound = sqrt(6 / ((1 + a^2) fanIn)), a = sqrt(5) => 1/sqrt(fanIn)
@@ -60,11 +62,33 @@ export interface LossDescription {
 /** What is learnt from the images; runtime/data/tasks.ts derives the targets. */
 export type DataTask = 'classification' | 'real-vs-fake' | 'segmentation';
 
-/** Which images a spec trains on. */
+/** The preprocessing of a spec's images, resolved: `eval` for test, validation and predict, `train` for
+ *  training (the same list unless the spec gives train_transforms). A pipeline of a user's own images
+ *  always ends at the model's input size (a resize to [H, W] is appended where it would not); normalize,
+ *  if any, comes last. */
+export interface DataPipeline {
+  readonly eval: readonly TransformSpec[];
+  readonly train: readonly TransformSpec[];
+}
+
+/** A user's own images: classification, with class names (null: the train split's, sorted) and an
+ *  optional stratified validation fraction of train. */
+interface ImageData {
+  readonly task: 'classification';
+  readonly classes: readonly string[] | null;
+  readonly valSplit: number | null;
+  readonly transforms: DataPipeline;
+}
+
+/** Which images a spec trains on. Paths are as the spec writes them, resolved against its directory. */
 export type DataDescription =
-  | { readonly source: 'mnist'; readonly task: DataTask }
-  /** A directory of IDX files; `path` is resolved against the spec's directory. */
-  | { readonly source: 'idx'; readonly path: string; readonly task: DataTask };
+  | { readonly source: 'mnist'; readonly task: DataTask; readonly transforms: DataPipeline }
+  /** A directory of IDX files. */
+  | { readonly source: 'idx'; readonly path: string; readonly task: DataTask; readonly transforms: DataPipeline }
+  /** torchvision's ImageFolder layout: path/train/<class>/*, path/test/<class>/*, optionally path/val/. */
+  | ({ readonly source: 'folder'; readonly path: string } & ImageData)
+  /** CSV manifests (`path,label` lines), one a split. */
+  | ({ readonly source: 'csv'; readonly train: string; readonly test: string; readonly val: string | null } & ImageData);
 
 /** A max-pool window of at most this many elements (without padding) is unrolled by the generated forward;
  *  above it the runtime's wasm kernel takes every shape (runtime/wasm/maxpool.ts). One number for both. */

@@ -113,6 +113,14 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
   return out;
 }
 
+/** The same file with `metadata` merged into its `__metadata__` (a key given replaces the file's): how
+ *  `cnnc train` stores the class names with a model's weights. Tensors and their order are unchanged. */
+export function withMetadata(bytes: Uint8Array, metadata: Record<string, string>): Uint8Array {
+  const file = decodeSafetensors(bytes);
+  const tensors = [...file.tensors.values()].map((e) => ({ name: e.name, shape: e.shape, data: readTensor(bytes, e) }));
+  return encodeSafetensors(tensors, { ...file.metadata, ...metadata });
+}
+
 function dtypeOf(a: FloatArray): Dtype {
   return a instanceof Float64Array ? 'F64' : 'F32';
 }

@@ -28,12 +28,15 @@ export function registerEval(program: Command, exit: Exit, io: Io = processIo): 
         const loaded = await compileSpec(spec, io);
         if (loaded === null) return 1;
         const model = loaded.createModel({ seed: 0 });
-        loadWeightsFile(model, flags.weights);
+        const carried = loadWeightsFile(model, flags.weights);
         const classes = model.outputShape[0]!;
         const source = chooseData(loaded.ir.data, spec, flags.data);
-        const test = (await loadDataAsync(source, classes, limit)).test;
+        const context = { data: loaded.ir.data, specFile: spec, shape: loaded.ir.input.shape, seed: loaded.ir.train.seed };
+        const data = await loadDataAsync(source, classes, limit, context);
+        const test = data.test;
+        const names = data.classNames ?? carried ?? undefined;
         const e = await withThreads(threads, async () => evaluate(model, test, loaded.ir.loss, loaded.ir.train.batchSize));
-        io.stdout.write(flags.json === true ? `${JSON.stringify(evaluationJson(e, source, flags.weights))}\n` : formatEvaluation(e, source));
+        io.stdout.write(flags.json === true ? `${JSON.stringify(evaluationJson(e, source, flags.weights, names))}\n` : formatEvaluation(e, source, names));
         return 0;
       });
     });
@@ -43,10 +46,11 @@ export function registerEval(program: Command, exit: Exit, io: Io = processIo): 
  * `cnnc eval --json`: the numbers of the text output, under metrics.jsonl's names where they have one
  * (test_loss, test_accuracy, test_miou). per_class_accuracy[c] is null for a class with no test sample.
  */
-export function evaluationJson(e: Evaluation, source: string, weights: string): Record<string, unknown> {
+export function evaluationJson(e: Evaluation, source: string, weights: string, names?: readonly string[]): Record<string, unknown> {
   return {
     data: source,
     weights,
+    ...(names === undefined ? {} : { classes: names }),
     test_images: e.n,
     test_loss: e.loss,
     test_accuracy: e.accuracy,
@@ -61,8 +65,10 @@ export function evaluationJson(e: Evaluation, source: string, weights: string): 
   };
 }
 
-export function formatEvaluation(e: Evaluation, source: string): string {
+export function formatEvaluation(e: Evaluation, source: string, names?: readonly string[]): string {
   const classes = e.confusion.length;
+  // Rows and columns by index; with class names, each row's name after its accuracy (names can be long).
+  const named = names !== undefined && names.length === classes ? names : undefined;
   const w = Math.max(4, String(Math.max(...e.confusion.flat())).length + 1);
   const lines = [
     `data: ${source} (${e.n.toLocaleString('en-US')} test images)`,
@@ -71,12 +77,12 @@ export function formatEvaluation(e: Evaluation, source: string): string {
     ...(e.miou === null ? [] : [`mean IoU: ${pct(e.miou)}`]),
     '',
     'confusion matrix (rows: true class, columns: predicted)',
-    '     ' + Array.from({ length: classes }, (_, c) => String(c).padStart(w)).join('') + '   accuracy',
+    '     ' + Array.from({ length: classes }, (_, c) => String(c).padStart(w)).join('') + '   accuracy' + (named === undefined ? '' : '  class'),
   ];
   e.confusion.forEach((row, c) => {
     const total = row.reduce((a, b) => a + b, 0);
     const acc = total === 0 ? '-' : pct(row[c]! / total);
-    lines.push(`${String(c).padStart(4)} ` + row.map((v) => String(v).padStart(w)).join('') + `   ${acc.padStart(7)}`);
+    lines.push(`${String(c).padStart(4)} ` + row.map((v) => String(v).padStart(w)).join('') + `   ${acc.padStart(7)}` + (named === undefined ? '' : `  ${named[c]}`));
   });
   return lines.join('\n') + '\n';
 }

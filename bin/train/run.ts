@@ -16,6 +16,8 @@ import { START, trainLoop, type EpochMetrics, type LoopResult, type Position } f
 import { reportSvg } from '../../runtime/train/report-svg.js';
 import { chooseData, loadDataAsync } from '../../runtime/node/data/load.js';
 import { removeStaleTemps } from '../../runtime/node/atomic.js';
+import { weightsWithClassNames } from '../../runtime/class-names.js';
+import { decodeProgress } from './decode-progress.js';
 import { fileError, makeDirectory, writeFile, writeFiles } from '../fs-errors.js';
 import { eventJson, eventText, pct, type TrainEvent } from './events.js';
 import { lockRunDirectory, RunLockedError } from './lock.js';
@@ -104,7 +106,8 @@ async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
   removeStaleTemps(out); // a run killed mid-write leaves .checkpoint.safetensors.PID.tmp
   const classes = o.ir.nodes.find((n) => n.name === o.ir.output)?.outShape[0] ?? 0;
   // With --limit, IDX files are streamed and only the subsets kept (not 637,000 images for 32).
-  const data = await loadDataAsync(settings.data, classes, settings.limit ?? undefined);
+  const context = { data: o.ir.data, specFile: o.specFile, shape: o.ir.input.shape, seed: settings.seed, onProgress: decodeProgress(o.stderr) };
+  const data = await loadDataAsync(settings.data, classes, settings.limit ?? undefined, context);
   checkData(o.ir, data.train, classes, settings.data);
 
   const model = o.createModel({ seed: settings.seed });
@@ -135,7 +138,7 @@ async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
   const save = (position: Position): void => {
     const cp = encodeCheckpoint(model, { specHash: o.ir.specHash, cnncVersion: o.cnncVersion, settings, position, metrics });
     // Both or neither: a full disk never leaves weights newer than the checkpoint.
-    writeFiles([{ path: weightsFile, data: model.saveWeights() }, { path: checkpointFile, data: cp }]);
+    writeFiles([{ path: weightsFile, data: weightsWithClassNames(model.saveWeights(), data.classNames) }, { path: checkpointFile, data: cp }]);
     emit({ event: 'checkpoint', path: checkpointFile, weights: weightsFile, epoch: position.epoch, step: position.stepInEpoch, global_step: position.globalStep });
   };
 

@@ -153,9 +153,10 @@ function notProbability(nodes: readonly Node[], outputName: string): string | nu
  *  against the input when they are loaded. */
 export function checkDataFit(data: DataIR, loss: LossIR, input: Shape, output: Shape, map: SourceMap, report: Report): void {
   const span = map.value(['data', 'task']);
+  const task = data.task;
   const fail = (what: string, hint: string) =>
-    report('E0501', `data task ${data.task} gives ${what}, but the loss reads ${labelWords(loss)} for the output ${fmtShape(output)}`, span, hint);
-  switch (data.task) {
+    report('E0501', `data task ${task} gives ${what}, but the loss reads ${labelWords(loss)} for the output ${fmtShape(output)}`, span, hint);
+  switch (task) {
     case 'classification':
       if (loss.labelShape.length !== 0 || (loss.targets === 'binary' && output[0] !== 1)) {
         fail('one class index per image', 'end the model with a flat [classes] output (`flatten`, then `linear`), or set `task:` to what the output predicts');
@@ -174,7 +175,7 @@ export function checkDataFit(data: DataIR, loss: LossIR, input: Shape, output: S
       }
       return;
     default:
-      assertNever(data.task, 'data task');
+      assertNever(task, 'data task');
   }
 }
 

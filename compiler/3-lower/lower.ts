@@ -12,7 +12,8 @@ import { resolveGraph } from './graph.js';
 import { nameLayers } from './names.js';
 import type { Report } from './report.js';
 import { checkDataFit, checkLossFit, lowerLoss } from './loss.js';
-import { lowerData, lowerOptimizer, lowerTrain } from './settings.js';
+import { lowerData } from './data.js';
+import { lowerOptimizer, lowerTrain } from './settings.js';
 import { computeTotals, MAX_ELEMENTS, tooManyElements, tooMuchTrainingMemory } from './totals.js';
 
 export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: ModelIR | null; diagnostics: Diagnostic[] } {
@@ -56,7 +57,7 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
   const last = nodes[nodes.length - 1];
   const output = last ? last.name : 'input';
   const loss = lowerLoss(spec.loss, map, x);
-  const data = lowerData(spec.data);
+  const data = lowerData(spec.data, input.shape, map, report);
   if (x !== null) {
     checkLossFit(loss, Array.isArray(spec.loss), x, nodes, output, map, report);
     if (spec.data !== undefined) checkDataFit(data, loss, input.shape, x, map, report);

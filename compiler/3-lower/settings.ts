@@ -1,7 +1,7 @@
-// The optimizer, training and data settings with PyTorch's defaults filled in (the loss: loss.ts).
+// The optimizer and training settings with PyTorch's defaults filled in (the loss: loss.ts; data: data.ts).
 import type { SourceMap } from '../1-parse/source-map.js';
-import { assertNever, type DataIR, type OptimizerIR, type TrainIR } from '../ir/types.js';
-import type { DataSpec, OptimizerSpec, TrainSpec } from '../spec/types.js';
+import { assertNever, type OptimizerIR, type TrainIR } from '../ir/types.js';
+import type { OptimizerSpec, TrainSpec } from '../spec/types.js';
 
 /** torch.optim 1.13 defaults: SGD momentum 0, dampening 0, nesterov false, weight_decay 0;
  *  Adam lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0; AdamW the same but weight_decay 0.01. */
@@ -35,13 +35,4 @@ export function lowerOptimizer(spec: OptimizerSpec, map: SourceMap): OptimizerIR
 
 export function lowerTrain(spec: TrainSpec | undefined): TrainIR {
   return { batchSize: spec?.batch_size ?? 64, epochs: spec?.epochs ?? 1, seed: spec?.seed ?? 0 };
-}
-
-/** The embedded MNIST digits unless the spec names a directory of IDX files. The path is kept as
- *  written, so the IR (and generated code) does not depend on where cnnc runs; consumers resolve
- *  it against the spec's directory, dirname(ir.file). */
-export function lowerData(spec: DataSpec | undefined): DataIR {
-  const task = spec?.task ?? 'classification';
-  if (spec === undefined || spec.source === 'mnist') return { source: 'mnist', task };
-  return { source: 'idx', path: spec.path, task };
 }

@@ -71,6 +71,11 @@ export const CODES = {
   W0612: { severity: 'warning', title: "reduction 'none' in training" },
   // --- E07xx: targets (5-codegen-gpujs) ---
   E0701: { severity: 'error', title: 'not supported by this target' },
+  // --- E08xx: data and its transforms (3-lower/data.ts) ---
+  E0801: { severity: 'error', title: 'a transform where it cannot stand' },
+  E0802: { severity: 'error', title: 'the input is not an image shape' },
+  E0803: { severity: 'error', title: "the transforms do not end at the input's size" },
+  E0804: { severity: 'error', title: "a transform's arguments are out of range" },
 } as const satisfies Record<string, { readonly severity: 'error' | 'warning'; readonly title: string }>;
 
 export type Code = keyof typeof CODES;

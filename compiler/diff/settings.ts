@@ -1,6 +1,7 @@
 // Loss, optimizer, training and data: every changed setting, and what it means where the numbers
 // do not say it. The notes follow torch.nn / torch.optim semantics (PyTorch 1.13 docs).
-import { assertNever, type LossIR, type ModelIR, type Node } from '../ir/types.js';
+import { describeTransform } from '../../runtime/data/transforms/pipeline.js';
+import { assertNever, type DataIR, type LossIR, type ModelIR, type Node } from '../ir/types.js';
 import { jsonEqual } from './attrs.js';
 import type { Json, RecipeSection, SettingChange } from './types.js';
 
@@ -17,7 +18,26 @@ export function sections(m: ModelIR): Readonly<Record<RecipeSection, Record_>> {
         ? { kind: o.kind, lr: o.lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov, betas: null, eps: null, weight_decay: o.weightDecay }
         : { kind: o.kind, lr: o.lr, momentum: null, dampening: null, nesterov: null, betas: [...o.betas], eps: o.eps, weight_decay: o.weightDecay },
     train: { batch_size: m.train.batchSize, epochs: m.train.epochs, seed: m.train.seed },
-    data: { source: m.data.source, path: m.data.source === 'idx' ? m.data.path : null, task: m.data.task },
+    data: dataSection(m.data),
+  };
+}
+
+/** The data flattened: where the images come from, their classes, and each pipeline as one line a
+ *  transform (describeTransform), so that a changed augmentation reads as a change of the recipe. */
+function dataSection(d: DataIR): Record_ {
+  const own = d.source === 'folder' || d.source === 'csv' ? d : null;
+  return {
+    source: d.source,
+    path: d.source === 'idx' || d.source === 'folder' ? d.path : null,
+    train: d.source === 'csv' ? d.train : null,
+    test: d.source === 'csv' ? d.test : null,
+    val: d.source === 'csv' ? d.val : null,
+    task: d.task,
+    classes: own?.classes ? [...own.classes] : null,
+    val_split: own?.valSplit ?? null,
+    // None written: null, which the summary leaves out (as the spec does).
+    transforms: d.transforms.eval.length === 0 ? null : d.transforms.eval.map(describeTransform),
+    train_transforms: d.transforms.train.length === 0 ? null : d.transforms.train.map(describeTransform),
   };
 }
 
@@ -89,9 +109,24 @@ function note(section: RecipeSection, key: string, o: Json, n: Json, b: ModelIR)
     case 'train':
       return trainNote(key, o, n);
     case 'data':
-      return 'the model trains on different data';
+      return dataNote(key);
     default:
       return assertNever(section, 'recipe section');
+  }
+}
+
+function dataNote(key: string): string {
+  switch (key) {
+    case 'transforms':
+      return 'the images are preprocessed differently for testing and predict (and for training, unless train_transforms is given): old weights may not fit the new inputs';
+    case 'train_transforms':
+      return 'the training augmentation changed: the same seed now draws different batches';
+    case 'classes':
+      return 'the class order changed: output index i now means another class; old weights predict the wrong names';
+    case 'val_split':
+      return 'a different part of train is held out for validation: the model trains on other images';
+    default:
+      return 'the model trains on different data';
   }
 }
 

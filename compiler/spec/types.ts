@@ -3,6 +3,7 @@
 // resolved by 3-lower, so this type says exactly what was written. The JSON Schema in
 // cnnc.schema.json is the contract; these types mirror it.
 import type { DataTask } from '../../runtime/contracts.js';
+import type { TransformSpec } from '../../runtime/data/transforms/types.js';
 
 export type IntOrPair = number | readonly [number, number];
 
@@ -152,8 +153,29 @@ export interface TrainSpec {
  *  against fakes made from them, or a per-pixel label map. The runtime's type (runtime/contracts.ts). */
 export type { DataTask };
 export type DataSpec =
-  | { readonly source: 'mnist'; readonly task?: DataTask }
-  | { readonly source: 'idx'; readonly path: string; readonly task?: DataTask };
+  | ({ readonly source: 'mnist'; readonly task?: DataTask } & TransformsSpec)
+  | ({ readonly source: 'idx'; readonly path: string; readonly task?: DataTask } & TransformsSpec)
+  | ({ readonly source: 'folder'; readonly path: string } & ImageDataSpec)
+  | ({ readonly source: 'csv'; readonly train: string; readonly test: string; readonly val?: string } & ImageDataSpec);
+
+/** A user's own images (folders or CSV manifests): classification only. */
+export interface ImageDataSpec extends TransformsSpec {
+  readonly task?: 'classification';
+  /** The class names in index order; default the train split's, sorted (torchvision's ImageFolder). */
+  readonly classes?: readonly string[];
+  /** A stratified, seeded fraction of train held out for validation. */
+  readonly val_split?: number;
+}
+
+export interface TransformsSpec {
+  /** Eval (and, without train_transforms, training) preprocessing: deterministic transforms only. */
+  readonly transforms?: readonly TransformItemSpec[];
+  readonly train_transforms?: readonly TransformItemSpec[];
+}
+
+/** torchvision.transforms' names and arguments (runtime/data/transforms/types.ts); a bare word for one
+ *  without required arguments. */
+export type TransformItemSpec = 'random_horizontal_flip' | 'color_jitter' | TransformSpec;
 
 export interface Spec {
   readonly cnnc: 1;

@@ -25,7 +25,7 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxTensor {
 
 /** Images and labels of one split, as the training loop consumes them. */
 export interface LabeledImages {
-  /** [n, ...shape] row-major, in [0, 1]. */
+  /** [n, ...shape] row-major: in [0, 1], or as the spec's normalize leaves them. */
   readonly images: Float32Array;
   /** [n, ...labelShape]: a class index per image, or a label map per image (runtime/data/tasks.ts). */
   readonly labels: Int32Array;
@@ -34,6 +34,10 @@ export interface LabeledImages {
   readonly shape: readonly number[];
   /** One sample's labels: [] (absent: []) for a class index or a 0/1 target, [H, W] for a label map. */
   readonly labelShape?: readonly number[];
+  /** Training augmentation: writes sample k as epoch `epoch` sees it into out[offset …] (a fresh random
+   *  draw of the spec's train_transforms, the same for the same seed, epoch and k). Absent: `images` as
+   *  they are. */
+  readonly sample?: (k: number, epoch: number, out: Float32Array, offset: number) => void;
 }
 
 /**

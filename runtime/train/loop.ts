@@ -137,7 +137,8 @@ export async function trainLoop(
       const n = Math.min(config.batchSize, train.n - begin);
       for (let i = 0; i < n; i++) {
         const k = perm[begin + i]!;
-        x.set(train.images.subarray(k * sampleSize, (k + 1) * sampleSize), i * sampleSize);
+        if (train.sample !== undefined) train.sample(k, pos.epoch, x, i * sampleSize);
+        else x.set(train.images.subarray(k * sampleSize, (k + 1) * sampleSize), i * sampleSize);
         if (labelSize === 1) y[i] = train.labels[k]!;
         else y.set(train.labels.subarray(k * labelSize, (k + 1) * labelSize), i * labelSize);
       }

@@ -80,7 +80,7 @@ export function model(layers: readonly L[], input: Shape = [1, 28, 28], over: Pa
     loss: { terms: [{ kind: 'nll', weight: null, ignoreIndex: -100, reduction: 'mean', scale: 1, span }], targets: 'softmax', labelShape: [], ignoreIndex: -100, span },
     optimizer: { kind: 'adam', lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, span },
     train: { batchSize: 64, epochs: 1, seed: 0 },
-    data: { source: 'mnist', task: 'classification' },
+    data: { source: 'mnist', task: 'classification', transforms: { eval: [], train: [] } },
     totals: { params, buffers: 0, macs, activations: 0, trainingBytes: params * 16 },
     ...over,
   };

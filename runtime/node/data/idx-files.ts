@@ -16,6 +16,10 @@ export const IDX_FILES = {
 export interface Splits {
   readonly train: LabeledImages;
   readonly test: LabeledImages;
+  /** Held out for validation every epoch (a val/ folder or manifest, or val_split); absent: none. */
+  readonly val?: LabeledImages;
+  /** The class names in index order, where the data names its classes (image folders, manifests). */
+  readonly classNames?: readonly string[];
   /** Where the data came from, for messages and checkpoints. */
   readonly description: string;
 }

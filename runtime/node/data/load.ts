@@ -1,31 +1,66 @@
-// Which data a run uses: `--data DIR` (IDX files) wins over the spec's `data:`; the default is the
-// embedded mnist10k digits.
-import { dirname, resolve } from 'node:path';
+// Which data a run uses: `--data` (a directory of IDX files, or image folders) wins over the spec's
+// `data:`; the default is the embedded mnist10k digits.
+import { dirname, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
 import { assertNever } from '../../assert-never.js';
-import type { DataDescription, DataTask } from '../../contracts.js';
+import type { DataDescription, DataPipeline, DataTask } from '../../contracts.js';
 import type { LabeledImages } from '../../data/idx.js';
 import { deriveTask } from '../../data/tasks.js';
 import { spacedIndex } from '../../data/idx-samples.js';
+import { fitPipeline } from '../../data/fit-input.js';
+import { pipelineNormalize, type NormalizeParams } from '../../data/transforms/index.js';
 import { loadIdxDirectory, readIdxDirectory, type Splits } from './idx-files.js';
+import { listCsvManifests, listImageFolder, splitValidation, type ImageSplits } from './image-files.js';
+import { loadImages } from './images.js';
 import { loadMnist10k } from './mnist10k.js';
+import { DataFileError } from './read-maybe-gzip.js';
 
-/** `mnist10k` or `idx:<absolute dir>`, prefixed `<task>+` for a derived task (`segmentation+mnist10k`,
- *  `real-vs-fake+idx:/dir`); what a checkpoint records. */
+/** `mnist10k`, `idx:<absolute dir>`, `folder:<absolute dir>` or `csv:<absolute train manifest>`, prefixed
+ *  `<task>+` for a derived task (`segmentation+mnist10k`, `real-vs-fake+idx:/dir`); what a checkpoint records. */
 export type DataSource = string;
+
+/** What loading needs besides the source: the spec's data (pipelines, classes, manifests), where the spec
+ *  is (paths are relative to it), the model's input and the run's seed (augmentation, val_split). */
+export interface DataContext {
+  readonly data: DataDescription;
+  readonly specFile: string;
+  readonly shape: readonly number[];
+  readonly seed: number;
+  readonly onProgress?: (split: string, done: number, total: number) => void;
+}
 
 const TASKS: readonly DataTask[] = ['real-vs-fake', 'segmentation'];
 
 export function chooseData(spec: DataDescription, specFile: string, flag?: string): DataSource {
-  const base = flag !== undefined ? `idx:${resolve(flag)}` : baseSource(spec, specFile);
+  const base = flag !== undefined ? flagSource(flag) : baseSource(spec, specFile);
   return spec.task === 'classification' ? base : `${spec.task}+${base}`;
 }
 
+/** `--data DIR`: image folders if DIR holds train/ as folders of classes, else IDX files. */
+function flagSource(flag: string): DataSource {
+  const dir = resolve(flag);
+  return isDirectory(join(dir, 'train')) ? `folder:${dir}` : `idx:${dir}`;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function baseSource(spec: DataDescription, specFile: string): DataSource {
+  const at = (path: string) => resolve(dirname(specFile), path);
   switch (spec.source) {
     case 'mnist':
       return 'mnist10k';
     case 'idx':
-      return `idx:${resolve(dirname(specFile), spec.path)}`;
+      return `idx:${at(spec.path)}`;
+    case 'folder':
+      return `folder:${at(spec.path)}`;
+    case 'csv':
+      return `csv:${at(spec.train)}`;
     default:
       return assertNever(spec, 'data source');
   }
@@ -34,18 +69,26 @@ function baseSource(spec: DataDescription, specFile: string): DataSource {
 /**
  * The splits, with the task's labels (runtime/data/tasks.ts). `classes`: the model's output channels.
  * `limit`: evenly spaced subsets of that many samples of each split, exactly `subset(split, limit)`
- * of the whole; IDX files are then read keeping only those (their images are not all converted).
- * loadDataAsync streams the files too (inflating chunk by chunk): what `cnnc train` and `eval` use.
+ * of the whole; IDX files are then read keeping only those (their images are not all converted), image
+ * files decoded only for those. loadDataAsync streams IDX files too (inflating chunk by chunk): what
+ * `cnnc train` and `eval` use. `context`: needed for image folders and manifests, and for the spec's
+ * normalize.
  */
-export function loadData(source: DataSource, classes: number, limit?: number): Splits {
+export function loadData(source: DataSource, classes: number, limit?: number, context?: DataContext): Splits {
   const { task, base, baseClasses, early } = plan(source, classes, limit);
-  return finish(loadBase(base, baseClasses, early), task, baseClasses, limit);
+  if (isImageSource(base)) return loadImageSource(base, classes, limit, context);
+  return finish(loadBase(base, baseClasses, early), task, baseClasses, limit, context);
 }
 
-export async function loadDataAsync(source: DataSource, classes: number, limit?: number): Promise<Splits> {
+export async function loadDataAsync(source: DataSource, classes: number, limit?: number, context?: DataContext): Promise<Splits> {
   const { task, base, baseClasses, early } = plan(source, classes, limit);
+  if (isImageSource(base)) return loadImageSource(base, classes, limit, context);
   const splits = base.startsWith('idx:') ? await readIdxDirectory(base.slice(4), baseClasses, early) : loadBase(base, baseClasses, early);
-  return finish(splits, task, baseClasses, limit);
+  return finish(splits, task, baseClasses, limit, context);
+}
+
+function isImageSource(base: DataSource): boolean {
+  return base.startsWith('folder:') || base.startsWith('csv:');
 }
 
 function plan(source: DataSource, classes: number, limit: number | undefined) {
@@ -59,14 +102,70 @@ function plan(source: DataSource, classes: number, limit: number | undefined) {
   return { task, base, baseClasses, early };
 }
 
-function finish(splits: Splits, task: DataTask, baseClasses: number, limit: number | undefined): Splits {
+/** Image folders or manifests: listed, split for validation if asked, decoded and preprocessed. */
+function loadImageSource(base: DataSource, classes: number, limit: number | undefined, context: DataContext | undefined): Splits {
+  if (context === undefined) throw new Error(`cnnc internal error: loading ${base} needs the spec's data (a DataContext)`);
+  const { data, specFile, shape } = context;
+  const own = data.source === 'folder' || data.source === 'csv' ? data : null;
+  let listed: ImageSplits;
+  if (base.startsWith('folder:')) listed = listImageFolder(base.slice('folder:'.length), own?.classes ?? undefined);
+  else {
+    if (data.source !== 'csv') throw new Error(`cnnc internal error: ${base} without a csv data spec`);
+    const at = (path: string) => resolve(dirname(specFile), path);
+    listed = listCsvManifests({ train: at(data.train), test: at(data.test), val: data.val === null ? null : at(data.val) }, own?.classes ?? undefined);
+  }
+  const where = base.slice(base.indexOf(':') + 1);
+  if (listed.classes.length !== classes) {
+    throw new DataFileError(`${where}: ${listed.classes.length} classes (${listed.classes.join(', ')}), but the model's output has ${classes}`);
+  }
+  if (own?.valSplit != null) {
+    if (listed.val !== null) throw new DataFileError(`${where}: has a val/ folder and the spec asks for val_split ${own.valSplit}: choose one`);
+    listed = { ...listed, ...splitValidation(listed.train, own.valSplit, context.seed, where) };
+  }
+  // A spec written for other data (`--data DIR` with image folders): its normalize, resized to the input.
+  const [h, w] = [shape[1] ?? 0, shape[2] ?? 0];
+  const transforms: DataPipeline = own !== null ? own.transforms : {
+    eval: fitPipeline(data.transforms.eval, h, w).pipeline,
+    train: fitPipeline(data.transforms.train, h, w).pipeline,
+  };
+  const loaded = loadImages(listed, { shape, transforms, seed: context.seed, ...(limit === undefined ? {} : { limit }), ...(context.onProgress ? { onProgress: context.onProgress } : {}) });
+  return {
+    train: loaded.train,
+    test: loaded.test,
+    ...(loaded.val === null ? {} : { val: loaded.val }),
+    classNames: loaded.classes,
+    description: base,
+  };
+}
+
+function finish(splits: Splits, task: DataTask, baseClasses: number, limit: number | undefined, context: DataContext | undefined): Splits {
   const derived = task === 'classification' ? splits : {
     train: deriveTask(splits.train, task, 'train', baseClasses),
     test: deriveTask(splits.test, task, 'test', baseClasses),
     description: `${task}+${splits.description}`,
   };
-  if (limit === undefined) return derived;
-  return { ...derived, train: subset(derived.train, limit), test: subset(derived.test, limit) };
+  const cut = limit === undefined ? derived : { ...derived, train: subset(derived.train, limit), test: subset(derived.test, limit) };
+  // The spec's normalize (the one transform the digits and IDX files take), on the [0, 1] images.
+  const trainNorm = context === undefined ? undefined : pipelineNormalize(context.data.transforms.train);
+  const evalNorm = context === undefined ? undefined : pipelineNormalize(context.data.transforms.eval);
+  return { ...cut, train: normalized(cut.train, trainNorm), test: normalized(cut.test, evalNorm) };
+}
+
+/** (x − mean) / std per channel in float32, as torchvision's Normalize on a ToTensor'd image. */
+function normalized(data: LabeledImages, n: NormalizeParams | undefined): LabeledImages {
+  if (n === undefined) return data;
+  const channels = data.shape[0] ?? 1;
+  const plane = data.images.length / data.n / channels;
+  const images = new Float32Array(data.images.length);
+  for (let c = 0; c < channels; c++) {
+    const mean = Math.fround(n.mean[n.mean.length === 1 ? 0 : c]!);
+    const std = Math.fround(n.std[n.std.length === 1 ? 0 : c]!);
+    for (let i = 0; i < data.n; i++) {
+      const base = (i * channels + c) * plane;
+      for (let p = 0; p < plane; p++) images[base + p] = Math.fround(Math.fround(data.images[base + p]! - mean) / std);
+    }
+  }
+  return { ...data, images };
 }
 
 function loadBase(source: DataSource, classes: number, limit: number | undefined): Splits {

@@ -1,0 +1,109 @@
+// A user's own images as the training loop takes them: the files listed (image-files.ts), each decoded
+// into the input's colour mode (runtime/data/decode/, as PIL's Image.open(f).convert(mode)), run through the
+// spec's eval pipeline (runtime/data/transforms/) into [C, H, W] float32 tensors. With random training
+// transforms the train split keeps its decoded images and draws each sample's augmentation afresh every
+// epoch, from sampleRng(seed, epoch, index): the same seed gives the same batches at any thread count.
+import { readFileSync } from 'node:fs';
+import type { DataPipeline } from '../../contracts.js';
+import { decodeImage } from '../../data/decode/index.js';
+import type { LabeledImages } from '../../data/idx.js';
+import { spacedIndex } from '../../data/idx-samples.js';
+import type { ColorMode, Image8 } from '../../data/image.js';
+import { applyPipeline, isRandomTransform, pipelineNormalize, sampleRng, toTensor, type TransformSpec } from '../../data/transforms/index.js';
+import type { ImageList, ImageSplits } from './image-files.js';
+import { DataFileError } from './read-maybe-gzip.js';
+
+export interface ImageLoadOptions {
+  /** The model's input: [C, H, W], C 1 or 3. */
+  readonly shape: readonly number[];
+  readonly transforms: DataPipeline;
+  /** The run's seed: the augmentation's streams. */
+  readonly seed: number;
+  /** Evenly spaced subsets of each split, chosen before anything is decoded. */
+  readonly limit?: number;
+  /** Called every so often while decoding: the split, images done, images in it. */
+  readonly onProgress?: (split: string, done: number, total: number) => void;
+}
+
+export interface LoadedImages {
+  readonly train: LabeledImages;
+  readonly test: LabeledImages;
+  readonly val: LabeledImages | null;
+  readonly classes: readonly string[];
+}
+
+export function modeOf(shape: readonly number[]): ColorMode {
+  return shape[0] === 3 ? 'RGB' : 'L';
+}
+
+/** One file → the image the eval pipeline makes of it, checked to be the input's size. */
+export function readImage(file: string, mode: ColorMode): Image8 {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new DataFileError(`${file}: cannot read the image (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  return decodeImage(bytes, file, mode);
+}
+
+/** The image after `ts` into out at `offset`, as [C, H, W] float32. */
+export function imageTensor(img: Image8, ts: readonly TransformSpec[], shape: readonly number[], file: string, out: Float32Array, offset: number, rng?: ReturnType<typeof sampleRng>): void {
+  const done = applyPipeline(img, ts, rng === undefined ? { train: false } : { train: true, rng });
+  if (done.width !== shape[2] || done.height !== shape[1]) {
+    // The compiler appends a resize where the size depends on the image, so this is a bug in cnnc.
+    throw new Error(`cnnc internal error: ${file} became ${done.height}×${done.width}, not the input's ${shape[1]}×${shape[2]}`);
+  }
+  toTensor(done, out, offset, pipelineNormalize(ts));
+}
+
+function subsetList(list: ImageList, limit: number | undefined): ImageList {
+  if (limit === undefined || limit >= list.files.length) return list;
+  const files: string[] = [];
+  const labels = new Int32Array(limit);
+  for (let i = 0; i < limit; i++) {
+    const k = spacedIndex(i, list.files.length, limit);
+    files.push(list.files[k]!);
+    labels[i] = list.labels[k]!;
+  }
+  return { files, labels };
+}
+
+function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: boolean): LabeledImages {
+  const mode = modeOf(o.shape);
+  const size = o.shape.reduce((a, b) => a * b, 1);
+  const n = list.files.length;
+  const images = new Float32Array(n * size);
+  const pipeline = train ? o.transforms.train : o.transforms.eval;
+  const random = train && pipeline.some(isRandomTransform);
+  // With augmentation the tensors are drawn per epoch from the decoded images; `images` then holds the
+  // eval pipeline's tensors (what the train split looks like untouched), for checks and evaluation.
+  const decoded: Image8[] | null = random ? [] : null;
+  let last = Date.now();
+  for (let i = 0; i < n; i++) {
+    const file = list.files[i]!;
+    const img = readImage(file, mode);
+    decoded?.push(img);
+    imageTensor(img, random ? o.transforms.eval : pipeline, o.shape, file, images, i * size);
+    if (o.onProgress !== undefined && (Date.now() - last > 250 || i + 1 === n)) {
+      last = Date.now();
+      o.onProgress(name, i + 1, n);
+    }
+  }
+  const base = { images, labels: list.labels, n, shape: [...o.shape] };
+  if (decoded === null) return base;
+  return {
+    ...base,
+    sample: (k, epoch, out, offset) => imageTensor(decoded[k]!, pipeline, o.shape, list.files[k]!, out, offset, sampleRng(o.seed, epoch, k)),
+  };
+}
+
+/** The listed splits decoded: train with the training pipeline, test and val with the eval one. */
+export function loadImages(splits: ImageSplits, o: ImageLoadOptions): LoadedImages {
+  return {
+    train: loadSplit('train', subsetList(splits.train, o.limit), o, true),
+    test: loadSplit('test', subsetList(splits.test, o.limit), o, false),
+    val: splits.val === null ? null : loadSplit('val', subsetList(splits.val, o.limit), o, false),
+    classes: splits.classes,
+  };
+}

@@ -201,6 +201,10 @@ def main():
     idx = np.asarray(rgb48.quantize(4))
     add('palette2-adam7.png', write_png(idx[..., None], 2, 3, interlace=True, extra=chunk(b'PLTE', pal)),
         'palette, 2-bit indices, Adam7 interlaced (by hand)')
+    idx16 = np.asarray(rgb48.quantize(16))
+    pal8 = bytes(np.asarray(rgb48.quantize(16).getpalette()[:24], dtype=np.uint8))
+    add('palette-short-plte.png', write_png(idx16[..., None], 8, 3, extra=chunk(b'PLTE', pal8)),
+        'palette whose indices 8-15 are past its 8-colour PLTE: PIL reads its grey ramp there (by hand)')
     add('png-exif6.png', save_pil(rgb48.crop((0, 0, 48, 30)), 'PNG', exif=b'Exif\x00\x00' + exif_orientation(6)),
         'RGB 48×30 with an eXIf chunk, orientation 6 (PIL)')
 

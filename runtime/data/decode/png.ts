@@ -101,12 +101,13 @@ export function walkPngChunks(bytes: Uint8Array, file: string): PngChunks {
  *  - 16-bit samples keep their high byte, as PIL's "RGB;16B", "RGBA;16B" and "LA;16B" unpackers do. PIL opens
  *    16-bit greyscale as mode "I" instead, and its convert('L') then clips every value above 255 to white: a
  *    user's 16-bit scan would train as a white page. cnnc takes the high byte there too (runtime/API.md);
- *  - indexed colour: each index looked up in PLTE (tRNS alpha is dropped, as PIL's P → RGB and P → L drop it). */
+ *  - indexed colour: each index looked up in PLTE (tRNS alpha is dropped, as PIL's P → RGB and P → L drop it;
+ *    an index past PLTE is the grey (i, i, i), as in PIL). */
 export function decodePng(bytes: Uint8Array, file: string, chunks: PngChunks): OpenedImage {
   const { width, height, depth, colorType, interlace } = chunks.header;
   if (interlace === 1 && depth < 8) {
     const samples = deinterlaceSubByte(concat(chunks.idat), width, height, depth, file);
-    if (colorType === 3) return expandPalette(paletteOf(bytes, file), samples, width, height, file);
+    if (colorType === 3) return expandPalette(paletteOf(bytes, file), samples, width, height);
     const factor = 255 / ((1 << depth) - 1);
     for (let i = 0; i < samples.length; i++) samples[i] *= factor;
     return { width, height, mode: 'L', data: samples };
@@ -129,7 +130,7 @@ export function decodePng(bytes: Uint8Array, file: string, chunks: PngChunks): O
     for (let i = 0; i < samples; i++) out[i] = src[i] >>> 8;
     return { width, height, mode: OPEN_MODE[colorType], data: out };
   }
-  if (colorType === 3) return expandPalette(png.palette, unpackBits(src as Uint8Array, width, height, depth, false), width, height, file);
+  if (colorType === 3) return expandPalette(png.palette, unpackBits(src as Uint8Array, width, height, depth, false), width, height);
   if (depth < 8) return { width, height, mode: 'L', data: unpackBits(src as Uint8Array, width, height, depth, true) };
   return { width, height, mode: OPEN_MODE[colorType], data: src instanceof Uint8Array ? src : Uint8Array.from(src) };
 }
@@ -154,16 +155,23 @@ function unpackBits(src: Uint8Array, width: number, height: number, depth: numbe
   return out;
 }
 
-function expandPalette(palette: number[][] | undefined, idx: Uint8Array, width: number, height: number, file: string): OpenedImage {
-  const colours = palette ?? [];
+/** Each index through PLTE. An index past PLTE's colours reads PIL's default palette entry there, the grey
+ *  (i, i, i) (ImagingPaletteNew's ramp): what PIL shows for such a file, so cnnc shows it too. */
+function expandPalette(palette: readonly (readonly number[])[] | undefined, idx: Uint8Array, width: number, height: number): OpenedImage {
+  const lut = new Uint8Array(256 * 3);
+  for (let i = 0; i < 256; i++) {
+    const c = palette?.[i];
+    lut[i * 3] = c === undefined ? i : c[0];
+    lut[i * 3 + 1] = c === undefined ? i : c[1];
+    lut[i * 3 + 2] = c === undefined ? i : c[2];
+  }
   const n = width * height;
   const out = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    const c = colours[idx[i]];
-    if (c === undefined) throw new ImageError(file, `corrupt PNG: palette index ${idx[i]} beyond the ${colours.length} colours of PLTE`);
-    out[i * 3] = c[0];
-    out[i * 3 + 1] = c[1];
-    out[i * 3 + 2] = c[2];
+  for (let i = 0, k = 0; i < n; i++, k += 3) {
+    const j = idx[i] * 3;
+    out[k] = lut[j];
+    out[k + 1] = lut[j + 1];
+    out[k + 2] = lut[j + 2];
   }
   return { width, height, mode: 'RGB', data: out };
 }

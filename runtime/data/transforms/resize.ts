@@ -178,9 +178,16 @@ function vertical(
     const kBase = yy * ksize;
     const n = count[yy]!;
     acc.fill(HALF);
-    for (let y = 0; y < n; y++) {
+    const p0 = (first[yy]! - rowOffset) * row;
+    let y = 0;
+    for (; y + 1 < n; y += 2) { // two input rows per sweep: half the accumulator traffic
+      const wa = k[kBase + y]!, wb = k[kBase + y + 1]!;
+      const pa = p0 + y * row, pb = pa + row;
+      for (let xx = 0; xx < row; xx++) acc[xx] += d[pa + xx]! * wa + d[pb + xx]! * wb;
+    }
+    if (y < n) {
       const w = k[kBase + y]!;
-      const p = (first[yy]! - rowOffset + y) * row;
+      const p = p0 + y * row;
       for (let xx = 0; xx < row; xx++) acc[xx] += d[p + xx]! * w;
     }
     const o = yy * row;

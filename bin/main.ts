@@ -30,6 +30,13 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   registerEval(program, exit);
   registerPredict(program, exit);
   registerDiff(program, exit);
+  // No file name or value holds a NUL byte, and Node's fs throws a TypeError on one (exit 70, in build
+  // -o and train --out). A shell cannot pass one; a program that builds argv can.
+  const nul = argv.slice(2).findIndex((a) => a.includes('\0'));
+  if (nul >= 0) {
+    process.stderr.write(`cnnc: argument ${nul + 1} holds a NUL byte, which no file name or flag value can hold\n`);
+    return EXIT.usage;
+  }
   try {
     await program.parseAsync(argv as string[]);
   } catch (e) {

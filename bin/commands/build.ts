@@ -3,8 +3,9 @@
 // Files are written atomically (a temp file, then rename; a device such as /dev/stdout in place), the
 // `.js` and `.d.ts` of --emit js both or neither; a spec with errors prints its diagnostics, writes
 // nothing, exits 1.
-import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { FileError, makeDirectory, writeFiles } from '../fs-errors.js';
+import { mebibytes, readBounded } from '../read-bounded.js';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { build } from '../../compiler/index.js';
@@ -34,14 +35,20 @@ export function registerBuild(program: Command, exit: Exit): void {
     });
 }
 
+/** Read from a pipe or a device, a spec stops here: /dev/zero would never end. */
+const SPEC_MAX_BYTES = 64 * 2 ** 20;
+
 function runBuild(file: string, opts: BuildOptions): number {
   if (opts.dtype !== 'float32' && opts.dtype !== 'float64') return usage(`--dtype expects float32 or float64, got "${opts.dtype}"`);
   if (opts.emit !== 'ts' && opts.emit !== 'js') return usage(`--emit expects ts or js, got "${opts.emit}"`);
   if (opts.target !== 'ts' && opts.target !== 'gpujs') return usage(`--target expects ts or gpujs, got "${opts.target}"`);
   if (opts.target === 'gpujs' && opts.dtype !== 'float32') return usage('--target gpujs computes in float32 (gpu.js precision single): drop --dtype float64');
+  if (opts.output === '') return usage('-o needs a file name (or - for stdout), got an empty one');
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(file);
+    const read = readBounded(file, SPEC_MAX_BYTES);
+    if (!read.ok) return usage(`cannot read ${file}: it is not a regular file and goes on past ${mebibytes(read.max)}, which no spec does`);
+    bytes = read.bytes;
   } catch (e) {
     return usage(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

@@ -1,14 +1,14 @@
 // `cnnc inspect SPEC [--json] [--batch-size N]`: the model summary, as torchinfo prints it — each
 // layer's output shape, parameters and MACs, then totals and one training step's memory. Warnings
 // go to stderr; on errors, the diagnostics and exit 1.
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { checkFile, formatDiagnostics } from '../../compiler/index.js';
 import { formatSummary, summarize } from '../../compiler/3-lower/summary.js';
 import type { Exit } from '../main.js';
 
 interface InspectOptions {
   readonly json?: boolean;
-  readonly batchSize?: number;
+  readonly batchSize?: string;
 }
 
 export function registerInspect(program: Command, exit: Exit): void {
@@ -17,12 +17,20 @@ export function registerInspect(program: Command, exit: Exit): void {
     .description('print every layer\'s output shape, parameters and MACs, with totals and training memory')
     .argument('<spec>', 'spec file (YAML)')
     .option('--json', 'print { file, ok, ir, summary, diagnostics } as JSON on stdout')
-    .option('--batch-size <n>', 'batch size for output shapes and training memory (default: the spec\'s train.batch_size)', positiveInt)
+    .option('--batch-size <n>', 'batch size for output shapes and training memory (default: the spec\'s train.batch_size)')
     .action((file: string, opts: InspectOptions) => {
+      // A bad value is a user error (exit 1, one line), as for train's flags; commander's argParser
+      // would make it a usage error (exit 2) and print the whole help.
+      const batchSize = positiveInt(opts.batchSize);
+      if (batchSize === null) {
+        process.stderr.write(`cnnc inspect: --batch-size expects a positive integer, got ${JSON.stringify(opts.batchSize)}\n`);
+        exit.code = 1;
+        return;
+      }
       const result = checkFile(file);
       const ok = result.error === undefined && result.ir !== null;
       if (!ok) exit.code = 1;
-      const summary = result.ir ? summarize(result.ir, opts.batchSize) : null;
+      const summary = result.ir ? summarize(result.ir, batchSize) : null;
       if (opts.json === true) {
         const data = { file, ok, ir: result.ir, summary, diagnostics: result.diagnostics };
         process.stdout.write(`${JSON.stringify(result.error === undefined ? data : { ...data, error: result.error }, null, 2)}\n`);
@@ -38,8 +46,9 @@ export function registerInspect(program: Command, exit: Exit): void {
     });
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer.');
-  return n;
+/** Decimal digits only (1e3 too): Number() alone also reads 0x10 as 16, and '' or ' ' as 0. */
+function positiveInt(value: string | undefined): number | undefined | null {
+  if (value === undefined) return undefined;
+  const n = /^\+?(\d+(\.\d*)?|\.\d+)(e\+?\d+)?$/i.test(value) ? Number(value) : NaN;
+  return Number.isSafeInteger(n) && n >= 1 ? n : null;
 }

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { chooseData, loadDataAsync } from '../../runtime/node/data/load.js';
 import { withThreads } from '../../runtime/node/threads.js';
-import { pct } from '../train/run.js';
+import { pct } from '../train/events.js';
 import { evaluate, type Evaluation } from '../../runtime/train/evaluate.js';
 import type { Exit } from '../main.js';
 import { compileSpec, numberFlag, processIo, type Io } from './compile-model.js';

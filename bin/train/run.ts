@@ -19,7 +19,7 @@ import { removeStaleTemps } from '../../runtime/node/atomic.js';
 import { weightsWithClassNames } from '../../runtime/class-names.js';
 import { decodeProgress } from './decode-progress.js';
 import { fileError, makeDirectory, writeFile, writeFiles } from '../fs-errors.js';
-import { eventJson, eventText, pct, type TrainEvent } from './events.js';
+import { eventJson, eventText, type TrainEvent } from './events.js';
 import { lockRunDirectory, RunLockedError } from './lock.js';
 import { Progress, type ProgressSink } from './progress.js';
 import { EXIT } from '../exit.js';
@@ -320,5 +320,4 @@ function accuracyKind(ir: ModelIR): 'class' | 'binary' | 'pixel' {
   return ir.loss.labelShape.length > 0 ? 'pixel' : 'class';
 }
 
-export { pct };
 export { CheckpointError };

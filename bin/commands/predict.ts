@@ -1,15 +1,23 @@
-// `cnnc predict SPEC --weights FILE IMAGE...`: the top class and every class probability.
+// `cnnc predict SPEC --weights FILE IMAGE...`: the top class and every class probability, by name
+// where the weights carry class names (cnnc train writes them) or the spec lists them.
 //
-// Images follow the MNIST convention: a white digit on a black background, the size of the model's
-// input (28×28 for MNIST; no resizing, which would change what the model sees). `--invert` takes
-// black-on-white drawings. An image is a PNG (any bit depth, gray/RGB/RGBA, decoded by pngjs; color is
-// reduced to luminance as PIL's convert('L') does) or `IDX_FILE[:index]` (sample `index`, default 0).
+// An image is a PNG or JPEG of any size and colour mode, decoded as PIL opens it (runtime/data/decode/)
+// and converted to the input's channels, then run through the spec's eval transforms: exactly what the
+// test images go through in training. A spec written for the embedded digits or IDX files resizes the
+// image to its input (PIL's bilinear with antialias). MNIST's convention is a white digit on black:
+// `--invert` takes black-on-white drawings. `IDX_FILE[:index]` is sample `index` (default 0) of an IDX
+// file. `--json`: one JSON object a line, a line an image.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { PNG } from 'pngjs';
+import type { DataPipeline } from '../../runtime/contracts.js';
+import { decodeImage } from '../../runtime/data/decode/index.js';
+import { fitPipeline } from '../../runtime/data/fit-input.js';
 import { idxImageAt } from '../../runtime/data/idx.js';
+import type { Image8 } from '../../runtime/data/image.js';
+import { normalizeImages, pipelineNormalize } from '../../runtime/data/transforms/index.js';
+import { imageTensor, modeOf } from '../../runtime/node/data/images.js';
 import { isGzip, readMaybeGzip } from '../../runtime/node/data/read-maybe-gzip.js';
-import type { LossIR } from '../../compiler/ir/types.js';
+import type { LossIR, ModelIR } from '../../compiler/ir/types.js';
 import type { Exit } from '../main.js';
 import { compileSpec, processIo, UsageError, type Io } from './compile-model.js';
 import { reportUserErrors } from './user-error.js';
@@ -20,30 +28,33 @@ const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 export function registerPredict(program: Command, exit: Exit, io: Io = processIo): void {
   program
     .command('predict')
-    .description('classify PNG images or IDX samples (FILE[:index]); prints class probabilities (or p(1), or a label map\'s classes)')
+    .description('classify PNG/JPEG images (any size; the spec\'s eval transforms) or IDX samples (FILE[:index]); prints class names and probabilities (or p(1), or a label map\'s classes)')
     .argument('<spec>', 'the model spec (YAML)')
-    .argument('<images...>', 'PNG files (white digit on black, the input size) or IDX_FILE[:index]')
+    .argument('<images...>', 'PNG or JPEG files, or IDX_FILE[:index]')
     .requiredOption('--weights <file>', 'weights (safetensors)')
-    .option('--invert', 'the images are dark on a light background (inverted before use)')
-    .action(async (spec: string, images: string[], flags: { weights: string; invert?: boolean }) => {
+    .option('--invert', 'the images are dark on a light background (inverted before use, as MNIST is white on black)')
+    .option('--json', 'one JSON object a line, a line an image: file, class, name, probability, probabilities')
+    .action(async (spec: string, images: string[], flags: { weights: string; invert?: boolean; json?: boolean }) => {
       exit.code = await reportUserErrors(io, async () => {
         const loaded = await compileSpec(spec, io);
         if (loaded === null) return 1;
         const model = loaded.createModel({ seed: 0 });
-        loadWeightsFile(model, flags.weights);
+        const carried = loadWeightsFile(model, flags.weights);
         model.eval();
         const last = loaded.ir.nodes.find((n) => n.name === loaded.ir.output)?.kind;
         const { loss } = loaded.ir;
+        const names = classNames(loaded.ir, carried, model.outputShape[0] ?? 0);
+        const pipeline = evalPipeline(loaded.ir);
         for (const arg of images) {
-          const x = readImage(arg, model.inputShape, flags.invert === true);
+          const x = readInput(arg, model.inputShape, pipeline, flags.invert === true);
           const out = model.forward(x, 1);
           if (loss.targets === 'binary') {
-            io.stdout.write(formatBinary(arg, out, readsLogits(loss)));
+            io.stdout.write(flags.json === true ? `${JSON.stringify({ file: arg, p1: binaryProbs(out, readsLogits(loss)) })}\n` : formatBinary(arg, out, readsLogits(loss)));
           } else if (loss.labelShape.length > 0) {
-            io.stdout.write(formatLabelMap(arg, out, model.outputShape));
+            io.stdout.write(flags.json === true ? `${JSON.stringify({ file: arg, pixels_per_class: labelMapCounts(out, model.outputShape) })}\n` : formatLabelMap(arg, out, model.outputShape));
           } else {
             const probs = last === 'log_softmax' ? Array.from(out, Math.exp) : last === 'softmax' ? Array.from(out) : softmax(out);
-            io.stdout.write(formatPrediction(arg, probs));
+            io.stdout.write(flags.json === true ? `${JSON.stringify(predictionJson(arg, probs, names))}\n` : formatPrediction(arg, probs, names));
           }
         }
         return 0;
@@ -51,11 +62,42 @@ export function registerPredict(program: Command, exit: Exit, io: Io = processIo
     });
 }
 
-export function formatPrediction(name: string, probs: readonly number[]): string {
+/** The names the weights carry, else the spec's data.classes; null without either, or when they do not
+ *  count the model's classes. */
+function classNames(ir: ModelIR, carried: readonly string[] | null, classes: number): readonly string[] | null {
+  const spec = ir.data.source === 'folder' || ir.data.source === 'csv' ? ir.data.classes : null;
+  const names = carried ?? spec;
+  return names !== null && names.length === classes ? names : null;
+}
+
+/** The spec's eval pipeline, made to end at the input ([H, W]) for a spec whose data is fixed-size. */
+function evalPipeline(ir: ModelIR): DataPipeline['eval'] {
+  const [h, w] = [ir.input.shape[1] ?? 0, ir.input.shape[2] ?? 0];
+  return fitPipeline(ir.data.transforms.eval, h, w).pipeline;
+}
+
+/** A name as it may be printed on a terminal: control characters escaped (a folder's name is the user's). */
+export function printableName(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export function predictionJson(file: string, probs: readonly number[], names: readonly string[] | null): Record<string, unknown> {
+  const top = argmax(probs);
+  return { file, class: top, name: names?.[top] ?? null, probability: probs[top], probabilities: probs };
+}
+
+function argmax(v: readonly number[]): number {
   let top = 0;
-  probs.forEach((p, c) => (p > probs[top]! ? (top = c) : 0));
-  const lines = [`${name}: class ${top} (${(probs[top]! * 100).toFixed(2)}%)`];
-  probs.forEach((p, c) => lines.push(`  ${String(c).padStart(2)}  ${(p * 100).toFixed(2).padStart(6)}%${c === top ? '  <' : ''}`));
+  v.forEach((p, c) => (p > v[top]! ? (top = c) : 0));
+  return top;
+}
+
+export function formatPrediction(name: string, probs: readonly number[], names: readonly string[] | null = null): string {
+  const top = argmax(probs);
+  const label = (c: number) => (names === null ? '' : `  ${printableName(names[c]!)}`);
+  const p = `${(probs[top]! * 100).toFixed(2)}%`;
+  const lines = [names === null ? `${name}: class ${top} (${p})` : `${name}: ${printableName(names[top]!)} (class ${top}, ${p})`];
+  probs.forEach((p, c) => lines.push(`  ${String(c).padStart(2)}  ${(p * 100).toFixed(2).padStart(6)}%${label(c)}${c === top ? '  <' : ''}`));
   return lines.join('\n') + '\n';
 }
 
@@ -66,15 +108,19 @@ function readsLogits(loss: LossIR): boolean {
 }
 
 /** 0/1 targets: each output's probability of 1 (σ of a logit), and the call at 0.5. */
+function binaryProbs(out: ArrayLike<number>, logits: boolean): number[] {
+  return Array.from(out, (v) => (logits ? 1 / (1 + Math.exp(-v)) : v));
+}
+
 export function formatBinary(name: string, out: ArrayLike<number>, logits: boolean): string {
-  const p = Array.from(out, (v) => (logits ? 1 / (1 + Math.exp(-v)) : v));
+  const p = binaryProbs(out, logits);
   if (p.length === 1) return `${name}: ${p[0]! > 0.5 ? 1 : 0} (p(1) = ${(p[0]! * 100).toFixed(2)}%)\n`;
   const ones = p.filter((v) => v > 0.5).length;
   return `${name}: ${ones} of ${p.length} outputs are 1 (p > 0.5)\n`;
 }
 
 /** A label map per image: the predicted class of each pixel (argmax over channels), counted per class. */
-export function formatLabelMap(name: string, out: ArrayLike<number>, shape: readonly number[]): string {
+function labelMapCounts(out: ArrayLike<number>, shape: readonly number[]): number[] {
   const C = shape[0]!;
   const inner = out.length / C;
   const counts = new Array<number>(C).fill(0);
@@ -83,6 +129,11 @@ export function formatLabelMap(name: string, out: ArrayLike<number>, shape: read
     for (let c = 1; c < C; c++) if (out[c * inner + p]! > out[best * inner + p]!) best = c;
     counts[best]!++;
   }
+  return counts;
+}
+
+export function formatLabelMap(name: string, out: ArrayLike<number>, shape: readonly number[]): string {
+  const counts = labelMapCounts(out, shape);
   const lines = [`${name}: a [${shape.slice(1).join(', ')}] label map, pixels per predicted class`];
   counts.forEach((k, c) => k > 0 && lines.push(`  ${String(c).padStart(2)}  ${String(k).padStart(6)}`));
   return lines.join('\n') + '\n';
@@ -95,8 +146,9 @@ function softmax(logits: ArrayLike<number>): number[] {
   return e.map((v) => v / s);
 }
 
-/** One image as [C, H, W] in [0, 1], checked against the model's input shape. */
-export function readImage(arg: string, shape: readonly number[], invert: boolean): Float32Array {
+/** One input as [C, H, W]: an image file through the eval pipeline, or an IDX sample (with the pipeline's
+ *  normalize), checked against the model's input shape. */
+export function readInput(arg: string, shape: readonly number[], pipeline: DataPipeline['eval'], invert: boolean): Float32Array {
   const idx = /^(.*):(\d+)$/.exec(arg);
   const file = idx && !existsSync(arg) ? idx[1]! : arg;
   const index = idx && !existsSync(arg) ? Number(idx[2]) : 0;
@@ -106,39 +158,24 @@ export function readImage(arg: string, shape: readonly number[], invert: boolean
   } catch (e) {
     throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  let image: Float32Array;
-  let got: readonly number[];
-  if (PNG_MAGIC.every((b, i) => raw[i] === b)) {
-    ({ image, shape: got } = decodePng(raw, file, shape[0] ?? 1, invert));
-  } else if (isGzip(raw) || (raw[0] === 0 && raw[1] === 0)) {
-    ({ image, shape: got } = idxImageAt(readMaybeGzip(file), file, index));
-    if (invert) for (let i = 0; i < image.length; i++) image[i] = 1 - image[i]!;
-  } else {
-    throw new UsageError(`${file}: neither a PNG nor an IDX file (first bytes ${Array.from(raw.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')})`);
+  const jpeg = raw[0] === 0xff && raw[1] === 0xd8;
+  if (PNG_MAGIC.every((b, i) => raw[i] === b) || jpeg) {
+    if (shape.length !== 3 || (shape[0] !== 1 && shape[0] !== 3)) throw new UsageError(`${file}: the model's input is [${shape.join(', ')}]; images give [1, H, W] or [3, H, W]`);
+    let img: Image8 = decodeImage(raw, file, modeOf(shape));
+    if (invert) img = { ...img, data: img.data.map((v) => 255 - v) };
+    const x = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    imageTensor(img, pipeline, shape, file, x, 0);
+    return x;
   }
+  if (!(isGzip(raw) || (raw[0] === 0 && raw[1] === 0))) {
+    throw new UsageError(`${file}: neither a PNG, a JPEG nor an IDX file (first bytes ${Array.from(raw.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')})`);
+  }
+  const { image, shape: got } = idxImageAt(readMaybeGzip(file), file, index);
+  if (invert) for (let i = 0; i < image.length; i++) image[i] = 1 - image[i]!;
   if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
-    throw new UsageError(`${file}: the image is [${got.join(', ')}] (C, H, W), the model's input is [${shape.join(', ')}]; resize it to ${shape[2]}×${shape[1]} first`);
+    throw new UsageError(`${file}: the sample is [${got.join(', ')}] (C, H, W), the model's input is [${shape.join(', ')}]`);
   }
+  const n = pipelineNormalize(pipeline);
+  if (n !== undefined) normalizeImages(image, shape, n);
   return image;
-}
-
-function decodePng(raw: Uint8Array, file: string, channels: number, invert: boolean): { image: Float32Array; shape: number[] } {
-  let png: { width: number; height: number; data: Uint8Array };
-  try {
-    png = PNG.sync.read(Buffer.from(raw)); // any bit depth and color type, returned as 8-bit RGBA
-  } catch (e) {
-    throw new UsageError(`${file}: not a valid PNG: ${(e as Error).message}`);
-  }
-  if (channels !== 1 && channels !== 3) throw new UsageError(`${file}: the model takes ${channels} channels; PNG input needs 1 (gray) or 3 (RGB)`);
-  const { width: w, height: h, data } = png;
-  const image = new Float32Array(channels * h * w);
-  // Transparent pixels are background: black for the MNIST convention, white with --invert.
-  const background = invert ? 255 : 0;
-  for (let p = 0; p < h * w; p++) {
-    const a = data[4 * p + 3]! / 255;
-    const rgb = [0, 1, 2].map((c) => data[4 * p + c]! * a + background * (1 - a));
-    const values = channels === 1 ? [0.299 * rgb[0]! + 0.587 * rgb[1]! + 0.114 * rgb[2]!] : rgb;
-    values.forEach((v, c) => (image[c * h * w + p] = invert ? 1 - v / 255 : v / 255));
-  }
-  return { image, shape: [channels, h, w] };
 }

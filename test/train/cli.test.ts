@@ -107,16 +107,17 @@ describe('cnnc train', () => {
     }
   });
 
-  it('cnnc predict refuses a PNG of the wrong size and a file that is no image, exit 1', async () => {
+  it('cnnc predict resizes an image of another size to the input (the eval pipeline), and refuses a file that is no image, exit 1', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'big.png'), PNG.sync.write(new PNG({ width: 32, height: 30 })));
     writeFileSync(join(dir, 'junk.png'), 'hello');
     const weights = join(runDir, 'model.safetensors');
     const big = await cnnc('predict', SPEC, '--weights', weights, join(dir, 'big.png'));
-    expect(big.code).toBe(1);
-    expect(big.err).toBe(`error: ${join(dir, 'big.png')}: the image is [1, 30, 32] (C, H, W), the model's input is [1, 28, 28]; resize it to 28×28 first\n`);
+    expect(big.err).toBe('');
+    expect(big.code).toBe(0);
+    expect(big.out).toMatch(/big\.png: class \d \(\d+\.\d\d%\)/);
     const junk = await cnnc('predict', SPEC, '--weights', weights, join(dir, 'junk.png'));
     expect(junk.code).toBe(1);
-    expect(junk.err).toBe(`error: ${join(dir, 'junk.png')}: neither a PNG nor an IDX file (first bytes 68 65 6c 6c)\n`);
+    expect(junk.err).toBe(`error: ${join(dir, 'junk.png')}: neither a PNG, a JPEG nor an IDX file (first bytes 68 65 6c 6c)\n`);
   });
 });

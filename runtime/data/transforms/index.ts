@@ -5,7 +5,7 @@ export { resize, resizeBilinear, resizeOutputSize, resampleCoefficients } from '
 export type { ResampleCoefficients } from './resize.js';
 export { crop, hflip, pad, paddingLTRB, centerCrop, roundHalfEven } from './geometry.js';
 export { blend, toGray, toRgb, adjustBrightness, adjustContrast, adjustSaturation, adjustHue } from './color.js';
-export { toTensor, tensorTable, checkNormalize } from './tensor.js';
+export { toTensor, tensorTable, checkNormalize, normalizeValue, normalizeImages } from './tensor.js';
 export type { NormalizeParams } from './tensor.js';
 export {
   sampleRng, rngDraws, drawParams, applyParams, jitterRange, randomCropPaddedSize,

@@ -14,7 +14,7 @@ export function tensorTable(mean?: number, std?: number): Float32Array {
   const lut = new Float32Array(256);
   for (let v = 0; v < 256; v++) {
     const x = Math.fround(v / 255);
-    lut[v] = mean === undefined || std === undefined ? x : Math.fround(Math.fround(x - Math.fround(mean)) / Math.fround(std));
+    lut[v] = mean === undefined || std === undefined ? x : normalizeValue(x, mean, std);
   }
   return lut;
 }
@@ -32,6 +32,22 @@ function cachedTable(mean: number, std: number): Float32Array {
     tables.set(key, t);
   }
   return t;
+}
+
+/** Normalize of one float32 value: (x − mean) / std, each step rounded to float32 as torch computes it. */
+export function normalizeValue(x: number, mean: number, std: number): number {
+  return Math.fround(Math.fround(x - Math.fround(mean)) / Math.fround(std));
+}
+
+/** Normalize in place on float32 samples of `shape` ([C, H, W]) already in [0, 1], any number of them
+ *  back to back (the embedded digits, IDX samples). */
+export function normalizeImages(images: Float32Array, shape: readonly number[], n: NormalizeParams): void {
+  const channels = shape[0] ?? 1;
+  const plane = shape.slice(1).reduce((a, b) => a * b, 1);
+  for (let i = 0; i < images.length; i++) {
+    const c = Math.floor(i / plane) % channels;
+    images[i] = normalizeValue(images[i]!, n.mean[n.mean.length === 1 ? 0 : c]!, n.std[n.std.length === 1 ? 0 : c]!);
+  }
 }
 
 /** Checks Normalize's arguments for an image of `channels` channels: one value, or one per channel; std ≠ 0

@@ -8,7 +8,7 @@ import type { LabeledImages } from '../../data/idx.js';
 import { deriveTask } from '../../data/tasks.js';
 import { spacedIndex } from '../../data/idx-samples.js';
 import { fitPipeline } from '../../data/fit-input.js';
-import { pipelineNormalize, type NormalizeParams } from '../../data/transforms/index.js';
+import { normalizeImages, pipelineNormalize, type NormalizeParams } from '../../data/transforms/index.js';
 import { loadIdxDirectory, readIdxDirectory, type Splits } from './idx-files.js';
 import { listCsvManifests, listImageFolder, splitValidation, type ImageSplits } from './image-files.js';
 import { loadImages } from './images.js';
@@ -154,17 +154,8 @@ function finish(splits: Splits, task: DataTask, baseClasses: number, limit: numb
 /** (x − mean) / std per channel in float32, as torchvision's Normalize on a ToTensor'd image. */
 function normalized(data: LabeledImages, n: NormalizeParams | undefined): LabeledImages {
   if (n === undefined) return data;
-  const channels = data.shape[0] ?? 1;
-  const plane = data.images.length / data.n / channels;
-  const images = new Float32Array(data.images.length);
-  for (let c = 0; c < channels; c++) {
-    const mean = Math.fround(n.mean[n.mean.length === 1 ? 0 : c]!);
-    const std = Math.fround(n.std[n.std.length === 1 ? 0 : c]!);
-    for (let i = 0; i < data.n; i++) {
-      const base = (i * channels + c) * plane;
-      for (let p = 0; p < plane; p++) images[base + p] = Math.fround(Math.fround(data.images[base + p]! - mean) / std);
-    }
-  }
+  const images = Float32Array.from(data.images);
+  normalizeImages(images, data.shape, n);
   return { ...data, images };
 }
 

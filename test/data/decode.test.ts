@@ -57,13 +57,14 @@ describe('PNG equals PIL byte for byte', () => {
 // bit differently; everything after the IDCT (fancy upsampling, YCbCr → RGB, L24) is libjpeg's and PIL's
 // arithmetic (upsample.ts, pil-convert.ts). So a sample of Y, Cb or Cr is off by at most 1: grey and L by 1,
 // and R, G, B by up to 3 (B = Y + 1.772·(Cb − 128): 1 + 1.772, rounded). Measured on these fixtures: L max 1,
-// RGB max 3, means 0.04–0.15. jpeg-js's own output (repeated chroma, colour rounded down) is 45 off at most on
-// rgb-420.jpg (mean 3.6), so a wrong upsampling filter or colour table cannot pass these bounds.
+// mean ≤ 0.079; RGB max 3, mean ≤ 0.147. jpeg-js's own output (repeated chroma, colour rounded down) is 45 off
+// at most on rgb-420.jpg (mean 3.6), and dropping one rounding bias in the h2v2 filter doubles the RGB mean to
+// 0.34, so the mean bounds (a little above what was measured) catch what the max bounds cannot.
 const JPEG_MAX = { L: 1, RGB: 3 } as const;
-const JPEG_MEAN = 0.2;
+const JPEG_MEAN = { L: 0.1, RGB: 0.17 } as const;
 const measured: string[] = [];
 
-describe(`JPEG within ${JPEG_MAX.L} (L) or ${JPEG_MAX.RGB} (RGB) of PIL, mean under ${JPEG_MEAN}`, () => {
+describe(`JPEG within ${JPEG_MAX.L} (L) or ${JPEG_MAX.RGB} (RGB) of PIL, mean under ${JPEG_MEAN.L} or ${JPEG_MEAN.RGB}`, () => {
   for (const fx of manifest.fixtures.filter((f) => !f.exact)) {
     for (const mode of ['L', 'RGB'] as const) {
       test(`${fx.file} (${fx.what}; PIL opens it as ${fx.pil_mode}) → ${mode}`, () => {
@@ -74,7 +75,7 @@ describe(`JPEG within ${JPEG_MAX.L} (L) or ${JPEG_MAX.RGB} (RGB) of PIL, mean un
         const d = diff(img.data, want);
         measured.push(`${fx.file} ${mode}: max ${d.max}, mean ${d.mean.toFixed(3)}, ${(100 * d.differ).toFixed(1)}% differ`);
         expect(d.max).toBeLessThanOrEqual(JPEG_MAX[mode]);
-        expect(d.mean).toBeLessThan(JPEG_MEAN);
+        expect(d.mean).toBeLessThan(JPEG_MEAN[mode]);
       });
     }
   }

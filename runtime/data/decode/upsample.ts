@@ -9,18 +9,18 @@ import type { JpegComponent } from './jpeg.js';
 /** `raw`: jpeg-js's output for 3 components without colour transform, each component repeated up to the full
  *  size (nearest). A component subsampled by 2 is read back at its own size (every 2nd sample) and upsampled as
  *  libjpeg-turbo does: h2v1 and h2v2 "fancy" when the downsampled width is over 2, h1v2 always; other factors
- *  repeat samples (int_upsample), which is what jpeg-js did already. Returns new interleaved samples. */
+ *  repeat samples (int_upsample), which is what jpeg-js did already. Works in place and returns `raw`. */
 export function fancyUpsample(raw: Uint8Array, W: number, H: number, comps: readonly JpegComponent[]): Uint8Array {
-  const out = raw.slice();
   const hmax = Math.max(...comps.map((c) => c.h));
   const vmax = Math.max(...comps.map((c) => c.v));
-  comps.forEach((comp, c) => {
-    const hx = hmax / comp.h;
-    const vy = vmax / comp.v;
-    if (!((hx === 1 || hx === 2) && (vy === 1 || vy === 2)) || (hx === 1 && vy === 1)) return;
-    const dw = Math.ceil((W * comp.h) / hmax);
-    const dh = Math.ceil((H * comp.v) / vmax);
-    if (hx === 2 && dw <= 2) return; // libjpeg-turbo: h2v1_upsample / h2v2_upsample, plain repetition
+  for (let c = 0; c < comps.length; c++) {
+    const hx = hmax / comps[c].h;
+    const vy = vmax / comps[c].v;
+    if (!((hx === 1 || hx === 2) && (vy === 1 || vy === 2)) || (hx === 1 && vy === 1)) continue;
+    const dw = Math.ceil((W * comps[c].h) / hmax);
+    const dh = Math.ceil((H * comps[c].v) / vmax);
+    if (hx === 2 && dw <= 2) continue; // libjpeg-turbo: h2v1_upsample / h2v2_upsample, plain repetition
+    // The component at its own size, read before this component's samples are overwritten.
     const p = new Int32Array(dw * dh);
     for (let j = 0; j < dh; j++) for (let i = 0; i < dw; i++) p[j * dw + i] = raw[(vy * j * W + hx * i) * 3 + c];
     const cs = new Int32Array(dw);
@@ -39,37 +39,45 @@ export function fancyUpsample(raw: Uint8Array, W: number, H: number, comps: read
       if (hx === 1) {
         // h1v2_fancy_upsample: (3·near + far + bias) >> 2, bias 1 above and 2 below.
         const bias = odd ? 2 : 1;
-        for (let x = 0; x < W; x++) out[row + x * 3] = (cs[x] + bias) >> 2;
-      } else if (vy === 1) {
-        // h2v1_fancy_upsample: the ends copy, inside (3·nearer + further + 1 or 2) >> 2.
-        for (let x = 0; x < W; x++) {
-          const i = x >> 1;
-          let v: number;
-          if ((x & 1) === 0) v = i === 0 ? cs[0] : (3 * cs[i] + cs[i - 1] + 1) >> 2;
-          else v = i === dw - 1 ? cs[i] : (3 * cs[i] + cs[i + 1] + 2) >> 2;
-          out[row + x * 3] = v;
+        for (let x = 0; x < W; x++) raw[row + x * 3] = (cs[x] + bias) >> 2;
+        continue;
+      }
+      // Output columns 2i and 2i + 1 come from input column i (dw ≥ 3 here; the last odd column exists only
+      // when W is even). h2v1_fancy_upsample: ends copied, inside (3·nearer + further + 1 or 2) >> 2.
+      // h2v2_fancy_upsample, on column sums: ends (4·sum + 8 or 7) >> 4, inside (3·sum + neighbour + 8 or 7) >> 4.
+      const last = dw - 1;
+      const lastOdd = 2 * last + 1 < W;
+      if (vy === 1) {
+        raw[row] = cs[0];
+        raw[row + 3] = (3 * cs[0] + cs[1] + 2) >> 2;
+        for (let i = 1, o = row + 6; i < last; i++, o += 6) {
+          const a = 3 * cs[i];
+          raw[o] = (a + cs[i - 1] + 1) >> 2;
+          raw[o + 3] = (a + cs[i + 1] + 2) >> 2;
         }
+        raw[row + 6 * last] = (3 * cs[last] + cs[last - 1] + 1) >> 2;
+        if (lastOdd) raw[row + 6 * last + 3] = cs[last];
       } else {
-        // h2v2_fancy_upsample on column sums (3·near row + far row): ends (4·sum + 8 or 7) >> 4,
-        // inside (3·sum + neighbour sum + 8 or 7) >> 4.
-        for (let x = 0; x < W; x++) {
-          const i = x >> 1;
-          let v: number;
-          if ((x & 1) === 0) v = i === 0 ? (4 * cs[0] + 8) >> 4 : (3 * cs[i] + cs[i - 1] + 8) >> 4;
-          else v = i === dw - 1 ? (4 * cs[i] + 7) >> 4 : (3 * cs[i] + cs[i + 1] + 7) >> 4;
-          out[row + x * 3] = v;
+        raw[row] = (4 * cs[0] + 8) >> 4;
+        raw[row + 3] = (3 * cs[0] + cs[1] + 7) >> 4;
+        for (let i = 1, o = row + 6; i < last; i++, o += 6) {
+          const a = 3 * cs[i];
+          raw[o] = (a + cs[i - 1] + 8) >> 4;
+          raw[o + 3] = (a + cs[i + 1] + 7) >> 4;
         }
+        raw[row + 6 * last] = (3 * cs[last] + cs[last - 1] + 8) >> 4;
+        if (lastOdd) raw[row + 6 * last + 3] = (4 * cs[last] + 7) >> 4;
       }
     }
-  });
-  return out;
+  }
+  return raw;
 }
 
 const SCALEBITS = 16;
 const ONE_HALF = 1 << (SCALEBITS - 1);
 const FIX = (x: number): number => Math.floor(x * (1 << SCALEBITS) + 0.5);
 
-let TABLES: { crR: Int32Array; cbB: Int32Array; crG: Int32Array; cbG: Int32Array } | undefined;
+let TABLES: { crR: Int32Array; cbB: Int32Array; crG: Int32Array; cbG: Int32Array; range: Uint8Array } | undefined;
 
 function tables(): NonNullable<typeof TABLES> {
   if (TABLES === undefined) {
@@ -84,23 +92,26 @@ function tables(): NonNullable<typeof TABLES> {
       crG[i] = -FIX(0.71414) * x;
       cbG[i] = -FIX(0.34414) * x + ONE_HALF;
     }
-    TABLES = { crR, cbB, crG, cbG };
+    // libjpeg's range_limit: index v + RANGE_OFFSET gives v clamped to 0–255 (v from −384 to 639 is enough).
+    const range = new Uint8Array(1024);
+    for (let i = 0; i < 1024; i++) range[i] = Math.min(255, Math.max(0, i - RANGE_OFFSET));
+    TABLES = { crR, cbB, crG, cbG, range };
   }
   return TABLES;
 }
 
-/** jdcolor.c ycc_rgb_convert, in place on interleaved Y, Cb, Cr samples (a Uint8ClampedArray view does
- *  libjpeg's range_limit). */
+const RANGE_OFFSET = 384;
+
+/** jdcolor.c ycc_rgb_convert, in place on interleaved Y, Cb, Cr samples. */
 export function yccToRgb(ycc: Uint8Array): Uint8Array {
-  const { crR, cbB, crG, cbG } = tables();
-  const out = new Uint8ClampedArray(ycc.buffer, ycc.byteOffset, ycc.length);
+  const { crR, cbB, crG, cbG, range } = tables();
   for (let k = 0; k < ycc.length; k += 3) {
-    const y = ycc[k];
+    const y = ycc[k] + RANGE_OFFSET;
     const cb = ycc[k + 1];
     const cr = ycc[k + 2];
-    out[k] = y + crR[cr];
-    out[k + 1] = y + ((cbG[cb] + crG[cr]) >> SCALEBITS);
-    out[k + 2] = y + cbB[cb];
+    ycc[k] = range[y + crR[cr]];
+    ycc[k + 1] = range[y + ((cbG[cb] + crG[cr]) >> SCALEBITS)];
+    ycc[k + 2] = range[y + cbB[cb]];
   }
   return ycc;
 }

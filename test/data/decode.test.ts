@@ -2,6 +2,7 @@
 // (made from Fashion-MNIST and chromium's icons by tools/images/make_image_fixtures.py) decodes to
 // `ImageOps.exif_transpose(Image.open(f)).convert(mode)`, byte for byte for PNG, within a measured bound for JPEG.
 import { readFileSync } from 'node:fs';
+import { createContext, runInContext } from 'node:vm';
 import { inflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -115,6 +116,24 @@ describe('readImageHeader', () => {
   });
   test('a 100,000 × 100,000 header is read without decoding anything', () => {
     expect(readImageHeader(bytes('bomb-100000x100000.png'), 'bomb.png')).toEqual({ format: 'png', width: 100000, height: 100000 });
+  });
+});
+
+describe('browser-safe', () => {
+  test('bundled for the browser (esbuild, platform browser) it decodes in a context with no Node globals (no Buffer, process, require)', async () => {
+    const { build } = await import('esbuild');
+    const entry = fileURLToPath(new URL('../../runtime/data/decode/index.ts', import.meta.url));
+    const out = await build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'iife', globalName: 'decode', write: false, minify: true, logLevel: 'silent' });
+    const code = out.outputFiles[0].text;
+    expect(code.length).toBeLessThan(100_000); // 61 kB with fast-png, fflate, iobuffer and jpeg-js
+    const ctx = createContext({ TextEncoder, TextDecoder });
+    expect(runInContext('typeof Buffer + typeof process + typeof require', ctx)).toBe('undefinedundefinedundefined');
+    runInContext(`${code};globalThis.decode = decode;`, ctx);
+    const inBrowser = ctx.decode as { decodeImage: typeof decodeImage };
+    for (const f of ['rgb-420.jpg', 'cmyk.jpg', 'exif6.jpg', 'palette4.png', 'rgba16.png', 'gray1-adam7.png']) {
+      const img = inBrowser.decodeImage(bytes(f), f, 'RGB');
+      expect(Buffer.from(img.data).equals(Buffer.from(decodeImage(bytes(f), f, 'RGB').data)), f).toBe(true);
+    }
   });
 });
 

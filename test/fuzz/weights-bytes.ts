@@ -33,7 +33,7 @@ const HOSTILE_VALUE = fc.constantFrom(
 );
 
 export type Mutation =
-  | { readonly op: 'flip'; readonly at: number; readonly bit: number; readonly inHeader: boolean }
+  | { readonly op: 'flip'; readonly at: number; readonly bit: number; readonly region: 'header' | 'data' | 'any' }
   | { readonly op: 'truncate'; readonly at: number }
   | { readonly op: 'append'; readonly bytes: readonly number[] }
   | { readonly op: 'declare'; readonly length: bigint }
@@ -52,7 +52,7 @@ const anyText = fc.oneof(
 );
 
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }), inHeader: fc.boolean() }),
+  fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }), region: fc.constantFrom('header' as const, 'any' as const) }),
   fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ op: fc.constant('append' as const), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 9 }) }),
   fc.record({ op: fc.constant('declare' as const), length: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 4095n }), fc.constantFrom(0n, 2n ** 63n, 2n ** 64n - 1n, 100_000_001n)) }),
@@ -64,6 +64,19 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('metadata' as const), text: fc.constantFrom('{}', '{"format":"pt"}', '{"a":1}', '[]', '"x"', 'null', '{"__proto__":"x"}', '{"a":{"b":"c"}}') }),
   fc.record({ op: fc.constant('nonfinite' as const), at: fc.nat(), value: fc.constantFrom(NaN, Infinity, -Infinity) }),
   fc.record({ op: fc.constant('text' as const), at: fc.nat(), text: anyText }),
+);
+
+/** Mutations of the tensors only: the data, the tensors' header entries, the length field, the file's end. */
+export const tensorMutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }), region: fc.constant('data' as const) }),
+  fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
+  fc.record({ op: fc.constant('append' as const), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 9 }) }),
+  fc.record({ op: fc.constant('field' as const), tensor: fc.nat(), field: fc.constantFrom('dtype' as const, 'shape' as const, 'data_offsets' as const), value: HOSTILE_VALUE }),
+  fc.record({ op: fc.constant('dim' as const), tensor: fc.nat(), dim: fc.nat(), value: HOSTILE_VALUE }),
+  fc.record({ op: fc.constant('duplicate' as const), tensor: fc.nat() }),
+  fc.record({ op: fc.constant('rename' as const), tensor: fc.nat(), name: fc.constantFrom('__proto__', 'conv1.weight', 'fc1.weight', 'optimizer.x', '') }),
+  fc.record({ op: fc.constant('drop' as const), tensor: fc.nat() }),
+  fc.record({ op: fc.constant('nonfinite' as const), at: fc.nat(), value: fc.constantFrom(NaN, Infinity, -Infinity) }),
 );
 
 interface Entry { name: string; dtype: string; shape: number[]; data_offsets: [number, number] }
@@ -98,7 +111,8 @@ function apply(bytes: Uint8Array, m: Mutation): Uint8Array {
       const out = bytes.slice();
       if (out.length === 0) return out;
       const headerEnd = Math.min(out.length, 8 + headerLength(out));
-      const at = m.inHeader && headerEnd > 0 ? m.at % headerEnd : m.at % out.length;
+      const dataLength = out.length - headerEnd;
+      const at = m.region === 'header' && headerEnd > 0 ? m.at % headerEnd : m.region === 'data' && dataLength > 0 ? headerEnd + (m.at % dataLength) : m.at % out.length;
       out[at]! ^= 1 << m.bit;
       return out;
     }

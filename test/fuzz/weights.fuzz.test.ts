@@ -5,7 +5,7 @@
 // mutated: bit flips, truncation, spliced bytes, header edits (dtype, shape, data_offsets, huge and
 // negative numbers, duplicate and reserved names, metadata), a wrong header length, NaN/Inf in the data.
 // An independent reader (reference-safetensors.ts) says which files should load, and with what.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import fc from 'fast-check';
@@ -17,7 +17,7 @@ import type { CompiledModel } from '../../runtime/model.js';
 import { cnnc } from '../cli.js';
 import { TINY_SPEC, tinyModel } from './model.js';
 import { referenceRead, type Param } from './reference-safetensors.js';
-import { applyMutations, describeMutations, join, mutation, split, type Mutation } from './weights-bytes.js';
+import { applyMutations, describeMutations, join, mutation, split, tensorMutation, type Mutation } from './weights-bytes.js';
 
 /** Fixed, so CI replays the same cases; fast-check prints the seed and the path of a failure. */
 const SEED = 14_2026;
@@ -232,6 +232,59 @@ describe('fuzzing cnnc eval --weights and cnnc predict --weights with mutated we
     await fc.assert(
       fc.asyncProperty(mutations, async (ms: Mutation[]) => cliChecked(command, ms, k++)),
       { seed: SEED + (command === 'eval' ? 4 : 5), numRuns },
+    );
+  });
+});
+
+/** A hostile value for one metadata entry of a checkpoint (its values are JSON or numbers as text). */
+const metadataValue = fc.record({
+  key: fc.constantFrom('settings', 'metrics', 'rng_state', 'optimizer_step', 'epoch', 'step_in_epoch', 'global_step', 'epoch_loss_sum', 'epoch_loss_count'),
+  value: fc.constantFrom('null', '{}', '[]', '[1]', '-1', '1e309', '"x"', 'NaN', '', '{"seed":1e300,"batchSize":-1,"epochs":0,"lr":"x","data":5}', '9007199254740993'),
+});
+
+describe('fuzzing cnnc train --resume with mutated checkpoints', () => {
+  let run: string;
+  let checkpoint: Uint8Array;
+  beforeAll(async () => {
+    run = joinPath(dir, 'run');
+    const r = await cnnc('train', TINY_SPEC, '--out', run, '--limit', '8', '--max-steps', '1', '--threads', '1');
+    expect(r.code, r.err).toBe(0);
+    checkpoint = new Uint8Array(readFileSync(joinPath(run, 'checkpoint.safetensors')));
+  });
+
+  /** `cnnc train --resume` on a copy of the run whose checkpoint is `bytes`: exit 0, or 1 and one line naming it. */
+  async function resumes(bytes: Uint8Array, k: number, context: string): Promise<void> {
+    const copy = joinPath(dir, `resume-${k}`);
+    cpSync(run, copy, { recursive: true });
+    writeFileSync(joinPath(copy, 'checkpoint.safetensors'), bytes);
+    const r = await cnnc('train', TINY_SPEC, '--resume', copy, '--limit', '8', '--max-steps', '2', '--threads', '1');
+    const shown = `cnnc train ${TINY_SPEC} --resume ${copy} … (${context}) → exit ${r.code}\n${r.err}`;
+    expect([0, 1], shown).toContain(r.code);
+    expect(r.err, shown).not.toMatch(/^\s+at |internal error/m);
+    if (r.code === 1) expect(r.err, shown).toMatch(new RegExp(`^error: .*${joinPath(copy, 'checkpoint.safetensors').replace(/[.]/g, '\\.')}`, 'm'));
+  }
+
+  it('tensors mutated (data, entries, length, end): the run resumes, or exit 1 naming the checkpoint; never 70', async () => {
+    let k = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(tensorMutation, { minLength: 1, maxLength: 3 }), async (ms) => resumes(applyMutations(checkpoint, ms), k++, describeMutations(ms))),
+      { seed: SEED + 6, numRuns: 16 },
+    );
+  });
+
+  // BUG, not fixed here (runtime/train/checkpoint.ts readCheckpointInfo and restoreCheckpoint are not this
+  // suite's files): a checkpoint's metadata values are JSON.parse'd and used unchecked, so a damaged one is a
+  // TypeError or RangeError, exit 70: settings null, settings {} ("reading 'startsWith'"), metrics {} ("not
+  // iterable"), rng_state [] and optimizer_step -1 (RangeError); epoch_loss_sum "x" resumes with loss NaN.
+  // Reproduce: train a run, rewrite its checkpoint with encodeSafetensors(tensors, { ...metadata, settings: 'null' }),
+  // then `cnnc train SPEC --resume DIR` → exit 70.
+  it.skip('BUG checkpoint metadata: a damaged metadata value is exit 1 naming the checkpoint and the key (exit 70 today)', async () => {
+    const file = decodeSafetensors(checkpoint);
+    const tensors = [...file.tensors.values()].map((e) => ({ name: e.name, shape: e.shape, data: readTensor(checkpoint, e) }));
+    let k = 1000;
+    await fc.assert(
+      fc.asyncProperty(metadataValue, async ({ key, value }) => resumes(encodeSafetensors(tensors, { ...file.metadata, [key]: value }), k++, `${key}: ${value}`)),
+      { seed: SEED + 7, numRuns: 30 },
     );
   });
 });

@@ -1,6 +1,7 @@
 // The model summary `cnnc inspect` prints, as torchinfo's summary() does: one row per layer
 // (name, kind, output shape with the batch, parameters, MACs), then the totals. For a graph (a layer
 // that reads anything but the previous one), an Inputs column says what each layer reads.
+import { describeTransform } from '../../runtime/data/transforms/pipeline.js';
 import type { ModelIR, Totals } from '../ir/types.js';
 import { fmtShape, thousands } from './format.js';
 import { computeTotals } from './totals.js';
@@ -26,6 +27,15 @@ export interface Summary {
   readonly graph: boolean;
   readonly totals: Totals;
   readonly optimizer: ModelIR['optimizer']['kind'];
+  /** The data pipeline: where the images come from, then each transform as a line (describeTransform). */
+  readonly data: DataSummary;
+}
+
+export interface DataSummary {
+  readonly source: string;
+  readonly eval: readonly string[];
+  /** null: the eval pipeline. */
+  readonly train: readonly string[] | null;
 }
 
 /** `batchSize` overrides the spec's train.batch_size; output shapes then show it instead of -1. */
@@ -38,7 +48,32 @@ export function summarize(ir: ModelIR, batchSize?: number): Summary {
   ];
   const graph = ir.nodes.some((n, i) => n.inputs.length !== 1 || n.inputs[0] !== (i === 0 ? 'input' : ir.nodes[i - 1]!.name));
   const totals = b === ir.train.batchSize ? ir.totals : computeTotals(ir.input.shape, ir.nodes, ir.optimizer, b);
-  return { name: ir.name, file: ir.file, batchSize: b, rows, graph, totals, optimizer: ir.optimizer.kind };
+  return { name: ir.name, file: ir.file, batchSize: b, rows, graph, totals, optimizer: ir.optimizer.kind, data: dataSummary(ir) };
+}
+
+function dataSummary(ir: ModelIR): DataSummary {
+  const d = ir.data;
+  const c = ir.input.shape[0];
+  const mode = c === 3 ? "RGB (PIL's convert('RGB'))" : c === 1 ? "gray (PIL's convert('L'))" : null;
+  const own = d.source === 'folder' || d.source === 'csv' ? d : null;
+  const where =
+    d.source === 'mnist' ? 'the embedded MNIST digits (mnist10k)'
+    : d.source === 'idx' ? `IDX files in ${d.path}`
+    : d.source === 'folder' ? `image folders in ${d.path} (train/, test/, val/ if there)`
+    : `CSV manifests ${d.train}, ${d.test}${d.val === null ? '' : `, ${d.val}`}`;
+  const extra = [
+    ...(d.task !== 'classification' ? [`task ${d.task}`] : []),
+    ...(own !== null && mode !== null ? [`decoded as ${mode}`] : []),
+    ...(own?.classes ? [`classes ${own.classes.join(', ')}`] : own !== null ? ['classes: the train folders, sorted'] : []),
+    ...(own?.valSplit != null ? [`val_split ${own.valSplit} (stratified)`] : []),
+  ];
+  const evalList = d.transforms.eval.map(describeTransform);
+  const trainList = d.transforms.train.map(describeTransform);
+  return {
+    source: extra.length === 0 ? where : `${where}; ${extra.join('; ')}`,
+    eval: evalList,
+    train: trainList.join('\n') === evalList.join('\n') ? null : trainList,
+  };
 }
 
 export function formatSummary(s: Summary): string {
@@ -63,6 +98,9 @@ export function formatSummary(s: Summary): string {
     `Activations:       ${thousands(t.activations)} per sample (${mib(4 * t.activations * s.batchSize)} MiB at batch size ${s.batchSize})`,
     `Training memory:   ${mib(t.trainingBytes)} MiB at batch size ${s.batchSize} ` +
       `(weights, gradients, ${s.optimizer} state, activations and their gradients, im2col scratch)`,
+    `Data:              ${s.data.source}`,
+    `Transforms:        ${s.data.eval.length === 0 ? 'none' : s.data.eval.join(' → ')}`,
+    ...(s.data.train === null ? [] : [`Train transforms:  ${s.data.train.length === 0 ? 'none' : s.data.train.join(' → ')}`]),
     rule('='),
     '',
   ].join('\n');

@@ -31,6 +31,25 @@ describe('cnnc inspect', () => {
     expect(r.out).toMatch(/^Training memory: +89\.96 MiB at batch size 64 /m);
   });
 
+  it('shows the data pipeline: the source, the colour mode, each transform, and a training pipeline that differs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cnnc-inspect-'));
+    const spec = join(dir, 'photos.yaml');
+    writeFileSync(spec, readFileSync(mnist, 'utf8').replace('input: { shape: [1, 28, 28] }', 'input: { shape: [3, 28, 28] }').replace(
+      'data: { source: mnist }',
+      'data:\n  source: folder\n  path: photos\n  transforms: [{ kind: resize, size: 32 }, { kind: center_crop, size: 28 }]\n' +
+        '  train_transforms: [{ kind: random_resized_crop, size: 28 }, random_horizontal_flip]\n',
+    ));
+    const r = await inspect(spec);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(r.out).toMatch(/^Data: +image folders in photos .*decoded as RGB \(PIL's convert\('RGB'\)\)/m);
+    expect(r.out).toMatch(/^Transforms: +resize 32 \(smaller edge, bilinear \+ antialias\) → center_crop 28×28 /m);
+    expect(r.out).toMatch(/^Train transforms: +random_resized_crop 28×28, .* → random_horizontal_flip p=0\.5, train only$/m);
+    const digits = await inspect(mnist);
+    expect(digits.out).toMatch(/^Data: +the embedded MNIST digits \(mnist10k\)$/m);
+    expect(digits.out).toMatch(/^Transforms: +none$/m);
+    expect(digits.out).not.toMatch(/^Train transforms:/m);
+  });
+
   it('--batch-size shows the batch in shapes and in the memory', async () => {
     const r = await inspect(mnist, '--batch-size', '1');
     expect(r.out).toMatch(/^fc1 +linear +\[1, 128\] /m);

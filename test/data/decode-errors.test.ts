@@ -168,6 +168,11 @@ describe('truncated or corrupt JPEG', () => {
     bad[90] = 0xc9;
     expect(refusal(bad, 'g.jpg', true)).toBe('g.jpg (byte 89): unsupported JPEG: arithmetic-coded JPEG (SOF9)');
   });
+  test('a real arithmetic-coded file (cjpeg -arithmetic; PIL opens it, jpeg-js cannot) is refused by name, header too', () => {
+    expect(refusal(bytes('rgb-arithmetic.jpg'), 'train/cat/a.jpg', true)).toMatch(
+      /^train\/cat\/a\.jpg \(byte \d+\): unsupported JPEG: arithmetic-coded JPEG \(SOF9\)$/,
+    );
+  });
   test('lossless JPEG (SOF3) is refused as unsupported', () => {
     const bad = gray.slice();
     bad[90] = 0xc3;

@@ -6,13 +6,18 @@ and one manifest.json (size, PIL's mode after open, what the file is).
 
 PIL (Pillow 9.4) writes most files. What PIL cannot write (2- and 4-bit grey, 16-bit RGB, RGBA and grey+alpha,
 Adam7 interlacing) is packed here by hand with zlib, and PIL still decodes it for the reference.
-Run: /usr/bin/python3 tools/images/make_image_fixtures.py   (deterministic: same bytes every run)
+libjpeg-turbo's own cjpeg (Debian's libjpeg-turbo-progs) writes the JPEG kinds PIL 9.4 cannot: restart markers,
+4:4:0 and 4:1:1 sampling, arithmetic coding.
+Run: apt-get install libjpeg-turbo-progs; /usr/bin/python3 tools/images/make_image_fixtures.py
+(deterministic: same bytes every run)
 """
 import gzip
 import io
 import json
 import os
+import shutil
 import struct
+import subprocess
 import zlib
 
 import numpy as np
@@ -221,6 +226,18 @@ def main():
     add('rgb-progressive-optimized.jpg', save_pil(rgb48, 'JPEG', quality=85, progressive=True, optimize=True),
         'progressive, optimized Huffman tables', exact=False)
     add('cmyk.jpg', save_pil(rgb48.convert('CMYK'), 'JPEG', quality=90), 'CMYK with an Adobe marker (PIL)', exact=False)
+    if shutil.which('cjpeg') is None:
+        raise SystemExit('cjpeg not found: apt-get install libjpeg-turbo-progs')
+    ppm = save_pil(rgb48, 'PPM')
+
+    def cjpeg(*args):
+        return subprocess.run(['cjpeg', *args], input=ppm, capture_output=True, check=True).stdout
+    add('rgb-440.jpg', cjpeg('-quality', '85', '-sample', '1x2,1x1,1x1'), '4:4:0 (cjpeg): chroma upsampled h1v2', exact=False)
+    add('rgb-411.jpg', cjpeg('-quality', '85', '-sample', '4x1,1x1,1x1'), '4:1:1 (cjpeg): chroma repeated ×4', exact=False)
+    add('rgb-restart.jpg', cjpeg('-quality', '85', '-restart', '1B'), 'restart marker after every MCU (cjpeg)', exact=False)
+    with open(os.path.join(OUT, 'rgb-arithmetic.jpg'), 'wb') as f:
+        f.write(cjpeg('-quality', '85', '-arithmetic'))  # PIL opens it; cnnc refuses it (jpeg-js has no arithmetic decoder)
+
     small = rgb48.resize((20, 12), Image.BILINEAR)
     for o in range(1, 9):
         exif = b'Exif\x00\x00' + exif_orientation(o)

@@ -59,7 +59,7 @@ const ITEM_SIZE: ReadonlyMap<string, number> = new Map([
 ]);
 
 /** The reference implementation's limit; a larger header is a corrupt or hostile file. */
-const MAX_HEADER_BYTES = 100_000_000;
+export const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
 const TENSOR_FIELDS = ['dtype', 'shape', 'data_offsets'] as const;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

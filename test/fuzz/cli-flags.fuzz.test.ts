@@ -5,7 +5,7 @@
 // command was told to write (--out / -o / --resume, or its documented default). The commands and
 // flags are read from `cnnc --help`, so a new flag is fuzzed without editing this file.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import fc from 'fast-check';
@@ -329,6 +329,24 @@ describe('an endless device as a file argument', () => {
     expect(r.timedOut, r.stderr).toBe(false);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('cnnc build: cannot read /dev/full: it is not a regular file and goes on past 64 MiB, which no spec does\n');
+  });
+
+  // eval and predict read weights with the same loadWeightsFile (bin/commands/weights.ts): one is spawned.
+  it.skipIf(!hasFull)('cnnc eval --weights /dev/full is refused in seconds, exit 1, one line (it read forever)', () => {
+    for (const args of [['eval', s.spec, '--weights', '/dev/full', '--limit', '8']]) {
+      const r = cliWithin(30, args);
+      expect(r.timedOut, `${args.join(' ')}: ${r.stderr}`).toBe(false);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^error: cannot read \/dev\/full: it is not a regular file and goes on past 96 MiB, more than any weights file of TinyNet \(byte \d+\)\n$/);
+    }
+  });
+
+  it('a weights file from a pipe still loads (cat w | cnnc eval --weights /dev/stdin)', () => {
+    // Through bash: Node's own child stdio is a socket, which /dev/stdin cannot open (ENXIO).
+    const cli = [process.execPath, join(home, 'bin', 'cnnc.js'), 'eval', s.spec, '--weights', '/dev/stdin', '--limit', '8', '--threads', '1'];
+    const r = spawnSync('bash', ['-c', `cat "$0" | ${cli.map((a) => `'${a}'`).join(' ')}`, s.weights], { cwd: s.root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^data: .*\ntest loss: \d+\.\d{4}\n/);
   });
 
   // BUG, not fixed here (the spec is read with readFileSync by compiler/index.ts checkFile, compiler/diff/

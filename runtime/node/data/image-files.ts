@@ -4,10 +4,10 @@
 // preprocessing runtime/data/transforms/, and load.ts puts them together.
 //
 // Like torchvision 0.14's ImageFolder: classes are the train split's folder names in sorted order (code
-// point order, as Python's sorted()); files are walked recursively, following symbolic links, in sorted
-// order of (directory, name). Unlike it, nothing is skipped silently: a file that is not a PNG or JPEG
-// is an error naming it, except hidden files and folders (a leading `.`: .DS_Store, .ipynb_checkpoints),
-// which are ignored. A symbolic-link loop, a broken link, a name that is not UTF-8, an empty class, a
+// point order, as Python's sorted()); files are walked recursively, following symbolic links, in the
+// order of sorted(os.walk()): by folder path, then name. Unlike it, nothing is skipped silently: a file
+// that is not a PNG or JPEG is an error naming it, except hidden files and folders (a leading `.`:
+// .DS_Store, .ipynb_checkpoints), which are ignored. A symbolic-link loop, a broken link, a name that is not UTF-8, an empty class, a
 // class of test or val missing from train: each an error naming the path.
 import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -91,22 +91,29 @@ function checkImageName(path: string): void {
   throw new DataFileError(`${path}: not an image file (cnnc reads ${IMAGE_EXTENSIONS.join(', ')}); move it out of the data folder`);
 }
 
-/** Every image under `dir`, recursively, following links, sorted by (directory, name) as torchvision walks. */
-function walkImages(dir: string, stack: readonly string[] = []): string[] {
+/** Every image under `dir`, recursively, following links, in torchvision's order: `sorted(os.walk(dir))`
+ *  sorts the folders by their whole path (so `c/sub-x` comes before `c/sub/deep`, '-' < '/'), each
+ *  folder's files by name. */
+function walkImages(dir: string): string[] {
+  const folders: Array<{ dir: string; files: string[] }> = [];
+  walkInto(dir, [], folders);
+  return folders.sort((a, b) => compareCodePoints(a.dir, b.dir)).flatMap((f) => f.files);
+}
+
+function walkInto(dir: string, stack: readonly string[], folders: Array<{ dir: string; files: string[] }>): void {
   const real = realpathSync(dir);
   if (stack.includes(real)) throw new DataFileError(`${dir}: a symbolic-link loop (it leads back to ${real})`);
   const here: string[] = [];
-  const below: string[] = [];
+  folders.push({ dir, files: here });
   for (const { name, dirent } of entries(dir)) {
     const path = join(dir, name);
     const kind = kindOf(path, dirent);
-    if (kind === 'dir') below.push(...walkImages(path, [...stack, real]));
+    if (kind === 'dir') walkInto(path, [...stack, real], folders);
     else if (kind === 'file') {
       checkImageName(path);
       here.push(path);
     } else throw new DataFileError(`${path}: not a regular file or directory`);
   }
-  return [...here, ...below];
 }
 
 function isDirectory(path: string): boolean {

@@ -62,6 +62,8 @@ export function formatReport(results, machine) {
     (typeof h.harness_per_step_bytes === 'number' ? `; the measuring loop's own ${bytes(h.harness_per_step_bytes)} per step subtracted` : ''));
   if (results.imports?.entries) lines.push('', formatImports(results.imports));
   else if (results.imports) lines.push('', `imports: ${why(results.imports)}`);
+  if (results.loader?.entries) lines.push('', formatLoader(results.loader));
+  else if (results.loader) lines.push('', `loader: ${why(results.loader)}`);
   lines.push('');
   lines.push(...targets(results));
   return lines.join('\n');
@@ -114,5 +116,17 @@ export function formatImports(r) {
     '| --- | ---: | ---: | ---: |',
     ...Object.entries(r.entries).map(([e, x]) =>
       `| ${e === 'node' ? 'nothing (Node alone)' : `\`${e}\``} | ${e === 'node' ? '—' : ms(x.import_ms)} | ${fmt(x.rss_mb, 0)} | ${ms(x.process_ms)} |`),
+  ].join('\n');
+}
+
+/** Image folders: the loader's images/s against training's, one thread (bench/loader-child.mjs). */
+export function formatLoader(r) {
+  const x = (a, b) => (a === null ? '—' : `${fmt(a / b, 1)}×`);
+  return [
+    '| image folders, 1 thread | decode + transforms img/s | augmentation img/s | train img/s | loader / train |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...Object.entries(r.entries).map(([name, e]) =>
+      `| ${name} (${e.images.toLocaleString('en-US')} images) | ${fmt(e.decode_per_s, 0)} | ${e.augment_per_s === null ? '—' : fmt(e.augment_per_s, 0)} | ${fmt(e.train_per_s, 0)} | ` +
+        `${x(e.decode_per_s, e.train_per_s)} decode${e.augment_per_s === null ? '' : `, ${x(e.augment_per_s, e.train_per_s)} augment`} |`),
   ].join('\n');
 }

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { SafetensorsError, decodeSafetensors, encodeSafetensors, loadNamedTensors, readTensor } from '../../runtime/safetensors.js';
+import { SafetensorsError, decodeSafetensors, encodeSafetensors, loadNamedTensors, readTensor, withMetadata } from '../../runtime/safetensors.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import { cnnc } from '../cli.js';
 import { TINY_SPEC, tinyModel } from './model.js';
@@ -233,6 +233,42 @@ describe('fuzzing cnnc eval --weights and cnnc predict --weights with mutated we
       fc.asyncProperty(mutations, async (ms: Mutation[]) => cliChecked(command, ms, k++)),
       { seed: SEED + (command === 'eval' ? 4 : 5), numRuns },
     );
+  });
+});
+
+/** Control characters a terminal acts on (ESC starts a sequence that can retitle, recolour or clear it). */
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+
+describe('fuzzing the class names a weights file carries (__metadata__ "classes", read by eval and predict)', () => {
+  const names = fc.array(fc.oneof(fc.string({ maxLength: 6, unit: 'binary' }), fc.constantFrom('\u001b[2J', '\u001b]0;pwned\u0007', '\r', '\u009b31m', 'ok')), { minLength: 9, maxLength: 11 });
+  beforeAll(() => {
+    digit();
+  });
+  const classes = fc.oneof({ weight: 4, arbitrary: names.map((n) => JSON.stringify(n)) }, { weight: 1, arbitrary: fc.constantFrom('null', '{}', '"x"', '[1,2]', 'not json', '[]') });
+
+  /** stdout of `cnnc COMMAND` with weights carrying `classes`: exit 0 (the names are only labels), no control character. */
+  async function printsSafely(command: 'eval' | 'predict', value: string, k: number): Promise<void> {
+    const file = joinPath(dir, `classes-${command}-${k}.safetensors`);
+    writeFileSync(file, withMetadata(original, { classes: value }));
+    const args = command === 'eval' ? ['eval', TINY_SPEC, '--weights', file, '--limit', '8', '--threads', '1'] : ['predict', TINY_SPEC, joinPath(dir, 'digit.png'), '--weights', file];
+    const r = await cnnc(...args);
+    const shown = `cnnc ${args.join(' ')} with classes ${JSON.stringify(value)} → exit ${r.code}\n${r.err}`;
+    expect(r.code, shown).toBe(0);
+    expect(r.out, `${shown}\nstdout: ${JSON.stringify(r.out)}`).not.toMatch(CONTROL);
+  }
+
+  it('cnnc predict: any names, any count, exit 0 and no control character reaches the terminal', async () => {
+    let k = 0;
+    await fc.assert(fc.asyncProperty(classes, async (value) => printsSafely('predict', value, k++)), { seed: SEED + 8, numRuns: 12 });
+  });
+
+  // BUG, not fixed here (bin/commands/eval.ts formatEvaluation is another helper's file): eval prints each class
+  // name raw after its row, so a weights file whose metadata says classes: ["\u001b[2J", …] (ten names) clears
+  // the user's terminal; predict escapes them (printableName). Reproduce: write
+  // withMetadata(weights, { classes: JSON.stringify(Array(10).fill('\u001b[31mred')) }), then cnnc eval SPEC --weights it.
+  it.skip('BUG eval class names: cnnc eval prints no control character from the names (escape sequences pass through today)', async () => {
+    let k = 0;
+    await fc.assert(fc.asyncProperty(classes, async (value) => printsSafely('eval', value, k++)), { seed: SEED + 9, numRuns: 20 });
   });
 });
 

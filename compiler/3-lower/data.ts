@@ -15,14 +15,22 @@ type ListKey = 'transforms' | 'train_transforms';
 export function lowerData(spec: DataSpec | undefined, input: Shape, map: SourceMap, report: Report): DataIR {
   if (spec === undefined) return { source: 'mnist', task: 'classification', transforms: { eval: [], train: [] } };
   const own = spec.source === 'folder' || spec.source === 'csv';
+  // A list with a bad transform is not also checked for its final size (that error would follow from the first).
+  const bad = new Set<ListKey>();
   const list = (key: ListKey): TransformSpec[] | null => {
     const items = spec[key];
-    return items === undefined ? null : checkList(items, key, own, input, map, report);
+    const noting: Report = (...args) => {
+      bad.add(key);
+      report(...args);
+    };
+    return items === undefined ? null : checkList(items, key, own, input, map, noting);
   };
   const evalList = list('transforms') ?? [];
   const trainList = list('train_transforms');
-  const fit = (ts: TransformSpec[], key: ListKey): TransformSpec[] => (own ? fitToInput(ts, key, input, map, report) : ts);
-  const transforms = { eval: fit(evalList, 'transforms'), train: trainList === null ? fit(evalList, 'transforms') : fit(trainList, 'train_transforms') };
+  const fit = (ts: TransformSpec[], key: ListKey): TransformSpec[] => (own ? fitToInput(ts, key, input, map, bad.has(key) ? () => {} : report) : ts);
+  const evalFitted = fit(evalList, 'transforms');
+  // Without train_transforms training uses `transforms`, fitted (and reported) once.
+  const transforms = { eval: evalFitted, train: trainList === null ? [...evalFitted] : fit(trainList, 'train_transforms') };
   switch (spec.source) {
     case 'mnist':
       return { source: 'mnist', task: spec.task ?? 'classification', transforms };

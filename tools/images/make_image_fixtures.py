@@ -234,6 +234,8 @@ def main():
         return subprocess.run(['cjpeg', *args], input=ppm, capture_output=True, check=True).stdout
     add('rgb-440.jpg', cjpeg('-quality', '85', '-sample', '1x2,1x1,1x1'), '4:4:0 (cjpeg): chroma upsampled h1v2', exact=False)
     add('rgb-411.jpg', cjpeg('-quality', '85', '-sample', '4x1,1x1,1x1'), '4:1:1 (cjpeg): chroma repeated ×4', exact=False)
+    add('rgb-stored-rgb.jpg', cjpeg('-quality', '90', '-rgb'), 'stored as RGB, not YCbCr (cjpeg -rgb: Adobe marker, transform 0)',
+        exact=False)
     add('rgb-restart.jpg', cjpeg('-quality', '85', '-restart', '1B'), 'restart marker after every MCU (cjpeg)', exact=False)
     with open(os.path.join(OUT, 'rgb-arithmetic.jpg'), 'wb') as f:
         f.write(cjpeg('-quality', '85', '-arithmetic'))  # PIL opens it; cnnc refuses it (jpeg-js has no arithmetic decoder)

@@ -97,6 +97,18 @@ describe('where cnnc differs from PIL on purpose', () => {
   });
 });
 
+describe('the input bytes', () => {
+  test('are never written: a Node Buffer (readFileSync) of each fixture is the same after decoding', () => {
+    for (const fx of manifest.fixtures) {
+      const buf = readFileSync(DIR + fx.file);
+      const before = Buffer.from(buf);
+      decodeImage(buf, fx.file, 'RGB');
+      decodeImage(buf, fx.file, 'L');
+      expect(buf.equals(before), fx.file).toBe(true);
+    }
+  });
+});
+
 describe('readImageHeader', () => {
   test('the size as stored (before EXIF orientation) and the format, for every fixture', () => {
     for (const fx of manifest.fixtures) {

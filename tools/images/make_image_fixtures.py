@@ -225,6 +225,13 @@ def main():
     add('rgb-odd-420.jpg', save_pil(odd, 'JPEG', quality=85), '45×37 baseline 4:2:0 (partial MCUs)', exact=False)
     add('rgb-progressive-optimized.jpg', save_pil(rgb48, 'JPEG', quality=85, progressive=True, optimize=True),
         'progressive, optimized Huffman tables', exact=False)
+    # A YCbCr file that says so with an Adobe APP14 marker (transform 1) instead of JFIF, as Photoshop writes them.
+    plain = save_pil(rgb48, 'JPEG', quality=85)
+    assert plain[2:4] == b'\xff\xe0'
+    app0_end = 4 + struct.unpack('>H', plain[4:6])[0]
+    adobe = b'\xff\xee' + struct.pack('>H', 14) + b'Adobe' + struct.pack('>HHHB', 100, 0, 0, 1)
+    add('rgb-adobe-ycc.jpg', plain[:2] + adobe + plain[app0_end:], 'YCbCr with an Adobe marker, transform 1 (no JFIF)',
+        exact=False)
     add('cmyk.jpg', save_pil(rgb48.convert('CMYK'), 'JPEG', quality=90), 'CMYK with an Adobe marker (PIL)', exact=False)
     if shutil.which('cjpeg') is None:
         raise SystemExit('cjpeg not found: apt-get install libjpeg-turbo-progs')

@@ -144,7 +144,7 @@ export function decodeJpeg(bytes: Uint8Array, file: string, mode: ColorMode, max
   // copy so that it hands us the raw components (we know the transform from the walk).
   let input = bytes;
   if (n === 3 && segs.adobe !== undefined && segs.adobe.transform !== 0) {
-    input = bytes.slice();
+    input = new Uint8Array(bytes); // a copy (Buffer's slice would share the caller's bytes)
     input[segs.adobe.offset] = 0;
   }
   let raw: Uint8Array;

@@ -1,6 +1,6 @@
 // Throughput of the image decoders (runtime/data/decode), one thread: a 28×28 grey PNG (a Fashion-MNIST
-// image, as a class folder of them holds) and a 500×375 colour JPEG (4:2:0, quality 85: a photo-sized file),
-// each to L and to RGB. A measuring tool, not a test.
+// image, as a class folder of them holds), a 48×48 and a 500×375 colour JPEG (4:2:0, quality 85: an icon
+// and a photo-sized file), to L and to RGB. A measuring tool, not a test.
 //
 //   npm run build && node bench/decode.mjs
 //   node bench/decode.mjs --dist /tmp/other-dist --json
@@ -23,6 +23,7 @@ const D = await import(`${dist}/runtime/data/decode/index.js`);
 const fixtures = new URL('../test/fixtures/images/', import.meta.url);
 const png28 = new Uint8Array(readFileSync(new URL('bench-28x28.png', fixtures)));
 const jpeg500 = new Uint8Array(readFileSync(new URL('bench-500x375.jpg', fixtures)));
+const jpeg48 = new Uint8Array(readFileSync(new URL('rgb-420.jpg', fixtures)));
 
 function cpuMs() {
   const u = process.cpuUsage();
@@ -51,6 +52,7 @@ function measure(name, fn) {
 const results = [
   measure('PNG 28×28 grey → L', () => D.decodeImage(png28, 'bench-28x28.png', 'L')),
   measure('PNG 28×28 grey → RGB', () => D.decodeImage(png28, 'bench-28x28.png', 'RGB')),
+  measure('JPEG 48×48 4:2:0 → RGB', () => D.decodeImage(jpeg48, 'rgb-420.jpg', 'RGB')),
   measure('JPEG 500×375 4:2:0 → RGB', () => D.decodeImage(jpeg500, 'bench-500x375.jpg', 'RGB')),
   measure('JPEG 500×375 4:2:0 → L', () => D.decodeImage(jpeg500, 'bench-500x375.jpg', 'L')),
   measure('readImageHeader, JPEG 500×375', () => D.readImageHeader(jpeg500, 'bench-500x375.jpg')),

@@ -12,6 +12,8 @@ export type TrainEvent =
       readonly data: string;
       readonly train_images: number;
       readonly test_images: number;
+      /** Null without a validation split. */
+      readonly val_images: number | null;
       readonly batch_size: number;
       readonly lr: number;
       readonly seed: number;
@@ -48,13 +50,15 @@ export function eventText(e: TrainEvent): string | null {
   switch (e.event) {
     case 'start':
       return (
-        `training ${e.model} on ${e.data} (${count(e.train_images)} train, ${count(e.test_images)} test ${what(e.data)}), ` +
+        `training ${e.model} on ${e.data} (${count(e.train_images)} train, ${e.val_images === null ? '' : `${count(e.val_images)} val, `}${count(e.test_images)} test ${what(e.data)}), ` +
         `batch ${e.batch_size}, lr ${e.lr}, seed ${e.seed}, ${e.epochs} epoch(s), ${e.threads} thread(s) → ${e.out}\n`
       );
     case 'epoch':
       return (
-        `epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}  test loss ${e.test_loss.toFixed(4)}  ` +
-        `test accuracy ${pct(e.test_accuracy)}${e.test_miou === undefined ? '' : `  mIoU ${pct(e.test_miou)}`}  ${Math.round(e.images_per_s)} img/s  ${formatSeconds(e.seconds)}\n`
+        `epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}  ` +
+        splitText('val', e.val_loss, e.val_accuracy, e.val_miou) +
+        splitText('test', e.test_loss, e.test_accuracy, e.test_miou) +
+        `${Math.round(e.images_per_s)} img/s  ${formatSeconds(e.seconds)}\n`
       );
     case 'checkpoint':
     case 'diverged':
@@ -70,6 +74,12 @@ export function eventText(e: TrainEvent): string | null {
       return `${why} at epoch ${e.epoch}, step ${e.step}; checkpoint written. Resume with: ${e.resume}\n`;
     }
   }
+}
+
+/** `val loss 0.3  val accuracy 91.00%  ` (with mIoU for label maps), or nothing where the split was not measured. */
+function splitText(split: 'val' | 'test', loss: number | undefined, accuracy: number | undefined, miou: number | undefined): string {
+  if (loss === undefined || accuracy === undefined) return '';
+  return `${split} loss ${loss.toFixed(4)}  ${split} accuracy ${pct(accuracy)}${miou === undefined ? '' : `  ${split} mIoU ${pct(miou)}`}  `;
 }
 
 /** `digits` for the embedded MNIST, `images` otherwise. */

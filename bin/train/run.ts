@@ -149,6 +149,7 @@ async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
     data: settings.data,
     train_images: data.train.n,
     test_images: data.test.n,
+    val_images: data.val?.n ?? null,
     batch_size: settings.batchSize,
     lr: settings.lr,
     seed: settings.seed,

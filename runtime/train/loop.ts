@@ -38,11 +38,17 @@ export interface EpochMetrics {
   /** 1-based. */
   readonly epoch: number;
   readonly loss: number;
-  readonly test_loss: number;
+  /** The test split's loss and accuracy: every epoch, or, with a validation split, after the last epoch
+   *  only (the test set is looked at once, at the end). */
+  readonly test_loss?: number;
   /** Per sample, per pixel (segmentation) or per binary output (0/1 targets). */
-  readonly test_accuracy: number;
+  readonly test_accuracy?: number;
   /** Mean IoU over the classes, for per-pixel outputs only. */
   readonly test_miou?: number;
+  /** The validation split's, every epoch, where the data has one (a val/ folder or manifest, val_split). */
+  readonly val_loss?: number;
+  readonly val_accuracy?: number;
+  readonly val_miou?: number;
   readonly images_per_s: number;
   readonly seconds: number;
   /**
@@ -110,7 +116,7 @@ export type LoopResult =
 
 export async function trainLoop(
   model: CompiledModel,
-  data: { readonly train: LabeledImages; readonly test: LabeledImages },
+  data: { readonly train: LabeledImages; readonly test: LabeledImages; readonly val?: LabeledImages },
   config: LoopConfig,
   from: Position = START,
   hooks: LoopHooks = {},
@@ -158,13 +164,15 @@ export async function trainLoop(
       await hooks.onStep?.({ position: pos, stepsPerEpoch, imagesPerSecond: (images * 1000) / Math.max(1, now() - epochStart) });
     }
     const trainMs = Math.max(1, now() - epochStart);
-    const evaluation = evaluate(model, data.test, config.loss, config.batchSize);
+    // With a validation split, it is measured every epoch and the test split after the last one only.
+    const val = data.val === undefined ? null : evaluate(model, data.val, config.loss, config.batchSize);
+    const test = val === null || pos.epoch + 1 === config.epochs ? evaluate(model, data.test, config.loss, config.batchSize) : null;
+    const evaluation = test ?? val!;
     const metrics: EpochMetrics = {
       epoch: pos.epoch + 1,
       loss: pos.lossSum / pos.lossCount,
-      test_loss: evaluation.loss,
-      test_accuracy: evaluation.accuracy,
-      ...(evaluation.miou === null ? {} : { test_miou: evaluation.miou }),
+      ...(test === null ? {} : { test_loss: test.loss, test_accuracy: test.accuracy, ...(test.miou === null ? {} : { test_miou: test.miou }) }),
+      ...(val === null ? {} : { val_loss: val.loss, val_accuracy: val.accuracy, ...(val.miou === null ? {} : { val_miou: val.miou }) }),
       images_per_s: (images * 1000) / trainMs,
       seconds: (now() - epochStart) / 1000,
       step_losses: stepPoints(stepLosses),

@@ -23,7 +23,10 @@ interface Series {
 }
 
 export function reportSvg(title: string, metrics: readonly EpochMetrics[]): string {
-  const at = (pick: (m: EpochMetrics) => number) => metrics.map((m) => [m.epoch, pick(m)] as const);
+  // A split not measured in an epoch (the test split of a run with validation, before its last) is a gap.
+  const at = (pick: (m: EpochMetrics) => number | undefined) => metrics.map((m) => { const v = pick(m); return v === undefined ? null : ([m.epoch, v] as const); });
+  const some = (pick: (m: EpochMetrics) => number | undefined) => metrics.some((m) => pick(m) !== undefined);
+  const pct = (v: number | undefined) => (v === undefined ? undefined : v * 100);
   const steps = stepSeries(metrics);
   const trainLoss: Series[] = steps.length > 0
     ? [
@@ -31,12 +34,22 @@ export function reportSvg(title: string, metrics: readonly EpochMetrics[]): stri
         { label: 'train loss (smoothed)', color: '#1f77b4', points: smooth(steps), style: 'line' },
       ]
     : [{ label: 'train loss', color: '#1f77b4', points: at((m) => m.loss), style: 'dots' }]; // metrics of older runs
-  const loss = panel(0, 'loss', metrics, [...trainLoss, { label: 'test loss', color: '#ff7f0e', points: at((m) => m.test_loss), style: 'dots' }]);
-  const miou: Series[] = metrics.every((m) => m.test_miou !== undefined)
-    ? [{ label: 'test mean IoU', color: '#9467bd', points: at((m) => m.test_miou! * 100), style: 'dots' }]
+  const val = some((m) => m.val_loss);
+  const loss = panel(0, 'loss', metrics, [
+    ...trainLoss,
+    ...(val ? [{ label: 'val loss', color: '#d62728', points: at((m) => m.val_loss), style: 'dots' } as const] : []),
+    { label: 'test loss', color: '#ff7f0e', points: at((m) => m.test_loss), style: 'dots' },
+  ]);
+  const miou: Series[] = some((m) => m.test_miou) || some((m) => m.val_miou)
+    ? [
+        ...(val ? [{ label: 'val mean IoU', color: '#8c564b', points: at((m) => pct(m.val_miou)), style: 'dots' } as const] : []),
+        { label: 'test mean IoU', color: '#9467bd', points: at((m) => pct(m.test_miou)), style: 'dots' },
+      ]
     : [];
-  const acc = panel(W, miou.length > 0 ? 'test accuracy, mean IoU (%)' : 'test accuracy (%)', metrics, [
-    { label: 'test accuracy', color: '#2ca02c', points: at((m) => m.test_accuracy * 100), style: 'dots' },
+  const what = val ? 'val and test accuracy' : 'test accuracy';
+  const acc = panel(W, miou.length > 0 ? `${what}, mean IoU (%)` : `${what} (%)`, metrics, [
+    ...(val ? [{ label: 'val accuracy', color: '#17becf', points: at((m) => pct(m.val_accuracy)), style: 'dots' } as const] : []),
+    { label: 'test accuracy', color: '#2ca02c', points: at((m) => pct(m.test_accuracy)), style: 'dots' },
     ...miou,
   ]);
   return [

@@ -36,4 +36,26 @@ describe('trainLoop', () => {
     expect(epochs[2]!.test_accuracy).toBeGreaterThan(0.6); // chance is 0.1
     expect(model.training).toBe(true); // evaluation switched back to train mode
   });
+
+  it('with a validation split: val metrics every epoch, the test split only after the last epoch', async () => {
+    const model = createSoftmaxRegression({ seed: 1, lr: 0.05 });
+    const epochs: EpochMetrics[] = [];
+    const withVal = { ...data, val: subset(full.test, 100) };
+    await trainLoop(model, withVal, { seed: 3, batchSize: 64, epochs: 3, loss: fakeIr().loss }, undefined, { onEpoch: (m) => void epochs.push(m) });
+    expect(epochs.map((m) => [m.val_accuracy !== undefined, m.test_accuracy !== undefined])).toEqual([[true, false], [true, false], [true, true]]);
+    expect(epochs[2]!.val_loss).toBeLessThan(epochs[0]!.val_loss!);
+  });
+
+  it('draws each training sample through LabeledImages.sample when the data augments, with the epoch', async () => {
+    const model = createSoftmaxRegression({ seed: 1, lr: 0.05 });
+    const seen: string[] = [];
+    const train = { ...data.train, sample: (k: number, epoch: number, out: Float32Array, offset: number) => {
+      seen.push(`${epoch}:${k}`);
+      out.set(data.train.images.subarray(k * 784, (k + 1) * 784), offset);
+    } };
+    await trainLoop(model, { train, test: data.test }, { seed: 3, batchSize: 64, epochs: 2, loss: fakeIr().loss });
+    expect(seen).toHaveLength(1000);
+    expect(new Set(seen.filter((s) => s.startsWith('0:'))).size).toBe(500);
+    expect(new Set(seen.filter((s) => s.startsWith('1:'))).size).toBe(500);
+  });
 });

@@ -121,6 +121,9 @@ export function decodePng(bytes: Uint8Array, file: string, chunks: PngChunks): O
   const channels = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[colorType] ?? 0;
   const samples = width * height * channels;
   const src = png.data;
+  // fast-png allocates the whole image before unfiltering: a stream short by whole rows fails there (detail()),
+  // but one that ends inside the last row leaves zeros in it, where PIL says "truncated". That takes a zlib
+  // stream complete in itself yet cut mid-row (an encoder's bug; a cut file fails the chunk walk first).
   const need = depth >= 8 ? samples : Math.ceil((width * channels * depth) / 8) * height;
   if (png.width !== width || png.height !== height || src.length < need) {
     throw new ImageError(file, `corrupt PNG: the image data is short (${src.length} of ${need} samples)`);

@@ -14,7 +14,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cnnc } from '../cli.js';
 import { tinyModel, tinySpec } from './model.js';
-import { commandShapes, inside, listing, makeSandbox, written, type CommandShape, type Sandbox } from './cli-sandbox.js';
+import { commandShapes, inside, listing, makeSandbox, written, type CommandShape, type Flag, type Sandbox } from './cli-sandbox.js';
 
 /** Fixed, so CI replays the same cases; fast-check prints the seed and the path of a failure. */
 const SEED = 14_2027;
@@ -78,6 +78,28 @@ function values(): fc.Arbitrary<string> {
   return fc.oneof(numbers, strings, choices, paths, fc.string({ maxLength: 12 }));
 }
 
+/** A value of the kind the flag's metavar names (`<n>`, `<x>`, `<dir>`, `<file>`, `<target>`…), so that runs get past their flags to the work. */
+function plausible(metavar: string | undefined): fc.Arbitrary<string> {
+  const fresh = fc.nat({ max: 1e6 }).map((n) => join(s.root, 'fresh', `p${n}`));
+  switch (metavar) {
+    case 'n': case 'k': return fc.constantFrom('1', '2', '3', '8');
+    case 'x': return fc.constantFrom('0.01', '0.1', '1e-3');
+    case 'dir': return fc.oneof(fc.constantFrom(s.idx, s.emptyDir, s.run), fresh);
+    case 'file': return fc.oneof(fc.constant(s.weights), fresh.map((p) => `${p}.model.ts`), fresh.map((p) => `${p}.model.js`));
+    case 'target': return fc.constantFrom('ts', 'gpujs');
+    case 'mode': return fc.constantFrom('cpu', 'webasm', 'gpu', 'headlessgl', 'webgpu');
+    case 'dtype': return fc.constantFrom('float32', 'float64');
+    case 'kind': return fc.constantFrom('ts', 'js');
+    case 'format': return fc.constantFrom('text', 'markdown', 'json');
+    default: return values();
+  }
+}
+
+/** Half plausible, half hostile. */
+function flagValue(f: Flag): fc.Arbitrary<string> {
+  return fc.oneof(plausible(f.metavar), values());
+}
+
 /** A positional's value: mostly what it asks for, sometimes anything. */
 function positional(name: string): fc.Arbitrary<string> {
   const usual = /spec|old|new/.test(name) ? fc.constant(s.spec) : /image/.test(name) ? fc.constantFrom(s.image, `${s.idx}/t10k-images-idx3-ubyte:1`) : /weights|file/.test(name) ? fc.constant(s.weights) : fc.constant(s.textFile);
@@ -101,7 +123,7 @@ interface FlagChoice {
 
 function cases(c: CommandShape): fc.Arbitrary<Case> {
   const flagChoice = c.flags.map((f): fc.Arbitrary<FlagChoice> => (f.takesValue
-    ? fc.record({ flag: fc.constantFrom(f.long, ...(f.short === undefined ? [] : [f.short])), value: values(), equals: fc.boolean() })
+    ? fc.record({ flag: fc.constantFrom(f.long, ...(f.short === undefined ? [] : [f.short])), value: flagValue(f), equals: fc.boolean() })
     : fc.constant({ flag: f.long, equals: false })));
   const positionals = c.positionals.map((p) => (p.required || p.variadic
     ? positional(p.name).map((v) => [v])
@@ -210,7 +232,7 @@ describe('fuzzing every flag of every command', () => {
     for (const n of ['train', 'eval', 'predict', 'build', 'check', 'inspect', 'diff']) expect(names).toContain(n);
     const train = shapes.find((c) => c.name === 'train')!;
     expect(train.flags.map((f) => f.long)).toEqual(expect.arrayContaining(['--epochs', '--batch-size', '--lr', '--seed', '--data', '--out', '--resume', '--max-steps', '--limit', '--threads']));
-    expect(shapes.find((c) => c.name === 'build')!.flags).toContainEqual({ long: '--output', short: '-o', takesValue: true });
+    expect(shapes.find((c) => c.name === 'build')!.flags).toContainEqual({ long: '--output', short: '-o', takesValue: true, metavar: 'file' });
     expect(shapes.find((c) => c.name === 'predict')!.positionals).toEqual([{ name: 'spec', required: true, variadic: false }, { name: 'images', required: true, variadic: true }]);
   });
 

@@ -13,6 +13,8 @@ export interface Flag {
   /** `-o`, where there is one */
   readonly short?: string;
   readonly takesValue: boolean;
+  /** `n` for `--epochs <n>`: what the value is. */
+  readonly metavar?: string;
 }
 
 export interface CommandShape {
@@ -32,8 +34,8 @@ export async function commandShapes(): Promise<CommandShape[]> {
     const usage = /^Usage: cnnc \S+ (.*)$/m.exec(help)?.[1] ?? '';
     const positionals = [...usage.replace('[options]', '').matchAll(/([<[])([a-z-]+)(\.\.\.)?[>\]]/g)].map((m) => ({ name: m[2]!, required: m[1] === '<', variadic: m[3] !== undefined }));
     const options = help.slice(help.indexOf('Options:'));
-    const flags = [...options.matchAll(/^ {2}(?:(-[a-zA-Z]), )?(--[a-z][a-z-]*)( [<[][^>\]]+[>\]])?/gm)]
-      .map((m) => ({ long: m[2]!, ...(m[1] === undefined ? {} : { short: m[1] }), takesValue: m[3] !== undefined }))
+    const flags = [...options.matchAll(/^ {2}(?:(-[a-zA-Z]), )?(--[a-z][a-z-]*)(?: [<[]([^>\]]+)[>\]])?/gm)]
+      .map((m) => ({ long: m[2]!, ...(m[1] === undefined ? {} : { short: m[1] }), takesValue: m[3] !== undefined, ...(m[3] === undefined ? {} : { metavar: m[3] }) }))
       .filter((f) => f.long !== '--help');
     shapes.push({ name, positionals, flags });
   }

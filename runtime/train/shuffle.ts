@@ -15,16 +15,21 @@ export function epochSeed(seed: number, epoch: number): number {
 
 /** A uniformly random permutation of 0..n-1 (Fisher–Yates, unbiased integers by rejection). */
 export function epochPermutation(seed: number, epoch: number, n: number): Uint32Array {
-  const rng = new Rng(epochSeed(seed, epoch));
-  const perm = new Uint32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
+  return permutation(new Rng(epochSeed(seed, epoch)), new Uint32Array(n));
+}
+
+/** Fills `into` with a uniformly random permutation of 0..length-1 drawn from rng (Fisher–Yates from the
+ *  end, unbiased integers by rejection); returns it. */
+export function permutation<A extends { length: number; [i: number]: number }>(rng: Rng, into: A): A {
+  const n = into.length;
+  for (let i = 0; i < n; i++) into[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = uniformInt(rng, i + 1);
-    const t = perm[i]!;
-    perm[i] = perm[j]!;
-    perm[j] = t;
+    const t = into[i]!;
+    into[i] = into[j]!;
+    into[j] = t;
   }
-  return perm;
+  return into;
 }
 
 /** An integer in [0, bound) without modulo bias: reject the top, incomplete block of 2^32. */

@@ -4,7 +4,7 @@
 // stream per sample and epoch (sampleRng), so an augmented batch is the same bit for bit whatever the thread
 // count or the order samples are prepared in.
 import { Rng } from '../../rng.js';
-import { uniformInt } from '../../train/shuffle.js';
+import { permutation, uniformInt } from '../../train/shuffle.js';
 import type { Image8 } from '../image.js';
 import { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from './color.js';
 import { crop, hflip, pad, paddingLTRB } from './geometry.js';
@@ -34,16 +34,7 @@ export function rngDraws(rng: Rng): Draws {
   return {
     uniform: (lo, hi) => Math.fround(Math.fround(lo) + (Math.fround(hi) - Math.fround(lo)) * rng.nextFloat()),
     integer: (lo, hi) => lo + uniformInt(rng, hi - lo),
-    permutation: (n) => {
-      const p = Array.from({ length: n }, (_, i) => i);
-      for (let i = n - 1; i > 0; i--) {
-        const j = uniformInt(rng, i + 1);
-        const t = p[i]!;
-        p[i] = p[j]!;
-        p[j] = t;
-      }
-      return p;
-    },
+    permutation: (n) => permutation(rng, new Array<number>(n)),
   };
 }
 

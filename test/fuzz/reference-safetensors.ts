@@ -10,7 +10,7 @@ export interface Param {
 }
 
 export type Reading =
-  | { readonly ok: true; readonly values: ReadonlyMap<string, Float32Array> }
+  | { readonly ok: true; readonly values: ReadonlyMap<string, Float32Array | Float64Array> }
   | { readonly ok: false; readonly why: string };
 
 const SIZES: Record<string, number> = {
@@ -21,7 +21,11 @@ const bad = (why: string): Reading => ({ ok: false, why });
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
-export function referenceRead(bytes: Uint8Array, params: readonly Param[]): Reading {
+/**
+ * `model`: the targets' dtype. A float32 model takes F32 tensors only; a float64 one F64, or F32
+ * widened (exact). Never F64 into float32: it would lose precision without a word.
+ */
+export function referenceRead(bytes: Uint8Array, params: readonly Param[], model: 'F32' | 'F64' = 'F32'): Reading {
   if (bytes.length < 8) return bad('shorter than the length field');
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
   if (n > 100_000_000n) return bad('header length over the limit');
@@ -63,16 +67,18 @@ export function referenceRead(bytes: Uint8Array, params: readonly Param[]): Read
     at = e;
   }
   if (at !== dataLength) return bad('bytes after the last tensor');
-  // A float32 model: exactly its parameters, F32, its shapes, finite.
+  // Exactly the model's parameters, in a dtype it takes, its shapes, finite.
   if (tensors.size !== params.length) return bad('not the model\'s tensors');
-  const values = new Map<string, Float32Array>();
+  const values = new Map<string, Float32Array | Float64Array>();
   for (const p of params) {
     const t = tensors.get(p.name);
-    if (t === undefined || t.dtype !== 'F32' || t.shape.join() !== p.shape.join()) return bad(`${p.name}: missing or another dtype or shape`);
+    const takes = t !== undefined && (t.dtype === model || (model === 'F64' && t.dtype === 'F32'));
+    if (t === undefined || !takes || t.shape.join() !== p.shape.join()) return bad(`${p.name}: missing or another dtype or shape`);
     const view = new DataView(bytes.buffer, bytes.byteOffset + start + t.begin, t.end - t.begin);
-    const a = new Float32Array((t.end - t.begin) / 4);
+    const size = SIZES[t.dtype]!;
+    const a = model === 'F64' ? new Float64Array((t.end - t.begin) / size) : new Float32Array((t.end - t.begin) / size);
     for (let i = 0; i < a.length; i++) {
-      a[i] = view.getFloat32(4 * i, true);
+      a[i] = size === 8 ? view.getFloat64(8 * i, true) : view.getFloat32(4 * i, true);
       if (!Number.isFinite(a[i]!)) return bad(`${p.name}[${i}] is not finite`);
     }
     values.set(p.name, a);

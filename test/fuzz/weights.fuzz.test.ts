@@ -38,11 +38,9 @@ function snapshot(m: CompiledModel): Float32Array[] {
   return m.parameters().map((p) => Float32Array.from(p.data as Float32Array));
 }
 
-/** The same bits (NaN-safe, -0 ≠ 0). */
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  return x.every((v, i) => v === y[i]);
+/** The same values, bit for bit (NaN-safe, -0 ≠ 0). */
+function sameBits(a: Float32Array | Float64Array, b: Float32Array | Float64Array): boolean {
+  return a.length === b.length && a.constructor === b.constructor && a.every((v, i) => Object.is(v, b[i]));
 }
 
 /** A refusal of the documented kind: a SafetensorsError whose message names a tensor (in quotes) or a byte. */
@@ -104,6 +102,40 @@ describe('fuzzing the weights loader with mutated real weights', () => {
     );
     // The mutations reach the loader's refusals, not only files that still load.
     expect(refused).toBeGreaterThan(1000);
+  });
+
+  it('loadNamedTensors into float64 targets (a --dtype float64 module): F64, or F32 widened; the targets unchanged when refused', () => {
+    // Two starting files: the model's F32 weights, and the same values written as F64.
+    const f64 = encodeSafetensors(model.parameters().map((p) => ({ name: p.name, shape: p.shape, data: Float64Array.from(p.data) })));
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(mutation, { minLength: 0, maxLength: 3 }), (wide, ms: Mutation[]) => {
+        const bytes = applyMutations(wide ? f64 : original, ms);
+        const into = params.map((p) => ({ name: p.name, shape: p.shape, data: new Float64Array(p.shape.reduce((a, d) => a * d, 1)).fill(-7) }));
+        const ref = referenceRead(bytes, params, 'F64');
+        let thrown: unknown;
+        try {
+          loadNamedTensors(bytes, into, 'weights');
+        } catch (e) {
+          thrown = e;
+        }
+        if (thrown === undefined) {
+          expect(ref, 'loaded a file the reference refuses').toMatchObject({ ok: true });
+          if (ref.ok) into.forEach((t) => expect(sameBits(t.data, ref.values.get(t.name)!), `${t.name} holds the file's values`).toBe(true));
+          return;
+        }
+        const error = expectDocumentedRefusal(thrown, bytes);
+        into.forEach((t) => expect(t.data.every((v) => v === -7), `${t.name} unchanged after a refusal`).toBe(true));
+        if (ref.ok) expect(error.message).toMatch(/duplicate key|must hold non-negative integers, found/);
+      }),
+      { seed: SEED + 10, numRuns: 600 },
+    );
+  });
+
+  it('an F64 file into the float32 model is refused by name (it would silently lose precision)', () => {
+    const f64 = encodeSafetensors(model.parameters().map((p) => ({ name: p.name, shape: p.shape, data: Float64Array.from(p.data) })));
+    const r = loadChecked(f64);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/^cannot load weights: tensor "conv1\.weight" has dtype F64, expected F32; /);
   });
 
   it('decodeSafetensors and readTensor (the checkpoint reader\'s path): a layout or a SafetensorsError, every readable tensor its shape\'s length', () => {

@@ -7,6 +7,7 @@
 // Image.blend (libImaging/Blend.c) computes in C float: out = in1 + alpha · (in2 − in1), truncated to uint8;
 // outside alpha ∈ [0, 1] it clips to 0…255 first. Math.fround reproduces each float operation.
 import type { Image8 } from '../image.js';
+import { luma } from '../decode/pil-convert.js';
 
 /** PIL's ImagingBlend(im1, im2, alpha) on equal-sized images. */
 export function blend(im1: Image8, im2: Image8, alpha: number): Image8 {
@@ -42,14 +43,14 @@ function blendConstant(img: Image8, degenerate: number, alpha: number): Image8 {
   return { width: img.width, height: img.height, channels: img.channels, data: out };
 }
 
-/** PIL's convert('L') of an RGB image (ITU-R 601-2 luma, libImaging/Convert.c L24): (19595 R + 38470 G +
- *  7471 B + 0x8000) >> 16. An L image is returned as it is. */
+/** PIL's convert('L') of an RGB image (ITU-R 601-2 luma, libImaging/Convert.c L24: luma() of the decoder's
+ *  PIL conversions). An L image is returned as it is. */
 export function toGray(img: Image8): Image8 {
   if (img.channels === 1) return img;
   const n = img.width * img.height;
   const d = img.data;
   const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = (d[3 * i]! * 19595 + d[3 * i + 1]! * 38470 + d[3 * i + 2]! * 7471 + 0x8000) >>> 16;
+  for (let i = 0; i < n; i++) out[i] = luma(d[3 * i]!, d[3 * i + 1]!, d[3 * i + 2]!);
   return { width: img.width, height: img.height, channels: 1, data: out };
 }
 

@@ -269,7 +269,7 @@ data: { source: folder, path: imgs }
 `;
 
   /** A folder of good 28×28 gray PNGs (the fixtures) with `bad` written into train/b/ as `name`. */
-  function folderWith(name: string, bad: Uint8Array): { spec: string; file: string; out: string } {
+  function folderWith(name: string, bad: Uint8Array, spec = TINY): { spec: string; file: string; out: string } {
     const root = tmp('bad');
     for (const split of ['train', 'test']) {
       for (const c of CLASSES) {
@@ -280,7 +280,7 @@ data: { source: folder, path: imgs }
     }
     const file = join(root, 'imgs', 'train', 'b', name);
     writeFileSync(file, bad);
-    writeFileSync(join(root, 'spec.yaml'), TINY);
+    writeFileSync(join(root, 'spec.yaml'), spec);
     return { spec: join(root, 'spec.yaml'), file, out: join(root, 'run') };
   }
 
@@ -342,6 +342,20 @@ data: { source: folder, path: imgs }
     const message = await refused('3.png', bomb);
     expect(message).toMatch(/100000×100000 = 10000000000 pixels, over the limit of 178956970/);
     expect(process.memoryUsage().rss - before).toBeLessThan(512 * 2 ** 20);
+  });
+
+  it('an image smaller than the training random_crop (no pad_if_needed) is refused while loading, naming it, before training starts', async () => {
+    const crop = TINY.replace('[1, 28, 28]', '[1, 32, 32]').replace(/^data: .*$/m, 'data:\n  source: folder\n  path: imgs\n  train_transforms: [ { kind: random_crop, size: 32 } ]');
+    const { spec, out } = folderWith('3.png', good('gray8.png'), crop);
+    const r = await cnnc('train', spec, '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`error: ${join(spec, '..', 'imgs', 'train', 'a', '1.png')}: random_crop: the crop 32×32 is larger than the (padded) image 28×28; set pad_if_needed: true or a larger padding\n`);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    // with padding 2 the 28×28 images are 32×32 before the crop: the same folder trains
+    const padded = folderWith('3.png', good('gray8.png'), crop.replace('size: 32 }', 'size: 32, padding: 2 }'));
+    const ok = await cnnc('train', padded.spec, '--out', padded.out);
+    expect(ok.err).not.toMatch(/error/);
+    expect(ok.code).toBe(0);
   });
 
   it('a symbolic-link loop, and a class of test missing from train, through cnnc train', async () => {

@@ -57,6 +57,17 @@ export function imageTensor(img: Image8, ts: readonly TransformSpec[], shape: re
   toTensor(done, out, offset, pipelineNormalize(ts));
 }
 
+/** A transform's refusal of an image (a RangeError: the image does not fit its arguments) as an error
+ *  naming the file. */
+function refusingAsData(file: string, f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof RangeError) throw new DataFileError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
 function subsetList(list: ImageList, limit: number | undefined): ImageList {
   if (limit === undefined || limit >= list.files.length) return list;
   const files: string[] = [];
@@ -79,12 +90,20 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
   // With augmentation the tensors are drawn per epoch from the decoded images; `images` then holds the
   // eval pipeline's tensors (what the train split looks like untouched), for checks and evaluation.
   const decoded: Image8[] | null = random ? [] : null;
+  // The augmentation tried once on each size of image found, so that one it cannot take (a random_crop
+  // larger than the padded image) is refused now, naming the file, not in the middle of training.
+  const tried = new Set<string>();
+  const scratch = random ? new Float32Array(size) : null;
   let last = Date.now();
   for (let i = 0; i < n; i++) {
     const file = list.files[i]!;
     const img = readImage(file, mode);
     decoded?.push(img);
-    imageTensor(img, random ? o.transforms.eval : pipeline, o.shape, file, images, i * size);
+    refusingAsData(file, () => imageTensor(img, random ? o.transforms.eval : pipeline, o.shape, file, images, i * size));
+    if (scratch !== null && !tried.has(`${img.width}×${img.height}`)) {
+      tried.add(`${img.width}×${img.height}`);
+      refusingAsData(file, () => imageTensor(img, pipeline, o.shape, file, scratch, 0, sampleRng(o.seed, 0, i)));
+    }
     if (o.onProgress !== undefined && (Date.now() - last > 250 || i + 1 === n)) {
       last = Date.now();
       o.onProgress(name, i + 1, n);

@@ -101,9 +101,14 @@ function flagValue(f: Flag): fc.Arbitrary<string> {
 }
 
 /** A positional's value: mostly what it asks for, sometimes anything. */
-function positional(name: string): fc.Arbitrary<string> {
-  const usual = /spec|old|new/.test(name) ? fc.constant(s.spec) : /image/.test(name) ? fc.constantFrom(s.image, `${s.idx}/t10k-images-idx3-ubyte:1`) : /weights|file/.test(name) ? fc.constant(s.weights) : fc.constant(s.textFile);
-  return fc.oneof({ weight: 4, arbitrary: usual }, { weight: 1, arbitrary: values() });
+function positional(command: string, name: string): fc.Arbitrary<string> {
+  const idx = `${s.idx}/t10k-images-idx3-ubyte`;
+  const usual = /spec|old|new/.test(name) ? fc.constant(s.spec)
+    : /image/.test(name) ? fc.constantFrom(s.image, `${idx}:1`, `${idx}:15`, `${idx}:16`, `${idx}:-1`, `${idx}:0x1`, `${idx}:`, `${idx}:1e309`, `${idx}:1:2`, s.weights)
+    : /weights|file/.test(name) ? fc.constant(s.weights) : fc.constant(s.textFile);
+  // `cnnc check -` reads stdin, which is the terminal of whoever runs the tests: it would wait for them.
+  const any = command === 'check' ? values().filter((v) => v !== '-') : values();
+  return fc.oneof({ weight: 4, arbitrary: usual }, { weight: 1, arbitrary: any });
 }
 
 interface Case {
@@ -126,8 +131,8 @@ function cases(c: CommandShape): fc.Arbitrary<Case> {
     ? fc.record({ flag: fc.constantFrom(f.long, ...(f.short === undefined ? [] : [f.short])), value: flagValue(f), equals: fc.boolean() })
     : fc.constant({ flag: f.long, equals: false })));
   const positionals = c.positionals.map((p) => (p.required || p.variadic
-    ? positional(p.name).map((v) => [v])
-    : fc.option(positional(p.name), { nil: undefined }).map((v) => (v === undefined ? [] : [v]))));
+    ? positional(c.name, p.name).map((v) => [v])
+    : fc.option(positional(c.name, p.name), { nil: undefined }).map((v) => (v === undefined ? [] : [v]))));
   return fc.record({
     pos: fc.tuple(...positionals),
     flags: fc.array(fc.oneof(...flagChoice), { minLength: 1, maxLength: 4 }),

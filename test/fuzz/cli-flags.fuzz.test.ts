@@ -253,7 +253,7 @@ describe('fuzzing every flag of every command', () => {
     expect((seen.get(1) ?? 0) + (seen.get(2) ?? 0), 'runs refused (exit 1 or 2)').toBeGreaterThan(0);
   });
 
-  it('any command --help lists and no other command is left unfuzzed', async () => {
+  it('a command that --help lists beyond these seven is fuzzed too (none today)', async () => {
     const fuzzed = new Set(Object.keys(RUNS));
     const others = shapes.filter((c) => !fuzzed.has(c.name));
     for (const c of others) {

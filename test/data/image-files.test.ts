@@ -181,6 +181,13 @@ describe('image folders: refusals name the path', () => {
     mkdirSync(Buffer.concat([Buffer.from(`${cls}/train/`), Buffer.from([0xff, 0x62])]));
     expect(refusal(() => listImageFolder(cls))).toBe(`${cls}/train/\\xffb: the file name is not UTF-8; rename it`);
   });
+
+  it('a file or class name holding a control character (an ESC, a newline), shown escaped: no raw control byte reaches the terminal', () => {
+    const root = tree(['train/a/1.png', 'test/a/1.png', 'train/a/x\x1b[31mred.png']);
+    expect(refusal(() => listImageFolder(root))).toBe(`${root}/train/a/x\\x1b[31mred.png: the file name holds a control character; rename it`);
+    const cls = tree(['train/a/1.png', 'test/a/1.png', 'train/b\nc/1.png']);
+    expect(refusal(() => listImageFolder(cls))).toBe(`${cls}/train/b\\x0ac: the file name holds a control character; rename it`);
+  });
 });
 
 describe('CSV manifests', () => {
@@ -248,6 +255,8 @@ describe('CSV manifests', () => {
     expect(r.message).toBe(`${r.root}/train.csv:1: the label is empty`);
     r = at('notes.txt,cat\n');
     expect(r.message).toBe(`${r.root}/notes.txt: not an image file (cnnc reads .png, .jpg, .jpeg); move it out of the data folder`);
+    r = at('"x\x1b[2J.png",cat\n');
+    expect(r.message).toBe(`${r.root}/train.csv:1: the path "x\\u001b[2J.png" holds a control character`);
     r = at('path,label\n');
     expect(r.message).toBe(`${r.root}/train.csv: no images listed (each line is path,label)`);
     const root = files({ 'a.png': 'x', 'train.csv': 'a.png,cat\n' });

@@ -7,8 +7,9 @@
 // point order, as Python's sorted()); files are walked recursively, following symbolic links, in the
 // order of sorted(os.walk()): by folder path, then name. Unlike it, nothing is skipped silently: a file
 // that is not a PNG or JPEG is an error naming it, except hidden files and folders (a leading `.`:
-// .DS_Store, .ipynb_checkpoints), which are ignored. A symbolic-link loop, a broken link, a name that is not UTF-8, an empty class, a
-// class of test or val missing from train: each an error naming the path.
+// .DS_Store, .ipynb_checkpoints), which are ignored. A symbolic-link loop, a broken link, a name that is
+// not UTF-8 or holds a control character, an empty class, a class of test or val missing from train: each
+// an error naming the path.
 import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { epochPermutation } from '../../train/shuffle.js';
@@ -49,7 +50,13 @@ export function compareCodePoints(a: string, b: string): number {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The entries of `dir`, their names checked to be UTF-8; hidden ones left out. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function escapeControls(text: string): string {
+  return text.replace(new RegExp(CONTROL.source, 'g'), (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** The entries of `dir`, their names checked to be UTF-8 without control characters; hidden ones left out. */
 function entries(dir: string): Array<{ name: string; dirent: Dirent<Buffer> }> {
   let list: Dirent<Buffer>[];
   try {
@@ -66,6 +73,8 @@ function entries(dir: string): Array<{ name: string; dirent: Dirent<Buffer> }> {
       const shown = [...dirent.name].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
       throw new DataFileError(`${join(dir, shown)}: the file name is not UTF-8; rename it`);
     }
+    // A control character (a newline, an ESC) would reach the terminal raw in every message naming the file.
+    if (CONTROL.test(name)) throw new DataFileError(`${join(dir, escapeControls(name))}: the file name holds a control character; rename it`);
     if (!name.startsWith('.')) out.push({ name, dirent });
   }
   return out.sort((a, b) => compareCodePoints(a.name, b.name));
@@ -258,6 +267,7 @@ function readManifest(csv: string): ManifestRow[] {
     if (row.fields.length !== 2) throw new DataFileError(`${where}: expected 2 fields (path,label), got ${row.fields.length}`);
     const [path, label] = [row.fields[0]!.trim(), row.fields[1]!.trim()];
     if (path === '') throw new DataFileError(`${where}: the path is empty`);
+    if (CONTROL.test(path)) throw new DataFileError(`${where}: the path ${JSON.stringify(path)} holds a control character`);
     if (label === '') throw new DataFileError(`${where}: the label is empty`);
     const file = resolve(dirname(csv), path);
     let st;
@@ -319,4 +329,13 @@ export function splitValidation(train: ImageList, fraction: number, seed: number
     return { files: idx.map((i) => train.files[i]!), labels: Int32Array.from(idx, (i) => train.labels[i]!) };
   };
   return { train: pick(true), val: pick(false) };
+}
+
+/** One CSV manifest as a test split (`cnnc eval --data FILE.csv`): its labels must be among `classes` (the
+ *  model's, from its weights or spec), which need not all appear; without them, its own labels sorted. */
+export function listCsvTestManifest(path: string, classes?: readonly string[]): ImageSplits {
+  const rows = readManifest(path);
+  const order = classes !== undefined ? [...classes] : [...new Set(rows.map((r) => r.label))].sort(compareCodePoints);
+  const test = manifestList(rows, order);
+  return { classes: order, train: { files: [], labels: new Int32Array(0) }, test, val: null };
 }

@@ -50,11 +50,12 @@ train: { batch_size: 32, epochs: 1, seed: 3 }
 data:
   source: folder
   path: jpeg
-  transforms: [ { kind: resize, size: [32, 32] } ]
+  transforms: [ { kind: resize, size: [32, 32] }, { kind: normalize, mean: [0.5, 0.4, 0.3], std: [0.25, 0.25, 0.3] } ]
   train_transforms:
     - { kind: resize, size: [32, 32] }
     - { kind: random_crop, size: 32, padding: 4 }
     - random_horizontal_flip
+    - { kind: normalize, mean: [0.5, 0.4, 0.3], std: [0.25, 0.25, 0.3] }
 `;
 
 /** The data description cnnc train passes to the loader, from the spec as compiled. */
@@ -224,6 +225,18 @@ describe.skipIf(!HAVE_FASHION)('Fashion-MNIST as a tinted RGB JPEG folder, 3×32
     expect(e.code).toBe(0);
     const rows = e.out.split('\n').filter((l) => /^\s+\d( +\d+){10} +\d+\.\d\d% +\S+$/.test(l));
     expect(rows.map((l) => l.trim().split(/\s+/).pop())).toEqual(NAMES);
+    // predict preprocesses as the loader does: its answers on the 40 test files make eval's confusion matrix
+    const tests = readdirSync(join(root, 'jpeg', 'test')).sort().flatMap((c) => readdirSync(join(root, 'jpeg', 'test', c)).map((f) => join(root, 'jpeg', 'test', c, f)));
+    expect(tests).toHaveLength(40);
+    const all = await cnnc('predict', spec, '--weights', weights, '--json', ...tests);
+    expect(all.code).toBe(0);
+    const confusion = NAMES.map(() => NAMES.map(() => 0));
+    all.out.trim().split('\n').forEach((l, i) => {
+      const answer = JSON.parse(l) as { file: string; class: number };
+      expect(answer.file).toBe(tests[i]);
+      confusion[NAMES.indexOf(basename(join(tests[i]!, '..')))]![answer.class]!++;
+    });
+    expect(rows.map((l) => l.trim().split(/\s+/).slice(1, 11).map(Number))).toEqual(confusion);
 
     // a 100×80 RGB photo-like JPEG: a coloured gradient with a dark blob, not the input's size
     const [w, h] = [100, 80];

@@ -264,6 +264,16 @@ describe.skipIf(!HAVE_FASHION)('Fashion-MNIST as a tinted RGB JPEG folder, 3×32
     expect(line.probabilities.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 6);
     expect(line.probability).toBe(Math.max(...line.probabilities));
   }, 120_000);
+
+  it('resumed in the middle of the second epoch, augmentation and all, it ends at the same weights bytes as a straight run', async () => {
+    const straight = join(root, 'straight');
+    expect((await cnnc('train', spec, '--out', straight, '--epochs', '2')).code).toBe(0);
+    const cut = join(root, 'cut');
+    expect((await cnnc('train', spec, '--out', cut, '--epochs', '2', '--max-steps', '6')).code).toBe(0); // 4 steps an epoch
+    expect(existsSync(join(cut, 'checkpoint.safetensors'))).toBe(true);
+    expect((await cnnc('train', spec, '--resume', cut)).code).toBe(0);
+    expect(new Uint8Array(readFileSync(join(cut, 'model.safetensors')))).toEqual(new Uint8Array(readFileSync(join(straight, 'model.safetensors'))));
+  }, 60_000);
 });
 
 describe('bad input in an image folder: exit 1, one line naming the file, nothing written', () => {

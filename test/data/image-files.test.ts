@@ -232,6 +232,13 @@ describe('CSV manifests', () => {
     expect(refusal(() => parseCsv('a,b\n"open,c\n', 'm.csv'))).toBe('m.csv:2: a quoted field is not closed');
   });
 
+  it('a val manifest is read with the train classes; an unknown label in it is refused at its line', () => {
+    const root = files({ 'a.png': 'x', 'train.csv': 'a.png,cat\na.png,dog\n', 'test.csv': 'a.png,cat\n', 'val.csv': 'a.png,dog\na.png,cat\n', 'bad-val.csv': 'a.png,cat\na.png,cow\n' });
+    const s = listCsvManifests({ train: join(root, 'train.csv'), test: join(root, 'test.csv'), val: join(root, 'val.csv') });
+    expect([...s.val!.labels]).toEqual([1, 0]);
+    expect(refusal(() => listCsvManifests({ train: join(root, 'train.csv'), test: join(root, 'test.csv'), val: join(root, 'bad-val.csv') }))).toBe(`${root}/bad-val.csv:2: unknown label "cow" (the train manifest's classes: cat, dog)`);
+  });
+
   it('a row whose file is missing is refused as file:line, naming the file', () => {
     const root = files({ 'a.png': 'x', 'train.csv': 'path,label\na.png,cat\r\nmissing.png,cat\n', 'test.csv': 'a.png,cat\n' });
     expect(refusal(() => listCsvManifests({ train: join(root, 'train.csv'), test: join(root, 'test.csv') }))).toBe(`${root}/train.csv:3: ${root}/missing.png: no such file`);

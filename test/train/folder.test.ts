@@ -381,6 +381,14 @@ data: { source: folder, path: imgs }
     expect(ok.code).toBe(0);
   });
 
+  it("a folder whose class count is not the model's output is refused in one line naming both", async () => {
+    const { spec, out } = folderWith('3.png', good('gray8.png'), TINY.replace('out_features: 2', 'out_features: 3'));
+    const r = await cnnc('train', spec, '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`error: ${join(spec, '..', 'imgs')}: 2 classes (a, b), but the model's output has 3\n`);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
   it('a symbolic-link loop, and a class of test missing from train, through cnnc train', async () => {
     const loop = folderWith('3.png', good('gray8.png'));
     const up = join(loop.spec, '..', 'imgs', 'train', 'a', 'up');

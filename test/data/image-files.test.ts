@@ -1,14 +1,20 @@
 // The listing of a user's images (runtime/node/data/image-files.ts): which files an image folder or a CSV
 // manifest holds, in which order, with which class, and every refusal as one line naming the path. The
 // trees are made in a temp directory; listing reads names only, so the "images" here are a few bytes.
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { compareCodePoints, listCsvManifests, listImageFolder, parseCsv, splitValidation, type ImageList } from '../../runtime/node/data/image-files.js';
 import { DataFileError } from '../../runtime/node/data/read-maybe-gzip.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'cnnc-imgfiles-'));
+const made: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnnc-imgfiles-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 /** Writes each relative path (a trailing `/` makes an empty folder) under a new temp root. */
 function tree(paths: readonly string[], root = tmp()): string {

@@ -1,7 +1,7 @@
 // The lowering of a spec's `data:` (compiler/3-lower/data.ts): the pipelines as the runtime gets them
 // (bare words resolved, a resize to the input appended where the size depends on the image), and each
 // error E0801–E0804 with the exact line:col it points at. Then `cnnc diff` on a changed pipeline.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -139,7 +139,9 @@ describe('cnnc diff: the data pipeline is part of the recipe', () => {
     let stdout = '';
     let stderr = '';
     const io: DiffIo = { stdout: { write: (s: string) => (stdout += s), isTTY: false }, stderr: { write: (s: string) => (stderr += s), isTTY: false }, cwd: dir, env: {} };
-    expect(runDiff('old.yaml', 'new.yaml', { format: 'json' }, io)).toBe(0);
+    const code = runDiff('old.yaml', 'new.yaml', { format: 'json' }, io);
+    rmSync(dir, { recursive: true, force: true });
+    expect(code).toBe(0);
     expect(stderr).toBe('');
     return JSON.parse(stdout);
   }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { crc32 } from 'node:zlib';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { build } from '../../compiler/index.js';
 import type { DataDescription } from '../../runtime/contracts.js';
 import { classNamesOf } from '../../runtime/class-names.js';
@@ -27,7 +27,13 @@ const HAVE_FASHION = existsSync(FASHION);
 if (!HAVE_FASHION) console.log(`test/train/folder.test.ts: skipping the Fashion-MNIST folder tests: ${FASHION} is absent (apt install dataset-fashion-mnist)`);
 const FIXTURES = 'test/fixtures/images';
 
-const tmp = (what: string) => mkdtempSync(join(tmpdir(), `cnnc-folder-${what}-`));
+const made: string[] = [];
+const tmp = (what: string) => {
+  const dir = mkdtempSync(join(tmpdir(), `cnnc-folder-${what}-`));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 /** specs/fashion.yaml (the seed's network) with its data line replaced. */
 const fashionSpec = (data: string, extra = ''): string =>

@@ -139,6 +139,13 @@ describe('image folders: refusals name the path', () => {
     expect(refusal(() => listImageFolder(test))).toBe(`${test}/test/a: an empty class folder (no .png or .jpg files)`);
   });
 
+  it('a split folder with no class folders (nothing, or only hidden ones): train, test and val alike', () => {
+    for (const split of ['train', 'test', 'val']) {
+      const root = tree(['train/a/1.png', 'test/a/1.png', 'val/a/1.png'].filter((p) => !p.startsWith(split)).concat([`${split}/.cache/`]));
+      expect(refusal(() => listImageFolder(root))).toBe(`${root}/${split}: no class folders, so no images (the layout is ${root}/${split}/<class>/<image>)`);
+    }
+  });
+
   it('a file directly in train/ (not in a class folder)', () => {
     const root = tree(['train/a/1.png', 'train/stray.png', 'test/a/1.png']);
     expect(refusal(() => listImageFolder(root))).toBe(`${root}/train/stray.png: not in a class folder (the layout is ${root}/train/<class>/<image>)`);

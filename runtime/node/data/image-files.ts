@@ -144,6 +144,8 @@ function classFolders(split: string): Map<string, string[]> {
     if (files.length === 0) throw new DataFileError(`${path}: an empty class folder (no .png or .jpg files)`);
     out.set(name, files);
   }
+  // An empty test/ or val/ would train and report NaN accuracy on no images.
+  if (out.size === 0) throw new DataFileError(`${split}: no class folders, so no images (the layout is ${split}/<class>/<image>)`);
   return out;
 }
 

@@ -4,7 +4,7 @@
 // Each phase returns diagnostics; the recipe stops at the first phase with errors, since the next one
 // would only report their echoes. `checkSource` is the front half (through the lints), for `cnnc check`.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readSpecBytes } from './1-parse/read.js';
 import { decodeSpec } from './1-parse/decode.js';
 import { parse } from './1-parse/parse.js';
 import { validate } from './2-validate/validate.js';
@@ -57,16 +57,14 @@ export function checkSource(source: string, file: string): CheckResult {
 
 /** checkSource on a file; an unreadable file gives `error`, never a throw. */
 export function checkFile(path: string): CheckResult {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    return { ir: null, diagnostics: [], error: `cannot read ${path}: ${readError(e)}` };
-  }
+  const read = readSpecBytes(path);
+  if ('error' in read) return { ir: null, diagnostics: [], error: read.error };
+  const bytes = read.bytes;
   const { source, diagnostics } = decodeSpec(bytes, path); // not UTF-8: E0111 at the first bad byte
   return diagnostics.length > 0 ? { ir: null, diagnostics } : checkSource(source, path);
 }
 
+export { readSpecBytes, SPEC_MAX_BYTES } from './1-parse/read.js';
 export type { GenerateOptions } from './5-codegen/generate.js';
 
 /** Which renderer: the TypeScript kernels (default) or gpu.js kernels (compiler/5-codegen-gpujs, float32 only). */
@@ -127,10 +125,3 @@ function byPosition(ds: readonly Diagnostic[]): Diagnostic[] {
   return [...ds].sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
-function readError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'EACCES') return 'permission denied';
-  return e instanceof Error ? e.message : String(e);
-}

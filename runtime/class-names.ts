@@ -21,3 +21,9 @@ export function classNamesOf(weights: Uint8Array): string[] | null {
     return null;
   }
 }
+
+/** A class name as it may be printed on a terminal: control characters escaped as \uXXXX (a folder's name,
+ *  or a weights file's metadata, is the user's: it must not move the cursor or clear the screen). */
+export function printableName(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

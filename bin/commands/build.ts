@@ -5,7 +5,7 @@
 // nothing, exits 1.
 import { lstatSync, statSync } from 'node:fs';
 import { FileError, makeDirectory, writeFiles } from '../fs-errors.js';
-import { mebibytes, readBounded } from '../read-bounded.js';
+import { readSpecBytes } from '../../compiler/1-parse/read.js';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { build } from '../../compiler/index.js';
@@ -36,7 +36,6 @@ export function registerBuild(program: Command, exit: Exit): void {
 }
 
 /** Read from a pipe or a device, a spec stops here: /dev/zero would never end. */
-const SPEC_MAX_BYTES = 64 * 2 ** 20;
 
 function runBuild(file: string, opts: BuildOptions): number {
   if (opts.dtype !== 'float32' && opts.dtype !== 'float64') return usage(`--dtype expects float32 or float64, got "${opts.dtype}"`);
@@ -44,14 +43,9 @@ function runBuild(file: string, opts: BuildOptions): number {
   if (opts.target !== 'ts' && opts.target !== 'gpujs') return usage(`--target expects ts or gpujs, got "${opts.target}"`);
   if (opts.target === 'gpujs' && opts.dtype !== 'float32') return usage('--target gpujs computes in float32 (gpu.js precision single): drop --dtype float64');
   if (opts.output === '') return usage('-o needs a file name (or - for stdout), got an empty one');
-  let bytes: Uint8Array;
-  try {
-    const read = readBounded(file, SPEC_MAX_BYTES);
-    if (!read.ok) return usage(`cannot read ${file}: it is not a regular file and goes on past ${mebibytes(read.max)}, which no spec does`);
-    bytes = read.bytes;
-  } catch (e) {
-    return usage(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const read = readSpecBytes(file);
+  if ('error' in read) return usage(read.error);
+  const bytes = read.bytes;
   const decoded = decodeSpec(bytes, file); // not UTF-8: E0111, and no build
   const { code, diagnostics } = decoded.diagnostics.length > 0 ? { code: null, diagnostics: decoded.diagnostics } : build(decoded.source, file, { dtype: opts.dtype, target: opts.target });
   if (diagnostics.length > 0) process.stderr.write(formatDiagnostics(diagnostics, { color: process.stderr.isTTY === true && !process.env['NO_COLOR'] }));

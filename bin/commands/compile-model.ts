@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, formatDiagnostics } from '../../compiler/index.js';
 import { decodeSpec } from '../../compiler/1-parse/decode.js';
+import { readSpecBytes } from '../../compiler/1-parse/read.js';
 import type { ModelIR } from '../../compiler/ir/types.js';
 import { transpileToJs } from '../../compiler/5-codegen/emit-js.js';
 import { BACKENDS, BackendError, type Backend, type BackendInfo } from '../../runtime/gpujs/index.js';
@@ -40,13 +41,12 @@ export interface Io {
 export const processIo: Io = { stdout: process.stdout, stderr: process.stderr };
 
 export async function compileSpec(file: string, io: Io, target: Target = { kind: 'ts' }): Promise<LoadedSpec | null> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    io.stderr.write(`error: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+  const read = readSpecBytes(file);
+  if ('error' in read) {
+    io.stderr.write(`error: ${read.error}\n`);
     return null;
   }
+  const bytes = read.bytes;
   const decoded = decodeSpec(bytes, file); // not UTF-8: E0111, and no model
   const source = decoded.source;
   const { code, diagnostics, ir } = decoded.diagnostics.length > 0 ? { code: null, diagnostics: decoded.diagnostics, ir: null } : build(source, file, { dtype: 'float32', target: target.kind });
@@ -111,7 +111,8 @@ async function loadGpujsModule(code: string, workDir: string): Promise<{ createM
 /** Parses a number flag; commander hands us strings. */
 export function numberFlag(name: string, value: string | undefined, kind: 'int' | 'positive-int' | 'positive'): number | undefined {
   if (value === undefined) return undefined;
-  const v = Number(value);
+  // Decimal only, as a person writes it: Number() would take 0x10, 0b11 and 0o7, and '' or ' ' as 0.
+  const v = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(value.trim()) && value.trim() === value ? Number(value) : NaN;
   const ok = kind === 'int' ? Number.isSafeInteger(v) && v >= 0 : kind === 'positive-int' ? Number.isSafeInteger(v) && v > 0 : Number.isFinite(v) && v > 0;
   if (!ok) throw new UsageError(`${name} expects ${kind === 'positive' ? 'a positive number' : kind === 'int' ? 'a non-negative integer' : 'a positive integer'}, got "${value}"`);
   return v;

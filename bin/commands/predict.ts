@@ -7,9 +7,11 @@
 // image to its input (PIL's bilinear with antialias). MNIST's convention is a white digit on black:
 // `--invert` takes black-on-white drawings. `IDX_FILE[:index]` is sample `index` (default 0) of an IDX
 // file. `--json`: one JSON object a line, a line an image.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { mebibytes, readBounded } from '../../runtime/node/read-bounded.js';
 import type { Command } from 'commander';
 import type { DataPipeline } from '../../runtime/contracts.js';
+import { printableName } from '../../runtime/class-names.js';
 import { decodeImage } from '../../runtime/data/decode/index.js';
 import { fitPipeline } from '../../runtime/data/fit-input.js';
 import { idxImageAt } from '../../runtime/data/idx.js';
@@ -23,6 +25,8 @@ import { compileSpec, processIo, UsageError, type Io } from './compile-model.js'
 import { reportUserErrors } from './user-error.js';
 import { loadWeightsFile } from './weights.js';
 
+/** A pipe or device given as an image is read up to this much (a regular file is read whole). */
+const INPUT_MAX_BYTES = 512 * 2 ** 20;
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 export function registerPredict(program: Command, exit: Exit, io: Io = processIo): void {
@@ -74,11 +78,6 @@ function classNames(ir: ModelIR, carried: readonly string[] | null, classes: num
 function evalPipeline(ir: ModelIR): DataPipeline['eval'] {
   const [h, w] = [ir.input.shape[1] ?? 0, ir.input.shape[2] ?? 0];
   return fitPipeline(ir.data.transforms.eval, h, w).pipeline;
-}
-
-/** A name as it may be printed on a terminal: control characters escaped (a folder's name is the user's). */
-export function printableName(name: string): string {
-  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function predictionJson(file: string, probs: readonly number[], names: readonly string[] | null): Record<string, unknown> {
@@ -154,8 +153,11 @@ export function readInput(arg: string, shape: readonly number[], pipeline: DataP
   const index = idx && !existsSync(arg) ? Number(idx[2]) : 0;
   let raw: Uint8Array;
   try {
-    raw = readFileSync(file);
+    const read = readBounded(file, INPUT_MAX_BYTES);
+    if (!read.ok) throw new UsageError(`cannot read ${file}: it is not a regular file and goes on past ${mebibytes(read.max)}, which no image does`);
+    raw = read.bytes;
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const jpeg = raw[0] === 0xff && raw[1] === 0xd8;

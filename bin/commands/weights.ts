@@ -4,7 +4,7 @@
 import { classNamesOf } from '../../runtime/class-names.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import { MAX_HEADER_BYTES } from '../../runtime/safetensors.js';
-import { mebibytes, readBounded } from '../read-bounded.js';
+import { mebibytes, readBounded } from '../../runtime/node/read-bounded.js';
 import { UsageError } from './compile-model.js';
 
 /** Loads the file into the model; returns the class names it carries (cnnc train writes them), or null. */

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { readSpecBytes } from '../1-parse/read.js';
 import type { SideSource } from './index.js';
 
 export type ReadSide = { readonly ok: true; readonly side: SideSource } | { readonly ok: false; readonly error: string };
@@ -13,13 +14,9 @@ const REV_PATH = /^([^:]+):(.+)$/;
 export function readSide(spec: string, cwd: string = process.cwd()): ReadSide {
   const path = resolve(cwd, spec);
   if (existsSync(path) || !REV_PATH.test(spec)) {
-    try {
-      return { ok: true, side: { source: readFileSync(path, 'utf8'), file: spec } };
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
-      return { ok: false, error: `cannot read ${spec}: ${why}` };
-    }
+    const read = readSpecBytes(path);
+    if ('error' in read) return { ok: false, error: read.error.replace(path, spec) };
+    return { ok: true, side: { source: new TextDecoder().decode(read.bytes), file: spec } };
   }
   try {
     // An argument array, never a shell string: the revision and path reach git verbatim.

@@ -73,19 +73,38 @@ export function readCheckpointInfo(bytes: Uint8Array, file: string): Checkpoint 
     if (!Number.isSafeInteger(v) || v < 0) throw new CheckpointError(`${file}: metadata "${key}" is not a count: ${JSON.stringify(m[key])}`);
     return v;
   };
+  const bad = (key: string, what: string): never => {
+    throw new CheckpointError(`${file}: metadata "${key}" is not ${what}: ${JSON.stringify(m[key]).slice(0, 80)}`);
+  };
+  const settings = parseJson(file, 'settings', get('settings'));
+  if (!isRunSettings(settings)) bad('settings', 'the run settings { seed, batchSize, epochs, lr, data, limit }');
+  const lossSum = parseJson(file, 'epoch_loss_sum', get('epoch_loss_sum'));
+  if (typeof lossSum !== 'number' || !Number.isFinite(lossSum)) bad('epoch_loss_sum', 'a finite number');
+  const metrics = parseJson(file, 'metrics', get('metrics'));
+  if (!Array.isArray(metrics) || !metrics.every((x) => typeof x === 'object' && x !== null && Number.isSafeInteger((x as EpochMetrics).epoch) && typeof (x as EpochMetrics).loss === 'number')) {
+    bad('metrics', 'a list of epoch records');
+  }
   return {
     specHash: get('spec_hash'),
     cnncVersion: get('cnnc_version'),
-    settings: parseJson(file, 'settings', get('settings')) as RunSettings,
+    settings: settings as RunSettings,
     position: {
       epoch: int('epoch'),
       stepInEpoch: int('step_in_epoch'),
       globalStep: int('global_step'),
-      lossSum: parseJson(file, 'epoch_loss_sum', get('epoch_loss_sum')) as number,
+      lossSum: lossSum as number,
       lossCount: int('epoch_loss_count'),
     },
-    metrics: parseJson(file, 'metrics', get('metrics')) as EpochMetrics[],
+    metrics: metrics as EpochMetrics[],
   };
+}
+
+function isRunSettings(v: unknown): v is RunSettings {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const s = v as Record<string, unknown>;
+  const count = (x: unknown) => Number.isSafeInteger(x) && (x as number) > 0;
+  return Number.isSafeInteger(s['seed']) && count(s['batchSize']) && count(s['epochs']) && typeof s['lr'] === 'number' && Number.isFinite(s['lr']) && (s['lr'] as number) > 0 &&
+    typeof s['data'] === 'string' && (s['limit'] === undefined || s['limit'] === null || count(s['limit']));
 }
 
 /** Loads weights, optimizer slots and RNG into the model; on any mismatch the model is unchanged. */
@@ -104,7 +123,10 @@ export function restoreCheckpoint(model: CompiledModel, bytes: Uint8Array, file:
   }
   const step = Number(m.optimizer_step);
   const rng = parseJson(file, 'rng_state', m.rng_state ?? '') as number[];
-  if (!Number.isSafeInteger(step) || !Array.isArray(rng)) throw new CheckpointError(`${file}: bad optimizer_step or rng_state metadata`);
+  // The RNG's state words (as many as the model's, uint32, not all zero) and a step count, or the model
+  // would throw on them.
+  const words = Array.isArray(rng) && rng.length === state.rng.length && rng.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) && rng.some((w) => w !== 0);
+  if (!Number.isSafeInteger(step) || step < 0 || !words) throw new CheckpointError(`${file}: bad optimizer_step or rng_state metadata`);
   params.forEach((p, i) => p.data.set(staged[i]!.data));
   model.setTrainingState({ step, slots, rng });
 }

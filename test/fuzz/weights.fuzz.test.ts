@@ -294,11 +294,9 @@ describe('fuzzing the class names a weights file carries (__metadata__ "classes"
     await fc.assert(fc.asyncProperty(classes, async (value) => printsSafely('predict', value, k++)), { seed: SEED + 8, numRuns: 12 });
   });
 
-  // BUG, not fixed here (bin/commands/eval.ts formatEvaluation is another helper's file): eval prints each class
-  // name raw after its row, so a weights file whose metadata says classes: ["\u001b[2J", …] (ten names) clears
-  // the user's terminal; predict escapes them (printableName). Reproduce: write
-  // withMetadata(weights, { classes: JSON.stringify(Array(10).fill('\u001b[31mred')) }), then cnnc eval SPEC --weights it.
-  it.skip('BUG eval class names: cnnc eval prints no control character from the names (escape sequences pass through today)', async () => {
+  // eval printed each class name raw after its row, so a weights file whose metadata said classes: ["\u001b[2J", …]
+  // cleared the user's terminal; it escapes them now, as predict does (printableName, runtime/class-names.ts).
+  it('cnnc eval prints no control character from the class names of the weights', async () => {
     let k = 0;
     await fc.assert(fc.asyncProperty(classes, async (value) => printsSafely('eval', value, k++)), { seed: SEED + 9, numRuns: 20 });
   });
@@ -340,13 +338,10 @@ describe('fuzzing cnnc train --resume with mutated checkpoints', () => {
     );
   });
 
-  // BUG, not fixed here (runtime/train/checkpoint.ts readCheckpointInfo and restoreCheckpoint are not this
-  // suite's files): a checkpoint's metadata values are JSON.parse'd and used unchecked, so a damaged one is a
-  // TypeError or RangeError, exit 70: settings null, settings {} ("reading 'startsWith'"), metrics {} ("not
-  // iterable"), rng_state [] and optimizer_step -1 (RangeError); epoch_loss_sum "x" resumes with loss NaN.
-  // Reproduce: train a run, rewrite its checkpoint with encodeSafetensors(tensors, { ...metadata, settings: 'null' }),
-  // then `cnnc train SPEC --resume DIR` → exit 70.
-  it.skip('BUG checkpoint metadata: a damaged metadata value is exit 1 naming the checkpoint and the key (exit 70 today)', async () => {
+  // A checkpoint's metadata values were JSON.parse'd and used unchecked, so a damaged one was a TypeError or
+  // RangeError, exit 70 (settings null or {}, metrics {}, rng_state [], optimizer_step -1), and epoch_loss_sum "x"
+  // resumed with loss NaN; readCheckpointInfo and restoreCheckpoint check each value's shape now.
+  it('a damaged checkpoint metadata value: the run resumes, or exit 1 naming the checkpoint; never 70', async () => {
     const file = decodeSafetensors(checkpoint);
     const tensors = [...file.tensors.values()].map((e) => ({ name: e.name, shape: e.shape, data: readTensor(checkpoint, e) }));
     let k = 1000;

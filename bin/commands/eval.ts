@@ -1,6 +1,7 @@
 // `cnnc eval SPEC --weights FILE`: test loss, accuracy (per image, pixel or binary output), mean IoU for
 // per-pixel outputs, confusion matrix and per-class accuracy.
 import type { Command } from 'commander';
+import { printableName } from '../../runtime/class-names.js';
 import { chooseData, loadDataAsync } from '../../runtime/node/data/load.js';
 import { withThreads } from '../../runtime/node/threads.js';
 import { pct } from '../train/events.js';
@@ -17,7 +18,7 @@ export function registerEval(program: Command, exit: Exit, io: Io = processIo): 
     .description('evaluate trained weights on the test split: loss, accuracy, confusion matrix')
     .argument('<spec>', 'the model spec (YAML)')
     .requiredOption('--weights <file>', 'weights (safetensors), e.g. runs/mnist/model.safetensors')
-    .option('--data <dir>', "a directory of IDX files instead of the spec's data")
+    .option('--data <dir>', "IDX files, image folders (DIR/test/<class>/…) or a CSV manifest (path,label) instead of the spec's test data")
     .option('--limit <n>', 'evaluate on an evenly spaced subset of n test images')
     .option('--threads <n>', 'threads for convolutions and matrix products (default: every core, up to 8; the same results for any n)')
     .option('--json', 'the evaluation as one JSON object on stdout')
@@ -31,7 +32,7 @@ export function registerEval(program: Command, exit: Exit, io: Io = processIo): 
         const carried = loadWeightsFile(model, flags.weights);
         const classes = model.outputShape[0]!;
         const source = chooseData(loaded.ir.data, spec, flags.data);
-        const context = { data: loaded.ir.data, specFile: spec, shape: loaded.ir.input.shape, seed: loaded.ir.train.seed };
+        const context = { data: loaded.ir.data, specFile: spec, shape: loaded.ir.input.shape, seed: loaded.ir.train.seed, ...(carried === null ? {} : { classes: carried }) };
         const data = await loadDataAsync(source, classes, limit, context);
         const test = data.test;
         const names = data.classNames ?? carried ?? undefined;
@@ -82,7 +83,7 @@ export function formatEvaluation(e: Evaluation, source: string, names?: readonly
   e.confusion.forEach((row, c) => {
     const total = row.reduce((a, b) => a + b, 0);
     const acc = total === 0 ? '-' : pct(row[c]! / total);
-    lines.push(`${String(c).padStart(4)} ` + row.map((v) => String(v).padStart(w)).join('') + `   ${acc.padStart(7)}` + (named === undefined ? '' : `  ${named[c]}`));
+    lines.push(`${String(c).padStart(4)} ` + row.map((v) => String(v).padStart(w)).join('') + `   ${acc.padStart(7)}` + (named === undefined ? '' : `  ${printableName(named[c]!)}`));
   });
   return lines.join('\n') + '\n';
 }

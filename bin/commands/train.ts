@@ -36,7 +36,7 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
     .option('--batch-size <n>', 'batch size (overrides train.batch_size)')
     .option('--lr <x>', 'learning rate (overrides optimizer.lr)')
     .option('--seed <n>', 'seed for weights, shuffling and dropout (overrides train.seed)')
-    .option('--data <dir>', 'a directory of IDX files (MNIST, Fashion-MNIST; .gz or not) instead of the spec\'s data')
+    .option('--data <dir>', 'a directory of IDX files (MNIST, Fashion-MNIST; .gz or not) or image folders (DIR/train/<class>/…, DIR/test/…) instead of the spec\'s data')
     .option('--out <dir>', 'run directory (default runs/<spec name>)')
     .option('--resume <dir>', 'continue the run in <dir> from its checkpoint')
     .option('--force', 'train into --out even if it holds a run: its files are replaced (without it, cnnc refuses)')
@@ -99,7 +99,7 @@ export function registerTrain(program: Command, exit: Exit, io: Io = processIo):
               return m;
             },
             ...options,
-            data: flags.data,
+            data: dataFlag(flags.data),
             out: flags.out,
             resume: flags.resume,
             force: flags.force === true,
@@ -141,4 +141,12 @@ export function threadsFlag(value: string | undefined): number {
   const n = numberFlag('--threads', value, 'positive-int') ?? Math.min(availableParallelism(), 8);
   if (n > 256) throw new UsageError(`--threads expects at most 256, got "${value}"`);
   return n;
+}
+
+/** `--data` names a directory for training: a CSV manifest gives one split (eval takes one as its test split). */
+function dataFlag(value: string | undefined): string | undefined {
+  if (value !== undefined && /\.csv$/i.test(value)) {
+    throw new UsageError(`--data ${value}: train takes a directory (IDX files or image folders); name CSV manifests in the spec's data: { source: csv, train: …, test: … }`);
+  }
+  return value;
 }

@@ -14,6 +14,8 @@ export type TrainEvent =
       readonly test_images: number;
       /** Null without a validation split. */
       readonly val_images: number | null;
+      /** The class names in index order, where the data names its classes (image folders, manifests). */
+      readonly classes: readonly string[] | null;
       readonly batch_size: number;
       readonly lr: number;
       readonly seed: number;

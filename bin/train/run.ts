@@ -136,7 +136,7 @@ async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
   const weightsFile = join(out, 'model.safetensors');
   const checkpointFile = join(out, 'checkpoint.safetensors');
   const save = (position: Position): void => {
-    const cp = encodeCheckpoint(model, { specHash: o.ir.specHash, cnncVersion: o.cnncVersion, settings, position, metrics });
+    const cp = weightsWithClassNames(encodeCheckpoint(model, { specHash: o.ir.specHash, cnncVersion: o.cnncVersion, settings, position, metrics }), data.classNames);
     // Both or neither: a full disk never leaves weights newer than the checkpoint.
     writeFiles([{ path: weightsFile, data: weightsWithClassNames(model.saveWeights(), data.classNames) }, { path: checkpointFile, data: cp }]);
     emit({ event: 'checkpoint', path: checkpointFile, weights: weightsFile, epoch: position.epoch, step: position.stepInEpoch, global_step: position.globalStep });
@@ -150,6 +150,7 @@ async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
     train_images: data.train.n,
     test_images: data.test.n,
     val_images: data.val?.n ?? null,
+    classes: data.classNames ?? null,
     batch_size: settings.batchSize,
     lr: settings.lr,
     seed: settings.seed,

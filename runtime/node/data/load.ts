@@ -10,7 +10,7 @@ import { spacedIndex } from '../../data/idx-samples.js';
 import { fitPipeline } from '../../data/fit-input.js';
 import { normalizeImages, pipelineNormalize, type NormalizeParams } from '../../data/transforms/index.js';
 import { loadIdxDirectory, readIdxDirectory, type Splits } from './idx-files.js';
-import { listCsvManifests, listImageFolder, splitValidation, type ImageSplits } from './image-files.js';
+import { listCsvManifests, listCsvTestManifest, listImageFolder, splitValidation, type ImageSplits } from './image-files.js';
 import { loadImages } from './images.js';
 import { loadMnist10k } from './mnist10k.js';
 import { DataFileError } from './read-maybe-gzip.js';
@@ -26,6 +26,8 @@ export interface DataContext {
   readonly specFile: string;
   readonly shape: readonly number[];
   readonly seed: number;
+  /** The class names in index order where known otherwise (eval: the weights carry them). */
+  readonly classes?: readonly string[];
   readonly onProgress?: (split: string, done: number, total: number) => void;
 }
 
@@ -39,6 +41,7 @@ export function chooseData(spec: DataDescription, specFile: string, flag?: strin
 /** `--data DIR`: image folders if DIR holds train/ as folders of classes, else IDX files. */
 function flagSource(flag: string): DataSource {
   const dir = resolve(flag);
+  if (/\.csv$/i.test(flag) && !isDirectory(dir)) return `csv:${dir}`; // one manifest: eval's test split
   return isDirectory(join(dir, 'train')) ? `folder:${dir}` : `idx:${dir}`;
 }
 
@@ -110,9 +113,12 @@ function loadImageSource(base: DataSource, classes: number, limit: number | unde
   let listed: ImageSplits;
   if (base.startsWith('folder:')) listed = listImageFolder(base.slice('folder:'.length), own?.classes ?? undefined);
   else {
-    if (data.source !== 'csv') throw new Error(`cnnc internal error: ${base} without a csv data spec`);
     const at = (path: string) => resolve(dirname(specFile), path);
-    listed = listCsvManifests({ train: at(data.train), test: at(data.test), val: data.val === null ? null : at(data.val) }, own?.classes ?? undefined);
+    const manifest = base.slice('csv:'.length);
+    listed = data.source === 'csv' && at(data.train) === manifest
+      ? listCsvManifests({ train: at(data.train), test: at(data.test), val: data.val === null ? null : at(data.val) }, own?.classes ?? undefined)
+      // `cnnc eval --data FILE.csv`: one manifest, the test split, in the classes the model was trained with.
+      : listCsvTestManifest(manifest, context.classes ?? own?.classes ?? undefined);
   }
   const where = base.slice(base.indexOf(':') + 1);
   if (listed.classes.length !== classes) {

@@ -170,7 +170,7 @@ export function readInput(arg: string, shape: readonly number[], pipeline: DataP
     return x;
   }
   if (!(isGzip(raw) || (raw[0] === 0 && raw[1] === 0))) {
-    throw new UsageError(`${file}: neither a PNG, a JPEG nor an IDX file (first bytes ${Array.from(raw.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')})`);
+    throw new UsageError(`${file}: neither a PNG, a JPEG nor an IDX file (${raw.length === 0 ? 'it is empty' : `first bytes ${Array.from(raw.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')}`})`);
   }
   const { image, shape: got } = idxImageAt(readMaybeGzip(file), file, index);
   if (invert) for (let i = 0; i < image.length; i++) image[i] = 1 - image[i]!;

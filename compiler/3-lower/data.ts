@@ -4,7 +4,7 @@
 // generated code) does not depend on where cnnc runs; consumers resolve them against dirname(ir.file).
 import type { SourceMap } from '../1-parse/source-map.js';
 import { fitPipeline } from '../../runtime/data/fit-input.js';
-import { transformProblems } from '../../runtime/data/transforms/pipeline.js';
+import { pipelineNormalize, transformProblems } from '../../runtime/data/transforms/pipeline.js';
 import { isRandomTransform, type TransformSpec } from '../../runtime/data/transforms/types.js';
 import { assertNever, type DataIR, type Shape } from '../ir/types.js';
 import type { DataSpec, TransformItemSpec } from '../spec/types.js';
@@ -31,6 +31,12 @@ export function lowerData(spec: DataSpec | undefined, input: Shape, map: SourceM
   const evalFitted = fit(evalList, 'transforms');
   // Without train_transforms training uses `transforms`, fitted (and reported) once.
   const transforms = { eval: evalFitted, train: trainList === null ? [...evalFitted] : fit(trainList, 'train_transforms') };
+  // Both pipelines feed one model: a normalize in one and not the other (or another one) scales training and
+  // test inputs differently, almost always a slip when writing train_transforms.
+  if (trainList !== null && bad.size === 0 && JSON.stringify(pipelineNormalize(transforms.eval)) !== JSON.stringify(pipelineNormalize(transforms.train))) {
+    report('W0613', 'transforms and train_transforms normalize differently: the model is trained on inputs scaled otherwise than those it is tested on', map.value(['data', 'train_transforms']),
+      'end both lists with the same normalize');
+  }
   switch (spec.source) {
     case 'mnist':
       return { source: 'mnist', task: spec.task ?? 'classification', transforms };

@@ -69,6 +69,7 @@ export const CODES = {
   W0610: { severity: 'warning', title: 'probabilities fed to a loss on logits' },
   W0611: { severity: 'warning', title: 'ignore_index is one of the classes' },
   W0612: { severity: 'warning', title: "reduction 'none' in training" },
+  W0613: { severity: 'warning', title: 'training and test inputs normalized differently' },
   // --- E07xx: targets (5-codegen-gpujs) ---
   E0701: { severity: 'error', title: 'not supported by this target' },
   // --- E08xx: data and its transforms (3-lower/data.ts) ---

@@ -90,7 +90,19 @@ describe('data: errors point at the place', () => {
     // one value, or three, is fine for RGB; three is not for gray
     ok(withData(['source: folder', 'path: imgs', 'transforms: [ { kind: normalize, mean: [0.5], std: [0.2, 0.3, 0.4] } ]'], '[3, 28, 28]'));
     const gray = withData(['source: mnist', 'transforms: [ { kind: normalize, mean: [0.1, 0.2, 0.3], std: [0.3] } ]']);
-    expect(errors(gray)).toEqual([expect.stringMatching(new RegExp(`^${pos(gray, '{ kind: normalize')} E0804 normalize: mean has 3 values; the input has 1 channel \\(give 1`))]);
+    expect(errors(gray)).toEqual([expect.stringMatching(new RegExp(`^${pos(gray, '{ kind: normalize')} E0804 normalize: mean has 3 values; the input has 1 channel \\(give one value\\)$`))]);
+  });
+
+  it('W0613 when transforms and train_transforms normalize differently (one without, or other values), at train_transforms', () => {
+    const head = ['source: folder', 'path: imgs', 'transforms: [ { kind: normalize, mean: [0.5], std: [0.5] } ]'];
+    for (const train of ['train_transforms: [ random_horizontal_flip ]', 'train_transforms: [ { kind: normalize, mean: [0.5], std: [0.25] } ]']) {
+      const src = withData([...head, train]);
+      const { diagnostics } = lowerYaml(src);
+      expect(brief(diagnostics)).toEqual([`${pos(src, 'train_transforms: [', '[')} W0613 transforms and train_transforms normalize differently: the model is trained on inputs scaled otherwise than those it is tested on`]);
+    }
+    const same = lowerYaml(withData([...head, 'train_transforms: [ random_horizontal_flip, { kind: normalize, mean: [0.5], std: [0.5] } ]']));
+    expect(same.diagnostics).toEqual([]);
+    expect(lowerYaml(withData(head)).diagnostics).toEqual([]); // no train_transforms: the same list
   });
 
   it('E0804 out-of-range arguments: a zero std, a crop size of 0 (and no E0803 for the size that follows from it)', () => {

@@ -106,7 +106,7 @@ export function transformProblems(t: TransformSpec, channels?: 1 | 3): string[] 
       for (const [name, v] of [['mean', t.mean], ['std', t.std]] as const) {
         if (v.length === 0 || !v.every(Number.isFinite)) problems.push(`normalize: ${name} must be a non-empty list of numbers`);
         else if (channels !== undefined && v.length !== 1 && v.length !== channels) {
-          problems.push(`normalize: ${name} has ${v.length} values; the input has ${channels} channel${channels === 1 ? '' : 's'} (give 1 or ${channels})`);
+          problems.push(`normalize: ${name} has ${v.length} values; the input has ${channels} channel${channels === 1 ? '' : 's'} (give ${channels === 1 ? 'one value' : `1 or ${channels}`})`);
         }
       }
       if (t.std.some((s) => Math.fround(s) === 0)) problems.push('normalize: std must not be 0 (division by zero)');

@@ -16,5 +16,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The decoded-image cache (runtime/node/data/image-cache.ts) stays off, so no test reads another's entries
+    // or writes into the home directory; test/data/image-cache.test.ts turns it on in a temp directory.
+    env: { CNNC_CACHE: 'off' },
   },
 });

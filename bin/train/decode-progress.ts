@@ -11,7 +11,10 @@ export function decodeProgress(out: ProgressSink): (split: string, done: number,
       const line = `decoding ${split} images: ${count}`.slice(0, Math.max(10, (out.columns ?? 80) - 1));
       out.write(done === total ? `\r${line}${' '.repeat(4)}\n` : `\r${line}`);
     } else if (done === total) {
-      out.write(`decoded ${total.toLocaleString('en-US')} ${split} images in ${((Date.now() - started.get(split)!) / 1000).toFixed(1)} s\n`);
+      const cached = split.endsWith(' (from the cache)');
+      const name = cached ? split.slice(0, -' (from the cache)'.length) : split;
+      const secs = `${((Date.now() - started.get(split)!) / 1000).toFixed(1)} s`;
+      out.write(cached ? `read ${total.toLocaleString('en-US')} decoded ${name} images from the cache\n` : `decoded ${total.toLocaleString('en-US')} ${name} images in ${secs}\n`);
     }
   };
 }

@@ -11,6 +11,7 @@ import { spacedIndex } from '../../data/idx-samples.js';
 import type { ColorMode, Image8 } from '../../data/image.js';
 import { applyPipeline, isRandomTransform, pipelineNormalize, sampleRng, toTensor, type TransformSpec } from '../../data/transforms/index.js';
 import type { ImageList, ImageSplits } from './image-files.js';
+import { cacheKey, hashFiles, imageCacheDir, readCachedImages, writeCachedImages } from './image-cache.js';
 import { DataFileError } from './read-maybe-gzip.js';
 
 export interface ImageLoadOptions {
@@ -23,6 +24,8 @@ export interface ImageLoadOptions {
   readonly limit?: number;
   /** Called every so often while decoding: the split, images done, images in it. */
   readonly onProgress?: (split: string, done: number, total: number) => void;
+  /** false: neither read nor write the decoded-image cache (image-cache.ts; default: on, unless CNNC_CACHE=off). */
+  readonly cache?: boolean;
 }
 
 export interface LoadedImages {
@@ -38,13 +41,7 @@ export function modeOf(shape: readonly number[]): ColorMode {
 
 /** One file → the image the eval pipeline makes of it, checked to be the input's size. */
 export function readImage(file: string, mode: ColorMode): Image8 {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new DataFileError(`${file}: cannot read the image (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  return decodeImage(bytes, file, mode);
+  return decodeImage(readBytes(file), file, mode);
 }
 
 /** The image after `ts` into out at `offset`, as [C, H, W] float32. */
@@ -80,6 +77,13 @@ function subsetList(list: ImageList, limit: number | undefined): ImageList {
   return { files, labels };
 }
 
+/** The image operations of a pipeline up to its first random one, normalize left out (toTensor applies it):
+ *  what can be computed once and cached. */
+function deterministicPrefix(ts: readonly TransformSpec[]): TransformSpec[] {
+  const first = ts.findIndex(isRandomTransform);
+  return (first < 0 ? ts : ts.slice(0, first)).filter((t) => t.kind !== 'normalize');
+}
+
 function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: boolean): LabeledImages {
   const mode = modeOf(o.shape);
   const size = o.shape.reduce((a, b) => a * b, 1);
@@ -87,34 +91,73 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
   const images = new Float32Array(n * size);
   const pipeline = train ? o.transforms.train : o.transforms.eval;
   const random = train && pipeline.some(isRandomTransform);
-  // With augmentation the tensors are drawn per epoch from the decoded images; `images` then holds the
-  // eval pipeline's tensors (what the train split looks like untouched), for checks and evaluation.
-  const decoded: Image8[] | null = random ? [] : null;
+  // `images` holds the eval pipeline's tensors (for the train split with augmentation: what it looks like
+  // untouched, for checks); with augmentation each epoch draws from the images after the training
+  // pipeline's deterministic prefix (`base`), which gives the same result as the whole pipeline on the file.
+  // The tensors' pipeline: the split's own, or, for an augmented train split, the eval one.
+  const tensorPipeline = random ? o.transforms.eval : pipeline;
+  const evalOps = deterministicPrefix(tensorPipeline);
+  const prefix = random ? deterministicPrefix(pipeline) : null;
+  const rest = prefix === null ? [] : pipeline.slice(pipeline.findIndex(isRandomTransform));
+  const dir = o.cache === false ? null : imageCacheDir();
+  const hashes = dir === null ? null : hashFiles(list.files, (f) => readBytes(f));
+  const key = (ops: readonly TransformSpec[]) => cacheKey(hashes!, mode, ops);
+  let evalImages = dir === null ? null : readCachedImages(dir, key(evalOps), n);
+  let base = dir === null || prefix === null ? null : readCachedImages(dir, key(prefix), n);
+  let decodedNow = false;
+  if (evalImages === null || (prefix !== null && base === null)) {
+    const ev: Image8[] = [];
+    const pre: Image8[] = [];
+    let last = Date.now();
+    for (let i = 0; i < n; i++) {
+      const file = list.files[i]!;
+      const img = readImage(file, mode);
+      refusingAsData(file, () => ev.push(applyPipeline(img, evalOps, { train: false })));
+      if (prefix !== null) refusingAsData(file, () => pre.push(applyPipeline(img, prefix, { train: false })));
+      if (o.onProgress !== undefined && Date.now() - last > 250 && i + 1 < n) {
+        last = Date.now();
+        o.onProgress(name, i + 1, n);
+      }
+    }
+    evalImages = ev;
+    decodedNow = true;
+    base = prefix === null ? null : pre;
+    if (dir !== null) {
+      writeCachedImages(dir, key(evalOps), ev);
+      if (prefix !== null) writeCachedImages(dir, key(prefix), pre);
+    }
+  }
+  const norm = pipelineNormalize(tensorPipeline);
   // The augmentation tried once on each size of image found, so that one it cannot take (a random_crop
   // larger than the padded image) is refused now, naming the file, not in the middle of training.
   const tried = new Set<string>();
   const scratch = random ? new Float32Array(size) : null;
-  let last = Date.now();
   for (let i = 0; i < n; i++) {
     const file = list.files[i]!;
-    const img = readImage(file, mode);
-    decoded?.push(img);
-    refusingAsData(file, () => imageTensor(img, random ? o.transforms.eval : pipeline, o.shape, file, images, i * size));
-    if (scratch !== null && !tried.has(`${img.width}×${img.height}`)) {
-      tried.add(`${img.width}×${img.height}`);
-      refusingAsData(file, () => imageTensor(img, pipeline, o.shape, file, scratch, 0, sampleRng(o.seed, 0, i)));
-    }
-    if (o.onProgress !== undefined && (Date.now() - last > 250 || i + 1 === n)) {
-      last = Date.now();
-      o.onProgress(name, i + 1, n);
+    refusingAsData(file, () => imageTensor(evalImages![i]!, norm === undefined ? [] : [{ kind: 'normalize', ...norm }], o.shape, file, images, i * size));
+    const b = base?.[i];
+    if (b !== undefined && scratch !== null && !tried.has(`${b.width}×${b.height}`)) {
+      tried.add(`${b.width}×${b.height}`);
+      refusingAsData(file, () => imageTensor(b, rest, o.shape, file, scratch, 0, sampleRng(o.seed, 0, i)));
     }
   }
-  const base = { images, labels: list.labels, n, shape: [...o.shape] };
-  if (decoded === null) return base;
+  // The split's last progress call once it is checked, so that an image refused above is the last line.
+  o.onProgress?.(decodedNow ? name : `${name} (from the cache)`, n, n);
+  const split = { images, labels: list.labels, n, shape: [...o.shape] };
+  if (base === null) return split;
+  const decoded = base;
   return {
-    ...base,
-    sample: (k, epoch, out, offset) => imageTensor(decoded[k]!, pipeline, o.shape, list.files[k]!, out, offset, sampleRng(o.seed, epoch, k)),
+    ...split,
+    sample: (k, epoch, out, offset) => imageTensor(decoded[k]!, rest, o.shape, list.files[k]!, out, offset, sampleRng(o.seed, epoch, k)),
   };
+}
+
+function readBytes(file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new DataFileError(`${file}: cannot read the image (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
 }
 
 /** The listed splits decoded: train with the training pipeline, test and val with the eval one. */

@@ -65,7 +65,7 @@ describe('cnnc train', () => {
   it('refuses a missing data directory in one line, exit 1', async () => {
     const r = await cnnc('train', SPEC, '--out', tmp(), '--data', '/nonexistent/dir');
     expect(r.code).toBe(1);
-    expect(r.err.trim()).toBe('error: /nonexistent/dir: no such directory (expected the IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte)');
+    expect(r.err.trim()).toBe('error: /nonexistent/dir: no such directory (expected the IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, or image folders train/<class>/… and test/<class>/…)');
   });
 
   it('cnnc eval prints loss, accuracy, a confusion matrix and per-class accuracy', async () => {

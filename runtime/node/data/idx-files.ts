@@ -30,7 +30,7 @@ export function findIdxFile(dir: string, name: string): string {
     const path = join(dir, candidate);
     if (existsSync(path)) return path;
   }
-  if (!existsSync(dir)) throw new DataFileError(`${dir}: no such directory (expected the IDX files ${Object.values(IDX_FILES).join(', ')})`);
+  if (!existsSync(dir)) throw new DataFileError(`${dir}: no such directory (expected the IDX files ${Object.values(IDX_FILES).join(', ')}, or image folders train/<class>/… and test/<class>/…)`);
   throw new DataFileError(`${dir}: missing ${name} (or ${name}.gz)`);
 }
 

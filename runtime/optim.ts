@@ -10,6 +10,10 @@
 import { adamInWasm, adamPrepare, inWasmMemory } from './wasm/adam.js';
 import { allocFloats } from './wasm/resident.js';
 import type { FloatArray } from './model.js';
+import {
+  adadeltaUpdate32, adadeltaUpdate64, adagradUpdate32, adagradUpdate64, amsgradUpdate32, amsgradUpdate64, powCorrect, rmspropUpdate32, rmspropUpdate64,
+  type AdadeltaScalars, type AmsgradScalars, type RmspropScalars,
+} from './optim-more.js';
 
 export interface OptParam {
   /** PyTorch state_dict name; slots are named `<name>.exp_avg`, `<name>.momentum_buffer`, … */
@@ -37,6 +41,9 @@ export interface AdamOptions {
   readonly betas: readonly [number, number];
   readonly eps: number;
   readonly weightDecay: number;
+  /** torch's amsgrad: normalise by the running maximum of exp_avg_sq (slot `max_exp_avg_sq`). Default false.
+   *  With amsgrad, every dtype takes optim-more.ts's update, bit for bit as torch (not the wasm kernel). */
+  readonly amsgrad?: boolean;
 }
 
 interface Slot {
@@ -196,6 +203,9 @@ interface SgdHyper { readonly momentum: number; readonly dampening: number; read
 abstract class AdamBase extends Optimizer {
   private readonly expAvg: FloatArray[];
   private readonly expAvgSq: FloatArray[];
+  /** amsgrad's running maxima (torch's max_exp_avg_sq); null without amsgrad. */
+  private readonly maxExpAvgSq: FloatArray[] | null;
+  private readonly amsgradScalars: AmsgradScalars = { beta1: 0, oneMinusBeta1: 0, beta2: 0, oneMinusBeta2: 0, eps: 0, l2: 0, decay: 1, negStepSize: 0, bc2Sqrt: 1 };
 
   protected constructor(what: string, params: readonly OptParam[], o: AdamOptions, decoupled: boolean) {
     super(params, o.lr);
@@ -208,6 +218,12 @@ abstract class AdamBase extends Optimizer {
     this.hyper.set([beta1, beta2, o.eps, o.weightDecay, decoupled ? 1 : 0], 1);
     this.expAvg = this.addSlots('exp_avg');
     this.expAvgSq = this.addSlots('exp_avg_sq');
+    this.maxExpAvgSq = o.amsgrad === true ? this.addSlots('max_exp_avg_sq') : null;
+  }
+
+  /** torch's amsgrad (the max_exp_avg_sq slots). */
+  get amsgrad(): boolean {
+    return this.maxExpAvgSq !== null;
   }
 
   get beta1(): number {
@@ -232,12 +248,36 @@ abstract class AdamBase extends Optimizer {
   }
 
   step(): void {
+    if (this.maxExpAvgSq !== null) {
+      this.amsgradStep(this.maxExpAvgSq);
+      return;
+    }
     const t = ++this.stepCount;
     const kernels = adamPrepare(this.hyperBlock, t);
     for (let i = 0; i < this.params.length; i++) {
       const { data: p, grad: g } = this.params[i]!;
       const m = this.expAvg[i]!, v = this.expAvgSq[i]!;
       if (!(kernels && adamInWasm(p, g, m, v))) adamUpdate(this, this.lr, t, p, g, m, v);
+    }
+  }
+
+  /** _single_tensor_adam[w] with amsgrad: torch's Python scalars (β^t as pow, correctly rounded), then each
+   *  parameter's update in its dtype (optim-more.ts). */
+  private amsgradStep(vmax: FloatArray[]): void {
+    const t = ++this.stepCount;
+    const lr = this.lr, beta1 = this.beta1, beta2 = this.beta2, wd = this.weightDecay;
+    const stepSize = lr / (1 - powCorrect(beta1, t));
+    const bc2Sqrt = Math.sqrt(1 - powCorrect(beta2, t));
+    const s64 = this.amsgradScalars;
+    for (let i = 0; i < this.params.length; i++) {
+      const { data: p, grad: g } = this.params[i]!;
+      const m = this.expAvg[i]!, v = this.expAvgSq[i]!, mx = vmax[i]!;
+      const r = p instanceof Float64Array ? asIs : Math.fround;
+      s64.beta1 = r(beta1); s64.oneMinusBeta1 = r(1 - beta1); s64.beta2 = r(beta2); s64.oneMinusBeta2 = r(1 - beta2);
+      s64.eps = r(this.eps); s64.l2 = this.decoupled ? 0 : r(wd); s64.decay = this.decoupled ? r(1 - lr * wd) : 1;
+      s64.negStepSize = r(-stepSize); s64.bc2Sqrt = r(bc2Sqrt);
+      if (p instanceof Float64Array) amsgradUpdate64(s64, p, g as Float64Array, m as Float64Array, v as Float64Array, mx as Float64Array);
+      else amsgradUpdate32(s64, p, g as Float32Array, m as Float32Array, v as Float32Array, mx as Float32Array);
     }
   }
 }
@@ -284,6 +324,169 @@ export class Adam extends AdamBase {
 export class AdamW extends AdamBase {
   constructor(params: readonly OptParam[], o: AdamOptions) {
     super('AdamW', params, o, true);
+  }
+}
+
+/** torch.optim.RMSprop's arguments (torch's defaults: RMSPROP_DEFAULTS). */
+export interface RmspropOptions {
+  readonly lr: number;
+  readonly alpha: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly momentum: number;
+  readonly centered: boolean;
+}
+export const RMSPROP_DEFAULTS: RmspropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false };
+
+/** torch.optim.Adagrad's arguments (torch's defaults: ADAGRAD_DEFAULTS). */
+export interface AdagradOptions {
+  readonly lr: number;
+  readonly lrDecay: number;
+  readonly weightDecay: number;
+  readonly initialAccumulatorValue: number;
+  readonly eps: number;
+}
+export const ADAGRAD_DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10 };
+
+/** torch.optim.Adadelta's arguments (torch's defaults: ADADELTA_DEFAULTS). */
+export interface AdadeltaOptions {
+  readonly lr: number;
+  readonly rho: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+}
+export const ADADELTA_DEFAULTS: AdadeltaOptions = { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0 };
+
+/** Python's float scalars as torch turns them into a float64 tensor's dtype (unchanged) or a float32's (rounded). */
+function asIs(x: number): number {
+  return x;
+}
+
+/**
+ * torch.optim.RMSprop (https://pytorch.org/docs/1.13/generated/torch.optim.RMSprop.html), _single_tensor_rmsprop:
+ *   g = g + wd·p;  square_avg = α·square_avg + (1 − α)·g²
+ *   avg = √(square_avg − grad_avg²) + eps, grad_avg = α·grad_avg + (1 − α)·g (centered) | √square_avg + eps
+ *   buf = momentum·buf + g / avg;  p -= lr·buf (momentum > 0) | p -= lr·g / avg
+ * Slots: square_avg, then momentum_buffer (momentum > 0), then grad_avg (centered), as torch keeps them.
+ * Bit for bit as torch in float64 and float32 (optim-more.ts).
+ */
+export class RMSprop extends Optimizer {
+  readonly alpha: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly momentum: number;
+  readonly centered: boolean;
+  private readonly squareAvg: FloatArray[];
+  private readonly momentumBuffer: FloatArray[] | null;
+  private readonly gradAvg: FloatArray[] | null;
+  private readonly scalars: RmspropScalars = { alpha: 0, oneMinusAlpha: 0, eps: 0, weightDecay: 0, momentum: 0, negLr: 0 };
+
+  constructor(params: readonly OptParam[], o: RmspropOptions) {
+    super(params, o.lr);
+    checkNonNegative('eps', o.eps);
+    checkNonNegative('momentum', o.momentum);
+    checkNonNegative('weight_decay', o.weightDecay);
+    checkNonNegative('alpha', o.alpha);
+    this.alpha = o.alpha;
+    this.eps = o.eps;
+    this.weightDecay = o.weightDecay;
+    this.momentum = o.momentum;
+    this.centered = o.centered;
+    this.squareAvg = this.addSlots('square_avg');
+    this.momentumBuffer = o.momentum > 0 ? this.addSlots('momentum_buffer') : null;
+    this.gradAvg = o.centered ? this.addSlots('grad_avg') : null;
+  }
+
+  step(): void {
+    this.stepCount++;
+    const s = this.scalars;
+    for (let i = 0; i < this.params.length; i++) {
+      const { data: p, grad: g } = this.params[i]!;
+      const r = p instanceof Float64Array ? asIs : Math.fround;
+      s.alpha = r(this.alpha); s.oneMinusAlpha = r(1 - this.alpha); s.eps = r(this.eps);
+      s.weightDecay = r(this.weightDecay); s.momentum = r(this.momentum); s.negLr = r(-this.lr);
+      const sq = this.squareAvg[i]!, ga = this.gradAvg?.[i] ?? null, buf = this.momentumBuffer?.[i] ?? null;
+      if (p instanceof Float64Array) rmspropUpdate64(s, p, g as Float64Array, sq as Float64Array, ga as Float64Array | null, buf as Float64Array | null);
+      else rmspropUpdate32(s, p, g as Float32Array, sq as Float32Array, ga as Float32Array | null, buf as Float32Array | null);
+    }
+  }
+}
+
+/**
+ * torch.optim.Adagrad (https://pytorch.org/docs/1.13/generated/torch.optim.Adagrad.html), _single_tensor_adagrad
+ * (dense gradients): clr = lr / (1 + (t − 1)·lr_decay);  g = g + wd·p;  sum += g²;  p -= clr·g / (√sum + eps).
+ * Slot: sum (initial_accumulator_value at the start, as torch's full_like). Bit for bit as torch in float64 and float32.
+ */
+export class Adagrad extends Optimizer {
+  readonly lrDecay: number;
+  readonly weightDecay: number;
+  readonly initialAccumulatorValue: number;
+  readonly eps: number;
+  private readonly sums: FloatArray[];
+
+  constructor(params: readonly OptParam[], o: AdagradOptions) {
+    super(params, o.lr);
+    checkNonNegative('lr_decay', o.lrDecay);
+    checkNonNegative('weight_decay', o.weightDecay);
+    checkNonNegative('initial_accumulator_value', o.initialAccumulatorValue);
+    checkNonNegative('eps', o.eps);
+    this.lrDecay = o.lrDecay;
+    this.weightDecay = o.weightDecay;
+    this.initialAccumulatorValue = o.initialAccumulatorValue;
+    this.eps = o.eps;
+    this.sums = this.addSlots('sum');
+    for (const s of this.sums) s.fill(o.initialAccumulatorValue);
+  }
+
+  step(): void {
+    const t = ++this.stepCount;
+    const clr = this.lr / (1 + (t - 1) * this.lrDecay);
+    for (let i = 0; i < this.params.length; i++) {
+      const { data: p, grad: g } = this.params[i]!;
+      const sum = this.sums[i]!;
+      if (p instanceof Float64Array) adagradUpdate64(this.weightDecay, this.eps, -clr, p, g as Float64Array, sum as Float64Array);
+      else adagradUpdate32(Math.fround(this.weightDecay), Math.fround(this.eps), Math.fround(-clr), p, g as Float32Array, sum as Float32Array);
+    }
+  }
+}
+
+/**
+ * torch.optim.Adadelta (https://pytorch.org/docs/1.13/generated/torch.optim.Adadelta.html), _single_tensor_adadelta:
+ *   g = g + wd·p;  square_avg = ρ·square_avg + (1 − ρ)·g²;  std = √(square_avg + eps)
+ *   delta = √(acc_delta + eps) / std · g;  acc_delta = ρ·acc_delta + (1 − ρ)·delta²;  p -= lr·delta
+ * Slots: square_avg, acc_delta. Bit for bit as torch in float64 and float32.
+ */
+export class Adadelta extends Optimizer {
+  readonly rho: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  private readonly squareAvg: FloatArray[];
+  private readonly accDelta: FloatArray[];
+  private readonly scalars: AdadeltaScalars = { rho: 0, oneMinusRho: 0, eps: 0, weightDecay: 0, negLr: 0 };
+
+  constructor(params: readonly OptParam[], o: AdadeltaOptions) {
+    super(params, o.lr);
+    if (!(o.rho >= 0 && o.rho <= 1)) throw new RangeError(`optimizer: invalid rho value: ${o.rho} (must be in [0, 1])`);
+    checkNonNegative('eps', o.eps);
+    checkNonNegative('weight_decay', o.weightDecay);
+    this.rho = o.rho;
+    this.eps = o.eps;
+    this.weightDecay = o.weightDecay;
+    this.squareAvg = this.addSlots('square_avg');
+    this.accDelta = this.addSlots('acc_delta');
+  }
+
+  step(): void {
+    this.stepCount++;
+    const s = this.scalars;
+    for (let i = 0; i < this.params.length; i++) {
+      const { data: p, grad: g } = this.params[i]!;
+      const r = p instanceof Float64Array ? asIs : Math.fround;
+      s.rho = r(this.rho); s.oneMinusRho = r(1 - this.rho); s.eps = r(this.eps); s.weightDecay = r(this.weightDecay); s.negLr = r(-this.lr);
+      const sq = this.squareAvg[i]!, acc = this.accDelta[i]!;
+      if (p instanceof Float64Array) adadeltaUpdate64(s, p, g as Float64Array, sq as Float64Array, acc as Float64Array);
+      else adadeltaUpdate32(s, p, g as Float32Array, sq as Float32Array, acc as Float32Array);
+    }
   }
 }
 

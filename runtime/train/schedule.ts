@@ -547,7 +547,7 @@ export function createSchedule(spec: ScheduleSpec, baseLr: number): Schedule {
       if (st === null || typeof st !== 'object') fail('not an object');
       if (st.kind !== kind) fail(`kind is ${JSON.stringify(st.kind)}, the spec's is ${kind}`);
       if (!isNum(st.lr)) fail('lr must be a finite number');
-      if (st.momentum !== null && !isNum(st.momentum)) fail('momentum must be a number or null');
+      if (g.momentum === null ? st.momentum !== null : !isNum(st.momentum)) fail(`momentum must be ${g.momentum === null ? 'null' : 'a finite number'}`);
       const lastEpoch = int(st.last_epoch, 'last_epoch');
       const stepCount = int(st.step_count, 'step_count');
       const kids = s instanceof SequentialLR ? s.children : [];

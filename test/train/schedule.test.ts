@@ -35,6 +35,7 @@ function replay(c: Case, from?: { at: number }) {
       const saved = JSON.parse(JSON.stringify(s.getState())) as ReturnType<typeof s.getState>;
       s = createSchedule(c.spec, c.base_lr);
       s.setState(saved);
+      expect(s.getState(), 'the state read back after setState').toEqual(saved);
     }
     s.step(c.metrics?.[t]);
     lrs.push(s.lr());
@@ -126,6 +127,9 @@ describe('schedule behaviour beyond the fixtures', () => {
     expect(() => s.setState(other)).toThrow(/kind/);
     expect(() => s.setState({ ...s.getState(), lr: Number.NaN })).toThrow(/lr/);
     expect(() => s.setState({ ...s.getState(), last_epoch: 1.5 })).toThrow(/last_epoch/);
+    expect(() => s.setState({ ...s.getState(), momentum: 0.9 })).toThrow(/momentum must be null/);
+    const oc = createSchedule({ kind: 'one_cycle_lr', max_lr: 0.1, total_steps: 10 }, 0.1);
+    expect(() => oc.setState({ ...oc.getState(), momentum: null })).toThrow(/momentum must be a finite number/);
     expect(s.getState()).toEqual(createSchedule({ kind: 'step_lr', step_size: 2 }, 0.1).getState());
   });
 
@@ -150,6 +154,10 @@ describe('schedule behaviour beyond the fixtures', () => {
     ['one_cycle_lr no total', { kind: 'one_cycle_lr', max_lr: 0.1 }, /one_cycle_lr: total_steps/],
     ['one_cycle_lr pct_start 1.5', { kind: 'one_cycle_lr', max_lr: 0.1, total_steps: 10, pct_start: 1.5 }, /pct_start/],
     ['linear_lr start_factor 0', { kind: 'linear_lr', start_factor: 0 }, /linear_lr: start_factor/],
+    ['a one_cycle_lr inside sequential_lr', {
+      kind: 'sequential_lr', milestones: [3], schedulers: [{ kind: 'linear_lr' }, { kind: 'one_cycle_lr', max_lr: 1, total_steps: 9 }],
+    }, /sequential_lr: schedulers\[1\] must be an epoch scheduler/],
+    ['an unknown kind', { kind: 'cyclic_lr' } as unknown as ScheduleSpec, /scheduler: kind must be a known scheduler kind, got "cyclic_lr"/],
     ['plateau factor 1', { kind: 'reduce_lr_on_plateau', factor: 1 }, /reduce_lr_on_plateau: factor/],
     ['plateau mode', { kind: 'reduce_lr_on_plateau', mode: 'up' as 'min' }, /reduce_lr_on_plateau: mode must be 'min' or 'max'/],
   ];

@@ -189,6 +189,8 @@ def cos_table():
     xs = [math.pi * e / t for t in (1, 3, 7, 10, 30, 45, 50, 100) for e in range(0, 3 * t + 2, max(1, t // 10))]
     xs += [math.pi * (k / 70.0) for k in range(71)]
     xs += [float(v) for v in (torch.rand(200, generator=g, dtype=torch.float64) * 200 - 100)]
+    # near multiples of pi/2 (the reduction's hard case), tiny, signed zero and large arguments
+    xs += [k * (math.pi / 2) for k in range(-40, 41)] + [1e-8, 1e-300, 5e-324, 0.0, -0.0, 1e6 + 0.5, -12345.678, 1e9]
     return dict(torch=torch.__version__, cases=[[x, cos_cr(x), LIBM_COS(x)] for x in xs])
 
 

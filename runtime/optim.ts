@@ -1,9 +1,10 @@
 // Optimizers with torch.optim's exact update rules (PyTorch 1.13, the single-tensor path:
-// foreach=False, maximize=False, amsgrad=False, differentiable=False, capturable=False).
+// foreach=False, maximize=False, differentiable=False, capturable=False). RMSprop, Adagrad, Adadelta and amsgrad
+// take the exact arithmetic of optim-more.ts (bit for bit as torch on the CPU, float64 and float32).
 // Each step reads `grad` and updates `data` in place; slot buffers are allocated once in the
 // constructor, so step() allocates nothing.
 //
-// Arithmetic is float64 per element; values are rounded when stored into the (Float32Array)
+// Sgd and Adam(W) without amsgrad: arithmetic is float64 per element; values are rounded when stored into the (Float32Array)
 // tensors, where PyTorch also rounds each intermediate tensor: results agree to ~1 ulp. Adam(W) on
 // a parameter that lives in wasm memory (a generated float32 model's) runs on a wasm kernel in
 // float32, with torch's order of operations (wasm/adam.ts).

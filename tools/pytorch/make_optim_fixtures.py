@@ -3,7 +3,7 @@
 amsgrad, single-tensor path (foreach=False, maximize=False), 20 steps on two small parameters, in float64 and float32.
 
 Run with Debian's torch 1.13:  /usr/bin/python3 tools/pytorch/make_optim_fixtures.py
-Writes test/fixtures/optim/more-<case>.json. Every number is a Python float: float32 values are exact (a float32
+Writes test/fixtures/optim/more-<case>.json (and more-pow.json, Adam's bias corrections). Every number is a Python float: float32 values are exact (a float32
 converts to a double exactly, and JSON's shortest repr reads back to the same double).
 """
 import json
@@ -99,6 +99,14 @@ def main():
             json.dump(fixture, f, separators=(",", ":"))
             f.write("\n")
         print(f"more-{name}.json")
+    # Adam's bias corrections as Python computes them (1 - beta ** step: the C library's pow, here glibc's), for
+    # steps 1..1000 and 100 more up to 30000.
+    ts = list(range(1, 1001)) + [1000 + 290 * k for k in range(1, 101)]
+    pow_fixture = {"steps": ts, "one_minus_pow": {str(b): [1 - b ** float(t) for t in ts] for b in (0.9, 0.99, 0.999, 0.95, 0.8, 0.5)}}
+    with open(os.path.join(outdir, "more-pow.json"), "w") as f:
+        json.dump(pow_fixture, f, separators=(",", ":"))
+        f.write("\n")
+    print("more-pow.json")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ export function registerEval(program: Command, exit: Exit, io: Io = processIo): 
         const data = await loadDataAsync(source, classes, limit, context);
         const test = data.test;
         const names = data.classNames ?? carried ?? undefined;
-        const e = await withThreads(threads, async () => evaluate(model, test, loaded.ir.loss, loaded.ir.train.batchSize));
+        const e = await withThreads(threads, async () => evaluate(model, test, loaded.ir.loss, loaded.ir.train.evalBatchSize));
         io.stdout.write(flags.json === true ? `${JSON.stringify(evaluationJson(e, source, flags.weights, names))}\n` : formatEvaluation(e, source, names));
         return 0;
       });

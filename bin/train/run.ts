@@ -163,7 +163,8 @@ async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
   if (!plan.checkpoint) save(START); // so that a NaN or Ctrl-C in epoch 1 still leaves a good checkpoint
   const progress = o.json === true ? undefined : new Progress(o.stderr, settings.epochs);
   let lastYield = Date.now();
-  const result: LoopResult = await trainLoop(model, data, { ...settings, loss: o.ir.loss, maxSteps: o.maxSteps }, plan.position, {
+  const loopConfig = { ...settings, loss: o.ir.loss, maxSteps: o.maxSteps, evalBatchSize: o.ir.train.evalBatchSize, shuffle: o.ir.train.shuffle };
+  const result: LoopResult = await trainLoop(model, data, loopConfig, plan.position, {
     onStep: async (info) => {
       progress?.step(info);
       if (Date.now() - lastYield > 50) {

@@ -34,5 +34,6 @@ export function lowerOptimizer(spec: OptimizerSpec, map: SourceMap): OptimizerIR
 }
 
 export function lowerTrain(spec: TrainSpec | undefined): TrainIR {
-  return { batchSize: spec?.batch_size ?? 64, epochs: spec?.epochs ?? 1, seed: spec?.seed ?? 0 };
+  const batchSize = spec?.batch_size ?? 64;
+  return { batchSize, epochs: spec?.epochs ?? 1, seed: spec?.seed ?? 0, evalBatchSize: spec?.eval_batch_size ?? batchSize, shuffle: spec?.shuffle ?? true };
 }

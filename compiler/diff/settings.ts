@@ -17,7 +17,10 @@ export function sections(m: ModelIR): Readonly<Record<RecipeSection, Record_>> {
       o.kind === 'sgd'
         ? { kind: o.kind, lr: o.lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov, betas: null, eps: null, weight_decay: o.weightDecay }
         : { kind: o.kind, lr: o.lr, momentum: null, dampening: null, nesterov: null, betas: [...o.betas], eps: o.eps, weight_decay: o.weightDecay },
-    train: { batch_size: m.train.batchSize, epochs: m.train.epochs, seed: m.train.seed },
+    train: {
+      batch_size: m.train.batchSize, epochs: m.train.epochs, seed: m.train.seed,
+      // eval_batch_size: null where it is batch_size's (the default), so a batch size change is not said twice.
+      eval_batch_size: m.train.evalBatchSize === m.train.batchSize ? null : m.train.evalBatchSize, shuffle: m.train.shuffle },
     data: dataSection(m.data),
   };
 }
@@ -206,6 +209,8 @@ function optimizerNote(key: string, o: Json, n: Json): string | null {
 }
 
 function trainNote(key: string, o: Json, n: Json): string | null {
+  if (key === 'shuffle') return n === false ? 'every epoch in the data\'s own order (DataLoader(shuffle=False)): batches no longer mix the data' : 'a new seeded order every epoch';
+  if (key === 'eval_batch_size') return 'evaluation only: its speed and memory change, not its numbers';
   if (typeof o !== 'number' || typeof n !== 'number') return null;
   if (key === 'batch_size') {
     // Losses are batch means: a bigger batch gives a less noisy gradient but fewer steps per epoch.

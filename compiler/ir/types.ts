@@ -210,6 +210,10 @@ export interface TrainIR {
   readonly batchSize: number;
   readonly epochs: number;
   readonly seed: number;
+  /** Samples per forward pass of an evaluation (test, validation); the numbers do not depend on it. */
+  readonly evalBatchSize: number;
+  /** A new seeded order every epoch (true), or the data's own order. */
+  readonly shuffle: boolean;
 }
 
 /** Which images the spec trains on (runtime/contracts.ts DataDescription). */

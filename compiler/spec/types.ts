@@ -147,6 +147,8 @@ export interface TrainSpec {
   readonly batch_size?: number; // 64
   readonly epochs?: number; // 1
   readonly seed?: number; // 0
+  readonly eval_batch_size?: number; // batch_size
+  readonly shuffle?: boolean; // true
 }
 
 /** What is learnt from the images (runtime/data/tasks.ts has the rules): each image's class, real images

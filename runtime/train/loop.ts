@@ -18,6 +18,10 @@ export interface LoopConfig {
   readonly loss: LossDescription;
   /** Stop with a checkpoint after this many steps in total (counted from the run's start). */
   readonly maxSteps?: number;
+  /** Samples per forward pass of the evaluations (default batchSize). */
+  readonly evalBatchSize?: number;
+  /** false: every epoch in the data's own order (DataLoader(shuffle=False)); default true. */
+  readonly shuffle?: boolean;
 }
 
 /** Where a run stands; saved in checkpoints. Epochs are 0-based here, 1-based in messages. */
@@ -132,7 +136,7 @@ export async function trainLoop(
   let pos = from;
   model.train();
   while (pos.epoch < config.epochs) {
-    const perm = epochPermutation(config.seed, pos.epoch, train.n);
+    const perm = config.shuffle === false ? Uint32Array.from({ length: train.n }, (_, i) => i) : epochPermutation(config.seed, pos.epoch, train.n);
     const epochStart = now();
     let images = 0;
     const stepLosses = new Float64Array(stepsPerEpoch).fill(NaN);
@@ -165,8 +169,9 @@ export async function trainLoop(
     }
     const trainMs = Math.max(1, now() - epochStart);
     // With a validation split, it is measured every epoch and the test split after the last one only.
-    const val = data.val === undefined ? null : evaluate(model, data.val, config.loss, config.batchSize);
-    const test = val === null || pos.epoch + 1 === config.epochs ? evaluate(model, data.test, config.loss, config.batchSize) : null;
+    const evalBatch = config.evalBatchSize ?? config.batchSize;
+    const val = data.val === undefined ? null : evaluate(model, data.val, config.loss, evalBatch);
+    const test = val === null || pos.epoch + 1 === config.epochs ? evaluate(model, data.test, config.loss, evalBatch) : null;
     const evaluation = test ?? val!;
     const metrics: EpochMetrics = {
       epoch: pos.epoch + 1,

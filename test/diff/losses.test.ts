@@ -45,3 +45,20 @@ describe('cnnc diff: loss settings', () => {
     ]);
   });
 });
+
+describe('cnnc diff: train settings', () => {
+  const withTrain = (train: string): ModelIR => {
+    const r = checkSource(`cnnc: 1\nname: N\ninput: { shape: [1, 8, 8] }\nlayers: ${flat1}\nloss: { kind: bce_with_logits }\noptimizer: { kind: adam }\ntrain: ${train}\n`, 'n.yaml');
+    if (r.ir === null) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
+    return r.ir;
+  };
+  const train = (a: ModelIR, b: ModelIR) => diffSettings(a, b).filter((s) => s.section === 'train').map((s) => [s.key, s.old, s.new, s.note]);
+
+  it('shuffle off and an evaluation batch size are noted; eval_batch_size following batch_size is not said twice', () => {
+    expect(train(withTrain('{ batch_size: 32 }'), withTrain('{ batch_size: 32, shuffle: false, eval_batch_size: 1000 }'))).toEqual([
+      ['eval_batch_size', null, 1000, 'evaluation only: its speed and memory change, not its numbers'],
+      ['shuffle', true, false, "every epoch in the data's own order (DataLoader(shuffle=False)): batches no longer mix the data"],
+    ]);
+    expect(train(withTrain('{ batch_size: 32 }'), withTrain('{ batch_size: 64 }')).map((c) => c[0])).toEqual(['batch_size']);
+  });
+});

@@ -58,4 +58,21 @@ describe('trainLoop', () => {
     expect(new Set(seen.filter((s) => s.startsWith('0:'))).size).toBe(500);
     expect(new Set(seen.filter((s) => s.startsWith('1:'))).size).toBe(500);
   });
+
+  it('shuffle false: every epoch in the data\'s own order; evalBatchSize: the same evaluation in other batches', async () => {
+    const seen: number[][] = [];
+    const train = { ...data.train, sample: (k: number, epoch: number, out: Float32Array, offset: number) => {
+      (seen[epoch] ??= []).push(k);
+      out.set(data.train.images.subarray(k * 784, (k + 1) * 784), offset);
+    } };
+    const metrics: EpochMetrics[][] = [[], []];
+    for (const [i, evalBatchSize] of [64, 500].entries()) {
+      seen.length = 0;
+      const model = createSoftmaxRegression({ seed: 1, lr: 0.05 });
+      await trainLoop(model, { train, test: data.test }, { seed: 3, batchSize: 64, epochs: 2, loss: fakeIr().loss, shuffle: false, evalBatchSize }, undefined, { onEpoch: (m) => void metrics[i]!.push(m) });
+      expect(seen).toEqual([Array.from({ length: 500 }, (_, k) => k), Array.from({ length: 500 }, (_, k) => k)]);
+    }
+    expect(metrics[1]!.map((m) => m.test_accuracy)).toEqual(metrics[0]!.map((m) => m.test_accuracy));
+    expect(metrics[1]![1]!.test_loss).toBeCloseTo(metrics[0]![1]!.test_loss!, 12);
+  });
 });

@@ -48,6 +48,16 @@ export const ACTIVATIONS: { readonly [K in ActivationKind]: ActivationRule<K> } 
     saved: 'y',
     backward: (g, v, _n, num) => `${v} > 0 ? ${g} : ${num(0)}`,
   },
+  // y = min(max(x, 0), 6), NaN passing through (as hardtanh's clamp); hardtanh_backward(dY, x, 0, 6) →
+  // dY·[0 < x < 6], reading the input as PyTorch's ReLU6 (Hardtanh(0, 6)) does.
+  relu6: {
+    torch: 'nn.ReLU6',
+    lower: none,
+    attrs: none,
+    forward: (v, _n, num) => `${v} < ${num(0)} ? ${num(0)} : ${v} > ${num(6)} ? ${num(6)} : ${v}`,
+    saved: 'x',
+    backward: (g, v, _n, num) => `${v} > ${num(0)} && ${v} < ${num(6)} ? ${g} : ${num(0)}`,
+  },
   leaky_relu: {
     torch: 'nn.LeakyReLU',
     lower: (spec) => ({ negativeSlope: spec.negative_slope ?? 0.01 }),

@@ -104,6 +104,8 @@ export interface BatchNorm2dNode extends NodeBase {
 }
 
 export interface ReluNode extends NodeBase { readonly kind: 'relu' }
+/** nn.ReLU6: min(max(0, x), 6) (Hardtanh(0, 6)). */
+export interface Relu6Node extends NodeBase { readonly kind: 'relu6' }
 export interface LeakyReluNode extends NodeBase { readonly kind: 'leaky_relu'; readonly negativeSlope: number }
 export interface SigmoidNode extends NodeBase { readonly kind: 'sigmoid' }
 export interface TanhNode extends NodeBase { readonly kind: 'tanh' }
@@ -155,6 +157,7 @@ export type Node =
   | AvgPool2dNode
   | BatchNorm2dNode
   | ReluNode
+  | Relu6Node
   | LeakyReluNode
   | SigmoidNode
   | TanhNode
@@ -173,7 +176,7 @@ export type Node =
 export type NodeKind = Node['kind'];
 
 /** The elementwise activations: one rule each in compiler/ir/activations.ts, which every phase reads. */
-export type ActivationNode = ReluNode | LeakyReluNode | SigmoidNode | TanhNode;
+export type ActivationNode = ReluNode | Relu6Node | LeakyReluNode | SigmoidNode | TanhNode;
 export type ActivationKind = ActivationNode['kind'];
 
 /** One loss term (runtime/contracts.ts LossTerm), with its span: the term's `kind` in the YAML. */

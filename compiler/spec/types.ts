@@ -86,7 +86,7 @@ export interface PlainSpec extends LayerBase {
 }
 /** The activations without attributes (compiler/ir/activations.ts). */
 export interface PlainActivationSpec extends LayerBase {
-  readonly kind: 'relu' | 'sigmoid' | 'tanh';
+  readonly kind: 'relu' | 'relu6' | 'sigmoid' | 'tanh';
 }
 
 export type LayerSpec =

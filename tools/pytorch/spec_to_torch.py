@@ -95,6 +95,8 @@ def make_layer(layer, in_shape):
         return nn.Dropout2d(layer.get('p', 0.5))
     if kind == 'relu':
         return nn.ReLU()
+    if kind == 'relu6':
+        return nn.ReLU6()
     if kind == 'sigmoid':
         return nn.Sigmoid()
     if kind == 'tanh':

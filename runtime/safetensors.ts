@@ -278,6 +278,42 @@ export function readTensor(bytes: Uint8Array, entry: TensorEntry): Float32Array 
   }
 }
 
+/** The integer dtypes a float tensor may be loaded from, value for value where exact. */
+const INTEGER_DTYPES: ReadonlySet<string> = new Set(['BOOL', 'U8', 'I8', 'I16', 'U16', 'I32', 'U32', 'I64', 'U64']);
+
+/** An integer tensor as floats of `to`, refused (naming the tensor, index and byte) where a value is not exact
+ *  in it: above 2^24 in magnitude for F32, 2^53 for F64. */
+function readIntegerTensor(bytes: Uint8Array, entry: TensorEntry, to: Dtype, what: string): FloatArray {
+  const size = ITEM_SIZE.get(entry.dtype)!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + entry.begin, entry.end - entry.begin);
+  const n = (entry.end - entry.begin) / size;
+  const out = to === 'F64' ? new Float64Array(n) : new Float32Array(n);
+  const limit = to === 'F64' ? 2 ** 53 : 2 ** 24;
+  for (let i = 0; i < n; i++) {
+    const at = i * size;
+    let v: number | bigint;
+    switch (entry.dtype) {
+      case 'BOOL': case 'U8': v = view.getUint8(at); break;
+      case 'I8': v = view.getInt8(at); break;
+      case 'I16': v = view.getInt16(at, true); break;
+      case 'U16': v = view.getUint16(at, true); break;
+      case 'I32': v = view.getInt32(at, true); break;
+      case 'U32': v = view.getUint32(at, true); break;
+      case 'I64': v = view.getBigInt64(at, true); break;
+      default: v = view.getBigUint64(at, true); break; // U64
+    }
+    const big = typeof v === 'bigint' ? v : BigInt(v);
+    if (big > BigInt(limit) || big < -BigInt(limit)) {
+      throw new SafetensorsError(
+        `cannot load ${what}: tensor "${entry.name}" (${entry.dtype}) holds ${big} at index ${i} (byte ${entry.begin + at} of the file), not exact in ${to}`,
+        { tensor: entry.name, offset: entry.begin + at },
+      );
+    }
+    out[i] = Number(big);
+  }
+  return out;
+}
+
 function copyLittleEndian(src: Uint8Array, out: FloatArray): void {
   if (LITTLE_ENDIAN) {
     new Uint8Array(out.buffer).set(src);
@@ -296,7 +332,8 @@ export interface LoadOptions {
 /**
  * Loads a file into `into`, all or nothing: every expected tensor present with the exact shape,
  * no unexpected tensor, dtype F32 into a Float32Array; into a Float64Array, F64 or F32 (widening
- * is exact). F64 into a Float32Array is refused: it would silently lose precision.
+ * is exact). F64 into a Float32Array is refused: it would silently lose precision. An integer
+ * dtype (BOOL, U8 … I64, U64: PyTorch's num_batches_tracked is I64) loads where each value is exact.
  * `what` names the file's role in messages ("weights", "checkpoint"). A NaN or ±Infinity is
  * refused, naming the tensor and its first bad index, unless `options.allowNonFinite`.
  */
@@ -320,7 +357,7 @@ export function loadNamedTensors(bytes: Uint8Array, into: readonly NamedTensor[]
       problems.push({ tensor: t.name, message: `missing tensor "${t.name}" (${want} [${t.shape.join(', ')}])` });
     } else if (!sameShape(entry.shape, t.shape)) {
       problems.push({ tensor: t.name, message: `tensor "${t.name}" has shape [${entry.shape.join(', ')}], expected [${t.shape.join(', ')}]` });
-    } else if (!(entry.dtype === want || (want === 'F64' && entry.dtype === 'F32'))) {
+    } else if (!(entry.dtype === want || (want === 'F64' && entry.dtype === 'F32') || INTEGER_DTYPES.has(entry.dtype))) {
       problems.push({ tensor: t.name, message: `tensor "${t.name}" has dtype ${entry.dtype}, expected ${want}` });
     }
   }
@@ -333,13 +370,18 @@ export function loadNamedTensors(bytes: Uint8Array, into: readonly NamedTensor[]
     throw new SafetensorsError(`cannot load ${what}: ${shown.join('; ')}`, { tensor: problems[0]!.tensor, offset: file.tensors.get(problems[0]!.tensor)?.begin });
   }
   // Every tensor read (and checked) before any is written: a bad value in the last leaves the model as it was.
-  const read = into.map((t) => readTensor(bytes, file.tensors.get(t.name)!));
+  // An integer tensor (PyTorch saves batchnorm's num_batches_tracked as I64) loads where every value is exact
+  // in the target's float type.
+  const read = into.map((t) => {
+    const entry = file.tensors.get(t.name)!;
+    return INTEGER_DTYPES.has(entry.dtype) ? readIntegerTensor(bytes, entry, dtypeOf(t.data), what) : readTensor(bytes, entry);
+  });
   if (options.allowNonFinite !== true) {
     into.forEach((t, k) => {
       const i = firstNonFinite(read[k]!, read[k]!.length);
       if (i < 0) return;
       const entry = file.tensors.get(t.name)!;
-      const offset = entry.begin + i * (entry.dtype === 'F64' ? 8 : 4);
+      const offset = entry.begin + i * ITEM_SIZE.get(entry.dtype)!;
       throw new SafetensorsError(
         `cannot load ${what}: tensor "${t.name}" holds ${describeValue(read[k]![i]!)} at index ${i}${elementOf(i, t.shape)} (byte ${offset} of the file); ` +
         'a model with it computes only NaN',

@@ -72,16 +72,39 @@ export function referenceRead(bytes: Uint8Array, params: readonly Param[], model
   const values = new Map<string, Float32Array | Float64Array>();
   for (const p of params) {
     const t = tensors.get(p.name);
-    const takes = t !== undefined && (t.dtype === model || (model === 'F64' && t.dtype === 'F32'));
+    const integer = t !== undefined && INTEGERS.has(t.dtype);
+    const takes = t !== undefined && (t.dtype === model || (model === 'F64' && t.dtype === 'F32') || integer);
     if (t === undefined || !takes || t.shape.join() !== p.shape.join()) return bad(`${p.name}: missing or another dtype or shape`);
     const view = new DataView(bytes.buffer, bytes.byteOffset + start + t.begin, t.end - t.begin);
     const size = SIZES[t.dtype]!;
     const a = model === 'F64' ? new Float64Array((t.end - t.begin) / size) : new Float32Array((t.end - t.begin) / size);
     for (let i = 0; i < a.length; i++) {
+      if (integer) {
+        // An integer loads where it is exact in the model's float type (|v| ≤ 2^24, or 2^53).
+        const v = integerAt(view, t.dtype, i * size);
+        if (v > BigInt(model === 'F64' ? 2 ** 53 : 2 ** 24) || v < -BigInt(model === 'F64' ? 2 ** 53 : 2 ** 24)) return bad(`${p.name}[${i}] is not exact in ${model}`);
+        a[i] = Number(v);
+        continue;
+      }
       a[i] = size === 8 ? view.getFloat64(8 * i, true) : view.getFloat32(4 * i, true);
       if (!Number.isFinite(a[i]!)) return bad(`${p.name}[${i}] is not finite`);
     }
     values.set(p.name, a);
   }
   return { ok: true, values };
+}
+
+const INTEGERS = new Set(['BOOL', 'U8', 'I8', 'I16', 'U16', 'I32', 'U32', 'I64', 'U64']);
+
+function integerAt(view: DataView, dtype: string, at: number): bigint {
+  switch (dtype) {
+    case 'BOOL': case 'U8': return BigInt(view.getUint8(at));
+    case 'I8': return BigInt(view.getInt8(at));
+    case 'I16': return BigInt(view.getInt16(at, true));
+    case 'U16': return BigInt(view.getUint16(at, true));
+    case 'I32': return BigInt(view.getInt32(at, true));
+    case 'U32': return BigInt(view.getUint32(at, true));
+    case 'I64': return view.getBigInt64(at, true);
+    default: return view.getBigUint64(at, true);
+  }
 }

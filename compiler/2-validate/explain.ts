@@ -114,10 +114,14 @@ function enumError(e: ErrorObject, path: DocPath, map: SourceMap, make: (c: Code
   const at = map.value(path);
   const last = path[path.length - 1];
   // `- conv2d`: a bare word for a layer that needs parameters.
-  if (typeof last === 'number' && path[0] === 'layers' && typeof value === 'string' && value in NEEDS_PARAMS) {
+  const layerItem = path.length === 2 && path[0] === 'layers';
+  if (layerItem && typeof value === 'string' && value in NEEDS_PARAMS) {
     return make('E0204', `a ${value} layer needs parameters, so it cannot be a bare word`, at, `write it as \`- ${NEEDS_PARAMS[value]}\``);
   }
-  if (typeof last === 'number' && path[0] === 'layers') return make('E0202', `unknown layer kind ${shown(value)}`, at, hint);
+  if (layerItem) return make('E0202', `unknown layer kind ${shown(value)}`, at, hint);
+  if (path.length === 3 && path[0] === 'data' && (path[1] === 'transforms' || path[1] === 'train_transforms')) {
+    return make('E0202', `unknown transform ${shown(value)}`, at, hint);
+  }
   if (last === 'kind') return make('E0202', `unknown ${ownerWord(path)} kind ${shown(value)}`, at, hint);
   if (last === 'source') return make('E0202', `unknown data source ${shown(value)}`, at, hint);
   // conv2d's padding takes a string only from its `then` branch; say the whole of what it takes.

@@ -44,6 +44,7 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
       name,
       named,
       inputs,
+      ...(typeof layer === 'object' && layer.allow !== undefined && layer.allow.length > 0 ? { allow: layer.allow } : {}),
       inShapes: xs,
       paramCount: r.params.filter((p) => p.trainable).reduce((a, p) => a + p.size, 0),
       outSize: product(r.outShape),

@@ -11,7 +11,9 @@ type Warn = (code: Code, message: string, span: Span, hint?: string) => void;
 
 export function lint(ir: ModelIR, map: SourceMap): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const warn: Warn = (code, message, span, hint) => out.push(diagnostic(code, message, span, map.source, hint));
+  const warn: Warn = (code, message, span, hint) => {
+    if (!allowedAt(ir, map, code, span)) out.push(diagnostic(code, message, span, map.source, hint));
+  };
   // A layer's key, or its `kind` when the key was not written (the map falls back to the whole item).
   const at = (n: Node, key: string): Span => {
     const span = map.value(['layers', n.index, key]);
@@ -21,6 +23,16 @@ export function lint(ir: ModelIR, map: SourceMap): Diagnostic[] {
   lintNoOps(ir.nodes, at, warn);
   lintBiasBeforeBatchnorm(ir.nodes, at, warn);
   return out;
+}
+
+/** A warning that points into a layer whose `allow` lists its code: the spec keeps it on purpose. */
+function allowedAt(ir: ModelIR, map: SourceMap, code: Code, span: Span): boolean {
+  const before = (a: { line: number; col: number }, b: { line: number; col: number }) => a.line < b.line || (a.line === b.line && a.col <= b.col);
+  return ir.nodes.some((n) => {
+    if (n.allow === undefined || !n.allow.includes(code)) return false;
+    const item = map.value(['layers', n.index]);
+    return before(item, span) && before(span, { line: item.endLine, col: item.endCol });
+  });
 }
 
 /** Layers that provably compute the identity: relu on a non-negative input, dropout with p = 0,

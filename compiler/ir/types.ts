@@ -55,6 +55,8 @@ interface NodeBase {
   readonly named: boolean;
   /** Names of the nodes this one reads; `input` is the model input. */
   readonly inputs: readonly string[];
+  /** The lint codes the spec allows on this layer (absent: none). */
+  readonly allow?: readonly string[];
   readonly inShapes: readonly Shape[];
   readonly outShape: Shape;
   readonly params: readonly ParamInfo[];

@@ -13,6 +13,8 @@ interface LayerBase {
   /** Names of earlier layers (or `input`) this one reads; default: the previous layer. One name,
    *  except for add and concat, which read two or more. */
   readonly inputs?: readonly string[];
+  /** Lint warnings (W06xx) this layer keeps on purpose: not reported for it. */
+  readonly allow?: readonly string[];
 }
 
 export interface Conv2dSpec extends LayerBase {

@@ -52,7 +52,7 @@ for _ in range(3):
 DT = {torch.float64: 'F64', torch.float32: 'F32', torch.int64: 'I64'}
 header, data = {}, b''
 for k, v in m.state_dict().items():
-    b = v.contiguous().numpy().tobytes()
+    b = struct.pack('<%d%s' % (v.numel(), {'F64': 'd', 'F32': 'f', 'I64': 'q'}[DT[v.dtype]]), *v.flatten().tolist())
     header[k] = {'dtype': DT[v.dtype], 'shape': list(v.shape), 'data_offsets': [len(data), len(data) + len(b)]}
     data += b
 h = json.dumps(header).encode()

@@ -1,8 +1,10 @@
 // A user's own images as the training loop takes them: the files listed (image-files.ts), each decoded
 // into the input's colour mode (runtime/data/decode/, as PIL's Image.open(f).convert(mode)), run through the
 // spec's eval pipeline (runtime/data/transforms/) into [C, H, W] float32 tensors. With random training
-// transforms the train split keeps its decoded images and draws each sample's augmentation afresh every
-// epoch, from sampleRng(seed, epoch, index): the same seed gives the same batches at any thread count.
+// transforms the train split keeps its images after the training pipeline's deterministic prefix and draws
+// each sample's augmentation afresh every epoch, from sampleRng(seed, epoch, index): the same seed gives the
+// same batches at any thread count. The images after the deterministic transforms are cached on disk
+// (image-cache.ts), so a rerun skips decoding.
 import { readFileSync } from 'node:fs';
 import type { DataPipeline } from '../../contracts.js';
 import { decodeImage } from '../../data/decode/index.js';
@@ -24,8 +26,6 @@ export interface ImageLoadOptions {
   readonly limit?: number;
   /** Called every so often while decoding: the split, images done, images in it. */
   readonly onProgress?: (split: string, done: number, total: number) => void;
-  /** false: neither read nor write the decoded-image cache (image-cache.ts; default: on, unless CNNC_CACHE=off). */
-  readonly cache?: boolean;
 }
 
 export interface LoadedImages {
@@ -39,7 +39,7 @@ export function modeOf(shape: readonly number[]): ColorMode {
   return shape[0] === 3 ? 'RGB' : 'L';
 }
 
-/** One file → the image the eval pipeline makes of it, checked to be the input's size. */
+/** One file, decoded in `mode` (an error naming it where it cannot be read or decoded). */
 export function readImage(file: string, mode: ColorMode): Image8 {
   return decodeImage(readBytes(file), file, mode);
 }
@@ -91,19 +91,20 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
   const images = new Float32Array(n * size);
   const pipeline = train ? o.transforms.train : o.transforms.eval;
   const random = train && pipeline.some(isRandomTransform);
-  // `images` holds the eval pipeline's tensors (for the train split with augmentation: what it looks like
-  // untouched, for checks); with augmentation each epoch draws from the images after the training
-  // pipeline's deterministic prefix (`base`), which gives the same result as the whole pipeline on the file.
-  // The tensors' pipeline: the split's own, or, for an augmented train split, the eval one.
+  // `images` holds the tensors of the split's own pipeline, or, for an augmented train split, of the eval one
+  // (what it looks like untouched, for checks); with augmentation each epoch draws from the images after the
+  // training pipeline's deterministic prefix (`base`), which gives the same result as the whole pipeline on
+  // the file. Where the two prefixes are the same list (a resize, then random ones), one set serves both.
   const tensorPipeline = random ? o.transforms.eval : pipeline;
   const evalOps = deterministicPrefix(tensorPipeline);
   const prefix = random ? deterministicPrefix(pipeline) : null;
+  const shared = prefix !== null && JSON.stringify(prefix) === JSON.stringify(evalOps);
   const rest = prefix === null ? [] : pipeline.slice(pipeline.findIndex(isRandomTransform));
-  const dir = o.cache === false ? null : imageCacheDir();
-  const hashes = dir === null ? null : hashFiles(list.files, (f) => readBytes(f));
+  const dir = imageCacheDir();
+  const hashes = dir === null ? null : hashFiles(list.files, readBytes);
   const key = (ops: readonly TransformSpec[]) => cacheKey(hashes!, mode, ops);
   let evalImages = dir === null ? null : readCachedImages(dir, key(evalOps), n);
-  let base = dir === null || prefix === null ? null : readCachedImages(dir, key(prefix), n);
+  let base = prefix === null ? null : shared ? evalImages : dir === null ? null : readCachedImages(dir, key(prefix), n);
   let decodedNow = false;
   if (evalImages === null || (prefix !== null && base === null)) {
     const ev: Image8[] = [];
@@ -113,7 +114,7 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
       const file = list.files[i]!;
       const img = readImage(file, mode);
       refusingAsData(file, () => ev.push(applyPipeline(img, evalOps, { train: false })));
-      if (prefix !== null) refusingAsData(file, () => pre.push(applyPipeline(img, prefix, { train: false })));
+      if (prefix !== null && !shared) refusingAsData(file, () => pre.push(applyPipeline(img, prefix, { train: false })));
       if (o.onProgress !== undefined && Date.now() - last > 250 && i + 1 < n) {
         last = Date.now();
         o.onProgress(name, i + 1, n);
@@ -121,10 +122,10 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
     }
     evalImages = ev;
     decodedNow = true;
-    base = prefix === null ? null : pre;
+    base = prefix === null ? null : shared ? ev : pre;
     if (dir !== null) {
       writeCachedImages(dir, key(evalOps), ev);
-      if (prefix !== null) writeCachedImages(dir, key(prefix), pre);
+      if (prefix !== null && !shared) writeCachedImages(dir, key(prefix), pre);
     }
   }
   const norm = pipelineNormalize(tensorPipeline);

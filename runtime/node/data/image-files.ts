@@ -163,7 +163,7 @@ function classOrder(found: readonly string[], where: string, given: readonly str
 function listOf(byClass: ReadonlyMap<string, readonly string[]>, classes: readonly string[], split: string): ImageList {
   const files: string[] = [];
   const labels: number[] = [];
-  for (const [name, list] of [...byClass].sort((a, b) => compareCodePoints(a[0], b[0]))) {
+  for (const [name, list] of byClass) { // in folder-name order already: classFolders reads entries() sorted
     const index = classes.indexOf(name);
     if (index < 0) throw new DataFileError(`${join(split, name)}: class ${JSON.stringify(name)} has no folder in train (its classes: ${classes.join(', ')})`);
     for (const f of list) {

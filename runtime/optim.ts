@@ -11,6 +11,7 @@
 import { adamInWasm, adamPrepare, inWasmMemory } from './wasm/adam.js';
 import { allocFloats } from './wasm/resident.js';
 import type { FloatArray } from './model.js';
+import { applyGradClip, checkGradClip, type GradClip } from './clip-grad.js';
 import {
   adadeltaUpdate32, adadeltaUpdate64, adagradUpdate32, adagradUpdate64, amsgradUpdate32, amsgradUpdate64, powCorrect, rmspropUpdate32, rmspropUpdate64,
   type AdadeltaScalars, type AmsgradScalars, type RmspropScalars,
@@ -29,15 +30,23 @@ export interface OptimizerState {
   readonly slots: ReadonlyArray<{ readonly name: string; readonly data: FloatArray }>;
 }
 
-export interface SgdOptions {
+/** What every optimizer's options may add: gradient clipping before each step. */
+export interface StepOptions {
+  readonly clip?: GradClip;
+}
+
+export interface SgdOptions extends StepOptions {
   readonly lr: number;
   readonly momentum: number;
   readonly dampening: number;
   readonly nesterov: boolean;
   readonly weightDecay: number;
+  /** Keep momentum buffers even at momentum 0: a schedule that cycles the momentum (one_cycle_lr) sets it later,
+   *  as torch's SGD then keeps momentum_buffer. Default: buffers only where momentum > 0. */
+  readonly momentumBuffers?: boolean;
 }
 
-export interface AdamOptions {
+export interface AdamOptions extends StepOptions {
   readonly lr: number;
   readonly betas: readonly [number, number];
   readonly eps: number;
@@ -74,9 +83,16 @@ abstract class Optimizer {
    */
   protected readonly hyperBlock: Float32Array;
   protected readonly hyper: Float64Array;
+  /** Gradient clipping applied at the start of every step (torch.nn.utils' clip_grad_norm_ / clip_grad_value_
+   *  between backward() and step()); null: none. */
+  readonly clip: GradClip | null;
+  private readonly grads: readonly FloatArray[];
 
-  protected constructor(params: readonly OptParam[], lr: number) {
+  protected constructor(params: readonly OptParam[], lr: number, clip: GradClip | undefined) {
     checkNonNegative('lr', lr);
+    if (clip !== undefined) checkGradClip(clip);
+    this.clip = clip ?? null;
+    this.grads = params.map((p) => p.grad);
     this.hyperBlock = allocFloats(Float32Array, 12);
     this.hyper = new Float64Array(this.hyperBlock.buffer, this.hyperBlock.byteOffset, 6);
     const names = new Set<string>();
@@ -108,7 +124,22 @@ abstract class Optimizer {
     });
   }
 
-  abstract step(): void;
+  /** One optimizer step over the parameters' current gradients (clipped first where the optimizer clips). */
+  step(): void {
+    if (this.clip !== null) applyGradClip(this.clip, this.grads);
+    this.update();
+  }
+
+  /** The update rule itself. */
+  protected abstract update(): void;
+
+  /**
+   * Sets the momentum as torch's schedulers set param_group['momentum'] (or Adam's betas[0]): one_cycle_lr's
+   * cycle_momentum. Optimizers without a momentum refuse (torch: "optimizer must support momentum").
+   */
+  setMomentum(momentum: number): void {
+    throw new RangeError(`optimizer: ${this.constructor.name} has no momentum to set (to ${momentum})`);
+  }
 
   /** A copy of the step count and every slot (in a stable order: slot kind, then parameter). */
   getState(): OptimizerState {
@@ -144,14 +175,15 @@ abstract class Optimizer {
  *   p  -= lr·d_p
  */
 export class Sgd extends Optimizer {
-  readonly momentum: number;
+  /** Mutable through setMomentum (one_cycle_lr's cycle_momentum). */
+  momentum: number;
   readonly dampening: number;
   readonly nesterov: boolean;
   readonly weightDecay: number;
   private readonly buffers: FloatArray[];
 
   constructor(params: readonly OptParam[], o: SgdOptions) {
-    super(params, o.lr);
+    super(params, o.lr, o.clip);
     checkNonNegative('momentum', o.momentum);
     checkNonNegative('weight_decay', o.weightDecay);
     checkFinite('dampening', o.dampening);
@@ -162,10 +194,17 @@ export class Sgd extends Optimizer {
     this.nesterov = o.nesterov;
     this.weightDecay = o.weightDecay;
     // Without momentum PyTorch keeps no buffer, and neither do we (no slot in checkpoints).
-    this.buffers = o.momentum !== 0 ? this.addSlots('momentum_buffer') : [];
+    this.buffers = o.momentum !== 0 || o.momentumBuffers === true ? this.addSlots('momentum_buffer') : [];
   }
 
-  step(): void {
+  override setMomentum(momentum: number): void {
+    checkNonNegative('momentum', momentum);
+    if (momentum !== 0 && this.buffers.length === 0 && this.params.length > 0) throw new RangeError('SGD: built without momentum buffers (momentum 0); construct it with momentumBuffers: true to set a momentum later');
+    if (this.nesterov && momentum <= 0) throw new RangeError('SGD: nesterov momentum requires a momentum and zero dampening');
+    this.momentum = momentum;
+  }
+
+  protected update(): void {
     const first = this.stepCount === 0;
     this.stepCount++;
     for (let i = 0; i < this.params.length; i++) {
@@ -209,7 +248,7 @@ abstract class AdamBase extends Optimizer {
   private readonly amsgradScalars: AmsgradScalars = { beta1: 0, oneMinusBeta1: 0, beta2: 0, oneMinusBeta2: 0, eps: 0, l2: 0, decay: 1, negStepSize: 0, bc2Sqrt: 1 };
 
   protected constructor(what: string, params: readonly OptParam[], o: AdamOptions, decoupled: boolean) {
-    super(params, o.lr);
+    super(params, o.lr, o.clip);
     const [beta1, beta2] = o.betas;
     if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`${what}: invalid beta parameter at index 0: ${beta1}`);
     if (!(beta2 >= 0 && beta2 < 1)) throw new RangeError(`${what}: invalid beta parameter at index 1: ${beta2}`);
@@ -220,6 +259,12 @@ abstract class AdamBase extends Optimizer {
     this.expAvg = this.addSlots('exp_avg');
     this.expAvgSq = this.addSlots('exp_avg_sq');
     this.maxExpAvgSq = o.amsgrad === true ? this.addSlots('max_exp_avg_sq') : null;
+  }
+
+  /** β1, as torch's schedulers cycle betas[0] (one_cycle_lr). */
+  override setMomentum(momentum: number): void {
+    if (!(momentum >= 0 && momentum < 1)) throw new RangeError(`Adam: invalid beta parameter at index 0: ${momentum}`);
+    this.hyper[1] = momentum;
   }
 
   /** torch's amsgrad (the max_exp_avg_sq slots). */
@@ -248,7 +293,7 @@ abstract class AdamBase extends Optimizer {
     return this.hyper[5] !== 0;
   }
 
-  step(): void {
+  protected update(): void {
     if (this.maxExpAvgSq !== null) {
       this.amsgradStep(this.maxExpAvgSq);
       return;
@@ -329,18 +374,20 @@ export class AdamW extends AdamBase {
 }
 
 /** torch.optim.RMSprop's arguments (torch's defaults: RMSPROP_DEFAULTS). */
-export interface RmspropOptions {
+export interface RmspropOptions extends StepOptions {
   readonly lr: number;
   readonly alpha: number;
   readonly eps: number;
   readonly weightDecay: number;
   readonly momentum: number;
   readonly centered: boolean;
+  /** As SGD's: keep momentum buffers at momentum 0, for a schedule that sets the momentum later. */
+  readonly momentumBuffers?: boolean;
 }
 export const RMSPROP_DEFAULTS: RmspropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false };
 
 /** torch.optim.Adagrad's arguments (torch's defaults: ADAGRAD_DEFAULTS). */
-export interface AdagradOptions {
+export interface AdagradOptions extends StepOptions {
   readonly lr: number;
   readonly lrDecay: number;
   readonly weightDecay: number;
@@ -350,7 +397,7 @@ export interface AdagradOptions {
 export const ADAGRAD_DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10 };
 
 /** torch.optim.Adadelta's arguments (torch's defaults: ADADELTA_DEFAULTS). */
-export interface AdadeltaOptions {
+export interface AdadeltaOptions extends StepOptions {
   readonly lr: number;
   readonly rho: number;
   readonly eps: number;
@@ -375,7 +422,8 @@ export class RMSprop extends Optimizer {
   readonly alpha: number;
   readonly eps: number;
   readonly weightDecay: number;
-  readonly momentum: number;
+  /** Mutable through setMomentum (one_cycle_lr's cycle_momentum). */
+  momentum: number;
   readonly centered: boolean;
   private readonly squareAvg: FloatArray[];
   private readonly momentumBuffer: FloatArray[] | null;
@@ -383,7 +431,7 @@ export class RMSprop extends Optimizer {
   private readonly scalars: RmspropScalars = { alpha: 0, oneMinusAlpha: 0, eps: 0, weightDecay: 0, momentum: 0, negLr: 0 };
 
   constructor(params: readonly OptParam[], o: RmspropOptions) {
-    super(params, o.lr);
+    super(params, o.lr, o.clip);
     checkNonNegative('eps', o.eps);
     checkNonNegative('momentum', o.momentum);
     checkNonNegative('weight_decay', o.weightDecay);
@@ -394,11 +442,17 @@ export class RMSprop extends Optimizer {
     this.momentum = o.momentum;
     this.centered = o.centered;
     this.squareAvg = this.addSlots('square_avg');
-    this.momentumBuffer = o.momentum > 0 ? this.addSlots('momentum_buffer') : null;
+    this.momentumBuffer = o.momentum > 0 || o.momentumBuffers === true ? this.addSlots('momentum_buffer') : null;
     this.gradAvg = o.centered ? this.addSlots('grad_avg') : null;
   }
 
-  step(): void {
+  override setMomentum(momentum: number): void {
+    checkNonNegative('momentum', momentum);
+    if (momentum > 0 && this.momentumBuffer === null) throw new RangeError('RMSprop: built without momentum buffers (momentum 0); construct it with momentumBuffers: true to set a momentum later');
+    this.momentum = momentum;
+  }
+
+  protected update(): void {
     this.stepCount++;
     const s = this.scalars;
     for (let i = 0; i < this.params.length; i++) {
@@ -406,7 +460,8 @@ export class RMSprop extends Optimizer {
       const r = p instanceof Float64Array ? asIs : Math.fround;
       s.alpha = r(this.alpha); s.oneMinusAlpha = r(1 - this.alpha); s.eps = r(this.eps);
       s.weightDecay = r(this.weightDecay); s.momentum = r(this.momentum); s.negLr = r(-this.lr);
-      const sq = this.squareAvg[i]!, ga = this.gradAvg?.[i] ?? null, buf = this.momentumBuffer?.[i] ?? null;
+      // torch: the buffer is used where momentum > 0 (a buffer kept for a schedule waits at momentum 0).
+      const sq = this.squareAvg[i]!, ga = this.gradAvg?.[i] ?? null, buf = this.momentum > 0 ? this.momentumBuffer?.[i] ?? null : null;
       if (p instanceof Float64Array) rmspropUpdate64(s, p, g as Float64Array, sq as Float64Array, ga as Float64Array | null, buf as Float64Array | null);
       else rmspropUpdate32(s, p, g as Float32Array, sq as Float32Array, ga as Float32Array | null, buf as Float32Array | null);
     }
@@ -426,7 +481,7 @@ export class Adagrad extends Optimizer {
   private readonly sums: FloatArray[];
 
   constructor(params: readonly OptParam[], o: AdagradOptions) {
-    super(params, o.lr);
+    super(params, o.lr, o.clip);
     checkNonNegative('lr_decay', o.lrDecay);
     checkNonNegative('weight_decay', o.weightDecay);
     checkNonNegative('initial_accumulator_value', o.initialAccumulatorValue);
@@ -439,7 +494,7 @@ export class Adagrad extends Optimizer {
     for (const s of this.sums) s.fill(o.initialAccumulatorValue);
   }
 
-  step(): void {
+  protected update(): void {
     const t = ++this.stepCount;
     const clr = this.lr / (1 + (t - 1) * this.lrDecay);
     for (let i = 0; i < this.params.length; i++) {
@@ -466,7 +521,7 @@ export class Adadelta extends Optimizer {
   private readonly scalars: AdadeltaScalars = { rho: 0, oneMinusRho: 0, eps: 0, weightDecay: 0, negLr: 0 };
 
   constructor(params: readonly OptParam[], o: AdadeltaOptions) {
-    super(params, o.lr);
+    super(params, o.lr, o.clip);
     if (!(o.rho >= 0 && o.rho <= 1)) throw new RangeError(`optimizer: invalid rho value: ${o.rho} (must be in [0, 1])`);
     checkNonNegative('eps', o.eps);
     checkNonNegative('weight_decay', o.weightDecay);
@@ -477,7 +532,7 @@ export class Adadelta extends Optimizer {
     this.accDelta = this.addSlots('acc_delta');
   }
 
-  step(): void {
+  protected update(): void {
     this.stepCount++;
     const s = this.scalars;
     for (let i = 0; i < this.params.length; i++) {

@@ -4,11 +4,18 @@
 // needs nothing from the compiler. Browser-safe; types and one constant, JSON-serializable, readonly.
 
 import type { TransformSpec } from './data/transforms/types.js';
+import type { ScheduleSpec } from './train/schedule.js';
 
-/** How a parameter is initialized, as PyTorch's reset_parameters() does it. */
+/** How a parameter is initialized: PyTorch's reset_parameters() by default, or the spec's `init:` rule
+ *  (torch.nn.init 1.13) with its fan and gain already resolved by the compiler, so every number is a literal. */
 export type InitRule =
   | { readonly kind: 'kaiming_uniform'; readonly fanIn: number } // bound = sqrt(6 / ((1 + a^2) fanIn)), a = sqrt(5) => 1/sqrt(fanIn)
-  | { readonly kind: 'uniform'; readonly bound: number } // U(-bound, bound), bias: 1/sqrt(fanIn)
+  | { readonly kind: 'uniform'; readonly bound: number } // U(-bound, bound), bias: 1/sqrt(fanIn); kaiming_uniform_, xavier_uniform_
+  | { readonly kind: 'uniform_range'; readonly a: number; readonly b: number } // U(a, b): uniform_(a, b)
+  | { readonly kind: 'normal'; readonly mean: number; readonly std: number } // normal_, kaiming_normal_, xavier_normal_
+  | { readonly kind: 'trunc_normal'; readonly mean: number; readonly std: number; readonly a: number; readonly b: number } // N(mean, std²) on [a, b]
+  | { readonly kind: 'orthogonal'; readonly rows: number; readonly cols: number; readonly gain: number } // orthogonal_ of the [rows, cols] flattening
+  | { readonly kind: 'constant'; readonly val: number }
   | { readonly kind: 'ones' }
   | { readonly kind: 'zeros' };
 
@@ -82,9 +89,10 @@ interface ImageData {
 
 /** Which images a spec trains on. Paths are as the spec writes them, resolved against its directory. */
 export type DataDescription =
-  | { readonly source: 'mnist'; readonly task: DataTask; readonly transforms: DataPipeline }
+  /** The embedded digits; valSplit: a stratified, seeded fraction of train held out (classification only). */
+  | { readonly source: 'mnist'; readonly task: DataTask; readonly valSplit: number | null; readonly transforms: DataPipeline }
   /** A directory of IDX files. */
-  | { readonly source: 'idx'; readonly path: string; readonly task: DataTask; readonly transforms: DataPipeline }
+  | { readonly source: 'idx'; readonly path: string; readonly task: DataTask; readonly valSplit: number | null; readonly transforms: DataPipeline }
   /** torchvision's ImageFolder layout: path/train/<class>/*, path/test/<class>/*, optionally path/val/. */
   | ({ readonly source: 'folder'; readonly path: string } & ImageData)
   /** CSV manifests (`path,label` lines), one a split. */
@@ -93,3 +101,27 @@ export type DataDescription =
 /** A max-pool window of at most this many elements (without padding) is unrolled by the generated forward;
  *  above it the runtime's wasm kernel takes every shape (runtime/wasm/maxpool.ts). One number for both. */
 export const MAXPOOL_UNROLLED_MAX = 9;
+
+/** A metric the training loop reports each epoch (metrics.jsonl's columns): what early stopping and
+ *  reduce_lr_on_plateau can watch. `loss` is the epoch's mean training loss. */
+export type MetricName = 'loss' | 'val_loss' | 'val_accuracy' | 'val_miou' | 'test_loss' | 'test_accuracy' | 'test_miou';
+
+/** The learning-rate schedule of a spec: torch.optim.lr_scheduler's arguments as written (runtime/train/schedule.ts),
+ *  when it steps, and what reduce_lr_on_plateau watches (null for the other kinds). */
+export interface ScheduleDescription {
+  readonly spec: ScheduleSpec;
+  readonly interval: 'epoch' | 'step';
+  readonly monitor: MetricName | null;
+}
+
+/** Keras's EarlyStopping, with the mode resolved ('auto': max for accuracy and miou, min otherwise). */
+export interface EarlyStoppingDescription {
+  readonly monitor: MetricName;
+  readonly patience: number;
+  readonly minDelta: number;
+  readonly mode: 'min' | 'max';
+}
+
+/** The embedded data's split sizes (runtime/node/data/mnist10k.ts's rule, DESIGN.md "Interop"): known before it loads,
+ *  so that the compiler can count a run's steps. */
+export const MNIST10K_SIZES = { train: 8004, test: 1996 } as const;

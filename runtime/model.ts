@@ -63,8 +63,12 @@ export interface CompiledModel<A extends FloatArray = Float32Array> {
   loadWeights(bytes: Uint8Array): void;
   getTrainingState(): TrainingState<A>;
   setTrainingState(state: TrainingState<A>): void;
-  /** Overrides the optimizer's learning rate (`cnnc train --lr`); the spec's lr is the default. */
+  /** Overrides the optimizer's learning rate (`cnnc train --lr`, and a scheduler before each step); the spec's lr is
+   *  the default. A number ≥ 0 (a cosine schedule ends at eta_min, 0 by default). */
   setLearningRate(lr: number): void;
+  /** Sets the optimizer's momentum (SGD, RMSprop) or β1 (Adam, AdamW) as one_cycle_lr cycles it; generated only for a
+   *  spec whose scheduler does. */
+  setMomentum?(momentum: number): void;
   /** After a non-finite loss: the first layer (in forward order, then backward) whose output or
    *  gradient holds a NaN or Inf in the last step, or null. */
   findNonFinite(): { readonly layer: string; readonly tensor: string } | null;

@@ -38,6 +38,8 @@ export type TrainEvent =
       readonly test_images: number;
       readonly data: string;
       readonly weights: string;
+      /** Where early stopping ended the run: the epoch it stopped after, the best epoch and its weights; else null. */
+      readonly early_stopped: { readonly epoch: number; readonly monitor: string; readonly best_epoch: number; readonly best: number; readonly weights: string } | null;
     }
   | { readonly event: 'stopped'; readonly reason: 'interrupt' | 'max-steps'; readonly max_steps: number | null; readonly epoch: number; readonly step: number; readonly checkpoint: string; readonly resume: string }
   | { readonly event: 'diverged'; readonly loss: 'NaN' | 'Inf' | '-Inf'; readonly epoch: number; readonly step: number; readonly layer: string | null; readonly tensor: string | null; readonly checkpoint: string };
@@ -60,6 +62,7 @@ export function eventText(e: TrainEvent): string | null {
         `epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}  ` +
         splitText('val', e.val_loss, e.val_accuracy, e.val_miou) +
         splitText('test', e.test_loss, e.test_accuracy, e.test_miou) +
+        (e.lr === undefined ? '' : `lr ${shortNumber(e.lr)}  `) +
         `${Math.round(e.images_per_s)} img/s  ${formatSeconds(e.seconds)}\n`
       );
     case 'checkpoint':
@@ -69,7 +72,9 @@ export function eventText(e: TrainEvent): string | null {
       const words = e.accuracy === 'binary' ? '; binary accuracy' : e.accuracy === 'pixel' ? '; accuracy per pixel' : '';
       const miou = e.test_miou === null ? '' : `, mean IoU ${pct(e.test_miou)}`;
       const final = e.test_accuracy === null ? '' : `final test accuracy: ${pct(e.test_accuracy)}${miou} (${count(e.test_images)} test ${what(e.data)}${words})\n`;
-      return `${final}weights: ${e.weights}\n`;
+      const es = e.early_stopped;
+      const early = es === null ? '' : `early stopping after epoch ${es.epoch}: ${es.monitor} best at epoch ${es.best_epoch} (${shortNumber(es.best)}), its weights: ${es.weights}\n`;
+      return `${early}${final}weights: ${e.weights}\n`;
     }
     case 'stopped': {
       const why = e.reason === 'interrupt' ? 'interrupted' : `stopped after --max-steps ${e.max_steps}`;
@@ -94,3 +99,8 @@ export function pct(a: number): string {
 }
 
 const count = (n: number): string => n.toLocaleString('en-US');
+
+/** A learning rate or metric in at most 4 significant digits: 0.7, 0.000343, 1.234e-7. */
+function shortNumber(x: number): string {
+  return Number(x.toPrecision(4)).toString();
+}

@@ -14,6 +14,7 @@ import { CheckpointError, encodeCheckpoint, readCheckpointInfo, restoreCheckpoin
 import type { Evaluation } from '../../runtime/train/evaluate.js';
 import { START, trainLoop, type EpochMetrics, type LoopResult, type Position } from '../../runtime/train/loop.js';
 import { reportSvg } from '../../runtime/train/report-svg.js';
+import { resolveSchedule } from '../../runtime/train/recipe.js';
 import { chooseData, loadDataAsync } from '../../runtime/node/data/load.js';
 import { removeStaleTemps } from '../../runtime/node/atomic.js';
 import { weightsWithClassNames } from '../../runtime/class-names.js';
@@ -69,7 +70,7 @@ interface Plan {
 }
 
 /** The files of a run: a new run into a directory removes the old run's, so that none of them mixes with the new. */
-const RUN_FILES = ['model.safetensors', 'checkpoint.safetensors', 'metrics.jsonl', 'steps.jsonl', 'report.svg', 'spec.yaml', 'model.ts'];
+const RUN_FILES = ['model.safetensors', 'best.safetensors', 'checkpoint.safetensors', 'metrics.jsonl', 'steps.jsonl', 'report.svg', 'spec.yaml', 'model.ts'];
 /** A directory with one of these holds a run, which a new run does not overwrite without --force. */
 const RUN_MARKERS = ['model.safetensors', 'checkpoint.safetensors', 'metrics.jsonl'];
 
@@ -109,6 +110,7 @@ async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
   const context = { data: o.ir.data, specFile: o.specFile, shape: o.ir.input.shape, seed: settings.seed, onProgress: decodeProgress(o.stderr) };
   const data = await loadDataAsync(settings.data, classes, settings.limit ?? undefined, context);
   checkData(o.ir, data.train, classes, settings.data);
+  checkRecipe(o.ir, settings, data);
 
   const model = o.createModel({ seed: settings.seed });
   if (plan.checkpoint) restoreCheckpoint(model, plan.checkpoint.bytes, plan.checkpoint.file);
@@ -134,11 +136,14 @@ async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
   writeFile(join(out, 'model.ts'), o.code);
   const metrics = plan.metrics;
   const weightsFile = join(out, 'model.safetensors');
+  const bestFile = join(out, 'best.safetensors');
   const checkpointFile = join(out, 'checkpoint.safetensors');
-  const save = (position: Position): void => {
+  /** `best`: this epoch is early stopping's best so far, and its weights are kept as best.safetensors too. */
+  const save = (position: Position, best = false): void => {
     const cp = weightsWithClassNames(encodeCheckpoint(model, { specHash: o.ir.specHash, cnncVersion: o.cnncVersion, settings, position, metrics }), data.classNames);
-    // Both or neither: a full disk never leaves weights newer than the checkpoint.
-    writeFiles([{ path: weightsFile, data: weightsWithClassNames(model.saveWeights(), data.classNames) }, { path: checkpointFile, data: cp }]);
+    const weights = weightsWithClassNames(model.saveWeights(), data.classNames);
+    // All or none: a full disk never leaves weights newer than the checkpoint (nor a best newer than both).
+    writeFiles([{ path: weightsFile, data: weights }, ...(best ? [{ path: bestFile, data: weights }] : []), { path: checkpointFile, data: cp }]);
     emit({ event: 'checkpoint', path: checkpointFile, weights: weightsFile, epoch: position.epoch, step: position.stepInEpoch, global_step: position.globalStep });
   };
 
@@ -163,7 +168,10 @@ async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
   if (!plan.checkpoint) save(START); // so that a NaN or Ctrl-C in epoch 1 still leaves a good checkpoint
   const progress = o.json === true ? undefined : new Progress(o.stderr, settings.epochs);
   let lastYield = Date.now();
-  const loopConfig = { ...settings, loss: o.ir.loss, maxSteps: o.maxSteps, evalBatchSize: o.ir.train.evalBatchSize, shuffle: o.ir.train.shuffle };
+  const loopConfig = {
+    ...settings, loss: o.ir.loss, maxSteps: o.maxSteps, evalBatchSize: o.ir.train.evalBatchSize, shuffle: o.ir.train.shuffle,
+    schedule: o.ir.scheduler, earlyStopping: o.ir.train.earlyStopping,
+  };
   const result: LoopResult = await trainLoop(model, data, loopConfig, plan.position, {
     onStep: async (info) => {
       progress?.step(info);
@@ -173,10 +181,10 @@ async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
       }
     },
     stopRequested: o.stopRequested,
-    onEpoch: (m: EpochMetrics, _e: Evaluation, position: Position) => {
+    onEpoch: (m: EpochMetrics, _e: Evaluation, position: Position, epoch) => {
       progress?.clear();
       metrics.push(m);
-      save(position);
+      save(position, epoch?.best === true);
       writeFile(join(out, 'metrics.jsonl'), metrics.map(({ step_losses: _, ...x }) => JSON.stringify(x)).join('\n') + '\n');
       writeFile(join(out, 'steps.jsonl'), stepsJsonl(metrics));
       writeFile(join(out, 'report.svg'), reportSvg(`${o.ir.name} — ${settings.data}`, metrics));
@@ -196,6 +204,9 @@ async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
         test_images: data.test.n,
         data: settings.data,
         weights: weightsFile,
+        early_stopped: result.earlyStopped === undefined ? null : {
+          epoch: result.earlyStopped.epoch, monitor: result.earlyStopped.monitor, best_epoch: result.earlyStopped.bestEpoch, best: result.earlyStopped.best, weights: bestFile,
+        },
       });
       return EXIT.ok;
     }
@@ -277,6 +288,10 @@ function planResume(o: TrainOptions, dir: string): Plan {
     const data = chooseData(o.ir.data, o.specFile, o.data);
     if (data !== cp.settings.data) throw new TrainError(`--data ${o.data} (${data}) differs from the checkpoint's ${cp.settings.data}: a resumed run keeps its data; start a new run to change it`);
   }
+  // The schedule's state holds the lr it has reached; a new base would be ignored, so it is refused.
+  if (o.ir.scheduler !== null && o.lr !== undefined && o.lr !== cp.settings.lr) {
+    throw new TrainError(`--lr ${o.lr} differs from the checkpoint's ${cp.settings.lr}: a resumed run continues its ${o.ir.scheduler.spec.kind} schedule from where it stands; start a new run to change the base lr`);
+  }
   const saved = cp.settings.limit; // undefined: a checkpoint from before cnnc recorded --limit
   if (o.limit !== undefined && saved !== undefined && o.limit !== saved) {
     throw new TrainError(`--limit ${o.limit} differs from the checkpoint's ${saved === null ? 'run on all the data (no --limit)' : `--limit ${saved}`}: a resumed run keeps its data; start a new run to change it`);
@@ -313,6 +328,30 @@ function checkData(ir: ModelIR, train: LabeledImages, classes: number, source: s
     if (loss.targets === 'binary' ? y !== 0 && y !== 1 : y !== loss.ignoreIndex && !(y >= 0 && y < classes)) {
       const what = loss.targets === 'binary' ? 'is not a 0/1 target' : `is out of range: ${ir.name} has ${classes} classes`;
       throw new TrainError(`${source}: label ${y} at index ${i} ${what}`);
+    }
+  }
+}
+
+/** What the recipe needs from the data, known once it is loaded: a validation split for a watched val_ metric (an
+ *  image folder's val/), and a one_cycle_lr as long as the run (its steps depend on the images and --epochs). The
+ *  message names the spec's line, as the compiler's errors do. */
+function checkRecipe(ir: ModelIR, settings: RunSettings, data: { readonly train: LabeledImages; readonly val?: LabeledImages }): void {
+  const at = (s: { readonly file: string; readonly line: number; readonly col: number }) => `${s.file}:${s.line}:${s.col}`;
+  const watched = [
+    ...(ir.train.earlyStopping === null ? [] : [['early_stopping', ir.train.earlyStopping.monitor] as const]),
+    ...(ir.scheduler?.monitor == null ? [] : [['reduce_lr_on_plateau', ir.scheduler.monitor] as const]),
+  ];
+  for (const [who, metric] of watched) {
+    if (metric.startsWith('val_') && data.val === undefined) {
+      throw new TrainError(`${ir.file}: ${who} monitors ${metric}, and ${settings.data} has no validation split: add data.val_split, or a val/ folder`);
+    }
+  }
+  if (ir.scheduler !== null) {
+    try {
+      resolveSchedule(ir.scheduler, { epochs: settings.epochs, stepsPerEpoch: Math.ceil(data.train.n / settings.batchSize) });
+    } catch (e) {
+      if (e instanceof RangeError) throw new TrainError(`${at(ir.scheduler.span)}: ${e.message}`);
+      throw e;
     }
   }
 }

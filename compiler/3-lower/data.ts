@@ -13,7 +13,7 @@ import type { Report } from './report.js';
 type ListKey = 'transforms' | 'train_transforms';
 
 export function lowerData(spec: DataSpec | undefined, input: Shape, map: SourceMap, report: Report): DataIR {
-  if (spec === undefined) return { source: 'mnist', task: 'classification', transforms: { eval: [], train: [] } };
+  if (spec === undefined) return { source: 'mnist', task: 'classification', valSplit: null, transforms: { eval: [], train: [] } };
   const own = spec.source === 'folder' || spec.source === 'csv';
   // A list with a bad transform is not also checked for its final size (that error would follow from the first).
   const bad = new Set<ListKey>();
@@ -39,9 +39,14 @@ export function lowerData(spec: DataSpec | undefined, input: Shape, map: SourceM
   }
   switch (spec.source) {
     case 'mnist':
-      return { source: 'mnist', task: spec.task ?? 'classification', transforms };
-    case 'idx':
-      return { source: 'idx', path: spec.path, task: spec.task ?? 'classification', transforms };
+    case 'idx': {
+      const task = spec.task ?? 'classification';
+      if (spec.val_split !== undefined && task !== 'classification') {
+        report('E0801', `val_split holds out a stratified fraction of the classes, and task ${task} has other targets`, map.value(['data', 'val_split']), 'leave val_split out, or train the classification task');
+      }
+      const common = { task, valSplit: spec.val_split ?? null, transforms };
+      return spec.source === 'mnist' ? { source: 'mnist', ...common } : { source: 'idx', path: spec.path, ...common };
+    }
     case 'folder':
     case 'csv': {
       const c = input[0];

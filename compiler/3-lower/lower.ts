@@ -14,13 +14,14 @@ import type { Report } from './report.js';
 import { checkDataFit, checkLossFit, lowerLoss } from './loss.js';
 import { lowerData } from './data.js';
 import { lowerOptimizer, lowerTrain } from './settings.js';
+import { lowerClip, lowerEarlyStopping, lowerScheduler } from './recipe.js';
 import { computeTotals, MAX_ELEMENTS, tooManyElements, tooMuchTrainingMemory } from './totals.js';
 
 export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: ModelIR | null; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const report: Report = (code, message, span, hint) => diagnostics.push(diagnostic(code, message, span, map.source, hint));
-  const train = lowerTrain(spec.train);
-  const batch = train.batchSize;
+  const settings = lowerTrain(spec.train);
+  const batch = settings.batchSize;
 
   const input = { shape: spec.input.shape, span: map.value(['input', 'shape']) };
   const names = nameLayers(spec.layers, map, report);
@@ -64,6 +65,9 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
     if (spec.data !== undefined) checkDataFit(data, loss, input.shape, x, map, report);
   }
   const optimizer = lowerOptimizer(spec.optimizer, map);
+  const recipe = { loss, data, optimizer, train: settings, map, report };
+  const scheduler = lowerScheduler(spec.scheduler, recipe);
+  const train = { ...settings, clip: lowerClip(spec.train, recipe), earlyStopping: lowerEarlyStopping(spec.train, recipe) };
   const totals = computeTotals(input.shape, nodes, optimizer, batch);
 
   if (diagnostics.length === 0) {
@@ -86,6 +90,7 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
     output,
     loss,
     optimizer,
+    scheduler,
     train,
     data,
     totals,

@@ -49,6 +49,8 @@ export const CODES = {
   E0411: { severity: 'error', title: 'joined shapes do not match' },
   E0412: { severity: 'error', title: 'output_padding not smaller than stride or dilation' },
   E0413: { severity: 'error', title: 'output smaller than 1×1' },
+  E0414: { severity: 'error', title: 'init rule does not apply to this parameter' },
+  E0415: { severity: 'error', title: "an init rule's arguments do not fit together" },
   // --- E05xx: loss fit (3-lower / 4-passes) ---
   E0501: { severity: 'error', title: "the data's labels do not fit the loss" },
   E0502: { severity: 'error', title: 'class weights do not match the classes' },
@@ -70,6 +72,7 @@ export const CODES = {
   W0611: { severity: 'warning', title: 'ignore_index is one of the classes' },
   W0612: { severity: 'warning', title: "reduction 'none' in training" },
   W0613: { severity: 'warning', title: 'training and test inputs normalized differently' },
+  W0614: { severity: 'warning', title: 'early stopping on the test set' },
   // --- E07xx: targets (5-codegen-gpujs) ---
   E0701: { severity: 'error', title: 'not supported by this target' },
   // --- E08xx: data and its transforms (3-lower/data.ts) ---
@@ -77,6 +80,12 @@ export const CODES = {
   E0802: { severity: 'error', title: 'the input is not an image shape' },
   E0803: { severity: 'error', title: "the transforms do not end at the input's size" },
   E0804: { severity: 'error', title: "a transform's arguments are out of range" },
+  // --- E09xx: the training recipe (3-lower/recipe.ts) ---
+  E0901: { severity: 'error', title: "a scheduler's arguments do not fit together" },
+  E0902: { severity: 'error', title: 'one_cycle_lr shorter than the run' },
+  E0903: { severity: 'error', title: 'a metric the run does not compute' },
+  E0904: { severity: 'error', title: 'the scheduler needs what the optimizer lacks' },
+  E0905: { severity: 'error', title: 'two gradient clips' },
 } as const satisfies Record<string, { readonly severity: 'error' | 'warning'; readonly title: string }>;
 
 export type Code = keyof typeof CODES;

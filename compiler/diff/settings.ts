@@ -1,7 +1,7 @@
 // Loss, optimizer, training and data: every changed setting, and what it means where the numbers
 // do not say it. The notes follow torch.nn / torch.optim semantics (PyTorch 1.13 docs).
 import { describeTransform } from '../../runtime/data/transforms/pipeline.js';
-import { assertNever, type DataIR, type LossIR, type ModelIR, type Node } from '../ir/types.js';
+import { assertNever, type DataIR, type LossIR, type ModelIR, type Node, type OptimizerIR } from '../ir/types.js';
 import { jsonEqual } from './attrs.js';
 import type { Json, RecipeSection, SettingChange } from './types.js';
 
@@ -13,16 +13,33 @@ export function sections(m: ModelIR): Readonly<Record<RecipeSection, Record_>> {
   const o = m.optimizer;
   return {
     loss: lossSection(l),
-    optimizer:
-      o.kind === 'sgd'
-        ? { kind: o.kind, lr: o.lr, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov, betas: null, eps: null, weight_decay: o.weightDecay }
-        : { kind: o.kind, lr: o.lr, momentum: null, dampening: null, nesterov: null, betas: [...o.betas], eps: o.eps, weight_decay: o.weightDecay },
+    optimizer: optimizerSection(o),
     train: {
       batch_size: m.train.batchSize, epochs: m.train.epochs, seed: m.train.seed,
       // eval_batch_size: null where it is batch_size's (the default), so a batch size change is not said twice.
       eval_batch_size: m.train.evalBatchSize === m.train.batchSize ? null : m.train.evalBatchSize, shuffle: m.train.shuffle },
     data: dataSection(m.data),
   };
+}
+
+/** Every key of every optimizer kind, in one order; null where this kind lacks it. */
+function optimizerSection(o: OptimizerIR): Record_ {
+  const none = { momentum: null, dampening: null, nesterov: null, betas: null, eps: null, amsgrad: null, alpha: null, centered: null, lr_decay: null, initial_accumulator_value: null, rho: null };
+  switch (o.kind) {
+    case 'sgd':
+      return { kind: o.kind, lr: o.lr, ...none, momentum: o.momentum, dampening: o.dampening, nesterov: o.nesterov, weight_decay: o.weightDecay };
+    case 'adam':
+    case 'adamw':
+      return { kind: o.kind, lr: o.lr, ...none, betas: [...o.betas], eps: o.eps, amsgrad: o.amsgrad, weight_decay: o.weightDecay };
+    case 'rmsprop':
+      return { kind: o.kind, lr: o.lr, ...none, momentum: o.momentum, eps: o.eps, alpha: o.alpha, centered: o.centered, weight_decay: o.weightDecay };
+    case 'adagrad':
+      return { kind: o.kind, lr: o.lr, ...none, eps: o.eps, lr_decay: o.lrDecay, initial_accumulator_value: o.initialAccumulatorValue, weight_decay: o.weightDecay };
+    case 'adadelta':
+      return { kind: o.kind, lr: o.lr, ...none, eps: o.eps, rho: o.rho, weight_decay: o.weightDecay };
+    default:
+      return assertNever(o, 'optimizer kind');
+  }
 }
 
 /** The data flattened: where the images come from, their classes, and each pipeline as one line a
@@ -37,7 +54,7 @@ function dataSection(d: DataIR): Record_ {
     val: d.source === 'csv' ? d.val : null,
     task: d.task,
     classes: own?.classes ? [...own.classes] : null,
-    val_split: own?.valSplit ?? null,
+    val_split: d.valSplit ?? null,
     // None written: null, which the summary leaves out (as the spec does).
     transforms: d.transforms.eval.length === 0 ? null : d.transforms.eval.map(describeTransform),
     train_transforms: d.transforms.train.length === 0 ? null : d.transforms.train.map(describeTransform),
@@ -88,7 +105,9 @@ export function diffSettings(a: ModelIR, b: ModelIR): SettingChange[] {
 }
 
 /** What a setting is when not written: a key the other optimizer lacks, at this value, says nothing. */
-const DEFAULTS: Readonly<Record<string, Json>> = { momentum: 0, dampening: 0, nesterov: false, betas: [0.9, 0.999], eps: 1e-8 };
+const DEFAULTS: Readonly<Record<string, Json>> = {
+  momentum: 0, dampening: 0, nesterov: false, betas: [0.9, 0.999], eps: 1e-8, amsgrad: false, centered: false, lr_decay: 0, initial_accumulator_value: 0,
+};
 
 /** The same for a loss term added or removed: its keys at their defaults say nothing beyond its `kind`. */
 const TERM_DEFAULTS: Readonly<Record<string, Json>> = { label_smoothing: 0, ignore_index: -100, reduction: 'mean', scale: 1 };
@@ -196,9 +215,13 @@ function optimizerNote(key: string, o: Json, n: Json): string | null {
   if (key === 'kind') {
     if (n === 'sgd') return `sgd steps along the raw gradient, without ${o}'s per-parameter scaling: an lr tuned for ${o} is usually far too small`;
     if (o === 'sgd') return `${n} scales each parameter's step by its gradient history: an lr tuned for sgd is usually far too large`;
-    if (n === 'adamw') return 'adamw decays the weights directly (p ← p − lr·wd·p) instead of adding wd·p to the gradient';
-    return 'adam adds weight decay to the gradient (L2) instead of decaying the weights directly as adamw does';
+    if (n === 'adamw' && o === 'adam') return 'adamw decays the weights directly (p ← p − lr·wd·p) instead of adding wd·p to the gradient';
+    if (n === 'adam' && o === 'adamw') return 'adam adds weight decay to the gradient (L2) instead of decaying the weights directly as adamw does';
+    return kindNote(n);
   }
+  if (key === 'amsgrad') return n === true ? 'amsgrad: each step divides by the largest running average of the squared gradient so far, so steps never grow back' : 'amsgrad removed: steps divide by the current running average of the squared gradient';
+  if (key === 'centered') return n === true ? 'centered: steps divide by an estimate of the gradient\'s variance, not its raw second moment' : 'not centered: steps divide by the raw second moment of the gradient';
+  if (key === 'lr_decay') return 'adagrad\'s step t now uses lr / (1 + (t − 1)·lr_decay)';
   if (key === 'lr' && typeof o === 'number' && typeof n === 'number') return `lr ${ratio(o, n)}: each step moves the weights ${n > o ? 'further' : 'less far'}`;
   if (key === 'momentum' && (o === 0 || o === null)) return 'momentum added: steps follow a running average of the gradients';
   if (key === 'momentum' && (n === 0 || n === null)) return 'momentum removed: each step follows the current gradient alone';
@@ -206,6 +229,18 @@ function optimizerNote(key: string, o: Json, n: Json): string | null {
   if (key === 'weight_decay' && o === 0) return 'weight decay added: weights are pulled towards zero every step';
   if (key === 'weight_decay' && n === 0) return 'weight decay removed';
   return null;
+}
+
+/** What a new optimizer kind does differently (torch.optim 1.13 docs), after one that was not sgd. */
+function kindNote(n: Json): string | null {
+  switch (n) {
+    case 'adam': return 'adam steps along a running average of the gradient, divided by the root of a running average of its square, both bias-corrected';
+    case 'adamw': return 'adamw steps as adam does and decays the weights directly (p ← p − lr·wd·p)';
+    case 'rmsprop': return 'rmsprop divides each step by the root of a running average of the squared gradient, without bias correction';
+    case 'adagrad': return 'adagrad divides each step by the root of the sum of all squared gradients so far: steps only shrink as training goes on';
+    case 'adadelta': return 'adadelta scales each step by the ratio of running averages of past steps and of gradients: its lr is a multiplier (default 1.0), not a step size';
+    default: return null;
+  }
 }
 
 function trainNote(key: string, o: Json, n: Json): string | null {

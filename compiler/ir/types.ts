@@ -7,7 +7,8 @@
 
 // What the runtime reads (init rules, the loss, the data) is the runtime's own contract, declared in
 // runtime/contracts.ts: the compiler plans for the runtime, so the import points compiler → runtime.
-import type { DataDescription, DataTask, InitRule, LossDescription, LossMode, LossTerm, Reduction } from '../../runtime/contracts.js';
+import type { GradClip } from '../../runtime/clip-grad.js';
+import type { DataDescription, DataTask, EarlyStoppingDescription, InitRule, ScheduleDescription, LossDescription, LossMode, LossTerm, Reduction } from '../../runtime/contracts.js';
 
 export type { DataDescription, DataTask, InitRule, LossDescription, LossMode, LossTerm, Reduction };
 
@@ -43,6 +44,9 @@ export interface ParamInfo {
   /** Buffers (running stats) are saved and loaded but not optimized. */
   readonly trainable: boolean;
   readonly init: InitRule;
+  /** The spec's `init:` rule as the torch.nn.init call it is, every argument resolved
+   *  (`xavier_uniform_(gain=1)`); absent where the rule is PyTorch's reset_parameters() one. */
+  readonly initFrom?: string;
   readonly size: number;
 }
 
@@ -208,6 +212,34 @@ export type OptimizerIR =
       readonly betas: Pair;
       readonly eps: number;
       readonly weightDecay: number;
+      readonly amsgrad: boolean;
+      readonly span: Span;
+    }
+  | {
+      readonly kind: 'rmsprop';
+      readonly lr: number;
+      readonly alpha: number;
+      readonly eps: number;
+      readonly weightDecay: number;
+      readonly momentum: number;
+      readonly centered: boolean;
+      readonly span: Span;
+    }
+  | {
+      readonly kind: 'adagrad';
+      readonly lr: number;
+      readonly lrDecay: number;
+      readonly weightDecay: number;
+      readonly initialAccumulatorValue: number;
+      readonly eps: number;
+      readonly span: Span;
+    }
+  | {
+      readonly kind: 'adadelta';
+      readonly lr: number;
+      readonly rho: number;
+      readonly eps: number;
+      readonly weightDecay: number;
       readonly span: Span;
     };
 
@@ -219,6 +251,15 @@ export interface TrainIR {
   readonly evalBatchSize: number;
   /** A new seeded order every epoch (true), or the data's own order. */
   readonly shuffle: boolean;
+  /** Gradient clipping before every optimizer step (torch.nn.utils); null: none. */
+  readonly clip: (GradClip & { readonly span: Span }) | null;
+  /** Keras's EarlyStopping (and the best checkpoint); null: every epoch runs. */
+  readonly earlyStopping: EarlyStoppingDescription | null;
+}
+
+/** The learning-rate schedule (torch.optim.lr_scheduler), at the spec's `scheduler:`. */
+export interface ScheduleIR extends ScheduleDescription {
+  readonly span: Span;
 }
 
 /** Which images the spec trains on (runtime/contracts.ts DataDescription). */
@@ -252,6 +293,8 @@ export interface ModelIR {
   readonly output: string;
   readonly loss: LossIR;
   readonly optimizer: OptimizerIR;
+  /** null: a constant learning rate. */
+  readonly scheduler: ScheduleIR | null;
   readonly train: TrainIR;
   readonly data: DataIR;
   readonly totals: Totals;

@@ -2,7 +2,8 @@
 // (`- relu`) are expanded to `{ kind: relu }`; nothing else is filled in: PyTorch's defaults are
 // resolved by 3-lower, so this type says exactly what was written. The JSON Schema in
 // cnnc.schema.json is the contract; these types mirror it.
-import type { DataTask } from '../../runtime/contracts.js';
+import type { DataTask, MetricName } from '../../runtime/contracts.js';
+import type { ScheduleSpec } from '../../runtime/train/schedule.js';
 import type { TransformSpec } from '../../runtime/data/transforms/types.js';
 
 export type IntOrPair = number | readonly [number, number];
@@ -17,6 +18,29 @@ interface LayerBase {
   readonly allow?: readonly string[];
 }
 
+/** torch.nn.init 1.13's calculate_gain nonlinearities. */
+export type Nonlinearity =
+  | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
+  | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+/** A gain: a number, or calculate_gain(nonlinearity, param) (param: leaky_relu's negative slope, 0.01). */
+export type GainSpec = number | Nonlinearity | { readonly nonlinearity: Nonlinearity; readonly param?: number };
+/** One torch.nn.init rule, by the function's name without the `_`, with its arguments and defaults. */
+export type InitRuleObjectSpec =
+  | { readonly kind: 'kaiming_uniform' | 'kaiming_normal'; readonly a?: number; readonly mode?: 'fan_in' | 'fan_out'; readonly nonlinearity?: Nonlinearity } // 0, fan_in, leaky_relu
+  | { readonly kind: 'xavier_uniform' | 'xavier_normal' | 'orthogonal'; readonly gain?: GainSpec } // 1
+  | { readonly kind: 'normal'; readonly mean?: number; readonly std?: number } // 0, 1
+  | { readonly kind: 'uniform'; readonly a?: number; readonly b?: number } // 0, 1
+  | { readonly kind: 'trunc_normal'; readonly mean?: number; readonly std?: number; readonly a?: number; readonly b?: number } // 0, 1, -2, 2
+  | { readonly kind: 'constant'; readonly val: number }
+  | { readonly kind: 'ones' | 'zeros' };
+/** A bare word (`xavier_uniform`: the function's defaults) or a mapping with `kind` and arguments. */
+export type InitRuleSpec = Exclude<InitRuleObjectSpec['kind'], 'constant'> | InitRuleObjectSpec;
+/** `init:` of a layer with parameters; a parameter not named keeps PyTorch's reset_parameters() rule. */
+export interface InitSpec {
+  readonly weight?: InitRuleSpec;
+  readonly bias?: InitRuleSpec;
+}
+
 export interface Conv2dSpec extends LayerBase {
   readonly kind: 'conv2d';
   /** Optional: inferred; when given, must agree with the inferred value. */
@@ -28,6 +52,7 @@ export interface Conv2dSpec extends LayerBase {
   readonly dilation?: IntOrPair; // 1
   readonly groups?: number; // 1
   readonly bias?: boolean; // true
+  readonly init?: InitSpec;
 }
 export interface MaxPool2dSpec extends LayerBase {
   readonly kind: 'maxpool2d';
@@ -48,6 +73,7 @@ export interface BatchNorm2dSpec extends LayerBase {
   readonly eps?: number; // 1e-5
   readonly momentum?: number; // 0.1
   readonly affine?: boolean; // true
+  readonly init?: InitSpec;
 }
 export interface LeakyReluSpec extends LayerBase { readonly kind: 'leaky_relu'; readonly negative_slope?: number } // 0.01
 export interface DropoutSpec extends LayerBase { readonly kind: 'dropout' | 'dropout2d'; readonly p?: number } // 0.5, in [0, 1)
@@ -56,6 +82,7 @@ export interface LinearSpec extends LayerBase {
   readonly in_features?: number; // inferred
   readonly out_features: number;
   readonly bias?: boolean; // true
+  readonly init?: InitSpec;
 }
 /** nn.ConvTranspose2d: weight [in, out/groups, kh, kw]. */
 export interface ConvTranspose2dSpec extends LayerBase {
@@ -69,6 +96,7 @@ export interface ConvTranspose2dSpec extends LayerBase {
   readonly dilation?: IntOrPair; // 1
   readonly groups?: number; // 1
   readonly bias?: boolean; // true
+  readonly init?: InitSpec;
 }
 /** nn.Upsample: exactly one of size and scale_factor. */
 export interface UpsampleSpec extends LayerBase {
@@ -143,6 +171,31 @@ export type OptimizerSpec =
       readonly betas?: readonly [number, number]; // [0.9, 0.999]
       readonly eps?: number; // 1e-8
       readonly weight_decay?: number; // adam 0, adamw 0.01
+      readonly amsgrad?: boolean; // false
+    }
+  | {
+      readonly kind: 'rmsprop';
+      readonly lr?: number; // 0.01
+      readonly alpha?: number; // 0.99
+      readonly eps?: number; // 1e-8
+      readonly weight_decay?: number; // 0
+      readonly momentum?: number; // 0
+      readonly centered?: boolean; // false
+    }
+  | {
+      readonly kind: 'adagrad';
+      readonly lr?: number; // 0.01
+      readonly lr_decay?: number; // 0
+      readonly weight_decay?: number; // 0
+      readonly initial_accumulator_value?: number; // 0
+      readonly eps?: number; // 1e-10
+    }
+  | {
+      readonly kind: 'adadelta';
+      readonly lr?: number; // 1.0
+      readonly rho?: number; // 0.9
+      readonly eps?: number; // 1e-6
+      readonly weight_decay?: number; // 0
     };
 
 export interface TrainSpec {
@@ -151,14 +204,26 @@ export interface TrainSpec {
   readonly seed?: number; // 0
   readonly eval_batch_size?: number; // batch_size
   readonly shuffle?: boolean; // true
+  readonly clip_grad_norm?: { readonly max_norm: number; readonly norm_type?: number | 'inf' }; // norm_type 2
+  readonly clip_grad_value?: { readonly clip_value: number };
+  readonly early_stopping?: {
+    readonly monitor?: MetricName; // val_loss
+    readonly patience?: number; // 0
+    readonly min_delta?: number; // 0
+    readonly mode?: 'auto' | 'min' | 'max'; // auto
+  };
 }
+
+/** torch.optim.lr_scheduler's names and arguments (runtime/train/schedule.ts), and when it steps; one_cycle_lr
+ *  steps every batch, reduce_lr_on_plateau every epoch on `monitor`. */
+export type SchedulerSpec = ScheduleSpec & { readonly interval?: 'epoch' | 'step'; readonly monitor?: MetricName };
 
 /** What is learnt from the images (runtime/data/tasks.ts has the rules): each image's class, real images
  *  against fakes made from them, or a per-pixel label map. The runtime's type (runtime/contracts.ts). */
 export type { DataTask };
 export type DataSpec =
-  | ({ readonly source: 'mnist'; readonly task?: DataTask } & TransformsSpec)
-  | ({ readonly source: 'idx'; readonly path: string; readonly task?: DataTask } & TransformsSpec)
+  | ({ readonly source: 'mnist'; readonly task?: DataTask; readonly val_split?: number } & TransformsSpec)
+  | ({ readonly source: 'idx'; readonly path: string; readonly task?: DataTask; readonly val_split?: number } & TransformsSpec)
   | ({ readonly source: 'folder'; readonly path: string } & ImageDataSpec)
   | ({ readonly source: 'csv'; readonly train: string; readonly test: string; readonly val?: string } & ImageDataSpec);
 
@@ -191,6 +256,7 @@ export interface Spec {
   readonly layers: readonly LayerSpec[];
   readonly loss: LossSpec;
   readonly optimizer: OptimizerSpec;
+  readonly scheduler?: SchedulerSpec;
   readonly train?: TrainSpec;
   readonly data?: DataSpec;
 }

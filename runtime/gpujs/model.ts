@@ -230,7 +230,7 @@ export abstract class GpujsModel implements CompiledModel<Float32Array> {
     this.hostDirty = true;
   }
   setLearningRate(lr: number): void {
-    if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError('learning rate must be a positive number, got ' + lr);
+    if (!(lr >= 0) || !Number.isFinite(lr)) throw new RangeError('learning rate must be a number ≥ 0, got ' + lr);
     this.lr = lr;
   }
   findNonFinite(): { readonly layer: string; readonly tensor: string } | null {

@@ -4,6 +4,8 @@
 import { decodeSafetensors, encodeSafetensors, loadNamedTensors, readTensor, SafetensorsError, type NamedTensor } from '../safetensors.js';
 import type { CompiledModel } from '../model.js';
 import type { EpochMetrics, Position } from './loop.js';
+import type { EarlyStoppingState } from './recipe.js';
+import type { ScheduleState } from './schedule.js';
 
 export const CHECKPOINT_FORMAT = 'cnnc-checkpoint-1';
 const SLOT_PREFIX = 'optimizer.';
@@ -55,6 +57,9 @@ export function encodeCheckpoint(model: CompiledModel, cp: Checkpoint): Uint8Arr
     rng_state: JSON.stringify(state.rng),
     settings: JSON.stringify(cp.settings),
     metrics: JSON.stringify(cp.metrics),
+    // Present where the run has them: a resumed run continues the schedule and the early-stopping counters.
+    ...(cp.position.schedule == null ? {} : { scheduler_state: JSON.stringify(cp.position.schedule) }),
+    ...(cp.position.earlyStopping == null ? {} : { early_stopping_state: JSON.stringify(cp.position.earlyStopping) }),
   };
   return encodeSafetensors(tensors, metadata);
 }
@@ -94,6 +99,9 @@ export function readCheckpointInfo(bytes: Uint8Array, file: string): Checkpoint 
       globalStep: int('global_step'),
       lossSum: lossSum as number,
       lossCount: int('epoch_loss_count'),
+      // Checked where they are used (createSchedule's setState, EarlyStopping.setState), against the spec's kinds.
+      schedule: m.scheduler_state === undefined ? null : (parseJson(file, 'scheduler_state', m.scheduler_state) as ScheduleState),
+      earlyStopping: m.early_stopping_state === undefined ? null : (parseJson(file, 'early_stopping_state', m.early_stopping_state) as EarlyStoppingState),
     },
     metrics: metrics as EpochMetrics[],
   };

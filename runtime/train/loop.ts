@@ -4,10 +4,12 @@
 //
 // Batching follows torch.utils.data.DataLoader(shuffle=True, drop_last=False): the last partial
 // batch is kept, so an epoch is ceil(n / batchSize) steps.
-import type { LossDescription } from '../contracts.js';
+import type { EarlyStoppingDescription, LossDescription, MetricName, ScheduleDescription } from '../contracts.js';
 import type { LabeledImages } from '../data/idx.js';
 import type { CompiledModel } from '../model.js';
 import { evaluate, type Evaluation } from './evaluate.js';
+import { EarlyStopping, metricValue, resolveSchedule, type EarlyStoppingState } from './recipe.js';
+import { createSchedule, type ScheduleState } from './schedule.js';
 import { epochPermutation } from './shuffle.js';
 
 export interface LoopConfig {
@@ -22,6 +24,12 @@ export interface LoopConfig {
   readonly evalBatchSize?: number;
   /** false: every epoch in the data's own order (DataLoader(shuffle=False)); default true. */
   readonly shuffle?: boolean;
+  /** The base learning rate (the spec's, or --lr): what a schedule starts from, and metrics' `lr` without one. */
+  readonly lr?: number;
+  /** A learning-rate schedule (needs lr), stepped after every step or every epoch. */
+  readonly schedule?: ScheduleDescription | null;
+  /** Keras's EarlyStopping: the run ends after `patience` epochs without improvement. */
+  readonly earlyStopping?: EarlyStoppingDescription | null;
 }
 
 /** Where a run stands; saved in checkpoints. Epochs are 0-based here, 1-based in messages. */
@@ -34,6 +42,9 @@ export interface Position {
   /** Σ loss·n and Σ n over this epoch's steps so far (the epoch's train loss is their ratio). */
   readonly lossSum: number;
   readonly lossCount: number;
+  /** The schedule's and early stopping's state where the run has them (a checkpoint keeps them); absent at the start. */
+  readonly schedule?: ScheduleState | null;
+  readonly earlyStopping?: EarlyStoppingState | null;
 }
 
 export const START: Position = { epoch: 0, stepInEpoch: 0, globalStep: 0, lossSum: 0, lossCount: 0 };
@@ -53,6 +64,8 @@ export interface EpochMetrics {
   readonly val_loss?: number;
   readonly val_accuracy?: number;
   readonly val_miou?: number;
+  /** The learning rate of the epoch's last step (a schedule's, or the constant one). */
+  readonly lr?: number;
   readonly images_per_s: number;
   readonly seconds: number;
   /**
@@ -100,14 +113,20 @@ export interface LoopHooks {
   onStep?(info: StepInfo): void | Promise<void>;
   /** True when the user asked to stop (Ctrl-C): the loop ends after the current step. */
   stopRequested?(): boolean;
-  /** After each epoch's evaluation, with the position at the start of the next epoch. */
-  onEpoch?(metrics: EpochMetrics, evaluation: Evaluation, position: Position): void | Promise<void>;
+  /** After each epoch's evaluation, with the position at the start of the next epoch; `best`: early stopping counts
+   *  this epoch the best so far (its weights are the ones to keep). */
+  onEpoch?(metrics: EpochMetrics, evaluation: Evaluation, position: Position, epoch?: { readonly best: boolean }): void | Promise<void>;
   /** Clock in milliseconds (injectable for tests). */
   now?(): number;
 }
 
 export type LoopResult =
-  | { readonly kind: 'done'; readonly position: Position }
+  | {
+      readonly kind: 'done';
+      readonly position: Position;
+      /** Early stopping ended the run after `epoch` (1-based); its best epoch was `bestEpoch`. */
+      readonly earlyStopped?: { readonly epoch: number; readonly bestEpoch: number; readonly monitor: MetricName; readonly best: number };
+    }
   | { readonly kind: 'stopped'; readonly reason: 'max-steps' | 'interrupt'; readonly position: Position }
   | {
       readonly kind: 'non-finite';
@@ -134,6 +153,13 @@ export async function trainLoop(
   const x = new Float32Array(config.batchSize * sampleSize);
   const y = new Int32Array(config.batchSize * labelSize);
   let pos = from;
+  const recipe = startRecipe(model, config, stepsPerEpoch, from);
+  const { schedule, stopper } = recipe;
+  const withState = (p: Position): Position => ({ ...p, schedule: schedule?.getState() ?? null, earlyStopping: stopper?.getState() ?? null });
+  if (stopper?.hasStopped === true) return { kind: 'done', position: pos, earlyStopped: stopper.summary(from.epoch) };
+  const perStep = config.schedule?.interval === 'step';
+  // A test metric watched (early stopping, reduce_lr_on_plateau) is measured every epoch, even with a validation split.
+  const watchesTest = [config.earlyStopping?.monitor, config.schedule?.monitor].some((m) => m?.startsWith('test_') === true);
   model.train();
   while (pos.epoch < config.epochs) {
     const perm = config.shuffle === false ? Uint32Array.from({ length: train.n }, (_, i) => i) : epochPermutation(config.seed, pos.epoch, train.n);
@@ -141,8 +167,8 @@ export async function trainLoop(
     let images = 0;
     const stepLosses = new Float64Array(stepsPerEpoch).fill(NaN);
     while (pos.stepInEpoch < stepsPerEpoch) {
-      if (config.maxSteps !== undefined && pos.globalStep >= config.maxSteps) return { kind: 'stopped', reason: 'max-steps', position: pos };
-      if (hooks.stopRequested?.()) return { kind: 'stopped', reason: 'interrupt', position: pos };
+      if (config.maxSteps !== undefined && pos.globalStep >= config.maxSteps) return { kind: 'stopped', reason: 'max-steps', position: withState(pos) };
+      if (hooks.stopRequested?.()) return { kind: 'stopped', reason: 'interrupt', position: withState(pos) };
       const begin = pos.stepInEpoch * config.batchSize;
       const n = Math.min(config.batchSize, train.n - begin);
       for (let i = 0; i < n; i++) {
@@ -158,6 +184,8 @@ export async function trainLoop(
       }
       images += n;
       stepLosses[pos.stepInEpoch] = loss;
+      recipe.stepLr = recipe.lr;
+      if (perStep) recipe.advance(); // scheduler.step() after optimizer.step(), as PyTorch's loop calls it
       pos = {
         epoch: pos.epoch,
         stepInEpoch: pos.stepInEpoch + 1,
@@ -171,19 +199,93 @@ export async function trainLoop(
     // With a validation split, it is measured every epoch and the test split after the last one only.
     const evalBatch = config.evalBatchSize ?? config.batchSize;
     const val = data.val === undefined ? null : evaluate(model, data.val, config.loss, evalBatch);
-    const test = val === null || pos.epoch + 1 === config.epochs ? evaluate(model, data.test, config.loss, evalBatch) : null;
+    let test = val === null || watchesTest ? evaluate(model, data.test, config.loss, evalBatch) : null;
+    const measured = {
+      loss: pos.lossSum / pos.lossCount,
+      ...(val === null ? {} : { val_loss: val.loss, val_accuracy: val.accuracy, ...(val.miou === null ? {} : { val_miou: val.miou }) }),
+      ...(test === null ? {} : { test_loss: test.loss, test_accuracy: test.accuracy, ...(test.miou === null ? {} : { test_miou: test.miou }) }),
+    };
+    const verdict = stopper?.update(pos.epoch + 1, watched(measured, config.earlyStopping!.monitor)) ?? null;
+    // The test split is looked at once, after the run's last epoch, which early stopping may make this one.
+    if (test === null && (pos.epoch + 1 === config.epochs || verdict?.stop === true)) test = evaluate(model, data.test, config.loss, evalBatch);
     const evaluation = test ?? val!;
     const metrics: EpochMetrics = {
       epoch: pos.epoch + 1,
-      loss: pos.lossSum / pos.lossCount,
+      loss: measured.loss,
       ...(test === null ? {} : { test_loss: test.loss, test_accuracy: test.accuracy, ...(test.miou === null ? {} : { test_miou: test.miou }) }),
       ...(val === null ? {} : { val_loss: val.loss, val_accuracy: val.accuracy, ...(val.miou === null ? {} : { val_miou: val.miou }) }),
+      ...(recipe.stepLr === null ? {} : { lr: recipe.stepLr }),
       images_per_s: (images * 1000) / trainMs,
       seconds: (now() - epochStart) / 1000,
       step_losses: stepPoints(stepLosses),
     };
-    pos = { epoch: pos.epoch + 1, stepInEpoch: 0, globalStep: pos.globalStep, lossSum: 0, lossCount: 0 };
-    await hooks.onEpoch?.(metrics, evaluation, pos);
+    // An epoch schedule steps after the epoch (reduce_lr_on_plateau on its metric), before the next one's first step.
+    if (schedule !== null && !perStep) recipe.advance(config.schedule!.monitor === null ? undefined : watched(measured, config.schedule!.monitor));
+    pos = withState({ epoch: pos.epoch + 1, stepInEpoch: 0, globalStep: pos.globalStep, lossSum: 0, lossCount: 0 });
+    await hooks.onEpoch?.(metrics, evaluation, pos, { best: verdict?.improved === true });
+    if (verdict?.stop === true) return { kind: 'done', position: pos, earlyStopped: stopper!.summary(pos.epoch) };
   }
   return { kind: 'done', position: pos };
+}
+
+/** The value of a watched metric this epoch; the run's start checks that it is measured (bin/train/run.ts). */
+function watched(m: Readonly<Partial<Record<MetricName, number>>>, name: MetricName): number {
+  const v = metricValue(m, name);
+  if (v === undefined) throw new RangeError(`${name} is not measured by this run (it has ${Object.keys(m).join(', ')})`);
+  return v;
+}
+
+interface Recipe {
+  readonly schedule: ReturnType<typeof createSchedule> | null;
+  readonly stopper: (EarlyStopping & { summary(epoch: number): NonNullable<Extract<LoopResult, { kind: 'done' }>['earlyStopped']> }) | null;
+  /** The learning rate the next step uses (null: none known, no lr in the config). */
+  readonly lr: number | null;
+  /** The lr of the last step taken (metrics' `lr`). */
+  stepLr: number | null;
+  /** scheduler.step(metric), then the new lr (and momentum) into the model. */
+  advance(metric?: number): void;
+}
+
+/** The schedule and early stopping at `from` (a resumed run's saved state), the schedule's lr set in the model. */
+function startRecipe(model: CompiledModel, config: LoopConfig, stepsPerEpoch: number, from: Position): Recipe {
+  let schedule: Recipe['schedule'] = null;
+  if (config.schedule != null) {
+    if (config.lr === undefined) throw new RangeError('a schedule needs the base learning rate (LoopConfig.lr)');
+    schedule = createSchedule(resolveSchedule(config.schedule, { epochs: config.epochs, stepsPerEpoch }), config.lr);
+    if (from.schedule != null) schedule.setState(from.schedule);
+  }
+  const apply = (): void => {
+    if (schedule === null) return;
+    model.setLearningRate(schedule.lr());
+    const m = schedule.momentum();
+    if (m === null) return;
+    if (model.setMomentum === undefined) throw new RangeError(`${config.schedule!.spec.kind} cycles the momentum, and this model has no setMomentum`);
+    model.setMomentum(m);
+  };
+  apply();
+  let stopper: Recipe['stopper'] = null;
+  if (config.earlyStopping != null) {
+    const d = config.earlyStopping;
+    const e = new EarlyStopping(d);
+    if (from.earlyStopping != null) e.setState(from.earlyStopping);
+    stopper = Object.assign(e, {
+      summary(epoch: number) {
+        const s = e.getState();
+        return { epoch, bestEpoch: s.bestEpoch, monitor: d.monitor, best: typeof s.best === 'number' ? s.best : NaN };
+      },
+    });
+  }
+  const r: Recipe = {
+    schedule,
+    stopper,
+    get lr() {
+      return schedule !== null ? schedule.lr() : config.lr ?? null;
+    },
+    stepLr: null,
+    advance(metric?: number) {
+      schedule!.step(metric);
+      apply();
+    },
+  };
+  return r;
 }

@@ -21,8 +21,8 @@ describe('defaults', () => {
     const idx = settings('{ kind: adam }', 'train: { epochs: 3 }\ndata: { source: idx, path: ../fashion }');
     expect(idx).toMatchObject({ train: { batchSize: 64, epochs: 3, seed: 0 }, data: { source: 'idx', path: '../fashion' } });
     // eval_batch_size follows batch_size unless written (pytorch/examples: test_batch_size 1000); shuffle defaults on
-    expect(settings('{ kind: adam }', 'train: { batch_size: 32 }').train).toEqual({ batchSize: 32, epochs: 1, seed: 0, evalBatchSize: 32, shuffle: true });
-    expect(settings('{ kind: adam }', 'train: { eval_batch_size: 1000, shuffle: false }').train).toEqual({ batchSize: 64, epochs: 1, seed: 0, evalBatchSize: 1000, shuffle: false });
+    expect(settings('{ kind: adam }', 'train: { batch_size: 32 }').train).toEqual({ batchSize: 32, epochs: 1, seed: 0, evalBatchSize: 32, shuffle: true, clip: null, earlyStopping: null });
+    expect(settings('{ kind: adam }', 'train: { eval_batch_size: 1000, shuffle: false }').train).toEqual({ batchSize: 64, epochs: 1, seed: 0, evalBatchSize: 1000, shuffle: false, clip: null, earlyStopping: null });
   });
 
   it('layers: dropout p 0.5, leaky_relu 0.01, cross_entropy without smoothing or weights', () => {

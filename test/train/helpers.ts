@@ -16,8 +16,9 @@ export function fakeIr(o: { specHash?: string; lr?: number; epochs?: number; bat
       ignoreIndex: -100,
     },
     optimizer: { kind: 'sgd', lr: o.lr ?? 0.05, momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0 },
-    train: { batchSize: o.batchSize ?? 32, epochs: o.epochs ?? 2, seed: 7 },
-    data: { source: 'mnist', task: 'classification', transforms: { eval: [], train: [] } },
+    scheduler: null,
+    train: { batchSize: o.batchSize ?? 32, epochs: o.epochs ?? 2, seed: 7, clip: null, earlyStopping: null },
+    data: { source: 'mnist', task: 'classification', valSplit: null, transforms: { eval: [], train: [] } },
   } as unknown as ModelIR;
 }
 

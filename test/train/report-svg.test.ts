@@ -132,7 +132,7 @@ describe('cnnc train writes it', () => {
     expect(steps.map((s) => s.epoch)).toEqual([1 / 3, 2 / 3, 1, 4 / 3, 5 / 3, 2].map((e) => Number(e.toFixed(6))));
     expect(steps.every((s) => Object.keys(s).join() === 'epoch,loss' && s.loss > 0)).toBe(true);
     const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => Object.keys(JSON.parse(l) as object));
-    expect(metrics).toEqual([0, 1].map(() => ['epoch', 'loss', 'test_loss', 'test_accuracy', 'images_per_s', 'seconds']));
+    expect(metrics).toEqual([0, 1].map(() => ['epoch', 'loss', 'test_loss', 'test_accuracy', 'lr', 'images_per_s', 'seconds']));
     const svg = readFileSync(join(out, 'report.svg'), 'utf8');
     expect(svg).toContain('train loss (smoothed)');
     expect(xTicks(svg)).toEqual(['0', '1', '2']);

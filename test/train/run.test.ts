@@ -38,7 +38,7 @@ describe('train (run directory, checkpoints, resume)', () => {
     expect(await train(o)).toBe(0);
     for (const f of ['model.safetensors', 'checkpoint.safetensors', 'metrics.jsonl', 'report.svg', 'spec.yaml', 'model.ts']) expect(existsSync(join(out, f))).toBe(true);
     const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(metrics.map((m) => Object.keys(m))).toEqual([0, 1].map(() => ['epoch', 'loss', 'test_loss', 'test_accuracy', 'images_per_s', 'seconds']));
+    expect(metrics.map((m) => Object.keys(m))).toEqual([0, 1].map(() => ['epoch', 'loss', 'test_loss', 'test_accuracy', 'lr', 'images_per_s', 'seconds']));
     expect(o.io.out()).toMatch(/^epoch 2\/2  loss \d\.\d{4}  test loss \d\.\d{4}  test accuracy \d+\.\d\d%/m);
     expect(o.io.out()).toMatch(/^final test accuracy: \d+\.\d\d% \(300 test digits\)$/m);
     expect(o.io.err()).toMatch(/^epoch 1\/2  step 10\/10  loss/m); // plain progress lines when not a TTY

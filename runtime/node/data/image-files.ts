@@ -312,8 +312,18 @@ export function listCsvManifests(paths: { readonly train: string; readonly test:
  *  round(fraction · count) images of each class (at least one where a class has two or more), picked by
  *  a shuffle seeded from the run's seed; both parts keep the listing's order. */
 export function splitValidation(train: ImageList, fraction: number, seed: number, where: string): { train: ImageList; val: ImageList } {
+  const held = heldOut(train.labels, fraction, seed, where);
+  const pick = (keep: boolean): ImageList => {
+    const idx = train.files.map((_, i) => i).filter((i) => held.has(i) !== keep);
+    return { files: idx.map((i) => train.files[i]!), labels: Int32Array.from(idx, (i) => train.labels[i]!) };
+  };
+  return { train: pick(true), val: pick(false) };
+}
+
+/** The indices splitValidation holds out of samples with these labels (the embedded digits and IDX files use it too). */
+export function heldOut(labels: Int32Array, fraction: number, seed: number, where: string): Set<number> {
   const byClass = new Map<number, number[]>();
-  train.labels.forEach((y, i) => {
+  labels.forEach((y, i) => {
     const list = byClass.get(y);
     if (list === undefined) byClass.set(y, [i]);
     else list.push(i);
@@ -326,11 +336,7 @@ export function splitValidation(train: ImageList, fraction: number, seed: number
     for (let j = 0; j < take; j++) held.add(indices[perm[j]!]!);
   }
   if (held.size === 0) throw new DataFileError(`${where}: val_split ${fraction} holds out no images (every class needs two or more)`);
-  const pick = (keep: boolean): ImageList => {
-    const idx = train.files.map((_, i) => i).filter((i) => held.has(i) !== keep);
-    return { files: idx.map((i) => train.files[i]!), labels: Int32Array.from(idx, (i) => train.labels[i]!) };
-  };
-  return { train: pick(true), val: pick(false) };
+  return held;
 }
 
 /** One CSV manifest as a test split (`cnnc eval --data FILE.csv`): its labels must be among `classes` (the

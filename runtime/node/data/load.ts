@@ -10,7 +10,7 @@ import { spacedIndex } from '../../data/idx-samples.js';
 import { fitPipeline } from '../../data/fit-input.js';
 import { normalizeImages, pipelineNormalize, type NormalizeParams } from '../../data/transforms/index.js';
 import { loadIdxDirectory, readIdxDirectory, type Splits } from './idx-files.js';
-import { listCsvManifests, listCsvTestManifest, listImageFolder, splitValidation, type ImageSplits } from './image-files.js';
+import { heldOut, listCsvManifests, listCsvTestManifest, listImageFolder, splitValidation, type ImageSplits } from './image-files.js';
 import { loadImages } from './images.js';
 import { loadMnist10k } from './mnist10k.js';
 import { DataFileError } from './read-maybe-gzip.js';
@@ -151,10 +151,29 @@ function finish(splits: Splits, task: DataTask, baseClasses: number, limit: numb
     description: `${task}+${splits.description}`,
   };
   const cut = limit === undefined ? derived : { ...derived, train: subset(derived.train, limit), test: subset(derived.test, limit) };
+  // val_split (classification only, as the compiler checks): held out of the (subset) train split as image folders are.
+  const d = context?.data;
+  const valSplit = d !== undefined && (d.source === 'mnist' || d.source === 'idx') && task === 'classification' ? d.valSplit : null;
+  const split = valSplit === null ? cut : { ...cut, ...splitLabeled(cut.train, valSplit, context!.seed, splits.description) };
   // The spec's normalize (the one transform the digits and IDX files take), on the [0, 1] images.
   const trainNorm = context === undefined ? undefined : pipelineNormalize(context.data.transforms.train);
   const evalNorm = context === undefined ? undefined : pipelineNormalize(context.data.transforms.eval);
-  return { ...cut, train: normalized(cut.train, trainNorm), test: normalized(cut.test, evalNorm) };
+  return { ...split, train: normalized(split.train, trainNorm), test: normalized(split.test, evalNorm), ...(split.val === undefined ? {} : { val: normalized(split.val, evalNorm) }) };
+}
+
+/** A stratified, seeded validation split of labelled images (one label each), as image folders' val_split; both
+ *  parts keep their order. */
+function splitLabeled(train: LabeledImages, fraction: number, seed: number, where: string): { train: LabeledImages; val: LabeledImages } {
+  const held = heldOut(train.labels, fraction, seed, where);
+  const size = train.images.length / train.n;
+  const pick = (keep: boolean): LabeledImages => {
+    const idx: number[] = [];
+    for (let i = 0; i < train.n; i++) if (held.has(i) !== keep) idx.push(i);
+    const images = new Float32Array(idx.length * size);
+    idx.forEach((k, i) => images.set(train.images.subarray(k * size, (k + 1) * size), i * size));
+    return { images, labels: Int32Array.from(idx, (k) => train.labels[k]!), n: idx.length, shape: train.shape };
+  };
+  return { train: pick(true), val: pick(false) };
 }
 
 /** (x − mean) / std per channel in float32, as torchvision's Normalize on a ToTensor'd image. */

@@ -467,7 +467,7 @@ export class MnistNet implements rt.CompiledModel<Float32Array> {
   }
 
   setLearningRate(lr: number): void {
-    if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError('learning rate must be a positive number, got ' + lr);
+    if (!(lr >= 0) || !Number.isFinite(lr)) throw new RangeError('learning rate must be a number ≥ 0, got ' + lr);
     this.optimizer.lr = lr;
   }
 

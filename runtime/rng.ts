@@ -13,9 +13,17 @@
 //   bits above 32 are hashed in, so 1 and 2^32 + 1 give different streams.
 // - nextFloat: the top 24 bits of a draw over 2^24, in [0, 1 − 2^−24]: every value is a float32,
 //   so storing it in a Float32Array can never round it up to 1.
+// - nextDouble: two draws a, b; ((a >>> 5) · 2^26 + (b >>> 6)) / 2^53, in [0, 1 − 2^−53] with 53 random bits.
+// - normal(mean, std): Box–Muller in float64 from two nextDouble()s u1, u2:
+//   mean + std · √(−2 ln(1 − u1)) · cos(2π · u2). Only the cosine half is used — the sine half would have to
+//   be kept for the next call, and the state must stay the four words that getState returns. 1 − u1 is in
+//   (0, 1], so the log is finite (|z| ≤ √(2 · 53 ln 2) ≈ 8.57). Math.log and Math.cos are V8's fdlibm ports,
+//   the same on every platform; another JS engine may round their last bit otherwise.
 
 const TWO_POW_32 = 0x100000000;
 const TWO_POW_NEG_24 = 1 / 0x1000000;
+const TWO_POW_26 = 0x4000000;
+const TWO_POW_NEG_53 = 1 / 0x20000000000000;
 
 export class Rng {
   private s0 = 0;
@@ -63,6 +71,20 @@ export class Rng {
   /** A uniform float in [lo, hi): lo + (hi − lo) · u, the formula of torch's `uniform_`. */
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.nextFloat();
+  }
+
+  /** A uniform float in [0, 1) with 53 random bits, from two draws. */
+  nextDouble(): number {
+    const a = this.nextUint32() >>> 5;
+    const b = this.nextUint32() >>> 6;
+    return (a * TWO_POW_26 + b) * TWO_POW_NEG_53;
+  }
+
+  /** One draw of N(mean, std²) by Box–Muller, cosine half (see the header); four uint32 draws. */
+  normal(mean = 0, std = 1): number {
+    const u1 = 1 - this.nextDouble();
+    const u2 = this.nextDouble();
+    return mean + std * (Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
   }
 
   /** The four state words (uint32); `setState` of them continues the stream exactly. */

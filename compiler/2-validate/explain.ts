@@ -122,6 +122,11 @@ function enumError(e: ErrorObject, path: DocPath, map: SourceMap, make: (c: Code
   if (path.length === 3 && path[0] === 'data' && (path[1] === 'transforms' || path[1] === 'train_transforms')) {
     return make('E0202', `unknown transform ${shown(value)}`, at, hint);
   }
+  // `init: { weight: <rule> }`: a bare word or a mapping's kind (`constant` alone lacks its val).
+  if (path[0] === 'layers' && path[2] === 'init' && (path.length === 4 || (path.length === 5 && last === 'kind'))) {
+    if (value === 'constant') return make('E0204', 'the init rule constant needs `val`, so it cannot be a bare word', at, 'write it as `{ kind: constant, val: 0.1 }`');
+    return make('E0202', `unknown init rule ${shown(value)}`, at, hint);
+  }
   if (last === 'kind') return make('E0202', `unknown ${ownerWord(path)} kind ${shown(value)}`, at, hint);
   if (last === 'source') return make('E0202', `unknown data source ${shown(value)}`, at, hint);
   // conv2d's padding takes a string only from its `then` branch; say the whole of what it takes.

@@ -8,7 +8,7 @@
 // three generated steps: forwardSteps, gradientSteps, optimizerSteps. Kernel sources are strings, not
 // functions, so no bundler or minifier can rewrite what gpu.js parses.
 import type { PlannedModel } from '../ir/plan.js';
-import { assertNever, type InitRule } from '../ir/types.js';
+import { initComment, initText } from '../emit/init-text.js';
 import { VERSION } from '../version.js';
 import { count } from '../emit/kit.js';
 import { baseName, checkLayerName, className, commentText } from '../emit/identifiers.js';
@@ -207,7 +207,7 @@ export function renderGpujs(planned: PlannedModel): string {
     `  lr: ${ir.optimizer.lr},`,
     `  slots: [${opt.slots.map((s) => `'${s}'`).join(', ')}],`,
     '  tensors: [',
-    ...plan.params.map((p) => `    { name: ${JSON.stringify(p.name)}, shape: [${p.shape.join(', ')}], size: ${p.size}, trainable: ${p.trainable}, offset: ${offsets.get(p.name) ?? -1}, hostOnly: ${p.role === 'num_batches_tracked'}, init: ${initText(p.init)} },`),
+    ...plan.params.map((p) => `    { name: ${JSON.stringify(p.name)}, shape: [${p.shape.join(', ')}], size: ${p.size}, trainable: ${p.trainable}, offset: ${offsets.get(p.name) ?? -1}, hostOnly: ${p.role === 'num_batches_tracked'}, init: ${initText(p.init)} },${initComment(p)}`),
     '  ],',
     '};',
   ];
@@ -268,14 +268,4 @@ function kernelDecl(name: string, k: GpuKernel): string {
   const src = k.body.split('\n').map((l) => (l === '' ? l : `  ${l}`)).join('\n');
   if (src.includes('`')) throw new Error('cnnc internal error: a backtick in a kernel body');
   return `const ${name} = gj.kernel('${name}', [${k.params.map((p) => `'${p}'`).join(', ')}], ${length}, (${usesN ? 'n' : ''}) => \`\n${src}\n\`);`;
-}
-
-function initText(r: InitRule): string {
-  switch (r.kind) {
-    case 'kaiming_uniform': return `{ kind: 'kaiming_uniform', fanIn: ${r.fanIn} }`;
-    case 'uniform': return `{ kind: 'uniform', bound: ${r.bound} }`;
-    case 'ones': return `{ kind: 'ones' }`;
-    case 'zeros': return `{ kind: 'zeros' }`;
-    default: return assertNever(r, 'init rule');
-  }
 }

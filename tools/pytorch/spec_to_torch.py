@@ -169,6 +169,21 @@ class Graph(nn.Module):
         return values[self.names[-1]]
 
 
+def apply_init(module, layer):
+    """The layer's `init:` (`{weight: xavier_uniform, bias: {kind: constant, val: 0.1}}`) as the torch.nn.init
+    calls it names, on the module's weight and bias, after reset_parameters(): kind `x` is nn.init.x_ with the
+    rule's other keys as its keyword arguments; a gain given as a nonlinearity is nn.init.calculate_gain of it."""
+    for role, rule in (layer.get('init') or {}).items():
+        args = {'kind': rule} if isinstance(rule, str) else dict(rule)
+        kind = args.pop('kind')
+        gain = args.get('gain')
+        if isinstance(gain, str):
+            args['gain'] = nn.init.calculate_gain(gain)
+        elif isinstance(gain, dict):
+            args['gain'] = nn.init.calculate_gain(gain['nonlinearity'], gain.get('param'))
+        getattr(nn.init, kind + '_')(getattr(module, role), **args)
+
+
 def layer_inputs(spec):
     """What each layer reads: its `inputs`, else the previous layer (`input` for the first)."""
     names = layer_names(spec)
@@ -184,13 +199,14 @@ def is_graph(spec):
 def build_model(spec):
     """nn.Sequential of the spec's layers, in order, registered under cnnc's names (a Graph when layers name their
     `inputs`). Parameters are initialized by each module's reset_parameters(), in layer order, from torch's global
-    generator (seed it first)."""
+    generator (seed it first), then by the layer's `init:` rules (apply_init)."""
     names = layer_names(spec)
     inputs = layer_inputs(spec)
     shapes = {'input': list(spec['input']['shape'])}
     modules = []
     for name, layer, reads in zip(names, spec['layers'], inputs):
         module = make_layer(layer, shapes[reads[0]])
+        apply_init(module, layer)
         modules.append(module)
         shapes[name] = _out_shape(module, [shapes[r] for r in reads])
     if is_graph(spec):

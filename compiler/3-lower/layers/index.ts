@@ -19,11 +19,19 @@ import { lowerUpsample } from './upsample.js';
 import { lowerGlobalAvgPool2d } from './global_avgpool2d.js';
 import { lowerAdd } from './add.js';
 import { lowerConcat } from './concat.js';
+import { withInit } from '../init.js';
 
 export type { LayerCtx, LayerResult } from './common.js';
 
-/** The layer's resolved attributes, shape, params and MACs, or null after reporting why not. */
+/** The layer's resolved attributes, shape, params and MACs, or null after reporting why not. The spec's
+ *  `init:` (layers with parameters) replaces PyTorch's default rules once the shapes are known. */
 export function lowerLayer(spec: LayerSpec, ctx: LayerCtx): LayerResult | null {
+  const r = lowerKind(spec, ctx);
+  if (r === null || !('init' in spec) || spec.init === undefined) return r;
+  return withInit(r, spec.init, { bias: 'bias' in spec ? spec.bias : undefined, affine: 'affine' in spec ? spec.affine : undefined }, ctx);
+}
+
+function lowerKind(spec: LayerSpec, ctx: LayerCtx): LayerResult | null {
   if (isActivationSpec(spec)) return lowerActivation(spec, ctx);
   switch (spec.kind) {
     case 'conv2d': return lowerConv2d(spec, ctx);

@@ -7,6 +7,7 @@ import type { Code } from '../diagnostics/codes.js';
 import { diagnostic } from '../diagnostics/render.js';
 import type { Diagnostic, Span } from '../diagnostics/types.js';
 import { closest } from './suggest.js';
+import schema from '../spec/cnnc.schema.json' with { type: 'json' };
 
 type SchemaNode = Record<string, unknown>;
 
@@ -58,6 +59,12 @@ function one(e: ErrorObject, path: DocPath, map: SourceMap): Diagnostic | null {
     case 'additionalProperties': {
       const k = String((e.params as { additionalProperty: string }).additionalProperty);
       const allowed = Object.keys((parent['properties'] ?? {}) as SchemaNode);
+      const others = path.length === 1 && path[0] === 'optimizer' ? kindsWithKey('optimizer', k) : [];
+      const kind = (e.data as Record<string, unknown>)['kind'];
+      if (others.length > 0 && typeof kind === 'string') {
+        return make('E0201', `\`${k}\` is an option of ${others.length === 1 ? others[0] : `${others.slice(0, -1).join(', ')} and ${others[others.length - 1]}`}, not ${kind}`, map.key([...path, k]),
+          others.length === 1 ? `write \`kind: ${others[0]}\` to use it, or remove \`${k}\`` : `remove \`${k}\`, or write \`kind:\` one of ${others.map((o) => `\`${o}\``).join(', ')}`);
+      }
       const near = closest(k, allowed);
       const hint = near !== undefined ? `did you mean \`${near}\`?`
         : k === 'weight' && path[0] === 'loss' ? `this loss has no class weights; to weigh the term in a sum of losses, write \`scale:\``
@@ -132,6 +139,13 @@ function enumError(e: ErrorObject, path: DocPath, map: SourceMap, make: (c: Code
   // conv2d's padding takes a string only from its `then` branch; say the whole of what it takes.
   const what = e.schemaPath.endsWith('/padding/then/enum') ? `an integer, a pair [h, w], ${expectedWords(allowed)}` : expectedWords(allowed);
   return make('E0207', `${describe(path)} must be ${what}, got ${shown(value)}`, at, near !== undefined ? hint : undefined);
+}
+
+/** The kinds of `family` (`optimizer`) whose definition (`$defs/<family>_<kind>`) takes `key`, in the schema's order. */
+function kindsWithKey(family: string, key: string): string[] {
+  const defs = schema.$defs as Record<string, SchemaNode>;
+  const kinds = (((defs[family]?.['properties'] as SchemaNode | undefined)?.['kind'] as SchemaNode | undefined)?.['enum'] ?? []) as string[];
+  return kinds.filter((k) => key in ((defs[`${family}_${k}`]?.['properties'] ?? {}) as SchemaNode));
 }
 
 /** JSON pointer → document path; array indices become numbers. */

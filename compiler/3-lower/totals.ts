@@ -44,12 +44,17 @@ function gib(bytes: number): string {
   return g >= 1000 ? sci(g) : g.toFixed(1).replace(/\.0$/, '');
 }
 
-/** Optimizer state per trainable parameter: Adam's exp_avg and exp_avg_sq, SGD's momentum buffer. */
-function optimizerSlots(opt: OptimizerIR): number {
+/** Optimizer state per trainable parameter, torch's state keys: SGD's momentum_buffer; Adam's exp_avg and
+ *  exp_avg_sq (+ max_exp_avg_sq with amsgrad); RMSprop's square_avg (+ momentum_buffer, + grad_avg when
+ *  centered); Adagrad's sum; Adadelta's square_avg and acc_delta. */
+export function optimizerSlots(opt: OptimizerIR): number {
   switch (opt.kind) {
     case 'sgd': return opt.momentum !== 0 ? 1 : 0;
     case 'adam':
-    case 'adamw': return 2;
+    case 'adamw': return opt.amsgrad ? 3 : 2;
+    case 'rmsprop': return 1 + (opt.momentum > 0 ? 1 : 0) + (opt.centered ? 1 : 0);
+    case 'adagrad': return 1;
+    case 'adadelta': return 2;
     default: return assertNever(opt, 'optimizer kind');
   }
 }
@@ -70,7 +75,7 @@ export function computeTotals(input: Shape, nodes: readonly Node[], opt: Optimiz
   const activations = product(input) + outputs;
   // trainingBytes = 4 · ( params + buffers                   weights and running stats
   //                     + params                             their gradients
-  //                     + slots · params                     optimizer state (adam 2, sgd with momentum 1)
+  //                     + slots · params                     optimizer state (optimizerSlots: adam 2, sgd with momentum 1, ...)
   //                     + batch · activations                every node's output, and the input
   //                     + batch · outputs                    the gradient of every node's output
   //                     + batch · fanOut                     a node read k times: k − 1 more gradient buffers

@@ -24,7 +24,7 @@ const LAYER_KINDS: Record<LayerSpec['kind'], true> = {
   conv_transpose2d: true, upsample: true, global_avgpool2d: true, add: true, concat: true,
 };
 const LOSS_KINDS: Record<LossTermSpec['kind'], true> = { cross_entropy: true, nll: true, bce: true, bce_with_logits: true, focal: true, dice: true };
-const OPTIMIZER_KINDS: Record<OptimizerSpec['kind'], true> = { sgd: true, adam: true, adamw: true };
+const OPTIMIZER_KINDS: Record<OptimizerSpec['kind'], true> = { sgd: true, adam: true, adamw: true, rmsprop: true, adagrad: true, adadelta: true };
 const DATA_SOURCES: Record<DataSpec['source'], true> = { mnist: true, idx: true, folder: true, csv: true };
 const DATA_TASKS: Record<DataTask, true> = { classification: true, 'real-vs-fake': true, segmentation: true };
 

@@ -25,6 +25,14 @@ const OPTIMIZERS = [
   '{ kind: sgd, lr: 0.05, momentum: 0.8, nesterov: true }',
   '{ kind: adam, lr: 0.01, weight_decay: 0.02 }',
   '{ kind: adamw, lr: 0.01, betas: [0.8, 0.99], eps: 1e-6, weight_decay: 0.1 }',
+  '{ kind: adam, lr: 0.01, amsgrad: true }',
+  '{ kind: adamw, lr: 0.01, weight_decay: 0.1, amsgrad: true }',
+  '{ kind: rmsprop, lr: 0.01 }',
+  '{ kind: rmsprop, lr: 0.01, alpha: 0.9, momentum: 0.5, centered: true, weight_decay: 0.01 }',
+  '{ kind: rmsprop, lr: 0.005, momentum: 0.9 }',
+  '{ kind: adagrad, lr: 0.05, lr_decay: 0.1, weight_decay: 0.01, initial_accumulator_value: 0.1 }',
+  '{ kind: adagrad }',
+  '{ kind: adadelta, rho: 0.8, weight_decay: 0.01 }',
 ];
 const STEPS = 3;
 const N = 4;

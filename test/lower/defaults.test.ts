@@ -11,8 +11,8 @@ const settings = (optimizer: string, tail?: string) => {
 
 describe('defaults', () => {
   it('adam, adamw (weight decay 0.01) and sgd', () => {
-    expect(settings('{ kind: adam }').opt).toEqual({ kind: 'adam', lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
-    expect(settings('{ kind: adamw, lr: 0.01 }').opt).toEqual({ kind: 'adamw', lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
+    expect(settings('{ kind: adam }').opt).toEqual({ kind: 'adam', lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false });
+    expect(settings('{ kind: adamw, lr: 0.01 }').opt).toEqual({ kind: 'adamw', lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, amsgrad: false });
     expect(settings('{ kind: sgd, lr: 0.1 }').opt).toEqual({ kind: 'sgd', lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 });
   });
 

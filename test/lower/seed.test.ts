@@ -38,7 +38,7 @@ describe('specs/mnist.yaml', () => {
     expect(ir.output).toBe('log_softmax_1');
     expect(ir.nodes.filter((n) => n.named).map((n) => n.name)).toEqual(['conv1', 'conv2', 'fc1', 'fc2']);
     const { span: _o, ...optimizer } = ir.optimizer;
-    expect(optimizer).toEqual({ kind: 'adam', lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
+    expect(optimizer).toEqual({ kind: 'adam', lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false });
     expect([ir.train, ir.data, ir.loss.terms.map((t) => t.kind)]).toEqual([{ batchSize: 64, epochs: 10, seed: 1, evalBatchSize: 64, shuffle: true, clip: null, earlyStopping: null }, { source: 'mnist', task: 'classification', valSplit: null, transforms: { eval: [], train: [] } }, ['nll']]);
   });
 

@@ -2,7 +2,7 @@
 // `kernel_size: 3` and `kernel_size: [3, 3]` compare equal and a default spelled out is no change.
 import { isActivation, ruleOf } from '../ir/activations.js';
 import { assertNever, type Node } from '../ir/types.js';
-import type { Json } from './types.js';
+import type { AttrChange, Json } from './types.js';
 
 export interface LayerAttrs {
   /** What the user controls: compared to align layers and to call a layer `changed`. */
@@ -93,6 +93,20 @@ function kindAttrs(n: Node): LayerAttrs {
       return assertNever(n, 'layer kind');
   }
 }
+
+/** `init.weight` / `init.bias` where the two layers initialize a parameter differently: the torch.nn.init call
+ *  (ParamInfo.initFrom, every argument resolved, so a default spelled out is no change) or PyTorch's default. */
+export function initChanges(x: Node, y: Node): Omit<AttrChange, 'inferred'>[] {
+  const rule = (n: Node, role: string): Json => {
+    const p = n.params.find((q) => q.role === role);
+    return p === undefined ? null : p.initFrom ?? 'reset_parameters() default';
+  };
+  return (['weight', 'bias'] as const)
+    .filter((role) => rule(x, role) !== null && rule(y, role) !== null && rule(x, role) !== rule(y, role))
+    .map((role) => ({ attr: `init.${role}`, old: rule(x, role), new: rule(y, role), note: INIT_NOTE }));
+}
+
+const INIT_NOTE = 'init only: the shapes are unchanged, so the old weights and a checkpoint still load (a resumed run keeps its trained values); only a fresh model draws by the new rule';
 
 /** Structural equality of JSON values (key order ignored). */
 export function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {

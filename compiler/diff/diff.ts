@@ -4,7 +4,7 @@
 import type { Diagnostic } from '../diagnostics/types.js';
 import type { ModelIR, Node, Shape } from '../ir/types.js';
 import { alignLayers, type AlignedPair } from './align.js';
-import { jsonEqual, layerAttrs } from './attrs.js';
+import { initChanges, jsonEqual, layerAttrs } from './attrs.js';
 import { diffCheckpoint } from './checkpoint.js';
 import { diffLints } from './lints.js';
 import { diffSettings } from './settings.js';
@@ -55,6 +55,7 @@ function diffLayer(a: ModelIR, b: ModelIR, r: AlignedPair): LayerDiff {
   const ay = layerAttrs(y, b.nodes);
   const attrs: AttrChange[] = [
     ...changes(ax.own, ay.own).map((c) => ({ ...c, inferred: false })),
+    ...initChanges(x, y).map((c) => ({ ...c, inferred: false })),
     ...changes(ax.inferred, ay.inferred).map((c) => ({ ...c, inferred: true })),
   ];
   const own = attrs.some((c) => !c.inferred);

@@ -66,7 +66,7 @@ function change(l: LayerDiff): string {
     case 'changed':
     case 'affected':
     case 'unchanged': {
-      const attrs = l.attrs.map((a) => `${a.attr}${a.inferred ? ' (inferred)' : ''} ${fmtAttr(a.attr, a.old)} → ${fmtAttr(a.attr, a.new)}`);
+      const attrs = l.attrs.map((a) => `${a.attr}${a.inferred ? ' (inferred)' : ''} ${fmtAttr(a.attr, a.old)} → ${fmtAttr(a.attr, a.new)}${a.note !== undefined ? ` (${a.note})` : ''}`);
       if (l.status === 'affected' && attrs.length === 0) attrs.push('input changed');
       if (l.rename) attrs.unshift(l.old!.named || l.new!.named ? 'renamed' : 'renumbered');
       return attrs.join('; ');

@@ -64,7 +64,10 @@ function layer(l: LayerDiff, p: Palette): string[] {
   const title = l.rename ? renameWords(l) : n.name;
   const renumbered = !o.named && !n.named;
   const why = l.status === 'affected' ? ' — its input changed' : l.status === 'unchanged' && !renumbered ? ' — renamed only' : '';
-  for (const a of l.attrs) rows.push([a.inferred ? `${a.attr} (inferred)` : a.attr, `${fmtAttr(a.attr, a.old)} → ${fmtAttr(a.attr, a.new)}`]);
+  for (const a of l.attrs) {
+    rows.push([a.inferred ? `${a.attr} (inferred)` : a.attr, `${fmtAttr(a.attr, a.old)} → ${fmtAttr(a.attr, a.new)}`]);
+    if (a.note !== undefined) rows.push(['', a.note]);
+  }
   if (fmtShape(o.outShape) !== fmtShape(n.outShape)) rows.push(['output', `${fmtShape(o.outShape)} → ${fmtShape(n.outShape)}`]);
   if (o.params !== n.params) rows.push(['params', `${thousands(o.params)} → ${thousands(n.params)}`]);
   if (o.macs !== n.macs) rows.push(['MACs', `${thousands(o.macs)} → ${thousands(n.macs)}`]);

@@ -44,6 +44,8 @@ export interface AttrChange extends Change {
   readonly attr: string;
   /** True for sizes inferred from the input (in_channels, in_features, num_features). */
   readonly inferred: boolean;
+  /** What the change means for the user, where the values alone do not say it (`init.weight`). */
+  readonly note?: string;
 }
 
 export interface LayerDiff {

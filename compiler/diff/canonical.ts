@@ -25,6 +25,7 @@ export function canonicalSummary(ir: ModelIR, warnings: readonly Diagnostic[] = 
   const s = sections(ir);
   for (const section of ORDER) {
     const { kind, source, ...rest } = s[section];
+    if (section === 'scheduler' && kind === null) continue; // no schedule: nothing to say
     const head = kind ?? source;
     out.push(`${section}${head === undefined ? '' : ` ${fmtValue(head)}`}${kv(rest) ? ` ${kv(rest)}` : ''}`);
   }

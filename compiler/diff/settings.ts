@@ -14,10 +14,14 @@ export function sections(m: ModelIR): Readonly<Record<RecipeSection, Record_>> {
   return {
     loss: lossSection(l),
     optimizer: optimizerSection(o),
+    scheduler: schedulerSection(m),
     train: {
       batch_size: m.train.batchSize, epochs: m.train.epochs, seed: m.train.seed,
       // eval_batch_size: null where it is batch_size's (the default), so a batch size change is not said twice.
-      eval_batch_size: m.train.evalBatchSize === m.train.batchSize ? null : m.train.evalBatchSize, shuffle: m.train.shuffle },
+      eval_batch_size: m.train.evalBatchSize === m.train.batchSize ? null : m.train.evalBatchSize, shuffle: m.train.shuffle,
+      clip_grad_norm: m.train.clip?.kind === 'norm' ? `max_norm ${m.train.clip.maxNorm}, norm_type ${m.train.clip.normType === Infinity ? 'inf' : m.train.clip.normType}` : null,
+      clip_grad_value: m.train.clip?.kind === 'value' ? m.train.clip.clipValue : null,
+      early_stopping: earlyStoppingText(m.train.earlyStopping) },
     data: dataSection(m.data),
   };
 }
@@ -40,6 +44,27 @@ function optimizerSection(o: OptimizerIR): Record_ {
     default:
       return assertNever(o, 'optimizer kind');
   }
+}
+
+/** The schedule as written, flattened: `kind`, then each torch argument (sequential_lr's schedulers one line each),
+ *  `interval` and `monitor` where they apply; a key the other kind lacks is null. */
+function schedulerSection(m: ModelIR): Record_ {
+  const s = m.scheduler;
+  if (s === null) return { kind: null };
+  const out: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(s.spec)) {
+    // sequential_lr's schedulers, each as `kind(arg value, …)`: linear_lr(start_factor 0.1, total_iters 2).
+    out[k] = k === 'schedulers' && Array.isArray(v)
+      ? v.map(({ kind, ...args }: { kind: string }) => `${kind}(${Object.entries(args).map(([ak, av]) => `${ak} ${JSON.stringify(av)}`).join(', ')})`)
+      : (v as Json);
+  }
+  out['interval'] = s.interval;
+  if (s.monitor !== null) out['monitor'] = s.monitor;
+  return out;
+}
+
+function earlyStoppingText(e: ModelIR['train']['earlyStopping']): string | null {
+  return e === null ? null : `monitor ${e.monitor} (${e.mode}), patience ${e.patience}, min_delta ${e.minDelta}`;
 }
 
 /** The data flattened: where the images come from, their classes, and each pipeline as one line a
@@ -85,7 +110,7 @@ function lossSection(l: LossIR): Record_ {
   return out;
 }
 
-export const ORDER: readonly RecipeSection[] = ['loss', 'optimizer', 'train', 'data'];
+export const ORDER: readonly RecipeSection[] = ['loss', 'optimizer', 'scheduler', 'train', 'data'];
 
 export function diffSettings(a: ModelIR, b: ModelIR): SettingChange[] {
   const sa = sections(a);
@@ -118,6 +143,7 @@ function notApplicableDefault(section: RecipeSection, key: string, o: Json, n: J
     const k = key.replace(/^terms\[\d+\]\./, '');
     return k !== key && k in TERM_DEFAULTS && jsonEqual(o ?? n, TERM_DEFAULTS[k]!);
   }
+  if (section === 'scheduler') return false;
   if (section !== 'optimizer' || !(key in DEFAULTS)) return false;
   return jsonEqual(o ?? n, DEFAULTS[key]!);
 }
@@ -128,10 +154,12 @@ function note(section: RecipeSection, key: string, o: Json, n: Json, b: ModelIR)
       return lossNote(key, o, n, b);
     case 'optimizer':
       return optimizerNote(key, o, n);
+    case 'scheduler':
+      return schedulerNote(key, o, n);
     case 'train':
       return trainNote(key, o, n);
     case 'data':
-      return dataNote(key);
+      return dataNote(key === 'val_split' && o === null ? 'val_split+' : key);
     default:
       return assertNever(section, 'recipe section');
   }
@@ -147,6 +175,8 @@ function dataNote(key: string): string {
       return 'the class order changed: output index i now means another class; old weights predict the wrong names';
     case 'val_split':
       return 'a different part of train is held out for validation: the model trains on other images';
+    case 'val_split+':
+      return 'part of train is now held out for validation every epoch: the model trains on fewer images';
     default:
       return 'the model trains on different data';
   }
@@ -243,7 +273,22 @@ function kindNote(n: Json): string | null {
   }
 }
 
+function schedulerNote(key: string, o: Json, n: Json): string | null {
+  if (key === 'kind') {
+    if (o === null) return `the learning rate now follows ${n} (it was constant); a checkpoint of the old run has no schedule state: its lr would start the schedule over`;
+    if (n === null) return 'the learning rate is constant now (the schedule is gone)';
+    return `the learning rate follows ${n} instead of ${o}: a checkpoint's ${o} state does not carry over, the schedule starts over`;
+  }
+  if (key === 'interval') return n === 'step' ? 'the scheduler steps after every batch now, not every epoch: its periods count steps' : 'the scheduler steps once an epoch now: its periods count epochs';
+  if (o === null || n === null) return null; // an argument of a kind added or removed: the kind's note says it
+  if (key === 'monitor') return `the plateau is judged on ${n} instead of ${o}`;
+  return 'the same schedule with other arguments: the lr of every later step changes';
+}
+
 function trainNote(key: string, o: Json, n: Json): string | null {
+  if (key === 'clip_grad_norm') return n === null ? 'gradients are no longer clipped by norm' : `before every step the gradients are scaled down to a total norm of at most ${String(n).split(',')[0]!.replace('max_norm ', '')}`;
+  if (key === 'clip_grad_value') return n === null ? 'gradients are no longer clamped' : `before every step each gradient element is clamped to ±${n}`;
+  if (key === 'early_stopping') return n === null ? 'every epoch runs again (no early stopping, no best.safetensors)' : `the run may end before its last epoch when ${String(n).split(' ')[1]} stops improving; the best epoch's weights go to best.safetensors`;
   if (key === 'shuffle') return n === false ? 'every epoch in the data\'s own order (DataLoader(shuffle=False)): batches no longer mix the data' : 'a new seeded order every epoch';
   if (key === 'eval_batch_size') return 'evaluation only: its speed and memory change, not its numbers';
   if (typeof o !== 'number' || typeof n !== 'number') return null;

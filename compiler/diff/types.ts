@@ -103,7 +103,7 @@ export interface CheckpointDiff {
   readonly verdict: CheckpointVerdict;
 }
 
-export type RecipeSection = 'loss' | 'optimizer' | 'train' | 'data';
+export type RecipeSection = 'loss' | 'optimizer' | 'scheduler' | 'train' | 'data';
 
 export interface SettingChange extends Change {
   readonly section: RecipeSection;

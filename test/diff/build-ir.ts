@@ -79,8 +79,9 @@ export function model(layers: readonly L[], input: Shape = [1, 28, 28], over: Pa
     cnnc: 1, name: 'Net', file: 't.yaml', specHash: '0', input: { shape: input, span }, nodes, output: prev,
     loss: { terms: [{ kind: 'nll', weight: null, ignoreIndex: -100, reduction: 'mean', scale: 1, span }], targets: 'softmax', labelShape: [], ignoreIndex: -100, span },
     optimizer: { kind: 'adam', lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, span },
-    train: { batchSize: 64, epochs: 1, seed: 0, evalBatchSize: 64, shuffle: true },
-    data: { source: 'mnist', task: 'classification', transforms: { eval: [], train: [] } },
+    scheduler: null,
+    train: { batchSize: 64, epochs: 1, seed: 0, evalBatchSize: 64, shuffle: true, clip: null, earlyStopping: null },
+    data: { source: 'mnist', task: 'classification', valSplit: null, transforms: { eval: [], train: [] } },
     totals: { params, buffers: 0, macs, activations: 0, trainingBytes: params * 16 },
     ...over,
   };

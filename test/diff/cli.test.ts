@@ -28,8 +28,8 @@ function diff(old: string, now: string | undefined, opts: Partial<Parameters<typ
 const pair = (c: string): [string, string] => [`${FIXTURES}/${c}/old.yaml`, `${FIXTURES}/${c}/new.yaml`];
 
 describe('cnnc diff: goldens', () => {
-  it('has the eight required cases, and a renumbering one', () => {
-    expect(CASES).toEqual(['formatting', 'insert-layer', 'insert-unnamed', 'loss', 'optimizer', 'padding', 'remove-layer', 'rename', 'widen-conv']);
+  it('has the eight required cases, a renumbering one, and a recipe one (scheduler, clipping, early stopping)', () => {
+    expect(CASES).toEqual(['formatting', 'insert-layer', 'insert-unnamed', 'loss', 'optimizer', 'padding', 'recipe', 'remove-layer', 'rename', 'widen-conv']);
   });
 
   for (const c of CASES) {

@@ -106,7 +106,9 @@ export function initChanges(x: Node, y: Node): Omit<AttrChange, 'inferred'>[] {
     .map((role) => ({ attr: `init.${role}`, old: rule(x, role), new: rule(y, role), note: INIT_NOTE }));
 }
 
-const INIT_NOTE = 'init only: the shapes are unchanged, so the old weights and a checkpoint still load (a resumed run keeps its trained values); only a fresh model draws by the new rule';
+// Weights load by name and shape (checkpoint.ts), so they do; `cnnc train --resume` compares the spec's hash,
+// which any edit of the spec changes, init included.
+const INIT_NOTE = 'init only: the shapes are unchanged, so the old weights load as they are and only a fresh model draws by the new rule (cnnc train --resume still refuses: the spec hash changed)';
 
 /** Structural equality of JSON values (key order ignored). */
 export function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {

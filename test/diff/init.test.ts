@@ -30,7 +30,7 @@ describe('cnnc diff: init', () => {
     expect(d.checkpoint.verdict.kind).toBe('full');
     const text = formatDiffText(d, { color: false });
     expect(text).toContain("      init.weight  reset_parameters() default → kaiming_normal_(a=0, mode='fan_out', nonlinearity='relu')\n");
-    expect(text).toContain('init only: the shapes are unchanged, so the old weights and a checkpoint still load');
+    expect(text).toContain('init only: the shapes are unchanged, so the old weights load as they are and only a fresh model draws by the new rule (cnnc train --resume still refuses: the spec hash changed)');
     expect(text).toContain('Checkpoint: full');
     expect(formatDiffMarkdown(d)).toContain('init.weight reset_parameters() default → kaiming_normal_');
   });

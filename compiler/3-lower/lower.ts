@@ -68,7 +68,7 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
   const recipe = { loss, data, optimizer, train: settings, map, report };
   const scheduler = lowerScheduler(spec.scheduler, recipe);
   const train = { ...settings, clip: lowerClip(spec.train, recipe), earlyStopping: lowerEarlyStopping(spec.train, recipe) };
-  const totals = computeTotals(input.shape, nodes, optimizer, batch);
+  const totals = computeTotals(input.shape, nodes, optimizer, batch, scheduler?.cyclesMomentum === true);
 
   if (diagnostics.length === 0) {
     const where = map.value(['layers']);

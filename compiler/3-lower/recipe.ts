@@ -98,7 +98,8 @@ export function lowerScheduler(spec: SchedulerSpec | undefined, c: RecipeContext
     const missing = missingMetric(watched, c);
     if (missing !== null) report('E0903', `reduce_lr_on_plateau monitors ${missing.message}`, map.value(['scheduler', monitor === undefined ? 'kind' : 'monitor']), missing.hint);
   }
-  return { spec: s, interval: s.kind === 'one_cycle_lr' ? 'step' : interval ?? 'epoch', monitor: watched, span };
+  const cyclesMomentum = s.kind === 'one_cycle_lr' && s.cycle_momentum !== false;
+  return { spec: s, interval: s.kind === 'one_cycle_lr' ? 'step' : interval ?? 'epoch', monitor: watched, cyclesMomentum, span };
 }
 
 export function lowerClip(spec: TrainSpec | undefined, c: RecipeContext): TrainIR['clip'] {

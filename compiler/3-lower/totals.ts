@@ -28,14 +28,14 @@ export function tooMuchTrainingMemory(trainingBytes: number, batch: number): str
  * batch size (`cnnc train --batch-size`): the input, every node's output, one training step. Every
  * reason it is refused, or none.
  */
-export function batchSizeLimits(ir: Pick<ModelIR, 'input' | 'nodes' | 'optimizer'>, batch: number): string[] {
+export function batchSizeLimits(ir: Pick<ModelIR, 'input' | 'nodes' | 'optimizer'> & { readonly scheduler?: ModelIR['scheduler'] }, batch: number): string[] {
   const shape = ir.input.shape;
   // As lower(): a batch of inputs too big stops there; else every node output that is too big.
   const input = tooManyElements(`the input ${fmtShape(shape)}`, product(shape) * batch, batch);
   if (input !== null) return [input];
   const tooBig = ir.nodes.map((n) => tooManyElements(`${n.name} output ${fmtShape(n.outShape)}`, product(n.outShape) * batch, batch)).filter((m) => m !== null);
   if (tooBig.length > 0) return tooBig;
-  const memory = tooMuchTrainingMemory(computeTotals(shape, ir.nodes, ir.optimizer, batch).trainingBytes, batch);
+  const memory = tooMuchTrainingMemory(computeTotals(shape, ir.nodes, ir.optimizer, batch, ir.scheduler?.cyclesMomentum === true).trainingBytes, batch);
   return memory === null ? [] : [memory];
 }
 
@@ -44,19 +44,24 @@ function gib(bytes: number): string {
   return g >= 1000 ? sci(g) : g.toFixed(1).replace(/\.0$/, '');
 }
 
-/** Optimizer state per trainable parameter, torch's state keys: SGD's momentum_buffer; Adam's exp_avg and
- *  exp_avg_sq (+ max_exp_avg_sq with amsgrad); RMSprop's square_avg (+ momentum_buffer, + grad_avg when
- *  centered); Adagrad's sum; Adadelta's square_avg and acc_delta. */
-export function optimizerSlots(opt: OptimizerIR): number {
+/** Optimizer state per trainable parameter, torch's state keys in torch's order: SGD's momentum_buffer; Adam's
+ *  exp_avg and exp_avg_sq (+ max_exp_avg_sq with amsgrad); RMSprop's square_avg (+ momentum_buffer, + grad_avg when
+ *  centered); Adagrad's sum; Adadelta's square_avg and acc_delta. `momentumBuffers`: a schedule cycles the momentum
+ *  (one_cycle_lr), so SGD and RMSprop keep a momentum_buffer even at momentum 0, as torch then does. */
+export function optimizerSlotNames(opt: OptimizerIR, momentumBuffers = false): string[] {
   switch (opt.kind) {
-    case 'sgd': return opt.momentum !== 0 ? 1 : 0;
+    case 'sgd': return opt.momentum !== 0 || momentumBuffers ? ['momentum_buffer'] : [];
     case 'adam':
-    case 'adamw': return opt.amsgrad ? 3 : 2;
-    case 'rmsprop': return 1 + (opt.momentum > 0 ? 1 : 0) + (opt.centered ? 1 : 0);
-    case 'adagrad': return 1;
-    case 'adadelta': return 2;
+    case 'adamw': return ['exp_avg', 'exp_avg_sq', ...(opt.amsgrad ? ['max_exp_avg_sq'] : [])];
+    case 'rmsprop': return ['square_avg', ...(opt.momentum > 0 || momentumBuffers ? ['momentum_buffer'] : []), ...(opt.centered ? ['grad_avg'] : [])];
+    case 'adagrad': return ['sum'];
+    case 'adadelta': return ['square_avg', 'acc_delta'];
     default: return assertNever(opt, 'optimizer kind');
   }
+}
+
+export function optimizerSlots(opt: OptimizerIR, momentumBuffers = false): number {
+  return optimizerSlotNames(opt, momentumBuffers).length;
 }
 
 /** The im2col column buffer of one sample for a conv: [in/groups·kh·kw, oh·ow] per group. */
@@ -67,7 +72,7 @@ function im2colElements(n: Node): number {
   return n.inChannels * n.kernel[0] * n.kernel[1] * n.outShape[1]! * n.outShape[2]!;
 }
 
-export function computeTotals(input: Shape, nodes: readonly Node[], opt: OptimizerIR, batch: number): Totals {
+export function computeTotals(input: Shape, nodes: readonly Node[], opt: OptimizerIR, batch: number, momentumBuffers = false): Totals {
   const all: ParamInfo[] = nodes.flatMap((n) => n.params);
   const params = sum(all.filter((p) => p.trainable).map((p) => p.size));
   const buffers = sum(all.filter((p) => !p.trainable).map((p) => p.size));
@@ -87,7 +92,7 @@ export function computeTotals(input: Shape, nodes: readonly Node[], opt: Optimiz
   const reads = new Map<string, number>();
   for (const n of nodes) for (const i of n.inputs) reads.set(i, (reads.get(i) ?? 0) + 1);
   const fanOut = sum(nodes.map((n) => Math.max(0, (reads.get(n.name) ?? 0) - 1) * n.outSize));
-  const elements = params + buffers + params + optimizerSlots(opt) * params + batch * activations + batch * (outputs + fanOut) + scratch;
+  const elements = params + buffers + params + optimizerSlots(opt, momentumBuffers) * params + batch * activations + batch * (outputs + fanOut) + scratch;
   return { params, buffers, macs: sum(nodes.map((n) => n.macs)), activations, trainingBytes: F32 * elements };
 }
 

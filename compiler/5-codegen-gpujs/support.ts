@@ -45,7 +45,7 @@ export function unsupportedByGpujs(ir: ModelIR, source: string): Diagnostic[] {
   const clip = ir.train.clip;
   if (clip !== null) out.push(diagnostic('E0701', `clip_grad_${clip.kind} is not supported by the gpujs target: its optimizer kernels do not read a gradient norm`, clip.span, source, hint));
   const s = ir.scheduler;
-  if (s !== null && s.spec.kind === 'one_cycle_lr' && s.spec.cycle_momentum !== false) {
+  if (s !== null && s.cyclesMomentum) {
     out.push(diagnostic('E0701', "one_cycle_lr's cycle_momentum is not supported by the gpujs target: its optimizer kernels hold the momentum as a constant", s.span, source, 'set cycle_momentum: false (the lr still cycles), or build with the TypeScript target (`--target ts`, the default)'));
   }
   return out;

@@ -3,6 +3,7 @@
 import { describeTransform } from '../../runtime/data/transforms/pipeline.js';
 import { assertNever, type DataIR, type LossIR, type ModelIR, type Node, type OptimizerIR } from '../ir/types.js';
 import { jsonEqual } from './attrs.js';
+import { optimizerSlotNames } from '../3-lower/totals.js';
 import type { Json, RecipeSection, SettingChange } from './types.js';
 
 type Record_ = Readonly<Record<string, Json>>;
@@ -124,6 +125,15 @@ export function diffSettings(a: ModelIR, b: ModelIR): SettingChange[] {
       const n = rb[key] ?? null;
       if (jsonEqual(o, n) || notApplicableDefault(section, key, o, n)) continue;
       out.push({ section, key, old: o, new: n, note: note(section, key, o, n, b) });
+    }
+    if (section === 'optimizer') {
+      // What a checkpoint of the old run holds besides the weights: the optimizer's slots, named as torch's state.
+      const slots = (m: ModelIR) => optimizerSlotNames(m.optimizer, m.scheduler?.cyclesMomentum === true);
+      const [so, sn] = [slots(a), slots(b)];
+      if (!jsonEqual(so, sn)) {
+        out.push({ section, key: 'state', old: so.length === 0 ? 'none' : so.join(', '), new: sn.length === 0 ? 'none' : sn.join(', '),
+          note: 'the optimizer keeps other state per parameter: a checkpoint of the old run does not carry its optimizer over (the weights still load)' });
+      }
     }
   }
   return out;

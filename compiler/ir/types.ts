@@ -259,6 +259,9 @@ export interface TrainIR {
 
 /** The learning-rate schedule (torch.optim.lr_scheduler), at the spec's `scheduler:`. */
 export interface ScheduleIR extends ScheduleDescription {
+  /** one_cycle_lr with cycle_momentum: the model sets the optimizer's momentum (or β1) as it steps, and SGD and
+   *  RMSprop keep momentum buffers even at momentum 0. */
+  readonly cyclesMomentum: boolean;
   readonly span: Span;
 }
 

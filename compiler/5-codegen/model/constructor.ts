@@ -44,15 +44,10 @@ function recipeOptions(ir: ModelParts['planned']['ir']): string[] {
   const out: string[] = [];
   const c = ir.train.clip;
   if (c !== null) out.push(c.kind === 'norm' ? `clip: { kind: 'norm', maxNorm: ${lit(c.maxNorm)}, normType: ${c.normType === Infinity ? 'Infinity' : lit(c.normType)} }` : `clip: { kind: 'value', clipValue: ${lit(c.clipValue)} }`);
-  if (cyclesMomentum(ir) && (ir.optimizer.kind === 'sgd' || (ir.optimizer.kind as string) === 'rmsprop')) out.push('momentumBuffers: true');
+  if (ir.scheduler?.cyclesMomentum === true && (ir.optimizer.kind === 'sgd' || ir.optimizer.kind === 'rmsprop')) out.push('momentumBuffers: true');
   return out;
 }
 
-/** one_cycle_lr with cycle_momentum: the model gets setMomentum (methods.ts). */
-export function cyclesMomentum(ir: ModelParts['planned']['ir']): boolean {
-  const s = ir.scheduler?.spec;
-  return s?.kind === 'one_cycle_lr' && s.cycle_momentum !== false;
-}
 
 /** The runtime class of the spec's optimizer (runtime/optim.ts). */
 export function optimizerClass(o: OptimizerIR): string {

@@ -3,7 +3,6 @@
 import { Scope, type MethodDeclarationStructure, type OptionalKind } from 'ts-morph';
 import { str } from '../../emit/identifiers.js';
 import { backwardCalls, forwardCalls } from './calls.js';
-import { cyclesMomentum } from './constructor.js';
 import { growBody } from './fields.js';
 import { paramField, type ModelParts } from './parts.js';
 
@@ -81,7 +80,7 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
       returnType: 'void',
       statements: "if (!(lr >= 0) || !Number.isFinite(lr)) throw new RangeError('learning rate must be a number ≥ 0, got ' + lr);\nthis.optimizer.lr = lr;",
     },
-    ...(cyclesMomentum(ir)
+    ...(ir.scheduler?.cyclesMomentum === true
       ? [{ name: 'setMomentum', parameters: [{ name: 'momentum', type: 'number' }], returnType: 'void', docs: ["one_cycle_lr's cycled momentum: SGD's and RMSprop's momentum, Adam's β1."], statements: 'this.optimizer.setMomentum(momentum);' }]
       : []),
     { name: 'parameters', returnType: `rt.ParameterView<${F}>[]`, statements: 'return this.views.slice();' },

@@ -1,4 +1,4 @@
-// Every spec in specs/ (float32 and float64) and the injection specs give modules that type-check
+// Every spec in specs/ (float32 and float64), the injection specs and the init fixture give modules that type-check
 // under `--strict` (module NodeNext), with `cnnc/runtime` mapped to runtime/index.ts by `paths`.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ export function typecheck(files: readonly string[]): string[] {
 }
 
 describe('tsc --strict', () => {
-  it('accepts the module of every spec in specs/, float32 and float64, and of the injection specs', () => {
+  it('accepts the module of every spec in specs/, float32 and float64, of the injection specs and of an init: spec', () => {
     const dir = join(TMP, 'tsc');
     mkdirSync(dir, { recursive: true });
     const files: string[] = [];
@@ -43,6 +43,10 @@ describe('tsc --strict', () => {
         files.push(file);
       }
     }
+    // The literal init rules of a spec with `init:` (normal, orthogonal, constant, …) against runtime/contracts.ts.
+    const init = join(dir, 'tiny-init.model.ts');
+    writeFileSync(init, generateOrThrow(readFileSync(join(ROOT, 'test/train/fixtures/tiny-init.yaml'), 'utf8'), 'float32', 'tiny-init.yaml'));
+    files.push(init);
     INJECTION_SPECS.forEach((s, i) => {
       const file = join(dir, `injection${i}.model.ts`);
       writeFileSync(file, generateOrThrow(s.yaml, 'float32', s.file));

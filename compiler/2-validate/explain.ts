@@ -19,6 +19,17 @@ const NEEDS_PARAMS: Record<string, string> = {
   linear: '{ kind: linear, out_features: 10 }',
 };
 
+/** Keras initializer names a port brings along, as the torch.nn.init rule that draws alike. Keras's normals are
+ *  truncated at 2σ (with the variance kept), torch's are not. */
+const KERAS_INIT: Record<string, string> = {
+  glorot_uniform: '`xavier_uniform`',
+  glorot_normal: '`xavier_normal` (the same variance; Keras truncates at 2σ)',
+  he_uniform: '`{ kind: kaiming_uniform, nonlinearity: relu }`',
+  he_normal: '`{ kind: kaiming_normal, nonlinearity: relu }` (the same variance; Keras truncates at 2σ)',
+  lecun_uniform: '`{ kind: kaiming_uniform, nonlinearity: linear }`',
+  lecun_normal: '`{ kind: kaiming_normal, nonlinearity: linear }` (the same variance; Keras truncates at 2σ)',
+};
+
 export function explain(errors: readonly ErrorObject[], doc: unknown, map: SourceMap): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
@@ -94,8 +105,12 @@ function one(e: ErrorObject, path: DocPath, map: SourceMap): Diagnostic | null {
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
       return make('E0205', `${field} must be ${range(parent)}, got ${shownInRange(e.data)}`, at);
-    case 'pattern':
+    case 'pattern': {
+      // A number or one word (clip_grad_norm's norm_type: a p, or `inf`); every other pattern is the identifier's.
+      const word = /^\^(\w+)\$$/.exec(String(parent['pattern']))?.[1];
+      if (word !== undefined) return make('E0207', `${field} must be a number or \`${word}\`, got ${shown(e.data)}`, at);
       return make('E0208', `${shown(e.data)} is not an identifier`, at, 'a name starts with a letter or `_`, then letters, digits or `_`');
+    }
     case 'maxLength':
       return make('E0208', `${field} is ${String(e.data).length} characters long; at most ${String(parent['maxLength'])}`, at);
     case 'minLength':
@@ -132,7 +147,8 @@ function enumError(e: ErrorObject, path: DocPath, map: SourceMap, make: (c: Code
   // `init: { weight: <rule> }`: a bare word or a mapping's kind (`constant` alone lacks its val).
   if (path[0] === 'layers' && path[2] === 'init' && (path.length === 4 || (path.length === 5 && last === 'kind'))) {
     if (value === 'constant') return make('E0204', 'the init rule constant needs `val`, so it cannot be a bare word', at, 'write it as `{ kind: constant, val: 0.1 }`');
-    return make('E0202', `unknown init rule ${shown(value)}`, at, hint);
+    const keras = typeof value === 'string' ? KERAS_INIT[value] : undefined;
+    return make('E0202', `unknown init rule ${shown(value)}`, at, keras !== undefined ? `Keras's ${String(value)} is torch's ${keras}` : hint);
   }
   if (last === 'kind') return make('E0202', `unknown ${ownerWord(path)} kind ${shown(value)}`, at, hint);
   if (last === 'source') return make('E0202', `unknown data source ${shown(value)}`, at, hint);

@@ -76,6 +76,10 @@ export function lowerScheduler(spec: SchedulerSpec | undefined, c: RecipeContext
     }
     s.schedulers.forEach((child, i) => {
       if (child.kind === 'multistep_lr') checkIncreasing(child.milestones, ['scheduler', 'schedulers', i, 'milestones'], c);
+      if ('interval' in child) {
+        report('E0901', "sequential_lr's schedulers step when it does: an interval here has no meaning of its own", map.key(['scheduler', 'schedulers', i, 'interval']),
+          'write `interval:` on sequential_lr itself');
+      }
     });
   }
   if (s.kind === 'one_cycle_lr') {

@@ -61,6 +61,11 @@ describe('recipe errors (E09xx), at the value at fault', () => {
     expect(errors(src)).toEqual([`${pos(src, '[2, 4]')} E0901 sequential_lr switches between 2 schedulers at 1 milestone, but 2 are given`]);
   });
 
+  it("E0901 an interval on one of sequential_lr's schedulers", () => {
+    const src = withTail('scheduler: { kind: sequential_lr, schedulers: [{ kind: linear_lr, interval: step }, { kind: step_lr, step_size: 1 }], milestones: [2] }');
+    expect(errors(src)).toEqual([`${pos(src, 'interval: step', 'interval')} E0901 sequential_lr's schedulers step when it does: an interval here has no meaning of its own`]);
+  });
+
   it('E0902 a one_cycle_lr shorter than the run (the embedded digits: 8,004 images, ceil(8004 / 64) = 126 steps an epoch)', () => {
     const src = withTail('scheduler: { kind: one_cycle_lr, max_lr: 0.1, total_steps: 200 }\ntrain: { epochs: 2 }');
     expect(errors(src)).toEqual([`${pos(src, '200')} E0902 one_cycle_lr's cycle is 200 steps, but the run takes 252 (2 epochs × 126 batches of 64); PyTorch stops with "Tried to step 201 times"`]);

@@ -91,11 +91,13 @@ describe('init: schema errors (2-validate)', () => {
   const layer = (attrs: string) => spec(['flatten', `{ kind: linear, name: fc, out_features: 4${attrs} }`], { input: '[8]' });
   const diags = (src: string) => checkSource(src, 'a.yaml').diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.message} | ${d.hint ?? ''}`);
 
-  it('an unknown rule, bare or as a kind, says "did you mean"; constant alone asks for its val', () => {
+  it('an unknown rule, bare or as a kind, says "did you mean", a Keras name its torch rule; constant alone asks for its val', () => {
     const bare = layer(', init: { weight: xavier_unifrom }');
     expect(diags(bare)).toEqual([`${pos(bare, 'xavier_unifrom')} E0202 unknown init rule \`xavier_unifrom\` | did you mean \`xavier_uniform\`?`]);
     const kind = layer(', init: { weight: { kind: xavier_normall } }');
     expect(diags(kind)).toEqual([`${pos(kind, 'xavier_normall')} E0202 unknown init rule \`xavier_normall\` | did you mean \`xavier_normal\`?`]);
+    const keras = layer(', init: { weight: he_normal }');
+    expect(diags(keras)).toEqual([`${pos(keras, 'he_normal')} E0202 unknown init rule \`he_normal\` | Keras's he_normal is torch's \`{ kind: kaiming_normal, nonlinearity: relu }\` (the same variance; Keras truncates at 2σ)`]);
     const constant = layer(', init: { bias: constant }');
     expect(diags(constant)).toEqual([`${pos(constant, 'constant')} E0204 the init rule constant needs \`val\`, so it cannot be a bare word | write it as \`{ kind: constant, val: 0.1 }\``]);
   });

@@ -108,19 +108,20 @@ function fillOrthogonal(rng: Rng, data: FloatArray, rows: number, cols: number, 
   const t = rows < cols;
   const m = t ? cols : rows;
   const n = t ? rows : cols;
-  const a = new Float64Array(m * n); // row-major m × n
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) a[i * n + j] = t ? flat[j * cols + i]! : flat[i * cols + j]!;
+  // A, m × n, column-major (column j at [j·m, (j + 1)·m)), so every reflection runs along contiguous columns.
+  const a = new Float64Array(m * n);
+  for (let j = 0; j < n; j++) for (let i = 0; i < m; i++) a[j * m + i] = t ? flat[j * cols + i]! : flat[i * cols + j]!;
   const q = householderQ(a, m, n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) data[t ? j * cols + i : i * n + j] = q[i * n + j]! * gain;
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < m; i++) data[t ? j * cols + i : i * cols + j] = q[j * m + i]! * gain;
   }
 }
 
 /**
- * The Q of A = QR (A row-major m × n, m ≥ n; A is overwritten by R), by Householder reflections in float64
+ * The Q of A = QR (A column-major m × n, m ≥ n; A is overwritten by R), by Householder reflections in float64
  * (Golub & Van Loan, Matrix Computations, 5.2.1), its column j multiplied by sign(R[j, j]) as orthogonal_ does.
  * Reflection k maps A[k:, k] to (α, 0, …, 0) with α = −sign(A[k, k])·‖A[k:, k]‖, the sign that avoids
- * cancellation; R[k, k] = α.
+ * cancellation; R[k, k] = α. Q comes back column-major too.
  */
 function householderQ(a: Float64Array, m: number, n: number): Float64Array {
   if (m < n) throw new RangeError(`householderQ: needs rows ≥ columns, got ${m} × ${n}`);
@@ -128,39 +129,39 @@ function householderQ(a: Float64Array, m: number, n: number): Float64Array {
   const betas: number[] = [];
   const diag: number[] = [];
   for (let k = 0; k < n; k++) {
-    const v = new Float64Array(m - k);
+    const v = a.slice(k * m + k, (k + 1) * m); // A[k:, k]
     let norm2 = 0;
-    for (let i = k; i < m; i++) norm2 += a[i * n + k]! ** 2;
+    for (let i = 0; i < v.length; i++) norm2 += v[i]! ** 2;
     const norm = Math.sqrt(norm2);
-    const alpha = a[k * n + k]! > 0 ? -norm : norm;
-    for (let i = k; i < m; i++) v[i - k] = a[i * n + k]!;
+    const alpha = v[0]! > 0 ? -norm : norm;
     v[0] = v[0]! - alpha;
     let vv = 0;
     for (let i = 0; i < v.length; i++) vv += v[i]! ** 2;
     const beta = vv === 0 ? 0 : 2 / vv; // a zero column: no reflection (probability zero for normal draws)
-    reflect(a, n, k, k, v, beta);
+    reflect(a, m, n, k, k, v, beta);
     vs.push(v);
     betas.push(beta);
     diag.push(alpha);
   }
   // Q = H_0 · H_1 ⋯ H_{n−1} applied to the first n columns of the identity, the last reflection first.
   const q = new Float64Array(m * n);
-  for (let j = 0; j < n; j++) q[j * n + j] = 1;
-  for (let k = n - 1; k >= 0; k--) reflect(q, n, k, 0, vs[k]!, betas[k]!);
+  for (let j = 0; j < n; j++) q[j * m + j] = 1;
+  for (let k = n - 1; k >= 0; k--) reflect(q, m, n, k, k, vs[k]!, betas[k]!);
   for (let j = 0; j < n; j++) {
     const s = Math.sign(diag[j]!); // torch: q *= sign(diag(r)); sign(0) = 0 as torch's
-    for (let i = 0; i < m; i++) q[i * n + j] = q[i * n + j]! * s;
+    for (let i = 0; i < m; i++) q[j * m + i] = q[j * m + i]! * s;
   }
   return q;
 }
 
-/** X[k:, j0:] −= β·v·(vᵀ·X[k:, j0:]) for the row-major matrix X with n columns. */
-function reflect(x: Float64Array, n: number, k: number, j0: number, v: Float64Array, beta: number): void {
+/** X[k:, j0:] −= β·v·(vᵀ·X[k:, j0:]) for the column-major m × n matrix X. */
+function reflect(x: Float64Array, m: number, n: number, k: number, j0: number, v: Float64Array, beta: number): void {
   if (beta === 0) return;
   for (let j = j0; j < n; j++) {
+    const c = j * m + k;
     let s = 0;
-    for (let i = 0; i < v.length; i++) s += v[i]! * x[(k + i) * n + j]!;
+    for (let i = 0; i < v.length; i++) s += v[i]! * x[c + i]!;
     s *= beta;
-    for (let i = 0; i < v.length; i++) x[(k + i) * n + j] = x[(k + i) * n + j]! - s * v[i]!;
+    for (let i = 0; i < v.length; i++) x[c + i] = x[c + i]! - s * v[i]!;
   }
 }

@@ -206,6 +206,7 @@ export function renderGpujs(planned: PlannedModel): string {
     `  loss: ${loss.layout.split('\n').join('\n  ')},`,
     `  lr: ${ir.optimizer.lr},`,
     `  slots: [${opt.slots.map((s) => `'${s}'`).join(', ')}],`,
+    ...(opt.slotInit !== undefined ? [`  slotInit: [${opt.slotInit.map(String).join(', ')}],`] : []),
     '  tensors: [',
     ...plan.params.map((p) => `    { name: ${JSON.stringify(p.name)}, shape: [${p.shape.join(', ')}], size: ${p.size}, trainable: ${p.trainable}, offset: ${offsets.get(p.name) ?? -1}, hostOnly: ${p.role === 'num_batches_tracked'}, init: ${initText(p.init)} },${initComment(p)}`),
     '  ],',

@@ -8,7 +8,7 @@
 //          p = p' − (lr / (1 − β1^t))·m / (√v / √(1 − β2^t) + eps);  amsgrad: vmax = max(vmax, v), divided by √vmax
 //   rmsprop: g' = g + wd·p;  sq = α·sq + (1 − α)·g'²;  centered: ga = α·ga + (1 − α)·g', avg = √(sq − ga²) + eps, else √sq + eps;
 //          momentum: buf = momentum·buf + g'/avg, p −= lr·buf; else p −= lr·g'/avg
-//   adagrad: g' = g + wd·p;  sum += g'² (sum starts at initial_accumulator_value);  p −= clr·g'/(√sum + eps),
+//   adagrad: g' = g + wd·p;  sum += g'² (sum starts at initial_accumulator_value: the layout's slotInit);  p −= clr·g'/(√sum + eps),
 //          clr = lr / (1 + (t − 1)·lr_decay) on the host
 //   adadelta: g' = g + wd·p;  sq = ρ·sq + (1 − ρ)·g'²;  delta = √(acc + eps)/√(sq + eps)·g';  acc = ρ·acc + (1 − ρ)·delta²;  p −= lr·delta
 // One kernel per output (gpu.js kernels return one value): the moments first, then P reads them.
@@ -22,6 +22,8 @@ export interface OptimizerCode {
   readonly slots: readonly string[];
   /** Statements of optimizerSteps() (generator code). */
   readonly steps: readonly string[];
+  /** Each slot's starting value where one is not 0 (the layout's slotInit). */
+  readonly slotInit?: readonly number[];
 }
 
 export function emitOptimizer(o: OptimizerIR, size: number): OptimizerCode {
@@ -160,22 +162,18 @@ function rmsprop(o: Of<'rmsprop'>, len: Len): OptimizerCode {
 
 function adagrad(o: Of<'adagrad'>, len: Len): OptimizerCode {
   const g = l2(o.weightDecay);
-  // The slots start at 0 on the device; torch's sum starts at initial_accumulator_value, added at step 1.
-  const zeroStart = o.initialAccumulatorValue === 0;
   return {
     comment: `optimizer: adagrad lr ${o.lr}, lr_decay ${o.lrDecay}, weight_decay ${o.weightDecay}, initial_accumulator_value ${o.initialAccumulatorValue}, eps ${o.eps}`,
     slots: ['sum'],
+    // torch's sum starts at initial_accumulator_value (full_like), as the host's slot does.
+    ...(o.initialAccumulatorValue !== 0 ? { slotInit: [o.initialAccumulatorValue] } : {}),
     kernels: [
-      zeroStart
-        ? { suffix: 'sum', params: ['P', 'G', 'S'], length: len, body: `const i = this.thread.x;\n${g}\nreturn S[i] + g * g;` }
-        : { suffix: 'sum', params: ['P', 'G', 'S', 'first'], length: len, body: `const i = this.thread.x;\n${g}\nreturn (first > 0 ? ${flt(o.initialAccumulatorValue)} : S[i]) + g * g;` },
+      { suffix: 'sum', params: ['P', 'G', 'S'], length: len, body: `const i = this.thread.x;\n${g}\nreturn S[i] + g * g;` },
       { suffix: 'param', params: ['P', 'G', 'S', 'clr'], length: len, body: `const i = this.thread.x;\n${g}\nreturn P[i] - clr * (g / (Math.sqrt(S[i]) + ${flt(o.eps)}));` },
     ],
     steps: [
       `const clr = this.lr / (1 + this.stepCount * ${flt(o.lrDecay)});`,
-      zeroStart
-        ? 'const s = yield this.run(optim_sum, 1, this.P, this.G, this.slots[0]);'
-        : 'const s = yield this.run(optim_sum, 1, this.P, this.G, this.slots[0], this.stepCount === 0 ? 1 : 0);',
+      'const s = yield this.run(optim_sum, 1, this.P, this.G, this.slots[0]);',
       'this.setParams(yield this.run(optim_param, 1, this.P, this.G, s, clr));',
       'this.setSlot(0, s);',
     ],

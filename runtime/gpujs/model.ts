@@ -60,6 +60,8 @@ export interface ModelLayout {
   readonly lr: number;
   /** Optimizer slot kinds, in torch's state order: ['exp_avg', 'exp_avg_sq'], ['momentum_buffer'] or []. */
   readonly slots: readonly string[];
+  /** Each slot kind's starting value (Adagrad's sum starts at initial_accumulator_value); 0 where absent. */
+  readonly slotInit?: readonly number[];
 }
 
 /** What the host does for the loss: check the labels and give each term its divisor. */
@@ -130,7 +132,7 @@ export abstract class GpujsModel implements CompiledModel<Float32Array> {
     this.rng = new Rng(seed);
     this.hostP = new Float32Array(layout.paramSize);
     this.hostG = new Float32Array(layout.paramSize);
-    this.hostSlots = layout.slots.map(() => new Float32Array(layout.paramSize));
+    this.hostSlots = layout.slots.map((_, i) => new Float32Array(layout.paramSize).fill(layout.slotInit?.[i] ?? 0));
     this.views = layout.tensors.map((s) => {
       const data = s.trainable ? this.hostP.subarray(s.offset, s.offset + s.size) : new Float32Array(s.size);
       if (!s.trainable) this.hostBuffers.set(s.name, data);

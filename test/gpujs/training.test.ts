@@ -46,6 +46,9 @@ describe('trainStep on gpu.js (webasm) matches the TypeScript target', () => {
       try {
         a.train();
         b.train();
+        // Before any step the slots already agree (adagrad's sum starts at initial_accumulator_value on both).
+        const s0 = a.getTrainingState().slots;
+        expect(b.getTrainingState().slots.map((s) => [s.name, Array.from(s.data)])).toEqual(s0.map((s) => [s.name, Array.from(s.data)]));
         const losses: [number, number][] = [];
         for (let s = 0; s < STEPS; s++) {
           const { x, y } = inputs(N, 36, 1, 4, 100 + s);

@@ -2,6 +2,7 @@
 // (name, kind, output shape with the batch, parameters, MACs), then the totals. For a graph (a layer
 // that reads anything but the previous one), an Inputs column says what each layer reads.
 import { describeTransform } from '../../runtime/data/transforms/pipeline.js';
+import { describeSchedule } from '../../runtime/train/schedule.js';
 import type { ModelIR, Totals } from '../ir/types.js';
 import { fmtShape, thousands } from './format.js';
 import { computeTotals } from './totals.js';
@@ -29,6 +30,9 @@ export interface Summary {
   readonly optimizer: ModelIR['optimizer']['kind'];
   /** The data pipeline: where the images come from, then each transform as a line (describeTransform). */
   readonly data: DataSummary;
+  /** The training recipe, one phrase a part: the optimizer and its lr, then the schedule, clipping and early stopping
+   *  where the spec has them. */
+  readonly recipe: readonly string[];
 }
 
 export interface DataSummary {
@@ -47,8 +51,21 @@ export function summarize(ir: ModelIR, batchSize?: number): Summary {
     ...ir.nodes.map((n) => ({ name: n.name, kind: n.kind, inputs: n.inputs, outShape: [lead, ...n.outShape], params: n.paramCount, macs: n.macs })),
   ];
   const graph = ir.nodes.some((n, i) => n.inputs.length !== 1 || n.inputs[0] !== (i === 0 ? 'input' : ir.nodes[i - 1]!.name));
-  const totals = b === ir.train.batchSize ? ir.totals : computeTotals(ir.input.shape, ir.nodes, ir.optimizer, b);
-  return { name: ir.name, file: ir.file, batchSize: b, rows, graph, totals, optimizer: ir.optimizer.kind, data: dataSummary(ir) };
+  const totals = b === ir.train.batchSize ? ir.totals : computeTotals(ir.input.shape, ir.nodes, ir.optimizer, b, ir.scheduler?.cyclesMomentum === true);
+  return { name: ir.name, file: ir.file, batchSize: b, rows, graph, totals, optimizer: ir.optimizer.kind, data: dataSummary(ir), recipe: recipeSummary(ir) };
+}
+
+function recipeSummary(ir: ModelIR): string[] {
+  const out = [`${ir.optimizer.kind} (lr ${ir.optimizer.lr})`];
+  const s = ir.scheduler;
+  if (s !== null) {
+    out.push(`${describeSchedule(s.spec)} per ${s.interval === 'step' ? 'step' : 'epoch'}${s.monitor === null ? '' : ` on ${s.monitor}`}`);
+  }
+  const c = ir.train.clip;
+  if (c !== null) out.push(c.kind === 'norm' ? `clip_grad_norm ${c.maxNorm} (norm_type ${c.normType === Infinity ? 'inf' : c.normType})` : `clip_grad_value ${c.clipValue}`);
+  const e = ir.train.earlyStopping;
+  if (e !== null) out.push(`early stopping on ${e.monitor} (${e.mode}, patience ${e.patience}${e.minDelta === 0 ? '' : `, min_delta ${e.minDelta}`}), best.safetensors`);
+  return out;
 }
 
 function dataSummary(ir: ModelIR): DataSummary {
@@ -65,7 +82,7 @@ function dataSummary(ir: ModelIR): DataSummary {
     ...(d.task !== 'classification' ? [`task ${d.task}`] : []),
     ...(own !== null && mode !== null ? [`decoded as ${mode}`] : []),
     ...(own?.classes ? [`classes ${own.classes.join(', ')}`] : own !== null ? ['classes: the train folders, sorted'] : []),
-    ...(own?.valSplit != null ? [`val_split ${own.valSplit} (stratified)`] : []),
+    ...(d.valSplit != null ? [`val_split ${d.valSplit} (stratified)`] : []),
   ];
   const evalList = d.transforms.eval.map(describeTransform);
   const trainList = d.transforms.train.map(describeTransform);
@@ -98,6 +115,7 @@ export function formatSummary(s: Summary): string {
     `Activations:       ${thousands(t.activations)} per sample (${mib(4 * t.activations * s.batchSize)} MiB at batch size ${s.batchSize})`,
     `Training memory:   ${mib(t.trainingBytes)} MiB at batch size ${s.batchSize} ` +
       `(weights, gradients, ${s.optimizer} state, activations and their gradients, im2col scratch)`,
+    `Recipe:            ${s.recipe.join(' · ')}`,
     `Data:              ${s.data.source}`,
     `Transforms:        ${s.data.eval.length === 0 ? 'none' : s.data.eval.join(' → ')}`,
     ...(s.data.train === null ? [] : [`Train transforms:  ${s.data.train.length === 0 ? 'none' : s.data.train.join(' → ')}`]),

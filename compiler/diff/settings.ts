@@ -1,6 +1,7 @@
 // Loss, optimizer, training and data: every changed setting, and what it means where the numbers
 // do not say it. The notes follow torch.nn / torch.optim semantics (PyTorch 1.13 docs).
 import { describeTransform } from '../../runtime/data/transforms/pipeline.js';
+import { describeSchedule, type ScheduleSpec } from '../../runtime/train/schedule.js';
 import { assertNever, type DataIR, type LossIR, type ModelIR, type Node, type OptimizerIR } from '../ir/types.js';
 import { jsonEqual } from './attrs.js';
 import { optimizerSlotNames } from '../3-lower/totals.js';
@@ -54,10 +55,8 @@ function schedulerSection(m: ModelIR): Record_ {
   if (s === null) return { kind: null };
   const out: Record<string, Json> = {};
   for (const [k, v] of Object.entries(s.spec)) {
-    // sequential_lr's schedulers, each as `kind(arg value, …)`: linear_lr(start_factor 0.1, total_iters 2).
-    out[k] = k === 'schedulers' && Array.isArray(v)
-      ? v.map(({ kind, ...args }: { kind: string }) => `${kind}(${Object.entries(args).map(([ak, av]) => `${ak} ${JSON.stringify(av)}`).join(', ')})`)
-      : (v as Json);
+    // sequential_lr's schedulers, each as one line: linear_lr(start_factor 0.1, total_iters 2).
+    out[k] = k === 'schedulers' && Array.isArray(v) ? v.map((c: ScheduleSpec) => describeSchedule(c)) : (v as Json);
   }
   out['interval'] = s.interval;
   if (s.monitor !== null) out['monitor'] = s.monitor;

@@ -569,3 +569,13 @@ export function createSchedule(spec: ScheduleSpec, baseLr: number): Schedule {
     },
   };
 }
+
+/** A schedule as one line, torch's names and the arguments as written: `step_lr(step_size 1, gamma 0.7)`,
+ *  `sequential_lr(schedulers [linear_lr(total_iters 2), cosine_annealing_lr(T_max 8)], milestones [2])`. */
+export function describeSchedule(spec: ScheduleSpec): string {
+  const { kind, ...args } = spec;
+  const value = (k: string, v: unknown): string =>
+    k === 'schedulers' && Array.isArray(v) ? `[${v.map((c: ScheduleSpec) => describeSchedule(c)).join(', ')}]` : Array.isArray(v) ? `[${v.join(', ')}]` : String(v);
+  const parts = Object.entries(args).map(([k, v]) => `${k} ${value(k, v)}`);
+  return parts.length === 0 ? kind : `${kind}(${parts.join(', ')})`;
+}

@@ -83,7 +83,7 @@ export function lowerScheduler(spec: SchedulerSpec | undefined, c: RecipeContext
     });
   }
   if (s.kind === 'one_cycle_lr') {
-    const kind: string = c.optimizer.kind; // torch's optimizers without a momentum (or betas)
+    const kind = c.optimizer.kind; // torch's optimizers without a momentum (or betas)
     if ((kind === 'adagrad' || kind === 'adadelta') && s.cycle_momentum !== false) {
       report('E0904', `one_cycle_lr cycles the momentum by default, and ${kind} has none (torch: "optimizer must support momentum with \`cycle_momentum\` option enabled")`,
         map.value(['scheduler', s.cycle_momentum === undefined ? 'kind' : 'cycle_momentum']), 'set cycle_momentum: false');

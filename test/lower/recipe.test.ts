@@ -94,6 +94,15 @@ describe('recipe errors (E09xx), at the value at fault', () => {
     expect(brief(diagnostics)).toEqual([`${pos(src, 'test_loss')} W0614 early_stopping monitors test_loss: the test set then chooses the epoch, and its accuracy is no longer an unbiased estimate`]);
   });
 
+  it('E0904 one_cycle_lr cycling the momentum of an optimizer that has none (adagrad, adadelta); cycle_momentum: false is fine', () => {
+    const src = withTail('scheduler: { kind: one_cycle_lr, max_lr: 0.1 }', { optimizer: '{ kind: adadelta }' });
+    expect(errors(src)).toEqual([`${pos(src, 'one_cycle_lr')} E0904 one_cycle_lr cycles the momentum by default, and adadelta has none (torch: "optimizer must support momentum with \`cycle_momentum\` option enabled")`]);
+    const explicit = withTail('scheduler: { kind: one_cycle_lr, max_lr: 0.1, cycle_momentum: true }', { optimizer: '{ kind: adagrad }' });
+    expect(errors(explicit)).toEqual([`${pos(explicit, 'true')} E0904 one_cycle_lr cycles the momentum by default, and adagrad has none (torch: "optimizer must support momentum with \`cycle_momentum\` option enabled")`]);
+    expect(ok(withTail('scheduler: { kind: one_cycle_lr, max_lr: 0.1, cycle_momentum: false }', { optimizer: '{ kind: adagrad }' })).scheduler?.cyclesMomentum).toBe(false);
+    expect(ok(withTail('scheduler: { kind: one_cycle_lr, max_lr: 0.1 }', { optimizer: '{ kind: rmsprop }' })).scheduler?.cyclesMomentum).toBe(true);
+  });
+
   it('E0905 both clip_grad_norm and clip_grad_value', () => {
     const src = withTail('train: { clip_grad_norm: { max_norm: 1 }, clip_grad_value: { clip_value: 1 } }');
     expect(errors(src)).toEqual([`${pos(src, 'clip_grad_value')} E0905 clip_grad_norm and clip_grad_value both given: which runs first changes the result`]);

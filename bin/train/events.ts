@@ -38,8 +38,9 @@ export type TrainEvent =
       readonly test_images: number;
       readonly data: string;
       readonly weights: string;
-      /** Where early stopping ended the run: the epoch it stopped after, the best epoch and its weights; else null. */
-      readonly early_stopped: { readonly epoch: number; readonly monitor: string; readonly best_epoch: number; readonly best: number; readonly weights: string } | null;
+      /** With early stopping: the epoch after which it ended the run (null: every epoch ran), the best epoch, its value
+       *  and its weights (best.safetensors); null without early stopping. */
+      readonly early_stopping: { readonly stopped_after: number | null; readonly monitor: string; readonly best_epoch: number; readonly best: number; readonly weights: string } | null;
     }
   | { readonly event: 'stopped'; readonly reason: 'interrupt' | 'max-steps'; readonly max_steps: number | null; readonly epoch: number; readonly step: number; readonly checkpoint: string; readonly resume: string }
   | { readonly event: 'diverged'; readonly loss: 'NaN' | 'Inf' | '-Inf'; readonly epoch: number; readonly step: number; readonly layer: string | null; readonly tensor: string | null; readonly checkpoint: string };
@@ -72,8 +73,8 @@ export function eventText(e: TrainEvent): string | null {
       const words = e.accuracy === 'binary' ? '; binary accuracy' : e.accuracy === 'pixel' ? '; accuracy per pixel' : '';
       const miou = e.test_miou === null ? '' : `, mean IoU ${pct(e.test_miou)}`;
       const final = e.test_accuracy === null ? '' : `final test accuracy: ${pct(e.test_accuracy)}${miou} (${count(e.test_images)} test ${what(e.data)}${words})\n`;
-      const es = e.early_stopped;
-      const early = es === null ? '' : `early stopping after epoch ${es.epoch}: ${es.monitor} best at epoch ${es.best_epoch} (${shortNumber(es.best)}), its weights: ${es.weights}\n`;
+      const es = e.early_stopping;
+      const early = es === null ? '' : `${es.stopped_after === null ? '' : `early stopping after epoch ${es.stopped_after}: `}${es.monitor} best at epoch ${es.best_epoch} (${shortNumber(es.best)}), its weights: ${es.weights}\n`;
       return `${early}${final}weights: ${e.weights}\n`;
     }
     case 'stopped': {

@@ -204,8 +204,8 @@ async function trainLocked(o: TrainOptions, plan: Plan): Promise<number> {
         test_images: data.test.n,
         data: settings.data,
         weights: weightsFile,
-        early_stopped: result.earlyStopped === undefined ? null : {
-          epoch: result.earlyStopped.epoch, monitor: result.earlyStopped.monitor, best_epoch: result.earlyStopped.bestEpoch, best: result.earlyStopped.best, weights: bestFile,
+        early_stopping: result.earlyStopping === undefined ? null : {
+          stopped_after: result.earlyStopping.stoppedAfter, monitor: result.earlyStopping.monitor, best_epoch: result.earlyStopping.bestEpoch, best: result.earlyStopping.best, weights: bestFile,
         },
       });
       return EXIT.ok;

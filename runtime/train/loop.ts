@@ -124,8 +124,9 @@ export type LoopResult =
   | {
       readonly kind: 'done';
       readonly position: Position;
-      /** Early stopping ended the run after `epoch` (1-based); its best epoch was `bestEpoch`. */
-      readonly earlyStopped?: { readonly epoch: number; readonly bestEpoch: number; readonly monitor: MetricName; readonly best: number };
+      /** With early stopping: its best epoch (1-based) and value, and `stoppedAfter` the epoch after which it ended the
+       *  run, null where every epoch ran. */
+      readonly earlyStopping?: { readonly stoppedAfter: number | null; readonly bestEpoch: number; readonly monitor: MetricName; readonly best: number };
     }
   | { readonly kind: 'stopped'; readonly reason: 'max-steps' | 'interrupt'; readonly position: Position }
   | {
@@ -156,7 +157,7 @@ export async function trainLoop(
   const recipe = startRecipe(model, config, stepsPerEpoch, from);
   const { schedule, stopper } = recipe;
   const withState = (p: Position): Position => ({ ...p, schedule: schedule?.getState() ?? null, earlyStopping: stopper?.getState() ?? null });
-  if (stopper?.hasStopped === true) return { kind: 'done', position: pos, earlyStopped: stopper.summary(from.epoch) };
+  if (stopper?.hasStopped === true) return { kind: 'done', position: pos, earlyStopping: stopper.summary(from.epoch) };
   const perStep = config.schedule?.interval === 'step';
   // A test metric watched (early stopping, reduce_lr_on_plateau) is measured every epoch, even with a validation split.
   const watchesTest = [config.earlyStopping?.monitor, config.schedule?.monitor].some((m) => m?.startsWith('test_') === true);
@@ -223,9 +224,10 @@ export async function trainLoop(
     if (schedule !== null && !perStep) recipe.advance(config.schedule!.monitor === null ? undefined : watched(measured, config.schedule!.monitor));
     pos = withState({ epoch: pos.epoch + 1, stepInEpoch: 0, globalStep: pos.globalStep, lossSum: 0, lossCount: 0 });
     await hooks.onEpoch?.(metrics, evaluation, pos, { best: verdict?.improved === true });
-    if (verdict?.stop === true) return { kind: 'done', position: pos, earlyStopped: stopper!.summary(pos.epoch) };
+    // A stop at the last epoch is no early stop: the run was ending there anyway.
+    if (verdict?.stop === true && pos.epoch < config.epochs) return { kind: 'done', position: pos, earlyStopping: stopper!.summary(pos.epoch) };
   }
-  return { kind: 'done', position: pos };
+  return { kind: 'done', position: pos, ...(stopper === null ? {} : { earlyStopping: stopper.summary(null) }) };
 }
 
 /** The value of a watched metric this epoch; the run's start checks that it is measured (bin/train/run.ts). */
@@ -237,7 +239,7 @@ function watched(m: Readonly<Partial<Record<MetricName, number>>>, name: MetricN
 
 interface Recipe {
   readonly schedule: ReturnType<typeof createSchedule> | null;
-  readonly stopper: (EarlyStopping & { summary(epoch: number): NonNullable<Extract<LoopResult, { kind: 'done' }>['earlyStopped']> }) | null;
+  readonly stopper: (EarlyStopping & { summary(stoppedAfter: number | null): NonNullable<Extract<LoopResult, { kind: 'done' }>['earlyStopping']> }) | null;
   /** The learning rate the next step uses (null: none known, no lr in the config). */
   readonly lr: number | null;
   /** The lr of the last step taken (metrics' `lr`). */
@@ -269,9 +271,9 @@ function startRecipe(model: CompiledModel, config: LoopConfig, stepsPerEpoch: nu
     const e = new EarlyStopping(d);
     if (from.earlyStopping != null) e.setState(from.earlyStopping);
     stopper = Object.assign(e, {
-      summary(epoch: number) {
+      summary(stoppedAfter: number | null) {
         const s = e.getState();
-        return { epoch, bestEpoch: s.bestEpoch, monitor: d.monitor, best: typeof s.best === 'number' ? s.best : NaN };
+        return { stoppedAfter, bestEpoch: s.bestEpoch, monitor: d.monitor, best: typeof s.best === 'number' ? s.best : NaN };
       },
     });
   }

@@ -156,7 +156,7 @@ describe('--json', () => {
     expect(ev[1]).toMatchObject({ path: join(out, 'checkpoint.safetensors'), weights: join(out, 'model.safetensors'), epoch: 0, step: 0, global_step: 0 });
     const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(ev.filter((e) => e.event === 'epoch')).toEqual(metrics.map((m) => ({ event: 'epoch', epochs: 2, ...m })));
-    expect(ev[6]).toEqual({ event: 'done', test_accuracy: metrics[1]!['test_accuracy'], test_miou: null, accuracy: 'class', test_images: 64, data: 'mnist10k', weights: join(out, 'model.safetensors'), early_stopped: null });
+    expect(ev[6]).toEqual({ event: 'done', test_accuracy: metrics[1]!['test_accuracy'], test_miou: null, accuracy: 'class', test_images: 64, data: 'mnist10k', weights: join(out, 'model.safetensors'), early_stopping: null });
   });
 
   it('train: a stopped run ends with a stopped event; a user error is one line on stderr and no event', async () => {

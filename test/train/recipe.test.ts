@@ -129,6 +129,16 @@ describe('early stopping and the best checkpoint', () => {
     expect(bytes(out, 'best.safetensors')).toEqual(bytes(short, 'model.safetensors'));
   });
 
+  it('a run that is not stopped early still keeps and names its best epoch (no "early stopping after")', async () => {
+    const file = specFile({ ...recipe, train: '{ batch_size: 32, epochs: 3, seed: 1, early_stopping: { monitor: val_accuracy, patience: 10 } }' });
+    const out = tmp();
+    const r = await cnnc('train', file, '--out', out, '--limit', '400', '--json');
+    expect(r.code).toBe(0);
+    const done = r.out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; early_stopping?: unknown }).find((e) => e.event === 'done')!;
+    const accs = metrics(out).map((m) => m.val_accuracy!);
+    expect(done.early_stopping).toEqual({ stopped_after: null, monitor: 'val_accuracy', best_epoch: accs.indexOf(Math.max(...accs)) + 1, best: Math.max(...accs), weights: join(out, 'best.safetensors') });
+  });
+
   it('resumed in the middle, early stopping and the plateau schedule continue to the same epoch and weights', async () => {
     const file = specFile(recipe);
     const straight = tmp();

@@ -109,7 +109,7 @@ describe('dynamically: importing a runtime entry point loads no compiler package
     COMPILER_PACKAGES.filter((p) => files.some((f) => LOADED[p].test(f)));
   const compilerFilesIn = (files: readonly string[]): string[] => files.filter((f) => /\/dist\/(compiler|bin)\//.test(f));
 
-  test.each(['cnnc/runtime', 'cnnc/runtime/node', 'cnnc/runtime/gpujs'])('import %s loads none of typescript, ts-morph, ajv, yaml, nor a file of dist/compiler or dist/bin', (entry) => {
+  test.each(['cnnc/runtime', 'cnnc/runtime/node', 'cnnc/runtime/node/images', 'cnnc/runtime/gpujs'])('import %s loads none of typescript, ts-morph, ajv, yaml, nor a file of dist/compiler or dist/bin', (entry) => {
     const files = loaded(entry);
     expect(files.some((f) => f.includes('/dist/runtime/'))).toBe(true); // the hook saw the runtime load
     expect(compilerPackagesIn(files)).toEqual([]);

@@ -26,8 +26,8 @@ export function imageCacheDir(env: NodeJS.ProcessEnv = process.env): string | nu
 }
 
 /** SHA-256 of each file's bytes, in order (what the keys are made of). */
-export function hashFiles(files: readonly string[], read: (file: string) => Uint8Array = readFileSync): string[] {
-  return files.map((f) => createHash('sha256').update(read(f)).digest('hex'));
+export function hashFiles(files: readonly string[], read: (file: string, index: number) => Uint8Array = (f) => readFileSync(f)): string[] {
+  return files.map((f, i) => createHash('sha256').update(read(f, i)).digest('hex'));
 }
 
 /** The key of a split's images after `ops` in `mode`. */

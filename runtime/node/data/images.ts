@@ -101,7 +101,18 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
   const shared = prefix !== null && JSON.stringify(prefix) === JSON.stringify(evalOps);
   const rest = prefix === null ? [] : pipeline.slice(pipeline.findIndex(isRandomTransform));
   const dir = imageCacheDir();
-  const hashes = dir === null ? null : hashFiles(list.files, readBytes);
+  // The bytes read to hash the files are kept (up to KEEP_BYTES in all) for a cache miss to decode, so that a
+  // first run reads each file once; a larger split reads the rest again.
+  const kept = new Map<number, Uint8Array>();
+  let keptBytes = 0;
+  const hashes = dir === null ? null : hashFiles(list.files, (file, i) => {
+    const bytes = readBytes(file);
+    if (keptBytes + bytes.length <= KEEP_BYTES) {
+      kept.set(i, bytes);
+      keptBytes += bytes.length;
+    }
+    return bytes;
+  });
   const key = (ops: readonly TransformSpec[]) => cacheKey(hashes!, mode, ops);
   let evalImages = dir === null ? null : readCachedImages(dir, key(evalOps), n);
   let base = prefix === null ? null : shared ? evalImages : dir === null ? null : readCachedImages(dir, key(prefix), n);
@@ -112,7 +123,8 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
     let last = Date.now();
     for (let i = 0; i < n; i++) {
       const file = list.files[i]!;
-      const img = readImage(file, mode);
+      const bytes = kept.get(i);
+      const img = bytes === undefined ? readImage(file, mode) : decodeImage(bytes, file, mode);
       refusingAsData(file, () => ev.push(applyPipeline(img, evalOps, { train: false })));
       if (prefix !== null && !shared) refusingAsData(file, () => pre.push(applyPipeline(img, prefix, { train: false })));
       if (o.onProgress !== undefined && Date.now() - last > 250 && i + 1 < n) {
@@ -120,6 +132,7 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
         o.onProgress(name, i + 1, n);
       }
     }
+    kept.clear();
     evalImages = ev;
     decodedNow = true;
     base = prefix === null ? null : shared ? ev : pre;
@@ -152,6 +165,9 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
     sample: (k, epoch, out, offset) => imageTensor(decoded[k]!, rest, o.shape, list.files[k]!, out, offset, sampleRng(o.seed, epoch, k)),
   };
 }
+
+/** How many bytes of image files a split keeps from hashing to decoding (a cache miss then reads each once). */
+const KEEP_BYTES = 256 * 2 ** 20;
 
 function readBytes(file: string): Uint8Array {
   try {

@@ -7,20 +7,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runDiff } from '../../bin/commands/diff.js';
 import type { ModelDiff } from '../../compiler/diff/types.js';
+import { PY, skipWithoutTorch } from '../torch.js';
 
-const PY = '/usr/bin/python3';
 const F = 'test/fixtures/diff';
 const CASES = readdirSync(F).filter((c) => c !== 'invalid-new').sort();
 
-function torchAvailable(): boolean {
-  if (!existsSync(PY) || !existsSync('tools/pytorch/spec_to_torch.py')) return false;
-  try {
-    execFileSync(PY, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function modelDiff(c: string): ModelDiff {
   let out = '';
@@ -31,7 +22,7 @@ function modelDiff(c: string): ModelDiff {
 
 interface Torch { strict_ok: boolean; loaded: string[]; size_mismatch: string[]; missing: string[]; unexpected: string[] }
 
-describe.skipIf(!torchAvailable())('checkpoint verdict vs PyTorch load_state_dict', () => {
+describe.skipIf(skipWithoutTorch('test/diff/checkpoint-reality.test.ts (the checkpoint verdict against load_state_dict)'))('checkpoint verdict vs PyTorch load_state_dict', () => {
   const args = CASES.flatMap((c) => [`${F}/${c}/old.yaml`, `${F}/${c}/new.yaml`]);
   const torch = JSON.parse(execFileSync(PY, ['test/diff/checkpoint_reality.py', ...args], { encoding: 'utf8' })) as Torch[];
   const sorted = (xs: readonly string[]) => [...xs].sort();

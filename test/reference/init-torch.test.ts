@@ -11,16 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { calculateGain } from '../../compiler/3-lower/init.js';
 import type { Nonlinearity } from '../../compiler/spec/types.js';
 import { ok } from '../lower/helpers.js';
+import { PY, skipWithoutTorch } from '../torch.js';
 
-const PY = '/usr/bin/python3';
-function torchAvailable(): boolean {
-  try {
-    execFileSync(PY, ['-c', 'import torch, yaml'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const SPEC = `cnnc: 1
 name: InitNet
@@ -67,7 +59,7 @@ print(json.dumps({'params': params, 'gains': gains, 'slopes': slopes}))
 const dir = mkdtempSync(join(tmpdir(), 'cnnc-init-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(!torchAvailable())('init: the bounds and stds are the doubles torch.nn.init computes', () => {
+describe.skipIf(skipWithoutTorch('test/reference/init-torch.test.ts (init bounds against torch.nn.init)'))('init: the bounds and stds are the doubles torch.nn.init computes', () => {
   const file = join(dir, 'init.yaml');
   writeFileSync(file, SPEC);
   const torch = JSON.parse(execFileSync(PY, ['-c', SCRIPT, file, JSON.stringify(NONLINEARITIES), JSON.stringify(SLOPES)], { encoding: 'utf8' })) as {

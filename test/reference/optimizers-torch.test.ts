@@ -12,19 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateOrThrow, importGenerated } from '../codegen/helpers.js';
+import { PY, skipWithoutTorch } from '../torch.js';
 
-const PY = '/usr/bin/python3';
-function torchMissing(): string | null {
-  if (!existsSync(PY)) return `${PY} not found`;
-  try {
-    execFileSync(PY, ['-c', 'import torch, yaml'], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return `${PY} cannot import torch and yaml (Debian: apt install python3-torch python3-yaml)`;
-  }
-}
-const missing = torchMissing();
-if (missing !== null) console.warn(`SKIP test/reference/optimizers-torch.test.ts (cnnc's optimizers against torch.optim): ${missing}`);
+const skip = skipWithoutTorch("test/reference/optimizers-torch.test.ts (cnnc's optimizers against torch.optim)");
 
 const OPTIMIZERS = [
   '{ kind: rmsprop }',
@@ -121,7 +111,7 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; sc
 const dir = mkdtempSync(join(tmpdir(), 'cnnc-optim-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(missing !== null)('a spec\'s optimizer trains as torch.optim does (float64, 5 steps, same weights and batches)', () => {
+describe.skipIf(skip)('a spec\'s optimizer trains as torch.optim does (float64, 5 steps, same weights and batches)', () => {
   const batches = Array.from({ length: STEPS }, (_, s) => batch(s));
   const runs = (async () => {
     const cases: { spec: string; weights: Record<string, { shape: readonly number[]; data: number[] }>; batches: typeof batches }[] = [];

@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { ACTIVATION_KINDS, ACTIVATIONS } from '../../compiler/ir/activations.js';
 import type { ActivationKind, NodeKind } from '../../compiler/ir/types.js';
 import schema from '../../compiler/spec/cnnc.schema.json' with { type: 'json' };
+import { PY, skipWithoutTorch } from '../torch.js';
 
-const PY = '/usr/bin/python3';
 const PROBE = fileURLToPath(new URL('./torch_layer_kinds.py', import.meta.url));
 
 /** The module make_layer returns for each kind (add and concat are spec_to_torch's own): a Record keyed by
@@ -30,19 +30,7 @@ const NODE_KINDS: readonly string[] = [...MODULE_OF.keys()];
 const SCHEMA_KINDS: readonly string[] = schema.$defs.layer.else.properties.kind.enum;
 const BARE_WORD_KINDS: readonly string[] = schema.$defs.layer.then.enum;
 
-/** Why spec_to_torch cannot run here, or null. */
-function torchMissing(): string | null {
-  if (!existsSync(PY)) return `${PY} not found`;
-  try {
-    execFileSync(PY, ['-c', 'import torch, yaml'], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return `${PY} cannot import torch and yaml (Debian: apt install python3-torch python3-yaml)`;
-  }
-}
-
-const missing = torchMissing();
-if (missing !== null) console.warn(`SKIP test/reference/spec-to-torch.test.ts, spec_to_torch's modules: ${missing}`);
+const skip = skipWithoutTorch("test/reference/spec-to-torch.test.ts, spec_to_torch's modules");
 
 describe('the layer kinds of cnnc.schema.json', () => {
   it("are the IR's node kinds: none without a node type, no node type without a schema kind", () => {
@@ -56,7 +44,7 @@ describe('the layer kinds of cnnc.schema.json', () => {
   });
 });
 
-describe.skipIf(missing !== null)('tools/pytorch/spec_to_torch.py (PyTorch via /usr/bin/python3)', () => {
+describe.skipIf(skip)('tools/pytorch/spec_to_torch.py (PyTorch via /usr/bin/python3)', () => {
   it("builds, for every layer kind of the schema, the torch.nn module it is named after", () => {
     const built = JSON.parse(execFileSync(PY, [PROBE, ...SCHEMA_KINDS], { encoding: 'utf8' })) as Record<string, { module?: string; error?: string }>;
     console.log(`spec_to_torch.make_layer:\n${SCHEMA_KINDS.map((k) => `  ${k.padEnd(18)} ${built[k]?.module ?? built[k]?.error}`).join('\n')}`);

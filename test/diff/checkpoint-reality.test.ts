@@ -3,7 +3,7 @@
 // value), those refused for their size, the missing and the unexpected ones must be exactly what
 // `cnnc diff` says. Skips where Debian's PyTorch or the PyTorch reference builder is absent.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runDiff } from '../../bin/commands/diff.js';
 import type { ModelDiff } from '../../compiler/diff/types.js';

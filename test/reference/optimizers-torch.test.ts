@@ -7,7 +7,7 @@
 // test/train/optim-more.test.ts compares with torch bit for bit. Runs PyTorch at test time; skips, saying
 // why, where Debian's /usr/bin/python3 with torch and yaml is absent (CI installs them).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';

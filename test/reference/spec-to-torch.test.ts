@@ -3,7 +3,6 @@
 // torch.nn module it is named after. Python is asked itself: torch_layer_kinds.py calls make_layer once
 // per kind. That half skips where Debian's PyTorch (/usr/bin/python3 with torch) is absent.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ACTIVATION_KINDS, ACTIVATIONS } from '../../compiler/ir/activations.js';

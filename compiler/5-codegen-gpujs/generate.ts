@@ -9,6 +9,7 @@
 // functions, so no bundler or minifier can rewrite what gpu.js parses.
 import type { PlannedModel } from '../ir/plan.js';
 import { initComment, initText } from '../emit/init-text.js';
+import { clipText } from '../emit/clip-text.js';
 import { VERSION } from '../version.js';
 import { count } from '../emit/kit.js';
 import { baseName, checkLayerName, className, commentText } from '../emit/identifiers.js';
@@ -207,6 +208,7 @@ export function renderGpujs(planned: PlannedModel): string {
     `  lr: ${ir.optimizer.lr},`,
     `  slots: [${opt.slots.map((s) => `'${s}'`).join(', ')}],`,
     ...(opt.slotInit !== undefined ? [`  slotInit: [${opt.slotInit.map(String).join(', ')}],`] : []),
+    ...(ir.train.clip === null ? [] : [`  clip: ${clipText(ir.train.clip)}, // torch.nn.utils.clip_grad_${ir.train.clip.kind}_ before each step, on the host`]),
     '  tensors: [',
     ...plan.params.map((p) => `    { name: ${JSON.stringify(p.name)}, shape: [${p.shape.join(', ')}], size: ${p.size}, trainable: ${p.trainable}, offset: ${offsets.get(p.name) ?? -1}, hostOnly: ${p.role === 'num_batches_tracked'}, init: ${initText(p.init)} },${initComment(p)}`),
     '  ],',

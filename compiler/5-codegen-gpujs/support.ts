@@ -41,9 +41,7 @@ export function unsupportedByGpujs(ir: ModelIR, source: string): Diagnostic[] {
   if (ir.loss.terms.length > MAX_KERNEL_INPUTS) {
     out.push(diagnostic('E0701', `a sum of ${ir.loss.terms.length} losses (more than ${MAX_KERNEL_INPUTS}) is not supported by the gpujs target: their gradients are summed in one kernel`, ir.loss.span, source, hint));
   }
-  // The optimizer's kernels take the momentum as a literal, and clipping would need the gradients' norm on the host.
-  const clip = ir.train.clip;
-  if (clip !== null) out.push(diagnostic('E0701', `clip_grad_${clip.kind} is not supported by the gpujs target: its optimizer kernels do not read a gradient norm`, clip.span, source, hint));
+  // The optimizer's kernels take the momentum as a literal.
   const s = ir.scheduler;
   if (s !== null && s.cyclesMomentum) {
     out.push(diagnostic('E0701', "one_cycle_lr's cycle_momentum is not supported by the gpujs target: its optimizer kernels hold the momentum as a constant", s.span, source, 'set cycle_momentum: false (the lr still cycles), or build with the TypeScript target (`--target ts`, the default)'));

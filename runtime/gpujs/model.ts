@@ -18,6 +18,7 @@ import type { InitRule } from '../contracts.js';
 import type { CompiledModel, ParameterView, TrainingState } from '../model.js';
 import { Rng } from '../rng.js';
 import { initParameter } from '../init.js';
+import { applyGradClip, type GradClip } from '../clip-grad.js';
 import { encodeSafetensors, loadNamedTensors } from '../safetensors.js';
 import { firstNonFinite } from '../util.js';
 import { openGpu, type Backend, type GpuLike } from './backend.js';
@@ -62,6 +63,10 @@ export interface ModelLayout {
   readonly slots: readonly string[];
   /** Each slot kind's starting value (Adagrad's sum starts at initial_accumulator_value); 0 where absent. */
   readonly slotInit?: readonly number[];
+  /** Gradient clipping before each optimizer step (torch.nn.utils), done on the host: the gradients are read
+   *  back, clipped per parameter tensor as the TypeScript target clips them (runtime/clip-grad.ts), and
+   *  uploaded again — one round trip a step. */
+  readonly clip?: GradClip;
 }
 
 /** What the host does for the loss: check the labels and give each term its divisor. */
@@ -280,6 +285,14 @@ export abstract class GpujsModel implements CompiledModel<Float32Array> {
     const b = this.hostBuffers.get(name);
     if (b !== undefined) b[0] = (b[0] ?? 0) + 1;
   }
+  /** The gradients read back, clipped as torch.nn.utils clips a model's parameters (tensor by tensor), uploaded. */
+  private *clipGradients(clip: GradClip): Steps<void> {
+    if (this.G === null) return;
+    const g = Float32Array.from((yield this.device.read(this.G)) as Float32Array);
+    applyGradClip(clip, this.layout.tensors.filter((s) => s.trainable).map((s) => g.subarray(s.offset, s.offset + s.size)));
+    this.setGradients(yield this.device.upload(g));
+  }
+
   protected setGradients(t: DeviceTensor): void {
     if (this.G !== null) this.device.release(this.G);
     this.G = this.device.keep(t);
@@ -327,6 +340,7 @@ export abstract class GpujsModel implements CompiledModel<Float32Array> {
       loss += (this.layout.loss.terms[k]!.scale * sum) / labels.totals[k]!;
     }
     if (step) {
+      if (this.layout.clip !== undefined) yield* this.clipGradients(this.layout.clip);
       yield* this.optimizerSteps();
       this.stepCount++;
     }

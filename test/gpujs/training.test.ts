@@ -33,14 +33,23 @@ const OPTIMIZERS = [
   '{ kind: adagrad, lr: 0.05, lr_decay: 0.1, weight_decay: 0.01, initial_accumulator_value: 0.1 }',
   '{ kind: adagrad }',
   '{ kind: adadelta, rho: 0.8, weight_decay: 0.01 }',
+  // Gradient clipping, on the host between the gradients and the optimizer's kernels (tight enough to clip every step).
+  '{ kind: sgd, lr: 0.1, momentum: 0.9 } + clip_grad_norm: { max_norm: 0.05 }',
+  '{ kind: adam, lr: 0.01 } + clip_grad_norm: { max_norm: 0.05, norm_type: inf }',
+  '{ kind: sgd, lr: 0.1 } + clip_grad_value: { clip_value: 0.01 }',
 ];
+/** `optimizer + train-key: value`: the optimizer, and a train key put into the spec's train line. */
+function withRecipe(yaml: string, entry: string): string {
+  const [, extra] = entry.split(' + ');
+  return extra === undefined ? yaml : yaml.replace(/^train: \{ (.*) \}$/m, `train: { $1, ${extra} }`);
+}
 const STEPS = 3;
 const N = 4;
 
 describe('trainStep on gpu.js (webasm) matches the TypeScript target', () => {
   for (const optimizer of OPTIMIZERS) {
     it(optimizer, async () => {
-      const { ts, gj } = await bothTargets(specYaml({ input: [1, 6, 6], layers: LAYERS, loss: '{ kind: nll }', optimizer }));
+      const { ts, gj } = await bothTargets(withRecipe(specYaml({ input: [1, 6, 6], layers: LAYERS, loss: '{ kind: nll }', optimizer: optimizer.split(' + ')[0]! }), optimizer));
       const a = ts.createModel({ seed: 2 });
       const b = gj.createModel({ seed: 2, backend: 'webasm' });
       try {

@@ -4,6 +4,7 @@
 import type { OptionalKind, ConstructorDeclarationStructure } from 'ts-morph';
 import { assertNever, type OptimizerIR } from '../../ir/types.js';
 import { initComment, initText } from '../../emit/init-text.js';
+import { clipText } from '../../emit/clip-text.js';
 import { str } from '../../emit/identifiers.js';
 import { lit } from '../../emit/kit.js';
 import { paramField, type ModelParts } from './parts.js';
@@ -43,7 +44,7 @@ export function emitConstructor(m: ModelParts): OptionalKind<ConstructorDeclarat
 function recipeOptions(ir: ModelParts['planned']['ir']): string[] {
   const out: string[] = [];
   const c = ir.train.clip;
-  if (c !== null) out.push(c.kind === 'norm' ? `clip: { kind: 'norm', maxNorm: ${lit(c.maxNorm)}, normType: ${c.normType === Infinity ? 'Infinity' : lit(c.normType)} }` : `clip: { kind: 'value', clipValue: ${lit(c.clipValue)} }`);
+  if (c !== null) out.push(`clip: ${clipText(c)}`);
   if (ir.scheduler?.cyclesMomentum === true && (ir.optimizer.kind === 'sgd' || ir.optimizer.kind === 'rmsprop')) out.push('momentumBuffers: true');
   return out;
 }

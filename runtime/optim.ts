@@ -1,6 +1,7 @@
 // Optimizers with torch.optim's exact update rules (PyTorch 1.13, the single-tensor path:
 // foreach=False, maximize=False, differentiable=False, capturable=False). RMSprop, Adagrad, Adadelta and amsgrad
-// take the exact arithmetic of optim-more.ts (bit for bit as torch on the CPU, float64 and float32).
+// take the exact arithmetic of optim-more.ts (bit for bit as torch on the CPU, float64 and float32); on a float32
+// parameter that lives in wasm memory, the same arithmetic runs on wasm kernels (wasm/optim-more.ts), same bits.
 // Each step reads `grad` and updates `data` in place; slot buffers are allocated once in the
 // constructor, so step() allocates nothing.
 //
@@ -9,6 +10,7 @@
 // a parameter that lives in wasm memory (a generated float32 model's) runs on a wasm kernel in
 // float32, with torch's order of operations (wasm/adam.ts).
 import { adamInWasm, adamPrepare, inWasmMemory } from './wasm/adam.js';
+import { adadeltaInWasm, adagradInWasm, amsgradInWasm, rmspropInWasm } from './wasm/optim-more.js';
 import { allocFloats } from './wasm/resident.js';
 import type { FloatArray } from './model.js';
 import { applyGradClip, checkGradClip, type GradClip } from './clip-grad.js';
@@ -52,7 +54,8 @@ export interface AdamOptions extends StepOptions {
   readonly eps: number;
   readonly weightDecay: number;
   /** torch's amsgrad: normalise by the running maximum of exp_avg_sq (slot `max_exp_avg_sq`). Default false.
-   *  With amsgrad, every dtype takes optim-more.ts's update, bit for bit as torch (not the wasm kernel). */
+   *  With amsgrad, every dtype takes optim-more.ts's update, bit for bit as torch (in wasm where the parameter lives
+   *  there: wasm/optim-more.ts, the same bits). */
   readonly amsgrad?: boolean;
 }
 
@@ -83,6 +86,9 @@ abstract class Optimizer {
    */
   protected readonly hyperBlock: Float32Array;
   protected readonly hyper: Float64Array;
+  /** The float32 scalars of a step for the wasm kernels of RMSprop, Adagrad, Adadelta and amsgrad
+   *  (wasm/optim-more.ts), in wasm memory where it can be; written once a step, read by every parameter's call. */
+  protected readonly kernelScalars: Float32Array;
   /** Gradient clipping applied at the start of every step (torch.nn.utils' clip_grad_norm_ / clip_grad_value_
    *  between backward() and step()); null: none. */
   readonly clip: GradClip | null;
@@ -95,6 +101,7 @@ abstract class Optimizer {
     this.grads = params.map((p) => p.grad);
     this.hyperBlock = allocFloats(Float32Array, 12);
     this.hyper = new Float64Array(this.hyperBlock.buffer, this.hyperBlock.byteOffset, 6);
+    this.kernelScalars = allocFloats(Float32Array, 9);
     const names = new Set<string>();
     for (const p of params) {
       if (names.has(p.name)) throw new RangeError(`optimizer: parameter "${p.name}" given twice`);
@@ -315,9 +322,13 @@ abstract class AdamBase extends Optimizer {
     const stepSize = lr / (1 - powCorrect(beta1, t));
     const bc2Sqrt = Math.sqrt(1 - powCorrect(beta2, t));
     const s64 = this.amsgradScalars;
+    const ks = this.kernelScalars;
+    ks[0] = beta1; ks[1] = 1 - beta1; ks[2] = beta2; ks[3] = 1 - beta2; ks[4] = this.eps;
+    ks[5] = this.decoupled ? 0 : wd; ks[6] = this.decoupled ? 1 - lr * wd : 1; ks[7] = -stepSize; ks[8] = bc2Sqrt;
     for (let i = 0; i < this.params.length; i++) {
       const { data: p, grad: g } = this.params[i]!;
       const m = this.expAvg[i]!, v = this.expAvgSq[i]!, mx = vmax[i]!;
+      if (amsgradInWasm(ks, p, g, m, v, mx)) continue;
       const r = p instanceof Float64Array ? asIs : Math.fround;
       s64.beta1 = r(beta1); s64.oneMinusBeta1 = r(1 - beta1); s64.beta2 = r(beta2); s64.oneMinusBeta2 = r(1 - beta2);
       s64.eps = r(this.eps); s64.l2 = this.decoupled ? 0 : r(wd); s64.decay = this.decoupled ? r(1 - lr * wd) : 1;
@@ -455,13 +466,16 @@ export class RMSprop extends Optimizer {
   protected update(): void {
     this.stepCount++;
     const s = this.scalars;
+    const ks = this.kernelScalars;
+    ks[0] = this.alpha; ks[1] = 1 - this.alpha; ks[2] = this.eps; ks[3] = this.weightDecay; ks[4] = this.momentum; ks[5] = -this.lr;
     for (let i = 0; i < this.params.length; i++) {
       const { data: p, grad: g } = this.params[i]!;
+      // torch: the buffer is used where momentum > 0 (a buffer kept for a schedule waits at momentum 0).
+      const sq = this.squareAvg[i]!, ga = this.gradAvg?.[i] ?? null, buf = this.momentum > 0 ? this.momentumBuffer?.[i] ?? null : null;
+      if (rmspropInWasm(ks, p, g, sq, ga, buf)) continue;
       const r = p instanceof Float64Array ? asIs : Math.fround;
       s.alpha = r(this.alpha); s.oneMinusAlpha = r(1 - this.alpha); s.eps = r(this.eps);
       s.weightDecay = r(this.weightDecay); s.momentum = r(this.momentum); s.negLr = r(-this.lr);
-      // torch: the buffer is used where momentum > 0 (a buffer kept for a schedule waits at momentum 0).
-      const sq = this.squareAvg[i]!, ga = this.gradAvg?.[i] ?? null, buf = this.momentum > 0 ? this.momentumBuffer?.[i] ?? null : null;
       if (p instanceof Float64Array) rmspropUpdate64(s, p, g as Float64Array, sq as Float64Array, ga as Float64Array | null, buf as Float64Array | null);
       else rmspropUpdate32(s, p, g as Float32Array, sq as Float32Array, ga as Float32Array | null, buf as Float32Array | null);
     }
@@ -497,9 +511,12 @@ export class Adagrad extends Optimizer {
   protected update(): void {
     const t = ++this.stepCount;
     const clr = this.lr / (1 + (t - 1) * this.lrDecay);
+    const ks = this.kernelScalars;
+    ks[0] = this.weightDecay; ks[1] = this.eps; ks[2] = -clr;
     for (let i = 0; i < this.params.length; i++) {
       const { data: p, grad: g } = this.params[i]!;
       const sum = this.sums[i]!;
+      if (adagradInWasm(ks, p, g, sum)) continue;
       if (p instanceof Float64Array) adagradUpdate64(this.weightDecay, this.eps, -clr, p, g as Float64Array, sum as Float64Array);
       else adagradUpdate32(Math.fround(this.weightDecay), Math.fround(this.eps), Math.fround(-clr), p, g as Float32Array, sum as Float32Array);
     }
@@ -535,11 +552,14 @@ export class Adadelta extends Optimizer {
   protected update(): void {
     this.stepCount++;
     const s = this.scalars;
+    const ks = this.kernelScalars;
+    ks[0] = this.rho; ks[1] = 1 - this.rho; ks[2] = this.eps; ks[3] = this.weightDecay; ks[4] = -this.lr;
     for (let i = 0; i < this.params.length; i++) {
       const { data: p, grad: g } = this.params[i]!;
+      const sq = this.squareAvg[i]!, acc = this.accDelta[i]!;
+      if (adadeltaInWasm(ks, p, g, sq, acc)) continue;
       const r = p instanceof Float64Array ? asIs : Math.fround;
       s.rho = r(this.rho); s.oneMinusRho = r(1 - this.rho); s.eps = r(this.eps); s.weightDecay = r(this.weightDecay); s.negLr = r(-this.lr);
-      const sq = this.squareAvg[i]!, acc = this.accDelta[i]!;
       if (p instanceof Float64Array) adadeltaUpdate64(s, p, g as Float64Array, sq as Float64Array, acc as Float64Array);
       else adadeltaUpdate32(s, p, g as Float32Array, sq as Float32Array, acc as Float32Array);
     }

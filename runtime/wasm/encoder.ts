@@ -88,6 +88,22 @@ export class FunctionBuilder {
   f64Div(): this { return this.op(0xa3); }
   f64Sqrt(): this { return this.op(0x9f); }
   f64Ne(): this { return this.op(0x62); }
+  f64Add(): this { return this.op(0xa0); }
+  f64Lt(): this { return this.op(0x63); }
+  f64Gt(): this { return this.op(0x64); }
+  f64PromoteF32(): this { return this.op(0xbb); }
+  f32Neg(): this { return this.op(0x8c); }
+  f32Max(): this { return this.op(0x97); }
+  // ---- i64, for a double's bits (fma32's rounding to odd)
+  i64Const(v: number): this { return this.op(0x42).s32(v); } // small constants only (sleb of a 32-bit value)
+  i64Add(): this { return this.op(0x7c); }
+  i64And(): this { return this.op(0x83); }
+  i64Or(): this { return this.op(0x84); }
+  i64Xor(): this { return this.op(0x85); }
+  i64ShrS(): this { return this.op(0x87); }
+  i64Eqz(): this { return this.op(0x50); }
+  i64ReinterpretF64(): this { return this.op(0xbd); }
+  f64ReinterpretI64(): this { return this.op(0xbf); }
   /** l += v (v a constant or another local). */
   addTo(l: Local<ValType.i32>, v: number | Local<ValType.i32>): this {
     this.get(l);
@@ -100,6 +116,12 @@ export class FunctionBuilder {
   f32Load(offset: number): this { return this.op(0x2a).memarg(2, offset); }
   f32Store(offset: number): this { return this.op(0x38).memarg(2, offset); }
   f32Zero(): this { return this.op(0x43, 0, 0, 0, 0); }
+  /** The float32 constant v (rounded to float32), as its 4 little-endian bytes. */
+  f32Const(v: number): this {
+    const b = new DataView(new ArrayBuffer(4));
+    b.setFloat32(0, v, true);
+    return this.op(0x43, b.getUint8(0), b.getUint8(1), b.getUint8(2), b.getUint8(3));
+  }
 
   // ---- SIMD128 (prefix 0xfd); memory operands take a constant byte offset from the address on the stack.
   v128Load(offset: number): this { return this.simd(0x00).memarg(4, offset); }
@@ -131,6 +153,23 @@ export class FunctionBuilder {
   v128Const(bytes: readonly number[]): this { this.simd(0x0c); this.bytes.push(...bytes); return this; }
   /** Bytes of a and b (0–15 a, 16–31 b) picked by 16 lane indices. */
   i8x16Shuffle(lanes: readonly number[]): this { this.simd(0x0d); this.bytes.push(...lanes); return this; }
+  f32x4Neg(): this { return this.simd(0xe1); }
+  /** max(a, b) lane by lane, NaN where either is NaN, −0 below +0 (as Math.max). */
+  f32x4Max(): this { return this.simd(0xe9); }
+  v128Xor(): this { return this.simd(0x51); }
+  f64x2Add(): this { return this.simd(0xf0); }
+  f64x2Sub(): this { return this.simd(0xf1); }
+  f64x2Mul(): this { return this.simd(0xf2); }
+  f64x2Lt(): this { return this.simd(0x49); }
+  f64x2Gt(): this { return this.simd(0x4a); }
+  /** Lanes 0 and 1 of an f32x4 as an f64x2 (exact). */
+  f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
+  /** An f64x2 rounded to float32 in lanes 0 and 1, lanes 2 and 3 zero. */
+  f32x4DemoteF64x2Zero(): this { return this.simd(0x5e); }
+  i64x2Add(): this { return this.simd(0xce); }
+  i64x2Eq(): this { return this.simd(0xd6); }
+  /** a >> s (arithmetic), s the i32 on top. */
+  i64x2ShrS(): this { return this.simd(0xcc); }
   // Relaxed SIMD (https://github.com/WebAssembly/relaxed-simd, Overview.md; opcodes 0xfd 0x100+):
   // results may differ between engines within the stated bounds, but not between runs of one engine.
   /** a b c → a·b + c, fused (one rounding) or not, as the engine's hardware does it. */

@@ -7,6 +7,7 @@ import {
   ADADELTA_DEFAULTS, ADAGRAD_DEFAULTS, Adadelta, Adagrad, Adam, AdamW, RMSPROP_DEFAULTS, RMSprop, type OptParam,
 } from '../../runtime/optim.js';
 import { fma32, fma64, powCorrect } from '../../runtime/optim-more.js';
+import { wasmOptimUpdates } from '../../runtime/wasm/optim-more.js';
 import { allocFloats } from '../../runtime/wasm/resident.js';
 
 const DIR = new URL('../fixtures/optim/', import.meta.url);
@@ -83,7 +84,10 @@ describe.each(cases)('%s (%s) equals torch.optim bit for bit', (file, where) => 
   test(`every parameter after each of the ${fx.steps} steps`, () => {
     for (let t = 0; t < fx.steps; t++) {
       params.forEach((p, k) => p.grad.set(run.grads[t]![k]!));
+      const calls = wasmOptimUpdates.calls;
       opt.step();
+      // Arrays in wasm memory take the wasm kernels (runtime/wasm/optim-kernel.ts), the others the JavaScript.
+      expect(wasmOptimUpdates.calls - calls, 'parameters updated in wasm').toBe(where === 'float32 in wasm memory' ? params.length : 0);
       params.forEach((p, k) => {
         const bad = differences(p.data, run.after[t]![k]!);
         expect(bad.map((i) => `${p.name}[${i}]: ${p.data[i]} vs torch ${run.after[t]![k]![i]}`), `step ${t + 1}`).toEqual([]);

@@ -1,8 +1,9 @@
 // report.svg: the loss and accuracy curves of a run, hand-written SVG so it opens in any browser
 // with no script. Left panel: the training loss through each epoch (per step, faint, and its
 // TensorBoard-style smoothing, bold) under the test loss after each epoch; right panel: test
-// accuracy (%), and the mean IoU for per-pixel outputs. Both x axes run from 0 to the last epoch,
-// in epochs; y ticks are round numbers (1, 2 or 5 × 10^k apart).
+// accuracy (%), and the mean IoU for per-pixel outputs; a third panel, where a schedule changed the learning rate,
+// its lr each epoch (the epoch's last step's). The x axes run from 0 to the last epoch, in epochs; y ticks are round
+// numbers (1, 2 or 5 × 10^k apart).
 import type { EpochMetrics } from './loop.js';
 
 const W = 360; // one panel
@@ -52,13 +53,18 @@ export function reportSvg(title: string, metrics: readonly EpochMetrics[]): stri
     { label: 'test accuracy', color: '#2ca02c', points: at((m) => pct(m.test_accuracy)), style: 'dots' },
     ...miou,
   ]);
+  // The learning rate, where it changed (a schedule): a constant one says nothing a panel would show.
+  const scheduled = new Set(metrics.flatMap((m) => (m.lr === undefined ? [] : [m.lr]))).size > 1;
+  const lr = scheduled ? [panel(2 * W, 'learning rate', metrics, [{ label: 'lr', color: '#7f7f7f', points: at((m) => m.lr), style: 'dots' }])] : [];
+  const width = (scheduled ? 3 : 2) * W;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + 24}" viewBox="0 0 ${2 * W} ${H + 24}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + 24}" viewBox="0 0 ${width} ${H + 24}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${W}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
     `<g transform="translate(0,16)">`,
     loss,
     acc,
+    ...lr,
     `</g>`,
     `</svg>`,
     '',

@@ -94,6 +94,19 @@ describe('the per-step training loss', () => {
     expect(svg.indexOf('stroke="#aec7e8"')).toBeLessThan(svg.indexOf('fill="#ff7f0e"')); // test points on top
   });
 
+  it('a schedule that changed the lr adds a third panel with the lr of each epoch; a constant lr adds none', () => {
+    const lrs = [1, 0.7, 0.49];
+    const svg = reportSvg('t', lrs.map((lr, i) => epoch(i + 1, { lr })));
+    expect(svg).toMatch(/^<svg [^>]*width="1080"/);
+    const right = texts(svg).filter((t) => t.x > 720);
+    expect(right.find((t) => t.rotated)?.text).toBe('learning rate');
+    expect(right.filter((t) => t.anchor === 'end').map((t) => t.text)).toEqual(['0.4', '0.6', '0.8', '1.0']);
+    expect([...svg.matchAll(/<circle [^>]*fill="#7f7f7f"/g)]).toHaveLength(3);
+    const constant = reportSvg('t', [epoch(1, { lr: 0.01 }), epoch(2, { lr: 0.01 })]);
+    expect(constant).toMatch(/^<svg [^>]*width="720"/);
+    expect(constant).not.toContain('learning rate');
+  });
+
   it('metrics of an older run (no step_losses): train loss per epoch, as dots', () => {
     const svg = reportSvg('t', [epoch(1), epoch(2)]);
     expect(svg).not.toContain('#aec7e8');

@@ -51,7 +51,7 @@ export function layerComment(node: Node, fusedRelu: string | null): string {
     case 'maxpool2d':
     case 'avgpool2d': {
       const pad = node.padding[0] === 0 && node.padding[1] === 0 ? '' : `, padding ${pair(node.padding)}`;
-      const extra = node.kind === 'avgpool2d' && !node.countIncludePad ? ', count_include_pad false' : '';
+      const extra = (node.ceilMode ? ', ceil_mode' : '') + (node.kind === 'avgpool2d' && !node.countIncludePad ? ', count_include_pad false' : '');
       return `${node.name}: ${node.kind} ${kernelText(node.kernel)}, stride ${pair(node.stride)}${pad}${extra} · ${io(node)}`;
     }
     case 'batchnorm2d':

@@ -1,13 +1,16 @@
 // Geometry, resolved once per node for every renderer (TensorFlow.js's Conv2DInfo): a convolution's
-// sizes, groups and column matrix, an upsample's source-index scales and nearest tables.
-import type { ConvGeometry, Geometry, UpsampleAxis } from '../ir/plan.js';
-import type { Conv2dNode, ConvTranspose2dNode, Node, UpsampleNode } from '../ir/types.js';
+// sizes, groups and column matrix, a pool's window, an upsample's source-index scales and nearest tables.
+import type { ConvGeometry, Geometry, PoolGeometry, UpsampleAxis } from '../ir/plan.js';
+import type { AvgPool2dNode, Conv2dNode, ConvTranspose2dNode, MaxPool2dNode, Node, UpsampleNode } from '../ir/types.js';
 
 export function geometryOf(node: Node): Geometry {
   switch (node.kind) {
     case 'conv2d':
     case 'conv_transpose2d':
       return { kind: 'conv', conv: convGeometry(node) };
+    case 'maxpool2d':
+    case 'avgpool2d':
+      return { kind: 'pool', pool: poolGeometry(node) };
     case 'upsample':
       return { kind: 'upsample', upsample: upsampleGeometry(node) };
     default:
@@ -45,6 +48,18 @@ export function convGeometry(node: Conv2dNode | ConvTranspose2dNode): ConvGeomet
     outS: cout * ho * wo,
     pointwise: node.kind === 'conv2d' && isPointwiseConv(node),
   };
+}
+
+export function poolGeometry(node: MaxPool2dNode | AvgPool2dNode): PoolGeometry {
+  const [c, h, w] = node.inShapes[0] as [number, number, number];
+  const [, ho, wo] = node.outShape as [number, number, number];
+  const [kh, kw] = node.kernel;
+  const [sh, sw] = node.stride;
+  const [ph, pw] = node.padding;
+  // The last window's end against the padded input's (size + pad): past it only where ceil_mode added a window.
+  const pastEnd: [boolean, boolean] = [(ho - 1) * sh - ph + kh > h + ph, (wo - 1) * sw - pw + kw > w + pw];
+  const inside = ph === 0 && pw === 0 && !pastEnd[0] && !pastEnd[1];
+  return { c, h, w, ho, wo, kh, kw, sh, sw, ph, pw, inside, pastEnd };
 }
 
 function upsampleGeometry(node: UpsampleNode): { readonly h: UpsampleAxis; readonly w: UpsampleAxis } {

@@ -40,13 +40,14 @@ function kindAttrs(n: Node): LayerAttrs {
         inferred: { in_channels: n.inChannels },
       };
     case 'maxpool2d':
-      return { own: { kernel_size: [...n.kernel], stride: [...n.stride], padding: [...n.padding] }, inferred: none };
+      return { own: { kernel_size: [...n.kernel], stride: [...n.stride], padding: [...n.padding], ceil_mode: n.ceilMode }, inferred: none };
     case 'avgpool2d':
       return {
         own: {
           kernel_size: [...n.kernel],
           stride: [...n.stride],
           padding: [...n.padding],
+          ceil_mode: n.ceilMode,
           count_include_pad: n.countIncludePad,
         },
         inferred: none,

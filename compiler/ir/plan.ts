@@ -115,9 +115,25 @@ export interface UpsampleGeometry {
   readonly w: UpsampleAxis;
 }
 
+/**
+ * A maxpool2d's or avgpool2d's window, resolved once: x [c, h, w] → y [c, ho, wo], kernel kh×kw, stride
+ * sh×sw, padding ph×pw on both sides. Output (oh, ow)'s window starts at (oh·sh − ph, ow·sw − pw).
+ */
+export interface PoolGeometry {
+  readonly c: number; readonly h: number; readonly w: number; readonly ho: number; readonly wo: number;
+  readonly kh: number; readonly kw: number; readonly sh: number; readonly sw: number; readonly ph: number; readonly pw: number;
+  /** No padding and every window inside the input (never false without ceil_mode and padding): the unrolled and wasm paths. */
+  readonly inside: boolean;
+  /** Per axis [h, w]: whether the last window runs past the end of the padded input (only with ceil_mode). Its avgpool
+   *  divisor counts only the part inside the padded input (PyTorch's pool_size, aten/src/ATen/native/cpu/AvgPoolKernel.cpp),
+   *  and without padding its end is clipped to the input. */
+  readonly pastEnd: readonly [boolean, boolean];
+}
+
 /** A node's resolved geometry, by kind (only the kinds whose renderers need more than the IR's shapes). */
 export type Geometry =
   | { readonly kind: 'conv'; readonly conv: ConvGeometry }
+  | { readonly kind: 'pool'; readonly pool: PoolGeometry }
   | { readonly kind: 'upsample'; readonly upsample: UpsampleGeometry }
   | { readonly kind: 'none' };
 
@@ -166,6 +182,12 @@ export interface PlannedModel {
 export function convOf(np: NodePlan): ConvGeometry {
   if (np.geometry.kind !== 'conv') throw new Error(`cnnc internal error: ${np.node.name} has no conv geometry`);
   return np.geometry.conv;
+}
+
+/** The pool geometry of a maxpool2d or avgpool2d record. */
+export function poolOf(np: NodePlan): PoolGeometry {
+  if (np.geometry.kind !== 'pool') throw new Error(`cnnc internal error: ${np.node.name} has no pool geometry`);
+  return np.geometry.pool;
 }
 
 /** The upsample geometry of an upsample record. */

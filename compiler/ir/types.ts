@@ -90,6 +90,8 @@ export interface MaxPool2dNode extends NodeBase {
   readonly kernel: Pair;
   readonly stride: Pair;
   readonly padding: Pair;
+  /** PyTorch's ceil_mode (default false): the output size rounds up, so a last window may run past the input. */
+  readonly ceilMode: boolean;
 }
 
 export interface AvgPool2dNode extends NodeBase {
@@ -97,6 +99,8 @@ export interface AvgPool2dNode extends NodeBase {
   readonly kernel: Pair;
   readonly stride: Pair;
   readonly padding: Pair;
+  /** As MaxPool2dNode's; a window past the padded input divides by its part inside it (PyTorch's pool_size). */
+  readonly ceilMode: boolean;
   /** PyTorch default true: padded zeros count in the divisor. */
   readonly countIncludePad: boolean;
 }

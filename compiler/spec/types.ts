@@ -59,12 +59,14 @@ export interface MaxPool2dSpec extends LayerBase {
   readonly kernel_size: IntOrPair;
   readonly stride?: IntOrPair; // = kernel_size
   readonly padding?: IntOrPair; // 0, at most kernel_size / 2 (PyTorch's rule)
+  readonly ceil_mode?: boolean; // false
 }
 export interface AvgPool2dSpec extends LayerBase {
   readonly kind: 'avgpool2d';
   readonly kernel_size: IntOrPair;
   readonly stride?: IntOrPair;
   readonly padding?: IntOrPair;
+  readonly ceil_mode?: boolean; // false
   readonly count_include_pad?: boolean; // true
 }
 export interface BatchNorm2dSpec extends LayerBase {

@@ -26,8 +26,14 @@ export type FdFile = 'gradcheck.test.ts' | 'layers-fd.test.ts' | 'graph-fd.test.
 export const FD_COVERAGE: CoverageTable<FdFile> = {
   ...activationCoverage('gradcheck.test.ts › every activation (compiler/ir/activations.ts), each after a conv'),
   conv2d: ['gradcheck.test.ts › conv2d: padding, stride, dilation, groups, asymmetric same, 1×1, no bias'],
-  maxpool2d: ['gradcheck.test.ts › maxpool2d (padding, overlapping windows) and avgpool2d (count_include_pad true and false)'],
-  avgpool2d: ['gradcheck.test.ts › maxpool2d (padding, overlapping windows) and avgpool2d (count_include_pad true and false)'],
+  maxpool2d: [
+    'gradcheck.test.ts › maxpool2d (padding, overlapping windows) and avgpool2d (count_include_pad true and false)',
+    'gradcheck.test.ts › maxpool2d and avgpool2d with ceil_mode: windows past the input, past the padded input, a dropped last window',
+  ],
+  avgpool2d: [
+    'gradcheck.test.ts › maxpool2d (padding, overlapping windows) and avgpool2d (count_include_pad true and false)',
+    'gradcheck.test.ts › maxpool2d and avgpool2d with ceil_mode: windows past the input, past the padded input, a dropped last window',
+  ],
   batchnorm2d: [
     'gradcheck.test.ts › batchnorm2d in training mode (affine and not), leaky_relu',
     'gradcheck.test.ts › batchnorm2d in eval mode (running statistics)',

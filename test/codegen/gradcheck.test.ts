@@ -52,6 +52,21 @@ const CASES: Case[] = [
     classes: 4,
   },
   {
+    title: 'maxpool2d and avgpool2d with ceil_mode: windows past the input, past the padded input, a dropped last window',
+    input: [1, 10, 9],
+    layers: [
+      conv('c1', 'out_channels: 3, kernel_size: 3, padding: 1'),
+      '{ kind: maxpool2d, kernel_size: 3, stride: 2, ceil_mode: true }', // [3, 5, 4] (floor: 4 rows): the last row clipped
+      conv('c2', 'out_channels: 3, kernel_size: 1'),
+      '{ kind: avgpool2d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true }', // [3, 3, 3] (floor: 2 columns): divisor 3·2 at the last column
+      '{ kind: avgpool2d, kernel_size: 2, stride: 2, padding: 1, ceil_mode: true, count_include_pad: false }', // [3, 2, 2]: a 3rd window would start in the padding
+      '{ kind: maxpool2d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true }', // [3, 2, 2] (floor: 1×1): past the padded input
+      'flatten',
+      '{ kind: linear, name: fc, out_features: 4 }',
+    ],
+    classes: 4,
+  },
+  {
     title: 'batchnorm2d in training mode (affine and not), leaky_relu',
     mode: 'train',
     input: [2, 5, 5],

@@ -2,11 +2,14 @@
 // loop written out here (aten/src/ATen/native/cpu/MaxPoolKernel.cpp: max starts at −∞, index at the
 // window's first element; `val > max || isnan(val)` replaces). Inputs full of what that rule is
 // about: ties (first max wins), NaN (wins; the last of several), −∞ windows, ±0. Both the unrolled
-// body (no padding, small window) and the generic one (padding, or a large window) are covered.
+// body (no padding, small window) and the generic one (padding, a large window, or a ceil_mode window
+// past the input) are covered.
 import { describe, expect, test } from 'vitest';
 import type { MaxPool2dNode } from '../../compiler/ir/types.js';
 import type { NodePlan } from '../../compiler/ir/plan.js';
 import { emitMaxPool2d } from '../../compiler/5-codegen/layers/pool2d.js';
+import { geometryOf } from '../../compiler/4-passes/geometry.js';
+import { poolOut } from '../../compiler/3-lower/layers/pool.js';
 import * as rt from 'cnnc/runtime';
 import { Rng } from 'cnnc/runtime';
 
@@ -14,10 +17,10 @@ type Pair = readonly [number, number];
 type Forward = (n: number, x: Float32Array, y: Float32Array, argmax: Int32Array) => void;
 type Backward = (n: number, dY: Float32Array, argmax: Int32Array, dX: Float32Array) => void;
 
-function pool(c: number, h: number, w: number, kernel: Pair, stride: Pair, padding: Pair): { node: MaxPool2dNode; ho: number; wo: number } {
-  const ho = Math.floor((h + 2 * padding[0] - kernel[0]) / stride[0]) + 1;
-  const wo = Math.floor((w + 2 * padding[1] - kernel[1]) / stride[1]) + 1;
-  const node = { kind: 'maxpool2d', name: 'pool', inShapes: [[c, h, w]], outShape: [c, ho, wo], kernel, stride, padding } as unknown as MaxPool2dNode;
+function pool(c: number, h: number, w: number, kernel: Pair, stride: Pair, padding: Pair, ceilMode: boolean): { node: MaxPool2dNode; ho: number; wo: number } {
+  const ho = poolOut(h, kernel[0], stride[0], padding[0], ceilMode);
+  const wo = poolOut(w, kernel[1], stride[1], padding[1], ceilMode);
+  const node = { kind: 'maxpool2d', name: 'pool', inShapes: [[c, h, w]], outShape: [c, ho, wo], kernel, stride, padding, ceilMode } as unknown as MaxPool2dNode;
   return { node, ho, wo };
 }
 
@@ -56,7 +59,7 @@ function nasty(rng: Rng, len: number, plane: number): Float32Array {
   return x;
 }
 
-const cases: [string, number, number, number, Pair, Pair, Pair][] = [
+const cases: [string, number, number, number, Pair, Pair, Pair, boolean?][] = [
   ['2×2 stride 2 (MNIST), unrolled', 3, 8, 10, [2, 2], [2, 2], [0, 0]],
   ['2×2 stride 2, odd size (last row and column dropped; wasm: four at a time)', 2, 7, 9, [2, 2], [2, 2], [0, 0]],
   ['2×2 stride 2, 12 outputs a row (wasm: four at a time, as the seed\'s 24×24)', 3, 6, 24, [2, 2], [2, 2], [0, 0]],
@@ -65,13 +68,20 @@ const cases: [string, number, number, number, Pair, Pair, Pair][] = [
   ['1×1, unrolled', 1, 4, 5, [1, 1], [1, 1], [0, 0]],
   ['4×4 (16 > 9): the generic loop', 2, 9, 9, [4, 4], [2, 2], [0, 0]],
   ['3×3 stride 2 padding 1: the generic loop', 2, 8, 7, [3, 3], [2, 2], [1, 1]],
+  ['2×2 stride 2 ceil_mode on 7×9 (4×5, last row and column clipped): the generic loop', 2, 7, 9, [2, 2], [2, 2], [0, 0], true],
+  ['3×3 stride 2 ceil_mode on 8×9 (4×4, last row past the input, columns inside): the generic loop', 2, 8, 9, [3, 3], [2, 2], [0, 0], true],
+  ['2×2 stride 2 ceil_mode on 6×8 (no window past the input: unrolled)', 2, 6, 8, [2, 2], [2, 2], [0, 0], true],
+  ['3×3 stride 2 padding 1 ceil_mode on 6×7 (4×4: the last row\'s windows run past the padded input)', 2, 6, 7, [3, 3], [2, 2], [1, 1], true],
+  ['2×2 stride 2 padding 1 ceil_mode on 6×7 (4×4: a 5th column would start in the right padding, so is dropped)', 2, 6, 7, [2, 2], [2, 2], [1, 1], true],
 ];
 
-describe.each(cases)('maxpool2d %s', (_, c, h, w, kernel, stride, padding) => {
-  const { node, ho, wo } = pool(c, h, w, kernel, stride, padding);
+describe.each(cases)('maxpool2d %s', (_, c, h, w, kernel, stride, padding, ceilMode = false) => {
+  const { node, ho, wo } = pool(c, h, w, kernel, stride, padding, ceilMode);
+  // Every window inside the input: the unrolled body and the wasm kernel apply.
+  const inside = padding[0] === 0 && padding[1] === 0 && (ho - 1) * stride[0] + kernel[0] <= h && (wo - 1) * stride[1] + kernel[1] <= w;
   // The node's plan record, as 4-passes/plan.ts makes it for a pool read from the input and writing its dX.
   const plan: NodePlan = {
-    node, comment: '', geometry: { kind: 'none' }, readers: [], fusedRelu: null, fusedInto: null, fusedIntoLoss: false,
+    node, comment: '', geometry: geometryOf(node), readers: [], fusedRelu: null, fusedInto: null, fusedIntoLoss: false,
     io: { node: node.name, x: null, xs: [null], y: `${node.name}_y`, dX: 'dX', dXs: ['dX'], accumulate: [], dY: `${node.name}_dY`, backward: true, alias: false },
   };
   const kernels = emitMaxPool2d(node, { dtype: 'float32', plan, writesDX: true, writesDXs: [true], backward: true });
@@ -86,7 +96,7 @@ describe.each(cases)('maxpool2d %s', (_, c, h, w, kernel, stride, padding) => {
 
   test.each(['JS loop', 'wasm kernel'])('forward (%s): the values (NaN, ±0 and all) and argmax indices of PyTorch\'s loop', (path) => {
     const inWasm = path === 'wasm kernel';
-    if (inWasm && padding[0] !== 0) return; // padded windows have no wasm kernel: the JS loop runs
+    if (inWasm && !inside) return; // padded or clipped windows have no wasm kernel: the JS loop runs
     // Arrays in wasm memory take the wasm kernel; ordinary ones the loop.
     const y = inWasm ? rt.allocFloats(Float32Array, want.y.length) : new Float32Array(want.y.length);
     const argmax = inWasm ? rt.allocInt32(want.y.length) : new Int32Array(want.y.length);
@@ -117,7 +127,7 @@ describe.each(cases)('maxpool2d %s', (_, c, h, w, kernel, stride, padding) => {
     expect(Array.from(dX)).toEqual(Array.from(expected));
   });
 
-  test(`the ${padding[0] === 0 && kernel[0] * kernel[1] <= 9 ? 'unrolled' : 'generic'} body is the one emitted`, () => {
-    expect(kernels.forward.body.includes('for (let ih')).toBe(!(padding[0] === 0 && kernel[0] * kernel[1] <= 9));
+  test(`the ${inside && kernel[0] * kernel[1] <= 9 ? 'unrolled' : 'generic'} body is the one emitted`, () => {
+    expect(kernels.forward.body.includes('for (let ih')).toBe(!(inside && kernel[0] * kernel[1] <= 9));
   });
 });

@@ -49,7 +49,7 @@ export function model(layers: readonly L[], input: Shape = [1, 28, 28], over: Pa
       }
       case 'maxpool2d': {
         const out = [x[0]!, Math.floor(x[1]! / l.k), Math.floor(x[2]! / l.k)];
-        node = { ...base, kind: 'maxpool2d', kernel: [l.k, l.k], stride: [l.k, l.k], padding: [0, 0], outShape: out, params: [], paramCount: 0, macs: 0, outSize: prod(out) };
+        node = { ...base, kind: 'maxpool2d', kernel: [l.k, l.k], stride: [l.k, l.k], padding: [0, 0], ceilMode: false, outShape: out, params: [], paramCount: 0, macs: 0, outSize: prod(out) };
         break;
       }
       case 'batchnorm2d': {

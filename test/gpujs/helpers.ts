@@ -28,8 +28,14 @@ export type ParityFile = 'parity.test.ts' | 'graph.test.ts' | 'specs.test.ts';
 export const GPUJS_COVERAGE: CoverageTable<ParityFile> = {
   ...activationCoverage('parity.test.ts › every activation (compiler/ir/activations.ts), each after a conv'),
   conv2d: ['parity.test.ts › conv2d: padding, stride, dilation, groups, same, 1×1, no bias; linear'],
-  maxpool2d: ['parity.test.ts › maxpool2d (padding, overlapping windows), avgpool2d (count_include_pad true and false)'],
-  avgpool2d: ['parity.test.ts › maxpool2d (padding, overlapping windows), avgpool2d (count_include_pad true and false)'],
+  maxpool2d: [
+    'parity.test.ts › maxpool2d (padding, overlapping windows), avgpool2d (count_include_pad true and false)',
+    'parity.test.ts › maxpool2d and avgpool2d with ceil_mode: windows past the input, past the padded input, a dropped last window',
+  ],
+  avgpool2d: [
+    'parity.test.ts › maxpool2d (padding, overlapping windows), avgpool2d (count_include_pad true and false)',
+    'parity.test.ts › maxpool2d and avgpool2d with ceil_mode: windows past the input, past the padded input, a dropped last window',
+  ],
   batchnorm2d: ['parity.test.ts › batchnorm2d in training (affine and not), leaky_relu', 'parity.test.ts › batchnorm2d in eval (running statistics)'],
   leaky_relu: ['parity.test.ts › every activation (compiler/ir/activations.ts), each after a conv', 'parity.test.ts › batchnorm2d in training (affine and not), leaky_relu'],
   dropout: ['parity.test.ts › dropout and dropout2d in training (masks from the same Rng stream)', 'parity.test.ts › dropout in eval (identity)'],

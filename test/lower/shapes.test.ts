@@ -74,6 +74,15 @@ describe('pooling', () => {
     ['{ kind: maxpool2d, kernel_size: [2, 4], stride: 1, padding: [1, 2] }', '[3, 7, 7]', [3, 8, 8]],
     ['{ kind: avgpool2d, kernel_size: 3, stride: 2, padding: 1 }', '[3, 14, 14]', [3, 7, 7]],
     ['{ kind: avgpool2d, kernel_size: 2, stride: [2, 1] }', '[3, 4, 4]', [3, 2, 3]],
+    // ceil_mode, as torch 1.13 gives: rounds up where floor drops a partial window ...
+    ['{ kind: maxpool2d, kernel_size: 2, ceil_mode: true }', '[3, 5, 5]', [3, 3, 3]],
+    ['{ kind: maxpool2d, kernel_size: 3, stride: 2, ceil_mode: true }', '[3, 54, 54]', [3, 27, 27]], // squeezenet's pool on 54 (floor: 26)
+    ['{ kind: maxpool2d, kernel_size: 3, stride: 2, ceil_mode: true }', '[3, 55, 13]', [3, 27, 6]], // (55 − 3)/2 and (13 − 3)/2 whole: as floor
+    ['{ kind: avgpool2d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true }', '[3, 6, 7]', [3, 4, 4]], // floor: [3, 3, 4]
+    // ... but the last window must start inside the input or the left padding: 7 with 2×2 stride 2 padding 1
+    // would be ceil(7/2) + 1 = 5, whose 5th window starts at 8 − 1 = 7, in the right padding: 4
+    ['{ kind: maxpool2d, kernel_size: 2, stride: 2, padding: 1, ceil_mode: true }', '[3, 7, 6]', [3, 4, 4]],
+    ['{ kind: avgpool2d, kernel_size: 3, stride: 3, padding: 1, ceil_mode: true }', '[3, 5, 8]', [3, 2, 3]],
   ])('%s on %s', (layer, input, out) => {
     expect(imageShapes(ok(spec([layer], { input })))).toEqual([out]);
   });
@@ -85,6 +94,7 @@ describe('pooling', () => {
     expect([mp.stride, mp.padding, mp.outShape]).toEqual([[2, 3], [0, 0], [1, 4, 3]]);
     expect(node(ir, 'avgpool2d_1', 'avgpool2d').countIncludePad).toBe(true);
     expect(node(ir, 'avgpool2d_2', 'avgpool2d').countIncludePad).toBe(false);
+    expect([mp.ceilMode, node(ir, 'avgpool2d_1', 'avgpool2d').ceilMode]).toEqual([false, false]);
   });
 });
 

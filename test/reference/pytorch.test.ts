@@ -35,6 +35,7 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<'eval' | 'train'>]> =
   ['softmax-map', ['eval']], // softmax per pixel inside the network, log_softmax per pixel + nll (fused; weights, ignore_index 255)
   ['softmax-dice-map', ['eval']], // dice on per-pixel softmax probabilities, smooth 0.5
   ['activations', ['eval']], // every activation of compiler/ir/activations.ts, each after a conv
+  ['ceil-pools', ['eval']], // ceil_mode maxpool2d and avgpool2d: windows past the (padded) input, a dropped last window
 ];
 
 /** Which fixtures compare each node kind with PyTorch (forward, loss, gradients, one step); checked below
@@ -42,8 +43,8 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<'eval' | 'train'>]> =
 const PYTORCH_COVERAGE: CoverageTable<'pytorch.test.ts'> = {
   ...activationCoverage('pytorch.test.ts › activations'), // test/fixtures/reference/specs/activations.yaml lists every one
   conv2d: ['pytorch.test.ts › mnist', 'pytorch.test.ts › conv-features', 'pytorch.test.ts › unnamed-nll'],
-  maxpool2d: ['pytorch.test.ts › mnist', 'pytorch.test.ts › every-layer'],
-  avgpool2d: ['pytorch.test.ts › every-layer', 'pytorch.test.ts › unnamed-nll'],
+  maxpool2d: ['pytorch.test.ts › mnist', 'pytorch.test.ts › every-layer', 'pytorch.test.ts › ceil-pools'],
+  avgpool2d: ['pytorch.test.ts › every-layer', 'pytorch.test.ts › unnamed-nll', 'pytorch.test.ts › ceil-pools'],
   batchnorm2d: ['pytorch.test.ts › conv-features', 'pytorch.test.ts › every-layer', 'pytorch.test.ts › graph'],
   // Eval mode only, where dropout is the identity: training masks come from cnnc's own Rng, which no
   // PyTorch generator reproduces (finite differences and the gpu.js parity check training dropout).

@@ -77,10 +77,10 @@ def make_layer(layer, in_shape):
             bias=layer.get('bias', True))
     if kind == 'maxpool2d':
         return nn.MaxPool2d(_pair(layer['kernel_size']), stride=_pair(layer.get('stride', layer['kernel_size'])),
-                            padding=_pair(layer.get('padding', 0)))
+                            padding=_pair(layer.get('padding', 0)), ceil_mode=layer.get('ceil_mode', False))
     if kind == 'avgpool2d':
         return nn.AvgPool2d(_pair(layer['kernel_size']), stride=_pair(layer.get('stride', layer['kernel_size'])),
-                            padding=_pair(layer.get('padding', 0)),
+                            padding=_pair(layer.get('padding', 0)), ceil_mode=layer.get('ceil_mode', False),
                             count_include_pad=layer.get('count_include_pad', True))
     if kind == 'batchnorm2d':
         return nn.BatchNorm2d(in_shape[0], eps=layer.get('eps', 1e-5), momentum=layer.get('momentum', 0.1),

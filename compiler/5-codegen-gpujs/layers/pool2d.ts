@@ -1,22 +1,17 @@
-// maxpool2d / avgpool2d (torch.nn.MaxPool2d, AvgPool2d; ceil_mode False, dilation 1) as gather kernels.
+// maxpool2d / avgpool2d (torch.nn.MaxPool2d, AvgPool2d; dilation 1; the window: PoolGeometry) as gather kernels.
 // MaxPool2d keeps the first maximum in window order; its argmax (index in the input plane, a whole
 // number held exactly in float32 below 2^24) is a second small kernel, since gpu.js kernels have one
 // output. Backward gathers: each input cell sums dY over the windows whose argmax is that cell.
 // (A NaN in a window is not propagated as PyTorch does: GLSL has no portable isnan.)
-// AvgPool2d divides by kh·kw (count_include_pad, the default) or by the window's in-bounds size.
+// AvgPool2d divides by kh·kw (count_include_pad, the default) or by the window's in-bounds size; a
+// ceil_mode window past the padded input divides by its part inside the padded input (PyTorch's pool_size).
+import { poolOf, type PoolGeometry } from '../../ir/plan.js';
 import type { AvgPool2dNode, MaxPool2dNode } from '../../ir/types.js';
 import { body, call, sum, unflatten, type Ctx, type GpuKernel, type LayerCode } from '../kernel.js';
 
-type PoolNode = MaxPool2dNode | AvgPool2dNode;
-
-function geometry(node: PoolNode) {
-  const [ch, h, w] = node.inShapes[0] as [number, number, number];
-  const [, ho, wo] = node.outShape as [number, number, number];
-  return { ch, h, w, ho, wo, kh: node.kernel[0], kw: node.kernel[1], sh: node.stride[0], sw: node.stride[1], ph: node.padding[0], pw: node.padding[1] };
-}
 
 /** Window of output (oh, ow) clipped to the input: rows [hs, he), columns [ws, we). Loops run over the full kernel with a bounds test. */
-function windowHead(gm: ReturnType<typeof geometry>): string[] {
+function windowHead(gm: PoolGeometry): string[] {
   return [
     ...unflatten(['sc', 'oh', 'ow'], [1e9, gm.ho, gm.wo]),
     `const xo = sc * ${gm.h * gm.w};`,
@@ -25,7 +20,7 @@ function windowHead(gm: ReturnType<typeof geometry>): string[] {
   ];
 }
 
-function inWindow(gm: ReturnType<typeof geometry>, inner: string[]): string[] {
+function inWindow(gm: PoolGeometry, inner: string[]): string[] {
   return [
     `for (let ki = 0; ki < ${gm.kh}; ki++) {`,
     `  const ih = h0 + ki;`,
@@ -40,7 +35,7 @@ function inWindow(gm: ReturnType<typeof geometry>, inner: string[]): string[] {
 }
 
 /** For input cell (ih, iw): every output (oh, ow) whose window holds it, `q` its index in the plane. */
-function coveringWindows(gm: ReturnType<typeof geometry>, inner: string[]): string[] {
+function coveringWindows(gm: PoolGeometry, inner: string[]): string[] {
   const solve = (o: string, t: string, stride: number, size: number): string[] =>
     stride === 1
       ? [`const ${o} = ${t};`, `if (${o} >= 0 && ${o} < ${size}) {`]
@@ -66,7 +61,7 @@ function coveringWindows(gm: ReturnType<typeof geometry>, inner: string[]): stri
 }
 
 export function emitMaxPool2d(node: MaxPool2dNode, c: Ctx): LayerCode {
-  const gm = geometry(node);
+  const gm = poolOf(c.plan);
   const scan = (ret: string): string =>
     body(
       windowHead(gm),
@@ -85,7 +80,7 @@ export function emitMaxPool2d(node: MaxPool2dNode, c: Ctx): LayerCode {
           {
             suffix: 'backward',
             params: ['dY', 'argmax'],
-            length: { perSample: gm.ch * gm.h * gm.w },
+            length: { perSample: gm.c * gm.h * gm.w },
             body: body(coveringWindows(gm, [`if (argmax[yo + q] === ih * ${gm.w} + iw) {`, `  acc += dY[yo + q];`, `}`])),
           },
         ]
@@ -100,7 +95,7 @@ export function emitMaxPool2d(node: MaxPool2dNode, c: Ctx): LayerCode {
 }
 
 export function emitAvgPool2d(node: AvgPool2dNode, c: Ctx): LayerCode {
-  const gm = geometry(node);
+  const gm = poolOf(c.plan);
   // The in-bounds window size of output (oh, ow), for count_include_pad false.
   const count = (oh: string, ow: string): string[] => [
     `const hs = Math.max(${sum([oh, gm.sh], -gm.ph)}, 0);`,
@@ -108,22 +103,29 @@ export function emitAvgPool2d(node: AvgPool2dNode, c: Ctx): LayerCode {
     `const ws = Math.max(${sum([ow, gm.sw], -gm.pw)}, 0);`,
     `const we = Math.min(${sum([ow, gm.sw], -gm.pw, gm.kw)}, ${gm.w});`,
   ];
-  const divisor = node.countIncludePad ? `${gm.kh * gm.kw}.0` : '((he - hs) * (we - ws))';
+  // count_include_pad: kh·kw, or where a ceil_mode window runs past the padded input, its part inside it.
+  const padded = (oh: string, ow: string): string[] => [
+    `const hp = Math.min(${sum([oh, gm.sh], -gm.ph, gm.kh)}, ${gm.h + gm.ph}) - (${sum([oh, gm.sh], -gm.ph)});`,
+    `const wp = Math.min(${sum([ow, gm.sw], -gm.pw, gm.kw)}, ${gm.w + gm.pw}) - (${sum([ow, gm.sw], -gm.pw)});`,
+  ];
+  const pastEnd = gm.pastEnd[0] || gm.pastEnd[1];
+  const sizes = node.countIncludePad ? (pastEnd ? padded : null) : count;
+  const divisor = !node.countIncludePad ? '((he - hs) * (we - ws))' : pastEnd ? '(hp * wp)' : `${gm.kh * gm.kw}.0`;
   const back = c.backward && c.dX !== null;
   const kernels: GpuKernel[] = [
     {
       suffix: 'forward',
       params: ['x'],
       length: { perSample: node.outSize },
-      body: body(windowHead(gm), node.countIncludePad ? null : count('oh', 'ow'), `let acc = 0.0;`, inWindow(gm, [`acc += x[xo + ih * ${gm.w} + iw];`]), `return acc / ${divisor};`),
+      body: body(windowHead(gm), sizes === null ? null : sizes('oh', 'ow'), `let acc = 0.0;`, inWindow(gm, [`acc += x[xo + ih * ${gm.w} + iw];`]), `return acc / ${divisor};`),
     },
     ...(back
       ? [
           {
             suffix: 'backward',
             params: ['dY'],
-            length: { perSample: gm.ch * gm.h * gm.w },
-            body: body(coveringWindows(gm, [...(node.countIncludePad ? [] : count('oh', 'ow')), `acc += dY[yo + q] / ${divisor};`])),
+            length: { perSample: gm.c * gm.h * gm.w },
+            body: body(coveringWindows(gm, [...(sizes === null ? [] : sizes('oh', 'ow')), `acc += dY[yo + q] / ${divisor};`])),
           },
         ]
       : []),

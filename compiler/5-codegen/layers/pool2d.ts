@@ -1,4 +1,4 @@
-// maxpool2d and avgpool2d (torch.nn.MaxPool2d / AvgPool2d, ceil_mode=False, dilation 1).
+// maxpool2d and avgpool2d (torch.nn.MaxPool2d / AvgPool2d, dilation 1; the window: PoolGeometry, 4-passes/geometry.ts).
 // MaxPool2d pads with −∞ and takes the first maximum in window order (PyTorch's `val > max || isnan(val)`,
 // aten/src/ATen/native/cpu/MaxPoolKernel.cpp: so a NaN wins, and of several NaNs the last);
 // forward saves the argmax (index in the input plane) so backward scatters dY there.
@@ -7,40 +7,34 @@
 // rest are compared in order with the same rule. Measured on the seed's model (x [64,64,24,24], 1
 // thread): 12.8 ms generic, 8.4 ms unrolled; the compares themselves are the cost (half of them
 // mispredict on activations), which Math.max or a pairwise tournament did not beat (13.7, 9.3 ms).
-// AvgPool2d divides by kh·kw when count_include_pad (the default), else by the window's in-bounds size.
+// AvgPool2d divides by kh·kw when count_include_pad (the default), else by the window's in-bounds size;
+// a ceil_mode window past the padded input divides by its part inside the padded input (PyTorch's pool_size).
 import { MAXPOOL_UNROLLED_MAX } from '../../../runtime/contracts.js';
+import { poolOf, type PoolGeometry } from '../../ir/plan.js';
 import type { AvgPool2dNode, MaxPool2dNode } from '../../ir/types.js';
 import { affine, arg, DX, DY, indent, lines, N, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
 
-type PoolNode = MaxPool2dNode | AvgPool2dNode;
+type Geometry = PoolGeometry;
 
-interface Geometry {
-  readonly c: number; readonly h: number; readonly w: number; readonly ho: number; readonly wo: number;
-  readonly kh: number; readonly kw: number; readonly sh: number; readonly sw: number; readonly ph: number; readonly pw: number;
-}
-
-function geometry(node: PoolNode): Geometry {
-  const [c, h, w] = node.inShapes[0] as [number, number, number];
-  const [, ho, wo] = node.outShape as [number, number, number];
-  return { c, h, w, ho, wo, kh: node.kernel[0], kw: node.kernel[1], sh: node.stride[0], sw: node.stride[1], ph: node.padding[0], pw: node.padding[1] };
-}
-
-/** Loops over (sample·channel, oh, ow) with the window's in-bounds rows [hs, he) and columns [ws, we). */
+/** Loops over (sample·channel, oh, ow) with the window's in-bounds rows [hs, he) and columns [ws, we)
+ *  (and, where the window starts in the padding, its first row and column h0, w0, which may be negative). */
 function windowLoops(gm: Geometry, inner: string[]): string[] {
-  const clip = (v: string, pad: number, k: number, size: number): string[] =>
+  const clip = (v: string, pad: number, k: number, size: number, pastEnd: boolean): string[] =>
     pad > 0
       ? [`const ${v}0 = ${affine([[v === 'h' ? gm.sh : gm.sw, v === 'h' ? 'oh' : 'ow']], -pad)};`,
          `const ${v}s = ${v}0 < 0 ? 0 : ${v}0;`,
          `const ${v}e = ${v}0 + ${k} > ${size} ? ${size} : ${v}0 + ${k};`]
-      : [`const ${v}s = ${affine([[v === 'h' ? gm.sh : gm.sw, v === 'h' ? 'oh' : 'ow']])};`, `const ${v}e = ${v}s + ${k};`];
+      : pastEnd
+        ? [`const ${v}s = ${affine([[v === 'h' ? gm.sh : gm.sw, v === 'h' ? 'oh' : 'ow']])};`, `const ${v}e = ${v}s + ${k} > ${size} ? ${size} : ${v}s + ${k};`]
+        : [`const ${v}s = ${affine([[v === 'h' ? gm.sh : gm.sw, v === 'h' ? 'oh' : 'ow']])};`, `const ${v}e = ${v}s + ${k};`];
   return [
     `for (let sc = 0; sc < n * ${gm.c}; sc++) {`,
     `  const xo = sc * ${gm.h * gm.w};`,
     `  const yo = sc * ${gm.ho * gm.wo};`,
     `  for (let oh = 0; oh < ${gm.ho}; oh++) {`,
-    ...indent(clip('h', gm.ph, gm.kh, gm.h).join('\n'), 2),
+    ...indent(clip('h', gm.ph, gm.kh, gm.h, gm.pastEnd[0]).join('\n'), 2),
     `    for (let ow = 0; ow < ${gm.wo}; ow++) {`,
-    ...indent(clip('w', gm.pw, gm.kw, gm.w).join('\n'), 3),
+    ...indent(clip('w', gm.pw, gm.kw, gm.w, gm.pastEnd[1]).join('\n'), 3),
     `      const q = yo + oh * ${gm.wo} + ow;`,
     ...indent(inner.join('\n'), 3),
     `    }`,
@@ -53,7 +47,7 @@ function windowLoops(gm: Geometry, inner: string[]): string[] {
  *  kernel takes the larger ones, so the number is the runtime's. */
 const UNROLL_MAX = MAXPOOL_UNROLLED_MAX;
 
-/** Forward with the window unrolled: every window in bounds (no padding), y and argmax written in order. */
+/** Forward with the window unrolled: every window in bounds (gm.inside), y and argmax written in order. */
 function maxPoolUnrolled(gm: Geometry): string[] {
   const taps: number[] = [];
   for (let i = 0; i < gm.kh; i++) for (let j = 0; j < gm.kw; j++) taps.push(i * gm.w + j);
@@ -85,12 +79,12 @@ function maxPoolUnrolled(gm: Geometry): string[] {
 }
 
 export function emitMaxPool2d(node: MaxPool2dNode, o: EmitOptions): LayerKernels {
-  const gm = geometry(node);
+  const gm = poolOf(o.plan);
   const argmax = arg('argmax', 'I32', { kind: 'buffer', what: 'argmax' });
-  const unpadded = gm.ph === 0 && gm.pw === 0;
+  const unpadded = gm.inside; // no padding, and no ceil_mode window past the input
   const unrolled = unpadded && gm.kh * gm.kw <= UNROLL_MAX;
-  // Unpadded: the runtime's wasm kernel (runtime/wasm/maxpool.ts, branch-free) when the arrays live
-  // in wasm memory; it returns false otherwise and the loops below run.
+  // Every window inside the input: the runtime's wasm kernel (runtime/wasm/maxpool.ts, branch-free) when
+  // the arrays live in wasm memory; it returns false otherwise and the loops below run.
   const geometryName = `${node.name}_geometry`;
   const wasmCall = unpadded ? `if (rt.maxpool2dForward(${geometryName}, n, x, y, argmax)) return;` : null;
   return {
@@ -141,14 +135,20 @@ export function emitMaxPool2d(node: MaxPool2dNode, o: EmitOptions): LayerKernels
 }
 
 export function emitAvgPool2d(node: AvgPool2dNode, o: EmitOptions): LayerKernels {
-  const gm = geometry(node);
-  const divisor = node.countIncludePad ? `${gm.kh * gm.kw}` : '((he - hs) * (we - ws))'; // parenthesized: it follows a `/`
+  const gm = poolOf(o.plan);
+  const divisor = node.countIncludePad ? includePadDivisor(gm) : '((he - hs) * (we - ws))'; // parenthesized: it follows a `/`
+  // A window past the padded input's end (ceil_mode, padded axis): that end, min(h0 + kh, h + ph).
+  const padEnd = (v: 'h' | 'w', k: number, end: number): string => `const ${v}p = ${v}0 + ${k} > ${end} ? ${end} : ${v}0 + ${k};`;
+  const ends = node.countIncludePad
+    ? [...(gm.pastEnd[0] && gm.ph > 0 ? [padEnd('h', gm.kh, gm.h + gm.ph)] : []), ...(gm.pastEnd[1] && gm.pw > 0 ? [padEnd('w', gm.kw, gm.w + gm.pw)] : [])]
+    : [];
   return {
     helpers: [],
     forward: {
       suffix: 'forward',
       params: [N, X, Y],
       body: lines(windowLoops(gm, [
+        ...ends,
         `let acc = 0;`,
         `for (let ih = hs; ih < he; ih++) {`,
         `  for (let iw = ws; iw < we; iw++) acc += x[xo + ih * ${gm.w} + iw];`,
@@ -163,6 +163,7 @@ export function emitAvgPool2d(node: AvgPool2dNode, o: EmitOptions): LayerKernels
           body: lines(
             `dX.fill(0, 0, n * ${gm.c * gm.h * gm.w});`,
             windowLoops(gm, [
+              ...ends,
               `const g = dY[q] / ${divisor};`,
               `for (let ih = hs; ih < he; ih++) {`,
               `  for (let iw = ws; iw < we; iw++) dX[xo + ih * ${gm.w} + iw] += g;`,
@@ -172,4 +173,13 @@ export function emitAvgPool2d(node: AvgPool2dNode, o: EmitOptions): LayerKernels
         }
       : null,
   };
+}
+
+/** count_include_pad's divisor: kh·kw, but per window where a ceil_mode window runs past the padded input:
+ *  the rows (and columns) inside it, [h0, hp) (without padding [hs, he), the same). */
+function includePadDivisor(gm: Geometry): string {
+  if (!gm.pastEnd[0] && !gm.pastEnd[1]) return `${gm.kh * gm.kw}`;
+  const axis = (v: 'h' | 'w', pastEnd: boolean, pad: number, k: number): string =>
+    !pastEnd ? `${k}` : pad > 0 ? `(${v}p - ${v}0)` : `(${v}e - ${v}s)`;
+  return `(${axis('h', gm.pastEnd[0], gm.ph, gm.kh)} * ${axis('w', gm.pastEnd[1], gm.pw, gm.kw)})`;
 }

@@ -62,14 +62,26 @@ export function activationCoverage<F extends string>(ref: CaseRef<F>): Readonly<
   return Object.fromEntries(ACTIVATION_KINDS.map((k) => [k, [ref]])) as unknown as Record<ActivationKind, Coverage<F>>;
 }
 
-/** A case's layers with every activation of the table, each after a convolution (a 3×3 first, then 1×1,
- *  so each activation's input has both signs and its gradient reaches a weight), then a linear head. */
+/** A case's layers with every activation of the table, each after its own 3×3 convolution of the input (so
+ *  its input has both signs and its gradient reaches a weight), side by side: the branches are concatenated
+ *  into a linear head. Side by side, not in a chain: through nine activations in a row (sigmoid's slope is at
+ *  most 1/4, hardsigmoid's 1/6) the first convolutions' gradients fell to ~1e-6, under finite differences'
+ *  noise floor (~1e-10 absolute), and each new activation would have made it worse. */
 export function everyActivation(channels: number): string[] {
+  // A gpu.js kernel reads at most 7 tensors (E0701): past 6 branches, concatenated in groups of nearly
+  // equal size (at least 2 each, as concat needs), then the groups.
+  const acts = ACTIVATION_KINDS.map((_, i) => `act${i + 1}`);
+  const k = Math.ceil(acts.length / 6);
+  const groups = Array.from({ length: k }, (_, j) => acts.slice(Math.floor((j * acts.length) / k), Math.floor(((j + 1) * acts.length) / k)));
+  const joins = k === 1
+    ? [`{ kind: concat, name: cat, inputs: [${acts.join(', ')}] }`]
+    : [...groups.map((g, j) => `{ kind: concat, name: cat${j + 1}, inputs: [${g.join(', ')}] }`), `{ kind: concat, name: cat, inputs: [${groups.map((_, j) => `cat${j + 1}`).join(', ')}] }`];
   return [
     ...ACTIVATION_KINDS.flatMap((kind, i) => [
-      `{ kind: conv2d, name: a${i + 1}, out_channels: ${channels}, kernel_size: ${i === 0 ? 3 : 1} }`,
-      kind,
+      `{ kind: conv2d, name: a${i + 1}, inputs: [input], out_channels: ${channels}, kernel_size: 3 }`,
+      `{ kind: ${kind}, name: act${i + 1} }`,
     ]),
+    ...joins,
     'flatten',
     '{ kind: linear, name: fc, out_features: 3 }',
   ];

@@ -3,7 +3,8 @@
 // spec names them), and both renderers (5-codegen, 5-codegen-gpujs: the forward and backward formulas).
 // A formula is written once, as an expression over its operands, and each target prints it with its own
 // number literals (`1` in TypeScript, `1.0` in a gpu.js kernel). Backward reads what PyTorch's does: the
-// saved output (threshold_backward, sigmoid_backward, tanh_backward) or the input (leaky_relu_backward).
+// saved output (threshold_backward, sigmoid_backward, tanh_backward) or the input (leaky_relu_backward,
+// hardtanh_backward, hardswish_backward, hardsigmoid_backward, silu_backward).
 //
 // Adding an activation: its schema entry, its spec type (compiler/spec/types.ts), its node type (types.ts:
 // Node and ActivationNode), its rule here, its module in tools/pytorch/spec_to_torch.py, and one line in
@@ -57,6 +58,52 @@ export const ACTIVATIONS: { readonly [K in ActivationKind]: ActivationRule<K> } 
     forward: (v, _n, num) => `${v} < ${num(0)} ? ${num(0)} : ${v} > ${num(6)} ? ${num(6)} : ${v}`,
     saved: 'x',
     backward: (g, v, _n, num) => `${v} > ${num(0)} && ${v} < ${num(6)} ? ${g} : ${num(0)}`,
+  },
+  // y = min(max(x, -1), 1) (torch.clamp, a NaN passing through); hardtanh_backward(dY, x, -1, 1) →
+  // dY·[-1 < x < 1]: strict, so the gradient at either bound is 0, as relu6's.
+  hardtanh: {
+    torch: 'nn.Hardtanh',
+    lower: none,
+    attrs: none,
+    forward: (v, _n, num) => `${v} < ${num(-1)} ? ${num(-1)} : ${v} > ${num(1)} ? ${num(1)} : ${v}`,
+    saved: 'x',
+    backward: (g, v, _n, num) => `${v} > ${num(-1)} && ${v} < ${num(1)} ? ${g} : ${num(0)}`,
+  },
+  // y = x·min(max(x + 3, 0), 6) / 6, in that order (bit for bit PyTorch's CPU kernel, which divides by 6
+  // last). hardswish_backward(dY, x) → 0 for x < -3, dY·(x/3 + 1/2) for x ≤ 3, else dY: so -dY/2 at x = -3
+  // and 3·dY/2 at x = 3 (its element-wise kernel, and CUDA's; PyTorch 1.13's vectorized CPU loop tests
+  // x ≥ 3 first and gives dY there, so torch on CPU answers either at exactly 3, by the element's position).
+  hardswish: {
+    torch: 'nn.Hardswish',
+    lower: none,
+    attrs: none,
+    forward: (v, _n, num) => `${v} * (${v} + ${num(3)} < ${num(0)} ? ${num(0)} : ${v} + ${num(3)} > ${num(6)} ? ${num(6)} : ${v} + ${num(3)}) / ${num(6)}`,
+    saved: 'x',
+    backward: (g, v, _n, num) => `${v} < ${num(-3)} ? ${num(0)} : ${v} <= ${num(3)} ? ${g} * (${v} / ${num(3)} + ${num(0.5)}) : ${g}`,
+  },
+  // y = min(max(x + 3, 0), 6) / 6; hardsigmoid_backward(dY, x) → dY·[-3 < x < 3]·one_sixth, strict at both
+  // kinks. PyTorch 1.13's kernel spells one_sixth as 1.0f / 6.0f, 1/6 rounded to float32
+  // (0.1666666716337204, 3e-8 above 1/6), in every dtype: the same constant here keeps float64 bit for bit.
+  hardsigmoid: {
+    torch: 'nn.Hardsigmoid',
+    lower: none,
+    attrs: none,
+    forward: (v, _n, num) => `(${v} + ${num(3)} < ${num(0)} ? ${num(0)} : ${v} + ${num(3)} > ${num(6)} ? ${num(6)} : ${v} + ${num(3)}) / ${num(6)}`,
+    saved: 'x',
+    backward: (g, v, _n, num) => `${v} > ${num(-3)} && ${v} < ${num(3)} ? ${g} * ${num(Math.fround(1 / 6))} : ${num(0)}`,
+  },
+  // y = x / (1 + exp(-x)); silu_backward(dY, x) → dY·s·(1 + x·(1 - s)) with s = 1 / (1 + exp(-x)), reading
+  // the input as PyTorch does (s computed twice: the formula is one expression).
+  silu: {
+    torch: 'nn.SiLU',
+    lower: none,
+    attrs: none,
+    forward: (v, _n, num) => `${v} / (${num(1)} + Math.exp(-${v}))`,
+    saved: 'x',
+    backward: (g, v, _n, num) => {
+      const s = `${num(1)} / (${num(1)} + Math.exp(-${v}))`;
+      return `${g} * (${s}) * (${num(1)} + ${v} * (${num(1)} - ${s}))`;
+    },
   },
   leaky_relu: {
     torch: 'nn.LeakyReLU',

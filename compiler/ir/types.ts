@@ -116,6 +116,14 @@ export interface BatchNorm2dNode extends NodeBase {
 export interface ReluNode extends NodeBase { readonly kind: 'relu' }
 /** nn.ReLU6: min(max(0, x), 6) (Hardtanh(0, 6)). */
 export interface Relu6Node extends NodeBase { readonly kind: 'relu6' }
+/** nn.Hardtanh (min_val -1, max_val 1): min(max(x, -1), 1). */
+export interface HardtanhNode extends NodeBase { readonly kind: 'hardtanh' }
+/** nn.Hardswish: x·relu6(x + 3)/6 (MobileNetV3). */
+export interface HardswishNode extends NodeBase { readonly kind: 'hardswish' }
+/** nn.Hardsigmoid: relu6(x + 3)/6 (MobileNetV3's squeeze-excitation gate). */
+export interface HardsigmoidNode extends NodeBase { readonly kind: 'hardsigmoid' }
+/** nn.SiLU: x·sigmoid(x) (EfficientNet's swish). */
+export interface SiluNode extends NodeBase { readonly kind: 'silu' }
 export interface LeakyReluNode extends NodeBase { readonly kind: 'leaky_relu'; readonly negativeSlope: number }
 export interface SigmoidNode extends NodeBase { readonly kind: 'sigmoid' }
 export interface TanhNode extends NodeBase { readonly kind: 'tanh' }
@@ -168,6 +176,10 @@ export type Node =
   | BatchNorm2dNode
   | ReluNode
   | Relu6Node
+  | HardtanhNode
+  | HardswishNode
+  | HardsigmoidNode
+  | SiluNode
   | LeakyReluNode
   | SigmoidNode
   | TanhNode
@@ -186,7 +198,8 @@ export type Node =
 export type NodeKind = Node['kind'];
 
 /** The elementwise activations: one rule each in compiler/ir/activations.ts, which every phase reads. */
-export type ActivationNode = ReluNode | Relu6Node | LeakyReluNode | SigmoidNode | TanhNode;
+export type ActivationNode =
+  | ReluNode | Relu6Node | HardtanhNode | HardswishNode | HardsigmoidNode | SiluNode | LeakyReluNode | SigmoidNode | TanhNode;
 export type ActivationKind = ActivationNode['kind'];
 
 /** One loss term (runtime/contracts.ts LossTerm), with its span: the term's `kind` in the YAML. */
@@ -305,6 +318,12 @@ export interface ModelIR {
   readonly train: TrainIR;
   readonly data: DataIR;
   readonly totals: Totals;
+}
+
+/** The dtype a parameter is saved as where it is not the model's float dtype (null): PyTorch keeps batchnorm's
+ *  num_batches_tracked as int64, so its state_dict and safetensors files hold it as I64. Both targets read this. */
+export function savedDtype(role: ParamInfo['role']): 'I64' | null {
+  return role === 'num_batches_tracked' ? 'I64' : null;
 }
 
 export function assertNever(x: never, what = 'value'): never {

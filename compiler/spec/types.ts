@@ -118,7 +118,7 @@ export interface PlainSpec extends LayerBase {
 }
 /** The activations without attributes (compiler/ir/activations.ts). */
 export interface PlainActivationSpec extends LayerBase {
-  readonly kind: 'relu' | 'relu6' | 'sigmoid' | 'tanh';
+  readonly kind: 'relu' | 'relu6' | 'hardtanh' | 'hardswish' | 'hardsigmoid' | 'silu' | 'sigmoid' | 'tanh';
 }
 
 export type LayerSpec =

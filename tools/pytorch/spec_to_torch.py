@@ -97,6 +97,14 @@ def make_layer(layer, in_shape):
         return nn.ReLU()
     if kind == 'relu6':
         return nn.ReLU6()
+    if kind == 'hardtanh':
+        return nn.Hardtanh()
+    if kind == 'hardswish':
+        return nn.Hardswish()
+    if kind == 'hardsigmoid':
+        return nn.Hardsigmoid()
+    if kind == 'silu':
+        return nn.SiLU()
     if kind == 'sigmoid':
         return nn.Sigmoid()
     if kind == 'tanh':

@@ -14,6 +14,9 @@ export interface ParameterView<A extends FloatArray = Float32Array> {
   readonly grad: A;
   /** False for buffers (batchnorm running stats): saved and loaded, never optimized. */
   readonly trainable: boolean;
+  /** 'I64' where saveWeights writes it as int64 instead of the float dtype: batchnorm's num_batches_tracked, as
+   *  PyTorch keeps it (its values are integers in `data`). */
+  readonly dtype?: 'I64';
 }
 
 /** Everything needed to continue training bit for bit: optimizer moments, step count, RNG. */

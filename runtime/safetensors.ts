@@ -19,6 +19,9 @@ export interface NamedTensor {
   readonly name: string;
   readonly shape: readonly number[];
   readonly data: FloatArray;
+  /** Written as this integer dtype instead of the array's float one, each value an integer (little-endian int64):
+   *  PyTorch keeps batchnorm's num_batches_tracked as int64, and load_state_dict(strict=True) wants it so. */
+  readonly dtype?: 'I64';
 }
 
 /** A tensor as the header describes it; `begin`/`end` are absolute byte offsets in the file. */
@@ -88,9 +91,9 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
     names.add(t.name);
     const count = shapeSize(t.shape);
     if (count !== t.data.length) throw new SafetensorsError(`cannot write tensor "${t.name}": shape [${t.shape.join(', ')}] holds ${count} values but the data has ${t.data.length}`, { tensor: t.name });
-    const end = offset + t.data.byteLength;
+    const end = offset + byteLength(t);
     // Built by hand, not JSON.stringify(object): that would reorder integer-like names.
-    parts.push(`${JSON.stringify(t.name)}:{"dtype":"${dtypeOf(t.data)}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
+    parts.push(`${JSON.stringify(t.name)}:{"dtype":"${t.dtype ?? dtypeOf(t.data)}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
     offset = end;
   }
   let header = new TextEncoder().encode(`{${parts.join(',')}}`);
@@ -107,8 +110,9 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
   out.set(header, 8);
   let at = 8 + header.length;
   for (const t of tensors) {
-    writeLittleEndian(t.data, out, at);
-    at += t.data.byteLength;
+    if (t.dtype === 'I64') writeInt64(t, out, at);
+    else writeLittleEndian(t.data, out, at);
+    at += byteLength(t);
   }
   return out;
 }
@@ -117,12 +121,30 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
  *  `cnnc train` stores the class names with a model's weights. Tensors and their order are unchanged. */
 export function withMetadata(bytes: Uint8Array, metadata: Record<string, string>): Uint8Array {
   const file = decodeSafetensors(bytes);
-  const tensors = [...file.tensors.values()].map((e) => ({ name: e.name, shape: e.shape, data: readTensor(bytes, e) }));
+  const tensors = [...file.tensors.values()].map((e): NamedTensor => e.dtype === 'I64'
+    ? { name: e.name, shape: e.shape, data: readIntegerTensor(bytes, e, 'F64', 'weights'), dtype: 'I64' } // as cnnc writes num_batches_tracked
+    : { name: e.name, shape: e.shape, data: readTensor(bytes, e) });
   return encodeSafetensors(tensors, { ...file.metadata, ...metadata });
 }
 
 function dtypeOf(a: FloatArray): Dtype {
   return a instanceof Float64Array ? 'F64' : 'F32';
+}
+
+function byteLength(t: NamedTensor): number {
+  return t.dtype === 'I64' ? 8 * t.data.length : t.data.byteLength;
+}
+
+/** Integers held in floats, as little-endian int64; anything else (NaN, 1.5, beyond ±2^63) is refused. */
+function writeInt64(t: NamedTensor, out: Uint8Array, at: number): void {
+  const view = new DataView(out.buffer, out.byteOffset);
+  for (let i = 0; i < t.data.length; i++) {
+    const v = t.data[i]!;
+    if (!(Number.isInteger(v) && Math.abs(v) < 2 ** 63)) {
+      throw new SafetensorsError(`cannot write tensor "${t.name}" as I64: index ${i} holds ${v}, not an integer within int64`, { tensor: t.name });
+    }
+    view.setBigInt64(at + 8 * i, BigInt(v), true);
+  }
 }
 
 function writeLittleEndian(a: FloatArray, out: Uint8Array, at: number): void {

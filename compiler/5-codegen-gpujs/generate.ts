@@ -8,6 +8,7 @@
 // three generated steps: forwardSteps, gradientSteps, optimizerSteps. Kernel sources are strings, not
 // functions, so no bundler or minifier can rewrite what gpu.js parses.
 import type { PlannedModel } from '../ir/plan.js';
+import { savedDtype } from '../ir/types.js';
 import { initComment, initText } from '../emit/init-text.js';
 import { clipText } from '../emit/clip-text.js';
 import { VERSION } from '../version.js';
@@ -210,7 +211,7 @@ export function renderGpujs(planned: PlannedModel): string {
     ...(opt.slotInit !== undefined ? [`  slotInit: [${opt.slotInit.map(String).join(', ')}],`] : []),
     ...(ir.train.clip === null ? [] : [`  clip: ${clipText(ir.train.clip)}, // torch.nn.utils.clip_grad_${ir.train.clip.kind}_ before each step, on the host`]),
     '  tensors: [',
-    ...plan.params.map((p) => `    { name: ${JSON.stringify(p.name)}, shape: [${p.shape.join(', ')}], size: ${p.size}, trainable: ${p.trainable}, offset: ${offsets.get(p.name) ?? -1}, hostOnly: ${p.role === 'num_batches_tracked'}, init: ${initText(p.init)} },${initComment(p)}`),
+    ...plan.params.map((p) => `    { name: ${JSON.stringify(p.name)}, shape: [${p.shape.join(', ')}], size: ${p.size}, trainable: ${p.trainable}, offset: ${offsets.get(p.name) ?? -1}, hostOnly: ${p.role === 'num_batches_tracked'}, ${savedDtype(p.role) === null ? '' : `dtype: ${JSON.stringify(savedDtype(p.role))}, `}init: ${initText(p.init)} },${initComment(p)}`),
     '  ],',
     '};',
   ];

@@ -47,6 +47,8 @@ export interface TensorSlot {
   readonly offset: number;
   /** num_batches_tracked: a count kept on the host, never on the device. */
   readonly hostOnly: boolean;
+  /** As ParameterView's: written as int64 by saveWeights (num_batches_tracked, as PyTorch keeps it). */
+  readonly dtype?: 'I64';
 }
 
 export interface ModelLayout {
@@ -144,7 +146,7 @@ export abstract class GpujsModel implements CompiledModel<Float32Array> {
       // PyTorch reset_parameters() rules, drawn in parameter order: the TypeScript target's stream.
       initParameter(this.rng, data, s.init);
       const grad = s.trainable ? this.hostG.subarray(s.offset, s.offset + s.size) : new Float32Array(s.size);
-      return { name: s.name, shape: s.shape, data, grad, trainable: s.trainable };
+      return { name: s.name, shape: s.shape, data, grad, trainable: s.trainable, ...(s.dtype === undefined ? {} : { dtype: s.dtype }) };
     });
   }
 
@@ -197,7 +199,7 @@ export abstract class GpujsModel implements CompiledModel<Float32Array> {
   }
   saveWeights(): Uint8Array {
     this.syncHost();
-    return encodeSafetensors(this.views.map((v) => ({ name: v.name, shape: v.shape, data: v.data })));
+    return encodeSafetensors(this.views);
   }
   loadWeights(bytes: Uint8Array): void {
     this.syncHost();

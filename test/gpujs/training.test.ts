@@ -2,6 +2,7 @@
 // torch.optim 1.13) end with the TypeScript target's weights and optimizer state; the async contract
 // gives the sync one's numbers; weights and training state round-trip between the targets.
 import { describe, expect, it } from 'vitest';
+import { decodeSafetensors } from '../../runtime/safetensors.js';
 import { specYaml } from '../codegen/helpers.js';
 import { bothTargets, compare, inputs } from './helpers.js';
 
@@ -110,6 +111,8 @@ describe('gpu.js model contract', () => {
     b.loadWeights(a.saveWeights());
     b.setTrainingState(a.getTrainingState());
     expect(Array.from(b.saveWeights())).toEqual(Array.from(a.saveWeights()));
+    // Both write num_batches_tracked as PyTorch's int64 (the bytes above are equal; this says which they are).
+    expect(decodeSafetensors(b.saveWeights()).tensors.get('bn1.num_batches_tracked')?.dtype).toBe('I64');
     b.train();
     const { x: x2, y: y2 } = inputs(N, 36, 1, 4, 11);
     const r = compare('loss after restore', [b.trainStep(x2, y2, N)], [a.trainStep(x2, y2, N)]);

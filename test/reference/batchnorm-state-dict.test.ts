@@ -123,3 +123,66 @@ describe.skipIf(!torchAvailable())('a PyTorch batchnorm state_dict (num_batches_
     }
   });
 });
+
+// The other way: cnnc's saveWeights writes num_batches_tracked as I64, as PyTorch's safetensors writer does, so
+// a cnnc file holds each tensor in the dtype of torch's state_dict: it loads into the torch module with
+// load_state_dict(strict=True) and reads back as the same state_dict, dtypes included. (load_state_dict itself
+// would cast an F32 count into the int64 buffer; a state_dict compared or loaded as it is would not.)
+const LOAD_SCRIPT = String.raw`
+import json, sys, torch
+sys.path.insert(0, '.')
+from tools.pytorch import safetensors_io
+from tools.pytorch.spec_to_torch import build_model, load_spec
+_, tensors = safetensors_io.load(sys.argv[2])
+sd = {k: torch.from_numpy(v.copy()) for k, v in tensors.items()}
+m = build_model(load_spec(sys.argv[1]))
+m.load_state_dict(sd, strict=True)
+own = m.state_dict()
+print(json.dumps({
+  'dtypes': {k: [str(sd[k].dtype), str(v.dtype)] for k, v in own.items()},
+  'equal': {k: bool(torch.equal(sd[k], v)) for k, v in own.items()},
+  'nbt': own['bn.num_batches_tracked'].item(),
+}))
+`;
+
+async function trainedFloat32() {
+  const model = (await importGenerated<Float32Array>(generateOrThrow(SPEC, 'float32'))).createModel({ seed: 9 });
+  model.train();
+  const x = Float32Array.from({ length: 5 * 2 * 6 * 6 }, (_, i) => Math.sin(i));
+  for (let s = 0; s < 3; s++) model.trainStep(x, Int32Array.of(0, 1, 2, 3, 0), 5);
+  return model;
+}
+
+describe('cnnc writes num_batches_tracked as I64', () => {
+  it('in the header, 8 bytes of little-endian int64; and its own file loads back, every value equal', async () => {
+    const model = await trainedFloat32();
+    const bytes = model.saveWeights();
+    const file = decodeSafetensors(bytes);
+    const nbt = file.tensors.get('bn.num_batches_tracked')!;
+    expect([nbt.dtype, nbt.shape, nbt.end - nbt.begin]).toEqual(['I64', [], 8]);
+    expect(new DataView(bytes.buffer, bytes.byteOffset + nbt.begin, 8).getBigInt64(0, true)).toBe(3n);
+    expect([...file.tensors.values()].filter((e) => e.dtype !== 'F32').map((e) => e.name)).toEqual(['bn.num_batches_tracked']);
+    const again = (await importGenerated<Float32Array>(generateOrThrow(SPEC, 'float32'))).createModel({ seed: 1 });
+    again.loadWeights(bytes);
+    for (const [p, q] of model.parameters().map((p, i) => [p, again.parameters()[i]!] as const)) {
+      expect(Array.from(q.data), p.name).toEqual(Array.from(p.data));
+    }
+    expect(again.saveWeights()).toEqual(bytes);
+  });
+
+  it.skipIf(!torchAvailable())("loads into PyTorch's module with load_state_dict(strict=True), each dtype torch's own", async () => {
+    const model = await trainedFloat32();
+    const specFile = join(dir, 'bn-save.yaml');
+    const weights = join(dir, 'cnnc.safetensors');
+    writeFileSync(specFile, SPEC);
+    writeFileSync(weights, model.saveWeights());
+    const r = JSON.parse(execFileSync(PY, ['-c', LOAD_SCRIPT, specFile, weights], { encoding: 'utf8' })) as {
+      dtypes: Record<string, [string, string]>; equal: Record<string, boolean>; nbt: number;
+    };
+    expect(r.dtypes['bn.num_batches_tracked']).toEqual(['torch.int64', 'torch.int64']);
+    for (const [name, [file, torchs]] of Object.entries(r.dtypes)) expect(file, `${name}: the file's dtype is torch's`).toBe(torchs);
+    expect(Object.entries(r.equal).filter(([, eq]) => !eq).map(([k]) => k)).toEqual([]);
+    expect(Object.keys(r.dtypes)).toEqual(model.parameters().map((p) => p.name));
+    expect(r.nbt).toBe(3);
+  });
+});

@@ -1,7 +1,7 @@
 // safetensors: round trips, and corrupt or lying files refused with a message that names the
 // tensor and/or byte offset, leaving the target arrays exactly as they were.
 import { describe, expect, test } from 'vitest';
-import { SafetensorsError, decodeSafetensors, encodeSafetensors, loadNamedTensors, readTensor, type NamedTensor } from 'cnnc/runtime';
+import { SafetensorsError, decodeSafetensors, encodeSafetensors, loadNamedTensors, readTensor, withMetadata, type NamedTensor } from 'cnnc/runtime';
 
 const enc = new TextEncoder();
 
@@ -210,5 +210,40 @@ describe('files that are valid but do not fit the model', () => {
   test('readTensor refuses dtypes other than F32/F64, naming the tensor', () => {
     const bytes = file(`{"h":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}`, 4);
     expect(() => readTensor(bytes, decodeSafetensors(bytes).tensors.get('h')!)).toThrow(/tensor "h" has dtype BF16; cnnc reads F32 and F64/);
+  });
+});
+
+describe("dtype: 'I64' (batchnorm's num_batches_tracked, as PyTorch writes it)", () => {
+  test('writes integers held in floats as little-endian int64, loads back into floats, and withMetadata keeps it I64', () => {
+    const t: NamedTensor[] = [
+      { name: 'bn.weight', shape: [2], data: Float32Array.of(1, 2) },
+      { name: 'bn.num_batches_tracked', shape: [], data: Float32Array.of(7), dtype: 'I64' },
+      { name: 'big', shape: [2], data: Float64Array.of(-(2 ** 53), 2 ** 53), dtype: 'I64' },
+    ];
+    const bytes = encodeSafetensors(t);
+    const file = decodeSafetensors(bytes);
+    const nbt = file.tensors.get('bn.num_batches_tracked')!;
+    const big = file.tensors.get('big')!;
+    expect([nbt.dtype, nbt.end - nbt.begin, big.dtype, big.end - big.begin]).toEqual(['I64', 8, 'I64', 16]);
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    expect([view.getBigInt64(nbt.begin, true), view.getBigInt64(big.begin, true), view.getBigInt64(big.begin + 8, true)]).toEqual([7n, -(2n ** 53n), 2n ** 53n]);
+    const into: NamedTensor[] = [
+      { name: 'bn.weight', shape: [2], data: new Float32Array(2) },
+      { name: 'bn.num_batches_tracked', shape: [], data: new Float32Array(1) },
+      { name: 'big', shape: [2], data: new Float64Array(2) },
+    ];
+    loadNamedTensors(bytes, into);
+    expect(into.map((x) => Array.from(x.data))).toEqual([[1, 2], [7], [-(2 ** 53), 2 ** 53]]);
+    const tagged = withMetadata(bytes, { classes: '["a"]' });
+    expect([...decodeSafetensors(tagged).tensors.values()].map((e) => e.dtype)).toEqual(['F32', 'I64', 'I64']);
+    expect(tagged.subarray(tagged.length - 32)).toEqual(bytes.subarray(bytes.length - 32)); // the data section, byte for byte
+  });
+
+  test('refuses a value that is not an integer, naming the tensor and the index', () => {
+    for (const v of [1.5, NaN, Infinity, 2 ** 63]) {
+      const write = (): Uint8Array => encodeSafetensors([{ name: 'n', shape: [2], data: Float64Array.of(0, v), dtype: 'I64' }]);
+      expect(write).toThrow(SafetensorsError);
+      expect(write).toThrow(`cannot write tensor "n" as I64: index 1 holds ${v}, not an integer within int64`);
+    }
   });
 });

@@ -2,7 +2,7 @@
 // rule, its torch.nn.init call in a comment), in parameter order
 // from the seed's Rng, then the named views (state_dict order) and the optimizer over the trainable ones.
 import type { OptionalKind, ConstructorDeclarationStructure } from 'ts-morph';
-import { assertNever, type OptimizerIR } from '../../ir/types.js';
+import { assertNever, savedDtype, type OptimizerIR } from '../../ir/types.js';
 import { initComment, initText } from '../../emit/init-text.js';
 import { clipText } from '../../emit/clip-text.js';
 import { str } from '../../emit/identifiers.js';
@@ -16,7 +16,8 @@ export function emitConstructor(m: ModelParts): OptionalKind<ConstructorDeclarat
   const options = recipe.length === 0 ? opt.options : opt.options.replace(/ \}$/, `, ${recipe.join(', ')} }`);
   const views = plan.params.map((p) => {
     const f = paramField(p.role);
-    return `{ name: ${str(p.name)}, shape: [${p.shape.map(lit).join(', ')}], data: this.${p.node}_${f.data}, grad: this.${p.node}_${f.grad}, trainable: ${p.trainable} },`;
+    const dtype = savedDtype(p.role);
+    return `{ name: ${str(p.name)}, shape: [${p.shape.map(lit).join(', ')}], data: this.${p.node}_${f.data}, grad: this.${p.node}_${f.grad}, trainable: ${p.trainable}${dtype === null ? '' : `, dtype: ${str(dtype)}`} },`;
   });
   const inits = plan.params.map((p) => `rt.initParameter(this.rng, this.${p.node}_${paramField(p.role).data}, ${initText(p.init)});${initComment(p)}`);
   const trainable = plan.params.filter((p) => p.trainable).map((p) => {

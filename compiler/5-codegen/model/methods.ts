@@ -88,7 +88,7 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
       name: 'saveWeights',
       returnType: 'Uint8Array',
       docs: ['safetensors with PyTorch state_dict names and layouts.'],
-      statements: 'return rt.encodeSafetensors(this.views.map((v) => ({ name: v.name, shape: v.shape, data: v.data })));',
+      statements: 'return rt.encodeSafetensors(this.views);',
     },
     {
       name: 'loadWeights',

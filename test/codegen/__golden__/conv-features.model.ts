@@ -781,7 +781,7 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
       { name: 'bn.bias', shape: [8], data: this.bn_B, grad: this.bn_dB, trainable: true },
       { name: 'bn.running_mean', shape: [8], data: this.bn_runningMean, grad: this.bn_dRunningMean, trainable: false },
       { name: 'bn.running_var', shape: [8], data: this.bn_runningVar, grad: this.bn_dRunningVar, trainable: false },
-      { name: 'bn.num_batches_tracked', shape: [], data: this.bn_numBatchesTracked, grad: this.bn_dNumBatchesTracked, trainable: false },
+      { name: 'bn.num_batches_tracked', shape: [], data: this.bn_numBatchesTracked, grad: this.bn_dNumBatchesTracked, trainable: false, dtype: 'I64' },
       { name: 'down.weight', shape: [16, 8, 4, 4], data: this.down_W, grad: this.down_dW, trainable: true },
       { name: 'down.bias', shape: [16], data: this.down_B, grad: this.down_dB, trainable: true },
       { name: 'grouped.weight', shape: [16, 4, 3, 3], data: this.grouped_W, grad: this.grouped_dW, trainable: true },
@@ -863,7 +863,7 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
 
   /** safetensors with PyTorch state_dict names and layouts. */
   saveWeights(): Uint8Array {
-    return rt.encodeSafetensors(this.views.map((v) => ({ name: v.name, shape: v.shape, data: v.data })));
+    return rt.encodeSafetensors(this.views);
   }
 
   /** All or nothing: a file that does not fit throws rt.SafetensorsError and leaves the model unchanged. */

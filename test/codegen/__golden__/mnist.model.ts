@@ -477,7 +477,7 @@ export class MnistNet implements rt.CompiledModel<Float32Array> {
 
   /** safetensors with PyTorch state_dict names and layouts. */
   saveWeights(): Uint8Array {
-    return rt.encodeSafetensors(this.views.map((v) => ({ name: v.name, shape: v.shape, data: v.data })));
+    return rt.encodeSafetensors(this.views);
   }
 
   /** All or nothing: a file that does not fit throws rt.SafetensorsError and leaves the model unchanged. */

@@ -1232,37 +1232,37 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
       { name: 'stem_bn.bias', shape: [16], data: this.stem_bn_B, grad: this.stem_bn_dB, trainable: true },
       { name: 'stem_bn.running_mean', shape: [16], data: this.stem_bn_runningMean, grad: this.stem_bn_dRunningMean, trainable: false },
       { name: 'stem_bn.running_var', shape: [16], data: this.stem_bn_runningVar, grad: this.stem_bn_dRunningVar, trainable: false },
-      { name: 'stem_bn.num_batches_tracked', shape: [], data: this.stem_bn_numBatchesTracked, grad: this.stem_bn_dNumBatchesTracked, trainable: false },
+      { name: 'stem_bn.num_batches_tracked', shape: [], data: this.stem_bn_numBatchesTracked, grad: this.stem_bn_dNumBatchesTracked, trainable: false, dtype: 'I64' },
       { name: 'b1_conv1.weight', shape: [16, 16, 3, 3], data: this.b1_conv1_W, grad: this.b1_conv1_dW, trainable: true },
       { name: 'b1_bn1.weight', shape: [16], data: this.b1_bn1_W, grad: this.b1_bn1_dW, trainable: true },
       { name: 'b1_bn1.bias', shape: [16], data: this.b1_bn1_B, grad: this.b1_bn1_dB, trainable: true },
       { name: 'b1_bn1.running_mean', shape: [16], data: this.b1_bn1_runningMean, grad: this.b1_bn1_dRunningMean, trainable: false },
       { name: 'b1_bn1.running_var', shape: [16], data: this.b1_bn1_runningVar, grad: this.b1_bn1_dRunningVar, trainable: false },
-      { name: 'b1_bn1.num_batches_tracked', shape: [], data: this.b1_bn1_numBatchesTracked, grad: this.b1_bn1_dNumBatchesTracked, trainable: false },
+      { name: 'b1_bn1.num_batches_tracked', shape: [], data: this.b1_bn1_numBatchesTracked, grad: this.b1_bn1_dNumBatchesTracked, trainable: false, dtype: 'I64' },
       { name: 'b1_conv2.weight', shape: [16, 16, 3, 3], data: this.b1_conv2_W, grad: this.b1_conv2_dW, trainable: true },
       { name: 'b1_bn2.weight', shape: [16], data: this.b1_bn2_W, grad: this.b1_bn2_dW, trainable: true },
       { name: 'b1_bn2.bias', shape: [16], data: this.b1_bn2_B, grad: this.b1_bn2_dB, trainable: true },
       { name: 'b1_bn2.running_mean', shape: [16], data: this.b1_bn2_runningMean, grad: this.b1_bn2_dRunningMean, trainable: false },
       { name: 'b1_bn2.running_var', shape: [16], data: this.b1_bn2_runningVar, grad: this.b1_bn2_dRunningVar, trainable: false },
-      { name: 'b1_bn2.num_batches_tracked', shape: [], data: this.b1_bn2_numBatchesTracked, grad: this.b1_bn2_dNumBatchesTracked, trainable: false },
+      { name: 'b1_bn2.num_batches_tracked', shape: [], data: this.b1_bn2_numBatchesTracked, grad: this.b1_bn2_dNumBatchesTracked, trainable: false, dtype: 'I64' },
       { name: 'b2_conv1.weight', shape: [32, 16, 3, 3], data: this.b2_conv1_W, grad: this.b2_conv1_dW, trainable: true },
       { name: 'b2_bn1.weight', shape: [32], data: this.b2_bn1_W, grad: this.b2_bn1_dW, trainable: true },
       { name: 'b2_bn1.bias', shape: [32], data: this.b2_bn1_B, grad: this.b2_bn1_dB, trainable: true },
       { name: 'b2_bn1.running_mean', shape: [32], data: this.b2_bn1_runningMean, grad: this.b2_bn1_dRunningMean, trainable: false },
       { name: 'b2_bn1.running_var', shape: [32], data: this.b2_bn1_runningVar, grad: this.b2_bn1_dRunningVar, trainable: false },
-      { name: 'b2_bn1.num_batches_tracked', shape: [], data: this.b2_bn1_numBatchesTracked, grad: this.b2_bn1_dNumBatchesTracked, trainable: false },
+      { name: 'b2_bn1.num_batches_tracked', shape: [], data: this.b2_bn1_numBatchesTracked, grad: this.b2_bn1_dNumBatchesTracked, trainable: false, dtype: 'I64' },
       { name: 'b2_conv2.weight', shape: [32, 32, 3, 3], data: this.b2_conv2_W, grad: this.b2_conv2_dW, trainable: true },
       { name: 'b2_bn2.weight', shape: [32], data: this.b2_bn2_W, grad: this.b2_bn2_dW, trainable: true },
       { name: 'b2_bn2.bias', shape: [32], data: this.b2_bn2_B, grad: this.b2_bn2_dB, trainable: true },
       { name: 'b2_bn2.running_mean', shape: [32], data: this.b2_bn2_runningMean, grad: this.b2_bn2_dRunningMean, trainable: false },
       { name: 'b2_bn2.running_var', shape: [32], data: this.b2_bn2_runningVar, grad: this.b2_bn2_dRunningVar, trainable: false },
-      { name: 'b2_bn2.num_batches_tracked', shape: [], data: this.b2_bn2_numBatchesTracked, grad: this.b2_bn2_dNumBatchesTracked, trainable: false },
+      { name: 'b2_bn2.num_batches_tracked', shape: [], data: this.b2_bn2_numBatchesTracked, grad: this.b2_bn2_dNumBatchesTracked, trainable: false, dtype: 'I64' },
       { name: 'b2_down.weight', shape: [32, 16, 1, 1], data: this.b2_down_W, grad: this.b2_down_dW, trainable: true },
       { name: 'b2_down_bn.weight', shape: [32], data: this.b2_down_bn_W, grad: this.b2_down_bn_dW, trainable: true },
       { name: 'b2_down_bn.bias', shape: [32], data: this.b2_down_bn_B, grad: this.b2_down_bn_dB, trainable: true },
       { name: 'b2_down_bn.running_mean', shape: [32], data: this.b2_down_bn_runningMean, grad: this.b2_down_bn_dRunningMean, trainable: false },
       { name: 'b2_down_bn.running_var', shape: [32], data: this.b2_down_bn_runningVar, grad: this.b2_down_bn_dRunningVar, trainable: false },
-      { name: 'b2_down_bn.num_batches_tracked', shape: [], data: this.b2_down_bn_numBatchesTracked, grad: this.b2_down_bn_dNumBatchesTracked, trainable: false },
+      { name: 'b2_down_bn.num_batches_tracked', shape: [], data: this.b2_down_bn_numBatchesTracked, grad: this.b2_down_bn_dNumBatchesTracked, trainable: false, dtype: 'I64' },
       { name: 'fc.weight', shape: [10, 32], data: this.fc_W, grad: this.fc_dW, trainable: true },
       { name: 'fc.bias', shape: [10], data: this.fc_B, grad: this.fc_dB, trainable: true },
     ];
@@ -1343,7 +1343,7 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
 
   /** safetensors with PyTorch state_dict names and layouts. */
   saveWeights(): Uint8Array {
-    return rt.encodeSafetensors(this.views.map((v) => ({ name: v.name, shape: v.shape, data: v.data })));
+    return rt.encodeSafetensors(this.views);
   }
 
   /** All or nothing: a file that does not fit throws rt.SafetensorsError and leaves the model unchanged. */

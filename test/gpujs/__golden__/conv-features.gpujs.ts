@@ -805,7 +805,7 @@ const layout: gj.ModelLayout = {
     { name: "bn.bias", shape: [8], size: 8, trainable: true, offset: 80, hostOnly: false, init: { kind: 'zeros' } },
     { name: "bn.running_mean", shape: [8], size: 8, trainable: false, offset: -1, hostOnly: false, init: { kind: 'zeros' } },
     { name: "bn.running_var", shape: [8], size: 8, trainable: false, offset: -1, hostOnly: false, init: { kind: 'ones' } },
-    { name: "bn.num_batches_tracked", shape: [], size: 1, trainable: false, offset: -1, hostOnly: true, init: { kind: 'zeros' } },
+    { name: "bn.num_batches_tracked", shape: [], size: 1, trainable: false, offset: -1, hostOnly: true, dtype: "I64", init: { kind: 'zeros' } },
     { name: "down.weight", shape: [16, 8, 4, 4], size: 2048, trainable: true, offset: 88, hostOnly: false, init: { kind: 'kaiming_uniform', fanIn: 128 } },
     { name: "down.bias", shape: [16], size: 16, trainable: true, offset: 2136, hostOnly: false, init: { kind: 'uniform', bound: 0.08838834764831843 } },
     { name: "grouped.weight", shape: [16, 4, 3, 3], size: 576, trainable: true, offset: 2152, hostOnly: false, init: { kind: 'kaiming_uniform', fanIn: 36 } },

@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
 
 const USAGE = `usage: npm run bench -- [--quick] [--out FILE] [--seconds S] [--skip-tfjs-cpu-train] [--tfjs-cpu-train]
-                        [--only cnnc,imports,loader,gpujs,tfjs_cpu,tfjs_wasm,pytorch] [--no-build] [--python PATH]
+                        [--only cnnc,imports,loader,optim,gpujs,tfjs_cpu,tfjs_wasm,pytorch] [--no-build] [--python PATH]
        npm run bench -- --report FILE   (print the table of a saved --out FILE again)`;
 const opts = parseArgs(process.argv.slice(2));
 if (opts.report) {
@@ -29,7 +29,7 @@ if (opts.report) {
 const seconds = opts.seconds ?? (opts.quick ? 3 : 20);
 // tfjs `cpu` takes over a minute per training step: skipped by --quick unless asked for.
 const tfjsCpuTrain = opts['tfjs-cpu-train'] || (!opts.quick && !opts['skip-tfjs-cpu-train']);
-const only = new Set((opts.only ?? 'cnnc,imports,loader,gpujs,tfjs_cpu,tfjs_wasm,pytorch').split(','));
+const only = new Set((opts.only ?? 'cnnc,imports,loader,optim,gpujs,tfjs_cpu,tfjs_wasm,pytorch').split(','));
 
 if (!opts['no-build']) ensureBuilt();
 const work = mkdtempSync(join(os.tmpdir(), 'cnnc-bench-'));
@@ -60,6 +60,10 @@ async function main() {
   if (only.has('loader') && existsSync('/usr/share/datasets/fashion-mnist')) {
     // Image folders (issue 15): decoding + transforms and augmentation, next to training, one thread.
     results.loader = await measure('loader', [process.execPath, 'bench/loader-child.mjs', '--images', opts.quick ? '500' : '2000']);
+  }
+  if (only.has('optim')) {
+    // One optimizer step on its own, 1.2M parameters: the wasm kernels against the JavaScript (bench/optim-child.mjs).
+    results.optim = await measure('optim', [process.execPath, 'bench/optim-child.mjs', '--steps', opts.quick ? '5' : '15']);
   }
   if (only.has('gpujs')) {
     // cnnc's gpu.js target in the gpu.js modes Node has without a GPU (docs/gpujs.md); batch 16.

@@ -64,6 +64,8 @@ export function formatReport(results, machine) {
   else if (results.imports) lines.push('', `imports: ${why(results.imports)}`);
   if (results.loader?.entries) lines.push('', formatLoader(results.loader));
   else if (results.loader) lines.push('', `loader: ${why(results.loader)}`);
+  if (results.optim?.entries) lines.push('', formatOptim(results.optim));
+  else if (results.optim) lines.push('', `optim: ${why(results.optim)}`);
   lines.push('');
   lines.push(...targets(results));
   return lines.join('\n');
@@ -128,5 +130,15 @@ export function formatLoader(r) {
     ...Object.entries(r.entries).map(([name, e]) =>
       `| ${name} (${e.images.toLocaleString('en-US')} images) | ${fmt(e.decode_per_s, 0)} | ${e.augment_per_s === null ? '—' : fmt(e.augment_per_s, 0)} | ${fmt(e.train_per_s, 0)} | ` +
         `${x(e.decode_per_s, e.train_per_s)} decode${e.augment_per_s === null ? '' : `, ${x(e.augment_per_s, e.train_per_s)} augment`} |`),
+  ].join('\n');
+}
+
+/** One optimizer step, 1.2M parameters: in wasm memory (the kernels) and in ordinary arrays (bench/optim-child.mjs). */
+export function formatOptim(r) {
+  return [
+    `| optimizer step, ${r.params.toLocaleString('en-US')} params (median of ${r.steps}) | wasm memory (ms) | ordinary arrays (ms) | JS / wasm |`,
+    '| --- | ---: | ---: | ---: |',
+    ...Object.entries(r.entries).map(([name, e]) =>
+      `| ${name} | ${fmt(e.wasm.median_ms, 2)} | ${fmt(e.js.median_ms, 2)} | ${fmt(e.js.median_ms / e.wasm.median_ms, 1)}× |`),
   ].join('\n');
 }

@@ -10,15 +10,16 @@
 // or g is −0). One module per optimizer (optim-more.ts in this folder instantiates the one a run uses),
 // each under the 4 KB a browser compiles on its main thread.
 import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
-import { elementLoops, value, type Lanes } from './optim-lanes.js';
+import { elementLoops, value, type Fma, type Lanes } from './optim-lanes.js';
 
 type I32 = Local<ValType.i32>;
 
 export type OptimKernel = 'rmsprop' | 'adagrad' | 'adadelta' | 'amsgrad';
 
-export function optimModule(kind: OptimKernel, memory: MemoryDecl): Uint8Array<ArrayBuffer> {
+/** `kind`'s module, its fma emulated or fused (relaxed_madd: only where maddIsFused, optim-lanes.ts). */
+export function optimModule(kind: OptimKernel, memory: MemoryDecl, how: Fma = 'emulated'): Uint8Array<ArrayBuffer> {
   const kernel = { rmsprop: rmspropKernel, adagrad: adagradKernel, adadelta: adadeltaKernel, amsgrad: amsgradKernel }[kind];
-  return encodeModule([kernel()], memory);
+  return encodeModule([kernel(how)], memory);
 }
 
 /** Scalar k of the block at `scalars`, in every lane, as a local. */
@@ -51,14 +52,14 @@ function loadFrom(f: FunctionBuilder, W: Lanes, at: I32): Local {
 }
 
 /** rmsprop(pP, pG, pSq, pGa, pBuf, n, scalars): scalars [α, 1 − α, eps, weight decay, momentum, −lr]; pGa −1 uncentered, pBuf −1 without momentum. */
-export function rmspropKernel(): FunctionBuilder {
+export function rmspropKernel(how: Fma): FunctionBuilder {
   const f = new FunctionBuilder('rmsprop', Array<ValType>(7).fill(ValType.i32));
   const [pP, pG, pSq, pGa, pBuf, n, scalars] = f.params as [I32, I32, I32, I32, I32, I32, I32];
   const wdOn = nonZero(f, scalars, 3);
   const centered = f.local(ValType.i32), momentum = f.local(ValType.i32);
   f.get(pGa).i32Const(-1).i32Ne().set(centered);
   f.get(pBuf).i32Const(-1).i32Ne().set(momentum);
-  elementLoops(f, n, [pP, pG, pSq, pGa, pBuf], (W) => {
+  elementLoops(f, how, n, [pP, pG, pSq, pGa, pBuf], (W) => {
     const [A, OMA, EPS, WD, MOM, NLR] = [0, 1, 2, 3, 4, 5].map((k) => scalarOf(f, W, scalars, k)) as [Local, Local, Local, Local, Local, Local];
     const g = f.local(W.type), sq = f.local(W.type), ga = f.local(W.type), avg = f.local(W.type), buf = f.local(W.type), t = f.local(W.type), u = f.local(W.type);
     return () => {
@@ -91,11 +92,11 @@ export function rmspropKernel(): FunctionBuilder {
 }
 
 /** adagrad(pP, pG, pSum, n, scalars): scalars [weight decay, eps, −clr]. */
-export function adagradKernel(): FunctionBuilder {
+export function adagradKernel(how: Fma): FunctionBuilder {
   const f = new FunctionBuilder('adagrad', Array<ValType>(5).fill(ValType.i32));
   const [pP, pG, pSum, n, scalars] = f.params as [I32, I32, I32, I32, I32];
   const wdOn = nonZero(f, scalars, 0);
-  elementLoops(f, n, [pP, pG, pSum], (W) => {
+  elementLoops(f, how, n, [pP, pG, pSum], (W) => {
     const [WD, EPS, NCLR] = [0, 1, 2].map((k) => scalarOf(f, W, scalars, k)) as [Local, Local, Local];
     const g = f.local(W.type), sum = f.local(W.type);
     return () => {
@@ -112,11 +113,11 @@ export function adagradKernel(): FunctionBuilder {
 }
 
 /** adadelta(pP, pG, pSq, pAcc, n, scalars): scalars [ρ, 1 − ρ, eps, weight decay, −lr]. */
-export function adadeltaKernel(): FunctionBuilder {
+export function adadeltaKernel(how: Fma): FunctionBuilder {
   const f = new FunctionBuilder('adadelta', Array<ValType>(6).fill(ValType.i32));
   const [pP, pG, pSq, pAcc, n, scalars] = f.params as [I32, I32, I32, I32, I32, I32];
   const wdOn = nonZero(f, scalars, 3);
-  elementLoops(f, n, [pP, pG, pSq, pAcc], (W) => {
+  elementLoops(f, how, n, [pP, pG, pSq, pAcc], (W) => {
     const [RHO, OMR, EPS, WD, NLR] = [0, 1, 2, 3, 4].map((k) => scalarOf(f, W, scalars, k)) as [Local, Local, Local, Local, Local];
     const g = f.local(W.type), sq = f.local(W.type), acc = f.local(W.type), delta = f.local(W.type), t = f.local(W.type), u = f.local(W.type);
     return () => {
@@ -145,13 +146,13 @@ export function adadeltaKernel(): FunctionBuilder {
  * √(1 − β2^t)] (Adam: l2 = weight decay, decay 1; AdamW: l2 = 0, decay = 1 − lr·wd); each applied only where it
  * does something (l2 ≠ 0, decay ≠ 1), as the JavaScript does.
  */
-export function amsgradKernel(): FunctionBuilder {
+export function amsgradKernel(how: Fma): FunctionBuilder {
   const f = new FunctionBuilder('amsgrad', Array<ValType>(7).fill(ValType.i32));
   const [pP, pG, pM, pV, pVmax, n, scalars] = f.params as [I32, I32, I32, I32, I32, I32, I32];
   const l2On = nonZero(f, scalars, 5);
   const decayOn = f.local(ValType.i32);
   f.get(scalars).f32Load(4 * 6).f32Const(1).f32Ne().set(decayOn);
-  elementLoops(f, n, [pP, pG, pM, pV, pVmax], (W) => {
+  elementLoops(f, how, n, [pP, pG, pM, pV, pVmax], (W) => {
     const [B1, OMB1, B2, OMB2, EPS, L2, DECAY, NSS, BC2] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((k) => scalarOf(f, W, scalars, k)) as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
     const p = f.local(W.type), g = f.local(W.type), m = f.local(W.type), v = f.local(W.type), vmax = f.local(W.type), t = f.local(W.type), u = f.local(W.type);
     return () => {

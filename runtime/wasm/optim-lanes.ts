@@ -11,8 +11,13 @@
 // float32 tie that the exact sum is not on (Boldo & Melquiond, "Emulation of FMA and correctly rounded
 // sums: proved algorithms using rounding to odd", IEEE TC 2008). The same correctly rounded float32 as
 // optim-more.ts's fma32, whose tie correction does the same job with branches; no branch here, so the
-// four lanes run as two f64x2 halves.
-import { FunctionBuilder, ValType, type Local } from './encoder.js';
+// four lanes run as two f64x2 halves: ~48 instructions for four lanes.
+//
+// Or, `fused`: relaxed SIMD's f32x4.relaxed_madd, one instruction, where the engine computes it fused (x64
+// with FMA3, arm64). An engine may compute it unfused, but it chooses once for the whole execution (the
+// relaxed-simd proposal's determinism rule), so optim-more.ts in this folder builds fused kernels only
+// after a probe (fusedMaddProbe) saw it fused.
+import { encodeModule, FunctionBuilder, ValType, type Local } from './encoder.js';
 
 type I32 = Local<ValType.i32>;
 
@@ -43,43 +48,47 @@ const I64_ONES = [1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]; // i64x2 (1, 
 const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]; // lanes 2, 3 of an f32x4 moved to 0, 1
 const JOIN = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]; // lanes 0, 1 of a, then lanes 0, 1 of b
 
-/** Four float32 lanes; fma in two f64x2 halves. */
-export function fourLanes(f: FunctionBuilder): Lanes {
+/** How fma is computed: emulated in double, or relaxed_madd (only where a probe saw the engine fuse it). */
+export type Fma = 'emulated' | 'fused';
+
+/** Four float32 lanes; fma in two f64x2 halves, or one relaxed_madd. */
+export function fourLanes(f: FunctionBuilder, how: Fma): Lanes {
   const v = (): Local<ValType.v128> => f.local(ValType.v128);
-  const P = v(), C = v(), S = v(), BP = v(), E = v(), H0 = v(), H1 = v();
+  const [P, C, S, BP, E, H0, H1] = how === 'emulated' ? [v(), v(), v(), v(), v(), v(), v()] : [];
   return {
     type: ValType.v128, lanes: 4,
     load: () => void f.v128Load(0), loadScalar: (k) => void f.v128Load32Splat(4 * k), store: () => void f.v128Store(0),
     add: () => void f.f32x4Add(), sub: () => void f.f32x4Sub(), mul: () => void f.f32x4Mul(), div: () => void f.f32x4Div(),
     sqrt: () => void f.f32x4Sqrt(), neg: () => void f.f32x4Neg(), max: () => void f.f32x4Max(),
     fma(a, b, c) {
+      if (how === 'fused') return void f.get(a).get(b).get(c).f32x4RelaxedMadd();
       for (const half of [0, 1] as const) {
         const widen = (x: Local): void => {
           f.get(x);
           if (half === 1) f.get(x).i8x16Shuffle(HIGH_HALF);
           f.f64x2PromoteLowF32x4();
         };
-        widen(a); widen(b); f.f64x2Mul().set(P);
-        widen(c); f.set(C);
+        widen(a); widen(b); f.f64x2Mul().set(P!);
+        widen(c); f.set(C!);
         // 2Sum: s = p + c rounded, e = (p + c) − s exactly.
-        f.get(P).get(C).f64x2Add().set(S);
-        f.get(S).get(P).f64x2Sub().set(BP);
-        f.get(P).get(S).get(BP).f64x2Sub().f64x2Sub().get(C).get(BP).f64x2Sub().f64x2Add().set(E);
+        f.get(P!).get(C!).f64x2Add().set(S!);
+        f.get(S!).get(P!).f64x2Sub().set(BP!);
+        f.get(P!).get(S!).get(BP!).f64x2Sub().f64x2Sub().get(C!).get(BP!).f64x2Sub().f64x2Add().set(E!);
         // s rounded to odd, on its bits: + (±1 toward e: +1 where e and s have one sign) where e ≠ 0 and s is even.
-        f.get(S);
-        f.get(E).get(S).v128Xor().i32Const(63).i64x2ShrS().v128Const(I64_ONES).v128Or();
-        f.get(E).v128Zero().f64x2Lt().get(E).v128Zero().f64x2Gt().v128Or(); // e ≠ 0 (and not NaN: s infinite)
-        f.get(S).v128Const(I64_ONES).v128And().v128Zero().i64x2Eq().v128And();
+        f.get(S!);
+        f.get(E!).get(S!).v128Xor().i32Const(63).i64x2ShrS().v128Const(I64_ONES).v128Or();
+        f.get(E!).v128Zero().f64x2Lt().get(E!).v128Zero().f64x2Gt().v128Or(); // e ≠ 0 (and not NaN: s infinite)
+        f.get(S!).v128Const(I64_ONES).v128And().v128Zero().i64x2Eq().v128And();
         f.v128And().i64x2Add();
-        f.f32x4DemoteF64x2Zero().set(half === 0 ? H0 : H1);
+        f.f32x4DemoteF64x2Zero().set(half === 0 ? H0! : H1!);
       }
-      f.get(H0).get(H1).i8x16Shuffle(JOIN);
+      f.get(H0!).get(H1!).i8x16Shuffle(JOIN);
     },
   };
 }
 
-/** One float32 lane; fma in scalar f64, the same steps as a half of fourLanes'. */
-export function oneLane(f: FunctionBuilder): Lanes {
+/** One float32 lane; fma in scalar f64, the same steps as a half of fourLanes', or relaxed_madd on lane 0. */
+export function oneLane(f: FunctionBuilder, how: Fma): Lanes {
   const d = (): Local<ValType.f64> => f.local(ValType.f64);
   const P = d(), C = d(), S = d(), BP = d(), E = d();
   return {
@@ -88,6 +97,7 @@ export function oneLane(f: FunctionBuilder): Lanes {
     add: () => void f.f32Add(), sub: () => void f.f32Sub(), mul: () => void f.f32Mul(), div: () => void f.f32Div(),
     sqrt: () => void f.f32Sqrt(), neg: () => void f.f32Neg(), max: () => void f.f32Max(),
     fma(a, b, c) {
+      if (how === 'fused') return void f.get(a).f32x4Splat().get(b).f32x4Splat().get(c).f32x4Splat().f32x4RelaxedMadd().f32x4ExtractLane(0);
       f.get(a).f64PromoteF32().get(b).f64PromoteF32().f64Mul().set(P);
       f.get(c).f64PromoteF32().set(C);
       f.get(P).get(C).f64Add().set(S);
@@ -108,8 +118,8 @@ export function oneLane(f: FunctionBuilder): Lanes {
  * time. `kernel(W)` emits what goes before its loop (scalars into locals) and returns the body of one
  * iteration; after each, every pointer moves on by W.lanes floats.
  */
-export function elementLoops(f: FunctionBuilder, n: I32, pointers: readonly I32[], kernel: (W: Lanes) => () => void): void {
-  for (const W of [fourLanes(f), oneLane(f)]) {
+export function elementLoops(f: FunctionBuilder, how: Fma, n: I32, pointers: readonly I32[], kernel: (W: Lanes) => () => void): void {
+  for (const W of [fourLanes(f, how), oneLane(f, how)]) {
     const body = kernel(W);
     f.block(() => f.loop(() => {
       f.get(n).i32Const(W.lanes).i32LtU().brIf(1);
@@ -127,4 +137,28 @@ export function value(f: FunctionBuilder, W: Lanes, emit: () => void): Local {
   emit();
   f.set(l);
   return l;
+}
+
+/**
+ * A module whose probe(at) stores (1 + 2^-12)·(1 − 2^-12) − 1 by relaxed_madd at `at`: four lanes, then lane 0 of
+ * the one-lane form, as the kernels compute it. Fused, each is −2^-24; unfused, the product rounds to 1 and each is 0.
+ */
+export function fusedMaddProbe(): Uint8Array<ArrayBuffer> {
+  const f = new FunctionBuilder('probe', [ValType.i32]);
+  const [at] = f.params as [I32];
+  const four = fourLanes(f, 'fused'), one = oneLane(f, 'fused');
+  const operands = (W: Lanes, splat: boolean): [Local, Local, Local] =>
+    [1 + 2 ** -12, 1 - 2 ** -12, -1].map((x) => value(f, W, () => { f.f32Const(x); if (splat) f.f32x4Splat(); })) as [Local, Local, Local];
+  f.get(at); four.fma(...operands(four, true)); four.store();
+  f.get(at); one.fma(...operands(one, false)); f.f32Store(16);
+  return encodeModule([f], { shared: false, pages: 1 });
+}
+
+/** Whether this engine's relaxed_madd is fused (false where it has no relaxed SIMD). */
+export function maddIsFused(): boolean {
+  const bytes = fusedMaddProbe();
+  if (!WebAssembly.validate(bytes)) return false;
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  (new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports['probe'] as (at: number) => void)(0);
+  return new Float32Array(memory.buffer, 0, 5).every((x) => x === -(2 ** -24));
 }

@@ -3,15 +3,33 @@
 // the slots optim.ts allocates beside them), the update runs there, the same bits as optim-more.ts's
 // JavaScript; each function returns false (nothing done) otherwise, and optim.ts runs the JavaScript.
 // The step's float32 scalars are in wasm memory too (`scalars`, from allocFloats), written by optim.ts.
+// The kernels' fma is relaxed_madd where the gemm takes relaxed SIMD (sgemm-kernel.ts's kernelMadd: not
+// under CNNC_NO_RELAXED_SIMD=1) and a probe saw this engine fuse it; else the emulation (optim-lanes.ts).
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import type { MemoryDecl } from './encoder.js';
 import { optimModule, type OptimKernel } from './optim-kernel.js';
+import { maddIsFused, type Fma } from './optim-lanes.js';
+import { kernelMadd } from './sgemm-kernel.js';
 import { MAX_PAGES, residentAt, wasmSgemm, type Instance } from './sgemm.js';
 
 type Kernel = (...addresses: number[]) => void;
 
 const kernels = new Map<OptimKernel, { memory: WebAssembly.Memory; run: Kernel }>();
+let fma: Fma | undefined;
+
+/** The fma of the kernels, decided once (see above). */
+export function optimFma(): Fma {
+  fma ??= kernelMadd() === 'relaxed' && maddIsFused() ? 'fused' : 'emulated';
+  return fma;
+}
+
+/** Test hook: the fma of the kernels from now on (rebuilt on their next use). 'fused' where the engine does not fuse is an error. */
+export function setOptimFma(how: Fma): void {
+  if (how === 'fused' && !maddIsFused()) throw new Error('optimizer kernels: this engine has no fused relaxed_madd');
+  fma = how;
+  kernels.clear();
+}
 
 /** Updates (parameters, elements) done by these kernels, all kinds together: a statistic for tests. */
 export const wasmOptimUpdates = { calls: 0, elements: 0 };
@@ -21,7 +39,7 @@ function kernel(w: Instance, kind: OptimKernel): Kernel {
   const k = kernels.get(kind);
   if (k !== undefined && k.memory === w.memory) return k.run;
   const decl: MemoryDecl = w.shared ? { shared: true, pages: 1, maxPages: MAX_PAGES } : { shared: false, pages: 1 };
-  const exports = new WebAssembly.Instance(new WebAssembly.Module(optimModule(kind, decl)), { env: { memory: w.memory } }).exports;
+  const exports = new WebAssembly.Instance(new WebAssembly.Module(optimModule(kind, decl, optimFma())), { env: { memory: w.memory } }).exports;
   const run = exports[kind] as Kernel;
   kernels.set(kind, { memory: w.memory, run });
   return run;

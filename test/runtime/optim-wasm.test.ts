@@ -3,33 +3,45 @@
 // runs torch's fixtures through both paths): the kernels' fma against fma32 on hard triples, then each optimizer on
 // the same random float32 data through both paths, compared byte for byte after every step; last, that a generated
 // float32 model's optimizer takes the wasm path (its parameters, gradients and slots live in wasm memory).
-import { describe, expect, test } from 'vitest';
+// Both fmas: the emulation in double, and relaxed_madd where this engine fuses it (cnnc/runtime/node lets Node 20
+// have relaxed SIMD, as `cnnc train` does).
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import 'cnnc/runtime/node';
 import {
   ADADELTA_DEFAULTS, ADAGRAD_DEFAULTS, Adadelta, Adagrad, Adam, AdamW, RMSPROP_DEFAULTS, RMSprop, Rng, allocFloats, type OptParam,
 } from 'cnnc/runtime';
 import { fma32 } from '../../runtime/optim-more.js';
 import { encodeModule, FunctionBuilder, ValType, type Local } from '../../runtime/wasm/encoder.js';
 import { optimModule, type OptimKernel } from '../../runtime/wasm/optim-kernel.js';
-import { elementLoops } from '../../runtime/wasm/optim-lanes.js';
-import { wasmOptimUpdates } from '../../runtime/wasm/optim-more.js';
+import { elementLoops, maddIsFused, type Fma } from '../../runtime/wasm/optim-lanes.js';
+import { optimFma, setOptimFma, wasmOptimUpdates } from '../../runtime/wasm/optim-more.js';
 import { residentAt, wasmSgemm } from '../../runtime/wasm/sgemm.js';
 import { generateOrThrow, importGenerated, specYaml } from '../codegen/helpers.js';
 
 const f = Math.fround;
+/** x64 with FMA3 and arm64: V8's relaxed_madd is fused there. */
+const FUSED = maddIsFused();
+const FMAS: Fma[] = FUSED ? ['emulated', 'fused'] : ['emulated'];
 
-test.each(['rmsprop', 'adagrad', 'adadelta', 'amsgrad'] as const)('the %s module validates and stays under the 4 KB a browser compiles on its main thread', (kind: OptimKernel) => {
-  const bytes = optimModule(kind, { shared: true, pages: 1, maxPages: 65536 });
-  expect(WebAssembly.validate(bytes)).toBe(true);
-  expect(bytes.length).toBeLessThan(4096);
+test('the fma is chosen once: fused where relaxed_madd is (this machine: ' + (FUSED ? 'fused' : 'not fused') + ')', () => {
+  expect(optimFma()).toBe(FUSED ? 'fused' : 'emulated');
 });
 
-describe("the kernels' fma (optim-lanes.ts) is fma32: a·b + c rounded once to float32", () => {
+test.each(['rmsprop', 'adagrad', 'adadelta', 'amsgrad'] as const)('the %s module validates and stays under the 4 KB a browser compiles on its main thread', (kind: OptimKernel) => {
+  for (const how of FMAS) {
+    const bytes = optimModule(kind, { shared: true, pages: 1, maxPages: 65536 }, how);
+    expect(WebAssembly.validate(bytes), how).toBe(true);
+    expect(bytes.length, how).toBeLessThan(4096);
+  }
+});
+
+describe.each(FMAS)("the kernels' fma (optim-lanes.ts, %s) is fma32: a·b + c rounded once to float32", (how) => {
   /** out[i] = fma(a[i], b[i], c[i]) through the lanes' loops (four lanes, then the scalar tail). */
   function wasmFma(a: Float32Array, b: Float32Array, c: Float32Array): Float32Array {
     const w = wasmSgemm()!;
     const fn = new FunctionBuilder('fma', Array<ValType>(5).fill(ValType.i32));
     const [pA, pB, pC, pOut, n] = fn.params as [Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>, Local<ValType.i32>];
-    elementLoops(fn, n, [pA, pB, pC, pOut], (W) => {
+    elementLoops(fn, how, n, [pA, pB, pC, pOut], (W) => {
       const x = fn.local(W.type), y = fn.local(W.type), z = fn.local(W.type);
       return () => {
         for (const [l, p] of [[x, pA], [y, pB], [z, pC]] as const) { fn.get(p); W.load(); fn.set(l); }
@@ -132,7 +144,10 @@ function byteDifferences(a: Float32Array, b: Float32Array): number[] {
   return bad;
 }
 
-describe.each(CASES)('%s: the wasm kernel and the JavaScript give the same bytes', (_, make) => {
+describe.each(FMAS.flatMap((how) => CASES.map(([name, make]) => [name, how, make] as const)))('%s (%s fma): the wasm kernel and the JavaScript give the same bytes', (_, how, make) => {
+  let before: Fma;
+  beforeAll(() => { before = optimFma(); setOptimFma(how); });
+  afterAll(() => setOptimFma(before));
   test(`every parameter and slot after each of ${STEPS} steps, on random data with zeros, −0 and subnormals (sizes ${SIZES.join(', ')})`, () => {
     const setup = (inWasm: boolean) => {
       const rng = new Rng(5);

@@ -3,14 +3,14 @@
 // earlier layers may be named, so the order written is a topological order and no cycle can be
 // written. The model output is the last layer, so every other layer's output must be read by some
 // later layer: a dead end would be computed for nothing and is refused.
-import type { SourceMap } from '../1-parse/source-map.js';
+import type { DocPath, SourceMap } from '../1-parse/source-map.js';
 import { closest } from '../2-validate/suggest.js';
 import type { LayerSpec } from '../spec/types.js';
 import type { LayerName } from './names.js';
 import type { Report } from './report.js';
 
 /** Per layer, the names it reads (`input` for the model input), or null after reporting why not. */
-export function resolveGraph(layers: readonly LayerSpec[], names: readonly LayerName[], map: SourceMap, report: Report): (readonly string[] | null)[] {
+export function resolveGraph(layers: readonly LayerSpec[], names: readonly LayerName[], pathOf: (i: number) => DocPath, map: SourceMap, report: Report): (readonly string[] | null)[] {
   const firstIndex = new Map<string, number>();
   names.forEach(({ name }, i) => {
     if (!firstIndex.has(name)) firstIndex.set(name, i);
@@ -21,7 +21,7 @@ export function resolveGraph(layers: readonly LayerSpec[], names: readonly Layer
     let ok = true;
     layer.inputs.forEach((ref, j) => {
       if (ref === 'input') return;
-      const span = map.value(['layers', i, 'inputs', j]);
+      const span = map.value([...pathOf(i), 'inputs', j]);
       const k = firstIndex.get(ref);
       if (k === undefined) {
         const earlier = ['input', ...names.slice(0, i).map((n) => n.name)];
@@ -31,7 +31,7 @@ export function resolveGraph(layers: readonly LayerSpec[], names: readonly Layer
         ok = false;
       } else if (k >= i) {
         report('E0305',
-          k === i ? `${self} reads itself` : `${self} reads \`${ref}\`, which comes later (line ${map.value(['layers', k]).line})`,
+          k === i ? `${self} reads itself` : `${self} reads \`${ref}\`, which comes later (line ${map.value(pathOf(k)).line})`,
           span, 'a layer reads only earlier layers (or `input`), so the order written is the order computed: move the layers, or read another one');
         ok = false;
       }
@@ -44,7 +44,7 @@ export function resolveGraph(layers: readonly LayerSpec[], names: readonly Layer
     names.forEach(({ name }, i) => {
       if (i === names.length - 1 || read.has(name)) return;
       report('E0306', `the output of ${name} is never used: no later layer reads it, and the model output is the last layer`,
-        map.value(['layers', i, 'kind']), `read it in a later layer's \`inputs\` (e.g. \`{ kind: add, inputs: [${name}, …] }\`), or remove it`);
+        map.value([...pathOf(i), 'kind']), `read it in a later layer's \`inputs\` (e.g. \`{ kind: add, inputs: [${name}, …] }\`), or remove it`);
     });
   }
   return resolved;

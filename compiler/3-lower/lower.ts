@@ -10,6 +10,7 @@ import { fmtShape, product, sci } from './format.js';
 import { lowerLayer, type LayerCtx, type LayerResult } from './layers/index.js';
 import { resolveGraph } from './graph.js';
 import { nameLayers } from './names.js';
+import { expandLayers } from './blocks.js';
 import type { Report } from './report.js';
 import { checkDataFit, checkLossFit, lowerLoss } from './loss.js';
 import { lowerData } from './data.js';
@@ -24,26 +25,34 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
   const batch = settings.batchSize;
 
   const input = { shape: spec.input.shape, span: map.value(['input', 'shape']) };
-  const names = nameLayers(spec.layers, map, report);
-  const inputsOf = resolveGraph(spec.layers, names, map, report);
+  const expanded = expandLayers(spec, map);
+  if (expanded.diagnostics.length > 0) return { ir: null, diagnostics: expanded.diagnostics };
+  const { layers, places } = expanded;
+  const pathOf = (i: number) => places[i]!.path;
+  const names = nameLayers(layers, pathOf, map, report);
+  const inputsOf = resolveGraph(layers, names, pathOf, map, report);
   // Output shape of each node; null when it failed, or when one of its inputs is unknown.
   const shapes = new Map<string, Shape | null>([['input', checkInput(input.shape, batch, input.span, report)]]);
   const nodes: Node[] = [];
-  spec.layers.forEach((layer, i) => {
+  layers.forEach((layer, i) => {
     const { name, named } = names[i]!;
+    const { module, within } = places[i]!;
     const inputs = inputsOf[i]!;
     const xs = inputs?.map((n) => shapes.get(n) ?? null) ?? [null];
     shapes.set(name, null);
     if (inputs === null || !xs.every((s) => s !== null)) return; // an input is unknown: skip the shape rule
-    const at = (key: string | readonly (string | number)[]) => map.value(['layers', i, ...(typeof key === 'string' ? [key] : key)]);
-    const ctx: LayerCtx = { name, x: xs[0]!, xs, inputs, error: (code, message, key = 'kind', hint) => report(code, message, at(key), hint) };
+    const at = (key: string | readonly (string | number)[]) => map.value([...pathOf(i), ...(typeof key === 'string' ? [key] : key)]);
+    // Inside a container, messages and parameters use the PyTorch module path (`layer1.0.conv1`); inside a block, messages also name the instance.
+    const inBlock = (message: string) => (within === undefined ? message : `${message} (in ${within})`);
+    const ctx: LayerCtx = { name: module ?? name, x: xs[0]!, xs, inputs, error: (code, message, key = 'kind', hint) => report(code, inBlock(message), at(key), hint) };
     const r = lowerLayer(layer, ctx);
-    if (r === null || !fitsLimits(name, r, batch, (m) => report('E0409', m, at('kind')))) return;
+    if (r === null || !fitsLimits(module ?? name, r, batch, (m) => report('E0409', inBlock(m), at('kind')))) return;
     nodes.push({
       ...r,
       index: i, // = its position in `nodes` whenever the IR is returned (no layer failed); lint relies on it
       name,
       named,
+      ...(module !== undefined ? { module, at: pathOf(i) } : {}),
       inputs,
       ...(typeof layer === 'object' && layer.allow !== undefined && layer.allow.length > 0 ? { allow: layer.allow } : {}),
       inShapes: xs,

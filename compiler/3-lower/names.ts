@@ -1,7 +1,7 @@
 // Node names: the spec's `name`, else `<kind>_<k>` where k counts that kind from 1 among all
 // layers (named ones included), so naming one layer never renames another's parameters.
 // Parameter names derive from node names (`conv1.weight`), so they must be unique.
-import type { SourceMap } from '../1-parse/source-map.js';
+import type { DocPath, SourceMap } from '../1-parse/source-map.js';
 import type { LayerSpec } from '../spec/types.js';
 import type { Report } from './report.js';
 
@@ -10,16 +10,21 @@ export interface LayerName {
   readonly named: boolean;
 }
 
-export function nameLayers(layers: readonly LayerSpec[], map: SourceMap, report: Report): LayerName[] {
+/** Each layer's name: its own, else `<kind>_<k>`. */
+export function layerNames(layers: readonly LayerSpec[]): LayerName[] {
   const counts = new Map<string, number>();
-  const names: LayerName[] = layers.map((l) => {
+  return layers.map((l) => {
     const k = (counts.get(l.kind) ?? 0) + 1;
     counts.set(l.kind, k);
     return l.name !== undefined ? { name: l.name, named: true } : { name: `${l.kind}_${k}`, named: false };
   });
+}
 
-  const nameAt = (i: number) => map.value(['layers', i, 'name']);
-  const kindAt = (i: number) => map.value(['layers', i, 'kind']);
+/** layerNames, after reporting a reserved or duplicate name; `pathOf(i)` is where layer i is written. */
+export function nameLayers(layers: readonly LayerSpec[], pathOf: (i: number) => DocPath, map: SourceMap, report: Report): LayerName[] {
+  const names = layerNames(layers);
+  const nameAt = (i: number) => map.value([...pathOf(i), 'name']);
+  const kindAt = (i: number) => map.value([...pathOf(i), 'kind']);
   const first = new Map<string, number>();
   names.forEach(({ name, named }, i) => {
     if (named && name === 'input') {

@@ -16,8 +16,8 @@ export function lint(ir: ModelIR, map: SourceMap): Diagnostic[] {
   };
   // A layer's key, or its `kind` when the key was not written (the map falls back to the whole item).
   const at = (n: Node, key: string): Span => {
-    const span = map.value(['layers', n.index, key]);
-    return span.offset === map.value(['layers', n.index]).offset ? n.span : span;
+    const span = map.value([...where(n), key]);
+    return span.offset === map.value(where(n)).offset ? n.span : span;
   };
   lintLossInput(ir, warn);
   lintNoOps(ir.nodes, at, warn);
@@ -25,12 +25,15 @@ export function lint(ir: ModelIR, map: SourceMap): Diagnostic[] {
   return out;
 }
 
+/** Where a node's layer is written. */
+const where = (n: Node): readonly (string | number)[] => n.at ?? ['layers', n.index];
+
 /** A warning that points into a layer whose `allow` lists its code: the spec keeps it on purpose. */
 function allowedAt(ir: ModelIR, map: SourceMap, code: Code, span: Span): boolean {
   const before = (a: { line: number; col: number }, b: { line: number; col: number }) => a.line < b.line || (a.line === b.line && a.col <= b.col);
   return ir.nodes.some((n) => {
     if (n.allow === undefined || !n.allow.includes(code)) return false;
-    const item = map.value(['layers', n.index]);
+    const item = map.value(where(n));
     return before(item, span) && before(span, { line: item.endLine, col: item.endCol });
   });
 }

@@ -35,6 +35,9 @@ export const CODES = {
   E0304: { severity: 'error', title: 'unknown layer in inputs' },
   E0305: { severity: 'error', title: 'inputs names a later layer' },
   E0306: { severity: 'error', title: 'layer output never used' },
+  E0307: { severity: 'error', title: 'unknown block' },
+  E0308: { severity: 'error', title: 'block that uses itself' },
+  E0309: { severity: 'error', title: 'not an argument of the block' },
   // --- E04xx: shapes and sizes (3-lower) ---
   E0401: { severity: 'error', title: 'kernel larger than its input' },
   E0402: { severity: 'error', title: 'pooling to zero' },

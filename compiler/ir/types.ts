@@ -57,6 +57,11 @@ interface NodeBase {
   readonly name: string;
   /** True when the user wrote the name; PyTorch names of parameters derive from it. */
   readonly named: boolean;
+  /** Inside a sequential or block instance: the PyTorch module path (`layer1.0.conv1`), which names its
+   *  parameters (`layer1.0.conv1.weight`); `name` is then that path with `_` for `.`. Absent at the top level. */
+  readonly module?: string;
+  /** With `module`: where the layer is written in the spec (`['blocks', 'BasicBlock', 'layers', 0]`); else `['layers', index]`. */
+  readonly at?: readonly (string | number)[];
   /** Names of the nodes this one reads; `input` is the model input. */
   readonly inputs: readonly string[];
   /** The lint codes the spec allows on this layer (absent: none). */

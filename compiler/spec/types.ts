@@ -16,6 +16,8 @@ interface LayerBase {
   readonly inputs?: readonly string[];
   /** Lint warnings (W06xx) this layer keeps on purpose: not reported for it. */
   readonly allow?: readonly string[];
+  /** false: left out, read as its first input (3-lower/blocks.ts); never present after expansion. */
+  readonly when?: boolean;
 }
 
 /** torch.nn.init 1.13's calculate_gain nonlinearities. */
@@ -248,6 +250,43 @@ export interface TransformsSpec {
  *  without required arguments. */
 export type TransformItemSpec = 'random_horizontal_flip' | 'color_jitter' | TransformSpec;
 
+/** A value in a block definition: as written, or `$arg` (the instance's argument). */
+export type BlockValue = number | boolean | string | readonly (number | boolean | string)[];
+
+/** `{ kind: sequential, name, layers }`: torch.nn.Sequential; unnamed children are named by position. */
+export interface SequentialSpec {
+  readonly kind: 'sequential';
+  readonly name?: string;
+  readonly inputs?: readonly string[];
+  readonly when?: boolean;
+  readonly layers: readonly LayerItemSpec[];
+}
+
+/** `{ block: Name, name, repeat, args, first }`: an instance of a block of `blocks` (3-lower/blocks.ts expands it). */
+export interface BlockInstanceSpec {
+  readonly block: string;
+  readonly name?: string;
+  readonly inputs?: readonly string[];
+  readonly when?: boolean;
+  readonly repeat?: number;
+  readonly args?: Readonly<Record<string, BlockValue>>;
+  readonly first?: Readonly<Record<string, BlockValue>>;
+}
+
+/** An item of `layers` as written: a layer (or bare word), a sequential, or a block instance. */
+export type LayerItemSpec = string | LayerSpec | SequentialSpec | BlockInstanceSpec;
+
+export type BlockArgType = 'integer' | 'number' | 'boolean' | 'string' | 'list';
+/** A block's argument: a type word, or a type with a default. */
+export type BlockArgSpec = BlockArgType | { readonly type: BlockArgType; readonly default?: BlockValue; readonly description?: string };
+
+/** A definition under `blocks`: its items may hold `$arg` anywhere, checked per instance after substitution. */
+export interface BlockSpec {
+  readonly description?: string;
+  readonly args?: Readonly<Record<string, BlockArgSpec>>;
+  readonly layers: readonly unknown[];
+}
+
 export interface Spec {
   readonly cnnc: 1;
   /** An identifier: the generated class is named after it. */
@@ -255,7 +294,9 @@ export interface Spec {
   /** Free text, shown by inspect; reaches generated code only as an escaped comment. */
   readonly description?: string;
   readonly input: { readonly shape: readonly number[] }; // [C, H, W]
-  readonly layers: readonly LayerSpec[];
+  /** As written: layers (bare words expanded), sequentials and block instances; 3-lower/blocks.ts flattens them. */
+  readonly layers: readonly LayerItemSpec[];
+  readonly blocks?: Readonly<Record<string, BlockSpec>>;
   readonly loss: LossSpec;
   readonly optimizer: OptimizerSpec;
   readonly scheduler?: SchedulerSpec;

@@ -187,7 +187,7 @@ export function expandLayers(doc: Spec, map: SourceMap): ExpandResult {
     const one = (inScope: Scope, local: string, values: Record<string, BlockValue>, from: Ref): Ref => {
       const module = inScope.prefix + local;
       const within = `${module}, ${name}(${Object.entries(values).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')}), line ${map.value(path).line}`;
-      const inner = scope(inScope, local, from, false, within);
+      const inner = scope(inScope, local, from, def.sequential === true, within);
       def.layers.forEach((rawItem, j) => {
         const at: DocPath = ['blocks', name, 'layers', j];
         const item2 = substitute(rawItem, values);

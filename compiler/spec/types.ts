@@ -283,6 +283,8 @@ export type BlockArgSpec = BlockArgType | { readonly type: BlockArgType; readonl
 /** A definition under `blocks`: its items may hold `$arg` anywhere, checked per instance after substitution. */
 export interface BlockSpec {
   readonly description?: string;
+  /** true: the block is an nn.Sequential (torchvision's Conv2dNormActivation): its layers are named by position. */
+  readonly sequential?: boolean;
   readonly args?: Readonly<Record<string, BlockArgSpec>>;
   readonly layers: readonly unknown[];
 }

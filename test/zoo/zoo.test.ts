@@ -6,7 +6,7 @@
 // output, loss and every parameter's gradient. Float64 on both sides, so the tolerance says exactly
 // how far the arithmetic is from torch's. Skips where torchvision is absent (CI installs it).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,25 @@ interface ZooCase {
 
 const ZOO: readonly ZooCase[] = [
   { spec: 'specs/zoo/resnet18.yaml', torchvision: 'resnet18', params: 11_689_512, at: [64, 64] },
+  { spec: 'specs/zoo/squeezenet1_1.yaml', torchvision: 'squeezenet1_1', params: 1_235_496, at: [64, 64] },
+  { spec: 'specs/zoo/mobilenet_v2.yaml', torchvision: 'mobilenet_v2', params: 3_504_872, at: [64, 64] },
 ];
+
+/** argv: NAME CNNC_FILE TORCH_FILE. Loads cnnc's file into torchvision's model (strict), compares it with torch's own file. */
+const LOAD_BACK = String.raw`
+import sys, torch, torchvision
+sys.path.insert(0, 'tools/pytorch')
+from safetensors_io import load
+name, ours, theirs = sys.argv[1:4]
+m = getattr(torchvision.models, name)().double()
+_, tensors = load(ours)
+m.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()}, strict=True)
+_, ref = load(theirs)
+assert list(tensors) == list(ref), 'keys'
+for k, v in m.state_dict().items():
+    assert v.dtype == torch.from_numpy(ref[k]).dtype and torch.equal(v, torch.from_numpy(ref[k])), k
+print("strict load: every tensor equal, dtypes as torch's")
+`;
 
 const dir = mkdtempSync(join(tmpdir(), 'cnnc-zoo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,7 +71,9 @@ function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe.skipIf(missing !== null).each(ZOO)('$spec is torchvision.models.$torchvision()', (z) => {
   const source = readFileSync(z.spec, 'utf8');
-  const small = source.replace(/input: \{ shape: \[3, 224, 224\] \}/, `input: { shape: [3, ${z.at[0]}, ${z.at[1]}] }`);
+  // The smaller input; dropout at p = 0, as the reference sets torch's, so that a training step is deterministic.
+  const small = source.replace(/input: \{ shape: \[3, 224, 224\] \}/, `input: { shape: [3, ${z.at[0]}, ${z.at[1]}] }`)
+    .replace(/kind: dropout, p: [0-9.]+/g, 'kind: dropout, p: 0');
   const out = join(dir, z.torchvision);
 
   it('checks with no warnings, and has torchvision\'s parameter count at 3×224×224', () => {
@@ -72,6 +92,12 @@ describe.skipIf(missing !== null).each(ZOO)('$spec is torchvision.models.$torchv
     const model = mod.createModel({ seed: 0 });
     expect(model.parameters().map((p) => p.name)).toEqual(info.keys);
     model.loadWeights(new Uint8Array(readFileSync(join(out, 'weights.safetensors'))));
+    // The other way (before a training step moves the running statistics): what cnnc writes loads into
+    // torchvision's model with load_state_dict(strict=True), every tensor equal, dtypes as torch's.
+    const saved = join(out, 'cnnc.safetensors');
+    writeFileSync(saved, model.saveWeights());
+    const back = execFileSync(PY, ['-c', LOAD_BACK, z.torchvision, saved, join(out, 'weights.safetensors')], { encoding: 'utf8' }).trim();
+    expect(back).toBe('strict load: every tensor equal, dtypes as torch\'s');
 
     const refBytes = new Uint8Array(readFileSync(join(out, 'reference.safetensors')));
     const ref = decodeSafetensors(refBytes);

@@ -1,14 +1,15 @@
-// `cnnc inspect SPEC [--json] [--batch-size N]`: the model summary, as torchinfo prints it — each
+// `cnnc inspect SPEC [--json] [--batch-size N] [--depth N]`: the model summary, as torchinfo prints it — each
 // layer's output shape, parameters and MACs, then totals and one training step's memory. Warnings
 // go to stderr; on errors, the diagnostics and exit 1.
 import type { Command } from 'commander';
 import { checkFile, formatDiagnostics } from '../../compiler/index.js';
-import { formatSummary, summarize } from '../../compiler/3-lower/summary.js';
+import { DEFAULT_DEPTH, formatSummary, summarize } from '../../compiler/3-lower/summary.js';
 import type { Exit } from '../main.js';
 
 interface InspectOptions {
   readonly json?: boolean;
   readonly batchSize?: string;
+  readonly depth?: string;
 }
 
 export function registerInspect(program: Command, exit: Exit): void {
@@ -18,12 +19,19 @@ export function registerInspect(program: Command, exit: Exit): void {
     .argument('<spec>', 'spec file (YAML)')
     .option('--json', 'print { file, ok, ir, summary, diagnostics } as JSON on stdout')
     .option('--batch-size <n>', 'batch size for output shapes and training memory (default: the spec\'s train.batch_size)')
+    .option('--depth <n>', `how deep to show sequentials and blocks: a container at this depth is one row with its totals (default ${DEFAULT_DEPTH}, as torchinfo)`)
     .action((file: string, opts: InspectOptions) => {
       // A bad value is a user error (exit 1, one line), as for train's flags; commander's argParser
       // would make it a usage error (exit 2) and print the whole help.
       const batchSize = positiveInt(opts.batchSize);
       if (batchSize === null) {
         process.stderr.write(`cnnc inspect: --batch-size expects a positive integer, got ${JSON.stringify(opts.batchSize)}\n`);
+        exit.code = 1;
+        return;
+      }
+      const depth = positiveInt(opts.depth);
+      if (depth === null) {
+        process.stderr.write(`cnnc inspect: --depth expects a positive integer, got ${JSON.stringify(opts.depth)}\n`);
         exit.code = 1;
         return;
       }
@@ -42,7 +50,7 @@ export function registerInspect(program: Command, exit: Exit): void {
       }
       const color = process.stderr.isTTY === true && !process.env['NO_COLOR'];
       if (result.diagnostics.length > 0) process.stderr.write(formatDiagnostics(result.diagnostics, { color }));
-      if (summary) process.stdout.write(formatSummary(summary));
+      if (summary) process.stdout.write(formatSummary(summary, depth));
     });
 }
 

@@ -15,6 +15,7 @@ import type { DocPath, SourceMap } from '../1-parse/source-map.js';
 import type { Code } from '../diagnostics/codes.js';
 import { diagnostic } from '../diagnostics/render.js';
 import type { Diagnostic } from '../diagnostics/types.js';
+import type { Container } from '../ir/types.js';
 import type { BlockArgSpec, BlockArgType, BlockSpec, BlockValue, LayerSpec, Spec } from '../spec/types.js';
 import { explain } from '../2-validate/explain.js';
 import { closest } from '../2-validate/suggest.js';
@@ -66,6 +67,8 @@ const ARG = /^\$([A-Za-z_][A-Za-z0-9_]*)$/;
 export interface ExpandResult {
   readonly layers: LayerSpec[];
   readonly places: LayerPlace[];
+  /** The containers, in the order they open. */
+  readonly containers: Container[];
   readonly diagnostics: Diagnostic[];
 }
 
@@ -76,7 +79,7 @@ export function hasContainers(doc: Spec): boolean {
 
 export function expandLayers(doc: Spec, map: SourceMap): ExpandResult {
   if (!hasContainers(doc) && doc.blocks === undefined) {
-    return { layers: doc.layers as LayerSpec[], places: topLevelPlaces(doc.layers.length), diagnostics: [] };
+    return { layers: doc.layers as LayerSpec[], places: topLevelPlaces(doc.layers.length), containers: [], diagnostics: [] };
   }
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
@@ -98,9 +101,10 @@ export function expandLayers(doc: Spec, map: SourceMap): ExpandResult {
     report('E0409', `the layers expand to ${total.toLocaleString('en-US')} layers (limit ${MAX_EXPANDED_LAYERS.toLocaleString('en-US')})`, ['layers'],
       'use fewer or smaller `repeat`s');
   }
-  if (diagnostics.length > 0) return { layers: [], places: [], diagnostics };
+  if (diagnostics.length > 0) return { layers: [], places: [], containers: [], diagnostics };
 
   const flat: Flat[] = [];
+  const containers: Container[] = [];
   const topCounts = new Map<string, number>();
   const top: Scope = { prefix: '', input: 'input', top: true, sequential: false, locals: new Map(), counts: topCounts, index: 0, prev: 'input', within: undefined };
 
@@ -144,6 +148,7 @@ export function expandLayers(doc: Spec, map: SourceMap): ExpandResult {
     if (typeof item['block'] === 'string') return instance(s, item, path, readFrom());
     if (item['kind'] === 'sequential') {
       const local = childName(s, own, 'sequential', path);
+      containers.push({ module: s.prefix + local, kind: 'sequential' });
       const inner = scope(s, local, readFrom(), true, s.within);
       (item['layers'] as unknown[]).forEach((c, j) => walk(inner, c, [...path, 'layers', j]));
       finish(s, own ?? local, inner.prev);
@@ -186,6 +191,7 @@ export function expandLayers(doc: Spec, map: SourceMap): ExpandResult {
     const repeat = item['repeat'] as number | undefined;
     const one = (inScope: Scope, local: string, values: Record<string, BlockValue>, from: Ref): Ref => {
       const module = inScope.prefix + local;
+      containers.push({ module, kind: name });
       const within = `${module}, ${name}(${Object.entries(values).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')}), line ${map.value(path).line}`;
       const inner = scope(inScope, local, from, def.sequential === true, within);
       def.layers.forEach((rawItem, j) => {
@@ -210,6 +216,7 @@ export function expandLayers(doc: Spec, map: SourceMap): ExpandResult {
     }
     if (own !== undefined) {
       const local = childName(s, own, name, path);
+      containers.push({ module: s.prefix + local, kind: `${name} ×${repeat}` });
       const rows = scope(s, local, input, true, s.within);
       for (let i = 0; i < repeat; i++) finish(rows, String(rows.index++), one(rows, String(i), i === 0 ? args.first : args.rest, rows.prev));
       finish(s, own, rows.prev);
@@ -224,7 +231,7 @@ export function expandLayers(doc: Spec, map: SourceMap): ExpandResult {
   };
 
   doc.layers.forEach((l, i) => walk(top, l, ['layers', i]));
-  if (diagnostics.length > 0) return { layers: [], places: [], diagnostics };
+  if (diagnostics.length > 0) return { layers: [], places: [], containers: [], diagnostics };
 
   // Indices → names, with 3-lower's naming rule over the flat list.
   const layers = flat.map((f) => f.layer as unknown as LayerSpec);
@@ -237,7 +244,7 @@ export function expandLayers(doc: Spec, map: SourceMap): ExpandResult {
     const isDefault = refs.length === 1 && refs[0] === (i === 0 ? 'input' : names[i - 1]!.name) && !('inputs' in (f.layer as Obj));
     return (isDefault ? layers[i] : { ...layers[i]!, inputs: refs }) as LayerSpec;
   });
-  return { layers: out, places: flat.map((f) => f.place), diagnostics };
+  return { layers: out, places: flat.map((f) => f.place), containers, diagnostics };
 }
 
 /** A map that reads `['layers', 0, …]` of a checked item as `base` + `…` of the document. */

@@ -27,7 +27,7 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
   const input = { shape: spec.input.shape, span: map.value(['input', 'shape']) };
   const expanded = expandLayers(spec, map);
   if (expanded.diagnostics.length > 0) return { ir: null, diagnostics: expanded.diagnostics };
-  const { layers, places } = expanded;
+  const { layers, places, containers } = expanded;
   const pathOf = (i: number) => places[i]!.path;
   const names = nameLayers(layers, pathOf, map, report);
   const inputsOf = resolveGraph(layers, names, pathOf, map, report);
@@ -103,6 +103,7 @@ export function lower(spec: Spec, map: SourceMap, specHash: string): { ir: Model
     train,
     data,
     totals,
+    ...(containers.length > 0 ? { containers } : {}),
   };
   return { ir, diagnostics };
 }

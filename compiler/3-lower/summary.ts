@@ -3,11 +3,12 @@
 // that reads anything but the previous one), an Inputs column says what each layer reads.
 import { describeTransform } from '../../runtime/data/transforms/pipeline.js';
 import { describeSchedule } from '../../runtime/train/schedule.js';
-import type { ModelIR, Totals } from '../ir/types.js';
+import type { Container, ModelIR, Totals } from '../ir/types.js';
 import { fmtShape, thousands } from './format.js';
 import { computeTotals } from './totals.js';
 
 export interface SummaryRow {
+  /** The layer's PyTorch module path (`layer1.0.conv1`; at the top level, its name). */
   readonly name: string;
   readonly kind: string;
   /** The nodes it reads (`input`: the model input); none for the input row. */
@@ -33,6 +34,8 @@ export interface Summary {
   /** The training recipe, one phrase a part: the optimizer and its lr, then the schedule, clipping and early stopping
    *  where the spec has them. */
   readonly recipe: readonly string[];
+  /** The sequentials and block instances, in order (ModelIR.containers); empty for a flat model. */
+  readonly containers: readonly Container[];
 }
 
 export interface DataSummary {
@@ -46,13 +49,14 @@ export interface DataSummary {
 export function summarize(ir: ModelIR, batchSize?: number): Summary {
   const b = batchSize ?? ir.train.batchSize;
   const lead = batchSize ?? -1;
+  const moduleOf = new Map(ir.nodes.map((n) => [n.name, n.module ?? n.name]));
   const rows: SummaryRow[] = [
     { name: 'input', kind: 'input', inputs: [], outShape: [lead, ...ir.input.shape], params: 0, macs: 0 },
-    ...ir.nodes.map((n) => ({ name: n.name, kind: n.kind, inputs: n.inputs, outShape: [lead, ...n.outShape], params: n.paramCount, macs: n.macs })),
+    ...ir.nodes.map((n) => ({ name: n.module ?? n.name, kind: n.kind, inputs: n.inputs.map((i) => moduleOf.get(i) ?? i), outShape: [lead, ...n.outShape], params: n.paramCount, macs: n.macs })),
   ];
   const graph = ir.nodes.some((n, i) => n.inputs.length !== 1 || n.inputs[0] !== (i === 0 ? 'input' : ir.nodes[i - 1]!.name));
   const totals = b === ir.train.batchSize ? ir.totals : computeTotals(ir.input.shape, ir.nodes, ir.optimizer, b, ir.scheduler?.cyclesMomentum === true);
-  return { name: ir.name, file: ir.file, batchSize: b, rows, graph, totals, optimizer: ir.optimizer.kind, data: dataSummary(ir), recipe: recipeSummary(ir) };
+  return { name: ir.name, file: ir.file, batchSize: b, rows, graph, totals, optimizer: ir.optimizer.kind, data: dataSummary(ir), recipe: recipeSummary(ir), containers: ir.containers ?? [] };
 }
 
 function recipeSummary(ir: ModelIR): string[] {
@@ -93,10 +97,53 @@ function dataSummary(ir: ModelIR): DataSummary {
   };
 }
 
-export function formatSummary(s: Summary): string {
+/** torchinfo's default depth: containers nested deeper are one row, their layers' totals. */
+export const DEFAULT_DEPTH = 3;
+
+/**
+ * The table's rows: with containers, as a tree (torchinfo's), each container a row with its layers' parameters and
+ * MACs and its last layer's output shape, indented by depth; a container at `depth` is one row, what it holds not shown.
+ */
+function treeRows(s: Summary, depth: number): SummaryRow[] {
+  if (s.containers.length === 0) return [...s.rows];
+  const kindOf = new Map(s.containers.map((c) => [c.module, c.kind]));
+  const isContainer = (path: string) => kindOf.has(path);
+  const prefixes = (name: string): string[] => {
+    const segs = name.split('.');
+    const out: string[] = [];
+    for (let k = 1; k < segs.length; k++) {
+      const p = segs.slice(0, k).join('.');
+      if (isContainer(p)) out.push(p);
+    }
+    return out;
+  };
+  const agg = new Map<string, { params: number; macs: number; outShape: readonly number[] }>();
+  for (const r of s.rows.slice(1)) {
+    for (const p of prefixes(r.name)) {
+      const a = agg.get(p) ?? { params: 0, macs: 0, outShape: r.outShape };
+      agg.set(p, { params: a.params + r.params, macs: a.macs + r.macs, outShape: r.outShape });
+    }
+  }
+  const label = (path: string, level: number, parent: string | undefined) => `${'  '.repeat(level)}${parent === undefined ? path : path.slice(parent.length + 1)}`;
+  const out: SummaryRow[] = [s.rows[0]!];
+  const opened = new Set<string>();
+  for (const r of s.rows.slice(1)) {
+    const chain = prefixes(r.name);
+    chain.forEach((p, level) => {
+      if (opened.has(p) || level >= depth) return;
+      opened.add(p);
+      const a = agg.get(p)!;
+      out.push({ name: label(p, level, chain[level - 1]), kind: kindOf.get(p)!, inputs: [], outShape: a.outShape, params: a.params, macs: a.macs });
+    });
+    if (chain.length < depth) out.push({ ...r, name: label(r.name, chain.length, chain[chain.length - 1]) });
+  }
+  return out;
+}
+
+export function formatSummary(s: Summary, depth = DEFAULT_DEPTH): string {
   const head = ['Layer', 'Kind', ...(s.graph ? ['Inputs'] : []), 'Output shape', 'Params', 'MACs'];
   const numeric = head.length - 2; // Params and MACs are right-aligned
-  const cells = s.rows.map((r) => [r.name, r.kind, ...(s.graph ? [r.inputs.join(', ')] : []), fmtShape(r.outShape), thousands(r.params), thousands(r.macs)]);
+  const cells = treeRows(s, depth).map((r) => [r.name, r.kind, ...(s.graph ? [r.inputs.join(', ')] : []), fmtShape(r.outShape), thousands(r.params), thousands(r.macs)]);
   const widths = head.map((h, c) => cells.reduce((w, row) => Math.max(w, row[c]!.length), h.length));
   const line = (row: readonly string[]) =>
     row.map((cell, c) => (c >= numeric ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('   ').trimEnd();

@@ -304,6 +304,12 @@ export interface Totals {
   readonly trainingBytes: number;
 }
 
+/** A container of layers: its module path and what it is (`sequential`, a block's name, `BasicBlock ×2` for a repeat). */
+export interface Container {
+  readonly module: string;
+  readonly kind: string;
+}
+
 export interface ModelIR {
   readonly cnnc: 1;
   readonly name: string;
@@ -323,6 +329,9 @@ export interface ModelIR {
   readonly train: TrainIR;
   readonly data: DataIR;
   readonly totals: Totals;
+  /** The sequentials and block instances the layers came from (3-lower/blocks.ts), in order: `layer1` (`BasicBlock ×2`),
+   *  `layer1.0` (`BasicBlock`), `layer1.0.downsample` (`sequential`). Absent when the spec has none. */
+  readonly containers?: readonly Container[];
 }
 
 /** The dtype a parameter is saved as where it is not the model's float dtype (null): PyTorch keeps batchnorm's

@@ -2,6 +2,7 @@
 // positioned error for each way an instance can be wrong. Through checkSource, so the schema's part is in too.
 import { describe, expect, it } from 'vitest';
 import { checkSource } from '../../compiler/index.js';
+import { formatSummary, summarize } from '../../compiler/3-lower/summary.js';
 
 const HEAD = 'cnnc: 1\nname: T\ninput: { shape: [3, 8, 8] }\n';
 const TAIL = 'loss: { kind: cross_entropy }\noptimizer: { kind: sgd, lr: 0.1 }\n';
@@ -140,5 +141,28 @@ layers:
   - { kind: linear, out_features: 3 }
 `;
     expect(check(src).errors).toEqual(['19:27 E0301 duplicate name `b`: an earlier item already uses it — names must be unique: parameters are named after them']);
+  });
+});
+
+describe('cnnc inspect shows the hierarchy, with per-container totals, to a --depth', () => {
+  const { ir } = check(`${BLOCK}layers:
+  - { block: Basic, name: layer1, repeat: 2, args: { planes: 4 }, first: { stride: 2, downsample: true } }
+  - flatten
+  - { kind: linear, name: fc, out_features: 3 }
+`);
+  const table = (depth: number) => formatSummary(summarize(ir!), depth).split('\n').filter((l) => /^ *(input|layer1|0|1|conv1|downsample|fc)\b/.test(l)).map((l) => l.trim().replace(/ {3,}/g, ' | '));
+
+  it('depth 1: layer1 is one row, its parameters and MACs the sum of its layers\', its output its last layer\'s', () => {
+    const p = ir!.nodes.filter((n) => n.module?.startsWith('layer1.')).reduce((a, n) => a + n.paramCount, 0);
+    expect(p).toBe(108 + 8 + 12 + 8 + 144 + 8);
+    expect(table(1)).toEqual(['input | input | [-1, 3, 8, 8] | 0 | 0', `layer1 | Basic ×2 | [-1, 4, 4, 4] | ${p} | ${ir!.nodes.filter((n) => n.module?.startsWith('layer1.')).reduce((a, n) => a + n.macs, 0).toLocaleString('en-US')}`, 'fc | linear | flatten_1 | [-1, 3] | 195 | 192']);
+  });
+
+  it('depth 3: every instance and layer, indented, named as in the state_dict; inputs by module path', () => {
+    const rows = table(3);
+    expect(rows).toContain('0 | Basic | [-1, 4, 4, 4] | 136 | 1,920');
+    expect(rows).toContain('conv1 | conv2d | input | [-1, 4, 4, 4] | 108 | 1,728');
+    expect(rows).toContain('downsample | sequential | [-1, 4, 4, 4] | 20 | 192');
+    expect(rows).toContain('conv1 | conv2d | layer1.0.add_1 | [-1, 4, 4, 4] | 144 | 2,304'); // layer1.1.conv1 reads layer1.0's output
   });
 });

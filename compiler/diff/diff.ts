@@ -8,7 +8,7 @@ import { initChanges, jsonEqual, layerAttrs } from './attrs.js';
 import { diffCheckpoint } from './checkpoint.js';
 import { diffLints } from './lints.js';
 import { diffSettings } from './settings.js';
-import type { AttrChange, Change, Delta, LayerDiff, LayerSide, ModelDiff } from './types.js';
+import type { AttrChange, BlockEdit, Change, Delta, LayerDiff, LayerSide, ModelDiff } from './types.js';
 
 export interface DiffOptions {
   /** Each side's warnings (as checkSource returns them), to report lints introduced or removed. */
@@ -22,6 +22,7 @@ export function diffModels(a: ModelIR, b: ModelIR, opts: DiffOptions = {}): Mode
   const name = a.name === b.name ? null : { old: a.name, new: b.name };
   const input = shapeChange(a.input.shape, b.input.shape);
   const output = shapeChange(outShape(a), outShape(b));
+  const blocks = blockEdits(layers);
   const identical =
     name === null && input === null && settings.length === 0 && layers.every((l) => l.status === 'unchanged' && l.rename === null);
   return {
@@ -40,7 +41,24 @@ export function diffModels(a: ModelIR, b: ModelIR, opts: DiffOptions = {}): Mode
     checkpoint: diffCheckpoint(a, b, rows),
     settings,
     lints: diffLints(a, b, rows, opts.warnings ?? { old: [], new: [] }),
+    ...(blocks.length > 0 ? { blocks } : {}),
   };
+}
+
+/** Changed layers from one layer of a block's definition with the same edit, two or more instances: one BlockEdit. */
+function blockEdits(layers: readonly LayerDiff[]): BlockEdit[] {
+  const groups = new Map<string, { edit: Omit<BlockEdit, 'instances' | 'rows'>; instances: string[]; rows: number[] }>();
+  layers.forEach((l, i) => {
+    const b = l.new?.block;
+    if (l.status !== 'changed' || b === undefined || l.old?.block?.name !== b.name || l.old.block.layer !== b.layer) return;
+    const attrs = l.attrs.filter((a) => !a.inferred);
+    const key = JSON.stringify([b.name, b.layer, attrs]);
+    const g = groups.get(key) ?? { edit: { block: b.name, layer: b.layer, kind: l.kind, attrs }, instances: [], rows: [] };
+    g.instances.push(b.instance);
+    g.rows.push(i);
+    groups.set(key, g);
+  });
+  return [...groups.values()].filter((g) => g.rows.length >= 2).map((g) => ({ ...g.edit, instances: g.instances, rows: g.rows }));
 }
 
 function diffLayer(a: ModelIR, b: ModelIR, r: AlignedPair): LayerDiff {
@@ -81,7 +99,7 @@ function changes(o: Readonly<Record<string, AttrChange['old']>>, n: Readonly<Rec
 
 function side(n: Node): LayerSide {
   return {
-    name: n.name,
+    name: n.module ?? n.name,
     index: n.index,
     named: n.named,
     inShape: [...(n.inShapes[0] ?? [])],
@@ -89,7 +107,17 @@ function side(n: Node): LayerSide {
     params: n.paramCount,
     macs: n.macs,
     tensors: n.params.map((p) => p.name),
+    ...blockOf(n),
   };
+}
+
+/** Where a layer written in a block's definition sits: `at` is `['blocks', B, 'layers', j, ('layers', k)…]`, one
+ *  module level per `layers` after the block's, so the instance is the module path less that many segments. */
+function blockOf(n: Node): Pick<LayerSide, 'block'> {
+  if (n.at?.[0] !== 'blocks' || n.module === undefined) return {};
+  const depth = n.at.slice(2).filter((s) => s === 'layers').length;
+  const segs = n.module.split('.');
+  return { block: { name: String(n.at[1]), layer: segs.slice(-depth).join('.'), instance: segs.slice(0, -depth).join('.') } };
 }
 
 function outShape(m: ModelIR): Shape {

@@ -29,9 +29,21 @@ function layers(d: ModelDiff): string[] {
   const out = ['| | layer | kind | change | output | params | MACs |', '| --- | --- | --- | --- | --- | --: | --: |'];
   if (d.input) out.push(row(['~', '*input*', '', '', `${fmtShape(d.input.old)} → ${fmtShape(d.input.new)}`, '', '']));
   const unchanged: string[] = [];
-  for (const l of d.layers) {
+  const folded = new Map((d.blocks ?? []).flatMap((b) => b.rows.map((r) => [r, b] as const)));
+  for (const [i, l] of d.layers.entries()) {
     if (!differs(l)) {
       unchanged.push(code(layerName(l)));
+      continue;
+    }
+    const b = folded.get(i);
+    if (b !== undefined) {
+      // A block's edit, once: the row stands for every instance it changes.
+      if (b.rows[0] === i) {
+        const attrs = b.attrs.map((a) => `${a.attr} ${fmtAttr(a.attr, a.old)} → ${fmtAttr(a.attr, a.new)}`).join('; ');
+        const sum = (f: (x: LayerDiff) => number) => b.rows.reduce((s, r) => s + f(d.layers[r]!), 0);
+        out.push(row(['~', `${code(`${b.block}.${b.layer}`)} in ${b.instances.length} instances (${b.instances.map(code).join(', ')})`, b.kind, cell(attrs), '',
+          oldNew(sum((x) => x.old!.params), sum((x) => x.new!.params), thousands), oldNew(sum((x) => x.old!.macs), sum((x) => x.new!.macs), thousands)]));
+      }
       continue;
     }
     const o = l.old;

@@ -1,5 +1,5 @@
 // A ModelDiff for a terminal: colored when stdout is a TTY, plain otherwise (and in golden files).
-import type { LayerDiff, LintChange, ModelDiff, TensorDiff } from './types.js';
+import type { BlockEdit, LayerDiff, LintChange, ModelDiff, TensorDiff } from './types.js';
 import {
   differs, fmtAttr, fmtBytes, fmtDelta, fmtShape, fmtValue, layerName, renameWords, oldNew, settingKey, summaryParts, TENSOR_WORDS, thousands, verdictSentence,
 } from './words.js';
@@ -34,14 +34,17 @@ function layers(d: ModelDiff, p: Palette): string[] {
     if (run.length > 0) out.push(p.dim(`  = ${run.length} unchanged: ${run.join(', ')}`));
     run = [];
   };
-  for (const l of d.layers) {
+  const folded = new Map((d.blocks ?? []).flatMap((b) => b.rows.map((r) => [r, b] as const)));
+  d.layers.forEach((l, i) => {
     if (!differs(l)) {
       run.push(layerName(l));
-      continue;
+      return;
     }
+    const b = folded.get(i);
+    if (b !== undefined && b.rows[0] !== i) return; // said once, at its first instance
     flush();
-    out.push(...layer(l, p));
-  }
+    out.push(...(b === undefined ? layer(l, p) : blockEdit(b, d, p)));
+  });
   flush();
   if (d.input) out.unshift(`  ~ input  ${fmtShape(d.input.old)} → ${fmtShape(d.input.new)}`);
   return out;
@@ -72,6 +75,17 @@ function layer(l: LayerDiff, p: Palette): string[] {
   if (o.params !== n.params) rows.push(['params', `${thousands(o.params)} → ${thousands(n.params)}`]);
   if (o.macs !== n.macs) rows.push(['MACs', `${thousands(o.macs)} → ${thousands(n.macs)}`]);
   return [p.mod(`  ~ ${title} (${l.kind})${why}`), ...table(rows)];
+}
+
+/** A block's edit once: the attributes, then the instances it changes and their layers' totals. */
+function blockEdit(b: BlockEdit, d: ModelDiff, p: Palette): string[] {
+  const rows: [string, string][] = b.attrs.map((a) => [a.attr, `${fmtAttr(a.attr, a.old)} → ${fmtAttr(a.attr, a.new)}`]);
+  const sum = (f: (l: LayerDiff) => number) => b.rows.reduce((s, r) => s + f(d.layers[r]!), 0);
+  const [po, pn] = [sum((l) => l.old!.params), sum((l) => l.new!.params)];
+  const [mo, mn] = [sum((l) => l.old!.macs), sum((l) => l.new!.macs)];
+  if (po !== pn) rows.push(['params', `${thousands(po)} → ${thousands(pn)} in all`]);
+  if (mo !== mn) rows.push(['MACs', `${thousands(mo)} → ${thousands(mn)} in all`]);
+  return [p.mod(`  ~ ${b.block}.${b.layer} (${b.kind}), in the block's definition: ${b.instances.length} instances — ${b.instances.join(', ')}`), ...table(rows)];
 }
 
 function table(rows: readonly (readonly [string, string])[]): string[] {

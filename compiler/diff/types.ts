@@ -28,6 +28,22 @@ export interface LayerSide {
   readonly macs: number;
   /** Its state_dict tensors (weights and buffers), PyTorch names. */
   readonly tensors: readonly string[];
+  /** A layer written in a block's definition: the block, the layer's path in it (`conv1`, `downsample.0`) and the instance (`layer1.0`). */
+  readonly block?: { readonly name: string; readonly layer: string; readonly instance: string };
+}
+
+/** One edit of a block's definition, once, with every instance it changes (their layers fold into it). */
+export interface BlockEdit {
+  readonly block: string;
+  /** The layer's path in the block: `conv1`, `downsample.0`. */
+  readonly layer: string;
+  readonly kind: NodeKind;
+  /** What the user changed (inferred consequences stay with each layer). */
+  readonly attrs: readonly AttrChange[];
+  /** The instances, in model order: `layer1.0`, `layer1.1`, … */
+  readonly instances: readonly string[];
+  /** Indices into ModelDiff.layers of the layers it stands for. */
+  readonly rows: readonly number[];
 }
 
 /**
@@ -139,4 +155,6 @@ export interface ModelDiff {
   readonly checkpoint: CheckpointDiff;
   readonly settings: readonly SettingChange[];
   readonly lints: { readonly introduced: readonly LintChange[]; readonly removed: readonly LintChange[] };
+  /** Edits of a block's definition that change two or more instances alike (absent: none). */
+  readonly blocks?: readonly BlockEdit[];
 }

@@ -38,6 +38,30 @@ export interface LabeledImages {
    *  draw of the spec's train_transforms, the same for the same seed, epoch and k). Absent: `images` as
    *  they are. */
   readonly sample?: (k: number, epoch: number, out: Float32Array, offset: number) => void;
+  /** A split not held in memory (streamed from the decoded-image cache: runtime/node/data/images.ts): `images`
+   *  is then empty, and this writes sample k, unaugmented, into out[offset …]. */
+  readonly read?: (k: number, out: Float32Array, offset: number) => void;
+  /** The training batches prepared ahead of the step (worker threads, runtime/node/data/prefetch.ts): the same
+   *  bytes as `sample` (or `read`, or `images`) would give. Absent: the loop assembles each batch itself. */
+  readonly batches?: BatchFeed;
+}
+
+/** Batches of a split in a given order, prepared ahead: open() starts on the batches of `order` from batch
+ *  `first` on (each `batchSize` samples, the last one shorter), drawn as epoch `epoch` sees them. */
+export interface BatchFeed {
+  open(order: Uint32Array, epoch: number, batchSize: number, first: number): BatchStream;
+}
+
+export interface BatchStream {
+  /** The next batch's [n, ...shape] tensors, in order; valid until the following next() or close(). */
+  next(): Promise<Float32Array>;
+  /** Stops preparing (the epoch ended, or the run stopped); the batches not taken are dropped. */
+  close(): void;
+}
+
+/** The elements of one sample: C·H·W. */
+export function sampleSizeOf(data: LabeledImages): number {
+  return data.shape.reduce((a, b) => a * b, 1);
 }
 
 /**

@@ -10,7 +10,7 @@
 // Mean IoU (per-pixel outputs only): mean over the classes that occur in truth or prediction of
 // TP / (TP + FP + FN), from the confusion matrix over every pixel of the split.
 import type { LossDescription } from '../contracts.js';
-import type { LabeledImages } from '../data/idx.js';
+import { sampleSizeOf, type LabeledImages } from '../data/idx.js';
 import type { CompiledModel } from '../model.js';
 import { lossAccumulator } from './losses.js';
 
@@ -38,7 +38,10 @@ export function evaluate(model: CompiledModel, data: LabeledImages, loss: LossDe
   const inner = outSize / C;
   const K = binary ? 2 : C;
   const labelSize = loss.labelShape.reduce((a, b) => a * b, 1);
-  const sampleSize = data.images.length / data.n;
+  const sampleSize = sampleSizeOf(data);
+  // A streamed split (not in memory) is read batch by batch into one buffer.
+  const read = data.read;
+  const buffer = read === undefined ? null : new Float32Array(Math.min(batchSize, data.n) * sampleSize);
   const threshold = binary ? binaryThreshold(loss) : 0;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   const acc = lossAccumulator(loss, shape);
@@ -47,7 +50,13 @@ export function evaluate(model: CompiledModel, data: LabeledImages, loss: LossDe
   try {
     for (let start = 0; start < data.n; start += batchSize) {
       const n = Math.min(batchSize, data.n - start);
-      const out = model.forward(data.images.subarray(start * sampleSize, (start + n) * sampleSize), n);
+      let x: Float32Array;
+      if (read === undefined) x = data.images.subarray(start * sampleSize, (start + n) * sampleSize);
+      else {
+        for (let i = 0; i < n; i++) read(start + i, buffer!, i * sampleSize);
+        x = buffer!.subarray(0, n * sampleSize);
+      }
+      const out = model.forward(x, n);
       const labels = data.labels.subarray(start * labelSize, (start + n) * labelSize);
       acc.add(out, labels, n);
       if (binary) {

@@ -5,7 +5,7 @@
 // Batching follows torch.utils.data.DataLoader(shuffle=True, drop_last=False): the last partial
 // batch is kept, so an epoch is ceil(n / batchSize) steps.
 import type { EarlyStoppingDescription, LossDescription, MetricName, ScheduleDescription } from '../contracts.js';
-import type { LabeledImages } from '../data/idx.js';
+import { sampleSizeOf, type BatchStream, type LabeledImages } from '../data/idx.js';
 import type { CompiledModel } from '../model.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { EarlyStopping, metricValue, resolveSchedule, type EarlyStoppingState } from './recipe.js';
@@ -147,7 +147,7 @@ export async function trainLoop(
 ): Promise<LoopResult> {
   const now = hooks.now ?? (() => Date.now());
   const { train } = data;
-  const sampleSize = train.images.length / train.n;
+  const sampleSize = sampleSizeOf(train);
   // Labels per sample: 1 (a class or a 0/1 target), or a label map's pixels.
   const labelSize = train.labels.length / train.n;
   const stepsPerEpoch = Math.ceil(train.n / config.batchSize);
@@ -167,34 +167,40 @@ export async function trainLoop(
     const epochStart = now();
     let images = 0;
     const stepLosses = new Float64Array(stepsPerEpoch).fill(NaN);
-    while (pos.stepInEpoch < stepsPerEpoch) {
-      if (config.maxSteps !== undefined && pos.globalStep >= config.maxSteps) return { kind: 'stopped', reason: 'max-steps', position: withState(pos) };
-      if (hooks.stopRequested?.()) return { kind: 'stopped', reason: 'interrupt', position: withState(pos) };
-      const begin = pos.stepInEpoch * config.batchSize;
-      const n = Math.min(config.batchSize, train.n - begin);
-      for (let i = 0; i < n; i++) {
-        const k = perm[begin + i]!;
-        if (train.sample !== undefined) train.sample(k, pos.epoch, x, i * sampleSize);
-        else x.set(train.images.subarray(k * sampleSize, (k + 1) * sampleSize), i * sampleSize);
-        if (labelSize === 1) y[i] = train.labels[k]!;
-        else y.set(train.labels.subarray(k * labelSize, (k + 1) * labelSize), i * labelSize);
+    // Batches prepared ahead where the data offers it (worker threads); closed when the epoch ends or the run stops.
+    const feed: BatchStream | null = train.batches?.open(perm, pos.epoch, config.batchSize, pos.stepInEpoch) ?? null;
+    try {
+      while (pos.stepInEpoch < stepsPerEpoch) {
+        if (config.maxSteps !== undefined && pos.globalStep >= config.maxSteps) return { kind: 'stopped', reason: 'max-steps', position: withState(pos) };
+        if (hooks.stopRequested?.()) return { kind: 'stopped', reason: 'interrupt', position: withState(pos) };
+        const begin = pos.stepInEpoch * config.batchSize;
+        const n = Math.min(config.batchSize, train.n - begin);
+        const prepared = feed === null ? null : await feed.next();
+        for (let i = 0; i < n; i++) {
+          const k = perm[begin + i]!;
+          if (prepared === null) writeSample(train, k, pos.epoch, x, i * sampleSize, sampleSize);
+          if (labelSize === 1) y[i] = train.labels[k]!;
+          else y.set(train.labels.subarray(k * labelSize, (k + 1) * labelSize), i * labelSize);
+        }
+        const loss = model.trainStep(prepared ?? x.subarray(0, n * sampleSize), y.subarray(0, n * labelSize), n);
+        if (!Number.isFinite(loss)) {
+          return { kind: 'non-finite', loss, epoch: pos.epoch + 1, step: pos.stepInEpoch + 1, where: model.findNonFinite() };
+        }
+        images += n;
+        stepLosses[pos.stepInEpoch] = loss;
+        recipe.stepLr = recipe.lr;
+        if (perStep) recipe.advance(); // scheduler.step() after optimizer.step(), as PyTorch's loop calls it
+        pos = {
+          epoch: pos.epoch,
+          stepInEpoch: pos.stepInEpoch + 1,
+          globalStep: pos.globalStep + 1,
+          lossSum: pos.lossSum + loss * n,
+          lossCount: pos.lossCount + n,
+        };
+        await hooks.onStep?.({ position: pos, stepsPerEpoch, imagesPerSecond: (images * 1000) / Math.max(1, now() - epochStart) });
       }
-      const loss = model.trainStep(x.subarray(0, n * sampleSize), y.subarray(0, n * labelSize), n);
-      if (!Number.isFinite(loss)) {
-        return { kind: 'non-finite', loss, epoch: pos.epoch + 1, step: pos.stepInEpoch + 1, where: model.findNonFinite() };
-      }
-      images += n;
-      stepLosses[pos.stepInEpoch] = loss;
-      recipe.stepLr = recipe.lr;
-      if (perStep) recipe.advance(); // scheduler.step() after optimizer.step(), as PyTorch's loop calls it
-      pos = {
-        epoch: pos.epoch,
-        stepInEpoch: pos.stepInEpoch + 1,
-        globalStep: pos.globalStep + 1,
-        lossSum: pos.lossSum + loss * n,
-        lossCount: pos.lossCount + n,
-      };
-      await hooks.onStep?.({ position: pos, stepsPerEpoch, imagesPerSecond: (images * 1000) / Math.max(1, now() - epochStart) });
+    } finally {
+      feed?.close();
     }
     const trainMs = Math.max(1, now() - epochStart);
     // With a validation split, it is measured every epoch and the test split after the last one only.
@@ -228,6 +234,13 @@ export async function trainLoop(
     if (verdict?.stop === true && pos.epoch < config.epochs) return { kind: 'done', position: pos, earlyStopping: stopper!.summary(pos.epoch) };
   }
   return { kind: 'done', position: pos, ...(stopper === null ? {} : { earlyStopping: stopper.summary(null) }) };
+}
+
+/** Sample k as epoch `epoch` trains on it into x at `offset`: a fresh augmentation draw, a streamed read, or the image. */
+function writeSample(train: LabeledImages, k: number, epoch: number, x: Float32Array, offset: number, size: number): void {
+  if (train.sample !== undefined) train.sample(k, epoch, x, offset);
+  else if (train.read !== undefined) train.read(k, x, offset);
+  else x.set(train.images.subarray(k * size, (k + 1) * size), offset);
 }
 
 /** The value of a watched metric this epoch; the run's start checks that it is measured (bin/train/run.ts). */

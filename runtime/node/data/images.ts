@@ -4,17 +4,25 @@
 // transforms the train split keeps its images after the training pipeline's deterministic prefix and draws
 // each sample's augmentation afresh every epoch, from sampleRng(seed, epoch, index): the same seed gives the
 // same batches at any thread count. The images after the deterministic transforms are cached on disk
-// (image-cache.ts), so a rerun skips decoding.
+// (image-cache.ts), so a rerun skips decoding. A data set too large for memory streams from those entries on
+// disk (stream.ts), and the training batches are made ahead on worker threads (prefetch.ts); both give the
+// same bytes as the in-memory batches of the main thread.
 import { readFileSync } from 'node:fs';
 import type { DataPipeline } from '../../contracts.js';
 import { decodeImage } from '../../data/decode/index.js';
 import type { LabeledImages } from '../../data/idx.js';
 import { spacedIndex } from '../../data/idx-samples.js';
 import type { ColorMode, Image8 } from '../../data/image.js';
-import { applyPipeline, isRandomTransform, pipelineNormalize, sampleRng, toTensor, type TransformSpec } from '../../data/transforms/index.js';
+import { applyPipeline, isRandomTransform, pipelineNormalize, sampleRng, type TransformSpec } from '../../data/transforms/index.js';
 import type { ImageList, ImageSplits } from './image-files.js';
-import { cacheKey, hashFiles, imageCacheDir, readCachedImages, writeCachedImages } from './image-cache.js';
+import { CacheWriter, cacheKey, hashFiles, imageCacheDir, readCacheEntry, readEntryBytes } from './image-cache.js';
+import { ImageStore, memorySource } from './image-store.js';
+import { loaderWorkers, prefetchFeed } from './prefetch.js';
+import { imageTensor, storedSample, type SampleRecipe } from './samples.js';
+import { streamDir, streamingChoice } from './stream.js';
 import { DataFileError } from './read-maybe-gzip.js';
+
+export { imageTensor } from './samples.js';
 
 export interface ImageLoadOptions {
   /** The model's input: [C, H, W], C 1 or 3. */
@@ -26,6 +34,10 @@ export interface ImageLoadOptions {
   readonly limit?: number;
   /** Called every so often while decoding: the split, images done, images in it. */
   readonly onProgress?: (split: string, done: number, total: number) => void;
+  /** Stream the splits from the cache on disk instead of holding them (default: CNNC_STREAM, stream.ts). */
+  readonly stream?: boolean;
+  /** Worker threads that make the training batches ahead (default: CNNC_LOADER_WORKERS, prefetch.ts); 0: none. */
+  readonly workers?: number;
 }
 
 export interface LoadedImages {
@@ -44,21 +56,11 @@ export function readImage(file: string, mode: ColorMode): Image8 {
   return decodeImage(readBytes(file), file, mode);
 }
 
-/** The image after `ts` into out at `offset`, as [C, H, W] float32. */
-export function imageTensor(img: Image8, ts: readonly TransformSpec[], shape: readonly number[], file: string, out: Float32Array, offset: number, rng?: ReturnType<typeof sampleRng>): void {
-  const done = applyPipeline(img, ts, rng === undefined ? { train: false } : { train: true, rng });
-  if (done.width !== shape[2] || done.height !== shape[1]) {
-    // The compiler appends a resize where the size depends on the image, so this is a bug in cnnc.
-    throw new Error(`cnnc internal error: ${file} became ${done.height}×${done.width}, not the input's ${shape[1]}×${shape[2]}`);
-  }
-  toTensor(done, out, offset, pipelineNormalize(ts));
-}
-
 /** A transform's refusal of an image (a RangeError: the image does not fit its arguments) as an error
  *  naming the file. */
-function refusingAsData(file: string, f: () => void): void {
+function refusingAsData<T>(file: string, f: () => T): T {
   try {
-    f();
+    return f();
   } catch (e) {
     if (e instanceof RangeError) throw new DataFileError(`${file}: ${e.message}`);
     throw e;
@@ -84,23 +86,34 @@ function deterministicPrefix(ts: readonly TransformSpec[]): TransformSpec[] {
   return (first < 0 ? ts : ts.slice(0, first)).filter((t) => t.kind !== 'normalize');
 }
 
-function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: boolean): LabeledImages {
+/** Where a split's stored images come from: an entry of the cache, in memory or left on disk (streamed). */
+function openEntry(dir: string, key: string, n: number, stream: boolean): ImageStore | null {
+  const entry = readCacheEntry(dir, key, n);
+  if (entry === null) return null;
+  if (stream) return new ImageStore({ kind: 'file', ...entry });
+  const bytes = readEntryBytes(entry);
+  return bytes === null ? null : new ImageStore({ kind: 'memory', bytes, index: entry.index });
+}
+
+function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: boolean, stream: boolean): LabeledImages {
   const mode = modeOf(o.shape);
   const size = o.shape.reduce((a, b) => a * b, 1);
   const n = list.files.length;
-  const images = new Float32Array(n * size);
   const pipeline = train ? o.transforms.train : o.transforms.eval;
   const random = train && pipeline.some(isRandomTransform);
   // `images` holds the tensors of the split's own pipeline, or, for an augmented train split, of the eval one
   // (what it looks like untouched, for checks); with augmentation each epoch draws from the images after the
   // training pipeline's deterministic prefix (`base`), which gives the same result as the whole pipeline on
   // the file. Where the two prefixes are the same list (a resize, then random ones), one set serves both.
+  // Streamed (stream: the split is too large for memory), `images` is empty and both are read from the cache
+  // entries on disk, image by image.
   const tensorPipeline = random ? o.transforms.eval : pipeline;
   const evalOps = deterministicPrefix(tensorPipeline);
   const prefix = random ? deterministicPrefix(pipeline) : null;
   const shared = prefix !== null && JSON.stringify(prefix) === JSON.stringify(evalOps);
   const rest = prefix === null ? [] : pipeline.slice(pipeline.findIndex(isRandomTransform));
-  const dir = imageCacheDir();
+  // Streaming needs the entries on disk: with the cache off, a folder of the process's own (streamDir).
+  const dir = imageCacheDir() ?? (stream ? streamDir() : null);
   // The bytes read to hash the files are kept (up to KEEP_BYTES in all) for a cache miss to decode, so that a
   // first run reads each file once; a larger split reads the rest again.
   const kept = new Map<number, Uint8Array>();
@@ -114,10 +127,12 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
     return bytes;
   });
   const key = (ops: readonly TransformSpec[]) => cacheKey(hashes!, mode, ops);
-  let evalImages = dir === null ? null : readCachedImages(dir, key(evalOps), n);
-  let base = prefix === null ? null : shared ? evalImages : dir === null ? null : readCachedImages(dir, key(prefix), n);
+  let evalStore = dir === null ? null : openEntry(dir, key(evalOps), n, stream);
+  let base = prefix === null ? null : shared ? evalStore : dir === null ? null : openEntry(dir, key(prefix), n, stream);
   let decodedNow = false;
-  if (evalImages === null || (prefix !== null && base === null)) {
+  if (evalStore === null || (prefix !== null && base === null)) {
+    // Decoded one image at a time into the cache entries being written; kept in memory too unless streamed.
+    const writers = dir === null ? null : { ev: new CacheWriter(dir, key(evalOps), n), pre: prefix !== null && !shared ? new CacheWriter(dir, key(prefix), n) : null };
     const ev: Image8[] = [];
     const pre: Image8[] = [];
     let last = Date.now();
@@ -125,45 +140,65 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
       const file = list.files[i]!;
       const bytes = kept.get(i);
       const img = bytes === undefined ? readImage(file, mode) : decodeImage(bytes, file, mode);
-      refusingAsData(file, () => ev.push(applyPipeline(img, evalOps, { train: false })));
-      if (prefix !== null && !shared) refusingAsData(file, () => pre.push(applyPipeline(img, prefix, { train: false })));
+      kept.delete(i);
+      const e = refusingAsData(file, () => applyPipeline(img, evalOps, { train: false }));
+      writers?.ev.add(e);
+      if (!stream) ev.push(e);
+      if (prefix !== null && !shared) {
+        const p = refusingAsData(file, () => applyPipeline(img, prefix, { train: false }));
+        writers?.pre?.add(p);
+        if (!stream) pre.push(p);
+      }
       if (o.onProgress !== undefined && Date.now() - last > 250 && i + 1 < n) {
         last = Date.now();
         o.onProgress(name, i + 1, n);
       }
     }
     kept.clear();
-    evalImages = ev;
+    const written = { ev: writers?.ev.finish() ?? null, pre: writers?.pre?.finish() ?? null };
     decodedNow = true;
-    base = prefix === null ? null : shared ? ev : pre;
-    if (dir !== null) {
-      writeCachedImages(dir, key(evalOps), ev);
-      if (prefix !== null && !shared) writeCachedImages(dir, key(prefix), pre);
+    if (stream) {
+      if (written.ev === null || (writers!.pre !== null && written.pre === null)) {
+        throw new DataFileError(`${dir}: cannot write the decoded-image cache, which a split of ${n.toLocaleString('en-US')} images streams from; set CNNC_CACHE_DIR to a writable folder with room for it`);
+      }
+      evalStore = new ImageStore({ kind: 'file', ...written.ev });
+      base = prefix === null ? null : shared ? evalStore : new ImageStore({ kind: 'file', ...written.pre! });
+    } else {
+      evalStore = new ImageStore(memorySource(ev));
+      base = prefix === null ? null : shared ? evalStore : new ImageStore(memorySource(pre));
     }
   }
   const norm = pipelineNormalize(tensorPipeline);
-  // The augmentation tried once on each size of image found, so that one it cannot take (a random_crop
-  // larger than the padded image) is refused now, naming the file, not in the middle of training.
-  const tried = new Set<string>();
-  const scratch = random ? new Float32Array(size) : null;
-  for (let i = 0; i < n; i++) {
-    const file = list.files[i]!;
-    refusingAsData(file, () => imageTensor(evalImages![i]!, norm === undefined ? [] : [{ kind: 'normalize', ...norm }], o.shape, file, images, i * size));
-    const b = base?.[i];
-    if (b !== undefined && scratch !== null && !tried.has(`${b.width}×${b.height}`)) {
-      tried.add(`${b.width}×${b.height}`);
-      refusingAsData(file, () => imageTensor(b, rest, o.shape, file, scratch, 0, sampleRng(o.seed, 0, i)));
+  const normOps: TransformSpec[] = norm === undefined ? [] : [{ kind: 'normalize', ...norm }];
+  const evals = evalStore;
+  const images = new Float32Array(stream ? 0 : n * size);
+  if (!stream) for (let i = 0; i < n; i++) refusingAsData(list.files[i]!, () => imageTensor(evals.get(i), normOps, o.shape, list.files[i]!, images, i * size));
+  // The augmentation tried once on each size of image found (sizes from the index: nothing read but those
+  // images), so that one it cannot take (a random_crop larger than the padded image) is refused now, naming
+  // the file, not in the middle of training.
+  if (base !== null) {
+    const tried = new Set<string>();
+    const scratch = new Float32Array(size);
+    for (let i = 0; i < n; i++) {
+      const { width, height } = base.sizeOf(i);
+      if (tried.has(`${width}×${height}`)) continue;
+      tried.add(`${width}×${height}`);
+      refusingAsData(list.files[i]!, () => imageTensor(base!.get(i), rest, o.shape, list.files[i]!, scratch, 0, sampleRng(o.seed, 0, i)));
     }
   }
   // The split's last progress call once it is checked, so that an image refused above is the last line.
   o.onProgress?.(decodedNow ? name : `${name} (from the cache)`, n, n);
-  const split = { images, labels: list.labels, n, shape: [...o.shape] };
-  if (base === null) return split;
-  const decoded = base;
-  return {
-    ...split,
-    sample: (k, epoch, out, offset) => imageTensor(decoded[k]!, rest, o.shape, list.files[k]!, out, offset, sampleRng(o.seed, epoch, k)),
+  const split: LabeledImages = {
+    images, labels: list.labels, n, shape: [...o.shape],
+    ...(stream ? { read: (k: number, out: Float32Array, offset: number) => imageTensor(evals.get(k), normOps, o.shape, list.files[k]!, out, offset) } : {}),
   };
+  // Training batches made ahead on worker threads, where making one is more than a copy.
+  const recipe: SampleRecipe = { ops: base === null ? normOps : rest, augment: base !== null, shape: [...o.shape], seed: o.seed };
+  const feed = train && (base !== null || stream) ? prefetchFeed((base ?? evals).source, recipe, list.files, o.workers ?? loaderWorkers()) : null;
+  const withFeed = feed === null ? split : { ...split, batches: feed };
+  if (base === null) return withFeed;
+  const decoded = base;
+  return { ...withFeed, sample: (k, epoch, out, offset) => storedSample(decoded, recipe, k, epoch, list.files[k]!, out, offset) };
 }
 
 /** How many bytes of image files a split keeps from hashing to decoding (a cache miss then reads each once). */
@@ -179,10 +214,14 @@ function readBytes(file: string): Uint8Array {
 
 /** The listed splits decoded: train with the training pipeline, test and val with the eval one. */
 export function loadImages(splits: ImageSplits, o: ImageLoadOptions): LoadedImages {
+  const [train, test, val] = [subsetList(splits.train, o.limit), subsetList(splits.test, o.limit), splits.val === null ? null : subsetList(splits.val, o.limit)];
+  // What holding every split's tensors would take: the threshold for streaming them instead.
+  const held = 4 * o.shape.reduce((a, b) => a * b, 1) * (train.files.length + test.files.length + (val?.files.length ?? 0));
+  const stream = o.stream ?? streamingChoice(held);
   return {
-    train: loadSplit('train', subsetList(splits.train, o.limit), o, true),
-    test: loadSplit('test', subsetList(splits.test, o.limit), o, false),
-    val: splits.val === null ? null : loadSplit('val', subsetList(splits.val, o.limit), o, false),
+    train: loadSplit('train', train, o, true, stream),
+    test: loadSplit('test', test, o, false, stream),
+    val: val === null ? null : loadSplit('val', val, o, false, stream),
     classes: splits.classes,
   };
 }

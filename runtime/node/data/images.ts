@@ -7,7 +7,7 @@
 // (image-cache.ts), so a rerun skips decoding. A data set too large for memory streams from those entries on
 // disk (stream.ts), and the training batches are made ahead on worker threads (prefetch.ts); both give the
 // same bytes as the in-memory batches of the main thread.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { DataPipeline } from '../../contracts.js';
 import { decodeImage } from '../../data/decode/index.js';
 import type { LabeledImages } from '../../data/idx.js';
@@ -114,16 +114,21 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
   const rest = prefix === null ? [] : pipeline.slice(pipeline.findIndex(isRandomTransform));
   // Streaming needs the entries on disk: with the cache off, a folder of the process's own (streamDir).
   const dir = imageCacheDir() ?? (stream ? streamDir() : null);
-  // The bytes read to hash the files are kept (up to KEEP_BYTES in all) for a cache miss to decode, so that a
-  // first run reads each file once; a larger split reads the rest again.
+  // The bytes read to hash the files are kept (up to KEEP_BYTES in all, a streamed split's less) for a cache miss
+  // to decode, so that a first run reads each file once; a larger split reads the rest again.
   const kept = new Map<number, Uint8Array>();
   let keptBytes = 0;
+  // Once that budget is spent, the rest are read into one reused buffer (hashFiles hashes each before the next
+  // read), so that hashing a large split leaves no garbage behind to raise the peak RSS.
+  const budget = stream ? KEEP_BYTES_STREAMED : KEEP_BYTES;
+  const scratch = { buffer: new Uint8Array(0) };
   const hashes = dir === null ? null : hashFiles(list.files, (file, i) => {
+    if (keptBytes >= budget) return readBytesInto(file, scratch);
     const bytes = readBytes(file);
-    if (keptBytes + bytes.length <= KEEP_BYTES) {
+    if (keptBytes + bytes.length <= budget) {
       kept.set(i, bytes);
       keptBytes += bytes.length;
-    }
+    } else keptBytes = budget;
     return bytes;
   });
   const key = (ops: readonly TransformSpec[]) => cacheKey(hashes!, mode, ops);
@@ -203,6 +208,25 @@ function loadSplit(name: string, list: ImageList, o: ImageLoadOptions, train: bo
 
 /** How many bytes of image files a split keeps from hashing to decoding (a cache miss then reads each once). */
 const KEEP_BYTES = 256 * 2 ** 20;
+const KEEP_BYTES_STREAMED = 32 * 2 ** 20;
+
+/** The file's bytes in `into.buffer` (grown as needed): valid until the next call. */
+function readBytesInto(file: string, into: { buffer: Uint8Array }): Uint8Array {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (into.buffer.length < size) into.buffer = new Uint8Array(Math.max(size, 2 * into.buffer.length));
+      let done = 0;
+      for (let got = 1; done < size && got > 0; done += got) got = readSync(fd, into.buffer, done, size - done, done);
+      return into.buffer.subarray(0, done);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw new DataFileError(`${file}: cannot read the image (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+}
 
 function readBytes(file: string): Uint8Array {
   try {

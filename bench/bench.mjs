@@ -60,6 +60,8 @@ async function main() {
   if (only.has('loader') && existsSync('/usr/share/datasets/fashion-mnist')) {
     // Image folders (issue 15): decoding + transforms and augmentation, next to training, one thread.
     results.loader = await measure('loader', [process.execPath, 'bench/loader-child.mjs', '--images', opts.quick ? '500' : '2000']);
+    // Peak RSS of an epoch on a folder held in memory against streamed from the cache, N and 4N images (bench/stream-child.mjs).
+    if (results.loader.entries) results.loader.stream = await measure('loader_stream', [process.execPath, 'bench/stream-child.mjs', '--sweep', '--images', opts.quick ? '500' : '2500']);
   }
   if (only.has('optim')) {
     // One optimizer step on its own, 1.2M parameters: the wasm kernels against the JavaScript (bench/optim-child.mjs).

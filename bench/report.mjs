@@ -121,16 +121,26 @@ export function formatImports(r) {
   ].join('\n');
 }
 
-/** Image folders: the loader's images/s against training's, one thread (bench/loader-child.mjs). */
+/** Image folders: the loader's images/s against training's (bench/loader-child.mjs), and peak RSS held against
+ *  streamed (bench/stream-child.mjs). */
 export function formatLoader(r) {
-  const x = (a, b) => (a === null ? '—' : `${fmt(a / b, 1)}×`);
-  return [
-    '| image folders, 1 thread | decode + transforms img/s | augmentation img/s | train img/s | loader / train |',
-    '| --- | ---: | ---: | ---: | ---: |',
+  const x = (a, b) => (a == null ? '—' : `${fmt(a / b, 1)}×`);
+  const n = (v, d = 0) => (v == null ? '—' : fmt(v, d));
+  const lines = [
+    '| image folders | decode + transforms img/s | augmentation img/s (main thread) | prefetched img/s (workers) | train img/s, 1 thread | train on prefetched batches img/s (wait/step) | loader / train |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...Object.entries(r.entries).map(([name, e]) =>
-      `| ${name} (${e.images.toLocaleString('en-US')} images) | ${fmt(e.decode_per_s, 0)} | ${e.augment_per_s === null ? '—' : fmt(e.augment_per_s, 0)} | ${fmt(e.train_per_s, 0)} | ` +
-        `${x(e.decode_per_s, e.train_per_s)} decode${e.augment_per_s === null ? '' : `, ${x(e.augment_per_s, e.train_per_s)} augment`} |`),
-  ].join('\n');
+      `| ${name} (${e.images.toLocaleString('en-US')} images) | ${n(e.decode_per_s)} | ${n(e.augment_per_s)} | ${e.prefetch_per_s == null ? '—' : `${n(e.prefetch_per_s)} (${e.workers})`} | ${n(e.train_per_s)} | ` +
+        `${e.train_fed_per_s == null ? '—' : `${n(e.train_fed_per_s)} (${n(e.wait_ms_per_step, 2)} ms)`} | ` +
+        `${x(e.decode_per_s, e.train_per_s)} decode${e.augment_per_s == null ? '' : `, ${x(e.augment_per_s, e.train_per_s)} augment`}${e.prefetch_per_s == null ? '' : `, ${x(e.prefetch_per_s, e.train_per_s)} prefetched`} |`),
+  ];
+  if (r.stream?.entries) {
+    lines.push('', '| one epoch on a folder, peak RSS MB (getrusage) | held in memory | streamed, warm cache | streamed, decoding (cold cache) |', '| --- | ---: | ---: | ---: |');
+    for (const [name, e] of Object.entries(r.stream.entries)) {
+      lines.push(`| ${name} | ${n(e.held.peak_rss_mb)} | ${n(e.streamed.peak_rss_mb)} | ${n(e.streamed_cold.peak_rss_mb)} |`);
+    }
+  } else if (r.stream) lines.push('', `loader, streaming: ${r.stream.error ?? 'no figures'}`);
+  return lines.join('\n');
 }
 
 /** One optimizer step, 1.2M parameters: in wasm memory (the kernels) and in ordinary arrays (bench/optim-child.mjs). */

@@ -68,7 +68,8 @@ async function measure(label, format, color, specText, stream = 'off') {
   const net = (await loadModule(built.code, join(work, `${label}-${stream}-module`))).createModel({ seed: 1 });
   net.train();
   const y = train.labels.subarray(0, B);
-  const x = train.images.subarray(0, B * size);
+  const x = train.images.length > 0 ? train.images.subarray(0, B * size) : new Float32Array(B * size);
+  if (train.images.length === 0) for (let i = 0; i < B; i++) train.read(i, x, i * size); // streamed
   const times = [];
   for (let s = 0; s < STEPS + 3; s++) {
     const t = performance.now();

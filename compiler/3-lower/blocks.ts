@@ -119,12 +119,16 @@ export function expandLayers(doc: Spec, map: SourceMap): ExpandResult {
     return s.prev;
   };
 
-  /** The local name of the next child of `s`: its own, else its position (sequential) or `<kind>_<k>`. */
+  /** E0301 where `own` is already a name of scope `s`. */
+  const checkUnique = (s: Scope, own: string | undefined, path: DocPath): void => {
+    if (own === undefined || !s.locals.has(own)) return;
+    report('E0301', `duplicate name \`${own}\`${s.top ? '' : ` in ${s.prefix.slice(0, -1)}`}: an earlier item already uses it`, [...path, 'name'],
+      `names must be unique${s.top ? '' : ' within a block or sequential'}: parameters are named after them`);
+  };
+
+  /** The local name of the next child of `s` (its own, checked unique where `path` is given), else its position (sequential) or `<kind>_<k>`. */
   const childName = (s: Scope, own: string | undefined, kind: string, path?: DocPath): string => {
-    if (own !== undefined && s.locals.has(own) && path !== undefined) {
-      report('E0301', `duplicate name \`${own}\`${s.top ? '' : ` in ${s.prefix.slice(0, -1)}`}: an earlier item already uses it`, [...path, 'name'],
-        `names must be unique${s.top ? '' : ' within a block or sequential'}: parameters are named after them`);
-    }
+    if (path !== undefined) checkUnique(s, own, path);
     if (s.sequential) {
       const i = s.index++;
       return own ?? String(i);
@@ -159,7 +163,7 @@ export function expandLayers(doc: Spec, map: SourceMap): ExpandResult {
       // A top-level layer keeps its name and its inputs (3-lower names and checks them); only a name of a container is resolved here.
       const refs = inputs?.map((n) => resolve(s, n, path));
       const readsPrev = refs === undefined && s.prev !== (flat.length === 0 ? 'input' : flat.length - 1);
-      if (own !== undefined && s.locals.has(own)) childName(s, own, String(item['kind']), path); // a container's name: reported
+      checkUnique(s, own, path);
       flat.push({ layer: own !== undefined ? { ...layer, name: own } : layer, inputs: readsPrev ? [s.prev] : refs, place: { path } });
       s.prev = flat.length - 1;
       if (own !== undefined) s.locals.set(own, own);

@@ -47,7 +47,7 @@ export function diffModels(a: ModelIR, b: ModelIR, opts: DiffOptions = {}): Mode
 
 /** Changed layers from one layer of a block's definition with the same edit, two or more instances: one BlockEdit. */
 function blockEdits(layers: readonly LayerDiff[]): BlockEdit[] {
-  const groups = new Map<string, { edit: Omit<BlockEdit, 'instances' | 'rows'>; instances: string[]; rows: number[] }>();
+  const groups = new Map<string, { edit: Omit<BlockEdit, 'instances' | 'rows' | 'params' | 'macs'>; instances: string[]; rows: number[] }>();
   layers.forEach((l, i) => {
     const b = l.new?.block;
     if (l.status !== 'changed' || b === undefined || l.old?.block?.name !== b.name || l.old.block.layer !== b.layer) return;
@@ -58,7 +58,10 @@ function blockEdits(layers: readonly LayerDiff[]): BlockEdit[] {
     g.rows.push(i);
     groups.set(key, g);
   });
-  return [...groups.values()].filter((g) => g.rows.length >= 2).map((g) => ({ ...g.edit, instances: g.instances, rows: g.rows }));
+  const total = (rows: readonly number[], f: (s: LayerSide) => number): Change<number> =>
+    ({ old: rows.reduce((a, r) => a + f(layers[r]!.old!), 0), new: rows.reduce((a, r) => a + f(layers[r]!.new!), 0) });
+  return [...groups.values()].filter((g) => g.rows.length >= 2)
+    .map((g) => ({ ...g.edit, instances: g.instances, rows: g.rows, params: total(g.rows, (s) => s.params), macs: total(g.rows, (s) => s.macs) }));
 }
 
 function diffLayer(a: ModelIR, b: ModelIR, r: AlignedPair): LayerDiff {

@@ -40,9 +40,8 @@ function layers(d: ModelDiff): string[] {
       // A block's edit, once: the row stands for every instance it changes.
       if (b.rows[0] === i) {
         const attrs = b.attrs.map((a) => `${a.attr} ${fmtAttr(a.attr, a.old)} → ${fmtAttr(a.attr, a.new)}`).join('; ');
-        const sum = (f: (x: LayerDiff) => number) => b.rows.reduce((s, r) => s + f(d.layers[r]!), 0);
         out.push(row(['~', `${code(`${b.block}.${b.layer}`)} in ${b.instances.length} instances (${b.instances.map(code).join(', ')})`, b.kind, cell(attrs), '',
-          oldNew(sum((x) => x.old!.params), sum((x) => x.new!.params), thousands), oldNew(sum((x) => x.old!.macs), sum((x) => x.new!.macs), thousands)]));
+          oldNew(b.params.old, b.params.new, thousands), oldNew(b.macs.old, b.macs.new, thousands)]));
       }
       continue;
     }

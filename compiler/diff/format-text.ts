@@ -43,7 +43,7 @@ function layers(d: ModelDiff, p: Palette): string[] {
     const b = folded.get(i);
     if (b !== undefined && b.rows[0] !== i) return; // said once, at its first instance
     flush();
-    out.push(...(b === undefined ? layer(l, p) : blockEdit(b, d, p)));
+    out.push(...(b === undefined ? layer(l, p) : blockEdit(b, p)));
   });
   flush();
   if (d.input) out.unshift(`  ~ input  ${fmtShape(d.input.old)} → ${fmtShape(d.input.new)}`);
@@ -78,13 +78,10 @@ function layer(l: LayerDiff, p: Palette): string[] {
 }
 
 /** A block's edit once: the attributes, then the instances it changes and their layers' totals. */
-function blockEdit(b: BlockEdit, d: ModelDiff, p: Palette): string[] {
+function blockEdit(b: BlockEdit, p: Palette): string[] {
   const rows: [string, string][] = b.attrs.map((a) => [a.attr, `${fmtAttr(a.attr, a.old)} → ${fmtAttr(a.attr, a.new)}`]);
-  const sum = (f: (l: LayerDiff) => number) => b.rows.reduce((s, r) => s + f(d.layers[r]!), 0);
-  const [po, pn] = [sum((l) => l.old!.params), sum((l) => l.new!.params)];
-  const [mo, mn] = [sum((l) => l.old!.macs), sum((l) => l.new!.macs)];
-  if (po !== pn) rows.push(['params', `${thousands(po)} → ${thousands(pn)} in all`]);
-  if (mo !== mn) rows.push(['MACs', `${thousands(mo)} → ${thousands(mn)} in all`]);
+  if (b.params.old !== b.params.new) rows.push(['params', `${thousands(b.params.old)} → ${thousands(b.params.new)} in all`]);
+  if (b.macs.old !== b.macs.new) rows.push(['MACs', `${thousands(b.macs.old)} → ${thousands(b.macs.new)} in all`]);
   return [p.mod(`  ~ ${b.block}.${b.layer} (${b.kind}), in the block's definition: ${b.instances.length} instances — ${b.instances.join(', ')}`), ...table(rows)];
 }
 

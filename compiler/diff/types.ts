@@ -44,6 +44,9 @@ export interface BlockEdit {
   readonly instances: readonly string[];
   /** Indices into ModelDiff.layers of the layers it stands for. */
   readonly rows: readonly number[];
+  /** Those layers' parameters and MACs, all together. */
+  readonly params: Change<number>;
+  readonly macs: Change<number>;
 }
 
 /**

@@ -6,18 +6,33 @@ import { existsSync } from 'node:fs';
 
 export const PY = '/usr/bin/python3';
 
-let cached: string | null | undefined;
+const cached = new Map<string, string | null>();
+
+/** Why `PY` cannot import `modules` (`torch, yaml`), or null where it can; asked once per list. */
+function pythonMissing(modules: string, packages: string): string | null {
+  let why = cached.get(modules);
+  if (why !== undefined) return why;
+  if (!existsSync(PY)) why = `${PY} not found`;
+  else {
+    try {
+      execFileSync(PY, ['-c', `import ${modules}`], { stdio: 'ignore' });
+      why = null;
+    } catch {
+      why = `${PY} cannot import ${modules.replace(', ', ' and ')} (Debian: apt install ${packages})`;
+    }
+  }
+  cached.set(modules, why);
+  return why;
+}
 
 /** Why PyTorch cannot run here, or null where `PY` imports torch and yaml. */
 export function torchMissing(): string | null {
-  if (cached !== undefined) return cached;
-  if (!existsSync(PY)) return (cached = `${PY} not found`);
-  try {
-    execFileSync(PY, ['-c', 'import torch, yaml'], { stdio: 'ignore' });
-    return (cached = null);
-  } catch {
-    return (cached = `${PY} cannot import torch and yaml (Debian: apt install python3-torch python3-yaml)`);
-  }
+  return pythonMissing('torch, yaml', 'python3-torch python3-yaml');
+}
+
+/** Why torchvision cannot run here (test/zoo), or null where `PY` imports torch and torchvision. */
+export function torchvisionMissing(): string | null {
+  return pythonMissing('torch, torchvision', 'python3-torchvision');
 }
 
 /** True where PyTorch is missing, having said on the console which suite skips and why. */

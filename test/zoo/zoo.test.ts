@@ -6,24 +6,15 @@
 // output, loss and every parameter's gradient. Float64 on both sides, so the tolerance says exactly
 // how far the arithmetic is from torch's. Skips where torchvision is absent (CI installs it).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkSource } from '../../compiler/index.js';
 import { decodeSafetensors, readTensor } from '../../runtime/safetensors.js';
 import { generateOrThrow, importGenerated } from '../codegen/helpers.js';
-import { PY } from '../torch.js';
+import { PY, torchvisionMissing } from '../torch.js';
 
-function torchvisionMissing(): string | null {
-  if (!existsSync(PY)) return `${PY} not found`;
-  try {
-    execFileSync(PY, ['-c', 'import torch, torchvision'], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return `${PY} cannot import torchvision (Debian: apt install python3-torchvision)`;
-  }
-}
 const missing = torchvisionMissing();
 if (missing !== null) console.warn(`SKIP test/zoo: ${missing}`);
 

@@ -141,7 +141,8 @@ function notProbability(nodes: readonly Node[], outputName: string): string | nu
   while (n !== undefined) {
     if (n.kind === 'sigmoid' || n.kind === 'softmax') return null;
     // Layers whose output is a max, a mean or a copy of input values: [0, 1] in, [0, 1] out.
-    const keeps = n.kind === 'flatten' || n.kind === 'maxpool2d' || n.kind === 'avgpool2d' || n.kind === 'upsample' || n.kind === 'global_avgpool2d';
+    const keeps = n.kind === 'flatten' || n.kind === 'maxpool2d' || n.kind === 'avgpool2d' || n.kind === 'upsample' || n.kind === 'global_avgpool2d' ||
+      n.kind === 'adaptive_avgpool2d' || n.kind === 'adaptive_maxpool2d';
     if (!keeps || n.inputs.length !== 1) return `the model's output comes from ${n.name} (${n.kind}), which can leave [0, 1]`;
     n = byName.get(n.inputs[0]!);
   }

@@ -5,6 +5,7 @@
 import { isActivation, ruleOf } from '../ir/activations.js';
 import { assertNever, type LossTermIR, type Node, type Pair, type Padding2d } from '../ir/types.js';
 import { lit, shapeText } from '../emit/kit.js';
+import { adaptiveUniform } from './geometry.js';
 
 const pair = (p: Pair): string => (p[0] === p[1] ? `${p[0]}` : `${p[0]}×${p[1]}`);
 const kernelText = (k: Pair): string => `${k[0]}×${k[1]}`;
@@ -75,6 +76,16 @@ export function layerComment(node: Node, fusedRelu: string | null): string {
     }
     case 'global_avgpool2d':
       return `${node.name}: global_avgpool2d (AdaptiveAvgPool2d(1)) · ${io(node)}`;
+    case 'adaptive_avgpool2d':
+    case 'adaptive_maxpool2d': {
+      const [, h, w] = node.inShapes[0] as [number, number, number];
+      const [, oh, ow] = node.outShape as [number, number, number];
+      const torch = node.kind === 'adaptive_avgpool2d' ? 'AdaptiveAvgPool2d' : 'AdaptiveMaxPool2d';
+      const windows = adaptiveUniform(h, w, oh, ow)
+        ? `${h / oh}×${w / ow} windows, stride ${pair([h / oh, w / ow])}`
+        : 'windows [⌊i·in/out⌋, ⌈(i+1)·in/out⌉)';
+      return `${node.name}: ${node.kind} (${torch}((${oh}, ${ow}))), ${windows} · ${io(node)}`;
+    }
     case 'add':
       return `${node.name}: add ${node.inputs.join(' + ')} · x ${shapeText(node.outShape)} ×${node.inputs.length} → y ${shapeText(node.outShape)}`;
     case 'concat': {

@@ -1,7 +1,7 @@
 // Geometry, resolved once per node for every renderer (TensorFlow.js's Conv2DInfo): a convolution's
 // sizes, groups and column matrix, a pool's window, an upsample's source-index scales and nearest tables.
-import type { ConvGeometry, Geometry, PoolGeometry, UpsampleAxis } from '../ir/plan.js';
-import type { AvgPool2dNode, Conv2dNode, ConvTranspose2dNode, MaxPool2dNode, Node, UpsampleNode } from '../ir/types.js';
+import type { AdaptiveAxis, AdaptivePoolGeometry, ConvGeometry, Geometry, PoolGeometry, UpsampleAxis } from '../ir/plan.js';
+import type { AdaptivePool2dNode, AvgPool2dNode, Conv2dNode, ConvTranspose2dNode, MaxPool2dNode, Node, UpsampleNode } from '../ir/types.js';
 
 export function geometryOf(node: Node): Geometry {
   switch (node.kind) {
@@ -13,6 +13,9 @@ export function geometryOf(node: Node): Geometry {
       return { kind: 'pool', pool: poolGeometry(node) };
     case 'upsample':
       return { kind: 'upsample', upsample: upsampleGeometry(node) };
+    case 'adaptive_avgpool2d':
+    case 'adaptive_maxpool2d':
+      return { kind: 'adaptive', adaptive: adaptiveGeometry(node) };
     default:
       return { kind: 'none' };
   }
@@ -85,4 +88,25 @@ function areaPixelScale(inSize: number, outSize: number, factor: number | null, 
 function nearestTable(inSize: number, outSize: number, factor: number | null): number[] {
   const s32 = Math.fround(factor !== null ? 1 / factor : inSize / outSize);
   return Array.from({ length: outSize }, (_, i) => Math.min(Math.floor(Math.fround(i * s32)), inSize - 1));
+}
+
+/** PyTorch 1.13's adaptive windows (aten/src/ATen/native/AdaptivePooling.h's start_index / end_index), in
+ *  integers: start = ⌊i·in/out⌋, end = ⌈(i + 1)·in/out⌉ (7 → 3: [0, 3), [2, 5), [4, 7)). */
+export function adaptiveAxis(inSize: number, outSize: number): AdaptiveAxis {
+  const start = Array.from({ length: outSize }, (_, i) => Math.floor((i * inSize) / outSize));
+  const end = Array.from({ length: outSize }, (_, i) => Math.floor(((i + 1) * inSize + outSize - 1) / outSize));
+  return { inSize, outSize, start, end };
+}
+
+function adaptiveGeometry(node: AdaptivePool2dNode): AdaptivePoolGeometry {
+  const [c, h, w] = node.inShapes[0] as [number, number, number];
+  const [, oh, ow] = node.outShape as [number, number, number];
+  const ha = adaptiveAxis(h, oh);
+  const wa = adaptiveAxis(w, ow);
+  return { c, h: ha, w: wa, uniform: adaptiveUniform(h, w, oh, ow) };
+}
+
+/** Every adaptive window is (in/out)×(in/out) with that stride: out divides in on both axes. */
+export function adaptiveUniform(h: number, w: number, oh: number, ow: number): boolean {
+  return h % oh === 0 && w % ow === 0;
 }

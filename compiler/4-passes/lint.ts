@@ -69,7 +69,8 @@ function makesNonNegative(n: Node): boolean {
  *  combinations; add and concat: sums and copies). */
 function keepsSign(n: Node): boolean {
   return n.kind === 'maxpool2d' || n.kind === 'avgpool2d' || n.kind === 'dropout' || n.kind === 'dropout2d' || n.kind === 'flatten' ||
-    n.kind === 'global_avgpool2d' || n.kind === 'upsample' || n.kind === 'add' || n.kind === 'concat';
+    n.kind === 'global_avgpool2d' || n.kind === 'adaptive_avgpool2d' || n.kind === 'adaptive_maxpool2d' || n.kind === 'upsample' ||
+    n.kind === 'add' || n.kind === 'concat';
 }
 
 /** batchnorm2d subtracts each channel's mean (batch mean in training, running mean in eval), which

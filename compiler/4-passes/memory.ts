@@ -133,6 +133,7 @@ function addScratch(node: Node, writesDX: boolean, add: (n: Node, w: BufferWhat,
       return;
     }
     case 'maxpool2d':
+    case 'adaptive_maxpool2d':
       add(node, 'argmax', 'indices', node.outSize);
       return;
     case 'batchnorm2d':
@@ -146,6 +147,7 @@ function addScratch(node: Node, writesDX: boolean, add: (n: Node, w: BufferWhat,
       add(node, 'mask', 'values', node.outShape[0] ?? 1);
       return;
     case 'avgpool2d':
+    case 'adaptive_avgpool2d':
     case 'upsample':
     case 'global_avgpool2d':
     case 'add':

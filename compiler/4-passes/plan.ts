@@ -99,6 +99,7 @@ export function verifyPlan(plan: PlannedModel): void {
     if ((node.kind === 'conv2d' || node.kind === 'conv_transpose2d') !== (np.geometry.kind === 'conv')) fail(`${node.name} (${node.kind}) has ${np.geometry.kind} geometry`);
     if ((node.kind === 'upsample') !== (np.geometry.kind === 'upsample')) fail(`${node.name} (${node.kind}) has ${np.geometry.kind} geometry`);
     if ((node.kind === 'maxpool2d' || node.kind === 'avgpool2d') !== (np.geometry.kind === 'pool')) fail(`${node.name} (${node.kind}) has ${np.geometry.kind} geometry`);
+    if ((node.kind === 'adaptive_avgpool2d' || node.kind === 'adaptive_maxpool2d') !== (np.geometry.kind === 'adaptive')) fail(`${node.name} (${node.kind}) has ${np.geometry.kind} geometry`);
     if (np.geometry.kind === 'conv' && np.geometry.conv.outS !== node.outSize) fail(`${node.name}'s geometry gives ${np.geometry.conv.outS} outputs, its shape ${node.outSize}`);
   }
   if (plan.lossComments.length !== ir.loss.terms.length) fail(`${plan.lossComments.length} loss comments for ${ir.loss.terms.length} terms`);

@@ -82,6 +82,9 @@ function kindAttrs(n: Node): LayerAttrs {
         },
         inferred: none,
       };
+    case 'adaptive_avgpool2d':
+    case 'adaptive_maxpool2d':
+      return { own: { output_size: [n.outShape[1]!, n.outShape[2]!] }, inferred: none };
     case 'global_avgpool2d':
     case 'add':
     case 'concat':

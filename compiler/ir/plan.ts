@@ -130,11 +130,30 @@ export interface PoolGeometry {
   readonly pastEnd: readonly [boolean, boolean];
 }
 
+/** One axis of an adaptive pool: output i pools input [start[i], end[i]), PyTorch 1.13's rule in integers
+ *  (aten/src/ATen/native/AdaptivePooling.h): start = ⌊i·in/out⌋, end = ⌈(i + 1)·in/out⌉. */
+export interface AdaptiveAxis {
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly start: readonly number[];
+  readonly end: readonly number[];
+}
+
+/** An adaptive_avgpool2d's or adaptive_maxpool2d's windows: x [c, h, w] → y [c, h.outSize, w.outSize]. */
+export interface AdaptivePoolGeometry {
+  readonly c: number;
+  readonly h: AdaptiveAxis;
+  readonly w: AdaptiveAxis;
+  /** Every window is k×k with stride k (out divides in): the same windows as a pool of kernel and stride in/out. */
+  readonly uniform: boolean;
+}
+
 /** A node's resolved geometry, by kind (only the kinds whose renderers need more than the IR's shapes). */
 export type Geometry =
   | { readonly kind: 'conv'; readonly conv: ConvGeometry }
   | { readonly kind: 'pool'; readonly pool: PoolGeometry }
   | { readonly kind: 'upsample'; readonly upsample: UpsampleGeometry }
+  | { readonly kind: 'adaptive'; readonly adaptive: AdaptivePoolGeometry }
   | { readonly kind: 'none' };
 
 /** One edge of the graph: `reader` reads this node as its input number `input`. */
@@ -188,6 +207,12 @@ export function convOf(np: NodePlan): ConvGeometry {
 export function poolOf(np: NodePlan): PoolGeometry {
   if (np.geometry.kind !== 'pool') throw new Error(`cnnc internal error: ${np.node.name} has no pool geometry`);
   return np.geometry.pool;
+}
+
+/** The windows of an adaptive_avgpool2d or adaptive_maxpool2d record. */
+export function adaptiveOf(np: NodePlan): AdaptivePoolGeometry {
+  if (np.geometry.kind !== 'adaptive') throw new Error(`cnnc internal error: ${np.node.name} has no adaptive pool geometry`);
+  return np.geometry.adaptive;
 }
 
 /** The upsample geometry of an upsample record. */

@@ -169,6 +169,9 @@ export interface UpsampleNode extends NodeBase {
 }
 /** nn.AdaptiveAvgPool2d(1): [C, H, W] → [C, 1, 1]. */
 export interface GlobalAvgPool2dNode extends NodeBase { readonly kind: 'global_avgpool2d' }
+/** nn.AdaptiveAvgPool2d / nn.AdaptiveMaxPool2d(output_size): [C, H, W] → [C, oh, ow]; the windows are
+ *  PyTorch's start/end index rule (AdaptivePoolGeometry, 4-passes/geometry.ts). */
+export interface AdaptivePool2dNode extends NodeBase { readonly kind: 'adaptive_avgpool2d' | 'adaptive_maxpool2d' }
 /** The elementwise sum of its inputs (all of one shape): a residual connection. */
 export interface AddNode extends NodeBase { readonly kind: 'add' }
 /** torch.cat(inputs, dim=1): channels (or features) of each input in turn. */
@@ -197,6 +200,7 @@ export type Node =
   | ConvTranspose2dNode
   | UpsampleNode
   | GlobalAvgPool2dNode
+  | AdaptivePool2dNode
   | AddNode
   | ConcatNode;
 

@@ -110,6 +110,11 @@ export interface UpsampleSpec extends LayerBase {
   readonly mode?: 'nearest' | 'bilinear'; // nearest
   readonly align_corners?: boolean; // bilinear only; PyTorch's None behaves as false
 }
+/** nn.AdaptiveAvgPool2d / nn.AdaptiveMaxPool2d(output_size): an integer for both axes, or [h, w]. */
+export interface AdaptivePool2dSpec extends LayerBase {
+  readonly kind: 'adaptive_avgpool2d' | 'adaptive_maxpool2d';
+  readonly output_size: IntOrPair;
+}
 /** add (elementwise sum, shapes equal) and concat (along channels, dim 1): two or more inputs. */
 export interface JoinSpec extends LayerBase {
   readonly kind: 'add' | 'concat';
@@ -133,6 +138,7 @@ export type LayerSpec =
   | LinearSpec
   | ConvTranspose2dSpec
   | UpsampleSpec
+  | AdaptivePool2dSpec
   | JoinSpec
   | PlainSpec
   | PlainActivationSpec;

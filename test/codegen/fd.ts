@@ -63,6 +63,14 @@ export const FD_COVERAGE: CoverageTable<FdFile> = {
     'layers-fd.test.ts › upsample nearest: scale_factor 2, size 7×5 (a non-integer ratio), scale_factor 1.5',
     'layers-fd.test.ts › upsample bilinear: scale_factor 2, size 5×7, align_corners',
   ],
+  adaptive_avgpool2d: [
+    'layers-fd.test.ts › adaptive_avgpool2d 7×5 → 3×2 (overlapping windows), then adaptive_maxpool2d → 4×3 (larger than its input)',
+    'layers-fd.test.ts › adaptive_maxpool2d 13×6 → 6×4 (overlapping), then adaptive_avgpool2d → 3×2 (whole 2×2 windows)',
+  ],
+  adaptive_maxpool2d: [
+    'layers-fd.test.ts › adaptive_avgpool2d 7×5 → 3×2 (overlapping windows), then adaptive_maxpool2d → 4×3 (larger than its input)',
+    'layers-fd.test.ts › adaptive_maxpool2d 13×6 → 6×4 (overlapping), then adaptive_avgpool2d → 3×2 (whole 2×2 windows)',
+  ],
   global_avgpool2d: ['layers-fd.test.ts › global_avgpool2d', 'graph-fd.test.ts › resnet block with batchnorm in training mode, global_avgpool2d'],
   add: [
     "graph-fd.test.ts › residual add: r1 feeds c2 and the add (two readers sum into r1's gradient)",

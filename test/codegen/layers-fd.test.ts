@@ -1,5 +1,5 @@
 // Finite-difference gradient checks (float64, central) for conv_transpose2d, upsample and
-// global_avgpool2d. Each case starts with a convolution, so the gradient the new layer passes back (its
+// global_avgpool2d and the adaptive pools. Each case starts with a convolution, so the gradient the new layer passes back (its
 // dX) is checked through that convolution's weights; its own weights are checked directly.
 import { describe, expect, it } from 'vitest';
 import { coverageProblems } from '../coverage.js';
@@ -62,6 +62,29 @@ const CASES: FdCase[] = [
     title: 'global_avgpool2d',
     input: [2, 5, 4],
     layers: [conv('c1', 'out_channels: 4, kernel_size: 3, padding: 1'), 'global_avgpool2d', ...head],
+    classes: 3,
+  },
+  {
+    title: 'adaptive_avgpool2d 7×5 → 3×2 (overlapping windows), then adaptive_maxpool2d → 4×3 (larger than its input)',
+    input: [2, 7, 5],
+    layers: [
+      conv('c1', 'out_channels: 3, kernel_size: 3, padding: 1'),
+      '{ kind: adaptive_avgpool2d, name: aap, output_size: [3, 2] }',
+      '{ kind: adaptive_maxpool2d, name: amp, output_size: [4, 3] }',
+      ...head,
+    ],
+    classes: 3,
+  },
+  {
+    title: 'adaptive_maxpool2d 13×6 → 6×4 (overlapping), then adaptive_avgpool2d → 3×2 (whole 2×2 windows)',
+    input: [1, 13, 6],
+    layers: [
+      conv('c1', 'out_channels: 2, kernel_size: 3, padding: 1'),
+      '{ kind: adaptive_maxpool2d, name: amp, output_size: [6, 4] }',
+      conv('c2', 'out_channels: 2, kernel_size: 1'),
+      '{ kind: adaptive_avgpool2d, name: aap, output_size: [3, 2] }',
+      ...head,
+    ],
     classes: 3,
   },
 ];

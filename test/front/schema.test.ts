@@ -21,7 +21,7 @@ const LAYER_KINDS: Record<LayerSpec['kind'], true> = {
   ...ACTIVATION_KINDS_SET,
   conv2d: true, maxpool2d: true, avgpool2d: true, batchnorm2d: true, dropout: true, dropout2d: true,
   linear: true, flatten: true, softmax: true, log_softmax: true,
-  conv_transpose2d: true, upsample: true, global_avgpool2d: true, add: true, concat: true,
+  conv_transpose2d: true, upsample: true, global_avgpool2d: true, adaptive_avgpool2d: true, adaptive_maxpool2d: true, add: true, concat: true,
 };
 const LOSS_KINDS: Record<LossTermSpec['kind'], true> = { cross_entropy: true, nll: true, bce: true, bce_with_logits: true, focal: true, dice: true };
 const OPTIMIZER_KINDS: Record<OptimizerSpec['kind'], true> = { sgd: true, adam: true, adamw: true, rmsprop: true, adagrad: true, adadelta: true };

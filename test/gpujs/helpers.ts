@@ -36,6 +36,8 @@ export const GPUJS_COVERAGE: CoverageTable<ParityFile> = {
     'parity.test.ts › maxpool2d (padding, overlapping windows), avgpool2d (count_include_pad true and false)',
     'parity.test.ts › maxpool2d and avgpool2d with ceil_mode: windows past the input, past the padded input, a dropped last window',
   ],
+  adaptive_avgpool2d: ['parity.test.ts › adaptive_avgpool2d and adaptive_maxpool2d: overlapping windows, an output larger than its input, whole windows'],
+  adaptive_maxpool2d: ['parity.test.ts › adaptive_avgpool2d and adaptive_maxpool2d: overlapping windows, an output larger than its input, whole windows'],
   batchnorm2d: ['parity.test.ts › batchnorm2d in training (affine and not), leaky_relu', 'parity.test.ts › batchnorm2d in eval (running statistics)'],
   leaky_relu: ['parity.test.ts › every activation (compiler/ir/activations.ts), each after a conv', 'parity.test.ts › batchnorm2d in training (affine and not), leaky_relu'],
   dropout: ['parity.test.ts › dropout and dropout2d in training (masks from the same Rng stream)', 'parity.test.ts › dropout in eval (identity)'],

@@ -68,6 +68,22 @@ const CASES: Case[] = [
     classes: 4,
   },
   {
+    title: 'adaptive_avgpool2d and adaptive_maxpool2d: overlapping windows, an output larger than its input, whole windows',
+    mode: 'train',
+    input: [1, 9, 7],
+    layers: [
+      conv('c1', 'out_channels: 3, kernel_size: 3, padding: 1'),
+      '{ kind: adaptive_avgpool2d, output_size: [4, 3] }', // 9×7 → 4×3: windows of 3 and 2 rows, overlapping
+      '{ kind: adaptive_maxpool2d, output_size: [6, 5] }', // 4×3 → 6×5: larger than its input, inputs read twice
+      conv('c2', 'out_channels: 3, kernel_size: 1'),
+      '{ kind: adaptive_maxpool2d, output_size: [5, 3] }', // 6×5 → 5×3: overlapping
+      '{ kind: adaptive_avgpool2d, output_size: 1 }', // a global average
+      'flatten',
+      '{ kind: linear, name: fc, out_features: 4 }',
+    ],
+    classes: 4,
+  },
+  {
     title: 'batchnorm2d in training (affine and not), leaky_relu',
     mode: 'train',
     input: [2, 5, 5],

@@ -1,7 +1,8 @@
 // Shape inference against shapes worked out by hand with PyTorch's formula,
 // out = floor((in + padTotal − dilation·(k − 1) − 1) / stride) + 1.
 import { describe, expect, it } from 'vitest';
-import { node, ok, shapes, spec as fullSpec } from './helpers.js';
+import { adaptiveAxis } from '../../compiler/4-passes/geometry.js';
+import { lowerYaml, node, ok, shapes, spec as fullSpec } from './helpers.js';
 
 /** A spec of these layers then `flatten`, so that cross_entropy fits; `shapes` leaves the flatten out. */
 const spec = (layers: string[], o: { input?: string } = {}) => fullSpec([...layers, 'flatten'], o);
@@ -95,6 +96,32 @@ describe('pooling', () => {
     expect(node(ir, 'avgpool2d_1', 'avgpool2d').countIncludePad).toBe(true);
     expect(node(ir, 'avgpool2d_2', 'avgpool2d').countIncludePad).toBe(false);
     expect([mp.ceilMode, node(ir, 'avgpool2d_1', 'avgpool2d').ceilMode]).toEqual([false, false]);
+  });
+});
+
+describe('adaptive pooling', () => {
+  it.each([
+    ['{ kind: adaptive_avgpool2d, output_size: [7, 7] }', '[3, 13, 13]', [3, 7, 7]], // vgg's head on a small input
+    ['{ kind: adaptive_maxpool2d, output_size: [6, 2] }', '[3, 4, 9]', [3, 6, 2]], // larger than its input, and smaller
+    ['{ kind: adaptive_avgpool2d, output_size: 1 }', '[3, 5, 8]', [3, 1, 1]], // one number: square
+  ])('%s on %s', (layer, input, out) => {
+    expect(imageShapes(ok(spec([layer], { input })))).toEqual([out]);
+  });
+
+  // The windows torch 1.13 pools, read off adaptive_max_pool2d of an index ramp (max: end − 1, of the
+  // negated ramp: start): 13 → 5 overlaps windows of 3 and 4; 4 → 6 reads inputs twice.
+  it.each([
+    [13, 5, [0, 2, 5, 7, 10], [3, 6, 8, 11, 13]],
+    [4, 6, [0, 0, 1, 2, 2, 3], [1, 2, 2, 3, 4, 4]],
+    [7, 3, [0, 2, 4], [3, 5, 7]],
+    [5, 5, [0, 1, 2, 3, 4], [1, 2, 3, 4, 5]],
+  ])('%i → %i: the windows start and end where PyTorch\'s do', (inSize, outSize, start, end) => {
+    expect(adaptiveAxis(inSize, outSize)).toEqual({ inSize, outSize, start, end });
+  });
+
+  it('E0407 on a flat input', () => {
+    const r = lowerYaml(fullSpec(['flatten', '{ kind: adaptive_avgpool2d, output_size: 2 }', 'flatten']));
+    expect(r.diagnostics.map((d) => [d.code, d.message])).toContainEqual(['E0407', 'adaptive_avgpool2d_1: adaptive_avgpool2d needs a [C, H, W] input, but its input is [784]']);
   });
 });
 

@@ -36,6 +36,7 @@ const CASES: ReadonlyArray<readonly [string, ReadonlyArray<'eval' | 'train'>]> =
   ['softmax-dice-map', ['eval']], // dice on per-pixel softmax probabilities, smooth 0.5
   ['activations', ['eval']], // every activation of compiler/ir/activations.ts, each after a conv
   ['ceil-pools', ['eval']], // ceil_mode maxpool2d and avgpool2d: windows past the (padded) input, a dropped last window
+  ['adaptive-pools', ['eval']], // adaptive_maxpool2d and adaptive_avgpool2d: overlapping windows, outputs larger than inputs
 ];
 
 /** Which fixtures compare each node kind with PyTorch (forward, loss, gradients, one step); checked below
@@ -45,6 +46,8 @@ const PYTORCH_COVERAGE: CoverageTable<'pytorch.test.ts'> = {
   conv2d: ['pytorch.test.ts › mnist', 'pytorch.test.ts › conv-features', 'pytorch.test.ts › unnamed-nll'],
   maxpool2d: ['pytorch.test.ts › mnist', 'pytorch.test.ts › every-layer', 'pytorch.test.ts › ceil-pools'],
   avgpool2d: ['pytorch.test.ts › every-layer', 'pytorch.test.ts › unnamed-nll', 'pytorch.test.ts › ceil-pools'],
+  adaptive_avgpool2d: ['pytorch.test.ts › adaptive-pools'],
+  adaptive_maxpool2d: ['pytorch.test.ts › adaptive-pools'],
   batchnorm2d: ['pytorch.test.ts › conv-features', 'pytorch.test.ts › every-layer', 'pytorch.test.ts › graph'],
   // Eval mode only, where dropout is the identity: training masks come from cnnc's own Rng, which no
   // PyTorch generator reproduces (finite differences and the gpu.js parity check training dropout).

@@ -19,7 +19,8 @@ const TORCH_MODULE: Record<NodeKind, string> = {
   ...(Object.fromEntries(ACTIVATION_KINDS.map((k) => [k, ACTIVATIONS[k].torch.replace(/^nn\./, '')])) as Record<ActivationKind, string>),
   conv2d: 'Conv2d', maxpool2d: 'MaxPool2d', avgpool2d: 'AvgPool2d', batchnorm2d: 'BatchNorm2d', dropout: 'Dropout', dropout2d: 'Dropout2d',
   flatten: 'Flatten', linear: 'Linear', softmax: 'Softmax', log_softmax: 'LogSoftmax',
-  conv_transpose2d: 'ConvTranspose2d', upsample: 'Upsample', global_avgpool2d: 'AdaptiveAvgPool2d', add: 'Add',
+  conv_transpose2d: 'ConvTranspose2d', upsample: 'Upsample', global_avgpool2d: 'AdaptiveAvgPool2d',
+  adaptive_avgpool2d: 'AdaptiveAvgPool2d', adaptive_maxpool2d: 'AdaptiveMaxPool2d', add: 'Add',
   concat: 'Concat',
 };
 const MODULE_OF: ReadonlyMap<string, string> = new Map(Object.entries(TORCH_MODULE));

@@ -15,8 +15,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..'))
 from tools.pytorch.spec_to_torch import make_layer  # noqa: E402
 
 # conv2d / conv_transpose2d need out_channels and kernel_size, the pools kernel_size, linear out_features,
-# upsample a size or a scale_factor; the input is [C, H, W] for the image layers and is read as [F] by linear.
-PROBE = {'out_channels': 2, 'kernel_size': 1, 'out_features': 2, 'scale_factor': 2}
+# upsample a size or a scale_factor, the adaptive pools output_size; the input is [C, H, W] for the image layers and is read as [F] by linear.
+PROBE = {'out_channels': 2, 'kernel_size': 1, 'out_features': 2, 'scale_factor': 2, 'output_size': 2}
 IN_SHAPE = [2, 4, 4]
 
 

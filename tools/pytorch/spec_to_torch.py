@@ -133,6 +133,10 @@ def make_layer(layer, in_shape):
             align_corners=layer.get('align_corners'))  # None unless written, as PyTorch's default
     if kind == 'global_avgpool2d':
         return nn.AdaptiveAvgPool2d(1)  # [C, H, W] -> [C, 1, 1]: no flatten, as PyTorch
+    if kind == 'adaptive_avgpool2d':
+        return nn.AdaptiveAvgPool2d(_pair(layer['output_size']))
+    if kind == 'adaptive_maxpool2d':
+        return nn.AdaptiveMaxPool2d(_pair(layer['output_size']))
     if kind == 'add':
         return Add()
     if kind == 'concat':

@@ -17,6 +17,7 @@ import { lowerLogSoftmax } from './log_softmax.js';
 import { lowerConvTranspose2d } from './conv_transpose2d.js';
 import { lowerUpsample } from './upsample.js';
 import { lowerGlobalAvgPool2d } from './global_avgpool2d.js';
+import { lowerAdaptivePool2d } from './adaptive_pool2d.js';
 import { lowerAdd } from './add.js';
 import { lowerConcat } from './concat.js';
 import { withInit } from '../init.js';
@@ -47,6 +48,8 @@ function lowerKind(spec: LayerSpec, ctx: LayerCtx): LayerResult | null {
     case 'conv_transpose2d': return lowerConvTranspose2d(spec, ctx);
     case 'upsample': return lowerUpsample(spec, ctx);
     case 'global_avgpool2d': return lowerGlobalAvgPool2d(ctx);
+    case 'adaptive_avgpool2d':
+    case 'adaptive_maxpool2d': return lowerAdaptivePool2d(spec, ctx);
     case 'add': return lowerAdd(ctx);
     case 'concat': return lowerConcat(ctx);
     default: return assertNever(spec, 'layer kind');

@@ -11,6 +11,7 @@ import { emitConv2d } from './conv2d.js';
 import { emitConvTranspose2d } from './conv_transpose2d.js';
 import { emitDropout } from './dropout.js';
 import { emitGlobalAvgPool2d } from './global_avgpool2d.js';
+import { emitAdaptivePool2d } from './adaptive_pool2d.js';
 import { emitLinear } from './linear.js';
 import { emitAvgPool2d, emitMaxPool2d } from './pool2d.js';
 import { emitSoftmax } from './softmax.js';
@@ -36,6 +37,8 @@ export function emitLayer(node: Node, c: Ctx): LayerCode | null {
     case 'conv_transpose2d': return emitConvTranspose2d(node, c);
     case 'upsample': return emitUpsample(node, c);
     case 'global_avgpool2d': return emitGlobalAvgPool2d(node, c);
+    case 'adaptive_avgpool2d':
+    case 'adaptive_maxpool2d': return emitAdaptivePool2d(node, c);
     case 'add': return emitAdd(node, c);
     case 'concat': return emitConcat(node, c);
     default:

@@ -13,6 +13,7 @@ import { emitSoftmax } from './softmax.js';
 import { emitConvTranspose2d } from './conv_transpose2d.js';
 import { emitUpsample } from './upsample.js';
 import { emitGlobalAvgPool2d } from './global_avgpool2d.js';
+import { emitAdaptivePool2d } from './adaptive_pool2d.js';
 import { emitAdd } from './add.js';
 import { emitConcat } from './concat.js';
 
@@ -44,6 +45,9 @@ export function emitLayer(node: Node, o: EmitOptions): LayerKernels | null {
       return emitUpsample(node, o);
     case 'global_avgpool2d':
       return emitGlobalAvgPool2d(node, o);
+    case 'adaptive_avgpool2d':
+    case 'adaptive_maxpool2d':
+      return emitAdaptivePool2d(node, o);
     case 'add':
       return emitAdd(node, o);
     case 'concat':

@@ -30,7 +30,7 @@ export function typecheck(files: readonly string[]): string[] {
 }
 
 describe('tsc --strict', () => {
-  it('accepts the module of every spec in specs/, float32 and float64, of the injection specs and of an init: spec', () => {
+  it('accepts the module of every spec in specs/, float32 and float64, of the injection specs, of an init: spec and of adaptive pools', () => {
     const dir = join(TMP, 'tsc');
     mkdirSync(dir, { recursive: true });
     const files: string[] = [];
@@ -47,6 +47,10 @@ describe('tsc --strict', () => {
     const init = join(dir, 'tiny-init.model.ts');
     writeFileSync(init, generateOrThrow(readFileSync(join(ROOT, 'test/train/fixtures/tiny-init.yaml'), 'utf8'), 'float32', 'tiny-init.yaml'));
     files.push(init);
+    // Adaptive pools' window tables (out does not divide in) and inline bounds (it does).
+    const adaptive = join(dir, 'adaptive-pools.model.ts');
+    writeFileSync(adaptive, generateOrThrow(readFileSync(join(ROOT, 'test/fixtures/reference/specs/adaptive-pools.yaml'), 'utf8'), 'float32', 'adaptive-pools.yaml'));
+    files.push(adaptive);
     INJECTION_SPECS.forEach((s, i) => {
       const file = join(dir, `injection${i}.model.ts`);
       writeFileSync(file, generateOrThrow(s.yaml, 'float32', s.file));

@@ -31,6 +31,8 @@ const ZOO: readonly ZooCase[] = [
   { spec: 'specs/zoo/resnet18.yaml', torchvision: 'resnet18', params: 11_689_512, at: [64, 64] },
   { spec: 'specs/zoo/squeezenet1_1.yaml', torchvision: 'squeezenet1_1', params: 1_235_496, at: [64, 64] },
   { spec: 'specs/zoo/mobilenet_v2.yaml', torchvision: 'mobilenet_v2', params: 3_504_872, at: [64, 64] },
+  { spec: 'specs/zoo/vgg11_bn.yaml', torchvision: 'vgg11_bn', params: 132_868_840, at: [32, 32] }, // 1×1 before its 7×7 adaptive pool
+  { spec: 'specs/zoo/alexnet.yaml', torchvision: 'alexnet', params: 61_100_840, at: [64, 64] }, // 1×1 before its 6×6 adaptive pool
 ];
 
 /** argv: NAME CNNC_FILE TORCH_FILE. Loads cnnc's file into torchvision's model (strict), compares it with torch's own file. */

@@ -84,6 +84,21 @@ export function labelPass(ctx: TermCtx, count: string, check: readonly string[],
   return [d.init, `for (let i = 0; i < ${count}; i++) {`, `  const t = labels[i];`, ...check.map((l) => `  ${l}`), ...(d.add === null ? [] : [`  ${d.add}`]), `}`];
 }
 
+/** A row's softmax head, each exponential computed once: mx, then e = exp(z[c] − mx) kept in `E` (a
+ *  module-level Float64Array(C): no allocation) and their `sum`; p[c] is then E[c] / sum. */
+export function softmaxHead(ctx: TermCtx, z: (c: string) => string, E: string): string[] {
+  return [
+    `let mx = -Infinity;`,
+    `for (let c = 0; c < ${ctx.C}; c++) if (${z('c')} > mx) mx = ${z('c')};`,
+    `let sum = 0;`,
+    `for (let c = 0; c < ${ctx.C}; c++) {`,
+    `  const e = Math.exp(${z('c')} - mx);`,
+    `  ${E}[c] = e;`,
+    `  sum += e;`,
+    `}`,
+  ];
+}
+
 /** `scale / total`, the factor of every gradient (and of the loss). */
 export function invTotal(t: LossTermIR): string {
   return `const inv = ${lit(t.scale)} / total;`;

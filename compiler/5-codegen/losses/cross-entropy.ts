@@ -6,7 +6,7 @@
 // path also divides its smoothing term).
 import type { LossTermIR } from '../../ir/types.js';
 import { indent, lines, lit } from '../kernel.js';
-import { at, classCheck, divisor, invTotal, labelPass, put, rowOffset, rows, type TermCode, type TermCtx } from './common.js';
+import { at, classCheck, divisor, invTotal, labelPass, put, rowOffset, rows, softmaxHead, type TermCode, type TermCtx } from './common.js';
 
 type CrossEntropy = Extract<LossTermIR, { kind: 'cross_entropy' }>;
 
@@ -22,6 +22,7 @@ export function emitCrossEntropy(t: CrossEntropy, ctx: TermCtx, name: string): T
   const loop = (stmt: string): string => `for (let c = 0; c < ${C}; c++) ${stmt}`;
   const z = (c: string): string => at(ctx, 'z', c);
   const dz = (c: string): string => at(ctx, 'dZ', c);
+  const E = ctx.constant('lossExp');
   const body = lines(
     labelPass(ctx, R, classCheck(ctx, t.ignoreIndex), divisor(t.reduction, R, wt)),
     invTotal(t),
@@ -34,19 +35,17 @@ export function emitCrossEntropy(t: CrossEntropy, ctx: TermCtx, name: string): T
         ctx.write === 'assign'
           ? [`if (t === ${lit(t.ignoreIndex)}) {`, `  if (dZ !== null) ${loop(`${dz('c')} = 0;`)}`, `  continue;`, `}`]
           : `if (t === ${lit(t.ignoreIndex)}) continue;`,
-        `let mx = -Infinity;`,
-        loop(`if (${z('c')} > mx) mx = ${z('c')};`),
-        `let sum = 0;`,
-        loop(`sum += Math.exp(${z('c')} - mx);`),
+        softmaxHead(ctx, z, E),
         `const lse = mx + Math.log(sum);`,
         `const wt = ${wt};`,
         `loss += ${smooth ? `${lit(1 - eps)} * ` : ''}wt * (lse - ${z('t')});`,
         smooth ? [`let smooth = 0;`, loop(`smooth += ${w === null ? '' : `${wName}[c] * `}(lse - ${z('c')});`), `loss += ${lit(eps / C)} * smooth;`] : null,
         `if (dZ === null) continue;`,
-        smooth ? `const a = (${lit(1 - eps)} * wt + ${lit((eps / C) * sumW)}) * inv;` : `const a = wt * inv;`,
+        // p[c]·a = E[c]·(a / sum)
+        smooth ? `const a = (${lit(1 - eps)} * wt + ${lit((eps / C) * sumW)}) * inv / sum;` : `const a = wt * inv / sum;`,
         smooth
-          ? loop(put(ctx, dz('c'), `Math.exp(${z('c')} - lse) * a - ${w === null ? lit(eps / C) : `${lit(eps / C)} * ${wName}[c]`} * inv`))
-          : loop(put(ctx, dz('c'), `Math.exp(${z('c')} - lse) * a`)),
+          ? loop(put(ctx, dz('c'), `${E}[c] * a - ${w === null ? lit(eps / C) : `${lit(eps / C)} * ${wName}[c]`} * inv`))
+          : loop(put(ctx, dz('c'), `${E}[c] * a`)),
         `${dz('t')} -= ${smooth ? `${lit(1 - eps)} * ` : ''}wt * inv;`,
       ),
     ),
@@ -57,6 +56,6 @@ export function emitCrossEntropy(t: CrossEntropy, ctx: TermCtx, name: string): T
     name,
     input: 'z',
     body,
-    constants: w === null ? null : `const ${wName}: readonly number[] = [${w.map(lit).join(', ')}];`,
+    constants: lines(`const ${E} = new Float64Array(${C});`, w === null ? null : `const ${wName}: readonly number[] = [${w.map(lit).join(', ')}];`),
   };
 }

@@ -6,10 +6,11 @@
 // softmax mode (C > 1, class-index labels): p = softmax(z) when from_logits (dz = p·(g − Σ p·g)), else
 // the output itself; t the one-hot label. binary mode (one channel, 0/1 targets): p = σ(z) when
 // from_logits (dz = g·p·(1 − p)), t the target, and the one class is the positive one.
-// A measure of the whole batch: no reduction. I, P, T live in a module-level scratch array (no allocation).
+// A measure of the whole batch: no reduction. I, P, T (then d, D and the gradient factors) live in a
+// module-level scratch array (no allocation).
 import type { LossTermIR } from '../../ir/types.js';
 import { indent, lines, lit } from '../kernel.js';
-import { at, binaryCheck, classCheck, elements, labelPass, rowOffset, rows, type TermCode, type TermCtx } from './common.js';
+import { at, binaryCheck, classCheck, elements, labelPass, rowOffset, rows, softmaxHead, type TermCode, type TermCtx } from './common.js';
 
 type Dice = Extract<LossTermIR, { kind: 'dice' }>;
 
@@ -26,13 +27,13 @@ function softmax(t: Dice, ctx: TermCtx, name: string): TermCode {
   const z = (c: string): string => at(ctx, t.fromLogits ? 'z' : 'p', c);
   const dz = (c: string): string => at(ctx, 'dZ', c);
   const ign = lit(t.ignoreIndex);
-  // p[c] of row o: softmax of the logits (mx and sum computed first), or the output as is.
-  const softmaxHead = t.fromLogits
-    ? [`let mx = -Infinity;`, loop(`if (${z('c')} > mx) mx = ${z('c')};`), `let sum = 0;`, loop(`sum += Math.exp(${z('c')} - mx);`)]
-    : [];
-  const p = (c: string): string => (t.fromLogits ? `Math.exp(${z(c)} - mx) / sum` : z(c));
-  // g[c]: d[c] sits at S[c], D[c] at S[C + c] after the first pass.
-  const g = (c: string): string => `${lit(-t.scale / C)} * ((${c} === t ? 2 : 0) - ${S}[${c}]) / ${S}[${C} + ${c}]`;
+  const E = t.fromLogits ? ctx.constant('lossExp') : '';
+  // p[c] of row o: softmax of the logits (each exponential once, kept in E), or the output as is.
+  const head = t.fromLogits ? softmaxHead(ctx, z, E) : [];
+  const p = (c: string): string => (t.fromLogits ? `${E}[${c}] / sum` : z(c));
+  // g[c] = −(scale/C)·(2·[c = t] − d[c]) / D[c], both cases computed once per class after the first pass:
+  // at S[2C + c] for c ≠ t, at S[3C + c] for c = t.
+  const g = (c: string): string => `(${c} === t ? ${S}[${3 * C} + ${c}] : ${S}[${2 * C} + ${c}])`;
   const body = lines(
     labelPass(ctx, R, classCheck(ctx, t.ignoreIndex), { init: `${S}.fill(0);`, add: null }),
     `// I[c] at ${S}[c], P[c] at ${S}[${C} + c], T[c] at ${S}[${2 * C} + c]`,
@@ -42,7 +43,7 @@ function softmax(t: Dice, ctx: TermCtx, name: string): TermCode {
         `const o = ${rowOffset(ctx, 'r')};`,
         `const t = labels[r];`,
         `if (t === ${ign}) continue;`,
-        softmaxHead,
+        head,
         loop(`${S}[${C} + c] += ${p('c')};`),
         `${S}[t] += ${p('t')};`,
         `${S}[${2 * C} + t] += 1;`,
@@ -58,6 +59,10 @@ function softmax(t: Dice, ctx: TermCtx, name: string): TermCode {
     `}`,
     `const loss = 1 - mean / ${C};`,
     `if (dZ === null) return ${t.scale === 1 ? 'loss' : `${lit(t.scale)} * loss`};`,
+    `for (let c = 0; c < ${C}; c++) {`,
+    `  ${S}[${2 * C} + c] = ${lit(-t.scale / C)} * (0 - ${S}[c]) / ${S}[${C} + c];`,
+    `  ${S}[${3 * C} + c] = ${lit(-t.scale / C)} * (2 - ${S}[c]) / ${S}[${C} + c];`,
+    `}`,
     `for (let r = 0; r < ${R}; r++) {`,
     indent(
       lines(
@@ -66,7 +71,7 @@ function softmax(t: Dice, ctx: TermCtx, name: string): TermCode {
         ctx.write === 'assign'
           ? [`if (t === ${ign}) {`, `  ${loop(`${dz('c')} = 0;`)}`, `  continue;`, `}`]
           : `if (t === ${ign}) continue;`,
-        softmaxHead,
+        head,
         t.fromLogits
           ? [
               `let dot = 0;`,
@@ -83,7 +88,7 @@ function softmax(t: Dice, ctx: TermCtx, name: string): TermCode {
     name,
     input: t.fromLogits ? 'z' : 'p',
     body,
-    constants: `const ${S} = new Float64Array(${3 * C});`,
+    constants: lines(`const ${S} = new Float64Array(${4 * C});`, t.fromLogits ? `const ${E} = new Float64Array(${C});` : null),
   };
 }
 

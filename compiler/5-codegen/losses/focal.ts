@@ -64,6 +64,7 @@ function softmax(t: Focal, ctx: TermCtx, name: string): TermCode {
   const loop = (stmt: string): string => `for (let c = 0; c < ${C}; c++) ${stmt}`;
   const z = (c: string): string => at(ctx, 'z', c);
   const dz = (c: string): string => at(ctx, 'dZ', c);
+  const E = ctx.constant('lossExp');
   const body = lines(
     labelPass(ctx, R, classCheck(ctx, null), divisor(t.reduction, R, '1')),
     invTotal(t),
@@ -79,6 +80,7 @@ function softmax(t: Focal, ctx: TermCtx, name: string): TermCode {
         `let rest = 0;`,
         `for (let c = 0; c < ${C}; c++) {`,
         `  const e = Math.exp(${z('c')} - mx);`,
+        `  ${E}[c] = e;`,
         `  sum += e;`,
         `  if (c !== t) rest += e;`,
         `}`,
@@ -91,7 +93,8 @@ function softmax(t: Focal, ctx: TermCtx, name: string): TermCode {
         `if (dZ === null) continue;`,
         g === 0 ? `const G = 1;` : `const G = f - (u > 0 ? ${lit(g)} * ${pow('u', g - 1)} * pt * lpt : 0);`,
         `const a = ${a === 1 ? '' : `${lit(a)} * `}G * inv;`,
-        loop(put(ctx, dz('c'), `Math.exp(${z('c')} - lse) * a`)),
+        `const q = a / sum;`, // p[c]·a = E[c]·(a / sum)
+        loop(put(ctx, dz('c'), `${E}[c] * q`)),
         `${dz('t')} -= a;`,
       ),
     ),
@@ -102,6 +105,6 @@ function softmax(t: Focal, ctx: TermCtx, name: string): TermCode {
     name,
     input: 'z',
     body,
-    constants: null,
+    constants: `const ${E} = new Float64Array(${C});`,
   };
 }

@@ -901,6 +901,7 @@ function fc_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Arr
   }
   rt.gemmNN(n, 32, 10, dY, 0, W, 0, dX, 0, false);
 }
+const lossExp = new Float64Array(10);
 
 // loss: cross_entropy on logits z [n,10], ignore_index -100 — cross_entropy on logits: the loss computes softmax − smoothed one-hot directly. loss = ((1−ε)·Σ w[y]·(−log p[y]) + (ε/C)·Σ Σ_c w[c]·(−log p[c])) / Σ w[y]; dZ = (p·((1−ε)·w[y] + (ε/C)·Σw) − (1−ε)·w[y]·onehot − (ε/C)·w) / Σ w[y]
 function crossEntropyLoss(n: number, z: Float32Array, labels: Int32Array, dZ: Float32Array | null): number {
@@ -923,13 +924,17 @@ function crossEntropyLoss(n: number, z: Float32Array, labels: Int32Array, dZ: Fl
     let mx = -Infinity;
     for (let c = 0; c < 10; c++) if (z[o + c] > mx) mx = z[o + c];
     let sum = 0;
-    for (let c = 0; c < 10; c++) sum += Math.exp(z[o + c] - mx);
+    for (let c = 0; c < 10; c++) {
+      const e = Math.exp(z[o + c] - mx);
+      lossExp[c] = e;
+      sum += e;
+    }
     const lse = mx + Math.log(sum);
     const wt = 1;
     loss += wt * (lse - z[o + t]);
     if (dZ === null) continue;
-    const a = wt * inv;
-    for (let c = 0; c < 10; c++) dZ[o + c] = Math.exp(z[o + c] - lse) * a;
+    const a = wt * inv / sum;
+    for (let c = 0; c < 10; c++) dZ[o + c] = lossExp[c] * a;
     dZ[o + t] -= wt * inv;
   }
   return loss * inv;

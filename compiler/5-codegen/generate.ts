@@ -4,7 +4,7 @@
 // Public API (compiler/index.ts; used by the CLI, the tests and apps):
 //   compile(source, file, { dtype?, target? }) (also `build`): { code: string | null; diagnostics; ir }
 //     the whole pipeline; code is null when the spec has errors.
-//   generate(ir, { dtype? }): string — plan + render of a checked IR. Same IR → same bytes.
+//   generate(ir, { dtype?, profile? }): string — plan + render of a checked IR. Same IR → same bytes.
 //   loadModule(code, workDir) (compiler/load-generated.ts): imports generated code in-process.
 //
 // The generated module imports only `cnnc/runtime` (as the namespace `rt`, so no spec name can shadow
@@ -24,6 +24,9 @@ import { arrayType, emitModelClass } from './model/index.js';
 
 export interface GenerateOptions {
   readonly dtype?: Dtype;
+  /** `cnnc profile`: time every layer's forward and backward, the loss and the optimizer step into the
+   *  class's public `profileTimes` (runtime/profile.ts has the slots). Off by default: nothing is emitted. */
+  readonly profile?: boolean;
 }
 
 /** The TypeScript target: a planned model (4-passes/plan.ts, for TS_TARGET) → the module's source. */
@@ -90,7 +93,7 @@ export function renderTypeScript(planned: PlannedModel, options: GenerateOptions
     });
   });
 
-  sf.addClass(emitModelClass({ planned, dtype, className: cls, kernels, loss }));
+  sf.addClass(emitModelClass({ planned, dtype, className: cls, kernels, loss, profile: options.profile === true }));
   sf.addFunction({
     name: 'createModel',
     isExported: true,

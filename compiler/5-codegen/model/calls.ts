@@ -5,11 +5,13 @@ import { assertNever } from '../../ir/types.js';
 import type { NodeIO, NodePlan } from '../../ir/plan.js';
 import type { KernelArg, Ref } from '../kernel.js';
 import { paramField, type ModelParts } from './parts.js';
+import { backwardSlot, forwardSlot } from '../../../runtime/profile.js';
+import { timed, withTimer } from './profile.js';
 
 export function forwardCalls(m: ModelParts): string[] {
   const bind = binder(m);
   const calls: string[] = [];
-  for (const np of m.planned.nodes) {
+  m.planned.nodes.forEach((np, i) => {
     const node = np.node;
     const k = kernelsOf(m, np);
     if (np.fusedInto !== null) {
@@ -17,30 +19,34 @@ export function forwardCalls(m: ModelParts): string[] {
     } else if (k === null) {
       calls.push(`// ${np.comment}`);
     } else {
-      calls.push(`${node.name}_forward(${k.forward.params.map((a) => bind(node.name, a)).join(', ')});`);
+      calls.push(...timed(m, forwardSlot(i), [`${node.name}_forward(${k.forward.params.map((a) => bind(node.name, a)).join(', ')});`]));
     }
-  }
-  return calls;
+  });
+  return withTimer(calls);
 }
 
 export function backwardCalls(m: ModelParts): string[] {
   const { ir, memory } = m.planned;
   const bind = binder(m);
   const calls: string[] = [];
-  for (const np of [...m.planned.nodes].reverse()) {
+  const nodes = m.planned.nodes;
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const np = nodes[i]!;
     const node = np.node;
     const k = kernelsOf(m, np);
     const e = np.io;
+    const work: string[] = []; // what this node's backward slot times: its kernel call and its readers' gradient sums
     if (np.fusedInto !== null) {
       if (e.backward && e.dX !== null) calls.push(`// ${node.name}: fused into ${np.fusedInto} (${np.fusedInto}_backward applies its gradient)`);
     } else if (k !== null && k.backward === null) {
       if (node.name === ir.output && memory.lossGrad !== null && e.dY === null) calls.push(`// ${node.name}: fused into the loss (no ${node.name}_backward)`);
     } else if (k !== null && k.backward !== null) {
-      calls.push(`${node.name}_backward(${k.backward.params.map((a) => bind(node.name, a)).join(', ')});`);
+      work.push(`${node.name}_backward(${k.backward.params.map((a) => bind(node.name, a)).join(', ')});`);
     }
-    calls.push(...accumulateLines(m, np));
+    work.push(...accumulateLines(m, np));
+    calls.push(...timed(m, backwardSlot(i), work));
   }
-  return calls;
+  return withTimer(calls);
 }
 
 function kernelsOf(m: ModelParts, np: NodePlan) {

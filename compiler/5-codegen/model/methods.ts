@@ -5,6 +5,7 @@ import { str } from '../../emit/identifiers.js';
 import { backwardCalls, forwardCalls } from './calls.js';
 import { growBody } from './fields.js';
 import { paramField, type ModelParts } from './parts.js';
+import { lossAndOptimizerSlots, timed, withTimer } from './profile.js';
 
 export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStructure>[] {
   const { ir, memory: plan } = m.planned;
@@ -18,6 +19,7 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
   const lossCall = (dz: string): string => m.loss.terms.map((t) => `${t.name}(n, this.${plan.output}, y, ${dz})`).join(' + ');
   const fwd = forwardCalls(m);
   const bwd = backwardCalls(m);
+  const slots = lossAndOptimizerSlots(m);
 
   const nonFinite: string[] = ['const n = this.lastN;', 'if (n === 0) return null;', '// forward order: outputs'];
   for (const b of plan.buffers.filter((x) => x.what === 'y')) {
@@ -55,7 +57,7 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
       parameters: [{ name: 'x', type: F }, { name: 'y', type: 'Int32Array' }, { name: 'n', type: 'number' }],
       returnType: 'number',
       docs: ['Forward in the current mode, the mean loss over the batch, backward: parameter gradients are zeroed, then accumulated.'],
-      statements: [
+      statements: withTimer([
         'this.check(x, n);',
         `if (y.length < ${nTimes(labelSize)}) throw new RangeError('labels: expected ' + ${nTimes(labelSize)} + ' values, got ' + y.length);`,
         'this.growValues(n);',
@@ -63,16 +65,16 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
         'this.grads.fill(0);',
         'this.runForward(x, n);',
         'this.lastN = n;',
-        `const loss = ${lossCall(plan.lossGrad === null ? 'null' : `this.${plan.lossGrad}`)};`,
+        ...timed(m, slots.loss, [`const loss = ${lossCall(plan.lossGrad === null ? 'null' : `this.${plan.lossGrad}`)};`]),
         'this.runBackward(x, n);',
         'return loss;',
-      ].join('\n'),
+      ]).join('\n'),
     },
     {
       name: 'trainStep',
       parameters: [{ name: 'x', type: F }, { name: 'y', type: 'Int32Array' }, { name: 'n', type: 'number' }],
       returnType: 'number',
-      statements: ['const loss = this.computeGradients(x, y, n);', 'this.optimizer.step();', 'return loss;'].join('\n'),
+      statements: withTimer(['const loss = this.computeGradients(x, y, n);', ...timed(m, slots.optimizer, ['this.optimizer.step();']), 'return loss;']).join('\n'),
     },
     {
       name: 'setLearningRate',

@@ -16,6 +16,8 @@ export interface ModelParts {
   readonly loss: LossCode;
   /** The output node. */
   readonly out: Node;
+  /** Emit the profiling timers (GenerateOptions.profile; runtime/profile.ts's slots). */
+  readonly profile: boolean;
 }
 
 /** Field-name suffix of a parameter view (and of its gradient). Never contains `_`. */

@@ -9,6 +9,7 @@ import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
 import { registerPredict } from './commands/predict.js';
 import { registerDiff } from './commands/diff.js';
+import { registerProfile } from './commands/profile.js';
 import { EXIT, EXIT_CODES_HELP, internalError } from './exit.js';
 import { quitOnBrokenPipe } from './pipes.js';
 
@@ -30,6 +31,7 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   registerEval(program, exit);
   registerPredict(program, exit);
   registerDiff(program, exit);
+  registerProfile(program, exit);
   // No file name or value holds a NUL byte, and Node's fs throws a TypeError on one (exit 70, in build
   // -o and train --out). A shell cannot pass one; a program that builds argv can.
   const nul = argv.slice(2).findIndex((a) => a.includes('\0'));

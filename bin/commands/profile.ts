@@ -172,7 +172,13 @@ export function profile(p: ProfileInput): ProfileReport {
   };
   planned.nodes.forEach((np, i) => {
     const node = np.node;
-    const note = np.fusedInto !== null ? `fused into ${np.fusedInto}` : np.io.alias ? 'an alias, no copy' : np.fusedIntoLoss && mode === 'train' ? 'backward fused into the loss' : null;
+    const note = np.fusedInto !== null ? `fused into ${np.fusedInto}`
+      : np.io.alias ? 'an alias, no copy'
+      : mode !== 'train' ? null
+      : np.fusedIntoLoss ? 'backward fused into the loss'
+      : !np.io.backward ? 'no backward'
+      : node.macs > 0 && np.io.dXs.every((d) => d === null) ? 'no input gradient'
+      : null;
     const fwd = node.macs * n;
     const weights = node.params.some((q) => q.trainable);
     const bwd = mode === 'train' && np.io.backward ? (weights ? fwd : 0) + (np.io.dXs.some((d) => d !== null) ? fwd : 0) : 0;
@@ -211,13 +217,13 @@ export function formatReport(r: ProfileReport): string {
   const opt = (v: number | null, d: number): string => (v === null ? '' : v.toFixed(d));
   const cells = r.rows.map((row) => row.note !== null && row.ms === 0
     ? [row.name, row.kind, `(${row.note})`]
-    : [row.name, row.kind, ms(row.forwardMs), ...(train ? [row.part !== 'layer' ? '' : ms(row.backwardMs)] : []), ms(row.ms), `${row.percent.toFixed(1)}%`, metric(row.macs), opt(row.gflops, 1), row.peakPercent === null ? '' : `${row.peakPercent.toFixed(1)}%`]);
+    : [row.name, row.kind, ms(row.forwardMs), ...(train ? [row.part !== 'layer' ? '' : ms(row.backwardMs)] : []), ms(row.ms), `${row.percent.toFixed(1)}%`, metric(row.macs), opt(row.gflops, 1), row.peakPercent === null ? '' : `${row.peakPercent.toFixed(1)}%`, ...(row.note === null ? [] : [row.note])]);
   cells.push(['total', '', '', ...(train ? [''] : []), ms(r.total.ms), '100.0%', metric(r.total.macs), r.total.gflops.toFixed(1), `${r.total.peakPercent.toFixed(1)}%`]);
-  const widths = head.map((h, k) => Math.max(h.length, ...cells.filter((c) => c.length === head.length).map((c) => c[k]!.length)));
+  const widths = head.map((h, k) => Math.max(h.length, ...cells.filter((c) => c.length >= head.length).map((c) => c[k]!.length)));
   const right = (k: number): boolean => k >= 2;
   const line = (c: readonly string[]): string => {
     if (c.length < head.length) return `${c[0]!.padEnd(widths[0]!)}  ${c[1]!.padEnd(widths[1]!)}  ${c[2]!}`.trimEnd();
-    return c.map((v, k) => (right(k) ? v.padStart(widths[k]!) : v.padEnd(widths[k]!))).join('  ').trimEnd();
+    return c.slice(0, head.length).map((v, k) => (right(k) ? v.padStart(widths[k]!) : v.padEnd(widths[k]!))).join('  ').concat(c.length > head.length ? `  ${c[head.length]!}` : '').trimEnd();
   };
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   const out = [

@@ -50,8 +50,9 @@ describe('cnnc profile', () => {
     // conv1 + relu_1 are one kernel: the relu's row says so instead of a time.
     expect(rows.find((c) => c[0] === 'relu_1')).toEqual(['relu_1', 'relu', '(fused into conv1)']);
     const timed = rows.filter((c) => c.length > 3);
-    // layer, kind, forward, backward, total (rows of their own leave backward empty: one cell fewer).
-    const msOf = (c: string[]): number => Number(c[c.length === 9 ? 4 : 3]);
+    // layer, kind, forward, backward, total (the rows of their own leave backward empty: one cell fewer).
+    const msOf = (c: string[]): number => Number(c[['loss', 'optimizer', 'other'].includes(c[0]!) ? 3 : 4]);
+    expect(rows.find((c) => c[0] === 'conv1')!.at(-1)).toBe('no input gradient');
     for (const c of timed) expect(msOf(c)).toBeGreaterThanOrEqual(0);
     const sum = timed.reduce((a, c) => a + msOf(c), 0);
     expect(total[0]).toBe('total');

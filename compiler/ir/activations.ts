@@ -35,6 +35,10 @@ export interface ActivationRule<K extends ActivationKind> {
   readonly saved: 'x' | 'y';
   /** dX from g, the output gradient element, and v, the saved element. */
   backward(g: string, v: string, node: NodeOf<K>, num: Num): string;
+  /** The runtime's branch-free float32 kernel that computes exactly this rule (runtime/wasm/relu.ts), with
+   *  its constants: a float32 module calls `rt.<kernel>(x, y, count, ...args)` and
+   *  `rt.<kernel>Backward(x, dY, dX, count, ...args)` first, and runs its own loop where they return false. */
+  readonly fast?: (node: NodeOf<K>) => { readonly kernel: 'leakyRelu' | 'clamp'; readonly args: readonly number[] };
 }
 
 const none = (): Record<string, never> => ({});
@@ -58,6 +62,7 @@ export const ACTIVATIONS: { readonly [K in ActivationKind]: ActivationRule<K> } 
     forward: (v, _n, num) => `${v} < ${num(0)} ? ${num(0)} : ${v} > ${num(6)} ? ${num(6)} : ${v}`,
     saved: 'x',
     backward: (g, v, _n, num) => `${v} > ${num(0)} && ${v} < ${num(6)} ? ${g} : ${num(0)}`,
+    fast: () => ({ kernel: 'clamp', args: [0, 6] }),
   },
   // y = min(max(x, -1), 1) (torch.clamp, a NaN passing through); hardtanh_backward(dY, x, -1, 1) →
   // dY·[-1 < x < 1]: strict, so the gradient at either bound is 0, as relu6's.
@@ -68,6 +73,7 @@ export const ACTIVATIONS: { readonly [K in ActivationKind]: ActivationRule<K> } 
     forward: (v, _n, num) => `${v} < ${num(-1)} ? ${num(-1)} : ${v} > ${num(1)} ? ${num(1)} : ${v}`,
     saved: 'x',
     backward: (g, v, _n, num) => `${v} > ${num(-1)} && ${v} < ${num(1)} ? ${g} : ${num(0)}`,
+    fast: () => ({ kernel: 'clamp', args: [-1, 1] }),
   },
   // y = x·min(max(x + 3, 0), 6) / 6, in that order (bit for bit PyTorch's CPU kernel, which divides by 6
   // last). hardswish_backward(dY, x) → 0 for x < -3, dY·(x/3 + 1/2) for x ≤ 3, else dY: so -dY/2 at x = -3
@@ -112,6 +118,7 @@ export const ACTIVATIONS: { readonly [K in ActivationKind]: ActivationRule<K> } 
     forward: (v, n, num) => `${v} > 0 ? ${v} : ${v} * ${num(n.negativeSlope)}`,
     saved: 'x',
     backward: (g, v, n, num) => `${v} > 0 ? ${g} : ${g} * ${num(n.negativeSlope)}`,
+    fast: (n) => ({ kernel: 'leakyRelu', args: [n.negativeSlope] }),
   },
   sigmoid: {
     torch: 'nn.Sigmoid',

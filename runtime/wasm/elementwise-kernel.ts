@@ -5,7 +5,7 @@
 //   reluBackward(pY, pD, pX, vectors): x = y > 0 ? d : 0               (as threshold_backward(dY, y, 0))
 // over `vectors` × 4 floats, from one place to another or in place (q = p, pX = pD): the caller
 // rounds up, leaves room and ignores the extra lanes.
-import { FunctionBuilder, ValType, type Local } from './encoder.js';
+import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
 
 type I32 = Local<ValType.i32>;
 
@@ -32,5 +32,114 @@ export function reluBackward(): FunctionBuilder {
     f.get(pX).get(pD).v128Load(0).get(pY).v128Load(0).v128Zero().f32x4Gt().v128And().v128Store(0);
     f.addTo(pD, 16).addTo(pY, 16).addTo(pX, 16).br(0);
   }));
+  return f;
+}
+
+/** The activations' own module (beside the gemm module, which must stay under the 4 KiB browsers compile
+ *  synchronously on the main thread), over the gemm module's memory. */
+export function activationModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
+  return encodeModule([leaky(), leakyBackward(), clamp(), clampBackward()], memory);
+}
+
+// The piecewise-linear activations, branch-free, over `count` floats (whole vectors, then a scalar
+// tail: nothing past count is written), each with exactly its rule's semantics in float32
+// (compiler/ir/activations.ts; the generated module's JS loop computes the same bits, its constants
+// rounded to float32 as PyTorch's scalar_t ones are):
+//   leaky(p, q, count, s):              q = x > 0 ? x : x·s              (leaky_relu; a NaN passes)
+//   leakyBackward(pX, pD, pO, count, s): o = x > 0 ? d : d·s
+//   clamp(p, q, count, lo, hi):          q = x < lo ? lo : x > hi ? hi : x (relu6, hardtanh; a NaN passes)
+//   clampBackward(pX, pD, pO, count, lo, hi): o = lo < x < hi ? d : 0
+type F32 = Local<ValType.f32>;
+type V128 = Local<ValType.v128>;
+
+/** count floats: `vector` on whole vectors, then `scalar` on the rest; the pointers advance 16 then 4 bytes. */
+function floats(f: FunctionBuilder, count: I32, pointers: readonly I32[], vector: () => void, scalar: () => void): void {
+  const left = f.local(ValType.i32);
+  const pass = (step: number, body: () => void): void => {
+    f.block(() => f.loop(() => {
+      f.get(left).i32Eqz().brIf(1);
+      body();
+      for (const p of pointers) f.addTo(p, step);
+      f.get(left).i32Const(1).i32Sub().set(left);
+      f.br(0);
+    }));
+  };
+  f.get(count).i32Const(2).i32ShrU().set(left);
+  pass(16, vector);
+  f.get(count).i32Const(3).i32And().set(left);
+  pass(4, scalar);
+}
+
+function splat(f: FunctionBuilder, s: F32): V128 {
+  const v = f.local(ValType.v128);
+  f.get(s).f32x4Splat().set(v);
+  return v;
+}
+
+export function leaky(): FunctionBuilder {
+  const f = new FunctionBuilder('leaky', [ValType.i32, ValType.i32, ValType.i32, ValType.f32]);
+  const [p, q, count] = f.params as [I32, I32, I32];
+  const s = f.params[3] as F32;
+  const sv = splat(f, s), x = f.local(ValType.v128), xs = f.local(ValType.f32);
+  floats(f, count, [p, q], () => {
+    f.get(p).v128Load(0).set(x);
+    f.get(q).get(x).get(x).get(sv).f32x4Mul().get(x).v128Zero().f32x4Gt().v128Bitselect().v128Store(0);
+  }, () => {
+    f.get(p).f32Load(0).set(xs);
+    f.get(q).get(xs).get(xs).get(s).f32Mul().get(xs).f32Zero().f32Gt().select().f32Store(0);
+  });
+  return f;
+}
+
+export function leakyBackward(): FunctionBuilder {
+  const f = new FunctionBuilder('leakyBackward', [ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.f32]);
+  const [pX, pD, pO, count] = f.params as [I32, I32, I32, I32];
+  const s = f.params[4] as F32;
+  const sv = splat(f, s), d = f.local(ValType.v128), ds = f.local(ValType.f32);
+  floats(f, count, [pX, pD, pO], () => {
+    f.get(pD).v128Load(0).set(d);
+    f.get(pO).get(d).get(d).get(sv).f32x4Mul().get(pX).v128Load(0).v128Zero().f32x4Gt().v128Bitselect().v128Store(0);
+  }, () => {
+    f.get(pD).f32Load(0).set(ds);
+    f.get(pO).get(ds).get(ds).get(s).f32Mul().get(pX).f32Load(0).f32Zero().f32Gt().select().f32Store(0);
+  });
+  return f;
+}
+
+export function clamp(): FunctionBuilder {
+  const f = new FunctionBuilder('clamp', [ValType.i32, ValType.i32, ValType.i32, ValType.f32, ValType.f32]);
+  const [p, q, count] = f.params as [I32, I32, I32];
+  const lo = f.params[3] as F32, hi = f.params[4] as F32;
+  const lov = splat(f, lo), hiv = splat(f, hi), x = f.local(ValType.v128), xs = f.local(ValType.f32);
+  floats(f, count, [p, q], () => {
+    f.get(p).v128Load(0).set(x);
+    f.get(q);
+    f.get(hiv); // x > hi ? hi : (lo > x ? lo : x)
+    f.get(lov).get(x).get(lov).get(x).f32x4Gt().v128Bitselect();
+    f.get(x).get(hiv).f32x4Gt().v128Bitselect().v128Store(0);
+  }, () => {
+    f.get(p).f32Load(0).set(xs);
+    f.get(q);
+    f.get(hi);
+    f.get(lo).get(xs).get(lo).get(xs).f32Gt().select();
+    f.get(xs).get(hi).f32Gt().select().f32Store(0);
+  });
+  return f;
+}
+
+export function clampBackward(): FunctionBuilder {
+  const f = new FunctionBuilder('clampBackward', [ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.f32, ValType.f32]);
+  const [pX, pD, pO, count] = f.params as [I32, I32, I32, I32];
+  const lo = f.params[4] as F32, hi = f.params[5] as F32;
+  const lov = splat(f, lo), hiv = splat(f, hi), x = f.local(ValType.v128), xs = f.local(ValType.f32);
+  floats(f, count, [pX, pD, pO], () => {
+    f.get(pX).v128Load(0).set(x);
+    f.get(pO).get(pD).v128Load(0);
+    f.get(x).get(lov).f32x4Gt().get(hiv).get(x).f32x4Gt().v128And().v128And().v128Store(0);
+  }, () => {
+    f.get(pX).f32Load(0).set(xs);
+    f.get(pO).get(pD).f32Load(0).f32Zero();
+    f.get(xs).get(lo).f32Gt().get(hi).get(xs).f32Gt().i32And().select().f32Store(0);
+  });
   return f;
 }

@@ -5,7 +5,8 @@
 // (float64, no wasm, CNNC_NO_WASM=1) runs the plain loop. x and y may be the same array.
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { ensureFloats, operand, residentAt, scratchBase, wasmSgemm, wasmView } from './sgemm.js';
+import { ensureFloats, MAX_PAGES, operand, residentAt, scratchBase, wasmSgemm, wasmView, type Instance } from './sgemm.js';
+import { activationModule } from './elementwise-kernel.js';
 import { ceilDiv } from './gemm-part.js';
 
 /** y[0, count) = relu(x[0, count)) */
@@ -74,4 +75,78 @@ export function reluBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, coun
     return;
   }
   for (let i = 0; i < count; i++) dX[i] = y[i]! > 0 ? dY[i]! : 0;
+}
+
+// leaky_relu, relu6 and hardtanh for generated float32 modules: `if (rt.leakyRelu(x, y, count, slope))
+// return;`, then the module's own loop from the activation's rule. True where every array lives in wasm
+// memory (the model's arenas) and gemm runs on wasm; the kernels (elementwise-kernel.ts) give the bits of
+// that loop, whose constants are float32 as here. Arrays may be the same one (in place), never a partial overlap.
+
+/** y = x > 0 ? x : x·slope over [0, count) */
+export function leakyRelu(x: FloatArray, y: FloatArray, count: number, slope: number): boolean {
+  const r = resident(x, y);
+  if (r === null) return false;
+  r.k.leaky(r.at[0]!, r.at[1]!, count, slope);
+  return true;
+}
+
+/** dX = x > 0 ? dY : dY·slope over [0, count) */
+export function leakyReluBackward(x: FloatArray, dY: FloatArray, dX: FloatArray, count: number, slope: number): boolean {
+  const r = resident(x, dY, dX);
+  if (r === null) return false;
+  r.k.leakyBackward(r.at[0]!, r.at[1]!, r.at[2]!, count, slope);
+  return true;
+}
+
+/** y = x < lo ? lo : x > hi ? hi : x over [0, count) (relu6: 0, 6; hardtanh: −1, 1) */
+export function clamp(x: FloatArray, y: FloatArray, count: number, lo: number, hi: number): boolean {
+  const r = resident(x, y);
+  if (r === null) return false;
+  r.k.clamp(r.at[0]!, r.at[1]!, count, lo, hi);
+  return true;
+}
+
+/** dX = lo < x < hi ? dY : 0 over [0, count) */
+export function clampBackward(x: FloatArray, dY: FloatArray, dX: FloatArray, count: number, lo: number, hi: number): boolean {
+  const r = resident(x, dY, dX);
+  if (r === null) return false;
+  r.k.clampBackward(r.at[0]!, r.at[1]!, r.at[2]!, count, lo, hi);
+  return true;
+}
+
+/** elementwise-kernel.ts's activation kernels, byte addresses over `count` floats. */
+interface ActivationKernels {
+  readonly leaky: (p: number, q: number, count: number, slope: number) => void;
+  readonly leakyBackward: (pX: number, pD: number, pO: number, count: number, slope: number) => void;
+  readonly clamp: (p: number, q: number, count: number, lo: number, hi: number) => void;
+  readonly clampBackward: (pX: number, pD: number, pO: number, count: number, lo: number, hi: number) => void;
+}
+
+/** One instance of the activation module per gemm memory, made on first use (~0.6 KiB, compiled synchronously). */
+const activationInstances = new WeakMap<WebAssembly.Memory, ActivationKernels>();
+
+function activationKernels(w: Instance): ActivationKernels {
+  let k = activationInstances.get(w.memory);
+  if (k === undefined) {
+    const bytes = activationModule(w.shared ? { shared: true, pages: 1, maxPages: MAX_PAGES } : { shared: false, pages: 1 });
+    k = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: w.memory } }).exports as unknown as ActivationKernels;
+    activationInstances.set(w.memory, k);
+  }
+  return k;
+}
+
+/** The activation kernels and the arrays' byte addresses in wasm memory, where gemm runs on wasm and
+ *  every array is a Float32Array living there; else null. */
+function resident(...arrays: FloatArray[]): { k: ActivationKernels; at: number[] } | null {
+  if (gemmBackend() !== 'wasm') return null;
+  const w = wasmSgemm();
+  if (w === null) return null;
+  const at: number[] = [];
+  for (const a of arrays) {
+    if (!(a instanceof Float32Array)) return null;
+    const r = residentAt(w, a);
+    if (r < 0) return null;
+    at.push(4 * r);
+  }
+  return { k: activationKernels(w), at };
 }

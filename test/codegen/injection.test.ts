@@ -49,6 +49,15 @@ describe('injection', () => {
 /** An array literal, or an object literal of numeric literals (a layer's geometry): data, no code. */
 function plainData(init: import('ts-morph').Expression | undefined): boolean {
   if (Node.isArrayLiteralExpression(init)) return true;
+  if (typedArray(init)) return true; // a loss's scratch (`new Float64Array(10)`), an adaptive pool's windows
   return Node.isObjectLiteralExpression(init) &&
-    init.getProperties().every((p) => Node.isPropertyAssignment(p) && Node.isNumericLiteral(p.getInitializer()));
+    init.getProperties().every((p) => Node.isPropertyAssignment(p) && (Node.isNumericLiteral(p.getInitializer()) || typedArray(p.getInitializer())));
+}
+
+/** `new Float64Array(3)`, `new Int32Array([0, 2, 5])`: a typed array of the globals, of a length or of number literals. */
+function typedArray(init: import('ts-morph').Expression | undefined): boolean {
+  if (!Node.isNewExpression(init) || !['Float64Array', 'Float32Array', 'Int32Array'].includes(init.getExpression().getText())) return false;
+  const args = init.getArguments();
+  return args.length === 1 && (Node.isNumericLiteral(args[0]) ||
+    (Node.isArrayLiteralExpression(args[0]) && args[0].getElements().every((e) => Node.isNumericLiteral(e))));
 }

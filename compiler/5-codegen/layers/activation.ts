@@ -2,7 +2,9 @@
 // forward y[i] = f(x[i]), backward dX[i] from dY[i] and the saved x[i] or y[i].
 // relu calls the runtime (rt.relu, rt.reluBackward) instead: in JS its sign test mispredicts half the
 // time (~6 ns per element measured); the runtime runs it branch-free in wasm SIMD for float32, with the
-// rule's semantics (a NaN passes through).
+// rule's semantics (a NaN passes through). The rules with a `fast` kernel (leaky_relu, relu6, hardtanh)
+// call it first in float32 modules and keep their loop for where it does not run. A float32 module's
+// constants are rounded to float32 (as PyTorch's scalar_t ones), so its loop and the kernel give the same bits.
 import { ruleOf, withOperand } from '../../ir/activations.js';
 import type { ActivationNode } from '../../ir/types.js';
 import { DX, DY, lit, N, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
@@ -18,15 +20,18 @@ export function emitActivation(node: ActivationNode, o: EmitOptions): LayerKerne
       backward: o.backward && o.writesDX ? { suffix: 'backward', params: [N, Y, DY, DX], body: `rt.reluBackward(y, dY, dX, ${total});` } : null,
     };
   }
+  const num = o.dtype === 'float32' ? (v: number): string => lit(Math.fround(v)) : lit;
   const loop = (target: string, operand: string, formula: (v: string) => string): string => {
     const { bind, expr } = withOperand(operand, formula);
     return `for (let i = 0; i < ${total}; i++) {\n  ${bind === null ? '' : `${bind}\n  `}${target}[i] = ${expr};\n}`;
   };
+  const fast = o.dtype === 'float32' && rule.fast !== undefined ? rule.fast(node) : null;
+  const first = (call: string, args: string): string => (fast === null ? '' : `if (rt.${call}(${args}, ${total}, ${fast.args.map(num).join(', ')})) return;\n`);
   return {
     helpers: [],
-    forward: { suffix: 'forward', params: [N, X, Y], body: loop('y', 'x[i]', (v) => rule.forward(v, node, lit)) },
+    forward: { suffix: 'forward', params: [N, X, Y], body: first(fast?.kernel ?? '', 'x, y') + loop('y', 'x[i]', (v) => rule.forward(v, node, num)) },
     backward: o.backward && o.writesDX
-      ? { suffix: 'backward', params: [N, saved, DY, DX], body: loop('dX', `${rule.saved}[i]`, (v) => rule.backward('dY[i]', v, node, lit)) }
+      ? { suffix: 'backward', params: [N, saved, DY, DX], body: first(`${fast?.kernel ?? ''}Backward`, `${rule.saved}, dY, dX`) + loop('dX', `${rule.saved}[i]`, (v) => rule.backward('dY[i]', v, node, num)) }
       : null,
   };
 }

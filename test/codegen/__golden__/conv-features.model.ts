@@ -119,15 +119,17 @@ function bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Arr
 
 // leaky_relu_1: leaky_relu, negative_slope 0.1 · x [n,8,28,28] → y [n,8,28,28]
 function leaky_relu_1_forward(n: number, x: Float32Array, y: Float32Array): void {
+  if (rt.leakyRelu(x, y, n * 6272, 0.10000000149011612)) return;
   for (let i = 0; i < n * 6272; i++) {
     const v = x[i];
-    y[i] = v > 0 ? v : v * 0.1;
+    y[i] = v > 0 ? v : v * 0.10000000149011612;
   }
 }
 
 function leaky_relu_1_backward(n: number, x: Float32Array, dY: Float32Array, dX: Float32Array): void {
+  if (rt.leakyReluBackward(x, dY, dX, n * 6272, 0.10000000149011612)) return;
   for (let i = 0; i < n * 6272; i++) {
-    dX[i] = x[i] > 0 ? dY[i] : dY[i] * 0.1;
+    dX[i] = x[i] > 0 ? dY[i] : dY[i] * 0.10000000149011612;
   }
 }
 // down: conv2d 8→16, 4×4, stride 2, padding 1 · x [n,8,28,28] → y [n,16,14,14]

@@ -4,6 +4,7 @@
 // peak RSS is its own; every child gets the same real MNIST digits. See bench/README.md.
 //
 //   npm run bench [-- --quick] [--out FILE] [--seconds S] [--skip-tfjs-cpu-train] [--only a,b]
+//   npm run bench -- --only suite [--quick]   (the model suite, bench/suite.mjs)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,13 +12,15 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { formatReport } from './report.mjs';
+import { runSuite } from './suite.mjs';
 import { RESULT_PREFIX, summarize } from './measure.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
 
 const USAGE = `usage: npm run bench -- [--quick] [--out FILE] [--seconds S] [--skip-tfjs-cpu-train] [--tfjs-cpu-train]
-                        [--only cnnc,imports,loader,optim,gpujs,tfjs_cpu,tfjs_wasm,pytorch] [--no-build] [--python PATH]
+                        [--only cnnc,imports,loader,optim,gpujs,tfjs_cpu,tfjs_wasm,pytorch,suite] [--no-build] [--python PATH]
+                        [--suite-seconds S] [--suite-models mnist,lenet5,...] [--no-peers]
        npm run bench -- --report FILE   (print the table of a saved --out FILE again)`;
 const opts = parseArgs(process.argv.slice(2));
 if (opts.report) {
@@ -81,17 +84,22 @@ async function main() {
     results.tfjs_cpu = await measure('tfjs_cpu', [process.execPath, 'bench/tfjs-child.mjs', ...flags({ ...child, backend: 'cpu', ...train })]);
     if (!tfjsCpuTrain) results.tfjs_cpu.notes = [...(results.tfjs_cpu.notes ?? []), `training skipped (${opts.quick ? '--quick' : '--skip-tfjs-cpu-train'})`];
   }
+  const python = opts.python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
   if (only.has('pytorch')) {
-    const python = opts.python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-    const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+    const missing = torchMissing(python);
     for (const t of [1, 2]) {
       const key = `pytorch_t${t}`;
-      if (probe.status !== 0) {
-        results[key] = { skipped: `\`${python} -c 'import torch'\` fails: ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}` };
+      if (missing) {
+        results[key] = { skipped: missing };
         continue;
       }
       results[key] = await measure(key, [python, 'bench/pytorch_bench.py', ...flags({ ...child, threads: String(t) })], { OPENBLAS_NUM_THREADS: '1' });
     }
+  }
+  if (only.has('suite')) {
+    // Every spec against PyTorch at 1 and 2 threads, and onnxruntime for inference (bench/suite.mjs); shorter boxes.
+    const suiteSeconds = opts['suite-seconds'] ?? (opts.quick ? 2 : 8);
+    results.suite = await runSuite({ work, seconds: suiteSeconds, python, torchMissing: torchMissing(python), measure, peers: !opts['no-peers'], models: opts['suite-models'] });
   }
 
   machine.load_after = os.loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -100,6 +108,12 @@ async function main() {
     writeFileSync(opts.out, `${JSON.stringify({ machine, ...results }, null, 2)}\n`);
     console.log(`\nwrote ${opts.out}`);
   }
+}
+
+/** Why PyTorch cannot run (`PYTHON -c 'import torch'` fails), or undefined. */
+function torchMissing(python) {
+  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  return probe.status === 0 ? undefined : `\`${python} -c 'import torch'\` fails: ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}`;
 }
 
 /** Runs one child to completion and returns its BENCH_RESULT object, or `{ error }`. */
@@ -199,8 +213,8 @@ function flags(o) {
 
 function parseArgs(argv) {
   const o = {};
-  const valued = new Set(['out', 'seconds', 'only', 'python', 'tfjs-cpu-train-seconds', 'report']);
-  const bare = new Set(['quick', 'skip-tfjs-cpu-train', 'tfjs-cpu-train', 'no-build', 'help']);
+  const valued = new Set(['out', 'seconds', 'only', 'python', 'tfjs-cpu-train-seconds', 'report', 'suite-seconds', 'suite-models']);
+  const bare = new Set(['quick', 'skip-tfjs-cpu-train', 'tfjs-cpu-train', 'no-build', 'help', 'no-peers']);
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');
     if (valued.has(key) && argv[i + 1] !== undefined) o[key] = argv[++i];
@@ -208,9 +222,10 @@ function parseArgs(argv) {
     else (console.error(`bench: unknown option ${argv[i]}\n${USAGE}`), process.exit(2));
   }
   if (o.help) (console.log(USAGE), process.exit(0));
-  if (o.seconds !== undefined) {
-    o.seconds = Number(o.seconds);
-    if (!(o.seconds > 0)) (console.error(`bench: --seconds wants a positive number\n${USAGE}`), process.exit(2));
+  for (const key of ['seconds', 'suite-seconds']) {
+    if (o[key] === undefined) continue;
+    o[key] = Number(o[key]);
+    if (!(o[key] > 0)) (console.error(`bench: --${key} wants a positive number\n${USAGE}`), process.exit(2));
   }
   return o;
 }

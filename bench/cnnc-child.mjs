@@ -1,12 +1,11 @@
 // One system per process (so peak RSS is this system's): cnnc's generated TypeScript for a spec,
-// compiled in-process with `build` and loaded with `loadModule`, from dist/ (built by `npm ci`).
-// Run by bench/bench.mjs as `node --expose-gc --max-semi-space-size=64 bench/cnnc-child.mjs ...`.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// compiled in-process with `build` and loaded with `loadModule`, from dist/ (bench/cnnc-model.mjs).
+// Run by bench/bench.mjs as `node --expose-gc --max-semi-space-size=64 bench/cnnc-child.mjs ...`, and by the
+// suite (bench/suite.mjs) on each suite spec with `--heap-windows 0` (no heap measurement) and its own inputs.
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { setImmediate as tick } from 'node:timers/promises';
+import { loadCnncModel } from './cnnc-model.mjs';
 import { childArgs, loadInputs, peakRssMb, report, timeBox } from './measure.mjs';
 
 const args = childArgs();
@@ -16,29 +15,29 @@ const spec = args.spec ?? 'specs/mnist.yaml';
 const threads = Number(args.threads ?? 1);
 const numberState = new Float64Array(1); // returnsANumber's
 
-const { build, loadModule } = await import('../dist/compiler/index.js');
-// Threads share out each large gemm (runtime/threads.ts); the rest of a step stays on this thread.
-if (threads > 1) await (await import('../dist/runtime/node/threads.js')).initThreads(threads);
-
-const built = build(readFileSync(spec, 'utf8'), spec, { dtype: 'float32' });
-if (built.code === null) throw new Error(`${spec} does not compile:\n${built.diagnostics.map((d) => d.message).join('\n')}`);
-const workDir = mkdtempSync(join(tmpdir(), 'cnnc-bench-'));
-const net = (await loadModule(built.code, workDir)).createModel({ seed: 1 });
-rmSync(workDir, { recursive: true, force: true });
+const { net } = await loadCnncModel(spec, { threads });
 
 const data = loadInputs(args.inputs);
-const pixels = 28 * 28;
-const batches = Math.floor(data.n / batch);
+// Per sample: the model's input elements, and the labels the loss reads (a class, a label map, 0/1 targets).
+const pixels = net.inputShape.reduce((a, b) => a * b, 1);
+const samples = Math.floor(data.images.length / pixels);
+const labelSize = data.labels.length / samples;
 let k = 0;
-/** Consecutive batches of the shared inputs, cycling: each step sees new digits, no copy is made. */
+/** Consecutive batches of `size` of the shared inputs, cycling: each step sees new samples, no copy is made. */
 function nextBatch(size) {
-  const i = k++ % batches;
-  return { x: data.images.subarray(i * size * pixels, (i + 1) * size * pixels), y: data.labels.subarray(i * size, (i + 1) * size) };
+  const i = k++ % Math.floor(samples / size);
+  return { x: data.images.subarray(i * size * pixels, (i + 1) * size * pixels), y: data.labels.subarray(i * size * labelSize, (i + 1) * size * labelSize) };
 }
 
 // Inference first, then training, in every child (tfjs `cpu` needs that order: its step takes minutes).
 net.eval();
 const infer = timeBox(() => net.forward(nextBatch(batch).x, batch), { warmup: 2, seconds, minSamples: 3 });
+// --infer-batches 64: inference at other batch sizes too (the suite's onnxruntime comparison of the seed model).
+const inferAt = {};
+for (const b of String(args['infer-batches'] ?? '').split(',').filter(Boolean).map(Number)) {
+  const t = timeBox(() => net.forward(nextBatch(b).x, b), { warmup: 2, seconds, minSamples: 3 });
+  inferAt[b] = { img_s: (b * 1000) / t.median_ms, detail: t };
+}
 const x1 = data.images.subarray(0, pixels);
 const latency = timeBox(() => net.forward(x1, 1), { warmup: 10, seconds: Math.min(seconds, 5), minSamples: 20 });
 
@@ -47,15 +46,18 @@ const train = timeBox(() => {
   const { x, y } = nextBatch(batch);
   net.trainStep(x, y, batch);
 }, { warmup: 2, seconds, minSamples: 3 });
-const heap = await heapPerStep(Number(args['heap-windows'] ?? 5), Number(args['heap-steps'] ?? 20), Number(args['heap-warmup'] ?? 2000));
+const heapWindows = Number(args['heap-windows'] ?? 5);
+const heap = heapWindows > 0 ? await heapPerStep(heapWindows, Number(args['heap-steps'] ?? 20), Number(args['heap-warmup'] ?? 2000)) : { note: 'not measured (--heap-windows 0)' };
 
 report({
   system: threads > 1 ? `cnnc_t${threads}` : 'cnnc',
+  spec,
   threads,
   inputs: data.source,
   batch,
   train_img_s: (batch * 1000) / train.median_ms,
   infer_img_s: (batch * 1000) / infer.median_ms,
+  ...(Object.keys(inferAt).length > 0 ? { infer_at: inferAt } : {}),
   latency_b1_ms: latency.median_ms,
   peak_rss_mb: peakRssMb(),
   heap_per_step_bytes: heap.heap_per_step_bytes,

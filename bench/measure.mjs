@@ -1,7 +1,7 @@
 // Shared by the bench children: time-boxed sampling with medians, peak RSS, and the one-line
 // result protocol the parent (bench/bench.mjs) reads back. Plain JavaScript, so the bench runs
 // from a fresh clone after `npm ci` without a TypeScript loader.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 /** The line prefix a child prints its JSON result after; everything else on stdout is a log. */
@@ -40,6 +40,21 @@ export function timeBox(fn, { warmup = 1, seconds = 20, minSamples = 3, maxSampl
   return { ...summarize(samples, warmup), cpu_per_wall: (cpu.user + cpu.system) / 1000 / (performance.now() - start) };
 }
 
+/** timeBox for a function that returns a promise (onnxruntime's `session.run`): each call awaited before the next. */
+export async function timeBoxAsync(fn, { warmup = 1, seconds = 20, minSamples = 3, maxSamples = Infinity } = {}) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples = [];
+  const start = performance.now();
+  const cpu0 = process.cpuUsage();
+  while (samples.length < maxSamples && (samples.length < minSamples || performance.now() - start < seconds * 1000)) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  return { ...summarize(samples, warmup), cpu_per_wall: (cpu.user + cpu.system) / 1000 / (performance.now() - start) };
+}
+
 export function summarize(samples, warmup = 0) {
   const sorted = [...samples].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -54,8 +69,10 @@ export function peakRssMb() {
 
 /**
  * The shared input batches written by the parent: `<file>.f32` holds n images of 1×28×28 floats
- * (little-endian) and `<file>.i32` their labels. Without a file, deterministic pseudo-random
- * images and labels (the parent always passes one; this keeps a child runnable on its own).
+ * (little-endian) and `<file>.i32` their labels. The suite (bench/suite.mjs) writes any input and label
+ * shape, described by `<file>.json` ({ source, input_shape, label_shape, n }). Without a file,
+ * deterministic pseudo-random images and labels (the parent always passes one; this keeps a child
+ * runnable on its own).
  */
 export function loadInputs(base, n = 1024) {
   if (typeof base === 'string') {
@@ -63,7 +80,8 @@ export function loadInputs(base, n = 1024) {
     const l = readFileSync(`${base}.i32`);
     const images = new Float32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength));
     const labels = new Int32Array(l.buffer.slice(l.byteOffset, l.byteOffset + l.byteLength));
-    return { images, labels, n: labels.length, source: 'mnist10k' };
+    const about = existsSync(`${base}.json`) ? JSON.parse(readFileSync(`${base}.json`, 'utf8')) : { source: 'mnist10k', n: labels.length };
+    return { images, labels, n: about.n, source: about.source };
   }
   const images = new Float32Array(n * 784);
   let s = 12345;

@@ -1,5 +1,7 @@
 // The bench's printed report: machine, one row per system, ratios cnnc / peer, and the issue's
-// targets checked against this run. Pure formatting over the results object bench.mjs collects.
+// targets checked against this run, and the suite's tables (suite-report.mjs). Pure formatting over the results
+// object bench.mjs collects.
+import { formatSuite } from './suite-report.mjs';
 
 const SYSTEMS = ['cnnc', 'cnnc_t2', 'tfjs_cpu', 'tfjs_wasm', 'pytorch_t1', 'pytorch_t2', 'gpujs_webasm', 'gpujs_cpu'];
 const LABEL = {
@@ -30,6 +32,10 @@ export function formatReport(results, machine) {
   const lines = [];
   lines.push(`Machine: ${machine.cpu}, ${machine.cores} cores (${machine.simd}), Node ${machine.node}, ${machine.date}`);
   lines.push(`Load average before / after: ${machine.load_before} / ${machine.load_after ?? '?'} (a shared machine: figures vary ±25%)`);
+  if (!SYSTEMS.some((k) => results[k]) && results.suite) { // `--only suite`: no seed-model tables
+    lines.push('', formatSuite(results.suite));
+    return lines.join('\n');
+  }
   lines.push(`Inputs: ${machine.inputs}; every figure is a median over time-boxed samples (${machine.seconds} s each), warm-up excluded.`);
   lines.push('');
   lines.push('| system (batch 64) | train img/s | infer img/s | latency b1 (ms) | peak RSS (MB) | note |');
@@ -68,6 +74,7 @@ export function formatReport(results, machine) {
   else if (results.optim) lines.push('', `optim: ${why(results.optim)}`);
   lines.push('');
   lines.push(...targets(results));
+  if (results.suite) lines.push('', formatSuite(results.suite));
   return lines.join('\n');
 }
 

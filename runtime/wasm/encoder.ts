@@ -16,7 +16,8 @@ export class FunctionBuilder {
   private readonly locals: ValType[] = [];
   readonly params: readonly Local[];
 
-  constructor(readonly name: string, paramTypes: readonly ValType[]) {
+  /** `results`: what the function leaves on the stack at its end (none by default). */
+  constructor(readonly name: string, paramTypes: readonly ValType[], readonly results: readonly ValType[] = []) {
     this.params = paramTypes.map((type, index) => ({ index, type }));
   }
 
@@ -75,6 +76,7 @@ export class FunctionBuilder {
   f32Sqrt(): this { return this.op(0x91); }
   f32DemoteF64(): this { return this.op(0xb6); }
   f64Load(offset: number): this { return this.op(0x2b).memarg(3, offset); }
+  f64Store(offset: number): this { return this.op(0x39).memarg(3, offset); }
   /** The float64 constant v, as its 8 little-endian bytes. */
   f64Const(v: number): this {
     const b = new DataView(new ArrayBuffer(8));
@@ -157,6 +159,9 @@ export class FunctionBuilder {
   /** max(a, b) lane by lane, NaN where either is NaN, −0 below +0 (as Math.max). */
   f32x4Max(): this { return this.simd(0xe9); }
   v128Xor(): this { return this.simd(0x51); }
+  f64x2Splat(): this { return this.simd(0x14); }
+  /** The f64 in lane 0 or 1 of the v128 on the stack. */
+  f64x2ExtractLane(lane: number): this { return this.simd(0x21).op(lane); }
   f64x2Add(): this { return this.simd(0xf0); }
   f64x2Sub(): this { return this.simd(0xf1); }
   f64x2Mul(): this { return this.simd(0xf2); }
@@ -204,9 +209,9 @@ export type MemoryDecl =
   | { readonly shared: false; readonly pages: number }
   | { readonly shared: true; readonly pages: number; readonly maxPages: number };
 
-/** A module of `funcs` (all exported by name, all returning nothing) over one memory, exported as "memory". */
+/** A module of `funcs` (all exported by name, each returning its `results`) over one memory, exported as "memory". */
 export function encodeModule(funcs: readonly FunctionBuilder[], memory: MemoryDecl): Uint8Array<ArrayBuffer> {
-  const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p.type])), 0x00]);
+  const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p.type])), ...vec(f.results.map((t) => [t]))]);
   const exports = [
     [...name('memory'), 0x02, 0x00],
     ...funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]),

@@ -5,8 +5,9 @@
 // (float64, no wasm, CNNC_NO_WASM=1) runs the plain loop. x and y may be the same array.
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { ensureFloats, MAX_PAGES, operand, residentAt, scratchBase, wasmSgemm, wasmView, type Instance } from './sgemm.js';
+import { ensureFloats, operand, residentAt, scratchBase, wasmSgemm, wasmView } from './sgemm.js';
 import { activationModule } from './elementwise-kernel.js';
+import { residentArrays, sideModule } from './side.js';
 import { ceilDiv } from './gemm-part.js';
 
 /** y[0, count) = relu(x[0, count)) */
@@ -122,31 +123,8 @@ interface ActivationKernels {
   readonly clampBackward: (pX: number, pD: number, pO: number, count: number, lo: number, hi: number) => void;
 }
 
-/** One instance of the activation module per gemm memory, made on first use (~0.6 KiB, compiled synchronously). */
-const activationInstances = new WeakMap<WebAssembly.Memory, ActivationKernels>();
-
-function activationKernels(w: Instance): ActivationKernels {
-  let k = activationInstances.get(w.memory);
-  if (k === undefined) {
-    const bytes = activationModule(w.shared ? { shared: true, pages: 1, maxPages: MAX_PAGES } : { shared: false, pages: 1 });
-    k = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: w.memory } }).exports as unknown as ActivationKernels;
-    activationInstances.set(w.memory, k);
-  }
-  return k;
-}
-
-/** The activation kernels and the arrays' byte addresses in wasm memory, where gemm runs on wasm and
- *  every array is a Float32Array living there; else null. */
+/** The activation kernels and the arrays' byte addresses, where they run (side.ts residentArrays); else null. */
 function resident(...arrays: FloatArray[]): { k: ActivationKernels; at: number[] } | null {
-  if (gemmBackend() !== 'wasm') return null;
-  const w = wasmSgemm();
-  if (w === null) return null;
-  const at: number[] = [];
-  for (const a of arrays) {
-    if (!(a instanceof Float32Array)) return null;
-    const r = residentAt(w, a);
-    if (r < 0) return null;
-    at.push(4 * r);
-  }
-  return { k: activationKernels(w), at };
+  const r = residentArrays(...arrays);
+  return r === null ? null : { k: sideModule<ActivationKernels>(r.w, 'activations', activationModule), at: r.at };
 }

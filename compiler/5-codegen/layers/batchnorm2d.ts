@@ -5,7 +5,7 @@
 // backward (training): dX = γ·invstd·(dY − mean(dY) − x̂·mean(dY·x̂)); eval: dX = γ·invstd·dY.
 // dγ += Σ dY·x̂, dβ += Σ dY. mean and invstd are saved per channel by the forward.
 import type { BatchNorm2dNode } from '../../ir/types.js';
-import { affine, arg, DX, DY, indent, lines, lit, N, X, Y, type EmitOptions, type KernelArg, type LayerKernels } from '../kernel.js';
+import { arg, DX, DY, lines, lit, N, X, Y, type EmitOptions, type KernelArg, type LayerKernels } from '../kernel.js';
 
 export function emitBatchNorm2d(node: BatchNorm2dNode, o: EmitOptions): LayerKernels {
   const [c, h, w] = node.inShapes[0] as [number, number, number];
@@ -24,15 +24,9 @@ export function emitBatchNorm2d(node: BatchNorm2dNode, o: EmitOptions): LayerKer
   if (hasNbt) fwd.push(arg('numBatchesTracked', 'F', { kind: 'param', role: 'num_batches_tracked' }));
   fwd.push(mean, invstd, training);
 
-  // Visits every element of channel c: `o + j` indexes it.
-  const overChannel = (body: string[]): string[] => [
-    `for (let s = 0; s < n; s++) {`,
-    `  const o = ${affine([[chw, 's'], [hw, 'c']])};`,
-    `  for (let j = 0; j < ${hw}; j++) {`,
-    ...indent(body.join('\n'), 2),
-    `  }`,
-    `}`,
-  ];
+  // Channel c is n runs of hw elements, chw apart, from c·hw: the runtime's channel loops
+  // (runtime/wasm/batchnorm.ts: wasm SIMD for float32 in the model's arenas, else element by element).
+  const at = `c * ${hw}, n, ${hw}, ${chw}`;
   const forwardBody = lines(
     `const count = n * ${hw};`,
     hw === 1 ? `if (training && count < 2) throw new RangeError('${node.name}: batchnorm2d needs more than 1 value per channel when training');` : null,
@@ -40,11 +34,8 @@ export function emitBatchNorm2d(node: BatchNorm2dNode, o: EmitOptions): LayerKer
     `  let m: number;`,
     `  let is: number;`,
     `  if (training) {`,
-    `    let sum = 0;`,
-    ...indent(overChannel([`sum += x[o + j];`]).join('\n'), 2),
-    `    m = sum / count;`,
-    `    let sq = 0;`,
-    ...indent(overChannel([`const d = x[o + j] - m;`, `sq += d * d;`]).join('\n'), 2),
+    `    m = rt.channelSum(x, ${at}) / count;`,
+    `    const sq = rt.channelSqDev(x, ${at}, m);`,
     `    is = 1 / Math.sqrt(sq / count + ${lit(node.eps)});`,
     `    runningMean[c] = ${lit(1 - mom)} * runningMean[c] + ${lit(mom)} * m;`,
     `    runningVar[c] = ${lit(1 - mom)} * runningVar[c] + ${lit(mom)} * (sq / (count - 1));`,
@@ -55,8 +46,7 @@ export function emitBatchNorm2d(node: BatchNorm2dNode, o: EmitOptions): LayerKer
     `  mean[c] = m;`,
     `  invstd[c] = is;`,
     `  const a = ${node.affine ? 'W[c] * is' : 'is'};`,
-    `  const b = ${node.affine ? 'B[c] - m * a' : '-m * a'};`,
-    ...indent(overChannel([`y[o + j] = x[o + j] * a + b;`]).join('\n')),
+    `  rt.channelAffine(x, y, ${at}, a, ${node.affine ? 'B[c] - m * a' : '-m * a'});`,
     `}`,
     hasNbt ? `if (training) numBatchesTracked[0] += 1;` : null,
   );
@@ -70,16 +60,16 @@ export function emitBatchNorm2d(node: BatchNorm2dNode, o: EmitOptions): LayerKer
     `for (let c = 0; c < ${c}; c++) {`,
     `  const m = mean[c];`,
     `  const is = invstd[c];`,
-    `  let sdy = 0;`,
-    `  let sdyx = 0;`,
-    ...indent(overChannel([`const d = dY[o + j];`, `sdy += d;`, `sdyx += d * (x[o + j] - m);`]).join('\n')),
+    `  const sums = rt.channelGradSums(x, dY, ${at}, m);`,
+    `  const sdy = sums[0];`,
+    `  const sdyx = sums[1];`,
     node.affine ? [`  dW[c] += sdyx * is;`, `  dB[c] += sdy;`] : null,
     o.writesDX
       ? [
           `  const g = ${node.affine ? 'W[c] * is' : 'is'};`,
           `  const mdy = training ? sdy / count : 0;`,
           `  const proj = training ? (sdyx * is * is) / count : 0;`,
-          ...indent(overChannel([`dX[o + j] = (dY[o + j] - mdy - (x[o + j] - m) * proj) * g;`]).join('\n')),
+          `  rt.channelGradInput(x, dY, dX, ${at}, m, mdy, proj, g);`,
         ]
       : null,
     `}`,

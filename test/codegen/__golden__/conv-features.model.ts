@@ -51,22 +51,8 @@ function bn_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Array
     let m: number;
     let is: number;
     if (training) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 6272 + c * 784;
-        for (let j = 0; j < 784; j++) {
-          sum += x[o + j];
-        }
-      }
-      m = sum / count;
-      let sq = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 6272 + c * 784;
-        for (let j = 0; j < 784; j++) {
-          const d = x[o + j] - m;
-          sq += d * d;
-        }
-      }
+      m = rt.channelSum(x, c * 784, n, 784, 6272) / count;
+      const sq = rt.channelSqDev(x, c * 784, n, 784, 6272, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
@@ -77,13 +63,7 @@ function bn_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Array
     mean[c] = m;
     invstd[c] = is;
     const a = W[c] * is;
-    const b = B[c] - m * a;
-    for (let s = 0; s < n; s++) {
-      const o = s * 6272 + c * 784;
-      for (let j = 0; j < 784; j++) {
-        y[o + j] = x[o + j] * a + b;
-      }
-    }
+    rt.channelAffine(x, y, c * 784, n, 784, 6272, a, B[c] - m * a);
   }
   if (training) numBatchesTracked[0] += 1;
 }
@@ -93,27 +73,15 @@ function bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Arr
   for (let c = 0; c < 8; c++) {
     const m = mean[c];
     const is = invstd[c];
-    let sdy = 0;
-    let sdyx = 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 6272 + c * 784;
-      for (let j = 0; j < 784; j++) {
-        const d = dY[o + j];
-        sdy += d;
-        sdyx += d * (x[o + j] - m);
-      }
-    }
+    const sums = rt.channelGradSums(x, dY, c * 784, n, 784, 6272, m);
+    const sdy = sums[0];
+    const sdyx = sums[1];
     dW[c] += sdyx * is;
     dB[c] += sdy;
     const g = W[c] * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 6272 + c * 784;
-      for (let j = 0; j < 784; j++) {
-        dX[o + j] = (dY[o + j] - mdy - (x[o + j] - m) * proj) * g;
-      }
-    }
+    rt.channelGradInput(x, dY, dX, c * 784, n, 784, 6272, m, mdy, proj, g);
   }
 }
 

@@ -51,22 +51,8 @@ function stem_bn_forward(n: number, x: Float32Array, y: Float32Array, W: Float32
     let m: number;
     let is: number;
     if (training) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 12544 + c * 784;
-        for (let j = 0; j < 784; j++) {
-          sum += x[o + j];
-        }
-      }
-      m = sum / count;
-      let sq = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 12544 + c * 784;
-        for (let j = 0; j < 784; j++) {
-          const d = x[o + j] - m;
-          sq += d * d;
-        }
-      }
+      m = rt.channelSum(x, c * 784, n, 784, 12544) / count;
+      const sq = rt.channelSqDev(x, c * 784, n, 784, 12544, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
@@ -77,13 +63,7 @@ function stem_bn_forward(n: number, x: Float32Array, y: Float32Array, W: Float32
     mean[c] = m;
     invstd[c] = is;
     const a = W[c] * is;
-    const b = B[c] - m * a;
-    for (let s = 0; s < n; s++) {
-      const o = s * 12544 + c * 784;
-      for (let j = 0; j < 784; j++) {
-        y[o + j] = x[o + j] * a + b;
-      }
-    }
+    rt.channelAffine(x, y, c * 784, n, 784, 12544, a, B[c] - m * a);
   }
   if (training) numBatchesTracked[0] += 1;
 }
@@ -93,27 +73,15 @@ function stem_bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Float
   for (let c = 0; c < 16; c++) {
     const m = mean[c];
     const is = invstd[c];
-    let sdy = 0;
-    let sdyx = 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 12544 + c * 784;
-      for (let j = 0; j < 784; j++) {
-        const d = dY[o + j];
-        sdy += d;
-        sdyx += d * (x[o + j] - m);
-      }
-    }
+    const sums = rt.channelGradSums(x, dY, c * 784, n, 784, 12544, m);
+    const sdy = sums[0];
+    const sdyx = sums[1];
     dW[c] += sdyx * is;
     dB[c] += sdy;
     const g = W[c] * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 12544 + c * 784;
-      for (let j = 0; j < 784; j++) {
-        dX[o + j] = (dY[o + j] - mdy - (x[o + j] - m) * proj) * g;
-      }
-    }
+    rt.channelGradInput(x, dY, dX, c * 784, n, 784, 12544, m, mdy, proj, g);
   }
 }
 
@@ -198,22 +166,8 @@ function b1_bn1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
     let m: number;
     let is: number;
     if (training) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 12544 + c * 784;
-        for (let j = 0; j < 784; j++) {
-          sum += x[o + j];
-        }
-      }
-      m = sum / count;
-      let sq = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 12544 + c * 784;
-        for (let j = 0; j < 784; j++) {
-          const d = x[o + j] - m;
-          sq += d * d;
-        }
-      }
+      m = rt.channelSum(x, c * 784, n, 784, 12544) / count;
+      const sq = rt.channelSqDev(x, c * 784, n, 784, 12544, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
@@ -224,13 +178,7 @@ function b1_bn1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
     mean[c] = m;
     invstd[c] = is;
     const a = W[c] * is;
-    const b = B[c] - m * a;
-    for (let s = 0; s < n; s++) {
-      const o = s * 12544 + c * 784;
-      for (let j = 0; j < 784; j++) {
-        y[o + j] = x[o + j] * a + b;
-      }
-    }
+    rt.channelAffine(x, y, c * 784, n, 784, 12544, a, B[c] - m * a);
   }
   if (training) numBatchesTracked[0] += 1;
 }
@@ -240,27 +188,15 @@ function b1_bn1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float3
   for (let c = 0; c < 16; c++) {
     const m = mean[c];
     const is = invstd[c];
-    let sdy = 0;
-    let sdyx = 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 12544 + c * 784;
-      for (let j = 0; j < 784; j++) {
-        const d = dY[o + j];
-        sdy += d;
-        sdyx += d * (x[o + j] - m);
-      }
-    }
+    const sums = rt.channelGradSums(x, dY, c * 784, n, 784, 12544, m);
+    const sdy = sums[0];
+    const sdyx = sums[1];
     dW[c] += sdyx * is;
     dB[c] += sdy;
     const g = W[c] * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 12544 + c * 784;
-      for (let j = 0; j < 784; j++) {
-        dX[o + j] = (dY[o + j] - mdy - (x[o + j] - m) * proj) * g;
-      }
-    }
+    rt.channelGradInput(x, dY, dX, c * 784, n, 784, 12544, m, mdy, proj, g);
   }
 }
 
@@ -345,22 +281,8 @@ function b1_bn2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
     let m: number;
     let is: number;
     if (training) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 12544 + c * 784;
-        for (let j = 0; j < 784; j++) {
-          sum += x[o + j];
-        }
-      }
-      m = sum / count;
-      let sq = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 12544 + c * 784;
-        for (let j = 0; j < 784; j++) {
-          const d = x[o + j] - m;
-          sq += d * d;
-        }
-      }
+      m = rt.channelSum(x, c * 784, n, 784, 12544) / count;
+      const sq = rt.channelSqDev(x, c * 784, n, 784, 12544, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
@@ -371,13 +293,7 @@ function b1_bn2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
     mean[c] = m;
     invstd[c] = is;
     const a = W[c] * is;
-    const b = B[c] - m * a;
-    for (let s = 0; s < n; s++) {
-      const o = s * 12544 + c * 784;
-      for (let j = 0; j < 784; j++) {
-        y[o + j] = x[o + j] * a + b;
-      }
-    }
+    rt.channelAffine(x, y, c * 784, n, 784, 12544, a, B[c] - m * a);
   }
   if (training) numBatchesTracked[0] += 1;
 }
@@ -387,27 +303,15 @@ function b1_bn2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float3
   for (let c = 0; c < 16; c++) {
     const m = mean[c];
     const is = invstd[c];
-    let sdy = 0;
-    let sdyx = 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 12544 + c * 784;
-      for (let j = 0; j < 784; j++) {
-        const d = dY[o + j];
-        sdy += d;
-        sdyx += d * (x[o + j] - m);
-      }
-    }
+    const sums = rt.channelGradSums(x, dY, c * 784, n, 784, 12544, m);
+    const sdy = sums[0];
+    const sdyx = sums[1];
     dW[c] += sdyx * is;
     dB[c] += sdy;
     const g = W[c] * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 12544 + c * 784;
-      for (let j = 0; j < 784; j++) {
-        dX[o + j] = (dY[o + j] - mdy - (x[o + j] - m) * proj) * g;
-      }
-    }
+    rt.channelGradInput(x, dY, dX, c * 784, n, 784, 12544, m, mdy, proj, g);
   }
 }
 
@@ -505,22 +409,8 @@ function b2_bn1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
     let m: number;
     let is: number;
     if (training) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 6272 + c * 196;
-        for (let j = 0; j < 196; j++) {
-          sum += x[o + j];
-        }
-      }
-      m = sum / count;
-      let sq = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 6272 + c * 196;
-        for (let j = 0; j < 196; j++) {
-          const d = x[o + j] - m;
-          sq += d * d;
-        }
-      }
+      m = rt.channelSum(x, c * 196, n, 196, 6272) / count;
+      const sq = rt.channelSqDev(x, c * 196, n, 196, 6272, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
@@ -531,13 +421,7 @@ function b2_bn1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
     mean[c] = m;
     invstd[c] = is;
     const a = W[c] * is;
-    const b = B[c] - m * a;
-    for (let s = 0; s < n; s++) {
-      const o = s * 6272 + c * 196;
-      for (let j = 0; j < 196; j++) {
-        y[o + j] = x[o + j] * a + b;
-      }
-    }
+    rt.channelAffine(x, y, c * 196, n, 196, 6272, a, B[c] - m * a);
   }
   if (training) numBatchesTracked[0] += 1;
 }
@@ -547,27 +431,15 @@ function b2_bn1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float3
   for (let c = 0; c < 32; c++) {
     const m = mean[c];
     const is = invstd[c];
-    let sdy = 0;
-    let sdyx = 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 6272 + c * 196;
-      for (let j = 0; j < 196; j++) {
-        const d = dY[o + j];
-        sdy += d;
-        sdyx += d * (x[o + j] - m);
-      }
-    }
+    const sums = rt.channelGradSums(x, dY, c * 196, n, 196, 6272, m);
+    const sdy = sums[0];
+    const sdyx = sums[1];
     dW[c] += sdyx * is;
     dB[c] += sdy;
     const g = W[c] * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 6272 + c * 196;
-      for (let j = 0; j < 196; j++) {
-        dX[o + j] = (dY[o + j] - mdy - (x[o + j] - m) * proj) * g;
-      }
-    }
+    rt.channelGradInput(x, dY, dX, c * 196, n, 196, 6272, m, mdy, proj, g);
   }
 }
 
@@ -652,22 +524,8 @@ function b2_bn2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
     let m: number;
     let is: number;
     if (training) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 6272 + c * 196;
-        for (let j = 0; j < 196; j++) {
-          sum += x[o + j];
-        }
-      }
-      m = sum / count;
-      let sq = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 6272 + c * 196;
-        for (let j = 0; j < 196; j++) {
-          const d = x[o + j] - m;
-          sq += d * d;
-        }
-      }
+      m = rt.channelSum(x, c * 196, n, 196, 6272) / count;
+      const sq = rt.channelSqDev(x, c * 196, n, 196, 6272, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
@@ -678,13 +536,7 @@ function b2_bn2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
     mean[c] = m;
     invstd[c] = is;
     const a = W[c] * is;
-    const b = B[c] - m * a;
-    for (let s = 0; s < n; s++) {
-      const o = s * 6272 + c * 196;
-      for (let j = 0; j < 196; j++) {
-        y[o + j] = x[o + j] * a + b;
-      }
-    }
+    rt.channelAffine(x, y, c * 196, n, 196, 6272, a, B[c] - m * a);
   }
   if (training) numBatchesTracked[0] += 1;
 }
@@ -694,27 +546,15 @@ function b2_bn2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float3
   for (let c = 0; c < 32; c++) {
     const m = mean[c];
     const is = invstd[c];
-    let sdy = 0;
-    let sdyx = 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 6272 + c * 196;
-      for (let j = 0; j < 196; j++) {
-        const d = dY[o + j];
-        sdy += d;
-        sdyx += d * (x[o + j] - m);
-      }
-    }
+    const sums = rt.channelGradSums(x, dY, c * 196, n, 196, 6272, m);
+    const sdy = sums[0];
+    const sdyx = sums[1];
     dW[c] += sdyx * is;
     dB[c] += sdy;
     const g = W[c] * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 6272 + c * 196;
-      for (let j = 0; j < 196; j++) {
-        dX[o + j] = (dY[o + j] - mdy - (x[o + j] - m) * proj) * g;
-      }
-    }
+    rt.channelGradInput(x, dY, dX, c * 196, n, 196, 6272, m, mdy, proj, g);
   }
 }
 // b2_down: conv2d 16→32, 1×1, stride 2, no bias · x [n,16,28,28] → y [n,32,14,14]
@@ -782,22 +622,8 @@ function b2_down_bn_forward(n: number, x: Float32Array, y: Float32Array, W: Floa
     let m: number;
     let is: number;
     if (training) {
-      let sum = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 6272 + c * 196;
-        for (let j = 0; j < 196; j++) {
-          sum += x[o + j];
-        }
-      }
-      m = sum / count;
-      let sq = 0;
-      for (let s = 0; s < n; s++) {
-        const o = s * 6272 + c * 196;
-        for (let j = 0; j < 196; j++) {
-          const d = x[o + j] - m;
-          sq += d * d;
-        }
-      }
+      m = rt.channelSum(x, c * 196, n, 196, 6272) / count;
+      const sq = rt.channelSqDev(x, c * 196, n, 196, 6272, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
@@ -808,13 +634,7 @@ function b2_down_bn_forward(n: number, x: Float32Array, y: Float32Array, W: Floa
     mean[c] = m;
     invstd[c] = is;
     const a = W[c] * is;
-    const b = B[c] - m * a;
-    for (let s = 0; s < n; s++) {
-      const o = s * 6272 + c * 196;
-      for (let j = 0; j < 196; j++) {
-        y[o + j] = x[o + j] * a + b;
-      }
-    }
+    rt.channelAffine(x, y, c * 196, n, 196, 6272, a, B[c] - m * a);
   }
   if (training) numBatchesTracked[0] += 1;
 }
@@ -824,27 +644,15 @@ function b2_down_bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Fl
   for (let c = 0; c < 32; c++) {
     const m = mean[c];
     const is = invstd[c];
-    let sdy = 0;
-    let sdyx = 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 6272 + c * 196;
-      for (let j = 0; j < 196; j++) {
-        const d = dY[o + j];
-        sdy += d;
-        sdyx += d * (x[o + j] - m);
-      }
-    }
+    const sums = rt.channelGradSums(x, dY, c * 196, n, 196, 6272, m);
+    const sdy = sums[0];
+    const sdyx = sums[1];
     dW[c] += sdyx * is;
     dB[c] += sdy;
     const g = W[c] * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
-    for (let s = 0; s < n; s++) {
-      const o = s * 6272 + c * 196;
-      for (let j = 0; j < 196; j++) {
-        dX[o + j] = (dY[o + j] - mdy - (x[o + j] - m) * proj) * g;
-      }
-    }
+    rt.channelGradInput(x, dY, dX, c * 196, n, 196, 6272, m, mdy, proj, g);
   }
 }
 

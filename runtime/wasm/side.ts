@@ -1,0 +1,38 @@
+// Modules beside the gemm one (sgemm-kernel.ts), which must stay under the 4 KiB a browser compiles
+// synchronously on its main thread: each is instantiated on first use over the gemm instance's memory
+// (so the model's arenas are in reach), once per memory, on the calling thread only.
+import type { MemoryDecl } from './encoder.js';
+import { MAX_PAGES, residentAt, wasmSgemm, type Instance } from './sgemm.js';
+import { gemmBackend } from '../gemm.js';
+import type { FloatArray } from '../model.js';
+
+const instances = new WeakMap<WebAssembly.Memory, Map<string, unknown>>();
+
+/** The exports of the module `encode` builds, instantiated over w's memory (cached under `name`). */
+export function sideModule<T>(w: Instance, name: string, encode: (memory: MemoryDecl) => Uint8Array<ArrayBuffer>): T {
+  let byName = instances.get(w.memory);
+  if (byName === undefined) instances.set(w.memory, (byName = new Map()));
+  let e = byName.get(name) as T | undefined;
+  if (e === undefined) {
+    const bytes = encode(w.shared ? { shared: true, pages: 1, maxPages: MAX_PAGES } : { shared: false, pages: 1 });
+    e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: w.memory } }).exports as unknown as T;
+    byName.set(name, e);
+  }
+  return e;
+}
+
+/** The gemm instance and the arrays' byte addresses in its memory, where gemm runs on wasm and every
+ *  array is a Float32Array living there (the model's arenas); else null. */
+export function residentArrays(...arrays: FloatArray[]): { w: Instance; at: number[] } | null {
+  if (gemmBackend() !== 'wasm') return null;
+  const w = wasmSgemm();
+  if (w === null) return null;
+  const at: number[] = [];
+  for (const a of arrays) {
+    if (!(a instanceof Float32Array)) return null;
+    const r = residentAt(w, a);
+    if (r < 0) return null;
+    at.push(4 * r);
+  }
+  return { w, at };
+}

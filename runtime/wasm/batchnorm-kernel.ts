@@ -11,6 +11,7 @@
 // float64; affine and gradInput give the loop's bits exactly (the same float64 operations, one rounding
 // to float32).
 import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
+import { floats } from './elementwise-kernel.js';
 
 type I32 = Local<ValType.i32>;
 type F64 = Local<ValType.f64>;
@@ -27,29 +28,18 @@ export function batchnormModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * For each of the n runs: `vector` on its whole vectors (pointers advance 16 bytes), `scalar` on the
- * rest (4 bytes); `runs` holds the pointers to the runs' starts, moved `stride` bytes after each run.
+ * For each of the n runs: `vector` on its whole vectors, `scalar` on the rest (elementwise-kernel.ts
+ * floats: the pointers advance 16 then 4 bytes); `runs` holds the pointers to the runs' starts, moved
+ * `stride` bytes after each run.
  */
 function channel(f: FunctionBuilder, n: I32, count: I32, stride: I32, runs: readonly I32[], vector: (at: readonly I32[]) => void, scalar: (at: readonly I32[]) => void): void {
-  const s = f.local(i32), left = f.local(i32);
+  const s = f.local(i32);
   const at = runs.map(() => f.local(i32));
-  const pass = (step: number, body: (at: readonly I32[]) => void): void => {
-    f.block(() => f.loop(() => {
-      f.get(left).i32Eqz().brIf(1);
-      body(at);
-      for (const a of at) f.addTo(a, step);
-      f.get(left).i32Const(1).i32Sub().set(left);
-      f.br(0);
-    }));
-  };
   f.get(n).set(s);
   f.block(() => f.loop(() => {
     f.get(s).i32Eqz().brIf(1);
     runs.forEach((r, i) => f.get(r).set(at[i]!));
-    f.get(count).i32Const(2).i32ShrU().set(left);
-    pass(16, vector);
-    f.get(count).i32Const(3).i32And().set(left);
-    pass(4, scalar);
+    floats(f, count, at, () => vector(at), () => scalar(at));
     for (const r of runs) f.addTo(r, stride);
     f.get(s).i32Const(1).i32Sub().set(s);
     f.br(0);

@@ -53,7 +53,7 @@ type F32 = Local<ValType.f32>;
 type V128 = Local<ValType.v128>;
 
 /** count floats: `vector` on whole vectors, then `scalar` on the rest; the pointers advance 16 then 4 bytes. */
-function floats(f: FunctionBuilder, count: I32, pointers: readonly I32[], vector: () => void, scalar: () => void): void {
+export function floats(f: FunctionBuilder, count: I32, pointers: readonly I32[], vector: () => void, scalar: () => void): void {
   const left = f.local(ValType.i32);
   const pass = (step: number, body: () => void): void => {
     f.block(() => f.loop(() => {

@@ -35,11 +35,16 @@ export interface ActivationRule<K extends ActivationKind> {
   readonly saved: 'x' | 'y';
   /** dX from g, the output gradient element, and v, the saved element. */
   backward(g: string, v: string, node: NodeOf<K>, num: Num): string;
-  /** The runtime's branch-free float32 kernel that computes exactly this rule (runtime/wasm/relu.ts), with
-   *  its constants: a float32 module calls `rt.<kernel>(x, y, count, ...args)` and
-   *  `rt.<kernel>Backward(x, dY, dX, count, ...args)` first, and runs its own loop where they return false. */
-  readonly fast?: (node: NodeOf<K>) => { readonly kernel: 'leakyRelu' | 'clamp'; readonly args: readonly number[] };
+  /** The runtime's float32 wasm kernel for this rule, with its constants: a float32 module calls
+   *  `rt.<kernel>(x, y, count, ...args)` and (unless `backward` is false) `rt.<kernel>Backward(saved, dY, dX,
+   *  count, ...args)` first, and runs its own loop where they return false. The piecewise-linear kernels
+   *  (runtime/wasm/relu.ts) and every backward one give exactly the loop's bits; tanh, sigmoid and silu
+   *  forward (runtime/wasm/smooth.ts) are within 2 units in the last place of it. */
+  readonly fast?: (node: NodeOf<K>) => { readonly kernel: FastKernel; readonly args: readonly number[]; readonly backward?: false };
 }
+
+/** The runtime's activation kernels (runtime/wasm/relu.ts, smooth.ts). */
+export type FastKernel = 'leakyRelu' | 'clamp' | 'tanh' | 'sigmoid' | 'silu';
 
 const none = (): Record<string, never> => ({});
 
@@ -110,6 +115,7 @@ export const ACTIVATIONS: { readonly [K in ActivationKind]: ActivationRule<K> } 
       const s = `${num(1)} / (${num(1)} + Math.exp(-${v}))`;
       return `${g} * (${s}) * (${num(1)} + ${v} * (${num(1)} - ${s}))`;
     },
+    fast: () => ({ kernel: 'silu', args: [], backward: false }),
   },
   leaky_relu: {
     torch: 'nn.LeakyReLU',
@@ -127,6 +133,7 @@ export const ACTIVATIONS: { readonly [K in ActivationKind]: ActivationRule<K> } 
     forward: (v, _n, num) => `${num(1)} / (${num(1)} + Math.exp(-${v}))`,
     saved: 'y',
     backward: (g, v, _n, num) => `${g} * ${v} * (${num(1)} - ${v})`,
+    fast: () => ({ kernel: 'sigmoid', args: [] }),
   },
   tanh: {
     torch: 'nn.Tanh',
@@ -135,6 +142,7 @@ export const ACTIVATIONS: { readonly [K in ActivationKind]: ActivationRule<K> } 
     forward: (v) => `Math.tanh(${v})`,
     saved: 'y',
     backward: (g, v, _n, num) => `${g} * (${num(1)} - ${v} * ${v})`,
+    fast: () => ({ kernel: 'tanh', args: [] }),
   },
 };
 

@@ -52,8 +52,9 @@ export function activationModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
 type F32 = Local<ValType.f32>;
 type V128 = Local<ValType.v128>;
 
-/** count floats: `vector` on whole vectors, then `scalar` on the rest; the pointers advance 16 then 4 bytes. */
-export function floats(f: FunctionBuilder, count: I32, pointers: readonly I32[], vector: () => void, scalar: () => void): void {
+/** count floats: `vector` on whole vectors of `lanes` floats (4 by default), then `scalar` on the rest, one by
+ *  one; the pointers advance 4·lanes bytes, then 4. */
+export function floats(f: FunctionBuilder, count: I32, pointers: readonly I32[], vector: () => void, scalar: () => void, lanes: 2 | 4 = 4): void {
   const left = f.local(ValType.i32);
   const pass = (step: number, body: () => void): void => {
     f.block(() => f.loop(() => {
@@ -64,9 +65,9 @@ export function floats(f: FunctionBuilder, count: I32, pointers: readonly I32[],
       f.br(0);
     }));
   };
-  f.get(count).i32Const(2).i32ShrU().set(left);
-  pass(16, vector);
-  f.get(count).i32Const(3).i32And().set(left);
+  f.get(count).i32Const(Math.log2(lanes)).i32ShrU().set(left);
+  pass(4 * lanes, vector);
+  f.get(count).i32Const(lanes - 1).i32And().set(left);
   pass(4, scalar);
 }
 

@@ -159,6 +159,26 @@ export class FunctionBuilder {
   /** max(a, b) lane by lane, NaN where either is NaN, −0 below +0 (as Math.max). */
   f32x4Max(): this { return this.simd(0xe9); }
   v128Xor(): this { return this.simd(0x51); }
+  f32x4Abs(): this { return this.simd(0xe0); }
+  f32x4Min(): this { return this.simd(0xe8); }
+  f32x4Lt(): this { return this.simd(0x43); }
+  f32x4Floor(): this { return this.simd(0x68); }
+  /** Each lane truncated to i32, saturating (NaN gives 0). */
+  i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
+  /** a << s, s the i32 on top. */
+  i32x4Shl(): this { return this.simd(0xab); }
+  /** a >> s (arithmetic), s the i32 on top. */
+  i32x4ShrS(): this { return this.simd(0xac); }
+  i32x4Sub(): this { return this.simd(0xb1); }
+  /** One float32 from memory into lane 0, the other lanes zero. */
+  v128Load32Zero(offset: number): this { return this.simd(0x5c).memarg(2, offset); }
+  /** Two float32s (8 bytes) from memory into lanes 0 and 1, the others zero. */
+  v128Load64Zero(offset: number): this { return this.simd(0x5d).memarg(3, offset); }
+  /** Lane `lane`'s 4 bytes to memory (address below the vector on the stack). */
+  v128Store32Lane(offset: number, lane: number): this { return this.simd(0x5a).memarg(2, offset).op(lane); }
+  /** Lane `lane`'s 8 bytes (as i64x2) to memory. */
+  v128Store64Lane(offset: number, lane: number): this { return this.simd(0x5b).memarg(3, offset).op(lane); }
+  f64x2Div(): this { return this.simd(0xf3); }
   f64x2Splat(): this { return this.simd(0x14); }
   /** The f64 in lane 0 or 1 of the v128 on the stack. */
   f64x2ExtractLane(lane: number): this { return this.simd(0x21).op(lane); }

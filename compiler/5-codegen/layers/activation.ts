@@ -2,9 +2,11 @@
 // forward y[i] = f(x[i]), backward dX[i] from dY[i] and the saved x[i] or y[i].
 // relu calls the runtime (rt.relu, rt.reluBackward) instead: in JS its sign test mispredicts half the
 // time (~6 ns per element measured); the runtime runs it branch-free in wasm SIMD for float32, with the
-// rule's semantics (a NaN passes through). The rules with a `fast` kernel (leaky_relu, relu6, hardtanh)
-// call it first in float32 modules and keep their loop for where it does not run. A float32 module's
-// constants are rounded to float32 (as PyTorch's scalar_t ones), so its loop and the kernel give the same bits.
+// rule's semantics (a NaN passes through). The rules with a `fast` kernel (leaky_relu, relu6, hardtanh;
+// tanh, sigmoid, silu, whose Math.tanh and Math.exp cost ~19 ns an element) call it first in float32
+// modules and keep their loop for where it does not run. A float32 module's constants are rounded to
+// float32 (as PyTorch's scalar_t ones), so its loop and a piecewise-linear kernel give the same bits;
+// tanh, sigmoid and silu forward differ from the loop by at most 2 units in the last place (ActivationRule.fast).
 import { ruleOf, withOperand } from '../../ir/activations.js';
 import type { ActivationNode } from '../../ir/types.js';
 import { DX, DY, lit, N, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
@@ -26,12 +28,14 @@ export function emitActivation(node: ActivationNode, o: EmitOptions): LayerKerne
     return `for (let i = 0; i < ${total}; i++) {\n  ${bind === null ? '' : `${bind}\n  `}${target}[i] = ${expr};\n}`;
   };
   const fast = o.dtype === 'float32' && rule.fast !== undefined ? rule.fast(node) : null;
-  const first = (call: string, args: string): string => (fast === null ? '' : `if (rt.${call}(${args}, ${total}, ${fast.args.map(num).join(', ')})) return;\n`);
+  const first = (call: string, arrays: string, constants: readonly number[]): string => `if (rt.${call}(${[arrays, total, ...constants.map(num)].join(', ')})) return;\n`;
+  const forwardFirst = fast === null ? '' : first(fast.kernel, 'x, y', fast.args);
+  const backwardFirst = fast === null || fast.backward === false ? '' : first(`${fast.kernel}Backward`, `${rule.saved}, dY, dX`, fast.args);
   return {
     helpers: [],
-    forward: { suffix: 'forward', params: [N, X, Y], body: first(fast?.kernel ?? '', 'x, y') + loop('y', 'x[i]', (v) => rule.forward(v, node, num)) },
+    forward: { suffix: 'forward', params: [N, X, Y], body: forwardFirst + loop('y', 'x[i]', (v) => rule.forward(v, node, num)) },
     backward: o.backward && o.writesDX
-      ? { suffix: 'backward', params: [N, saved, DY, DX], body: first(`${fast?.kernel ?? ''}Backward`, `${rule.saved}, dY, dX`) + loop('dX', `${rule.saved}[i]`, (v) => rule.backward('dY[i]', v, node, num)) }
+      ? { suffix: 'backward', params: [N, saved, DY, DX], body: backwardFirst + loop('dX', `${rule.saved}[i]`, (v) => rule.backward('dY[i]', v, node, num)) }
       : null,
   };
 }

@@ -177,12 +177,14 @@ function down_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32A
 
 // tanh_1: tanh · x [n,16,14,14] → y [n,16,14,14]
 function tanh_1_forward(n: number, x: Float32Array, y: Float32Array): void {
+  if (rt.tanh(x, y, n * 3136)) return;
   for (let i = 0; i < n * 3136; i++) {
     y[i] = Math.tanh(x[i]);
   }
 }
 
 function tanh_1_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float32Array): void {
+  if (rt.tanhBackward(y, dY, dX, n * 3136)) return;
   for (let i = 0; i < n * 3136; i++) {
     const v = y[i];
     dX[i] = dY[i] * (1 - v * v);
@@ -398,12 +400,14 @@ function avgpool2d_1_backward(n: number, dY: Float32Array, dX: Float32Array): vo
 
 // sigmoid_1: sigmoid · x [n,16,7,7] → y [n,16,7,7]
 function sigmoid_1_forward(n: number, x: Float32Array, y: Float32Array): void {
+  if (rt.sigmoid(x, y, n * 784)) return;
   for (let i = 0; i < n * 784; i++) {
     y[i] = 1 / (1 + Math.exp(-x[i]));
   }
 }
 
 function sigmoid_1_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float32Array): void {
+  if (rt.sigmoidBackward(y, dY, dX, n * 784)) return;
   for (let i = 0; i < n * 784; i++) {
     const v = y[i];
     dX[i] = dY[i] * v * (1 - v);
@@ -494,12 +498,14 @@ function fc1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Ar
 
 // tanh_2: tanh · x [n,32] → y [n,32]
 function tanh_2_forward(n: number, x: Float32Array, y: Float32Array): void {
+  if (rt.tanh(x, y, n * 32)) return;
   for (let i = 0; i < n * 32; i++) {
     y[i] = Math.tanh(x[i]);
   }
 }
 
 function tanh_2_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float32Array): void {
+  if (rt.tanhBackward(y, dY, dX, n * 32)) return;
   for (let i = 0; i < n * 32; i++) {
     const v = y[i];
     dX[i] = dY[i] * (1 - v * v);

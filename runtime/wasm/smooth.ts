@@ -1,0 +1,44 @@
+// tanh, sigmoid and silu for generated float32 modules: `if (rt.tanh(x, y, count)) return;`, then the
+// module's own loop from the activation's rule (compiler/ir/activations.ts). True where every array lives
+// in wasm memory (the model's arenas) and gemm runs on wasm. The kernels (smooth-kernel.ts): forward within
+// 2 units in the last place of the loop's float32 result (tanh within 1), the same bits on every engine and
+// run; backward exactly the loop's bits. Arrays may be the same one (in place), never a partial overlap.
+import type { FloatArray } from '../model.js';
+import { residentArrays, sideModule } from './side.js';
+import { smoothModule } from './smooth-kernel.js';
+
+/** y = tanh(x) over [0, count) */
+export function tanh(x: FloatArray, y: FloatArray, count: number): boolean {
+  return run('tanh', count, x, y);
+}
+
+/** dX = dY·(1 − y²) over [0, count), y the saved output */
+export function tanhBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, count: number): boolean {
+  return run('tanhBackward', count, y, dY, dX);
+}
+
+/** y = 1/(1 + exp(−x)) over [0, count) */
+export function sigmoid(x: FloatArray, y: FloatArray, count: number): boolean {
+  return run('sigmoid', count, x, y);
+}
+
+/** dX = dY·y·(1 − y) over [0, count), y the saved output */
+export function sigmoidBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, count: number): boolean {
+  return run('sigmoidBackward', count, y, dY, dX);
+}
+
+/** y = x/(1 + exp(−x)) over [0, count) (its backward stays the module's loop) */
+export function silu(x: FloatArray, y: FloatArray, count: number): boolean {
+  return run('silu', count, x, y);
+}
+
+type Kernel = (...args: number[]) => void;
+type SmoothKernels = Readonly<Record<'tanh' | 'tanhBackward' | 'sigmoid' | 'sigmoidBackward' | 'silu', Kernel>>;
+
+/** The kernel `name` over the arrays' byte addresses and count, where they all live in wasm memory. */
+function run(name: keyof SmoothKernels, count: number, ...arrays: FloatArray[]): boolean {
+  const r = residentArrays(...arrays);
+  if (r === null) return false;
+  sideModule<SmoothKernels>(r.w, 'smooth', smoothModule)[name](...r.at, count);
+  return true;
+}

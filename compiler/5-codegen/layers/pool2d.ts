@@ -134,8 +134,37 @@ export function emitMaxPool2d(node: MaxPool2dNode, o: EmitOptions): LayerKernels
   };
 }
 
+/** Windows of at most this many elements are unrolled in avgpool2d when every window is inside the input. */
+const AVG_UNROLL_MAX = 16;
+
+/** Loops over every window's first element p (an index into x and dX) and its output index q, with every
+ *  window inside the input (gm.inside): `body` per window, q counting up. */
+function insideWindows(gm: Geometry, body: string[]): string[] {
+  const rowEnd = (gm.wo - 1) * gm.sw + 1; // p runs over the windows' first columns in the row
+  return [
+    `let q = 0;`,
+    `for (let sc = 0; sc < n * ${gm.c}; sc++) {`,
+    `  for (let oh = 0; oh < ${gm.ho}; oh++) {`,
+    `    const row = sc * ${gm.h * gm.w} + oh * ${gm.sh * gm.w};`,
+    `    for (let p = row; p < row + ${rowEnd}; p += ${gm.sw}) {`,
+    ...indent(body.join('\n'), 3),
+    `      q++;`,
+    `    }`,
+    `  }`,
+    `}`,
+  ];
+}
+
+/** The window's taps from its first element, in row-major order (the generic loops' order). */
+function tapOffsets(gm: Geometry): string[] {
+  const taps: string[] = [];
+  for (let i = 0; i < gm.kh; i++) for (let j = 0; j < gm.kw; j++) taps.push(i * gm.w + j === 0 ? 'p' : `p + ${i * gm.w + j}`);
+  return taps;
+}
+
 export function emitAvgPool2d(node: AvgPool2dNode, o: EmitOptions): LayerKernels {
   const gm = poolOf(o.plan);
+  if (gm.inside && gm.kh * gm.kw <= AVG_UNROLL_MAX) return avgPoolUnrolled(gm, o);
   const divisor = node.countIncludePad ? includePadDivisor(gm) : '((he - hs) * (we - ws))'; // parenthesized: it follows a `/`
   // A window past the padded input's end (ceil_mode, padded axis): that end, min(h0 + kh, h + ph).
   const padEnd = (v: 'h' | 'w', k: number, end: number): string => `const ${v}p = ${v}0 + ${k} > ${end} ? ${end} : ${v}0 + ${k};`;
@@ -182,4 +211,30 @@ function includePadDivisor(gm: Geometry): string {
   const axis = (v: 'h' | 'w', pastEnd: boolean, pad: number, k: number): string =>
     !pastEnd ? `${k}` : pad > 0 ? `(${v}p - ${v}0)` : `(${v}e - ${v}s)`;
   return `(${axis('h', gm.pastEnd[0], gm.ph, gm.kh)} * ${axis('w', gm.pastEnd[1], gm.pw, gm.kw)})`;
+}
+
+/** avgpool2d with every window inside the input and the window unrolled: the divisor is kh·kw with or
+ *  without count_include_pad, and the sums run in the generic loops' order from 0 (so −0 inputs give +0,
+ *  as there and as PyTorch's accumulator). Measured on LeNet-5's 2×2 pools (batch 32): see the commit. */
+function avgPoolUnrolled(gm: Geometry, o: EmitOptions): LayerKernels {
+  const taps = tapOffsets(gm);
+  const divisor = gm.kh * gm.kw;
+  return {
+    helpers: [],
+    forward: {
+      suffix: 'forward',
+      params: [N, X, Y],
+      body: lines(insideWindows(gm, [`y[q] = (0 + ${taps.map((t) => `x[${t}]`).join(' + ')}) / ${divisor};`])),
+    },
+    backward: o.backward && o.writesDX
+      ? {
+          suffix: 'backward',
+          params: [N, DY, DX],
+          body: lines(
+            `dX.fill(0, 0, n * ${gm.c * gm.h * gm.w});`,
+            insideWindows(gm, [`const g = dY[q] / ${divisor};`, ...taps.map((t) => `dX[${t}] += g;`)]),
+          ),
+        }
+      : null,
+  };
 }

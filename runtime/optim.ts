@@ -6,11 +6,13 @@
 // constructor, so step() allocates nothing.
 //
 // Sgd and Adam(W) without amsgrad: arithmetic is float64 per element; values are rounded when stored into the (Float32Array)
-// tensors, where PyTorch also rounds each intermediate tensor: results agree to ~1 ulp. Adam(W) on
+// tensors, where PyTorch also rounds each intermediate tensor: results agree to ~1 ulp. SGD on a parameter that
+// lives in wasm memory runs the same float64 arithmetic on a wasm kernel (wasm/sgd.ts), same bits. Adam(W) on
 // a parameter that lives in wasm memory (a generated float32 model's) runs on a wasm kernel in
 // float32, with torch's order of operations (wasm/adam.ts).
 import { adamInWasm, adamPrepare, inWasmMemory } from './wasm/adam.js';
 import { adadeltaInWasm, adagradInWasm, amsgradInWasm, rmspropInWasm } from './wasm/optim-more.js';
+import { sgdInWasm } from './wasm/sgd.js';
 import { allocFloats } from './wasm/resident.js';
 import type { FloatArray } from './model.js';
 import { applyGradClip, checkGradClip, type GradClip } from './clip-grad.js';
@@ -214,9 +216,14 @@ export class Sgd extends Optimizer {
   protected update(): void {
     const first = this.stepCount === 0;
     this.stepCount++;
+    // The kernel's scalars (hyper[0] is the lr): [lr, momentum, 1 − dampening, weight decay].
+    this.hyper[1] = this.momentum;
+    this.hyper[2] = 1 - this.dampening;
+    this.hyper[3] = this.weightDecay;
     for (let i = 0; i < this.params.length; i++) {
       const { data: p, grad: g } = this.params[i]!;
-      sgdUpdate(this, this.lr, first, p, g, this.momentum === 0 ? null : this.buffers[i]!);
+      const buf = this.momentum === 0 ? null : this.buffers[i]!;
+      if (!sgdInWasm(this.hyperBlock, p, g, buf, first, this.nesterov)) sgdUpdate(this, this.lr, first, p, g, buf);
     }
   }
 }

@@ -1,0 +1,25 @@
+// SGD's update on its wasm kernel (sgd-kernel.ts) for optim.ts: where the parameter, its gradient, its
+// momentum buffer and the hyperparameter block live in wasm memory (a generated float32 model's, and the
+// slots optim.ts allocates beside them), the update runs there with the JavaScript's bits; false
+// (nothing done) otherwise, and optim.ts runs sgdUpdate. No float crosses from JS (the scalars are in
+// the block), and nothing is allocated, so a step stays allocation-free before V8 optimizes it.
+import { gemmBackend } from '../gemm.js';
+import type { FloatArray } from '../model.js';
+import { sideModule } from './side.js';
+import { sgdModule } from './sgd-kernel.js';
+import { residentAt, wasmSgemm } from './sgemm.js';
+
+interface SgdExports {
+  readonly sgd: (pP: number, pG: number, pBuf: number, n: number, hyper: number, first: number, nesterov: number) => void;
+}
+
+/** One parameter's update; hyper: the optimizer's block, float64 [lr, momentum, 1 − dampening, weight decay]. */
+export function sgdInWasm(hyper: Float32Array, p: FloatArray, g: FloatArray, buf: FloatArray | null, first: boolean, nesterov: boolean): boolean {
+  if (gemmBackend() !== 'wasm' || !(p instanceof Float32Array) || !(g instanceof Float32Array) || !(buf === null || buf instanceof Float32Array)) return false;
+  const w = wasmSgemm();
+  if (w === null) return false;
+  const rH = residentAt(w, hyper), rP = residentAt(w, p), rG = residentAt(w, g), rB = buf === null ? -1 : residentAt(w, buf);
+  if (rH < 0 || rP < 0 || rG < 0 || (buf !== null && rB < 0) || g.length !== p.length || (buf !== null && buf.length !== p.length)) return false;
+  sideModule<SgdExports>(w, 'sgd', sgdModule).sgd(4 * rP, 4 * rG, buf === null ? -1 : 4 * rB, p.length, 4 * rH, first ? 1 : 0, nesterov ? 1 : 0);
+  return true;
+}

@@ -202,6 +202,9 @@ export class Sgd extends Optimizer {
     this.dampening = o.dampening;
     this.nesterov = o.nesterov;
     this.weightDecay = o.weightDecay;
+    // The wasm kernel's scalars (wasm/sgd.ts), set here and by setMomentum, never in a step (a float computed
+    // there would be a heap number before V8 optimizes it): [lr, momentum, 1 − dampening, weight decay].
+    this.hyper.set([o.momentum, 1 - o.dampening, o.weightDecay], 1);
     // Without momentum PyTorch keeps no buffer, and neither do we (no slot in checkpoints).
     this.buffers = o.momentum !== 0 || o.momentumBuffers === true ? this.addSlots('momentum_buffer') : [];
   }
@@ -211,15 +214,12 @@ export class Sgd extends Optimizer {
     if (momentum !== 0 && this.buffers.length === 0 && this.params.length > 0) throw new RangeError('SGD: built without momentum buffers (momentum 0); construct it with momentumBuffers: true to set a momentum later');
     if (this.nesterov && momentum <= 0) throw new RangeError('SGD: nesterov momentum requires a momentum and zero dampening');
     this.momentum = momentum;
+    this.hyper[1] = momentum;
   }
 
   protected update(): void {
     const first = this.stepCount === 0;
     this.stepCount++;
-    // The kernel's scalars (hyper[0] is the lr): [lr, momentum, 1 − dampening, weight decay].
-    this.hyper[1] = this.momentum;
-    this.hyper[2] = 1 - this.dampening;
-    this.hyper[3] = this.weightDecay;
     for (let i = 0; i < this.params.length; i++) {
       const { data: p, grad: g } = this.params[i]!;
       const buf = this.momentum === 0 ? null : this.buffers[i]!;

@@ -184,8 +184,15 @@ abstract class Optimizer {
  *   p  -= lr·d_p
  */
 export class Sgd extends Optimizer {
-  /** Mutable through setMomentum (one_cycle_lr's cycle_momentum). */
-  momentum: number;
+  /** Mutable through setMomentum (one_cycle_lr's cycle_momentum); kept in `hyper`, where the wasm kernel reads it. */
+  get momentum(): number {
+    return this.hyper[1]!;
+  }
+
+  set momentum(momentum: number) {
+    this.hyper[1] = momentum;
+  }
+
   readonly dampening: number;
   readonly nesterov: boolean;
   readonly weightDecay: number;
@@ -202,9 +209,9 @@ export class Sgd extends Optimizer {
     this.dampening = o.dampening;
     this.nesterov = o.nesterov;
     this.weightDecay = o.weightDecay;
-    // The wasm kernel's scalars (wasm/sgd.ts), set here and by setMomentum, never in a step (a float computed
-    // there would be a heap number before V8 optimizes it): [lr, momentum, 1 − dampening, weight decay].
-    this.hyper.set([o.momentum, 1 - o.dampening, o.weightDecay], 1);
+    // The wasm kernel's other scalars (wasm/sgd.ts), set once, never in a step (a float computed there would be
+    // a heap number before V8 optimizes it): hyper is [lr, momentum, 1 − dampening, weight decay].
+    this.hyper.set([1 - o.dampening, o.weightDecay], 2);
     // Without momentum PyTorch keeps no buffer, and neither do we (no slot in checkpoints).
     this.buffers = o.momentum !== 0 || o.momentumBuffers === true ? this.addSlots('momentum_buffer') : [];
   }
@@ -214,7 +221,6 @@ export class Sgd extends Optimizer {
     if (momentum !== 0 && this.buffers.length === 0 && this.params.length > 0) throw new RangeError('SGD: built without momentum buffers (momentum 0); construct it with momentumBuffers: true to set a momentum later');
     if (this.nesterov && momentum <= 0) throw new RangeError('SGD: nesterov momentum requires a momentum and zero dampening');
     this.momentum = momentum;
-    this.hyper[1] = momentum;
   }
 
   protected update(): void {

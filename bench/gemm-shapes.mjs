@@ -9,7 +9,6 @@
 //
 // Each figure: 2·M·N·K / the median of `--reps` timed calls (after 3 untimed ones), copies into
 // and out of wasm memory included, as a training step pays them.
-import v8 from 'node:v8';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -20,9 +19,7 @@ const dist = pathToFileURL(resolve(opt('--dist', new URL('../dist', import.meta.
 const reps = Number(opt('--reps', 21));
 const json = argv.includes('--json');
 
-// What cnnc/runtime/node does for its users (Node 20 keeps relaxed SIMD behind a flag).
-if (process.env['CNNC_NO_RELAXED_SIMD'] !== '1') v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-
+// Relaxed SIMD: the runtime decides (sgemm-kernel.ts's kernelMadd; CNNC_NO_RELAXED_SIMD=1 keeps the plain kernel).
 const rt = await import(`${dist}/runtime/index.js`);
 const kernel = await import(`${dist}/runtime/wasm/sgemm-kernel.js`);
 

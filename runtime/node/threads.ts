@@ -1,6 +1,5 @@
 // Node's side of threads.ts: gemm workers on worker_threads. Workers are unref'd, so an idle pool
 // never keeps a process alive; stopThreads() ends them explicitly (tests do, to leak nothing).
-import './relaxed-simd.js'; // first: before the runtime's first wasm compile (relaxed-simd.ts)
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { startThreads, stopThreads, type SpawnWorker } from '../threads.js';

@@ -94,7 +94,7 @@ export async function stopThreads(): Promise<void> {
  */
 export const spawnWebWorker: SpawnWorker = (onError) => {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  worker.onerror = (e) => onError(e.message || `the worker script did not load (${e.filename || 'worker.js'})`);
+  worker.onerror = (e) => onError(e.message || `worker.js did not load${e.filename ? ` from ${e.filename}` : ''}: a bundler must emit it beside the bundle (esbuild: build cnnc/runtime/worker as a second entry point; runtime/API.md, threads)`);
   return worker;
 };
 
@@ -102,7 +102,7 @@ export const spawnWebWorker: SpawnWorker = (onError) => {
 export function spawnWebWorkerFrom(url: string | URL): SpawnWorker {
   return (onError) => {
     const worker = new Worker(url, { type: 'module' });
-    worker.onerror = (e) => onError(e.message || `the worker script did not load (${String(url)})`);
+    worker.onerror = (e) => onError(e.message || `the worker script did not load from ${String(url)}`);
     return worker;
   };
 }

@@ -177,6 +177,8 @@ describe.skipIf(missing !== null)('threads in production bundles, in headless Ch
       bundles[name] = Object.fromEntries(r.outputFiles.map((f) => [`/${relative(join(dir, name), f.path)}`, Buffer.from(f.contents)]));
       bundles[name]['/index.html'] = Buffer.from('<!doctype html><script type="module" src="./app.js"></script>\n');
     }
+    // An esbuild user who forgot the worker's entry point: the app alone.
+    bundles['esbuild-no-worker'] = Object.fromEntries(Object.entries(bundles['esbuild-minify']!).filter(([p]) => p !== '/worker.js'));
     await viteBuild({
       root: app, base: '/vite/', configFile: false, logLevel: 'silent', // served under /vite/ below
       resolve: { alias: [{ find: /^cnnc\/runtime$/, replacement: runtimeEntry }] },
@@ -243,6 +245,12 @@ describe.skipIf(missing !== null)('threads in production bundles, in headless Ch
       expect(r.after).toBe(1);
     });
   }
+
+  test('a bundle without worker.js beside it: threads are refused, saying what to emit', async () => {
+    const r = await runPage(`${base}/esbuild-no-worker/`);
+    expect(r.isolated).toBe(true);
+    expect(r.error).toMatch(/threads: a worker did not start: worker\.js did not load.*a bundler must emit it beside the bundle \(esbuild: build cnnc\/runtime\/worker as a second entry point/);
+  });
 
   test('without cross-origin isolation, threads are refused with the reason', async () => {
     const r = await runPage(`${base}/esbuild-minify/?plain`);

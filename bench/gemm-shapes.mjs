@@ -9,6 +9,7 @@
 //
 // Each figure: 2·M·N·K / the median of `--reps` timed calls (after 3 untimed ones), copies into
 // and out of wasm memory included, as a training step pays them.
+import v8 from 'node:v8';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -19,7 +20,9 @@ const dist = pathToFileURL(resolve(opt('--dist', new URL('../dist', import.meta.
 const reps = Number(opt('--reps', 21));
 const json = argv.includes('--json');
 
-// Relaxed SIMD: the runtime decides (sgemm-kernel.ts's kernelMadd; CNNC_NO_RELAXED_SIMD=1 keeps the plain kernel).
+// Node 20 keeps relaxed SIMD behind a flag: the runtime sets it itself now (sgemm-kernel.ts); an older --dist did not.
+if (process.env['CNNC_NO_RELAXED_SIMD'] !== '1') v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
 const rt = await import(`${dist}/runtime/index.js`);
 const kernel = await import(`${dist}/runtime/wasm/sgemm-kernel.js`);
 

@@ -74,7 +74,8 @@ async function sha256(bytes) {
 async function main() {
   const out = { isolated: globalThis.crossOriginIsolated === true, equal: [] };
   try {
-    await rt.startThreads(2, rt.spawnWebWorker);
+    const from = new URLSearchParams(location.search).get('from'); // a worker.js elsewhere: spawnWebWorkerFrom
+    await rt.startThreads(2, from === null ? rt.spawnWebWorker : rt.spawnWebWorkerFrom(new URL(from, location.href)));
   } catch (e) {
     out.error = String(e);
     return out;
@@ -250,6 +251,14 @@ describe.skipIf(missing !== null)('threads in production bundles, in headless Ch
     const r = await runPage(`${base}/esbuild-no-worker/`);
     expect(r.isolated).toBe(true);
     expect(r.error).toMatch(/threads: a worker did not start: worker\.js did not load.*a bundler must emit it beside the bundle \(esbuild: build cnnc\/runtime\/worker as a second entry point/);
+  });
+
+  test('spawnWebWorkerFrom(url): the same bundle starts its threads from a worker.js elsewhere, with the same bits', async () => {
+    const r = await runPage(`${base}/esbuild-no-worker/?from=/esbuild-minify/worker.js`);
+    expect(r.error).toBeUndefined();
+    expect(r.info).toMatchObject({ gemm: 'wasm', threads: 2 });
+    expect(r.equal).toEqual([true, true, true]);
+    expect(r.weights).toEqual([nodeWeights, nodeWeights]);
   });
 
   test('without cross-origin isolation, threads are refused with the reason', async () => {

@@ -20,7 +20,7 @@ const dist = pathToFileURL(resolve(opt('--dist', new URL('../dist', import.meta.
 const reps = Number(opt('--reps', 21));
 const json = argv.includes('--json');
 
-// What cnnc/runtime/node does for its users (Node 20 keeps relaxed SIMD behind a flag).
+// Node 20 keeps relaxed SIMD behind a flag: the runtime sets it itself now (sgemm-kernel.ts); an older --dist did not.
 if (process.env['CNNC_NO_RELAXED_SIMD'] !== '1') v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const rt = await import(`${dist}/runtime/index.js`);

@@ -16,7 +16,7 @@ const args = childArgs();
 const root = resolve(args.root ?? fileURLToPath(new URL('..', import.meta.url)));
 const steps = Number(args.steps ?? 15);
 const n = Number(args.params ?? 1_199_882);
-await import(pathToFileURL(join(root, 'dist/runtime/node/index.js')).href); // relaxed SIMD on, as `cnnc train` has it
+await import(pathToFileURL(join(root, 'dist/runtime/node/index.js')).href); // an older --root: only cnnc/runtime/node turned relaxed SIMD on then (now the runtime decides, sgemm-kernel.ts)
 const rt = await import(pathToFileURL(join(root, 'dist/runtime/index.js')).href);
 
 const OPTIMIZERS = {

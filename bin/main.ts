@@ -1,5 +1,4 @@
 // The cnnc command line: thin. It parses flags and calls compiler/ and runtime/.
-import '../runtime/node/relaxed-simd.js'; // first: before the runtime's first wasm compile (relaxed-simd.ts)
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../compiler/version.js';
 import { registerCheck } from './commands/check.js';

@@ -4,7 +4,6 @@
 // so a changed module is never served from a module cache (Node's, or vitest's, which ignores queries).
 // The compiler's, not the runtime's: transpiling loads TypeScript (5-codegen/emit-js.ts), which an app
 // that runs an already built module must not pay for (cnnc/runtime/node loads no compiler).
-import '../runtime/node/relaxed-simd.js'; // first: before the runtime's first wasm compile (relaxed-simd.ts)
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -11,6 +11,8 @@ export * from './wasm/conv.js';
 export * from './wasm/resident.js';
 export * from './wasm/maxpool.js';
 export * from './threads.js';
+export { backendInfo, type TsBackendInfo } from './backend-info.js';
+export { setRelaxedSimd } from './wasm/sgemm-kernel.js';
 export * from './optim.js';
 export * from './safetensors.js';
 export * from './util.js';

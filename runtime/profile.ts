@@ -8,6 +8,7 @@
 // and the optimizer step. Generated code without the option has no such field and no timer calls.
 import { encodeModule, FunctionBuilder, ValType, type Local } from './wasm/encoder.js';
 import { maddIsFused } from './wasm/optim-lanes.js';
+import { kernelMadd } from './wasm/sgemm-kernel.js';
 
 /** Slot of node i's forward (its kernel call in runForward). */
 export const forwardSlot = (i: number): number => 2 * i;
@@ -110,15 +111,14 @@ export function fmaPeakModule(relaxed: boolean): Uint8Array<ArrayBuffer> {
 export const peakFlops = (trips: number): number => trips * UNROLL * CHAINS * 4 * 2;
 
 /**
- * Measures the one-thread peak: relaxed_madd where the engine validates it, else mul + add (2 flops
+ * Measures the one-thread peak: relaxed_madd where the kernels use it (sgemm-kernel.ts's kernelMadd), else mul + add (2 flops
  * either way). The first calls are discarded while V8 tiers the function up; the best of `runs` calls
  * of ~`ms` each is kept.
  */
 export function measureFmaPeak(o: { runs?: number; ms?: number } = {}): FmaPeak {
-  const relaxedBytes = fmaPeakModule(true);
-  const relaxed = WebAssembly.validate(relaxedBytes);
+  const relaxed = kernelMadd() === 'relaxed';
   const memory = new WebAssembly.Memory({ initial: 1 });
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(relaxed ? relaxedBytes : fmaPeakModule(false)), { env: { memory } });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(fmaPeakModule(relaxed)), { env: { memory } });
   const peak = instance.exports['peak'] as (trips: number, at: number) => void;
   // Size the call: double the trips until one call takes ~ms/4, then scale to ms. Twice: the first
   // pass warms the function up (V8's baseline tier is several times slower than its optimized one).

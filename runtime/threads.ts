@@ -1,9 +1,10 @@
 // Intra-op parallelism of the float32 gemm: opt-in, browser-safe. The platform starts the workers
 // (a SpawnWorker: runtime/node/threads.ts for Node's worker_threads, spawnWebWorker below for a
-// cross-origin-isolated page); this file gives each the kernel module and the shared memory and
-// keeps count. How a gemm is shared out, and why the result is bitwise the one-thread result, is in
-// wasm/gemm-part.ts. Only the wasm float32 path runs in parallel; float64 and the JS path do not.
-import { CTRL, workerSource, type WorkerInit } from './wasm/gemm-part.js';
+// cross-origin-isolated page), each from the module file worker.js beside this one; this file gives
+// each the kernel module and the shared memory and keeps count. How a gemm is shared out, and why the
+// result is bitwise the one-thread result, is in wasm/gemm-part.js. Only the wasm float32 path runs in
+// parallel; float64 and the JS path do not.
+import { CTRL, type WorkerInit } from './wasm/gemm-part.js';
 import { pool } from './wasm/pool.js';
 import { shareMemory } from './wasm/sgemm.js';
 
@@ -14,10 +15,10 @@ export interface ThreadWorker {
 }
 
 /**
- * Starts a worker running `script` (which defines `workerMain(init)`) and calls workerMain with the
- * first message it receives; reports the worker's errors to onError.
+ * Starts a worker from the module file worker.js (it takes the first message it receives as its
+ * WorkerInit and runs wasm/gemm-part.js's workerMain); reports the worker's errors to onError.
  */
-export type SpawnWorker = (script: string, onError: (error: unknown) => void) => ThreadWorker;
+export type SpawnWorker = (onError: (error: unknown) => void) => ThreadWorker;
 
 let started: ThreadWorker[] = [];
 
@@ -38,9 +39,8 @@ export async function startThreads(n: number, spawn: SpawnWorker, timeoutMs = 30
   Atomics.store(c, CTRL.stop, 0);
   Atomics.store(c, CTRL.ready, 0);
   let failure: unknown;
-  const script = workerSource();
   for (let index = 1; index < n; index++) {
-    const worker = spawn(script, (e) => { failure ??= e; });
+    const worker = spawn((e) => { failure ??= e; });
     started.push(worker);
     const init: WorkerInit = { module: w.module, memory: w.memory, index, layout: CTRL, spin: pool.spin };
     worker.postMessage(init);
@@ -86,19 +86,26 @@ export async function stopThreads(): Promise<void> {
 }
 
 /**
- * SpawnWorker for browsers: a module-less Web Worker from a Blob URL. Shared memory needs a
+ * SpawnWorker for browsers: a module Web Worker from worker.js, written as
+ * `new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })` so that vite, webpack and
+ * rollup's worker plugins bundle it and point the URL at their output; with esbuild, build worker.js
+ * as a second entry point beside the bundle (runtime/API.md). Shared memory needs a
  * cross-origin-isolated page (COOP: same-origin, COEP: require-corp); without it startThreads rejects.
  */
-export const spawnWebWorker: SpawnWorker = (script, onError) => {
-  const g = globalThis as unknown as {
-    Worker: new (url: string) => ThreadWorker & { onerror: ((e: unknown) => void) | null };
-    URL: { createObjectURL(b: Blob): string };
-  };
-  const url = g.URL.createObjectURL(new Blob([`${script}\nself.onmessage = (m) => { self.onmessage = null; workerMain(m.data); };\n`], { type: 'text/javascript' }));
-  const worker = new g.Worker(url);
-  worker.onerror = onError;
+export const spawnWebWorker: SpawnWorker = (onError) => {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  worker.onerror = (e) => onError(e.message || `worker.js did not load${e.filename ? ` from ${e.filename}` : ''}: a bundler must emit it beside the bundle (esbuild: build cnnc/runtime/worker as a second entry point; runtime/API.md, threads)`);
   return worker;
 };
+
+/** A SpawnWorker for browsers whose worker.js is elsewhere: `url`, a module Web Worker (the app's copy of runtime/worker.js, bundled or not). */
+export function spawnWebWorkerFrom(url: string | URL): SpawnWorker {
+  return (onError) => {
+    const worker = new Worker(url, { type: 'module' });
+    worker.onerror = (e) => onError(e.message || `the worker script did not load from ${String(url)}`);
+    return worker;
+  };
+}
 
 function checkCount(n: number): void {
   if (!(Number.isInteger(n) && n >= 1 && n <= 256)) throw new RangeError(`threads: want an integer from 1 to 256, got ${n}`);

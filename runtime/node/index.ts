@@ -1,6 +1,5 @@
 // cnnc/runtime/node: the Node-only parts of the runtime (files, threads, data sets). Loading a generated
 // module from its TypeScript (loadModule) transpiles it, so it is the compiler's: `cnnc`.
-import './relaxed-simd.js'; // first: before the runtime's first wasm compile (relaxed-simd.ts)
 // Data sets (IDX directories, the embedded mnist10k digits).
 export { loadIdxDirectory, findIdxFile, IDX_FILES, type Splits } from './data/idx-files.js';
 export { loadMnist10k, mnist10kSplit } from './data/mnist10k.js';

@@ -12,7 +12,7 @@
 // the blocks in order (see conv2dBackward). A relu the compiler fused into the conv (its only
 // reader) is applied per sample inside the job: relu(y) forward, dY = reluDY·[reluY > 0] backward.
 //
-// Threads (threads.ts): forward shares out samples, backward fixed blocks of samples (gemm-part.ts:
+// Threads (threads.ts): forward shares out samples, backward fixed blocks of samples (gemm-part.js:
 // convForwardPart, convBackwardPart), each unit computed whole by one thread — one job per call,
 // not one per product — with the same bits for any thread count. A batch smaller than the thread
 // count (a forward at batch 1) splits each sample's product instead (sgemmAt), with the same bits too.
@@ -108,7 +108,7 @@ function runJob(w: Instance, threads: number): void {
 /**
  * y[n, cout, ho, wo] = conv2d(x, W, B) for the whole batch; false (nothing done) where the wasm
  * path does not apply, and the caller runs its own loops. Samples are shared out among the threads
- * (gemm-part.ts: convForwardPart), each computed whole by one thread: the same bits for any count.
+ * (gemm-part.js: convForwardPart), each computed whole by one thread: the same bits for any count.
  * With `reluY` (a relu layer the compiler fused into this conv), also reluY = relu(y), sample by
  * sample inside the job where everything is in wasm memory, else over the batch at the end.
  */
@@ -190,7 +190,7 @@ function blockSize(n: number): number {
  * nothing is written). With `reluY` and `reluDY` (a relu layer fused into this conv: its output and
  * the gradient of its output), dY is first set to reluDY·[reluY > 0], sample by sample inside the
  * job where everything is in wasm memory, else over the batch before it. The batch is cut into at
- * most 8 blocks of consecutive samples, shared out among the threads (gemm-part.ts:
+ * most 8 blocks of consecutive samples, shared out among the threads (gemm-part.js:
  * convBackwardPart); each block's partial dW and dB are added in block order: the same bits for
  * any thread count.
  */

@@ -1,5 +1,5 @@
 // The calling thread's side of a parallel gemm: start a job generation, do part 0, wait for the
-// workers (gemm-part.ts has their side). No message per call: one Atomics.add + notify to start,
+// workers (gemm-part.js has their side). No message per call: one Atomics.add + notify to start,
 // one counter to finish. The caller polls the counter briefly before sleeping on it, since the
 // workers' parts end within microseconds of its own; a browser's main thread may not sleep
 // (Atomics.wait throws there), so it only polls.

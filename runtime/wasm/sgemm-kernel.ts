@@ -36,18 +36,54 @@ export const NR = NV * 4;
 export type Madd = 'relaxed' | 'plain';
 
 let madd: Madd | undefined;
+/** setRelaxedSimd(false): the plain kernel, whatever the engine has. */
+let relaxedOff = false;
 
 /**
- * The multiply-add of the modules built from now on, decided once: 'relaxed' where the engine
- * validates relaxed_madd (Chrome ≥ 114, Node ≥ 22; Node 20 with --experimental-wasm-relaxed-simd,
- * which cnnc/runtime/node and the cnnc command set) unless CNNC_NO_RELAXED_SIMD=1, else 'plain'.
+ * Whether the wasm kernels use relaxed SIMD's f32x4.relaxed_madd (fused multiply-add where the CPU
+ * has one), decided once, here, for every entry: cnnc/runtime alone, cnnc/runtime/node, the cnnc
+ * command and a browser bundle take the same decision on the same engine, so the same seed gives
+ * the same bits. In order:
+ * 1. off if setRelaxedSimd(false) was called, or CNNC_NO_RELAXED_SIMD=1 is in the environment (Node);
+ * 2. on where the engine validates a tiny relaxed_madd module (Chrome ≥ 114, Node ≥ 22);
+ * 3. on Node 20, where V8 has it behind --experimental-wasm-relaxed-simd: the flag is set through
+ *    process.getBuiltinModule('node:v8') (Node ≥ 20.16; no import of node:*, so a browser bundle is
+ *    unaffected) and the module validated again. V8 reads the flag when it validates or compiles a
+ *    module, and nothing relaxed has been compiled before this decision, so setting it now works;
+ * 4. else off (f32x4.mul then f32x4.add).
  */
 export function kernelMadd(): Madd {
   if (madd === undefined) {
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    madd = env?.['CNNC_NO_RELAXED_SIMD'] !== '1' && relaxedSimdValidates() ? 'relaxed' : 'plain';
+    madd = !relaxedOff && env?.['CNNC_NO_RELAXED_SIMD'] !== '1' && detectRelaxedSimd() ? 'relaxed' : 'plain';
   }
   return madd;
+}
+
+/** Steps 2 and 3 of kernelMadd: whether this engine accepts relaxed_madd, after turning on Node 20's flag for it. */
+function detectRelaxedSimd(): boolean {
+  if (relaxedSimdValidates()) return true;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const v8 = proc?.getBuiltinModule?.('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+  if (typeof v8?.setFlagsFromString !== 'function') return false;
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return relaxedSimdValidates();
+}
+
+/**
+ * The documented switch: setRelaxedSimd(false) keeps the plain kernel (two roundings per multiply-add,
+ * the bits of an engine without relaxed SIMD); true restores the default decision (kernelMadd). Call
+ * it before the first float32 product: the kernels are built once, and a different choice after that
+ * throws rather than leave the process half on one kernel.
+ */
+export function setRelaxedSimd(enabled: boolean): void {
+  const was = { madd, relaxedOff };
+  relaxedOff = !enabled;
+  if (was.madd === undefined) return;
+  madd = undefined;
+  if (kernelMadd() === was.madd) return;
+  ({ madd, relaxedOff } = was);
+  throw new Error(`setRelaxedSimd(${enabled}): the wasm kernels were already built ${madd === 'relaxed' ? 'with' : 'without'} relaxed SIMD; call it before the first float32 product`);
 }
 
 /**
@@ -55,7 +91,7 @@ export function kernelMadd(): Madd {
  * and keeps it, so call this first). 'relaxed' where the engine lacks it is an error.
  */
 export function setKernelMadd(m: Madd): void {
-  if (m === 'relaxed' && !relaxedSimdValidates()) throw new Error('sgemm: this engine has no relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)');
+  if (m === 'relaxed' && !detectRelaxedSimd()) throw new Error('sgemm: this engine has no relaxed SIMD');
   madd = m;
 }
 

@@ -3,7 +3,7 @@
 //
 // Per call: A and B are copied into wasm memory (TypedArray.set: a memcpy) unless they already live
 // there (resident.ts: the generated model's weights and gradients), C is computed there
-// (rows padded to whole NR-column tiles) with K in slices of KC (gemm-part.ts): wasm packs op(A)
+// (rows padded to whole NR-column tiles) with K in slices of KC (gemm-part.js): wasm packs op(A)
 // and op(B) into micro-panels (packing absorbs the transposes and pads edges with zeros: garbage
 // could be a subnormal, which is slow) and the `tiles` kernel runs the micro-kernels. Then C is
 // copied out (one memcpy when N is a whole number of tiles); to accumulate, it is copied in first.
@@ -15,7 +15,7 @@
 //
 // The memory is shared from the start where the engine allows it (Node; cross-origin-isolated pages).
 // Threads (threads.ts): chunks of C's tiles are shared out among the
-// threads (gemm-part.ts), each computing its elements exactly as one thread would: the same bits for any T.
+// threads (gemm-part.js), each computing its elements exactly as one thread would: the same bits for any T.
 // Copies in and out stay on the calling thread (only it sees the caller's arrays).
 //
 // Browser-safe: the module (~1.5 KiB) is compiled synchronously from bytes, which browsers allow
@@ -26,7 +26,7 @@ import { MR, NR, sgemmModule } from './sgemm-kernel.js';
 
 /** The k slice of the packed panels (an MR×KC panel of A and a KC×NR one of B stay in L1). */
 export const KC = 256;
-/** Floats before the first array allocated in wasm memory: the control block (gemm-part.ts), padded to a cache line. */
+/** Floats before the first array allocated in wasm memory: the control block (gemm-part.js), padded to a cache line. */
 const DATA = CTRL.ints;
 /** A shared memory must declare its maximum: 4 GiB, the wasm32 limit (what an unshared one may grow to). */
 export const MAX_PAGES = 65536;
@@ -59,7 +59,7 @@ export interface Instance extends KernelExports {
   readonly maxpoolBackward: (dY: number, arg: number, dX: number, planes: number, inPlane: number, outPlane: number) => void;
   /** gemv-kernel.ts: c[j] = (load ? c[j] : 0) + Σ_k a[k]·b[j·K + k], byte addresses. */
   readonly gemvRows: (pA: number, pB: number, pC: number, N: number, K: number, load: number) => void;
-  /** All of memory as Int32 words: the control block at 0 (gemm-part.ts), private blocks of conv jobs further on. */
+  /** All of memory as Int32 words: the control block at 0 (gemm-part.js), private blocks of conv jobs further on. */
   ctrl: Int32Array;
   f32: Float32Array;
   /** Views of f32 by position, then length (dropped when memory grows). */

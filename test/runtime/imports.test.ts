@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { requireFreshDist } from './dist.js';
 
 const root = join(__dirname, '..', '..');
 const runtimeDir = join(root, 'runtime');
@@ -55,7 +56,7 @@ describe('statically: runtime/ imports nothing of the compiler', () => {
 
   test('the specifier scan sees what it must refuse (a compiler file does import them)', () => {
     const seen = specifiers(readFileSync(join(root, 'compiler', 'load-generated.ts'), 'utf8'));
-    expect(seen).toContain('../runtime/node/relaxed-simd.js');
+    expect(seen).toContain('../runtime/node/atomic.js');
     expect(seen).toContain('./5-codegen/emit-js.js');
   });
 });
@@ -64,15 +65,7 @@ describe('dynamically: importing a runtime entry point loads no compiler package
   let tmp = '';
   let hooks = '';
   beforeAll(() => {
-    if (!statSync(join(root, 'dist', 'runtime', 'node', 'index.js'), { throwIfNoEntry: false })) {
-      throw new Error('dist/ is missing: `npm test` builds it first (tsc)');
-    }
-    // A dist/ older than the sources would prove nothing about them.
-    const stale = filesUnder(runtimeDir, /\.ts$/).filter((ts) => {
-      const js = join(root, 'dist', relative(root, ts)).replace(/\.ts$/, '.js');
-      return (statSync(js, { throwIfNoEntry: false })?.mtimeMs ?? 0) < statSync(ts).mtimeMs;
-    });
-    if (stale.length > 0) throw new Error(`dist/ is older than ${relative(root, stale[0]!)} (${stale.length} file(s)): run \`npm run build\``);
+    requireFreshDist(root); // a dist/ older than the sources would prove nothing about them
     tmp = mkdtempSync(join(tmpdir(), 'cnnc-imports-'));
     hooks = join(tmp, 'hooks.mjs');
     // ESM: every URL the loader resolves; CommonJS (ajv, typescript and ts-morph are CJS): require.cache.

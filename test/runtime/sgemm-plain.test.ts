@@ -12,7 +12,7 @@ process.env['CNNC_NO_RELAXED_SIMD'] = '1';
 
 test('CNNC_NO_RELAXED_SIMD=1 keeps the plain kernel even where the engine has relaxed SIMD', async () => {
   const v8 = await import('node:v8');
-  v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); // what cnnc/runtime/node skips under the switch
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); // what kernelMadd skips under the switch
   expect(relaxedSimdValidates()).toBe(true);
   expect(kernelMadd()).toBe('plain');
 });

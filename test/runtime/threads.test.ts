@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { run } from '../../bin/main.js';
 import { Rng, conv2dBackward, conv2dForward, getThreads, gemmNN, gemmNT, gemmTN, setThreads, startThreads, stopThreads, type Conv2dGeometry, type SpawnWorker } from 'cnnc/runtime';
 import { initThreads } from 'cnnc/runtime/node';
+import { workerExecArgv } from '../../runtime/node/threads.js';
 import { CTRL } from '../../runtime/wasm/gemm-part.js';
 import { pool, runParts } from '../../runtime/wasm/pool.js';
 import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
@@ -219,13 +220,19 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 }
 
 test.runIf(wasm)('a worker that fails to start is an error, and leaves one thread', async () => {
-  const failing: SpawnWorker = (_script, onError) => {
+  const failing: SpawnWorker = (onError) => {
     queueMicrotask(() => onError(new Error('no such worker')));
     return { postMessage: () => {}, terminate: () => {} };
   };
   await expect(startThreads(2, failing)).rejects.toThrow(/a worker did not start: Error: no such worker/);
   expect(getThreads()).toBe(1);
   expect(() => setThreads(2)).toThrow(/only 1 thread\(s\) started/);
+});
+
+test("a Node worker gets the parent's options less those about the parent's own script (--input-type, -e/-p and their code)", () => {
+  // `node --input-type=module -e '…'` used to fail in initThreads: a worker from a file refuses --input-type.
+  expect(workerExecArgv(['--input-type=module', '-e', 'code', '--stack-size=2000', '--eval', 'x', '--input-type', 'commonjs', '-p', 'y', '--print=z', '--max-old-space-size=100']))
+    .toEqual(['--stack-size=2000', '--max-old-space-size=100']);
 });
 
 test.runIf(wasm)('started workers do not keep a process alive', () => {

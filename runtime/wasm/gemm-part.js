@@ -1,3 +1,4 @@
+// @ts-check
 // One thread's share of a job — a float32 gemm, or a conv2d batch — and the loop a worker thread
 // runs (threads.ts starts them).
 //
@@ -19,12 +20,14 @@
 // anything per sample. The blocks are fixed by the batch size, not the thread count, and their
 // partial weight gradients are summed by the caller in block order: the same bits for any T.
 //
-// Every function below is also the worker's source (workerSource: Function.prototype.toString),
-// so they refer to nothing outside themselves: the layout comes in as an argument. `c` is an Int32
-// view of the whole memory; a gemm's fields are read at o + L.field (o = 0: the shared block).
+// A worker runs these functions from this very file: ../worker.js imports it, and a bundler (esbuild,
+// vite, webpack, rollup) or Node loads that as a module, so this file is JavaScript (typed by JSDoc,
+// checked by tsc: @ts-check), which the sources run as is, and imports nothing. `c` is an Int32
+// view of the whole memory; a gemm's fields are read at o + L.field (o = 0: the shared block). The
+// layout comes in as an argument (`L`): the worker is handed CTRL, so the two sides cannot disagree.
 
 /** Int32 word indices of the control block (`ints` words; the data region starts after it). */
-export const CTRL = {
+export const CTRL = /** @type {const} */ ({
   /** Job generation: the caller bumps it to start a job, workers wait on it. */
   gen: 0,
   /** Workers done with the current job; the caller waits for it to reach `workers` (own cache line). */
@@ -72,48 +75,68 @@ export const CTRL = {
   /** Adam's nine float32 scalars (wasm/adam.ts), read by the kernel from memory: a float passed to a call is a heap number. */
   adam: 100,
   ints: 112,
-} as const;
-export type CtrlLayout = typeof CTRL;
+});
+/** @typedef {typeof CTRL} CtrlLayout */
 
-export interface KernelExports {
-  readonly tiles: (tilesM: number, tilesN: number, kc: number, pA: number, pB: number, pC: number, ldc: number, load: number) => void;
-  /** (src, ld, count, kc, R, panels, dst), byte addresses and strides: see pack-kernel.ts. */
-  readonly packRows: (src: number, ld: number, count: number, kc: number, R: number, panels: number, dst: number) => void;
-  readonly packCols: (src: number, ld: number, count: number, kc: number, R: number, panels: number, dst: number) => void;
-}
+/**
+ * @typedef {object} KernelExports
+ * @property {(tilesM: number, tilesN: number, kc: number, pA: number, pB: number, pC: number, ldc: number, load: number) => void} tiles
+ * @property {(src: number, ld: number, count: number, kc: number, R: number, panels: number, dst: number) => void} packRows byte addresses and strides: see pack-kernel.ts
+ * @property {(src: number, ld: number, count: number, kc: number, R: number, panels: number, dst: number) => void} packCols the same
+ */
 
-/** What a conv job needs besides the gemm kernels (conv-kernel.ts), byte addresses. */
-export interface ConvKernelExports extends KernelExports {
-  readonly im2col: (...geometry: number[]) => void;
-  readonly col2im: (...geometry: number[]) => void;
-  readonly fillRows: (dst: number, ld: number, rows: number, cols: number, src: number) => void;
-  readonly copyRows: (src: number, ls: number, dst: number, ld: number, rows: number, cols: number) => void;
-  readonly addRowSums: (src: number, ls: number, rows: number, cols: number, dst: number) => void;
-  /** elementwise-kernel.ts: relu(src, dst, vectors), reluBackward(pY, pDY, pDX, vectors). */
-  readonly relu: (p: number, q: number, vectors: number) => void;
-  readonly reluBackward: (pY: number, pD: number, pX: number, vectors: number) => void;
-}
+/**
+ * What a conv job needs besides the gemm kernels (conv-kernel.ts), byte addresses.
+ * @typedef {object} ConvKernelExtras
+ * @property {(...geometry: number[]) => void} im2col
+ * @property {(...geometry: number[]) => void} col2im
+ * @property {(dst: number, ld: number, rows: number, cols: number, src: number) => void} fillRows
+ * @property {(src: number, ls: number, dst: number, ld: number, rows: number, cols: number) => void} copyRows
+ * @property {(src: number, ls: number, rows: number, cols: number, dst: number) => void} addRowSums
+ * @property {(p: number, q: number, vectors: number) => void} relu elementwise-kernel.ts: relu(src, dst, vectors)
+ * @property {(pY: number, pD: number, pX: number, vectors: number) => void} reluBackward reluBackward(pY, pDY, pDX, vectors)
+ * @typedef {KernelExports & ConvKernelExtras} ConvKernelExports
+ */
 
 /**
  * ⌈a / b⌉ for non-negative integers, in small-integer arithmetic: `Math.ceil(a / b)` boxes a / b as a
  * heap number wherever V8 runs the caller unoptimized (a step's glue runs for hundreds of steps
  * before it is optimized), while an exact division of small integers stays a small integer.
+ *
+ * @param {number} a
+ * @param {number} b
+ * @returns {number}
  */
-export function ceilDiv(a: number, b: number): number {
+export function ceilDiv(a, b) {
   const s = a + b - 1;
   return (s - (s % b)) / b;
 }
 
-/** x rounded up to a multiple of m (non-negative integers), without heap numbers (see ceilDiv). */
-export function roundUp(x: number, m: number): number {
+/**
+ * x rounded up to a multiple of m (non-negative integers), without heap numbers (see ceilDiv).
+ *
+ * @param {number} x
+ * @param {number} m
+ * @returns {number}
+ */
+export function roundUp(x, m) {
   return ceilDiv(x, m) * m;
 }
 
 /**
  * Floats of work space a gemm takes from `free` on with `threads` threads (setupGemm lays it out):
  * slack, the unsplit operand packed whole, and per thread one k slice of a chunk's panels.
+ *
+ * @param {number} M
+ * @param {number} N
+ * @param {number} K
+ * @param {number} MR
+ * @param {number} NR
+ * @param {number} KC
+ * @param {number} threads
+ * @returns {number}
  */
-export function gemmWorkFloats(M: number, N: number, K: number, MR: number, NR: number, KC: number, threads: number): number {
+export function gemmWorkFloats(M, N, K, MR, NR, KC, threads) {
   const tilesM = ceilDiv(M, MR), tilesN = ceilDiv(N, NR);
   const splitN = tilesN >= tilesM;
   const all = splitN ? tilesN : tilesM;
@@ -122,13 +145,27 @@ export function gemmWorkFloats(M: number, N: number, K: number, MR: number, NR: 
   return NR + 32 + packed + threads * panelsStride(all, chunkCount(all, threads), splitN ? NR : MR, kcMax);
 }
 
-/** Chunks of `all` tiles for `threads` threads: a few per thread, at most 64 tiles each. */
-function chunkCount(all: number, threads: number): number {
+/**
+ * Chunks of `all` tiles for `threads` threads: a few per thread, at most 64 tiles each.
+ *
+ * @param {number} all
+ * @param {number} threads
+ * @returns {number}
+ */
+function chunkCount(all, threads) {
   return Math.min(all, Math.max(4 * threads, ceilDiv(all, 64)));
 }
 
-/** Floats of one k slice of a chunk's packed panels (R rows each), on whole cache lines. */
-function panelsStride(all: number, chunks: number, R: number, kcMax: number): number {
+/**
+ * Floats of one k slice of a chunk's packed panels (R rows each), on whole cache lines.
+ *
+ * @param {number} all
+ * @param {number} chunks
+ * @param {number} R
+ * @param {number} kcMax
+ * @returns {number}
+ */
+function panelsStride(all, chunks, R, kcMax) {
   return roundUp(ceilDiv(all, chunks) * R * kcMax, 16);
 }
 
@@ -136,9 +173,28 @@ function panelsStride(all: number, chunks: number, R: number, kcMax: number): nu
  * Writes a gemm job into the block at o (C (+)= op(A)·op(B), positions in floats, row strides lda,
  * ldb, ldc), its work space from `free`. Chunks: a few per thread, so one can take over a slow
  * one's share, and at most 64 tiles, so a chunk's packed slice stays in L2.
+ *
+ * @param {Int32Array} c
+ * @param {number} o
+ * @param {CtrlLayout} L
+ * @param {number} transA
+ * @param {number} transB
+ * @param {number} M
+ * @param {number} N
+ * @param {number} K
+ * @param {number} pA
+ * @param {number} pB
+ * @param {number} pC
+ * @param {number} ldc
+ * @param {number} accumulate
+ * @param {number} lda
+ * @param {number} ldb
+ * @param {number} free
+ * @param {number} threads
+ * @returns {void}
  */
-export function setupGemm(c: Int32Array, o: number, L: CtrlLayout, transA: number, transB: number, M: number, N: number, K: number, pA: number, pB: number, pC: number, ldc: number, accumulate: number, lda: number, ldb: number, free: number, threads: number): void {
-  const MR = c[L.MR]!, NR = c[L.NR]!, KC = c[L.KC]!;
+export function setupGemm(c, o, L, transA, transB, M, N, K, pA, pB, pC, ldc, accumulate, lda, ldb, free, threads) {
+  const MR = c[L.MR], NR = c[L.NR], KC = c[L.KC];
   c[o + L.MR] = MR;
   c[o + L.NR] = NR;
   c[o + L.KC] = KC;
@@ -173,39 +229,68 @@ export function setupGemm(c: Int32Array, o: number, L: CtrlLayout, transA: numbe
 /**
  * Packs rows [first·R, …) of op(X) (R = MR for A, NR for B), `panels` panels, kc slice from k = pc,
  * at dst (floats). op(A) = A (rows stored) or Aᵀ; op(B)ᵀ's rows are B's columns (B stored) or rows (Bᵀ).
+ *
+ * @param {KernelExports} e
+ * @param {Int32Array} c
+ * @param {number} o
+ * @param {CtrlLayout} L
+ * @param {boolean} isA
+ * @param {number} first
+ * @param {number} panels
+ * @param {number} pc
+ * @param {number} kc
+ * @param {number} dst
+ * @returns {void}
  */
-function packPanels(e: KernelExports, c: Int32Array, o: number, L: CtrlLayout, isA: boolean, first: number, panels: number, pc: number, kc: number, dst: number): void {
-  const R = isA ? c[o + L.MR]! : c[o + L.NR]!;
-  const count = isA ? c[o + L.M]! : c[o + L.N]!;
-  const p = isA ? c[o + L.pA]! : c[o + L.pB]!;
+function packPanels(e, c, o, L, isA, first, panels, pc, kc, dst) {
+  const R = isA ? c[o + L.MR] : c[o + L.NR];
+  const count = isA ? c[o + L.M] : c[o + L.N];
+  const p = isA ? c[o + L.pA] : c[o + L.pB];
   // Stored with the k index along rows (A stored as Aᵀ, B stored as B) or along columns.
   const kAlongRows = isA ? c[o + L.transA] !== 0 : c[o + L.transB] === 0;
-  const ld = 4 * (isA ? c[o + L.lda]! : c[o + L.ldb]!); // the stored row stride in bytes
+  const ld = 4 * (isA ? c[o + L.lda] : c[o + L.ldb]); // the stored row stride in bytes
   const i0 = first * R;
   if (kAlongRows) e.packCols(4 * (p + i0) + pc * ld, ld, count - i0, kc, R, panels, 4 * dst);
   else e.packRows(4 * (p + pc) + i0 * ld, ld, count - i0, kc, R, panels, 4 * dst);
 }
 
-/** The caller, before the threads start: the operand that is not split, every kc slice, at `packed`. */
-export function packOperand(e: KernelExports, c: Int32Array, o: number, L: CtrlLayout): void {
-  const splitN = c[o + L.splitN] !== 0, K = c[o + L.K]!, KC = c[o + L.KC]!;
-  const R = splitN ? c[o + L.MR]! : c[o + L.NR]!;
-  const panels = ceilDiv(splitN ? c[o + L.M]! : c[o + L.N]!, R);
+/**
+ * The caller, before the threads start: the operand that is not split, every kc slice, at `packed`.
+ *
+ * @param {KernelExports} e
+ * @param {Int32Array} c
+ * @param {number} o
+ * @param {CtrlLayout} L
+ * @returns {void}
+ */
+export function packOperand(e, c, o, L) {
+  const splitN = c[o + L.splitN] !== 0, K = c[o + L.K], KC = c[o + L.KC];
+  const R = splitN ? c[o + L.MR] : c[o + L.NR];
+  const panels = ceilDiv(splitN ? c[o + L.M] : c[o + L.N], R);
   const sliceFloats = panels * R * Math.min(KC, K);
-  for (let pc = 0, s = 0; pc < K; pc += KC, s++) packPanels(e, c, o, L, splitN, 0, panels, pc, Math.min(KC, K - pc), c[o + L.packed]! + s * sliceFloats);
+  for (let pc = 0, s = 0; pc < K; pc += KC, s++) packPanels(e, c, o, L, splitN, 0, panels, pc, Math.min(KC, K - pc), c[o + L.packed] + s * sliceFloats);
 }
 
-/** Thread t's part of the gemm in the block at o: chunks of C (+)= op(A)·op(B), claimed until none is left. */
-export function gemmPart(e: KernelExports, c: Int32Array, o: number, L: CtrlLayout, t: number): void {
-  if (t >= c[o + L.threads]!) return; // a worker this job does not use
-  const M = c[o + L.M]!, N = c[o + L.N]!, K = c[o + L.K]!, MR = c[o + L.MR]!, NR = c[o + L.NR]!, KC = c[o + L.KC]!;
-  const splitN = c[o + L.splitN] !== 0, pC = c[o + L.pC]!, ldc = c[o + L.ldc]!, accumulate = c[o + L.accumulate] !== 0;
+/**
+ * Thread t's part of the gemm in the block at o: chunks of C (+)= op(A)·op(B), claimed until none is left.
+ *
+ * @param {KernelExports} e
+ * @param {Int32Array} c
+ * @param {number} o
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
+ */
+export function gemmPart(e, c, o, L, t) {
+  if (t >= c[o + L.threads]) return; // a worker this job does not use
+  const M = c[o + L.M], N = c[o + L.N], K = c[o + L.K], MR = c[o + L.MR], NR = c[o + L.NR], KC = c[o + L.KC];
+  const splitN = c[o + L.splitN] !== 0, pC = c[o + L.pC], ldc = c[o + L.ldc], accumulate = c[o + L.accumulate] !== 0;
   const tilesM = ceilDiv(M, MR), tilesN = ceilDiv(N, NR);
   const all = splitN ? tilesN : tilesM;
-  const chunks = c[o + L.chunks]!, per = ceilDiv(all, chunks);
+  const chunks = c[o + L.chunks], per = ceilDiv(all, chunks);
   const kcMax = Math.min(KC, K);
   const sliceFloats = (splitN ? tilesM * MR : tilesN * NR) * kcMax; // one slice of the packed unsplit operand
-  const own = c[o + L.scratch]! + t * c[o + L.scratchStride]!; // this thread's panels of the split operand, one slice
+  const own = c[o + L.scratch] + t * c[o + L.scratchStride]; // this thread's panels of the split operand, one slice
   let done = 0;
   for (let chunk = Atomics.add(c, o + L.next, 1); chunk < chunks; chunk = Atomics.add(c, o + L.next, 1)) {
     const lo = chunk * per, n = Math.min(all, lo + per) - lo;
@@ -214,7 +299,7 @@ export function gemmPart(e: KernelExports, c: Int32Array, o: number, L: CtrlLayo
     for (let pc = 0, s = 0; pc < K; pc += KC, s++) {
       const kc = Math.min(KC, K - pc);
       packPanels(e, c, o, L, !splitN, lo, n, pc, kc, own);
-      const shared = c[o + L.packed]! + s * sliceFloats;
+      const shared = c[o + L.packed] + s * sliceFloats;
       const load = accumulate || pc > 0 ? 1 : 0;
       if (splitN) e.tiles(tilesM, n, kc, 4 * shared, 4 * own, 4 * (pC + lo * NR), 4 * ldc, load);
       else e.tiles(n, tilesN, kc, 4 * own, 4 * shared, 4 * (pC + lo * MR * ldc), 4 * ldc, load);
@@ -223,25 +308,54 @@ export function gemmPart(e: KernelExports, c: Int32Array, o: number, L: CtrlLayo
   if (t > 0 && done > 0) Atomics.add(c, o + L.workerChunks, done);
 }
 
-/** One product on this thread alone, with the private block at o and work space from `free`. */
-function gemmOne(e: ConvKernelExports, c: Int32Array, o: number, L: CtrlLayout, transA: number, transB: number, M: number, N: number, K: number, pA: number, pB: number, pC: number, ldc: number, accumulate: number, lda: number, ldb: number, free: number): void {
+/**
+ * One product on this thread alone, with the private block at o and work space from `free`.
+ *
+ * @param {ConvKernelExports} e
+ * @param {Int32Array} c
+ * @param {number} o
+ * @param {CtrlLayout} L
+ * @param {number} transA
+ * @param {number} transB
+ * @param {number} M
+ * @param {number} N
+ * @param {number} K
+ * @param {number} pA
+ * @param {number} pB
+ * @param {number} pC
+ * @param {number} ldc
+ * @param {number} accumulate
+ * @param {number} lda
+ * @param {number} ldb
+ * @param {number} free
+ * @returns {void}
+ */
+function gemmOne(e, c, o, L, transA, transB, M, N, K, pA, pB, pC, ldc, accumulate, lda, ldb, free) {
   setupGemm(c, o, L, transA, transB, M, N, K, pA, pB, pC, ldc, accumulate, lda, ldb, free, 1);
   packOperand(e, c, o, L);
   gemmPart(e, c, o, L, 0);
 }
 
-/** Thread t's part of a conv2d forward job: whole samples, claimed until none is left. */
-export function convForwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayout, t: number): void {
-  if (t >= c[L.threads]!) return;
-  const n = c[L.cvN]!, cin = c[L.cin]!, h = c[L.h]!, w = c[L.w]!, cout = c[L.cout]!, ho = c[L.ho]!, wo = c[L.wo]!, kh = c[L.kh]!, kw = c[L.kw]!;
-  const groups = c[L.groups]!, P = ho * wo, cog = cout / groups, K = (cin / groups) * kh * kw, inS = cin * h * w, outS = cout * P;
-  const pX = c[L.pX]!, pW = c[L.pW]!, pBias = c[L.pBias]!, pY = c[L.pY]!, sampleC = c[L.sampleC]!, ldy = c[L.ldy]!, groupRows = c[L.groupRows]!, pOut = c[L.pOut]!;
-  const pRelu = c[L.pRelu]!;
-  const own = c[L.tScratch]! + t * c[L.tStride]!; // the private gemm block (ints), then col
+/**
+ * Thread t's part of a conv2d forward job: whole samples, claimed until none is left.
+ *
+ * @param {ConvKernelExports} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
+ */
+export function convForwardPart(e, c, L, t) {
+  if (t >= c[L.threads]) return;
+  const n = c[L.cvN], cin = c[L.cin], h = c[L.h], w = c[L.w], cout = c[L.cout], ho = c[L.ho], wo = c[L.wo], kh = c[L.kh], kw = c[L.kw];
+  const groups = c[L.groups], P = ho * wo, cog = cout / groups, K = (cin / groups) * kh * kw, inS = cin * h * w, outS = cout * P;
+  const pX = c[L.pX], pW = c[L.pW], pBias = c[L.pBias], pY = c[L.pY], sampleC = c[L.sampleC], ldy = c[L.ldy], groupRows = c[L.groupRows], pOut = c[L.pOut];
+  const pRelu = c[L.pRelu];
+  const own = c[L.tScratch] + t * c[L.tStride]; // the private gemm block (ints), then col
   const col = own + 64;
   const work = col + roundUp(cin * kh * kw * P, 16);
   for (let s = Atomics.add(c, L.next, 1); s < n; s = Atomics.add(c, L.next, 1)) {
-    e.im2col(4 * (pX + s * inS), 4 * col, 4 * P, cin, h, w, kh, kw, c[L.sh]!, c[L.sw]!, c[L.dh]!, c[L.dw]!, c[L.top]!, c[L.left]!, ho, wo);
+    e.im2col(4 * (pX + s * inS), 4 * col, 4 * P, cin, h, w, kh, kw, c[L.sh], c[L.sw], c[L.dh], c[L.dw], c[L.top], c[L.left], ho, wo);
     for (let gi = 0; gi < groups; gi++) {
       const y0 = pY + s * sampleC + gi * groupRows * ldy;
       if (pBias >= 0) e.fillRows(4 * y0, 4 * ldy, cog, P, 4 * (pBias + gi * cog));
@@ -258,16 +372,22 @@ export function convForwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayo
  * For each block, its own partial dW (zeroed, then += dY·colᵀ sample after sample) and, with a
  * bias, partial dB (+= each sample's row sums of dY); for each
  * sample, dX = col2im(Wᵀ·dY) into the sample's own rows of dX (zeroed first, by the same thread).
+ *
+ * @param {ConvKernelExports} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
  */
-export function convBackwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayout, t: number): void {
-  if (t >= c[L.threads]!) return;
-  const n = c[L.cvN]!, cin = c[L.cin]!, h = c[L.h]!, w = c[L.w]!, cout = c[L.cout]!, ho = c[L.ho]!, wo = c[L.wo]!, kh = c[L.kh]!, kw = c[L.kw]!;
-  const sh = c[L.sh]!, sw = c[L.sw]!, dh = c[L.dh]!, dw = c[L.dw]!, top = c[L.top]!, left = c[L.left]!;
-  const groups = c[L.groups]!, P = ho * wo, cog = cout / groups, cig = cin / groups, K = cig * kh * kw, inS = cin * h * w, outS = cout * P;
-  const pX = c[L.pX]!, pW = c[L.pW]!, pDY = c[L.pDY]!, pParts = c[L.pParts]!, partStride = c[L.partStride]!, ldw = c[L.ldw]!, dwRows = c[L.dwRows]!;
-  const pDX = c[L.pDX]!, ldd = c[L.ldd]!, dcolRows = c[L.dcolRows]!, units = c[L.units]!, per = c[L.perUnit]!, dbOff = c[L.dbOff]!;
-  const pReluY = c[L.pReluY]!, pReluDY = c[L.pReluDY]!;
-  const own = c[L.tScratch]! + t * c[L.tStride]!; // the private gemm block (ints), then col, dCol
+export function convBackwardPart(e, c, L, t) {
+  if (t >= c[L.threads]) return;
+  const n = c[L.cvN], cin = c[L.cin], h = c[L.h], w = c[L.w], cout = c[L.cout], ho = c[L.ho], wo = c[L.wo], kh = c[L.kh], kw = c[L.kw];
+  const sh = c[L.sh], sw = c[L.sw], dh = c[L.dh], dw = c[L.dw], top = c[L.top], left = c[L.left];
+  const groups = c[L.groups], P = ho * wo, cog = cout / groups, cig = cin / groups, K = cig * kh * kw, inS = cin * h * w, outS = cout * P;
+  const pX = c[L.pX], pW = c[L.pW], pDY = c[L.pDY], pParts = c[L.pParts], partStride = c[L.partStride], ldw = c[L.ldw], dwRows = c[L.dwRows];
+  const pDX = c[L.pDX], ldd = c[L.ldd], dcolRows = c[L.dcolRows], units = c[L.units], per = c[L.perUnit], dbOff = c[L.dbOff];
+  const pReluY = c[L.pReluY], pReluDY = c[L.pReluDY];
+  const own = c[L.tScratch] + t * c[L.tStride]; // the private gemm block (ints), then col, dCol
   const col = own + 64;
   const dcol = col + roundUp(cin * kh * kw * P, 16);
   const work = dcol + (pDX >= 0 ? roundUp(groups * dcolRows * ldd, 16) : 0);
@@ -294,32 +414,43 @@ export function convBackwardPart(e: ConvKernelExports, c: Int32Array, L: CtrlLay
   }
 }
 
-/** Thread t's part of whatever job the block describes. */
-export function runPart(e: ConvKernelExports, c: Int32Array, L: CtrlLayout, t: number): void {
+/**
+ * Thread t's part of whatever job the block describes.
+ *
+ * @param {ConvKernelExports} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
+ */
+export function runPart(e, c, L, t) {
   const job = c[L.job];
   if (job === 1) convForwardPart(e, c, L, t);
   else if (job === 2) convBackwardPart(e, c, L, t);
   else gemmPart(e, c, 0, L, t);
 }
 
-export interface WorkerInit {
-  readonly module: WebAssembly.Module;
-  readonly memory: WebAssembly.Memory;
-  /** 1 … workers (the caller is thread 0). */
-  readonly index: number;
-  readonly layout: CtrlLayout;
-  /** Polls of `gen` before sleeping in Atomics.wait. */
-  readonly spin: number;
-}
+/**
+ * The first message a worker receives.
+ * @typedef {object} WorkerInit
+ * @property {WebAssembly.Module} module
+ * @property {WebAssembly.Memory} memory
+ * @property {number} index 1 … workers (the caller is thread 0).
+ * @property {CtrlLayout} layout
+ * @property {number} spin Polls of `gen` before sleeping in Atomics.wait.
+ */
 
 /**
  * A worker's life: instantiate the kernels on the shared memory, say ready, then for each new
  * generation run its part and count itself done. It polls briefly before sleeping, because gemm
  * calls come ~0.1–1 ms apart in a training step and waking from Atomics.wait takes tens of µs.
+ *
+ * @param {WorkerInit} init
+ * @returns {void}
  */
-export function workerMain(init: WorkerInit): void {
+export function workerMain(init) {
   const L = init.layout;
-  const e = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports as unknown as ConvKernelExports;
+  const e = /** @type {ConvKernelExports} */ (/** @type {unknown} */ (new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports));
   let c = new Int32Array(init.memory.buffer);
   let seen = Atomics.load(c, L.gen);
   Atomics.add(c, L.ready, 1);
@@ -346,10 +477,4 @@ export function workerMain(init: WorkerInit): void {
     }
     if (Atomics.add(c, L.done, 1) + 1 === Atomics.load(c, L.workers)) Atomics.notify(c, L.done);
   }
-}
-
-/** A script that defines `workerMain(init: WorkerInit)`; the platform's glue calls it with the first message. */
-export function workerSource(): string {
-  const parts = [ceilDiv, roundUp, chunkCount, panelsStride, setupGemm, packPanels, packOperand, gemmPart, gemmOne, convForwardPart, convBackwardPart, runPart, workerMain];
-  return `'use strict';\n${parts.map((f) => f.toString()).join('\n')}\n`;
 }

@@ -22,6 +22,10 @@ export function typecheck(files: readonly string[]): string[] {
     skipLibCheck: true,
     baseUrl: ROOT,
     paths: { 'cnnc/runtime': ['runtime/index.ts'] },
+    // The runtime's worker-side files are JavaScript with JSDoc types (runtime/wasm/gemm-part.js, worker.js),
+    // as in tsconfig.json; an app sees their .d.ts from dist/.
+    allowJs: true,
+    checkJs: true,
   });
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const where = d.file === undefined ? '' : `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: `;

@@ -14,7 +14,7 @@ export function emitDropout(node: DropoutNode | Dropout2dNode, o: EmitOptions): 
   const mask = arg('mask', 'F', { kind: 'buffer', what: 'mask' });
   const training = arg('training', 'boolean', { kind: 'training' });
   const rng = arg('rng', 'Rng', { kind: 'rng' });
-  const copy = [`if (!training) {`, `  for (let i = 0; i < ${total}; i++) y[i] = x[i];`, `  return;`, `}`];
+  const copy = [`if (!training) {`, `  y.set(x.subarray(0, ${total}));`, `  return;`, `}`];
   const fwd =
     node.kind === 'dropout'
       ? [`for (let i = 0; i < ${total}; i++) {`, `  const m = rng.nextFloat() < ${keep} ? ${scale} : 0;`, `  mask[i] = m;`, `  y[i] = x[i] * m;`, `}`]
@@ -44,7 +44,7 @@ export function emitDropout(node: DropoutNode | Dropout2dNode, o: EmitOptions): 
         ? {
             suffix: 'backward',
             params: [N, DY, mask, training, DX],
-            body: lines([`if (!training) {`, `  for (let i = 0; i < ${total}; i++) dX[i] = dY[i];`, `  return;`, `}`], bwd),
+            body: lines([`if (!training) {`, `  dX.set(dY.subarray(0, ${total}));`, `  return;`, `}`], bwd),
           }
         : null,
   };

@@ -458,7 +458,7 @@ function maxpool2d_1_backward(n: number, dY: Float32Array, argmax: Int32Array, d
 // dropout2d_1: dropout2d p=0.1 · x [n,16,8,6] → y [n,16,8,6], mask [n,16]
 function dropout2d_1_forward(n: number, x: Float32Array, y: Float32Array, mask: Float32Array, rng: rt.Rng, training: boolean): void {
   if (!training) {
-    for (let i = 0; i < n * 768; i++) y[i] = x[i];
+    y.set(x.subarray(0, n * 768));
     return;
   }
   for (let sc = 0; sc < n * 16; sc++) {
@@ -471,7 +471,7 @@ function dropout2d_1_forward(n: number, x: Float32Array, y: Float32Array, mask: 
 
 function dropout2d_1_backward(n: number, dY: Float32Array, mask: Float32Array, training: boolean, dX: Float32Array): void {
   if (!training) {
-    for (let i = 0; i < n * 768; i++) dX[i] = dY[i];
+    dX.set(dY.subarray(0, n * 768));
     return;
   }
   for (let sc = 0; sc < n * 16; sc++) {
@@ -515,7 +515,7 @@ function tanh_2_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float
 // dropout_1: dropout p=0.2 · x [n,32] → y [n,32], mask [n,32]
 function dropout_1_forward(n: number, x: Float32Array, y: Float32Array, mask: Float32Array, rng: rt.Rng, training: boolean): void {
   if (!training) {
-    for (let i = 0; i < n * 32; i++) y[i] = x[i];
+    y.set(x.subarray(0, n * 32));
     return;
   }
   for (let i = 0; i < n * 32; i++) {
@@ -527,7 +527,7 @@ function dropout_1_forward(n: number, x: Float32Array, y: Float32Array, mask: Fl
 
 function dropout_1_backward(n: number, dY: Float32Array, mask: Float32Array, training: boolean, dX: Float32Array): void {
   if (!training) {
-    for (let i = 0; i < n * 32; i++) dX[i] = dY[i];
+    dX.set(dY.subarray(0, n * 32));
     return;
   }
   for (let i = 0; i < n * 32; i++) dX[i] = dY[i] * mask[i];

@@ -168,7 +168,7 @@ function maxpool2d_1_backward(n: number, dY: Float32Array, argmax: Int32Array, d
 // dropout2d_1: dropout2d p=0.25 · x [n,64,12,12] → y [n,64,12,12], mask [n,64]
 function dropout2d_1_forward(n: number, x: Float32Array, y: Float32Array, mask: Float32Array, rng: rt.Rng, training: boolean): void {
   if (!training) {
-    for (let i = 0; i < n * 9216; i++) y[i] = x[i];
+    y.set(x.subarray(0, n * 9216));
     return;
   }
   for (let sc = 0; sc < n * 64; sc++) {
@@ -181,7 +181,7 @@ function dropout2d_1_forward(n: number, x: Float32Array, y: Float32Array, mask: 
 
 function dropout2d_1_backward(n: number, dY: Float32Array, mask: Float32Array, training: boolean, dX: Float32Array): void {
   if (!training) {
-    for (let i = 0; i < n * 9216; i++) dX[i] = dY[i];
+    dX.set(dY.subarray(0, n * 9216));
     return;
   }
   for (let sc = 0; sc < n * 64; sc++) {
@@ -218,7 +218,7 @@ function relu_3_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float
 // dropout_1: dropout p=0.5 · x [n,128] → y [n,128], mask [n,128]
 function dropout_1_forward(n: number, x: Float32Array, y: Float32Array, mask: Float32Array, rng: rt.Rng, training: boolean): void {
   if (!training) {
-    for (let i = 0; i < n * 128; i++) y[i] = x[i];
+    y.set(x.subarray(0, n * 128));
     return;
   }
   for (let i = 0; i < n * 128; i++) {
@@ -230,7 +230,7 @@ function dropout_1_forward(n: number, x: Float32Array, y: Float32Array, mask: Fl
 
 function dropout_1_backward(n: number, dY: Float32Array, mask: Float32Array, training: boolean, dX: Float32Array): void {
   if (!training) {
-    for (let i = 0; i < n * 128; i++) dX[i] = dY[i];
+    dX.set(dY.subarray(0, n * 128));
     return;
   }
   for (let i = 0; i < n * 128; i++) dX[i] = dY[i] * mask[i];

@@ -141,7 +141,7 @@ function adaptive(np: NodePlan, node: NodeOf<'adaptive_avgpool2d' | 'adaptive_ma
   steps.forEach((st, i) => {
     const what = st.axis === 2 ? 'rows' : 'columns';
     const y = !pool && i === steps.length - 1 ? out : `${out}/${what}`;
-    g.op(np, 'Gather', [x, g.constInt64(np, `${what}_index`, [st.indices.length], st.indices)], y, [attr.int('axis', st.axis)], what);
+    g.op(np, 'Gather', [x, g.constInt64(np, `${what}_index`, [st.indices.length], st.indices)], y, [attr.int('axis', st.axis)], y === out ? undefined : what);
     x = y;
   });
   if (pool) {

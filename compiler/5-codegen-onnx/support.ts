@@ -28,7 +28,7 @@ export function unsupportedByOnnx(plan: PlannedModel, source: string): Diagnosti
   for (const np of plan.nodes) {
     for (const p of np.node.params) if (p.role !== 'num_batches_tracked') bytes += 4 * p.size;
     if (bytes > ONNX_MAX_WEIGHT_BYTES) {
-      out.push(diagnostic('E0711', `${np.node.name}: the weights up to this layer take ${bytes.toLocaleString('en-US')} bytes as float32, more than one ONNX file holds (a protobuf message is at most 2 GiB) for the onnx target`,
+      out.push(diagnostic('E0711', `${np.node.name}: the weights up to this layer take ${bytes.toLocaleString('en-US')} bytes as float32, more than the onnx target writes in one file (a protobuf message is at most 2 GiB)`,
         np.node.span, source, 'export a smaller model: cnnc does not write ONNX external data files'));
       break;
     }

@@ -109,6 +109,17 @@ describe('cnnc export --to onnx: refusals', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses weights past protobuf\'s 2 GiB with E0711 at the layer that crosses it, before allocating them', async () => {
+    const spec = join(dir, 'huge.yaml');
+    writeFileSync(spec, 'cnnc: 1\nname: Huge\ninput: { shape: [16384] }\nlayers:\n  - { kind: linear, name: fc1, out_features: 16384 }\n  - relu\n' +
+      '  - { kind: linear, name: fc2, out_features: 16384 }\n  - { kind: linear, name: fc3, out_features: 10 }\nloss: { kind: cross_entropy }\noptimizer: { kind: sgd, lr: 0.1 }\n');
+    const out = join(dir, 'huge.onnx');
+    const r = await cnnc('export', spec, '--to', 'onnx', '-o', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('huge.yaml:7:13: error E0711: fc2: the weights up to this layer take 2,147,614,720 bytes as float32, more than the onnx target writes in one file');
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('keeps an existing output without --force, and overwrites it with --force', async () => {
     const out = join(dir, 'exists.onnx');
     writeFileSync(out, 'keep me');

@@ -4,7 +4,7 @@
 // unless --force; the file is written atomically (a temp file, then rename).
 import { lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatDiagnostics, planModel, renderOnnx, TS_TARGET, unsupportedByOnnx } from '../../compiler/index.js';
+import { formatDiagnostics, ONNX_OPSET, planModel, renderOnnx, TS_TARGET, unsupportedByOnnx } from '../../compiler/index.js';
 import { makeDirectory, writeFile } from '../fs-errors.js';
 import { noColor } from '../no-color.js';
 import { compileSpec, UsageError, type Io } from './compile-model.js';
@@ -37,7 +37,8 @@ export async function exportOnnx(spec: string, flags: ExportFlags, io: Io): Prom
     makeDirectory(dirname(out), 'the output folder');
     writeFile(out, bytes);
     const weights = flags.weights ?? `initial weights, seed ${loaded.ir.train.seed}`;
-    io.stdout.write(`wrote ${out} (ONNX opset 17, ${bytes.byteLength.toLocaleString('en-US')} bytes, ${weights})\n`);
+    // Written to a device or a pipe (-o /dev/stdout --force): the model is the output, the note goes to stderr.
+    (isRegular(out) ? io.stdout : io.stderr).write(`wrote ${out} (ONNX opset ${ONNX_OPSET}, ${bytes.byteLength.toLocaleString('en-US')} bytes, ${weights})\n`);
     return 0;
   });
 }
@@ -53,4 +54,12 @@ function refuseOutput(out: string, force: boolean): void {
   }
   if (kind === 'dir') throw new UsageError(`cannot write ${out}: it is a directory; give a file name, e.g. -o ${out.replace(/\/+$/, '')}/model.onnx`);
   if (!force) throw new UsageError(`${out} exists; pass --force to overwrite it`);
+}
+
+function isRegular(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return true;
+  }
 }

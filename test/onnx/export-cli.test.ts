@@ -120,6 +120,18 @@ describe('cnnc export --to onnx: refusals', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it("refuses a bilinear scale_factor whose output size ONNX's float32 rule makes another (E0712), and takes one it does not", async () => {
+    const specOf = (f: number) => `cnnc: 1\nname: Up\ninput: { shape: [1, 25, 25] }\nlayers:\n  - { kind: upsample, scale_factor: ${f}, mode: bilinear }\n  - flatten\n  - { kind: linear, name: fc, out_features: 2 }\nloss: { kind: cross_entropy }\noptimizer: { kind: sgd, lr: 0.1 }\n`;
+    const bad = join(dir, 'up-bad.yaml'), good = join(dir, 'up-good.yaml');
+    writeFileSync(bad, specOf(1.16));
+    writeFileSync(good, specOf(1.2));
+    const r = await cnnc('export', bad, '--to', 'onnx', '-o', join(dir, 'up-bad.onnx'));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("up-bad.yaml:5:13: error E0712: upsample_1: bilinear upsample by scale_factor is not supported by the onnx target here: its height 25 · 1.16 is 28 in PyTorch (double) but 29 in ONNX's Resize (float32); its width");
+    expect(existsSync(join(dir, 'up-bad.onnx'))).toBe(false);
+    expect((await cnnc('export', good, '--to', 'onnx', '-o', join(dir, 'up-good.onnx'))).code).toBe(0);
+  });
+
   it('keeps an existing output without --force, and overwrites it with --force', async () => {
     const out = join(dir, 'exists.onnx');
     writeFileSync(out, 'keep me');

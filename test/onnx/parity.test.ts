@@ -52,10 +52,27 @@ loss: { kind: cross_entropy }
 optimizer: { kind: sgd, lr: 0.1 }
 `;
 
+// The Resize forms decoder-layers.yaml leaves out: bilinear by scale_factor without align_corners (Resize's scales,
+// PyTorch's source scale 1/scale_factor), per axis and fractional, down as well as up.
+const UPSAMPLE = `cnnc: 1
+name: UpsampleOnnx
+input: { shape: [2, 7, 9] }
+layers:
+  - { kind: conv2d, name: c1, out_channels: 3, kernel_size: 3, padding: 1 }   # [3, 7, 9]
+  - { kind: upsample, scale_factor: 1.5, mode: bilinear }                      # [3, 10, 13]
+  - { kind: upsample, scale_factor: [2, 0.75], mode: bilinear }                # [3, 20, 9]
+  - { kind: conv2d, name: c2, out_channels: 2, kernel_size: 3 }
+  - flatten
+  - { kind: linear, name: fc, out_features: 3 }
+loss: { kind: cross_entropy }
+optimizer: { kind: sgd, lr: 0.1 }
+`;
+
 const CASES: readonly Case[] = [
   ...shipped.map((s) => ({ title: `specs/${s}.yaml`, yaml: read(`specs/${s}.yaml`), batches: [1, 3] })),
   ...fixtures.map((s) => ({ title: `test/fixtures/reference/specs/${s}.yaml`, yaml: read(`test/fixtures/reference/specs/${s}.yaml`), batches: [1, 3] })),
   { title: 'adaptive pools ONNX can hold', yaml: ADAPTIVE, batches: [1, 3] },
+  { title: 'bilinear upsample by scale_factor', yaml: UPSAMPLE, batches: [1, 3] },
 ];
 
 /** Which case checks each layer kind (a kind added to the IR does not type-check until it has an entry). */
@@ -72,7 +89,7 @@ const COVERAGE: CoverageTable<File> = {
   softmax: [`${FILE} › test/fixtures/reference/specs/softmax-map.yaml`],
   log_softmax: [`${FILE} › specs/mnist.yaml`, `${FILE} › test/fixtures/reference/specs/softmax-map.yaml`],
   conv_transpose2d: [`${FILE} › specs/segmentation.yaml`, `${FILE} › test/fixtures/reference/specs/decoder-layers.yaml`],
-  upsample: [`${FILE} › test/fixtures/reference/specs/decoder-layers.yaml`],
+  upsample: [`${FILE} › test/fixtures/reference/specs/decoder-layers.yaml`, `${FILE} › bilinear upsample by scale_factor`],
   global_avgpool2d: [`${FILE} › test/fixtures/reference/specs/graph.yaml`, `${FILE} › test/fixtures/reference/specs/decoder-layers.yaml`],
   adaptive_avgpool2d: [`${FILE} › adaptive pools ONNX can hold`],
   adaptive_maxpool2d: [`${FILE} › adaptive pools ONNX can hold`],

@@ -74,6 +74,17 @@ describe('cnnc export --to onnx: the file', () => {
     expect(g.output.map((v) => v.name)).toEqual([g.node.at(-1)!.output![0]]);
   });
 
+  it('exports a dropout that is the model\'s output as an Identity under its name (elsewhere dropout is no node)', async () => {
+    const spec = join(dir, 'dropout-last.yaml');
+    writeFileSync(spec, 'cnnc: 1\nname: DropLast\ninput: { shape: [4] }\nlayers:\n  - { kind: dropout, p: 0.3 }\n  - { kind: linear, name: fc, out_features: 3 }\n  - { kind: dropout, name: drop, p: 0.5 }\nloss: { kind: cross_entropy }\noptimizer: { kind: sgd, lr: 0.1 }\n');
+    const out = join(dir, 'dropout-last.onnx');
+    const r = await cnnc('export', spec, '--to', 'onnx', '-o', out);
+    expect(r.code, r.err).toBe(0);
+    const g = decode(out).graph as onnx.GraphProto;
+    expect(g.node.map((n) => [n.name, n.opType, n.input![0]])).toEqual([['fc', 'Gemm', 'input'], ['drop', 'Identity', 'fc']]);
+    expect(g.output.map((v) => v.name)).toEqual(['drop']);
+  });
+
   it('is the same bytes for the same spec and weights, from any directory; other weights give other bytes', async () => {
     const w = await weightsFor('specs/conv-features.yaml', 4);
     const other = await weightsFor('specs/conv-features.yaml', 5);

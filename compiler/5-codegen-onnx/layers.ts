@@ -1,6 +1,7 @@
 // Each layer kind as ONNX ops (opset 17), in eval mode: the table is keyed by the IR's node kinds, so a kind
 // added to the Node union does not compile until it says how it is exported. Attributes come from the plan's
-// records (convOf, poolOf, adaptiveOf, upsampleOf) and the node's resolved fields; nothing is re-derived.
+// records (convOf, poolOf, adaptiveOf, upsampleOf) and the node's resolved fields. What is worked out here is ONNX's
+// own: how far a ceil_mode avgpool window runs past the padded input (past()), and which op holds an adaptive axis.
 // References: the ONNX operator docs (https://onnx.ai/onnx/operators/), against PyTorch 1.13's modules.
 import { adaptiveOf, convOf, poolOf, upsampleOf, type NodePlan } from '../ir/plan.js';
 import type { Node, NodeKind } from '../ir/types.js';

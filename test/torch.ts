@@ -35,6 +35,11 @@ export function torchvisionMissing(): string | null {
   return pythonMissing('torch, torchvision', 'python3-torchvision');
 }
 
+/** Why Debian's ONNX checker cannot run here (test/onnx), or null where `PY` imports onnx. */
+export function onnxMissing(): string | null {
+  return pythonMissing('onnx', 'python3-onnx');
+}
+
 /** True where PyTorch is missing, having said on the console which suite skips and why. */
 export function skipWithoutTorch(suite: string): boolean {
   const why = torchMissing();

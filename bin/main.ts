@@ -10,6 +10,7 @@ import { registerEval } from './commands/eval.js';
 import { registerPredict } from './commands/predict.js';
 import { registerDiff } from './commands/diff.js';
 import { registerProfile } from './commands/profile.js';
+import { registerExport } from './commands/export.js';
 import { EXIT, EXIT_CODES_HELP, internalError } from './exit.js';
 import { quitOnBrokenPipe } from './pipes.js';
 
@@ -32,6 +33,7 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   registerPredict(program, exit);
   registerDiff(program, exit);
   registerProfile(program, exit);
+  registerExport(program, exit);
   // No file name or value holds a NUL byte, and Node's fs throws a TypeError on one (exit 70, in build
   // -o and train --out). A shell cannot pass one; a program that builds argv can.
   const nul = argv.slice(2).findIndex((a) => a.includes('\0'));

@@ -78,6 +78,10 @@ export const CODES = {
   W0614: { severity: 'warning', title: 'early stopping on the test set' },
   // --- E07xx: targets (5-codegen-gpujs) ---
   E0701: { severity: 'error', title: 'not supported by this target' },
+  // E0720–E0729: the PyTorch export (5-codegen-pytorch/support.ts)
+  E0720: { severity: 'error', title: 'a name PyTorch cannot register' },
+  E0721: { severity: 'error', title: 'a transform the PyTorch export cannot express' },
+  E0722: { severity: 'error', title: 'data the PyTorch export cannot derive' },
   // --- E08xx: data and its transforms (3-lower/data.ts) ---
   E0801: { severity: 'error', title: 'a transform where it cannot stand' },
   E0802: { severity: 'error', title: 'the input is not an image shape' },

@@ -87,7 +87,9 @@ export function renderLoss(planned: PlannedModel): string {
     const call = termCall(t);
     // reduction 'none' gives one loss per element; training back-propagates their mean, as cnnc's loop does.
     const reduced = t.kind !== 'dice' && t.reduction === 'none' ? `${call}.mean()` : call;
-    return { comment: planned.lossComments[i]!, expr: t.scale === 1 ? reduced : `${pyNum(t.scale)} * ${reduced}` };
+    // The comment without the fusion note: that says how cnnc's kernels compute the gradient, which autograd does here.
+    const comment = planned.lossComments[i]!.replace(` — ${planned.lossFusion.note}`, '');
+    return { comment, expr: t.scale === 1 ? reduced : `${pyNum(t.scale)} * ${reduced}` };
   });
   const binary = loss.targets === 'binary';
   const first = loss.terms[0]!;

@@ -528,6 +528,7 @@ def train(args, world, rank, lead, device, distributed, use_cuda, local_rank):
     history, best, waited = start['history'], start['best'], start['waited']
     global_step = start['global_step']
     stopped = False
+    last_test = None
     if lead:
         print(f'{spec.SPEC_NAME}: {len(train_set)} training images, {world} process{"es" if world > 1 else ""} on {device.type} '
               f'({"nccl" if use_cuda else "gloo"}), global batch {args.batch_size} ({per_rank} per process), {steps_per_epoch} steps per epoch', flush=True)
@@ -579,6 +580,7 @@ def train(args, world, rank, lead, device, distributed, use_cuda, local_rank):
             if data is not None:
                 e = evaluate(net, data, device, spec.TRAIN['eval_batch_size'])
                 row[f'{name}_loss'], row[f'{name}_accuracy'] = e['loss'], e['accuracy']
+        last_test = e  # the test split on the weights as they now stand
         row['seconds'] = round(time.time() - began, 3)
         history.append(row)
         if scheduler is not None and spec.SCHEDULER_INTERVAL == 'epoch':
@@ -600,7 +602,8 @@ def train(args, world, rank, lead, device, distributed, use_cuda, local_rank):
             if lead:
                 print(f'early stopping: {es["monitor"]} has not improved for {waited} epochs', flush=True)
             break
-    final = evaluate(net, test_set, device, spec.TRAIN['eval_batch_size'])
+    # The final weights' test figures: the last epoch's evaluation, unless steps ran after it.
+    final = last_test if last_test is not None and not stopped else evaluate(net, test_set, device, spec.TRAIN['eval_batch_size'])
     if lead:
         weights = os.path.join(out, 'model.safetensors')
         metadata = {'spec_hash': spec.SPEC_HASH, 'trained_by': 'train.py (cnnc export --to pytorch)'}

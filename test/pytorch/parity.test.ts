@@ -4,7 +4,6 @@
 // load_weights (every tensor by name, strict) and runs the same input. Its output equals cnnc's eval output, and
 // model.py's loss_fn on it equals cnnc's loss on the same labels, each to 1e-9 of its scale (float32: 1e-5). One Python process runs
 // every case. Skips where torch is absent (CI installs it).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +12,8 @@ import { checkSource } from '../../compiler/index.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { generateOrThrow, importGenerated, randomInputs } from '../codegen/helpers.js';
-import { PY, skipWithoutTorch } from '../torch.js';
-import { exportOrThrow, writeExport } from './helpers.js';
+import { skipWithoutTorch } from '../torch.js';
+import { exportOrThrow, python, writeExport } from './helpers.js';
 
 const skip = skipWithoutTorch('test/pytorch/parity');
 
@@ -59,7 +58,7 @@ interface Case {
 const root = mkdtempSync(join(tmpdir(), 'cnnc-pytorch-parity-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const cases: Case[] = [];
-let python: Record<string, { loss: number; shape: number[] }> = {};
+let results: Record<string, { loss: number; shape: number[] }> = {};
 
 function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let worst = 0, scale = 1;
@@ -110,7 +109,9 @@ describe.skipIf(skip)('the exported model.py computes what cnnc computes', () =>
       jobs.push({ id, dir, weights: join(dir, 'weights.safetensors'), x: join(dir, 'x.bin'), y: join(dir, 'y.bin'), n, dtype });
     }
     writeFileSync(join(root, 'cases.json'), JSON.stringify(jobs));
-    python = JSON.parse(execFileSync(PY, ['-c', DRIVER, join(root, 'cases.json')], { encoding: 'utf8', maxBuffer: 1 << 24 })) as typeof python;
+    const r = await python(['-c', DRIVER, join(root, 'cases.json')], root);
+    if (r.code !== 0) throw new Error(`the Python driver failed:\n${r.err}`);
+    results = JSON.parse(r.out) as typeof results;
   }, 600_000);
 
   for (const spec of SPECS) {
@@ -118,7 +119,7 @@ describe.skipIf(skip)('the exported model.py computes what cnnc computes', () =>
     it(`${spec}: eval output and loss equal cnnc's (${zoo ? 'float32, 1e-5' : 'float64, 1e-9'} of their scale)`, () => {
       const c = cases.find((k) => k.spec === spec)!;
       const tol = c.dtype === 'float64' ? 1e-9 : 1e-5;
-      const py = python[c.id]!;
+      const py = results[c.id]!;
       expect(py.shape).toEqual([2, ...c.shape]);
       const bytes = Uint8Array.from(readFileSync(join(c.dir, 'out.bin'))).buffer;
       const torchOut = c.dtype === 'float64' ? new Float64Array(bytes) : new Float32Array(bytes);

@@ -81,7 +81,7 @@ WEIGHTS = [
 
 def loss_fn(output, labels):
     """The spec's loss. labels: class indices, [N] (int64)."""
-    # nll on log-probabilities logp [n,10], ignore_index -100 — log_softmax + nll fused: the loss writes the gradient of the logits, w[y]·(exp(logp) − onehot)/Σw. loss = −Σ w[y]·logp[y] / Σ w[y]
+    # nll on log-probabilities logp [n,10], ignore_index -100. loss = −Σ w[y]·logp[y] / Σ w[y]
     return F.nll_loss(output, labels, weight=None, ignore_index=-100, reduction="mean")
 
 

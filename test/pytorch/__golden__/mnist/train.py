@@ -154,7 +154,8 @@ class Tensors(Dataset):
 
     def __init__(self, images, labels, train):
         self.images = normalize(images, spec.TRANSFORMS['train' if train else 'eval'])
-        self.labels = labels.to(torch.int64)
+        # One sample's labels as the loss reads them: a class index, a label map, or 0/1 targets of the output's shape.
+        self.labels = labels.to(torch.int64).reshape(len(labels), *spec.LABEL_SHAPE)
 
     def __len__(self):
         return len(self.labels)

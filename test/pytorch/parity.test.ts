@@ -2,7 +2,8 @@
 // test/zoo does; in float32 there, their weights being up to 133M parameters), cnnc's float64 module with random weights (batchnorm's affine and running statistics drawn too, so
 // eval mode's use of them shows) writes its weights file; model.py's Model, in float64 and eval(), loads that file with
 // load_weights (every tensor by name, strict) and runs the same input. Its output equals cnnc's eval output, and
-// model.py's loss_fn on it equals cnnc's loss on the same labels, each to 1e-9 of its scale (float32: 1e-5). One Python process runs
+// model.py's loss_fn on it equals cnnc's loss on the same labels, each to 1e-9 of its scale (float32: 1e-5). For the
+// flat specs it also equals tools/pytorch/spec_to_torch.py's module and loss, the independent hand-kept translation. One Python process runs
 // every case. Skips where torch is absent (CI installs it).
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +43,19 @@ for c in cases:
         loss = float(m.loss_fn(y, labels))
     open(c['dir'] + '/out.bin', 'wb').write(y.contiguous().numpy().tobytes())
     out[c['id']] = {'loss': loss, 'shape': list(y.shape)}
+    if c['reference']:
+        # tools/pytorch/spec_to_torch.py, the hand-kept translation: the same state_dict keys in the same order, and
+        # on the export's weights the same output and loss.
+        sys.path.insert(0, c['repo'])
+        from tools.pytorch.spec_to_torch import load_spec, build_model, build_loss
+        s = load_spec(c['repo'] + '/' + c['spec'])
+        ref = build_model(s).to(dtype).eval()
+        ref.load_state_dict(net.state_dict(), strict=True)
+        with torch.no_grad():
+            r = ref(x)
+            rl = build_loss(s)(r, labels)
+        out[c['id']]['reference'] = {'keys': list(ref.state_dict()) == list(net.state_dict()), 'output': float((r - y).abs().max()),
+                                     'loss': abs(float(rl.mean()) - loss)}
 print(json.dumps(out))
 `;
 
@@ -58,7 +72,7 @@ interface Case {
 const root = mkdtempSync(join(tmpdir(), 'cnnc-pytorch-parity-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const cases: Case[] = [];
-let results: Record<string, { loss: number; shape: number[] }> = {};
+let results: Record<string, { loss: number; shape: number[]; reference?: { keys: boolean; output: number; loss: number } }> = {};
 
 function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let worst = 0, scale = 1;
@@ -106,7 +120,7 @@ describe.skipIf(skip)('the exported model.py computes what cnnc computes', () =>
       writeFileSync(join(dir, 'x.bin'), new Uint8Array(xs.buffer));
       writeFileSync(join(dir, 'y.bin'), new Uint8Array(y.buffer));
       cases.push({ id, spec, dir, out: cncOrThrow(cnncOut), loss: e.loss, shape: out, dtype });
-      jobs.push({ id, dir, weights: join(dir, 'weights.safetensors'), x: join(dir, 'x.bin'), y: join(dir, 'y.bin'), n, dtype });
+      jobs.push({ id, dir, weights: join(dir, 'weights.safetensors'), x: join(dir, 'x.bin'), y: join(dir, 'y.bin'), n, dtype, spec, reference: !zoo, repo: process.cwd() });
     }
     writeFileSync(join(root, 'cases.json'), JSON.stringify(jobs));
     const r = await python(['-c', DRIVER, join(root, 'cases.json')], root);
@@ -128,6 +142,14 @@ describe.skipIf(skip)('the exported model.py computes what cnnc computes', () =>
       expect(err, 'output').toBeLessThan(tol);
       expect(Math.abs(py.loss - c.loss) / Math.max(1, Math.abs(c.loss)), `loss ${py.loss} vs cnnc ${c.loss}`).toBeLessThan(tol);
     });
+    if (!zoo) {
+      it(`${spec}: model.py equals tools/pytorch/spec_to_torch.py's module (state_dict keys in order, output, loss)`, () => {
+        const ref = results[cases.find((k) => k.spec === spec)!.id]!.reference!;
+        expect(ref.keys).toBe(true);
+        expect(ref.output).toBeLessThan(1e-12);
+        expect(ref.loss).toBeLessThan(1e-12);
+      });
+    }
   }
 });
 

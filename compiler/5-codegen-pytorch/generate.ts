@@ -148,6 +148,7 @@ function renderModule(planned: PlannedModel, cls: string): string[] {
     '    def __init__(self):',
     '        super().__init__()',
     ...init,
+    '        init_weights(self)',
     '',
     '    def forward(self, x):',
     `        # x: [N, ${ir.input.shape.join(', ')}]`,
@@ -170,7 +171,7 @@ function renderInit(planned: PlannedModel): string[] {
   }
   return [
     'def init_weights(model):',
-    '    """The spec\'s `init:` rules, after each module\'s own reset_parameters() (PyTorch\'s default, which cnnc follows)."""',
+    '    """The spec\'s `init:` rules, after each module\'s own reset_parameters() (PyTorch\'s default, which cnnc follows); Model() calls it."""',
     ...(calls.length === 0 ? ['    pass'] : ['    with torch.no_grad():', ...calls]),
   ];
 }

@@ -40,6 +40,7 @@ class MnistNet(nn.Module):
         self.dropout_1 = nn.Dropout(p=0.5)  # dropout_1: dropout p=0.5 · x [n,128] → y [n,128], mask [n,128]
         self.fc2 = nn.Linear(128, 10, bias=True)  # fc2: linear 128→10 · x [n,128] → y [n,10]
         self.log_softmax_1 = nn.LogSoftmax(dim=1)  # log_softmax_1: log_softmax over dim 1 · x [n,10] → y [n,10]
+        init_weights(self)
 
     def forward(self, x):
         # x: [N, 1, 28, 28]
@@ -62,7 +63,7 @@ Model = MnistNet
 
 
 def init_weights(model):
-    """The spec's `init:` rules, after each module's own reset_parameters() (PyTorch's default, which cnnc follows)."""
+    """The spec's `init:` rules, after each module's own reset_parameters() (PyTorch's default, which cnnc follows); Model() calls it."""
     pass
 
 

@@ -466,8 +466,7 @@ def train(args, world, rank, lead, device, distributed, use_cuda, local_rank):
     os.makedirs(out, exist_ok=True)
     ckpt_path = os.path.join(out, 'checkpoint.pt')
     torch.manual_seed(args.seed)
-    net = spec.Model()
-    spec.init_weights(net)
+    net = spec.Model()  # PyTorch's reset_parameters(), then the spec's init: rules
     net.to(device)
     if args.sync_bn and distributed:
         net = nn.SyncBatchNorm.convert_sync_batchnorm(net)

@@ -10,17 +10,20 @@ import { parse } from './1-parse/parse.js';
 import { validate } from './2-validate/validate.js';
 import { lower } from './3-lower/lower.js';
 import { lint } from './4-passes/lint.js';
-import { GPUJS_TARGET, planModel, TS_TARGET } from './4-passes/plan.js';
+import { GPUJS_TARGET, planModel, PYTORCH_TARGET, TS_TARGET } from './4-passes/plan.js';
 import { renderTypeScript, type GenerateOptions } from './5-codegen/generate.js';
 import { renderGpujs } from './5-codegen-gpujs/generate.js';
 import { unsupportedByGpujs } from './5-codegen-gpujs/support.js';
+import { renderPytorch, type ExportData, type PytorchExport } from './5-codegen-pytorch/generate.js';
+import { unsupportedByPytorch } from './5-codegen-pytorch/support.js';
 import type { Diagnostic } from './diagnostics/types.js';
 import type { ModelIR } from './ir/types.js';
 import type { Spec } from './spec/types.js';
 
 export type * from './ir/types.js';
 export type * from './ir/plan.js';
-export { planModel, verifyPlan, TS_TARGET, GPUJS_TARGET } from './4-passes/plan.js';
+export { planModel, verifyPlan, TS_TARGET, GPUJS_TARGET, PYTORCH_TARGET } from './4-passes/plan.js';
+export type { ExportData, PytorchExport } from './5-codegen-pytorch/generate.js';
 export { assertNever } from './ir/types.js';
 export type { Diagnostic, Severity } from './diagnostics/types.js';
 export { CODES, type Code } from './diagnostics/codes.js';
@@ -106,6 +109,14 @@ export function generate(ir: ModelIR, options: GenerateOptions = {}): string {
 /** A checked model's gpu.js module (plan + render), for a model unsupportedByGpujs accepts. */
 export function generateGpujs(ir: ModelIR): string {
   return renderGpujs(planModel(ir, GPUJS_TARGET));
+}
+
+/** The PyTorch export of a checked model (plan + render): model.py, train.py and README.md, or the positioned
+ *  diagnostics (E0720–E0722) of what PyTorch cannot express. `data` says where train.py finds the spec's data. */
+export function exportPytorch(ir: ModelIR, source: string, data: ExportData): { files: PytorchExport | null; diagnostics: readonly Diagnostic[] } {
+  const refused = unsupportedByPytorch(ir, source);
+  if (refused.length > 0) return { files: null, diagnostics: refused };
+  return { files: renderPytorch(planModel(ir, PYTORCH_TARGET), data), diagnostics: [] };
 }
 
 /** sha256 (hex) of the spec's canonical JSON: keys sorted, so comments, whitespace and key order

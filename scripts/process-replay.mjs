@@ -57,5 +57,21 @@ for (const file of specs) {
     writeFileSync(join(out, `${rel.replaceAll('/', '__')}.${suffix}`), r.code);
     built++;
   }
+  // The PyTorch export's model.py (train.py is the same template for every spec), where the checkout has it.
+  if (typeof cnnc.exportPytorch === 'function') {
+    const { ir } = cnnc.checkSource(source, rel);
+    if (ir !== null) {
+      const d = ir.data;
+      const data = d.source === 'mnist' ? { source: 'mnist', path: 'data', val: d.valSplit !== null }
+        : d.source === 'csv' ? { source: 'csv', train: d.train, test: d.test, val: d.val } : { source: d.source, path: d.path };
+      try {
+        const { files, diagnostics } = cnnc.exportPytorch(ir, source, data);
+        writeFileSync(join(out, `${rel.replaceAll('/', '__')}.pytorch.py`), files === null ? `# refused: ${diagnostics.map((x) => x.code).join(' ')}\n` : files['model.py']);
+        built++;
+      } catch (e) {
+        writeFileSync(join(out, `${rel.replaceAll('/', '__')}.pytorch.py`), `# threw: ${e instanceof Error ? e.message : String(e)}\n`);
+      }
+    }
+  }
 }
 console.log(`process replay: ${built} modules from ${specs.length} spec files → ${out}`);

@@ -11,6 +11,8 @@ import { planMemory } from './memory.js';
 
 export const TS_TARGET: TargetCaps = { name: 'ts', multiOutputKernels: true };
 export const GPUJS_TARGET: TargetCaps = { name: 'gpujs', multiOutputKernels: false };
+/** PyTorch: every layer its own torch.nn module, so no kernel fusion is planned. */
+export const PYTORCH_TARGET: TargetCaps = { name: 'pytorch', multiOutputKernels: false };
 
 export function planModel(ir: ModelIR, target: TargetCaps): PlannedModel {
   const lossFusion = planLossFusion(ir);

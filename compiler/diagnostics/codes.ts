@@ -76,11 +76,15 @@ export const CODES = {
   W0612: { severity: 'warning', title: "reduction 'none' in training" },
   W0613: { severity: 'warning', title: 'training and test inputs normalized differently' },
   W0614: { severity: 'warning', title: 'early stopping on the test set' },
-  // --- E07xx: targets (5-codegen-gpujs; E0710–E0719 5-codegen-onnx) ---
+  // --- E07xx: targets (5-codegen-gpujs; E0710–E0719 5-codegen-onnx; E0720–E0729 5-codegen-pytorch) ---
   E0701: { severity: 'error', title: 'not supported by this target' },
   E0710: { severity: 'error', title: 'adaptive pooling windows that ONNX cannot express' },
   E0711: { severity: 'error', title: 'weights too large for one ONNX file' },
   E0712: { severity: 'error', title: "a scale_factor whose ONNX output size is not PyTorch's" },
+  // E0720–E0729: the PyTorch export (5-codegen-pytorch/support.ts)
+  E0720: { severity: 'error', title: 'a name PyTorch cannot register' },
+  E0721: { severity: 'error', title: 'a transform the PyTorch export cannot express' },
+  E0722: { severity: 'error', title: 'data the PyTorch export cannot derive' },
   // --- E08xx: data and its transforms (3-lower/data.ts) ---
   E0801: { severity: 'error', title: 'a transform where it cannot stand' },
   E0802: { severity: 'error', title: 'the input is not an image shape' },

@@ -180,7 +180,7 @@ export interface NodePlan {
 
 /** What a target's kernels can do, which decides the fusions the passes plan for it. */
 export interface TargetCaps {
-  readonly name: 'ts' | 'gpujs';
+  readonly name: 'ts' | 'gpujs' | 'pytorch';
   /** A kernel may write more than one tensor (the TypeScript target's functions; not one gpu.js kernel). */
   readonly multiOutputKernels: boolean;
 }

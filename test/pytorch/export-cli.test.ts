@@ -63,10 +63,17 @@ describe('an existing output folder', () => {
 });
 
 describe('flags', () => {
-  it('--to accepts pytorch only (exit 2, the choices listed)', async () => {
+  it('--to accepts onnx and pytorch only (exit 2, the choices listed)', async () => {
     const r = await cnnc('export', 'specs/mnist.yaml', '--to', 'tensorflow', '-o', join(root, 'tf'));
     expect(r.code).toBe(2);
-    expect(r.err).toContain("argument 'tensorflow' is invalid. Allowed choices are pytorch.");
+    expect(r.err).toContain("argument 'tensorflow' is invalid. Allowed choices are onnx, pytorch.");
+  });
+
+  it('--weights is refused for pytorch (exit 1, as its other flag refusals, naming onnx), and nothing is written', async () => {
+    const r = await cnnc('export', 'specs/mnist.yaml', '--to', 'pytorch', '--weights', 'w.safetensors', '-o', join(root, 'w'));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('--weights is for --to onnx');
+    expect(existsSync(join(root, 'w'))).toBe(false);
   });
 
   it('--to and -o are required (exit 2)', async () => {

@@ -21,7 +21,8 @@ export function assertIndexReads(code: string): string {
   // Spliced from the end, so the positions still to come stay valid; nested reads (`dX[xo + argmax[q]]`)
   // end at distinct positions.
   let out = code;
-  for (const end of ends.sort((a, b) => b - a)) out = `${out.slice(0, end)}!${out.slice(end)}`;
+  // A space where `=` follows, so that `x[i]==y` cannot become `x[i]!==y`.
+  for (const end of ends.sort((a, b) => b - a)) out = `${out.slice(0, end)}${out[end] === '=' ? '! ' : '!'}${out.slice(end)}`;
   return out;
 }
 

@@ -9,6 +9,10 @@ describe('assertIndexReads', () => {
     expect(assertIndexReads('dX[xo + argmax[yo + q]] += dY[yo + q];\n')).toBe('dX[xo + argmax[yo + q]!]! += dY[yo + q]!;\n');
   });
 
+  it('keeps an unspaced comparison a comparison', () => {
+    expect(assertIndexReads('if (x[i]==y[j]) f();\n')).toBe('if (x[i]! ==y[j]!) f();\n');
+  });
+
   it('leaves an asserted read, an optional chain, comments and strings as they are', () => {
     const same = "const a = x[i]!; const b = m?.[0]; // x[i]\nconst s = 'y[j]';\n";
     expect(assertIndexReads(same)).toBe(same);

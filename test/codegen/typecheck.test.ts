@@ -3,7 +3,7 @@
 // together (module NodeNext). It is checked as an app would check it: `cnnc/runtime` resolves to the runtime's
 // emitted declarations (what package.json's exports give, dist/runtime/index.d.ts), with skipLibCheck off, so
 // the runtime's .d.ts files are held to the same options. Every spec in specs/ and specs/zoo/ (float32 and
-// float64; the zoo in float32), the reference fixtures, the browser parity cases, the injection specs, an `init:` spec, every
+// float64; the zoo in float32; and the gpu.js target's of specs/), the reference fixtures, the browser parity cases, the injection specs, an `init:` spec, every
 // activation, every optimizer and a profiled build: together every node kind, loss kind and optimizer kind.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,6 +62,7 @@ interface Case {
   readonly file: string;
   readonly dtype?: 'float32' | 'float64';
   readonly profile?: boolean;
+  readonly target?: 'ts' | 'gpujs';
 }
 
 const yamlsIn = (dir: string): string[] => readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(dir, f));
@@ -73,6 +74,8 @@ function cases(): Case[] {
   // float32 only: float64 changes the array type and nothing else (golden.test.ts), and these are big.
   for (const path of yamlsIn('specs/zoo')) out.push(file(path));
   for (const path of [...yamlsIn('test/fixtures/reference/specs'), 'test/train/fixtures/tiny-init.yaml']) out.push(file(path));
+  // The gpu.js target's module (against cnnc/runtime/gpujs) of every spec in specs/ it accepts.
+  for (const path of yamlsIn('specs')) out.push({ ...file(path, { target: 'gpujs' }), name: `${file(path).name}_gpujs` });
   out.push({ ...file('specs/mnist.yaml', { profile: true }), name: 'mnist_profile' });
   [...PARITY_CASES, ...GRAPH_PARITY_CASES].forEach((c, i) => out.push({ name: `parity${i}`, yaml: c.yaml, file: `parity${i}.yaml` }));
   INJECTION_SPECS.forEach((s, i) => out.push({ name: `injection${i}`, yaml: s.yaml, file: s.file }));
@@ -88,7 +91,7 @@ function emitRuntimeDeclarations(): void {
   rmSync(DECLARATIONS, { recursive: true, force: true });
   const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
   if (config === undefined) throw new Error('tsconfig.json does not parse');
-  const program = ts.createProgram([join(ROOT, 'runtime/index.ts')], {
+  const program = ts.createProgram([join(ROOT, 'runtime/index.ts'), join(ROOT, 'runtime/gpujs/index.ts')], {
     ...config.options,
     declaration: true,
     emitDeclarationOnly: true,
@@ -114,7 +117,7 @@ async function typecheck(files: readonly string[], options: ts.CompilerOptions =
     skipLibCheck: false,
     skipDefaultLibCheck: true,
     baseUrl: ROOT,
-    paths: { 'cnnc/runtime': [join(DECLARATIONS, 'runtime/index.d.ts')] },
+    paths: { 'cnnc/runtime': [join(DECLARATIONS, 'runtime/index.d.ts')], 'cnnc/runtime/gpujs': [join(DECLARATIONS, 'runtime/gpujs/index.d.ts')] },
   });
   const diagnostics: ts.Diagnostic[] = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
   for (const sf of program.getSourceFiles()) {
@@ -136,16 +139,19 @@ function write(name: string, code: string): string {
 describe('the generated module under every strict option (strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, verbatimModuleSyntax, isolatedDeclarations)', () => {
   const files: string[] = [];
   const irs: ModelIR[] = [];
+  const gpujs: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(DIR, { recursive: true });
     emitRuntimeDeclarations();
     for (const c of cases()) {
       await new Promise((resolve) => setImmediate(resolve));
-      const r = build(c.yaml, c.file, { dtype: c.dtype ?? 'float32', ...(c.profile === true ? { profile: true } : {}) });
+      const r = build(c.yaml, c.file, { dtype: c.dtype ?? 'float32', target: c.target ?? 'ts', ...(c.profile === true ? { profile: true } : {}) });
+      if (c.target === 'gpujs' && r.code === null) continue; // a spec GL cannot hold (test/gpujs/refuse.test.ts)
       if (r.code === null || r.ir === null) throw new Error(`${c.file} refused:\n${r.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n')}`);
       files.push(write(c.name, r.code));
-      irs.push(r.ir);
+      if (c.target === 'gpujs') gpujs.push(c.name);
+      else irs.push(r.ir);
     }
   }, 600_000);
 
@@ -160,6 +166,7 @@ describe('the generated module under every strict option (strict, noUncheckedInd
 
   it('every module, and the runtime declarations it imports, type-check with all of them on', async () => {
     expect(files.length).toBeGreaterThan(40);
+    expect(gpujs.length, 'gpu.js modules').toBeGreaterThanOrEqual(5);
     expect(await typecheck(files)).toEqual([]);
   }, 300_000);
 

@@ -11,23 +11,26 @@ import { ts } from 'ts-morph';
 /** The module with `!` after each element access that is read: everything but the target of a plain `=`
  *  (a compound `+=` reads too) and an access already asserted. The text is otherwise byte for byte the same. */
 export function assertIndexReads(code: string): string {
-  const sf = ts.createSourceFile('model.ts', code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const sf = ts.createSourceFile('model.ts', code, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
   const ends: number[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isElementAccessExpression(node) && node.questionDotToken === undefined && isRead(node)) ends.push(node.end);
-    ts.forEachChild(node, visit);
+  const visit = (node: ts.Node, parent: ts.Node): void => {
+    if (ts.isElementAccessExpression(node) && node.questionDotToken === undefined && isRead(node, parent)) ends.push(node.end);
+    ts.forEachChild(node, (child) => visit(child, node));
   };
-  visit(sf);
-  // Spliced from the end, so the positions still to come stay valid; nested reads (`dX[xo + argmax[q]]`)
-  // end at distinct positions.
-  let out = code;
+  visit(sf, sf);
+  // Cut at each read's end (nested reads, `dX[xo + argmax[q]]`, end at distinct positions) and joined once.
   // A space where `=` follows, so that `x[i]==y` cannot become `x[i]!==y`.
-  for (const end of ends.sort((a, b) => b - a)) out = `${out.slice(0, end)}${out[end] === '=' ? '! ' : '!'}${out.slice(end)}`;
-  return out;
+  const parts: string[] = [];
+  let at = 0;
+  for (const end of ends.sort((a, b) => a - b)) {
+    parts.push(code.slice(at, end), code[end] === '=' ? '! ' : '!');
+    at = end;
+  }
+  parts.push(code.slice(at));
+  return parts.join('');
 }
 
-function isRead(node: ts.ElementAccessExpression): boolean {
-  const parent = node.parent;
+function isRead(node: ts.ElementAccessExpression, parent: ts.Node): boolean {
   if (ts.isNonNullExpression(parent)) return false;
   if (ts.isBinaryExpression(parent) && parent.left === node && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) return false;
   return true;

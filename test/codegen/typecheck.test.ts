@@ -142,6 +142,7 @@ describe('the generated module under every strict option (strict, noUncheckedInd
   const gpujs: string[] = [];
 
   beforeAll(async () => {
+    rmSync(DIR, { recursive: true, force: true });
     mkdirSync(DIR, { recursive: true });
     emitRuntimeDeclarations();
     for (const c of cases()) {

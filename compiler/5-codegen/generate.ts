@@ -18,6 +18,7 @@ import { VERSION } from '../version.js';
 import { count } from '../emit/kit.js';
 import { baseName, checkLayerName, className, commentText } from '../emit/identifiers.js';
 import { emitOptions, type Dtype, type Kernel, type LayerKernels } from './kernel.js';
+import { assertIndexReads } from './index-reads.js';
 import { emitLayer } from './layers/index.js';
 import { emitLoss } from './losses/index.js';
 import { arrayType, emitModelClass } from './model/index.js';
@@ -102,7 +103,7 @@ export function renderTypeScript(planned: PlannedModel, options: GenerateOptions
     docs: [`A new ${ir.name} in eval mode, its weights initialized as PyTorch would from the seed (default: the spec's train.seed, ${ir.train.seed}).`],
     statements: `return new ${cls}(options?.seed ?? ${ir.train.seed});`,
   });
-  return sf.getFullText();
+  return assertIndexReads(sf.getFullText());
 }
 
 function kernelsOf(k: LayerKernels | null): Kernel[] {

@@ -13,6 +13,7 @@ export function profileField(m: ModelParts): OptionalKind<PropertyDeclarationStr
     name: 'profileTimes',
     isReadonly: true,
     scope: Scope.Public,
+    type: 'Float64Array',
     initializer: `new Float64Array(${profileSlots(n)})`,
     docs: [`Profiling: ms added up per slot since zeroed; node i's forward in slot 2i, its backward in 2i + 1, the loss in ${lossSlot(n)}, the optimizer step in ${optimizerSlot(n)} (cnnc/runtime's profile.ts).`],
   }];

@@ -16,7 +16,7 @@ function stem_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
           const xr = xOff + c * 784 + ih * 28;
           for (let ow = 0; ow < 28; ow++) {
             const iw = ow + kj - 1;
-            col[o + ow] = iw >= 0 && iw < 28 ? x[xr + iw] : 0;
+            col[o + ow] = iw >= 0 && iw < 28 ? x[xr + iw]! : 0;
           }
         }
       }
@@ -54,31 +54,31 @@ function bn_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Array
       m = rt.channelSum(x, c * 784, n, 784, 6272) / count;
       const sq = rt.channelSqDev(x, c * 784, n, 784, 6272, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
-      runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
-      runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
+      runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
+      runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
     } else {
-      m = runningMean[c];
-      is = 1 / Math.sqrt(runningVar[c] + 0.00001);
+      m = runningMean[c]!;
+      is = 1 / Math.sqrt(runningVar[c]! + 0.00001);
     }
     mean[c] = m;
     invstd[c] = is;
-    const a = W[c] * is;
-    rt.channelAffine(x, y, c * 784, n, 784, 6272, a, B[c] - m * a);
+    const a = W[c]! * is;
+    rt.channelAffine(x, y, c * 784, n, 784, 6272, a, B[c]! - m * a);
   }
-  if (training) numBatchesTracked[0] += 1;
+  if (training) numBatchesTracked[0]! += 1;
 }
 
 function bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 784;
   for (let c = 0; c < 8; c++) {
-    const m = mean[c];
-    const is = invstd[c];
+    const m = mean[c]!;
+    const is = invstd[c]!;
     const sums = rt.channelGradSums(x, dY, c * 784, n, 784, 6272, m);
-    const sdy = sums[0];
-    const sdyx = sums[1];
-    dW[c] += sdyx * is;
-    dB[c] += sdy;
-    const g = W[c] * is;
+    const sdy = sums[0]!;
+    const sdyx = sums[1]!;
+    dW[c]! += sdyx * is;
+    dB[c]! += sdy;
+    const g = W[c]! * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
     rt.channelGradInput(x, dY, dX, c * 784, n, 784, 6272, m, mdy, proj, g);
@@ -89,7 +89,7 @@ function bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Arr
 function leaky_relu_1_forward(n: number, x: Float32Array, y: Float32Array): void {
   if (rt.leakyRelu(x, y, n * 6272, 0.10000000149011612)) return;
   for (let i = 0; i < n * 6272; i++) {
-    const v = x[i];
+    const v = x[i]!;
     y[i] = v > 0 ? v : v * 0.10000000149011612;
   }
 }
@@ -97,7 +97,7 @@ function leaky_relu_1_forward(n: number, x: Float32Array, y: Float32Array): void
 function leaky_relu_1_backward(n: number, x: Float32Array, dY: Float32Array, dX: Float32Array): void {
   if (rt.leakyReluBackward(x, dY, dX, n * 6272, 0.10000000149011612)) return;
   for (let i = 0; i < n * 6272; i++) {
-    dX[i] = x[i] > 0 ? dY[i] : dY[i] * 0.10000000149011612;
+    dX[i] = x[i]! > 0 ? dY[i]! : dY[i]! * 0.10000000149011612;
   }
 }
 // down: conv2d 8→16, 4×4, stride 2, padding 1 · x [n,8,28,28] → y [n,16,14,14]
@@ -115,7 +115,7 @@ function down_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
           const xr = xOff + c * 784 + ih * 28;
           for (let ow = 0; ow < 14; ow++) {
             const iw = ow * 2 + kj - 1;
-            col[o + ow] = iw >= 0 && iw < 28 ? x[xr + iw] : 0;
+            col[o + ow] = iw >= 0 && iw < 28 ? x[xr + iw]! : 0;
           }
         }
       }
@@ -136,7 +136,7 @@ function down_col2im(dCol: Float32Array, dX: Float32Array, xOff: number): void {
           const xr = xOff + c * 784 + ih * 28;
           for (let ow = 0; ow < 14; ow++) {
             const iw = ow * 2 + kj - 1;
-            if (iw >= 0 && iw < 28) dX[xr + iw] += dCol[o + ow];
+            if (iw >= 0 && iw < 28) dX[xr + iw]! += dCol[o + ow]!;
           }
         }
       }
@@ -150,7 +150,7 @@ function down_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Arr
     const xOff = s * 6272;
     const yOff = s * 3136;
     down_im2col(x, xOff, col);
-    for (let co = 0; co < 16; co++) { const b = B[co]; const o = yOff + co * 196; for (let q = 0; q < 196; q++) y[o + q] = b; }
+    for (let co = 0; co < 16; co++) { const b = B[co]!; const o = yOff + co * 196; for (let q = 0; q < 196; q++) y[o + q] = b; }
     rt.gemmNN(16, 196, 128, W, 0, col, 0, y, yOff, true);
   }
 }
@@ -161,8 +161,8 @@ function down_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32A
     for (let co = 0; co < 16; co++) {
       const o = s * 3136 + co * 196;
       let acc = 0;
-      for (let q = 0; q < 196; q++) acc += dY[o + q];
-      dB[co] += acc;
+      for (let q = 0; q < 196; q++) acc += dY[o + q]!;
+      dB[co]! += acc;
     }
   }
   for (let s = 0; s < n; s++) {
@@ -179,15 +179,15 @@ function down_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32A
 function tanh_1_forward(n: number, x: Float32Array, y: Float32Array): void {
   if (rt.tanh(x, y, n * 3136)) return;
   for (let i = 0; i < n * 3136; i++) {
-    y[i] = Math.tanh(x[i]);
+    y[i] = Math.tanh(x[i]!);
   }
 }
 
 function tanh_1_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float32Array): void {
   if (rt.tanhBackward(y, dY, dX, n * 3136)) return;
   for (let i = 0; i < n * 3136; i++) {
-    const v = y[i];
-    dX[i] = dY[i] * (1 - v * v);
+    const v = y[i]!;
+    dX[i] = dY[i]! * (1 - v * v);
   }
 }
 // grouped: conv2d 16→16, 3×3, stride 1, padding 2×1, dilation 2×1, groups 4 · x [n,16,14,14] → y [n,16,14,14]
@@ -205,7 +205,7 @@ function grouped_im2col(x: Float32Array, xOff: number, col: Float32Array): void 
           const xr = xOff + c * 196 + ih * 14;
           for (let ow = 0; ow < 14; ow++) {
             const iw = ow + kj - 1;
-            col[o + ow] = iw >= 0 && iw < 14 ? x[xr + iw] : 0;
+            col[o + ow] = iw >= 0 && iw < 14 ? x[xr + iw]! : 0;
           }
         }
       }
@@ -226,7 +226,7 @@ function grouped_col2im(dCol: Float32Array, dX: Float32Array, xOff: number): voi
           const xr = xOff + c * 196 + ih * 14;
           for (let ow = 0; ow < 14; ow++) {
             const iw = ow + kj - 1;
-            if (iw >= 0 && iw < 14) dX[xr + iw] += dCol[o + ow];
+            if (iw >= 0 && iw < 14) dX[xr + iw]! += dCol[o + ow]!;
           }
         }
       }
@@ -240,7 +240,7 @@ function grouped_forward(n: number, x: Float32Array, y: Float32Array, W: Float32
     const xOff = s * 3136;
     const yOff = s * 3136;
     grouped_im2col(x, xOff, col);
-    for (let co = 0; co < 16; co++) { const b = B[co]; const o = yOff + co * 196; for (let q = 0; q < 196; q++) y[o + q] = b; }
+    for (let co = 0; co < 16; co++) { const b = B[co]!; const o = yOff + co * 196; for (let q = 0; q < 196; q++) y[o + q] = b; }
     for (let g = 0; g < 4; g++) {
       rt.gemmNN(4, 196, 36, W, g * 144, col, g * 7056, y, yOff + g * 784, true);
     }
@@ -253,8 +253,8 @@ function grouped_backward(n: number, x: Float32Array, dY: Float32Array, W: Float
     for (let co = 0; co < 16; co++) {
       const o = s * 3136 + co * 196;
       let acc = 0;
-      for (let q = 0; q < 196; q++) acc += dY[o + q];
-      dB[co] += acc;
+      for (let q = 0; q < 196; q++) acc += dY[o + q]!;
+      dB[co]! += acc;
     }
   }
   for (let s = 0; s < n; s++) {
@@ -285,7 +285,7 @@ function depthwise_im2col(x: Float32Array, xOff: number, col: Float32Array): voi
           const xr = xOff + c * 196 + ih * 14;
           for (let ow = 0; ow < 14; ow++) {
             const iw = ow + kj;
-            col[o + ow] = iw < 14 ? x[xr + iw] : 0;
+            col[o + ow] = iw < 14 ? x[xr + iw]! : 0;
           }
         }
       }
@@ -306,7 +306,7 @@ function depthwise_col2im(dCol: Float32Array, dX: Float32Array, xOff: number): v
           const xr = xOff + c * 196 + ih * 14;
           for (let ow = 0; ow < 14; ow++) {
             const iw = ow + kj;
-            if (iw < 14) dX[xr + iw] += dCol[o + ow];
+            if (iw < 14) dX[xr + iw]! += dCol[o + ow]!;
           }
         }
       }
@@ -320,7 +320,7 @@ function depthwise_forward(n: number, x: Float32Array, y: Float32Array, W: Float
     const xOff = s * 3136;
     const yOff = s * 3136;
     depthwise_im2col(x, xOff, col);
-    for (let co = 0; co < 16; co++) { const b = B[co]; const o = yOff + co * 196; for (let q = 0; q < 196; q++) y[o + q] = b; }
+    for (let co = 0; co < 16; co++) { const b = B[co]!; const o = yOff + co * 196; for (let q = 0; q < 196; q++) y[o + q] = b; }
     for (let g = 0; g < 16; g++) {
       rt.gemmNN(1, 196, 4, W, g * 4, col, g * 784, y, yOff + g * 196, true);
     }
@@ -333,8 +333,8 @@ function depthwise_backward(n: number, x: Float32Array, dY: Float32Array, W: Flo
     for (let co = 0; co < 16; co++) {
       const o = s * 3136 + co * 196;
       let acc = 0;
-      for (let q = 0; q < 196; q++) acc += dY[o + q];
-      dB[co] += acc;
+      for (let q = 0; q < 196; q++) acc += dY[o + q]!;
+      dB[co]! += acc;
     }
   }
   for (let s = 0; s < n; s++) {
@@ -367,7 +367,7 @@ function avgpool2d_1_forward(n: number, x: Float32Array, y: Float32Array): void 
         const q = yo + oh * 7 + ow;
         let acc = 0;
         for (let ih = hs; ih < he; ih++) {
-          for (let iw = ws; iw < we; iw++) acc += x[xo + ih * 14 + iw];
+          for (let iw = ws; iw < we; iw++) acc += x[xo + ih * 14 + iw]!;
         }
         y[q] = acc / 9;
       }
@@ -389,9 +389,9 @@ function avgpool2d_1_backward(n: number, dY: Float32Array, dX: Float32Array): vo
         const ws = w0 < 0 ? 0 : w0;
         const we = w0 + 3 > 14 ? 14 : w0 + 3;
         const q = yo + oh * 7 + ow;
-        const g = dY[q] / 9;
+        const g = dY[q]! / 9;
         for (let ih = hs; ih < he; ih++) {
-          for (let iw = ws; iw < we; iw++) dX[xo + ih * 14 + iw] += g;
+          for (let iw = ws; iw < we; iw++) dX[xo + ih * 14 + iw]! += g;
         }
       }
     }
@@ -402,15 +402,15 @@ function avgpool2d_1_backward(n: number, dY: Float32Array, dX: Float32Array): vo
 function sigmoid_1_forward(n: number, x: Float32Array, y: Float32Array): void {
   if (rt.sigmoid(x, y, n * 784)) return;
   for (let i = 0; i < n * 784; i++) {
-    y[i] = 1 / (1 + Math.exp(-x[i]));
+    y[i] = 1 / (1 + Math.exp(-x[i]!));
   }
 }
 
 function sigmoid_1_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float32Array): void {
   if (rt.sigmoidBackward(y, dY, dX, n * 784)) return;
   for (let i = 0; i < n * 784; i++) {
-    const v = y[i];
-    dX[i] = dY[i] * v * (1 - v);
+    const v = y[i]!;
+    dX[i] = dY[i]! * v * (1 - v);
   }
 }
 
@@ -431,7 +431,7 @@ function maxpool2d_1_forward(n: number, x: Float32Array, y: Float32Array, argmax
         let at = hs * 7 + ws;
         for (let ih = hs; ih < he; ih++) {
           for (let iw = ws; iw < we; iw++) {
-            const v = x[xo + ih * 7 + iw];
+            const v = x[xo + ih * 7 + iw]!;
             if (v > best || v !== v) {
               best = v;
               at = ih * 7 + iw;
@@ -451,7 +451,7 @@ function maxpool2d_1_backward(n: number, dY: Float32Array, argmax: Int32Array, d
   for (let sc = 0; sc < n * 16; sc++) {
     const xo = sc * 49;
     const yo = sc * 48;
-    for (let q = 0; q < 48; q++) dX[xo + argmax[yo + q]] += dY[yo + q];
+    for (let q = 0; q < 48; q++) dX[xo + argmax[yo + q]!]! += dY[yo + q]!;
   }
 }
 
@@ -465,7 +465,7 @@ function dropout2d_1_forward(n: number, x: Float32Array, y: Float32Array, mask: 
     const m = rng.nextFloat() < 0.9 ? 1.1111111111111112 : 0;
     mask[sc] = m;
     const o = sc * 48;
-    for (let j = 0; j < 48; j++) y[o + j] = x[o + j] * m;
+    for (let j = 0; j < 48; j++) y[o + j] = x[o + j]! * m;
   }
 }
 
@@ -475,9 +475,9 @@ function dropout2d_1_backward(n: number, dY: Float32Array, mask: Float32Array, t
     return;
   }
   for (let sc = 0; sc < n * 16; sc++) {
-    const m = mask[sc];
+    const m = mask[sc]!;
     const o = sc * 48;
-    for (let j = 0; j < 48; j++) dX[o + j] = dY[o + j] * m;
+    for (let j = 0; j < 48; j++) dX[o + j] = dY[o + j]! * m;
   }
 }
 
@@ -491,7 +491,7 @@ function fc1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Ar
   rt.gemmTN(32, 768, n, dY, 0, x, 0, dW, 0, true);
   for (let s = 0; s < n; s++) {
     const o = s * 32;
-    for (let j = 0; j < 32; j++) dB[j] += dY[o + j];
+    for (let j = 0; j < 32; j++) dB[j]! += dY[o + j]!;
   }
   rt.gemmNN(n, 768, 32, dY, 0, W, 0, dX, 0, false);
 }
@@ -500,15 +500,15 @@ function fc1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Ar
 function tanh_2_forward(n: number, x: Float32Array, y: Float32Array): void {
   if (rt.tanh(x, y, n * 32)) return;
   for (let i = 0; i < n * 32; i++) {
-    y[i] = Math.tanh(x[i]);
+    y[i] = Math.tanh(x[i]!);
   }
 }
 
 function tanh_2_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float32Array): void {
   if (rt.tanhBackward(y, dY, dX, n * 32)) return;
   for (let i = 0; i < n * 32; i++) {
-    const v = y[i];
-    dX[i] = dY[i] * (1 - v * v);
+    const v = y[i]!;
+    dX[i] = dY[i]! * (1 - v * v);
   }
 }
 
@@ -521,7 +521,7 @@ function dropout_1_forward(n: number, x: Float32Array, y: Float32Array, mask: Fl
   for (let i = 0; i < n * 32; i++) {
     const m = rng.nextFloat() < 0.8 ? 1.25 : 0;
     mask[i] = m;
-    y[i] = x[i] * m;
+    y[i] = x[i]! * m;
   }
 }
 
@@ -530,7 +530,7 @@ function dropout_1_backward(n: number, dY: Float32Array, mask: Float32Array, tra
     dX.set(dY.subarray(0, n * 32));
     return;
   }
-  for (let i = 0; i < n * 32; i++) dX[i] = dY[i] * mask[i];
+  for (let i = 0; i < n * 32; i++) dX[i] = dY[i]! * mask[i]!;
 }
 
 // fc2: linear 32→10 · x [n,32] → y [n,10]
@@ -543,7 +543,7 @@ function fc2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Ar
   rt.gemmTN(10, 32, n, dY, 0, x, 0, dW, 0, true);
   for (let s = 0; s < n; s++) {
     const o = s * 10;
-    for (let j = 0; j < 10; j++) dB[j] += dY[o + j];
+    for (let j = 0; j < 10; j++) dB[j]! += dY[o + j]!;
   }
   rt.gemmNN(n, 32, 10, dY, 0, W, 0, dX, 0, false);
 }
@@ -553,7 +553,7 @@ const lossExp = new Float64Array(10);
 function crossEntropyLoss(n: number, z: Float32Array, labels: Int32Array, dZ: Float32Array | null): number {
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const t = labels[i];
+    const t = labels[i]!;
     if (t === -100) continue;
     if (!(t >= 0 && t < 10)) throw new RangeError('label ' + t + ' at index ' + i + ' is not a class in [0, 10) nor ignore_index -100');
     total += 1;
@@ -562,29 +562,29 @@ function crossEntropyLoss(n: number, z: Float32Array, labels: Int32Array, dZ: Fl
   let loss = 0;
   for (let r = 0; r < n; r++) {
     const o = r * 10;
-    const t = labels[r];
+    const t = labels[r]!;
     if (t === -100) {
       if (dZ !== null) for (let c = 0; c < 10; c++) dZ[o + c] = 0;
       continue;
     }
     let mx = -Infinity;
-    for (let c = 0; c < 10; c++) if (z[o + c] > mx) mx = z[o + c];
+    for (let c = 0; c < 10; c++) if (z[o + c]! > mx) mx = z[o + c]!;
     let sum = 0;
     for (let c = 0; c < 10; c++) {
-      const e = Math.exp(z[o + c] - mx);
+      const e = Math.exp(z[o + c]! - mx);
       lossExp[c] = e;
       sum += e;
     }
     const lse = mx + Math.log(sum);
     const wt = 1;
-    loss += 0.9 * wt * (lse - z[o + t]);
+    loss += 0.9 * wt * (lse - z[o + t]!);
     let smooth = 0;
-    for (let c = 0; c < 10; c++) smooth += (lse - z[o + c]);
+    for (let c = 0; c < 10; c++) smooth += (lse - z[o + c]!);
     loss += 0.01 * smooth;
     if (dZ === null) continue;
     const a = (0.9 * wt + 0.1) * inv / sum;
-    for (let c = 0; c < 10; c++) dZ[o + c] = lossExp[c] * a - 0.01 * inv;
-    dZ[o + t] -= 0.9 * wt * inv;
+    for (let c = 0; c < 10; c++) dZ[o + c] = lossExp[c]! * a - 0.01 * inv;
+    dZ[o + t]! -= 0.9 * wt * inv;
   }
   return loss * inv;
 }

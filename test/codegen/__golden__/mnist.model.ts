@@ -13,7 +13,7 @@ function conv1_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
           const ih = oh + ki;
           const o = row + oh * 26;
           const xr = xOff + c * 784 + ih * 28;
-          for (let ow = 0; ow < 26; ow++) col[o + ow] = x[xr + ow + kj];
+          for (let ow = 0; ow < 26; ow++) col[o + ow] = x[xr + ow + kj]!;
         }
       }
     }
@@ -26,7 +26,7 @@ function conv1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Ar
     const xOff = s * 784;
     const yOff = s * 21632;
     conv1_im2col(x, xOff, col);
-    for (let co = 0; co < 32; co++) { const b = B[co]; const o = yOff + co * 676; for (let q = 0; q < 676; q++) y[o + q] = b; }
+    for (let co = 0; co < 32; co++) { const b = B[co]!; const o = yOff + co * 676; for (let q = 0; q < 676; q++) y[o + q] = b; }
     rt.gemmNN(32, 676, 9, W, 0, col, 0, y, yOff, true);
   }
   rt.relu(y, reluY, n * 21632); // relu_1, fused
@@ -39,8 +39,8 @@ function conv1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32
     for (let co = 0; co < 32; co++) {
       const o = s * 21632 + co * 676;
       let acc = 0;
-      for (let q = 0; q < 676; q++) acc += dY[o + q];
-      dB[co] += acc;
+      for (let q = 0; q < 676; q++) acc += dY[o + q]!;
+      dB[co]! += acc;
     }
   }
   for (let s = 0; s < n; s++) {
@@ -62,7 +62,7 @@ function conv2_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
           const ih = oh + ki;
           const o = row + oh * 24;
           const xr = xOff + c * 676 + ih * 26;
-          for (let ow = 0; ow < 24; ow++) col[o + ow] = x[xr + ow + kj];
+          for (let ow = 0; ow < 24; ow++) col[o + ow] = x[xr + ow + kj]!;
         }
       }
     }
@@ -79,7 +79,7 @@ function conv2_col2im(dCol: Float32Array, dX: Float32Array, xOff: number): void 
           const ih = oh + ki;
           const o = row + oh * 24;
           const xr = xOff + c * 676 + ih * 26;
-          for (let ow = 0; ow < 24; ow++) dX[xr + ow + kj] += dCol[o + ow];
+          for (let ow = 0; ow < 24; ow++) dX[xr + ow + kj]! += dCol[o + ow]!;
         }
       }
     }
@@ -92,7 +92,7 @@ function conv2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Ar
     const xOff = s * 21632;
     const yOff = s * 36864;
     conv2_im2col(x, xOff, col);
-    for (let co = 0; co < 64; co++) { const b = B[co]; const o = yOff + co * 576; for (let q = 0; q < 576; q++) y[o + q] = b; }
+    for (let co = 0; co < 64; co++) { const b = B[co]!; const o = yOff + co * 576; for (let q = 0; q < 576; q++) y[o + q] = b; }
     rt.gemmNN(64, 576, 288, W, 0, col, 0, y, yOff, true);
   }
   rt.relu(y, reluY, n * 36864); // relu_2, fused
@@ -105,8 +105,8 @@ function conv2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32
     for (let co = 0; co < 64; co++) {
       const o = s * 36864 + co * 576;
       let acc = 0;
-      for (let q = 0; q < 576; q++) acc += dY[o + q];
-      dB[co] += acc;
+      for (let q = 0; q < 576; q++) acc += dY[o + q]!;
+      dB[co]! += acc;
     }
   }
   for (let s = 0; s < n; s++) {
@@ -130,19 +130,19 @@ function maxpool2d_1_forward(n: number, x: Float32Array, y: Float32Array, argmax
       const row = oh * 48;
       for (let p = row; p < row + 23; p += 2) {
         const i = xo + p;
-        let best = x[i];
+        let best = x[i]!;
         let at = p;
-        let v = x[i + 1];
+        let v = x[i + 1]!;
         if (v > best || v !== v) {
           best = v;
           at = p + 1;
         }
-        v = x[i + 24];
+        v = x[i + 24]!;
         if (v > best || v !== v) {
           best = v;
           at = p + 24;
         }
-        v = x[i + 25];
+        v = x[i + 25]!;
         if (v > best || v !== v) {
           best = v;
           at = p + 25;
@@ -161,7 +161,7 @@ function maxpool2d_1_backward(n: number, dY: Float32Array, argmax: Int32Array, d
   for (let sc = 0; sc < n * 64; sc++) {
     const xo = sc * 576;
     const yo = sc * 144;
-    for (let q = 0; q < 144; q++) dX[xo + argmax[yo + q]] += dY[yo + q];
+    for (let q = 0; q < 144; q++) dX[xo + argmax[yo + q]!]! += dY[yo + q]!;
   }
 }
 
@@ -175,7 +175,7 @@ function dropout2d_1_forward(n: number, x: Float32Array, y: Float32Array, mask: 
     const m = rng.nextFloat() < 0.75 ? 1.3333333333333333 : 0;
     mask[sc] = m;
     const o = sc * 144;
-    for (let j = 0; j < 144; j++) y[o + j] = x[o + j] * m;
+    for (let j = 0; j < 144; j++) y[o + j] = x[o + j]! * m;
   }
 }
 
@@ -185,9 +185,9 @@ function dropout2d_1_backward(n: number, dY: Float32Array, mask: Float32Array, t
     return;
   }
   for (let sc = 0; sc < n * 64; sc++) {
-    const m = mask[sc];
+    const m = mask[sc]!;
     const o = sc * 144;
-    for (let j = 0; j < 144; j++) dX[o + j] = dY[o + j] * m;
+    for (let j = 0; j < 144; j++) dX[o + j] = dY[o + j]! * m;
   }
 }
 
@@ -201,7 +201,7 @@ function fc1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Ar
   rt.gemmTN(128, 9216, n, dY, 0, x, 0, dW, 0, true);
   for (let s = 0; s < n; s++) {
     const o = s * 128;
-    for (let j = 0; j < 128; j++) dB[j] += dY[o + j];
+    for (let j = 0; j < 128; j++) dB[j]! += dY[o + j]!;
   }
   rt.gemmNN(n, 9216, 128, dY, 0, W, 0, dX, 0, false);
 }
@@ -224,7 +224,7 @@ function dropout_1_forward(n: number, x: Float32Array, y: Float32Array, mask: Fl
   for (let i = 0; i < n * 128; i++) {
     const m = rng.nextFloat() < 0.5 ? 2 : 0;
     mask[i] = m;
-    y[i] = x[i] * m;
+    y[i] = x[i]! * m;
   }
 }
 
@@ -233,7 +233,7 @@ function dropout_1_backward(n: number, dY: Float32Array, mask: Float32Array, tra
     dX.set(dY.subarray(0, n * 128));
     return;
   }
-  for (let i = 0; i < n * 128; i++) dX[i] = dY[i] * mask[i];
+  for (let i = 0; i < n * 128; i++) dX[i] = dY[i]! * mask[i]!;
 }
 
 // fc2: linear 128→10 · x [n,128] → y [n,10]
@@ -246,7 +246,7 @@ function fc2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Ar
   rt.gemmTN(10, 128, n, dY, 0, x, 0, dW, 0, true);
   for (let s = 0; s < n; s++) {
     const o = s * 10;
-    for (let j = 0; j < 10; j++) dB[j] += dY[o + j];
+    for (let j = 0; j < 10; j++) dB[j]! += dY[o + j]!;
   }
   rt.gemmNN(n, 128, 10, dY, 0, W, 0, dX, 0, false);
 }
@@ -256,11 +256,11 @@ function log_softmax_1_forward(n: number, x: Float32Array, y: Float32Array): voi
   for (let s = 0; s < n; s++) {
     const o = s * 10;
     let mx = -Infinity;
-    for (let c = 0; c < 10; c++) if (x[o + c] > mx) mx = x[o + c];
+    for (let c = 0; c < 10; c++) if (x[o + c]! > mx) mx = x[o + c]!;
     let sum = 0;
-    for (let c = 0; c < 10; c++) sum += Math.exp(x[o + c] - mx);
+    for (let c = 0; c < 10; c++) sum += Math.exp(x[o + c]! - mx);
     const lse = mx + Math.log(sum);
-    for (let c = 0; c < 10; c++) y[o + c] = x[o + c] - lse;
+    for (let c = 0; c < 10; c++) y[o + c] = x[o + c]! - lse;
   }
 }
 
@@ -268,7 +268,7 @@ function log_softmax_1_forward(n: number, x: Float32Array, y: Float32Array): voi
 function nllLoss(n: number, logp: Float32Array, labels: Int32Array, dZ: Float32Array | null): number {
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const t = labels[i];
+    const t = labels[i]!;
     if (t === -100) continue;
     if (!(t >= 0 && t < 10)) throw new RangeError('label ' + t + ' at index ' + i + ' is not a class in [0, 10) nor ignore_index -100');
     total += 1;
@@ -277,16 +277,16 @@ function nllLoss(n: number, logp: Float32Array, labels: Int32Array, dZ: Float32A
   let loss = 0;
   for (let r = 0; r < n; r++) {
     const o = r * 10;
-    const t = labels[r];
+    const t = labels[r]!;
     if (t === -100) {
       if (dZ !== null) for (let c = 0; c < 10; c++) dZ[o + c] = 0;
       continue;
     }
     const wt = 1;
-    loss -= wt * logp[o + t];
+    loss -= wt * logp[o + t]!;
     if (dZ === null) continue;
-    for (let c = 0; c < 10; c++) dZ[o + c] = Math.exp(logp[o + c]) * (wt * inv);
-    dZ[o + t] -= wt * inv;
+    for (let c = 0; c < 10; c++) dZ[o + c] = Math.exp(logp[o + c]!) * (wt * inv);
+    dZ[o + t]! -= wt * inv;
   }
   return loss * inv;
 }

@@ -16,7 +16,7 @@ function stem_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
           const xr = xOff + c * 784 + ih * 28;
           for (let ow = 0; ow < 28; ow++) {
             const iw = ow + kj - 1;
-            col[o + ow] = iw >= 0 && iw < 28 ? x[xr + iw] : 0;
+            col[o + ow] = iw >= 0 && iw < 28 ? x[xr + iw]! : 0;
           }
         }
       }
@@ -54,31 +54,31 @@ function stem_bn_forward(n: number, x: Float32Array, y: Float32Array, W: Float32
       m = rt.channelSum(x, c * 784, n, 784, 12544) / count;
       const sq = rt.channelSqDev(x, c * 784, n, 784, 12544, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
-      runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
-      runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
+      runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
+      runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
     } else {
-      m = runningMean[c];
-      is = 1 / Math.sqrt(runningVar[c] + 0.00001);
+      m = runningMean[c]!;
+      is = 1 / Math.sqrt(runningVar[c]! + 0.00001);
     }
     mean[c] = m;
     invstd[c] = is;
-    const a = W[c] * is;
-    rt.channelAffine(x, y, c * 784, n, 784, 12544, a, B[c] - m * a);
+    const a = W[c]! * is;
+    rt.channelAffine(x, y, c * 784, n, 784, 12544, a, B[c]! - m * a);
   }
-  if (training) numBatchesTracked[0] += 1;
+  if (training) numBatchesTracked[0]! += 1;
 }
 
 function stem_bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 784;
   for (let c = 0; c < 16; c++) {
-    const m = mean[c];
-    const is = invstd[c];
+    const m = mean[c]!;
+    const is = invstd[c]!;
     const sums = rt.channelGradSums(x, dY, c * 784, n, 784, 12544, m);
-    const sdy = sums[0];
-    const sdyx = sums[1];
-    dW[c] += sdyx * is;
-    dB[c] += sdy;
-    const g = W[c] * is;
+    const sdy = sums[0]!;
+    const sdyx = sums[1]!;
+    dW[c]! += sdyx * is;
+    dB[c]! += sdy;
+    const g = W[c]! * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
     rt.channelGradInput(x, dY, dX, c * 784, n, 784, 12544, m, mdy, proj, g);
@@ -108,7 +108,7 @@ function b1_conv1_im2col(x: Float32Array, xOff: number, col: Float32Array): void
           const xr = xOff + c * 784 + ih * 28;
           for (let ow = 0; ow < 28; ow++) {
             const iw = ow + kj - 1;
-            col[o + ow] = iw >= 0 && iw < 28 ? x[xr + iw] : 0;
+            col[o + ow] = iw >= 0 && iw < 28 ? x[xr + iw]! : 0;
           }
         }
       }
@@ -129,7 +129,7 @@ function b1_conv1_col2im(dCol: Float32Array, dX: Float32Array, xOff: number): vo
           const xr = xOff + c * 784 + ih * 28;
           for (let ow = 0; ow < 28; ow++) {
             const iw = ow + kj - 1;
-            if (iw >= 0 && iw < 28) dX[xr + iw] += dCol[o + ow];
+            if (iw >= 0 && iw < 28) dX[xr + iw]! += dCol[o + ow]!;
           }
         }
       }
@@ -169,31 +169,31 @@ function b1_bn1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
       m = rt.channelSum(x, c * 784, n, 784, 12544) / count;
       const sq = rt.channelSqDev(x, c * 784, n, 784, 12544, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
-      runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
-      runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
+      runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
+      runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
     } else {
-      m = runningMean[c];
-      is = 1 / Math.sqrt(runningVar[c] + 0.00001);
+      m = runningMean[c]!;
+      is = 1 / Math.sqrt(runningVar[c]! + 0.00001);
     }
     mean[c] = m;
     invstd[c] = is;
-    const a = W[c] * is;
-    rt.channelAffine(x, y, c * 784, n, 784, 12544, a, B[c] - m * a);
+    const a = W[c]! * is;
+    rt.channelAffine(x, y, c * 784, n, 784, 12544, a, B[c]! - m * a);
   }
-  if (training) numBatchesTracked[0] += 1;
+  if (training) numBatchesTracked[0]! += 1;
 }
 
 function b1_bn1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 784;
   for (let c = 0; c < 16; c++) {
-    const m = mean[c];
-    const is = invstd[c];
+    const m = mean[c]!;
+    const is = invstd[c]!;
     const sums = rt.channelGradSums(x, dY, c * 784, n, 784, 12544, m);
-    const sdy = sums[0];
-    const sdyx = sums[1];
-    dW[c] += sdyx * is;
-    dB[c] += sdy;
-    const g = W[c] * is;
+    const sdy = sums[0]!;
+    const sdyx = sums[1]!;
+    dW[c]! += sdyx * is;
+    dB[c]! += sdy;
+    const g = W[c]! * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
     rt.channelGradInput(x, dY, dX, c * 784, n, 784, 12544, m, mdy, proj, g);
@@ -223,7 +223,7 @@ function b1_conv2_im2col(x: Float32Array, xOff: number, col: Float32Array): void
           const xr = xOff + c * 784 + ih * 28;
           for (let ow = 0; ow < 28; ow++) {
             const iw = ow + kj - 1;
-            col[o + ow] = iw >= 0 && iw < 28 ? x[xr + iw] : 0;
+            col[o + ow] = iw >= 0 && iw < 28 ? x[xr + iw]! : 0;
           }
         }
       }
@@ -244,7 +244,7 @@ function b1_conv2_col2im(dCol: Float32Array, dX: Float32Array, xOff: number): vo
           const xr = xOff + c * 784 + ih * 28;
           for (let ow = 0; ow < 28; ow++) {
             const iw = ow + kj - 1;
-            if (iw >= 0 && iw < 28) dX[xr + iw] += dCol[o + ow];
+            if (iw >= 0 && iw < 28) dX[xr + iw]! += dCol[o + ow]!;
           }
         }
       }
@@ -284,31 +284,31 @@ function b1_bn2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
       m = rt.channelSum(x, c * 784, n, 784, 12544) / count;
       const sq = rt.channelSqDev(x, c * 784, n, 784, 12544, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
-      runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
-      runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
+      runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
+      runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
     } else {
-      m = runningMean[c];
-      is = 1 / Math.sqrt(runningVar[c] + 0.00001);
+      m = runningMean[c]!;
+      is = 1 / Math.sqrt(runningVar[c]! + 0.00001);
     }
     mean[c] = m;
     invstd[c] = is;
-    const a = W[c] * is;
-    rt.channelAffine(x, y, c * 784, n, 784, 12544, a, B[c] - m * a);
+    const a = W[c]! * is;
+    rt.channelAffine(x, y, c * 784, n, 784, 12544, a, B[c]! - m * a);
   }
-  if (training) numBatchesTracked[0] += 1;
+  if (training) numBatchesTracked[0]! += 1;
 }
 
 function b1_bn2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 784;
   for (let c = 0; c < 16; c++) {
-    const m = mean[c];
-    const is = invstd[c];
+    const m = mean[c]!;
+    const is = invstd[c]!;
     const sums = rt.channelGradSums(x, dY, c * 784, n, 784, 12544, m);
-    const sdy = sums[0];
-    const sdyx = sums[1];
-    dW[c] += sdyx * is;
-    dB[c] += sdy;
-    const g = W[c] * is;
+    const sdy = sums[0]!;
+    const sdyx = sums[1]!;
+    dW[c]! += sdyx * is;
+    dB[c]! += sdy;
+    const g = W[c]! * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
     rt.channelGradInput(x, dY, dX, c * 784, n, 784, 12544, m, mdy, proj, g);
@@ -317,12 +317,12 @@ function b1_bn2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float3
 
 // b1_add: add b1_bn2 + stem_relu · x [n,16,28,28] ×2 → y [n,16,28,28]
 function b1_add_forward(n: number, x0: Float32Array, x1: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < n * 12544; i++) y[i] = x0[i] + x1[i];
+  for (let i = 0; i < n * 12544; i++) y[i] = x0[i]! + x1[i]!;
 }
 
 function b1_add_backward(n: number, dY: Float32Array, dX0: Float32Array, dX1: Float32Array): void {
   for (let i = 0; i < n * 12544; i++) {
-    const g = dY[i];
+    const g = dY[i]!;
     dX0[i] = g;
     dX1[i] = g;
   }
@@ -351,7 +351,7 @@ function b2_conv1_im2col(x: Float32Array, xOff: number, col: Float32Array): void
           const xr = xOff + c * 784 + ih * 28;
           for (let ow = 0; ow < 14; ow++) {
             const iw = ow * 2 + kj - 1;
-            col[o + ow] = iw >= 0 && iw < 28 ? x[xr + iw] : 0;
+            col[o + ow] = iw >= 0 && iw < 28 ? x[xr + iw]! : 0;
           }
         }
       }
@@ -372,7 +372,7 @@ function b2_conv1_col2im(dCol: Float32Array, dX: Float32Array, xOff: number): vo
           const xr = xOff + c * 784 + ih * 28;
           for (let ow = 0; ow < 14; ow++) {
             const iw = ow * 2 + kj - 1;
-            if (iw >= 0 && iw < 28) dX[xr + iw] += dCol[o + ow];
+            if (iw >= 0 && iw < 28) dX[xr + iw]! += dCol[o + ow]!;
           }
         }
       }
@@ -412,31 +412,31 @@ function b2_bn1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
       m = rt.channelSum(x, c * 196, n, 196, 6272) / count;
       const sq = rt.channelSqDev(x, c * 196, n, 196, 6272, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
-      runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
-      runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
+      runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
+      runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
     } else {
-      m = runningMean[c];
-      is = 1 / Math.sqrt(runningVar[c] + 0.00001);
+      m = runningMean[c]!;
+      is = 1 / Math.sqrt(runningVar[c]! + 0.00001);
     }
     mean[c] = m;
     invstd[c] = is;
-    const a = W[c] * is;
-    rt.channelAffine(x, y, c * 196, n, 196, 6272, a, B[c] - m * a);
+    const a = W[c]! * is;
+    rt.channelAffine(x, y, c * 196, n, 196, 6272, a, B[c]! - m * a);
   }
-  if (training) numBatchesTracked[0] += 1;
+  if (training) numBatchesTracked[0]! += 1;
 }
 
 function b2_bn1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 196;
   for (let c = 0; c < 32; c++) {
-    const m = mean[c];
-    const is = invstd[c];
+    const m = mean[c]!;
+    const is = invstd[c]!;
     const sums = rt.channelGradSums(x, dY, c * 196, n, 196, 6272, m);
-    const sdy = sums[0];
-    const sdyx = sums[1];
-    dW[c] += sdyx * is;
-    dB[c] += sdy;
-    const g = W[c] * is;
+    const sdy = sums[0]!;
+    const sdyx = sums[1]!;
+    dW[c]! += sdyx * is;
+    dB[c]! += sdy;
+    const g = W[c]! * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
     rt.channelGradInput(x, dY, dX, c * 196, n, 196, 6272, m, mdy, proj, g);
@@ -466,7 +466,7 @@ function b2_conv2_im2col(x: Float32Array, xOff: number, col: Float32Array): void
           const xr = xOff + c * 196 + ih * 14;
           for (let ow = 0; ow < 14; ow++) {
             const iw = ow + kj - 1;
-            col[o + ow] = iw >= 0 && iw < 14 ? x[xr + iw] : 0;
+            col[o + ow] = iw >= 0 && iw < 14 ? x[xr + iw]! : 0;
           }
         }
       }
@@ -487,7 +487,7 @@ function b2_conv2_col2im(dCol: Float32Array, dX: Float32Array, xOff: number): vo
           const xr = xOff + c * 196 + ih * 14;
           for (let ow = 0; ow < 14; ow++) {
             const iw = ow + kj - 1;
-            if (iw >= 0 && iw < 14) dX[xr + iw] += dCol[o + ow];
+            if (iw >= 0 && iw < 14) dX[xr + iw]! += dCol[o + ow]!;
           }
         }
       }
@@ -527,31 +527,31 @@ function b2_bn2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
       m = rt.channelSum(x, c * 196, n, 196, 6272) / count;
       const sq = rt.channelSqDev(x, c * 196, n, 196, 6272, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
-      runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
-      runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
+      runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
+      runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
     } else {
-      m = runningMean[c];
-      is = 1 / Math.sqrt(runningVar[c] + 0.00001);
+      m = runningMean[c]!;
+      is = 1 / Math.sqrt(runningVar[c]! + 0.00001);
     }
     mean[c] = m;
     invstd[c] = is;
-    const a = W[c] * is;
-    rt.channelAffine(x, y, c * 196, n, 196, 6272, a, B[c] - m * a);
+    const a = W[c]! * is;
+    rt.channelAffine(x, y, c * 196, n, 196, 6272, a, B[c]! - m * a);
   }
-  if (training) numBatchesTracked[0] += 1;
+  if (training) numBatchesTracked[0]! += 1;
 }
 
 function b2_bn2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 196;
   for (let c = 0; c < 32; c++) {
-    const m = mean[c];
-    const is = invstd[c];
+    const m = mean[c]!;
+    const is = invstd[c]!;
     const sums = rt.channelGradSums(x, dY, c * 196, n, 196, 6272, m);
-    const sdy = sums[0];
-    const sdyx = sums[1];
-    dW[c] += sdyx * is;
-    dB[c] += sdy;
-    const g = W[c] * is;
+    const sdy = sums[0]!;
+    const sdyx = sums[1]!;
+    dW[c]! += sdyx * is;
+    dB[c]! += sdy;
+    const g = W[c]! * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
     rt.channelGradInput(x, dY, dX, c * 196, n, 196, 6272, m, mdy, proj, g);
@@ -569,7 +569,7 @@ function b2_down_im2col(x: Float32Array, xOff: number, col: Float32Array): void 
           const ih = oh * 2 + ki;
           const o = row + oh * 14;
           const xr = xOff + c * 784 + ih * 28;
-          for (let ow = 0; ow < 14; ow++) col[o + ow] = x[xr + ow * 2 + kj];
+          for (let ow = 0; ow < 14; ow++) col[o + ow] = x[xr + ow * 2 + kj]!;
         }
       }
     }
@@ -586,7 +586,7 @@ function b2_down_col2im(dCol: Float32Array, dX: Float32Array, xOff: number): voi
           const ih = oh * 2 + ki;
           const o = row + oh * 14;
           const xr = xOff + c * 784 + ih * 28;
-          for (let ow = 0; ow < 14; ow++) dX[xr + ow * 2 + kj] += dCol[o + ow];
+          for (let ow = 0; ow < 14; ow++) dX[xr + ow * 2 + kj]! += dCol[o + ow]!;
         }
       }
     }
@@ -625,31 +625,31 @@ function b2_down_bn_forward(n: number, x: Float32Array, y: Float32Array, W: Floa
       m = rt.channelSum(x, c * 196, n, 196, 6272) / count;
       const sq = rt.channelSqDev(x, c * 196, n, 196, 6272, m);
       is = 1 / Math.sqrt(sq / count + 0.00001);
-      runningMean[c] = 0.9 * runningMean[c] + 0.1 * m;
-      runningVar[c] = 0.9 * runningVar[c] + 0.1 * (sq / (count - 1));
+      runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
+      runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
     } else {
-      m = runningMean[c];
-      is = 1 / Math.sqrt(runningVar[c] + 0.00001);
+      m = runningMean[c]!;
+      is = 1 / Math.sqrt(runningVar[c]! + 0.00001);
     }
     mean[c] = m;
     invstd[c] = is;
-    const a = W[c] * is;
-    rt.channelAffine(x, y, c * 196, n, 196, 6272, a, B[c] - m * a);
+    const a = W[c]! * is;
+    rt.channelAffine(x, y, c * 196, n, 196, 6272, a, B[c]! - m * a);
   }
-  if (training) numBatchesTracked[0] += 1;
+  if (training) numBatchesTracked[0]! += 1;
 }
 
 function b2_down_bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 196;
   for (let c = 0; c < 32; c++) {
-    const m = mean[c];
-    const is = invstd[c];
+    const m = mean[c]!;
+    const is = invstd[c]!;
     const sums = rt.channelGradSums(x, dY, c * 196, n, 196, 6272, m);
-    const sdy = sums[0];
-    const sdyx = sums[1];
-    dW[c] += sdyx * is;
-    dB[c] += sdy;
-    const g = W[c] * is;
+    const sdy = sums[0]!;
+    const sdyx = sums[1]!;
+    dW[c]! += sdyx * is;
+    dB[c]! += sdy;
+    const g = W[c]! * is;
     const mdy = training ? sdy / count : 0;
     const proj = training ? (sdyx * is * is) / count : 0;
     rt.channelGradInput(x, dY, dX, c * 196, n, 196, 6272, m, mdy, proj, g);
@@ -658,12 +658,12 @@ function b2_down_bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Fl
 
 // b2_add: add b2_bn2 + b2_down_bn · x [n,32,14,14] ×2 → y [n,32,14,14]
 function b2_add_forward(n: number, x0: Float32Array, x1: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < n * 6272; i++) y[i] = x0[i] + x1[i];
+  for (let i = 0; i < n * 6272; i++) y[i] = x0[i]! + x1[i]!;
 }
 
 function b2_add_backward(n: number, dY: Float32Array, dX0: Float32Array, dX1: Float32Array): void {
   for (let i = 0; i < n * 6272; i++) {
-    const g = dY[i];
+    const g = dY[i]!;
     dX0[i] = g;
     dX1[i] = g;
   }
@@ -683,14 +683,14 @@ function global_avgpool2d_1_forward(n: number, x: Float32Array, y: Float32Array)
   for (let sc = 0; sc < n * 32; sc++) {
     const xo = sc * 196;
     let acc = 0;
-    for (let q = 0; q < 196; q++) acc += x[xo + q];
+    for (let q = 0; q < 196; q++) acc += x[xo + q]!;
     y[sc] = acc / 196;
   }
 }
 
 function global_avgpool2d_1_backward(n: number, dY: Float32Array, dX: Float32Array): void {
   for (let sc = 0; sc < n * 32; sc++) {
-    const g = dY[sc] / 196;
+    const g = dY[sc]! / 196;
     for (let q = sc * 196; q < sc * 196 + 196; q++) dX[q] = g;
   }
 }
@@ -705,7 +705,7 @@ function fc_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Arr
   rt.gemmTN(10, 32, n, dY, 0, x, 0, dW, 0, true);
   for (let s = 0; s < n; s++) {
     const o = s * 10;
-    for (let j = 0; j < 10; j++) dB[j] += dY[o + j];
+    for (let j = 0; j < 10; j++) dB[j]! += dY[o + j]!;
   }
   rt.gemmNN(n, 32, 10, dY, 0, W, 0, dX, 0, false);
 }
@@ -715,7 +715,7 @@ const lossExp = new Float64Array(10);
 function crossEntropyLoss(n: number, z: Float32Array, labels: Int32Array, dZ: Float32Array | null): number {
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const t = labels[i];
+    const t = labels[i]!;
     if (t === -100) continue;
     if (!(t >= 0 && t < 10)) throw new RangeError('label ' + t + ' at index ' + i + ' is not a class in [0, 10) nor ignore_index -100');
     total += 1;
@@ -724,26 +724,26 @@ function crossEntropyLoss(n: number, z: Float32Array, labels: Int32Array, dZ: Fl
   let loss = 0;
   for (let r = 0; r < n; r++) {
     const o = r * 10;
-    const t = labels[r];
+    const t = labels[r]!;
     if (t === -100) {
       if (dZ !== null) for (let c = 0; c < 10; c++) dZ[o + c] = 0;
       continue;
     }
     let mx = -Infinity;
-    for (let c = 0; c < 10; c++) if (z[o + c] > mx) mx = z[o + c];
+    for (let c = 0; c < 10; c++) if (z[o + c]! > mx) mx = z[o + c]!;
     let sum = 0;
     for (let c = 0; c < 10; c++) {
-      const e = Math.exp(z[o + c] - mx);
+      const e = Math.exp(z[o + c]! - mx);
       lossExp[c] = e;
       sum += e;
     }
     const lse = mx + Math.log(sum);
     const wt = 1;
-    loss += wt * (lse - z[o + t]);
+    loss += wt * (lse - z[o + t]!);
     if (dZ === null) continue;
     const a = wt * inv / sum;
-    for (let c = 0; c < 10; c++) dZ[o + c] = lossExp[c] * a;
-    dZ[o + t] -= wt * inv;
+    for (let c = 0; c < 10; c++) dZ[o + c] = lossExp[c]! * a;
+    dZ[o + t]! -= wt * inv;
   }
   return loss * inv;
 }
@@ -1351,7 +1351,7 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
     b2_bn1_backward(n, this.b2_conv1_y, this.b2_bn1_dY, this.b2_bn1_W, this.b2_bn1_dW, this.b2_bn1_dB, this.b2_bn1_mean, this.b2_bn1_invstd, this.mode, this.b2_conv1_dY);
     b2_conv1_backward(n, this.b1_out_y, this.b2_conv1_dY, this.b2_conv1_W, this.b2_conv1_dW, this.b2_conv1_col, this.b2_conv1_dCol, this.b2_conv1_dX0);
     // b1_out is read by b2_conv1, b2_down: its gradient is the sum of theirs; b2_conv1 adds its share
-    for (let i = 0; i < n * 12544; i++) this.b1_out_dY[i] += this.b2_conv1_dX0[i];
+    for (let i = 0; i < n * 12544; i++) this.b1_out_dY[i]! += this.b2_conv1_dX0[i]!;
     b1_out_backward(n, this.b1_out_y, this.b1_out_dY, this.b1_add_dY);
     b1_add_backward(n, this.b1_add_dY, this.b1_bn2_dY, this.stem_relu_dY);
     b1_bn2_backward(n, this.b1_conv2_y, this.b1_bn2_dY, this.b1_bn2_W, this.b1_bn2_dW, this.b1_bn2_dB, this.b1_bn2_mean, this.b1_bn2_invstd, this.mode, this.b1_conv2_dY);
@@ -1360,7 +1360,7 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
     b1_bn1_backward(n, this.b1_conv1_y, this.b1_bn1_dY, this.b1_bn1_W, this.b1_bn1_dW, this.b1_bn1_dB, this.b1_bn1_mean, this.b1_bn1_invstd, this.mode, this.b1_conv1_dY);
     b1_conv1_backward(n, this.stem_relu_y, this.b1_conv1_dY, this.b1_conv1_W, this.b1_conv1_dW, this.b1_conv1_col, this.b1_conv1_dCol, this.b1_conv1_dX0);
     // stem_relu is read by b1_conv1, b1_add: its gradient is the sum of theirs; b1_conv1 adds its share
-    for (let i = 0; i < n * 12544; i++) this.stem_relu_dY[i] += this.b1_conv1_dX0[i];
+    for (let i = 0; i < n * 12544; i++) this.stem_relu_dY[i]! += this.b1_conv1_dX0[i]!;
     stem_relu_backward(n, this.stem_relu_y, this.stem_relu_dY, this.stem_bn_dY);
     stem_bn_backward(n, this.stem_y, this.stem_bn_dY, this.stem_bn_W, this.stem_bn_dW, this.stem_bn_dB, this.stem_bn_mean, this.stem_bn_invstd, this.mode, this.stem_dY);
     stem_backward(n, x, this.stem_dY, this.stem_W, this.stem_dW, this.stem_col);

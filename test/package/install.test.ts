@@ -4,7 +4,7 @@
 // npm fetches from its cache first (`--prefer-offline`: after `npm ci` every package is there); with no registry
 // and no cache the test skips, saying so.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,7 +34,7 @@ describe('npm install of the packed tarball, without gpu.js', () => {
     }
     const packed = (JSON.parse(execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string }[])[0]!;
     const app = join(tmp, 'app');
-    execFileSync('mkdir', [app]);
+    mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     const install = spawnSync(npm, ['install', join(tmp, packed.filename), '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, encoding: 'utf8' });
     if (install.status !== 0 && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENOTCACHED/.test(install.stderr)) {

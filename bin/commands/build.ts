@@ -13,6 +13,7 @@ import { decodeSpec } from '../../compiler/1-parse/decode.js';
 import { formatDiagnostics } from '../../compiler/diagnostics/render.js';
 import { emitJs } from '../../compiler/5-codegen/emit-js.js';
 import type { Exit } from '../main.js';
+import { gpujsMissing } from '../gpujs-installed.js';
 
 interface BuildOptions {
   readonly output?: string;
@@ -42,6 +43,9 @@ function runBuild(file: string, opts: BuildOptions): number {
   if (opts.emit !== 'ts' && opts.emit !== 'js') return usage(`--emit expects ts or js, got "${opts.emit}"`);
   if (opts.target !== 'ts' && opts.target !== 'gpujs') return usage(`--target expects ts or gpujs, got "${opts.target}"`);
   if (opts.target === 'gpujs' && opts.dtype !== 'float32') return usage('--target gpujs computes in float32 (gpu.js precision single): drop --dtype float64');
+  // The module it writes imports cnnc/runtime/gpujs, which imports gpu.js: without it, it could not run.
+  const missing = opts.target === 'gpujs' ? gpujsMissing() : null;
+  if (missing !== null) return usage(missing);
   if (opts.output === '') return usage('-o needs a file name (or - for stdout), got an empty one');
   const read = readSpecBytes(file);
   if ('error' in read) return usage(read.error);

@@ -10,7 +10,9 @@ import { decodeSpec } from '../../compiler/1-parse/decode.js';
 import { readSpecBytes } from '../../compiler/1-parse/read.js';
 import type { ModelIR } from '../../compiler/ir/types.js';
 import { transpileToJs } from '../../compiler/5-codegen/emit-js.js';
-import { BACKENDS, BackendError, type Backend, type BackendInfo } from '../../runtime/gpujs/index.js';
+import { BACKENDS, BackendError, type Backend } from '../../runtime/gpujs/backends.js';
+import type { BackendInfo } from '../../runtime/gpujs/device.js';
+import { gpujsMissing } from '../gpujs-installed.js';
 import { writeFileAtomic } from '../../runtime/node/atomic.js';
 import { loadModule } from '../../compiler/load-generated.js';
 import type { CompiledModel } from '../../runtime/model.js';
@@ -83,6 +85,8 @@ export function targetFlag(target: string | undefined, backend: string | undefin
   const b = (backend ?? 'gpu') as Backend;
   if (!BACKENDS.includes(b)) throw new UsageError(`--backend expects one of ${BACKENDS.join(', ')}, got "${backend}"`);
   if (b === 'webgpu') throw new UsageError('--backend webgpu runs only asynchronously, in a browser (examples/browser-train); in Node use gpu, webasm, cpu or headlessgl');
+  const missing = gpujsMissing();
+  if (missing !== null) throw new UsageError(missing);
   return { kind: 'gpujs', backend: b };
 }
 

@@ -4,10 +4,9 @@
 // user named and later report what really ran (Device.info()), never what was requested.
 import { GPU } from 'gpu.js';
 
-/** `gpu` is gpu.js's automatic choice (headlessgl → webgl2 → webgl → webasm); the rest are explicit. */
-export type Backend = 'gpu' | 'webgl2' | 'webgl' | 'webgpu' | 'headlessgl' | 'webasm' | 'cpu';
+import { BACKENDS, BackendError, type Backend } from './backends.js';
 
-export const BACKENDS: readonly Backend[] = ['gpu', 'webgl2', 'webgl', 'webgpu', 'headlessgl', 'webasm', 'cpu'];
+export { BACKENDS, BackendError, type Backend } from './backends.js';
 
 /** The part of gpu.js's GPU instance the runtime uses (structural, so a GPU from a <script> tag fits). */
 export interface GpuLike {
@@ -21,10 +20,6 @@ export interface KernelLike {
   (...args: unknown[]): unknown;
   readonly kernel: { readonly constructor: { readonly name: string; readonly mode?: string }; readonly fallbackReason?: string | null };
   destroy(removeCanvasReferences?: boolean): void;
-}
-
-export class BackendError extends Error {
-  override readonly name = 'BackendError';
 }
 
 /** A GPU for `backend`; refuses (BackendError, no stack trace needed) a mode this platform lacks. */

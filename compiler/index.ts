@@ -32,7 +32,7 @@ export type { Spec } from './spec/types.js';
 export { VERSION } from './version.js';
 export { formatSummary, summarize, type Summary, type SummaryRow } from './3-lower/summary.js';
 export { loadModule, type GeneratedModule } from './load-generated.js';
-export { onnxModel, renderOnnx, ONNX_OPSET, type Weights } from './5-codegen-onnx/generate.js';
+export { loadOnnxProto, onnxModel, OnnxProtoMissing, ONNX_PROTO_MISSING, renderOnnx, ONNX_OPSET, type Weights } from './5-codegen-onnx/generate.js';
 export { unsupportedByOnnx } from './5-codegen-onnx/support.js';
 
 export interface CheckResult {

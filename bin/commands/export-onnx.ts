@@ -4,7 +4,7 @@
 // unless --force; the file is written atomically (a temp file, then rename).
 import { lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatDiagnostics, ONNX_OPSET, planModel, renderOnnx, TS_TARGET, unsupportedByOnnx } from '../../compiler/index.js';
+import { formatDiagnostics, loadOnnxProto, ONNX_OPSET, OnnxProtoMissing, planModel, renderOnnx, TS_TARGET, unsupportedByOnnx } from '../../compiler/index.js';
 import { makeDirectory, writeFile } from '../fs-errors.js';
 import { noColor } from '../no-color.js';
 import { compileSpec, UsageError, type Io } from './compile-model.js';
@@ -16,6 +16,14 @@ export async function exportOnnx(spec: string, flags: ExportFlags, io: Io): Prom
   return reportUserErrors(io, async () => {
     const out = flags.output;
     refuseOutput(out, flags.force === true);
+    // onnx-proto is an optional peer (package.json): asked for before the spec is compiled.
+    try {
+      await loadOnnxProto();
+    } catch (e) {
+      if (!(e instanceof OnnxProtoMissing)) throw e;
+      io.stderr.write(`cnnc export: ${e.message}\n`);
+      return 1;
+    }
     const loaded = await compileSpec(spec, io);
     if (loaded === null) return 1;
     // The fusions the TypeScript plan chooses change no value: the onnx renderer reads its geometry and comments.
@@ -29,7 +37,7 @@ export async function exportOnnx(spec: string, flags: ExportFlags, io: Io): Prom
     if (flags.weights !== undefined) loadWeightsFile(model, flags.weights);
     model.eval();
     const params = new Map(model.parameters().map((p) => [p.name, p.data]));
-    const bytes = renderOnnx(plan, (name) => {
+    const bytes = await renderOnnx(plan, (name) => {
       const data = params.get(name);
       if (data === undefined) throw new Error(`cnnc internal error: the model has no parameter ${name}`);
       return data;

@@ -3,7 +3,7 @@
 // dynamic batch N; one output, the model's last layer (what the TypeScript module's forward returns, e.g.
 // log_softmax), named by its path. Encoded by onnx-proto's protobufjs code: same plan and weights, same bytes
 // (no time, no path, no random name; protobufjs writes fields in their declared order).
-import onnxProto, { type onnx } from 'onnx-proto';
+import type { onnx } from 'onnx-proto';
 import type { PlannedModel } from '../ir/plan.js';
 import { VERSION } from '../version.js';
 import { GraphBuilder, tensorValue, type Weights } from './graph.js';
@@ -40,7 +40,34 @@ export function onnxModel(plan: PlannedModel, weights: Weights): onnx.IModelProt
   };
 }
 
-/** The .onnx file's bytes. */
-export function renderOnnx(plan: PlannedModel, weights: Weights): Uint8Array {
-  return onnxProto.onnx.ModelProto.encode(onnxModel(plan, weights)).finish();
+/** What renderOnnx says where the optional peer onnx-proto is not installed (`npm install cnnc` leaves it out:
+ *  protobufjs 6 weighs 22 MB). */
+export const ONNX_PROTO_MISSING = 'cnnc export --to onnx needs the npm package onnx-proto, which cnnc does not install itself: npm install onnx-proto';
+
+/** Thrown by renderOnnx where onnx-proto cannot be imported; its message is ONNX_PROTO_MISSING. */
+export class OnnxProtoMissing extends Error {
+  constructor() {
+    super(ONNX_PROTO_MISSING);
+    this.name = 'OnnxProtoMissing';
+  }
+}
+
+/** onnx-proto's module.exports (CommonJS: an ESM import sees it as the default export). */
+type OnnxProto = typeof import('onnx-proto');
+let loading: Promise<OnnxProto> | undefined;
+
+/** onnx-proto, imported on first use; rejects with OnnxProtoMissing where it is not installed. */
+export function loadOnnxProto(): Promise<OnnxProto> {
+  loading ??= import('onnx-proto').then((m) => (m as unknown as { default: OnnxProto }).default, (e: unknown) => {
+    loading = undefined;
+    const code = (e as { code?: string }).code;
+    throw code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ? new OnnxProtoMissing() : e;
+  });
+  return loading;
+}
+
+/** The .onnx file's bytes, encoded by onnx-proto. */
+export async function renderOnnx(plan: PlannedModel, weights: Weights): Promise<Uint8Array> {
+  const proto = await loadOnnxProto();
+  return proto.onnx.ModelProto.encode(onnxModel(plan, weights)).finish();
 }

@@ -3,12 +3,15 @@
 // output value. The messages are onnx-proto's plain objects (onnx.proto of ONNX 1.10), encoded by
 // protobufjs in generate.ts. Every name is data in a protobuf string field, never code: nothing a spec
 // names can change what the file means.
-import onnxProto, { type onnx } from 'onnx-proto';
+import type { onnx } from 'onnx-proto';
 import type { NodePlan } from '../ir/plan.js';
 import type { ParamInfo } from '../ir/types.js';
 
-const { AttributeType } = onnxProto.onnx.AttributeProto;
-const { DataType } = onnxProto.onnx.TensorProto;
+// onnx.proto's enum values (AttributeProto.AttributeType, TensorProto.DataType): fixed by the format. Written
+// here, not read from onnx-proto, so that building the message needs no package (onnx-proto is an optional
+// peer, loaded by renderOnnx to encode); test/onnx checks them against onnx-proto's.
+export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
+export const DataType = { FLOAT: 1, INT64: 7 } as const;
 
 export type Attribute = onnx.IAttributeProto;
 

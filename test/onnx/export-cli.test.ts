@@ -44,6 +44,12 @@ async function weightsFor(spec: string, seed: number): Promise<{ file: string; n
   return { file: trainedLikeWeights(model, at), names: model.parameters().map((p) => p.name) };
 }
 
+it("the renderer's enum values are onnx.proto's, as onnx-proto has them (graph.ts writes them so that building a message needs no package)", async () => {
+  const { AttributeType, DataType } = await import('../../compiler/5-codegen-onnx/graph.js');
+  for (const [k, v] of Object.entries(AttributeType)) expect(onnxProto.onnx.AttributeProto.AttributeType[k as 'INT'], k).toBe(v);
+  for (const [k, v] of Object.entries(DataType)) expect(onnxProto.onnx.TensorProto.DataType[k as 'FLOAT'], k).toBe(v);
+});
+
 describe('cnnc export --to onnx: the file', () => {
   it('holds the state_dict names as initializers, the layer names as nodes, opset 17 and a dynamic batch (resnet-mini)', async () => {
     const w = await weightsFor('specs/resnet-mini.yaml', 2);

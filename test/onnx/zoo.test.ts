@@ -44,7 +44,7 @@ describe.skipIf(noOrt !== null)('specs/zoo/ exported to ONNX', () => {
     expect(unsupportedByOnnx(plan, source)).toEqual([]);
     const params = new Map(model.parameters().map((p) => [p.name, p.data]));
     const out = join(dir, `${ir!.name}.onnx`);
-    writeFileSync(out, renderOnnx(plan, (name) => params.get(name)!));
+    writeFileSync(out, await renderOnnx(plan, (name) => params.get(name)!));
     if (z.checked) exported.push(out);
     expectNames(out, ir!, model);
     await expectOrtMatches(`${file} at ${z.at}×${z.at}`, out, model, [2]);

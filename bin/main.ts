@@ -10,6 +10,7 @@ import { registerPredict } from './commands/predict.js';
 import { registerDiff } from './commands/diff.js';
 import { registerProfile } from './commands/profile.js';
 import { registerExport } from './commands/export.js';
+import { registerInit } from './commands/init.js';
 import { EXIT, EXIT_CODES_HELP, internalError } from './exit.js';
 import { quitOnBrokenPipe } from './pipes.js';
 
@@ -24,6 +25,7 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     .exitOverride()
     .showHelpAfterError()
     .addHelpText('after', `\n${EXIT_CODES_HELP}`);
+  registerInit(program, exit);
   registerCheck(program, exit);
   registerInspect(program, exit);
   registerBuild(program, exit);

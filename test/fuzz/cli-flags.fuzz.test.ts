@@ -197,6 +197,10 @@ function allowedWrites(command: string, args: readonly string[], positionals: re
       const base = basename(spec).replace(/\.ya?ml$/i, '');
       return ['.model.ts', '.model.js', '.model.d.ts', '.gpujs.model.ts', '.gpujs.model.js', '.gpujs.model.d.ts'].map((e) => resolve(dirname(spec), base + e));
     }
+    case 'init': { // -o, or <template>.yaml in the working directory
+      const o = last(args, '-o', '--output');
+      return [resolve(o ?? `${positionals[0] ?? 'mnist'}.yaml`)];
+    }
     default:
       return [];
   }
@@ -253,7 +257,7 @@ describe('fuzzing every flag of every command', () => {
     expect((seen.get(1) ?? 0) + (seen.get(2) ?? 0), 'runs refused (exit 1 or 2)').toBeGreaterThan(0);
   });
 
-  it('a command that --help lists beyond these seven is fuzzed too (none today)', async () => {
+  it('a command that --help lists beyond these seven is fuzzed too (profile, export, init today)', async () => {
     const fuzzed = new Set(Object.keys(RUNS));
     const others = shapes.filter((c) => !fuzzed.has(c.name));
     for (const c of others) {

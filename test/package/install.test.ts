@@ -28,7 +28,7 @@ function bytesUnder(dir: string): number {
 }
 
 describe('npm install of the packed tarball, without gpu.js', () => {
-  it('is under 40 MB with no install script, and its cnnc builds, refusing --target gpujs in one line', (ctx) => {
+  it('is under 40 MB with no install script, and its cnnc builds, refusing --target gpujs in one line; cnnc init points a spec at the installed schema', (ctx) => {
     requireFreshDist(root);
     for (const src of readdirSync(join(root, 'bin'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
       const js = join(root, 'dist', 'bin', src.replace(/\.ts$/, '.js'));
@@ -62,5 +62,14 @@ describe('npm install of the packed tarball, without gpu.js', () => {
     const onnx = cnnc('export', 'mnist.yaml', '--to', 'onnx', '-o', 'mnist.onnx');
     expect([onnx.status, onnx.stderr]).toEqual([EXIT.user, `cnnc export: ${ONNX_PROTO_MISSING}\n`]);
     expect(existsSync(join(app, 'mnist.onnx'))).toBe(false);
+
+    // cnnc init (issue 20, item 6): the templates ship, and a spec written in the app points its editor at the
+    // installed schema, relative to itself.
+    const init = cnnc('init', 'resnet', '-o', join('models', 'resnet.yaml'));
+    expect([init.status, init.stderr]).toEqual([EXIT.ok, '']);
+    const first = readFileSync(join(app, 'models', 'resnet.yaml'), 'utf8').split('\n')[0];
+    expect(first).toBe('# yaml-language-server: $schema=../node_modules/cnnc/compiler/spec/cnnc.schema.json');
+    expect(existsSync(join(modules, 'cnnc', 'compiler', 'spec', 'cnnc.schema.json'))).toBe(true);
+    expect(cnnc('check', join('models', 'resnet.yaml')).status).toBe(EXIT.ok);
   });
 });

@@ -45,9 +45,10 @@ describe('the package layout', () => {
     expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(['gpu.js', 'onnx-proto', 'mnist']));
   });
 
-  it('ships the embedded digits and their credit, and stays under 8 MB unpacked', () => {
+  it('ships the embedded digits and their credit, and cnnc init\'s templates, and stays under 8 MB unpacked', () => {
     expect(paths.has('runtime/node/data/mnist10k.idx.gz')).toBe(true);
     expect(paths.has('runtime/node/data/MNIST10K.md')).toBe(true);
+    for (const t of ['mnist', 'image-folder', 'resnet']) expect(paths.has(`templates/${t}.yaml`), t).toBe(true); // cnnc init's
     expect([...paths].filter((p) => p.includes('node_modules'))).toEqual([]);
     expect(packed.unpackedSize).toBeLessThan(8_000_000);
   });

@@ -25,6 +25,7 @@ const demo = {
   state: 'loading', // loading → ready ⇄ training → paused | done | error
   backend: BACKEND,
   isolated: globalThis.crossOriginIsolated === true,
+  running: false, // Start pressed, Pause not yet
   threads: 1,
   threadsError: null,
   renderer: TS ? null : webglRenderer(),

@@ -3,14 +3,13 @@
 const W = 940, H = 300, L = 58, R = 58, T = 34, B = 44;
 const LOSS = '#2f6fde', ACC = '#16794a';
 
-/** `count` or so round tick values covering [0, max]: steps of 1, 2 or 5 × 10^k. */
+/** `count` or so round tick values from 0 to the first at or past `max`: steps of 1, 2 or 5 × 10^k. */
 export function ticks(max, count = 5) {
   const raw = max / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw);
-  const out = [];
-  for (let v = 0; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-  return out;
+  const n = Math.ceil(max / step - 1e-9);
+  return Array.from({ length: n + 1 }, (_, i) => Number((i * step).toPrecision(12)));
 }
 
 /** The running mean of the last `k` values at each index. */

@@ -151,7 +151,37 @@ describe.skipIf(missing !== null)('the browser demo in headless Chromium: TypeSc
     expect(s.accuracyHistory[0]!.accuracy).toBeGreaterThan(0.5); // chance is 0.1
   });
 
-  it('a digit drawn with the mouse is classified: ten probabilities that sum to 1, the 1 of a vertical stroke; Clear empties it', async () => {
+  it("the pad's input is MNIST's: a corner scribble comes out scaled to a 20-pixel box and centred by its mass", async () => {
+    if (!page.url().startsWith(server.url)) await page.goto(server.url); // run alone (-t)
+    // A string, not a function: vitest would rewrite a function's import() into its own loader.
+    const r = (await page.evaluate(`(async () => {
+      const { toMnist } = await import('/draw.js');
+      const c = document.createElement('canvas');
+      c.width = c.height = 280;
+      const ctx = c.getContext('2d');
+      ctx.fillStyle = '#000';
+      ctx.fillRect(0, 0, 280, 280);
+      const empty = toMnist(c);
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(10, 20, 30, 60); // a 30×60 block near the top-left corner
+      ctx.fillRect(10, 20, 60, 10); // and a bar along its top: the mass sits off the box's centre
+      return { empty, x: Array.from(toMnist(c)) };
+    })()`)) as { empty: null; x: number[] };
+    expect(r.empty).toBeNull();
+    let mass = 0, mx = 0, my = 0, x0 = 28, x1 = -1, y0 = 28, y1 = -1;
+    r.x.forEach((v, i) => {
+      const [px, py] = [i % 28, Math.floor(i / 28)];
+      mass += v; mx += v * (px + 0.5); my += v * (py + 0.5);
+      if (v > 0) [x0, x1, y0, y1] = [Math.min(x0, px), Math.max(x1, px), Math.min(y0, py), Math.max(y1, py)];
+    });
+    expect(Math.max(x1 - x0 + 1, y1 - y0 + 1)).toBe(20); // 60 pixels tall → 20
+    expect(Math.abs(mx / mass - 14)).toBeLessThanOrEqual(0.5);
+    expect(Math.abs(my / mass - 14)).toBeLessThanOrEqual(0.5);
+    expect(Math.max(...r.x)).toBeLessThanOrEqual(1);
+  });
+
+  it('a digit drawn with the mouse while the model trains is classified: ten probabilities that sum to 1, the 1 of a vertical stroke; Clear empties it', async () => {
+    await page.click('#start'); // drawing while training: the loop yields to the page's input
     const box = (await page.locator('#pad').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
     await page.mouse.down();
@@ -159,6 +189,11 @@ describe.skipIf(missing !== null)('the browser demo in headless Chromium: TypeSc
     await page.mouse.move(box.x + box.width * 0.52, box.y + box.height * 0.85, { steps: 6 });
     await page.mouse.up();
     await waitFor(page, 'd.prediction !== null', 10_000);
+    const during = await state(page);
+    expect(during.running).toBe(true);
+    await page.click('#start');
+    await waitFor(page, "d.state === 'paused'");
+    await page.waitForTimeout(200); // the prediction that follows the last training slice
     const p = (await state(page)).prediction!;
     console.log(`drawn 1: predicted ${p.pred}, p = [${p.probs.map((q) => q.toFixed(3)).join(', ')}]`);
     expect(p.probs).toHaveLength(10);

@@ -59,6 +59,7 @@ let cursor = 0;
 let busy = Promise.resolve(); // every use of the model, in order (gpu.js steps are asynchronous)
 let runStart = 0; // wall clock and images of the current run, for wallImgPerSec
 let runImages = 0;
+let runId = 0; // a loop ends when a later Start (after a Pause) begins another
 
 main().catch(fail);
 
@@ -167,7 +168,7 @@ function start() {
   runImages = 0;
   $('start').textContent = 'Pause';
   showStatus();
-  loop().catch(fail);
+  loop(++runId).catch(fail);
 }
 
 function pause() {
@@ -179,14 +180,15 @@ function pause() {
 }
 
 /** Trains in slices of SLICE_MS, yielding to the page between them; evaluates every EVAL_EVERY steps. */
-async function loop() {
+async function loop(run) {
   const x = new Float32Array(1024 * PIXELS);
   const y = new Int32Array(1024);
-  while (demo.running) {
+  const on = () => demo.running && run === runId;
+  while (on()) {
     const t0 = performance.now();
     do {
       await exclusive(() => trainOne(x, y));
-    } while (demo.running && performance.now() - t0 < SLICE_MS && demo.step % EVAL_EVERY !== 0 && demo.step !== STEPS);
+    } while (on() && performance.now() - t0 < SLICE_MS && demo.step % EVAL_EVERY !== 0 && demo.step !== STEPS);
     demo.wallImgPerSec = (1000 * runImages) / (performance.now() - runStart);
     if (demo.step === STEPS) {
       pause();

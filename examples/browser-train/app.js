@@ -10,6 +10,8 @@
 import { decodeDigits, PIXELS } from '/digits.mjs';
 import { drawChart } from '/chart.js';
 import { attachPad, toMnist } from '/draw.js';
+import { runCase } from '/parity.js';
+import { showDigits, showPrediction, showPreview } from '/view.js';
 
 const params = new URLSearchParams(location.search);
 const asked = params.get('backend') ?? 'ts';
@@ -45,7 +47,7 @@ const demo = {
   predictions: [], // ten test digits at the last evaluation: { label, pred, p }
   prediction: null, // the pad's digit: { pred, probs } or null
   error: null,
-  runCase,
+  runCase: (a) => runCase({ backend: BACKEND, ...a }),
   start: () => start(),
   pause: () => pause(),
 };
@@ -251,7 +253,7 @@ async function evaluate() {
   demo.accuracy = correct / (batches * BATCH);
   demo.accuracyHistory.push({ step: demo.step, accuracy: demo.accuracy, digits: batches * BATCH });
   demo.predictions = predictions.map(({ label, pred, p }) => ({ label, pred, p }));
-  showDigits(predictions);
+  showDigits(predictions.map((q) => ({ ...q, pixels: test.images.subarray(q.k * PIXELS, (q.k + 1) * PIXELS) })));
   render();
 }
 
@@ -296,33 +298,6 @@ function exclusive(f) {
   return r;
 }
 
-/**
- * Parity hook for the browser test (gpu.js): a fresh model of /models/<name>.js from `seed`, its forward
- * output on x, then (a second fresh model, so both start from the seed's state) its loss and every gradient
- * (running statistics for buffers). Float32Arrays travel as base64.
- */
-async function runCase({ name, seed, mode, x, y, n, backend = BACKEND }) {
-  const mod = await import(`/models/${name}.js`);
-  const xs = fromBase64(x);
-  const ys = Int32Array.from(y);
-  const fresh = () => {
-    const m = mod.createModel({ seed, backend });
-    if (mode === 'train') m.train();
-    else m.eval();
-    return m;
-  };
-  const a = fresh();
-  const forwardOut = toBase64(await a.forwardAsync(xs, n));
-  a.dispose();
-  const b = fresh();
-  const loss = await b.computeGradientsAsync(xs, ys, n);
-  await b.downloadAsync();
-  const tensors = b.parameters().map((p) => ({ name: p.name, trainable: p.trainable, values: toBase64(p.trainable ? p.grad : p.data) }));
-  const info = b.backendInfo();
-  b.dispose();
-  return { forward: forwardOut, loss, tensors, info };
-}
-
 function showStatus() {
   const s = demo.state;
   $('status').className = '';
@@ -345,52 +320,6 @@ function render() {
     $('engine').textContent = `mode ${i.mode}, kernels ${Object.entries(i.kernelClasses).map(([k, v]) => `${k} × ${v}`).join(', ')}, ${i.honest ? 'honest: every kernel ran in that mode' : 'fell back'}; renderer ${demo.renderer ?? 'none'}`;
   }
   drawChart($('chart'), { losses: L, accuracy: demo.accuracyHistory, title: `${net?.name ?? ''}: training loss and test accuracy (batch ${demo.batch}, lr ${demo.lr})` });
-}
-
-function showPrediction(p) {
-  const bars = $('probs');
-  bars.replaceChildren();
-  $('guess').textContent = p === null ? 'draw a digit' : `${p.pred} (${(100 * p.probs[p.pred]).toFixed(0)}%)`;
-  for (let c = 0; c < 10; c++) {
-    const row = document.createElement('div');
-    row.className = `bar${p !== null && c === p.pred ? ' best' : ''}`;
-    const q = p === null ? 0 : p.probs[c];
-    row.innerHTML = `<span>${c}</span><i style="width:${(100 * q).toFixed(1)}%"></i><b>${(100 * q).toFixed(1)}%</b>`;
-    bars.append(row);
-  }
-}
-
-function showPreview(x) {
-  const ctx = $('preview').getContext('2d');
-  const img = ctx.createImageData(28, 28);
-  for (let i = 0; i < PIXELS; i++) {
-    const v = Math.round((x?.[i] ?? 0) * 255);
-    img.data.set([v, v, v, 255], i * 4);
-  }
-  ctx.putImageData(img, 0, 0);
-}
-
-function showDigits(predictions) {
-  const figs = predictions.map(({ k, label, pred, p }) => {
-    const canvas = document.createElement('canvas');
-    canvas.width = canvas.height = 28;
-    canvas.className = 'digit';
-    const ctx = canvas.getContext('2d');
-    const img = ctx.createImageData(28, 28);
-    const pixels = data.test.images.subarray(k * PIXELS, (k + 1) * PIXELS);
-    for (let i = 0; i < PIXELS; i++) {
-      const v = 255 - Math.round(pixels[i] * 255); // dark ink on white
-      img.data.set([v, v, v, 255], i * 4);
-    }
-    ctx.putImageData(img, 0, 0);
-    const fig = document.createElement('figure');
-    const cap = document.createElement('figcaption');
-    cap.className = pred === label ? 'ok' : 'bad';
-    cap.textContent = `pred ${pred} (${Math.round(100 * p)}%) · true ${label}`;
-    fig.append(canvas, cap);
-    return fig;
-  });
-  $('digits').replaceChildren(...figs);
 }
 
 /** Class probabilities of one output row: log-probabilities (all ≤ 0) are exponentiated, logits softmaxed, probabilities kept. */
@@ -447,18 +376,4 @@ function positive(text, fallback) {
 function positiveNumber(text) {
   const v = Number(text);
   return text !== null && v > 0 ? v : null;
-}
-
-function toBase64(f32) {
-  const bytes = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-function fromBase64(b64) {
-  const s = atob(b64);
-  const bytes = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
 }

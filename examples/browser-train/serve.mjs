@@ -3,7 +3,8 @@
 // carries COOP same-origin + COEP require-corp, so the page is cross-origin isolated and the TypeScript
 // target's wasm kernels can share their memory with worker threads (runtime/threads.ts).
 //   /                          index.html (an import map points `cnnc/runtime` and `cnnc/runtime/gpujs` at /lib/)
-//   /app.js, /chart.js, /draw.js, /digits.mjs   the page's scripts (plain browser ESM), the data format it shares with this server
+//   /app.js, /chart.js, /draw.js, /view.js, /parity.js, /digits.mjs   the page's scripts (plain browser ESM; digits.mjs:
+//                              the data format it shares with this server)
 //   /lib/runtime.js, /lib/worker.js   cnnc/runtime bundled by esbuild from runtime/*.ts, and its thread worker beside it
 //   /lib/runtime-gpujs.js      cnnc/runtime/gpujs bundled by esbuild from runtime/gpujs/*.ts, gpu.js's browser build inside
 //   /models.json               the models: [{ id, name, spec, lr, batch }] (lr and batch: the spec's optimizer and train)
@@ -35,6 +36,8 @@ const STATIC = {
   '/app.js': ['app.js', JS],
   '/chart.js': ['chart.js', JS],
   '/draw.js': ['draw.js', JS],
+  '/view.js': ['view.js', JS],
+  '/parity.js': ['parity.js', JS],
   '/digits.mjs': ['digits.mjs', JS],
 };
 

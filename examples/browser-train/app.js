@@ -137,6 +137,7 @@ async function useModel(id, { lr = null, batch = null }) {
     setLr(lr ?? info.lr ?? 0.001); // each spec's own rate; the batch size stays
     setBatch(batch ?? demo.batch ?? info.batch ?? 32);
   });
+  if (demo.state === 'paused' || demo.state === 'done') demo.state = 'ready'; // a fresh model: nothing to resume
   render();
   if (wasRunning) start();
 }

@@ -159,7 +159,7 @@ describe.skipIf(missing !== null)('the browser demo in headless Chromium: TypeSc
   it('choosing the small model starts a fresh one (its spec\'s rate, the batch kept), which reaches the step-100 test evaluation', async () => {
     await page.selectOption('#model', 'small');
     await waitFor(page, "d.model === 'small' && d.step === 0");
-    expect(await state(page)).toMatchObject({ lr: 0.005, batch: 32, losses: [], accuracyHistory: [] });
+    expect(await state(page)).toMatchObject({ state: 'ready', running: false, lr: 0.005, batch: 32, losses: [], accuracyHistory: [] });
     await page.click('#start');
     await waitFor(page, 'd.accuracyHistory.length >= 1');
     await page.click('#start');

@@ -251,6 +251,27 @@ describe.skipIf(missing !== null)('the browser demo in headless Chromium: TypeSc
     expect(await page.textContent('#guess')).toBe('draw a digit');
     expect(errors).toEqual([]);
   });
+
+  it('a finger draws too (touch events through Chromium\'s input, on a touch-enabled page): a prediction appears', async () => {
+    const context = await browser.newContext({ hasTouch: true, viewport: { width: 1100, height: 1300 } });
+    try {
+      const touch = await context.newPage();
+      await touch.goto(`${server.url}?model=small`);
+      await waitFor(touch, "d.state === 'ready'");
+      const box = (await touch.locator('#pad').boundingBox())!;
+      const cdp = await context.newCDPSession(touch);
+      const at = (f: number) => [{ x: box.x + box.width * (0.3 + 0.4 * f), y: box.y + box.height * (0.2 + 0.6 * f) }];
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(0) });
+      for (let i = 1; i <= 10; i++) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(i / 10) });
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+      await waitFor(touch, 'd.prediction !== null', 10_000);
+      const p = (await state(touch)).prediction!;
+      expect(p.probs).toHaveLength(10);
+      expect(Math.abs(p.probs.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-6);
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 /** This process's TypeScript-target training rate on `yaml` at batch n (one thread, after one warm-up step). */

@@ -31,16 +31,17 @@ describe.skipIf(missing !== null)('gpu.js graphs, decoder layers and losses in h
 
   beforeAll(async () => {
     server = (await startServer({
-      spec: join(EXAMPLE, 'small.yaml'),
-      compile: (yaml: string) => buildOrThrow(yaml, 'gpujs'),
+      specs: [join(EXAMPLE, 'small.yaml')],
+      compile: (yaml: string, _file: string, target: 'ts' | 'gpujs') => buildOrThrow(yaml, target),
       loadMnist10k,
+      testDigits: 200,
       lifetimeMs: 110_000, // a hung run cannot keep the port
     })) as Server;
     await Promise.all(GRAPH_PARITY_CASES.map((c, i) => server.addModule(`graph${i}`, buildOrThrow(c.yaml, 'gpujs'))));
     browser = await launchChromium();
     page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-    await page.goto(`${server.url}?backend=webgl2&steps=1&batch=2`);
+    await page.goto(`${server.url}?backend=webgl2&model=small&steps=1&batch=2`);
     await page.waitForFunction(() => ['done', 'error'].includes((window as { cnncDemo?: { state: string } }).cnncDemo?.state ?? ''), null, { timeout: 40_000 });
   });
 

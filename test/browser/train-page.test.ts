@@ -1,13 +1,14 @@
 // The gpu.js target in a real browser: Debian's headless Chromium, WebGL2 on SwiftShader (a CPU
-// renderer: correctness, not speed). Loads the demo page (examples/browser-train), which trains on the
+// renderer: correctness, not speed). Loads the demo page (examples/browser-train) with its gpu.js switch
+// (?backend=webgl2; the TypeScript target is its default: demo-page.test.ts), which trains on the
 // embedded digits, and checks that WebGL2 really ran (the kernel classes that were instantiated) and
 // that the loss fell; takes a screenshot (test/.tmp/browser-train.png). Then parity in WebGL2, issue 7
 // item 3: the page runs generated modules that cover every layer kind and loss; this process runs the
 // TypeScript target on the same seed and inputs; forward output, loss and every gradient (running
 // statistics for buffers) are compared with test/gpujs/helpers.ts's float32 tolerance.
 //
-// The page trains examples/browser-train/small.yaml: the seed's model (specs/mnist.yaml, the page's
-// default) takes ~6.5 s per step on SwiftShader here, so it gets one gradient parity check instead.
+// The page trains examples/browser-train/small.yaml: the seed's model (specs/mnist.yaml) takes ~6.5 s per
+// step on SwiftShader here, so it gets one gradient parity check instead.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,8 +53,8 @@ describe.skipIf(missing !== null)('the gpu.js target in headless Chromium (WebGL
 
   beforeAll(async () => {
     server = (await startServer({
-      spec: join(EXAMPLE, 'small.yaml'),
-      compile: (yaml: string, file: string) => gpujsCode(yaml, file),
+      specs: [join(EXAMPLE, 'small.yaml')],
+      compile: (yaml: string, file: string, target: 'ts' | 'gpujs') => moduleCode(yaml, file, target),
       loadMnist10k,
       lifetimeMs: 110_000, // a hung run cannot keep the port
     })) as Server;
@@ -69,11 +70,11 @@ describe.skipIf(missing !== null)('the gpu.js target in headless Chromium (WebGL
   });
 
   it('trains on the embedded digits in WebGL2: the loss falls, WebGL2Kernel ran and nothing fell back', async () => {
-    await page.goto(`${server.url}?backend=webgl2&steps=120&batch=16`);
+    await page.goto(`${server.url}?backend=webgl2&model=small&steps=120&batch=16`);
     await page.waitForFunction(() => ['done', 'error'].includes((window as { cnncDemo?: { state: string } }).cnncDemo?.state ?? ''), null, { timeout: 40_000 });
     const s = (await page.evaluate(() => {
-      const { runCase: _, ...state } = (window as unknown as { cnncDemo: DemoState & { runCase: unknown } }).cnncDemo;
-      return state;
+      const { runCase: _r, start: _s, pause: _p, ...state } = (window as unknown as { cnncDemo: DemoState & Record<string, unknown> }).cnncDemo;
+      return state as unknown as DemoState;
     })) as DemoState;
     mkdirSync(TMP, { recursive: true });
     await page.screenshot({ path: SHOT, fullPage: true });
@@ -119,8 +120,8 @@ async function parity(page: Page, index: number, c: ParityCase): Promise<void> {
   expect(info.honest).toBe(true);
 }
 
-function gpujsCode(yaml: string, file: string): string {
-  const r = build(yaml, file, { target: 'gpujs' });
+function moduleCode(yaml: string, file: string, target: 'ts' | 'gpujs'): string {
+  const r = build(yaml, file, { target });
   if (r.code === null) throw new Error(`${file} refused: ${r.diagnostics.map((d) => d.message).join('; ')}`);
   return r.code;
 }

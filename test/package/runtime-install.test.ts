@@ -2,13 +2,15 @@
 // tarball `npm pack runtime` makes (@cnnc/runtime: runtime/package.json, built to runtime/dist by
 // runtime/tsconfig.json), installed into an empty app, weighs at most 5 MB of node_modules, runs no install script and
 // brings no compiler; a module `cnnc build --runtime @cnnc/runtime --emit js` wrote runs in it — forward, one training
-// step, on two gemm threads from the package's worker.js — with the numbers the compiler's in-process loader gets
-// from the same module, and the app's TypeScript type-checks against the package's .d.ts.
+// step, on two gemm threads from the package's worker.js; its weights loaded into another model and predict on a PNG
+// through the package's decoders — with the numbers the compiler's in-process loader gets from the same module, and
+// the app's TypeScript type-checks against the package's .d.ts.
 // npm fetches from its cache first (`--prefer-offline`); with no registry and no cache the test skips, saying so.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encode as encodePng } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile, loadModule } from '../../compiler/index.js';
 import { EXIT } from '../../bin/exit.js';
@@ -26,10 +28,13 @@ function bytesUnder(dir: string): number {
   }, 0);
 }
 
-// The app: forward of a fixed batch of 2, then one training step on it, printed as JSON.
-const APP = `import { createModel } from './mnist.model.js';
+// The app: forward of a fixed batch of 2, then one training step on it; the app API (weights back in from bytes,
+// predict on an uploaded PNG through the package's decoders, metadata), printed as JSON.
+const APP = `import { readFileSync } from 'node:fs';
+import { createModel } from './mnist.model.js';
 import { initThreads } from '@cnnc/runtime/node';
-import { backendInfo, stopThreads } from '@cnnc/runtime';
+import { imageInput } from '@cnnc/runtime/node/images';
+import { backendInfo, loadWeightsFrom, stopThreads } from '@cnnc/runtime';
 await initThreads(2);
 const model = createModel({ seed: 3 });
 const x = new Float32Array(2 * 784).map((_, i) => ((i * 37) % 255) / 255);
@@ -38,7 +43,10 @@ model.train();
 const loss = model.trainStep(x, new Int32Array([3, 7]), 2);
 model.eval();
 const after = Array.from(model.forward(x, 2));
-process.stdout.write(JSON.stringify({ out, loss, after, threads: backendInfo().threads }));
+const fresh = createModel({ seed: 9 });
+await loadWeightsFrom(fresh, model.saveWeights().buffer);
+const [p] = fresh.predict(imageInput(readFileSync('digit.png'), 'digit.png', fresh.metadata), 1);
+process.stdout.write(JSON.stringify({ out, loss, after, threads: backendInfo().threads, p, name: fresh.metadata.name }));
 await stopThreads();
 `;
 const APP_TS = `import { createModel } from './mnist.model.js';
@@ -80,11 +88,13 @@ describe('npm install of the packed @cnnc/runtime alone', () => {
     expect([built.status, built.stderr]).toEqual([EXIT.ok, '']);
     expect(readFileSync(join(app, 'mnist.model.js'), 'utf8')).toContain(`from '@cnnc/runtime';`);
 
+    const digit = Uint8Array.from({ length: 784 }, (_, i) => ((i % 28) > 9 && (i % 28) < 18 && i > 140 && i < 640 ? 255 : 0));
+    writeFileSync(join(app, 'digit.png'), encodePng({ width: 28, height: 28, data: digit, channels: 1, depth: 8 }));
     writeFileSync(join(app, 'main.mjs'), APP);
     const run = spawnSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' });
     expect([run.status, run.stderr]).toEqual([0, '']);
-    const got = JSON.parse(run.stdout) as { out: number[]; loss: number; after: number[]; threads: number };
-    expect(got.threads).toBe(2);
+    const got = JSON.parse(run.stdout) as { out: number[]; loss: number; after: number[]; threads: number; p: { class: number; probabilities: number[] }; name: string };
+    expect([got.threads, got.name]).toEqual([2, 'MnistNet']);
 
     // The same module through the compiler's loader (cnnc's own runtime): the same numbers.
     const { code } = compile(readFileSync(join(root, 'specs', 'mnist.yaml'), 'utf8'), 'mnist.yaml', { runtime: '@cnnc/runtime' });
@@ -100,6 +110,11 @@ describe('npm install of the packed @cnnc/runtime alone', () => {
     expect(got.loss).toBeCloseTo(loss, 4);
     got.after.forEach((v, i) => expect(v).toBeCloseTo(after[i]!, 4));
     expect(got.after).not.toEqual(got.out); // the step changed the weights
+    // predict on the PNG with the trained weights loaded from bytes: what the reference gives on the same pixels.
+    const img = new Float32Array(784).map((_, i) => ((i % 28) > 9 && (i % 28) < 18 && i > 140 && i < 640 ? 1 : 0));
+    const [want] = ref.predict(img, 1);
+    expect(got.p.class).toBe(want!.class);
+    got.p.probabilities.forEach((v, c) => expect(v).toBeCloseTo(want!.probabilities[c]!, 4));
 
     // Strict TypeScript against the package's declarations (the .d.ts cnnc build wrote beside the module).
     writeFileSync(join(app, 'main.ts'), APP_TS);

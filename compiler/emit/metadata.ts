@@ -36,7 +36,7 @@ export function metadataLiteral(m: ModelMetadata): string {
     `outputShape: ${shape(m.outputShape)}`,
     `output: ${str(m.output)}`,
     `classes: ${m.classes === null ? 'null' : `[${m.classes.map(str).join(', ')}]`}`,
-    `transforms: ${JSON.stringify(m.transforms)}`, // plain data (kinds, numbers, lists): JSON is a TypeScript literal
+    `transforms: ${JSON.stringify(m.transforms).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')}`, // plain data: JSON is a TypeScript literal
     `parameters: ${lit(m.parameters)}`,
     `dtype: ${str(m.dtype)}`,
     `cnncVersion: ${str(m.cnncVersion)}`,

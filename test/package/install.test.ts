@@ -62,6 +62,10 @@ describe('npm install of the packed tarball, without gpu.js', () => {
     const built = cnnc('build', 'mnist.yaml');
     expect([built.status, built.stderr]).toEqual([EXIT.ok, '']);
     expect(existsSync(join(app, 'mnist.model.ts'))).toBe(true);
+    // The module for an app that installs only @cnnc/runtime (test/package/runtime-install.test.ts runs one).
+    const forRuntime = cnnc('build', 'mnist.yaml', '--runtime', '@cnnc/runtime', '--emit', 'js', '-o', 'rt/mnist.model.js');
+    expect([forRuntime.status, forRuntime.stderr]).toEqual([EXIT.ok, '']);
+    expect(readFileSync(join(app, 'rt', 'mnist.model.js'), 'utf8')).toContain(`import * as rt from '@cnnc/runtime';`);
     const gpujs = cnnc('build', 'mnist.yaml', '--target', 'gpujs');
     expect([gpujs.status, gpujs.stderr]).toEqual([EXIT.user, `cnnc build: ${GPUJS_MISSING}\n`]);
     expect(existsSync(join(app, 'mnist.gpujs.model.ts'))).toBe(false);

@@ -70,7 +70,7 @@ export function checkFile(path: string): CheckResult {
 }
 
 export { readSpecBytes, SPEC_MAX_BYTES } from './1-parse/read.js';
-export type { GenerateOptions } from './5-codegen/generate.js';
+export { RUNTIME_IMPORTS, type GenerateOptions, type RuntimeImport } from './5-codegen/generate.js';
 
 /** Which renderer: the TypeScript kernels (default) or gpu.js kernels (compiler/5-codegen-gpujs, float32 only). */
 export type Target = 'ts' | 'gpujs';

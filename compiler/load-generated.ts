@@ -1,5 +1,5 @@
 // Loads a generated module in-process (the CLI's train / eval / predict, tests, the bench): transpile the
-// TypeScript to JavaScript, point its one `cnnc/runtime` import at this package's runtime entry, write it
+// TypeScript to JavaScript, point its one `cnnc/runtime` (or `@cnnc/runtime`) import at this package's runtime entry, write it
 // to workDir atomically and import it. The file name carries the code's hash (`<Name>.<hash>.model.mjs`),
 // so a changed module is never served from a module cache (Node's, or vitest's, which ignores queries).
 // The compiler's, not the runtime's: transpiling loads TypeScript (5-codegen/emit-js.ts), which an app
@@ -16,7 +16,7 @@ export interface GeneratedModule<A extends FloatArray = Float32Array> {
   createModel(options?: { seed?: number }): CompiledModel<A>;
 }
 
-const RUNTIME_IMPORT = /from\s+['"]cnnc\/runtime['"]/g;
+const RUNTIME_IMPORT = /from\s+['"](?:cnnc|@cnnc)\/runtime['"]/g;
 
 /** The runtime's entry of this package: dist/runtime/index.js when built, runtime/index.ts under vitest. */
 function runtimeUrl(): string {
@@ -27,7 +27,7 @@ function runtimeUrl(): string {
 export async function loadModule<A extends FloatArray = Float32Array>(code: string, workDir: string): Promise<GeneratedModule<A>> {
   const js = transpileToJs(code);
   const imports = js.match(RUNTIME_IMPORT) ?? [];
-  if (imports.length !== 1) throw new Error(`not a cnnc generated module: expected one import of cnnc/runtime, found ${imports.length}`);
+  if (imports.length !== 1) throw new Error(`not a cnnc generated module: expected one import of cnnc/runtime (or @cnnc/runtime), found ${imports.length}`);
   const linked = js.replace(RUNTIME_IMPORT, `from ${JSON.stringify(runtimeUrl())}`);
   const name = /export class ([A-Za-z_][A-Za-z0-9_]*)/.exec(code)?.[1] ?? 'model';
   const hash = createHash('sha256').update(linked).digest('hex').slice(0, 16);

@@ -1,6 +1,8 @@
 // cnnc/runtime: what generated modules run on. Browser-safe: nothing here imports node:*.
 export type { CompiledModel, ParameterView, TrainingState, FloatArray } from './model.js';
 export type * from './contracts.js';
+export * from './app.js';
+export { classNamesOf } from './class-names.js';
 export * from './rng.js';
 export * from './init.js';
 export * from './gemm.js';

@@ -1,6 +1,7 @@
 // The contract every generated module's model class implements (the TypeScript target and,
 // later, gpu.js). Apps, the CLI and the training loop program against this, never against a
 // particular generated class.
+import type { ModelMetadata, Prediction } from './app.js';
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -38,6 +39,16 @@ export interface CompiledModel<A extends FloatArray = Float32Array> {
   readonly inputShape: readonly number[];
   /** Output shape without the batch. */
   readonly outputShape: readonly number[];
+  /** What the module knows of itself: name, spec hash, shapes, what the output holds, the spec's class names,
+   *  parameter count, dtype, cnnc version, target (runtime/app.ts, runtime/API.md). */
+  readonly metadata: ModelMetadata;
+  /** The class names predict gives: those the last loaded weights carry (cnnc train writes them), else the spec's;
+   *  null without names for every class. */
+  readonly classNames: readonly string[] | null;
+  /** Forward in the current mode (eval for an app: a new model is in eval mode), then per sample the probabilities
+   *  of every class (softmax of logits, exp of log-probabilities, as metadata.output says), the top class and its
+   *  name. Throws a RangeError for a label map or a multi-output binary model (read forward() then). */
+  predict(x: A, n: number): Prediction[];
   /** x is [n, ...inputShape] row-major; returns [n, ...outputShape] (a view into the model's arena: copy to keep). */
   forward(x: A, n: number): A;
   train(): void;

@@ -1,4 +1,5 @@
-// `cnnc build SPEC [-o FILE] [--dtype float32|float64] [--emit ts|js] [--target ts|gpujs]`: write the generated module.
+// `cnnc build SPEC [-o FILE] [--dtype float32|float64] [--emit ts|js] [--target ts|gpujs] [--runtime cnnc/runtime|@cnnc/runtime]`:
+// write the generated module.
 // Without -o it goes next to the spec (`mnist.yaml` → `mnist.model.ts`); `-o -` prints it on stdout.
 // Files are written atomically (a temp file, then rename; a device such as /dev/stdout in place), the
 // `.js` and `.d.ts` of --emit js both or neither; a spec with errors prints its diagnostics, writes
@@ -8,7 +9,7 @@ import { FileError, makeDirectory, writeFiles } from '../fs-errors.js';
 import { readSpecBytes } from '../../compiler/1-parse/read.js';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { build } from '../../compiler/index.js';
+import { build, RUNTIME_IMPORTS } from '../../compiler/index.js';
 import { decodeSpec } from '../../compiler/1-parse/decode.js';
 import { formatDiagnostics } from '../../compiler/diagnostics/render.js';
 import { emitJs } from '../../compiler/5-codegen/emit-js.js';
@@ -20,6 +21,7 @@ interface BuildOptions {
   readonly dtype: string;
   readonly emit: string;
   readonly target: string;
+  readonly runtime: string;
 }
 
 export function registerBuild(program: Command, exit: Exit): void {
@@ -31,6 +33,7 @@ export function registerBuild(program: Command, exit: Exit): void {
     .option('--dtype <dtype>', 'float32 or float64 (float64 for gradient checks)', 'float32')
     .option('--emit <kind>', 'ts, or js (JavaScript plus a .d.ts)', 'ts')
     .option('--target <target>', 'ts (TypeScript kernels) or gpujs (gpu.js kernels, float32; docs/gpujs.md)', 'ts')
+    .option('--runtime <package>', 'what the module imports: cnnc/runtime, or @cnnc/runtime for an app that installs only the runtime package', 'cnnc/runtime')
     .action((file: string, opts: BuildOptions) => {
       exit.code = runBuild(file, opts);
     });
@@ -42,6 +45,9 @@ function runBuild(file: string, opts: BuildOptions): number {
   if (opts.dtype !== 'float32' && opts.dtype !== 'float64') return usage(`--dtype expects float32 or float64, got "${opts.dtype}"`);
   if (opts.emit !== 'ts' && opts.emit !== 'js') return usage(`--emit expects ts or js, got "${opts.emit}"`);
   if (opts.target !== 'ts' && opts.target !== 'gpujs') return usage(`--target expects ts or gpujs, got "${opts.target}"`);
+  const runtime = RUNTIME_IMPORTS.find((r) => r === opts.runtime);
+  if (runtime === undefined) return usage(`--runtime expects ${RUNTIME_IMPORTS.join(' or ')}, got "${opts.runtime}"`);
+  if (opts.target === 'gpujs' && runtime !== 'cnnc/runtime') return usage('--target gpujs imports cnnc/runtime/gpujs, which only cnnc has: drop --runtime');
   if (opts.target === 'gpujs' && opts.dtype !== 'float32') return usage('--target gpujs computes in float32 (gpu.js precision single): drop --dtype float64');
   // The module it writes imports cnnc/runtime/gpujs, which imports gpu.js: without it, it could not run.
   const missing = opts.target === 'gpujs' ? gpujsMissing() : null;
@@ -51,7 +57,7 @@ function runBuild(file: string, opts: BuildOptions): number {
   if ('error' in read) return usage(read.error);
   const bytes = read.bytes;
   const decoded = decodeSpec(bytes, file); // not UTF-8: E0111, and no build
-  const { code, diagnostics } = decoded.diagnostics.length > 0 ? { code: null, diagnostics: decoded.diagnostics } : build(decoded.source, file, { dtype: opts.dtype, target: opts.target });
+  const { code, diagnostics } = decoded.diagnostics.length > 0 ? { code: null, diagnostics: decoded.diagnostics } : build(decoded.source, file, { dtype: opts.dtype, target: opts.target, runtime });
   if (diagnostics.length > 0) process.stderr.write(formatDiagnostics(diagnostics, { color: process.stderr.isTTY === true && !process.env['NO_COLOR'] }));
   if (code === null) return 1;
 

@@ -12,14 +12,14 @@ import { mebibytes, readBounded } from '../../runtime/node/read-bounded.js';
 import type { Command } from 'commander';
 import type { DataPipeline } from '../../runtime/contracts.js';
 import { printableName } from '../../runtime/class-names.js';
-import { decodeImage } from '../../runtime/data/decode/index.js';
 import { fitPipeline } from '../../runtime/data/fit-input.js';
 import { idxImageAt } from '../../runtime/data/idx.js';
-import type { Image8 } from '../../runtime/data/image.js';
 import { normalizeImages, pipelineNormalize } from '../../runtime/data/transforms/index.js';
-import { imageTensor, modeOf } from '../../runtime/node/data/images.js';
+import { imageInput } from '../../runtime/node/data/images.js';
 import { isGzip, readMaybeGzip } from '../../runtime/node/data/read-maybe-gzip.js';
-import type { LossIR, ModelIR } from '../../compiler/ir/types.js';
+import type { ModelIR } from '../../compiler/ir/types.js';
+import { outputKind, specClasses } from '../../compiler/4-passes/output.js';
+import { outputProbabilities } from '../../runtime/app.js';
 import type { Exit } from '../main.js';
 import { compileSpec, processIo, UsageError, type Io } from './compile-model.js';
 import { reportUserErrors } from './user-error.js';
@@ -45,19 +45,19 @@ export function registerPredict(program: Command, exit: Exit, io: Io = processIo
         const model = loaded.createModel({ seed: 0 });
         const carried = loadWeightsFile(model, flags.weights);
         model.eval();
-        const last = loaded.ir.nodes.find((n) => n.name === loaded.ir.output)?.kind;
-        const { loss } = loaded.ir;
+        const kind = outputKind(loaded.ir);
         const names = classNames(loaded.ir, carried, model.outputShape[0] ?? 0);
         const pipeline = evalPipeline(loaded.ir);
         for (const arg of images) {
           const x = readInput(arg, model.inputShape, pipeline, flags.invert === true);
           const out = model.forward(x, 1);
-          if (loss.targets === 'binary') {
-            io.stdout.write(flags.json === true ? `${JSON.stringify({ file: arg, p1: binaryProbs(out, readsLogits(loss)) })}\n` : formatBinary(arg, out, readsLogits(loss)));
-          } else if (loss.labelShape.length > 0) {
+          if (kind === 'binary_logits' || kind === 'binary_probabilities') {
+            const logits = kind === 'binary_logits';
+            io.stdout.write(flags.json === true ? `${JSON.stringify({ file: arg, p1: binaryProbs(out, logits) })}\n` : formatBinary(arg, out, logits));
+          } else if (kind === 'label_map') {
             io.stdout.write(flags.json === true ? `${JSON.stringify({ file: arg, pixels_per_class: labelMapCounts(out, model.outputShape) })}\n` : formatLabelMap(arg, out, model.outputShape));
           } else {
-            const probs = last === 'log_softmax' ? Array.from(out, Math.exp) : last === 'softmax' ? Array.from(out) : softmax(out);
+            const probs = outputProbabilities(out, kind);
             io.stdout.write(flags.json === true ? `${JSON.stringify(predictionJson(arg, probs, names))}\n` : formatPrediction(arg, probs, names));
           }
         }
@@ -69,8 +69,7 @@ export function registerPredict(program: Command, exit: Exit, io: Io = processIo
 /** The names the weights carry, else the spec's data.classes; null without either, or when they do not
  *  count the model's classes. */
 function classNames(ir: ModelIR, carried: readonly string[] | null, classes: number): readonly string[] | null {
-  const spec = ir.data.source === 'folder' || ir.data.source === 'csv' ? ir.data.classes : null;
-  const names = carried ?? spec;
+  const names = carried ?? specClasses(ir);
   return names !== null && names.length === classes ? names : null;
 }
 
@@ -98,12 +97,6 @@ export function formatPrediction(name: string, probs: readonly number[], names: 
   const lines = [names === null ? `${name}: class ${top} (${p})` : `${name}: ${printableName(names[top]!)} (class ${top}, ${p})`];
   probs.forEach((p, c) => lines.push(`  ${String(c).padStart(2)}  ${(p * 100).toFixed(2).padStart(6)}%${label(c)}${c === top ? '  <' : ''}`));
   return lines.join('\n') + '\n';
-}
-
-/** bce and dice on probabilities read probabilities; the other binary losses, logits. */
-function readsLogits(loss: LossIR): boolean {
-  const t = loss.terms[0]!;
-  return !(t.kind === 'bce' || (t.kind === 'dice' && !t.fromLogits));
 }
 
 /** 0/1 targets: each output's probability of 1 (σ of a logit), and the call at 0.5. */
@@ -138,13 +131,6 @@ export function formatLabelMap(name: string, out: ArrayLike<number>, shape: read
   return lines.join('\n') + '\n';
 }
 
-function softmax(logits: ArrayLike<number>): number[] {
-  const max = Math.max(...Array.from(logits));
-  const e = Array.from(logits, (v) => Math.exp(v - max));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
-
 /** One input as [C, H, W]: an image file through the eval pipeline, or an IDX sample (with the pipeline's
  *  normalize), checked against the model's input shape. */
 export function readInput(arg: string, shape: readonly number[], pipeline: DataPipeline['eval'], invert: boolean): Float32Array {
@@ -163,11 +149,7 @@ export function readInput(arg: string, shape: readonly number[], pipeline: DataP
   const jpeg = raw[0] === 0xff && raw[1] === 0xd8;
   if (PNG_MAGIC.every((b, i) => raw[i] === b) || jpeg) {
     if (shape.length !== 3 || (shape[0] !== 1 && shape[0] !== 3)) throw new UsageError(`${file}: the model's input is [${shape.join(', ')}]; images give [1, H, W] or [3, H, W]`);
-    let img: Image8 = decodeImage(raw, file, modeOf(shape));
-    if (invert) img = { ...img, data: img.data.map((v) => 255 - v) };
-    const x = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    imageTensor(img, pipeline, shape, file, x, 0);
-    return x;
+    return imageInput(raw, file, { inputShape: shape, transforms: pipeline }, { invert });
   }
   if (!(isGzip(raw) || (raw[0] === 0 && raw[1] === 0))) {
     throw new UsageError(`${file}: neither a PNG, a JPEG nor an IDX file (${raw.length === 0 ? 'it is empty' : `first bytes ${Array.from(raw.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')}`})`);

@@ -8,6 +8,7 @@ import { layerComment, lossComment } from './comments.js';
 import { planLossFusion, planReluFusion } from './fuse.js';
 import { geometryOf } from './geometry.js';
 import { planMemory } from './memory.js';
+import { outputKind } from './output.js';
 
 export const TS_TARGET: TargetCaps = { name: 'ts', multiOutputKernels: true };
 export const GPUJS_TARGET: TargetCaps = { name: 'gpujs', multiOutputKernels: false };
@@ -42,7 +43,7 @@ export function planModel(ir: ModelIR, target: TargetCaps): PlannedModel {
   const out = ir.nodes.find((n) => n.name === ir.output);
   if (out === undefined) throw new Error(`cnnc internal error: output ${ir.output} is not a node`);
   const lossComments = ir.loss.terms.map((t) => lossComment(t, { outShape: out.outShape, fusedNote: lossFusion.note }));
-  const plan: PlannedModel = { ir, target, lossFusion, memory, nodes, lossComments };
+  const plan: PlannedModel = { ir, target, lossFusion, memory, nodes, lossComments, output: outputKind(ir) };
   verifyPlan(plan);
   return plan;
 }

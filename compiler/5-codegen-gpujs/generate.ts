@@ -18,6 +18,7 @@ import { body, call, MAX_KERNEL_INPUTS, times, type Ctx, type GpuKernel, type La
 import { emitLayer } from './layers/index.js';
 import { emitLossKernels } from './loss.js';
 import { emitOptimizer } from './optimizer.js';
+import { metadataLiteral, modelMetadata } from '../emit/metadata.js';
 
 /** The gpu.js target: a planned model (4-passes/plan.ts, for GPUJS_TARGET) → the module's source. */
 export function renderGpujs(planned: PlannedModel): string {
@@ -201,6 +202,7 @@ export function renderGpujs(planned: PlannedModel): string {
   const layout = [
     'const layout: gj.ModelLayout = {',
     `  name: ${JSON.stringify(ir.name)},`,
+    `  metadata: ${metadataLiteral(modelMetadata(planned, 'float32', 'gpujs'))},`,
     `  specHash: ${JSON.stringify(ir.specHash)},`,
     `  inputShape: [${ir.input.shape.join(', ')}],`,
     `  outputShape: [${outNode!.outShape.join(', ')}],`,

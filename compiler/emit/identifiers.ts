@@ -41,8 +41,9 @@ export function baseName(file: string): string {
   return parts[parts.length - 1] ?? file;
 }
 
-/** A single-quoted string literal for any text (JSON escaping, then quotes swapped). */
+/** A single-quoted string literal for any text (JSON escaping, then quotes swapped; U+2028 and U+2029, which JSON
+ *  leaves raw, escaped too: a user's class name must not break a line of the module). */
 export function str(text: string): string {
-  const body = JSON.stringify(text).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'");
+  const body = JSON.stringify(text).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'").replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
   return `'${body}'`;
 }

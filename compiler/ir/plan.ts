@@ -5,6 +5,7 @@
 // readers, and the text of its comment. A renderer reads this and decides nothing it already says.
 import type { Conv2dGeometry } from '../../runtime/wasm/conv.js';
 import type { ModelIR, Node, ParamInfo } from './types.js';
+import type { OutputKind } from '../../runtime/app.js';
 
 // --- The memory plan (4-passes/memory.ts) ---
 
@@ -194,6 +195,8 @@ export interface PlannedModel {
   readonly nodes: readonly NodePlan[];
   /** The comment of each loss term (4-passes/comments.ts), in the order of ir.loss.terms. */
   readonly lossComments: readonly string[];
+  /** What the output holds (4-passes/output.ts): the module's metadata.output, which predict reads. */
+  readonly output: OutputKind;
 }
 
 

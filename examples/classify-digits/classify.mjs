@@ -26,14 +26,11 @@ try {
 const { test } = loadMnist10k();
 const count = Math.min(Number(countArg), test.n);
 const pixels = 28 * 28;
-const logProbs = net.forward(test.images.subarray(0, count * pixels), count); // [count, 10]
+const predictions = net.predict(test.images.subarray(0, count * pixels), count); // per digit: class, probability, probabilities
 
 let correct = 0;
-for (let i = 0; i < count; i++) {
-  const row = logProbs.subarray(i * 10, i * 10 + 10);
-  let best = 0;
-  for (let c = 1; c < 10; c++) if (row[c] > row[best]) best = c;
-  if (best === test.labels[i]) correct++;
-  console.log(`digit ${i}: predicted ${best} (p = ${Math.exp(row[best]).toFixed(3)}), label ${test.labels[i]}`);
-}
+predictions.forEach((p, i) => {
+  if (p.class === test.labels[i]) correct++;
+  console.log(`digit ${i}: predicted ${p.class} (p = ${p.probability.toFixed(3)}), label ${test.labels[i]}`);
+});
 console.log(`${correct}/${count} correct`);

@@ -16,6 +16,7 @@
 //   methods run everywhere, webgpu included, since each step is a generator of device calls.
 import type { InitRule } from '../contracts.js';
 import type { CompiledModel, ParameterView, TrainingState } from '../model.js';
+import { classNamesAfterLoad, predictOutput, specClassNames, type ModelMetadata, type Prediction } from '../app.js';
 import { Rng } from '../rng.js';
 import { initParameter } from '../init.js';
 import { applyGradClip, type GradClip } from '../clip-grad.js';
@@ -53,6 +54,8 @@ export interface TensorSlot {
 
 export interface ModelLayout {
   readonly name: string;
+  /** What model.metadata returns (runtime/app.ts). */
+  readonly metadata: ModelMetadata;
   readonly specHash: string;
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
@@ -105,6 +108,8 @@ export abstract class GpujsModel implements CompiledModel<Float32Array> {
   readonly specHash: string;
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
+  readonly metadata: ModelMetadata;
+  private names: readonly string[] | null;
   protected readonly device: Device;
   protected readonly rng: Rng;
   /** Device state: P, G, the running statistics by tensor name, the optimizer slots (each [paramSize]). */
@@ -132,6 +137,8 @@ export abstract class GpujsModel implements CompiledModel<Float32Array> {
     this.specHash = layout.specHash;
     this.inputShape = layout.inputShape;
     this.outputShape = layout.outputShape;
+    this.metadata = layout.metadata;
+    this.names = specClassNames(layout.metadata);
     this.inSize = layout.inputShape.reduce((a, b) => a * b, 1);
     const backend = options.backend ?? 'gpu';
     this.device = new Device(options.gpu ?? openGpu(backend), backend, options.async === true || backend === 'webgpu');
@@ -205,6 +212,13 @@ export abstract class GpujsModel implements CompiledModel<Float32Array> {
     this.syncHost();
     loadNamedTensors(bytes, this.views.map((v) => ({ name: v.name, shape: v.shape, data: v.data })), 'weights');
     this.hostDirty = true;
+    this.names = classNamesAfterLoad(this.metadata, bytes);
+  }
+  get classNames(): readonly string[] | null {
+    return this.names;
+  }
+  predict(x: Float32Array, n: number): Prediction[] {
+    return predictOutput(this.forward(x, n), n, this.metadata, this.names);
   }
   getTrainingState(): TrainingState<Float32Array> {
     this.syncHost();

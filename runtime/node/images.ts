@@ -8,5 +8,5 @@
 //   const splits = listImageFolder('photos');                       // photos/train/<class>/*, photos/test/<class>/*
 //   const { train, test, classes } = loadImages(splits, { shape: [3, 64, 64], transforms: { eval: [], train: [] }, seed: 0 });
 export { IMAGE_EXTENSIONS, listCsvManifests, listImageFolder, splitValidation, type ImageList, type ImageSplits } from './data/image-files.js';
-export { imageTensor, loadImages, readImage, type ImageLoadOptions, type LoadedImages } from './data/images.js';
+export { imageInput, imageTensor, loadImages, readImage, type ImageLoadOptions, type LoadedImages } from './data/images.js';
 export { chooseData, loadData, loadDataAsync, type DataContext, type DataSource } from './data/load.js';

@@ -9,7 +9,10 @@ export interface InjectionSpec {
 
 const NASTY = "*/ `${globalThis.pwned = 1}` '\" \\u2028 \u2028 </script> \n/* // ";
 
-export function injectionYaml(name: string, layer: string, description = NASTY): string {
+/** Class names a spec's data may give: they land in the module's metadata as string literals. */
+export const NASTY_CLASSES: readonly string[] = ["*/ `${globalThis.hacked = 1}` '\" \\u2028 \u2028 </script> \n/* // ", "'); globalThis.hacked = 1; ('", '\\' + String.fromCharCode(0x2029)];
+
+export function injectionYaml(name: string, layer: string, description = NASTY, data?: string): string {
   return [
     'cnnc: 1',
     `name: ${name}`,
@@ -21,6 +24,7 @@ export function injectionYaml(name: string, layer: string, description = NASTY):
     '  - { kind: linear, name: toString, out_features: 3 }',
     'loss: { kind: cross_entropy }',
     'optimizer: { kind: sgd, lr: 0.1 }',
+    ...(data === undefined ? [] : [`data: ${data}`]),
     '',
   ].join('\n');
 }
@@ -34,6 +38,11 @@ export const INJECTION_SPECS: readonly InjectionSpec[] = [
   { title: 'model conv1_forward (a kernel name), layer conv1', yaml: injectionYaml('conv1_forward', 'conv1'), file: 'x.yaml' },
   { title: 'model nllLoss, layer this', yaml: injectionYaml('crossEntropyLoss', 'this'), file: 'x.yaml' },
   { title: 'model class (a reserved word), layer new', yaml: injectionYaml('class', 'new'), file: 'x.yaml' },
+  {
+    title: 'class names that try to leave their string literals (metadata.classes)',
+    yaml: injectionYaml('Classes', 'c1', NASTY, `{ source: folder, path: imgs, classes: ${JSON.stringify(NASTY_CLASSES)} }`),
+    file: 'x.yaml',
+  },
 ];
 
 /** Names that are not identifiers: refused by the front end. */

@@ -5,7 +5,7 @@ import { Node, Project } from 'ts-morph';
 import { describe, expect, it } from 'vitest';
 import { build } from '../../compiler/index.js';
 import { importGenerated } from './helpers.js';
-import { INJECTION_SPECS, REFUSED_NAMES, injectionYaml } from './injection-specs.js';
+import { INJECTION_SPECS, NASTY_CLASSES, REFUSED_NAMES, injectionYaml } from './injection-specs.js';
 
 describe('injection', () => {
   for (const bad of REFUSED_NAMES) {
@@ -42,6 +42,7 @@ describe('injection', () => {
       expect((globalThis as Record<string, unknown>)['pwned']).toBeUndefined();
       const model = mod.createModel({ seed: 1 });
       expect(model.parameters().map((p) => p.name).slice(-2)).toEqual(['toString.weight', 'toString.bias']);
+      expect(model.metadata.classes).toEqual(s.yaml.includes('classes:') ? NASTY_CLASSES : null);
     });
   }
 });

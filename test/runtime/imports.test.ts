@@ -24,9 +24,10 @@ const LOADED: Record<(typeof COMPILER_PACKAGES)[number], RegExp> = {
 /** The CLI's own package (bin/ only): an app that runs a model needs it no more than a compiler. */
 const COMMANDER = /\/node_modules\/commander\//;
 
+/** The sources under dir: runtime/dist, the runtime package's build of them, is not one. */
 function filesUnder(dir: string, ext: RegExp): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? filesUnder(join(dir, e.name), ext) : ext.test(e.name) ? [join(dir, e.name)] : [],
+    join(dir, e.name) === join(runtimeDir, 'dist') ? [] : e.isDirectory() ? filesUnder(join(dir, e.name), ext) : ext.test(e.name) ? [join(dir, e.name)] : [],
   );
 }
 

@@ -3,6 +3,7 @@
 // so checkpoints carry optimizer slots. Its gradient is the textbook p - y.
 import type { CompiledModel, ParameterView, TrainingState } from '../../runtime/model.js';
 import { encodeSafetensors } from '../../runtime/safetensors.js';
+import { predictOutput, type ModelMetadata } from '../../runtime/app.js';
 
 export function createSoftmaxRegression(o: { seed?: number; inputShape?: number[]; classes?: number; lr?: number; momentum?: number } = {}): CompiledModel {
   const inputShape = o.inputShape ?? [1, 28, 28];
@@ -65,11 +66,15 @@ export function createSoftmaxRegression(o: { seed?: number; inputShape?: number[
     { name: 'fc.bias', shape: [C], data: b, grad: db, trainable: true },
   ];
 
+  const metadata: ModelMetadata = { name: 'SoftmaxRegression', specHash: 'f'.repeat(64), inputShape, outputShape: [C], output: 'logits', classes: null, transforms: [], parameters: C * F + C, dtype: 'float32', cnncVersion: '0.1.0', target: 'ts' };
   return {
     name: 'SoftmaxRegression',
     specHash: 'f'.repeat(64),
     inputShape,
     outputShape: [C],
+    metadata,
+    classNames: null,
+    predict: (x, n) => predictOutput(forward(x, n), n, metadata, null),
     forward,
     train: () => void (training = true),
     eval: () => void (training = false),

@@ -6,6 +6,7 @@ import { str } from '../../emit/identifiers.js';
 import { lit } from '../../emit/kit.js';
 import { paramField, type ModelParts } from './parts.js';
 import { optimizerClass } from './constructor.js';
+import { metadataLiteral, modelMetadata } from '../../emit/metadata.js';
 
 export function emitFields(m: ModelParts): OptionalKind<PropertyDeclarationStructure>[] {
   const { ir, memory: plan } = m.planned;
@@ -27,6 +28,8 @@ export function emitFields(m: ModelParts): OptionalKind<PropertyDeclarationStruc
   prop('specHash', undefined, str(ir.specHash), { scope: Scope.Public });
   prop('inputShape', 'readonly number[]', `[${ir.input.shape.map(lit).join(', ')}]`, { scope: Scope.Public });
   prop('outputShape', 'readonly number[]', `[${out.outShape.map(lit).join(', ')}]`, { scope: Scope.Public });
+  prop('metadata', 'rt.ModelMetadata', metadataLiteral(modelMetadata(m.planned, m.dtype, 'ts')), { scope: Scope.Public });
+  prop('names', 'readonly string[] | null', 'rt.specClassNames(this.metadata)', { readonly: false, docs: "The class names predict gives (the classNames getter): the spec's, then those of the last weights loaded." });
   prop('mode', undefined, 'false', { readonly: false, docs: 'Training mode (dropout active, batchnorm on batch statistics). A new model is in eval mode.' });
   // rt.allocFloats: in the runtime's wasm memory where that is shared (runtime/wasm/resident.ts), so the kernels read the weights in place.
   prop('params', undefined, `rt.allocFloats(${F}, ${plan.paramSize})`, { docs: `All parameters and buffers, ${plan.params.length} tensors at literal offsets (in wasm memory where the runtime can: no copy per product).` });

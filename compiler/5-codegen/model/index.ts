@@ -33,7 +33,10 @@ export function emitModelClass(input: ModelClassInput): OptionalKind<ClassDeclar
     implements: [`rt.CompiledModel<${m.F}>`],
     docs: [`${ir.name}, generated from its spec. Create it with createModel(); a new model is in eval mode.`],
     properties: [...emitFields(m), ...profileField(m)],
-    getAccessors: [{ name: 'training', returnType: 'boolean', statements: 'return this.mode;' }],
+    getAccessors: [
+      { name: 'training', returnType: 'boolean', statements: 'return this.mode;' },
+      { name: 'classNames', returnType: 'readonly string[] | null', statements: 'return this.names;' },
+    ],
     ctors: [emitConstructor(m)],
     methods: emitMethods(m),
   };

@@ -96,8 +96,18 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
       name: 'loadWeights',
       parameters: [{ name: 'bytes', type: 'Uint8Array' }],
       returnType: 'void',
-      docs: ['All or nothing: a file that does not fit throws rt.SafetensorsError and leaves the model unchanged.'],
-      statements: "rt.loadNamedTensors(bytes, this.views.map((v) => ({ name: v.name, shape: v.shape, data: v.data })), 'weights');",
+      docs: ['All or nothing: a file that does not fit throws rt.SafetensorsError and leaves the model unchanged. Takes the class names the file carries.'],
+      statements: [
+        "rt.loadNamedTensors(bytes, this.views.map((v) => ({ name: v.name, shape: v.shape, data: v.data })), 'weights');",
+        'this.names = rt.classNamesAfterLoad(this.metadata, bytes);',
+      ],
+    },
+    {
+      name: 'predict',
+      parameters: [{ name: 'x', type: F }, { name: 'n', type: 'number' }],
+      returnType: 'rt.Prediction[]',
+      docs: ['forward(x, n), then per sample every class\'s probability, the top class and its name (runtime/app.ts).'],
+      statements: 'return rt.predictOutput(this.forward(x, n), n, this.metadata, this.names);',
     },
     {
       name: 'getTrainingState',

@@ -10,6 +10,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { DataPipeline } from '../../contracts.js';
 import { decodeImage } from '../../data/decode/index.js';
+import { fitPipeline } from '../../data/fit-input.js';
 import type { LabeledImages } from '../../data/idx.js';
 import { spacedIndex } from '../../data/idx-samples.js';
 import type { ColorMode, Image8 } from '../../data/image.js';
@@ -248,4 +249,21 @@ export function loadImages(splits: ImageSplits, o: ImageLoadOptions): LoadedImag
     val: val === null ? null : loadSplit('val', val, o, false, stream),
     classes: splits.classes,
   };
+}
+
+/**
+ * One PNG or JPEG (its bytes, any size and colour mode) as a sample of a model's input [C, H, W], as `cnnc predict`
+ * makes it: decoded as PIL opens it, converted to the input's channels (1: L, 3: RGB), `invert`ed where asked (dark
+ * drawings on light paper, for MNIST's white on black), then through the spec's eval transforms (metadata.transforms)
+ * made to end at the input's size. `name` names the image in an error: an ImageError for bytes that are not a
+ * supported image (truncated, another format, too many pixels), a RangeError for an input that is not an image's.
+ */
+export function imageInput(bytes: Uint8Array, name: string, meta: { readonly inputShape: readonly number[]; readonly transforms: readonly TransformSpec[] }, options: { readonly invert?: boolean } = {}): Float32Array {
+  const shape = meta.inputShape;
+  if (shape.length !== 3 || (shape[0] !== 1 && shape[0] !== 3)) throw new RangeError(`${name}: the model's input is [${shape.join(', ')}]; images give [1, H, W] or [3, H, W]`);
+  let img = decodeImage(bytes, name, modeOf(shape));
+  if (options.invert === true) img = { ...img, data: img.data.map((v) => 255 - v) };
+  const x = new Float32Array(shape[0] * shape[1]! * shape[2]!);
+  imageTensor(img, fitPipeline(meta.transforms, shape[1]!, shape[2]!).pipeline, shape, name, x, 0);
+  return x;
 }

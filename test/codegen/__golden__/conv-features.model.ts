@@ -595,6 +595,9 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
   public readonly specHash = '6a19a68e98023622535d80477887a5e497eceb58fce83a7a998a4aa39e7f8fe0';
   public readonly inputShape: readonly number[] = [1, 28, 28];
   public readonly outputShape: readonly number[] = [10];
+  public readonly metadata: rt.ModelMetadata = { name: 'ConvFeatures', specHash: '6a19a68e98023622535d80477887a5e497eceb58fce83a7a998a4aa39e7f8fe0', inputShape: [1, 28, 28], outputShape: [10], output: 'logits', classes: null, transforms: [], parameters: 27762, dtype: 'float32', cnncVersion: '0.1.0', target: 'ts' };
+  /** The class names predict gives (the classNames getter): the spec's, then those of the last weights loaded. */
+  private names: readonly string[] | null = rt.specClassNames(this.metadata);
   /** Training mode (dropout active, batchnorm on batch statistics). A new model is in eval mode. */
   private mode = false;
   /** All parameters and buffers, 16 tensors at literal offsets (in wasm memory where the runtime can: no copy per product). */
@@ -795,6 +798,10 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
     return this.mode;
   }
 
+  get classNames(): readonly string[] | null {
+    return this.names;
+  }
+
   /** x [n, 1, 28, 28] → [n, 10]: a view into the model's arena, overwritten by the next call (copy it to keep it). */
   forward(x: Float32Array, n: number): Float32Array {
     this.check(x, n);
@@ -847,9 +854,15 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
     return rt.encodeSafetensors(this.views);
   }
 
-  /** All or nothing: a file that does not fit throws rt.SafetensorsError and leaves the model unchanged. */
+  /** All or nothing: a file that does not fit throws rt.SafetensorsError and leaves the model unchanged. Takes the class names the file carries. */
   loadWeights(bytes: Uint8Array): void {
     rt.loadNamedTensors(bytes, this.views.map((v) => ({ name: v.name, shape: v.shape, data: v.data })), 'weights');
+    this.names = rt.classNamesAfterLoad(this.metadata, bytes);
+  }
+
+  /** forward(x, n), then per sample every class's probability, the top class and its name (runtime/app.ts). */
+  predict(x: Float32Array, n: number): rt.Prediction[] {
+    return rt.predictOutput(this.forward(x, n), n, this.metadata, this.names);
   }
 
   getTrainingState(): rt.TrainingState<Float32Array> {

@@ -297,6 +297,9 @@ export class MnistNet implements rt.CompiledModel<Float32Array> {
   public readonly specHash = '5268c84307641aab91e46eb5a3ed78514a4d3ca3ff1b3a2579e5997cd498ec7d';
   public readonly inputShape: readonly number[] = [1, 28, 28];
   public readonly outputShape: readonly number[] = [10];
+  public readonly metadata: rt.ModelMetadata = { name: 'MnistNet', specHash: '5268c84307641aab91e46eb5a3ed78514a4d3ca3ff1b3a2579e5997cd498ec7d', inputShape: [1, 28, 28], outputShape: [10], output: 'log_probabilities', classes: null, transforms: [], parameters: 1199882, dtype: 'float32', cnncVersion: '0.1.0', target: 'ts' };
+  /** The class names predict gives (the classNames getter): the spec's, then those of the last weights loaded. */
+  private names: readonly string[] | null = rt.specClassNames(this.metadata);
   /** Training mode (dropout active, batchnorm on batch statistics). A new model is in eval mode. */
   private mode = false;
   /** All parameters and buffers, 8 tensors at literal offsets (in wasm memory where the runtime can: no copy per product). */
@@ -428,6 +431,10 @@ export class MnistNet implements rt.CompiledModel<Float32Array> {
     return this.mode;
   }
 
+  get classNames(): readonly string[] | null {
+    return this.names;
+  }
+
   /** x [n, 1, 28, 28] → [n, 10]: a view into the model's arena, overwritten by the next call (copy it to keep it). */
   forward(x: Float32Array, n: number): Float32Array {
     this.check(x, n);
@@ -480,9 +487,15 @@ export class MnistNet implements rt.CompiledModel<Float32Array> {
     return rt.encodeSafetensors(this.views);
   }
 
-  /** All or nothing: a file that does not fit throws rt.SafetensorsError and leaves the model unchanged. */
+  /** All or nothing: a file that does not fit throws rt.SafetensorsError and leaves the model unchanged. Takes the class names the file carries. */
   loadWeights(bytes: Uint8Array): void {
     rt.loadNamedTensors(bytes, this.views.map((v) => ({ name: v.name, shape: v.shape, data: v.data })), 'weights');
+    this.names = rt.classNamesAfterLoad(this.metadata, bytes);
+  }
+
+  /** forward(x, n), then per sample every class's probability, the top class and its name (runtime/app.ts). */
+  predict(x: Float32Array, n: number): rt.Prediction[] {
+    return rt.predictOutput(this.forward(x, n), n, this.metadata, this.names);
   }
 
   getTrainingState(): rt.TrainingState<Float32Array> {

@@ -790,6 +790,7 @@ const optim_param = gj.kernel('optim_param', ['P', 'G', 'B', 'lr'], () => 27762,
 
 const layout: gj.ModelLayout = {
   name: "ConvFeatures",
+  metadata: { name: 'ConvFeatures', specHash: '6a19a68e98023622535d80477887a5e497eceb58fce83a7a998a4aa39e7f8fe0', inputShape: [1, 28, 28], outputShape: [10], output: 'logits', classes: null, transforms: [], parameters: 27762, dtype: 'float32', cnncVersion: '0.1.0', target: 'gpujs' },
   specHash: "6a19a68e98023622535d80477887a5e497eceb58fce83a7a998a4aa39e7f8fe0",
   inputShape: [1, 28, 28],
   outputShape: [10],

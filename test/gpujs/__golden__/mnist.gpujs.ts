@@ -445,6 +445,7 @@ const optim_param = gj.kernel('optim_param', ['P', 'M', 'V', 'stepSize', 'bc2sqr
 
 const layout: gj.ModelLayout = {
   name: "MnistNet",
+  metadata: { name: 'MnistNet', specHash: '5268c84307641aab91e46eb5a3ed78514a4d3ca3ff1b3a2579e5997cd498ec7d', inputShape: [1, 28, 28], outputShape: [10], output: 'log_probabilities', classes: null, transforms: [], parameters: 1199882, dtype: 'float32', cnncVersion: '0.1.0', target: 'gpujs' },
   specHash: "5268c84307641aab91e46eb5a3ed78514a4d3ca3ff1b3a2579e5997cd498ec7d",
   inputShape: [1, 28, 28],
   outputShape: [10],

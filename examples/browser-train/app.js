@@ -7,6 +7,7 @@
 // ?backend=gpujs (WebGL2) or a gpu.js mode (webgl2, webgl, webgpu, gpu, cpu) runs the gpu.js module instead.
 // Other query parameters: model=<id>, lr, batch, threads, steps (train that many steps, then pause and
 // evaluate: state 'done').
+import { outputProbabilities } from 'cnnc/runtime';
 import { decodeDigits, PIXELS } from '/digits.mjs';
 import { drawChart } from '/chart.js';
 import { attachPad, toMnist } from '/draw.js';
@@ -244,7 +245,7 @@ async function evaluate() {
     if (out === null) return;
     for (let i = 0; i < BATCH; i++) {
       const k = b * BATCH + i;
-      const p = probabilities(out.subarray(i * classes, (i + 1) * classes));
+      const p = outputProbabilities(out.subarray(i * classes, (i + 1) * classes), net.metadata.output);
       const pred = argmax(p);
       if (pred === test.labels[k]) correct++;
       if (shown.has(k)) predictions.push({ k, label: test.labels[k], pred, p: p[pred] });
@@ -287,7 +288,7 @@ async function predictPad() {
     showPrediction(null);
     return;
   }
-  const probs = probabilities(await exclusive(() => forward(x, 1)));
+  const probs = outputProbabilities(await exclusive(() => forward(x, 1)), net.metadata.output);
   demo.prediction = { pred: argmax(probs), probs };
   showPrediction(demo.prediction);
 }
@@ -323,17 +324,7 @@ function render() {
   drawChart($('chart'), { losses: L, accuracy: demo.accuracyHistory, title: `${net?.name ?? ''}: training loss and test accuracy (batch ${demo.batch}, lr ${demo.lr})` });
 }
 
-/** Class probabilities of one output row: log-probabilities (all ≤ 0) are exponentiated, logits softmaxed, probabilities kept. */
-function probabilities(row) {
-  const v = Array.from(row);
-  const sum = v.reduce((a, b) => a + b, 0);
-  if (v.every((q) => q >= 0 && q <= 1) && Math.abs(sum - 1) < 1e-3) return v;
-  const m = Math.max(...v); // log_softmax's output softmaxes to itself exponentiated: one formula for both
-  const e = v.map((q) => Math.exp(q - m));
-  const z = e.reduce((a, b) => a + b, 0);
-  return e.map((q) => q / z);
-}
-
+/** The top class of a probability row (the first of equals, as model.predict's). */
 const argmax = (p) => p.indexOf(Math.max(...p));
 
 async function fetchDigits(url) {

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const predicted = new Int32Array(test.n);
   for (let at = 0; at < test.n; at += 250) {
     const n = Math.min(250, test.n - at);
-    predicted.set(argmax(net.forward(test.images.subarray(at * PIXELS, (at + n) * PIXELS), n), n, 10), at);
+    predicted.set(net.predict(test.images.subarray(at * PIXELS, (at + n) * PIXELS), n).map((p) => p.class), at);
   }
   const correct = predicted.reduce((a, p, i) => a + (p === test.labels[i] ? 1 : 0), 0);
   app.accuracy = correct / test.n;
@@ -85,15 +85,6 @@ async function main(): Promise<void> {
   $('accuracy').textContent = `test accuracy: ${(100 * app.accuracy).toFixed(2)}% (${correct}/${test.n})`;
   showDigits(test, predicted, 24);
   app.state = 'done';
-}
-
-/** The class of each row of a [n, classes] output: the index of its largest value. */
-function argmax(out: Float32Array, n: number, classes: number): Int32Array {
-  const best = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    for (let c = 1; c < classes; c++) if (out[i * classes + c]! > out[i * classes + best[i]!]!) best[i] = c;
-  }
-  return best;
 }
 
 async function fetchDigits(url: string): Promise<[Split, Split]> {

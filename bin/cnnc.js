@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-// The `cnnc` command. The TypeScript sources are compiled to dist/ by `npm ci` (the `prepare` script).
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The `cnnc` command: the compiled TypeScript in dist/ (bin/dist.js builds it on a checkout's first run).
+import { ensureDist } from './dist.js';
 
-const main = new URL('../dist/bin/main.js', import.meta.url);
-if (!existsSync(fileURLToPath(main))) {
-  process.stderr.write('cnnc: dist/ is missing; run `npm ci` (or `npm run build`) in the cnnc package first.\n');
+const missing = ensureDist();
+if (missing !== null) {
+  process.stderr.write(`${missing}\n`);
   process.exit(2);
 }
-await (await import(main.href)).main(process.argv);
+await (await import(new URL('../dist/bin/main.js', import.meta.url).href)).main(process.argv);

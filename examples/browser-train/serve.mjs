@@ -15,7 +15,7 @@
 //   node examples/browser-train/serve.mjs [--spec FILE]... [--port 8080] [--lifetime SECONDS]
 // (default specs: specs/mnist.yaml, the seed's model, and examples/browser-train/small.yaml)
 //
-// The CLI uses the compiled cnnc in dist/ (`npm run build`); tests pass the compiler and the data
+// The CLI uses the compiled cnnc in dist/ (built on a checkout's first run, bin/dist.js; `npm run build` after a change); tests pass the compiler and the data
 // loader from the TypeScript sources instead (startServer's `compile` and `loadMnist10k`).
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, transform } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
+import { ensureDist } from '../../bin/dist.js';
 import { encodeDigits } from './digits.mjs';
 
 const HERE = new URL('./', import.meta.url);
@@ -158,6 +159,8 @@ async function distMnist10k() {
 }
 
 async function importDist(path) {
+  const missing = ensureDist();
+  if (missing !== null) throw new Error(missing);
   const url = new URL(`dist/${path}`, ROOT);
   try {
     return await import(url.href);

@@ -7,7 +7,7 @@ const $ = (id) => document.getElementById(id);
 export function showPrediction(p) {
   const bars = $('probs');
   bars.replaceChildren();
-  $('guess').textContent = p === null ? 'draw a digit' : `${p.pred} (${(100 * p.probs[p.pred]).toFixed(0)}%)`;
+  $('guess').textContent = p === null ? 'draw a digit' : `${p.pred} (${(100 * p.probs[p.pred]).toFixed(1)}%)`;
   for (let c = 0; c < 10; c++) {
     const row = document.createElement('div');
     row.className = `bar${p !== null && c === p.pred ? ' best' : ''}`;

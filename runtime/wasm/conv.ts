@@ -24,6 +24,10 @@ import { pool, runParts } from './pool.js';
 import { relu, reluBackward } from './relu.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
 
+/** How conv2dForward/conv2dBackward compute a layer: im2col with GEMM (any geometry), or Winograd
+ *  F(2×2,3×3) (winograd.ts: 3×3, stride 1, dilation 1, groups 1). The compiler chooses it per layer. */
+export type ConvAlgorithm = 'im2col' | 'winograd';
+
 /** A conv2d's shapes, as literals in the generated module (torch.nn.Conv2d's arguments, resolved). */
 export interface Conv2dGeometry {
   /** Input channels, height, width. */
@@ -44,6 +48,8 @@ export interface Conv2dGeometry {
   readonly top: number;
   readonly left: number;
   readonly groups: number;
+  /** The compiler's choice for this layer; absent: im2col (a geometry written by hand, or by an older cnnc). */
+  readonly algorithm?: ConvAlgorithm;
 }
 
 /** Whether the wasm batch path runs for these operands (float32, wasm gemm). Fixed arity: a rest parameter would allocate per call. */

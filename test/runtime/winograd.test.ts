@@ -4,7 +4,7 @@
 // (conv-wasm.test.ts: 2e-6 of the largest magnitude). The largest errors measured (relative to that
 // magnitude) are in each case's title; im2col's on the same data is printed beside them. The shapes
 // cover what the tiles branch on: outputs of odd size (a cut last tile), padding on one side, padding
-// beyond 2 (the backward-data pass then crops), more samples than one chunk, channels that are not
+// beyond 2 (the backward-data pass then crops), chunks of one and of many samples, channels that are not
 // whole micro-kernel tiles; the weight and bias gradients are im2col's, bit for bit.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { allocFloats, conv2dBackward, conv2dForward, Rng, setGemmBackend, type Conv2dGeometry, type GemmBackend } from 'cnnc/runtime';
@@ -23,7 +23,8 @@ const CASES: Case[] = [
   { title: 'padding on one side only (top 1, right 2), 16 → 16', cin: 16, h: 9, w: 6, cout: 16, pad: [1, 0, 0, 2], n: 2 },
   { title: 'padding 3 (beyond the kernel: the data pass crops), 3 → 4', cin: 3, h: 5, w: 5, cout: 4, pad: [3, 3, 3, 3], n: 2 },
   { title: 'a 1-row output (3 input rows), 4 → 3', cin: 4, h: 3, w: 8, cout: 3, n: 2 },
-  { title: '20 samples of 28×28 at padding 1 (more than one chunk of 2,048 tile columns), 8 → 8', cin: 8, h: 28, w: 28, cout: 8, pad: [1, 1, 1, 1], n: 20 },
+  { title: '20 samples of 28×28 at padding 1 (a chunk a sample), 8 → 8', cin: 8, h: 28, w: 28, cout: 8, pad: [1, 1, 1, 1], n: 20 },
+  { title: '40 samples of 6×6 at padding 1 (28 samples a chunk of 256 tile columns, then 12), 4 → 6', cin: 4, h: 6, w: 6, cout: 6, pad: [1, 1, 1, 1], n: 40 },
 ];
 
 function geometryOf(c: Case, algorithm: 'im2col' | 'winograd'): Conv2dGeometry {

@@ -23,7 +23,7 @@ import { CTRL, ceilDiv, gemmWorkFloats, roundUp, runPart } from './gemm-part.js'
 import { pool, runParts } from './pool.js';
 import { relu, reluBackward } from './relu.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
-import { winogradData, winogradForward } from './winograd.js';
+import { winogradData, winogradForward, winogradWeights } from './winograd.js';
 
 /** How conv2dForward/conv2dBackward compute a layer: im2col with GEMM (any geometry), or Winograd
  *  F(2×2,3×3) (winograd.ts: 3×3, stride 1, dilation 1, groups 1). The compiler chooses it per layer. */
@@ -219,10 +219,14 @@ export function conv2dBackward(
   g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null,
   dB: FloatArray | null = null, reluY: FloatArray | null = null, reluDY: FloatArray | null = null,
 ): boolean {
-  if (dX === null || !winograd(g)) return im2colBackward(g, n, x, dY, W, dW, dX, dB, reluY, reluDY);
-  // Winograd: dW and dB as im2col computes them (which also leaves the fused relu's dY in dY), then dX.
-  if (!(dX instanceof Float32Array) || !im2colBackward(g, n, x, dY, W, dW, null, dB, reluY, reluDY)) return false;
-  winogradData(wasmSgemm()!, g, n, dY as Float32Array, W as Float32Array, dX);
+  if (!winograd(g)) return im2colBackward(g, n, x, dY, W, dW, dX, dB, reluY, reluDY);
+  if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
+  if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
+  // Winograd: the fused relu's backward first (dY = reluDY·[reluY > 0], written into dY), then dW and dB, then dX.
+  if (reluY !== null && reluDY !== null) reluBackward(reluY, reluDY, dY, n * g.cout * g.ho * g.wo);
+  const w = wasmSgemm()!;
+  winogradWeights(w, g, n, x as Float32Array, dY as Float32Array, dW as Float32Array, dB);
+  if (dX !== null) winogradData(w, g, n, dY as Float32Array, W as Float32Array, dX as Float32Array);
   return true;
 }
 

@@ -137,3 +137,59 @@ export function winogradOutKernel(): FunctionBuilder {
   });
   return f;
 }
+
+/**
+ * winogradOutAdjoint(plane, ow, th, groups, tw, dst, es): the adjoint of winogradOut (without the bias),
+ * for the weight gradient: for each tile, dM = A dY Aᵀ (4×4) from the 2×2 block of dY at row 2ty,
+ * column 2tx of a zero-bordered plane (row stride ow, 8·groups floats wide), to dst + e·es + 4·(ty·tw + tx).
+ * A group past the row's last tile writes up to 3 floats past it, as winogradIn.
+ */
+export function winogradOutAdjointKernel(): FunctionBuilder {
+  const f = new FunctionBuilder('winogradOutAdjoint', Array<ValType>(7).fill(ValType.i32));
+  const [plane, ow, th, groups, tw, dst, es] = f.params as [I32, I32, I32, I32, I32, I32, I32];
+  const row = f.local(ValType.i32), v = f.local(ValType.i32), p = f.local(ValType.i32), d = f.local(ValType.i32);
+  const r = f.local(ValType.i32), a = f.local(ValType.i32), ny = f.local(ValType.i32), nx = f.local(ValType.i32);
+  const Y = Array.from({ length: 4 }, () => f.local(ValType.v128)); // Y[2a + b]: dY[a][b] of four tiles
+  const R = Array.from({ length: 8 }, () => f.local(ValType.v128)); // R[2i + b]: row i of A dY
+  const t = f.local(ValType.v128);
+  f.get(plane).set(row);
+  f.get(dst).set(v);
+  repeat(f, th, ny, () => {
+    f.get(row).set(p);
+    f.get(v).set(d);
+    repeat(f, groups, nx, () => {
+      f.get(p).set(r);
+      f.get(r).v128Load(0).get(r).v128Load(16).i8x16Shuffle(EVEN).set(Y[0]!);
+      f.get(r).v128Load(0).get(r).v128Load(16).i8x16Shuffle(ODD).set(Y[1]!);
+      f.get(p).get(ow).i32Add().set(r);
+      f.get(r).v128Load(0).get(r).v128Load(16).i8x16Shuffle(EVEN).set(Y[2]!);
+      f.get(r).v128Load(0).get(r).v128Load(16).i8x16Shuffle(ODD).set(Y[3]!);
+      // A dY: rows dY0, dY0 + dY1, dY0 − dY1, −dY1 (A = Aᵀ's transpose: columns [1 1 1 0], [0 1 −1 −1]).
+      for (let b = 0; b < 2; b++) {
+        f.get(Y[b]!).set(R[b]!);
+        op(f, R[2 + b]!, Y[b]!, Y[2 + b]!, true);
+        op(f, R[4 + b]!, Y[b]!, Y[2 + b]!, false);
+        f.get(Y[2 + b]!).f32x4Neg().set(R[6 + b]!);
+      }
+      // · Aᵀ along each row (r0, r1): r0, r0 + r1, r0 − r1, −r1; e = 4i + j stored at d + e·es.
+      f.get(d).set(a);
+      for (let i = 0; i < 4; i++) {
+        const r0 = R[2 * i]!, r1 = R[2 * i + 1]!;
+        f.get(a).get(r0).v128Store(0);
+        f.addTo(a, es);
+        op(f, t, r0, r1, true);
+        f.get(a).get(t).v128Store(0);
+        f.addTo(a, es);
+        op(f, t, r0, r1, false);
+        f.get(a).get(t).v128Store(0);
+        f.addTo(a, es);
+        f.get(a).get(r1).f32x4Neg().v128Store(0);
+        f.addTo(a, es);
+      }
+      f.addTo(p, 32).addTo(d, 16);
+    });
+    f.get(row).get(ow).i32Add().get(ow).i32Add().set(row);
+    f.get(v).get(tw).i32Const(4).i32Mul().i32Add().set(v);
+  });
+  return f;
+}

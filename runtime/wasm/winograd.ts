@@ -20,7 +20,7 @@ import { pool } from './pool.js';
 import { encodeModule, type MemoryDecl } from './encoder.js';
 import { sideModule } from './side.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmView, type Instance } from './sgemm.js';
-import { winogradInKernel, winogradOutKernel } from './winograd-kernel.js';
+import { winogradInKernel, winogradOutAdjointKernel, winogradOutKernel } from './winograd-kernel.js';
 
 /** The sizes of one Winograd convolution: x [cin, h, w] → y [cout, ho, wo], padding top/left (may be negative: a crop). */
 export interface WinogradShape {
@@ -46,7 +46,7 @@ const enum WeightOrder {
   FlippedTransposed,
 }
 
-const encodeKernels = (memory: MemoryDecl): Uint8Array<ArrayBuffer> => encodeModule([winogradInKernel(), winogradOutKernel()], memory);
+const encodeKernels = (memory: MemoryDecl): Uint8Array<ArrayBuffer> => encodeModule([winogradInKernel(), winogradOutKernel(), winogradOutAdjointKernel()], memory);
 
 /** A stride of at least `floats`, 160 floats past a multiple of 1,024 (4 KiB). */
 function skew(floats: number): number {
@@ -65,6 +65,7 @@ function take(floats: number): number {
 interface WinogradKernels {
   winogradIn(plane: number, pw: number, th: number, groups: number, tw: number, dst: number, es: number): void;
   winogradOut(m: number, es: number, th: number, groups: number, tw: number, out: number, ow: number, bias: number): void;
+  winogradOutAdjoint(plane: number, ow: number, th: number, groups: number, tw: number, dst: number, es: number): void;
 }
 
 /**
@@ -148,6 +149,85 @@ function filterTransform(mem: Float32Array, pU: number, W: Float32Array, cout: n
 
 /** G g, 4 × 3, in double: module-level, so the transform allocates nothing. */
 const tg = new Float64Array(12);
+
+/**
+ * dW += the weight gradient of conv2d(x, W) with shape `s`, and dB += Σ dY when dB is given: the
+ * adjoint of the forward's Winograd form, dU_e = dM_e · V_eᵀ with dM = A dY Aᵀ per tile and V the
+ * forward's input transform, summed over every tile of every sample (the gemm's K), then
+ * dW += Gᵀ dU G. The samples' chunks add into dU in order: the same bits for any thread count.
+ */
+export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Float32Array, dY: Float32Array, dW: Float32Array, dB: Float32Array | null): void {
+  const k = sideModule<WinogradKernels>(w, 'winograd', encodeKernels);
+  const { cin, cout, ho, wo } = s;
+  const inS = cin * s.h * s.w, P = ho * wo, outS = cout * P;
+  const th = (ho + 1) >> 1, tw = (wo + 1) >> 1, T = th * tw, groups = (tw + 3) >> 2;
+  const ph = 2 * th + 2, pw = 8 * groups + 4, owp = 8 * groups;
+  const per = Math.max(1, Math.min(n, Math.floor(CHUNK_COLS / T)));
+  const cols = per * T, ldv = cols + 4, esV = skew(cin * ldv), esM = skew(cout * ldv);
+  const rowsU = roundUp(cout, MR), ldu = roundUp(cin, NR), esU = rowsU * ldu;
+  // Work space: x, dY, dB (each unless resident) | V 16 × [cin × ldv] | dM 16 × [cout × ldv] | dU 16 × [rowsU × ldu] |
+  // the input plane | the dY plane | the gemm's.
+  const rX = residentAt(w, x), rDY = residentAt(w, dY), rDB = dB === null ? -1 : residentAt(w, dB);
+  cursor = scratchBase(w);
+  const pX = rX >= 0 ? rX : take(n * inS), pDY = rDY >= 0 ? rDY : take(n * outS);
+  const pDB = dB === null ? -1 : rDB >= 0 ? rDB : take(cout);
+  const pV = take(16 * esV), pM = take(16 * esM), pU = take(16 * esU);
+  const pP = take(ph * pw), pQ = take(2 * th * owp);
+  const free = cursor;
+  const mem = ensureFloats(w, free + gemmWorkFloats(cout, cin, cols, MR, NR, KC, pool.threads));
+  if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
+  if (rDY < 0) mem.set(operand(dY, 0, n * outS), pDY);
+  if (dB !== null && rDB < 0) mem.set(dB, pDB);
+  const r0 = Math.max(0, s.top), r1 = Math.min(ph, s.h + s.top), c0 = Math.max(0, s.left), c1 = Math.min(pw, s.w + s.left);
+  mem.fill(0, pP, pP + ph * pw);
+  mem.fill(0, pQ, pQ + 2 * th * owp);
+  for (let s0 = 0; s0 < n; s0 += per) {
+    const count = Math.min(per, n - s0);
+    for (let si = 0; si < count; si++) {
+      const sample = s0 + si;
+      for (let c = 0; c < cin; c++) {
+        const src = pX + (sample * cin + c) * s.h * s.w + (r0 - s.top) * s.w + (c0 - s.left);
+        if (r1 > r0 && c1 > c0) w.copyRows(4 * src, 4 * s.w, 4 * (pP + r0 * pw + c0), 4 * pw, r1 - r0, c1 - c0);
+        k.winogradIn(4 * pP, 4 * pw, th, groups, tw, 4 * (pV + c * ldv + si * T), 4 * esV);
+      }
+      for (let co = 0; co < cout; co++) {
+        w.copyRows(4 * (pDY + (sample * cout + co) * P), 4 * wo, 4 * pQ, 4 * owp, ho, wo);
+        k.winogradOutAdjoint(4 * pQ, 4 * owp, th, groups, tw, 4 * (pM + co * ldv + si * T), 4 * esM);
+      }
+      if (dB !== null) w.addRowSums(4 * (pDY + sample * outS), 4 * P, cout, P, 4 * pDB);
+    }
+    const live = count * T;
+    for (let e = 0; e < 16; e++) sgemmAt(w, false, true, cout, cin, live, pM + e * esM, pV + e * esV, pU + e * esU, ldu, s0 > 0, free, ldv, ldv);
+  }
+  filterGradient(mem, pU, esU, ldu, dW, cout, cin);
+  if (dB !== null && rDB < 0) dB.set(wasmView(w, pDB, cout), 0);
+}
+
+/** dW[co][ci] += Gᵀ X G for X = dU_e[co][ci] (e = 4i + j; dU_e's rows ldu apart), in double, rounded once. */
+function filterGradient(mem: Float32Array, pU: number, es: number, ldu: number, dW: Float32Array, cout: number, cin: number): void {
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      const o = pU + co * ldu + ci;
+      // Gᵀ X, row by row of X's columns: (Gᵀ X)[k][j] with k = 0: X0 + ½X1 + ½X2, 1: ½X1 − ½X2, 2: ½X1 + ½X2 + X3.
+      for (let j = 0; j < 4; j++) {
+        const x0 = mem[o + j * es]!, x1 = mem[o + (4 + j) * es]!, x2 = mem[o + (8 + j) * es]!, x3 = mem[o + (12 + j) * es]!;
+        tx[j] = x0 + 0.5 * (x1 + x2);
+        tx[4 + j] = 0.5 * (x1 - x2);
+        tx[8 + j] = 0.5 * (x1 + x2) + x3;
+      }
+      const b = (co * cin + ci) * 9;
+      for (let kr = 0; kr < 3; kr++) {
+        const y0 = tx[4 * kr]!, y1 = tx[4 * kr + 1]!, y2 = tx[4 * kr + 2]!, y3 = tx[4 * kr + 3]!;
+        dW[b + 3 * kr] += y0 + 0.5 * (y1 + y2);
+        dW[b + 3 * kr + 1] += 0.5 * (y1 - y2);
+        dW[b + 3 * kr + 2] += 0.5 * (y1 + y2) + y3;
+      }
+    }
+  }
+}
+
+/** Gᵀ X, 3 × 4, in double: module-level, so the transform allocates nothing. */
+const tx = new Float64Array(12);
 
 /** y = conv2d(x, W) + B: the forward pass (W [cout, cin, 3, 3]). */
 export function winogradForward(w: Instance, s: WinogradShape, n: number, x: Float32Array, W: Float32Array, B: Float32Array | null, y: Float32Array): void {

@@ -14,10 +14,11 @@ import { brief, lowerYaml, ok, pos, spec } from './helpers.js';
 const algorithms = (src: string) => Object.fromEntries(planModel(ok(src), TS_TARGET).nodes.filter((np) => np.geometry.kind === 'conv').map((np) => [np.node.name, convOf(np).algorithm]));
 
 describe('conv2d algorithm: chosen once, in the plan', () => {
-  it('auto: winograd for 3×3 stride 1 with ≥ 16 channels both ways; im2col for few channels, stride 2, dilation, groups, 5×5, 1×1, transposed', () => {
+  it('auto: winograd for 3×3 stride 1 with ≥ 8 channels both ways; im2col for few channels, stride 2, dilation, groups, 5×5, 1×1, transposed', () => {
     const src = spec([
       '{ kind: conv2d, name: few, out_channels: 16, kernel_size: 3, padding: 1 }', // 1 → 16: too few input channels
       '{ kind: conv2d, name: wide, out_channels: 16, kernel_size: 3, padding: 1 }', // 16 → 16
+      '{ kind: conv2d, name: narrow, out_channels: 7, kernel_size: 3, padding: 1 }', // 16 → 7: too few output channels
       '{ kind: conv2d, name: strided, out_channels: 16, kernel_size: 3, stride: 2, padding: 1 }',
       '{ kind: conv2d, name: dilated, out_channels: 16, kernel_size: 3, dilation: 2, padding: 2 }',
       '{ kind: conv2d, name: grouped, out_channels: 16, kernel_size: 3, groups: 2, padding: 1 }',
@@ -26,7 +27,7 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
       '{ kind: conv_transpose2d, name: up, out_channels: 16, kernel_size: 3, padding: 1 }',
       'flatten',
     ], { input: '[1, 16, 16]' });
-    expect(algorithms(src)).toEqual({ few: 'im2col', wide: 'winograd', strided: 'im2col', dilated: 'im2col', grouped: 'im2col', five: 'im2col', point: 'im2col', up: 'im2col' });
+    expect(algorithms(src)).toEqual({ few: 'im2col', narrow: 'im2col', wide: 'winograd', strided: 'im2col', dilated: 'im2col', grouped: 'im2col', five: 'im2col', point: 'im2col', up: 'im2col' });
   });
 
   it("the seed's MNIST model: conv1 (1→32) im2col, conv2 (32→64) winograd, in the geometry literal and its comment, under the layer's", () => {
@@ -34,7 +35,7 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
     expect(algorithms(src)).toEqual({ conv1: 'im2col', conv2: 'winograd' });
     const { code } = compile(src, 'specs/mnist.yaml');
     expect(code).toMatch(/\/\/ conv2: conv2d 32→64, .*\n\/\/ wasm: winograd F\(2×2,3×3\) \(auto: 3×3, stride 1, 32→64 channels\)\nconst conv2_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'winograd' \};\n/);
-    expect(code).toMatch(/\/\/ wasm: im2col \+ gemm \(auto: 1→32 channels, fewer than 16 for winograd\)\nconst conv1_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'im2col' \};\n/);
+    expect(code).toMatch(/\/\/ wasm: im2col \+ gemm \(auto: 1→32 channels, fewer than 8 for winograd\)\nconst conv1_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'im2col' \};\n/);
   });
 
   it('an override wins where it fits, and says so: im2col on a winograd layer, winograd on a few-channel one', () => {
@@ -77,10 +78,10 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
   it('cnnc inspect prints each conv2d\'s algorithm, and --json lists them', async () => {
     const text = await cnnc('inspect', 'specs/mnist.yaml');
     expect(text.code).toBe(0);
-    expect(text.out).toContain('Conv algorithms:   conv1: im2col + gemm (auto: 1→32 channels, fewer than 16 for winograd)\n                   conv2: winograd F(2×2,3×3) (auto: 3×3, stride 1, 32→64 channels)\n');
+    expect(text.out).toContain('Conv algorithms:   conv1: im2col + gemm (auto: 1→32 channels, fewer than 8 for winograd)\n                   conv2: winograd F(2×2,3×3) (auto: 3×3, stride 1, 32→64 channels)\n');
     const json = JSON.parse((await cnnc('inspect', 'specs/mnist.yaml', '--json')).out) as { algorithms: unknown };
     expect(json.algorithms).toEqual([
-      { name: 'conv1', algorithm: 'im2col', why: 'auto: 1→32 channels, fewer than 16 for winograd' },
+      { name: 'conv1', algorithm: 'im2col', why: 'auto: 1→32 channels, fewer than 8 for winograd' },
       { name: 'conv2', algorithm: 'winograd', why: 'auto: 3×3, stride 1, 32→64 channels' },
     ]);
   });

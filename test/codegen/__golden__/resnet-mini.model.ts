@@ -2,7 +2,7 @@
 // Model ResNetMini: input [n,1,28,28], 19,706 parameters, float32. Every shape is a literal; n (the batch size) is the one runtime number.
 import * as rt from 'cnnc/runtime';
 // stem: conv2d 1→16, 3×3, stride 1, padding 1, no bias · x [n,1,28,28] → y [n,16,28,28]
-// wasm: im2col + gemm (auto: 1→16 channels, fewer than 16 for winograd)
+// wasm: im2col + gemm (auto: 1→16 channels, fewer than 8 for winograd)
 const stem_geometry: rt.Conv2dGeometry = { cin: 1, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'im2col' };
 
 function stem_im2col(x: Float32Array, xOff: number, col: Float32Array): void {

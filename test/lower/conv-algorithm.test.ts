@@ -2,7 +2,9 @@
 // chooses it from the shapes (or takes the spec's `algorithm:`), ConvGeometry.algorithm carries it to
 // the renderers, the layer's comment and `cnnc inspect` print it, and an override the layer cannot
 // use is E0416 at the value's line:col.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSource, compile } from '../../compiler/index.js';
 import { convAlgorithmLines } from '../../compiler/4-passes/geometry.js';
@@ -65,6 +67,23 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
       `${pos(src, 'algorithm: winograd', 'winograd')} E0416 s2: algorithm winograd (F(2×2,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but its stride is 2×2, not 1`,
       `${pos(src, 'algorithm: winograd', 'winograd', 1)} E0416 k5: algorithm winograd (F(2×2,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but its kernel is 5×5, not 3×3`,
     ]);
+  });
+
+  it('cnnc check and cnnc build: E0416 at file:line:col, exit 1, no file written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cnnc-algorithm-'));
+    try {
+      const file = join(dir, 'model.yaml'), out = join(dir, 'model.ts');
+      const src = spec(['{ kind: conv2d, name: d2, out_channels: 16, kernel_size: 3, dilation: 2, algorithm: winograd }', 'flatten'], { input: '[16, 12, 12]' });
+      writeFileSync(file, src);
+      const check = await cnnc('check', file);
+      expect(check.code).toBe(1);
+      expect(check.err).toContain(`${file}:${pos(src, 'algorithm: winograd', 'winograd')}: error E0416: d2: algorithm winograd (F(2×2,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but its dilation is 2×2, not 1`);
+      const build = await cnnc('build', file, '-o', out);
+      expect(build.code).toBe(1);
+      expect(() => readFileSync(out)).toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the schema refuses an unknown algorithm word (validation, before lowering)', () => {

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { checkFile, formatDiagnostics } from '../../compiler/index.js';
 import { DEFAULT_DEPTH, formatSummary, summarize } from '../../compiler/3-lower/summary.js';
+import { convAlgorithmLines, convAlgorithms } from '../../compiler/4-passes/geometry.js';
 import type { Exit } from '../main.js';
 
 interface InspectOptions {
@@ -17,7 +18,7 @@ export function registerInspect(program: Command, exit: Exit): void {
     .command('inspect')
     .description('print every layer\'s output shape, parameters and MACs, with totals and training memory')
     .argument('<spec>', 'spec file (YAML)')
-    .option('--json', 'print { file, ok, ir, summary, diagnostics } as JSON on stdout')
+    .option('--json', 'print { file, ok, ir, summary, algorithms, diagnostics } as JSON on stdout')
     .option('--batch-size <n>', 'batch size for output shapes and training memory (default: the spec\'s train.batch_size)')
     .option('--depth <n>', `how deep to show sequentials and blocks: a container at this depth is one row with its totals (default ${DEFAULT_DEPTH}, as torchinfo)`)
     .action((file: string, opts: InspectOptions) => {
@@ -40,7 +41,8 @@ export function registerInspect(program: Command, exit: Exit): void {
       if (!ok) exit.code = 1;
       const summary = result.ir ? summarize(result.ir, batchSize) : null;
       if (opts.json === true) {
-        const data = { file, ok, ir: result.ir, summary, diagnostics: result.diagnostics };
+        const algorithms = result.ir ? convAlgorithms(result.ir.nodes) : [];
+        const data = { file, ok, ir: result.ir, summary, algorithms, diagnostics: result.diagnostics };
         process.stdout.write(`${JSON.stringify(result.error === undefined ? data : { ...data, error: result.error }, null, 2)}\n`);
         return;
       }
@@ -50,7 +52,7 @@ export function registerInspect(program: Command, exit: Exit): void {
       }
       const color = process.stderr.isTTY === true && !process.env['NO_COLOR'];
       if (result.diagnostics.length > 0) process.stderr.write(formatDiagnostics(result.diagnostics, { color }));
-      if (summary) process.stdout.write(formatSummary(summary, depth));
+      if (summary) process.stdout.write(formatSummary(summary, depth, convAlgorithmLines(result.ir!.nodes)));
     });
 }
 

@@ -172,13 +172,16 @@ export function profile(p: ProfileInput): ProfileReport {
   };
   planned.nodes.forEach((np, i) => {
     const node = np.node;
-    const note = np.fusedInto !== null ? `fused into ${np.fusedInto}`
+    const base = np.fusedInto !== null ? `fused into ${np.fusedInto}`
       : np.io.alias ? 'an alias, no copy'
       : mode !== 'train' ? null
       : np.fusedIntoLoss ? 'backward fused into the loss'
       : !np.io.backward ? 'no backward'
       : node.macs > 0 && np.io.dXs.every((d) => d === null) ? 'no input gradient'
       : null;
+    // Winograd does fewer multiply-adds than MACs counts (direct convolution's): its GFLOP/s and % peak are effective rates.
+    const winograd = np.geometry.kind === 'conv' && np.geometry.conv.algorithm === 'winograd' ? 'winograd: GFLOP/s of the direct count' : null;
+    const note = base === null ? winograd : winograd === null ? base : `${base}; ${winograd}`;
     const fwd = node.macs * n;
     const weights = node.params.some((q) => q.trainable);
     const bwd = mode === 'train' && np.io.backward ? (weights ? fwd : 0) + (np.io.dXs.some((d) => d !== null) ? fwd : 0) : 0;

@@ -140,7 +140,8 @@ function treeRows(s: Summary, depth: number): SummaryRow[] {
   return out;
 }
 
-export function formatSummary(s: Summary, depth = DEFAULT_DEPTH): string {
+/** `extra`: lines the later phases add after the data lines (`cnnc inspect`: the convolutions' algorithms). */
+export function formatSummary(s: Summary, depth = DEFAULT_DEPTH, extra: readonly string[] = []): string {
   const head = ['Layer', 'Kind', ...(s.graph ? ['Inputs'] : []), 'Output shape', 'Params', 'MACs'];
   const numeric = head.length - 2; // Params and MACs are right-aligned
   const cells = treeRows(s, depth).map((r) => [r.name, r.kind, ...(s.graph ? [r.inputs.join(', ')] : []), fmtShape(r.outShape), thousands(r.params), thousands(r.macs)]);
@@ -166,6 +167,7 @@ export function formatSummary(s: Summary, depth = DEFAULT_DEPTH): string {
     `Data:              ${s.data.source}`,
     `Transforms:        ${s.data.eval.length === 0 ? 'none' : s.data.eval.join(' → ')}`,
     ...(s.data.train === null ? [] : [`Train transforms:  ${s.data.train.length === 0 ? 'none' : s.data.train.join(' → ')}`]),
+    ...extra,
     rule('='),
     '',
   ].join('\n');

@@ -2,6 +2,7 @@
 // sizes, groups and column matrix, a pool's window, an upsample's source-index scales and nearest tables.
 import type { AdaptiveAxis, AdaptivePoolGeometry, ConvGeometry, Geometry, PoolGeometry, UpsampleAxis } from '../ir/plan.js';
 import type { AdaptivePool2dNode, AvgPool2dNode, Conv2dNode, ConvTranspose2dNode, MaxPool2dNode, Node, UpsampleNode } from '../ir/types.js';
+import { WINOGRAD_MIN_CHANNELS, winogradUnfit, type ConvAlgorithm } from '../ir/conv-algorithm.js';
 
 export function geometryOf(node: Node): Geometry {
   switch (node.kind) {
@@ -28,6 +29,35 @@ export function isPointwiseConv(node: Conv2dNode): boolean {
     p.top === 0 && p.bottom === 0 && p.left === 0 && p.right === 0;
 }
 
+/** A conv2d's algorithm on the float32 wasm path, and why, in words for comments and `cnnc inspect`. The
+ *  rule (auto): Winograd F(2×2,3×3) where it fits (3×3, stride 1, dilation 1, groups 1) and both channel
+ *  counts reach WINOGRAD_MIN_CHANNELS; im2col with GEMM otherwise (a 1×1 reads its input as its own
+ *  column matrix). The spec's `algorithm:` forces one (lowering refused a winograd that does not fit). */
+export function convAlgorithm(node: Conv2dNode | ConvTranspose2dNode): { readonly algorithm: ConvAlgorithm; readonly why: string } {
+  if (node.kind === 'conv_transpose2d') return { algorithm: 'im2col', why: 'conv_transpose2d' };
+  if (node.algorithm !== 'auto') return { algorithm: node.algorithm, why: 'set in the spec' };
+  const unfit = winogradUnfit(node.kernel, node.stride, node.dilation, node.groups);
+  if (unfit !== null) return { algorithm: 'im2col', why: `auto: ${unfit}` };
+  const few = Math.min(node.inChannels, node.outChannels);
+  if (few < WINOGRAD_MIN_CHANNELS) return { algorithm: 'im2col', why: `auto: ${node.inChannels}→${node.outChannels} channels, fewer than ${WINOGRAD_MIN_CHANNELS} for winograd` };
+  return { algorithm: 'winograd', why: `auto: 3×3, stride 1, ${node.inChannels}→${node.outChannels} channels` };
+}
+
+/** The algorithm's name as comments and `cnnc inspect` print it. */
+export function convAlgorithmText(algorithm: ConvAlgorithm): string {
+  return algorithm === 'winograd' ? 'winograd F(2×2,3×3)' : 'im2col + gemm';
+}
+
+/** Every conv2d's algorithm, in layer order, for `cnnc inspect` (its PyTorch module path as the name). */
+export function convAlgorithms(nodes: readonly Node[]): { readonly name: string; readonly algorithm: ConvAlgorithm; readonly why: string }[] {
+  return nodes.flatMap((n) => (n.kind === 'conv2d' ? [{ name: n.module ?? n.name, ...convAlgorithm(n) }] : []));
+}
+
+/** `cnnc inspect`'s lines for them: `Conv algorithms:   conv2: winograd F(2×2,3×3) (auto: …)`, one a layer. */
+export function convAlgorithmLines(nodes: readonly Node[]): string[] {
+  return convAlgorithms(nodes).map((c, i) => `${i === 0 ? 'Conv algorithms:' : ''}`.padEnd(19) + `${c.name}: ${convAlgorithmText(c.algorithm)} (${c.why})`);
+}
+
 export function convGeometry(node: Conv2dNode | ConvTranspose2dNode): ConvGeometry {
   const [cin, h, w] = node.inShapes[0] as [number, number, number];
   const [cout, ho, wo] = node.outShape as [number, number, number];
@@ -41,6 +71,7 @@ export function convGeometry(node: Conv2dNode | ConvTranspose2dNode): ConvGeomet
     ? node.padding
     : { top: node.padding[0], bottom: node.padding[0], left: node.padding[1], right: node.padding[1] };
   const transpose = node.kind === 'conv_transpose2d';
+  const chosen = convAlgorithm(node);
   return {
     cin, h, w, cout, ho, wo, kh, kw, sh, sw, dh, dw,
     top: pad.top, bottom: pad.bottom, left: pad.left, right: pad.right,
@@ -50,6 +81,8 @@ export function convGeometry(node: Conv2dNode | ConvTranspose2dNode): ConvGeomet
     inS: cin * h * w,
     outS: cout * ho * wo,
     pointwise: node.kind === 'conv2d' && isPointwiseConv(node),
+    algorithm: chosen.algorithm,
+    algorithmNote: `wasm: ${convAlgorithmText(chosen.algorithm)} (${chosen.why})`,
   };
 }
 

@@ -54,6 +54,7 @@ export const CODES = {
   E0413: { severity: 'error', title: 'output smaller than 1×1' },
   E0414: { severity: 'error', title: 'init rule does not apply to this parameter' },
   E0415: { severity: 'error', title: "an init rule's arguments do not fit together" },
+  E0416: { severity: 'error', title: 'convolution algorithm does not fit the layer' },
   // --- E05xx: loss fit (3-lower / 4-passes) ---
   E0501: { severity: 'error', title: "the data's labels do not fit the loss" },
   E0502: { severity: 'error', title: 'class weights do not match the classes' },

@@ -3,7 +3,7 @@
 // fully resolved record, as TensorFlow.js computes Conv2DInfo once for every backend: its geometry and
 // index tables, where it reads and writes (buffers, which gradients it writes), its fusions, its
 // readers, and the text of its comment. A renderer reads this and decides nothing it already says.
-import type { Conv2dGeometry } from '../../runtime/wasm/conv.js';
+import type { ConvAlgorithm, Conv2dGeometry } from '../../runtime/wasm/conv.js';
 import type { ModelIR, Node, ParamInfo } from './types.js';
 import type { OutputKind } from '../../runtime/app.js';
 
@@ -99,6 +99,11 @@ export interface ConvGeometry extends Conv2dGeometry {
   readonly outS: number;
   /** conv2d 1×1, stride 1, unpadded: the input is its own column matrix (no im2col, no col buffer). */
   readonly pointwise: boolean;
+  /** The float32 wasm path's algorithm (4-passes/geometry.ts: convAlgorithm); conv_transpose2d: im2col. */
+  readonly algorithm: ConvAlgorithm;
+  /** It, and why, as the TypeScript module's comment on the layer's geometry prints it:
+   *  `wasm: winograd F(2×2,3×3) (auto: 3×3, stride 1, 32→64 channels)`. */
+  readonly algorithmNote: string;
 }
 
 /** One axis of an upsample: PyTorch 1.13's source-index rule, resolved (aten/src/ATen/native/UpSample.h). */

@@ -8,6 +8,7 @@
 // What the runtime reads (init rules, the loss, the data) is the runtime's own contract, declared in
 // runtime/contracts.ts: the compiler plans for the runtime, so the import points compiler → runtime.
 import type { GradClip } from '../../runtime/clip-grad.js';
+import type { ConvAlgorithmRequest } from './conv-algorithm.js';
 import type { DataDescription, DataTask, EarlyStoppingDescription, InitRule, ScheduleDescription, LossDescription, LossMode, LossTerm, Reduction } from '../../runtime/contracts.js';
 
 export type { DataDescription, DataTask, InitRule, LossDescription, LossMode, LossTerm, Reduction };
@@ -88,6 +89,8 @@ export interface Conv2dNode extends NodeBase {
   readonly dilation: Pair;
   readonly groups: number;
   readonly bias: boolean;
+  /** The spec's `algorithm:` (default auto); 4-passes/geometry.ts's convAlgorithm resolves it. */
+  readonly algorithm: ConvAlgorithmRequest;
 }
 
 export interface MaxPool2dNode extends NodeBase {

@@ -54,6 +54,8 @@ export interface Conv2dSpec extends LayerBase {
   readonly dilation?: IntOrPair; // 1
   readonly groups?: number; // 1
   readonly bias?: boolean; // true
+  /** The float32 wasm path's algorithm (compiler/ir/conv-algorithm.ts); auto: chosen from the shapes. */
+  readonly algorithm?: 'auto' | 'im2col' | 'winograd'; // auto
   readonly init?: InitSpec;
 }
 export interface MaxPool2dSpec extends LayerBase {

@@ -18,7 +18,7 @@ input: { shape: [1, 8, 8] }
 layers:
   - { kind: conv2d, name: conv1, out_channels: 4, kernel_size: 3 }
   - relu
-  - { kind: conv2d, name: conv2, out_channels: 4, kernel_size: 3 }
+  - { kind: conv2d, name: conv2, out_channels: 4, kernel_size: 3, algorithm: winograd }
   - { kind: maxpool2d, kernel_size: 2 }
   - flatten
   - { kind: linear, name: fc, out_features: 3 }
@@ -53,6 +53,8 @@ describe('cnnc profile', () => {
     // layer, kind, forward, backward, total (the rows of their own leave backward empty: one cell fewer).
     const msOf = (c: string[]): number => Number(c[['loss', 'optimizer', 'other'].includes(c[0]!) ? 3 : 4]);
     expect(rows.find((c) => c[0] === 'conv1')!.at(-1)).toBe('no input gradient');
+    // conv2 is forced onto Winograd (fewer multiply-adds than MACs counts): its rate is said to be effective.
+    expect(rows.find((c) => c[0] === 'conv2')!.at(-1)).toBe('winograd: GFLOP/s of the direct count');
     for (const c of timed) expect(msOf(c)).toBeGreaterThanOrEqual(0);
     const sum = timed.reduce((a, c) => a + msOf(c), 0);
     expect(total[0]).toBe('total');

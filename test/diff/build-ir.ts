@@ -34,7 +34,7 @@ export function model(layers: readonly L[], input: Shape = [1, 28, 28], over: Pa
         const params = [p(name, 'weight', [l.out, x[0]!, l.k, l.k]), p(name, 'bias', [l.out])];
         node = {
           ...base, kind: 'conv2d', inChannels: x[0]!, outChannels: l.out, kernel: [l.k, l.k], stride: [1, 1],
-          padding: { top: pad, bottom: pad, left: pad, right: pad }, dilation: [1, 1], groups: 1, bias: true,
+          padding: { top: pad, bottom: pad, left: pad, right: pad }, dilation: [1, 1], groups: 1, bias: true, algorithm: 'auto',
           outShape: out, params, paramCount: prod(params[0]!.shape) + l.out, macs: prod(out) * x[0]! * l.k * l.k, outSize: prod(out),
         };
         break;

@@ -2,6 +2,7 @@
 // Defaults: stride 1, padding 0, dilation 1, groups 1, bias true. weight [out, in/groups, kh, kw].
 import type { Conv2dNode, Padding2d, Pair } from '../../ir/types.js';
 import type { Conv2dSpec } from '../../spec/types.js';
+import { winogradUnfit } from '../../ir/conv-algorithm.js';
 import { fmtPadding, fmtPair } from '../format.js';
 import { convChannelsFit, needImage, weightAndBias, type LayerCtx, type LayerResult } from './common.js';
 import { pair, span, windowOut } from './window.js';
@@ -31,6 +32,13 @@ export function lowerConv2d(spec: Conv2dSpec, ctx: LayerCtx): LayerResult<Conv2d
     return null;
   }
   if (!ok) return null;
+  const algorithm = spec.algorithm ?? 'auto';
+  const unfit = algorithm === 'winograd' ? winogradUnfit(kernel, stride, dilation, groups) : null;
+  // Reported, not fatal: the shapes are known, so the layers after this one are still checked.
+  if (unfit !== null) {
+    ctx.error('E0416', `${ctx.name}: algorithm winograd (F(2×2,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but ${unfit}`,
+      'algorithm', 'use `algorithm: auto` (cnnc chooses from the shapes) or `im2col`');
+  }
 
   const fanIn = (c / groups) * kernel[0] * kernel[1];
   return {
@@ -43,6 +51,7 @@ export function lowerConv2d(spec: Conv2dSpec, ctx: LayerCtx): LayerResult<Conv2d
     dilation,
     groups,
     bias,
+    algorithm,
     outShape: [out, oh, ow],
     params: weightAndBias(ctx.name, [out, c / groups, kernel[0], kernel[1]], fanIn, bias),
     // One MAC per weight per output position: out·oh·ow · (in/groups)·kh·kw. (torchinfo also counts

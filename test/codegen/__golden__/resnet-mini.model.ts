@@ -2,7 +2,8 @@
 // Model ResNetMini: input [n,1,28,28], 19,706 parameters, float32. Every shape is a literal; n (the batch size) is the one runtime number.
 import * as rt from 'cnnc/runtime';
 // stem: conv2d 1→16, 3×3, stride 1, padding 1, no bias · x [n,1,28,28] → y [n,16,28,28]
-const stem_geometry: rt.Conv2dGeometry = { cin: 1, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1 };
+// wasm: im2col + gemm (auto: 1→16 channels, fewer than 8 for winograd)
+const stem_geometry: rt.Conv2dGeometry = { cin: 1, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'im2col' };
 
 function stem_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 1; c++) {
@@ -94,7 +95,8 @@ function stem_relu_backward(n: number, y: Float32Array, dY: Float32Array, dX: Fl
   rt.reluBackward(y, dY, dX, n * 12544);
 }
 // b1_conv1: conv2d 16→16, 3×3, stride 1, padding 1, no bias · x [n,16,28,28] → y [n,16,28,28]
-const b1_conv1_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1 };
+// wasm: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels)
+const b1_conv1_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'winograd' };
 
 function b1_conv1_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 16; c++) {
@@ -209,7 +211,8 @@ function relu_2_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float
   rt.reluBackward(y, dY, dX, n * 12544);
 }
 // b1_conv2: conv2d 16→16, 3×3, stride 1, padding 1, no bias · x [n,16,28,28] → y [n,16,28,28]
-const b1_conv2_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1 };
+// wasm: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels)
+const b1_conv2_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'winograd' };
 
 function b1_conv2_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 16; c++) {
@@ -337,7 +340,8 @@ function b1_out_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float
   rt.reluBackward(y, dY, dX, n * 12544);
 }
 // b2_conv1: conv2d 16→32, 3×3, stride 2, padding 1, no bias · x [n,16,28,28] → y [n,32,14,14]
-const b2_conv1_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 32, ho: 14, wo: 14, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, top: 1, left: 1, groups: 1 };
+// wasm: im2col + gemm (auto: its stride is 2×2, not 1)
+const b2_conv1_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 32, ho: 14, wo: 14, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'im2col' };
 
 function b2_conv1_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 16; c++) {
@@ -452,7 +456,8 @@ function relu_4_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float
   rt.reluBackward(y, dY, dX, n * 6272);
 }
 // b2_conv2: conv2d 32→32, 3×3, stride 1, padding 1, no bias · x [n,32,14,14] → y [n,32,14,14]
-const b2_conv2_geometry: rt.Conv2dGeometry = { cin: 32, h: 14, w: 14, cout: 32, ho: 14, wo: 14, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1 };
+// wasm: winograd F(2×2,3×3) (auto: 3×3, stride 1, 32→32 channels)
+const b2_conv2_geometry: rt.Conv2dGeometry = { cin: 32, h: 14, w: 14, cout: 32, ho: 14, wo: 14, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'winograd' };
 
 function b2_conv2_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 32; c++) {
@@ -558,7 +563,8 @@ function b2_bn2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float3
   }
 }
 // b2_down: conv2d 16→32, 1×1, stride 2, no bias · x [n,16,28,28] → y [n,32,14,14]
-const b2_down_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 32, ho: 14, wo: 14, kh: 1, kw: 1, sh: 2, sw: 2, dh: 1, dw: 1, top: 0, left: 0, groups: 1 };
+// wasm: im2col + gemm (auto: its kernel is 1×1, not 3×3)
+const b2_down_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 32, ho: 14, wo: 14, kh: 1, kw: 1, sh: 2, sw: 2, dh: 1, dw: 1, top: 0, left: 0, groups: 1, algorithm: 'im2col' };
 
 function b2_down_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 16; c++) {

@@ -1,0 +1,27 @@
+// Which algorithm a conv2d runs with on the float32 wasm path (runtime/wasm/conv.ts), as plain data.
+// The spec's `algorithm:` (auto | im2col | winograd) is the request; 4-passes/geometry.ts's
+// convAlgorithm resolves it into ConvGeometry.algorithm, the one field every renderer reads.
+// The float64 path and the other targets (gpu.js, PyTorch, ONNX) compute the same convolution
+// their own way and ignore it.
+import type { Pair } from './types.js';
+
+export type { ConvAlgorithm } from '../../runtime/wasm/conv.js';
+
+/** What the spec asks for: `auto` (the compiler's rule) or one algorithm, forced. */
+export type ConvAlgorithmRequest = 'auto' | 'im2col' | 'winograd';
+
+/** auto picks Winograd when both channel counts reach this: below it the 16 products [cout × cin]·[cin ×
+ *  tiles] are too thin for the gemm, and the transforms cost about what the multiply-adds save. Measured
+ *  at batch 32, padding 1, forward + backward (with dX), median CPU time, im2col → winograd: 64→64 at
+ *  7×7 14.3 → 7.7 ms, 32→32 at 14×14 12.6 → 6.7, 16→16 at 28×28 14.1 → 8.6, 8→8 at 28×28 5.2 → 3.7,
+ *  4→16 at 28×28 4.0 → 4.3 (the backward loses). */
+export const WINOGRAD_MIN_CHANNELS = 8;
+
+/** Why Winograd F(2×2,3×3) cannot compute a convolution with these attributes, or null when it can. */
+export function winogradUnfit(kernel: Pair, stride: Pair, dilation: Pair, groups: number): string | null {
+  if (kernel[0] !== 3 || kernel[1] !== 3) return `its kernel is ${kernel[0]}×${kernel[1]}, not 3×3`;
+  if (stride[0] !== 1 || stride[1] !== 1) return `its stride is ${stride[0]}×${stride[1]}, not 1`;
+  if (dilation[0] !== 1 || dilation[1] !== 1) return `its dilation is ${dilation[0]}×${dilation[1]}, not 1`;
+  if (groups !== 1) return `it has ${groups} groups, not 1`;
+  return null;
+}

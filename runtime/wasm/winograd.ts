@@ -1,0 +1,247 @@
+// Winograd F(2×2,3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2015) for a
+// 3×3, stride-1, dilation-1, ungrouped conv2d on the float32 wasm path: each 2×2 block of outputs comes
+// from a 4×4 tile of the input with 16 multiplies a channel pair instead of 36, so the 16 products
+//   M_e[cout × cols] = U_e[cout × cin] · V_e[cin × cols]       (e = 0..15, one per tile position)
+// on the SIMD gemm do 16/36 of im2col's multiply-adds. Around them:
+//   filter transform  U = G g Gᵀ   (JS, once a call: the weights of this step, for every sample)
+//   input transform   V = Bᵀ d B   (wasm, winograd-kernel.ts; d: a 4×4 tile of a zero-bordered copy
+//                                   of the channel, which is the padding)
+//   output transform  Y = Aᵀ M A   (wasm, + bias; tiles past the output's edge are cut)
+// with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],
+// Aᵀ = [1 1 1 0; 0 1 −1 −1]. The backward-data pass of such a conv is one too (winogradData):
+// dX = the 3×3 correlation of dY, padded by 2 − padding, with the weights flipped and transposed.
+//
+// Samples go through in fixed chunks (CHUNK_COLS tile columns, whole samples), so V and M stay near
+// the cache; each output float is the same sequence of float32 operations whatever the chunk, the
+// batch size or the thread count (sgemmAt splits a product among threads with the same bits).
+import { MR, NR } from './sgemm-kernel.js';
+import { gemmWorkFloats, roundUp } from './gemm-part.js';
+import { pool } from './pool.js';
+import { encodeModule, type MemoryDecl } from './encoder.js';
+import { sideModule } from './side.js';
+import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmView, type Instance } from './sgemm.js';
+import { winogradInKernel, winogradOutAdjointKernel, winogradOutKernel } from './winograd-kernel.js';
+
+/** The sizes of one Winograd convolution: x [cin, h, w] → y [cout, ho, wo], padding top/left (may be negative: a crop). */
+export interface WinogradShape {
+  readonly cin: number;
+  readonly h: number;
+  readonly w: number;
+  readonly cout: number;
+  readonly ho: number;
+  readonly wo: number;
+  readonly top: number;
+  readonly left: number;
+}
+
+/** Tile columns a chunk aims at (at least one sample): the gemm's B and C stay in L2. Measured on the seed's conv2
+ *  (batch 32, forward, median CPU time on a loaded machine): 2,048 columns 12.9 ms, 512 12.4, 256 (a sample) 9.5. */
+const CHUNK_COLS = 256;
+
+/** How the filter transform reads weight (co, ci, ki, kj) of this convolution from W. */
+const enum WeightOrder {
+  /** conv2d's own weight [cout, cin, 3, 3]. */
+  Forward,
+  /** The backward-data pass: W [cin', cout', 3, 3] of the forward conv, transposed and flipped. */
+  FlippedTransposed,
+}
+
+const encodeKernels = (memory: MemoryDecl): Uint8Array<ArrayBuffer> => encodeModule([winogradInKernel(), winogradOutKernel(), winogradOutAdjointKernel()], memory);
+
+/** A stride of at least `floats`, 160 floats past a multiple of 1,024 (4 KiB). */
+function skew(floats: number): number {
+  return roundUp(floats, 1024) + 160;
+}
+
+/** Work space from scratchBase on, taken in turn: a module-level cursor, not a closure (no allocation per call). */
+let cursor = 0;
+
+function take(floats: number): number {
+  const p = cursor;
+  cursor = roundUp(cursor + floats, 16);
+  return p;
+}
+
+interface WinogradKernels {
+  winogradIn(plane: number, pw: number, th: number, groups: number, tw: number, dst: number, es: number): void;
+  winogradOut(m: number, es: number, th: number, groups: number, tw: number, out: number, ow: number, bias: number): void;
+  winogradOutAdjoint(plane: number, ow: number, th: number, groups: number, tw: number, dst: number, es: number): void;
+}
+
+/**
+ * y = conv(x, W) + B (B may be null) for n samples, x and y in NCHW, W per `order`; every array a
+ * Float32Array, used in place where it lives in wasm memory, else copied in (x) or out (y) once.
+ */
+function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array, W: Float32Array, order: WeightOrder, B: Float32Array | null, y: Float32Array): void {
+  const k = sideModule<WinogradKernels>(w, 'winograd', encodeKernels);
+  const { cin, cout, ho, wo } = s;
+  const inS = cin * s.h * s.w, P = ho * wo, outS = cout * P;
+  const th = (ho + 1) >> 1, tw = (wo + 1) >> 1, T = th * tw, groups = (tw + 3) >> 2;
+  // The zero-bordered input plane the tiles read (wide enough for whole groups of four tiles), and the output plane.
+  const ph = 2 * th + 2, pw = 8 * groups + 4, owp = 8 * groups;
+  const per = Math.max(1, Math.min(n, Math.floor(CHUNK_COLS / T)));
+  const cols = per * T, ldv = cols + 4, ldc = roundUp(cols + 4, NR), rows = roundUp(cout, MR);
+  // The 16 matrices of V and of M a stride apart that is not a multiple of 4 KiB (640 bytes past one):
+  // the transforms touch all 16 at once, and 16 streams in the same cache sets evict each other.
+  const esV = skew(cin * ldv), esM = skew(rows * ldc);
+  // Work space: x (unless resident) | y (unless resident) | U 16 × [cout × cin] | V 16 × [cin × ldv] |
+  // M 16 × [rows × ldc] | the two planes | the gemm's.
+  const rX = residentAt(w, x), rY = residentAt(w, y);
+  cursor = scratchBase(w);
+  const pX = rX >= 0 ? rX : take(n * inS), pY = rY >= 0 ? rY : take(n * outS);
+  const pU = take(16 * cout * cin), pV = take(16 * esV), pM = take(16 * esM);
+  const pP = take(ph * pw), pO = take(2 * th * owp);
+  const free = cursor;
+  // Room for the gemm's work space at any thread count, so sgemmAt never grows memory (and replaces w.f32) under us.
+  const mem = ensureFloats(w, free + gemmWorkFloats(cout, cols, cin, MR, NR, KC, pool.threads));
+  if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
+  filterTransform(mem, pU, W, cout, cin, order);
+  // The image's rows [r0, r1) and columns [c0, c1) in the plane; the rest stays zero: the padding.
+  const r0 = Math.max(0, s.top), r1 = Math.min(ph, s.h + s.top), c0 = Math.max(0, s.left), c1 = Math.min(pw, s.w + s.left);
+  mem.fill(0, pP, pP + ph * pw);
+  for (let s0 = 0; s0 < n; s0 += per) {
+    const count = Math.min(per, n - s0);
+    for (let si = 0; si < count; si++) {
+      for (let c = 0; c < cin; c++) {
+        const src = pX + ((s0 + si) * cin + c) * s.h * s.w + (r0 - s.top) * s.w + (c0 - s.left);
+        if (r1 > r0 && c1 > c0) w.copyRows(4 * src, 4 * s.w, 4 * (pP + r0 * pw + c0), 4 * pw, r1 - r0, c1 - c0);
+        k.winogradIn(4 * pP, 4 * pw, th, groups, tw, 4 * (pV + c * ldv + si * T), 4 * esV);
+      }
+    }
+    const live = count * T;
+    for (let e = 0; e < 16; e++) sgemmAt(w, false, false, cout, live, cin, pU + e * cout * cin, pV + e * esV, pM + e * esM, ldc, false, free, cin, ldv);
+    for (let si = 0; si < count; si++) {
+      for (let co = 0; co < cout; co++) {
+        k.winogradOut(4 * (pM + co * ldc + si * T), 4 * esM, th, groups, tw, 4 * pO, 4 * owp, B === null ? 0 : B[co]!);
+        w.copyRows(4 * pO, 4 * owp, 4 * (pY + ((s0 + si) * cout + co) * P), 4 * wo, ho, wo);
+      }
+    }
+  }
+  if (rY < 0) y.set(wasmView(w, pY, n * outS), 0);
+}
+
+/** U_e[co][ci] = (G g Gᵀ)[e] for every filter g = W(co, ci), e = 4·row + column of the 4×4 result. */
+function filterTransform(mem: Float32Array, pU: number, W: Float32Array, cout: number, cin: number, order: WeightOrder): void {
+  const es = cout * cin, flip = order === WeightOrder.FlippedTransposed;
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      // g[ki][kj] at b + ki·r + kj·q: forward W[co][ci][ki][kj]; flipped-transposed W[ci][co][2 − ki][2 − kj].
+      const b = flip ? (ci * cout + co) * 9 + 8 : (co * cin + ci) * 9, r = flip ? -3 : 3, q = flip ? -1 : 1;
+      const o = pU + co * cin + ci;
+      for (let j = 0; j < 3; j++) {
+        // Column j of G g.
+        const g0 = W[b + j * q]!, g1 = W[b + r + j * q]!, g2 = W[b + 2 * r + j * q]!;
+        tg[j] = g0;
+        tg[3 + j] = (g0 + g1 + g2) * 0.5;
+        tg[6 + j] = (g0 - g1 + g2) * 0.5;
+        tg[9 + j] = g2;
+      }
+      for (let i = 0; i < 4; i++) {
+        const a0 = tg[3 * i]!, a1 = tg[3 * i + 1]!, a2 = tg[3 * i + 2]!;
+        mem[o + 4 * i * es] = a0;
+        mem[o + (4 * i + 1) * es] = (a0 + a1 + a2) * 0.5;
+        mem[o + (4 * i + 2) * es] = (a0 - a1 + a2) * 0.5;
+        mem[o + (4 * i + 3) * es] = a2;
+      }
+    }
+  }
+}
+
+/** G g, 4 × 3, in double: module-level, so the transform allocates nothing. */
+const tg = new Float64Array(12);
+
+/**
+ * dW += the weight gradient of conv2d(x, W) with shape `s`, and dB += Σ dY when dB is given: the
+ * adjoint of the forward's Winograd form, dU_e = dM_e · V_eᵀ with dM = A dY Aᵀ per tile and V the
+ * forward's input transform, summed over every tile of every sample (the gemm's K), then
+ * dW += Gᵀ dU G. The samples' chunks add into dU in order: the same bits for any thread count.
+ */
+export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Float32Array, dY: Float32Array, dW: Float32Array, dB: Float32Array | null): void {
+  const k = sideModule<WinogradKernels>(w, 'winograd', encodeKernels);
+  const { cin, cout, ho, wo } = s;
+  const inS = cin * s.h * s.w, P = ho * wo, outS = cout * P;
+  const th = (ho + 1) >> 1, tw = (wo + 1) >> 1, T = th * tw, groups = (tw + 3) >> 2;
+  const ph = 2 * th + 2, pw = 8 * groups + 4, owp = 8 * groups;
+  const per = Math.max(1, Math.min(n, Math.floor(CHUNK_COLS / T)));
+  const cols = per * T, ldv = cols + 4, esV = skew(cin * ldv), esM = skew(cout * ldv);
+  const rowsU = roundUp(cout, MR), ldu = roundUp(cin, NR), esU = rowsU * ldu;
+  // Work space: x, dY, dB (each unless resident) | V 16 × [cin × ldv] | dM 16 × [cout × ldv] | dU 16 × [rowsU × ldu] |
+  // the input plane | the dY plane | the gemm's.
+  const rX = residentAt(w, x), rDY = residentAt(w, dY), rDB = dB === null ? -1 : residentAt(w, dB);
+  cursor = scratchBase(w);
+  const pX = rX >= 0 ? rX : take(n * inS), pDY = rDY >= 0 ? rDY : take(n * outS);
+  const pDB = dB === null ? -1 : rDB >= 0 ? rDB : take(cout);
+  const pV = take(16 * esV), pM = take(16 * esM), pU = take(16 * esU);
+  const pP = take(ph * pw), pQ = take(2 * th * owp);
+  const free = cursor;
+  const mem = ensureFloats(w, free + gemmWorkFloats(cout, cin, cols, MR, NR, KC, pool.threads));
+  if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
+  if (rDY < 0) mem.set(operand(dY, 0, n * outS), pDY);
+  if (dB !== null && rDB < 0) mem.set(dB, pDB);
+  const r0 = Math.max(0, s.top), r1 = Math.min(ph, s.h + s.top), c0 = Math.max(0, s.left), c1 = Math.min(pw, s.w + s.left);
+  mem.fill(0, pP, pP + ph * pw);
+  mem.fill(0, pQ, pQ + 2 * th * owp);
+  for (let s0 = 0; s0 < n; s0 += per) {
+    const count = Math.min(per, n - s0);
+    for (let si = 0; si < count; si++) {
+      const sample = s0 + si;
+      for (let c = 0; c < cin; c++) {
+        const src = pX + (sample * cin + c) * s.h * s.w + (r0 - s.top) * s.w + (c0 - s.left);
+        if (r1 > r0 && c1 > c0) w.copyRows(4 * src, 4 * s.w, 4 * (pP + r0 * pw + c0), 4 * pw, r1 - r0, c1 - c0);
+        k.winogradIn(4 * pP, 4 * pw, th, groups, tw, 4 * (pV + c * ldv + si * T), 4 * esV);
+      }
+      for (let co = 0; co < cout; co++) {
+        w.copyRows(4 * (pDY + (sample * cout + co) * P), 4 * wo, 4 * pQ, 4 * owp, ho, wo);
+        k.winogradOutAdjoint(4 * pQ, 4 * owp, th, groups, tw, 4 * (pM + co * ldv + si * T), 4 * esM);
+      }
+      if (dB !== null) w.addRowSums(4 * (pDY + sample * outS), 4 * P, cout, P, 4 * pDB);
+    }
+    const live = count * T;
+    for (let e = 0; e < 16; e++) sgemmAt(w, false, true, cout, cin, live, pM + e * esM, pV + e * esV, pU + e * esU, ldu, s0 > 0, free, ldv, ldv);
+  }
+  filterGradient(mem, pU, esU, ldu, dW, cout, cin);
+  if (dB !== null && rDB < 0) dB.set(wasmView(w, pDB, cout), 0);
+}
+
+/** dW[co][ci] += Gᵀ X G for X = dU_e[co][ci] (e = 4i + j; dU_e's rows ldu apart), in double, rounded once. */
+function filterGradient(mem: Float32Array, pU: number, es: number, ldu: number, dW: Float32Array, cout: number, cin: number): void {
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      const o = pU + co * ldu + ci;
+      // Gᵀ X, row by row of X's columns: (Gᵀ X)[k][j] with k = 0: X0 + ½X1 + ½X2, 1: ½X1 − ½X2, 2: ½X1 + ½X2 + X3.
+      for (let j = 0; j < 4; j++) {
+        const x0 = mem[o + j * es]!, x1 = mem[o + (4 + j) * es]!, x2 = mem[o + (8 + j) * es]!, x3 = mem[o + (12 + j) * es]!;
+        tx[j] = x0 + 0.5 * (x1 + x2);
+        tx[4 + j] = 0.5 * (x1 - x2);
+        tx[8 + j] = 0.5 * (x1 + x2) + x3;
+      }
+      const b = (co * cin + ci) * 9;
+      for (let kr = 0; kr < 3; kr++) {
+        const y0 = tx[4 * kr]!, y1 = tx[4 * kr + 1]!, y2 = tx[4 * kr + 2]!, y3 = tx[4 * kr + 3]!;
+        dW[b + 3 * kr] += y0 + 0.5 * (y1 + y2);
+        dW[b + 3 * kr + 1] += 0.5 * (y1 - y2);
+        dW[b + 3 * kr + 2] += 0.5 * (y1 + y2) + y3;
+      }
+    }
+  }
+}
+
+/** Gᵀ X, 3 × 4, in double: module-level, so the transform allocates nothing. */
+const tx = new Float64Array(12);
+
+/** y = conv2d(x, W) + B: the forward pass (W [cout, cin, 3, 3]). */
+export function winogradForward(w: Instance, s: WinogradShape, n: number, x: Float32Array, W: Float32Array, B: Float32Array | null, y: Float32Array): void {
+  winogradConv(w, s, n, x, W, WeightOrder.Forward, B, y);
+}
+
+/** dX = the input gradient of conv2d(x, W) with shape `s` (stride 1, 3×3): the correlation of dY, padded
+ *  by 2 − top and 2 − left, with W flipped and transposed. dX is written, not accumulated. */
+export function winogradData(w: Instance, s: WinogradShape, n: number, dY: Float32Array, W: Float32Array, dX: Float32Array): void {
+  dataShape.cin = s.cout; dataShape.h = s.ho; dataShape.w = s.wo;
+  dataShape.cout = s.cin; dataShape.ho = s.h; dataShape.wo = s.w;
+  dataShape.top = 2 - s.top; dataShape.left = 2 - s.left;
+  winogradConv(w, dataShape, n, dY, W, WeightOrder.FlippedTransposed, null, dX);
+}
+
+/** The backward-data pass's shape, reused: no allocation per call. */
+const dataShape = { cin: 0, h: 0, w: 0, cout: 0, ho: 0, wo: 0, top: 0, left: 0 };

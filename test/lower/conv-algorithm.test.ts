@@ -1,0 +1,107 @@
+// A conv2d's algorithm on the float32 wasm path is plan data: 4-passes/geometry.ts's convAlgorithm
+// chooses it from the shapes (or takes the spec's `algorithm:`), ConvGeometry.algorithm carries it to
+// the renderers, the layer's comment and `cnnc inspect` print it, and an override the layer cannot
+// use is E0416 at the value's line:col.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkSource, compile } from '../../compiler/index.js';
+import { convAlgorithmLines } from '../../compiler/4-passes/geometry.js';
+import { planModel, TS_TARGET } from '../../compiler/4-passes/plan.js';
+import { convOf } from '../../compiler/ir/plan.js';
+import { cnnc } from '../cli.js';
+import { brief, lowerYaml, ok, pos, spec } from './helpers.js';
+
+const algorithms = (src: string) => Object.fromEntries(planModel(ok(src), TS_TARGET).nodes.filter((np) => np.geometry.kind === 'conv').map((np) => [np.node.name, convOf(np).algorithm]));
+
+describe('conv2d algorithm: chosen once, in the plan', () => {
+  it('auto: winograd for 3×3 stride 1 with ≥ 8 channels both ways; im2col for few channels, stride 2, dilation, groups, 5×5, 1×1, transposed', () => {
+    const src = spec([
+      '{ kind: conv2d, name: few, out_channels: 16, kernel_size: 3, padding: 1 }', // 1 → 16: too few input channels
+      '{ kind: conv2d, name: wide, out_channels: 16, kernel_size: 3, padding: 1 }', // 16 → 16
+      '{ kind: conv2d, name: narrow, out_channels: 7, kernel_size: 3, padding: 1 }', // 16 → 7: too few output channels
+      '{ kind: conv2d, name: strided, out_channels: 16, kernel_size: 3, stride: 2, padding: 1 }',
+      '{ kind: conv2d, name: dilated, out_channels: 16, kernel_size: 3, dilation: 2, padding: 2 }',
+      '{ kind: conv2d, name: grouped, out_channels: 16, kernel_size: 3, groups: 2, padding: 1 }',
+      '{ kind: conv2d, name: five, out_channels: 16, kernel_size: 5, padding: 2 }',
+      '{ kind: conv2d, name: point, out_channels: 16, kernel_size: 1 }',
+      '{ kind: conv_transpose2d, name: up, out_channels: 16, kernel_size: 3, padding: 1 }',
+      'flatten',
+    ], { input: '[1, 16, 16]' });
+    expect(algorithms(src)).toEqual({ few: 'im2col', narrow: 'im2col', wide: 'winograd', strided: 'im2col', dilated: 'im2col', grouped: 'im2col', five: 'im2col', point: 'im2col', up: 'im2col' });
+  });
+
+  it("the seed's MNIST model: conv1 (1→32) im2col, conv2 (32→64) winograd, in the geometry literal and its comment, under the layer's", () => {
+    const src = readFileSync('specs/mnist.yaml', 'utf8');
+    expect(algorithms(src)).toEqual({ conv1: 'im2col', conv2: 'winograd' });
+    const { code } = compile(src, 'specs/mnist.yaml');
+    expect(code).toMatch(/\/\/ conv2: conv2d 32→64, .*\n\/\/ wasm: winograd F\(2×2,3×3\) \(auto: 3×3, stride 1, 32→64 channels\)\nconst conv2_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'winograd' \};\n/);
+    expect(code).toMatch(/\/\/ wasm: im2col \+ gemm \(auto: 1→32 channels, fewer than 8 for winograd\)\nconst conv1_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'im2col' \};\n/);
+  });
+
+  it('an override wins where it fits, and says so: im2col on a winograd layer, winograd on a few-channel one', () => {
+    const src = spec([
+      '{ kind: conv2d, name: a, out_channels: 16, kernel_size: 3, algorithm: winograd }',
+      '{ kind: conv2d, name: b, out_channels: 16, kernel_size: 3, algorithm: im2col }',
+      '{ kind: conv2d, name: c, out_channels: 16, kernel_size: 3, algorithm: auto }',
+      'flatten',
+    ], { input: '[2, 12, 12]' });
+    expect(algorithms(src)).toEqual({ a: 'winograd', b: 'im2col', c: 'winograd' });
+    expect(convAlgorithmLines(ok(src).nodes)).toEqual([
+      'Conv algorithms:   a: winograd F(2×2,3×3) (set in the spec)',
+      '                   b: im2col + gemm (set in the spec)',
+      '                   c: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels)',
+    ]);
+  });
+
+  it('E0416: winograd forced on a layer it cannot compute, at the value, naming what does not fit', () => {
+    const src = spec([
+      '{ kind: conv2d, name: s2, out_channels: 16, kernel_size: 3, stride: 2, algorithm: winograd }',
+      '{ kind: conv2d, name: k5, out_channels: 16, kernel_size: 5, algorithm: winograd }',
+      'flatten',
+    ], { input: '[16, 28, 28]' });
+    const { ir, diagnostics } = lowerYaml(src);
+    expect(ir).toBeNull();
+    expect(brief(diagnostics)).toEqual([
+      `${pos(src, 'algorithm: winograd', 'winograd')} E0416 s2: algorithm winograd (F(2×2,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but its stride is 2×2, not 1`,
+      `${pos(src, 'algorithm: winograd', 'winograd', 1)} E0416 k5: algorithm winograd (F(2×2,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but its kernel is 5×5, not 3×3`,
+    ]);
+  });
+
+  it('cnnc check and cnnc build: E0416 at file:line:col, exit 1, no file written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cnnc-algorithm-'));
+    try {
+      const file = join(dir, 'model.yaml'), out = join(dir, 'model.ts');
+      const src = spec(['{ kind: conv2d, name: d2, out_channels: 16, kernel_size: 3, dilation: 2, algorithm: winograd }', 'flatten'], { input: '[16, 12, 12]' });
+      writeFileSync(file, src);
+      const check = await cnnc('check', file);
+      expect(check.code).toBe(1);
+      expect(check.err).toContain(`${file}:${pos(src, 'algorithm: winograd', 'winograd')}: error E0416: d2: algorithm winograd (F(2×2,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but its dilation is 2×2, not 1`);
+      const build = await cnnc('build', file, '-o', out);
+      expect(build.code).toBe(1);
+      expect(() => readFileSync(out)).toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the schema refuses an unknown algorithm word (validation, before lowering)', () => {
+    const src = spec(['{ kind: conv2d, out_channels: 16, kernel_size: 3, algorithm: fft }', 'flatten'], { input: '[1, 8, 8]' });
+    const { ir, diagnostics } = checkSource(src, 'model.yaml');
+    expect(ir).toBeNull();
+    expect(diagnostics.map((d) => `${d.line}:${d.col} ${d.severity}`)).toEqual([`${pos(src, 'algorithm: fft', 'fft')} error`]);
+    expect(diagnostics[0]!.message).toContain('algorithm');
+  });
+
+  it('cnnc inspect prints each conv2d\'s algorithm, and --json lists them', async () => {
+    const text = await cnnc('inspect', 'specs/mnist.yaml');
+    expect(text.code).toBe(0);
+    expect(text.out).toContain('Conv algorithms:   conv1: im2col + gemm (auto: 1→32 channels, fewer than 8 for winograd)\n                   conv2: winograd F(2×2,3×3) (auto: 3×3, stride 1, 32→64 channels)\n');
+    const json = JSON.parse((await cnnc('inspect', 'specs/mnist.yaml', '--json')).out) as { algorithms: unknown };
+    expect(json.algorithms).toEqual([
+      { name: 'conv1', algorithm: 'im2col', why: 'auto: 1→32 channels, fewer than 8 for winograd' },
+      { name: 'conv2', algorithm: 'winograd', why: 'auto: 3×3, stride 1, 32→64 channels' },
+    ]);
+  });
+});

@@ -4,8 +4,8 @@
 // it computes softmax − smoothed one-hot itself, which needs no graph rewrite.
 // softmax + cross_entropy (a double softmax, linted elsewhere) is NOT fused: it computes what PyTorch
 // computes, log_softmax of the probabilities. Only a single nll term is fused.
-import type { ModelIR } from '../ir/types.js';
-import type { LossFusion, MemoryPlan } from '../ir/plan.js';
+import type { LossTermIR, ModelIR } from '../ir/types.js';
+import type { LossFusion, MemoryPlan, TargetCaps } from '../ir/plan.js';
 
 export type { LossFusion } from '../ir/plan.js';
 
@@ -30,6 +30,19 @@ export function planLossFusion(ir: ModelIR): LossFusion {
   // there is nothing to fuse; sigmoid + bce is not rewritten into bce_with_logits, which would change
   // the clamping PyTorch applies (lint W0610 suggests bce_with_logits instead).
   return { fusedNode: null, note: terms.length === 1 ? `${only!.kind} on the output as given` : `a sum of ${terms.length} terms on the output as given` };
+}
+
+/**
+ * One softmax for the loss: where two or more terms take the softmax of the logits (cross_entropy, and dice
+ * from_logits in softmax mode: the segmentation loss cross_entropy + dice computed the same softmax three
+ * times, ~12% of its step), the TypeScript target computes it once per loss into a planned buffer (with each
+ * row's log Σ exp, for cross_entropy's value) and those terms read it. Returns their indices, or null.
+ */
+export function planLossSoftmax(ir: ModelIR, target: TargetCaps): number[] | null {
+  if (target.name !== 'ts') return null;
+  const reads = (t: LossTermIR): boolean => t.kind === 'cross_entropy' || (t.kind === 'dice' && t.mode === 'softmax' && t.fromLogits);
+  const terms = ir.loss.terms.flatMap((t, i) => (reads(t) ? [i] : []));
+  return terms.length >= 2 ? terms : null;
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { NodePlan, PlannedModel, ReadEdge, TargetCaps } from '../ir/plan.js';
 import type { ModelIR } from '../ir/types.js';
 import { layerComment, lossComment } from './comments.js';
-import { planLossFusion, planReluFusion } from './fuse.js';
+import { planLossFusion, planLossSoftmax, planReluFusion } from './fuse.js';
 import { geometryOf } from './geometry.js';
 import { planMemory } from './memory.js';
 
@@ -16,7 +16,7 @@ export const PYTORCH_TARGET: TargetCaps = { name: 'pytorch', multiOutputKernels:
 
 export function planModel(ir: ModelIR, target: TargetCaps): PlannedModel {
   const lossFusion = planLossFusion(ir);
-  const memory = planMemory(ir, lossFusion);
+  const memory = planMemory(ir, lossFusion, planLossSoftmax(ir, target));
   // A gpu.js kernel has one output, so it cannot write a conv's output and its relu's both.
   const reluFusion = target.multiOutputKernels ? planReluFusion(ir, memory) : new Map<string, string>();
   const fusedInto = new Map([...reluFusion].map(([conv, relu]) => [relu, conv]));
@@ -107,4 +107,6 @@ export function verifyPlan(plan: PlannedModel): void {
   if (plan.lossComments.length !== ir.loss.terms.length) fail(`${plan.lossComments.length} loss comments for ${ir.loss.terms.length} terms`);
   known(memory.output, 'the model output');
   known(memory.lossGrad, 'the loss gradient');
+  known(memory.lossSoftmax?.prob ?? null, 'the loss softmax');
+  known(memory.lossSoftmax?.lse ?? null, 'the loss log Σ exp');
 }

@@ -10,7 +10,7 @@ import type { ModelIR, Node, ParamInfo } from './types.js';
 
 export type Arena = 'values' | 'grads' | 'indices' | 'scratch';
 /** What a buffer holds; never contains `_`, so `<node>_<what>` field names cannot collide. */
-export type BufferWhat = 'y' | 'dY' | 'mask' | 'argmax' | 'col' | 'dCol' | 'mean' | 'invstd' | `dX${number}`;
+export type BufferWhat = 'y' | 'dY' | 'mask' | 'argmax' | 'col' | 'dCol' | 'mean' | 'invstd' | 'prob' | 'lse' | `dX${number}`;
 
 export interface BufferSlot {
   /** Field name in the generated class: `<node>_<what>`. */
@@ -64,6 +64,9 @@ export interface MemoryPlan {
   readonly output: string | null;
   /** The buffer the loss writes its gradient into (the output's dY, or the fused node's dX). */
   readonly lossGrad: string | null;
+  /** The softmax of the logits that several loss terms read (fuse.ts, planLossSoftmax), computed once per
+   *  loss: `prob` as the output [C, inner...], `lse` = log Σ exp per row [inner]; null when no two terms share it. */
+  readonly lossSoftmax: { readonly terms: readonly number[]; readonly prob: string; readonly lse: string } | null;
 }
 
 // --- Fusions (4-passes/fuse.ts) ---

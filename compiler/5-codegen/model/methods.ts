@@ -15,8 +15,12 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
   const outSize = out.outSize;
   // Labels per sample: a class index, a label map, or a 0/1 target per output (ir.loss.labelShape).
   const labelSize = ir.loss.labelShape.reduce((a, b) => a * b, 1);
-  // A sum of terms: the first writes dZ, the others add to it (losses/index.ts).
-  const lossCall = (dz: string): string => m.loss.terms.map((t) => `${t.name}(n, this.${plan.output}, y, ${dz})`).join(' + ');
+  // A sum of terms: the first writes dZ, the others add to it (losses/index.ts); the softmax several read, first.
+  const shared = plan.lossSoftmax === null ? '' : `, this.${plan.lossSoftmax.prob}, this.${plan.lossSoftmax.lse}`;
+  const lossCall = (dz: string): string[] => [
+    ...(m.loss.softmax === null ? [] : [`${m.loss.softmax.name}(n, this.${plan.output}${shared});`]),
+    `const loss = ${m.loss.terms.map((t) => `${t.name}(n, this.${plan.output}, y, ${dz}${t.sharedSoftmax ? shared : ''})`).join(' + ')};`,
+  ];
   const fwd = forwardCalls(m);
   const bwd = backwardCalls(m);
   const slots = lossAndOptimizerSlots(m);
@@ -65,7 +69,7 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
         'this.grads.fill(0);',
         'this.runForward(x, n);',
         'this.lastN = n;',
-        ...timed(m, slots.loss, [`const loss = ${lossCall(plan.lossGrad === null ? 'null' : `this.${plan.lossGrad}`)};`]),
+        ...timed(m, slots.loss, lossCall(plan.lossGrad === null ? 'null' : `this.${plan.lossGrad}`)),
         'this.runBackward(x, n);',
         'return loss;',
       ]).join('\n'),

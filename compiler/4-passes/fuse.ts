@@ -46,6 +46,24 @@ export function planLossSoftmax(ir: ModelIR, target: TargetCaps): number[] | nul
 }
 
 /**
+ * conv2d + batchnorm2d folding for inference: where a batchnorm2d is a conv2d's only reader, forward in eval
+ * mode (the model's forward(), never computeGradients) runs the conv with folded weights and bias straight
+ * into the bn's output, and the bn's pass is skipped. Training is unchanged; the exports (PyTorch, ONNX) keep
+ * both layers. The TypeScript target only. Not folded: a conv that is the model's output. Map: conv → bn.
+ */
+export function planBnFolding(ir: ModelIR, target: TargetCaps): Map<string, string> {
+  const folds = new Map<string, string>();
+  if (target.name !== 'ts') return folds;
+  for (const conv of ir.nodes) {
+    if (conv.kind !== 'conv2d' || conv.name === ir.output) continue;
+    const readers = ir.nodes.filter((node) => node.inputs.includes(conv.name));
+    const bn = readers.length === 1 ? readers[0]! : null;
+    if (bn !== null && bn.kind === 'batchnorm2d' && bn.inputs.length === 1) folds.set(conv.name, bn.name);
+  }
+  return folds;
+}
+
+/**
  * conv2d + relu fusion: where a conv2d's only reader is a relu, the conv's kernels do the relu's
  * work too (forward: relu(y) sample by sample while the sample is in cache; backward: the conv's
  * dY = the relu's dY where its output is positive, likewise), on the threads that run the conv,

@@ -26,7 +26,7 @@ export type { Arena, BufferSlot, BufferWhat, MemoryPlan, NodeIO, ParamSlot } fro
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
-export function planMemory(ir: ModelIR, fusion: LossFusion, softmaxTerms: readonly number[] | null = null): MemoryPlan {
+export function planMemory(ir: ModelIR, fusion: LossFusion, softmaxTerms: readonly number[] | null = null, bnFolds: ReadonlyMap<string, string> = new Map()): MemoryPlan {
   const params: ParamSlot[] = [];
   let paramSize = 0;
   for (const node of ir.nodes) {
@@ -96,6 +96,11 @@ export function planMemory(ir: ModelIR, fusion: LossFusion, softmaxTerms: readon
     gradOf.set(node.name, dY);
     if (fused) lossGrad = dX;
     addScratch(node, dX !== null, add);
+    // a conv with a batchnorm folded in for inference (fuse.ts, planBnFolding): its folded weight and bias
+    if (node.kind === 'conv2d' && bnFolds.has(node.name)) {
+      add(node, 'foldW', 'scratch', node.params.find((p) => p.role === 'weight')!.size);
+      add(node, 'foldB', 'scratch', node.outChannels);
+    }
     io.push({ node: node.name, x, xs, y, dX, dXs, accumulate, dY, backward: needs && !fused, alias: false });
   });
 

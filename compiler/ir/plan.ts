@@ -10,7 +10,7 @@ import type { ModelIR, Node, ParamInfo } from './types.js';
 
 export type Arena = 'values' | 'grads' | 'indices' | 'scratch';
 /** What a buffer holds; never contains `_`, so `<node>_<what>` field names cannot collide. */
-export type BufferWhat = 'y' | 'dY' | 'mask' | 'argmax' | 'col' | 'dCol' | 'mean' | 'invstd' | 'prob' | 'lse' | `dX${number}`;
+export type BufferWhat = 'y' | 'dY' | 'mask' | 'argmax' | 'col' | 'dCol' | 'mean' | 'invstd' | 'prob' | 'lse' | 'foldW' | 'foldB' | `dX${number}`;
 
 export interface BufferSlot {
   /** Field name in the generated class: `<node>_<what>`. */
@@ -179,6 +179,12 @@ export interface NodePlan {
   readonly fusedInto: string | null;
   /** Its backward is replaced by the loss (log_softmax + nll). */
   readonly fusedIntoLoss: boolean;
+  /** conv2d: the batchnorm2d folded into it for inference (fuse.ts, planBnFolding): forward in eval mode
+   *  computes W' = W·a, b' = b·a + β − μ·a (a = γ/√(var + ε), the bn's eval) into the scratch buffers
+   *  `weight` and `bias` and runs the conv with them into the bn's output; null when none. */
+  readonly evalFold: { readonly bn: string; readonly weight: string; readonly bias: string } | null;
+  /** batchnorm2d: the conv2d it is folded into for inference (its own forward then does not run). */
+  readonly evalFoldedInto: string | null;
 }
 
 /** What a target's kernels can do, which decides the fusions the passes plan for it. */

@@ -48,17 +48,24 @@ export function planLossSoftmax(ir: ModelIR, target: TargetCaps): number[] | nul
 /**
  * conv2d + batchnorm2d folding for inference: where a batchnorm2d is a conv2d's only reader, forward in eval
  * mode (the model's forward(), never computeGradients) runs the conv with folded weights and bias straight
- * into the bn's output, and the bn's pass is skipped. Training is unchanged; the exports (PyTorch, ONNX) keep
- * both layers. The TypeScript target only. Not folded: a conv that is the model's output. Map: conv → bn.
+ * into the bn's output, and the bn's pass is skipped; where a relu is the bn's only reader, the conv's kernel
+ * does its work too (as planReluFusion's), and the relu's pass is skipped as well. Training is unchanged; the
+ * exports (PyTorch, ONNX) keep every layer. The TypeScript target only. Not folded: a conv that is the
+ * model's output. Map: conv → its bn and relu.
  */
-export function planBnFolding(ir: ModelIR, target: TargetCaps): Map<string, string> {
-  const folds = new Map<string, string>();
+export function planBnFolding(ir: ModelIR, target: TargetCaps): Map<string, { readonly bn: string; readonly relu: string | null }> {
+  const folds = new Map<string, { bn: string; relu: string | null }>();
   if (target.name !== 'ts') return folds;
+  const onlyReader = (name: string): ModelIR['nodes'][number] | null => {
+    const readers = ir.nodes.filter((node) => node.inputs.includes(name));
+    return readers.length === 1 && readers[0]!.inputs.length === 1 ? readers[0]! : null;
+  };
   for (const conv of ir.nodes) {
     if (conv.kind !== 'conv2d' || conv.name === ir.output) continue;
-    const readers = ir.nodes.filter((node) => node.inputs.includes(conv.name));
-    const bn = readers.length === 1 ? readers[0]! : null;
-    if (bn !== null && bn.kind === 'batchnorm2d' && bn.inputs.length === 1) folds.set(conv.name, bn.name);
+    const bn = onlyReader(conv.name);
+    if (bn === null || bn.kind !== 'batchnorm2d') continue;
+    const relu = bn.name === ir.output ? null : onlyReader(bn.name);
+    folds.set(conv.name, { bn: bn.name, relu: relu !== null && relu.kind === 'relu' ? relu.name : null });
   }
   return folds;
 }

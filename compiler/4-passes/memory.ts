@@ -26,7 +26,7 @@ export type { Arena, BufferSlot, BufferWhat, MemoryPlan, NodeIO, ParamSlot } fro
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
-export function planMemory(ir: ModelIR, fusion: LossFusion, softmaxTerms: readonly number[] | null = null, bnFolds: ReadonlyMap<string, string> = new Map()): MemoryPlan {
+export function planMemory(ir: ModelIR, fusion: LossFusion, softmaxTerms: readonly number[] | null = null, bnFolds: ReadonlyMap<string, unknown> = new Map()): MemoryPlan {
   const params: ParamSlot[] = [];
   let paramSize = 0;
   for (const node of ir.nodes) {

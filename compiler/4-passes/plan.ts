@@ -18,7 +18,7 @@ export function planModel(ir: ModelIR, target: TargetCaps): PlannedModel {
   const lossFusion = planLossFusion(ir);
   const bnFolds = planBnFolding(ir, target);
   const memory = planMemory(ir, lossFusion, planLossSoftmax(ir, target), bnFolds);
-  const foldedInto = new Map([...bnFolds].map(([conv, bn]) => [bn, conv]));
+  const foldedInto = new Map([...bnFolds].flatMap(([conv, f]) => [[f.bn, conv], ...(f.relu === null ? [] : [[f.relu, conv] as const])]));
   // A gpu.js kernel has one output, so it cannot write a conv's output and its relu's both.
   const reluFusion = target.multiOutputKernels ? planReluFusion(ir, memory) : new Map<string, string>();
   const fusedInto = new Map([...reluFusion].map(([conv, relu]) => [relu, conv]));
@@ -39,7 +39,7 @@ export function planModel(ir: ModelIR, target: TargetCaps): PlannedModel {
       fusedRelu,
       fusedInto: fusedInto.get(node.name) ?? null,
       fusedIntoLoss: lossFusion.fusedNode === node.name,
-      evalFold: bnFolds.has(node.name) ? { bn: bnFolds.get(node.name)!, weight: `${node.name}_foldW`, bias: `${node.name}_foldB` } : null,
+      evalFold: bnFolds.has(node.name) ? { ...bnFolds.get(node.name)!, weight: `${node.name}_foldW`, bias: `${node.name}_foldB` } : null,
       evalFoldedInto: foldedInto.get(node.name) ?? null,
     };
   });

@@ -181,9 +181,10 @@ export interface NodePlan {
   readonly fusedIntoLoss: boolean;
   /** conv2d: the batchnorm2d folded into it for inference (fuse.ts, planBnFolding): forward in eval mode
    *  computes W' = W·a, b' = b·a + β − μ·a (a = γ/√(var + ε), the bn's eval) into the scratch buffers
-   *  `weight` and `bias` and runs the conv with them into the bn's output; null when none. */
-  readonly evalFold: { readonly bn: string; readonly weight: string; readonly bias: string } | null;
-  /** batchnorm2d: the conv2d it is folded into for inference (its own forward then does not run). */
+   *  `weight` and `bias` and runs the conv with them into the bn's output, and the relu after the bn (its
+   *  only reader) with it where `relu` names one; null when none. */
+  readonly evalFold: { readonly bn: string; readonly relu: string | null; readonly weight: string; readonly bias: string } | null;
+  /** batchnorm2d, or the relu after it: the conv2d it is folded into for inference (its own forward then does not run). */
   readonly evalFoldedInto: string | null;
 }
 

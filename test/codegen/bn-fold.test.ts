@@ -15,24 +15,24 @@ import type { FloatArray } from '../../runtime/model.js';
 import { importGenerated, randomInputs, SPECS, specYaml } from './helpers.js';
 
 const file = (path: string): string => readFileSync(path, 'utf8');
-const CASES: [string, string, number, number, string[]][] = [
-  // [title, spec, classes, labels per sample, the convs folded]
-  ['conv-features (bias-free stem + bn)', file(join(SPECS, 'conv-features.yaml')), 10, 1, ['stem']],
-  ['segmentation (two bias-free convs + bn, per-pixel loss)', file(join(SPECS, 'segmentation.yaml')), 11, 784, ['enc1', 'enc2']],
+const CASES: [string, string, number, number, [string, string, string | null][]][] = [
+  // [title, spec, classes, labels per sample, the folds: conv, bn, relu]
+  ['conv-features (bias-free stem + bn, then leaky_relu: not folded)', file(join(SPECS, 'conv-features.yaml')), 10, 1, [['stem', 'bn', null]]],
+  ['segmentation (two bias-free convs + bn + relu, per-pixel loss)', file(join(SPECS, 'segmentation.yaml')), 11, 784, [['enc1', 'enc1_bn', 'skip1'], ['enc2', 'enc2_bn', 'skip2']]],
   ['a grouped conv with bias + bn without affine, then relu', specYaml({
     input: [4, 6, 6],
     layers: ['{ kind: conv2d, name: c1, out_channels: 6, kernel_size: 3, padding: 1, groups: 2 }', '{ kind: batchnorm2d, name: bn1, affine: false }', 'relu',
       'flatten', '{ kind: linear, name: fc, out_features: 3 }'],
-  }), 3, 1, ['c1']],
+  }), 3, 1, [['c1', 'bn1', 'relu_1']]],
 ];
 
 /** The module as cnnc renders it (folded) and from the same plan without the folds. */
-function both(source: string, dtype: 'float32' | 'float64'): { folded: string; unfolded: string; convs: string[] } {
+function both(source: string, dtype: 'float32' | 'float64'): { folded: string; unfolded: string; folds: [string, string, string | null][] } {
   const { ir } = checkSource(source, 'spec.yaml');
   if (ir === null) throw new Error('the spec did not check');
   const planned = planModel(ir, TS_TARGET);
   const plain = { ...planned, nodes: planned.nodes.map((np) => ({ ...np, evalFold: null, evalFoldedInto: null })) };
-  return { folded: renderTypeScript(planned, { dtype }), unfolded: renderTypeScript(plain, { dtype }), convs: planned.nodes.filter((np) => np.evalFold !== null).map((np) => np.node.name) };
+  return { folded: renderTypeScript(planned, { dtype }), unfolded: renderTypeScript(plain, { dtype }), folds: planned.nodes.flatMap((np) => (np.evalFold === null ? [] : [[np.node.name, np.evalFold.bn, np.evalFold.relu] as [string, string, string | null]])) };
 }
 
 // measured (x64, Node 20), largest difference over the largest output: float64 ≤ 3.5e-16; float32 ≤ 1.8e-7
@@ -45,10 +45,10 @@ describe('conv2d + batchnorm2d folded for inference', () => {
     for (const target of [PYTORCH_TARGET, GPUJS_TARGET]) expect(planModel(ir!, target).nodes.every((np) => np.evalFold === null && np.evalFoldedInto === null)).toBe(true);
   });
 
-  describe.each(CASES)('%s', (_title, source, classes, labelSize, convs) => {
+  describe.each(CASES)('%s', (_title, source, classes, labelSize, folds) => {
     test.each(['float64', 'float32'] as const)('%s: the folded eval output is the unfolded one within its tolerance; training is unchanged', async (dtype) => {
       const code = both(source, dtype);
-      expect(code.convs).toEqual(convs);
+      expect(code.folds).toEqual(folds);
       expect(code.folded).toContain('private runInference(');
       expect(code.unfolded).not.toContain('runInference');
       const outs: number[][] = [], losses: number[][] = [];

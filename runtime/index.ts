@@ -8,6 +8,7 @@ export * from './init.js';
 export * from './gemm.js';
 export * from './wasm/relu.js';
 export * from './wasm/smooth.js';
+export * from './wasm/exact.js';
 export * from './wasm/batchnorm.js';
 export * from './wasm/conv.js';
 export * from './wasm/resident.js';

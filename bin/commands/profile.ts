@@ -173,6 +173,7 @@ export function profile(p: ProfileInput): ProfileReport {
   planned.nodes.forEach((np, i) => {
     const node = np.node;
     const base = np.fusedInto !== null ? `fused into ${np.fusedInto}`
+      : mode !== 'train' && np.evalFoldedInto !== null ? `folded into ${np.evalFoldedInto}`
       : np.io.alias ? 'an alias, no copy'
       : mode !== 'train' ? null
       : np.fusedIntoLoss ? 'backward fused into the loss'

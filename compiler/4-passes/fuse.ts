@@ -4,8 +4,8 @@
 // it computes softmax − smoothed one-hot itself, which needs no graph rewrite.
 // softmax + cross_entropy (a double softmax, linted elsewhere) is NOT fused: it computes what PyTorch
 // computes, log_softmax of the probabilities. Only a single nll term is fused.
-import type { ModelIR } from '../ir/types.js';
-import type { LossFusion, MemoryPlan } from '../ir/plan.js';
+import type { LossTermIR, ModelIR } from '../ir/types.js';
+import type { LossFusion, MemoryPlan, TargetCaps } from '../ir/plan.js';
 
 export type { LossFusion } from '../ir/plan.js';
 
@@ -30,6 +30,44 @@ export function planLossFusion(ir: ModelIR): LossFusion {
   // there is nothing to fuse; sigmoid + bce is not rewritten into bce_with_logits, which would change
   // the clamping PyTorch applies (lint W0610 suggests bce_with_logits instead).
   return { fusedNode: null, note: terms.length === 1 ? `${only!.kind} on the output as given` : `a sum of ${terms.length} terms on the output as given` };
+}
+
+/**
+ * One softmax for the loss: where two or more terms take the softmax of the logits (cross_entropy, and dice
+ * from_logits in softmax mode: the segmentation loss cross_entropy + dice computed the same softmax three
+ * times, ~12% of its step), the TypeScript target computes it once per loss into a planned buffer (with each
+ * row's log Σ exp, for cross_entropy's value) and those terms read it. Returns their indices, or null.
+ */
+export function planLossSoftmax(ir: ModelIR, target: TargetCaps): number[] | null {
+  if (target.name !== 'ts') return null;
+  const reads = (t: LossTermIR): boolean => t.kind === 'cross_entropy' || (t.kind === 'dice' && t.mode === 'softmax' && t.fromLogits);
+  const terms = ir.loss.terms.flatMap((t, i) => (reads(t) ? [i] : []));
+  return terms.length >= 2 ? terms : null;
+}
+
+/**
+ * conv2d + batchnorm2d folding for inference: where a batchnorm2d is a conv2d's only reader, forward in eval
+ * mode (the model's forward(), never computeGradients) runs the conv with folded weights and bias straight
+ * into the bn's output, and the bn's pass is skipped; where a relu is the bn's only reader, the conv's kernel
+ * does its work too (as planReluFusion's), and the relu's pass is skipped as well. Training is unchanged; the
+ * exports (PyTorch, ONNX) keep every layer. The TypeScript target only. Not folded: a conv that is the
+ * model's output. Map: conv → its bn and relu.
+ */
+export function planBnFolding(ir: ModelIR, target: TargetCaps): Map<string, { readonly bn: string; readonly relu: string | null }> {
+  const folds = new Map<string, { bn: string; relu: string | null }>();
+  if (target.name !== 'ts') return folds;
+  const onlyReader = (name: string): ModelIR['nodes'][number] | null => {
+    const readers = ir.nodes.filter((node) => node.inputs.includes(name));
+    return readers.length === 1 && readers[0]!.inputs.length === 1 ? readers[0]! : null;
+  };
+  for (const conv of ir.nodes) {
+    if (conv.kind !== 'conv2d' || conv.name === ir.output) continue;
+    const bn = onlyReader(conv.name);
+    if (bn === null || bn.kind !== 'batchnorm2d') continue;
+    const relu = bn.name === ir.output ? null : onlyReader(bn.name);
+    folds.set(conv.name, { bn: bn.name, relu: relu !== null && relu.kind === 'relu' ? relu.name : null });
+  }
+  return folds;
 }
 
 /**

@@ -26,7 +26,7 @@ export type { Arena, BufferSlot, BufferWhat, MemoryPlan, NodeIO, ParamSlot } fro
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
-export function planMemory(ir: ModelIR, fusion: LossFusion): MemoryPlan {
+export function planMemory(ir: ModelIR, fusion: LossFusion, softmaxTerms: readonly number[] | null = null, bnFolds: ReadonlyMap<string, unknown> = new Map()): MemoryPlan {
   const params: ParamSlot[] = [];
   let paramSize = 0;
   for (const node of ir.nodes) {
@@ -96,12 +96,21 @@ export function planMemory(ir: ModelIR, fusion: LossFusion): MemoryPlan {
     gradOf.set(node.name, dY);
     if (fused) lossGrad = dX;
     addScratch(node, dX !== null, add);
+    // a conv with a batchnorm folded in for inference (fuse.ts, planBnFolding): its folded weight and bias
+    if (node.kind === 'conv2d' && bnFolds.has(node.name)) {
+      add(node, 'foldW', 'scratch', node.params.find((p) => p.role === 'weight')!.size);
+      add(node, 'foldB', 'scratch', node.outChannels);
+    }
     io.push({ node: node.name, x, xs, y, dX, dXs, accumulate, dY, backward: needs && !fused, alias: false });
   });
 
   const output = valueOf.get(ir.output);
   if (output === undefined) throw new Error(`cnnc internal error: output ${ir.output} not planned`);
   if (fusion.fusedNode === null) lossGrad = gradOf.get(ir.output) ?? null;
+  // The loss's shared softmax: beside the output's value, scaled by n as it is.
+  const out = ir.nodes.find((n) => n.name === ir.output)!;
+  const lossSoftmax = softmaxTerms === null ? null
+    : { terms: softmaxTerms, prob: add(out, 'prob', 'values', out.outSize), lse: add(out, 'lse', 'values', out.outSize / (out.outShape[0] ?? 1)) };
   return {
     params,
     paramSize,
@@ -111,6 +120,7 @@ export function planMemory(ir: ModelIR, fusion: LossFusion): MemoryPlan {
     io,
     output,
     lossGrad,
+    lossSoftmax,
   };
 }
 

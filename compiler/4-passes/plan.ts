@@ -5,7 +5,7 @@
 import type { NodePlan, PlannedModel, ReadEdge, TargetCaps } from '../ir/plan.js';
 import type { ModelIR } from '../ir/types.js';
 import { layerComment, lossComment } from './comments.js';
-import { planLossFusion, planReluFusion } from './fuse.js';
+import { planBnFolding, planLossFusion, planLossSoftmax, planReluFusion } from './fuse.js';
 import { geometryOf } from './geometry.js';
 import { planMemory } from './memory.js';
 import { outputKind } from './output.js';
@@ -17,7 +17,9 @@ export const PYTORCH_TARGET: TargetCaps = { name: 'pytorch', multiOutputKernels:
 
 export function planModel(ir: ModelIR, target: TargetCaps): PlannedModel {
   const lossFusion = planLossFusion(ir);
-  const memory = planMemory(ir, lossFusion);
+  const bnFolds = planBnFolding(ir, target);
+  const memory = planMemory(ir, lossFusion, planLossSoftmax(ir, target), bnFolds);
+  const foldedInto = new Map([...bnFolds].flatMap(([conv, f]) => [[f.bn, conv], ...(f.relu === null ? [] : [[f.relu, conv] as const])]));
   // A gpu.js kernel has one output, so it cannot write a conv's output and its relu's both.
   const reluFusion = target.multiOutputKernels ? planReluFusion(ir, memory) : new Map<string, string>();
   const fusedInto = new Map([...reluFusion].map(([conv, relu]) => [relu, conv]));
@@ -38,6 +40,8 @@ export function planModel(ir: ModelIR, target: TargetCaps): PlannedModel {
       fusedRelu,
       fusedInto: fusedInto.get(node.name) ?? null,
       fusedIntoLoss: lossFusion.fusedNode === node.name,
+      evalFold: bnFolds.has(node.name) ? { ...bnFolds.get(node.name)!, weight: `${node.name}_foldW`, bias: `${node.name}_foldB` } : null,
+      evalFoldedInto: foldedInto.get(node.name) ?? null,
     };
   });
   const out = ir.nodes.find((n) => n.name === ir.output);
@@ -108,4 +112,7 @@ export function verifyPlan(plan: PlannedModel): void {
   if (plan.lossComments.length !== ir.loss.terms.length) fail(`${plan.lossComments.length} loss comments for ${ir.loss.terms.length} terms`);
   known(memory.output, 'the model output');
   known(memory.lossGrad, 'the loss gradient');
+  known(memory.lossSoftmax?.prob ?? null, 'the loss softmax');
+  for (const np of nodes) if (np.evalFold !== null) { known(np.evalFold.weight, `${np.node.name}'s folded weight`); known(np.evalFold.bias, `${np.node.name}'s folded bias`); }
+  known(memory.lossSoftmax?.lse ?? null, 'the loss log Σ exp');
 }

@@ -50,7 +50,7 @@ export function renderTypeScript(planned: PlannedModel, options: GenerateOptions
   const kernels = new Map<string, LayerKernels | null>();
   for (const np of planned.nodes) kernels.set(np.node.name, np.fusedInto === null ? emitLayer(np.node, emitOptions(np, dtype)) : null);
   const comments = new Map(planned.nodes.map((np) => [np.node.name, np.comment]));
-  const loss = emitLoss(ir, planned.lossFusion);
+  const loss = emitLoss(ir, planned.lossFusion, planned.memory.lossSoftmax);
 
   const taken = new Set<string>(['rt', 'createModel', ...loss.names]);
   for (const node of ir.nodes) {
@@ -86,6 +86,16 @@ export function renderTypeScript(planned: PlannedModel, options: GenerateOptions
     }
   }
 
+  if (loss.softmax !== null) {
+    if (loss.softmax.constants !== null) sf.addStatements(loss.softmax.constants);
+    sf.addFunction({
+      name: loss.softmax.name,
+      parameters: [{ name: 'n', type: 'number' }, { name: 'z', type: F }, { name: 'prob', type: F }, { name: 'logSumExp', type: F }],
+      returnType: 'void',
+      leadingTrivia: '// loss: the softmax of the logits, computed once for the terms that read it\n',
+      statements: loss.softmax.body,
+    });
+  }
   loss.terms.forEach((term, i) => {
     if (term.constants !== null) sf.addStatements(term.constants);
     sf.addFunction({
@@ -95,6 +105,7 @@ export function renderTypeScript(planned: PlannedModel, options: GenerateOptions
         { name: term.input, type: F },
         { name: 'labels', type: 'Int32Array' },
         { name: 'dZ', type: `${F} | null` },
+        ...(term.sharedSoftmax ? [{ name: 'prob', type: F }, { name: 'logSumExp', type: F }] : []),
       ],
       returnType: 'number',
       leadingTrivia: `// loss: ${commentText(planned.lossComments[i] ?? '')}\n`,

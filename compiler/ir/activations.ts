@@ -38,13 +38,14 @@ export interface ActivationRule<K extends ActivationKind> {
   /** The runtime's float32 wasm kernel for this rule, with its constants: a float32 module calls
    *  `rt.<kernel>(x, y, count, ...args)` and (unless `backward` is false) `rt.<kernel>Backward(saved, dY, dX,
    *  count, ...args)` first, and runs its own loop where they return false. The piecewise-linear kernels
-   *  (runtime/wasm/relu.ts) and every backward one give exactly the loop's bits; tanh, sigmoid and silu
-   *  forward (runtime/wasm/smooth.ts) are within 2 units in the last place of it. */
+   *  (runtime/wasm/relu.ts), hardswish and hardsigmoid (runtime/wasm/exact.ts) and every backward one give
+   *  exactly the loop's bits; tanh, sigmoid and silu forward (runtime/wasm/smooth.ts) are within 2 units in
+   *  the last place of it. */
   readonly fast?: (node: NodeOf<K>) => { readonly kernel: FastKernel; readonly args: readonly number[]; readonly backward?: false };
 }
 
-/** The runtime's activation kernels (runtime/wasm/relu.ts, smooth.ts). */
-export type FastKernel = 'leakyRelu' | 'clamp' | 'tanh' | 'sigmoid' | 'silu';
+/** The runtime's activation kernels (runtime/wasm/relu.ts, smooth.ts, exact.ts). */
+export type FastKernel = 'leakyRelu' | 'clamp' | 'tanh' | 'sigmoid' | 'silu' | 'hardswish' | 'hardsigmoid';
 
 const none = (): Record<string, never> => ({});
 
@@ -91,6 +92,7 @@ export const ACTIVATIONS: { readonly [K in ActivationKind]: ActivationRule<K> } 
     forward: (v, _n, num) => `${v} * (${v} + ${num(3)} < ${num(0)} ? ${num(0)} : ${v} + ${num(3)} > ${num(6)} ? ${num(6)} : ${v} + ${num(3)}) / ${num(6)}`,
     saved: 'x',
     backward: (g, v, _n, num) => `${v} < ${num(-3)} ? ${num(0)} : ${v} <= ${num(3)} ? ${g} * (${v} / ${num(3)} + ${num(0.5)}) : ${g}`,
+    fast: () => ({ kernel: 'hardswish', args: [] }),
   },
   // y = min(max(x + 3, 0), 6) / 6; hardsigmoid_backward(dY, x) → dY·[-3 < x < 3]·one_sixth, strict at both
   // kinks. PyTorch 1.13's kernel spells one_sixth as 1.0f / 6.0f, 1/6 rounded to float32
@@ -102,6 +104,7 @@ export const ACTIVATIONS: { readonly [K in ActivationKind]: ActivationRule<K> } 
     forward: (v, _n, num) => `(${v} + ${num(3)} < ${num(0)} ? ${num(0)} : ${v} + ${num(3)} > ${num(6)} ? ${num(6)} : ${v} + ${num(3)}) / ${num(6)}`,
     saved: 'x',
     backward: (g, v, _n, num) => `${v} > ${num(-3)} && ${v} < ${num(3)} ? ${g} * ${num(Math.fround(1 / 6))} : ${num(0)}`,
+    fast: () => ({ kernel: 'hardsigmoid', args: [] }),
   },
   // y = x / (1 + exp(-x)); silu_backward(dY, x) → dY·s·(1 + x·(1 - s)) with s = 1 / (1 + exp(-x)), reading
   // the input as PyTorch does (s computed twice: the formula is one expression).
@@ -115,7 +118,7 @@ export const ACTIVATIONS: { readonly [K in ActivationKind]: ActivationRule<K> } 
       const s = `${num(1)} / (${num(1)} + Math.exp(-${v}))`;
       return `${g} * (${s}) * (${num(1)} + ${v} * (${num(1)} - ${s}))`;
     },
-    fast: () => ({ kernel: 'silu', args: [], backward: false }),
+    fast: () => ({ kernel: 'silu', args: [] }),
   },
   leaky_relu: {
     torch: 'nn.LeakyReLU',

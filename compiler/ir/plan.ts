@@ -11,7 +11,7 @@ import type { OutputKind } from '../../runtime/app.js';
 
 export type Arena = 'values' | 'grads' | 'indices' | 'scratch';
 /** What a buffer holds; never contains `_`, so `<node>_<what>` field names cannot collide. */
-export type BufferWhat = 'y' | 'dY' | 'mask' | 'argmax' | 'col' | 'dCol' | 'mean' | 'invstd' | `dX${number}`;
+export type BufferWhat = 'y' | 'dY' | 'mask' | 'argmax' | 'col' | 'dCol' | 'mean' | 'invstd' | 'prob' | 'lse' | 'foldW' | 'foldB' | `dX${number}`;
 
 export interface BufferSlot {
   /** Field name in the generated class: `<node>_<what>`. */
@@ -65,6 +65,9 @@ export interface MemoryPlan {
   readonly output: string | null;
   /** The buffer the loss writes its gradient into (the output's dY, or the fused node's dX). */
   readonly lossGrad: string | null;
+  /** The softmax of the logits that several loss terms read (fuse.ts, planLossSoftmax), computed once per
+   *  loss: `prob` as the output [C, inner...], `lse` = log Σ exp per row [inner]; null when no two terms share it. */
+  readonly lossSoftmax: { readonly terms: readonly number[]; readonly prob: string; readonly lse: string } | null;
 }
 
 // --- Fusions (4-passes/fuse.ts) ---
@@ -182,6 +185,13 @@ export interface NodePlan {
   readonly fusedInto: string | null;
   /** Its backward is replaced by the loss (log_softmax + nll). */
   readonly fusedIntoLoss: boolean;
+  /** conv2d: the batchnorm2d folded into it for inference (fuse.ts, planBnFolding): forward in eval mode
+   *  computes W' = W·a, b' = b·a + β − μ·a (a = γ/√(var + ε), the bn's eval) into the scratch buffers
+   *  `weight` and `bias` and runs the conv with them into the bn's output, and the relu after the bn (its
+   *  only reader) with it where `relu` names one; null when none. */
+  readonly evalFold: { readonly bn: string; readonly relu: string | null; readonly weight: string; readonly bias: string } | null;
+  /** batchnorm2d, or the relu after it: the conv2d it is folded into for inference (its own forward then does not run). */
+  readonly evalFoldedInto: string | null;
 }
 
 /** What a target's kernels can do, which decides the fusions the passes plan for it. */

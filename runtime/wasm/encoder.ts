@@ -191,6 +191,21 @@ export class FunctionBuilder {
   f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
   /** An f64x2 rounded to float32 in lanes 0 and 1, lanes 2 and 3 zero. */
   f32x4DemoteF64x2Zero(): this { return this.simd(0x5e); }
+  f64x2Le(): this { return this.simd(0x4b); }
+  f64x2Ge(): this { return this.simd(0x4c); }
+  f64x2Eq(): this { return this.simd(0x47); }
+  f64x2Abs(): this { return this.simd(0xec); }
+  f64x2Neg(): this { return this.simd(0xed); }
+  /** Each lane rounded toward zero (C's cast to int, as a float). */
+  f64x2Trunc(): this { return this.simd(0x7a); }
+  /** The two f64 lanes truncated to i32 (saturating, NaN gives 0) in lanes 0 and 1, lanes 2 and 3 zero. */
+  i32x4TruncSatF64x2SZero(): this { return this.simd(0xfc); }
+  /** a & ~b */
+  v128Andnot(): this { return this.simd(0x4f); }
+  /** i32 lanes 0 and 1, sign-extended to the two i64 lanes. */
+  i64x2ExtendLowI32x4S(): this { return this.simd(0xc7); }
+  /** a << s, s the i32 on top. */
+  i64x2Shl(): this { return this.simd(0xcb); }
   i64x2Add(): this { return this.simd(0xce); }
   i64x2Eq(): this { return this.simd(0xd6); }
   /** a >> s (arithmetic), s the i32 on top. */

@@ -27,7 +27,7 @@ export function sigmoidBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, c
   return run('sigmoidBackward', count, y, dY, dX);
 }
 
-/** y = x/(1 + exp(−x)) over [0, count) (its backward stays the module's loop) */
+/** y = x/(1 + exp(−x)) over [0, count) (its backward: exact.ts) */
 export function silu(x: FloatArray, y: FloatArray, count: number): boolean {
   return run('silu', count, x, y);
 }

@@ -97,6 +97,16 @@ describe('cnnc profile', () => {
     expect(report.batchSize).toBe(2);
   });
 
+  it('--mode infer: a batchnorm folded into its conv for inference has no time of its own and says so', async () => {
+    const r = await cnnc('profile', 'specs/segmentation.yaml', '--mode', 'infer', '--batch-size', '2', '--steps', '1', '--warmup', '0', '--threads', '1', '--json');
+    expect(r.code).toBe(EXIT.ok);
+    const report = JSON.parse(r.out) as ProfileReport;
+    for (const [bn, conv] of [['enc1_bn', 'enc1'], ['enc2_bn', 'enc2']]) {
+      expect(report.rows.find((row) => row.name === bn)).toMatchObject({ note: `folded into ${conv}`, forwardMs: 0 });
+      expect(report.rows.find((row) => row.name === conv)!.forwardMs).toBeGreaterThan(0);
+    }
+  }, 60_000);
+
   it('builds the targets each loss needs: binary targets (gan-discriminator), label maps (segmentation)', async () => {
     for (const spec of ['specs/gan-discriminator.yaml', 'specs/segmentation.yaml']) {
       const r = await cnnc('profile', spec, '--batch-size', '2', '--steps', '1', '--warmup', '0', '--threads', '1', '--json');

@@ -81,7 +81,7 @@ describe.each(cases)('maxpool2d %s', (_, c, h, w, kernel, stride, padding, ceilM
   const inside = padding[0] === 0 && padding[1] === 0 && (ho - 1) * stride[0] + kernel[0] <= h && (wo - 1) * stride[1] + kernel[1] <= w;
   // The node's plan record, as 4-passes/plan.ts makes it for a pool read from the input and writing its dX.
   const plan: NodePlan = {
-    node, comment: '', geometry: geometryOf(node), readers: [], fusedRelu: null, fusedInto: null, fusedIntoLoss: false,
+    node, comment: '', geometry: geometryOf(node), readers: [], fusedRelu: null, fusedInto: null, fusedIntoLoss: false, evalFold: null, evalFoldedInto: null,
     io: { node: node.name, x: null, xs: [null], y: `${node.name}_y`, dX: 'dX', dXs: ['dX'], accumulate: [], dY: `${node.name}_dY`, backward: true, alias: false },
   };
   const kernels = emitMaxPool2d(node, { dtype: 'float32', plan, writesDX: true, writesDXs: [true], backward: true });

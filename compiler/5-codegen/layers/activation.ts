@@ -2,10 +2,11 @@
 // forward y[i] = f(x[i]), backward dX[i] from dY[i] and the saved x[i] or y[i].
 // relu calls the runtime (rt.relu, rt.reluBackward) instead: in JS its sign test mispredicts half the
 // time (~6 ns per element measured); the runtime runs it branch-free in wasm SIMD for float32, with the
-// rule's semantics (a NaN passes through). The rules with a `fast` kernel (leaky_relu, relu6, hardtanh;
-// tanh, sigmoid, silu, whose Math.tanh and Math.exp cost ~19 ns an element) call it first in float32
-// modules and keep their loop for where it does not run. A float32 module's constants are rounded to
-// float32 (as PyTorch's scalar_t ones), so its loop and a piecewise-linear kernel give the same bits;
+// rule's semantics (a NaN passes through). The rules with a `fast` kernel (leaky_relu, relu6, hardtanh,
+// hardswish, hardsigmoid; tanh, sigmoid, silu, whose Math.tanh and Math.exp cost ~19 ns an element) call it
+// first in float32 modules and keep their loop for where it does not run. A float32 module's constants are
+// rounded to float32 (as PyTorch's scalar_t ones), so its loop and a piecewise-linear kernel give the same
+// bits, as do hardswish's, hardsigmoid's and every backward kernel (silu's with fdlibm's exp, as Math.exp);
 // tanh, sigmoid and silu forward differ from the loop by at most 2 units in the last place (ActivationRule.fast).
 import { ruleOf, withOperand } from '../../ir/activations.js';
 import type { ActivationNode } from '../../ir/types.js';

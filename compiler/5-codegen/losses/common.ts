@@ -17,6 +17,9 @@ export interface TermCtx {
   readonly fused: boolean;
   /** A free module-level name for a constant of this term (`lossWeight`, `lossWeight2`, ...). */
   constant(base: string): string;
+  /** The term reads the logits' softmax computed once for the loss (softmax.ts): `prob` (the output's layout)
+   *  and `logSumExp` (one per row), two more parameters of its function. */
+  readonly sharedSoftmax: boolean;
 }
 
 export interface TermCode {

@@ -22,7 +22,10 @@ export function emitCrossEntropy(t: CrossEntropy, ctx: TermCtx, name: string): T
   const loop = (stmt: string): string => `for (let c = 0; c < ${C}; c++) ${stmt}`;
   const z = (c: string): string => at(ctx, 'z', c);
   const dz = (c: string): string => at(ctx, 'dZ', c);
-  const E = ctx.constant('lossExp');
+  const shared = ctx.sharedSoftmax;
+  const E = shared ? '' : ctx.constant('lossExp');
+  // p[c]·a: E[c]·(a / sum) from the own softmax head, prob[c]·a from the shared one
+  const pa = shared ? (a: string): string => `${at(ctx, 'prob', 'c')} * ${a}` : (a: string): string => `${E}[c] * ${a}`;
   const body = lines(
     labelPass(ctx, R, classCheck(ctx, t.ignoreIndex), divisor(t.reduction, R, wt)),
     invTotal(t),
@@ -35,17 +38,15 @@ export function emitCrossEntropy(t: CrossEntropy, ctx: TermCtx, name: string): T
         ctx.write === 'assign'
           ? [`if (t === ${lit(t.ignoreIndex)}) {`, `  if (dZ !== null) ${loop(`${dz('c')} = 0;`)}`, `  continue;`, `}`]
           : `if (t === ${lit(t.ignoreIndex)}) continue;`,
-        softmaxHead(ctx, z, E),
-        `const lse = mx + Math.log(sum);`,
+        shared ? `const lse = logSumExp[r];` : [...softmaxHead(ctx, z, E), `const lse = mx + Math.log(sum);`],
         `const wt = ${wt};`,
         `loss += ${smooth ? `${lit(1 - eps)} * ` : ''}wt * (lse - ${z('t')});`,
         smooth ? [`let smooth = 0;`, loop(`smooth += ${w === null ? '' : `${wName}[c] * `}(lse - ${z('c')});`), `loss += ${lit(eps / C)} * smooth;`] : null,
         `if (dZ === null) continue;`,
-        // p[c]·a = E[c]·(a / sum)
-        smooth ? `const a = (${lit(1 - eps)} * wt + ${lit((eps / C) * sumW)}) * inv / sum;` : `const a = wt * inv / sum;`,
+        smooth ? `const a = (${lit(1 - eps)} * wt + ${lit((eps / C) * sumW)}) * inv${shared ? '' : ' / sum'};` : `const a = wt * inv${shared ? '' : ' / sum'};`,
         smooth
-          ? loop(put(ctx, dz('c'), `${E}[c] * a - ${w === null ? lit(eps / C) : `${lit(eps / C)} * ${wName}[c]`} * inv`))
-          : loop(put(ctx, dz('c'), `${E}[c] * a`)),
+          ? loop(put(ctx, dz('c'), `${pa('a')} - ${w === null ? lit(eps / C) : `${lit(eps / C)} * ${wName}[c]`} * inv`))
+          : loop(put(ctx, dz('c'), pa('a'))),
         `${dz('t')} -= ${smooth ? `${lit(1 - eps)} * ` : ''}wt * inv;`,
       ),
     ),
@@ -56,6 +57,6 @@ export function emitCrossEntropy(t: CrossEntropy, ctx: TermCtx, name: string): T
     name,
     input: 'z',
     body,
-    constants: lines(`const ${E} = new Float64Array(${C});`, w === null ? null : `const ${wName}: readonly number[] = [${w.map(lit).join(', ')}];`),
+    constants: lines(shared ? null : `const ${E} = new Float64Array(${C});`, w === null ? null : `const ${wName}: readonly number[] = [${w.map(lit).join(', ')}];`),
   };
 }

@@ -27,10 +27,12 @@ function softmax(t: Dice, ctx: TermCtx, name: string): TermCode {
   const z = (c: string): string => at(ctx, t.fromLogits ? 'z' : 'p', c);
   const dz = (c: string): string => at(ctx, 'dZ', c);
   const ign = lit(t.ignoreIndex);
-  const E = t.fromLogits ? ctx.constant('lossExp') : '';
-  // p[c] of row o: softmax of the logits (each exponential once, kept in E), or the output as is.
-  const head = t.fromLogits ? softmaxHead(ctx, z, E) : [];
-  const p = (c: string): string => (t.fromLogits ? `${E}[${c}] / sum` : z(c));
+  const shared = ctx.sharedSoftmax;
+  const E = t.fromLogits && !shared ? ctx.constant('lossExp') : '';
+  // p[c] of row o: softmax of the logits (the loss's shared one, or each exponential once, kept in E), or
+  // the output as is.
+  const head = t.fromLogits && !shared ? softmaxHead(ctx, z, E) : [];
+  const p = (c: string): string => (shared ? at(ctx, 'prob', c) : t.fromLogits ? `${E}[${c}] / sum` : z(c));
   // g[c] = −(scale/C)·(2·[c = t] − d[c]) / D[c], both cases computed once per class after the first pass:
   // at S[2C + c] for c ≠ t, at S[3C + c] for c = t.
   const g = (c: string): string => `(${c} === t ? ${S}[${3 * C} + ${c}] : ${S}[${2 * C} + ${c}])`;
@@ -88,7 +90,7 @@ function softmax(t: Dice, ctx: TermCtx, name: string): TermCode {
     name,
     input: t.fromLogits ? 'z' : 'p',
     body,
-    constants: lines(`const ${S} = new Float64Array(${4 * C});`, t.fromLogits ? `const ${E} = new Float64Array(${C});` : null),
+    constants: lines(`const ${S} = new Float64Array(${4 * C});`, E !== '' ? `const ${E} = new Float64Array(${C});` : null),
   };
 }
 

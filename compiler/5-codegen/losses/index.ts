@@ -4,19 +4,27 @@
 // losses. Each term file states its formula; common.ts the reductions (PyTorch 1.13). Labels are
 // [n, ...labelShape] (ir.loss.labelShape): class indices per sample or pixel, or 0/1 targets.
 import { assertNever, type LossTermIR, type ModelIR } from '../../ir/types.js';
-import type { LossFusion } from '../../ir/plan.js';
+import type { LossFusion, MemoryPlan } from '../../ir/plan.js';
 import { emitBce, emitBceWithLogits } from './bce.js';
 import type { TermCode, TermCtx } from './common.js';
 import { emitCrossEntropy } from './cross-entropy.js';
 import { emitDice } from './dice.js';
 import { emitFocal } from './focal.js';
 import { emitNll } from './nll.js';
+import { emitLossSoftmax } from './softmax.js';
 
 export type { TermCode } from './common.js';
 
+/** A term's function; where it reads the shared softmax, it takes `prob` and `logSumExp` after dZ. */
+export interface LossTerm extends TermCode {
+  readonly sharedSoftmax: boolean;
+}
+
 export interface LossCode {
+  /** The softmax of the logits that several terms read, computed first (plan.lossSoftmax), or null. */
+  readonly softmax: TermCode | null;
   /** One function per term, called in this order. */
-  readonly terms: readonly TermCode[];
+  readonly terms: readonly LossTerm[];
   /** Every module-level name the loss takes (functions and constants), for collision checks. */
   readonly names: readonly string[];
 }
@@ -31,7 +39,7 @@ const FUNCTION: Readonly<Record<LossTermIR['kind'], string>> = {
   dice: 'diceLoss',
 };
 
-export function emitLoss(ir: ModelIR, fusion: LossFusion): LossCode {
+export function emitLoss(ir: ModelIR, fusion: LossFusion, shared: MemoryPlan['lossSoftmax']): LossCode {
   const out = ir.nodes.find((n) => n.name === ir.output);
   if (out === undefined) throw new Error('cnnc internal error: no output node');
   const C = out.outShape[0] ?? 1;
@@ -43,7 +51,7 @@ export function emitLoss(ir: ModelIR, fusion: LossFusion): LossCode {
     names.push(name);
     return name;
   };
-  const terms = ir.loss.terms.map((t, i): TermCode => {
+  const terms = ir.loss.terms.map((t, i): LossTerm => {
     if ((t.kind === 'cross_entropy' || t.kind === 'nll') && t.weight !== null && t.weight.length !== C) {
       throw new Error(`cnnc internal error: loss weight has ${t.weight.length} entries for ${C} classes`);
     }
@@ -56,10 +64,12 @@ export function emitLoss(ir: ModelIR, fusion: LossFusion): LossCode {
       fused: fusion.fusedNode !== null,
       fusedNote: fusion.note,
       constant: unique,
+      sharedSoftmax: shared?.terms.includes(i) ?? false,
     };
-    return emitTerm(t, ctx, unique(FUNCTION[t.kind]));
+    return { ...emitTerm(t, ctx, unique(FUNCTION[t.kind])), sharedSoftmax: ctx.sharedSoftmax };
   });
-  return { terms, names };
+  const softmax = shared === null ? null : emitLossSoftmax(C, out.outSize, unique);
+  return { softmax, terms, names };
 }
 
 function emitTerm(t: LossTermIR, ctx: TermCtx, name: string): TermCode {

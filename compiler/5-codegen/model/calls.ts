@@ -7,8 +7,10 @@ import type { KernelArg, Ref } from '../kernel.js';
 import { paramField, type ModelParts } from './parts.js';
 import { backwardSlot, forwardSlot } from '../../../runtime/profile.js';
 import { timed, withTimer } from './profile.js';
+import { foldedConvCall } from './fold.js';
 
-export function forwardCalls(m: ModelParts): string[] {
+/** runForward's calls; `inference`: runInference's, with each planned conv + batchnorm fold (NodePlan.evalFold). */
+export function forwardCalls(m: ModelParts, inference = false): string[] {
   const bind = binder(m);
   const calls: string[] = [];
   m.planned.nodes.forEach((np, i) => {
@@ -16,6 +18,10 @@ export function forwardCalls(m: ModelParts): string[] {
     const k = kernelsOf(m, np);
     if (np.fusedInto !== null) {
       calls.push(`// ${node.name}: fused into ${np.fusedInto} (${np.fusedInto}_forward writes it)`);
+    } else if (inference && np.evalFoldedInto !== null) {
+      calls.push(`// ${node.name}: folded into ${np.evalFoldedInto} (its folded weights write ${node.name}'s output)`);
+    } else if (inference && np.evalFold !== null && k !== null) {
+      calls.push(...timed(m, forwardSlot(i), foldedConvCall(m, np, k.forward.params, bind)));
     } else if (k === null) {
       calls.push(`// ${np.comment}`);
     } else {

@@ -49,6 +49,7 @@ export function emitFields(m: ModelParts): OptionalKind<PropertyDeclarationStruc
   prop('valuesCapacity', undefined, '0', { readonly: false, docs: 'Batch size the forward arenas hold; grown, never shrunk.' });
   prop('gradsCapacity', undefined, '0', { readonly: false });
   prop('lastN', undefined, '0', { readonly: false, docs: 'Batch size of the last forward (for findNonFinite).' });
+  if (m.planned.nodes.some((np) => np.evalFold !== null)) prop('folded', undefined, 'false', { readonly: false, docs: 'Whether the last forward ran with the batchnorms folded into their convs (runInference).' });
   prop('outView', `${F}`, `new ${F}(0)`, { readonly: false });
   for (const b of plan.buffers.filter((x) => x.arena !== 'scratch')) {
     const t = b.arena === 'indices' ? 'Int32Array' : F;

@@ -15,15 +15,24 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
   const outSize = out.outSize;
   // Labels per sample: a class index, a label map, or a 0/1 target per output (ir.loss.labelShape).
   const labelSize = ir.loss.labelShape.reduce((a, b) => a * b, 1);
-  // A sum of terms: the first writes dZ, the others add to it (losses/index.ts).
-  const lossCall = (dz: string): string => m.loss.terms.map((t) => `${t.name}(n, this.${plan.output}, y, ${dz})`).join(' + ');
+  // A sum of terms: the first writes dZ, the others add to it (losses/index.ts); the softmax several read, first.
+  const shared = plan.lossSoftmax === null ? '' : `, this.${plan.lossSoftmax.prob}, this.${plan.lossSoftmax.lse}`;
+  const lossCall = (dz: string): string[] => [
+    ...(m.loss.softmax === null ? [] : [`${m.loss.softmax.name}(n, this.${plan.output}${shared});`]),
+    `const loss = ${m.loss.terms.map((t) => `${t.name}(n, this.${plan.output}, y, ${dz}${t.sharedSoftmax ? shared : ''})`).join(' + ')};`,
+  ];
   const fwd = forwardCalls(m);
+  // Inference with batchnorms folded into their convs (fold.ts): forward() in eval mode only.
+  const folds = m.planned.nodes.filter((np) => np.evalFold !== null);
+  const inference = folds.length === 0 ? null : forwardCalls(m, true);
   const bwd = backwardCalls(m);
   const slots = lossAndOptimizerSlots(m);
 
   const nonFinite: string[] = ['const n = this.lastN;', 'if (n === 0) return null;', '// forward order: outputs'];
+  const foldedConvs = new Set(m.planned.nodes.filter((np) => np.evalFold !== null).map((np) => np.node.name));
   for (const b of plan.buffers.filter((x) => x.what === 'y')) {
-    nonFinite.push(`if (rt.firstNonFinite(this.${b.field}, n * ${b.size}) >= 0) return { layer: ${str(b.node)}, tensor: 'output' };`);
+    // a conv with a batchnorm folded in: its output was not written by an inference forward
+    nonFinite.push(`if (${foldedConvs.has(b.node) ? '!this.folded && ' : ''}rt.firstNonFinite(this.${b.field}, n * ${b.size}) >= 0) return { layer: ${str(b.node)}, tensor: 'output' };`);
   }
   nonFinite.push('// backward order: gradients of outputs, then of parameters');
   for (const node of [...ir.nodes].reverse()) {
@@ -44,7 +53,8 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
       statements: [
         'this.check(x, n);',
         'this.growValues(n);',
-        'this.runForward(x, n);',
+        inference === null ? 'this.runForward(x, n);' : 'if (this.mode) this.runForward(x, n);\nelse this.runInference(x, n);',
+        ...(inference === null ? [] : ['this.folded = !this.mode;']),
         'this.lastN = n;',
         `if (this.outView.length !== n * ${outSize} || this.outView.buffer !== this.${plan.output}.buffer || this.outView.byteOffset !== this.${plan.output}.byteOffset) this.outView = this.${plan.output}.subarray(0, n * ${outSize});`,
         'return this.outView;',
@@ -64,8 +74,9 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
         'this.growGrads(n);',
         'this.grads.fill(0);',
         'this.runForward(x, n);',
+        ...(inference === null ? [] : ['this.folded = false;']),
         'this.lastN = n;',
-        ...timed(m, slots.loss, [`const loss = ${lossCall(plan.lossGrad === null ? 'null' : `this.${plan.lossGrad}`)};`]),
+        ...timed(m, slots.loss, lossCall(plan.lossGrad === null ? 'null' : `this.${plan.lossGrad}`)),
         'this.runBackward(x, n);',
         'return loss;',
       ]).join('\n'),
@@ -148,6 +159,11 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
     { name: 'growValues', scope: Scope.Private, parameters: [{ name: 'n', type: 'number' }], returnType: 'void', statements: growBody(m, 'values', 'valuesCapacity') },
     { name: 'growGrads', scope: Scope.Private, parameters: [{ name: 'n', type: 'number' }], returnType: 'void', statements: growBody(m, 'grads', 'gradsCapacity') },
     { name: 'runForward', scope: Scope.Private, parameters: [{ name: 'x', type: F }, { name: 'n', type: 'number' }], returnType: 'void', statements: fwd.join('\n') },
+    ...(inference === null ? [] : [{
+      name: 'runInference', scope: Scope.Private, parameters: [{ name: 'x', type: F }, { name: 'n', type: 'number' }], returnType: 'void' as const,
+      docs: [`runForward in eval mode with ${folds.map((np) => `${np.evalFold!.bn} folded into ${np.node.name}`).join(', ')}: those convs' own outputs are not written.`],
+      statements: inference.join('\n'),
+    }]),
     { name: 'runBackward', scope: Scope.Private, parameters: [{ name: 'x', type: F }, { name: 'n', type: 'number' }], returnType: 'void', statements: bwd.length > 0 ? bwd.join('\n') : 'void x;\nvoid n;' },
   ];
 }

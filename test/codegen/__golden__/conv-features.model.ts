@@ -657,16 +657,18 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
   private readonly fc2_B = this.params.subarray(27769, 27779);
   private readonly fc2_dB = this.grads.subarray(27769, 27779);
   /** Work space independent of the batch size (im2col columns, batch statistics). */
-  private readonly scratch = new Float32Array(138784);
+  private readonly scratch = new Float32Array(138864);
   private readonly stem_col = this.scratch.subarray(0, 7056);
-  private readonly bn_mean = this.scratch.subarray(7056, 7064);
-  private readonly bn_invstd = this.scratch.subarray(7064, 7072);
-  private readonly down_col = this.scratch.subarray(7072, 32160);
-  private readonly down_dCol = this.scratch.subarray(32160, 57248);
-  private readonly grouped_col = this.scratch.subarray(57248, 85472);
-  private readonly grouped_dCol = this.scratch.subarray(85472, 113696);
-  private readonly depthwise_col = this.scratch.subarray(113696, 126240);
-  private readonly depthwise_dCol = this.scratch.subarray(126240, 138784);
+  private readonly stem_foldW = this.scratch.subarray(7056, 7128);
+  private readonly stem_foldB = this.scratch.subarray(7128, 7136);
+  private readonly bn_mean = this.scratch.subarray(7136, 7144);
+  private readonly bn_invstd = this.scratch.subarray(7144, 7152);
+  private readonly down_col = this.scratch.subarray(7152, 32240);
+  private readonly down_dCol = this.scratch.subarray(32240, 57328);
+  private readonly grouped_col = this.scratch.subarray(57328, 85552);
+  private readonly grouped_dCol = this.scratch.subarray(85552, 113776);
+  private readonly depthwise_col = this.scratch.subarray(113776, 126320);
+  private readonly depthwise_dCol = this.scratch.subarray(126320, 138864);
   /** Initializes the weights, then draws the dropout masks: a seed reproduces a run. */
   private readonly rng: rt.Rng;
   private readonly optimizer: rt.Sgd;
@@ -676,6 +678,8 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
   private gradsCapacity = 0;
   /** Batch size of the last forward (for findNonFinite). */
   private lastN = 0;
+  /** Whether the last forward ran with the batchnorms folded into their convs (runInference). */
+  private folded = false;
   private outView: Float32Array = new Float32Array(0);
   /** [n, 6272] in the values arena at capacity × 0 */
   private stem_y: Float32Array = new Float32Array(0);
@@ -810,7 +814,9 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
   forward(x: Float32Array, n: number): Float32Array {
     this.check(x, n);
     this.growValues(n);
-    this.runForward(x, n);
+    if (this.mode) this.runForward(x, n);
+    else this.runInference(x, n);
+    this.folded = !this.mode;
     this.lastN = n;
     if (this.outView.length !== n * 10 || this.outView.buffer !== this.fc2_y.buffer || this.outView.byteOffset !== this.fc2_y.byteOffset) this.outView = this.fc2_y.subarray(0, n * 10);
     return this.outView;
@@ -832,6 +838,7 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
     this.growGrads(n);
     this.grads.fill(0);
     this.runForward(x, n);
+    this.folded = false;
     this.lastN = n;
     const loss = crossEntropyLoss(n, this.fc2_y, y, this.fc2_dY);
     this.runBackward(x, n);
@@ -891,7 +898,7 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
     const n = this.lastN;
     if (n === 0) return null;
     // forward order: outputs
-    if (rt.firstNonFinite(this.stem_y, n * 6272) >= 0) return { layer: 'stem', tensor: 'output' };
+    if (!this.folded && rt.firstNonFinite(this.stem_y, n * 6272) >= 0) return { layer: 'stem', tensor: 'output' };
     if (rt.firstNonFinite(this.bn_y, n * 6272) >= 0) return { layer: 'bn', tensor: 'output' };
     if (rt.firstNonFinite(this.leaky_relu_1_y, n * 6272) >= 0) return { layer: 'leaky_relu_1', tensor: 'output' };
     if (rt.firstNonFinite(this.down_y, n * 3136) >= 0) return { layer: 'down', tensor: 'output' };
@@ -992,6 +999,35 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
   private runForward(x: Float32Array, n: number): void {
     stem_forward(n, x, this.stem_y, this.stem_W, this.stem_col);
     bn_forward(n, this.stem_y, this.bn_y, this.bn_W, this.bn_B, this.bn_runningMean, this.bn_runningVar, this.bn_numBatchesTracked, this.bn_mean, this.bn_invstd, this.mode);
+    leaky_relu_1_forward(n, this.bn_y, this.leaky_relu_1_y);
+    down_forward(n, this.leaky_relu_1_y, this.down_y, this.down_W, this.down_B, this.down_col);
+    tanh_1_forward(n, this.down_y, this.tanh_1_y);
+    grouped_forward(n, this.tanh_1_y, this.grouped_y, this.grouped_W, this.grouped_B, this.grouped_col);
+    depthwise_forward(n, this.grouped_y, this.depthwise_y, this.depthwise_W, this.depthwise_B, this.depthwise_col);
+    avgpool2d_1_forward(n, this.depthwise_y, this.avgpool2d_1_y);
+    sigmoid_1_forward(n, this.avgpool2d_1_y, this.sigmoid_1_y);
+    maxpool2d_1_forward(n, this.sigmoid_1_y, this.maxpool2d_1_y, this.maxpool2d_1_argmax);
+    dropout2d_1_forward(n, this.maxpool2d_1_y, this.dropout2d_1_y, this.dropout2d_1_mask, this.rng, this.mode);
+    // flatten_1: flatten — an alias, no copy (torch.flatten(x, 1) of NCHW is C, H, W order)
+    fc1_forward(n, this.dropout2d_1_y, this.fc1_y, this.fc1_W, this.fc1_B);
+    tanh_2_forward(n, this.fc1_y, this.tanh_2_y);
+    dropout_1_forward(n, this.tanh_2_y, this.dropout_1_y, this.dropout_1_mask, this.rng, this.mode);
+    fc2_forward(n, this.dropout_1_y, this.fc2_y, this.fc2_W, this.fc2_B);
+  }
+
+  /** runForward in eval mode with bn folded into stem: those convs' own outputs are not written. */
+  private runInference(x: Float32Array, n: number): void {
+    // stem + bn folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
+    for (let co = 0; co < 8; co++) {
+      const a = this.bn_W[co]! * (1 / Math.sqrt(this.bn_runningVar[co]! + 0.00001));
+      for (let j = 0; j < 9; j++) this.stem_foldW[co * 9 + j] = this.stem_W[co * 9 + j]! * a;
+      this.stem_foldB[co] = (this.bn_B[co]! - this.bn_runningMean[co]! * a);
+    }
+    if (!rt.conv2dForward(stem_geometry, n, x, this.stem_foldW, this.stem_foldB, this.bn_y)) {
+      stem_forward(n, x, this.bn_y, this.stem_foldW, this.stem_col);
+      for (let s = 0; s < n; s++) for (let co = 0; co < 8; co++) { const bc = this.stem_foldB[co]!; const o = s * 6272 + co * 784; for (let q = 0; q < 784; q++) this.bn_y[o + q]! += bc; }
+    }
+    // bn: folded into stem (its folded weights write bn's output)
     leaky_relu_1_forward(n, this.bn_y, this.leaky_relu_1_y);
     down_forward(n, this.leaky_relu_1_y, this.down_y, this.down_W, this.down_B, this.down_col);
     tanh_1_forward(n, this.down_y, this.tanh_1_y);

@@ -884,30 +884,42 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
   private readonly fc_B = this.params.subarray(19990, 20000);
   private readonly fc_dB = this.grads.subarray(19990, 20000);
   /** Work space independent of the batch size (im2col columns, batch statistics). */
-  private readonly scratch = new Float32Array(634544);
+  private readonly scratch = new Float32Array(653776);
   private readonly stem_col = this.scratch.subarray(0, 7056);
-  private readonly stem_bn_mean = this.scratch.subarray(7056, 7072);
-  private readonly stem_bn_invstd = this.scratch.subarray(7072, 7088);
-  private readonly b1_conv1_col = this.scratch.subarray(7088, 119984);
-  private readonly b1_conv1_dCol = this.scratch.subarray(119984, 232880);
-  private readonly b1_bn1_mean = this.scratch.subarray(232880, 232896);
-  private readonly b1_bn1_invstd = this.scratch.subarray(232896, 232912);
-  private readonly b1_conv2_col = this.scratch.subarray(232912, 345808);
-  private readonly b1_conv2_dCol = this.scratch.subarray(345808, 458704);
-  private readonly b1_bn2_mean = this.scratch.subarray(458704, 458720);
-  private readonly b1_bn2_invstd = this.scratch.subarray(458720, 458736);
-  private readonly b2_conv1_col = this.scratch.subarray(458736, 486960);
-  private readonly b2_conv1_dCol = this.scratch.subarray(486960, 515184);
-  private readonly b2_bn1_mean = this.scratch.subarray(515184, 515216);
-  private readonly b2_bn1_invstd = this.scratch.subarray(515216, 515248);
-  private readonly b2_conv2_col = this.scratch.subarray(515248, 571696);
-  private readonly b2_conv2_dCol = this.scratch.subarray(571696, 628144);
-  private readonly b2_bn2_mean = this.scratch.subarray(628144, 628176);
-  private readonly b2_bn2_invstd = this.scratch.subarray(628176, 628208);
-  private readonly b2_down_col = this.scratch.subarray(628208, 631344);
-  private readonly b2_down_dCol = this.scratch.subarray(631344, 634480);
-  private readonly b2_down_bn_mean = this.scratch.subarray(634480, 634512);
-  private readonly b2_down_bn_invstd = this.scratch.subarray(634512, 634544);
+  private readonly stem_foldW = this.scratch.subarray(7056, 7200);
+  private readonly stem_foldB = this.scratch.subarray(7200, 7216);
+  private readonly stem_bn_mean = this.scratch.subarray(7216, 7232);
+  private readonly stem_bn_invstd = this.scratch.subarray(7232, 7248);
+  private readonly b1_conv1_col = this.scratch.subarray(7248, 120144);
+  private readonly b1_conv1_dCol = this.scratch.subarray(120144, 233040);
+  private readonly b1_conv1_foldW = this.scratch.subarray(233040, 235344);
+  private readonly b1_conv1_foldB = this.scratch.subarray(235344, 235360);
+  private readonly b1_bn1_mean = this.scratch.subarray(235360, 235376);
+  private readonly b1_bn1_invstd = this.scratch.subarray(235376, 235392);
+  private readonly b1_conv2_col = this.scratch.subarray(235392, 348288);
+  private readonly b1_conv2_dCol = this.scratch.subarray(348288, 461184);
+  private readonly b1_conv2_foldW = this.scratch.subarray(461184, 463488);
+  private readonly b1_conv2_foldB = this.scratch.subarray(463488, 463504);
+  private readonly b1_bn2_mean = this.scratch.subarray(463504, 463520);
+  private readonly b1_bn2_invstd = this.scratch.subarray(463520, 463536);
+  private readonly b2_conv1_col = this.scratch.subarray(463536, 491760);
+  private readonly b2_conv1_dCol = this.scratch.subarray(491760, 519984);
+  private readonly b2_conv1_foldW = this.scratch.subarray(519984, 524592);
+  private readonly b2_conv1_foldB = this.scratch.subarray(524592, 524624);
+  private readonly b2_bn1_mean = this.scratch.subarray(524624, 524656);
+  private readonly b2_bn1_invstd = this.scratch.subarray(524656, 524688);
+  private readonly b2_conv2_col = this.scratch.subarray(524688, 581136);
+  private readonly b2_conv2_dCol = this.scratch.subarray(581136, 637584);
+  private readonly b2_conv2_foldW = this.scratch.subarray(637584, 646800);
+  private readonly b2_conv2_foldB = this.scratch.subarray(646800, 646832);
+  private readonly b2_bn2_mean = this.scratch.subarray(646832, 646864);
+  private readonly b2_bn2_invstd = this.scratch.subarray(646864, 646896);
+  private readonly b2_down_col = this.scratch.subarray(646896, 650032);
+  private readonly b2_down_dCol = this.scratch.subarray(650032, 653168);
+  private readonly b2_down_foldW = this.scratch.subarray(653168, 653680);
+  private readonly b2_down_foldB = this.scratch.subarray(653680, 653712);
+  private readonly b2_down_bn_mean = this.scratch.subarray(653712, 653744);
+  private readonly b2_down_bn_invstd = this.scratch.subarray(653744, 653776);
   /** Initializes the weights, then draws the dropout masks: a seed reproduces a run. */
   private readonly rng: rt.Rng;
   private readonly optimizer: rt.Adam;
@@ -917,6 +929,8 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
   private gradsCapacity = 0;
   /** Batch size of the last forward (for findNonFinite). */
   private lastN = 0;
+  /** Whether the last forward ran with the batchnorms folded into their convs (runInference). */
+  private folded = false;
   private outView: Float32Array = new Float32Array(0);
   /** [n, 12544] in the values arena at capacity × 0 */
   private stem_y: Float32Array = new Float32Array(0);
@@ -1124,7 +1138,9 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
   forward(x: Float32Array, n: number): Float32Array {
     this.check(x, n);
     this.growValues(n);
-    this.runForward(x, n);
+    if (this.mode) this.runForward(x, n);
+    else this.runInference(x, n);
+    this.folded = !this.mode;
     this.lastN = n;
     if (this.outView.length !== n * 10 || this.outView.buffer !== this.fc_y.buffer || this.outView.byteOffset !== this.fc_y.byteOffset) this.outView = this.fc_y.subarray(0, n * 10);
     return this.outView;
@@ -1146,6 +1162,7 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
     this.growGrads(n);
     this.grads.fill(0);
     this.runForward(x, n);
+    this.folded = false;
     this.lastN = n;
     const loss = crossEntropyLoss(n, this.fc_y, y, this.fc_dY);
     this.runBackward(x, n);
@@ -1205,22 +1222,22 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
     const n = this.lastN;
     if (n === 0) return null;
     // forward order: outputs
-    if (rt.firstNonFinite(this.stem_y, n * 12544) >= 0) return { layer: 'stem', tensor: 'output' };
+    if (!this.folded && rt.firstNonFinite(this.stem_y, n * 12544) >= 0) return { layer: 'stem', tensor: 'output' };
     if (rt.firstNonFinite(this.stem_bn_y, n * 12544) >= 0) return { layer: 'stem_bn', tensor: 'output' };
     if (rt.firstNonFinite(this.stem_relu_y, n * 12544) >= 0) return { layer: 'stem_relu', tensor: 'output' };
-    if (rt.firstNonFinite(this.b1_conv1_y, n * 12544) >= 0) return { layer: 'b1_conv1', tensor: 'output' };
+    if (!this.folded && rt.firstNonFinite(this.b1_conv1_y, n * 12544) >= 0) return { layer: 'b1_conv1', tensor: 'output' };
     if (rt.firstNonFinite(this.b1_bn1_y, n * 12544) >= 0) return { layer: 'b1_bn1', tensor: 'output' };
     if (rt.firstNonFinite(this.relu_2_y, n * 12544) >= 0) return { layer: 'relu_2', tensor: 'output' };
-    if (rt.firstNonFinite(this.b1_conv2_y, n * 12544) >= 0) return { layer: 'b1_conv2', tensor: 'output' };
+    if (!this.folded && rt.firstNonFinite(this.b1_conv2_y, n * 12544) >= 0) return { layer: 'b1_conv2', tensor: 'output' };
     if (rt.firstNonFinite(this.b1_bn2_y, n * 12544) >= 0) return { layer: 'b1_bn2', tensor: 'output' };
     if (rt.firstNonFinite(this.b1_add_y, n * 12544) >= 0) return { layer: 'b1_add', tensor: 'output' };
     if (rt.firstNonFinite(this.b1_out_y, n * 12544) >= 0) return { layer: 'b1_out', tensor: 'output' };
-    if (rt.firstNonFinite(this.b2_conv1_y, n * 6272) >= 0) return { layer: 'b2_conv1', tensor: 'output' };
+    if (!this.folded && rt.firstNonFinite(this.b2_conv1_y, n * 6272) >= 0) return { layer: 'b2_conv1', tensor: 'output' };
     if (rt.firstNonFinite(this.b2_bn1_y, n * 6272) >= 0) return { layer: 'b2_bn1', tensor: 'output' };
     if (rt.firstNonFinite(this.relu_4_y, n * 6272) >= 0) return { layer: 'relu_4', tensor: 'output' };
-    if (rt.firstNonFinite(this.b2_conv2_y, n * 6272) >= 0) return { layer: 'b2_conv2', tensor: 'output' };
+    if (!this.folded && rt.firstNonFinite(this.b2_conv2_y, n * 6272) >= 0) return { layer: 'b2_conv2', tensor: 'output' };
     if (rt.firstNonFinite(this.b2_bn2_y, n * 6272) >= 0) return { layer: 'b2_bn2', tensor: 'output' };
-    if (rt.firstNonFinite(this.b2_down_y, n * 6272) >= 0) return { layer: 'b2_down', tensor: 'output' };
+    if (!this.folded && rt.firstNonFinite(this.b2_down_y, n * 6272) >= 0) return { layer: 'b2_down', tensor: 'output' };
     if (rt.firstNonFinite(this.b2_down_bn_y, n * 6272) >= 0) return { layer: 'b2_down_bn', tensor: 'output' };
     if (rt.firstNonFinite(this.b2_add_y, n * 6272) >= 0) return { layer: 'b2_add', tensor: 'output' };
     if (rt.firstNonFinite(this.b2_out_y, n * 6272) >= 0) return { layer: 'b2_out', tensor: 'output' };
@@ -1350,6 +1367,89 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
     b2_bn2_forward(n, this.b2_conv2_y, this.b2_bn2_y, this.b2_bn2_W, this.b2_bn2_B, this.b2_bn2_runningMean, this.b2_bn2_runningVar, this.b2_bn2_numBatchesTracked, this.b2_bn2_mean, this.b2_bn2_invstd, this.mode);
     b2_down_forward(n, this.b1_out_y, this.b2_down_y, this.b2_down_W, this.b2_down_col);
     b2_down_bn_forward(n, this.b2_down_y, this.b2_down_bn_y, this.b2_down_bn_W, this.b2_down_bn_B, this.b2_down_bn_runningMean, this.b2_down_bn_runningVar, this.b2_down_bn_numBatchesTracked, this.b2_down_bn_mean, this.b2_down_bn_invstd, this.mode);
+    b2_add_forward(n, this.b2_bn2_y, this.b2_down_bn_y, this.b2_add_y);
+    b2_out_forward(n, this.b2_add_y, this.b2_out_y);
+    global_avgpool2d_1_forward(n, this.b2_out_y, this.global_avgpool2d_1_y);
+    // flatten_1: flatten — an alias, no copy (torch.flatten(x, 1) of NCHW is C, H, W order)
+    fc_forward(n, this.global_avgpool2d_1_y, this.fc_y, this.fc_W, this.fc_B);
+  }
+
+  /** runForward in eval mode with stem_bn folded into stem, b1_bn1 folded into b1_conv1, b1_bn2 folded into b1_conv2, b2_bn1 folded into b2_conv1, b2_bn2 folded into b2_conv2, b2_down_bn folded into b2_down: those convs' own outputs are not written. */
+  private runInference(x: Float32Array, n: number): void {
+    // stem + stem_bn (+ stem_relu) folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
+    for (let co = 0; co < 16; co++) {
+      const a = this.stem_bn_W[co]! * (1 / Math.sqrt(this.stem_bn_runningVar[co]! + 0.00001));
+      for (let j = 0; j < 9; j++) this.stem_foldW[co * 9 + j] = this.stem_W[co * 9 + j]! * a;
+      this.stem_foldB[co] = (this.stem_bn_B[co]! - this.stem_bn_runningMean[co]! * a);
+    }
+    if (!rt.conv2dForward(stem_geometry, n, x, this.stem_foldW, this.stem_foldB, this.stem_bn_y, this.stem_relu_y)) {
+      stem_forward(n, x, this.stem_bn_y, this.stem_foldW, this.stem_col);
+      for (let s = 0; s < n; s++) for (let co = 0; co < 16; co++) { const bc = this.stem_foldB[co]!; const o = s * 12544 + co * 784; for (let q = 0; q < 784; q++) this.stem_bn_y[o + q]! += bc; }
+      rt.relu(this.stem_bn_y, this.stem_relu_y, n * 12544); // stem_relu
+    }
+    // stem_bn: folded into stem (its folded weights write stem_bn's output)
+    // stem_relu: folded into stem (its folded weights write stem_relu's output)
+    // b1_conv1 + b1_bn1 (+ relu_2) folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
+    for (let co = 0; co < 16; co++) {
+      const a = this.b1_bn1_W[co]! * (1 / Math.sqrt(this.b1_bn1_runningVar[co]! + 0.00001));
+      for (let j = 0; j < 144; j++) this.b1_conv1_foldW[co * 144 + j] = this.b1_conv1_W[co * 144 + j]! * a;
+      this.b1_conv1_foldB[co] = (this.b1_bn1_B[co]! - this.b1_bn1_runningMean[co]! * a);
+    }
+    if (!rt.conv2dForward(b1_conv1_geometry, n, this.stem_relu_y, this.b1_conv1_foldW, this.b1_conv1_foldB, this.b1_bn1_y, this.relu_2_y)) {
+      b1_conv1_forward(n, this.stem_relu_y, this.b1_bn1_y, this.b1_conv1_foldW, this.b1_conv1_col);
+      for (let s = 0; s < n; s++) for (let co = 0; co < 16; co++) { const bc = this.b1_conv1_foldB[co]!; const o = s * 12544 + co * 784; for (let q = 0; q < 784; q++) this.b1_bn1_y[o + q]! += bc; }
+      rt.relu(this.b1_bn1_y, this.relu_2_y, n * 12544); // relu_2
+    }
+    // b1_bn1: folded into b1_conv1 (its folded weights write b1_bn1's output)
+    // relu_2: folded into b1_conv1 (its folded weights write relu_2's output)
+    // b1_conv2 + b1_bn2 folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
+    for (let co = 0; co < 16; co++) {
+      const a = this.b1_bn2_W[co]! * (1 / Math.sqrt(this.b1_bn2_runningVar[co]! + 0.00001));
+      for (let j = 0; j < 144; j++) this.b1_conv2_foldW[co * 144 + j] = this.b1_conv2_W[co * 144 + j]! * a;
+      this.b1_conv2_foldB[co] = (this.b1_bn2_B[co]! - this.b1_bn2_runningMean[co]! * a);
+    }
+    if (!rt.conv2dForward(b1_conv2_geometry, n, this.relu_2_y, this.b1_conv2_foldW, this.b1_conv2_foldB, this.b1_bn2_y)) {
+      b1_conv2_forward(n, this.relu_2_y, this.b1_bn2_y, this.b1_conv2_foldW, this.b1_conv2_col);
+      for (let s = 0; s < n; s++) for (let co = 0; co < 16; co++) { const bc = this.b1_conv2_foldB[co]!; const o = s * 12544 + co * 784; for (let q = 0; q < 784; q++) this.b1_bn2_y[o + q]! += bc; }
+    }
+    // b1_bn2: folded into b1_conv2 (its folded weights write b1_bn2's output)
+    b1_add_forward(n, this.b1_bn2_y, this.stem_relu_y, this.b1_add_y);
+    b1_out_forward(n, this.b1_add_y, this.b1_out_y);
+    // b2_conv1 + b2_bn1 (+ relu_4) folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
+    for (let co = 0; co < 32; co++) {
+      const a = this.b2_bn1_W[co]! * (1 / Math.sqrt(this.b2_bn1_runningVar[co]! + 0.00001));
+      for (let j = 0; j < 144; j++) this.b2_conv1_foldW[co * 144 + j] = this.b2_conv1_W[co * 144 + j]! * a;
+      this.b2_conv1_foldB[co] = (this.b2_bn1_B[co]! - this.b2_bn1_runningMean[co]! * a);
+    }
+    if (!rt.conv2dForward(b2_conv1_geometry, n, this.b1_out_y, this.b2_conv1_foldW, this.b2_conv1_foldB, this.b2_bn1_y, this.relu_4_y)) {
+      b2_conv1_forward(n, this.b1_out_y, this.b2_bn1_y, this.b2_conv1_foldW, this.b2_conv1_col);
+      for (let s = 0; s < n; s++) for (let co = 0; co < 32; co++) { const bc = this.b2_conv1_foldB[co]!; const o = s * 6272 + co * 196; for (let q = 0; q < 196; q++) this.b2_bn1_y[o + q]! += bc; }
+      rt.relu(this.b2_bn1_y, this.relu_4_y, n * 6272); // relu_4
+    }
+    // b2_bn1: folded into b2_conv1 (its folded weights write b2_bn1's output)
+    // relu_4: folded into b2_conv1 (its folded weights write relu_4's output)
+    // b2_conv2 + b2_bn2 folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
+    for (let co = 0; co < 32; co++) {
+      const a = this.b2_bn2_W[co]! * (1 / Math.sqrt(this.b2_bn2_runningVar[co]! + 0.00001));
+      for (let j = 0; j < 288; j++) this.b2_conv2_foldW[co * 288 + j] = this.b2_conv2_W[co * 288 + j]! * a;
+      this.b2_conv2_foldB[co] = (this.b2_bn2_B[co]! - this.b2_bn2_runningMean[co]! * a);
+    }
+    if (!rt.conv2dForward(b2_conv2_geometry, n, this.relu_4_y, this.b2_conv2_foldW, this.b2_conv2_foldB, this.b2_bn2_y)) {
+      b2_conv2_forward(n, this.relu_4_y, this.b2_bn2_y, this.b2_conv2_foldW, this.b2_conv2_col);
+      for (let s = 0; s < n; s++) for (let co = 0; co < 32; co++) { const bc = this.b2_conv2_foldB[co]!; const o = s * 6272 + co * 196; for (let q = 0; q < 196; q++) this.b2_bn2_y[o + q]! += bc; }
+    }
+    // b2_bn2: folded into b2_conv2 (its folded weights write b2_bn2's output)
+    // b2_down + b2_down_bn folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
+    for (let co = 0; co < 32; co++) {
+      const a = this.b2_down_bn_W[co]! * (1 / Math.sqrt(this.b2_down_bn_runningVar[co]! + 0.00001));
+      for (let j = 0; j < 16; j++) this.b2_down_foldW[co * 16 + j] = this.b2_down_W[co * 16 + j]! * a;
+      this.b2_down_foldB[co] = (this.b2_down_bn_B[co]! - this.b2_down_bn_runningMean[co]! * a);
+    }
+    if (!rt.conv2dForward(b2_down_geometry, n, this.b1_out_y, this.b2_down_foldW, this.b2_down_foldB, this.b2_down_bn_y)) {
+      b2_down_forward(n, this.b1_out_y, this.b2_down_bn_y, this.b2_down_foldW, this.b2_down_col);
+      for (let s = 0; s < n; s++) for (let co = 0; co < 32; co++) { const bc = this.b2_down_foldB[co]!; const o = s * 6272 + co * 196; for (let q = 0; q < 196; q++) this.b2_down_bn_y[o + q]! += bc; }
+    }
+    // b2_down_bn: folded into b2_down (its folded weights write b2_down_bn's output)
     b2_add_forward(n, this.b2_bn2_y, this.b2_down_bn_y, this.b2_add_y);
     b2_out_forward(n, this.b2_add_y, this.b2_out_y);
     global_avgpool2d_1_forward(n, this.b2_out_y, this.global_avgpool2d_1_y);

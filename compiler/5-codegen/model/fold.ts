@@ -1,0 +1,41 @@
+// Inference with a batchnorm2d folded into the conv2d before it (4-passes/fuse.ts, planBnFolding; the
+// record NodePlan.evalFold): per output channel, with the bn's eval factor a = γ·(1/√(var + ε)),
+//   W'[co, ·] = W[co, ·]·a,   b'[co] = b[co]·a + (β[co] − μ[co]·a)     (b = 0 for a conv without bias)
+// into the conv's planned scratch buffers, then the conv runs with them straight into the bn's output (and a
+// relu after the bn into its own output, as a conv's fused relu). It costs Cout·K multiplies a forward,
+// against the bn's (and relu's) pass over every output. The wasm batch path
+// (rt.conv2dForward) takes b' as its bias; the module's own loop too where the conv has a bias, and adds b'
+// after it where it has none.
+import type { Conv2dNode } from '../../ir/types.js';
+import { convOf, type NodePlan } from '../../ir/plan.js';
+import { lit, type KernelArg } from '../kernel.js';
+import type { ModelParts } from './parts.js';
+
+export function foldedConvCall(m: ModelParts, np: NodePlan, params: readonly KernelArg[], bind: (node: string, a: KernelArg) => string): string[] {
+  const fold = np.evalFold!;
+  const conv = np.node as Conv2dNode;
+  const bn = m.planned.nodes.find((b) => b.node.name === fold.bn)!;
+  if (bn.node.kind !== 'batchnorm2d' || bn.io.y === null) throw new Error(`cnnc internal error: ${conv.name} folds ${fold.bn}, not a batchnorm2d with an output`);
+  // K = Cin/g·kh·kw: the weight's elements per output channel
+  const { cout, k: K, groups, outS, p: positions } = convOf(np);
+  const b = bn.node, c = conv.name;
+  const y = `this.${bn.io.y}`, W = `this.${fold.weight}`, B = `this.${fold.bias}`;
+  const relu = fold.relu === null ? null : m.planned.nodes.find((r) => r.node.name === fold.relu)!.io.y;
+  const reluY = relu === null ? '' : `, this.${relu}`;
+  const a = `${b.affine ? `this.${b.name}_W[co] * ` : ''}(1 / Math.sqrt(this.${b.name}_runningVar[co] + ${lit(b.eps)}))`;
+  const beta = `${b.affine ? `this.${b.name}_B[co]` : '0'} - this.${b.name}_runningMean[co] * a`;
+  const args = params.map((p) => (p.ref?.kind === 'y' ? y : p.ref?.kind === 'param' && p.ref.role === 'weight' ? W : p.ref?.kind === 'param' && p.ref.role === 'bias' ? B : bind(c, p)));
+  return [
+    `// ${c} + ${b.name}${fold.relu === null ? '' : ` (+ ${fold.relu})`} folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)${groups > 1 ? ` (${groups} groups)` : ''}`,
+    `for (let co = 0; co < ${cout}; co++) {`,
+    `  const a = ${a};`,
+    `  for (let j = 0; j < ${K}; j++) ${W}[co * ${K} + j] = this.${c}_W[co * ${K} + j] * a;`,
+    `  ${B}[co] = ${conv.bias ? `this.${c}_B[co] * a + ` : ''}(${beta});`,
+    `}`,
+    `if (!rt.conv2dForward(${c}_geometry, n, ${bind(c, params.find((p) => p.ref?.kind === 'x')!)}, ${W}, ${B}, ${y}${reluY})) {`,
+    `  ${c}_forward(${args.join(', ')});`,
+    ...(conv.bias ? [] : [`  for (let s = 0; s < n; s++) for (let co = 0; co < ${cout}; co++) { const bc = ${B}[co]; const o = s * ${outS} + co * ${positions}; for (let q = 0; q < ${positions}; q++) ${y}[o + q] += bc; }`]),
+    ...(relu === null ? [] : [`  rt.relu(${y}, this.${relu}, n * ${outS}); // ${fold.relu}`]),
+    `}`,
+  ];
+}

@@ -220,7 +220,7 @@ describe.skipIf(missing !== null)('the browser demo in headless Chromium: TypeSc
     expect(p.probs.every((q) => q >= 0)).toBe(true);
     expect(p.pred).toBe(p.probs.indexOf(Math.max(...p.probs)));
     expect(p.pred).toBe(1);
-    expect(await page.textContent('#guess')).toMatch(/^1 \(\d+%\)$/);
+    expect(await page.textContent('#guess')).toMatch(/^1 \(\d+\.\d%\)$/);
 
     mkdirSync(TMP, { recursive: true });
     const shot = PNG.sync.read(await page.screenshot({ path: SHOT, fullPage: true }));

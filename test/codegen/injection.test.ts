@@ -48,11 +48,12 @@ describe('injection', () => {
 });
 
 /** An array literal, or an object literal of numeric literals (a layer's geometry): data, no code. */
+// Numbers, strings (a conv's `algorithm: 'winograd'`), typed arrays: data, never a call or a reference.
 function plainData(init: import('ts-morph').Expression | undefined): boolean {
   if (Node.isArrayLiteralExpression(init)) return true;
   if (typedArray(init)) return true; // a loss's scratch (`new Float64Array(10)`), an adaptive pool's windows
   return Node.isObjectLiteralExpression(init) &&
-    init.getProperties().every((p) => Node.isPropertyAssignment(p) && (Node.isNumericLiteral(p.getInitializer()) || typedArray(p.getInitializer())));
+    init.getProperties().every((p) => Node.isPropertyAssignment(p) && (Node.isNumericLiteral(p.getInitializer()) || Node.isStringLiteral(p.getInitializer()) || typedArray(p.getInitializer())));
 }
 
 /** `new Float64Array(3)`, `new Int32Array([0, 2, 5])`: a typed array of the globals, of a length or of number literals. */

@@ -5,7 +5,7 @@
 // float64 lanes, and for silu fdlibm's exp, the one V8 runs for Math.exp. Arrays may be the same one
 // (in place), never a partial overlap.
 import type { FloatArray } from '../model.js';
-import { residentArrays, sideModule } from './side.js';
+import { runResident } from './side.js';
 import { exactModule } from './exact-kernel.js';
 
 /** y = x·min(max(x + 3, 0), 6)/6 over [0, count) */
@@ -33,13 +33,9 @@ export function siluBackward(x: FloatArray, dY: FloatArray, dX: FloatArray, coun
   return run('siluBackward', count, x, dY, dX);
 }
 
-type Kernel = (...args: number[]) => void;
-type ExactKernels = Readonly<Record<'hardswish' | 'hardswishBackward' | 'hardsigmoid' | 'hardsigmoidBackward' | 'siluBackward', Kernel>>;
+type Kernel = 'hardswish' | 'hardswishBackward' | 'hardsigmoid' | 'hardsigmoidBackward' | 'siluBackward';
 
-/** The kernel `name` over the arrays' byte addresses and count, where they all live in wasm memory. */
-function run(name: keyof ExactKernels, count: number, ...arrays: FloatArray[]): boolean {
-  const r = residentArrays(...arrays);
-  if (r === null) return false;
-  sideModule<ExactKernels>(r.w, 'exact', exactModule)[name](...r.at, count);
-  return true;
+/** The kernel `name` over the arrays' byte addresses and count, where they all live in wasm memory (side.ts runResident). */
+function run(name: Kernel, count: number, ...arrays: FloatArray[]): boolean {
+  return runResident('exact', exactModule, name, count, arrays);
 }

@@ -36,3 +36,17 @@ export function residentArrays(...arrays: FloatArray[]): { w: Instance; at: numb
   }
   return { w, at };
 }
+
+/** The exports of a side module of kernels over byte addresses and a count. */
+export type SideKernels<K extends string> = Readonly<Record<K, (...args: number[]) => void>>;
+
+/**
+ * Runs kernel `name` of the side module `module` (built by `encode`) over the arrays' byte addresses and `count`,
+ * where gemm runs on wasm and every array lives in its memory (residentArrays); false, with nothing done, elsewhere.
+ */
+export function runResident<K extends string>(module: string, encode: (memory: MemoryDecl) => Uint8Array<ArrayBuffer>, name: K, count: number, arrays: readonly FloatArray[]): boolean {
+  const r = residentArrays(...arrays);
+  if (r === null) return false;
+  sideModule<SideKernels<K>>(r.w, module, encode)[name](...r.at, count);
+  return true;
+}

@@ -4,7 +4,7 @@
 // 2 units in the last place of the loop's float32 result (tanh within 1), the same bits on every engine and
 // run; backward exactly the loop's bits. Arrays may be the same one (in place), never a partial overlap.
 import type { FloatArray } from '../model.js';
-import { residentArrays, sideModule } from './side.js';
+import { runResident } from './side.js';
 import { smoothModule } from './smooth-kernel.js';
 
 /** y = tanh(x) over [0, count) */
@@ -32,13 +32,9 @@ export function silu(x: FloatArray, y: FloatArray, count: number): boolean {
   return run('silu', count, x, y);
 }
 
-type Kernel = (...args: number[]) => void;
-type SmoothKernels = Readonly<Record<'tanh' | 'tanhBackward' | 'sigmoid' | 'sigmoidBackward' | 'silu', Kernel>>;
+type Kernel = 'tanh' | 'tanhBackward' | 'sigmoid' | 'sigmoidBackward' | 'silu';
 
-/** The kernel `name` over the arrays' byte addresses and count, where they all live in wasm memory. */
-function run(name: keyof SmoothKernels, count: number, ...arrays: FloatArray[]): boolean {
-  const r = residentArrays(...arrays);
-  if (r === null) return false;
-  sideModule<SmoothKernels>(r.w, 'smooth', smoothModule)[name](...r.at, count);
-  return true;
+/** The kernel `name` over the arrays' byte addresses and count, where they all live in wasm memory (side.ts runResident). */
+function run(name: Kernel, count: number, ...arrays: FloatArray[]): boolean {
+  return runResident('smooth', smoothModule, name, count, arrays);
 }

@@ -13,19 +13,12 @@ import { EXIT } from '../../bin/exit.js';
 import { GPUJS_MISSING } from '../../bin/gpujs-installed.js';
 import { ONNX_PROTO_MISSING } from '../../compiler/5-codegen-onnx/generate.js';
 import { requireFreshDist } from '../runtime/dist.js';
+import { bytesUnder } from './bytes-under.js';
 
 const root = join(__dirname, '..', '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const tmp = mkdtempSync(join(tmpdir(), 'cnnc-install-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Bytes of every file under dir (apparent size, as npm's "unpacked size" counts). */
-function bytesUnder(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((s, e) => {
-    const p = join(dir, e.name);
-    return s + (e.isDirectory() ? bytesUnder(p) : e.isFile() ? statSync(p).size : 0);
-  }, 0);
-}
 
 describe('npm install of the packed tarball, without gpu.js', () => {
   it('is under 40 MB with no install script, and its cnnc builds, refusing --target gpujs in one line; cnnc init points a spec at the installed schema', (ctx) => {

@@ -7,7 +7,7 @@
 // the app's TypeScript type-checks against the package's .d.ts.
 // npm fetches from its cache first (`--prefer-offline`); with no registry and no cache the test skips, saying so.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
@@ -15,18 +15,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compile, loadModule } from '../../compiler/index.js';
 import { EXIT } from '../../bin/exit.js';
 import { requireFreshDist, requireFreshRuntimeDist } from '../runtime/dist.js';
+import { bytesUnder } from './bytes-under.js';
 
 const root = join(__dirname, '..', '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const tmp = mkdtempSync(join(tmpdir(), 'cnnc-runtime-install-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function bytesUnder(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((s, e) => {
-    const p = join(dir, e.name);
-    return s + (e.isDirectory() ? bytesUnder(p) : e.isFile() ? statSync(p).size : 0);
-  }, 0);
-}
 
 // The app: forward of a fixed batch of 2, then one training step on it; the app API (weights back in from bytes,
 // predict on an uploaded PNG through the package's decoders, metadata), printed as JSON.

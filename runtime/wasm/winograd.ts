@@ -62,6 +62,33 @@ function take(floats: number): number {
   return p;
 }
 
+/**
+ * One call's tiling, as tile() fills it (module-level, as the cursor: no allocation a call). 2×2 output tiles, th × tw
+ * of them (T a sample), in groups of four along a row (a vector each); the zero-bordered input plane the tiles read
+ * (ph × pw, wide enough for whole groups) and the output plane's row (owp); `per` samples a chunk of `cols` tile
+ * columns, ldv floats a row of V; the image's rows [r0, r1) and columns [c0, c1) in the plane (the rest stays zero:
+ * the padding).
+ */
+const tiling = { th: 0, tw: 0, T: 0, groups: 0, ph: 0, pw: 0, owp: 0, per: 0, cols: 0, ldv: 0, r0: 0, r1: 0, c0: 0, c1: 0 };
+
+function tile(s: WinogradShape, n: number): void {
+  const t = tiling;
+  t.th = (s.ho + 1) >> 1;
+  t.tw = (s.wo + 1) >> 1;
+  t.T = t.th * t.tw;
+  t.groups = (t.tw + 3) >> 2;
+  t.ph = 2 * t.th + 2;
+  t.pw = 8 * t.groups + 4;
+  t.owp = 8 * t.groups;
+  t.per = Math.max(1, Math.min(n, Math.floor(CHUNK_COLS / t.T)));
+  t.cols = t.per * t.T;
+  t.ldv = t.cols + 4;
+  t.r0 = Math.max(0, s.top);
+  t.r1 = Math.min(t.ph, s.h + s.top);
+  t.c0 = Math.max(0, s.left);
+  t.c1 = Math.min(t.pw, s.w + s.left);
+}
+
 interface WinogradKernels {
   winogradIn(plane: number, pw: number, th: number, groups: number, tw: number, dst: number, es: number): void;
   winogradOut(m: number, es: number, th: number, groups: number, tw: number, out: number, ow: number, bias: number): void;
@@ -76,11 +103,9 @@ function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array,
   const k = sideModule<WinogradKernels>(w, 'winograd', encodeKernels);
   const { cin, cout, ho, wo } = s;
   const inS = cin * s.h * s.w, P = ho * wo, outS = cout * P;
-  const th = (ho + 1) >> 1, tw = (wo + 1) >> 1, T = th * tw, groups = (tw + 3) >> 2;
-  // The zero-bordered input plane the tiles read (wide enough for whole groups of four tiles), and the output plane.
-  const ph = 2 * th + 2, pw = 8 * groups + 4, owp = 8 * groups;
-  const per = Math.max(1, Math.min(n, Math.floor(CHUNK_COLS / T)));
-  const cols = per * T, ldv = cols + 4, ldc = roundUp(cols + 4, NR), rows = roundUp(cout, MR);
+  tile(s, n);
+  const { th, tw, T, groups, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
+  const ldc = roundUp(cols + 4, NR), rows = roundUp(cout, MR);
   // The 16 matrices of V and of M a stride apart that is not a multiple of 4 KiB (640 bytes past one):
   // the transforms touch all 16 at once, and 16 streams in the same cache sets evict each other.
   const esV = skew(cin * ldv), esM = skew(rows * ldc);
@@ -96,8 +121,6 @@ function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array,
   const mem = ensureFloats(w, free + gemmWorkFloats(cout, cols, cin, MR, NR, KC, pool.threads));
   if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
   filterTransform(mem, pU, W, cout, cin, order);
-  // The image's rows [r0, r1) and columns [c0, c1) in the plane; the rest stays zero: the padding.
-  const r0 = Math.max(0, s.top), r1 = Math.min(ph, s.h + s.top), c0 = Math.max(0, s.left), c1 = Math.min(pw, s.w + s.left);
   mem.fill(0, pP, pP + ph * pw);
   for (let s0 = 0; s0 < n; s0 += per) {
     const count = Math.min(per, n - s0);
@@ -160,10 +183,9 @@ export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Flo
   const k = sideModule<WinogradKernels>(w, 'winograd', encodeKernels);
   const { cin, cout, ho, wo } = s;
   const inS = cin * s.h * s.w, P = ho * wo, outS = cout * P;
-  const th = (ho + 1) >> 1, tw = (wo + 1) >> 1, T = th * tw, groups = (tw + 3) >> 2;
-  const ph = 2 * th + 2, pw = 8 * groups + 4, owp = 8 * groups;
-  const per = Math.max(1, Math.min(n, Math.floor(CHUNK_COLS / T)));
-  const cols = per * T, ldv = cols + 4, esV = skew(cin * ldv), esM = skew(cout * ldv);
+  tile(s, n);
+  const { th, tw, T, groups, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
+  const esV = skew(cin * ldv), esM = skew(cout * ldv);
   const rowsU = roundUp(cout, MR), ldu = roundUp(cin, NR), esU = rowsU * ldu;
   // Work space: x, dY, dB (each unless resident) | V 16 × [cin × ldv] | dM 16 × [cout × ldv] | dU 16 × [rowsU × ldu] |
   // the input plane | the dY plane | the gemm's.
@@ -178,7 +200,6 @@ export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Flo
   if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
   if (rDY < 0) mem.set(operand(dY, 0, n * outS), pDY);
   if (dB !== null && rDB < 0) mem.set(dB, pDB);
-  const r0 = Math.max(0, s.top), r1 = Math.min(ph, s.h + s.top), c0 = Math.max(0, s.left), c1 = Math.min(pw, s.w + s.left);
   mem.fill(0, pP, pP + ph * pw);
   mem.fill(0, pQ, pQ + 2 * th * owp);
   for (let s0 = 0; s0 < n; s0 += per) {

@@ -1,9 +1,10 @@
 // Inference with a batchnorm2d folded into the conv2d before it (4-passes/fuse.ts, planBnFolding; the
 // record NodePlan.evalFold): per output channel, with the bn's eval factor a = γ·(1/√(var + ε)),
 //   W'[co, ·] = W[co, ·]·a,   b'[co] = b[co]·a + (β[co] − μ[co]·a)     (b = 0 for a conv without bias)
-// into the conv's planned scratch buffers, then the conv runs with them straight into the bn's output (and a
-// relu after the bn into its own output, as a conv's fused relu). It costs Cout·K multiplies a forward,
-// against the bn's (and relu's) pass over every output. The wasm batch path
+// into the conv's planned scratch buffers (rt.foldConvBatchnorm, runtime/wasm/fold.ts: the formula in one place,
+// its Cout·K multiplies on wasm where the weights live there), then the conv runs with them straight into the bn's
+// output (and a relu after the bn into its own output, as a conv's fused relu). It costs Cout·K multiplies a
+// forward, against the bn's (and relu's) pass over every output. The wasm batch path
 // (rt.conv2dForward) takes b' as its bias; the module's own loop too where the conv has a bias, and adds b'
 // after it where it has none.
 import type { Conv2dNode } from '../../ir/types.js';
@@ -22,16 +23,11 @@ export function foldedConvCall(m: ModelParts, np: NodePlan, params: readonly Ker
   const y = `this.${bn.io.y}`, W = `this.${fold.weight}`, B = `this.${fold.bias}`;
   const relu = fold.relu === null ? null : m.planned.nodes.find((r) => r.node.name === fold.relu)!.io.y;
   const reluY = relu === null ? '' : `, this.${relu}`;
-  const a = `${b.affine ? `this.${b.name}_W[co] * ` : ''}(1 / Math.sqrt(this.${b.name}_runningVar[co] + ${lit(b.eps)}))`;
-  const beta = `${b.affine ? `this.${b.name}_B[co]` : '0'} - this.${b.name}_runningMean[co] * a`;
   const args = params.map((p) => (p.ref?.kind === 'y' ? y : p.ref?.kind === 'param' && p.ref.role === 'weight' ? W : p.ref?.kind === 'param' && p.ref.role === 'bias' ? B : bind(c, p)));
+  const param = (owner: string, name: string, present: boolean): string => (present ? `this.${owner}_${name}` : 'null');
   return [
     `// ${c} + ${b.name}${fold.relu === null ? '' : ` (+ ${fold.relu})`} folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)${groups > 1 ? ` (${groups} groups)` : ''}`,
-    `for (let co = 0; co < ${cout}; co++) {`,
-    `  const a = ${a};`,
-    `  for (let j = 0; j < ${K}; j++) ${W}[co * ${K} + j] = this.${c}_W[co * ${K} + j] * a;`,
-    `  ${B}[co] = ${conv.bias ? `this.${c}_B[co] * a + ` : ''}(${beta});`,
-    `}`,
+    `rt.foldConvBatchnorm(this.${c}_W, ${param(c, 'B', conv.bias)}, ${param(b.name, 'W', b.affine)}, ${param(b.name, 'B', b.affine)}, this.${b.name}_runningMean, this.${b.name}_runningVar, ${lit(b.eps)}, ${cout}, ${K}, ${W}, ${B});`,
     `if (!rt.conv2dForward(${c}_geometry, n, ${bind(c, params.find((p) => p.ref?.kind === 'x')!)}, ${W}, ${B}, ${y}${reluY})) {`,
     `  ${c}_forward(${args.join(', ')});`,
     ...(conv.bias ? [] : [`  for (let s = 0; s < n; s++) for (let co = 0; co < ${cout}; co++) { const bc = ${B}[co]; const o = s * ${outS} + co * ${positions}; for (let q = 0; q < ${positions}; q++) ${y}[o + q] += bc; }`]),

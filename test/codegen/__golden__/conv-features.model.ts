@@ -1018,11 +1018,7 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
   /** runForward in eval mode with bn folded into stem: those convs' own outputs are not written. */
   private runInference(x: Float32Array, n: number): void {
     // stem + bn folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
-    for (let co = 0; co < 8; co++) {
-      const a = this.bn_W[co]! * (1 / Math.sqrt(this.bn_runningVar[co]! + 0.00001));
-      for (let j = 0; j < 9; j++) this.stem_foldW[co * 9 + j] = this.stem_W[co * 9 + j]! * a;
-      this.stem_foldB[co] = (this.bn_B[co]! - this.bn_runningMean[co]! * a);
-    }
+    rt.foldConvBatchnorm(this.stem_W, null, this.bn_W, this.bn_B, this.bn_runningMean, this.bn_runningVar, 0.00001, 8, 9, this.stem_foldW, this.stem_foldB);
     if (!rt.conv2dForward(stem_geometry, n, x, this.stem_foldW, this.stem_foldB, this.bn_y)) {
       stem_forward(n, x, this.bn_y, this.stem_foldW, this.stem_col);
       for (let s = 0; s < n; s++) for (let co = 0; co < 8; co++) { const bc = this.stem_foldB[co]!; const o = s * 6272 + co * 784; for (let q = 0; q < 784; q++) this.bn_y[o + q]! += bc; }

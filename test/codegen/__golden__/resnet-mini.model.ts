@@ -1377,11 +1377,7 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
   /** runForward in eval mode with stem_bn folded into stem, b1_bn1 folded into b1_conv1, b1_bn2 folded into b1_conv2, b2_bn1 folded into b2_conv1, b2_bn2 folded into b2_conv2, b2_down_bn folded into b2_down: those convs' own outputs are not written. */
   private runInference(x: Float32Array, n: number): void {
     // stem + stem_bn (+ stem_relu) folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
-    for (let co = 0; co < 16; co++) {
-      const a = this.stem_bn_W[co]! * (1 / Math.sqrt(this.stem_bn_runningVar[co]! + 0.00001));
-      for (let j = 0; j < 9; j++) this.stem_foldW[co * 9 + j] = this.stem_W[co * 9 + j]! * a;
-      this.stem_foldB[co] = (this.stem_bn_B[co]! - this.stem_bn_runningMean[co]! * a);
-    }
+    rt.foldConvBatchnorm(this.stem_W, null, this.stem_bn_W, this.stem_bn_B, this.stem_bn_runningMean, this.stem_bn_runningVar, 0.00001, 16, 9, this.stem_foldW, this.stem_foldB);
     if (!rt.conv2dForward(stem_geometry, n, x, this.stem_foldW, this.stem_foldB, this.stem_bn_y, this.stem_relu_y)) {
       stem_forward(n, x, this.stem_bn_y, this.stem_foldW, this.stem_col);
       for (let s = 0; s < n; s++) for (let co = 0; co < 16; co++) { const bc = this.stem_foldB[co]!; const o = s * 12544 + co * 784; for (let q = 0; q < 784; q++) this.stem_bn_y[o + q]! += bc; }
@@ -1390,11 +1386,7 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
     // stem_bn: folded into stem (its folded weights write stem_bn's output)
     // stem_relu: folded into stem (its folded weights write stem_relu's output)
     // b1_conv1 + b1_bn1 (+ relu_2) folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
-    for (let co = 0; co < 16; co++) {
-      const a = this.b1_bn1_W[co]! * (1 / Math.sqrt(this.b1_bn1_runningVar[co]! + 0.00001));
-      for (let j = 0; j < 144; j++) this.b1_conv1_foldW[co * 144 + j] = this.b1_conv1_W[co * 144 + j]! * a;
-      this.b1_conv1_foldB[co] = (this.b1_bn1_B[co]! - this.b1_bn1_runningMean[co]! * a);
-    }
+    rt.foldConvBatchnorm(this.b1_conv1_W, null, this.b1_bn1_W, this.b1_bn1_B, this.b1_bn1_runningMean, this.b1_bn1_runningVar, 0.00001, 16, 144, this.b1_conv1_foldW, this.b1_conv1_foldB);
     if (!rt.conv2dForward(b1_conv1_geometry, n, this.stem_relu_y, this.b1_conv1_foldW, this.b1_conv1_foldB, this.b1_bn1_y, this.relu_2_y)) {
       b1_conv1_forward(n, this.stem_relu_y, this.b1_bn1_y, this.b1_conv1_foldW, this.b1_conv1_col);
       for (let s = 0; s < n; s++) for (let co = 0; co < 16; co++) { const bc = this.b1_conv1_foldB[co]!; const o = s * 12544 + co * 784; for (let q = 0; q < 784; q++) this.b1_bn1_y[o + q]! += bc; }
@@ -1403,11 +1395,7 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
     // b1_bn1: folded into b1_conv1 (its folded weights write b1_bn1's output)
     // relu_2: folded into b1_conv1 (its folded weights write relu_2's output)
     // b1_conv2 + b1_bn2 folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
-    for (let co = 0; co < 16; co++) {
-      const a = this.b1_bn2_W[co]! * (1 / Math.sqrt(this.b1_bn2_runningVar[co]! + 0.00001));
-      for (let j = 0; j < 144; j++) this.b1_conv2_foldW[co * 144 + j] = this.b1_conv2_W[co * 144 + j]! * a;
-      this.b1_conv2_foldB[co] = (this.b1_bn2_B[co]! - this.b1_bn2_runningMean[co]! * a);
-    }
+    rt.foldConvBatchnorm(this.b1_conv2_W, null, this.b1_bn2_W, this.b1_bn2_B, this.b1_bn2_runningMean, this.b1_bn2_runningVar, 0.00001, 16, 144, this.b1_conv2_foldW, this.b1_conv2_foldB);
     if (!rt.conv2dForward(b1_conv2_geometry, n, this.relu_2_y, this.b1_conv2_foldW, this.b1_conv2_foldB, this.b1_bn2_y)) {
       b1_conv2_forward(n, this.relu_2_y, this.b1_bn2_y, this.b1_conv2_foldW, this.b1_conv2_col);
       for (let s = 0; s < n; s++) for (let co = 0; co < 16; co++) { const bc = this.b1_conv2_foldB[co]!; const o = s * 12544 + co * 784; for (let q = 0; q < 784; q++) this.b1_bn2_y[o + q]! += bc; }
@@ -1416,11 +1404,7 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
     b1_add_forward(n, this.b1_bn2_y, this.stem_relu_y, this.b1_add_y);
     b1_out_forward(n, this.b1_add_y, this.b1_out_y);
     // b2_conv1 + b2_bn1 (+ relu_4) folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
-    for (let co = 0; co < 32; co++) {
-      const a = this.b2_bn1_W[co]! * (1 / Math.sqrt(this.b2_bn1_runningVar[co]! + 0.00001));
-      for (let j = 0; j < 144; j++) this.b2_conv1_foldW[co * 144 + j] = this.b2_conv1_W[co * 144 + j]! * a;
-      this.b2_conv1_foldB[co] = (this.b2_bn1_B[co]! - this.b2_bn1_runningMean[co]! * a);
-    }
+    rt.foldConvBatchnorm(this.b2_conv1_W, null, this.b2_bn1_W, this.b2_bn1_B, this.b2_bn1_runningMean, this.b2_bn1_runningVar, 0.00001, 32, 144, this.b2_conv1_foldW, this.b2_conv1_foldB);
     if (!rt.conv2dForward(b2_conv1_geometry, n, this.b1_out_y, this.b2_conv1_foldW, this.b2_conv1_foldB, this.b2_bn1_y, this.relu_4_y)) {
       b2_conv1_forward(n, this.b1_out_y, this.b2_bn1_y, this.b2_conv1_foldW, this.b2_conv1_col);
       for (let s = 0; s < n; s++) for (let co = 0; co < 32; co++) { const bc = this.b2_conv1_foldB[co]!; const o = s * 6272 + co * 196; for (let q = 0; q < 196; q++) this.b2_bn1_y[o + q]! += bc; }
@@ -1429,22 +1413,14 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
     // b2_bn1: folded into b2_conv1 (its folded weights write b2_bn1's output)
     // relu_4: folded into b2_conv1 (its folded weights write relu_4's output)
     // b2_conv2 + b2_bn2 folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
-    for (let co = 0; co < 32; co++) {
-      const a = this.b2_bn2_W[co]! * (1 / Math.sqrt(this.b2_bn2_runningVar[co]! + 0.00001));
-      for (let j = 0; j < 288; j++) this.b2_conv2_foldW[co * 288 + j] = this.b2_conv2_W[co * 288 + j]! * a;
-      this.b2_conv2_foldB[co] = (this.b2_bn2_B[co]! - this.b2_bn2_runningMean[co]! * a);
-    }
+    rt.foldConvBatchnorm(this.b2_conv2_W, null, this.b2_bn2_W, this.b2_bn2_B, this.b2_bn2_runningMean, this.b2_bn2_runningVar, 0.00001, 32, 288, this.b2_conv2_foldW, this.b2_conv2_foldB);
     if (!rt.conv2dForward(b2_conv2_geometry, n, this.relu_4_y, this.b2_conv2_foldW, this.b2_conv2_foldB, this.b2_bn2_y)) {
       b2_conv2_forward(n, this.relu_4_y, this.b2_bn2_y, this.b2_conv2_foldW, this.b2_conv2_col);
       for (let s = 0; s < n; s++) for (let co = 0; co < 32; co++) { const bc = this.b2_conv2_foldB[co]!; const o = s * 6272 + co * 196; for (let q = 0; q < 196; q++) this.b2_bn2_y[o + q]! += bc; }
     }
     // b2_bn2: folded into b2_conv2 (its folded weights write b2_bn2's output)
     // b2_down + b2_down_bn folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
-    for (let co = 0; co < 32; co++) {
-      const a = this.b2_down_bn_W[co]! * (1 / Math.sqrt(this.b2_down_bn_runningVar[co]! + 0.00001));
-      for (let j = 0; j < 16; j++) this.b2_down_foldW[co * 16 + j] = this.b2_down_W[co * 16 + j]! * a;
-      this.b2_down_foldB[co] = (this.b2_down_bn_B[co]! - this.b2_down_bn_runningMean[co]! * a);
-    }
+    rt.foldConvBatchnorm(this.b2_down_W, null, this.b2_down_bn_W, this.b2_down_bn_B, this.b2_down_bn_runningMean, this.b2_down_bn_runningVar, 0.00001, 32, 16, this.b2_down_foldW, this.b2_down_foldB);
     if (!rt.conv2dForward(b2_down_geometry, n, this.b1_out_y, this.b2_down_foldW, this.b2_down_foldB, this.b2_down_bn_y)) {
       b2_down_forward(n, this.b1_out_y, this.b2_down_bn_y, this.b2_down_foldW, this.b2_down_col);
       for (let s = 0; s < n; s++) for (let co = 0; co < 32; co++) { const bc = this.b2_down_foldB[co]!; const o = s * 6272 + co * 196; for (let q = 0; q < 196; q++) this.b2_down_bn_y[o + q]! += bc; }

@@ -80,7 +80,7 @@ export const CTRL = /** @type {const} */ ({
 
 /**
  * @typedef {object} KernelExports
- * @property {(tilesM: number, tilesN: number, kc: number, pA: number, pB: number, pC: number, ldc: number, load: number) => void} tiles
+ * @property {(tilesM: number, tilesN: number, kc: number, pA: number, rs: number, ks: number, ps: number, pB: number, pC: number, ldc: number, load: number) => void} tiles A's strides rs, ks, ps: packed or by rows (sgemm-kernel.ts)
  * @property {(src: number, ld: number, count: number, kc: number, R: number, panels: number, dst: number) => void} packRows byte addresses and strides: see pack-kernel.ts
  * @property {(src: number, ld: number, count: number, kc: number, R: number, panels: number, dst: number) => void} packCols the same
  */
@@ -255,6 +255,25 @@ function packPanels(e, c, o, L, isA, first, panels, pc, kc, dst) {
 }
 
 /**
+ * Whether the gemm in the block at o reads A by rows where it is stored (tilesRows) instead of packing it: A stored
+ * by rows (not transposed) in whole MR-row panels, and either few columns of C (N ≤ 64: packing A costs as much as
+ * a multiply-add per element and is used only N/8 times) or a small A (M·K ≤ 65,536 floats: its rows stay in L2).
+ * A large A read by rows for many B panels streams from scattered rows, slower than a packed copy. The same products
+ * in the same order either way: the choice changes no bit. Measured (gemmNN, medians, a loaded 2-core EPYC, packed
+ * → rows µs): 256×16×1152 604 → 436, 512×32×2304 3,716 → 2,158, 64×16×288 24.8 → 16.8, 64×576×288 869 → 617,
+ * 128×576×576 4,127 → 3,750, 256×256×1152 5,038 → 6,589 (rows lose: packed).
+ *
+ * @param {Int32Array} c
+ * @param {number} o
+ * @param {CtrlLayout} L
+ * @returns {boolean}
+ */
+export function rowsA(c, o, L) {
+  const M = c[o + L.M], N = c[o + L.N], K = c[o + L.K];
+  return c[o + L.transA] === 0 && M % c[o + L.MR] === 0 && (N <= 64 || M * K <= 65536);
+}
+
+/**
  * The caller, before the threads start: the operand that is not split, every kc slice, at `packed`.
  *
  * @param {KernelExports} e
@@ -265,6 +284,7 @@ function packPanels(e, c, o, L, isA, first, panels, pc, kc, dst) {
  */
 export function packOperand(e, c, o, L) {
   const splitN = c[o + L.splitN] !== 0, K = c[o + L.K], KC = c[o + L.KC];
+  if (splitN && rowsA(c, o, L)) return; // A is read where it is stored
   const R = splitN ? c[o + L.MR] : c[o + L.NR];
   const panels = ceilDiv(splitN ? c[o + L.M] : c[o + L.N], R);
   const sliceFloats = panels * R * Math.min(KC, K);
@@ -291,6 +311,7 @@ export function gemmPart(e, c, o, L, t) {
   const kcMax = Math.min(KC, K);
   const sliceFloats = (splitN ? tilesM * MR : tilesN * NR) * kcMax; // one slice of the packed unsplit operand
   const own = c[o + L.scratch] + t * c[o + L.scratchStride]; // this thread's panels of the split operand, one slice
+  const byRows = rowsA(c, o, L), pA = c[o + L.pA], lda = c[o + L.lda];
   let done = 0;
   for (let chunk = Atomics.add(c, o + L.next, 1); chunk < chunks; chunk = Atomics.add(c, o + L.next, 1)) {
     const lo = chunk * per, n = Math.min(all, lo + per) - lo;
@@ -298,11 +319,15 @@ export function gemmPart(e, c, o, L, t) {
     done++;
     for (let pc = 0, s = 0; pc < K; pc += KC, s++) {
       const kc = Math.min(KC, K - pc);
-      packPanels(e, c, o, L, !splitN, lo, n, pc, kc, own);
       const shared = c[o + L.packed] + s * sliceFloats;
       const load = accumulate || pc > 0 ? 1 : 0;
-      if (splitN) e.tiles(tilesM, n, kc, 4 * shared, 4 * own, 4 * (pC + lo * NR), 4 * ldc, load);
-      else e.tiles(n, tilesN, kc, 4 * own, 4 * shared, 4 * (pC + lo * MR * ldc), 4 * ldc, load);
+      // the split operand's panels for this chunk (none when that is A, read by rows where it is stored)
+      if (splitN || !byRows) packPanels(e, c, o, L, !splitN, lo, n, pc, kc, own);
+      // A by rows where it is stored, or its packed panels (the shared slice when B is split, this chunk's when A is)
+      const a = byRows ? pA + (splitN ? 0 : lo * MR * lda) + pc : splitN ? shared : own;
+      const rs = byRows ? 4 * lda : 4, ks = byRows ? 4 : 4 * MR, ps = byRows ? 4 * MR * lda : 4 * MR * kc;
+      if (splitN) e.tiles(tilesM, n, kc, 4 * a, rs, ks, ps, 4 * own, 4 * (pC + lo * NR), 4 * ldc, load);
+      else e.tiles(n, tilesN, kc, 4 * a, rs, ks, ps, 4 * shared, 4 * (pC + lo * MR * ldc), 4 * ldc, load);
     }
   }
   if (t > 0 && done > 0) Atomics.add(c, o + L.workerChunks, done);

@@ -109,14 +109,20 @@ export function sgemmModule(memory: MemoryDecl = { shared: false, pages: 1 }): U
   return encodeModule([tiles(MR, NV, kernelMadd()), packRows(), packCols(), relu(), reluBackward(), im2colKernel(false), im2colKernel(true), fillRows(), copyRows(), gemvRows(), maxpoolKernel(), maxpool2x2Kernel(), addRowSums(), maxpoolBackwardKernel()], memory);
 }
 
-/** The kernel for mr×(4·nv) tiles (exported for tests and bench/gemm-shapes.mjs; the runtime uses MR × NV). */
+/**
+ * The kernel for mr×(4·nv) tiles (exported for tests and bench/gemm-shapes.mjs; the runtime uses MR × NV):
+ * tiles(tilesM, tilesN, kc, pA, rs, ks, ps, pB, pC, ldc, load), A's element (r, k) of panel i at pA + i·ps + r·rs + k·ks
+ * bytes: packed micro-panels (rs = 4, ks = 4·mr, ps = 4·mr·kc) or A where it is stored by rows (rs = its row stride,
+ * ks = 4, ps = mr·rs: no copy of A, gemm-part.js rowsA). The same broadcast loads from other addresses either way,
+ * so the same products in the same order: the same bits.
+ */
 export function tiles(mr: number, nv: number, m: Madd): FunctionBuilder {
-  const f = new FunctionBuilder('tiles', Array<ValType>(8).fill(ValType.i32));
-  const [tilesM, tilesN, kc, pA, pB, pC, ldc, load] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32];
+  const f = new FunctionBuilder('tiles', Array<ValType>(11).fill(ValType.i32));
+  const [tilesM, tilesN, kc, pA, rs, ks, ps, pB, pC, ldc, load] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
   const jt = f.local(ValType.i32); // B panels left
   const it = f.local(ValType.i32); // A panels left
   const k = f.local(ValType.i32); // k steps left
-  const a = f.local(ValType.i32); // A read pointer
+  const aPanel = f.local(ValType.i32); // the current A panel
   const b = f.local(ValType.i32); // B read pointer
   const bPanel = f.local(ValType.i32); // the current B micro-panel
   const cTile = f.local(ValType.i32); // the current C tile's first row
@@ -124,6 +130,7 @@ export function tiles(mr: number, nv: number, m: Madd): FunctionBuilder {
   const acc = Array.from({ length: mr }, () => Array.from({ length: nv }, () => f.local(ValType.v128)));
   const bv = Array.from({ length: nv }, () => f.local(ValType.v128));
   const av = f.local(ValType.v128);
+  const aRows = Array.from({ length: mr }, () => f.local(ValType.i32)); // A read pointers, one a row (+ ks a k step)
 
   /** for each row r of the tile: cRow = cTile + r·ldc, then body(r). */
   const eachRow = (body: (r: number) => void): void => {
@@ -138,9 +145,10 @@ export function tiles(mr: number, nv: number, m: Madd): FunctionBuilder {
   f.get(pC).set(cTile);
   f.get(tilesN).set(jt);
   f.loop(() => { // over B panels (columns of C)
-    f.get(pA).set(a);
+    f.get(pA).set(aPanel);
     f.get(tilesM).set(it);
     f.loop(() => { // over A panels (rows of C)
+      aRows.forEach((x, r) => (r === 0 ? f.get(aPanel) : f.get(aRows[r - 1]!).get(rs).i32Add()).set(x));
       // acc = load ? C tile : 0
       f.get(load).ifElse(
         () => eachRow((r) => acc[r]!.forEach((x, v) => f.get(cRow).v128Load(16 * v).set(x))),
@@ -151,7 +159,7 @@ export function tiles(mr: number, nv: number, m: Madd): FunctionBuilder {
       f.loop(() => { // over k: acc += a_k · b_kᵀ
         bv.forEach((x, v) => f.get(b).v128Load(16 * v).set(x));
         for (let r = 0; r < mr; r++) {
-          f.get(a).v128Load32Splat(4 * r).set(av);
+          f.get(aRows[r]!).v128Load32Splat(0).set(av);
           for (let v = 0; v < nv; v++) {
             const x = acc[r]![v]!;
             switch (m) {
@@ -161,12 +169,14 @@ export function tiles(mr: number, nv: number, m: Madd): FunctionBuilder {
             }
           }
         }
-        f.addTo(a, 4 * mr).addTo(b, 16 * nv);
+        aRows.forEach((x) => f.addTo(x, ks));
+        f.addTo(b, 16 * nv);
         f.get(k).i32Const(1).i32Sub().tee(k).brIf(0);
       });
       eachRow((r) => acc[r]!.forEach((x, v) => f.get(cRow).get(x).v128Store(16 * v)));
-      // next tile down: cTile += MR·ldc (a already points at the next A panel)
+      // next tile down: cTile += MR·ldc, the next A panel
       f.get(cTile).get(ldc).i32Const(mr).i32Mul().i32Add().set(cTile);
+      f.addTo(aPanel, ps);
       f.get(it).i32Const(1).i32Sub().tee(it).brIf(0);
     });
     // next B panel; C tile back to the top row, NR columns right

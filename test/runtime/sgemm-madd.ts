@@ -7,7 +7,7 @@ import { encodeModule } from '../../runtime/wasm/encoder.js';
 import { MR, NV, NR, tiles, type Madd } from '../../runtime/wasm/sgemm-kernel.js';
 import { pool } from '../../runtime/wasm/pool.js';
 
-type Tiles = (tilesM: number, tilesN: number, kc: number, pA: number, pB: number, pC: number, ldc: number, load: number) => void;
+type Tiles = (tilesM: number, tilesN: number, kc: number, pA: number, rs: number, ks: number, ps: number, pB: number, pC: number, ldc: number, load: number) => void;
 
 /** The tiles kernel alone, over its own memory (floats). */
 export function tilesKernel(m: Madd): { run: Tiles; f32: Float32Array } {
@@ -17,28 +17,30 @@ export function tilesKernel(m: Madd): { run: Tiles; f32: Float32Array } {
 }
 
 /**
- * Runs `m`'s kernel on random packed panels (2×3 tiles, kc = 37, loading a random C) and returns C
- * with what `step` gives for the same sums in the same order: acc = step(a, b, acc) per k.
+ * Runs `m`'s kernel on random panels (2×3 tiles, kc = 37, loading a random C) and returns C with what `step` gives
+ * for the same sums in the same order: acc = step(a, b, acc) per k. A is packed micro-panels, or (`aByRows`) the
+ * same values stored by rows with a row stride of kc + 3 floats, read where they are (gemm-part.js rowsA).
  */
-export function tilesAgainst(m: Madd, step: (a: number, b: number, acc: number) => number): { got: Float32Array; want: Float32Array } {
+export function tilesAgainst(m: Madd, step: (a: number, b: number, acc: number) => number, aByRows = false): { got: Float32Array; want: Float32Array } {
   const { run, f32 } = tilesKernel(m);
   const rng = new Rng(42);
-  const tilesM = 2, tilesN = 3, kc = 37, ldc = tilesN * NR;
-  const pA = 0, pB = pA + tilesM * MR * kc, pC = pB + tilesN * NR * kc;
+  const tilesM = 2, tilesN = 3, kc = 37, ldc = tilesN * NR, lda = kc + 3;
+  const pA = 0, pB = pA + tilesM * MR * kc, pC = pB + tilesN * NR * kc, pRows = pC + tilesM * MR * ldc;
   const rows = tilesM * MR;
   for (let i = 0; i < pC + rows * ldc; i++) f32[i] = rng.uniform(-1, 1);
+  const aAt = (i: number, k: number): number => pA + (Math.floor(i / MR) * kc + k) * MR + (i % MR);
+  for (let i = 0; i < rows; i++) for (let k = 0; k < lda; k++) f32[pRows + i * lda + k] = k < kc ? f32[aAt(i, k)]! : NaN;
   const want = f32.slice(pC, pC + rows * ldc);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < ldc; j++) {
       let acc = want[i * ldc + j]!;
-      const ta = Math.floor(i / MR), tb = Math.floor(j / NR);
-      for (let k = 0; k < kc; k++) {
-        acc = step(f32[pA + (ta * kc + k) * MR + (i % MR)]!, f32[pB + (tb * kc + k) * NR + (j % NR)]!, acc);
-      }
+      const tb = Math.floor(j / NR);
+      for (let k = 0; k < kc; k++) acc = step(f32[aAt(i, k)]!, f32[pB + (tb * kc + k) * NR + (j % NR)]!, acc);
       want[i * ldc + j] = acc;
     }
   }
-  run(tilesM, tilesN, kc, 4 * pA, 4 * pB, 4 * pC, 4 * ldc, 1);
+  if (aByRows) run(tilesM, tilesN, kc, 4 * pRows, 4 * lda, 4, 4 * MR * lda, 4 * pB, 4 * pC, 4 * ldc, 1);
+  else run(tilesM, tilesN, kc, 4 * pA, 4, 4 * MR, 4 * MR * kc, 4 * pB, 4 * pC, 4 * ldc, 1);
   return { got: f32.slice(pC, pC + rows * ldc), want };
 }
 
@@ -53,7 +55,8 @@ export function expectThreadsBitwise(): void {
   pool.minMacs = 0;
   pool.callerWorks = false;
   try {
-    for (const [gemm, M, N, K] of [[gemmNN, 64, 576, 288], [gemmNT, 13, 17, 300], [gemmTN, 67, 9, 257]] as const) {
+    // A read by rows (gemm-part.js rowsA) with B split (64×576) and with A split (256×16); packed (13 rows, Aᵀ)
+    for (const [gemm, M, N, K] of [[gemmNN, 64, 576, 288], [gemmNN, 256, 16, 300], [gemmNT, 13, 17, 300], [gemmTN, 67, 9, 257]] as const) {
       const rng = new Rng(M + N + K);
       const A = Float32Array.from({ length: M * K }, () => rng.uniform(-1, 1));
       const B = Float32Array.from({ length: K * N }, () => rng.uniform(-1, 1));

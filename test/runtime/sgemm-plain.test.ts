@@ -17,9 +17,11 @@ test('CNNC_NO_RELAXED_SIMD=1 keeps the plain kernel even where the engine has re
   expect(kernelMadd()).toBe('plain');
 });
 
-test('the plain tiles equal float32 mul then add, bit for bit', () => {
-  const { got, want } = tilesAgainst('plain', mulAdd);
-  expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+test('the plain tiles equal float32 mul then add, bit for bit, with A packed or read by rows where it is stored', () => {
+  for (const byRows of [false, true]) {
+    const { got, want } = tilesAgainst('plain', mulAdd, byRows);
+    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), byRows ? 'by rows' : 'packed').toBe(true);
+  }
 });
 
 test.runIf(wasm)('2 threads give the bits of 1 on the plain kernel', async () => {

@@ -17,9 +17,11 @@ test('the kernel takes relaxed SIMD, and its decision made Node 20 accept it', (
   expect(relaxedSimdValidates()).toBe(process.env['CNNC_NO_RELAXED_SIMD'] !== '1');
 });
 
-test.runIf(fma)('relaxed_madd rounds once: the tiles equal fused float32 multiply-adds, bit for bit, and differ from mul then add', () => {
+test.runIf(fma)('relaxed_madd rounds once: the tiles equal fused float32 multiply-adds, bit for bit (A packed or read by rows), and differ from mul then add', () => {
   const { got, want } = tilesAgainst('relaxed', fused);
   expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+  const rows = tilesAgainst('relaxed', fused, true);
+  expect(Buffer.from(rows.got.buffer).equals(Buffer.from(rows.want.buffer)), 'by rows').toBe(true);
   const unfused = tilesAgainst('relaxed', mulAdd).want;
   expect(got.some((v, i) => v !== unfused[i])).toBe(true);
 });

@@ -93,6 +93,23 @@ describe.each(['wasm', 'js'] as const)('%s path', (backend) => {
   });
 });
 
+describe('wasm path: a linear layer\'s x·Wᵀ computed as (W·xᵀ)ᵀ (sgemm.ts swapPays)', () => {
+  onBackend('wasm');
+  test.each([[8, 12, 300], [32, 128, 600], [4, 64, 4096]] as const)('M=%i N=%i K=%i: the bits of the same product with Wᵀ stored (gemmNN), accumulating or not', (M, N, K) => {
+    const rng = new Rng(M + N + K);
+    const A = random(rng, Float32Array, M * K) as Float32Array, B = random(rng, Float32Array, N * K) as Float32Array;
+    const Bt = new Float32Array(K * N);
+    for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) Bt[k * N + j] = B[j * K + k]!;
+    for (const accumulate of [false, true]) {
+      const C0 = random(rng, Float32Array, M * N + 3) as Float32Array;
+      const swapped = C0.slice(), direct = C0.slice();
+      gemmNT(M, N, K, A, 0, B, 0, swapped, 1, accumulate);
+      gemmNN(M, N, K, A, 0, Bt, 0, direct, 1, accumulate);
+      expect(Buffer.from(swapped.buffer).equals(Buffer.from(direct.buffer)), `accumulate=${accumulate}`).toBe(true);
+    }
+  });
+});
+
 test('K = 0: overwrite writes zeros, accumulate leaves C alone', () => {
   const C = new Float32Array([1, 2, 3, 4, 5]);
   gemmNN(2, 2, 0, new Float32Array(0), 0, new Float32Array(0), 0, C, 1, true);

@@ -55,8 +55,8 @@ export function expectThreadsBitwise(): void {
   pool.minMacs = 0;
   pool.callerWorks = false;
   try {
-    // A read by rows (gemm-part.js rowsA) with B split (64×576) and with A split (256×16); packed (13 rows, Aᵀ)
-    for (const [gemm, M, N, K] of [[gemmNN, 64, 576, 288], [gemmNN, 256, 16, 300], [gemmNT, 13, 17, 300], [gemmTN, 67, 9, 257]] as const) {
+    // A read by rows (gemm-part.js rowsA) with B split (64×576) and with A split (256×16); packed (13 rows, Aᵀ); x·Wᵀ as (W·xᵀ)ᵀ (32×128)
+    for (const [gemm, M, N, K] of [[gemmNN, 64, 576, 288], [gemmNN, 256, 16, 300], [gemmNT, 13, 17, 300], [gemmNT, 32, 128, 600], [gemmTN, 67, 9, 257]] as const) {
       const rng = new Rng(M + N + K);
       const A = Float32Array.from({ length: M * K }, () => rng.uniform(-1, 1));
       const B = Float32Array.from({ length: K * N }, () => rng.uniform(-1, 1));

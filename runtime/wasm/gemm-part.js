@@ -80,7 +80,7 @@ export const CTRL = /** @type {const} */ ({
 
 /**
  * @typedef {object} KernelExports
- * @property {(tilesM: number, tilesN: number, kc: number, pA: number, rs: number, ks: number, ps: number, pB: number, pC: number, ldc: number, load: number) => void} tiles A's strides rs, ks, ps: packed or by rows (sgemm-kernel.ts)
+ * @property {(tilesM: number, tilesN: number, kc: number, pA: number, rs: number, ks: number, ps: number, pB: number, kb: number, pb: number, pC: number, ldc: number, load: number) => void} tiles A's strides rs, ks, ps and B's kb, pb: packed or by rows (sgemm-kernel.ts)
  * @property {(src: number, ld: number, count: number, kc: number, R: number, panels: number, dst: number) => void} packRows byte addresses and strides: see pack-kernel.ts
  * @property {(src: number, ld: number, count: number, kc: number, R: number, panels: number, dst: number) => void} packCols the same
  */
@@ -274,6 +274,24 @@ export function rowsA(c, o, L) {
 }
 
 /**
+ * Whether the gemm in the block at o reads B by rows where it is stored instead of packing it: B stored by rows (not
+ * transposed: a conv's column matrix, a linear layer's W in dY·W) in whole NR-column panels, and a row stride that
+ * is not a multiple of 4 KiB (rows 4 KiB apart fall into the same L1 sets and evict each other as the kernel walks
+ * down a panel). Measured (gemmNN, medians, a 2-core EPYC at load 2-3, packed → rows µs): 64×576×288 481 → 444,
+ * 32×784×150 185 → 160, 6×784×25 13.5 → 9.2, 32×1568×128 309 → 265, 16×1000×27 23.2 → 17.4, 64×9200×128 3,428 →
+ * 3,164; with 4 KiB strides rows lose: 32×2048×128 405 → 660, 32×9216×128 2,063 → 2,994 (packed there).
+ *
+ * @param {Int32Array} c
+ * @param {number} o
+ * @param {CtrlLayout} L
+ * @returns {boolean}
+ */
+export function rowsB(c, o, L) {
+  const ldb = c[o + L.ldb];
+  return c[o + L.transB] === 0 && c[o + L.N] % c[o + L.NR] === 0 && ldb % 1024 !== 0;
+}
+
+/**
  * The caller, before the threads start: the operand that is not split, every kc slice, at `packed`.
  *
  * @param {KernelExports} e
@@ -284,7 +302,7 @@ export function rowsA(c, o, L) {
  */
 export function packOperand(e, c, o, L) {
   const splitN = c[o + L.splitN] !== 0, K = c[o + L.K], KC = c[o + L.KC];
-  if (splitN && rowsA(c, o, L)) return; // A is read where it is stored
+  if (splitN ? rowsA(c, o, L) : rowsB(c, o, L)) return; // read where it is stored
   const R = splitN ? c[o + L.MR] : c[o + L.NR];
   const panels = ceilDiv(splitN ? c[o + L.M] : c[o + L.N], R);
   const sliceFloats = panels * R * Math.min(KC, K);
@@ -312,6 +330,7 @@ export function gemmPart(e, c, o, L, t) {
   const sliceFloats = (splitN ? tilesM * MR : tilesN * NR) * kcMax; // one slice of the packed unsplit operand
   const own = c[o + L.scratch] + t * c[o + L.scratchStride]; // this thread's panels of the split operand, one slice
   const byRows = rowsA(c, o, L), pA = c[o + L.pA], lda = c[o + L.lda];
+  const bRows = rowsB(c, o, L), pB = c[o + L.pB], ldb = c[o + L.ldb];
   let done = 0;
   for (let chunk = Atomics.add(c, o + L.next, 1); chunk < chunks; chunk = Atomics.add(c, o + L.next, 1)) {
     const lo = chunk * per, n = Math.min(all, lo + per) - lo;
@@ -321,13 +340,15 @@ export function gemmPart(e, c, o, L, t) {
       const kc = Math.min(KC, K - pc);
       const shared = c[o + L.packed] + s * sliceFloats;
       const load = accumulate || pc > 0 ? 1 : 0;
-      // the split operand's panels for this chunk (none when that is A, read by rows where it is stored)
-      if (splitN || !byRows) packPanels(e, c, o, L, !splitN, lo, n, pc, kc, own);
-      // A by rows where it is stored, or its packed panels (the shared slice when B is split, this chunk's when A is)
+      // the split operand's panels for this chunk, unless it is read by rows where it is stored
+      if (splitN ? !bRows : !byRows) packPanels(e, c, o, L, !splitN, lo, n, pc, kc, own);
+      // each operand by rows where it is stored, or its packed panels (the shared slice, or this chunk's)
       const a = byRows ? pA + (splitN ? 0 : lo * MR * lda) + pc : splitN ? shared : own;
       const rs = byRows ? 4 * lda : 4, ks = byRows ? 4 : 4 * MR, ps = byRows ? 4 * MR * lda : 4 * MR * kc;
-      if (splitN) e.tiles(tilesM, n, kc, 4 * a, rs, ks, ps, 4 * own, 4 * (pC + lo * NR), 4 * ldc, load);
-      else e.tiles(n, tilesN, kc, 4 * a, rs, ks, ps, 4 * shared, 4 * (pC + lo * MR * ldc), 4 * ldc, load);
+      const b = bRows ? pB + pc * ldb + (splitN ? lo * NR : 0) : splitN ? own : shared;
+      const kb = bRows ? 4 * ldb : 4 * NR, pb = bRows ? 4 * NR : 4 * NR * kc;
+      if (splitN) e.tiles(tilesM, n, kc, 4 * a, rs, ks, ps, 4 * b, kb, pb, 4 * (pC + lo * NR), 4 * ldc, load);
+      else e.tiles(n, tilesN, kc, 4 * a, rs, ks, ps, 4 * b, kb, pb, 4 * (pC + lo * MR * ldc), 4 * ldc, load);
     }
   }
   if (t > 0 && done > 0) Atomics.add(c, o + L.workerChunks, done);

@@ -111,14 +111,15 @@ export function sgemmModule(memory: MemoryDecl = { shared: false, pages: 1 }): U
 
 /**
  * The kernel for mr×(4·nv) tiles (exported for tests and bench/gemm-shapes.mjs; the runtime uses MR × NV):
- * tiles(tilesM, tilesN, kc, pA, rs, ks, ps, pB, pC, ldc, load), A's element (r, k) of panel i at pA + i·ps + r·rs + k·ks
- * bytes: packed micro-panels (rs = 4, ks = 4·mr, ps = 4·mr·kc) or A where it is stored by rows (rs = its row stride,
- * ks = 4, ps = mr·rs: no copy of A, gemm-part.js rowsA). The same broadcast loads from other addresses either way,
- * so the same products in the same order: the same bits.
+ * tiles(tilesM, tilesN, kc, pA, rs, ks, ps, pB, kb, pb, pC, ldc, load), A's element (r, k) of panel i at
+ * pA + i·ps + r·rs + k·ks bytes, B's 4·nv elements (k, ·) of panel j at pB + j·pb + k·kb: packed micro-panels
+ * (A: rs = 4, ks = 4·mr, ps = 4·mr·kc; B: kb = 16·nv, pb = 16·nv·kc) or an operand where it is stored by rows (A:
+ * rs = its row stride, ks = 4, ps = mr·rs; B: kb = its row stride, pb = 16·nv; no copy: gemm-part.js rowsA, rowsB).
+ * The same loads from other addresses either way, so the same products in the same order: the same bits.
  */
 export function tiles(mr: number, nv: number, m: Madd): FunctionBuilder {
-  const f = new FunctionBuilder('tiles', Array<ValType>(11).fill(ValType.i32));
-  const [tilesM, tilesN, kc, pA, rs, ks, ps, pB, pC, ldc, load] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  const f = new FunctionBuilder('tiles', Array<ValType>(13).fill(ValType.i32));
+  const [tilesM, tilesN, kc, pA, rs, ks, ps, pB, kb, pb, pC, ldc, load] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
   const jt = f.local(ValType.i32); // B panels left
   const it = f.local(ValType.i32); // A panels left
   const k = f.local(ValType.i32); // k steps left
@@ -170,7 +171,7 @@ export function tiles(mr: number, nv: number, m: Madd): FunctionBuilder {
           }
         }
         aRows.forEach((x) => f.addTo(x, ks));
-        f.addTo(b, 16 * nv);
+        f.addTo(b, kb);
         f.get(k).i32Const(1).i32Sub().tee(k).brIf(0);
       });
       eachRow((r) => acc[r]!.forEach((x, v) => f.get(cRow).get(x).v128Store(16 * v)));
@@ -180,7 +181,7 @@ export function tiles(mr: number, nv: number, m: Madd): FunctionBuilder {
       f.get(it).i32Const(1).i32Sub().tee(it).brIf(0);
     });
     // next B panel; C tile back to the top row, NR columns right
-    f.get(b).set(bPanel);
+    f.addTo(bPanel, pb);
     f.get(cTile).get(tilesM).get(ldc).i32Mul().i32Const(mr).i32Mul().i32Sub().i32Const(16 * nv).i32Add().set(cTile);
     f.get(jt).i32Const(1).i32Sub().tee(jt).brIf(0);
   });

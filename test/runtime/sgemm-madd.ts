@@ -7,7 +7,7 @@ import { encodeModule } from '../../runtime/wasm/encoder.js';
 import { MR, NV, NR, tiles, type Madd } from '../../runtime/wasm/sgemm-kernel.js';
 import { pool } from '../../runtime/wasm/pool.js';
 
-type Tiles = (tilesM: number, tilesN: number, kc: number, pA: number, rs: number, ks: number, ps: number, pB: number, pC: number, ldc: number, load: number) => void;
+type Tiles = (tilesM: number, tilesN: number, kc: number, pA: number, rs: number, ks: number, ps: number, pB: number, kb: number, pb: number, pC: number, ldc: number, load: number) => void;
 
 /** The tiles kernel alone, over its own memory (floats). */
 export function tilesKernel(m: Madd): { run: Tiles; f32: Float32Array } {
@@ -18,29 +18,33 @@ export function tilesKernel(m: Madd): { run: Tiles; f32: Float32Array } {
 
 /**
  * Runs `m`'s kernel on random panels (2×3 tiles, kc = 37, loading a random C) and returns C with what `step` gives
- * for the same sums in the same order: acc = step(a, b, acc) per k. A is packed micro-panels, or (`aByRows`) the
- * same values stored by rows with a row stride of kc + 3 floats, read where they are (gemm-part.js rowsA).
+ * for the same sums in the same order: acc = step(a, b, acc) per k. A and B are packed micro-panels, or (`byRows`)
+ * the same values stored by rows (A's row stride kc + 3 floats, B's 8 past C's width, NaN between), read where they
+ * are (gemm-part.js rowsA, rowsB).
  */
-export function tilesAgainst(m: Madd, step: (a: number, b: number, acc: number) => number, aByRows = false): { got: Float32Array; want: Float32Array } {
+export function tilesAgainst(m: Madd, step: (a: number, b: number, acc: number) => number, byRows = false): { got: Float32Array; want: Float32Array } {
   const { run, f32 } = tilesKernel(m);
   const rng = new Rng(42);
   const tilesM = 2, tilesN = 3, kc = 37, ldc = tilesN * NR, lda = kc + 3;
-  const pA = 0, pB = pA + tilesM * MR * kc, pC = pB + tilesN * NR * kc, pRows = pC + tilesM * MR * ldc;
+  const ldb = ldc + 8; // B by rows: kc rows of tilesN·NR floats and 8 NaNs
+  const pA = 0, pB = pA + tilesM * MR * kc, pC = pB + tilesN * NR * kc, pRows = pC + tilesM * MR * ldc, pRowsB = pRows + tilesM * MR * lda;
   const rows = tilesM * MR;
   for (let i = 0; i < pC + rows * ldc; i++) f32[i] = rng.uniform(-1, 1);
   const aAt = (i: number, k: number): number => pA + (Math.floor(i / MR) * kc + k) * MR + (i % MR);
   for (let i = 0; i < rows; i++) for (let k = 0; k < lda; k++) f32[pRows + i * lda + k] = k < kc ? f32[aAt(i, k)]! : NaN;
+  const bAt = (k: number, j: number): number => pB + (Math.floor(j / NR) * kc + k) * NR + (j % NR);
+  for (let k = 0; k < kc; k++) for (let j = 0; j < ldb; j++) f32[pRowsB + k * ldb + j] = j < ldc ? f32[bAt(k, j)]! : NaN;
   const want = f32.slice(pC, pC + rows * ldc);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < ldc; j++) {
       let acc = want[i * ldc + j]!;
-      const tb = Math.floor(j / NR);
-      for (let k = 0; k < kc; k++) acc = step(f32[aAt(i, k)]!, f32[pB + (tb * kc + k) * NR + (j % NR)]!, acc);
+      for (let k = 0; k < kc; k++) acc = step(f32[aAt(i, k)]!, f32[bAt(k, j)]!, acc);
       want[i * ldc + j] = acc;
     }
   }
-  if (aByRows) run(tilesM, tilesN, kc, 4 * pRows, 4 * lda, 4, 4 * MR * lda, 4 * pB, 4 * pC, 4 * ldc, 1);
-  else run(tilesM, tilesN, kc, 4 * pA, 4, 4 * MR, 4 * MR * kc, 4 * pB, 4 * pC, 4 * ldc, 1);
+  const b = byRows ? [4 * pRowsB, 4 * ldb, 4 * NR] : [4 * pB, 4 * NR, 4 * NR * kc];
+  if (byRows) run(tilesM, tilesN, kc, 4 * pRows, 4 * lda, 4, 4 * MR * lda, b[0]!, b[1]!, b[2]!, 4 * pC, 4 * ldc, 1);
+  else run(tilesM, tilesN, kc, 4 * pA, 4, 4 * MR, 4 * MR * kc, b[0]!, b[1]!, b[2]!, 4 * pC, 4 * ldc, 1);
   return { got: f32.slice(pC, pC + rows * ldc), want };
 }
 

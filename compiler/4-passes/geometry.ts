@@ -2,7 +2,7 @@
 // sizes, groups and column matrix, a pool's window, an upsample's source-index scales and nearest tables.
 import type { AdaptiveAxis, AdaptivePoolGeometry, ConvGeometry, Geometry, PoolGeometry, UpsampleAxis } from '../ir/plan.js';
 import type { AdaptivePool2dNode, AvgPool2dNode, Conv2dNode, ConvTranspose2dNode, MaxPool2dNode, Node, UpsampleNode } from '../ir/types.js';
-import { WINOGRAD_MIN_CHANNELS, winogradUnfit, type ConvAlgorithm } from '../ir/conv-algorithm.js';
+import { WINOGRAD4_MAX_PRODUCTS, WINOGRAD4_MIN_SIDE, WINOGRAD_MIN_CHANNELS, winograd4Products, winogradUnfit, type ConvAlgorithm } from '../ir/conv-algorithm.js';
 
 export function geometryOf(node: Node): Geometry {
   switch (node.kind) {
@@ -30,8 +30,9 @@ export function isPointwiseConv(node: Conv2dNode): boolean {
 }
 
 /** A conv2d's algorithm on the float32 wasm path, and why, in words for comments and `cnnc inspect`. The
- *  rule (auto): Winograd F(2×2,3×3) where it fits (3×3, stride 1, dilation 1, groups 1) and both channel
- *  counts reach WINOGRAD_MIN_CHANNELS; im2col with GEMM otherwise (a 1×1 reads its input as its own
+ *  rule (auto): Winograd where it fits (3×3, stride 1, dilation 1, groups 1) and both channel counts reach
+ *  WINOGRAD_MIN_CHANNELS, F(4×4,3×3) where both output sides reach WINOGRAD4_MIN_SIDE and its products are at
+ *  most WINOGRAD4_MAX_PRODUCTS of F(2×2,3×3)'s, F(2×2,3×3) otherwise; im2col with GEMM otherwise (a 1×1 reads its input as its own
  *  column matrix). The spec's `algorithm:` forces one (lowering refused a winograd that does not fit). */
 export function convAlgorithm(node: Conv2dNode | ConvTranspose2dNode): { readonly algorithm: ConvAlgorithm; readonly why: string } {
   if (node.kind === 'conv_transpose2d') return { algorithm: 'im2col', why: 'conv_transpose2d' };
@@ -40,12 +41,17 @@ export function convAlgorithm(node: Conv2dNode | ConvTranspose2dNode): { readonl
   if (unfit !== null) return { algorithm: 'im2col', why: `auto: ${unfit}` };
   const few = Math.min(node.inChannels, node.outChannels);
   if (few < WINOGRAD_MIN_CHANNELS) return { algorithm: 'im2col', why: `auto: ${node.inChannels}→${node.outChannels} channels, fewer than ${WINOGRAD_MIN_CHANNELS} for winograd` };
-  return { algorithm: 'winograd', why: `auto: 3×3, stride 1, ${node.inChannels}→${node.outChannels} channels` };
+  const channels = `3×3, stride 1, ${node.inChannels}→${node.outChannels} channels`;
+  const ho = node.outShape[1]!, wo = node.outShape[2]!; // [cout, ho, wo]
+  if (Math.min(ho, wo) < WINOGRAD4_MIN_SIDE) return { algorithm: 'winograd', why: `auto: ${channels}, ${ho}×${wo} out, under ${WINOGRAD4_MIN_SIDE} for 4×4 tiles` };
+  const products = winograd4Products(ho, wo);
+  if (products > WINOGRAD4_MAX_PRODUCTS) return { algorithm: 'winograd', why: `auto: ${channels}, ${ho}×${wo} out, 4×4 tiles would do ${products.toFixed(2)} of 2×2's products (over ${WINOGRAD4_MAX_PRODUCTS})` };
+  return { algorithm: 'winograd4', why: `auto: ${channels}, ${ho}×${wo} out (4×4 tiles: ${products.toFixed(2)} of 2×2's products)` };
 }
 
 /** The algorithm's name as comments and `cnnc inspect` print it. */
 export function convAlgorithmText(algorithm: ConvAlgorithm): string {
-  return algorithm === 'winograd' ? 'winograd F(2×2,3×3)' : 'im2col + gemm';
+  return algorithm === 'winograd' ? 'winograd F(2×2,3×3)' : algorithm === 'winograd4' ? 'winograd F(4×4,3×3)' : 'im2col + gemm';
 }
 
 /** Every conv2d's algorithm, in layer order, for `cnnc inspect` (its PyTorch module path as the name). */

@@ -1,5 +1,5 @@
 // Which algorithm a conv2d runs with on the float32 wasm path (runtime/wasm/conv.ts), as plain data.
-// The spec's `algorithm:` (auto | im2col | winograd) is the request; 4-passes/geometry.ts's
+// The spec's `algorithm:` (auto | im2col | winograd | winograd4) is the request; 4-passes/geometry.ts's
 // convAlgorithm resolves it into ConvGeometry.algorithm, the one field every renderer reads.
 // The float64 path and the other targets (gpu.js, PyTorch, ONNX) compute the same convolution
 // their own way and ignore it.
@@ -8,7 +8,7 @@ import type { Pair } from './types.js';
 export type { ConvAlgorithm } from '../../runtime/wasm/conv.js';
 
 /** What the spec asks for: `auto` (the compiler's rule) or one algorithm, forced. */
-export type ConvAlgorithmRequest = 'auto' | 'im2col' | 'winograd';
+export type ConvAlgorithmRequest = 'auto' | 'im2col' | 'winograd' | 'winograd4';
 
 /** auto picks Winograd when both channel counts reach this: below it the 16 products [cout × cin]·[cin ×
  *  tiles] are too thin for the gemm, and the transforms cost about what the multiply-adds save. Measured
@@ -17,7 +17,22 @@ export type ConvAlgorithmRequest = 'auto' | 'im2col' | 'winograd';
  *  4→16 at 28×28 4.0 → 4.3 (the backward loses). */
 export const WINOGRAD_MIN_CHANNELS = 8;
 
-/** Why Winograd F(2×2,3×3) cannot compute a convolution with these attributes, or null when it can. */
+/** Among the Winograd tiles, auto picks F(4×4,3×3) (36 products a 4×4 output block) over F(2×2,3×3) (16 a 2×2 block)
+ *  when both output sides reach WINOGRAD4_MIN_SIDE and its products, counting the cut tiles at the edges whole, are at
+ *  most WINOGRAD4_MAX_PRODUCTS of F(2×2)'s: its transforms cost about three times F(2×2)'s a tile, so it must save
+ *  enough of the gemm. Measured at batch 32, padding 1, forward + backward (with dX), min CPU time of 15, F(2×2) →
+ *  F(4×4): 32→64 at 24×24 out (the seed's conv2, padding 0, products 0.56) 32.1 → 27.3 ms, 16→16 at 28×28 (0.56)
+ *  8.0 → 5.5, 8→8 at 28×28 (0.56) 3.3 → 2.3, 32→32 at 14×14 (0.73) 5.7 → 5.1; 64→64 at 10×10 (0.81) 9.8 → 11.6,
+ *  64→64 at 8×8 (0.56) 6.2 → 6.0, 64→64 at 7×7 (0.56) 5.9 → 6.6, 128→128 at 7×7 (0.56) 20.9 → 19.7. */
+export const WINOGRAD4_MIN_SIDE = 12;
+export const WINOGRAD4_MAX_PRODUCTS = 0.75;
+
+/** F(4×4)'s products over F(2×2)'s for a ho × wo output (cut tiles counted whole). */
+export function winograd4Products(ho: number, wo: number): number {
+  return (36 * Math.ceil(ho / 4) * Math.ceil(wo / 4)) / (16 * Math.ceil(ho / 2) * Math.ceil(wo / 2));
+}
+
+/** Why Winograd (F(2×2,3×3) or F(4×4,3×3)) cannot compute a convolution with these attributes, or null when it can. */
 export function winogradUnfit(kernel: Pair, stride: Pair, dilation: Pair, groups: number): string | null {
   if (kernel[0] !== 3 || kernel[1] !== 3) return `its kernel is ${kernel[0]}×${kernel[1]}, not 3×3`;
   if (stride[0] !== 1 || stride[1] !== 1) return `its stride is ${stride[0]}×${stride[1]}, not 1`;

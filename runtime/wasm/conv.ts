@@ -23,11 +23,12 @@ import { CTRL, ceilDiv, gemmWorkFloats, roundUp, runPart } from './gemm-part.js'
 import { pool, runParts } from './pool.js';
 import { relu, reluBackward } from './relu.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
-import { winogradData, winogradForward, winogradWeights } from './winograd.js';
+import { winogradData, winogradForward, winogradWeights, type WinogradTile } from './winograd.js';
 
 /** How conv2dForward/conv2dBackward compute a layer: im2col with GEMM (any geometry), or Winograd
- *  F(2×2,3×3) (winograd.ts: 3×3, stride 1, dilation 1, groups 1). The compiler chooses it per layer. */
-export type ConvAlgorithm = 'im2col' | 'winograd';
+ *  F(2×2,3×3) ('winograd') or F(4×4,3×3) ('winograd4') (winograd.ts: 3×3, stride 1, dilation 1, groups 1).
+ *  The compiler chooses it per layer. */
+export type ConvAlgorithm = 'im2col' | 'winograd' | 'winograd4';
 
 /** A conv2d's shapes, as literals in the generated module (torch.nn.Conv2d's arguments, resolved). */
 export interface Conv2dGeometry {
@@ -53,13 +54,13 @@ export interface Conv2dGeometry {
   readonly algorithm?: ConvAlgorithm;
 }
 
-/** Whether a geometry that asks for Winograd can have it (3×3, stride 1, dilation 1, groups 1); one that cannot is a bug in its writer. */
-function winograd(g: Conv2dGeometry): boolean {
-  if (g.algorithm !== 'winograd') return false;
+/** The Winograd tile a geometry asks for (0: im2col), where it can have it (3×3, stride 1, dilation 1, groups 1); one that cannot is a bug in its writer. */
+function winograd(g: Conv2dGeometry): WinogradTile | 0 {
+  if (g.algorithm !== 'winograd' && g.algorithm !== 'winograd4') return 0;
   if (g.kh !== 3 || g.kw !== 3 || g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1 || g.groups !== 1) {
     throw new RangeError(`conv2d geometry asks for winograd, which needs 3×3, stride 1, dilation 1, groups 1; it has ${g.kh}×${g.kw}, stride ${g.sh}×${g.sw}, dilation ${g.dh}×${g.dw}, groups ${g.groups}`);
   }
-  return true;
+  return g.algorithm === 'winograd' ? 2 : 4;
 }
 
 /** Whether the wasm batch path runs for these operands (float32, wasm gemm). Fixed arity: a rest parameter would allocate per call. */
@@ -131,8 +132,9 @@ function runJob(w: Instance, threads: number): void {
 export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: FloatArray, B: FloatArray | null, y: FloatArray, reluY: FloatArray | null = null): boolean {
   if (!usable(x, W, y, B, null) || !(reluY === null || reluY instanceof Float32Array)) return false;
   const w = wasmSgemm()!;
-  if (winograd(g)) {
-    winogradForward(w, g, n, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array);
+  const tile = winograd(g);
+  if (tile !== 0) {
+    winogradForward(w, g, n, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array, tile);
     if (reluY !== null) relu(y, reluY, n * g.cout * g.ho * g.wo);
     return true;
   }
@@ -219,14 +221,15 @@ export function conv2dBackward(
   g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null,
   dB: FloatArray | null = null, reluY: FloatArray | null = null, reluDY: FloatArray | null = null,
 ): boolean {
-  if (!winograd(g)) return im2colBackward(g, n, x, dY, W, dW, dX, dB, reluY, reluDY);
+  const tile = winograd(g);
+  if (tile === 0) return im2colBackward(g, n, x, dY, W, dW, dX, dB, reluY, reluDY);
   if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
   if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
   // Winograd: the fused relu's backward first (dY = reluDY·[reluY > 0], written into dY), then dW and dB, then dX.
   if (reluY !== null && reluDY !== null) reluBackward(reluY, reluDY, dY, n * g.cout * g.ho * g.wo);
   const w = wasmSgemm()!;
-  winogradWeights(w, g, n, x as Float32Array, dY as Float32Array, dW as Float32Array, dB);
-  if (dX !== null) winogradData(w, g, n, dY as Float32Array, W as Float32Array, dX as Float32Array);
+  winogradWeights(w, g, n, x as Float32Array, dY as Float32Array, dW as Float32Array, dB, tile);
+  if (dX !== null) winogradData(w, g, n, dY as Float32Array, W as Float32Array, dX as Float32Array, tile);
   return true;
 }
 

@@ -21,6 +21,7 @@ import { encodeModule, type MemoryDecl } from './encoder.js';
 import { sideModule } from './side.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmView, type Instance } from './sgemm.js';
 import { winogradInKernel, winogradOutAdjointKernel, winogradOutKernel } from './winograd-kernel.js';
+import { winograd4InKernel, winograd4OutAdjointKernel, winograd4OutKernel } from './winograd4-kernel.js';
 
 /** The sizes of one Winograd convolution: x [cin, h, w] → y [cout, ho, wo], padding top/left (may be negative: a crop). */
 export interface WinogradShape {
@@ -33,6 +34,9 @@ export interface WinogradShape {
   readonly top: number;
   readonly left: number;
 }
+
+/** The output tile's side: F(2×2,3×3) (4×4 input tiles, 16 products) or F(4×4,3×3) (6×6, 36). */
+export type WinogradTile = 2 | 4;
 
 /** Tile columns a chunk aims at (at least one sample): the gemm's B and C stay in L2. Measured on the seed's conv2
  *  (batch 32, forward, median CPU time on a loaded machine): 2,048 columns 12.9 ms, 512 12.4, 256 (a sample) 9.5. */
@@ -47,6 +51,18 @@ const enum WeightOrder {
 }
 
 const encodeKernels = (memory: MemoryDecl): Uint8Array<ArrayBuffer> => encodeModule([winogradInKernel(), winogradOutKernel(), winogradOutAdjointKernel()], memory);
+// F(4×4)'s kernels are larger: one a module, each under 4 KiB (side.ts).
+const encodeIn4 = (memory: MemoryDecl): Uint8Array<ArrayBuffer> => encodeModule([winograd4InKernel()], memory);
+const encodeOut4 = (memory: MemoryDecl): Uint8Array<ArrayBuffer> => encodeModule([winograd4OutKernel()], memory);
+const encodeOutAdjoint4 = (memory: MemoryDecl): Uint8Array<ArrayBuffer> => encodeModule([winograd4OutAdjointKernel()], memory);
+
+/** Every side module of this file by name, for the test that each validates and stays under 4 KiB. */
+export const WINOGRAD_MODULES: Readonly<Record<string, (memory: MemoryDecl) => Uint8Array<ArrayBuffer>>> = {
+  winograd: encodeKernels, winograd4In: encodeIn4, winograd4Out: encodeOut4, winograd4OutAdjoint: encodeOutAdjoint4,
+};
+
+/** Floats past the input plane that winograd4In uses as scratch (winograd4-kernel.ts). */
+const PLANE_SCRATCH = 120;
 
 /** A stride of at least `floats`, 160 floats past a multiple of 1,024 (4 KiB). */
 function skew(floats: number): number {
@@ -63,23 +79,25 @@ function take(floats: number): number {
 }
 
 /**
- * One call's tiling, as tile() fills it (module-level, as the cursor: no allocation a call). 2×2 output tiles, th × tw
- * of them (T a sample), in groups of four along a row (a vector each); the zero-bordered input plane the tiles read
- * (ph × pw, wide enough for whole groups) and the output plane's row (owp); `per` samples a chunk of `cols` tile
- * columns, ldv floats a row of V; the image's rows [r0, r1) and columns [c0, c1) in the plane (the rest stays zero:
- * the padding).
+ * One call's tiling, as tile() fills it (module-level, as the cursor: no allocation a call). m×m output tiles
+ * (m = 2 or 4), th × tw of them (T a sample), each from an (m + 2)² input tile, E = (m + 2)² products; in groups of
+ * four along a row (a vector each); the zero-bordered input plane the tiles read (ph × pw, wide enough for whole
+ * groups) and the output plane's row (owp, m·th rows); `per` samples a chunk of `cols` tile columns, ldv floats a
+ * row of V; the image's rows [r0, r1) and columns [c0, c1) in the plane (the rest stays zero: the padding).
  */
-const tiling = { th: 0, tw: 0, T: 0, groups: 0, ph: 0, pw: 0, owp: 0, per: 0, cols: 0, ldv: 0, r0: 0, r1: 0, c0: 0, c1: 0 };
+const tiling = { m: 0, E: 0, th: 0, tw: 0, T: 0, groups: 0, ph: 0, pw: 0, owp: 0, per: 0, cols: 0, ldv: 0, r0: 0, r1: 0, c0: 0, c1: 0 };
 
-function tile(s: WinogradShape, n: number): void {
+function tile(s: WinogradShape, n: number, m: WinogradTile): void {
   const t = tiling;
-  t.th = (s.ho + 1) >> 1;
-  t.tw = (s.wo + 1) >> 1;
+  t.m = m;
+  t.E = (m + 2) * (m + 2);
+  t.th = Math.ceil(s.ho / m);
+  t.tw = Math.ceil(s.wo / m);
   t.T = t.th * t.tw;
   t.groups = (t.tw + 3) >> 2;
-  t.ph = 2 * t.th + 2;
-  t.pw = 8 * t.groups + 4;
-  t.owp = 8 * t.groups;
+  t.ph = m * t.th + 2;
+  t.pw = 4 * m * t.groups + 4;
+  t.owp = 4 * m * t.groups;
   t.per = Math.max(1, Math.min(n, Math.floor(CHUNK_COLS / t.T)));
   t.cols = t.per * t.T;
   t.ldv = t.cols + 4;
@@ -95,32 +113,50 @@ interface WinogradKernels {
   winogradOutAdjoint(plane: number, ow: number, th: number, groups: number, tw: number, dst: number, es: number): void;
 }
 
+/** The tile's three transforms (module-level: filled by kernelsFor, no allocation a call). */
+const kernels: WinogradKernels = { winogradIn: () => {}, winogradOut: () => {}, winogradOutAdjoint: () => {} };
+
+function kernelsFor(w: Instance, m: WinogradTile): WinogradKernels {
+  if (m === 2) {
+    const k = sideModule<WinogradKernels>(w, 'winograd', encodeKernels);
+    kernels.winogradIn = k.winogradIn;
+    kernels.winogradOut = k.winogradOut;
+    kernels.winogradOutAdjoint = k.winogradOutAdjoint;
+  } else {
+    kernels.winogradIn = sideModule<{ winograd4In: WinogradKernels['winogradIn'] }>(w, 'winograd4In', encodeIn4).winograd4In;
+    kernels.winogradOut = sideModule<{ winograd4Out: WinogradKernels['winogradOut'] }>(w, 'winograd4Out', encodeOut4).winograd4Out;
+    kernels.winogradOutAdjoint = sideModule<{ winograd4OutAdjoint: WinogradKernels['winogradOutAdjoint'] }>(w, 'winograd4OutAdjoint', encodeOutAdjoint4).winograd4OutAdjoint;
+  }
+  return kernels;
+}
+
 /**
  * y = conv(x, W) + B (B may be null) for n samples, x and y in NCHW, W per `order`; every array a
  * Float32Array, used in place where it lives in wasm memory, else copied in (x) or out (y) once.
  */
-function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array, W: Float32Array, order: WeightOrder, B: Float32Array | null, y: Float32Array): void {
-  const k = sideModule<WinogradKernels>(w, 'winograd', encodeKernels);
+function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array, W: Float32Array, order: WeightOrder, B: Float32Array | null, y: Float32Array, m: WinogradTile): void {
+  const k = kernelsFor(w, m);
   const { cin, cout, ho, wo } = s;
   const inS = cin * s.h * s.w, P = ho * wo, outS = cout * P;
-  tile(s, n);
-  const { th, tw, T, groups, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
+  tile(s, n, m);
+  const { E, th, tw, T, groups, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
   const ldc = roundUp(cols + 4, NR), rows = roundUp(cout, MR);
-  // The 16 matrices of V and of M a stride apart that is not a multiple of 4 KiB (640 bytes past one):
-  // the transforms touch all 16 at once, and 16 streams in the same cache sets evict each other.
+  // The E matrices of V and of M a stride apart that is not a multiple of 4 KiB (640 bytes past one):
+  // the transforms touch all E at once, and E streams in the same cache sets evict each other.
   const esV = skew(cin * ldv), esM = skew(rows * ldc);
-  // Work space: x (unless resident) | y (unless resident) | U 16 × [cout × cin] | V 16 × [cin × ldv] |
-  // M 16 × [rows × ldc] | the two planes | the gemm's.
+  // Work space: x (unless resident) | y (unless resident) | U E × [cout × cin] | V E × [cin × ldv] |
+  // M E × [rows × ldc] | the two planes | the gemm's.
   const rX = residentAt(w, x), rY = residentAt(w, y);
   cursor = scratchBase(w);
   const pX = rX >= 0 ? rX : take(n * inS), pY = rY >= 0 ? rY : take(n * outS);
-  const pU = take(16 * cout * cin), pV = take(16 * esV), pM = take(16 * esM);
-  const pP = take(ph * pw), pO = take(2 * th * owp);
+  const pU = take(E * cout * cin), pV = take(E * esV), pM = take(E * esM);
+  const pP = take(ph * pw + PLANE_SCRATCH), pO = take(m * th * owp);
   const free = cursor;
   // Room for the gemm's work space at any thread count, so sgemmAt never grows memory (and replaces w.f32) under us.
   const mem = ensureFloats(w, free + gemmWorkFloats(cout, cols, cin, MR, NR, KC, pool.threads));
   if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
-  filterTransform(mem, pU, W, cout, cin, order);
+  if (m === 2) filterTransform(mem, pU, W, cout, cin, order);
+  else filterTransform4(mem, pU, W, cout, cin, order);
   mem.fill(0, pP, pP + ph * pw);
   for (let s0 = 0; s0 < n; s0 += per) {
     const count = Math.min(per, n - s0);
@@ -132,7 +168,7 @@ function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array,
       }
     }
     const live = count * T;
-    for (let e = 0; e < 16; e++) sgemmAt(w, false, false, cout, live, cin, pU + e * cout * cin, pV + e * esV, pM + e * esM, ldc, false, free, cin, ldv);
+    for (let e = 0; e < E; e++) sgemmAt(w, false, false, cout, live, cin, pU + e * cout * cin, pV + e * esV, pM + e * esM, ldc, false, free, cin, ldv);
     for (let si = 0; si < count; si++) {
       for (let co = 0; co < cout; co++) {
         k.winogradOut(4 * (pM + co * ldc + si * T), 4 * esM, th, groups, tw, 4 * pO, 4 * owp, B === null ? 0 : B[co]!);
@@ -179,29 +215,29 @@ const tg = new Float64Array(12);
  * forward's input transform, summed over every tile of every sample (the gemm's K), then
  * dW += Gᵀ dU G. The samples' chunks add into dU in order: the same bits for any thread count.
  */
-export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Float32Array, dY: Float32Array, dW: Float32Array, dB: Float32Array | null): void {
-  const k = sideModule<WinogradKernels>(w, 'winograd', encodeKernels);
+export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Float32Array, dY: Float32Array, dW: Float32Array, dB: Float32Array | null, m: WinogradTile): void {
+  const k = kernelsFor(w, m);
   const { cin, cout, ho, wo } = s;
   const inS = cin * s.h * s.w, P = ho * wo, outS = cout * P;
-  tile(s, n);
-  const { th, tw, T, groups, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
+  tile(s, n, m);
+  const { E, th, tw, T, groups, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
   const esV = skew(cin * ldv), esM = skew(cout * ldv);
   const rowsU = roundUp(cout, MR), ldu = roundUp(cin, NR), esU = rowsU * ldu;
-  // Work space: x, dY, dB (each unless resident) | V 16 × [cin × ldv] | dM 16 × [cout × ldv] | dU 16 × [rowsU × ldu] |
+  // Work space: x, dY, dB (each unless resident) | V E × [cin × ldv] | dM E × [cout × ldv] | dU E × [rowsU × ldu] |
   // the input plane | the dY plane | the gemm's.
   const rX = residentAt(w, x), rDY = residentAt(w, dY), rDB = dB === null ? -1 : residentAt(w, dB);
   cursor = scratchBase(w);
   const pX = rX >= 0 ? rX : take(n * inS), pDY = rDY >= 0 ? rDY : take(n * outS);
   const pDB = dB === null ? -1 : rDB >= 0 ? rDB : take(cout);
-  const pV = take(16 * esV), pM = take(16 * esM), pU = take(16 * esU);
-  const pP = take(ph * pw), pQ = take(2 * th * owp);
+  const pV = take(E * esV), pM = take(E * esM), pU = take(E * esU);
+  const pP = take(ph * pw + PLANE_SCRATCH), pQ = take(m * th * owp);
   const free = cursor;
   const mem = ensureFloats(w, free + gemmWorkFloats(cout, cin, cols, MR, NR, KC, pool.threads));
   if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
   if (rDY < 0) mem.set(operand(dY, 0, n * outS), pDY);
   if (dB !== null && rDB < 0) mem.set(dB, pDB);
   mem.fill(0, pP, pP + ph * pw);
-  mem.fill(0, pQ, pQ + 2 * th * owp);
+  mem.fill(0, pQ, pQ + m * th * owp);
   for (let s0 = 0; s0 < n; s0 += per) {
     const count = Math.min(per, n - s0);
     for (let si = 0; si < count; si++) {
@@ -218,9 +254,10 @@ export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Flo
       if (dB !== null) w.addRowSums(4 * (pDY + sample * outS), 4 * P, cout, P, 4 * pDB);
     }
     const live = count * T;
-    for (let e = 0; e < 16; e++) sgemmAt(w, false, true, cout, cin, live, pM + e * esM, pV + e * esV, pU + e * esU, ldu, s0 > 0, free, ldv, ldv);
+    for (let e = 0; e < E; e++) sgemmAt(w, false, true, cout, cin, live, pM + e * esM, pV + e * esV, pU + e * esU, ldu, s0 > 0, free, ldv, ldv);
   }
-  filterGradient(mem, pU, esU, ldu, dW, cout, cin);
+  if (m === 2) filterGradient(mem, pU, esU, ldu, dW, cout, cin);
+  else filterGradient4(mem, pU, esU, ldu, dW, cout, cin);
   if (dB !== null && rDB < 0) dB.set(wasmView(w, pDB, cout), 0);
 }
 
@@ -250,18 +287,75 @@ function filterGradient(mem: Float32Array, pU: number, es: number, ldu: number, 
 /** Gᵀ X, 3 × 4, in double: module-level, so the transform allocates nothing. */
 const tx = new Float64Array(12);
 
+/** F(4×4)'s G (6 × 3, row-major) for the points 0, 1, −1, 2, −2, ∞: the filter's values at them, scaled to match
+ *  Bᵀ and Aᵀ (winograd4-kernel.ts). */
+const G4 = Float64Array.of(1 / 4, 0, 0, -1 / 6, -1 / 6, -1 / 6, -1 / 6, 1 / 6, -1 / 6, 1 / 24, 1 / 12, 1 / 6, 1 / 24, -1 / 12, 1 / 6, 0, 0, 1);
+
+/** U_e[co][ci] = (G g Gᵀ)[e] for F(4×4), e = 6·row + column of the 6×6 result, in double and rounded once. */
+function filterTransform4(mem: Float32Array, pU: number, W: Float32Array, cout: number, cin: number, order: WeightOrder): void {
+  const es = cout * cin, flip = order === WeightOrder.FlippedTransposed;
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      // g[ki][kj] at b + ki·r + kj·q, as filterTransform.
+      const b = flip ? (ci * cout + co) * 9 + 8 : (co * cin + ci) * 9, r = flip ? -3 : 3, q = flip ? -1 : 1;
+      for (let i = 0; i < 6; i++) {
+        for (let j = 0; j < 3; j++) tg4[3 * i + j] = G4[3 * i]! * W[b + j * q]! + G4[3 * i + 1]! * W[b + r + j * q]! + G4[3 * i + 2]! * W[b + 2 * r + j * q]!;
+      }
+      const o = pU + co * cin + ci;
+      for (let i = 0; i < 6; i++) {
+        const a0 = tg4[3 * i]!, a1 = tg4[3 * i + 1]!, a2 = tg4[3 * i + 2]!;
+        for (let j = 0; j < 6; j++) mem[o + (6 * i + j) * es] = G4[3 * j]! * a0 + G4[3 * j + 1]! * a1 + G4[3 * j + 2]! * a2;
+      }
+    }
+  }
+}
+
+/** G g (6 × 3) for F(4×4), in double: module-level, so the transform allocates nothing. */
+const tg4 = new Float64Array(18);
+
+/** dW[co][ci] += Gᵀ X G for F(4×4), X = dU_e[co][ci] (e = 6i + j; dU_e's rows ldu apart), in double, rounded once. */
+function filterGradient4(mem: Float32Array, pU: number, es: number, ldu: number, dW: Float32Array, cout: number, cin: number): void {
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      const o = pU + co * ldu + ci;
+      // (Gᵀ X)[k][j] = Σ_i G[i][k] X[i][j], 3 × 6.
+      for (let j = 0; j < 6; j++) {
+        let s0 = 0, s1 = 0, s2 = 0;
+        for (let i = 0; i < 6; i++) {
+          const x = mem[o + (6 * i + j) * es]!;
+          s0 += G4[3 * i]! * x;
+          s1 += G4[3 * i + 1]! * x;
+          s2 += G4[3 * i + 2]! * x;
+        }
+        tx4[j] = s0; tx4[6 + j] = s1; tx4[12 + j] = s2;
+      }
+      const b = (co * cin + ci) * 9;
+      for (let kr = 0; kr < 3; kr++) {
+        for (let kc = 0; kc < 3; kc++) {
+          let acc = 0;
+          for (let j = 0; j < 6; j++) acc += tx4[6 * kr + j]! * G4[3 * j + kc]!;
+          dW[b + 3 * kr + kc] += acc;
+        }
+      }
+    }
+  }
+}
+
+/** Gᵀ X (3 × 6) for F(4×4), in double: module-level, so the transform allocates nothing. */
+const tx4 = new Float64Array(18);
+
 /** y = conv2d(x, W) + B: the forward pass (W [cout, cin, 3, 3]). */
-export function winogradForward(w: Instance, s: WinogradShape, n: number, x: Float32Array, W: Float32Array, B: Float32Array | null, y: Float32Array): void {
-  winogradConv(w, s, n, x, W, WeightOrder.Forward, B, y);
+export function winogradForward(w: Instance, s: WinogradShape, n: number, x: Float32Array, W: Float32Array, B: Float32Array | null, y: Float32Array, m: WinogradTile): void {
+  winogradConv(w, s, n, x, W, WeightOrder.Forward, B, y, m);
 }
 
 /** dX = the input gradient of conv2d(x, W) with shape `s` (stride 1, 3×3): the correlation of dY, padded
  *  by 2 − top and 2 − left, with W flipped and transposed. dX is written, not accumulated. */
-export function winogradData(w: Instance, s: WinogradShape, n: number, dY: Float32Array, W: Float32Array, dX: Float32Array): void {
+export function winogradData(w: Instance, s: WinogradShape, n: number, dY: Float32Array, W: Float32Array, dX: Float32Array, m: WinogradTile): void {
   dataShape.cin = s.cout; dataShape.h = s.ho; dataShape.w = s.wo;
   dataShape.cout = s.cin; dataShape.ho = s.h; dataShape.wo = s.w;
   dataShape.top = 2 - s.top; dataShape.left = 2 - s.left;
-  winogradConv(w, dataShape, n, dY, W, WeightOrder.FlippedTransposed, null, dX);
+  winogradConv(w, dataShape, n, dY, W, WeightOrder.FlippedTransposed, null, dX, m);
 }
 
 /** The backward-data pass's shape, reused: no allocation per call. */

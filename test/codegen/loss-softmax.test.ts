@@ -44,8 +44,10 @@ describe('the segmentation loss (cross_entropy + dice from logits) computes one 
   });
 
   // measured (x64, Node 20): float64 loss 0, gradients 1.1e-15 of their largest; float32 loss 8.9e-10,
-  // gradients 4.3e-7 of their largest (enc2.weight, through two batchnorms' backward)
-  test.each([['float64', 1e-14, 1e-13], ['float32', 1e-6, 2e-6]] as const)('%s: loss and every gradient as the terms\' own softmax gives them (loss within %s relative, gradients %s of the largest)', async (dtype, lossTol, gradTol) => {
+  // gradients 4.3e-7 of their largest (enc2.weight, through two batchnorms' backward) with every 3×3 conv on
+  // Winograd F(2×2,3×3), 3.1e-6 (dec2.weight) since enc2, dec2 and dec1 take F(4×4,3×3), whose float32 rounding
+  // is about ten times F(2×2)'s (test/runtime/winograd.test.ts): the two runs' last-bit differences grow by as much
+  test.each([['float64', 1e-14, 1e-13], ['float32', 1e-6, 1e-5]] as const)('%s: loss and every gradient as the terms\' own softmax gives them (loss within %s relative, gradients %s of the largest)', async (dtype, lossTol, gradTol) => {
     const { shared, own } = both(dtype);
     const results = [];
     for (const code of [shared, own]) {

@@ -16,7 +16,7 @@ import { brief, lowerYaml, ok, pos, spec } from './helpers.js';
 const algorithms = (src: string) => Object.fromEntries(planModel(ok(src), TS_TARGET).nodes.filter((np) => np.geometry.kind === 'conv').map((np) => [np.node.name, convOf(np).algorithm]));
 
 describe('conv2d algorithm: chosen once, in the plan', () => {
-  it('auto: winograd for 3×3 stride 1 with ≥ 8 channels both ways; im2col for few channels, stride 2, dilation, groups, 5×5, 1×1, transposed', () => {
+  it('auto: winograd (F(4×4) at 16×16) for 3×3 stride 1 with ≥ 8 channels both ways; im2col for few channels, stride 2, dilation, groups, 5×5, 1×1, transposed', () => {
     const src = spec([
       '{ kind: conv2d, name: few, out_channels: 16, kernel_size: 3, padding: 1 }', // 1 → 16: too few input channels
       '{ kind: conv2d, name: wide, out_channels: 16, kernel_size: 3, padding: 1 }', // 16 → 16
@@ -29,29 +29,39 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
       '{ kind: conv_transpose2d, name: up, out_channels: 16, kernel_size: 3, padding: 1 }',
       'flatten',
     ], { input: '[1, 16, 16]' });
-    expect(algorithms(src)).toEqual({ few: 'im2col', narrow: 'im2col', wide: 'winograd', strided: 'im2col', dilated: 'im2col', grouped: 'im2col', five: 'im2col', point: 'im2col', up: 'im2col' });
+    expect(algorithms(src)).toEqual({ few: 'im2col', narrow: 'im2col', wide: 'winograd4', strided: 'im2col', dilated: 'im2col', grouped: 'im2col', five: 'im2col', point: 'im2col', up: 'im2col' });
   });
 
-  it("the seed's MNIST model: conv1 (1→32) im2col, conv2 (32→64) winograd, in the geometry literal and its comment, under the layer's", () => {
+  it('auto picks the tile from the output: F(4×4) from 12×12 on where its cut tiles waste little, F(2×2) below or where they waste more', () => {
+    const at = (side: number) => algorithms(spec([`{ kind: conv2d, name: c, out_channels: 8, kernel_size: 3, padding: 1 }`, 'flatten'], { input: `[8, ${side}, ${side}]` })).c;
+    // Products of F(4×4) over F(2×2)'s (cut tiles whole): 8×8 0.56 but under 12; 10×10 0.81; 12×12 0.56; 14×14 0.73; 18×18 0.69; 22×22 0.67.
+    expect([8, 10, 12, 14, 18, 22, 28].map(at)).toEqual(['winograd', 'winograd', 'winograd4', 'winograd4', 'winograd4', 'winograd4', 'winograd4']);
+  });
+
+  it("the seed's MNIST model: conv1 (1→32) im2col, conv2 (32→64) winograd F(4×4), in the geometry literal and its comment, under the layer's", () => {
     const src = readFileSync('specs/mnist.yaml', 'utf8');
-    expect(algorithms(src)).toEqual({ conv1: 'im2col', conv2: 'winograd' });
+    expect(algorithms(src)).toEqual({ conv1: 'im2col', conv2: 'winograd4' });
     const { code } = compile(src, 'specs/mnist.yaml');
-    expect(code).toMatch(/\/\/ conv2: conv2d 32→64, .*\n\/\/ wasm: winograd F\(2×2,3×3\) \(auto: 3×3, stride 1, 32→64 channels\)\nconst conv2_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'winograd' \};\n/);
+    expect(code).toMatch(/\/\/ conv2: conv2d 32→64, .*\n\/\/ wasm: winograd F\(4×4,3×3\) \(auto: 3×3, stride 1, 32→64 channels, 24×24 out \(4×4 tiles: 0\.56 of 2×2's products\)\)\nconst conv2_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'winograd4' \};\n/);
     expect(code).toMatch(/\/\/ wasm: im2col \+ gemm \(auto: 1→32 channels, fewer than 8 for winograd\)\nconst conv1_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'im2col' \};\n/);
   });
 
-  it('an override wins where it fits, and says so: im2col on a winograd layer, winograd on a few-channel one', () => {
+  it('an override wins where it fits, and says so: im2col on a winograd layer, winograd on a few-channel one, F(4×4) on a small output', () => {
     const src = spec([
       '{ kind: conv2d, name: a, out_channels: 16, kernel_size: 3, algorithm: winograd }',
       '{ kind: conv2d, name: b, out_channels: 16, kernel_size: 3, algorithm: im2col }',
       '{ kind: conv2d, name: c, out_channels: 16, kernel_size: 3, algorithm: auto }',
+      '{ kind: conv2d, name: d, out_channels: 16, kernel_size: 3, algorithm: winograd4 }',
+      '{ kind: conv2d, name: e, out_channels: 16, kernel_size: 3, algorithm: auto }',
       'flatten',
-    ], { input: '[2, 12, 12]' });
-    expect(algorithms(src)).toEqual({ a: 'winograd', b: 'im2col', c: 'winograd' });
+    ], { input: '[2, 14, 14]' });
+    expect(algorithms(src)).toEqual({ a: 'winograd', b: 'im2col', c: 'winograd', d: 'winograd4', e: 'winograd' });
     expect(convAlgorithmLines(ok(src).nodes)).toEqual([
       'Conv algorithms:   a: winograd F(2×2,3×3) (set in the spec)',
       '                   b: im2col + gemm (set in the spec)',
-      '                   c: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels)',
+      '                   c: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels, 8×8 out, under 12 for 4×4 tiles)',
+      '                   d: winograd F(4×4,3×3) (set in the spec)',
+      '                   e: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels, 4×4 out, under 12 for 4×4 tiles)',
     ]);
   });
 
@@ -59,6 +69,7 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
     const src = spec([
       '{ kind: conv2d, name: s2, out_channels: 16, kernel_size: 3, stride: 2, algorithm: winograd }',
       '{ kind: conv2d, name: k5, out_channels: 16, kernel_size: 5, algorithm: winograd }',
+      '{ kind: conv2d, name: g2, out_channels: 16, kernel_size: 3, groups: 2, algorithm: winograd4 }',
       'flatten',
     ], { input: '[16, 28, 28]' });
     const { ir, diagnostics } = lowerYaml(src);
@@ -66,6 +77,7 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
     expect(brief(diagnostics)).toEqual([
       `${pos(src, 'algorithm: winograd', 'winograd')} E0416 s2: algorithm winograd (F(2×2,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but its stride is 2×2, not 1`,
       `${pos(src, 'algorithm: winograd', 'winograd', 1)} E0416 k5: algorithm winograd (F(2×2,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but its kernel is 5×5, not 3×3`,
+      `${pos(src, 'algorithm: winograd4', 'winograd4')} E0416 g2: algorithm winograd4 (F(4×4,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but it has 2 groups, not 1`,
     ]);
   });
 
@@ -97,11 +109,11 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
   it('cnnc inspect prints each conv2d\'s algorithm, and --json lists them', async () => {
     const text = await cnnc('inspect', 'specs/mnist.yaml');
     expect(text.code).toBe(0);
-    expect(text.out).toContain('Conv algorithms:   conv1: im2col + gemm (auto: 1→32 channels, fewer than 8 for winograd)\n                   conv2: winograd F(2×2,3×3) (auto: 3×3, stride 1, 32→64 channels)\n');
+    expect(text.out).toContain('Conv algorithms:   conv1: im2col + gemm (auto: 1→32 channels, fewer than 8 for winograd)\n                   conv2: winograd F(4×4,3×3) (auto: 3×3, stride 1, 32→64 channels, 24×24 out (4×4 tiles: 0.56 of 2×2\'s products))\n');
     const json = JSON.parse((await cnnc('inspect', 'specs/mnist.yaml', '--json')).out) as { algorithms: unknown };
     expect(json.algorithms).toEqual([
       { name: 'conv1', algorithm: 'im2col', why: 'auto: 1→32 channels, fewer than 8 for winograd' },
-      { name: 'conv2', algorithm: 'winograd', why: 'auto: 3×3, stride 1, 32→64 channels' },
+      { name: 'conv2', algorithm: 'winograd4', why: "auto: 3×3, stride 1, 32→64 channels, 24×24 out (4×4 tiles: 0.56 of 2×2's products)" },
     ]);
   });
 });

@@ -8,7 +8,8 @@
 // beyond 2 (the backward-data pass then crops), chunks of one and of many samples, channels that are not
 // whole micro-kernel tiles.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { allocFloats, conv2dBackward, conv2dForward, Rng, setGemmBackend, type Conv2dGeometry, type GemmBackend } from 'cnnc/runtime';
+import { allocFloats, conv2dBackward, conv2dForward, Rng, setGemmBackend, type ConvAlgorithm, type Conv2dGeometry, type GemmBackend } from 'cnnc/runtime';
+import { WINOGRAD_MODULES } from '../../runtime/wasm/winograd.js';
 
 interface Case {
   readonly title: string;
@@ -28,7 +29,7 @@ const CASES: Case[] = [
   { title: '40 samples of 6×6 at padding 1 (28 samples a chunk of 256 tile columns, then 12), 4 → 6', cin: 4, h: 6, w: 6, cout: 6, pad: [1, 1, 1, 1], n: 40 },
 ];
 
-function geometryOf(c: Case, algorithm: 'im2col' | 'winograd'): Conv2dGeometry {
+function geometryOf(c: Case, algorithm: ConvAlgorithm): Conv2dGeometry {
   const [top, bottom, left, right] = c.pad ?? [0, 0, 0, 0];
   return { cin: c.cin, h: c.h, w: c.w, cout: c.cout, ho: c.h + top + bottom - 2, wo: c.w + left + right - 2, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top, left, groups: 1, algorithm };
 }
@@ -70,21 +71,25 @@ function relError(actual: Float32Array, expected: Float64Array): number {
   return worst / Math.max(scale, 1e-30);
 }
 
-const TOLERANCE = 2e-6; // conv-wasm.test.ts's, for im2col
+// y, dX: im2col's bound (conv-wasm.test.ts: 2e-6) for F(2×2). F(4×4)'s transforms scale by up to 5 (Bᵀ), 1/24 (G)
+// and 8 (Aᵀ), and its 36 products cancel more: worst measured y 4.4e-6, dX 5.3e-6 (the seed's conv2, 3 samples; F(2×2)
+// 2.6e-7, 3.9e-7 there), bound 1e-5: still ten times under the PyTorch parity tests' float32 tolerance
+// (test/reference/compare.ts FLOAT32_TOLERANCE: 1e-4 relative).
+const TOLERANCE = { winograd: 2e-6, winograd4: 1e-5 };
 // dW sums dU_e = dM_e · V_eᵀ over every tile of every sample in float32, on values the transforms made up
-// to 4× larger, and Gᵀ dU G then cancels part of it: worst measured 2.2e-6 (20 samples of 28×28, 3,920
-// tiles a sum; im2col 9.2e-7 on the same data). Bound: 1e-5, ten times under the PyTorch parity tests'
-// float32 tolerance (test/reference/compare.ts FLOAT32_TOLERANCE: 1e-4 relative).
-const DW_TOLERANCE = 1e-5;
+// to 4× larger (F(4×4): up to 100×), and Gᵀ dU G then cancels part of it: worst measured F(2×2) 2.2e-6, F(4×4)
+// 1.3e-5 (20 samples of 28×28; im2col 9.2e-7 on the same data). Bounds 1e-5 and 5e-5, under the PyTorch parity
+// tests' 1e-4.
+const DW_TOLERANCE = { winograd: 1e-5, winograd4: 5e-5 };
 
-describe('winograd F(2×2,3×3) on the wasm path, against float64', () => {
+for (const [algorithm, name] of [['winograd', 'F(2×2,3×3)'], ['winograd4', 'F(4×4,3×3)']] as const) describe(`winograd ${name} on the wasm path, against float64`, () => {
   let previous: GemmBackend;
   beforeAll(() => { previous = setGemmBackend('wasm'); });
   afterAll(() => { setGemmBackend(previous); });
 
   for (const c of CASES) {
     test(c.title, () => {
-      const gw = geometryOf(c, 'winograd'), gi = geometryOf(c, 'im2col'), n = c.n;
+      const gw = geometryOf(c, algorithm), gi = geometryOf(c, 'im2col'), n = c.n;
       const rng = new Rng(11);
       const x = random(n * c.cin * c.h * c.w, rng), W = random(c.cout * c.cin * 9, rng), B = random(c.cout, rng);
       const dY = random(n * c.cout * gw.ho * gw.wo, rng), dW0 = random(W.length, rng), dB0 = random(c.cout, rng);
@@ -100,11 +105,11 @@ describe('winograd F(2×2,3×3) on the wasm path, against float64', () => {
       };
       const wino = run(gw), im2col = run(gi);
       const fmt = (e: number[]) => ['y', 'dX', 'dW', 'dB'].map((t, i) => `${t} ${e[i]!.toExponential(1)}`).join(', ');
-      console.log(`${c.title}: winograd ${fmt(wino.err)}; im2col ${fmt(im2col.err)}`);
-      expect(wino.err[0], 'y').toBeLessThan(TOLERANCE);
-      expect(wino.err[1], 'dX').toBeLessThan(TOLERANCE);
-      expect(wino.err[2], 'dW (accumulated onto its old value)').toBeLessThan(DW_TOLERANCE);
-      expect(wino.err[3], 'dB (accumulated onto its old value)').toBeLessThan(TOLERANCE);
+      console.log(`${c.title}: ${algorithm} ${fmt(wino.err)}; im2col ${fmt(im2col.err)}`);
+      expect(wino.err[0], 'y').toBeLessThan(TOLERANCE[algorithm]);
+      expect(wino.err[1], 'dX').toBeLessThan(TOLERANCE[algorithm]);
+      expect(wino.err[2], 'dW (accumulated onto its old value)').toBeLessThan(DW_TOLERANCE[algorithm]);
+      expect(wino.err[3], 'dB (accumulated onto its old value)').toBeLessThan(TOLERANCE.winograd);
       // dW without dX asked for: the same bits.
       const dWOnly = Float32Array.from(dW0);
       expect(conv2dBackward(gw, n, x, dY, W, dWOnly, null)).toBe(true);
@@ -115,7 +120,7 @@ describe('winograd F(2×2,3×3) on the wasm path, against float64', () => {
   }
 
   test('a fused relu, arrays in wasm memory: reluY = relu(y), and dY becomes reluDY·[reluY > 0] before dW, dB and dX', () => {
-    const c = CASES[1]!, g = geometryOf(c, 'winograd'), n = c.n, rng = new Rng(3);
+    const c = CASES[1]!, g = geometryOf(c, algorithm), n = c.n, rng = new Rng(3);
     const inWasm = (a: Float32Array): Float32Array => { const r = allocFloats(Float32Array, a.length); r.set(a); return r; };
     const x = inWasm(random(n * c.cin * c.h * c.w, rng)), W = inWasm(random(c.cout * c.cin * 9, rng)), B = inWasm(random(c.cout, rng));
     const outLen = n * c.cout * g.ho * g.wo;
@@ -128,13 +133,23 @@ describe('winograd F(2×2,3×3) on the wasm path, against float64', () => {
     const masked = Float32Array.from(reluDY, (v, i) => (reluY[i]! > 0 ? v : 0));
     expect(Array.from(dY)).toEqual(Array.from(masked));
     const ref = reference(g, n, x, W, B, masked, new Float32Array(W.length), new Float32Array(c.cout));
-    expect(relError(dX, ref.dX)).toBeLessThan(TOLERANCE);
-    expect(relError(dW, ref.dW)).toBeLessThan(DW_TOLERANCE);
-    expect(relError(dB, ref.dB)).toBeLessThan(TOLERANCE);
+    expect(relError(dX, ref.dX)).toBeLessThan(TOLERANCE[algorithm]);
+    expect(relError(dW, ref.dW)).toBeLessThan(DW_TOLERANCE[algorithm]);
+    expect(relError(dB, ref.dB)).toBeLessThan(TOLERANCE.winograd);
   });
 
   test('a geometry that asks for winograd where it cannot apply is refused, naming why', () => {
-    const g: Conv2dGeometry = { ...geometryOf(CASES[1]!, 'winograd'), sh: 2, sw: 2, ho: 4, wo: 5 };
+    const g: Conv2dGeometry = { ...geometryOf(CASES[1]!, algorithm), sh: 2, sw: 2, ho: 4, wo: 5 };
     expect(() => conv2dForward(g, 1, new Float32Array(5 * 7 * 9), new Float32Array(7 * 5 * 9), null, new Float32Array(7 * 20))).toThrow(/needs 3×3, stride 1.*stride 2×2/);
   });
+});
+
+test('the winograd side modules validate, each small enough for a browser main thread (under 4 KiB)', () => {
+  for (const [name, encode] of Object.entries(WINOGRAD_MODULES)) {
+    for (const shared of [false, true]) {
+      const bytes = encode(shared ? { shared, pages: 1, maxPages: 65536 } : { shared, pages: 1 });
+      expect(WebAssembly.validate(bytes), name).toBe(true);
+      expect(bytes.length, name).toBeLessThan(4096);
+    }
+  }
 });

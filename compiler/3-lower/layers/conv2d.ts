@@ -33,10 +33,10 @@ export function lowerConv2d(spec: Conv2dSpec, ctx: LayerCtx): LayerResult<Conv2d
   }
   if (!ok) return null;
   const algorithm = spec.algorithm ?? 'auto';
-  const unfit = algorithm === 'winograd' ? winogradUnfit(kernel, stride, dilation, groups) : null;
+  const unfit = algorithm === 'winograd' || algorithm === 'winograd4' ? winogradUnfit(kernel, stride, dilation, groups) : null;
   // Reported, not fatal: the shapes are known, so the layers after this one are still checked.
   if (unfit !== null) {
-    ctx.error('E0416', `${ctx.name}: algorithm winograd (F(2×2,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but ${unfit}`,
+    ctx.error('E0416', `${ctx.name}: algorithm ${algorithm} (${algorithm === 'winograd' ? 'F(2×2,3×3)' : 'F(4×4,3×3)'}) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but ${unfit}`,
       'algorithm', 'use `algorithm: auto` (cnnc chooses from the shapes) or `im2col`');
   }
 

@@ -52,8 +52,8 @@ function conv1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32
   }
 }
 // conv2: conv2d 32→64, 3×3, stride 1 · x [n,32,26,26] → y [n,64,24,24], then relu_2 (relu, fused in: its output and gradient are written here too)
-// wasm: winograd F(2×2,3×3) (auto: 3×3, stride 1, 32→64 channels)
-const conv2_geometry: rt.Conv2dGeometry = { cin: 32, h: 26, w: 26, cout: 64, ho: 24, wo: 24, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 0, left: 0, groups: 1, algorithm: 'winograd' };
+// wasm: winograd F(4×4,3×3) (auto: 3×3, stride 1, 32→64 channels, 24×24 out (4×4 tiles: 0.56 of 2×2's products))
+const conv2_geometry: rt.Conv2dGeometry = { cin: 32, h: 26, w: 26, cout: 64, ho: 24, wo: 24, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 0, left: 0, groups: 1, algorithm: 'winograd4' };
 
 function conv2_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 32; c++) {

@@ -95,8 +95,8 @@ function stem_relu_backward(n: number, y: Float32Array, dY: Float32Array, dX: Fl
   rt.reluBackward(y, dY, dX, n * 12544);
 }
 // b1_conv1: conv2d 16→16, 3×3, stride 1, padding 1, no bias · x [n,16,28,28] → y [n,16,28,28]
-// wasm: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels)
-const b1_conv1_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'winograd' };
+// wasm: winograd F(4×4,3×3) (auto: 3×3, stride 1, 16→16 channels, 28×28 out (4×4 tiles: 0.56 of 2×2's products))
+const b1_conv1_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'winograd4' };
 
 function b1_conv1_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 16; c++) {
@@ -211,8 +211,8 @@ function relu_2_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float
   rt.reluBackward(y, dY, dX, n * 12544);
 }
 // b1_conv2: conv2d 16→16, 3×3, stride 1, padding 1, no bias · x [n,16,28,28] → y [n,16,28,28]
-// wasm: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels)
-const b1_conv2_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'winograd' };
+// wasm: winograd F(4×4,3×3) (auto: 3×3, stride 1, 16→16 channels, 28×28 out (4×4 tiles: 0.56 of 2×2's products))
+const b1_conv2_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'winograd4' };
 
 function b1_conv2_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 16; c++) {
@@ -456,8 +456,8 @@ function relu_4_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float
   rt.reluBackward(y, dY, dX, n * 6272);
 }
 // b2_conv2: conv2d 32→32, 3×3, stride 1, padding 1, no bias · x [n,32,14,14] → y [n,32,14,14]
-// wasm: winograd F(2×2,3×3) (auto: 3×3, stride 1, 32→32 channels)
-const b2_conv2_geometry: rt.Conv2dGeometry = { cin: 32, h: 14, w: 14, cout: 32, ho: 14, wo: 14, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'winograd' };
+// wasm: winograd F(4×4,3×3) (auto: 3×3, stride 1, 32→32 channels, 14×14 out (4×4 tiles: 0.73 of 2×2's products))
+const b2_conv2_geometry: rt.Conv2dGeometry = { cin: 32, h: 14, w: 14, cout: 32, ho: 14, wo: 14, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'winograd4' };
 
 function b2_conv2_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 32; c++) {

@@ -8,7 +8,11 @@
 // beyond 2 (the backward-data pass then crops), chunks of one and of many samples, channels that are not
 // whole micro-kernel tiles.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { allocFloats, conv2dBackward, conv2dForward, Rng, setGemmBackend, type ConvAlgorithm, type Conv2dGeometry, type GemmBackend } from 'cnnc/runtime';
+import { allocFloats, conv2dBackward, conv2dForward, Rng, setGemmBackend, setThreads, stopThreads, type ConvAlgorithm, type Conv2dGeometry, type GemmBackend } from 'cnnc/runtime';
+import { initThreads } from 'cnnc/runtime/node';
+import { CTRL } from '../../runtime/wasm/gemm-part.js';
+import { pool } from '../../runtime/wasm/pool.js';
+import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
 import { WINOGRAD_MODULES } from '../../runtime/wasm/winograd.js';
 
 interface Case {
@@ -152,4 +156,34 @@ test('the winograd side modules validate, each small enough for a browser main t
       expect(bytes.length, name).toBeLessThan(4096);
     }
   }
+});
+
+describe.runIf(process.env['CNNC_NO_WASM'] !== '1')('winograd on threads', () => {
+  beforeAll(async () => { await initThreads(3); });
+  afterAll(async () => { setThreads(1); await stopThreads(); });
+
+  test('F(2×2) and F(4×4), every product split among 3 threads (pool.minMacs 0): y, dW, dX, dB bit for bit those of 1 thread', () => {
+    const c = CASES[1]!, n = 9, rng = new Rng(8); // padding 1, 7×9 out (cut tiles), 5 → 7 channels
+    const x = random(n * c.cin * c.h * c.w, rng), W = random(c.cout * c.cin * 9, rng), B = random(c.cout, rng);
+    for (const algorithm of ['winograd', 'winograd4'] as const) {
+      const g = geometryOf(c, algorithm), dY = random(n * c.cout * g.ho * g.wo, rng), dW0 = random(W.length, rng);
+      const run = (T: number): Float32Array[] => {
+        setThreads(T);
+        const y = new Float32Array(dY.length), dW = Float32Array.from(dW0), dX = new Float32Array(x.length), dB = Float32Array.from(B);
+        expect(conv2dForward(g, n, x, W, B, y)).toBe(true);
+        expect(conv2dBackward(g, n, x, dY, W, dW, dX, dB)).toBe(true);
+        return [y, dW, dX, dB];
+      };
+      const one = run(1), saved = pool.minMacs;
+      pool.minMacs = 0;
+      try {
+        const chunks = Atomics.load(wasmSgemm()!.ctrl, CTRL.workerChunks);
+        const three = run(3);
+        expect(Atomics.load(wasmSgemm()!.ctrl, CTRL.workerChunks), 'the workers computed some of it').toBeGreaterThan(chunks);
+        three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), `${algorithm} ${['y', 'dW', 'dX', 'dB'][i]}`).toBe(true));
+      } finally {
+        pool.minMacs = saved;
+      }
+    }
+  });
 });

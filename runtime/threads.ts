@@ -7,6 +7,7 @@
 import { CTRL, type WorkerInit } from './wasm/gemm-part.js';
 import { pool } from './wasm/pool.js';
 import { shareMemory } from './wasm/sgemm.js';
+import { directWorkerModules } from './wasm/direct.js';
 
 /** A started worker, as the pool needs it: Node's Worker and the browser's both fit. */
 export interface ThreadWorker {
@@ -42,7 +43,7 @@ export async function startThreads(n: number, spawn: SpawnWorker, timeoutMs = 30
   for (let index = 1; index < n; index++) {
     const worker = spawn((e) => { failure ??= e; });
     started.push(worker);
-    const init: WorkerInit = { module: w.module, memory: w.memory, index, layout: CTRL, spin: pool.spin };
+    const init: WorkerInit = { module: w.module, memory: w.memory, index, layout: CTRL, spin: pool.spin, sides: directWorkerModules() };
     worker.postMessage(init);
   }
   const t0 = Date.now();

@@ -181,7 +181,7 @@ export function profile(p: ProfileInput): ProfileReport {
       : node.macs > 0 && np.io.dXs.every((d) => d === null) ? 'no input gradient'
       : null;
     // Winograd does fewer multiply-adds than MACs counts (direct convolution's): its GFLOP/s and % peak are effective rates.
-    const winograd = np.geometry.kind === 'conv' && np.geometry.conv.algorithm !== 'im2col' ? 'winograd: GFLOP/s of the direct count' : null;
+    const winograd = np.geometry.kind === 'conv' && np.geometry.conv.algorithm.startsWith('winograd') ? 'winograd: GFLOP/s of the direct count' : null;
     const note = base === null ? winograd : winograd === null ? base : `${base}; ${winograd}`;
     const fwd = node.macs * n;
     const weights = node.params.some((q) => q.trainable);

@@ -2,7 +2,7 @@
 // sizes, groups and column matrix, a pool's window, an upsample's source-index scales and nearest tables.
 import type { AdaptiveAxis, AdaptivePoolGeometry, ConvGeometry, Geometry, PoolGeometry, UpsampleAxis } from '../ir/plan.js';
 import type { AdaptivePool2dNode, AvgPool2dNode, Conv2dNode, ConvTranspose2dNode, MaxPool2dNode, Node, UpsampleNode } from '../ir/types.js';
-import { WINOGRAD4_MAX_PRODUCTS, WINOGRAD4_MIN_SIDE, WINOGRAD_MIN_CHANNELS, winograd4Products, winogradUnfit, type ConvAlgorithm } from '../ir/conv-algorithm.js';
+import { DIRECT_BACKWARD_MAX_CIG, DIRECT_BACKWARD_MAX_COG, DIRECT_MAX_CHANNEL_PAIRS, WINOGRAD4_MAX_PRODUCTS, WINOGRAD4_MIN_SIDE, WINOGRAD_MIN_CHANNELS, winograd4Products, winogradUnfit, type ConvAlgorithm } from '../ir/conv-algorithm.js';
 
 export function geometryOf(node: Node): Geometry {
   switch (node.kind) {
@@ -29,39 +29,50 @@ export function isPointwiseConv(node: Conv2dNode): boolean {
     p.top === 0 && p.bottom === 0 && p.left === 0 && p.right === 0;
 }
 
-/** A conv2d's algorithm on the float32 wasm path, and why, in words for comments and `cnnc inspect`. The
- *  rule (auto): Winograd where it fits (3×3, stride 1, dilation 1, groups 1) and both channel counts reach
- *  WINOGRAD_MIN_CHANNELS, F(4×4,3×3) where both output sides reach WINOGRAD4_MIN_SIDE and its products are at
- *  most WINOGRAD4_MAX_PRODUCTS of F(2×2,3×3)'s, F(2×2,3×3) otherwise; im2col with GEMM otherwise (a 1×1 reads its input as its own
- *  column matrix). The spec's `algorithm:` forces one (lowering refused a winograd that does not fit). */
-export function convAlgorithm(node: Conv2dNode | ConvTranspose2dNode): { readonly algorithm: ConvAlgorithm; readonly why: string } {
-  if (node.kind === 'conv_transpose2d') return { algorithm: 'im2col', why: 'conv_transpose2d' };
-  if (node.algorithm !== 'auto') return { algorithm: node.algorithm, why: 'set in the spec' };
+/** A conv2d's algorithm on the float32 wasm path (forward, and backward where it differs), and why, in
+ *  words for comments and `cnnc inspect`. The rule (auto): Winograd where it fits (3×3, stride 1, dilation 1,
+ *  groups 1) and both channel counts reach WINOGRAD_MIN_CHANNELS — F(4×4,3×3) where both output sides reach
+ *  WINOGRAD4_MIN_SIDE and its products are at most WINOGRAD4_MAX_PRODUCTS of F(2×2,3×3)'s, F(2×2,3×3) otherwise;
+ *  else, but for a 1×1, the direct convolution where a group's channel pairs are at most DIRECT_MAX_CHANNEL_PAIRS,
+ *  its backward too where a group has few channels (DIRECT_BACKWARD_MAX_COG, _CIG), im2col otherwise (the
+ *  measurements: ir/conv-algorithm.ts); im2col with GEMM for the rest (a 1×1 reads its input as its own column
+ *  matrix). The spec's `algorithm:` forces one for both passes (lowering refused a winograd that does not fit). */
+export function convAlgorithm(node: Conv2dNode | ConvTranspose2dNode): { readonly algorithm: ConvAlgorithm; readonly backward: ConvAlgorithm; readonly why: string } {
+  if (node.kind === 'conv_transpose2d') return { algorithm: 'im2col', backward: 'im2col', why: 'conv_transpose2d' };
+  if (node.algorithm !== 'auto') return { algorithm: node.algorithm, backward: node.algorithm, why: 'set in the spec' };
   const unfit = winogradUnfit(node.kernel, node.stride, node.dilation, node.groups);
-  if (unfit !== null) return { algorithm: 'im2col', why: `auto: ${unfit}` };
   const few = Math.min(node.inChannels, node.outChannels);
-  if (few < WINOGRAD_MIN_CHANNELS) return { algorithm: 'im2col', why: `auto: ${node.inChannels}→${node.outChannels} channels, fewer than ${WINOGRAD_MIN_CHANNELS} for winograd` };
-  const channels = `3×3, stride 1, ${node.inChannels}→${node.outChannels} channels`;
-  const ho = node.outShape[1]!, wo = node.outShape[2]!; // [cout, ho, wo]
-  if (Math.min(ho, wo) < WINOGRAD4_MIN_SIDE) return { algorithm: 'winograd', why: `auto: ${channels}, ${ho}×${wo} out, under ${WINOGRAD4_MIN_SIDE} for 4×4 tiles` };
-  const products = winograd4Products(ho, wo);
-  if (products > WINOGRAD4_MAX_PRODUCTS) return { algorithm: 'winograd', why: `auto: ${channels}, ${ho}×${wo} out, 4×4 tiles would do ${products.toFixed(2)} of 2×2's products (over ${WINOGRAD4_MAX_PRODUCTS})` };
-  return { algorithm: 'winograd4', why: `auto: ${channels}, ${ho}×${wo} out (4×4 tiles: ${products.toFixed(2)} of 2×2's products)` };
+  if (unfit === null && few >= WINOGRAD_MIN_CHANNELS) {
+    const channels = `3×3, stride 1, ${node.inChannels}→${node.outChannels} channels`;
+    const ho = node.outShape[1]!, wo = node.outShape[2]!; // [cout, ho, wo]
+    if (Math.min(ho, wo) < WINOGRAD4_MIN_SIDE) return { algorithm: 'winograd', backward: 'winograd', why: `auto: ${channels}, ${ho}×${wo} out, under ${WINOGRAD4_MIN_SIDE} for 4×4 tiles` };
+    const products = winograd4Products(ho, wo);
+    if (products > WINOGRAD4_MAX_PRODUCTS) return { algorithm: 'winograd', backward: 'winograd', why: `auto: ${channels}, ${ho}×${wo} out, 4×4 tiles would do ${products.toFixed(2)} of 2×2's products (over ${WINOGRAD4_MAX_PRODUCTS})` };
+    return { algorithm: 'winograd4', backward: 'winograd4', why: `auto: ${channels}, ${ho}×${wo} out (4×4 tiles: ${products.toFixed(2)} of 2×2's products)` };
+  }
+  const cig = node.inChannels / node.groups, cog = node.outChannels / node.groups;
+  const channels = `${node.inChannels}→${node.outChannels} channels${node.groups === 1 ? '' : `, ${cig}→${cog} a group`}`;
+  const why = `auto: ${channels}, ${unfit ?? `fewer than ${WINOGRAD_MIN_CHANNELS} for winograd`}`;
+  if (node.kernel[0] === 1 && node.kernel[1] === 1) return { algorithm: 'im2col', backward: 'im2col', why }; // the winograd reason names the 1×1 kernel
+  if (cig * cog > DIRECT_MAX_CHANNEL_PAIRS) return { algorithm: 'im2col', backward: 'im2col', why: `${why}; over ${DIRECT_MAX_CHANNEL_PAIRS} channel pairs a group for direct` };
+  if (cog <= DIRECT_BACKWARD_MAX_COG && cig <= DIRECT_BACKWARD_MAX_CIG) return { algorithm: 'direct', backward: 'direct', why };
+  return { algorithm: 'direct', backward: 'im2col', why: `${why}; backward im2col: over ${DIRECT_BACKWARD_MAX_CIG}→${DIRECT_BACKWARD_MAX_COG} channels a group for direct` };
 }
 
-/** The algorithm's name as comments and `cnnc inspect` print it. */
-export function convAlgorithmText(algorithm: ConvAlgorithm): string {
-  return algorithm === 'winograd' ? 'winograd F(2×2,3×3)' : algorithm === 'winograd4' ? 'winograd F(4×4,3×3)' : 'im2col + gemm';
+/** The algorithm's name as comments and `cnnc inspect` print it (with the backward's where it differs). */
+export function convAlgorithmText(algorithm: ConvAlgorithm, backward: ConvAlgorithm = algorithm): string {
+  const name = (a: ConvAlgorithm): string => (a === 'winograd' ? 'winograd F(2×2,3×3)' : a === 'winograd4' ? 'winograd F(4×4,3×3)' : a === 'direct' ? 'direct' : 'im2col + gemm');
+  return backward === algorithm ? name(algorithm) : `${name(algorithm)}, backward ${name(backward)}`;
 }
 
 /** Every conv2d's algorithm, in layer order, for `cnnc inspect` (its PyTorch module path as the name). */
-export function convAlgorithms(nodes: readonly Node[]): { readonly name: string; readonly algorithm: ConvAlgorithm; readonly why: string }[] {
+export function convAlgorithms(nodes: readonly Node[]): { readonly name: string; readonly algorithm: ConvAlgorithm; readonly backward: ConvAlgorithm; readonly why: string }[] {
   return nodes.flatMap((n) => (n.kind === 'conv2d' ? [{ name: n.module ?? n.name, ...convAlgorithm(n) }] : []));
 }
 
 /** `cnnc inspect`'s lines for them: `Conv algorithms:   conv2: winograd F(2×2,3×3) (auto: …)`, one a layer. */
 export function convAlgorithmLines(nodes: readonly Node[]): string[] {
-  return convAlgorithms(nodes).map((c, i) => `${i === 0 ? 'Conv algorithms:' : ''}`.padEnd(19) + `${c.name}: ${convAlgorithmText(c.algorithm)} (${c.why})`);
+  return convAlgorithms(nodes).map((c, i) => `${i === 0 ? 'Conv algorithms:' : ''}`.padEnd(19) + `${c.name}: ${convAlgorithmText(c.algorithm, c.backward)} (${c.why})`);
 }
 
 export function convGeometry(node: Conv2dNode | ConvTranspose2dNode): ConvGeometry {
@@ -88,7 +99,8 @@ export function convGeometry(node: Conv2dNode | ConvTranspose2dNode): ConvGeomet
     outS: cout * ho * wo,
     pointwise: node.kind === 'conv2d' && isPointwiseConv(node),
     algorithm: chosen.algorithm,
-    algorithmNote: `wasm: ${convAlgorithmText(chosen.algorithm)} (${chosen.why})`,
+    backward: chosen.backward,
+    algorithmNote: `wasm: ${convAlgorithmText(chosen.algorithm, chosen.backward)} (${chosen.why})`,
   };
 }
 

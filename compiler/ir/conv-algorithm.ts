@@ -1,5 +1,5 @@
 // Which algorithm a conv2d runs with on the float32 wasm path (runtime/wasm/conv.ts), as plain data.
-// The spec's `algorithm:` (auto | im2col | winograd | winograd4) is the request; 4-passes/geometry.ts's
+// The spec's `algorithm:` (auto | im2col | winograd | winograd4 | direct) is the request; 4-passes/geometry.ts's
 // convAlgorithm resolves it into ConvGeometry.algorithm, the one field every renderer reads.
 // The float64 path and the other targets (gpu.js, PyTorch, ONNX) compute the same convolution
 // their own way and ignore it.
@@ -8,7 +8,7 @@ import type { Pair } from './types.js';
 export type { ConvAlgorithm } from '../../runtime/wasm/conv.js';
 
 /** What the spec asks for: `auto` (the compiler's rule) or one algorithm, forced. */
-export type ConvAlgorithmRequest = 'auto' | 'im2col' | 'winograd' | 'winograd4';
+export type ConvAlgorithmRequest = 'auto' | 'im2col' | 'winograd' | 'winograd4' | 'direct';
 
 /** auto picks Winograd when both channel counts reach this: below it the 16 products [cout × cin]·[cin ×
  *  tiles] are too thin for the gemm, and the transforms cost about what the multiply-adds save. Measured
@@ -31,6 +31,25 @@ export const WINOGRAD4_MAX_PRODUCTS = 0.75;
 export function winograd4Products(ho: number, wo: number): number {
   return (36 * Math.ceil(ho / 4) * Math.ceil(wo / 4)) / (16 * Math.ceil(ho / 2) * Math.ceil(wo / 2));
 }
+
+/** Where Winograd does not fit (and the conv is not 1×1, whose input is its own column matrix), auto picks
+ *  the direct convolution's forward (runtime/wasm/direct.ts) while a group's channel pairs cig·cog reach at
+ *  most this; im2col with gemm above it. Forward ms at batch 32, 1 thread, median of 17, im2col → direct:
+ *  LeNet-5 c1 1→6 5×5 0.62 → 0.25, c3 6→16 5×5 0.81 → 0.73; conv-features stem 1→8 0.22 → 0.16, down
+ *  8→16 4×4 stride 2 1.34 → 0.78, grouped 4→4 ×4 groups 0.81 → 0.24, depthwise 0.50 → 0.13; strided
+ *  conv1 3→32 1.62 → 1.18, conv2 32→64 stride 2 8.4 → 6.5, conv3 64→128 8.4 → 6.5, but conv4 128→256
+ *  (4×4 outputs) 10.3 → 11.7; gan-discriminator conv1 0.19 → 0.10, conv2 1.18 → 0.72, conv3 0.78 → 0.72,
+ *  conv4 64→1 0.37 → 0.06. */
+export const DIRECT_MAX_CHANNEL_PAIRS = 8192;
+
+/** The direct backward (dW, dB, dX) where a group has at most this many output channels and at most
+ *  DIRECT_BACKWARD_MAX_CIG input channels; im2col with gemm otherwise (its gemms reuse each column
+ *  across the output channels, the direct weight gradient's dot products do not). Backward ms with dX
+ *  (same runs as above), im2col → direct: c1 1.48 → 0.69, stem 0.63 → 0.35, grouped 1.47 → 1.06,
+ *  depthwise 1.05 → 0.34; but c3 1.49 → 1.94, down 2.60 → 3.22, gan conv1 1→16 0.40 → 0.42, strided conv1
+ *  3→32 3.9 → 6.2. */
+export const DIRECT_BACKWARD_MAX_COG = 8;
+export const DIRECT_BACKWARD_MAX_CIG = 4;
 
 /** Why Winograd (F(2×2,3×3) or F(4×4,3×3)) cannot compute a convolution with these attributes, or null when it can. */
 export function winogradUnfit(kernel: Pair, stride: Pair, dilation: Pair, groups: number): string | null {

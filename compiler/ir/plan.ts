@@ -104,6 +104,8 @@ export interface ConvGeometry extends Conv2dGeometry {
   readonly pointwise: boolean;
   /** The float32 wasm path's algorithm (4-passes/geometry.ts: convAlgorithm); conv_transpose2d: im2col. */
   readonly algorithm: ConvAlgorithm;
+  /** The backward pass's: the same but for a direct forward whose backward measured faster by im2col. */
+  readonly backward: ConvAlgorithm;
   /** It, and why, as the TypeScript module's comment on the layer's geometry prints it:
    *  `wasm: winograd F(2×2,3×3) (auto: 3×3, stride 1, 32→64 channels)`. */
   readonly algorithmNote: string;

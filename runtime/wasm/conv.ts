@@ -24,11 +24,12 @@ import { pool, runParts } from './pool.js';
 import { relu, reluBackward } from './relu.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
 import { winogradData, winogradForward, winogradWeights, type WinogradTile } from './winograd.js';
+import { directBackward, directForward } from './direct.js';
 
-/** How conv2dForward/conv2dBackward compute a layer: im2col with GEMM (any geometry), or Winograd
- *  F(2×2,3×3) ('winograd') or F(4×4,3×3) ('winograd4') (winograd.ts: 3×3, stride 1, dilation 1, groups 1).
- *  The compiler chooses it per layer. */
-export type ConvAlgorithm = 'im2col' | 'winograd' | 'winograd4';
+/** How conv2dForward/conv2dBackward compute a layer: im2col with GEMM (any geometry), Winograd
+ *  F(2×2,3×3) ('winograd') or F(4×4,3×3) ('winograd4') (winograd.ts: 3×3, stride 1, dilation 1, groups 1),
+ *  or direct (direct.ts: any geometry, for few channels a group). The compiler chooses it per layer. */
+export type ConvAlgorithm = 'im2col' | 'winograd' | 'winograd4' | 'direct';
 
 /** A conv2d's shapes, as literals in the generated module (torch.nn.Conv2d's arguments, resolved). */
 export interface Conv2dGeometry {
@@ -52,11 +53,13 @@ export interface Conv2dGeometry {
   readonly groups: number;
   /** The compiler's choice for this layer; absent: im2col (a geometry written by hand, or by an older cnnc). */
   readonly algorithm?: ConvAlgorithm;
+  /** The backward pass's, where the compiler chose another for it (a direct forward, an im2col backward); absent: algorithm. */
+  readonly backward?: ConvAlgorithm;
 }
 
-/** The Winograd tile a geometry asks for (0: im2col), where it can have it (3×3, stride 1, dilation 1, groups 1); one that cannot is a bug in its writer. */
-function winograd(g: Conv2dGeometry): WinogradTile | 0 {
-  if (g.algorithm !== 'winograd' && g.algorithm !== 'winograd4') return 0;
+/** The Winograd tile a geometry asks for (forward, or `backward` for the backward; 0: not Winograd), where it can have it (3×3, stride 1, dilation 1, groups 1); one that cannot is a bug in its writer. */
+function winograd(g: Conv2dGeometry, algorithm: ConvAlgorithm | undefined = g.algorithm): WinogradTile | 0 {
+  if (algorithm !== 'winograd' && algorithm !== 'winograd4') return 0;
   if (g.kh !== 3 || g.kw !== 3 || g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1 || g.groups !== 1) {
     throw new RangeError(`conv2d geometry asks for winograd, which needs 3×3, stride 1, dilation 1, groups 1; it has ${g.kh}×${g.kw}, stride ${g.sh}×${g.sw}, dilation ${g.dh}×${g.dw}, groups ${g.groups}`);
   }
@@ -132,6 +135,10 @@ function runJob(w: Instance, threads: number): void {
 export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: FloatArray, B: FloatArray | null, y: FloatArray, reluY: FloatArray | null = null): boolean {
   if (!usable(x, W, y, B, null) || !(reluY === null || reluY instanceof Float32Array)) return false;
   const w = wasmSgemm()!;
+  if (g.algorithm === 'direct') {
+    directForward(w, g, n, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array, reluY);
+    return true;
+  }
   const tile = winograd(g);
   if (tile !== 0) {
     winogradForward(w, g, n, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array, tile);
@@ -221,7 +228,8 @@ export function conv2dBackward(
   g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null,
   dB: FloatArray | null = null, reluY: FloatArray | null = null, reluDY: FloatArray | null = null,
 ): boolean {
-  const tile = winograd(g);
+  if ((g.backward ?? g.algorithm) === 'direct') return directPass(g, n, x, dY, W, dW, dX, dB, reluY, reluDY);
+  const tile = winograd(g, g.backward ?? g.algorithm);
   if (tile === 0) return im2colBackward(g, n, x, dY, W, dW, dX, dB, reluY, reluDY);
   if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
   if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
@@ -230,6 +238,17 @@ export function conv2dBackward(
   const w = wasmSgemm()!;
   winogradWeights(w, g, n, x as Float32Array, dY as Float32Array, dW as Float32Array, dB, tile);
   if (dX !== null) winogradData(w, g, n, dY as Float32Array, W as Float32Array, dX as Float32Array, tile);
+  return true;
+}
+
+/** conv2dBackward by the direct kernels (direct.ts), every part of it. */
+function directPass(
+  g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null,
+  dB: FloatArray | null, reluY: FloatArray | null, reluDY: FloatArray | null,
+): boolean {
+  if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
+  if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
+  directBackward(wasmSgemm()!, g, n, x as Float32Array, dY as Float32Array, W as Float32Array, dW as Float32Array, dX as Float32Array | null, dB, reluY, reluDY);
   return true;
 }
 

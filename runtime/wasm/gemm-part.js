@@ -57,7 +57,7 @@ export const CTRL = /** @type {const} */ ({
   MR: 48, NR: 49, KC: 50,
   /** Row strides of A and B as stored, in floats. */
   lda: 51, ldb: 52,
-  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples). */
+  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels. */
   job: 53,
   /** conv2d backward: where a block's partial bias gradient starts in its part (floats after the part's start); −1: no bias. */
   dbOff: 54,
@@ -74,7 +74,10 @@ export const CTRL = /** @type {const} */ ({
   tScratch: 98, tStride: 99,
   /** Adam's nine float32 scalars (wasm/adam.ts), read by the kernel from memory: a float passed to a call is a heap number. */
   adam: 100,
-  ints: 112,
+  /** Direct conv2d jobs (direct.ts; jobs 3 forward, 4 backward): the kernel variant (cb output channels × vb vectors), the
+   *  padded output plane (woP × hoP), the phased input's row and plane (floats), and kjTab's position (floats, phaseTab after it). */
+  dCb: 112, dVb: 113, dWoP: 114, dHoP: 115, dRowLen: 116, dPlane: 117, dTab: 118,
+  ints: 128,
 });
 /** @typedef {typeof CTRL} CtrlLayout */
 
@@ -460,6 +463,120 @@ export function convBackwardPart(e, c, L, t) {
   }
 }
 
+/** The direct kernels' export names (direct-kernel.ts), by 8·cb + vb: constants, so a job allocates no string. */
+const DIRECT_FORWARD = /** @type {string[]} */ ([]);
+const DIRECT_DATA = /** @type {string[]} */ ([]);
+const DIRECT_WEIGHTS = /** @type {string[]} */ ([]);
+for (const cb of [1, 2, 4]) for (const vb of [1, 2, 4]) DIRECT_FORWARD[8 * cb + vb] = `forward${cb}x${vb}`;
+for (const vb of [1, 2, 4]) { DIRECT_DATA[vb] = `data${vb}`; DIRECT_WEIGHTS[vb] = `weights${vb}`; }
+
+/**
+ * The direct kernels' (direct-kernel.ts) and the few gemm-module ones they use, by name.
+ * @typedef {Record<string, (...args: number[]) => void>} DirectKernels
+ */
+
+/**
+ * phase(…) of the job's geometry: image (floats) into the phased layout at `phased`, or back (back = 1).
+ *
+ * @param {DirectKernels} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} image
+ * @param {number} phased
+ * @param {number} back
+ * @returns {void}
+ */
+function directPhase(e, c, L, image, phased, back) {
+  e.phase(4 * image, 4 * phased, c[L.cin], c[L.h], c[L.w], c[L.top], 4 * c[L.dRowLen], 4 * c[L.dPlane], c[L.sw], 4 * (c[L.dTab] + c[L.kw]), back);
+}
+
+/**
+ * Thread t's part of a direct conv2d forward job (direct.ts): whole samples, claimed until none is
+ * left; each phased into the thread's own buffer, then cb output channels × 4·vb columns at a time.
+ *
+ * @param {DirectKernels} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
+ */
+export function directForwardPart(e, c, L, t) {
+  if (t >= c[L.threads]) return;
+  const n = c[L.cvN], cin = c[L.cin], h = c[L.h], w = c[L.w], cout = c[L.cout], ho = c[L.ho], wo = c[L.wo], kh = c[L.kh], kw = c[L.kw];
+  const groups = c[L.groups], cig = cin / groups, cog = cout / groups, tap = cig * kh * kw, inS = cin * h * w, outS = cout * ho * wo;
+  const cb = c[L.dCb], vb = c[L.dVb], woP = c[L.dWoP], rowLen = c[L.dRowLen], chan = c[L.sw] * c[L.dPlane];
+  const pX = c[L.pX], pWr = c[L.pW], pBias = c[L.pBias], pY = c[L.pY], pTab = c[L.dTab];
+  const padded = woP !== wo;
+  const xp = c[L.tScratch] + t * c[L.tStride], yp = xp + roundUp(cin * chan, 16);
+  const fwd = e[DIRECT_FORWARD[8 * cb + vb]];
+  const ldo = 4 * (padded ? woP : wo), outPlane = ho * ldo, dhRow = 4 * c[L.dh] * rowLen, shRow = 4 * c[L.sh] * rowLen;
+  let fresh = true;
+  for (let s = Atomics.add(c, L.next, 1); s < n; s = Atomics.add(c, L.next, 1)) {
+    if (fresh) c.fill(0, xp, xp + cin * chan); // the padding, zero for every sample this thread takes (the bits of +0.0f)
+    fresh = false;
+    directPhase(e, c, L, pX + s * inS, xp, 0);
+    const out = padded ? yp : pY + s * outS;
+    for (let gi = 0; gi < groups; gi++) {
+      fwd(4 * (xp + gi * cig * chan), 4 * (pWr + gi * cog * tap), pBias < 0 ? 0 : 4 * (pBias + gi * cog), pBias < 0 ? 0 : 1,
+        4 * out + gi * cog * outPlane, cog / cb, cig, kh, kw, dhRow, shRow, ho, woP / (4 * vb), 4 * chan, 4 * pTab, ldo, outPlane);
+    }
+    if (padded) e.copyRows(4 * yp, ldo, 4 * (pY + s * outS), 4 * wo, cout * ho, wo);
+  }
+}
+
+/**
+ * Thread t's part of a direct conv2d backward job (direct.ts): whole blocks of samples, claimed
+ * until none is left. For each block its own partial dW (zeroed, then += each sample's, in order)
+ * and, with a bias, partial dB (+= each sample's row sums of dY); for each sample, dX into its own
+ * rows of dX (through the thread's phased buffer). dY is copied into rows of woP floats, hoP rows a
+ * plane, zero past wo and ho, unless it has that shape already.
+ *
+ * @param {DirectKernels} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
+ */
+export function directBackwardPart(e, c, L, t) {
+  if (t >= c[L.threads]) return;
+  const n = c[L.cvN], cin = c[L.cin], h = c[L.h], w = c[L.w], cout = c[L.cout], ho = c[L.ho], wo = c[L.wo], kh = c[L.kh], kw = c[L.kw];
+  const groups = c[L.groups], cig = cin / groups, cog = cout / groups, tap = cig * kh * kw, inS = cin * h * w, P = ho * wo, outS = cout * P;
+  const vb = c[L.dVb], woP = c[L.dWoP], hoP = c[L.dHoP], rowLen = c[L.dRowLen], chan = c[L.sw] * c[L.dPlane];
+  const pX = c[L.pX], pW = c[L.pW], pDY = c[L.pDY], pDX = c[L.pDX], pParts = c[L.pParts], partStride = c[L.partStride];
+  const units = c[L.units], per = c[L.perUnit], dbOff = c[L.dbOff], pTab = c[L.dTab];
+  const padded = woP !== wo || hoP !== ho;
+  const rb = 4 / vb, vblocks = woP / (4 * vb), rowBlocks = hoP / rb;
+  const xp = c[L.tScratch] + t * c[L.tStride], dyp = xp + roundUp(cin * chan, 16), dxp = dyp + roundUp(cout * hoP * woP, 16);
+  const wk = e[DIRECT_WEIGHTS[vb]], dk = e[DIRECT_DATA[vb]];
+  const ldy = 4 * woP, dyPlane = hoP * ldy, dhRow = 4 * c[L.dh] * rowLen, shRow = 4 * c[L.sh] * rowLen;
+  let fresh = true;
+  for (let u = Atomics.add(c, L.next, 1); u < units; u = Atomics.add(c, L.next, 1)) {
+    if (fresh) {
+      c.fill(0, xp, xp + cin * chan); // the padding (the bits of +0.0f)
+      if (padded) c.fill(0, dyp, dyp + cout * hoP * woP);
+    }
+    fresh = false;
+    const part = pParts + u * partStride;
+    c.fill(0, part, part + partStride);
+    for (let s = u * per; s < n && s < (u + 1) * per; s++) {
+      directPhase(e, c, L, pX + s * inS, xp, 0);
+      const dy = pDY + s * outS;
+      if (padded) for (let co = 0; co < cout; co++) e.copyRows(4 * (dy + co * P), 4 * wo, 4 * dyp + co * dyPlane, ldy, ho, wo);
+      const y = padded ? dyp : dy;
+      if (dbOff >= 0) e.addRowSums(4 * dy, 4 * P, cout, P, 4 * (part + dbOff));
+      for (let gi = 0; gi < groups; gi++) {
+        wk(4 * y + gi * cog * dyPlane, 4 * (xp + gi * cig * chan), 4 * (part + gi * cog * tap), cog, cig, kh, kw, rowBlocks, vblocks, dyPlane, ldy, 4 * chan, dhRow, shRow, 4 * pTab);
+      }
+      if (pDX < 0) continue;
+      c.fill(0, dxp, dxp + cin * chan);
+      for (let gi = 0; gi < groups; gi++) {
+        dk(4 * y + gi * cog * dyPlane, 4 * (pW + gi * cog * tap), 4 * (dxp + gi * cig * chan), cig, cog, kh, kw, rowBlocks, vblocks, 4 * tap, dyPlane, ldy, 4 * chan, dhRow, shRow, 4 * pTab);
+      }
+      directPhase(e, c, L, pDX + s * inS, dxp, 1);
+    }
+  }
+}
+
 /**
  * Thread t's part of whatever job the block describes.
  *
@@ -473,6 +590,8 @@ export function runPart(e, c, L, t) {
   const job = c[L.job];
   if (job === 1) convForwardPart(e, c, L, t);
   else if (job === 2) convBackwardPart(e, c, L, t);
+  else if (job === 3) directForwardPart(/** @type {DirectKernels} */ (/** @type {unknown} */ (e)), c, L, t);
+  else if (job === 4) directBackwardPart(/** @type {DirectKernels} */ (/** @type {unknown} */ (e)), c, L, t);
   else gemmPart(e, c, 0, L, t);
 }
 
@@ -484,6 +603,7 @@ export function runPart(e, c, L, t) {
  * @property {number} index 1 … workers (the caller is thread 0).
  * @property {CtrlLayout} layout
  * @property {number} spin Polls of `gen` before sleeping in Atomics.wait.
+ * @property {WebAssembly.Module[]} [sides] Side modules (direct.ts's) instantiated on the same memory, their exports beside the kernel module's.
  */
 
 /**
@@ -496,7 +616,8 @@ export function runPart(e, c, L, t) {
  */
 export function workerMain(init) {
   const L = init.layout;
-  const e = /** @type {ConvKernelExports} */ (/** @type {unknown} */ (new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports));
+  const exportsOf = (/** @type {WebAssembly.Module} */ m) => new WebAssembly.Instance(m, { env: { memory: init.memory } }).exports;
+  const e = /** @type {ConvKernelExports} */ (/** @type {unknown} */ (Object.assign({}, ...(init.sides ?? []).map(exportsOf), exportsOf(init.module))));
   let c = new Int32Array(init.memory.buffer);
   let seen = Atomics.load(c, L.gen);
   Atomics.add(c, L.ready, 1);

@@ -14,9 +14,10 @@ import { cnnc } from '../cli.js';
 import { brief, lowerYaml, ok, pos, spec } from './helpers.js';
 
 const algorithms = (src: string) => Object.fromEntries(planModel(ok(src), TS_TARGET).nodes.filter((np) => np.geometry.kind === 'conv').map((np) => [np.node.name, convOf(np).algorithm]));
+const backwards = (src: string) => Object.fromEntries(planModel(ok(src), TS_TARGET).nodes.filter((np) => np.geometry.kind === 'conv').map((np) => [np.node.name, convOf(np).backward]));
 
 describe('conv2d algorithm: chosen once, in the plan', () => {
-  it('auto: winograd (F(4×4) at 16×16) for 3×3 stride 1 with ≥ 8 channels both ways; im2col for few channels, stride 2, dilation, groups, 5×5, 1×1, transposed', () => {
+  it('auto: winograd (F(4×4) at 16×16) for 3×3 stride 1 with ≥ 8 channels both ways; direct for few channels, stride 2, dilation, groups, 5×5 (its backward im2col above 4→8 channels a group); im2col for 1×1, transposed', () => {
     const src = spec([
       '{ kind: conv2d, name: few, out_channels: 16, kernel_size: 3, padding: 1 }', // 1 → 16: too few input channels
       '{ kind: conv2d, name: wide, out_channels: 16, kernel_size: 3, padding: 1 }', // 16 → 16
@@ -29,7 +30,8 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
       '{ kind: conv_transpose2d, name: up, out_channels: 16, kernel_size: 3, padding: 1 }',
       'flatten',
     ], { input: '[1, 16, 16]' });
-    expect(algorithms(src)).toEqual({ few: 'im2col', narrow: 'im2col', wide: 'winograd4', strided: 'im2col', dilated: 'im2col', grouped: 'im2col', five: 'im2col', point: 'im2col', up: 'im2col' });
+    expect(algorithms(src)).toEqual({ few: 'direct', narrow: 'direct', wide: 'winograd4', strided: 'direct', dilated: 'direct', grouped: 'direct', five: 'direct', point: 'im2col', up: 'im2col' });
+    expect(backwards(src)).toEqual({ few: 'im2col', narrow: 'im2col', wide: 'winograd4', strided: 'im2col', dilated: 'im2col', grouped: 'im2col', five: 'im2col', point: 'im2col', up: 'im2col' });
   });
 
   it('auto picks the tile from the output: F(4×4) from 12×12 on where its cut tiles waste little, F(2×2) below or where they waste more', () => {
@@ -38,30 +40,58 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
     expect([8, 10, 12, 14, 18, 22, 28].map(at)).toEqual(['winograd', 'winograd', 'winograd4', 'winograd4', 'winograd4', 'winograd4', 'winograd4']);
   });
 
-  it("the seed's MNIST model: conv1 (1→32) im2col, conv2 (32→64) winograd F(4×4), in the geometry literal and its comment, under the layer's", () => {
-    const src = readFileSync('specs/mnist.yaml', 'utf8');
-    expect(algorithms(src)).toEqual({ conv1: 'im2col', conv2: 'winograd4' });
-    const { code } = compile(src, 'specs/mnist.yaml');
-    expect(code).toMatch(/\/\/ conv2: conv2d 32→64, .*\n\/\/ wasm: winograd F\(4×4,3×3\) \(auto: 3×3, stride 1, 32→64 channels, 24×24 out \(4×4 tiles: 0\.56 of 2×2's products\)\)\nconst conv2_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'winograd4' \};\n/);
-    expect(code).toMatch(/\/\/ wasm: im2col \+ gemm \(auto: 1→32 channels, fewer than 8 for winograd\)\nconst conv1_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'im2col' \};\n/);
+  it('auto: direct both ways for few channels a group (depthwise, 4 groups of 4→4, 1→8), im2col over 8192 channel pairs a group', () => {
+    const src = spec([
+      '{ kind: conv2d, name: first, out_channels: 8, kernel_size: 5, padding: 2 }', // 1 → 8
+      '{ kind: conv2d, name: depthwise, out_channels: 8, kernel_size: 3, padding: 1, groups: 8 }',
+      '{ kind: conv2d, name: multiplier, out_channels: 16, kernel_size: 3, padding: 1, groups: 8 }', // 1 → 2 a group
+      '{ kind: conv2d, name: grouped, out_channels: 16, kernel_size: 3, stride: 2, groups: 4 }', // 4 → 4 a group
+      '{ kind: conv2d, name: wide, out_channels: 160, kernel_size: 2 }', // 16 → 160: 2,560 pairs
+      '{ kind: conv2d, name: huge, out_channels: 64, kernel_size: 2 }', // 160 → 64: 10,240 pairs
+      'flatten',
+    ], { input: '[1, 16, 16]' });
+    expect(algorithms(src)).toEqual({ first: 'direct', depthwise: 'direct', multiplier: 'direct', grouped: 'direct', wide: 'direct', huge: 'im2col' });
+    expect(backwards(src)).toEqual({ first: 'direct', depthwise: 'direct', multiplier: 'direct', grouped: 'direct', wide: 'im2col', huge: 'im2col' });
+    expect(convAlgorithmLines(ok(src).nodes)).toEqual([
+      'Conv algorithms:   first: direct (auto: 1→8 channels, its kernel is 5×5, not 3×3)',
+      '                   depthwise: direct (auto: 8→8 channels, 1→1 a group, it has 8 groups, not 1)',
+      '                   multiplier: direct (auto: 8→16 channels, 1→2 a group, it has 8 groups, not 1)',
+      '                   grouped: direct (auto: 16→16 channels, 4→4 a group, its stride is 2×2, not 1)',
+      '                   wide: direct, backward im2col + gemm (auto: 16→160 channels, its kernel is 2×2, not 3×3; backward im2col: over 4→8 channels a group for direct)',
+      '                   huge: im2col + gemm (auto: 160→64 channels, its kernel is 2×2, not 3×3; over 8192 channel pairs a group for direct)',
+    ]);
   });
 
-  it('an override wins where it fits, and says so: im2col on a winograd layer, winograd on a few-channel one, F(4×4) on a small output', () => {
+  it("the seed's MNIST model: conv1 (1→32) direct with an im2col backward, conv2 (32→64) winograd F(4×4), in the geometry literal and its comment, under the layer's", () => {
+    const src = readFileSync('specs/mnist.yaml', 'utf8');
+    expect(algorithms(src)).toEqual({ conv1: 'direct', conv2: 'winograd4' });
+    expect(backwards(src)).toEqual({ conv1: 'im2col', conv2: 'winograd4' });
+    const { code } = compile(src, 'specs/mnist.yaml');
+    expect(code).toMatch(/\/\/ conv2: conv2d 32→64, .*\n\/\/ wasm: winograd F\(4×4,3×3\) \(auto: 3×3, stride 1, 32→64 channels, 24×24 out \(4×4 tiles: 0\.56 of 2×2's products\)\)\nconst conv2_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'winograd4' \};\n/);
+    expect(code).toMatch(/\/\/ wasm: direct, backward im2col \+ gemm \(auto: 1→32 channels, fewer than 8 for winograd; backward im2col: over 4→8 channels a group for direct\)\nconst conv1_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'direct', backward: 'im2col' \};\n/);
+  });
+
+  it('an override wins where it fits, and says so: im2col on a winograd layer, winograd on a few-channel one, F(4×4) on a small output, direct (both passes) on either', () => {
     const src = spec([
       '{ kind: conv2d, name: a, out_channels: 16, kernel_size: 3, algorithm: winograd }',
       '{ kind: conv2d, name: b, out_channels: 16, kernel_size: 3, algorithm: im2col }',
       '{ kind: conv2d, name: c, out_channels: 16, kernel_size: 3, algorithm: auto }',
       '{ kind: conv2d, name: d, out_channels: 16, kernel_size: 3, algorithm: winograd4 }',
       '{ kind: conv2d, name: e, out_channels: 16, kernel_size: 3, algorithm: auto }',
+      '{ kind: conv2d, name: f, out_channels: 16, kernel_size: 3, algorithm: direct }',
+      '{ kind: conv2d, name: g, out_channels: 64, kernel_size: 1, algorithm: direct }',
       'flatten',
     ], { input: '[2, 14, 14]' });
-    expect(algorithms(src)).toEqual({ a: 'winograd', b: 'im2col', c: 'winograd', d: 'winograd4', e: 'winograd' });
+    expect(algorithms(src)).toEqual({ a: 'winograd', b: 'im2col', c: 'winograd', d: 'winograd4', e: 'winograd', f: 'direct', g: 'direct' });
+    expect(backwards(src)).toEqual({ a: 'winograd', b: 'im2col', c: 'winograd', d: 'winograd4', e: 'winograd', f: 'direct', g: 'direct' });
     expect(convAlgorithmLines(ok(src).nodes)).toEqual([
       'Conv algorithms:   a: winograd F(2×2,3×3) (set in the spec)',
       '                   b: im2col + gemm (set in the spec)',
       '                   c: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels, 8×8 out, under 12 for 4×4 tiles)',
       '                   d: winograd F(4×4,3×3) (set in the spec)',
       '                   e: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels, 4×4 out, under 12 for 4×4 tiles)',
+      '                   f: direct (set in the spec)',
+      '                   g: direct (set in the spec)',
     ]);
   });
 
@@ -109,11 +139,11 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
   it('cnnc inspect prints each conv2d\'s algorithm, and --json lists them', async () => {
     const text = await cnnc('inspect', 'specs/mnist.yaml');
     expect(text.code).toBe(0);
-    expect(text.out).toContain('Conv algorithms:   conv1: im2col + gemm (auto: 1→32 channels, fewer than 8 for winograd)\n                   conv2: winograd F(4×4,3×3) (auto: 3×3, stride 1, 32→64 channels, 24×24 out (4×4 tiles: 0.56 of 2×2\'s products))\n');
+    expect(text.out).toContain('Conv algorithms:   conv1: direct, backward im2col + gemm (auto: 1→32 channels, fewer than 8 for winograd; backward im2col: over 4→8 channels a group for direct)\n                   conv2: winograd F(4×4,3×3) (auto: 3×3, stride 1, 32→64 channels, 24×24 out (4×4 tiles: 0.56 of 2×2\'s products))\n');
     const json = JSON.parse((await cnnc('inspect', 'specs/mnist.yaml', '--json')).out) as { algorithms: unknown };
     expect(json.algorithms).toEqual([
-      { name: 'conv1', algorithm: 'im2col', why: 'auto: 1→32 channels, fewer than 8 for winograd' },
-      { name: 'conv2', algorithm: 'winograd4', why: "auto: 3×3, stride 1, 32→64 channels, 24×24 out (4×4 tiles: 0.56 of 2×2's products)" },
+      { name: 'conv1', algorithm: 'direct', backward: 'im2col', why: 'auto: 1→32 channels, fewer than 8 for winograd; backward im2col: over 4→8 channels a group for direct' },
+      { name: 'conv2', algorithm: 'winograd4', backward: 'winograd4', why: "auto: 3×3, stride 1, 32→64 channels, 24×24 out (4×4 tiles: 0.56 of 2×2's products)" },
     ]);
   });
 });

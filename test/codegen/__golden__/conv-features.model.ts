@@ -2,8 +2,8 @@
 // Model ConvFeatures: input [n,1,28,28], 27,762 parameters, float32. Every shape is a literal; n (the batch size) is the one runtime number.
 import * as rt from 'cnnc/runtime';
 // stem: conv2d 1→8, 3×3, stride 1, padding 1, no bias · x [n,1,28,28] → y [n,8,28,28]
-// wasm: im2col + gemm (auto: 1→8 channels, fewer than 8 for winograd)
-const stem_geometry: rt.Conv2dGeometry = { cin: 1, h: 28, w: 28, cout: 8, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'im2col' };
+// wasm: direct (auto: 1→8 channels, fewer than 8 for winograd)
+const stem_geometry: rt.Conv2dGeometry = { cin: 1, h: 28, w: 28, cout: 8, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'direct' };
 
 function stem_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 1; c++) {
@@ -102,8 +102,8 @@ function leaky_relu_1_backward(n: number, x: Float32Array, dY: Float32Array, dX:
   }
 }
 // down: conv2d 8→16, 4×4, stride 2, padding 1 · x [n,8,28,28] → y [n,16,14,14]
-// wasm: im2col + gemm (auto: its kernel is 4×4, not 3×3)
-const down_geometry: rt.Conv2dGeometry = { cin: 8, h: 28, w: 28, cout: 16, ho: 14, wo: 14, kh: 4, kw: 4, sh: 2, sw: 2, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'im2col' };
+// wasm: direct, backward im2col + gemm (auto: 8→16 channels, its kernel is 4×4, not 3×3; backward im2col: over 4→8 channels a group for direct)
+const down_geometry: rt.Conv2dGeometry = { cin: 8, h: 28, w: 28, cout: 16, ho: 14, wo: 14, kh: 4, kw: 4, sh: 2, sw: 2, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'direct', backward: 'im2col' };
 
 function down_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 8; c++) {
@@ -193,8 +193,8 @@ function tanh_1_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float
   }
 }
 // grouped: conv2d 16→16, 3×3, stride 1, padding 2×1, dilation 2×1, groups 4 · x [n,16,14,14] → y [n,16,14,14]
-// wasm: im2col + gemm (auto: its dilation is 2×1, not 1)
-const grouped_geometry: rt.Conv2dGeometry = { cin: 16, h: 14, w: 14, cout: 16, ho: 14, wo: 14, kh: 3, kw: 3, sh: 1, sw: 1, dh: 2, dw: 1, top: 2, left: 1, groups: 4, algorithm: 'im2col' };
+// wasm: direct (auto: 16→16 channels, 4→4 a group, its dilation is 2×1, not 1)
+const grouped_geometry: rt.Conv2dGeometry = { cin: 16, h: 14, w: 14, cout: 16, ho: 14, wo: 14, kh: 3, kw: 3, sh: 1, sw: 1, dh: 2, dw: 1, top: 2, left: 1, groups: 4, algorithm: 'direct' };
 
 function grouped_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 16; c++) {
@@ -274,8 +274,8 @@ function grouped_backward(n: number, x: Float32Array, dY: Float32Array, W: Float
   }
 }
 // depthwise: conv2d 16→16, 2×2, stride 1, padding top 0 bottom 1 left 0 right 1, groups 16 · x [n,16,14,14] → y [n,16,14,14]
-// wasm: im2col + gemm (auto: its kernel is 2×2, not 3×3)
-const depthwise_geometry: rt.Conv2dGeometry = { cin: 16, h: 14, w: 14, cout: 16, ho: 14, wo: 14, kh: 2, kw: 2, sh: 1, sw: 1, dh: 1, dw: 1, top: 0, left: 0, groups: 16, algorithm: 'im2col' };
+// wasm: direct (auto: 16→16 channels, 1→1 a group, its kernel is 2×2, not 3×3)
+const depthwise_geometry: rt.Conv2dGeometry = { cin: 16, h: 14, w: 14, cout: 16, ho: 14, wo: 14, kh: 2, kw: 2, sh: 1, sw: 1, dh: 1, dw: 1, top: 0, left: 0, groups: 16, algorithm: 'direct' };
 
 function depthwise_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 16; c++) {

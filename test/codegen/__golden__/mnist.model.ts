@@ -2,8 +2,8 @@
 // Model MnistNet: input [n,1,28,28], 1,199,882 parameters, float32. Every shape is a literal; n (the batch size) is the one runtime number.
 import * as rt from 'cnnc/runtime';
 // conv1: conv2d 1→32, 3×3, stride 1 · x [n,1,28,28] → y [n,32,26,26], then relu_1 (relu, fused in: its output and gradient are written here too)
-// wasm: im2col + gemm (auto: 1→32 channels, fewer than 8 for winograd)
-const conv1_geometry: rt.Conv2dGeometry = { cin: 1, h: 28, w: 28, cout: 32, ho: 26, wo: 26, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 0, left: 0, groups: 1, algorithm: 'im2col' };
+// wasm: direct, backward im2col + gemm (auto: 1→32 channels, fewer than 8 for winograd; backward im2col: over 4→8 channels a group for direct)
+const conv1_geometry: rt.Conv2dGeometry = { cin: 1, h: 28, w: 28, cout: 32, ho: 26, wo: 26, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 0, left: 0, groups: 1, algorithm: 'direct', backward: 'im2col' };
 
 function conv1_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 1; c++) {

@@ -2,8 +2,8 @@
 // Model ResNetMini: input [n,1,28,28], 19,706 parameters, float32. Every shape is a literal; n (the batch size) is the one runtime number.
 import * as rt from 'cnnc/runtime';
 // stem: conv2d 1→16, 3×3, stride 1, padding 1, no bias · x [n,1,28,28] → y [n,16,28,28]
-// wasm: im2col + gemm (auto: 1→16 channels, fewer than 8 for winograd)
-const stem_geometry: rt.Conv2dGeometry = { cin: 1, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'im2col' };
+// wasm: direct, backward im2col + gemm (auto: 1→16 channels, fewer than 8 for winograd; backward im2col: over 4→8 channels a group for direct)
+const stem_geometry: rt.Conv2dGeometry = { cin: 1, h: 28, w: 28, cout: 16, ho: 28, wo: 28, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'direct', backward: 'im2col' };
 
 function stem_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 1; c++) {
@@ -340,8 +340,8 @@ function b1_out_backward(n: number, y: Float32Array, dY: Float32Array, dX: Float
   rt.reluBackward(y, dY, dX, n * 12544);
 }
 // b2_conv1: conv2d 16→32, 3×3, stride 2, padding 1, no bias · x [n,16,28,28] → y [n,32,14,14]
-// wasm: im2col + gemm (auto: its stride is 2×2, not 1)
-const b2_conv1_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 32, ho: 14, wo: 14, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'im2col' };
+// wasm: direct, backward im2col + gemm (auto: 16→32 channels, its stride is 2×2, not 1; backward im2col: over 4→8 channels a group for direct)
+const b2_conv1_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 32, ho: 14, wo: 14, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, top: 1, left: 1, groups: 1, algorithm: 'direct', backward: 'im2col' };
 
 function b2_conv1_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 16; c++) {
@@ -563,7 +563,7 @@ function b2_bn2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float3
   }
 }
 // b2_down: conv2d 16→32, 1×1, stride 2, no bias · x [n,16,28,28] → y [n,32,14,14]
-// wasm: im2col + gemm (auto: its kernel is 1×1, not 3×3)
+// wasm: im2col + gemm (auto: 16→32 channels, its kernel is 1×1, not 3×3)
 const b2_down_geometry: rt.Conv2dGeometry = { cin: 16, h: 28, w: 28, cout: 32, ho: 14, wo: 14, kh: 1, kw: 1, sh: 2, sw: 2, dh: 1, dw: 1, top: 0, left: 0, groups: 1, algorithm: 'im2col' };
 
 function b2_down_im2col(x: Float32Array, xOff: number, col: Float32Array): void {

@@ -1,0 +1,313 @@
+// The direct convolution on the float32 wasm path, for the layers im2col + gemm serves badly: few
+// channels a group (depthwise, grouped, a first layer on one input channel), where each sample's
+// product [cog × K]·[K × P] is too thin for the gemm's tiles and im2col's column matrix costs more
+// to write and pack than the multiply-adds it feeds. Here the multiply-adds read a padded,
+// column-phased copy of each sample's input (direct-kernel.ts), four output columns to a vector,
+// for any kernel size, stride, padding, dilation and group count:
+//   forward   y = bias + Σ W·x, cb output channels × 4·vb columns of accumulators
+//   data      dX = the same index map, scattered: Σ_co W·dY into the phased dX, then copied out
+//   weights   dW += Σ dY·x, per weight one vectorised dot product over the output plane
+// Threads share samples (forward) or fixed blocks of samples (backward, their partial dW and dB
+// summed in block order) through gemm-part.js's directForwardPart / directBackwardPart; the workers
+// instantiate this path's two side modules beside the gemm one (threads.ts). Each sample is computed
+// whole by one thread, so the bits depend on the shapes only, never on the thread count.
+import { relu, reluBackward } from './relu.js';
+import { encodeModule, type MemoryDecl } from './encoder.js';
+import { sideModule } from './side.js';
+import { kernelMadd } from './sgemm-kernel.js';
+import { CTRL, ceilDiv, roundUp, runPart, type ConvKernelExports, type DirectKernels } from './gemm-part.js';
+import { pool, runParts } from './pool.js';
+import { ensureFloats, MAX_PAGES, operand, residentAt, scratchBase, wasmView, type Instance } from './sgemm.js';
+import { directDataKernel, directForwardKernel, directWeightsKernel, phaseKernel, rowBlock } from './direct-kernel.js';
+
+/** The sizes of a direct convolution (conv.ts's Conv2dGeometry is one). */
+export interface DirectShape {
+  readonly cin: number;
+  readonly h: number;
+  readonly w: number;
+  readonly cout: number;
+  readonly ho: number;
+  readonly wo: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly dh: number;
+  readonly dw: number;
+  readonly top: number;
+  readonly left: number;
+  readonly groups: number;
+}
+
+
+/** The forward variants (cb output channels × vb vectors of columns) and the backward ones (vb vectors). */
+const FORWARD: readonly (readonly [number, number])[] = [[4, 1], [4, 2], [2, 2], [2, 4], [1, 2], [1, 4]];
+const BACKWARD_VB: readonly number[] = [1, 2, 4];
+/** The forward's vb choices for each cb (index cb), and the kernels' export names: constants, so a call allocates nothing. */
+const FORWARD_VB: readonly (readonly number[])[] = [[], [2, 4], [2, 4], [], [1, 2]];
+const forwardName = (cb: number, vb: number): string => `forward${cb}x${vb}`;
+const FORWARD_NAMES: readonly (readonly string[])[] = [0, 1, 2, 3, 4].map((cb) => [0, 1, 2, 3, 4].map((vb) => forwardName(cb, vb)));
+const DATA_NAMES: readonly string[] = [0, 1, 2, 3, 4].map((vb) => `data${vb}`);
+const WEIGHTS_NAMES: readonly string[] = [0, 1, 2, 3, 4].map((vb) => `weights${vb}`);
+
+const encodeForward = (memory: MemoryDecl): Uint8Array<ArrayBuffer> =>
+  encodeModule([...FORWARD.map(([cb, vb]) => directForwardKernel(cb, vb, forwardName(cb, vb), kernelMadd())), phaseKernel()], memory);
+const encodeBackward = (memory: MemoryDecl): Uint8Array<ArrayBuffer> =>
+  encodeModule([...BACKWARD_VB.map((vb) => directDataKernel(vb, kernelMadd())), ...BACKWARD_VB.map((vb) => directWeightsKernel(vb, kernelMadd())), phaseKernel()], memory);
+
+/** Both modules' bytes (tests: they validate and stay under the 4 KiB a browser compiles on its main thread). */
+export function directModules(): Uint8Array<ArrayBuffer>[] {
+  const memory: MemoryDecl = { shared: false, pages: 1 };
+  return [encodeForward(memory), encodeBackward(memory)];
+}
+
+/** Output channels a forward block: the most of 4, 2, 1 that divides a group's. */
+export function channelBlock(cog: number): number {
+  return cog % 4 === 0 ? 4 : cog % 2 === 0 ? 2 : 1;
+}
+
+/** The forward's vectors of columns a block for cb output channels, among `choices`: the fewest loads a row,
+ *  padded columns × (vb + cb) loads per cb·vb multiply-adds (ties: the most vectors). In small integers (×16,
+ *  which cb·vb divides), index loops: nothing a call allocates, even unoptimized (see gemm-part.js ceilDiv). */
+function columnBlock(wo: number, cb: number, choices: readonly number[]): number {
+  let best = 0, bestCost = -1;
+  for (let i = 0; i < choices.length; i++) {
+    const vb = choices[i]!, cost = roundUp(wo, 4 * vb) * (vb + cb) * (16 / (cb * vb));
+    if (bestCost < 0 || cost <= bestCost) { best = vb; bestCost = cost; }
+  }
+  return best;
+}
+
+/** The backward's vectors of columns a block (rowBlock(vb) rows): the fewest padded outputs, then the most vectors. */
+function backwardBlock(ho: number, wo: number): number {
+  let best = 0, bestPad = -1;
+  for (let i = 0; i < BACKWARD_VB.length; i++) {
+    const vb = BACKWARD_VB[i]!, pad = roundUp(ho, rowBlock(vb)) * roundUp(wo, 4 * vb);
+    if (bestPad < 0 || pad <= bestPad) { best = vb; bestPad = pad; }
+  }
+  return best;
+}
+
+/**
+ * One call's layout (module-level: no allocation a call). vb vectors a column block, woP padded
+ * output columns (vblocks blocks); the phased input: rows × rowLen floats a plane, sw planes a
+ * channel (chan floats); kjTab (kw ints) and phaseTab (2·sw ints) at pTab.
+ */
+const lay = { cog: 0, cig: 0, khkw: 0, cb: 0, vb: 0, woP: 0, vblocks: 0, hoP: 0, rowBlocks: 0, rows: 0, rowLen: 0, plane: 0, chan: 0 };
+
+/** rb: rows of output a block (the forward's 1; the backward's rowBlock(vb)); hoP = ho rounded up to whole blocks. */
+function layout(g: DirectShape, vb: number, rb: number): void {
+  lay.cog = g.cout / g.groups;
+  lay.cig = g.cin / g.groups;
+  lay.khkw = g.kh * g.kw;
+  lay.vb = vb;
+  lay.woP = roundUp(g.wo, 4 * vb);
+  lay.vblocks = lay.woP / (4 * vb);
+  lay.hoP = roundUp(g.ho, rb);
+  lay.rowBlocks = lay.hoP / rb;
+  const qmax = floorDiv((g.kw - 1) * g.dw, g.sw);
+  lay.rows = Math.max((lay.hoP - 1) * g.sh + (g.kh - 1) * g.dh + 1, g.top + g.h);
+  lay.rowLen = Math.max(lay.woP + qmax, ceilDiv(g.w + g.left, g.sw));
+  lay.plane = lay.rows * lay.rowLen;
+  lay.chan = g.sw * lay.plane;
+}
+
+/** ⌊a / b⌋ for a ≥ 0, b > 0, in small integers (an exact division stays one). */
+function floorDiv(a: number, b: number): number {
+  return (a - (a % b)) / b;
+}
+
+/** Writes kjTab then phaseTab at pTab (floats) into the memory's Int32 view. */
+function tables(w: Instance, g: DirectShape, pTab: number): void {
+  const c = w.ctrl;
+  for (let kj = 0; kj < g.kw; kj++) {
+    const t = kj * g.dw;
+    c[pTab + kj] = 4 * ((t % g.sw) * lay.plane + floorDiv(t, g.sw));
+  }
+  const ph = pTab + g.kw;
+  for (let p = 0; p < g.sw; p++) {
+    const iw0 = (((p - g.left) % g.sw) + g.sw) % g.sw;
+    c[ph + 2 * p] = iw0;
+    c[ph + 2 * p + 1] = floorDiv(iw0 + g.left, g.sw);
+  }
+}
+
+/** Work space from scratchBase on, taken in turn: a module-level cursor (no allocation per call). */
+let cursor = 0;
+
+function take(floats: number): number {
+  const p = cursor;
+  cursor = roundUp(cursor + floats, 16);
+  return p;
+}
+
+const sharedDecl: MemoryDecl = { shared: true, pages: 1, maxPages: MAX_PAGES };
+let workerModules: WebAssembly.Module[] | undefined;
+
+/** The two modules compiled for a shared memory, for the workers to instantiate beside the gemm module (threads.ts). */
+export function directWorkerModules(): WebAssembly.Module[] {
+  workerModules ??= [new WebAssembly.Module(encodeForward(sharedDecl)), new WebAssembly.Module(encodeBackward(sharedDecl))];
+  return workerModules;
+}
+
+/** The calling thread's kernels for a direct job: both side modules' and the gemm module's copyRows and addRowSums, once per memory. */
+const callerKernels = new WeakMap<WebAssembly.Memory, DirectKernels>();
+
+function kernelsOf(w: Instance): DirectKernels {
+  let k = callerKernels.get(w.memory);
+  if (k === undefined) {
+    k = { ...sideModule<DirectKernels>(w, 'direct-forward', encodeForward), ...sideModule<DirectKernels>(w, 'direct-backward', encodeBackward), copyRows: w.copyRows, addRowSums: w.addRowSums };
+    callerKernels.set(w.memory, k);
+  }
+  return k;
+}
+
+/** Threads for a job of `units` units and `macs` multiply-adds (conv.ts's rule): small ones stay on the calling thread. */
+function jobThreads(units: number, macs: number): number {
+  return macs < pool.minMacs ? 1 : Math.max(1, Math.min(pool.threads, units));
+}
+
+/** Writes the geometry, the layout and the batch size into the control block. */
+function setJob(c: Int32Array, g: DirectShape, n: number, job: number, pTab: number): void {
+  c[CTRL.job] = job;
+  c[CTRL.cvN] = n;
+  c[CTRL.cin] = g.cin; c[CTRL.h] = g.h; c[CTRL.w] = g.w;
+  c[CTRL.cout] = g.cout; c[CTRL.ho] = g.ho; c[CTRL.wo] = g.wo;
+  c[CTRL.kh] = g.kh; c[CTRL.kw] = g.kw; c[CTRL.sh] = g.sh; c[CTRL.sw] = g.sw; c[CTRL.dh] = g.dh; c[CTRL.dw] = g.dw;
+  c[CTRL.top] = g.top; c[CTRL.left] = g.left; c[CTRL.groups] = g.groups;
+  c[CTRL.dCb] = lay.cb; c[CTRL.dVb] = lay.vb; c[CTRL.dWoP] = lay.woP; c[CTRL.dHoP] = lay.hoP;
+  c[CTRL.dRowLen] = lay.rowLen; c[CTRL.dPlane] = lay.plane; c[CTRL.dTab] = pTab;
+}
+
+/** Runs the job in the control block on `threads` threads (the caller is one of them). */
+function runJob(w: Instance, k: DirectKernels, threads: number): void {
+  const c = w.ctrl;
+  c[CTRL.threads] = threads;
+  c[CTRL.next] = 0;
+  const e = k as unknown as ConvKernelExports;
+  if (threads === 1) runPart(e, c, CTRL, 0);
+  else runParts(e, c);
+  c[CTRL.job] = 0;
+}
+
+/**
+ * y = conv2d(x, W) + B for n samples (NCHW; W [cout, cin/groups, kh, kw]); then reluY = relu(y) when
+ * given. Samples are shared out among the threads (gemm-part.js: directForwardPart), each computed
+ * whole by one thread: the same bits for any count.
+ */
+export function directForward(w: Instance, g: DirectShape, n: number, x: Float32Array, W: Float32Array, B: Float32Array | null, y: Float32Array, reluY: Float32Array | null): void {
+  const k = kernelsOf(w);
+  const cb = channelBlock(g.cout / g.groups);
+  layout(g, columnBlock(g.wo, cb, FORWARD_VB[cb]!), 1);
+  lay.cb = cb;
+  const { cig, khkw, woP, chan } = lay;
+  const inS = g.cin * g.h * g.w, P = g.ho * g.wo, outS = g.cout * P, padded = woP !== g.wo, tap = cig * khkw;
+  const threads = jobThreads(n, n * outS * tap);
+  const rX = residentAt(w, x), rY = residentAt(w, y), rB = B === null ? -1 : residentAt(w, B);
+  cursor = scratchBase(w);
+  const pX = rX >= 0 ? rX : take(n * inS), pY = rY >= 0 ? rY : take(n * outS);
+  const pB = B === null ? -1 : rB >= 0 ? rB : take(g.cout);
+  const pWr = take(g.cout * tap), pTab = take(g.kw + 2 * g.sw);
+  // Per thread: the phased input, then (rows padded to whole blocks) the output.
+  const tStride = roundUp(roundUp(g.cin * chan, 16) + (padded ? g.cout * g.ho * woP : 0), 16);
+  const tScratch = take(threads * tStride);
+  const mem = ensureFloats(w, cursor);
+  if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
+  if (B !== null && rB < 0) mem.set(B, pB);
+  // W [g][blk][b][ci][ki][kj] → [g][blk][ci][ki][kj][b]: a block's cb weights of one tap side by side.
+  for (let co = 0; co < g.cout; co++) {
+    const blockStart = co - (co % cb), b = co % cb;
+    for (let t = 0; t < tap; t++) mem[pWr + blockStart * tap + t * cb + b] = W[co * tap + t]!;
+  }
+  tables(w, g, pTab);
+  const c = w.ctrl;
+  setJob(c, g, n, 3, pTab);
+  c[CTRL.pX] = pX;
+  c[CTRL.pW] = pWr;
+  c[CTRL.pBias] = pB;
+  c[CTRL.pY] = pY;
+  c[CTRL.tScratch] = tScratch;
+  c[CTRL.tStride] = tStride;
+  runJob(w, k, threads);
+  if (rY < 0) y.set(wasmView(w, pY, n * outS), 0);
+  if (reluY !== null) relu(y, reluY, n * outS);
+}
+
+/** Samples per block of a backward job: fixed by the batch size (at most 8 blocks), never by the thread count (conv.ts's). */
+function blockSize(n: number): number {
+  return ceilDiv(n, Math.min(n, 8));
+}
+
+/**
+ * dW += the weight gradient, dB += Σ dY when dB is given, and dX = the input gradient when dX is
+ * given (written, not accumulated), for n samples; with reluY and reluDY (a relu fused into the
+ * conv), dY is first set to reluDY·[reluY > 0]. The batch is cut into at most 8 blocks of
+ * consecutive samples, shared out among the threads (gemm-part.js: directBackwardPart); each
+ * block's partial dW and dB are added in block order: the same bits for any thread count.
+ */
+export function directBackward(
+  w: Instance, g: DirectShape, n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array,
+  dX: Float32Array | null, dB: Float32Array | null, reluY: Float32Array | null, reluDY: Float32Array | null,
+): void {
+  const k = kernelsOf(w);
+  if (reluY !== null && reluDY !== null) reluBackward(reluY, reluDY, dY, n * g.cout * g.ho * g.wo);
+  const vbB = backwardBlock(g.ho, g.wo);
+  layout(g, vbB, rowBlock(vbB));
+  lay.cb = 1;
+  const { cig, khkw, woP, hoP, chan } = lay;
+  const inS = g.cin * g.h * g.w, outS = g.cout * g.ho * g.wo, tap = cig * khkw;
+  const per = blockSize(n), units = ceilDiv(n, per);
+  const threads = jobThreads(units, n * outS * tap);
+  const dbOff = dB === null ? -1 : g.cout * tap;
+  const partStride = roundUp(g.cout * tap + (dB === null ? 0 : g.cout), 16);
+  const rX = residentAt(w, x), rDY = residentAt(w, dY), rW = residentAt(w, W), rDW = residentAt(w, dW);
+  const rDX = dX === null ? -1 : residentAt(w, dX), rDB = dB === null ? -1 : residentAt(w, dB);
+  cursor = scratchBase(w);
+  const pX = rX >= 0 ? rX : take(n * inS), pDY = rDY >= 0 ? rDY : take(n * outS);
+  const pW = rW >= 0 ? rW : take(g.cout * tap), pDW = rDW >= 0 ? rDW : take(g.cout * tap);
+  const pDX = dX === null ? -1 : rDX >= 0 ? rDX : take(n * inS);
+  const pDB = dB === null ? -1 : rDB >= 0 ? rDB : take(g.cout);
+  const pParts = take(units * partStride), pTab = take(g.kw + 2 * g.sw);
+  // Per thread: the phased input, dY in padded rows, the phased dX.
+  const tStride = roundUp(roundUp(g.cin * chan, 16) + roundUp(g.cout * hoP * woP, 16) + (dX === null ? 0 : g.cin * chan), 16);
+  const tScratch = take(threads * tStride);
+  const mem = ensureFloats(w, cursor);
+  if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
+  if (rDY < 0) mem.set(operand(dY, 0, n * outS), pDY);
+  if (rW < 0) mem.set(W, pW);
+  if (rDW < 0) mem.set(dW, pDW);
+  if (dB !== null && rDB < 0) mem.set(dB, pDB);
+  tables(w, g, pTab);
+  const c = w.ctrl;
+  setJob(c, g, n, 4, pTab);
+  c[CTRL.pX] = pX;
+  c[CTRL.pW] = pW;
+  c[CTRL.pDY] = pDY;
+  c[CTRL.pDX] = pDX;
+  c[CTRL.pParts] = pParts;
+  c[CTRL.partStride] = partStride;
+  c[CTRL.units] = units;
+  c[CTRL.perUnit] = per;
+  c[CTRL.dbOff] = dbOff;
+  c[CTRL.tScratch] = tScratch;
+  c[CTRL.tStride] = tStride;
+  runJob(w, k, threads);
+  // dW += the blocks' partials, in block order, each sum rounded to float32 after every add
+  // (Math.fround of the JS add of two float32 values is the float32 add): the bits of one block after another.
+  const f = w.f32;
+  for (let j = 0; j < g.cout * tap; j++) {
+    let acc = f[pDW + j]!;
+    for (let u = 0, sp = pParts + j; u < units; u++, sp += partStride) acc = Math.fround(acc + f[sp]!);
+    f[pDW + j] = acc;
+  }
+  if (dB !== null) {
+    for (let co = 0; co < g.cout; co++) {
+      let acc = f[pDB + co]!;
+      for (let u = 0, sp = pParts + dbOff + co; u < units; u++, sp += partStride) acc = Math.fround(acc + f[sp]!);
+      f[pDB + co] = acc;
+    }
+    if (rDB < 0) dB.set(wasmView(w, pDB, g.cout), 0);
+  }
+  if (rDW < 0) dW.set(wasmView(w, pDW, g.cout * tap), 0);
+  if (dX !== null && rDX < 0) dX.set(wasmView(w, pDX, n * inS), 0);
+}

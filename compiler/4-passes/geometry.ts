@@ -38,7 +38,9 @@ export function isPointwiseConv(node: Conv2dNode): boolean {
  *  measurements: ir/conv-algorithm.ts); im2col with GEMM for the rest (a 1×1 reads its input as its own column
  *  matrix). The spec's `algorithm:` forces one for both passes (lowering refused a winograd that does not fit). */
 export function convAlgorithm(node: Conv2dNode | ConvTranspose2dNode): { readonly algorithm: ConvAlgorithm; readonly backward: ConvAlgorithm; readonly why: string } {
-  if (node.kind === 'conv_transpose2d') return { algorithm: 'im2col', backward: 'im2col', why: 'conv_transpose2d' };
+  if (node.kind === 'conv_transpose2d') {
+    return { algorithm: 'im2col', backward: 'im2col', why: `conv_transpose2d: as its adjoint conv2d, ${node.outChannels}→${node.inChannels} channels, whose backward-data pass is this forward` };
+  }
   if (node.algorithm !== 'auto') return { algorithm: node.algorithm, backward: node.algorithm, why: 'set in the spec' };
   const unfit = winogradUnfit(node.kernel, node.stride, node.dilation, node.groups);
   const few = Math.min(node.inChannels, node.outChannels);

@@ -241,6 +241,51 @@ export function conv2dBackward(
   return true;
 }
 
+/**
+ * conv_transpose2d (torch.nn.ConvTranspose2d) for the whole batch, as the adjoint of the conv2d `g`
+ * that maps the transpose's output shape to its input shape with the same weight ([transpose's
+ * Cin = g.cout, Cout/groups = g.cin/groups, kh, kw]), stride, padding and dilation: y = col2im(Wᵀ·x)
+ * is g's backward-data pass, started at the bias. False (nothing written) where the wasm path does
+ * not apply. g is im2col's: the backward-data job shares out blocks of samples among the threads.
+ */
+export function convTranspose2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: FloatArray, B: FloatArray | null, y: FloatArray): boolean {
+  return im2colBackward(g, n, null, x, W, null, y, null, null, null, B);
+}
+
+/**
+ * conv_transpose2d's backward, by the same adjoint conv2d `g`: dX = g's forward of dY (no bias),
+ * dW += g's weight gradient with dY as its input and x as its output's gradient, and dB += the sums
+ * of dY over samples and positions, per channel, sample after sample (the order the TypeScript
+ * loops add in). False (nothing written) where the wasm path does not apply.
+ */
+export function convTranspose2dBackward(
+  g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dB: FloatArray | null, dX: FloatArray | null,
+): boolean {
+  if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
+  if (dX !== null) conv2dForward(g, n, dY, W, null, dX);
+  im2colBackward(g, n, dY, x, W, dW, null, null, null, null);
+  if (dB !== null) addChannelSums(g.cin, g.h * g.w, n, dY as Float32Array, dB);
+  return true;
+}
+
+/** dB[c] += Σ over positions of sample s's channel c of src, sample after sample: wasm where both live in its memory, else the same sums in JS. */
+function addChannelSums(channels: number, plane: number, n: number, src: Float32Array, dB: Float32Array): void {
+  const w = wasmSgemm()!;
+  const rS = residentAt(w, src), rB = residentAt(w, dB);
+  if (rS >= 0 && rB >= 0) {
+    for (let s = 0; s < n; s++) w.addRowSums(4 * (rS + s * channels * plane), 4 * plane, channels, plane, 4 * rB);
+    return;
+  }
+  for (let s = 0; s < n; s++) {
+    for (let ch = 0; ch < channels; ch++) {
+      const o = (s * channels + ch) * plane;
+      let acc = 0;
+      for (let q = 0; q < plane; q++) acc += src[o + q]!;
+      dB[ch] = dB[ch]! + acc;
+    }
+  }
+}
+
 /** conv2dBackward by the direct kernels (direct.ts), every part of it. */
 function directPass(
   g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null,
@@ -252,13 +297,19 @@ function directPass(
   return true;
 }
 
-/** conv2dBackward by im2col and gemm, every part of it. */
+/**
+ * conv2dBackward by im2col and gemm, every part of it. For conv_transpose2d (its adjoint) also
+ * without the weight gradient (dW null: no dW, no dB, x unread) and with dX started at `dXStart`
+ * (a bias per input channel) instead of zero.
+ */
 function im2colBackward(
-  g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null,
-  dB: FloatArray | null, reluY: FloatArray | null, reluDY: FloatArray | null,
+  g: Conv2dGeometry, n: number, x: FloatArray | null, dY: FloatArray, W: FloatArray, dW: FloatArray | null, dX: FloatArray | null,
+  dB: FloatArray | null, reluY: FloatArray | null, reluDY: FloatArray | null, dXStart: FloatArray | null = null,
 ): boolean {
-  if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
+  if (!usable(dY, W, dY, dW, dX) || !(x === null || x instanceof Float32Array) || !(dB === null || dB instanceof Float32Array)) return false;
   if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
+  if (!(dXStart === null || dXStart instanceof Float32Array) || (dW === null) !== (x === null) || (dW === null && dB !== null)) return false;
+  const weights = dW !== null;
   const w = wasmSgemm()!;
   const P = g.ho * g.wo, cog = g.cout / g.groups, K = (g.cin / g.groups) * g.kh * g.kw;
   const inS = g.cin * g.h * g.w, outS = g.cout * P, rowsK = g.cin * g.kh * g.kw;
@@ -272,8 +323,9 @@ function im2colBackward(
   // Layout: every array where it lives when it is in wasm memory (resident.ts), else copied in and
   // out; then x batch | dY batch | dW compact | the blocks' partial dW | dX batch | per thread: a
   // private gemm block, col, dCol, the gemm's work space.
-  const rW = residentAt(w, W as Float32Array), rDW = residentAt(w, dW as Float32Array);
-  const rX = residentAt(w, x as Float32Array), rDY = residentAt(w, dY as Float32Array);
+  const rW = residentAt(w, W as Float32Array), rDW = dW === null ? -1 : residentAt(w, dW as Float32Array);
+  const rX = x === null ? -1 : residentAt(w, x as Float32Array), rDY = residentAt(w, dY as Float32Array);
+  const rStart = dXStart === null ? -1 : residentAt(w, dXStart);
   const rDX = dX === null ? -1 : residentAt(w, dX as Float32Array);
   const rDB = dB === null ? -1 : residentAt(w, dB);
   const rRY = reluY === null ? -1 : residentAt(w, reluY), rRD = reluDY === null ? -1 : residentAt(w, reluDY);
@@ -281,22 +333,24 @@ function im2colBackward(
   // Otherwise the fused relu's backward runs first, over the whole batch (before dY is staged).
   if (reluY !== null && reluDY !== null && !reluInJob) reluBackward(reluY, reluDY, dY, n * outS);
   workSpace(w);
-  const pX = rX >= 0 ? rX : take(n * inS);
+  const pX = !weights ? -1 : rX >= 0 ? rX : take(n * inS);
   const pDY = rDY >= 0 ? rDY : take(n * outS);
   const pW = rW >= 0 ? rW : take(g.cout * K);
-  const pDW = rDW >= 0 ? rDW : take(g.cout * K);
+  const pDW = !weights ? -1 : rDW >= 0 ? rDW : take(g.cout * K);
   const pDB = dB === null ? -1 : rDB >= 0 ? rDB : take(g.cout);
-  const pParts = take(units * partStride);
+  const pParts = weights ? take(units * partStride) : -1;
   const pDX = dX === null ? -1 : rDX >= 0 ? rDX : take(n * inS);
+  const pStart = dXStart === null ? -1 : rStart >= 0 ? rStart : take(g.cin);
   const gemmWork = Math.max(gemmWorkFloats(cog, K, P, MR, NR, KC, 1), gemmWorkFloats(K, P, cog, MR, NR, KC, 1));
-  const tStride = roundUp(64 + roundUp(rowsK * P, 16) + (dX === null ? 0 : roundUp(g.groups * dcolRows * ldd, 16)) + gemmWork, 16);
+  const tStride = roundUp(64 + (weights ? roundUp(rowsK * P, 16) : 0) + (dX === null ? 0 : roundUp(g.groups * dcolRows * ldd, 16)) + gemmWork, 16);
   const tScratch = take(threads * tStride);
   const mem = ensureFloats(w, take(0));
-  if (rX < 0) mem.set(operand(x as Float32Array, 0, n * inS), pX);
+  if (weights && rX < 0) mem.set(operand(x as Float32Array, 0, n * inS), pX);
   if (rDY < 0) mem.set(operand(dY as Float32Array, 0, n * outS), pDY);
   if (rW < 0) mem.set(W as Float32Array, pW);
-  if (rDW < 0) mem.set(dW as Float32Array, pDW);
+  if (weights && rDW < 0) mem.set(dW as Float32Array, pDW);
   if (dB !== null && rDB < 0) mem.set(dB, pDB);
+  if (dXStart !== null && rStart < 0) mem.set(dXStart, pStart);
   const c = w.ctrl;
   setGeometry(c, g, n);
   c[CTRL.job] = 2;
@@ -315,9 +369,12 @@ function im2colBackward(
   c[CTRL.dbOff] = dbOff;
   c[CTRL.pReluY] = reluInJob ? rRY : -1;
   c[CTRL.pReluDY] = reluInJob ? rRD : -1;
+  c[CTRL.pBias] = pStart;
   c[CTRL.tScratch] = tScratch;
   c[CTRL.tStride] = tStride;
   runJob(w, threads);
+  if (dX !== null && rDX < 0) (dX as Float32Array).set(wasmView(w, pDX, n * inS), 0);
+  if (!weights) return true;
   // dW += the blocks' partials, in block order: each element read and written once, its sum
   // rounded to float32 after every add (Math.fround of the JS add of two float32 values is the
   // float32 add), so the bits of adding one block after another.
@@ -340,6 +397,5 @@ function im2colBackward(
     if (rDB < 0) dB.set(wasmView(w, pDB, g.cout), 0);
   }
   if (rDW < 0) (dW as Float32Array).set(wasmView(w, pDW, g.cout * K), 0);
-  if (dX !== null && rDX < 0) (dX as Float32Array).set(wasmView(w, pDX, n * inS), 0);
   return true;
 }

@@ -421,6 +421,9 @@ export function convForwardPart(e, c, L, t) {
  * For each block, its own partial dW (zeroed, then += dY·colᵀ sample after sample) and, with a
  * bias, partial dB (+= each sample's row sums of dY); for each
  * sample, dX = col2im(Wᵀ·dY) into the sample's own rows of dX (zeroed first, by the same thread).
+ * Two variants serve conv_transpose2d, the adjoint of this conv (conv.ts: convTranspose2dForward):
+ * pParts < 0 computes no weight gradient (nor dB), and pBias ≥ 0 starts each channel of dX at
+ * that bias instead of zero (Int32Array.fill with the float's bits: the bits of the float).
  *
  * @param {ConvKernelExports} e
  * @param {Int32Array} c
@@ -435,25 +438,31 @@ export function convBackwardPart(e, c, L, t) {
   const groups = c[L.groups], P = ho * wo, cog = cout / groups, cig = cin / groups, K = cig * kh * kw, inS = cin * h * w, outS = cout * P;
   const pX = c[L.pX], pW = c[L.pW], pDY = c[L.pDY], pParts = c[L.pParts], partStride = c[L.partStride], ldw = c[L.ldw], dwRows = c[L.dwRows];
   const pDX = c[L.pDX], ldd = c[L.ldd], dcolRows = c[L.dcolRows], units = c[L.units], per = c[L.perUnit], dbOff = c[L.dbOff];
-  const pReluY = c[L.pReluY], pReluDY = c[L.pReluDY];
+  const pReluY = c[L.pReluY], pReluDY = c[L.pReluDY], pStart = c[L.pBias];
+  const weights = pParts >= 0, plane = h * w;
   const own = c[L.tScratch] + t * c[L.tStride]; // the private gemm block (ints), then col, dCol
   const col = own + 64;
-  const dcol = col + roundUp(cin * kh * kw * P, 16);
+  const dcol = col + (weights ? roundUp(cin * kh * kw * P, 16) : 0);
   const work = dcol + (pDX >= 0 ? roundUp(groups * dcolRows * ldd, 16) : 0);
   for (let u = Atomics.add(c, L.next, 1); u < units; u = Atomics.add(c, L.next, 1)) {
     const part = pParts + u * partStride;
-    c.fill(0, part, part + partStride); // the bits of +0.0f
+    if (weights) c.fill(0, part, part + partStride); // the bits of +0.0f
     for (let s = u * per; s < n && s < (u + 1) * per; s++) {
-      e.im2col(4 * (pX + s * inS), 4 * col, 4 * P, cin, h, w, kh, kw, sh, sw, dh, dw, top, left, ho, wo);
       const dy = pDY + s * outS;
       // A fused relu layer: this sample's dY = the relu's dY where its output is positive, else 0.
       if (pReluY >= 0) e.reluBackward(4 * (pReluY + s * outS), 4 * (pReluDY + s * outS), 4 * dy, outS >> 2);
-      if (dbOff >= 0) e.addRowSums(4 * dy, 4 * P, cout, P, 4 * (part + dbOff));
-      for (let gi = 0; gi < groups; gi++) {
-        gemmOne(e, c, own, L, 0, 1, cog, K, P, dy + gi * cog * P, col + gi * K * P, part + gi * dwRows * ldw, ldw, 1, P, P, work);
+      if (weights) {
+        e.im2col(4 * (pX + s * inS), 4 * col, 4 * P, cin, h, w, kh, kw, sh, sw, dh, dw, top, left, ho, wo);
+        if (dbOff >= 0) e.addRowSums(4 * dy, 4 * P, cout, P, 4 * (part + dbOff));
+        for (let gi = 0; gi < groups; gi++) {
+          gemmOne(e, c, own, L, 0, 1, cog, K, P, dy + gi * cog * P, col + gi * K * P, part + gi * dwRows * ldw, ldw, 1, P, P, work);
+        }
       }
       if (pDX < 0) continue;
-      c.fill(0, pDX + s * inS, pDX + (s + 1) * inS); // the sample's dX, zeroed here while it is about to be in cache (the bits of +0.0f)
+      // The sample's dX, zeroed (the bits of +0.0f) or set to its start here while it is about to be in cache.
+      const dx = pDX + s * inS;
+      if (pStart < 0) c.fill(0, dx, dx + inS);
+      else for (let ch = 0; ch < cin; ch++) c.fill(c[pStart + ch], dx + ch * plane, dx + (ch + 1) * plane);
       for (let gi = 0; gi < groups; gi++) {
         const dc = dcol + gi * dcolRows * ldd;
         gemmOne(e, c, own, L, 1, 0, K, P, cog, pW + gi * cog * K, dy + gi * cog * P, dc, ldd, 0, K, P, work);

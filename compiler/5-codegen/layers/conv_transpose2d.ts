@@ -24,6 +24,15 @@ export function emitConvTranspose2d(node: ConvTranspose2dNode, o: EmitOptions): 
       '}',
     ];
   };
+  // Float32 arrays on an engine with WebAssembly SIMD128: the runtime runs the whole batch in wasm as the
+  // adjoint conv2d (runtime/wasm/conv.ts: convTranspose2dForward/Backward), the conv from this layer's
+  // output shape to its input shape with the same weight, and returns true; the loops below are the path
+  // for everything else (float64, no SIMD128, CNNC_NO_WASM=1).
+  const adjoint = `${name}_adjoint`;
+  const constants = {
+    suffix: 'adjoint',
+    text: `// ${gm.algorithmNote}\nconst ${adjoint}: rt.Conv2dGeometry = { cin: ${cout}, h: ${ho}, w: ${wo}, cout: ${gm.cin}, ho: ${gm.h}, wo: ${gm.w}, kh: ${gm.kh}, kw: ${gm.kw}, sh: ${gm.sh}, sw: ${gm.sw}, dh: ${gm.dh}, dw: ${gm.dw}, top: ${gm.top}, left: ${gm.left}, groups: ${g}, algorithm: '${gm.algorithm}' };`,
+  };
   const W = arg('W', 'F', { kind: 'param', role: 'weight' });
   const col = arg('col', 'F', { kind: 'buffer', what: 'col' });
 
@@ -34,6 +43,7 @@ export function emitConvTranspose2d(node: ConvTranspose2dNode, o: EmitOptions): 
     suffix: 'forward',
     params: fwdParams,
     body: lines(
+      `if (rt.convTranspose2dForward(${adjoint}, n, x, W, ${node.bias ? 'B' : 'null'}, y)) return;`,
       `for (let s = 0; s < n; s++) {`,
       `  const xOff = ${affine([[inS, 's']])};`,
       `  const yOff = ${affine([[outS, 's']])};`,
@@ -55,6 +65,7 @@ export function emitConvTranspose2d(node: ConvTranspose2dNode, o: EmitOptions): 
     suffix: 'backward',
     params: bwdParams,
     body: lines(
+      `if (rt.convTranspose2dBackward(${adjoint}, n, x, dY, W, dW, ${node.bias ? 'dB' : 'null'}, ${o.writesDX ? 'dX' : 'null'})) return;`,
       `for (let s = 0; s < n; s++) {`,
       `  const xOff = ${affine([[inS, 's']])};`,
       `  const yOff = ${affine([[outS, 's']])};`,
@@ -80,6 +91,7 @@ export function emitConvTranspose2d(node: ConvTranspose2dNode, o: EmitOptions): 
     forward,
     backward: o.backward ? backward : null,
     helpers: [columns(gm, 'col2im'), ...(o.backward ? [columns(gm, 'im2col')] : [])],
+    constants,
   };
 }
 

@@ -18,26 +18,11 @@ import { kernelMadd } from './sgemm-kernel.js';
 import { CTRL, ceilDiv, roundUp, runPart, type ConvKernelExports, type DirectKernels } from './gemm-part.js';
 import { pool, runParts } from './pool.js';
 import { ensureFloats, MAX_PAGES, operand, residentAt, scratchBase, wasmView, type Instance } from './sgemm.js';
+import type { Conv2dGeometry } from './conv.js';
 import { directDataKernel, directForwardKernel, directWeightsKernel, phaseKernel, rowBlock } from './direct-kernel.js';
 
-/** The sizes of a direct convolution (conv.ts's Conv2dGeometry is one). */
-export interface DirectShape {
-  readonly cin: number;
-  readonly h: number;
-  readonly w: number;
-  readonly cout: number;
-  readonly ho: number;
-  readonly wo: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly dh: number;
-  readonly dw: number;
-  readonly top: number;
-  readonly left: number;
-  readonly groups: number;
-}
+/** The sizes of a direct convolution: conv.ts's geometry without the algorithm (a type-only import: no module cycle). */
+export type DirectShape = Omit<Conv2dGeometry, 'algorithm' | 'backward'>;
 
 
 /** The forward variants (cb output channels × vb vectors of columns) and the backward ones (vb vectors). */

@@ -13,6 +13,7 @@ import { directModules } from '../../runtime/wasm/direct.js';
 import { CTRL } from '../../runtime/wasm/gemm-part.js';
 import { pool } from '../../runtime/wasm/pool.js';
 import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
+import { random, relError } from './float-error.js';
 
 interface Case {
   readonly title: string;
@@ -45,12 +46,6 @@ function geometryOf(c: Case, algorithm: 'im2col' | 'direct'): Conv2dGeometry {
   return { cin: c.cin, h: c.h, w: c.w, cout: c.cout, ho, wo, kh, kw, sh, sw, dh, dw, top, left, groups: c.groups ?? 1, algorithm };
 }
 
-function random(n: number, rng: Rng): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
-  return a;
-}
-
 /** y = conv2d(x, W) + B, and for dY its input gradient dX, dW0 + its weight gradient and dB0 + its bias
  *  gradient, in float64 by the definition (torch.nn.Conv2d, groups included). */
 function reference(g: Conv2dGeometry, n: number, x: Float32Array, W: Float32Array, B: Float32Array, dY: Float32Array, dW0: Float32Array, dB0: Float32Array): { y: Float64Array; dX: Float64Array; dW: Float64Array; dB: Float64Array } {
@@ -71,16 +66,6 @@ function reference(g: Conv2dGeometry, n: number, x: Float32Array, W: Float32Arra
     y[yi] = acc;
   }
   return { y, dX, dW, dB };
-}
-
-/** The largest |actual − expected|, relative to the largest |expected|. */
-function relError(actual: Float32Array, expected: Float64Array): number {
-  let scale = 0, worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]!));
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-  }
-  return worst / Math.max(scale, 1e-30);
 }
 
 const TOLERANCE = 2e-6; // conv-wasm.test.ts's, for im2col

@@ -11,6 +11,7 @@ import { initThreads } from 'cnnc/runtime/node';
 import { CTRL } from '../../runtime/wasm/gemm-part.js';
 import { pool } from '../../runtime/wasm/pool.js';
 import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
+import { random, relError } from './float-error.js';
 
 /** torch.nn.ConvTranspose2d's arguments, per axis [h, w]. */
 interface Case {
@@ -36,12 +37,6 @@ function adjointOf(c: Case): Conv2dGeometry {
   const ho = (c.h - 1) * c.s[0] - 2 * c.p[0] + c.d[0] * (c.k[0] - 1) + c.op[0] + 1;
   const wo = (c.w - 1) * c.s[1] - 2 * c.p[1] + c.d[1] * (c.k[1] - 1) + c.op[1] + 1;
   return { cin: c.cout, h: ho, w: wo, cout: c.cin, ho: c.h, wo: c.w, kh: c.k[0], kw: c.k[1], sh: c.s[0], sw: c.s[1], dh: c.d[0], dw: c.d[1], top: c.p[0], left: c.p[1], groups: c.groups, algorithm: 'im2col' };
-}
-
-function random(n: number, rng: Rng): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
-  return a;
 }
 
 /** y = conv_transpose2d(x, W) + B and, for dY, dX, dW0 + dW and dB0 + dB, in float64 by the definition:
@@ -74,16 +69,6 @@ function reference(c: Case, x: Float32Array, W: Float32Array, B: Float32Array | 
     }
   }
   return { y, dX, dW, dB };
-}
-
-/** The largest |actual − expected|, relative to the largest |expected|. */
-function relError(actual: Float32Array, expected: Float64Array): number {
-  let scale = 0, worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]!));
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-  }
-  return worst / Math.max(scale, 1e-30);
 }
 
 const TOLERANCE = 2e-6; // conv-wasm.test.ts's, for im2col

@@ -7,6 +7,7 @@
 // number of tiles, and the first layer (no dX).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { allocFloats, conv2dBackward, conv2dForward, Rng, setGemmBackend, type Conv2dGeometry, type GemmBackend } from 'cnnc/runtime';
+import { random } from './float-error.js';
 
 interface Case {
   readonly title: string;
@@ -37,12 +38,6 @@ function geometryOf(c: Case): Conv2dGeometry {
   const ho = Math.floor((c.h + top + bottom - dh * (c.kh - 1) - 1) / sh) + 1;
   const wo = Math.floor((c.w + left + right - dw * (c.kw - 1) - 1) / sw) + 1;
   return { cin: c.cin, h: c.h, w: c.w, cout: c.cout, ho, wo, kh: c.kh, kw: c.kw, sh, sw, dh, dw, top, left, groups: c.groups ?? 1 };
-}
-
-function random(n: number, rng: Rng): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
-  return a;
 }
 
 /** Calls f(s, co, ci, oh, ow, ki, kj, xIndex) for every term of the sum that reads inside the image. */

@@ -14,6 +14,7 @@ import { CTRL } from '../../runtime/wasm/gemm-part.js';
 import { pool } from '../../runtime/wasm/pool.js';
 import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
 import { WINOGRAD_MODULES } from '../../runtime/wasm/winograd.js';
+import { random, relError } from './float-error.js';
 
 interface Case {
   readonly title: string;
@@ -38,12 +39,6 @@ function geometryOf(c: Case, algorithm: ConvAlgorithm): Conv2dGeometry {
   return { cin: c.cin, h: c.h, w: c.w, cout: c.cout, ho: c.h + top + bottom - 2, wo: c.w + left + right - 2, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, top, left, groups: 1, algorithm };
 }
 
-function random(n: number, rng: Rng): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniform(-1, 1);
-  return a;
-}
-
 /** y = conv2d(x, W) + B, and for dY its input gradient dX, dW0 + its weight gradient and dB0 + its bias
  *  gradient, in float64 by the definition. */
 function reference(g: Conv2dGeometry, n: number, x: Float32Array, W: Float32Array, B: Float32Array, dY: Float32Array, dW0: Float32Array, dB0: Float32Array): { y: Float64Array; dX: Float64Array; dW: Float64Array; dB: Float64Array } {
@@ -63,16 +58,6 @@ function reference(g: Conv2dGeometry, n: number, x: Float32Array, W: Float32Arra
     y[yi] = acc;
   }
   return { y, dX, dW, dB };
-}
-
-/** The largest |actual − expected|, relative to the largest |expected|. */
-function relError(actual: Float32Array, expected: Float64Array): number {
-  let scale = 0, worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]!));
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-  }
-  return worst / Math.max(scale, 1e-30);
 }
 
 // y, dX: im2col's bound (conv-wasm.test.ts: 2e-6) for F(2×2). F(4×4)'s transforms scale by up to 5 (Bᵀ), 1/24 (G)

@@ -268,22 +268,19 @@ export function convTranspose2dBackward(
   return true;
 }
 
-/** dB[c] += Σ over positions of sample s's channel c of src, sample after sample: wasm where both live in its memory, else the same sums in JS. */
+/** dB[c] += Σ over positions of sample s's channel c of src, sample after sample, by addRowSums (as
+ *  winogradWeights's dB): each array where it lives in wasm memory, else copied in (and dB back out). */
 function addChannelSums(channels: number, plane: number, n: number, src: Float32Array, dB: Float32Array): void {
   const w = wasmSgemm()!;
-  const rS = residentAt(w, src), rB = residentAt(w, dB);
-  if (rS >= 0 && rB >= 0) {
-    for (let s = 0; s < n; s++) w.addRowSums(4 * (rS + s * channels * plane), 4 * plane, channels, plane, 4 * rB);
-    return;
-  }
-  for (let s = 0; s < n; s++) {
-    for (let ch = 0; ch < channels; ch++) {
-      const o = (s * channels + ch) * plane;
-      let acc = 0;
-      for (let q = 0; q < plane; q++) acc += src[o + q]!;
-      dB[ch] = dB[ch]! + acc;
-    }
-  }
+  const rS = residentAt(w, src), rB = residentAt(w, dB), sampleS = channels * plane;
+  workSpace(w);
+  const pS = rS >= 0 ? rS : take(n * sampleS);
+  const pB = rB >= 0 ? rB : take(channels);
+  const mem = ensureFloats(w, take(0));
+  if (rS < 0) mem.set(operand(src, 0, n * sampleS), pS);
+  if (rB < 0) mem.set(dB, pB);
+  for (let s = 0; s < n; s++) w.addRowSums(4 * (pS + s * sampleS), 4 * plane, channels, plane, 4 * pB);
+  if (rB < 0) dB.set(wasmView(w, pB, channels), 0);
 }
 
 /** conv2dBackward by the direct kernels (direct.ts), every part of it. */

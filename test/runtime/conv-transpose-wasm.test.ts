@@ -2,7 +2,7 @@
 // run as the adjoint conv2d's backward-data, forward and weight-gradient jobs): y, dX, dW and dB
 // against torch.nn.ConvTranspose2d's definition in float64 (direct loops over its weight [Cin,
 // Cout/groups, kh, kw]), within the im2col path's tolerance (conv-wasm.test.ts: 2e-6 of the largest
-// magnitude); the bits of one thread with three; arrays in wasm memory and outside it alike. The
+// magnitude); the bits of one thread with three; the same bits with the arrays in wasm memory or outside it. The
 // cases: the segmentation spec's two up-convolutions, and the decoder reference's output_padding,
 // dilation, groups, asymmetric stride and no bias (test/fixtures/reference/specs/decoder-layers.yaml).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -106,13 +106,17 @@ describe('conv_transpose2d on the wasm path, as its adjoint conv2d, against floa
     test(c.title, () => {
       const o = operands(c, c.n, 7);
       const ref = reference(c, o.x, o.W, o.B, o.dY, o.dW0, o.dB0);
+      const ways: Float32Array[][] = [];
       for (const [where, label] of [[copy, 'copied in and out'], [inWasm, 'in wasm memory']] as const) {
         const got = run(c, c.n, o, where);
+        ways.push(got);
         const err = [relError(got[0]!, ref.y), relError(got[1]!, ref.dX), relError(got[2]!, ref.dW), relError(got[3]!, ref.dB)];
         console.log(`${c.title}, ${label}: ${NAMES.slice(0, c.bias ? 4 : 3).map((t, i) => `${t} ${err[i]!.toExponential(1)}`).join(', ')}`);
         for (let i = 0; i < (c.bias ? 4 : 3); i++) expect(err[i], `${NAMES[i]}, ${label}`).toBeLessThan(TOLERANCE);
         if (!c.bias) expect(Array.from(got[3]!), 'dB untouched without a bias').toEqual(Array.from(o.dB0));
       }
+      // Copied or in place, the same kernels in the same order: the same bits.
+      ways[1]!.forEach((a, i) => expect(Array.from(a), NAMES[i]).toEqual(Array.from(ways[0]![i]!)));
     });
   }
 

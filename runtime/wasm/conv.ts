@@ -20,7 +20,7 @@ import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { MR, NR } from './sgemm-kernel.js';
 import { CTRL, ceilDiv, gemmWorkFloats, roundUp, runPart } from './gemm-part.js';
-import { pool, runParts } from './pool.js';
+import { blockSize, jobThreads, pool, runParts } from './pool.js';
 import { relu, reluBackward } from './relu.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
 import { winogradData, winogradForward, winogradWeights, type WinogradTile } from './winograd.js';
@@ -108,11 +108,6 @@ function setGeometry(c: Int32Array, g: Conv2dGeometry, n: number): void {
   c[CTRL.top] = g.top;
   c[CTRL.left] = g.left;
   c[CTRL.groups] = g.groups;
-}
-
-/** Threads for a conv job of `units` units and `macs` multiply-adds: small ones stay on the calling thread. */
-function jobThreads(units: number, macs: number): number {
-  return macs < pool.minMacs ? 1 : Math.max(1, Math.min(pool.threads, units));
 }
 
 /** Runs the job in the control block on `threads` threads (the caller is one of them). */
@@ -207,11 +202,6 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
   if (rY < 0) (y as Float32Array).set(wasmView(w, pOut, n * outS), 0);
   if (reluY !== null && !reluInJob) relu(y, reluY, n * outS);
   return true;
-}
-
-/** Samples per block of a backward job: fixed by the batch size (at most 8 blocks), never by the thread count. */
-function blockSize(n: number): number {
-  return ceilDiv(n, Math.min(n, 8));
 }
 
 /**

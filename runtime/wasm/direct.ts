@@ -16,7 +16,7 @@ import { encodeModule, type MemoryDecl } from './encoder.js';
 import { sideModule } from './side.js';
 import { kernelMadd } from './sgemm-kernel.js';
 import { CTRL, ceilDiv, roundUp, runPart, type ConvKernelExports, type DirectKernels } from './gemm-part.js';
-import { pool, runParts } from './pool.js';
+import { blockSize, jobThreads, pool, runParts } from './pool.js';
 import { ensureFloats, MAX_PAGES, operand, residentAt, scratchBase, wasmView, type Instance } from './sgemm.js';
 import type { Conv2dGeometry } from './conv.js';
 import { directDataKernel, directForwardKernel, directWeightsKernel, phaseKernel, rowBlock } from './direct-kernel.js';
@@ -147,11 +147,6 @@ function kernelsOf(w: Instance): DirectKernels {
   return k;
 }
 
-/** Threads for a job of `units` units and `macs` multiply-adds (conv.ts's rule): small ones stay on the calling thread. */
-function jobThreads(units: number, macs: number): number {
-  return macs < pool.minMacs ? 1 : Math.max(1, Math.min(pool.threads, units));
-}
-
 /** Writes the geometry, the layout and the batch size into the control block. */
 function setJob(c: Int32Array, g: DirectShape, n: number, job: number, pTab: number): void {
   c[CTRL.job] = job;
@@ -216,11 +211,6 @@ export function directForward(w: Instance, g: DirectShape, n: number, x: Float32
   runJob(w, k, threads);
   if (rY < 0) y.set(wasmView(w, pY, n * outS), 0);
   if (reluY !== null) relu(y, reluY, n * outS);
-}
-
-/** Samples per block of a backward job: fixed by the batch size (at most 8 blocks), never by the thread count (conv.ts's). */
-function blockSize(n: number): number {
-  return ceilDiv(n, Math.min(n, 8));
 }
 
 /**

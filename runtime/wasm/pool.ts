@@ -3,7 +3,7 @@
 // one counter to finish. The caller polls the counter briefly before sleeping on it, since the
 // workers' parts end within microseconds of its own; a browser's main thread may not sleep
 // (Atomics.wait throws there), so it only polls.
-import { CTRL, runPart, type ConvKernelExports } from './gemm-part.js';
+import { CTRL, ceilDiv, runPart, type ConvKernelExports } from './gemm-part.js';
 
 export const pool = {
   /** Threads a large enough gemm uses (setThreads): 1 … workers + 1. */
@@ -25,6 +25,16 @@ export const pool = {
   /** Whether the caller claims chunks too (always, except in tests that make the workers compute everything). */
   callerWorks: true,
 };
+
+/** Threads for a conv job (conv.ts, direct.ts) of `units` units and `macs` multiply-adds: small ones stay on the calling thread. */
+export function jobThreads(units: number, macs: number): number {
+  return macs < pool.minMacs ? 1 : Math.max(1, Math.min(pool.threads, units));
+}
+
+/** Samples per block of a conv backward job: fixed by the batch size (at most 8 blocks), never by the thread count, so the partial sums and their bits are too. */
+export function blockSize(n: number): number {
+  return ceilDiv(n, Math.min(n, 8));
+}
 
 let canBlock: boolean | undefined;
 

@@ -10,15 +10,17 @@
 //
 // Never freed: nothing can tell when the last view of a block is gone (a parameter view kept after
 // its model is dropped would alias the next model's weights if the block were reused). The budget
-// bounds what a process can lose to that: 256 MiB, all models together; a process that creates
-// models past it gets ordinary arrays for the rest, with the same results, a little slower.
+// bounds what a process can lose to that: 1 GiB, all models together; a process that creates
+// models past it gets ordinary arrays for the rest, with the same results, slower. (256 MiB was
+// too little for one model: mobilenet_v2 at 3x64x64, batch 32, trains in 439 MiB, and past the
+// budget its relu6 and batchnorm fell back to copies and JS loops.)
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { ensureFloats, wasmSgemm } from './sgemm.js';
 import { roundUp } from './gemm-part.js';
 
 /** At most this many floats in wasm memory, all allocations together. */
-export const RESIDENT_BUDGET_FLOATS = 64 * 1024 * 1024;
+export const RESIDENT_BUDGET_FLOATS = 256 * 1024 * 1024;
 
 /** A zeroed array of `count` elements: in wasm memory where it pays and is safe (see above), else `new ctor(count)`. */
 export function allocFloats<A extends FloatArray>(ctor: { new (count: number): A }, count: number): A {

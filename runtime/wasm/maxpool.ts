@@ -1,5 +1,5 @@
-// maxpool2d forward in wasm (pool-kernel.ts: four outputs at a time for the 2×2 stride-2 window,
-// a scalar branch-free loop for the others) for the generated kernels: `if (rt.maxpool2dForward(
+// maxpool2d forward in wasm (pool-kernel.ts: four outputs at a time for the 2×2 stride-2 window and,
+// in a side module, for any window of column stride 1 or 2; a scalar branch-free loop for the others) for the generated kernels: `if (rt.maxpool2dForward(
 // pool_geometry, n, x, y, argmax)) return;`, then their own JS loops. Only where there is no padding
 // and x, y and argmax all live in wasm memory (resident.ts: the generated model's arenas), which
 // is the case on the fast path; anything else (float64, no SIMD128, CNNC_NO_WASM=1, arenas past
@@ -8,6 +8,8 @@ import { MAXPOOL_UNROLLED_MAX } from '../contracts.js';
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { residentAt, wasmSgemm } from './sgemm.js';
+import { maxpoolStridedModule } from './pool-kernel.js';
+import { sideModule, type SideKernels } from './side.js';
 
 /** A maxpool2d's shapes without padding, as literals in the generated module. */
 export interface Pool2dGeometry {
@@ -30,7 +32,10 @@ export function maxpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y:
   const rX = residentAt(w, x), rY = residentAt(w, y), rA = residentAt(w, argmax);
   if (rX < 0 || rY < 0 || rA < 0) return false;
   if (fourAtATime(g)) w.maxpool2x2(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo);
-  else if (g.kh * g.kw > MAXPOOL_UNROLLED_MAX) w.maxpool(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw);
+  else if (strided(g)) {
+    const k = sideModule<SideKernels<'maxpoolS1' | 'maxpoolS2'>>(w, 'maxpool', maxpoolStridedModule);
+    k[g.sw === 1 ? 'maxpoolS1' : 'maxpoolS2'](4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh);
+  } else if (g.kh * g.kw > MAXPOOL_UNROLLED_MAX) w.maxpool(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw);
   else return false; // the generated unrolled loop is faster than the scalar kernel on small windows (8.4 against 11 ms on the seed's pool)
   return true;
 }
@@ -54,7 +59,13 @@ export function maxpool2dBackward(planes: number, inPlane: number, outPlane: num
 
 /** Whether maxpool2dForward takes these shapes (given arrays in wasm memory). */
 export function maxpool2dInWasm(g: Pool2dGeometry): boolean {
-  return fourAtATime(g) || g.kh * g.kw > MAXPOOL_UNROLLED_MAX;
+  return fourAtATime(g) || strided(g) || g.kh * g.kw > MAXPOOL_UNROLLED_MAX;
+}
+
+/** Column stride 1 or 2 and at least four outputs a row: the four-at-a-time kernels of any window
+ *  (squeezenet's and alexnet's 3×3 stride 2, ceil_mode or not, where every window is inside). */
+function strided(g: Pool2dGeometry): boolean {
+  return (g.sw === 1 || g.sw === 2) && g.wo >= 4;
 }
 
 /** The 2×2 stride-2 window with whole groups of four outputs a row: the SIMD kernel. */

@@ -5,7 +5,7 @@
 // the maximum, then each later one replaces it when `v > max || isnan(v)` (a NaN wins, and of
 // several NaNs the last). Written with select, not a branch: on activations half of the compares
 // go either way, and the mispredicted branches were the cost of the JS loop.
-import { FunctionBuilder, ValType, type Local } from './encoder.js';
+import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
 
 type I32 = Local<ValType.i32>;
 
@@ -155,4 +155,78 @@ export function maxpoolBackwardKernel(): FunctionBuilder {
     f.get(inPlane).i32Const(4).i32Mul().get(dx).i32Add().set(dx);
   });
   return f;
+}
+
+/** Bytes of f32 lanes 0, 2 of a and 1, 3 of b: columns c, c+2, c+4, c+6 from loads at c and c+3. */
+const STRIDE2 = [0, 1, 2, 3, 8, 9, 10, 11, 20, 21, 22, 23, 28, 29, 30, 31];
+
+/**
+ * maxpoolS1 / maxpoolS2(src, dst, arg, planes, h, w, ho, wo, kh, kw, sh): any window without padding,
+ * column stride 1 or 2 (the function's name), wo ≥ 4, four outputs at a time. Each tap's four inputs
+ * are one load (stride 1) or two loads of four floats at columns c and c+3, shuffled to c, c+2, c+4,
+ * c+6 (stride 2; both loads end inside the window's row, never past the input). A row whose wo is not
+ * a multiple of 4 ends with the group at wo - 4, which writes some outputs a second time with the same
+ * bits. The rule of maxpool, lane by lane: taps in window order, `v > best || isnan(v)`.
+ */
+export function maxpoolStridedKernel(sw: 1 | 2): FunctionBuilder {
+  const f = new FunctionBuilder(`maxpoolS${sw}`, Array<ValType>(11).fill(ValType.i32));
+  const [src, dst, arg, planes, h, w, ho, wo, kh, kw, sh] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  const plane = f.local(ValType.i32), oh = f.local(ValType.i32), ow = f.local(ValType.i32), i = f.local(ValType.i32), j = f.local(ValType.i32);
+  const first = f.local(ValType.i32), t = f.local(ValType.i32), out = f.local(ValType.i32), a = f.local(ValType.i32);
+  const best = f.local(ValType.v128), at = f.local(ValType.v128), v = f.local(ValType.v128), take = f.local(ValType.v128), lanes = f.local(ValType.v128);
+  f.v128Const(i32x4([0, sw, 2 * sw, 3 * sw])).set(lanes);
+  /** v ← the four inputs of tap index t (the first output's input index in the plane). */
+  const gather = (): void => {
+    f.get(src).get(t).i32Const(4).i32Mul().i32Add().set(a);
+    if (sw === 1) f.get(a).v128Load(0).set(v);
+    else f.get(a).v128Load(0).get(a).v128Load(12).i8x16Shuffle(STRIDE2).set(v);
+  };
+  f.get(planes).set(plane);
+  f.loop(() => { // planes (sample · channel)
+    f.i32Const(0).set(oh);
+    f.loop(() => {
+      f.i32Const(0).set(ow);
+      f.loop(() => { // groups of four outputs: the last one starts at wo - 4
+        f.get(ow).get(wo).i32Const(4).i32Sub().get(ow).get(wo).i32Const(4).i32Sub().i32LtS().select().set(ow);
+        f.get(oh).get(sh).i32Mul().get(w).i32Mul().get(ow).i32Const(sw).i32Mul().i32Add().set(first);
+        f.get(first).set(t);
+        gather();
+        f.get(v).set(best);
+        f.get(first).i32x4Splat().get(lanes).i32x4Add().set(at);
+        f.i32Const(0).set(i);
+        f.loop(() => { // window rows
+          f.i32Const(0).set(j);
+          f.loop(() => { // window columns (tap (0,0) again is harmless: v > v is false, a NaN replaces itself)
+            f.get(first).get(i).get(w).i32Mul().i32Add().get(j).i32Add().set(t);
+            gather();
+            f.get(v).get(best).f32x4Gt().get(v).get(v).f32x4Ne().v128Or().set(take);
+            f.get(v).get(best).get(take).v128Bitselect().set(best);
+            f.get(t).i32x4Splat().get(lanes).i32x4Add().get(at).get(take).v128Bitselect().set(at);
+            f.addTo(j, 1);
+            f.get(j).get(kw).i32LtS().brIf(0);
+          });
+          f.addTo(i, 1);
+          f.get(i).get(kh).i32LtS().brIf(0);
+        });
+        f.get(oh).get(wo).i32Mul().get(ow).i32Add().i32Const(4).i32Mul().set(out);
+        f.get(dst).get(out).i32Add().get(best).v128Store(0);
+        f.get(arg).get(out).i32Add().get(at).v128Store(0);
+        f.addTo(ow, 4);
+        f.get(ow).get(wo).i32LtS().brIf(0);
+      });
+      f.addTo(oh, 1);
+      f.get(oh).get(ho).i32LtS().brIf(0);
+    });
+    f.get(src).get(h).get(w).i32Mul().i32Const(4).i32Mul().i32Add().set(src);
+    f.get(ho).get(wo).i32Mul().i32Const(4).i32Mul().set(out);
+    f.get(dst).get(out).i32Add().set(dst);
+    f.get(arg).get(out).i32Add().set(arg);
+    f.get(plane).i32Const(1).i32Sub().tee(plane).brIf(0);
+  });
+  return f;
+}
+
+/** The side module of the strided kernels (side.ts): the gemm module has no room left for them. */
+export function maxpoolStridedModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
+  return encodeModule([maxpoolStridedKernel(1), maxpoolStridedKernel(2)], memory);
 }

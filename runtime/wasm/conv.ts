@@ -12,6 +12,10 @@
 // the blocks in order (see conv2dBackward). A relu the compiler fused into the conv (its only
 // reader) is applied per sample inside the job: relu(y) forward, dY = reluDY·[reluY > 0] backward.
 //
+// Below BATCHED_P_MAX output positions a sample (groups 1), im2col's products take the samples
+// together instead: one product S·P columns wide (batchedForward, batchedBackward), split among
+// the threads by sgemmAt, not one per sample P wide with P padded to whole tiles.
+//
 // Threads (threads.ts): forward shares out samples, backward fixed blocks of samples (gemm-part.js:
 // convForwardPart, convBackwardPart), each unit computed whole by one thread — one job per call,
 // not one per product — with the same bits for any thread count. A batch smaller than the thread
@@ -140,6 +144,12 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
     if (reluY !== null) relu(y, reluY, n * g.cout * g.ho * g.wo);
     return true;
   }
+  const S = batchedSamples(g, n);
+  if (S > 0) {
+    batchedForward(w, g, n, S, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array);
+    if (reluY !== null) relu(y, reluY, n * g.cout * g.ho * g.wo);
+    return true;
+  }
   const P = g.ho * g.wo, cog = g.cout / g.groups, K = (g.cin / g.groups) * g.kh * g.kw;
   const inS = g.cin * g.h * g.w, outS = g.cout * P, rowsK = g.cin * g.kh * g.kw;
   // C of each sample and group: cog rows of ldc floats, padded to whole MR×NR tiles (the
@@ -220,7 +230,10 @@ export function conv2dBackward(
 ): boolean {
   if ((g.backward ?? g.algorithm) === 'direct') return directPass(g, n, x, dY, W, dW, dX, dB, reluY, reluDY);
   const tile = winograd(g, g.backward ?? g.algorithm);
-  if (tile === 0) return im2colBackward(g, n, x, dY, W, dW, dX, dB, reluY, reluDY);
+  if (tile === 0) {
+    const S = batchedSamples(g, n);
+    return S > 0 ? batchedBackward(g, n, S, x, dY, W, dW, dX, dB, reluY, reluDY) : im2colBackward(g, n, x, dY, W, dW, dX, dB, reluY, reluDY);
+  }
   if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
   if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
   // Winograd: the fused relu's backward first (dY = reluDY·[reluY > 0], written into dY), then dW and dB, then dX.
@@ -228,6 +241,109 @@ export function conv2dBackward(
   const w = wasmSgemm()!;
   winogradWeights(w, g, n, x as Float32Array, dY as Float32Array, dW as Float32Array, dB, tile);
   if (dX !== null) winogradData(w, g, n, dY as Float32Array, W as Float32Array, dX as Float32Array, tile);
+  return true;
+}
+
+/** im2col's products take the samples together (batchedForward) below this many output positions
+ *  a sample: a product S·P columns wide instead of n products P wide, each of which pads P to whole
+ *  NR-column tiles and packs W again (squeezenet's classifier, P = 9; mobilenet's last blocks, P = 4). */
+export const BATCHED_P_MAX = 64;
+/** The columns of one batched product (S·P) at most, and the floats of its column matrix at most. */
+const BATCHED_COLUMNS = 1024, BATCHED_COL_FLOATS = 1 << 22;
+
+/** How many samples one im2col product takes (0: one sample a product, the job path): fixed by the
+ *  geometry and n alone, never by the thread count, so the bits are the same for any count. */
+export function batchedSamples(g: Conv2dGeometry, n: number): number {
+  const P = g.ho * g.wo, rowsK = g.cin * g.kh * g.kw;
+  if (g.groups !== 1 || P >= BATCHED_P_MAX || n < 2) return 0;
+  const S = Math.min(n, Math.max(1, Math.floor(BATCHED_COLUMNS / P)), Math.max(1, Math.floor(BATCHED_COL_FLOATS / (rowsK * P))));
+  return S >= 2 ? S : 0;
+}
+
+/** Where `a` is in wasm memory: where it lives (resident.ts), else a region taken for it, which
+ *  stageIn fills once memory has grown to hold every region. */
+function place(w: Instance, a: Float32Array, floats: number): number {
+  const r = residentAt(w, a);
+  return r >= 0 ? r : take(floats);
+}
+
+/** Copies `a` into the region place gave it, where it does not live in wasm memory. */
+function stageIn(w: Instance, a: Float32Array, at: number, floats: number): void {
+  if (residentAt(w, a) < 0) w.f32.set(operand(a, 0, floats), at);
+}
+
+/**
+ * y = conv2d(x, W, B) with S samples a product: col [rowsK, S·P] by im2col of each sample at
+ * column s·P, C [cout, S·P] started at the bias, C = W·col (sgemmAt: split among threads with the
+ * bits of one), then each sample's P columns copied to its y. groups 1.
+ */
+function batchedForward(w: Instance, g: Conv2dGeometry, n: number, S: number, x: Float32Array, W: Float32Array, B: Float32Array | null, y: Float32Array): void {
+  const P = g.ho * g.wo, K = g.cin * g.kh * g.kw, inS = g.cin * g.h * g.w, outS = g.cout * P;
+  workSpace(w);
+  const pX = place(w, x, n * inS), pW = place(w, W, g.cout * K);
+  const pB = B === null ? -1 : place(w, B, g.cout);
+  const rY = residentAt(w, y), pY = rY >= 0 ? rY : take(n * outS);
+  const pCol = take(K * S * P), pC = take(roundUp(g.cout, MR) * roundUp(S * P, NR)), free = take(0);
+  ensureFloats(w, free);
+  stageIn(w, x, pX, n * inS);
+  stageIn(w, W, pW, g.cout * K);
+  if (B !== null) stageIn(w, B, pB, g.cout);
+  for (let s0 = 0; s0 < n; s0 += S) {
+    const m = Math.min(S, n - s0), cols = m * P, ldc = roundUp(cols, NR);
+    for (let s = 0; s < m; s++) im2colCall(w, 'im2col', pX + (s0 + s) * inS, pCol + s * P, cols, g, g.cin);
+    if (pB >= 0) w.fillRows(4 * pC, 4 * ldc, g.cout, cols, 4 * pB);
+    sgemmAt(w, false, false, g.cout, cols, K, pW, pCol, pC, ldc, pB >= 0, free);
+    for (let s = 0; s < m; s++) w.copyRows(4 * (pC + s * P), 4 * ldc, 4 * (pY + (s0 + s) * outS), 4 * P, g.cout, P);
+  }
+  if (rY < 0) y.set(wasmView(w, pY, n * outS), 0);
+}
+
+/**
+ * conv2d's backward with S samples a product (batchedForward's layout): the fused relu's backward
+ * and dB first, over the batch; then per product D [cout, S·P] gathered from dY, dW += D·colᵀ
+ * (accumulated in tile layout from the first product to the last), and where dX is given
+ * dCol = Wᵀ·D, col2im'd into each sample's zeroed dX. Fixed by the geometry and n: the same bits
+ * for any thread count.
+ */
+function batchedBackward(
+  g: Conv2dGeometry, n: number, S: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null,
+  dB: FloatArray | null, reluY: FloatArray | null, reluDY: FloatArray | null,
+): boolean {
+  if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
+  if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
+  const w = wasmSgemm()!;
+  const P = g.ho * g.wo, K = g.cin * g.kh * g.kw, inS = g.cin * g.h * g.w, outS = g.cout * P;
+  if (reluY !== null && reluDY !== null) reluBackward(reluY, reluDY, dY, n * outS);
+  if (dB !== null) addChannelSums(g.cout, P, n, dY as Float32Array, dB);
+  workSpace(w);
+  const pX = place(w, x as Float32Array, n * inS), pDY = place(w, dY as Float32Array, n * outS);
+  const pW = place(w, W as Float32Array, g.cout * K), pDW = place(w, dW as Float32Array, g.cout * K);
+  const rDX = dX === null ? -1 : residentAt(w, dX as Float32Array), pDX = dX === null ? -1 : rDX >= 0 ? rDX : take(n * inS);
+  const ldw = roundUp(K, NR);
+  const pCW = take(roundUp(g.cout, MR) * ldw), pCol = take(K * S * P), pD = take(g.cout * S * P);
+  const pDCol = dX === null ? -1 : take(roundUp(K, MR) * roundUp(S * P, NR)), free = take(0);
+  ensureFloats(w, free);
+  stageIn(w, x as Float32Array, pX, n * inS);
+  stageIn(w, dY as Float32Array, pDY, n * outS);
+  stageIn(w, W as Float32Array, pW, g.cout * K);
+  stageIn(w, dW as Float32Array, pDW, g.cout * K);
+  w.copyRows(4 * pDW, 4 * K, 4 * pCW, 4 * ldw, g.cout, K);
+  for (let s0 = 0; s0 < n; s0 += S) {
+    const m = Math.min(S, n - s0), cols = m * P;
+    for (let s = 0; s < m; s++) {
+      im2colCall(w, 'im2col', pX + (s0 + s) * inS, pCol + s * P, cols, g, g.cin);
+      w.copyRows(4 * (pDY + (s0 + s) * outS), 4 * P, 4 * (pD + s * P), 4 * cols, g.cout, P);
+    }
+    sgemmAt(w, false, true, g.cout, K, cols, pD, pCol, pCW, ldw, true, free, cols, cols);
+    if (pDX < 0) continue;
+    const ldd = roundUp(cols, NR);
+    sgemmAt(w, true, false, K, cols, g.cout, pW, pD, pDCol, ldd, false, free, K, cols);
+    w.f32.fill(0, pDX + s0 * inS, pDX + (s0 + m) * inS);
+    for (let s = 0; s < m; s++) im2colCall(w, 'col2im', pDCol + s * P, pDX + (s0 + s) * inS, ldd, g, g.cin);
+  }
+  w.copyRows(4 * pCW, 4 * ldw, 4 * pDW, 4 * K, g.cout, K);
+  if (residentAt(w, dW as Float32Array) < 0) (dW as Float32Array).set(wasmView(w, pDW, g.cout * K), 0);
+  if (dX !== null && rDX < 0) (dX as Float32Array).set(wasmView(w, pDX, n * inS), 0);
   return true;
 }
 

@@ -6,7 +6,7 @@
 // rows are not a whole micro-kernel tile (depthwise too), 1×1, outputs that are and are not a whole
 // number of tiles, and the first layer (no dX).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { allocFloats, conv2dBackward, conv2dForward, Rng, setGemmBackend, type Conv2dGeometry, type GemmBackend } from 'cnnc/runtime';
+import { allocFloats, BATCHED_P_MAX, batchedSamples, conv2dBackward, conv2dForward, Rng, setGemmBackend, type Conv2dGeometry, type GemmBackend } from 'cnnc/runtime';
 import { random } from './float-error.js';
 
 interface Case {
@@ -29,6 +29,11 @@ const CASES: Case[] = [
   { title: 'depthwise (groups = channels), padding 1', cin: 4, h: 5, w: 6, cout: 4, kh: 3, kw: 3, pad: [1, 1, 1, 1], groups: 4 },
   { title: '1×1, stride 1', cin: 5, h: 4, w: 6, cout: 7, kh: 1, kw: 1, n: 3 },
   { title: 'a kernel as wide as the padded input (one output column)', cin: 2, h: 5, w: 4, cout: 3, kh: 3, kw: 6, pad: [1, 1, 1, 1] },
+  // P ≥ BATCHED_P_MAX: one sample a product (the job path); the cases above with groups 1 take the samples together.
+  { title: 'one sample a product: 3×3, P = 100', cin: 3, h: 12, w: 12, cout: 8, kh: 3, kw: 3 },
+  { title: 'one sample a product: asymmetric padding, stride 2, dilation 2, P = 90', cin: 3, h: 19, w: 21, cout: 5, kh: 3, kw: 3, stride: [2, 2], dilation: [2, 2], pad: [1, 2, 2, 0] },
+  { title: 'one sample a product: stride 3 wider than the kernel, P = 90', cin: 2, h: 26, w: 28, cout: 4, kh: 2, kw: 2, stride: [3, 3], pad: [0, 1, 2, 1] },
+  { title: 'samples together in products of 16 (P = 63, 40 samples: 16, 16 and a last one of 8)', cin: 3, h: 9, w: 7, cout: 6, kh: 1, kw: 1, n: 40 },
 ];
 
 function geometryOf(c: Case): Conv2dGeometry {
@@ -81,6 +86,8 @@ describe('conv2d batch path in wasm', () => {
     test(c.title, () => {
       const g = geometryOf(c);
       const n = c.n ?? 2;
+      // Which product the case exercises: the samples together (groups 1, P < BATCHED_P_MAX) or one at a time.
+      expect(batchedSamples(g, n) > 0).toBe(g.groups === 1 && g.ho * g.wo < BATCHED_P_MAX);
       const rng = new Rng(7);
       const K = (g.cin / g.groups) * g.kh * g.kw;
       const x = random(n * g.cin * g.h * g.w, rng), W = random(g.cout * K, rng), B = random(g.cout, rng);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { run } from '../../bin/main.js';
-import { Rng, conv2dBackward, conv2dForward, getThreads, gemmNN, gemmNT, gemmTN, setThreads, startThreads, stopThreads, type Conv2dGeometry, type SpawnWorker } from 'cnnc/runtime';
+import { Rng, batchedSamples, conv2dBackward, conv2dForward, getThreads, gemmNN, gemmNT, gemmTN, setThreads, startThreads, stopThreads, type Conv2dGeometry, type SpawnWorker } from 'cnnc/runtime';
 import { initThreads } from 'cnnc/runtime/node';
 import { workerExecArgv } from '../../runtime/node/threads.js';
 import { CTRL } from '../../runtime/wasm/gemm-part.js';
@@ -114,6 +114,33 @@ describe.runIf(wasm)('with workers started', () => {
     expect(generation()).toBe(jobs);
     gemmNN(64, 576, 288, new Float32Array(64 * 288), 0, new Float32Array(288 * 576), 0, new Float32Array(64 * 576), 0, false);
     expect(generation()).toBe(jobs + 1);
+  });
+
+  test('conv2d with the samples taken together (groups 1, small P: one product for the batch, split among the threads) gives the bits of one thread', () => {
+    const g: Conv2dGeometry = { cin: 4, h: 9, w: 8, cout: 6, ho: 5, wo: 4, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, top: 1, left: 1, groups: 1 };
+    const n = 11, rng = new Rng(5);
+    expect(batchedSamples(g, n)).toBe(n);
+    const x = random(rng, n * 4 * 9 * 8), W = random(rng, 6 * 4 * 9), B = random(rng, 6), dY = random(rng, n * 6 * 20), dW0 = random(rng, W.length);
+    const run = (T: number): Float32Array[] => {
+      setThreads(T);
+      const y = new Float32Array(dY.length), dW = Float32Array.from(dW0), dX = new Float32Array(x.length), dB = Float32Array.from(B);
+      conv2dForward(g, n, x, W, B, y);
+      conv2dBackward(g, n, x, dY, W, dW, dX, dB);
+      return [y, dW, dX, dB];
+    };
+    const one = run(1);
+    const saved = pool.minMacs;
+    pool.minMacs = 0;
+    pool.callerWorks = false;
+    try {
+      const chunks = workerChunks();
+      const three = run(3);
+      expect(workerChunks()).toBeGreaterThan(chunks); // the workers computed the products
+      three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), ['y', 'dW', 'dX', 'dB'][i]).toBe(true));
+    } finally {
+      pool.minMacs = saved;
+      pool.callerWorks = true;
+    }
   });
 
   test('conv2d batch jobs (samples forward, blocks of samples backward) computed by the workers alone give the bits of one thread', () => {

@@ -44,14 +44,16 @@ function ints(f: FunctionBuilder, n: number): I32[] {
 }
 
 /**
- * forward{cb}x{vb}(xp, wr, bias, hasBias, out, blocks, cig, kh, kw, dhRow, shRow, ho, vblocks, chan, kjTab, ldo, outPlane):
+ * forward{cb}x{vb}(xp, wr, bias, hasBias, out, blocks, cig, kh, kw, dhRow, shRow, ho, vblocks, chan, kjTab, ldo, outPlane, xStep):
  * `blocks` blocks of cb output channels of one group; xp its first input channel (phased, chan
  * bytes apart), wr its weights re-laid out, bias its cb·blocks biases, out its first output plane
  * (rows ldo apart, planes outPlane apart). dhRow = dh rows, shRow = sh rows of the phased planes.
+ * xp moves on by xStep bytes after each block: 0 within a group; a group's input channels where
+ * each group is one block (cb = cog: depthwise), so that one call takes every group of a sample.
  */
 export function directForwardKernel(cb: number, vb: number, name: string, m: Madd): FunctionBuilder {
-  const f = new FunctionBuilder(name, Array<ValType>(17).fill(ValType.i32));
-  const [xp, wr, bias, hasBias, out, blocks, cig, kh, kw, dhRow, shRow, ho, vblocks, chan, kjTab, ldo, outPlane] = f.params as I32[] as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  const f = new FunctionBuilder(name, Array<ValType>(18).fill(ValType.i32));
+  const [xp, wr, bias, hasBias, out, blocks, cig, kh, kw, dhRow, shRow, ho, vblocks, chan, kjTab, ldo, outPlane, xStep] = f.params as I32[] as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
   const [blk, oh, ob, ci, ki, kt, kEnd, cp, rp, ip, wp, wBlock, rowBase, o, outBlk] = ints(f, 15);
   const acc = Array.from({ length: cb }, () => Array.from({ length: vb }, () => f.local(ValType.v128)));
   const bv = Array.from({ length: cb }, () => f.local(ValType.v128));
@@ -104,6 +106,7 @@ export function directForwardKernel(cb: number, vb: number, name: string, m: Mad
     f.get(wp).set(wBlock); // past this block's weights
     f.get(outBlk).get(outPlane).i32Const(cb).i32Mul().i32Add().set(outBlk);
     f.addTo(bias, 4 * cb);
+    f.get(xp).get(xStep).i32Add().set(xp);
   });
   return f;
 }

@@ -27,6 +27,34 @@ function random(rng: Rng, n: number): Float32Array {
   return a;
 }
 
+/** conv2d's forward and backward (dB too) of g over n samples on random operands (an Rng of `seed`, drawn x, W, B,
+ *  dY, dW's start), as a function of the thread count: [y, dW, dX, dB]. */
+function convPasses(g: Conv2dGeometry, n: number, seed: number): (T: number) => Float32Array[] {
+  const rng = new Rng(seed), K = (g.cin / g.groups) * g.kh * g.kw;
+  const x = random(rng, n * g.cin * g.h * g.w), W = random(rng, g.cout * K), B = random(rng, g.cout);
+  const dY = random(rng, n * g.cout * g.ho * g.wo), dW0 = random(rng, W.length);
+  return (T) => {
+    setThreads(T);
+    const y = new Float32Array(dY.length), dW = Float32Array.from(dW0), dX = new Float32Array(x.length), dB = Float32Array.from(B);
+    conv2dForward(g, n, x, W, B, y);
+    conv2dBackward(g, n, x, dY, W, dW, dX, dB);
+    return [y, dW, dX, dB];
+  };
+}
+
+/** f() with no size threshold and the calling thread out of the work: what runs in parallel, the workers alone compute. */
+function onWorkersAlone(f: () => void): void {
+  const saved = pool.minMacs;
+  pool.minMacs = 0;
+  pool.callerWorks = false;
+  try {
+    f();
+  } finally {
+    pool.minMacs = saved;
+    pool.callerWorks = true;
+  }
+}
+
 /** Jobs handed to the workers so far. */
 const generation = (): number => Atomics.load(wasmSgemm()!.ctrl, CTRL.gen);
 /** Chunks of C the workers computed so far. */
@@ -118,48 +146,26 @@ describe.runIf(wasm)('with workers started', () => {
 
   test('conv2d with the samples taken together (groups 1, small P: one product for the batch, split among the threads) gives the bits of one thread', () => {
     const g: Conv2dGeometry = { cin: 4, h: 9, w: 8, cout: 6, ho: 5, wo: 4, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, top: 1, left: 1, groups: 1 };
-    const n = 11, rng = new Rng(5);
+    const n = 11;
     expect(batchedSamples(g, n)).toBe(n);
-    const x = random(rng, n * 4 * 9 * 8), W = random(rng, 6 * 4 * 9), B = random(rng, 6), dY = random(rng, n * 6 * 20), dW0 = random(rng, W.length);
-    const run = (T: number): Float32Array[] => {
-      setThreads(T);
-      const y = new Float32Array(dY.length), dW = Float32Array.from(dW0), dX = new Float32Array(x.length), dB = Float32Array.from(B);
-      conv2dForward(g, n, x, W, B, y);
-      conv2dBackward(g, n, x, dY, W, dW, dX, dB);
-      return [y, dW, dX, dB];
-    };
+    const run = convPasses(g, n, 5);
     const one = run(1);
-    const saved = pool.minMacs;
-    pool.minMacs = 0;
-    pool.callerWorks = false;
-    try {
+    onWorkersAlone(() => {
       const chunks = workerChunks();
       const three = run(3);
       expect(workerChunks()).toBeGreaterThan(chunks); // the workers computed the products
       three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), ['y', 'dW', 'dX', 'dB'][i]).toBe(true));
-    } finally {
-      pool.minMacs = saved;
-      pool.callerWorks = true;
-    }
+    });
   });
 
   test('conv2d batch jobs (samples forward, blocks of samples backward) computed by the workers alone give the bits of one thread', () => {
     // 11 samples: 6 blocks of 2 backward, the last one short; groups 2 with 3 output channels each (not a whole tile of rows).
     const g: Conv2dGeometry = { cin: 4, h: 9, w: 8, cout: 6, ho: 5, wo: 4, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, top: 1, left: 1, groups: 2 };
     const n = 11, rng = new Rng(4);
-    const x = random(rng, n * 4 * 9 * 8), W = random(rng, 6 * 2 * 9), B = random(rng, 6), dY = random(rng, n * 6 * 20), dW0 = random(rng, W.length);
-    const run = (T: number): Float32Array[] => {
-      setThreads(T);
-      const y = new Float32Array(dY.length), dW = Float32Array.from(dW0), dX = new Float32Array(x.length), dB = Float32Array.from(B);
-      conv2dForward(g, n, x, W, B, y);
-      conv2dBackward(g, n, x, dY, W, dW, dX, dB);
-      return [y, dW, dX, dB];
-    };
+    const x = random(rng, n * 4 * 9 * 8), W = random(rng, 6 * 2 * 9), B = random(rng, 6);
+    const run = convPasses(g, n, 4);
     const one = run(1);
-    const saved = pool.minMacs;
-    pool.minMacs = 0;
-    pool.callerWorks = false;
-    try {
+    onWorkersAlone(() => {
       const chunks = workerChunks(), jobs = generation();
       const three = run(3);
       expect(generation()).toBe(jobs + 2); // one job each way, not one per sample or product
@@ -179,10 +185,7 @@ describe.runIf(wasm)('with workers started', () => {
       const r3 = new Float32Array(6 * 20).fill(NaN);
       conv2dForward(g, 1, x, W, B, new Float32Array(6 * 20), r3);
       expect(Array.from(r3)).toEqual(Array.from(y1, (v) => (v < 0 ? 0 : v)));
-    } finally {
-      pool.minMacs = saved;
-      pool.callerWorks = true;
-    }
+    });
   });
 
   test('the seed\'s model: 3 training steps at 1 and 2 threads give the same weights, bit for bit', async () => {

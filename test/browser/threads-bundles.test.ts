@@ -96,7 +96,8 @@ async function main() {
     });
     out.equal.push(bits[0].every((b, i) => b === bits[1][i]));
   }
-  pool.callerWorks = true;
+  // Training with the worker alone too: with the caller working beside it, a loaded machine can have the caller
+  // claim every chunk before the worker wakes (CI, 2026-12-06), and nothing would show the worker took part.
   out.gemmChunks = wasmSgemm().ctrl[CTRL.workerChunks];
   out.weights = [];
   for (const T of [1, 2]) {
@@ -104,6 +105,7 @@ async function main() {
     out.weights.push(await sha256(trainWeights(rt, createModel)));
   }
   out.trainChunks = wasmSgemm().ctrl[CTRL.workerChunks] - out.gemmChunks;
+  pool.callerWorks = true;
   pool.minMacs = minMacs;
   await rt.stopThreads();
   out.after = rt.getThreads();

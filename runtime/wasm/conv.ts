@@ -138,15 +138,10 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
     directForward(w, g, n, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array, reluY);
     return true;
   }
-  const tile = winograd(g);
-  if (tile !== 0) {
-    winogradForward(w, g, n, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array, tile);
-    if (reluY !== null) relu(y, reluY, n * g.cout * g.ho * g.wo);
-    return true;
-  }
-  const S = batchedSamples(g, n);
-  if (S > 0) {
-    batchedForward(w, g, n, S, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array);
+  const tile = winograd(g), S = tile === 0 ? batchedSamples(g, n) : 0;
+  if (tile !== 0 || S > 0) { // whole-batch products: the fused relu after them, over the batch
+    if (tile !== 0) winogradForward(w, g, n, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array, tile);
+    else batchedForward(w, g, n, S, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array);
     if (reluY !== null) relu(y, reluY, n * g.cout * g.ho * g.wo);
     return true;
   }
@@ -228,17 +223,23 @@ export function conv2dBackward(
   g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null,
   dB: FloatArray | null = null, reluY: FloatArray | null = null, reluDY: FloatArray | null = null,
 ): boolean {
-  if ((g.backward ?? g.algorithm) === 'direct') return directPass(g, n, x, dY, W, dW, dX, dB, reluY, reluDY);
-  const tile = winograd(g, g.backward ?? g.algorithm);
-  if (tile === 0) {
-    const S = batchedSamples(g, n);
-    return S > 0 ? batchedBackward(g, n, S, x, dY, W, dW, dX, dB, reluY, reluDY) : im2colBackward(g, n, x, dY, W, dW, dX, dB, reluY, reluDY);
-  }
+  const algorithm = g.backward ?? g.algorithm;
+  const tile = winograd(g, algorithm);
   if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
   if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
+  const w = wasmSgemm()!;
+  if (algorithm === 'direct') {
+    directBackward(w, g, n, x as Float32Array, dY as Float32Array, W as Float32Array, dW as Float32Array, dX as Float32Array | null, dB, reluY, reluDY);
+    return true;
+  }
+  if (tile === 0) {
+    const S = batchedSamples(g, n);
+    if (S === 0) return im2colBackward(g, n, x, dY, W, dW, dX, dB, reluY, reluDY);
+    batchedBackward(w, g, n, S, x as Float32Array, dY as Float32Array, W as Float32Array, dW as Float32Array, dX as Float32Array | null, dB, reluY, reluDY);
+    return true;
+  }
   // Winograd: the fused relu's backward first (dY = reluDY·[reluY > 0], written into dY), then dW and dB, then dX.
   if (reluY !== null && reluDY !== null) reluBackward(reluY, reluDY, dY, n * g.cout * g.ho * g.wo);
-  const w = wasmSgemm()!;
   winogradWeights(w, g, n, x as Float32Array, dY as Float32Array, dW as Float32Array, dB, tile);
   if (dX !== null) winogradData(w, g, n, dY as Float32Array, W as Float32Array, dX as Float32Array, tile);
   return true;
@@ -306,27 +307,24 @@ function batchedForward(w: Instance, g: Conv2dGeometry, n: number, S: number, x:
  * for any thread count.
  */
 function batchedBackward(
-  g: Conv2dGeometry, n: number, S: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null,
-  dB: FloatArray | null, reluY: FloatArray | null, reluDY: FloatArray | null,
-): boolean {
-  if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
-  if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
-  const w = wasmSgemm()!;
+  w: Instance, g: Conv2dGeometry, n: number, S: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dX: Float32Array | null,
+  dB: Float32Array | null, reluY: Float32Array | null, reluDY: Float32Array | null,
+): void {
   const P = g.ho * g.wo, K = g.cin * g.kh * g.kw, inS = g.cin * g.h * g.w, outS = g.cout * P;
   if (reluY !== null && reluDY !== null) reluBackward(reluY, reluDY, dY, n * outS);
-  if (dB !== null) addChannelSums(g.cout, P, n, dY as Float32Array, dB);
+  if (dB !== null) addChannelSums(g.cout, P, n, dY, dB);
   workSpace(w);
-  const pX = place(w, x as Float32Array, n * inS), pDY = place(w, dY as Float32Array, n * outS);
-  const pW = place(w, W as Float32Array, g.cout * K), pDW = place(w, dW as Float32Array, g.cout * K);
-  const rDX = dX === null ? -1 : residentAt(w, dX as Float32Array), pDX = dX === null ? -1 : rDX >= 0 ? rDX : take(n * inS);
+  const pX = place(w, x, n * inS), pDY = place(w, dY, n * outS);
+  const pW = place(w, W, g.cout * K), pDW = place(w, dW, g.cout * K);
+  const rDX = dX === null ? -1 : residentAt(w, dX), pDX = dX === null ? -1 : rDX >= 0 ? rDX : take(n * inS);
   const ldw = roundUp(K, NR);
   const pCW = take(roundUp(g.cout, MR) * ldw), pCol = take(K * S * P), pD = take(g.cout * S * P);
   const pDCol = dX === null ? -1 : take(roundUp(K, MR) * roundUp(S * P, NR)), free = take(0);
   ensureFloats(w, free);
-  stageIn(w, x as Float32Array, pX, n * inS);
-  stageIn(w, dY as Float32Array, pDY, n * outS);
-  stageIn(w, W as Float32Array, pW, g.cout * K);
-  stageIn(w, dW as Float32Array, pDW, g.cout * K);
+  stageIn(w, x, pX, n * inS);
+  stageIn(w, dY, pDY, n * outS);
+  stageIn(w, W, pW, g.cout * K);
+  stageIn(w, dW, pDW, g.cout * K);
   w.copyRows(4 * pDW, 4 * K, 4 * pCW, 4 * ldw, g.cout, K);
   for (let s0 = 0; s0 < n; s0 += S) {
     const m = Math.min(S, n - s0), cols = m * P;
@@ -342,9 +340,8 @@ function batchedBackward(
     for (let s = 0; s < m; s++) im2colCall(w, 'col2im', pDCol + s * P, pDX + (s0 + s) * inS, ldd, g, g.cin);
   }
   w.copyRows(4 * pCW, 4 * ldw, 4 * pDW, 4 * K, g.cout, K);
-  if (residentAt(w, dW as Float32Array) < 0) (dW as Float32Array).set(wasmView(w, pDW, g.cout * K), 0);
-  if (dX !== null && rDX < 0) (dX as Float32Array).set(wasmView(w, pDX, n * inS), 0);
-  return true;
+  if (residentAt(w, dW) < 0) dW.set(wasmView(w, pDW, g.cout * K), 0);
+  if (dX !== null && rDX < 0) dX.set(wasmView(w, pDX, n * inS), 0);
 }
 
 /**
@@ -387,17 +384,6 @@ function addChannelSums(channels: number, plane: number, n: number, src: Float32
   if (rB < 0) mem.set(dB, pB);
   for (let s = 0; s < n; s++) w.addRowSums(4 * (pS + s * sampleS), 4 * plane, channels, plane, 4 * pB);
   if (rB < 0) dB.set(wasmView(w, pB, channels), 0);
-}
-
-/** conv2dBackward by the direct kernels (direct.ts), every part of it. */
-function directPass(
-  g: Conv2dGeometry, n: number, x: FloatArray, dY: FloatArray, W: FloatArray, dW: FloatArray, dX: FloatArray | null,
-  dB: FloatArray | null, reluY: FloatArray | null, reluDY: FloatArray | null,
-): boolean {
-  if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
-  if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
-  directBackward(wasmSgemm()!, g, n, x as Float32Array, dY as Float32Array, W as Float32Array, dW as Float32Array, dX as Float32Array | null, dB, reluY, reluDY);
-  return true;
 }
 
 /**

@@ -518,6 +518,9 @@ export function directForwardPart(e, c, L, t) {
   const padded = woP !== wo;
   const xp = c[L.tScratch] + t * c[L.tStride], yp = xp + roundUp(cin * chan, 16);
   const fwd = e[DIRECT_FORWARD[8 * cb + vb]];
+  // A group a block (depthwise, channel multipliers 2 and 4): one call takes every group, xp moving on by a
+  // group's channels after each block; else a call a group, its cog / cb blocks reading the same channels.
+  const oneCall = cb === cog, calls = oneCall ? 1 : groups, blocks = oneCall ? groups : cog / cb, xStep = oneCall ? 4 * cig * chan : 0;
   const ldo = 4 * (padded ? woP : wo), outPlane = ho * ldo, dhRow = 4 * c[L.dh] * rowLen, shRow = 4 * c[L.sh] * rowLen;
   let fresh = true;
   for (let s = Atomics.add(c, L.next, 1); s < n; s = Atomics.add(c, L.next, 1)) {
@@ -525,13 +528,9 @@ export function directForwardPart(e, c, L, t) {
     fresh = false;
     directPhase(e, c, L, pX + s * inS, xp, 0);
     const out = padded ? yp : pY + s * outS;
-    if (cb === cog) { // a group a block (depthwise): every group in one call, xp moving on by a group's channels
-      fwd(4 * xp, 4 * pWr, pBias < 0 ? 0 : 4 * pBias, pBias < 0 ? 0 : 1, 4 * out, groups, cig, kh, kw, dhRow, shRow, ho, woP / (4 * vb), 4 * chan, 4 * pTab, ldo, outPlane, 4 * cig * chan);
-    } else {
-      for (let gi = 0; gi < groups; gi++) {
-        fwd(4 * (xp + gi * cig * chan), 4 * (pWr + gi * cog * tap), pBias < 0 ? 0 : 4 * (pBias + gi * cog), pBias < 0 ? 0 : 1,
-          4 * out + gi * cog * outPlane, cog / cb, cig, kh, kw, dhRow, shRow, ho, woP / (4 * vb), 4 * chan, 4 * pTab, ldo, outPlane, 0);
-      }
+    for (let gi = 0; gi < calls; gi++) {
+      fwd(4 * (xp + gi * cig * chan), 4 * (pWr + gi * cog * tap), pBias < 0 ? 0 : 4 * (pBias + gi * cog), pBias < 0 ? 0 : 1,
+        4 * out + gi * cog * outPlane, blocks, cig, kh, kw, dhRow, shRow, ho, woP / (4 * vb), 4 * chan, 4 * pTab, ldo, outPlane, xStep);
     }
     if (padded) e.copyRows(4 * yp, ldo, 4 * (pY + s * outS), 4 * wo, cout * ho, wo);
   }

@@ -55,6 +55,17 @@ export function maxpoolKernel(): FunctionBuilder {
   return f;
 }
 
+type V128 = Local<ValType.v128>;
+
+/** Lane by lane, maxpool's rule: where v > best or v is NaN (take), best ← v and at ← the index
+ *  vector that `index` pushes. The four-at-a-time kernels' one step per tap. */
+function keepMax(f: FunctionBuilder, v: V128, best: V128, at: V128, take: V128, index: () => void): void {
+  f.get(v).get(best).f32x4Gt().get(v).get(v).f32x4Ne().v128Or().set(take);
+  f.get(v).get(best).get(take).v128Bitselect().set(best);
+  index();
+  f.get(at).get(take).v128Bitselect().set(at);
+}
+
 /** Bytes of the f32 lanes 0, 2 of a and 0, 2 of b (the even floats of eight), and the odd ones. */
 const EVEN = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
 const ODD = EVEN.map((b) => b + 4);
@@ -83,13 +94,10 @@ export function maxpool2x2Kernel(): FunctionBuilder {
   f.get(w).i32Const(1).i32Add().i32x4Splat().set(w1);
   f.get(w).i32Const(4).i32Mul().set(rowBytes);
   /** best, at ← v, base + offset where v > best or v is NaN. */
-  const tap = (offset: typeof one | null): void => {
-    f.get(v).get(best).f32x4Gt().get(v).get(v).f32x4Ne().v128Or().set(take);
-    f.get(v).get(best).get(take).v128Bitselect().set(best);
+  const tap = (offset: typeof one | null): void => keepMax(f, v, best, at, take, () => {
     f.get(base);
     if (offset !== null) f.get(offset).i32x4Add();
-    f.get(at).get(take).v128Bitselect().set(at);
-  };
+  });
   f.get(planes).set(plane);
   f.loop(() => { // planes
     f.i32Const(0).set(oh);
@@ -199,9 +207,7 @@ export function maxpoolStridedKernel(sw: 1 | 2): FunctionBuilder {
           f.loop(() => { // window columns (tap (0,0) again is harmless: v > v is false, a NaN replaces itself)
             f.get(first).get(i).get(w).i32Mul().i32Add().get(j).i32Add().set(t);
             gather();
-            f.get(v).get(best).f32x4Gt().get(v).get(v).f32x4Ne().v128Or().set(take);
-            f.get(v).get(best).get(take).v128Bitselect().set(best);
-            f.get(t).i32x4Splat().get(lanes).i32x4Add().get(at).get(take).v128Bitselect().set(at);
+            keepMax(f, v, best, at, take, () => f.get(t).i32x4Splat().get(lanes).i32x4Add());
             f.addTo(j, 1);
             f.get(j).get(kw).i32LtS().brIf(0);
           });

@@ -1,9 +1,11 @@
 // maxpool2d forward in wasm (pool-kernel.ts: four outputs at a time for the 2×2 stride-2 window and,
-// in a side module, for any window of column stride 1 or 2; a scalar branch-free loop for the others) for the generated kernels: `if (rt.maxpool2dForward(
-// pool_geometry, n, x, y, argmax)) return;`, then their own JS loops. Only where there is no padding
-// and x, y and argmax all live in wasm memory (resident.ts: the generated model's arenas), which
-// is the case on the fast path; anything else (float64, no SIMD128, CNNC_NO_WASM=1, arenas past
-// the budget) returns false and the JS loops run.
+// in a side module, for any window and padding, four outputs at a time where the column stride is 1 or 2
+// and a row has at least four windows wholly inside it, one at a time elsewhere; a scalar branch-free
+// loop for large unpadded windows of other strides) for the generated kernels: `if (rt.maxpool2dForward(
+// pool_geometry, n, x, y, argmax)) return;`, then their own JS loops. Only where x, y and argmax all
+// live in wasm memory (resident.ts: the generated model's arenas), which is the case on the fast path;
+// anything else (float64, no SIMD128, CNNC_NO_WASM=1, arenas past the budget) returns false and the JS
+// loops run.
 import { MAXPOOL_UNROLLED_MAX } from '../contracts.js';
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
@@ -11,7 +13,7 @@ import { residentAt, wasmSgemm } from './sgemm.js';
 import { maxpoolStridedModule } from './pool-kernel.js';
 import { sideModule, type SideKernels } from './side.js';
 
-/** A maxpool2d's shapes without padding, as literals in the generated module. */
+/** A maxpool2d's shapes, as literals in the generated module (ph, pw: its padding, where it has some). */
 export interface Pool2dGeometry {
   readonly c: number;
   readonly h: number;
@@ -22,6 +24,8 @@ export interface Pool2dGeometry {
   readonly kw: number;
   readonly sh: number;
   readonly sw: number;
+  readonly ph?: number;
+  readonly pw?: number;
 }
 
 /** y = maxpool(x) and argmax (index in the input plane) for the batch; false where the wasm path does not apply. */
@@ -31,12 +35,16 @@ export function maxpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y:
   if (w === null) return false;
   const rX = residentAt(w, x), rY = residentAt(w, y), rA = residentAt(w, argmax);
   if (rX < 0 || rY < 0 || rA < 0) return false;
+  const ph = g.ph ?? 0, pw = g.pw ?? 0;
   if (fourAtATime(g)) w.maxpool2x2(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo);
-  else if (strided(g)) {
+  else if (inside(g) && simdColumns(g) === null) {
+    if (g.kh * g.kw <= MAXPOOL_UNROLLED_MAX) return false; // the generated unrolled loop is faster than the scalar kernel on small windows (8.4 against 11 ms on the seed's pool)
+    w.maxpool(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw);
+  } else {
+    const [lo, end] = simdColumns(g) ?? [g.wo, g.wo];
     const k = sideModule<SideKernels<'maxpoolS1' | 'maxpoolS2'>>(w, 'maxpool', maxpoolStridedModule);
-    k[g.sw === 1 ? 'maxpoolS1' : 'maxpoolS2'](4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh);
-  } else if (g.kh * g.kw > MAXPOOL_UNROLLED_MAX) w.maxpool(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw);
-  else return false; // the generated unrolled loop is faster than the scalar kernel on small windows (8.4 against 11 ms on the seed's pool)
+    k[g.sw === 1 ? 'maxpoolS1' : 'maxpoolS2'](4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw, ph, pw, lo, end);
+  }
   return true;
 }
 
@@ -59,16 +67,26 @@ export function maxpool2dBackward(planes: number, inPlane: number, outPlane: num
 
 /** Whether maxpool2dForward takes these shapes (given arrays in wasm memory). */
 export function maxpool2dInWasm(g: Pool2dGeometry): boolean {
-  return fourAtATime(g) || strided(g) || g.kh * g.kw > MAXPOOL_UNROLLED_MAX;
+  return fourAtATime(g) || !inside(g) || simdColumns(g) !== null || g.kh * g.kw > MAXPOOL_UNROLLED_MAX;
 }
 
-/** Column stride 1 or 2 and at least four outputs a row: the four-at-a-time kernels of any window
- *  (squeezenet's and alexnet's 3×3 stride 2, ceil_mode or not, where every window is inside). */
-function strided(g: Pool2dGeometry): boolean {
-  return (g.sw === 1 || g.sw === 2) && g.wo >= 4;
+/** No padding, and every window inside the input (no ceil_mode window past its end). */
+function inside(g: Pool2dGeometry): boolean {
+  return (g.ph ?? 0) === 0 && (g.pw ?? 0) === 0 && (g.ho - 1) * g.sh + g.kh <= g.h && (g.wo - 1) * g.sw + g.kw <= g.w;
 }
 
-/** The 2×2 stride-2 window with whole groups of four outputs a row: the SIMD kernel. */
+/** The output columns [lo, end) whose windows lie wholly inside the row, where the column stride is 1
+ *  or 2 and they are at least four: the strided kernels' four-at-a-time part (squeezenet's and alexnet's
+ *  3×3 stride 2, resnet18's 3×3 stride 2 padding 1 but for its first column); null where there is none. */
+function simdColumns(g: Pool2dGeometry): [number, number] | null {
+  if (g.sw !== 1 && g.sw !== 2) return null;
+  const pw = g.pw ?? 0;
+  const lo = Math.ceil(pw / g.sw); // the first window starting at column ≥ 0
+  const end = Math.min(g.wo, Math.floor((g.w + pw - g.kw) / g.sw) + 1); // past the last ending at column ≤ w
+  return end - lo >= 4 ? [lo, end] : null;
+}
+
+/** The 2×2 stride-2 window, no padding, with whole groups of four outputs a row: the SIMD kernel. */
 function fourAtATime(g: Pool2dGeometry): boolean {
-  return g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.wo % 4 === 0;
+  return g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.wo % 4 === 0 && (g.ph ?? 0) === 0 && (g.pw ?? 0) === 0;
 }

@@ -169,57 +169,108 @@ export function maxpoolBackwardKernel(): FunctionBuilder {
 const STRIDE2 = [0, 1, 2, 3, 8, 9, 10, 11, 20, 21, 22, 23, 28, 29, 30, 31];
 
 /**
- * maxpoolS1 / maxpoolS2(src, dst, arg, planes, h, w, ho, wo, kh, kw, sh): any window without padding,
- * column stride 1 or 2 (the function's name), wo ≥ 4, four outputs at a time. Each tap's four inputs
- * are one load (stride 1) or two loads of four floats at columns c and c+3, shuffled to c, c+2, c+4,
- * c+6 (stride 2; both loads end inside the window's row, never past the input). A row whose wo is not
- * a multiple of 4 ends with the group at wo - 4, which writes some outputs a second time with the same
- * bits. The rule of maxpool, lane by lane: taps in window order, `v > best || isnan(v)`.
+ * maxpoolS1 / maxpoolS2(src, dst, arg, planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw, lo, end): any
+ * window, padding and ceil_mode's windows past the input included. A window is cut to the input
+ * (rows [hs, he), columns [ws, we)): the maximum starts at −∞ with the first element inside as its
+ * argmax, which is what PyTorch's −∞ padding gives (a padded −∞ never passes `v > best`). Output
+ * columns [lo, end) are windows wholly inside the row, four outputs at a time with the column stride
+ * of the function's name: each tap's four inputs are one load (stride 1) or two loads of four floats at
+ * columns c and c+3, shuffled to c, c+2, c+4, c+6 (stride 2; both loads end inside the window's row,
+ * never past the input). The last group starts at end − 4 and writes some outputs a second time with
+ * the same bits. The columns before lo and from end on go one output at a time (any sw); lo = end = wo
+ * makes the whole row so. The rule of maxpool: taps in window order, `v > best || isnan(v)`.
  */
-export function maxpoolStridedKernel(sw: 1 | 2): FunctionBuilder {
-  const f = new FunctionBuilder(`maxpoolS${sw}`, Array<ValType>(11).fill(ValType.i32));
-  const [src, dst, arg, planes, h, w, ho, wo, kh, kw, sh] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+export function maxpoolStridedKernel(simd: 1 | 2): FunctionBuilder {
+  const f = new FunctionBuilder(`maxpoolS${simd}`, Array<ValType>(16).fill(ValType.i32));
+  const [src, dst, arg, planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw, lo, end] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
   const plane = f.local(ValType.i32), oh = f.local(ValType.i32), ow = f.local(ValType.i32), i = f.local(ValType.i32), j = f.local(ValType.i32);
+  const hs = f.local(ValType.i32), he = f.local(ValType.i32), ws = f.local(ValType.i32), we = f.local(ValType.i32);
   const first = f.local(ValType.i32), t = f.local(ValType.i32), out = f.local(ValType.i32), a = f.local(ValType.i32);
+  const atS = f.local(ValType.i32), takeS = f.local(ValType.i32), bestS = f.local(ValType.f32), vS = f.local(ValType.f32);
   const best = f.local(ValType.v128), at = f.local(ValType.v128), v = f.local(ValType.v128), take = f.local(ValType.v128), lanes = f.local(ValType.v128);
-  f.v128Const(i32x4([0, sw, 2 * sw, 3 * sw])).set(lanes);
+  f.v128Const(i32x4([0, simd, 2 * simd, 3 * simd])).set(lanes);
   /** v ← the four inputs of tap index t (the first output's input index in the plane). */
   const gather = (): void => {
     f.get(src).get(t).i32Const(4).i32Mul().i32Add().set(a);
-    if (sw === 1) f.get(a).v128Load(0).set(v);
+    if (simd === 1) f.get(a).v128Load(0).set(v);
     else f.get(a).v128Load(0).get(a).v128Load(12).i8x16Shuffle(STRIDE2).set(v);
+  };
+  /** The output's byte offset in its plane's dst and arg: (oh·wo + ow)·4. */
+  const output = (): void => {
+    f.get(oh).get(wo).i32Mul().get(ow).i32Add().i32Const(4).i32Mul().set(out);
+  };
+  /** One output at a time over the columns [ow, to): its window cut to the input's columns. */
+  const oneByOne = (to: I32): void => {
+    f.block(() => f.loop(() => {
+      f.get(ow).get(to).i32LtS().i32Eqz().brIf(1);
+      f.get(ow).get(sw).i32Mul().get(pw).i32Sub().set(ws); // the window's first column, maybe in the padding
+      f.get(ws).get(kw).i32Add().set(we);
+      f.get(w).get(we).get(we).get(w).i32GtS().select().set(we);
+      f.i32Const(0).get(ws).get(ws).i32Const(0).i32LtS().select().set(ws);
+      f.f32Const(-Infinity).set(bestS);
+      f.get(hs).get(w).i32Mul().get(ws).i32Add().set(atS);
+      f.get(hs).set(i);
+      f.loop(() => { // window rows (never none: a window starts inside the input or its padding, pad ≤ kernel / 2)
+        f.get(ws).set(j);
+        f.loop(() => { // window columns
+          f.get(i).get(w).i32Mul().get(j).i32Add().set(t);
+          f.get(src).get(t).i32Const(4).i32Mul().i32Add().f32Load(0).set(vS);
+          f.get(vS).get(bestS).f32Gt().get(vS).get(vS).f32Ne().i32Or().set(takeS);
+          f.get(vS).get(bestS).get(takeS).select().set(bestS);
+          f.get(t).get(atS).get(takeS).select().set(atS);
+          f.addTo(j, 1);
+          f.get(j).get(we).i32LtS().brIf(0);
+        });
+        f.addTo(i, 1);
+        f.get(i).get(he).i32LtS().brIf(0);
+      });
+      output();
+      f.get(dst).get(out).i32Add().get(bestS).f32Store(0);
+      f.get(arg).get(out).i32Add().get(atS).i32Store(0);
+      f.addTo(ow, 1);
+      f.br(0);
+    }));
   };
   f.get(planes).set(plane);
   f.loop(() => { // planes (sample · channel)
     f.i32Const(0).set(oh);
-    f.loop(() => {
+    f.loop(() => { // output rows: the window's rows cut to [hs, he), the same for every output of the row
+      f.get(oh).get(sh).i32Mul().get(ph).i32Sub().set(hs);
+      f.get(hs).get(kh).i32Add().set(he);
+      f.get(h).get(he).get(he).get(h).i32GtS().select().set(he);
+      f.i32Const(0).get(hs).get(hs).i32Const(0).i32LtS().select().set(hs);
       f.i32Const(0).set(ow);
-      f.loop(() => { // groups of four outputs: the last one starts at wo - 4
-        f.get(ow).get(wo).i32Const(4).i32Sub().get(ow).get(wo).i32Const(4).i32Sub().i32LtS().select().set(ow);
-        f.get(oh).get(sh).i32Mul().get(w).i32Mul().get(ow).i32Const(sw).i32Mul().i32Add().set(first);
-        f.get(first).set(t);
-        gather();
-        f.get(v).set(best);
-        f.get(first).i32x4Splat().get(lanes).i32x4Add().set(at);
-        f.i32Const(0).set(i);
-        f.loop(() => { // window rows
-          f.i32Const(0).set(j);
-          f.loop(() => { // window columns (tap (0,0) again is harmless: v > v is false, a NaN replaces itself)
-            f.get(first).get(i).get(w).i32Mul().i32Add().get(j).i32Add().set(t);
-            gather();
-            keepMax(f, v, best, at, take, () => f.get(t).i32x4Splat().get(lanes).i32x4Add());
-            f.addTo(j, 1);
-            f.get(j).get(kw).i32LtS().brIf(0);
+      oneByOne(lo);
+      f.block(() => {
+        f.get(lo).get(end).i32LtS().i32Eqz().brIf(0);
+        f.get(lo).set(ow);
+        f.loop(() => { // groups of four outputs inside the row: the last one starts at end - 4
+          f.get(end).i32Const(4).i32Sub().get(ow).get(ow).get(end).i32Const(4).i32Sub().i32GtS().select().set(ow);
+          f.get(hs).get(w).i32Mul().get(ow).i32Const(simd).i32Mul().i32Add().get(pw).i32Sub().set(first);
+          f.f32Const(-Infinity).f32x4Splat().set(best);
+          f.get(first).i32x4Splat().get(lanes).i32x4Add().set(at);
+          f.get(hs).set(i);
+          f.loop(() => { // window rows
+            f.i32Const(0).set(j);
+            f.loop(() => { // window columns
+              f.get(first).get(i).get(hs).i32Sub().get(w).i32Mul().i32Add().get(j).i32Add().set(t);
+              gather();
+              keepMax(f, v, best, at, take, () => f.get(t).i32x4Splat().get(lanes).i32x4Add());
+              f.addTo(j, 1);
+              f.get(j).get(kw).i32LtS().brIf(0);
+            });
+            f.addTo(i, 1);
+            f.get(i).get(he).i32LtS().brIf(0);
           });
-          f.addTo(i, 1);
-          f.get(i).get(kh).i32LtS().brIf(0);
+          output();
+          f.get(dst).get(out).i32Add().get(best).v128Store(0);
+          f.get(arg).get(out).i32Add().get(at).v128Store(0);
+          f.addTo(ow, 4);
+          f.get(ow).get(end).i32LtS().brIf(0);
         });
-        f.get(oh).get(wo).i32Mul().get(ow).i32Add().i32Const(4).i32Mul().set(out);
-        f.get(dst).get(out).i32Add().get(best).v128Store(0);
-        f.get(arg).get(out).i32Add().get(at).v128Store(0);
-        f.addTo(ow, 4);
-        f.get(ow).get(wo).i32LtS().brIf(0);
+        f.get(end).set(ow);
       });
+      oneByOne(wo);
       f.addTo(oh, 1);
       f.get(oh).get(ho).i32LtS().brIf(0);
     });

@@ -3,7 +3,8 @@
 // window's first element; `val > max || isnan(val)` replaces). Inputs full of what that rule is
 // about: ties (first max wins), NaN (wins; the last of several), −∞ windows, ±0. Both the unrolled
 // body (no padding, small window) and the generic one (padding, a large window, or a ceil_mode window
-// past the input) are covered.
+// past the input) are covered, and the runtime's wasm kernels for every geometry they take (padding and
+// windows past the input included: runtime/wasm/maxpool.ts).
 import { describe, expect, test } from 'vitest';
 import type { MaxPool2dNode } from '../../compiler/ir/types.js';
 import type { NodePlan } from '../../compiler/ir/plan.js';
@@ -77,6 +78,13 @@ const cases: [string, number, number, number, Pair, Pair, Pair, boolean?][] = [
   ['2×2 stride 2 ceil_mode on 6×8 (no window past the input: unrolled)', 2, 6, 8, [2, 2], [2, 2], [0, 0], true],
   ['3×3 stride 2 padding 1 ceil_mode on 6×7 (4×4: the last row\'s windows run past the padded input)', 2, 6, 7, [3, 3], [2, 2], [1, 1], true],
   ['2×2 stride 2 padding 1 ceil_mode on 6×7 (4×4: a 5th column would start in the right padding, so is dropped)', 2, 6, 7, [2, 2], [2, 2], [1, 1], true],
+  ['3×3 stride 2 padding 1 on 32×32 (resnet18\'s 16×16 at 64×64 in; wasm: column 0 alone, 1–15 four at a time)', 2, 32, 32, [3, 3], [2, 2], [1, 1]],
+  ['3×3 stride 2 padding 1 on 13×15 (wasm: the last column past the stride-2 groups alone)', 2, 13, 15, [3, 3], [2, 2], [1, 1]],
+  ['3×3 stride 1 padding 1 on 5×9 (wasm: first and last column alone, stride-1 groups between)', 2, 5, 9, [3, 3], [1, 1], [1, 1]],
+  ['5×5 stride 1 padding 2 on 4×6 (two columns each side alone, two inside: no groups)', 2, 4, 6, [5, 5], [1, 1], [2, 2]],
+  ['3×3 stride 2 on 7×7 (squeezenet\'s features.8 at 64×64 in: 3 a row, wasm one at a time)', 2, 7, 7, [3, 3], [2, 2], [0, 0]],
+  ['3×3 stride 3 padding 1 on 10×11 (stride 3: wasm one at a time)', 2, 10, 11, [3, 3], [3, 3], [1, 1]],
+  ['2×3 stride 2×1 padding 1×1 ceil_mode on 7×10 (rows past the input, stride-1 groups)', 2, 7, 10, [2, 3], [2, 1], [1, 1], true],
 ];
 
 describe.each(cases)('maxpool2d %s', (_, c, h, w, kernel, stride, padding, ceilMode = false) => {
@@ -100,8 +108,8 @@ describe.each(cases)('maxpool2d %s', (_, c, h, w, kernel, stride, padding, ceilM
 
   test.each(['JS loop', 'wasm kernel'])('forward (%s): the values (NaN, ±0 and all) and argmax indices of PyTorch\'s loop', (path) => {
     const inWasm = path === 'wasm kernel';
-    if (inWasm && !inside) return; // padded or clipped windows have no wasm kernel: the JS loop runs
-    // Arrays in wasm memory take the wasm kernel; ordinary ones the loop.
+    // Arrays in wasm memory take the wasm kernel (but for small unpadded windows with no four-at-a-time
+    // kernel, which the unrolled loop does faster: maxpool2dInWasm false); ordinary ones the loop.
     const y = inWasm ? rt.allocFloats(Float32Array, want.y.length) : new Float32Array(want.y.length);
     const argmax = inWasm ? rt.allocInt32(want.y.length) : new Int32Array(want.y.length);
     const xs = inWasm ? rt.allocFloats(Float32Array, x.length) : x;

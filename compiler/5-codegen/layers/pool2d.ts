@@ -81,20 +81,18 @@ export function emitMaxPool2d(node: MaxPool2dNode, o: EmitOptions): LayerKernels
   const argmax = arg('argmax', 'I32', { kind: 'buffer', what: 'argmax' });
   const unpadded = gm.inside; // no padding, and no ceil_mode window past the input
   const unrolled = unpadded && gm.kh * gm.kw <= UNROLL_MAX;
-  // Every window inside the input: the runtime's wasm kernel (runtime/wasm/maxpool.ts, branch-free) when
-  // the arrays live in wasm memory; it returns false otherwise and the loops below run.
+  // The runtime's wasm kernels (runtime/wasm/maxpool.ts, branch-free; padding and ceil_mode too) when the
+  // arrays live in wasm memory; it returns false otherwise (and for small unpadded windows it has no
+  // four-at-a-time kernel for) and the loops below run.
   const geometryName = `${node.name}_geometry`;
-  const wasmCall = unpadded ? `if (rt.maxpool2dForward(${geometryName}, n, x, y, argmax)) return;` : null;
+  const wasmCall = `if (rt.maxpool2dForward(${geometryName}, n, x, y, argmax)) return;`;
+  const padding = gm.ph > 0 || gm.pw > 0 ? `, ph: ${gm.ph}, pw: ${gm.pw}` : '';
   return {
     helpers: [],
-    ...(unpadded
-      ? {
-          constants: {
-            suffix: 'geometry',
-            text: `const ${geometryName}: rt.Pool2dGeometry = { c: ${gm.c}, h: ${gm.h}, w: ${gm.w}, ho: ${gm.ho}, wo: ${gm.wo}, kh: ${gm.kh}, kw: ${gm.kw}, sh: ${gm.sh}, sw: ${gm.sw} };`,
-          },
-        }
-      : {}),
+    constants: {
+      suffix: 'geometry',
+      text: `const ${geometryName}: rt.Pool2dGeometry = { c: ${gm.c}, h: ${gm.h}, w: ${gm.w}, ho: ${gm.ho}, wo: ${gm.wo}, kh: ${gm.kh}, kw: ${gm.kw}, sh: ${gm.sh}, sw: ${gm.sw}${padding} };`,
+    },
     forward: {
       suffix: 'forward',
       params: [N, X, Y, argmax],

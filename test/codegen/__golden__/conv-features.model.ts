@@ -417,9 +417,11 @@ function sigmoid_1_backward(n: number, y: Float32Array, dY: Float32Array, dX: Fl
     dX[i] = dY[i]! * v * (1 - v);
   }
 }
-
 // maxpool2d_1: maxpool2d 2×2, stride 1, padding 1×0 · x [n,16,7,7] → y [n,16,8,6]
+const maxpool2d_1_geometry: rt.Pool2dGeometry = { c: 16, h: 7, w: 7, ho: 8, wo: 6, kh: 2, kw: 2, sh: 1, sw: 1, ph: 1, pw: 0 };
+
 function maxpool2d_1_forward(n: number, x: Float32Array, y: Float32Array, argmax: Int32Array): void {
+  if (rt.maxpool2dForward(maxpool2d_1_geometry, n, x, y, argmax)) return;
   for (let sc = 0; sc < n * 16; sc++) {
     const xo = sc * 49;
     const yo = sc * 48;

@@ -22,6 +22,7 @@ import { sideModule } from './side.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmView, type Instance } from './sgemm.js';
 import { winogradInKernel, winogradOutAdjointKernel, winogradOutKernel } from './winograd-kernel.js';
 import { winograd4InKernel, winograd4OutAdjointKernel, winograd4OutKernel } from './winograd4-kernel.js';
+import { filterGradientModule4, filterModule2, filterTransformModule4 } from './winograd-filter-kernel.js';
 
 /** The sizes of one Winograd convolution: x [cin, h, w] → y [cout, ho, wo], padding top/left (may be negative: a crop). */
 export interface WinogradShape {
@@ -46,7 +47,9 @@ const CHUNK_COLS = 256;
 const enum WeightOrder {
   /** conv2d's own weight [cout, cin, 3, 3]. */
   Forward,
-  /** The backward-data pass: W [cin', cout', 3, 3] of the forward conv, transposed and flipped. */
+  /** The backward-data pass: W [cin', cout', 3, 3] of the forward conv, transposed and flipped. The transform
+   *  reads W in its own order and writes U_e as [cin' × cout'] (flipping each filter); the products read U_e
+   *  transposed (sgemmAt's transA), so neither W nor U is read or written across its rows. */
   FlippedTransposed,
 }
 
@@ -59,7 +62,30 @@ const encodeOutAdjoint4 = (memory: MemoryDecl): Uint8Array<ArrayBuffer> => encod
 /** Every side module of this file by name, for the test that each validates and stays under 4 KiB. */
 export const WINOGRAD_MODULES: Readonly<Record<string, (memory: MemoryDecl) => Uint8Array<ArrayBuffer>>> = {
   winograd: encodeKernels, winograd4In: encodeIn4, winograd4Out: encodeOut4, winograd4OutAdjoint: encodeOutAdjoint4,
+  winogradFilter2: filterModule2, winogradFilter4Transform: filterTransformModule4, winogradFilter4Gradient: filterGradientModule4,
 };
+
+interface FilterKernels {
+  /** U = G g Gᵀ for `count` filters (winograd-filter-kernel.ts). */
+  transform(pW: number, pU: number, es: number, count: number, first: number, rowStep: number, colStep: number): void;
+  /** dW += Gᵀ dU G for cout × cin filters. */
+  gradient(pDU: number, es: number, ldu: number, pDW: number, cout: number, cin: number): void;
+}
+
+const filters: FilterKernels = { transform: () => {}, gradient: () => {} };
+
+/** The weight-side kernels of tile m (module-level: filled here, no allocation a call). */
+function filterKernels(w: Instance, m: WinogradTile): FilterKernels {
+  if (m === 2) {
+    const k = sideModule<{ filterTransform2: FilterKernels['transform']; filterGradient2: FilterKernels['gradient'] }>(w, 'winogradFilter2', filterModule2);
+    filters.transform = k.filterTransform2;
+    filters.gradient = k.filterGradient2;
+  } else {
+    filters.transform = sideModule<{ filterTransform4: FilterKernels['transform'] }>(w, 'winogradFilter4Transform', filterTransformModule4).filterTransform4;
+    filters.gradient = sideModule<{ filterGradient4: FilterKernels['gradient'] }>(w, 'winogradFilter4Gradient', filterGradientModule4).filterGradient4;
+  }
+  return filters;
+}
 
 /** Floats past the input plane that winograd4In uses as scratch (winograd4-kernel.ts). */
 const PLANE_SCRATCH = 120;
@@ -141,22 +167,28 @@ function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array,
   tile(s, n, m);
   const { E, th, tw, T, groups, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
   const ldc = roundUp(cols + 4, NR), rows = roundUp(cout, MR);
-  // The E matrices of V and of M a stride apart that is not a multiple of 4 KiB (640 bytes past one):
-  // the transforms touch all E at once, and E streams in the same cache sets evict each other.
-  const esV = skew(cin * ldv), esM = skew(rows * ldc);
+  // The E matrices of U, V and M a stride apart that is not a multiple of 4 KiB (640 bytes past one):
+  // the transforms touch all E at once, and E streams in the same cache sets evict each other (the
+  // filter transform of 512→512 channels: 16.8 ms with U's matrices 1 MiB apart, 8 with them skewed).
+  const flip = order === WeightOrder.FlippedTransposed;
+  const esU = skew(cout * cin), esV = skew(cin * ldv), esM = skew(rows * ldc);
   // Work space: x (unless resident) | y (unless resident) | U E × [cout × cin] | V E × [cin × ldv] |
   // M E × [rows × ldc] | the two planes | the gemm's.
-  const rX = residentAt(w, x), rY = residentAt(w, y);
+  // W is [wOut, wIn, 3, 3]: the forward's [cout, cin], the data pass's [cin, cout] (its cout is the forward's cin).
+  const wOut = flip ? cin : cout, wIn = flip ? cout : cin, filterFloats = 9 * wOut * wIn;
+  const rX = residentAt(w, x), rY = residentAt(w, y), rW = residentAt(w, W);
   cursor = scratchBase(w);
   const pX = rX >= 0 ? rX : take(n * inS), pY = rY >= 0 ? rY : take(n * outS);
-  const pU = take(E * cout * cin), pV = take(E * esV), pM = take(E * esM);
+  const pW = rW >= 0 ? rW : take(filterFloats + 9); // + 9: an odd count's last pair reads one filter past W
+  const pU = take(E * esU), pV = take(E * esV), pM = take(E * esM);
   const pP = take(ph * pw + PLANE_SCRATCH), pO = take(m * th * owp);
   const free = cursor;
   // Room for the gemm's work space at any thread count, so sgemmAt never grows memory (and replaces w.f32) under us.
   const mem = ensureFloats(w, free + gemmWorkFloats(cout, cols, cin, MR, NR, KC, pool.threads));
   if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
-  if (m === 2) filterTransform(mem, pU, W, cout, cin, order);
-  else filterTransform4(mem, pU, W, cout, cin, order);
+  if (rW < 0) mem.set(operand(W, 0, filterFloats), pW);
+  // U_e[co][ci] = (G g Gᵀ)[e] for every filter g = W(co, ci), flipped (g[2 − ki][2 − kj]) for the data pass.
+  filterKernels(w, m).transform(4 * pW, 4 * pU, 4 * esU, wOut * wIn, flip ? 32 : 0, flip ? -12 : 12, flip ? -4 : 4);
   mem.fill(0, pP, pP + ph * pw);
   for (let s0 = 0; s0 < n; s0 += per) {
     const count = Math.min(per, n - s0);
@@ -168,7 +200,7 @@ function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array,
       }
     }
     const live = count * T;
-    for (let e = 0; e < E; e++) sgemmAt(w, false, false, cout, live, cin, pU + e * cout * cin, pV + e * esV, pM + e * esM, ldc, false, free, cin, ldv);
+    for (let e = 0; e < E; e++) sgemmAt(w, flip, false, cout, live, cin, pU + e * esU, pV + e * esV, pM + e * esM, ldc, false, free, wIn, ldv);
     for (let si = 0; si < count; si++) {
       for (let co = 0; co < cout; co++) {
         k.winogradOut(4 * (pM + co * ldc + si * T), 4 * esM, th, groups, tw, 4 * pO, 4 * owp, B === null ? 0 : B[co]!);
@@ -178,36 +210,6 @@ function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array,
   }
   if (rY < 0) y.set(wasmView(w, pY, n * outS), 0);
 }
-
-/** U_e[co][ci] = (G g Gᵀ)[e] for every filter g = W(co, ci), e = 4·row + column of the 4×4 result. */
-function filterTransform(mem: Float32Array, pU: number, W: Float32Array, cout: number, cin: number, order: WeightOrder): void {
-  const es = cout * cin, flip = order === WeightOrder.FlippedTransposed;
-  for (let co = 0; co < cout; co++) {
-    for (let ci = 0; ci < cin; ci++) {
-      // g[ki][kj] at b + ki·r + kj·q: forward W[co][ci][ki][kj]; flipped-transposed W[ci][co][2 − ki][2 − kj].
-      const b = flip ? (ci * cout + co) * 9 + 8 : (co * cin + ci) * 9, r = flip ? -3 : 3, q = flip ? -1 : 1;
-      const o = pU + co * cin + ci;
-      for (let j = 0; j < 3; j++) {
-        // Column j of G g.
-        const g0 = W[b + j * q]!, g1 = W[b + r + j * q]!, g2 = W[b + 2 * r + j * q]!;
-        tg[j] = g0;
-        tg[3 + j] = (g0 + g1 + g2) * 0.5;
-        tg[6 + j] = (g0 - g1 + g2) * 0.5;
-        tg[9 + j] = g2;
-      }
-      for (let i = 0; i < 4; i++) {
-        const a0 = tg[3 * i]!, a1 = tg[3 * i + 1]!, a2 = tg[3 * i + 2]!;
-        mem[o + 4 * i * es] = a0;
-        mem[o + (4 * i + 1) * es] = (a0 + a1 + a2) * 0.5;
-        mem[o + (4 * i + 2) * es] = (a0 - a1 + a2) * 0.5;
-        mem[o + (4 * i + 3) * es] = a2;
-      }
-    }
-  }
-}
-
-/** G g, 4 × 3, in double: module-level, so the transform allocates nothing. */
-const tg = new Float64Array(12);
 
 /**
  * dW += the weight gradient of conv2d(x, W) with shape `s`, and dB += Σ dY when dB is given: the
@@ -222,13 +224,13 @@ export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Flo
   tile(s, n, m);
   const { E, th, tw, T, groups, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
   const esV = skew(cin * ldv), esM = skew(cout * ldv);
-  const rowsU = roundUp(cout, MR), ldu = roundUp(cin, NR), esU = rowsU * ldu;
+  const rowsU = roundUp(cout, MR), ldu = roundUp(cin, NR), esU = skew(rowsU * ldu);
   // Work space: x, dY, dB (each unless resident) | V E × [cin × ldv] | dM E × [cout × ldv] | dU E × [rowsU × ldu] |
   // the input plane | the dY plane | the gemm's.
-  const rX = residentAt(w, x), rDY = residentAt(w, dY), rDB = dB === null ? -1 : residentAt(w, dB);
+  const rX = residentAt(w, x), rDY = residentAt(w, dY), rDB = dB === null ? -1 : residentAt(w, dB), rDW = residentAt(w, dW);
   cursor = scratchBase(w);
   const pX = rX >= 0 ? rX : take(n * inS), pDY = rDY >= 0 ? rDY : take(n * outS);
-  const pDB = dB === null ? -1 : rDB >= 0 ? rDB : take(cout);
+  const pDB = dB === null ? -1 : rDB >= 0 ? rDB : take(cout), pDW = rDW >= 0 ? rDW : take(9 * cout * cin);
   const pV = take(E * esV), pM = take(E * esM), pU = take(E * esU);
   const pP = take(ph * pw + PLANE_SCRATCH), pQ = take(m * th * owp);
   const free = cursor;
@@ -236,6 +238,7 @@ export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Flo
   if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
   if (rDY < 0) mem.set(operand(dY, 0, n * outS), pDY);
   if (dB !== null && rDB < 0) mem.set(dB, pDB);
+  if (rDW < 0) mem.set(operand(dW, 0, 9 * cout * cin), pDW);
   mem.fill(0, pP, pP + ph * pw);
   mem.fill(0, pQ, pQ + m * th * owp);
   for (let s0 = 0; s0 < n; s0 += per) {
@@ -256,93 +259,11 @@ export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Flo
     const live = count * T;
     for (let e = 0; e < E; e++) sgemmAt(w, false, true, cout, cin, live, pM + e * esM, pV + e * esV, pU + e * esU, ldu, s0 > 0, free, ldv, ldv);
   }
-  if (m === 2) filterGradient(mem, pU, esU, ldu, dW, cout, cin);
-  else filterGradient4(mem, pU, esU, ldu, dW, cout, cin);
+  // dW[co][ci] += Gᵀ dU[co][ci] G (dU_e's rows ldu apart)
+  filterKernels(w, m).gradient(4 * pU, 4 * esU, 4 * ldu, 4 * pDW, cout, cin);
+  if (rDW < 0) dW.set(wasmView(w, pDW, 9 * cout * cin), 0);
   if (dB !== null && rDB < 0) dB.set(wasmView(w, pDB, cout), 0);
 }
-
-/** dW[co][ci] += Gᵀ X G for X = dU_e[co][ci] (e = 4i + j; dU_e's rows ldu apart), in double, rounded once. */
-function filterGradient(mem: Float32Array, pU: number, es: number, ldu: number, dW: Float32Array, cout: number, cin: number): void {
-  for (let co = 0; co < cout; co++) {
-    for (let ci = 0; ci < cin; ci++) {
-      const o = pU + co * ldu + ci;
-      // Gᵀ X, row by row of X's columns: (Gᵀ X)[k][j] with k = 0: X0 + ½X1 + ½X2, 1: ½X1 − ½X2, 2: ½X1 + ½X2 + X3.
-      for (let j = 0; j < 4; j++) {
-        const x0 = mem[o + j * es]!, x1 = mem[o + (4 + j) * es]!, x2 = mem[o + (8 + j) * es]!, x3 = mem[o + (12 + j) * es]!;
-        tx[j] = x0 + 0.5 * (x1 + x2);
-        tx[4 + j] = 0.5 * (x1 - x2);
-        tx[8 + j] = 0.5 * (x1 + x2) + x3;
-      }
-      const b = (co * cin + ci) * 9;
-      for (let kr = 0; kr < 3; kr++) {
-        const y0 = tx[4 * kr]!, y1 = tx[4 * kr + 1]!, y2 = tx[4 * kr + 2]!, y3 = tx[4 * kr + 3]!;
-        dW[b + 3 * kr] += y0 + 0.5 * (y1 + y2);
-        dW[b + 3 * kr + 1] += 0.5 * (y1 - y2);
-        dW[b + 3 * kr + 2] += 0.5 * (y1 + y2) + y3;
-      }
-    }
-  }
-}
-
-/** Gᵀ X, 3 × 4, in double: module-level, so the transform allocates nothing. */
-const tx = new Float64Array(12);
-
-/** F(4×4)'s G (6 × 3, row-major) for the points 0, 1, −1, 2, −2, ∞: the filter's values at them, scaled to match
- *  Bᵀ and Aᵀ (winograd4-kernel.ts). */
-const G4 = Float64Array.of(1 / 4, 0, 0, -1 / 6, -1 / 6, -1 / 6, -1 / 6, 1 / 6, -1 / 6, 1 / 24, 1 / 12, 1 / 6, 1 / 24, -1 / 12, 1 / 6, 0, 0, 1);
-
-/** U_e[co][ci] = (G g Gᵀ)[e] for F(4×4), e = 6·row + column of the 6×6 result, in double and rounded once. */
-function filterTransform4(mem: Float32Array, pU: number, W: Float32Array, cout: number, cin: number, order: WeightOrder): void {
-  const es = cout * cin, flip = order === WeightOrder.FlippedTransposed;
-  for (let co = 0; co < cout; co++) {
-    for (let ci = 0; ci < cin; ci++) {
-      // g[ki][kj] at b + ki·r + kj·q, as filterTransform.
-      const b = flip ? (ci * cout + co) * 9 + 8 : (co * cin + ci) * 9, r = flip ? -3 : 3, q = flip ? -1 : 1;
-      for (let i = 0; i < 6; i++) {
-        for (let j = 0; j < 3; j++) tg4[3 * i + j] = G4[3 * i]! * W[b + j * q]! + G4[3 * i + 1]! * W[b + r + j * q]! + G4[3 * i + 2]! * W[b + 2 * r + j * q]!;
-      }
-      const o = pU + co * cin + ci;
-      for (let i = 0; i < 6; i++) {
-        const a0 = tg4[3 * i]!, a1 = tg4[3 * i + 1]!, a2 = tg4[3 * i + 2]!;
-        for (let j = 0; j < 6; j++) mem[o + (6 * i + j) * es] = G4[3 * j]! * a0 + G4[3 * j + 1]! * a1 + G4[3 * j + 2]! * a2;
-      }
-    }
-  }
-}
-
-/** G g (6 × 3) for F(4×4), in double: module-level, so the transform allocates nothing. */
-const tg4 = new Float64Array(18);
-
-/** dW[co][ci] += Gᵀ X G for F(4×4), X = dU_e[co][ci] (e = 6i + j; dU_e's rows ldu apart), in double, rounded once. */
-function filterGradient4(mem: Float32Array, pU: number, es: number, ldu: number, dW: Float32Array, cout: number, cin: number): void {
-  for (let co = 0; co < cout; co++) {
-    for (let ci = 0; ci < cin; ci++) {
-      const o = pU + co * ldu + ci;
-      // (Gᵀ X)[k][j] = Σ_i G[i][k] X[i][j], 3 × 6.
-      for (let j = 0; j < 6; j++) {
-        let s0 = 0, s1 = 0, s2 = 0;
-        for (let i = 0; i < 6; i++) {
-          const x = mem[o + (6 * i + j) * es]!;
-          s0 += G4[3 * i]! * x;
-          s1 += G4[3 * i + 1]! * x;
-          s2 += G4[3 * i + 2]! * x;
-        }
-        tx4[j] = s0; tx4[6 + j] = s1; tx4[12 + j] = s2;
-      }
-      const b = (co * cin + ci) * 9;
-      for (let kr = 0; kr < 3; kr++) {
-        for (let kc = 0; kc < 3; kc++) {
-          let acc = 0;
-          for (let j = 0; j < 6; j++) acc += tx4[6 * kr + j]! * G4[3 * j + kc]!;
-          dW[b + 3 * kr + kc] += acc;
-        }
-      }
-    }
-  }
-}
-
-/** Gᵀ X (3 × 6) for F(4×4), in double: module-level, so the transform allocates nothing. */
-const tx4 = new Float64Array(18);
 
 /** y = conv2d(x, W) + B: the forward pass (W [cout, cin, 3, 3]). */
 export function winogradForward(w: Instance, s: WinogradShape, n: number, x: Float32Array, W: Float32Array, B: Float32Array | null, y: Float32Array, m: WinogradTile): void {

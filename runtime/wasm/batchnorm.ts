@@ -6,8 +6,9 @@
 // which are the ones generated code had, element by element in order (float64 modules: the same bits).
 import type { FloatArray } from '../model.js';
 import { batchnormModule } from './batchnorm-kernel.js';
-import { residentArrays, sideModule } from './side.js';
-import { ensureFloats, scratchBase, type Instance } from './sgemm.js';
+import { sideModule } from './side.js';
+import { ensureFloats, residentAt, scratchBase, wasmSgemm, type Instance } from './sgemm.js';
+import { gemmBackend } from '../gemm.js';
 
 interface BatchnormKernels {
   readonly sum: (p: number, n: number, count: number, stride: number) => number;
@@ -19,10 +20,26 @@ interface BatchnormKernels {
 
 const kernels = (w: Instance): BatchnormKernels => sideModule<BatchnormKernels>(w, 'batchnorm', batchnormModule);
 
+/** The kernels and the byte address of x (and y, z: `at`), where gemm runs on wasm and they all live in its
+ *  memory; else null. A layer calls these once a channel for each pass (960 channels of 128 floats in
+ *  mobilenet_v2's last layers): no rest arguments or arrays a call, the module looked up once a memory. */
+let last: { w: Instance; k: BatchnormKernels } | null = null;
+const at = [0, 0, 0];
+function resident(x: FloatArray, y: FloatArray | null = null, z: FloatArray | null = null): BatchnormKernels | null {
+  const w = wasmSgemm();
+  if (w === null || gemmBackend() !== 'wasm') return null;
+  if (!(x instanceof Float32Array) || (y !== null && !(y instanceof Float32Array)) || (z !== null && !(z instanceof Float32Array))) return null;
+  const a = residentAt(w, x), b = y === null ? 0 : residentAt(w, y), c = z === null ? 0 : residentAt(w, z);
+  if (a < 0 || b < 0 || c < 0) return null;
+  at[0] = 4 * a; at[1] = 4 * b; at[2] = 4 * c;
+  if (last === null || last.w !== w) last = { w, k: kernels(w) };
+  return last.k;
+}
+
 /** Σ x over the channel. */
 export function channelSum(x: FloatArray, off: number, n: number, count: number, stride: number): number {
-  const r = residentArrays(x);
-  if (r !== null) return kernels(r.w).sum(r.at[0]! + 4 * off, n, count, 4 * stride);
+  const k = resident(x);
+  if (k !== null) return k.sum(at[0]! + 4 * off, n, count, 4 * stride);
   let sum = 0;
   for (let s = 0; s < n; s++) {
     const o = off + s * stride;
@@ -33,8 +50,8 @@ export function channelSum(x: FloatArray, off: number, n: number, count: number,
 
 /** Σ (x − m)² over the channel. */
 export function channelSqDev(x: FloatArray, off: number, n: number, count: number, stride: number, m: number): number {
-  const r = residentArrays(x);
-  if (r !== null) return kernels(r.w).sqDev(r.at[0]! + 4 * off, n, count, 4 * stride, m);
+  const k = resident(x);
+  if (k !== null) return k.sqDev(at[0]! + 4 * off, n, count, 4 * stride, m);
   let sq = 0;
   for (let s = 0; s < n; s++) {
     const o = off + s * stride;
@@ -48,8 +65,8 @@ export function channelSqDev(x: FloatArray, off: number, n: number, count: numbe
 
 /** y = x·a + b over the channel (x and y may be one array). */
 export function channelAffine(x: FloatArray, y: FloatArray, off: number, n: number, count: number, stride: number, a: number, b: number): void {
-  const r = residentArrays(x, y);
-  if (r !== null) return kernels(r.w).affine(r.at[0]! + 4 * off, r.at[1]! + 4 * off, n, count, 4 * stride, a, b);
+  const k = resident(x, y);
+  if (k !== null) return k.affine(at[0]! + 4 * off, at[1]! + 4 * off, n, count, 4 * stride, a, b);
   for (let s = 0; s < n; s++) {
     const o = off + s * stride;
     for (let j = 0; j < count; j++) y[o + j] = x[o + j]! * a + b;
@@ -67,14 +84,14 @@ function float64View(buffer: ArrayBufferLike): Float64Array {
 
 /** [Σ dY, Σ dY·(x − m)] over the channel, in a pair that the next call overwrites. */
 export function channelGradSums(x: FloatArray, dY: FloatArray, off: number, n: number, count: number, stride: number, m: number): Float64Array {
-  const r = residentArrays(x, dY);
-  if (r !== null) {
-    const at = scratchBase(r.w); // floats: the pair is two f64 there (work space, free between products)
-    const f32 = ensureFloats(r.w, at + 4);
-    kernels(r.w).gradSums(r.at[0]! + 4 * off, r.at[1]! + 4 * off, n, count, 4 * stride, m, 4 * at);
+  const k = resident(x, dY);
+  if (k !== null) {
+    const w = last!.w, out = scratchBase(w); // floats: the pair is two f64 there (work space, free between products)
+    const f32 = ensureFloats(w, out + 4);
+    k.gradSums(at[0]! + 4 * off, at[1]! + 4 * off, n, count, 4 * stride, m, 4 * out);
     const f64 = float64View(f32.buffer);
-    sums[0] = f64[at >> 1]!;
-    sums[1] = f64[(at >> 1) + 1]!;
+    sums[0] = f64[out >> 1]!;
+    sums[1] = f64[(out >> 1) + 1]!;
     return sums;
   }
   let sdy = 0;
@@ -94,8 +111,8 @@ export function channelGradSums(x: FloatArray, dY: FloatArray, off: number, n: n
 
 /** dX = (dY − mdy − (x − m)·proj)·g over the channel (dY and dX may be one array). */
 export function channelGradInput(x: FloatArray, dY: FloatArray, dX: FloatArray, off: number, n: number, count: number, stride: number, m: number, mdy: number, proj: number, g: number): void {
-  const r = residentArrays(x, dY, dX);
-  if (r !== null) return kernels(r.w).gradInput(r.at[0]! + 4 * off, r.at[1]! + 4 * off, r.at[2]! + 4 * off, n, count, 4 * stride, m, mdy, proj, g);
+  const k = resident(x, dY, dX);
+  if (k !== null) return k.gradInput(at[0]! + 4 * off, at[1]! + 4 * off, at[2]! + 4 * off, n, count, 4 * stride, m, mdy, proj, g);
   for (let s = 0; s < n; s++) {
     const o = off + s * stride;
     for (let j = 0; j < count; j++) dX[o + j] = (dY[o + j]! - mdy - (x[o + j]! - m) * proj) * g;

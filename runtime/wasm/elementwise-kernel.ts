@@ -144,3 +144,24 @@ export function clampBackward(): FunctionBuilder {
   });
   return f;
 }
+
+/**
+ * add(p, q, o, count): o = p + q over count floats (whole vectors, then one at a time), in float32: an
+ * add layer's two inputs. The generated JS loop sums the two in float64 and rounds once, which is the
+ * float32 sum exactly (double rounding is innocuous for one + of two floats), so the same bits.
+ */
+export function add(): FunctionBuilder {
+  const f = new FunctionBuilder('add', [ValType.i32, ValType.i32, ValType.i32, ValType.i32]);
+  const [p, q, o, count] = f.params as [I32, I32, I32, I32];
+  floats(f, count, [p, q, o], () => {
+    f.get(o).get(p).v128Load(0).get(q).v128Load(0).f32x4Add().v128Store(0);
+  }, () => {
+    f.get(o).get(p).f32Load(0).get(q).f32Load(0).f32Add().f32Store(0);
+  });
+  return f;
+}
+
+/** add's module of its own, over the gemm module's memory (side.ts). */
+export function sumModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
+  return encodeModule([add()], memory);
+}

@@ -1,8 +1,10 @@
 // add: y = x0 + x1 + …, elementwise over inputs of one shape (a residual connection).
 // backward: every input's gradient is dY itself (∂y/∂xk = 1). Each dXk is written, never added to:
 // where an input is also read elsewhere, the memory plan gives this kernel its own buffer and sums.
+// Both first try the runtime's wasm kernels (runtime/wasm/blocks.ts: a float32 add of two inputs, block
+// copies of dY), which return false off the wasm path; the loops then run.
 import type { AddNode } from '../../ir/types.js';
-import { arg, DY, N, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
+import { arg, DY, lines, N, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
 
 export function emitAdd(node: AddNode, o: EmitOptions): LayerKernels {
   const total = `n * ${node.outSize}`;
@@ -15,15 +17,21 @@ export function emitAdd(node: AddNode, o: EmitOptions): LayerKernels {
     forward: {
       suffix: 'forward',
       params: [N, ...xs, Y],
-      body: `for (let i = 0; i < ${total}; i++) y[i] = ${ks.map((k) => `x${k}[i]`).join(' + ')};`,
+      body: lines(
+        ks.length === 2 ? `if (rt.addTwo(x0, x1, y, ${total})) return;` : null,
+        `for (let i = 0; i < ${total}; i++) y[i] = ${ks.map((k) => `x${k}[i]`).join(' + ')};`,
+      ),
     },
     backward: o.backward && written.length > 0
       ? {
           suffix: 'backward',
           params: [N, DY, ...dXs],
-          body: written.length === 1
-            ? `for (let i = 0; i < ${total}; i++) dX${written[0]}[i] = dY[i];`
-            : [`for (let i = 0; i < ${total}; i++) {`, `  const g = dY[i];`, ...written.map((k) => `  dX${k}[i] = g;`), `}`].join('\n'),
+          body: lines(
+            `if (${written.map((k) => `rt.copyBlocks(dY, 0, 0, dX${k}, 0, 0, 1, ${total})`).join(' && ')}) return;`,
+            written.length === 1
+              ? `for (let i = 0; i < ${total}; i++) dX${written[0]}[i] = dY[i];`
+              : [`for (let i = 0; i < ${total}; i++) {`, `  const g = dY[i];`, ...written.map((k) => `  dX${k}[i] = g;`), `}`].join('\n'),
+          ),
         }
       : null,
   };

@@ -320,10 +320,12 @@ function b1_bn2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float3
 
 // b1_add: add b1_bn2 + stem_relu · x [n,16,28,28] ×2 → y [n,16,28,28]
 function b1_add_forward(n: number, x0: Float32Array, x1: Float32Array, y: Float32Array): void {
+  if (rt.addTwo(x0, x1, y, n * 12544)) return;
   for (let i = 0; i < n * 12544; i++) y[i] = x0[i]! + x1[i]!;
 }
 
 function b1_add_backward(n: number, dY: Float32Array, dX0: Float32Array, dX1: Float32Array): void {
+  if (rt.copyBlocks(dY, 0, 0, dX0, 0, 0, 1, n * 12544) && rt.copyBlocks(dY, 0, 0, dX1, 0, 0, 1, n * 12544)) return;
   for (let i = 0; i < n * 12544; i++) {
     const g = dY[i]!;
     dX0[i] = g;
@@ -664,10 +666,12 @@ function b2_down_bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Fl
 
 // b2_add: add b2_bn2 + b2_down_bn · x [n,32,14,14] ×2 → y [n,32,14,14]
 function b2_add_forward(n: number, x0: Float32Array, x1: Float32Array, y: Float32Array): void {
+  if (rt.addTwo(x0, x1, y, n * 6272)) return;
   for (let i = 0; i < n * 6272; i++) y[i] = x0[i]! + x1[i]!;
 }
 
 function b2_add_backward(n: number, dY: Float32Array, dX0: Float32Array, dX1: Float32Array): void {
+  if (rt.copyBlocks(dY, 0, 0, dX0, 0, 0, 1, n * 6272) && rt.copyBlocks(dY, 0, 0, dX1, 0, 0, 1, n * 6272)) return;
   for (let i = 0; i < n * 6272; i++) {
     const g = dY[i]!;
     dX0[i] = g;

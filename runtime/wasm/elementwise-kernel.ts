@@ -161,7 +161,87 @@ export function add(): FunctionBuilder {
   return f;
 }
 
-/** add's module of its own, over the gemm module's memory (side.ts). */
-export function sumModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
-  return encodeModule([add()], memory);
+/** mul(p, q, o, count): o = p·q in float32 (dropout's backward, dY·mask: the loop's float64 product rounded once). */
+export function mul(): FunctionBuilder {
+  const f = new FunctionBuilder('mul', [ValType.i32, ValType.i32, ValType.i32, ValType.i32]);
+  const [p, q, o, count] = f.params as [I32, I32, I32, I32];
+  floats(f, count, [p, q, o], () => {
+    f.get(o).get(p).v128Load(0).get(q).v128Load(0).f32x4Mul().v128Store(0);
+  }, () => {
+    f.get(o).get(p).f32Load(0).get(q).f32Load(0).f32Mul().f32Store(0);
+  });
+  return f;
+}
+
+/**
+ * dropout's forward once its mask is drawn (mask: 0 or the scale, rounded to float32), the scale m a float64 as
+ * the generated loop has it: y = f32(x·m) with m = mask ≠ 0 ? scale : 0, in float64 lanes.
+ *   dropElements(p, q, mask, count, scale): an element a mask entry (dropout)
+ *   dropPlanes(p, q, mask, planes, size, scale): a plane of `size` floats a mask entry (dropout2d)
+ *   scalePlanes(p, q, mask, planes, size): q = p·mask[plane] in float32 (dropout2d's backward)
+ */
+export function dropElements(): FunctionBuilder {
+  const f = new FunctionBuilder('dropElements', [ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.f64]);
+  const [p, q, mask, count] = f.params as [I32, I32, I32, I32];
+  const scale = f.params[4] as Local<ValType.f64>;
+  const sv = f.local(ValType.v128), zero = f.local(ValType.v128);
+  f.get(scale).f64x2Splat().set(sv);
+  floats(f, count, [p, q, mask], () => {
+    f.get(q);
+    f.get(p).v128Load64Zero(0).f64x2PromoteLowF32x4();
+    // m: the scale where the mask is not 0 (its two lanes' compare, widened to 64 bits), else +0
+    f.get(sv).get(zero).get(mask).v128Load64Zero(0).get(zero).f32x4Ne().i64x2ExtendLowI32x4S().v128Bitselect();
+    f.f64x2Mul().f32x4DemoteF64x2Zero().v128Store64Lane(0, 0);
+  }, () => {
+    f.get(q).get(p).f32Load(0).f64PromoteF32();
+    f.get(scale).f64Const(0).get(mask).f32Load(0).f32Zero().f32Ne().select();
+    f.f64Mul().f32DemoteF64().f32Store(0);
+  }, 2);
+  return f;
+}
+
+export function dropPlanes(): FunctionBuilder {
+  const f = new FunctionBuilder('dropPlanes', [ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.f64]);
+  const [p, q, mask, planes, size] = f.params as [I32, I32, I32, I32, I32];
+  const scale = f.params[5] as Local<ValType.f64>;
+  const left = f.local(ValType.i32), m = f.local(ValType.f64), mv = f.local(ValType.v128);
+  f.get(planes).set(left);
+  f.block(() => f.loop(() => {
+    f.get(left).i32Eqz().brIf(1);
+    f.get(scale).f64Const(0).get(mask).f32Load(0).f32Zero().f32Ne().select().tee(m).f64x2Splat().set(mv);
+    floats(f, size, [p, q], () => {
+      f.get(q).get(p).v128Load64Zero(0).f64x2PromoteLowF32x4().get(mv).f64x2Mul().f32x4DemoteF64x2Zero().v128Store64Lane(0, 0);
+    }, () => {
+      f.get(q).get(p).f32Load(0).f64PromoteF32().get(m).f64Mul().f32DemoteF64().f32Store(0);
+    }, 2);
+    f.addTo(mask, 4);
+    f.get(left).i32Const(1).i32Sub().set(left);
+    f.br(0);
+  }));
+  return f;
+}
+
+export function scalePlanes(): FunctionBuilder {
+  const f = new FunctionBuilder('scalePlanes', [ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32]);
+  const [p, q, mask, planes, size] = f.params as [I32, I32, I32, I32, I32];
+  const left = f.local(ValType.i32), m = f.local(ValType.f32), mv = f.local(ValType.v128);
+  f.get(planes).set(left);
+  f.block(() => f.loop(() => {
+    f.get(left).i32Eqz().brIf(1);
+    f.get(mask).f32Load(0).tee(m).f32x4Splat().set(mv);
+    floats(f, size, [p, q], () => {
+      f.get(q).get(p).v128Load(0).get(mv).f32x4Mul().v128Store(0);
+    }, () => {
+      f.get(q).get(p).f32Load(0).get(m).f32Mul().f32Store(0);
+    });
+    f.addTo(mask, 4);
+    f.get(left).i32Const(1).i32Sub().set(left);
+    f.br(0);
+  }));
+  return f;
+}
+
+/** add's, mul's and dropout's module, over the gemm module's memory (side.ts). */
+export function arithmeticModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
+  return encodeModule([add(), mul(), dropElements(), dropPlanes(), scalePlanes()], memory);
 }

@@ -15,21 +15,29 @@ export function emitDropout(node: DropoutNode | Dropout2dNode, o: EmitOptions): 
   const training = arg('training', 'boolean', { kind: 'training' });
   const rng = arg('rng', 'Rng', { kind: 'rng' });
   const copy = [`if (!training) {`, `  y.set(x.subarray(0, ${total}));`, `  return;`, `}`];
+  // The mask is drawn here, from the model's Rng, in the order the loops below read it; the runtime's wasm
+  // kernels (runtime/wasm/blocks.ts) multiply where the arrays live in wasm memory, else the loops do.
   const fwd =
     node.kind === 'dropout'
-      ? [`for (let i = 0; i < ${total}; i++) {`, `  const m = rng.nextFloat() < ${keep} ? ${scale} : 0;`, `  mask[i] = m;`, `  y[i] = x[i] * m;`, `}`]
+      ? [
+          `for (let i = 0; i < ${total}; i++) mask[i] = rng.nextFloat() < ${keep} ? ${scale} : 0;`,
+          `if (rt.dropoutElements(x, y, mask, ${total}, ${scale})) return;`,
+          `for (let i = 0; i < ${total}; i++) y[i] = x[i] * (mask[i] !== 0 ? ${scale} : 0);`,
+        ]
       : [
+          `for (let sc = 0; sc < n * ${channels}; sc++) mask[sc] = rng.nextFloat() < ${keep} ? ${scale} : 0;`,
+          `if (rt.dropoutPlanes(x, y, mask, n * ${channels}, ${inner}, ${scale})) return;`,
           `for (let sc = 0; sc < n * ${channels}; sc++) {`,
-          `  const m = rng.nextFloat() < ${keep} ? ${scale} : 0;`,
-          `  mask[sc] = m;`,
+          `  const m = mask[sc] !== 0 ? ${scale} : 0;`,
           `  const o = sc * ${inner};`,
           `  for (let j = 0; j < ${inner}; j++) y[o + j] = x[o + j] * m;`,
           `}`,
         ];
   const bwd =
     node.kind === 'dropout'
-      ? [`for (let i = 0; i < ${total}; i++) dX[i] = dY[i] * mask[i];`]
+      ? [`if (rt.mulTwo(dY, mask, dX, ${total})) return;`, `for (let i = 0; i < ${total}; i++) dX[i] = dY[i] * mask[i];`]
       : [
+          `if (rt.scalePlanes(dY, dX, mask, n * ${channels}, ${inner})) return;`,
           `for (let sc = 0; sc < n * ${channels}; sc++) {`,
           `  const m = mask[sc];`,
           `  const o = sc * ${inner};`,

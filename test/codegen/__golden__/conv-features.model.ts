@@ -467,9 +467,10 @@ function dropout2d_1_forward(n: number, x: Float32Array, y: Float32Array, mask: 
     y.set(x.subarray(0, n * 768));
     return;
   }
+  for (let sc = 0; sc < n * 16; sc++) mask[sc] = rng.nextFloat() < 0.9 ? 1.1111111111111112 : 0;
+  if (rt.dropoutPlanes(x, y, mask, n * 16, 48, 1.1111111111111112)) return;
   for (let sc = 0; sc < n * 16; sc++) {
-    const m = rng.nextFloat() < 0.9 ? 1.1111111111111112 : 0;
-    mask[sc] = m;
+    const m = mask[sc]! !== 0 ? 1.1111111111111112 : 0;
     const o = sc * 48;
     for (let j = 0; j < 48; j++) y[o + j] = x[o + j]! * m;
   }
@@ -480,6 +481,7 @@ function dropout2d_1_backward(n: number, dY: Float32Array, mask: Float32Array, t
     dX.set(dY.subarray(0, n * 768));
     return;
   }
+  if (rt.scalePlanes(dY, dX, mask, n * 16, 48)) return;
   for (let sc = 0; sc < n * 16; sc++) {
     const m = mask[sc]!;
     const o = sc * 48;
@@ -524,11 +526,9 @@ function dropout_1_forward(n: number, x: Float32Array, y: Float32Array, mask: Fl
     y.set(x.subarray(0, n * 32));
     return;
   }
-  for (let i = 0; i < n * 32; i++) {
-    const m = rng.nextFloat() < 0.8 ? 1.25 : 0;
-    mask[i] = m;
-    y[i] = x[i]! * m;
-  }
+  for (let i = 0; i < n * 32; i++) mask[i] = rng.nextFloat() < 0.8 ? 1.25 : 0;
+  if (rt.dropoutElements(x, y, mask, n * 32, 1.25)) return;
+  for (let i = 0; i < n * 32; i++) y[i] = x[i]! * (mask[i]! !== 0 ? 1.25 : 0);
 }
 
 function dropout_1_backward(n: number, dY: Float32Array, mask: Float32Array, training: boolean, dX: Float32Array): void {
@@ -536,6 +536,7 @@ function dropout_1_backward(n: number, dY: Float32Array, mask: Float32Array, tra
     dX.set(dY.subarray(0, n * 32));
     return;
   }
+  if (rt.mulTwo(dY, mask, dX, n * 32)) return;
   for (let i = 0; i < n * 32; i++) dX[i] = dY[i]! * mask[i]!;
 }
 

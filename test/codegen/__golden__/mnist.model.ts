@@ -173,9 +173,10 @@ function dropout2d_1_forward(n: number, x: Float32Array, y: Float32Array, mask: 
     y.set(x.subarray(0, n * 9216));
     return;
   }
+  for (let sc = 0; sc < n * 64; sc++) mask[sc] = rng.nextFloat() < 0.75 ? 1.3333333333333333 : 0;
+  if (rt.dropoutPlanes(x, y, mask, n * 64, 144, 1.3333333333333333)) return;
   for (let sc = 0; sc < n * 64; sc++) {
-    const m = rng.nextFloat() < 0.75 ? 1.3333333333333333 : 0;
-    mask[sc] = m;
+    const m = mask[sc]! !== 0 ? 1.3333333333333333 : 0;
     const o = sc * 144;
     for (let j = 0; j < 144; j++) y[o + j] = x[o + j]! * m;
   }
@@ -186,6 +187,7 @@ function dropout2d_1_backward(n: number, dY: Float32Array, mask: Float32Array, t
     dX.set(dY.subarray(0, n * 9216));
     return;
   }
+  if (rt.scalePlanes(dY, dX, mask, n * 64, 144)) return;
   for (let sc = 0; sc < n * 64; sc++) {
     const m = mask[sc]!;
     const o = sc * 144;
@@ -223,11 +225,9 @@ function dropout_1_forward(n: number, x: Float32Array, y: Float32Array, mask: Fl
     y.set(x.subarray(0, n * 128));
     return;
   }
-  for (let i = 0; i < n * 128; i++) {
-    const m = rng.nextFloat() < 0.5 ? 2 : 0;
-    mask[i] = m;
-    y[i] = x[i]! * m;
-  }
+  for (let i = 0; i < n * 128; i++) mask[i] = rng.nextFloat() < 0.5 ? 2 : 0;
+  if (rt.dropoutElements(x, y, mask, n * 128, 2)) return;
+  for (let i = 0; i < n * 128; i++) y[i] = x[i]! * (mask[i]! !== 0 ? 2 : 0);
 }
 
 function dropout_1_backward(n: number, dY: Float32Array, mask: Float32Array, training: boolean, dX: Float32Array): void {
@@ -235,6 +235,7 @@ function dropout_1_backward(n: number, dY: Float32Array, mask: Float32Array, tra
     dX.set(dY.subarray(0, n * 128));
     return;
   }
+  if (rt.mulTwo(dY, mask, dX, n * 128)) return;
   for (let i = 0; i < n * 128; i++) dX[i] = dY[i]! * mask[i]!;
 }
 

@@ -145,33 +145,28 @@ export function clampBackward(): FunctionBuilder {
   return f;
 }
 
-/**
- * add(p, q, o, count): o = p + q over count floats (whole vectors, then one at a time), in float32: an
- * add layer's two inputs. The generated JS loop sums the two in float64 and rounds once, which is the
- * float32 sum exactly (double rounding is innocuous for one + of two floats), so the same bits.
- */
-export function add(): FunctionBuilder {
-  const f = new FunctionBuilder('add', [ValType.i32, ValType.i32, ValType.i32, ValType.i32]);
+/** name(p, q, o, count): o = p ∘ q over count floats (whole vectors, then one at a time) in float32. */
+function binary(name: string, vector: (f: FunctionBuilder) => void, scalar: (f: FunctionBuilder) => void): FunctionBuilder {
+  const f = new FunctionBuilder(name, [ValType.i32, ValType.i32, ValType.i32, ValType.i32]);
   const [p, q, o, count] = f.params as [I32, I32, I32, I32];
   floats(f, count, [p, q, o], () => {
-    f.get(o).get(p).v128Load(0).get(q).v128Load(0).f32x4Add().v128Store(0);
+    f.get(o).get(p).v128Load(0).get(q).v128Load(0);
+    vector(f);
+    f.v128Store(0);
   }, () => {
-    f.get(o).get(p).f32Load(0).get(q).f32Load(0).f32Add().f32Store(0);
+    f.get(o).get(p).f32Load(0).get(q).f32Load(0);
+    scalar(f);
+    f.f32Store(0);
   });
   return f;
 }
 
-/** mul(p, q, o, count): o = p·q in float32 (dropout's backward, dY·mask: the loop's float64 product rounded once). */
-export function mul(): FunctionBuilder {
-  const f = new FunctionBuilder('mul', [ValType.i32, ValType.i32, ValType.i32, ValType.i32]);
-  const [p, q, o, count] = f.params as [I32, I32, I32, I32];
-  floats(f, count, [p, q, o], () => {
-    f.get(o).get(p).v128Load(0).get(q).v128Load(0).f32x4Mul().v128Store(0);
-  }, () => {
-    f.get(o).get(p).f32Load(0).get(q).f32Load(0).f32Mul().f32Store(0);
-  });
-  return f;
-}
+/** add(p, q, o, count): o = p + q, an add layer's two inputs. The generated JS loop sums the two in float64 and
+ *  rounds once, which is the float32 sum exactly (double rounding is innocuous for one + of two floats): the same bits. */
+export const add = (): FunctionBuilder => binary('add', (f) => f.f32x4Add(), (f) => f.f32Add());
+
+/** mul(p, q, o, count): o = p·q (dropout's backward, dY·mask: the loop's float64 product rounded once). */
+export const mul = (): FunctionBuilder => binary('mul', (f) => f.f32x4Mul(), (f) => f.f32Mul());
 
 /**
  * dropout's forward once its mask is drawn (mask: 0 or the scale, rounded to float32), the scale m a float64 as

@@ -15,6 +15,7 @@
 // pDU + e·es + co·ldu + 4ci, dW[co][ci] (9 floats from pDW + 36·(co·cin + ci)) += Gᵀ X G. In pairs
 // along ci; the second of the pair is skipped at an odd row's end.
 import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
+import { repeat } from './winograd-kernel.js';
 
 type I32 = Local<ValType.i32>;
 type V128 = Local<ValType.v128>;
@@ -53,17 +54,6 @@ function algebra(f: FunctionBuilder, constants: readonly number[]): {
 /** The constants of a tile's kernels: ½ for F(2×2); G4's entries and the sums' 0 for F(4×4). */
 function constantsOf(m: 2 | 4): number[] {
   return m === 2 ? [0.5] : [0, ...G4];
-}
-
-/** for (count = n; count > 0; count--) body() */
-function repeat(f: FunctionBuilder, n: I32, count: I32, body: () => void): void {
-  f.get(n).set(count);
-  f.block(() => f.loop(() => {
-    f.get(count).i32Eqz().brIf(1);
-    body();
-    f.get(count).i32Const(1).i32Sub().set(count);
-    f.br(0);
-  }));
 }
 
 /** Bytes of f32 lane 0 of a, then lane 0 of b (and lane 0 of a again, unused). */

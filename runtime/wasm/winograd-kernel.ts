@@ -24,7 +24,7 @@ const LOW = [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23];
 const HIGH = [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31];
 
 /** for (count = n; count > 0; count--) body() */
-function repeat(f: FunctionBuilder, n: I32, count: I32, body: () => void): void {
+export function repeat(f: FunctionBuilder, n: I32, count: I32, body: () => void): void {
   f.get(n).set(count);
   f.block(() => f.loop(() => {
     f.get(count).i32Eqz().brIf(1);

@@ -22,6 +22,7 @@
 //
 // Each module stays under the 4 KiB a browser compiles on its main thread (side.ts): one kernel a module.
 import { FunctionBuilder, ValType, type Local } from './encoder.js';
+import { repeat } from './winograd-kernel.js';
 
 type I32 = Local<ValType.i32>;
 type V128 = Local<ValType.v128>;
@@ -36,17 +37,6 @@ const LO_PAIRS = lanes(0, 4, 1, 5); // (a0, b0, a1, b1)
 const HI_PAIRS = lanes(2, 6, 3, 7); // (a2, b2, a3, b3)
 const LO_HALVES = lanes(0, 1, 4, 5); // (a0, a1, b0, b1)
 const HI_HALVES = lanes(2, 3, 6, 7); // (a2, a3, b2, b3)
-
-/** for (count = n; count > 0; count--) body() */
-function repeat(f: FunctionBuilder, n: I32, count: I32, body: () => void): void {
-  f.get(n).set(count);
-  f.block(() => f.loop(() => {
-    f.get(count).i32Eqz().brIf(1);
-    body();
-    f.get(count).i32Const(1).i32Sub().set(count);
-    f.br(0);
-  }));
-}
 
 /** for (count = k; count > 0; count--) body(), k a constant. */
 function times(f: FunctionBuilder, k: number, count: I32, body: () => void): void {

@@ -19,9 +19,9 @@ type V128 = Local<ValType.v128>;
 const { i32, f64, v128 } = ValType;
 
 /** Lanes 2 and 3 moved to 0 and 1, for promote_low. */
-const HIGH = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+export const HIGH = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 /** Lanes 0-1 of a, then lanes 0-1 of b: two demoted halves joined. */
-const JOIN = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+export const JOIN = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
 
 export function batchnormModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
   return encodeModule([sum(), sqDev(), affine(), gradSums(), gradInput()], memory);

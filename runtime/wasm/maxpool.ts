@@ -10,10 +10,10 @@ import { MAXPOOL_UNROLLED_MAX } from '../contracts.js';
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { residentAt, wasmSgemm } from './sgemm.js';
-import { maxpoolStridedModule } from './pool-kernel.js';
-import { sideModule, type SideKernels } from './side.js';
+import { avgpoolModule, maxpoolStridedModule } from './pool-kernel.js';
+import { residentArrays, sideModule, type SideKernels } from './side.js';
 
-/** A maxpool2d's shapes, as literals in the generated module (ph, pw: its padding, where it has some). */
+/** A pool's shapes (maxpool2d, avgpool2d), as literals in the generated module (ph, pw: its padding, where it has some). */
 export interface Pool2dGeometry {
   readonly c: number;
   readonly h: number;
@@ -89,4 +89,28 @@ function simdColumns(g: Pool2dGeometry): [number, number] | null {
 /** The 2×2 stride-2 window, no padding, with whole groups of four outputs a row: the SIMD kernel. */
 function fourAtATime(g: Pool2dGeometry): boolean {
   return g.kh === 2 && g.kw === 2 && g.sh === 2 && g.sw === 2 && g.wo % 4 === 0 && (g.ph ?? 0) === 0 && (g.pw ?? 0) === 0;
+}
+
+/**
+ * avgpool2d with every window inside the input (no padding, no ceil_mode window past it): y = (0 + Σ window) /
+ * (kh·kw) in float64 lanes, rounded once, four outputs at a time where the column stride is 1 or 2 and a row has
+ * at least four (pool-kernel.ts avgpoolS1/S2: the generated unrolled loop's bits); false elsewhere, and the loop runs.
+ */
+export function avgpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y: FloatArray): boolean {
+  if (!inside(g) || (g.sw !== 1 && g.sw !== 2) || g.wo < 4) return false;
+  const r = residentArrays(x, y);
+  if (r === null) return false;
+  const k = sideModule<SideKernels<'avgpoolS1' | 'avgpoolS2'>>(r.w, 'avgpool', avgpoolModule);
+  k[g.sw === 1 ? 'avgpoolS1' : 'avgpoolS2'](r.at[0]!, r.at[1]!, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.kh * g.kw);
+  return true;
+}
+
+/** dX of that avgpool2d: zeroed, then dY[q] / (kh·kw) added to each of its window's elements, outputs and taps in
+ *  order (the generated loop's order and roundings: its bits, overlapping windows too); false where it does not apply. */
+export function avgpool2dBackward(g: Pool2dGeometry, n: number, dY: FloatArray, dX: FloatArray): boolean {
+  if (!inside(g)) return false;
+  const r = residentArrays(dY, dX);
+  if (r === null) return false;
+  sideModule<SideKernels<'avgpoolBackward'>>(r.w, 'avgpool', avgpoolModule).avgpoolBackward(r.at[0]!, r.at[1]!, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw, g.kh * g.kw);
+  return true;
 }

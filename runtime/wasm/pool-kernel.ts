@@ -6,6 +6,7 @@
 // several NaNs the last). Written with select, not a branch: on activations half of the compares
 // go either way, and the mispredicted branches were the cost of the JS loop.
 import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
+import { HIGH, JOIN } from './batchnorm-kernel.js';
 
 type I32 = Local<ValType.i32>;
 
@@ -287,3 +288,112 @@ export function maxpoolStridedKernel(simd: 1 | 2): FunctionBuilder {
 export function maxpoolStridedModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
   return encodeModule([maxpoolStridedKernel(1), maxpoolStridedKernel(2)], memory);
 }
+
+/**
+ * avgpoolS1 / avgpoolS2(src, dst, planes, h, w, ho, wo, kh, kw, sh, divisor): every window inside the
+ * input, column stride 1 or 2 (the name), wo ≥ 4, four outputs at a time (the last group of a row at
+ * wo − 4, writing some outputs again with the same bits), each tap's four inputs gathered as maxpoolS1/S2
+ * do. The generated loop's arithmetic in float64 lanes: (((0 + tap 0) + tap 1) + …) / divisor, taps in
+ * window order, rounded once to float32.
+ */
+export function avgpoolStridedKernel(sw: 1 | 2): FunctionBuilder {
+  const f = new FunctionBuilder(`avgpoolS${sw}`, [...Array<ValType>(10).fill(ValType.i32), ValType.f64]);
+  const [src, dst, planes, h, w, ho, wo, kh, kw, sh] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  const divisor = f.params[10] as Local<ValType.f64>;
+  const plane = f.local(ValType.i32), oh = f.local(ValType.i32), ow = f.local(ValType.i32), i = f.local(ValType.i32), j = f.local(ValType.i32);
+  const first = f.local(ValType.i32), a = f.local(ValType.i32), out = f.local(ValType.i32);
+  const v = f.local(ValType.v128), lo = f.local(ValType.v128), hi = f.local(ValType.v128), div = f.local(ValType.v128);
+  f.get(divisor).f64x2Splat().set(div);
+  f.get(planes).set(plane);
+  f.loop(() => { // planes (sample · channel)
+    f.i32Const(0).set(oh);
+    f.loop(() => {
+      f.i32Const(0).set(ow);
+      f.loop(() => { // groups of four outputs: the last one starts at wo - 4
+        f.get(ow).get(wo).i32Const(4).i32Sub().get(ow).get(wo).i32Const(4).i32Sub().i32LtS().select().set(ow);
+        f.get(oh).get(sh).i32Mul().get(w).i32Mul().get(ow).i32Const(sw).i32Mul().i32Add().set(first);
+        f.v128Zero().set(lo); // +0.0 in both lanes: the loop's sum starts at 0
+        f.v128Zero().set(hi);
+        f.i32Const(0).set(i);
+        f.loop(() => { // window rows
+          f.i32Const(0).set(j);
+          f.loop(() => { // window columns
+            f.get(src).get(first).get(i).get(w).i32Mul().i32Add().get(j).i32Add().i32Const(4).i32Mul().i32Add().set(a);
+            if (sw === 1) f.get(a).v128Load(0).set(v);
+            else f.get(a).v128Load(0).get(a).v128Load(12).i8x16Shuffle(STRIDE2).set(v);
+            f.get(lo).get(v).f64x2PromoteLowF32x4().f64x2Add().set(lo);
+            f.get(hi).get(v).get(v).i8x16Shuffle(HIGH).f64x2PromoteLowF32x4().f64x2Add().set(hi);
+            f.addTo(j, 1);
+            f.get(j).get(kw).i32LtS().brIf(0);
+          });
+          f.addTo(i, 1);
+          f.get(i).get(kh).i32LtS().brIf(0);
+        });
+        f.get(oh).get(wo).i32Mul().get(ow).i32Add().i32Const(4).i32Mul().get(dst).i32Add().set(out);
+        f.get(out);
+        f.get(lo).get(div).f64x2Div().f32x4DemoteF64x2Zero();
+        f.get(hi).get(div).f64x2Div().f32x4DemoteF64x2Zero();
+        f.i8x16Shuffle(JOIN).v128Store(0);
+        f.addTo(ow, 4);
+        f.get(ow).get(wo).i32LtS().brIf(0);
+      });
+      f.addTo(oh, 1);
+      f.get(oh).get(ho).i32LtS().brIf(0);
+    });
+    f.get(src).get(h).get(w).i32Mul().i32Const(4).i32Mul().i32Add().set(src);
+    f.get(ho).get(wo).i32Mul().i32Const(4).i32Mul().get(dst).i32Add().set(dst);
+    f.get(plane).i32Const(1).i32Sub().tee(plane).brIf(0);
+  });
+  return f;
+}
+
+/**
+ * avgpoolBackward(dy, dx, planes, h, w, ho, wo, kh, kw, sh, sw, divisor): every window inside the input; per
+ * plane dX = 0, then for each output q in order, g = dY[q] / divisor (float64) and dX[t] = f32(dX[t] + g) for
+ * its taps t in window order: the generated loop's order and roundings, so its bits (overlapping windows too).
+ */
+export function avgpoolBackwardKernel(): FunctionBuilder {
+  const f = new FunctionBuilder('avgpoolBackward', [...Array<ValType>(11).fill(ValType.i32), ValType.f64]);
+  const [dy, dx, planes, h, w, ho, wo, kh, kw, sh, sw] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  const divisor = f.params[11] as Local<ValType.f64>;
+  const plane = f.local(ValType.i32), oh = f.local(ValType.i32), ow = f.local(ValType.i32), i = f.local(ValType.i32), j = f.local(ValType.i32);
+  const first = f.local(ValType.i32), a = f.local(ValType.i32), g = f.local(ValType.f64);
+  f.get(planes).set(plane);
+  f.loop(() => {
+    f.get(dx).i32Const(0).get(h).get(w).i32Mul().i32Const(4).i32Mul().memoryFill(); // the bits of +0.0f
+    f.i32Const(0).set(oh);
+    f.loop(() => {
+      f.i32Const(0).set(ow);
+      f.loop(() => {
+        f.get(dy).f32Load(0).f64PromoteF32().get(divisor).f64Div().set(g);
+        f.get(oh).get(sh).i32Mul().get(w).i32Mul().get(ow).get(sw).i32Mul().i32Add().set(first);
+        f.i32Const(0).set(i);
+        f.loop(() => {
+          f.i32Const(0).set(j);
+          f.loop(() => {
+            f.get(dx).get(first).get(i).get(w).i32Mul().i32Add().get(j).i32Add().i32Const(4).i32Mul().i32Add().set(a);
+            f.get(a).get(a).f32Load(0).f64PromoteF32().get(g).f64Add().f32DemoteF64().f32Store(0);
+            f.addTo(j, 1);
+            f.get(j).get(kw).i32LtS().brIf(0);
+          });
+          f.addTo(i, 1);
+          f.get(i).get(kh).i32LtS().brIf(0);
+        });
+        f.addTo(dy, 4);
+        f.addTo(ow, 1);
+        f.get(ow).get(wo).i32LtS().brIf(0);
+      });
+      f.addTo(oh, 1);
+      f.get(oh).get(ho).i32LtS().brIf(0);
+    });
+    f.get(h).get(w).i32Mul().i32Const(4).i32Mul().get(dx).i32Add().set(dx);
+    f.get(plane).i32Const(1).i32Sub().tee(plane).brIf(0);
+  });
+  return f;
+}
+
+/** avgpool2d's side module (side.ts). */
+export function avgpoolModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
+  return encodeModule([avgpoolStridedKernel(1), avgpoolStridedKernel(2), avgpoolBackwardKernel()], memory);
+}
+

@@ -169,7 +169,7 @@ function rowSpan(gm: Geometry): number {
 
 export function emitAvgPool2d(node: AvgPool2dNode, o: EmitOptions): LayerKernels {
   const gm = poolOf(o.plan);
-  if (gm.inside && gm.kh * gm.kw <= AVG_UNROLL_MAX) return avgPoolUnrolled(gm, o);
+  if (gm.inside && gm.kh * gm.kw <= AVG_UNROLL_MAX) return avgPoolUnrolled(node, gm, o);
   const divisor = node.countIncludePad ? includePadDivisor(gm) : '((he - hs) * (we - ws))'; // parenthesized: it follows a `/`
   // A window past the padded input's end (ceil_mode, padded axis): that end, min(h0 + kh, h + ph).
   const padEnd = (v: 'h' | 'w', k: number, end: number): string => `const ${v}p = ${v}0 + ${k} > ${end} ? ${end} : ${v}0 + ${k};`;
@@ -221,21 +221,29 @@ function includePadDivisor(gm: Geometry): string {
 /** avgpool2d with every window inside the input and the window unrolled: the divisor is kh·kw with or
  *  without count_include_pad, and the sums run in the generic loops' order from 0 (so −0 inputs give +0,
  *  as there and as PyTorch's accumulator). Measured on LeNet-5's 2×2 pools (batch 32): see the commit. */
-function avgPoolUnrolled(gm: Geometry, o: EmitOptions): LayerKernels {
+function avgPoolUnrolled(node: AvgPool2dNode, gm: Geometry, o: EmitOptions): LayerKernels {
   const taps = tapOffsets(gm);
   const divisor = gm.kh * gm.kw;
+  // The runtime's wasm kernels (runtime/wasm/maxpool.ts: the same arithmetic in float64 lanes, the same
+  // bits) where the arrays live in wasm memory; they return false otherwise and the loops run.
+  const geometryName = `${node.name}_geometry`;
   return {
     helpers: [],
+    constants: {
+      suffix: 'geometry',
+      text: `const ${geometryName}: rt.Pool2dGeometry = { c: ${gm.c}, h: ${gm.h}, w: ${gm.w}, ho: ${gm.ho}, wo: ${gm.wo}, kh: ${gm.kh}, kw: ${gm.kw}, sh: ${gm.sh}, sw: ${gm.sw} };`,
+    },
     forward: {
       suffix: 'forward',
       params: [N, X, Y],
-      body: lines(insideWindows(gm, [`y[q] = (0 + ${taps.map((t) => `x[${t}]`).join(' + ')}) / ${divisor};`])),
+      body: lines(`if (rt.avgpool2dForward(${geometryName}, n, x, y)) return;`, insideWindows(gm, [`y[q] = (0 + ${taps.map((t) => `x[${t}]`).join(' + ')}) / ${divisor};`])),
     },
     backward: o.backward && o.writesDX
       ? {
           suffix: 'backward',
           params: [N, DY, DX],
           body: lines(
+            `if (rt.avgpool2dBackward(${geometryName}, n, dY, dX)) return;`,
             `dX.fill(0, 0, n * ${gm.c * gm.h * gm.w});`,
             insideWindows(gm, [`const g = dY[q] / ${divisor};`, ...taps.map((t) => `dX[${t}] += g;`)]),
           ),

@@ -6,9 +6,8 @@
 // which are the ones generated code had, element by element in order (float64 modules: the same bits).
 import type { FloatArray } from '../model.js';
 import { batchnormModule } from './batchnorm-kernel.js';
-import { sideModule } from './side.js';
-import { ensureFloats, residentAt, scratchBase, wasmSgemm, type Instance } from './sgemm.js';
-import { gemmBackend } from '../gemm.js';
+import { addresses as at, residentIn, sideModule } from './side.js';
+import { ensureFloats, scratchBase, type Instance } from './sgemm.js';
 
 interface BatchnormKernels {
   readonly sum: (p: number, n: number, count: number, stride: number) => number;
@@ -20,18 +19,13 @@ interface BatchnormKernels {
 
 const kernels = (w: Instance): BatchnormKernels => sideModule<BatchnormKernels>(w, 'batchnorm', batchnormModule);
 
-/** The kernels and the byte address of x (and y, z: `at`), where gemm runs on wasm and they all live in its
- *  memory; else null. A layer calls these once a channel for each pass (960 channels of 128 floats in
- *  mobilenet_v2's last layers): no rest arguments or arrays a call, the module looked up once a memory. */
+/** The kernels, with the byte addresses of x (and y, z) in `at`, where they run (side.ts residentIn); else null.
+ *  A layer calls these once a channel for each pass (960 channels of 128 floats in mobilenet_v2's last layers):
+ *  nothing allocated a call, and the side module looked up once a memory. */
 let last: { w: Instance; k: BatchnormKernels } | null = null;
-const at = [0, 0, 0];
 function resident(x: FloatArray, y: FloatArray | null = null, z: FloatArray | null = null): BatchnormKernels | null {
-  const w = wasmSgemm();
-  if (w === null || gemmBackend() !== 'wasm') return null;
-  if (!(x instanceof Float32Array) || (y !== null && !(y instanceof Float32Array)) || (z !== null && !(z instanceof Float32Array))) return null;
-  const a = residentAt(w, x), b = y === null ? 0 : residentAt(w, y), c = z === null ? 0 : residentAt(w, z);
-  if (a < 0 || b < 0 || c < 0) return null;
-  at[0] = 4 * a; at[1] = 4 * b; at[2] = 4 * c;
+  const w = residentIn(x, y, z);
+  if (w === null) return null;
   if (last === null || last.w !== w) last = { w, k: kernels(w) };
   return last.k;
 }

@@ -8,10 +8,8 @@
 //   (dropoutPlanes for dropout2d; their backward: mulTwo, scalePlanes)
 // (a copy that fails leaves the loops to redo every block: they write all of y either way). The mask stays
 // the module's: it is drawn from the model's Rng in JavaScript, the same stream whichever path multiplies.
-import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { residentAt, wasmSgemm } from './sgemm.js';
-import { residentArrays, runResident, sideModule, type SideKernels } from './side.js';
+import { addresses, residentIn, runResident, sideModule, type SideKernels } from './side.js';
 import { arithmeticModule } from './elementwise-kernel.js';
 
 /**
@@ -20,12 +18,9 @@ import { arithmeticModule } from './elementwise-kernel.js';
  * where src and dst are not both float32 arrays in wasm memory.
  */
 export function copyBlocks(src: FloatArray, srcOff: number, srcStride: number, dst: FloatArray, dstOff: number, dstStride: number, blocks: number, count: number): boolean {
-  if (gemmBackend() !== 'wasm' || !(src instanceof Float32Array) || !(dst instanceof Float32Array)) return false;
-  const w = wasmSgemm();
+  const w = residentIn(src, dst);
   if (w === null) return false;
-  const rS = residentAt(w, src), rD = residentAt(w, dst);
-  if (rS < 0 || rD < 0) return false;
-  w.copyRows(4 * (rS + srcOff), 4 * srcStride, 4 * (rD + dstOff), 4 * dstStride, blocks, count);
+  w.copyRows(addresses[0]! + 4 * srcOff, 4 * srcStride, addresses[1]! + 4 * dstOff, 4 * dstStride, blocks, count);
   return true;
 }
 
@@ -41,24 +36,24 @@ export function mulTwo(p: FloatArray, q: FloatArray, o: FloatArray, count: numbe
 
 /** y = x·(mask ≠ 0 ? scale : 0) over [0, count), in float64 rounded once (dropout's forward, its mask drawn). */
 export function dropoutElements(x: FloatArray, y: FloatArray, mask: FloatArray, count: number, scale: number): boolean {
-  const r = residentArrays(x, y, mask);
-  if (r === null) return false;
-  sideModule<SideKernels<'dropElements'>>(r.w, 'arithmetic', arithmeticModule).dropElements(r.at[0]!, r.at[1]!, r.at[2]!, count, scale);
+  const w = residentIn(x, y, mask);
+  if (w === null) return false;
+  sideModule<SideKernels<'dropElements'>>(w, 'arithmetic', arithmeticModule).dropElements(addresses[0]!, addresses[1]!, addresses[2]!, count, scale);
   return true;
 }
 
 /** y = x·(mask[plane] ≠ 0 ? scale : 0) over `planes` planes of `size` floats (dropout2d's forward, its mask drawn). */
 export function dropoutPlanes(x: FloatArray, y: FloatArray, mask: FloatArray, planes: number, size: number, scale: number): boolean {
-  const r = residentArrays(x, y, mask);
-  if (r === null) return false;
-  sideModule<SideKernels<'dropPlanes'>>(r.w, 'arithmetic', arithmeticModule).dropPlanes(r.at[0]!, r.at[1]!, r.at[2]!, planes, size, scale);
+  const w = residentIn(x, y, mask);
+  if (w === null) return false;
+  sideModule<SideKernels<'dropPlanes'>>(w, 'arithmetic', arithmeticModule).dropPlanes(addresses[0]!, addresses[1]!, addresses[2]!, planes, size, scale);
   return true;
 }
 
 /** q = p·mask[plane] over `planes` planes of `size` floats, in float32 (dropout2d's backward). */
 export function scalePlanes(p: FloatArray, q: FloatArray, mask: FloatArray, planes: number, size: number): boolean {
-  const r = residentArrays(p, q, mask);
-  if (r === null) return false;
-  sideModule<SideKernels<'scalePlanes'>>(r.w, 'arithmetic', arithmeticModule).scalePlanes(r.at[0]!, r.at[1]!, r.at[2]!, planes, size);
+  const w = residentIn(p, q, mask);
+  if (w === null) return false;
+  sideModule<SideKernels<'scalePlanes'>>(w, 'arithmetic', arithmeticModule).scalePlanes(addresses[0]!, addresses[1]!, addresses[2]!, planes, size);
   return true;
 }

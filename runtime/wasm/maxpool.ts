@@ -11,7 +11,7 @@ import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { residentAt, wasmSgemm } from './sgemm.js';
 import { avgpoolModule, maxpoolStridedModule } from './pool-kernel.js';
-import { residentArrays, sideModule, type SideKernels } from './side.js';
+import { addresses, residentIn, sideModule, type SideKernels } from './side.js';
 
 /** A pool's shapes (maxpool2d, avgpool2d), as literals in the generated module (ph, pw: its padding, where it has some). */
 export interface Pool2dGeometry {
@@ -35,15 +35,15 @@ export function maxpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y:
   if (w === null) return false;
   const rX = residentAt(w, x), rY = residentAt(w, y), rA = residentAt(w, argmax);
   if (rX < 0 || rY < 0 || rA < 0) return false;
-  const ph = g.ph ?? 0, pw = g.pw ?? 0;
+  const columns = simdColumns(g);
   if (fourAtATime(g)) w.maxpool2x2(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo);
-  else if (inside(g) && simdColumns(g) === null) {
+  else if (inside(g) && columns === null) {
     if (g.kh * g.kw <= MAXPOOL_UNROLLED_MAX) return false; // the generated unrolled loop is faster than the scalar kernel on small windows (8.4 against 11 ms on the seed's pool)
     w.maxpool(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw);
   } else {
-    const [lo, end] = simdColumns(g) ?? [g.wo, g.wo];
+    const [lo, end] = columns ?? [g.wo, g.wo];
     const k = sideModule<SideKernels<'maxpoolS1' | 'maxpoolS2'>>(w, 'maxpool', maxpoolStridedModule);
-    k[g.sw === 1 ? 'maxpoolS1' : 'maxpoolS2'](4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw, ph, pw, lo, end);
+    k[g.sw === 1 ? 'maxpoolS1' : 'maxpoolS2'](4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw, g.ph ?? 0, g.pw ?? 0, lo, end);
   }
   return true;
 }
@@ -97,11 +97,11 @@ function fourAtATime(g: Pool2dGeometry): boolean {
  * at least four (pool-kernel.ts avgpoolS1/S2: the generated unrolled loop's bits); false elsewhere, and the loop runs.
  */
 export function avgpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y: FloatArray): boolean {
-  if (!inside(g) || (g.sw !== 1 && g.sw !== 2) || g.wo < 4) return false;
-  const r = residentArrays(x, y);
-  if (r === null) return false;
-  const k = sideModule<SideKernels<'avgpoolS1' | 'avgpoolS2'>>(r.w, 'avgpool', avgpoolModule);
-  k[g.sw === 1 ? 'avgpoolS1' : 'avgpoolS2'](r.at[0]!, r.at[1]!, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.kh * g.kw);
+  if (!inside(g) || simdColumns(g) === null) return false; // inside, those columns are all of them
+  const w = residentIn(x, y);
+  if (w === null) return false;
+  const k = sideModule<SideKernels<'avgpoolS1' | 'avgpoolS2'>>(w, 'avgpool', avgpoolModule);
+  k[g.sw === 1 ? 'avgpoolS1' : 'avgpoolS2'](addresses[0]!, addresses[1]!, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.kh * g.kw);
   return true;
 }
 
@@ -109,8 +109,8 @@ export function avgpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y:
  *  order (the generated loop's order and roundings: its bits, overlapping windows too); false where it does not apply. */
 export function avgpool2dBackward(g: Pool2dGeometry, n: number, dY: FloatArray, dX: FloatArray): boolean {
   if (!inside(g)) return false;
-  const r = residentArrays(dY, dX);
-  if (r === null) return false;
-  sideModule<SideKernels<'avgpoolBackward'>>(r.w, 'avgpool', avgpoolModule).avgpoolBackward(r.at[0]!, r.at[1]!, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw, g.kh * g.kw);
+  const w = residentIn(dY, dX);
+  if (w === null) return false;
+  sideModule<SideKernels<'avgpoolBackward'>>(w, 'avgpool', avgpoolModule).avgpoolBackward(addresses[0]!, addresses[1]!, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw, g.kh * g.kw);
   return true;
 }

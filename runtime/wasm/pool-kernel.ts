@@ -169,6 +169,18 @@ export function maxpoolBackwardKernel(): FunctionBuilder {
 /** Bytes of f32 lanes 0, 2 of a and 1, 3 of b: columns c, c+2, c+4, c+6 from loads at c and c+3. */
 const STRIDE2 = [0, 1, 2, 3, 8, 9, 10, 11, 20, 21, 22, 23, 28, 29, 30, 31];
 
+/** v ← the four inputs at byte address a, sw columns apart: one load (stride 1), or two loads of four floats at
+ *  columns c and c+3 shuffled to c, c+2, c+4, c+6 (stride 2; both end at c+6, inside the window's row). */
+function gatherFour(f: FunctionBuilder, a: I32, v: V128, sw: 1 | 2): void {
+  if (sw === 1) f.get(a).v128Load(0).set(v);
+  else f.get(a).v128Load(0).get(a).v128Load(12).i8x16Shuffle(STRIDE2).set(v);
+}
+
+/** ow ← min(ow, end − 4): a row's last group of four outputs starts at end − 4 (some outputs written twice, the same bits). */
+function lastGroupAt(f: FunctionBuilder, ow: I32, end: I32): void {
+  f.get(end).i32Const(4).i32Sub().get(ow).get(ow).get(end).i32Const(4).i32Sub().i32GtS().select().set(ow);
+}
+
 /**
  * maxpoolS1 / maxpoolS2(src, dst, arg, planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw, lo, end): any
  * window, padding and ceil_mode's windows past the input included. A window is cut to the input
@@ -193,8 +205,7 @@ export function maxpoolStridedKernel(simd: 1 | 2): FunctionBuilder {
   /** v ← the four inputs of tap index t (the first output's input index in the plane). */
   const gather = (): void => {
     f.get(src).get(t).i32Const(4).i32Mul().i32Add().set(a);
-    if (simd === 1) f.get(a).v128Load(0).set(v);
-    else f.get(a).v128Load(0).get(a).v128Load(12).i8x16Shuffle(STRIDE2).set(v);
+    gatherFour(f, a, v, simd);
   };
   /** The output's byte offset in its plane's dst and arg: (oh·wo + ow)·4. */
   const output = (): void => {
@@ -246,7 +257,7 @@ export function maxpoolStridedKernel(simd: 1 | 2): FunctionBuilder {
         f.get(lo).get(end).i32LtS().i32Eqz().brIf(0);
         f.get(lo).set(ow);
         f.loop(() => { // groups of four outputs inside the row: the last one starts at end - 4
-          f.get(end).i32Const(4).i32Sub().get(ow).get(ow).get(end).i32Const(4).i32Sub().i32GtS().select().set(ow);
+          lastGroupAt(f, ow, end);
           f.get(hs).get(w).i32Mul().get(ow).i32Const(simd).i32Mul().i32Add().get(pw).i32Sub().set(first);
           f.f32Const(-Infinity).f32x4Splat().set(best);
           f.get(first).i32x4Splat().get(lanes).i32x4Add().set(at);
@@ -310,7 +321,7 @@ export function avgpoolStridedKernel(sw: 1 | 2): FunctionBuilder {
     f.loop(() => {
       f.i32Const(0).set(ow);
       f.loop(() => { // groups of four outputs: the last one starts at wo - 4
-        f.get(ow).get(wo).i32Const(4).i32Sub().get(ow).get(wo).i32Const(4).i32Sub().i32LtS().select().set(ow);
+        lastGroupAt(f, ow, wo);
         f.get(oh).get(sh).i32Mul().get(w).i32Mul().get(ow).i32Const(sw).i32Mul().i32Add().set(first);
         f.v128Zero().set(lo); // +0.0 in both lanes: the loop's sum starts at 0
         f.v128Zero().set(hi);
@@ -319,8 +330,7 @@ export function avgpoolStridedKernel(sw: 1 | 2): FunctionBuilder {
           f.i32Const(0).set(j);
           f.loop(() => { // window columns
             f.get(src).get(first).get(i).get(w).i32Mul().i32Add().get(j).i32Add().i32Const(4).i32Mul().i32Add().set(a);
-            if (sw === 1) f.get(a).v128Load(0).set(v);
-            else f.get(a).v128Load(0).get(a).v128Load(12).i8x16Shuffle(STRIDE2).set(v);
+            gatherFour(f, a, v, sw);
             f.get(lo).get(v).f64x2PromoteLowF32x4().f64x2Add().set(lo);
             f.get(hi).get(v).get(v).i8x16Shuffle(HIGH).f64x2PromoteLowF32x4().f64x2Add().set(hi);
             f.addTo(j, 1);

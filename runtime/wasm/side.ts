@@ -21,20 +21,44 @@ export function sideModule<T>(w: Instance, name: string, encode: (memory: Memory
   return e;
 }
 
+/** The gemm instance where gemm runs on wasm, else null. */
+function wasmInstance(): Instance | null {
+  return gemmBackend() === 'wasm' ? wasmSgemm() : null;
+}
+
+/** a's byte address in w's memory where it is a Float32Array living there (the model's arenas), else −1. */
+function addressIn(w: Instance, a: FloatArray): number {
+  if (!(a instanceof Float32Array)) return -1;
+  const r = residentAt(w, a);
+  return r < 0 ? -1 : 4 * r;
+}
+
 /** The gemm instance and the arrays' byte addresses in its memory, where gemm runs on wasm and every
  *  array is a Float32Array living there (the model's arenas); else null. */
 export function residentArrays(...arrays: FloatArray[]): { w: Instance; at: number[] } | null {
-  if (gemmBackend() !== 'wasm') return null;
-  const w = wasmSgemm();
+  const w = wasmInstance();
   if (w === null) return null;
   const at: number[] = [];
   for (const a of arrays) {
-    if (!(a instanceof Float32Array)) return null;
-    const r = residentAt(w, a);
-    if (r < 0) return null;
-    at.push(4 * r);
+    const p = addressIn(w, a);
+    if (p < 0) return null;
+    at.push(p);
   }
   return { w, at };
+}
+
+/** The byte addresses residentIn found, in argument order (module-level: filled by each call). */
+export const addresses = [0, 0, 0];
+
+/** residentArrays for one to three arrays without allocating (for calls made once a channel or a block): the
+ *  gemm instance, with the arrays' byte addresses in `addresses`, or null. */
+export function residentIn(x: FloatArray, y: FloatArray | null = null, z: FloatArray | null = null): Instance | null {
+  const w = wasmInstance();
+  if (w === null) return null;
+  const a = addressIn(w, x), b = y === null ? 0 : addressIn(w, y), c = z === null ? 0 : addressIn(w, z);
+  if (a < 0 || b < 0 || c < 0) return null;
+  addresses[0] = a; addresses[1] = b; addresses[2] = c;
+  return w;
 }
 
 /** The exports of a side module of kernels over byte addresses and a count. */

@@ -1,7 +1,7 @@
 // The weight side of Winograd (winograd.ts) in wasm: the filter transform U = G g Gᵀ (forward and
 // backward-data passes) and the filter gradient dW += Gᵀ dU G, for F(2×2,3×3) and F(4×4,3×3), two
 // filters at a time in float64 lanes (f64x2), each value rounded once to float32: the arithmetic and
-// its order are those of the JavaScript loops they replace, so the same bits (test/runtime/winograd.test.ts
+// its order are those of the JavaScript loops they replace, so the same bits (test/runtime/winograd-filter.test.ts
 // keeps those loops as the reference). In JavaScript they took half of a 512→512 layer's step at 2×2
 // outputs (resnet18's layer4 at 64×64 inputs: 38 of 76 ms a forward and backward).
 //

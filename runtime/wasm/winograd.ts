@@ -172,7 +172,7 @@ function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array,
   // filter transform of 512→512 channels: 16.8 ms with U's matrices 1 MiB apart, 8 with them skewed).
   const flip = order === WeightOrder.FlippedTransposed;
   const esU = skew(cout * cin), esV = skew(cin * ldv), esM = skew(rows * ldc);
-  // Work space: x (unless resident) | y (unless resident) | U E × [cout × cin] | V E × [cin × ldv] |
+  // Work space: x, y, W (each unless resident) | U E × [cout × cin] | V E × [cin × ldv] |
   // M E × [rows × ldc] | the two planes | the gemm's.
   // W is [wOut, wIn, 3, 3]: the forward's [cout, cin], the data pass's [cin, cout] (its cout is the forward's cin).
   const wOut = flip ? cin : cout, wIn = flip ? cout : cin, filterFloats = 9 * wOut * wIn;
@@ -225,7 +225,7 @@ export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Flo
   const { E, th, tw, T, groups, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
   const esV = skew(cin * ldv), esM = skew(cout * ldv);
   const rowsU = roundUp(cout, MR), ldu = roundUp(cin, NR), esU = skew(rowsU * ldu);
-  // Work space: x, dY, dB (each unless resident) | V E × [cin × ldv] | dM E × [cout × ldv] | dU E × [rowsU × ldu] |
+  // Work space: x, dY, dB, dW (each unless resident) | V E × [cin × ldv] | dM E × [cout × ldv] | dU E × [rowsU × ldu] |
   // the input plane | the dY plane | the gemm's.
   const rX = residentAt(w, x), rDY = residentAt(w, dY), rDB = dB === null ? -1 : residentAt(w, dB), rDW = residentAt(w, dW);
   cursor = scratchBase(w);

@@ -43,6 +43,15 @@ function windowLoops(gm: Geometry, inner: string[]): string[] {
   ];
 }
 
+/** The pool's shapes as the module-level literal the runtime's kernels read (rt.Pool2dGeometry; ph, pw where it pads). */
+function geometryConstant(name: string, gm: Geometry): { suffix: string; text: string } {
+  const padding = gm.ph > 0 || gm.pw > 0 ? `, ph: ${gm.ph}, pw: ${gm.pw}` : '';
+  return {
+    suffix: 'geometry',
+    text: `const ${name}: rt.Pool2dGeometry = { c: ${gm.c}, h: ${gm.h}, w: ${gm.w}, ho: ${gm.ho}, wo: ${gm.wo}, kh: ${gm.kh}, kw: ${gm.kw}, sh: ${gm.sh}, sw: ${gm.sw}${padding} };`,
+  };
+}
+
 /** Windows of at most this many elements are unrolled (when there is no padding); the runtime's wasm
  *  kernel takes the larger ones, so the number is the runtime's. */
 const UNROLL_MAX = MAXPOOL_UNROLLED_MAX;
@@ -86,13 +95,9 @@ export function emitMaxPool2d(node: MaxPool2dNode, o: EmitOptions): LayerKernels
   // four-at-a-time kernel for) and the loops below run.
   const geometryName = `${node.name}_geometry`;
   const wasmCall = `if (rt.maxpool2dForward(${geometryName}, n, x, y, argmax)) return;`;
-  const padding = gm.ph > 0 || gm.pw > 0 ? `, ph: ${gm.ph}, pw: ${gm.pw}` : '';
   return {
     helpers: [],
-    constants: {
-      suffix: 'geometry',
-      text: `const ${geometryName}: rt.Pool2dGeometry = { c: ${gm.c}, h: ${gm.h}, w: ${gm.w}, ho: ${gm.ho}, wo: ${gm.wo}, kh: ${gm.kh}, kw: ${gm.kw}, sh: ${gm.sh}, sw: ${gm.sw}${padding} };`,
-    },
+    constants: geometryConstant(geometryName, gm),
     forward: {
       suffix: 'forward',
       params: [N, X, Y, argmax],
@@ -229,10 +234,7 @@ function avgPoolUnrolled(node: AvgPool2dNode, gm: Geometry, o: EmitOptions): Lay
   const geometryName = `${node.name}_geometry`;
   return {
     helpers: [],
-    constants: {
-      suffix: 'geometry',
-      text: `const ${geometryName}: rt.Pool2dGeometry = { c: ${gm.c}, h: ${gm.h}, w: ${gm.w}, ho: ${gm.ho}, wo: ${gm.wo}, kh: ${gm.kh}, kw: ${gm.kw}, sh: ${gm.sh}, sw: ${gm.sw} };`,
-    },
+    constants: geometryConstant(geometryName, gm),
     forward: {
       suffix: 'forward',
       params: [N, X, Y],

@@ -37,7 +37,7 @@ export const CTRL = /** @type {const} */ ({
   ready: 18,
   /** Non-zero: workers leave their loop at the next generation. */
   stop: 19,
-  /** Chunks computed by workers, all jobs together (a statistic for tests). */
+  /** Chunks of gemms and claims of Winograd jobs computed by workers, all jobs together (a statistic for tests). */
   workerChunks: 20,
   /** Non-zero: a worker's part threw (a cnnc bug); the caller reports it rather than wait forever. */
   failed: 21,
@@ -57,7 +57,7 @@ export const CTRL = /** @type {const} */ ({
   MR: 48, NR: 49, KC: 50,
   /** Row strides of A and B as stored, in floats. */
   lda: 51, ldb: 52,
-  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels. */
+  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart). */
   job: 53,
   /** conv2d backward: where a block's partial bias gradient starts in its part (floats after the part's start); −1: no bias. */
   dbOff: 54,
@@ -77,7 +77,24 @@ export const CTRL = /** @type {const} */ ({
   /** Direct conv2d jobs (direct.ts; jobs 3 forward, 4 backward): the kernel variant (cb output channels × vb vectors), the
    *  padded output plane (woP × hoP), the phased input's row and plane (floats), and kjTab's position (floats, phaseTab after it). */
   dCb: 112, dVb: 113, dWoP: 114, dHoP: 115, dRowLen: 116, dPlane: 117, dTab: 118,
-  ints: 128,
+  // Winograd jobs (winograd.ts; job 5, winogradPart): what the job does (WG_*), its units (claimed wgBlock at a time),
+  // the tile (wgM 2 or 4) and its tiling (th × tw tiles a sample in `groups` groups of four, T = th·tw).
+  wgKind: 128, wgUnits: 129, wgBlock: 130, wgM: 131, wgTh: 132, wgGroups: 133, wgTw: 134, wgT: 135,
+  /** Transforms: the chunk's samples; the NCHW side (x, dY or y: its chunk's first sample, floats a sample, a channel,
+   *  a row) and the rows × cols it copies; the thread's plane (floats past its scratch; row stride wgPw; the copy at
+   *  wgPOff in it); the tile side (V, M or dM: channel u's row at wgTiles + u·wgLd, matrix e at + e·wgEs); the bias (−1: none). */
+  wgCount: 136, wgImage: 137, wgImageS: 138, wgImageC: 139, wgImageW: 140, wgRows: 141, wgCols: 142,
+  wgPlane: 143, wgPw: 144, wgPOff: 145, wgTiles: 146, wgLd: 147, wgEs: 148, wgBias: 149,
+  /** Products (one a unit e): C_e (+)= op(A_e)·op(B_e), A_e at wgA + e·wgEsA and so on; the gemm work past the thread's
+   *  64-int block at wgWork floats into its scratch. */
+  wgTransA: 150, wgTransB: 151, wgMM: 152, wgNN: 153, wgKK: 154, wgA: 155, wgEsA: 156, wgB: 157, wgEsB: 158,
+  wgC: 159, wgEsC: 160, wgLdc: 161, wgAcc: 162, wgLda: 163, wgLdb: 164, wgWork: 165,
+  /** Filter transform and gradient: W or dW (floats), the filters (transform: count; gradient: cout rows of cin), the
+   *  taps' order (transform: first, row step, column step in bytes), U or dU in wgTiles / wgEs (gradient: rows wgLd apart). */
+  wgW: 166, wgFilters: 167, wgCin: 168, wgFirst: 169, wgRowStep: 170, wgColStep: 171,
+  /** The thread's plane's floats (zeroed before its first unit: the border is the padding). */
+  wgPlaneFloats: 172,
+  ints: 192,
 });
 /** @typedef {typeof CTRL} CtrlLayout */
 
@@ -589,6 +606,99 @@ export function directBackwardPart(e, c, L, t) {
   }
 }
 
+/** What a Winograd job (job 5) does: its kind (CTRL.wgKind). */
+export const WG = /** @type {const} */ ({
+  /** Unit = an input channel: each sample's plane copied into the thread's zero-bordered plane, then V = Bᵀ d B. */
+  input: 0,
+  /** Unit = an output channel: each sample's Y = Aᵀ M A (+ bias) into the thread's plane, then its corner copied out. */
+  output: 1,
+  /** Unit = an output channel (the weight gradient): each sample's dY copied into the thread's zero-bordered plane, then dM = A dY Aᵀ. */
+  outputAdjoint: 2,
+  /** Unit = one of the E products. */
+  products: 3,
+  /** Unit = a block of filters (an even count but the last): U = G g Gᵀ. */
+  filters: 4,
+  /** Unit = a block of dW's rows: dW += Gᵀ dU G. */
+  gradient: 5,
+});
+
+/**
+ * The Winograd kernels (winograd-kernel.ts, winograd4-kernel.ts, winograd-filter-kernel.ts) and the gemm module's,
+ * by name. Every transform's rows of tiles of a channel are written by one thread, sample after sample: a group past a
+ * row's last tile writes a few floats into the next sample's columns, which that sample's transform then overwrites.
+ * @typedef {ConvKernelExports & Record<string, (...args: number[]) => void>} WinogradKernels
+ */
+
+/** A Float32 view of the memory behind c, made again only when the memory grows. @type {Float32Array | null} */
+let floatView = null;
+
+/**
+ * @param {Int32Array} c
+ * @returns {Float32Array}
+ */
+function floatsOf(c) {
+  if (floatView === null || floatView.buffer !== c.buffer) floatView = new Float32Array(c.buffer);
+  return floatView;
+}
+
+/**
+ * Thread t's part of a Winograd job (winograd.ts): units claimed wgBlock at a time until none is left. A unit's
+ * result does not depend on which thread computed it, nor on the blocks: the same bits for any thread count.
+ *
+ * @param {WinogradKernels} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
+ */
+export function winogradPart(e, c, L, t) {
+  if (t >= c[L.threads]) return;
+  const kind = c[L.wgKind], units = c[L.wgUnits], block = c[L.wgBlock], m = c[L.wgM];
+  const own = c[L.tScratch] + t * c[L.tStride]; // the private gemm block (64 ints), then the planes and the gemm's work
+  const plane = own + c[L.wgPlane], pw = c[L.wgPw];
+  const th = c[L.wgTh], groups = c[L.wgGroups], tw = c[L.wgTw], T = c[L.wgT], count = c[L.wgCount];
+  const tiles = c[L.wgTiles], ld = c[L.wgLd], es = 4 * c[L.wgEs];
+  const image = c[L.wgImage], imageS = c[L.wgImageS], imageC = c[L.wgImageC], imageW = 4 * c[L.wgImageW];
+  const rows = c[L.wgRows], cols = c[L.wgCols], at = 4 * (plane + c[L.wgPOff]);
+  const gather = kind === WG.input || kind === WG.outputAdjoint;
+  const transform = kind === WG.input ? (m === 2 ? e.winogradIn : e.winograd4In) : kind === WG.output ? (m === 2 ? e.winogradOut : e.winograd4Out) : (m === 2 ? e.winogradOutAdjoint : e.winograd4OutAdjoint);
+  let fresh = true, done = 0;
+  for (let b = Atomics.add(c, L.next, 1); b * block < units; b = Atomics.add(c, L.next, 1)) {
+    const first = b * block, end = Math.min(units, first + block);
+    done++;
+    if (kind === WG.filters) {
+      (m === 2 ? e.filterTransform2 : e.filterTransform4)(4 * (c[L.wgW] + 9 * first), 4 * (tiles + first), es, end - first, c[L.wgFirst], c[L.wgRowStep], c[L.wgColStep]);
+      continue;
+    }
+    if (kind === WG.gradient) {
+      const cin = c[L.wgCin];
+      (m === 2 ? e.filterGradient2 : e.filterGradient4)(4 * (tiles + first * ld), es, 4 * ld, 4 * (c[L.wgW] + 9 * first * cin), end - first, cin);
+      continue;
+    }
+    // The plane's border stays zero: the copies write its inside only (the bits of +0.0f).
+    if (fresh && gather) c.fill(0, plane, plane + c[L.wgPlaneFloats]);
+    fresh = false;
+    for (let u = first; u < end; u++) {
+      if (kind === WG.products) {
+        gemmOne(e, c, own, L, c[L.wgTransA], c[L.wgTransB], c[L.wgMM], c[L.wgNN], c[L.wgKK], c[L.wgA] + u * c[L.wgEsA], c[L.wgB] + u * c[L.wgEsB],
+          c[L.wgC] + u * c[L.wgEsC], c[L.wgLdc], c[L.wgAcc], c[L.wgLda], c[L.wgLdb], own + c[L.wgWork]);
+      } else if (gather) {
+        for (let s = 0; s < count; s++) {
+          if (rows > 0 && cols > 0) e.copyRows(4 * (image + s * imageS + u * imageC), imageW, at, 4 * pw, rows, cols);
+          transform(4 * plane, 4 * pw, th, groups, tw, 4 * (tiles + u * ld + s * T), es);
+        }
+      } else {
+        const bias = c[L.wgBias] < 0 ? 0 : floatsOf(c)[c[L.wgBias] + u];
+        for (let s = 0; s < count; s++) {
+          transform(4 * (tiles + u * ld + s * T), es, th, groups, tw, 4 * plane, 4 * pw, bias);
+          e.copyRows(4 * plane, 4 * pw, 4 * (image + s * imageS + u * imageC), imageW, rows, cols);
+        }
+      }
+    }
+  }
+  if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);
+}
+
 /**
  * Thread t's part of whatever job the block describes.
  *
@@ -604,6 +714,7 @@ export function runPart(e, c, L, t) {
   else if (job === 2) convBackwardPart(e, c, L, t);
   else if (job === 3) directForwardPart(/** @type {DirectKernels} */ (/** @type {unknown} */ (e)), c, L, t);
   else if (job === 4) directBackwardPart(/** @type {DirectKernels} */ (/** @type {unknown} */ (e)), c, L, t);
+  else if (job === 5) winogradPart(/** @type {WinogradKernels} */ (/** @type {unknown} */ (e)), c, L, t);
   else gemmPart(e, c, 0, L, t);
 }
 
@@ -615,7 +726,7 @@ export function runPart(e, c, L, t) {
  * @property {number} index 1 … workers (the caller is thread 0).
  * @property {CtrlLayout} layout
  * @property {number} spin Polls of `gen` before sleeping in Atomics.wait.
- * @property {WebAssembly.Module[]} [sides] Side modules (direct.ts's) instantiated on the same memory, their exports beside the kernel module's.
+ * @property {WebAssembly.Module[]} [sides] Side modules (direct.ts's, winograd.ts's) instantiated on the same memory, their exports beside the kernel module's.
  */
 
 /**

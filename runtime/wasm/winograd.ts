@@ -3,7 +3,7 @@
 // from a 4×4 tile of the input with 16 multiplies a channel pair instead of 36, so the 16 products
 //   M_e[cout × cols] = U_e[cout × cin] · V_e[cin × cols]       (e = 0..15, one per tile position)
 // on the SIMD gemm do 16/36 of im2col's multiply-adds. Around them:
-//   filter transform  U = G g Gᵀ   (JS, once a call: the weights of this step, for every sample)
+//   filter transform  U = G g Gᵀ   (wasm, winograd-filter-kernel.ts, once a call: the weights of this step)
 //   input transform   V = Bᵀ d B   (wasm, winograd-kernel.ts; d: a 4×4 tile of a zero-bordered copy
 //                                   of the channel, which is the padding)
 //   output transform  Y = Aᵀ M A   (wasm, + bias; tiles past the output's edge are cut)
@@ -13,13 +13,15 @@
 //
 // Samples go through in fixed chunks (CHUNK_COLS tile columns, whole samples), so V and M stay near
 // the cache; each output float is the same sequence of float32 operations whatever the chunk, the
-// batch size or the thread count (sgemmAt splits a product among threads with the same bits).
+// batch size or the thread count. Every step is a job shared among the threads (gemm-part.js:
+// winogradPart): the transforms a channel a unit, the E products a product a unit (each on one
+// thread, as sgemmAt would compute it alone), the filter transform and gradient a block of filters.
 import { MR, NR } from './sgemm-kernel.js';
-import { gemmWorkFloats, roundUp } from './gemm-part.js';
-import { pool } from './pool.js';
+import { CTRL, ceilDiv, gemmWorkFloats, roundUp, runPart, WG, type WinogradKernels } from './gemm-part.js';
+import { jobThreads, runParts } from './pool.js';
 import { encodeModule, type MemoryDecl } from './encoder.js';
 import { sideModule } from './side.js';
-import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmView, type Instance } from './sgemm.js';
+import { ensureFloats, KC, MAX_PAGES, operand, residentAt, scratchBase, wasmView, type Instance } from './sgemm.js';
 import { winogradInKernel, winogradOutAdjointKernel, winogradOutKernel } from './winograd-kernel.js';
 import { winograd4InKernel, winograd4OutAdjointKernel, winograd4OutKernel } from './winograd4-kernel.js';
 import { filterGradientModule4, filterModule2, filterTransformModule4 } from './winograd-filter-kernel.js';
@@ -65,26 +67,26 @@ export const WINOGRAD_MODULES: Readonly<Record<string, (memory: MemoryDecl) => U
   winogradFilter2: filterModule2, winogradFilter4Transform: filterTransformModule4, winogradFilter4Gradient: filterGradientModule4,
 };
 
-interface FilterKernels {
-  /** U = G g Gᵀ for `count` filters (winograd-filter-kernel.ts). */
-  transform(pW: number, pU: number, es: number, count: number, first: number, rowStep: number, colStep: number): void;
-  /** dW += Gᵀ dU G for cout × cin filters. */
-  gradient(pDU: number, es: number, ldu: number, pDW: number, cout: number, cin: number): void;
+/** The calling thread's kernels for a Winograd job: every side module's exports beside the gemm module's, once per memory. */
+const callerKernels = new WeakMap<WebAssembly.Memory, WinogradKernels>();
+
+function kernelsOf(w: Instance): WinogradKernels {
+  let k = callerKernels.get(w.memory);
+  if (k === undefined) {
+    const sides = Object.entries(WINOGRAD_MODULES).map(([name, encode]) => sideModule<Record<string, (...args: number[]) => void>>(w, name, encode));
+    k = Object.assign({}, ...sides, { tiles: w.tiles, packRows: w.packRows, packCols: w.packCols, copyRows: w.copyRows }) as WinogradKernels;
+    callerKernels.set(w.memory, k);
+  }
+  return k;
 }
 
-const filters: FilterKernels = { transform: () => {}, gradient: () => {} };
+const sharedDecl: MemoryDecl = { shared: true, pages: 1, maxPages: MAX_PAGES };
+let workerModules: WebAssembly.Module[] | undefined;
 
-/** The weight-side kernels of tile m (module-level: filled here, no allocation a call). */
-function filterKernels(w: Instance, m: WinogradTile): FilterKernels {
-  if (m === 2) {
-    const k = sideModule<{ filterTransform2: FilterKernels['transform']; filterGradient2: FilterKernels['gradient'] }>(w, 'winogradFilter2', filterModule2);
-    filters.transform = k.filterTransform2;
-    filters.gradient = k.filterGradient2;
-  } else {
-    filters.transform = sideModule<{ filterTransform4: FilterKernels['transform'] }>(w, 'winogradFilter4Transform', filterTransformModule4).filterTransform4;
-    filters.gradient = sideModule<{ filterGradient4: FilterKernels['gradient'] }>(w, 'winogradFilter4Gradient', filterGradientModule4).filterGradient4;
-  }
-  return filters;
+/** Every side module of this file compiled for a shared memory, for the workers to instantiate beside the gemm module (threads.ts). */
+export function winogradWorkerModules(): WebAssembly.Module[] {
+  workerModules ??= Object.values(WINOGRAD_MODULES).map((encode) => new WebAssembly.Module(encode(sharedDecl)));
+  return workerModules;
 }
 
 /** Floats past the input plane that winograd4In uses as scratch (winograd4-kernel.ts). */
@@ -133,80 +135,113 @@ function tile(s: WinogradShape, n: number, m: WinogradTile): void {
   t.c1 = Math.min(t.pw, s.w + s.left);
 }
 
-interface WinogradKernels {
-  winogradIn(plane: number, pw: number, th: number, groups: number, tw: number, dst: number, es: number): void;
-  winogradOut(m: number, es: number, th: number, groups: number, tw: number, out: number, ow: number, bias: number): void;
-  winogradOutAdjoint(plane: number, ow: number, th: number, groups: number, tw: number, dst: number, es: number): void;
+/**
+ * Runs a Winograd job of `kind` (gemm-part.js: winogradPart) over `units` units, `block` a claim, on `threads`
+ * threads (the caller is one of them; one thread: the caller alone, no worker woken).
+ */
+function run(w: Instance, k: WinogradKernels, kind: number, units: number, block: number, threads: number): void {
+  const c = w.ctrl;
+  c[CTRL.job] = 5;
+  c[CTRL.wgKind] = kind;
+  c[CTRL.wgUnits] = units;
+  c[CTRL.wgBlock] = block;
+  c[CTRL.threads] = threads;
+  c[CTRL.next] = 0;
+  if (threads === 1) runPart(k, c, CTRL, 0);
+  else runParts(k, c);
+  c[CTRL.job] = 0;
 }
 
-/** The tile's three transforms (module-level: filled by kernelsFor, no allocation a call). */
-const kernels: WinogradKernels = { winogradIn: () => {}, winogradOut: () => {}, winogradOutAdjoint: () => {} };
+/** Units a claim of a job over `units` rows or filters: about eight claims a thread, an even count (filters go in pairs). */
+function claim(units: number, threads: number): number {
+  return roundUp(ceilDiv(units, 8 * threads), 2);
+}
 
-function kernelsFor(w: Instance, m: WinogradTile): WinogradKernels {
-  if (m === 2) {
-    const k = sideModule<WinogradKernels>(w, 'winograd', encodeKernels);
-    kernels.winogradIn = k.winogradIn;
-    kernels.winogradOut = k.winogradOut;
-    kernels.winogradOutAdjoint = k.winogradOutAdjoint;
-  } else {
-    kernels.winogradIn = sideModule<{ winograd4In: WinogradKernels['winogradIn'] }>(w, 'winograd4In', encodeIn4).winograd4In;
-    kernels.winogradOut = sideModule<{ winograd4Out: WinogradKernels['winogradOut'] }>(w, 'winograd4Out', encodeOut4).winograd4Out;
-    kernels.winogradOutAdjoint = sideModule<{ winograd4OutAdjoint: WinogradKernels['winogradOutAdjoint'] }>(w, 'winograd4OutAdjoint', encodeOutAdjoint4).winograd4OutAdjoint;
-  }
-  return kernels;
+/** The tiling's fields of every Winograd job, and the threads' scratch. */
+function setTiling(c: Int32Array, tScratch: number, tStride: number): void {
+  const t = tiling;
+  c[CTRL.wgM] = t.m; c[CTRL.wgTh] = t.th; c[CTRL.wgGroups] = t.groups; c[CTRL.wgTw] = t.tw; c[CTRL.wgT] = t.T;
+  c[CTRL.tScratch] = tScratch; c[CTRL.tStride] = tStride;
+}
+
+/** A transform job's sides: the NCHW image (its chunk's first sample; floats a sample, a channel, a row; the rows ×
+ *  cols copied), the thread's plane (at `plane` floats into its scratch, `floats` of it, row stride pw, the copy at
+ *  pOff) and the tile matrices (a channel's row ld apart, a matrix es apart). */
+function setPlanes(c: Int32Array, image: number, imageS: number, imageC: number, imageW: number, rows: number, cols: number,
+  plane: number, floats: number, pw: number, pOff: number, tiles: number, ld: number, es: number): void {
+  c[CTRL.wgImage] = image; c[CTRL.wgImageS] = imageS; c[CTRL.wgImageC] = imageC; c[CTRL.wgImageW] = imageW;
+  c[CTRL.wgRows] = rows; c[CTRL.wgCols] = cols;
+  c[CTRL.wgPlane] = plane; c[CTRL.wgPlaneFloats] = floats; c[CTRL.wgPw] = pw; c[CTRL.wgPOff] = pOff;
+  c[CTRL.wgTiles] = tiles; c[CTRL.wgLd] = ld; c[CTRL.wgEs] = es;
+}
+
+/** The E products' job: C_e (+)= op(A_e)·op(B_e), the e-th matrices es apart, the gemm's work at `work` floats into a thread's scratch. */
+function setProducts(c: Int32Array, transA: boolean, transB: boolean, M: number, N: number, K: number, pA: number, esA: number, pB: number, esB: number,
+  pC: number, esC: number, ldc: number, accumulate: boolean, lda: number, ldb: number, work: number): void {
+  c[CTRL.wgTransA] = transA ? 1 : 0; c[CTRL.wgTransB] = transB ? 1 : 0;
+  c[CTRL.wgMM] = M; c[CTRL.wgNN] = N; c[CTRL.wgKK] = K;
+  c[CTRL.wgA] = pA; c[CTRL.wgEsA] = esA; c[CTRL.wgB] = pB; c[CTRL.wgEsB] = esB; c[CTRL.wgC] = pC; c[CTRL.wgEsC] = esC;
+  c[CTRL.wgLdc] = ldc; c[CTRL.wgAcc] = accumulate ? 1 : 0; c[CTRL.wgLda] = lda; c[CTRL.wgLdb] = ldb; c[CTRL.wgWork] = work;
+}
+
+/** Threads for a Winograd call whose E products do `macs` multiply-adds in all (the units of its jobs: channels, products). */
+function winogradThreads(E: number, macs: number): number {
+  return jobThreads(E, macs);
 }
 
 /**
  * y = conv(x, W) + B (B may be null) for n samples, x and y in NCHW, W per `order`; every array a
- * Float32Array, used in place where it lives in wasm memory, else copied in (x) or out (y) once.
+ * Float32Array, used in place where it lives in wasm memory, else copied in (x, W, B) or out (y) once.
+ * Per chunk of samples three jobs, shared among the threads: the input transforms (a unit an input
+ * channel), the E products (a unit a product), the output transforms (a unit an output channel).
  */
 function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array, W: Float32Array, order: WeightOrder, B: Float32Array | null, y: Float32Array, m: WinogradTile): void {
-  const k = kernelsFor(w, m);
+  const k = kernelsOf(w);
   const { cin, cout, ho, wo } = s;
   const inS = cin * s.h * s.w, P = ho * wo, outS = cout * P;
   tile(s, n, m);
-  const { E, th, tw, T, groups, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
+  const { E, th, T, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
   const ldc = roundUp(cols + 4, NR), rows = roundUp(cout, MR);
   // The E matrices of U, V and M a stride apart that is not a multiple of 4 KiB (640 bytes past one):
   // the transforms touch all E at once, and E streams in the same cache sets evict each other (the
   // filter transform of 512→512 channels: 16.8 ms with U's matrices 1 MiB apart, 8 with them skewed).
   const flip = order === WeightOrder.FlippedTransposed;
   const esU = skew(cout * cin), esV = skew(cin * ldv), esM = skew(rows * ldc);
-  // Work space: x, y, W (each unless resident) | U E × [cout × cin] | V E × [cin × ldv] |
-  // M E × [rows × ldc] | the two planes | the gemm's.
+  const threads = winogradThreads(E, E * cout * cin * n * T);
+  // A thread's scratch: its gemm block (64 ints) | the input plane | the output plane | the gemm's work.
+  const inPlane = 64, outPlane = inPlane + roundUp(ph * pw + PLANE_SCRATCH, 16), work = outPlane + roundUp(m * th * owp, 16);
+  const tStride = roundUp(work + gemmWorkFloats(cout, cols, cin, MR, NR, KC, 1), 16);
+  // Work space: x, y, W, B (each unless resident) | U E × [cout × cin] | V E × [cin × ldv] | M E × [rows × ldc] | the threads'.
   // W is [wOut, wIn, 3, 3]: the forward's [cout, cin], the data pass's [cin, cout] (its cout is the forward's cin).
   const wOut = flip ? cin : cout, wIn = flip ? cout : cin, filterFloats = 9 * wOut * wIn;
-  const rX = residentAt(w, x), rY = residentAt(w, y), rW = residentAt(w, W);
+  const rX = residentAt(w, x), rY = residentAt(w, y), rW = residentAt(w, W), rB = B === null ? -1 : residentAt(w, B);
   cursor = scratchBase(w);
   const pX = rX >= 0 ? rX : take(n * inS), pY = rY >= 0 ? rY : take(n * outS);
   const pW = rW >= 0 ? rW : take(filterFloats + 9); // + 9: an odd count's last pair reads one filter past W
+  const pB = B === null ? -1 : rB >= 0 ? rB : take(cout);
   const pU = take(E * esU), pV = take(E * esV), pM = take(E * esM);
-  const pP = take(ph * pw + PLANE_SCRATCH), pO = take(m * th * owp);
-  const free = cursor;
-  // Room for the gemm's work space at any thread count, so sgemmAt never grows memory (and replaces w.f32) under us.
-  const mem = ensureFloats(w, free + gemmWorkFloats(cout, cols, cin, MR, NR, KC, pool.threads));
+  const tScratch = take(threads * tStride);
+  const mem = ensureFloats(w, cursor);
   if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
   if (rW < 0) mem.set(operand(W, 0, filterFloats), pW);
+  if (B !== null && rB < 0) mem.set(B, pB);
+  const c = w.ctrl;
+  setTiling(c, tScratch, tStride);
   // U_e[co][ci] = (G g Gᵀ)[e] for every filter g = W(co, ci), flipped (g[2 − ki][2 − kj]) for the data pass.
-  filterKernels(w, m).transform(4 * pW, 4 * pU, 4 * esU, wOut * wIn, flip ? 32 : 0, flip ? -12 : 12, flip ? -4 : 4);
-  mem.fill(0, pP, pP + ph * pw);
+  c[CTRL.wgW] = pW; c[CTRL.wgTiles] = pU; c[CTRL.wgEs] = esU; c[CTRL.wgFilters] = wOut * wIn;
+  c[CTRL.wgFirst] = flip ? 32 : 0; c[CTRL.wgRowStep] = flip ? -12 : 12; c[CTRL.wgColStep] = flip ? -4 : 4;
+  run(w, k, WG.filters, wOut * wIn, claim(wOut * wIn, threads), threads);
+  c[CTRL.wgBias] = pB;
   for (let s0 = 0; s0 < n; s0 += per) {
     const count = Math.min(per, n - s0);
-    for (let si = 0; si < count; si++) {
-      for (let c = 0; c < cin; c++) {
-        const src = pX + ((s0 + si) * cin + c) * s.h * s.w + (r0 - s.top) * s.w + (c0 - s.left);
-        if (r1 > r0 && c1 > c0) w.copyRows(4 * src, 4 * s.w, 4 * (pP + r0 * pw + c0), 4 * pw, r1 - r0, c1 - c0);
-        k.winogradIn(4 * pP, 4 * pw, th, groups, tw, 4 * (pV + c * ldv + si * T), 4 * esV);
-      }
-    }
-    const live = count * T;
-    for (let e = 0; e < E; e++) sgemmAt(w, flip, false, cout, live, cin, pU + e * esU, pV + e * esV, pM + e * esM, ldc, false, free, wIn, ldv);
-    for (let si = 0; si < count; si++) {
-      for (let co = 0; co < cout; co++) {
-        k.winogradOut(4 * (pM + co * ldc + si * T), 4 * esM, th, groups, tw, 4 * pO, 4 * owp, B === null ? 0 : B[co]!);
-        w.copyRows(4 * pO, 4 * owp, 4 * (pY + ((s0 + si) * cout + co) * P), 4 * wo, ho, wo);
-      }
-    }
+    c[CTRL.wgCount] = count;
+    setPlanes(c, pX + s0 * inS + (r0 - s.top) * s.w + (c0 - s.left), inS, s.h * s.w, s.w, Math.max(0, r1 - r0), Math.max(0, c1 - c0),
+      inPlane, ph * pw, pw, r0 * pw + c0, pV, ldv, esV);
+    run(w, k, WG.input, cin, 1, threads);
+    setProducts(c, flip, false, cout, count * T, cin, pU, esU, pV, esV, pM, esM, ldc, false, wIn, ldv, work);
+    run(w, k, WG.products, E, 1, threads);
+    setPlanes(c, pY + s0 * outS, outS, P, wo, ho, wo, outPlane, 0, owp, 0, pM, ldc, esM);
+    run(w, k, WG.output, cout, 1, threads);
   }
   if (rY < 0) y.set(wasmView(w, pY, n * outS), 0);
 }
@@ -215,52 +250,51 @@ function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array,
  * dW += the weight gradient of conv2d(x, W) with shape `s`, and dB += Σ dY when dB is given: the
  * adjoint of the forward's Winograd form, dU_e = dM_e · V_eᵀ with dM = A dY Aᵀ per tile and V the
  * forward's input transform, summed over every tile of every sample (the gemm's K), then
- * dW += Gᵀ dU G. The samples' chunks add into dU in order: the same bits for any thread count.
+ * dW += Gᵀ dU G. The samples' chunks add into dU in order, each product on one thread: the same
+ * bits for any thread count. Per chunk three jobs (the input transforms, a unit an input channel;
+ * dY's, a unit an output channel; the E products), then the filter gradient's (a unit a block of rows).
  */
 export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Float32Array, dY: Float32Array, dW: Float32Array, dB: Float32Array | null, m: WinogradTile): void {
-  const k = kernelsFor(w, m);
+  const k = kernelsOf(w);
   const { cin, cout, ho, wo } = s;
   const inS = cin * s.h * s.w, P = ho * wo, outS = cout * P;
   tile(s, n, m);
-  const { E, th, tw, T, groups, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
+  const { E, th, T, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
   const esV = skew(cin * ldv), esM = skew(cout * ldv);
   const rowsU = roundUp(cout, MR), ldu = roundUp(cin, NR), esU = skew(rowsU * ldu);
-  // Work space: x, dY, dB, dW (each unless resident) | V E × [cin × ldv] | dM E × [cout × ldv] | dU E × [rowsU × ldu] |
-  // the input plane | the dY plane | the gemm's.
+  const threads = winogradThreads(E, E * cout * cin * n * T);
+  // A thread's scratch: its gemm block (64 ints) | the input plane | the dY plane | the gemm's work.
+  const inPlane = 64, dyPlane = inPlane + roundUp(ph * pw + PLANE_SCRATCH, 16), work = dyPlane + roundUp(m * th * owp, 16);
+  const tStride = roundUp(work + gemmWorkFloats(cout, cin, cols, MR, NR, KC, 1), 16);
+  // Work space: x, dY, dB, dW (each unless resident) | V E × [cin × ldv] | dM E × [cout × ldv] | dU E × [rowsU × ldu] | the threads'.
   const rX = residentAt(w, x), rDY = residentAt(w, dY), rDB = dB === null ? -1 : residentAt(w, dB), rDW = residentAt(w, dW);
   cursor = scratchBase(w);
   const pX = rX >= 0 ? rX : take(n * inS), pDY = rDY >= 0 ? rDY : take(n * outS);
   const pDB = dB === null ? -1 : rDB >= 0 ? rDB : take(cout), pDW = rDW >= 0 ? rDW : take(9 * cout * cin);
   const pV = take(E * esV), pM = take(E * esM), pU = take(E * esU);
-  const pP = take(ph * pw + PLANE_SCRATCH), pQ = take(m * th * owp);
-  const free = cursor;
-  const mem = ensureFloats(w, free + gemmWorkFloats(cout, cin, cols, MR, NR, KC, pool.threads));
+  const tScratch = take(threads * tStride);
+  const mem = ensureFloats(w, cursor);
   if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
   if (rDY < 0) mem.set(operand(dY, 0, n * outS), pDY);
   if (dB !== null && rDB < 0) mem.set(dB, pDB);
   if (rDW < 0) mem.set(operand(dW, 0, 9 * cout * cin), pDW);
-  mem.fill(0, pP, pP + ph * pw);
-  mem.fill(0, pQ, pQ + m * th * owp);
+  if (dB !== null) for (let sample = 0; sample < n; sample++) w.addRowSums(4 * (pDY + sample * outS), 4 * P, cout, P, 4 * pDB);
+  const c = w.ctrl;
+  setTiling(c, tScratch, tStride);
   for (let s0 = 0; s0 < n; s0 += per) {
     const count = Math.min(per, n - s0);
-    for (let si = 0; si < count; si++) {
-      const sample = s0 + si;
-      for (let c = 0; c < cin; c++) {
-        const src = pX + (sample * cin + c) * s.h * s.w + (r0 - s.top) * s.w + (c0 - s.left);
-        if (r1 > r0 && c1 > c0) w.copyRows(4 * src, 4 * s.w, 4 * (pP + r0 * pw + c0), 4 * pw, r1 - r0, c1 - c0);
-        k.winogradIn(4 * pP, 4 * pw, th, groups, tw, 4 * (pV + c * ldv + si * T), 4 * esV);
-      }
-      for (let co = 0; co < cout; co++) {
-        w.copyRows(4 * (pDY + (sample * cout + co) * P), 4 * wo, 4 * pQ, 4 * owp, ho, wo);
-        k.winogradOutAdjoint(4 * pQ, 4 * owp, th, groups, tw, 4 * (pM + co * ldv + si * T), 4 * esM);
-      }
-      if (dB !== null) w.addRowSums(4 * (pDY + sample * outS), 4 * P, cout, P, 4 * pDB);
-    }
-    const live = count * T;
-    for (let e = 0; e < E; e++) sgemmAt(w, false, true, cout, cin, live, pM + e * esM, pV + e * esV, pU + e * esU, ldu, s0 > 0, free, ldv, ldv);
+    c[CTRL.wgCount] = count;
+    setPlanes(c, pX + s0 * inS + (r0 - s.top) * s.w + (c0 - s.left), inS, s.h * s.w, s.w, Math.max(0, r1 - r0), Math.max(0, c1 - c0),
+      inPlane, ph * pw, pw, r0 * pw + c0, pV, ldv, esV);
+    run(w, k, WG.input, cin, 1, threads);
+    setPlanes(c, pDY + s0 * outS, outS, P, wo, ho, wo, dyPlane, m * th * owp, owp, 0, pM, ldv, esM);
+    run(w, k, WG.outputAdjoint, cout, 1, threads);
+    setProducts(c, false, true, cout, cin, count * T, pM, esM, pV, esV, pU, esU, ldu, s0 > 0, ldv, ldv, work);
+    run(w, k, WG.products, E, 1, threads);
   }
   // dW[co][ci] += Gᵀ dU[co][ci] G (dU_e's rows ldu apart)
-  filterKernels(w, m).gradient(4 * pU, 4 * esU, 4 * ldu, 4 * pDW, cout, cin);
+  c[CTRL.wgW] = pDW; c[CTRL.wgTiles] = pU; c[CTRL.wgEs] = esU; c[CTRL.wgLd] = ldu; c[CTRL.wgFilters] = cout; c[CTRL.wgCin] = cin;
+  run(w, k, WG.gradient, cout, claim(cout, threads), threads);
   if (rDW < 0) dW.set(wasmView(w, pDW, 9 * cout * cin), 0);
   if (dB !== null && rDB < 0) dB.set(wasmView(w, pDB, cout), 0);
 }

@@ -1,11 +1,12 @@
 // batchnorm2d's per-channel passes in wasm (batchnorm.ts calls them for float32 arrays in wasm memory).
 // A channel is n runs of `count` floats, `stride` bytes apart, from p (byte addresses): sample s's
 // plane of channel c. Every sum and every formula is float64, as the generated JS loop computes it:
-//   sum(p, n, count, stride) → Σ x
-//   sqDev(p, n, count, stride, m) → Σ (x − m)²
-//   affine(p, q, n, count, stride, a, b): y = f32(x·a + b)
-//   gradSums(pX, pD, n, count, stride, m, out): out[0] = Σ dY, out[1] = Σ dY·(x − m) (two f64 at out)
-//   gradInput(pX, pD, pO, n, count, stride, m, mdy, proj, g): dX = f32(((dY − mdy) − (x − m)·proj)·g)
+//   bnSum(p, n, count, stride) → Σ x
+//   bnSqDev(p, n, count, stride, m) → Σ (x − m)²
+//   bnAffine(p, q, n, count, stride, a, b): y = f32(x·a + b)
+//   bnGradSums(pX, pD, n, count, stride, m, out): out[0] = Σ dY, out[1] = Σ dY·(x − m) (two f64 at out)
+//   bnGradInput(pX, pD, pO, n, count, stride, m, mdy, proj, g): dX = f32(((dY − mdy) − (x − m)·proj)·g)
+// (bn-prefixed: the workers see every side module's exports in one object, gemm-part.js.)
 // Four floats at a time as two f64x2 halves; the sums keep four partial sums (lanes 0-1 and 2-3, then
 // the tail) added at the end, so they may differ from the loop's sequential sum in the last bits of a
 // float64; affine and gradInput give the loop's bits exactly (the same float64 operations, one rounding
@@ -61,7 +62,7 @@ function total(f: FunctionBuilder, a: V128, b: V128, t: F64): void {
 }
 
 function sum(): FunctionBuilder {
-  const f = new FunctionBuilder('sum', [i32, i32, i32, i32], [f64]);
+  const f = new FunctionBuilder('bnSum', [i32, i32, i32, i32], [f64]);
   const [p, n, count, stride] = f.params as [I32, I32, I32, I32];
   const lo = f.local(v128), hi = f.local(v128), t = f.local(f64), x = f.local(v128);
   channel(f, n, count, stride, [p], ([a]) => {
@@ -76,7 +77,7 @@ function sum(): FunctionBuilder {
 }
 
 function sqDev(): FunctionBuilder {
-  const f = new FunctionBuilder('sqDev', [i32, i32, i32, i32, f64], [f64]);
+  const f = new FunctionBuilder('bnSqDev', [i32, i32, i32, i32, f64], [f64]);
   const [p, n, count, stride] = f.params as [I32, I32, I32, I32];
   const m = f.params[4] as F64;
   const lo = f.local(v128), hi = f.local(v128), t = f.local(f64), x = f.local(v128), mv = f.local(v128), d = f.local(v128), ds = f.local(f64);
@@ -96,7 +97,7 @@ function sqDev(): FunctionBuilder {
 }
 
 function affine(): FunctionBuilder {
-  const f = new FunctionBuilder('affine', [i32, i32, i32, i32, i32, f64, f64]);
+  const f = new FunctionBuilder('bnAffine', [i32, i32, i32, i32, i32, f64, f64]);
   const [p, q, n, count, stride] = f.params as [I32, I32, I32, I32, I32];
   const A = f.params[5] as F64, B = f.params[6] as F64;
   const av = f.local(v128), bv = f.local(v128), x = f.local(v128);
@@ -117,7 +118,7 @@ function affine(): FunctionBuilder {
 }
 
 function gradSums(): FunctionBuilder {
-  const f = new FunctionBuilder('gradSums', [i32, i32, i32, i32, i32, f64, i32]);
+  const f = new FunctionBuilder('bnGradSums', [i32, i32, i32, i32, i32, f64, i32]);
   const [pX, pD, n, count, stride] = f.params as [I32, I32, I32, I32, I32];
   const m = f.params[5] as F64, out = f.params[6] as I32;
   const s0 = f.local(v128), s1 = f.local(v128), p0 = f.local(v128), p1 = f.local(v128), ts = f.local(f64), tp = f.local(f64);
@@ -142,7 +143,7 @@ function gradSums(): FunctionBuilder {
 }
 
 function gradInput(): FunctionBuilder {
-  const f = new FunctionBuilder('gradInput', [i32, i32, i32, i32, i32, i32, f64, f64, f64, f64]);
+  const f = new FunctionBuilder('bnGradInput', [i32, i32, i32, i32, i32, i32, f64, f64, f64, f64]);
   const [pX, pD, pO, n, count, stride] = f.params as [I32, I32, I32, I32, I32, I32];
   const [m, mdy, proj, g] = f.params.slice(6) as [F64, F64, F64, F64];
   const mv = f.local(v128), mdyv = f.local(v128), projv = f.local(v128), gv = f.local(v128), x = f.local(v128), d = f.local(v128);

@@ -57,7 +57,7 @@ export const CTRL = /** @type {const} */ ({
   MR: 48, NR: 49, KC: 50,
   /** Row strides of A and B as stored, in floats. */
   lda: 51, ldb: 52,
-  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart). */
+  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart), 6 a batchnorm pass (batchnormPart). */
   job: 53,
   /** conv2d backward: where a block's partial bias gradient starts in its part (floats after the part's start); −1: no bias. */
   dbOff: 54,
@@ -94,6 +94,10 @@ export const CTRL = /** @type {const} */ ({
   wgW: 166, wgFilters: 167, wgCin: 168, wgFirst: 169, wgRowStep: 170, wgColStep: 171,
   /** The thread's plane's floats (zeroed before its first unit: the border is the padding). */
   wgPlaneFloats: 172,
+  // batchnorm2d passes (wasm/batchnorm.ts; job 6, batchnormPart): what (BN_*), C channels claimed bnBlock at a time, each n
+  // runs of bnCount floats bnStride bytes apart; x, dY (or y) and dX at byte addresses; per-channel float64 values in
+  // slots of C from float64 index bnF (what each pass reads and writes: batchnormPart).
+  bnKind: 176, bnC: 177, bnBlock: 178, bnN: 179, bnCount: 180, bnStride: 181, bnX: 182, bnD: 183, bnO: 184, bnF: 185,
   ints: 192,
 });
 /** @typedef {typeof CTRL} CtrlLayout */
@@ -629,8 +633,10 @@ export const WG = /** @type {const} */ ({
  * @typedef {ConvKernelExports & Record<string, (...args: number[]) => void>} WinogradKernels
  */
 
-/** A Float32 view of the memory behind c, made again only when the memory grows. @type {Float32Array | null} */
+/** Float32 and Float64 views of the memory behind c, made again only when the memory grows. @type {Float32Array | null} */
 let floatView = null;
+/** @type {Float64Array | null} */
+let doubleView = null;
 
 /**
  * @param {Int32Array} c
@@ -639,6 +645,61 @@ let floatView = null;
 function floatsOf(c) {
   if (floatView === null || floatView.buffer !== c.buffer) floatView = new Float32Array(c.buffer);
   return floatView;
+}
+
+/**
+ * @param {Int32Array} c
+ * @returns {Float64Array}
+ */
+function doublesOf(c) {
+  if (doubleView === null || doubleView.buffer !== c.buffer) doubleView = new Float64Array(c.buffer);
+  return doubleView;
+}
+
+/** Which pass a batchnorm job (job 6) runs: its kind (CTRL.bnKind). Slot k of the float64 values is C values from bnF + k·C. */
+export const BN = /** @type {const} */ ({
+  /** slot 0 = Σ x */
+  sums: 0,
+  /** slot 1 = Σ (x − slot 0)² */
+  sqDevs: 1,
+  /** y (at bnD) = x·slot 0 + slot 1 */
+  affine: 2,
+  /** slots 1 and 2, interleaved (channel c's pair at bnF + C + 2c) = Σ dY, Σ dY·(x − slot 0) */
+  gradSums: 3,
+  /** dX = (dY − slot 1 − (x − slot 0)·slot 2)·slot 3 */
+  gradInput: 4,
+});
+
+/**
+ * batchnorm-kernel.ts's exports.
+ * @typedef {{ bnSum: (p: number, n: number, count: number, stride: number) => number, bnSqDev: (p: number, n: number, count: number, stride: number, m: number) => number, bnAffine: (p: number, q: number, n: number, count: number, stride: number, a: number, b: number) => void, bnGradSums: (pX: number, pD: number, n: number, count: number, stride: number, m: number, out: number) => void, bnGradInput: (pX: number, pD: number, pO: number, n: number, count: number, stride: number, m: number, mdy: number, proj: number, g: number) => void }} BatchnormKernels
+ */
+
+/**
+ * Thread t's part of a batchnorm pass (wasm/batchnorm.ts): channels claimed bnBlock at a time until none is left, each
+ * by the one-channel kernel the single-threaded path calls: the same bits for any thread count.
+ *
+ * @param {BatchnormKernels} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
+ */
+export function batchnormPart(e, c, L, t) {
+  if (t >= c[L.threads]) return;
+  const kind = c[L.bnKind], C = c[L.bnC], block = c[L.bnBlock], n = c[L.bnN], count = c[L.bnCount], stride = c[L.bnStride];
+  const pX = c[L.bnX], pD = c[L.bnD], pO = c[L.bnO], pF = c[L.bnF], f = doublesOf(c);
+  for (let b = Atomics.add(c, L.next, 1); b * block < C; b = Atomics.add(c, L.next, 1)) {
+    const end = Math.min(C, (b + 1) * block);
+    for (let ch = b * block; ch < end; ch++) {
+      const off = 4 * ch * count;
+      if (kind === BN.sums) f[pF + ch] = e.bnSum(pX + off, n, count, stride);
+      else if (kind === BN.sqDevs) f[pF + C + ch] = e.bnSqDev(pX + off, n, count, stride, f[pF + ch]);
+      else if (kind === BN.affine) e.bnAffine(pX + off, pD + off, n, count, stride, f[pF + ch], f[pF + C + ch]);
+      else if (kind === BN.gradSums) e.bnGradSums(pX + off, pD + off, n, count, stride, f[pF + ch], 8 * (pF + C + 2 * ch));
+      else e.bnGradInput(pX + off, pD + off, pO + off, n, count, stride, f[pF + ch], f[pF + C + ch], f[pF + 2 * C + ch], f[pF + 3 * C + ch]);
+    }
+  }
 }
 
 /**
@@ -715,6 +776,7 @@ export function runPart(e, c, L, t) {
   else if (job === 3) directForwardPart(/** @type {DirectKernels} */ (/** @type {unknown} */ (e)), c, L, t);
   else if (job === 4) directBackwardPart(/** @type {DirectKernels} */ (/** @type {unknown} */ (e)), c, L, t);
   else if (job === 5) winogradPart(/** @type {WinogradKernels} */ (/** @type {unknown} */ (e)), c, L, t);
+  else if (job === 6) batchnormPart(/** @type {BatchnormKernels} */ (/** @type {unknown} */ (e)), c, L, t);
   else gemmPart(e, c, 0, L, t);
 }
 

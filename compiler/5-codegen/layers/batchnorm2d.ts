@@ -24,18 +24,27 @@ export function emitBatchNorm2d(node: BatchNorm2dNode, o: EmitOptions): LayerKer
   if (hasNbt) fwd.push(arg('numBatchesTracked', 'F', { kind: 'param', role: 'num_batches_tracked' }));
   fwd.push(mean, invstd, training);
 
-  // Channel c is n runs of hw elements, chw apart, from c·hw: the runtime's channel loops
-  // (runtime/wasm/batchnorm.ts: wasm SIMD for float32 in the model's arenas, else element by element).
-  const at = `c * ${hw}, n, ${hw}, ${chw}`;
+  // Channel c is n runs of hw elements, chw apart, from c·hw: each pass over every channel is the runtime's
+  // (runtime/wasm/batchnorm.ts: wasm SIMD shared among the threads for float32 in the model's arenas, else
+  // element by element), the per-channel values between them in the layer's stats (float64, as a number is).
+  const stats = `${node.name}_stats`;
+  const shape = `n, ${c}, ${hw}`;
+  const constants = { suffix: 'stats', text: `const ${stats} = rt.batchnormStats(${c});` };
   const forwardBody = lines(
     `const count = n * ${hw};`,
     hw === 1 ? `if (training && count < 2) throw new RangeError('${node.name}: batchnorm2d needs more than 1 value per channel when training');` : null,
+    `const s = ${stats};`,
+    `if (training) {`,
+    `  rt.batchnormSums(x, ${shape}, s);`,
+    `  for (let c = 0; c < ${c}; c++) s.mean[c] = s.sum[c] / count;`,
+    `  rt.batchnormSqDevs(x, ${shape}, s);`,
+    `}`,
     `for (let c = 0; c < ${c}; c++) {`,
     `  let m: number;`,
     `  let is: number;`,
     `  if (training) {`,
-    `    m = rt.channelSum(x, ${at}) / count;`,
-    `    const sq = rt.channelSqDev(x, ${at}, m);`,
+    `    m = s.mean[c];`,
+    `    const sq = s.sq[c];`,
     `    is = 1 / Math.sqrt(sq / count + ${lit(node.eps)});`,
     `    runningMean[c] = ${lit(1 - mom)} * runningMean[c] + ${lit(mom)} * m;`,
     `    runningVar[c] = ${lit(1 - mom)} * runningVar[c] + ${lit(mom)} * (sq / (count - 1));`,
@@ -46,8 +55,10 @@ export function emitBatchNorm2d(node: BatchNorm2dNode, o: EmitOptions): LayerKer
     `  mean[c] = m;`,
     `  invstd[c] = is;`,
     `  const a = ${node.affine ? 'W[c] * is' : 'is'};`,
-    `  rt.channelAffine(x, y, ${at}, a, ${node.affine ? 'B[c] - m * a' : '-m * a'});`,
+    `  s.a[c] = a;`,
+    `  s.b[c] = ${node.affine ? 'B[c] - m * a' : '-m * a'};`,
     `}`,
+    `rt.batchnormAffine(x, y, ${shape}, s);`,
     hasNbt ? `if (training) numBatchesTracked[0] += 1;` : null,
   );
 
@@ -57,25 +68,26 @@ export function emitBatchNorm2d(node: BatchNorm2dNode, o: EmitOptions): LayerKer
   if (o.writesDX) bwd.push(DX);
   const backwardBody = lines(
     `const count = n * ${hw};`,
+    `const s = ${stats};`,
+    `rt.batchnormGradSums(x, dY, ${shape}, mean, s);`,
     `for (let c = 0; c < ${c}; c++) {`,
-    `  const m = mean[c];`,
     `  const is = invstd[c];`,
-    `  const sums = rt.channelGradSums(x, dY, ${at}, m);`,
-    `  const sdy = sums[0];`,
-    `  const sdyx = sums[1];`,
+    `  const sdy = s.sdy[c];`,
+    `  const sdyx = s.sdyx[c];`,
     node.affine ? [`  dW[c] += sdyx * is;`, `  dB[c] += sdy;`] : null,
     o.writesDX
       ? [
-          `  const g = ${node.affine ? 'W[c] * is' : 'is'};`,
-          `  const mdy = training ? sdy / count : 0;`,
-          `  const proj = training ? (sdyx * is * is) / count : 0;`,
-          `  rt.channelGradInput(x, dY, dX, ${at}, m, mdy, proj, g);`,
+          `  s.g[c] = ${node.affine ? 'W[c] * is' : 'is'};`,
+          `  s.mdy[c] = training ? sdy / count : 0;`,
+          `  s.proj[c] = training ? (sdyx * is * is) / count : 0;`,
         ]
       : null,
     `}`,
+    o.writesDX ? `rt.batchnormGradInput(x, dY, dX, ${shape}, mean, s);` : null,
   );
   return {
     helpers: [],
+    constants,
     forward: { suffix: 'forward', params: fwd, body: forwardBody },
     backward: o.backward ? { suffix: 'backward', params: bwd, body: backwardBody } : null,
   };

@@ -44,16 +44,23 @@ function stem_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32A
     rt.gemmNT(8, 9, 784, dY, yOff, col, 0, dW, 0, true);
   }
 }
-
 // bn: batchnorm2d 8, eps 0.00001, momentum 0.1 · x [n,8,28,28] → y [n,8,28,28]
+const bn_stats = rt.batchnormStats(8);
+
 function bn_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Array, B: Float32Array, runningMean: Float32Array, runningVar: Float32Array, numBatchesTracked: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean): void {
   const count = n * 784;
+  const s = bn_stats;
+  if (training) {
+    rt.batchnormSums(x, n, 8, 784, s);
+    for (let c = 0; c < 8; c++) s.mean[c] = s.sum[c]! / count;
+    rt.batchnormSqDevs(x, n, 8, 784, s);
+  }
   for (let c = 0; c < 8; c++) {
     let m: number;
     let is: number;
     if (training) {
-      m = rt.channelSum(x, c * 784, n, 784, 6272) / count;
-      const sq = rt.channelSqDev(x, c * 784, n, 784, 6272, m);
+      m = s.mean[c]!;
+      const sq = s.sq[c]!;
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
@@ -64,26 +71,28 @@ function bn_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Array
     mean[c] = m;
     invstd[c] = is;
     const a = W[c]! * is;
-    rt.channelAffine(x, y, c * 784, n, 784, 6272, a, B[c]! - m * a);
+    s.a[c] = a;
+    s.b[c] = B[c]! - m * a;
   }
+  rt.batchnormAffine(x, y, n, 8, 784, s);
   if (training) numBatchesTracked[0]! += 1;
 }
 
 function bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 784;
+  const s = bn_stats;
+  rt.batchnormGradSums(x, dY, n, 8, 784, mean, s);
   for (let c = 0; c < 8; c++) {
-    const m = mean[c]!;
     const is = invstd[c]!;
-    const sums = rt.channelGradSums(x, dY, c * 784, n, 784, 6272, m);
-    const sdy = sums[0]!;
-    const sdyx = sums[1]!;
+    const sdy = s.sdy[c]!;
+    const sdyx = s.sdyx[c]!;
     dW[c]! += sdyx * is;
     dB[c]! += sdy;
-    const g = W[c]! * is;
-    const mdy = training ? sdy / count : 0;
-    const proj = training ? (sdyx * is * is) / count : 0;
-    rt.channelGradInput(x, dY, dX, c * 784, n, 784, 6272, m, mdy, proj, g);
+    s.g[c] = W[c]! * is;
+    s.mdy[c] = training ? sdy / count : 0;
+    s.proj[c] = training ? (sdyx * is * is) / count : 0;
   }
+  rt.batchnormGradInput(x, dY, dX, n, 8, 784, mean, s);
 }
 
 // leaky_relu_1: leaky_relu, negative_slope 0.1 · x [n,8,28,28] → y [n,8,28,28]

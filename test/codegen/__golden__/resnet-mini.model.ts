@@ -44,16 +44,23 @@ function stem_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32A
     rt.gemmNT(16, 9, 784, dY, yOff, col, 0, dW, 0, true);
   }
 }
-
 // stem_bn: batchnorm2d 16, eps 0.00001, momentum 0.1 · x [n,16,28,28] → y [n,16,28,28]
+const stem_bn_stats = rt.batchnormStats(16);
+
 function stem_bn_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Array, B: Float32Array, runningMean: Float32Array, runningVar: Float32Array, numBatchesTracked: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean): void {
   const count = n * 784;
+  const s = stem_bn_stats;
+  if (training) {
+    rt.batchnormSums(x, n, 16, 784, s);
+    for (let c = 0; c < 16; c++) s.mean[c] = s.sum[c]! / count;
+    rt.batchnormSqDevs(x, n, 16, 784, s);
+  }
   for (let c = 0; c < 16; c++) {
     let m: number;
     let is: number;
     if (training) {
-      m = rt.channelSum(x, c * 784, n, 784, 12544) / count;
-      const sq = rt.channelSqDev(x, c * 784, n, 784, 12544, m);
+      m = s.mean[c]!;
+      const sq = s.sq[c]!;
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
@@ -64,26 +71,28 @@ function stem_bn_forward(n: number, x: Float32Array, y: Float32Array, W: Float32
     mean[c] = m;
     invstd[c] = is;
     const a = W[c]! * is;
-    rt.channelAffine(x, y, c * 784, n, 784, 12544, a, B[c]! - m * a);
+    s.a[c] = a;
+    s.b[c] = B[c]! - m * a;
   }
+  rt.batchnormAffine(x, y, n, 16, 784, s);
   if (training) numBatchesTracked[0]! += 1;
 }
 
 function stem_bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 784;
+  const s = stem_bn_stats;
+  rt.batchnormGradSums(x, dY, n, 16, 784, mean, s);
   for (let c = 0; c < 16; c++) {
-    const m = mean[c]!;
     const is = invstd[c]!;
-    const sums = rt.channelGradSums(x, dY, c * 784, n, 784, 12544, m);
-    const sdy = sums[0]!;
-    const sdyx = sums[1]!;
+    const sdy = s.sdy[c]!;
+    const sdyx = s.sdyx[c]!;
     dW[c]! += sdyx * is;
     dB[c]! += sdy;
-    const g = W[c]! * is;
-    const mdy = training ? sdy / count : 0;
-    const proj = training ? (sdyx * is * is) / count : 0;
-    rt.channelGradInput(x, dY, dX, c * 784, n, 784, 12544, m, mdy, proj, g);
+    s.g[c] = W[c]! * is;
+    s.mdy[c] = training ? sdy / count : 0;
+    s.proj[c] = training ? (sdyx * is * is) / count : 0;
   }
+  rt.batchnormGradInput(x, dY, dX, n, 16, 784, mean, s);
 }
 
 // stem_relu: relu · x [n,16,28,28] → y [n,16,28,28]
@@ -160,16 +169,23 @@ function b1_conv1_backward(n: number, x: Float32Array, dY: Float32Array, W: Floa
     b1_conv1_col2im(dCol, dX, xOff);
   }
 }
-
 // b1_bn1: batchnorm2d 16, eps 0.00001, momentum 0.1 · x [n,16,28,28] → y [n,16,28,28]
+const b1_bn1_stats = rt.batchnormStats(16);
+
 function b1_bn1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Array, B: Float32Array, runningMean: Float32Array, runningVar: Float32Array, numBatchesTracked: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean): void {
   const count = n * 784;
+  const s = b1_bn1_stats;
+  if (training) {
+    rt.batchnormSums(x, n, 16, 784, s);
+    for (let c = 0; c < 16; c++) s.mean[c] = s.sum[c]! / count;
+    rt.batchnormSqDevs(x, n, 16, 784, s);
+  }
   for (let c = 0; c < 16; c++) {
     let m: number;
     let is: number;
     if (training) {
-      m = rt.channelSum(x, c * 784, n, 784, 12544) / count;
-      const sq = rt.channelSqDev(x, c * 784, n, 784, 12544, m);
+      m = s.mean[c]!;
+      const sq = s.sq[c]!;
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
@@ -180,26 +196,28 @@ function b1_bn1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
     mean[c] = m;
     invstd[c] = is;
     const a = W[c]! * is;
-    rt.channelAffine(x, y, c * 784, n, 784, 12544, a, B[c]! - m * a);
+    s.a[c] = a;
+    s.b[c] = B[c]! - m * a;
   }
+  rt.batchnormAffine(x, y, n, 16, 784, s);
   if (training) numBatchesTracked[0]! += 1;
 }
 
 function b1_bn1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 784;
+  const s = b1_bn1_stats;
+  rt.batchnormGradSums(x, dY, n, 16, 784, mean, s);
   for (let c = 0; c < 16; c++) {
-    const m = mean[c]!;
     const is = invstd[c]!;
-    const sums = rt.channelGradSums(x, dY, c * 784, n, 784, 12544, m);
-    const sdy = sums[0]!;
-    const sdyx = sums[1]!;
+    const sdy = s.sdy[c]!;
+    const sdyx = s.sdyx[c]!;
     dW[c]! += sdyx * is;
     dB[c]! += sdy;
-    const g = W[c]! * is;
-    const mdy = training ? sdy / count : 0;
-    const proj = training ? (sdyx * is * is) / count : 0;
-    rt.channelGradInput(x, dY, dX, c * 784, n, 784, 12544, m, mdy, proj, g);
+    s.g[c] = W[c]! * is;
+    s.mdy[c] = training ? sdy / count : 0;
+    s.proj[c] = training ? (sdyx * is * is) / count : 0;
   }
+  rt.batchnormGradInput(x, dY, dX, n, 16, 784, mean, s);
 }
 
 // relu_2: relu · x [n,16,28,28] → y [n,16,28,28]
@@ -276,16 +294,23 @@ function b1_conv2_backward(n: number, x: Float32Array, dY: Float32Array, W: Floa
     b1_conv2_col2im(dCol, dX, xOff);
   }
 }
-
 // b1_bn2: batchnorm2d 16, eps 0.00001, momentum 0.1 · x [n,16,28,28] → y [n,16,28,28]
+const b1_bn2_stats = rt.batchnormStats(16);
+
 function b1_bn2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Array, B: Float32Array, runningMean: Float32Array, runningVar: Float32Array, numBatchesTracked: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean): void {
   const count = n * 784;
+  const s = b1_bn2_stats;
+  if (training) {
+    rt.batchnormSums(x, n, 16, 784, s);
+    for (let c = 0; c < 16; c++) s.mean[c] = s.sum[c]! / count;
+    rt.batchnormSqDevs(x, n, 16, 784, s);
+  }
   for (let c = 0; c < 16; c++) {
     let m: number;
     let is: number;
     if (training) {
-      m = rt.channelSum(x, c * 784, n, 784, 12544) / count;
-      const sq = rt.channelSqDev(x, c * 784, n, 784, 12544, m);
+      m = s.mean[c]!;
+      const sq = s.sq[c]!;
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
@@ -296,26 +321,28 @@ function b1_bn2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
     mean[c] = m;
     invstd[c] = is;
     const a = W[c]! * is;
-    rt.channelAffine(x, y, c * 784, n, 784, 12544, a, B[c]! - m * a);
+    s.a[c] = a;
+    s.b[c] = B[c]! - m * a;
   }
+  rt.batchnormAffine(x, y, n, 16, 784, s);
   if (training) numBatchesTracked[0]! += 1;
 }
 
 function b1_bn2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 784;
+  const s = b1_bn2_stats;
+  rt.batchnormGradSums(x, dY, n, 16, 784, mean, s);
   for (let c = 0; c < 16; c++) {
-    const m = mean[c]!;
     const is = invstd[c]!;
-    const sums = rt.channelGradSums(x, dY, c * 784, n, 784, 12544, m);
-    const sdy = sums[0]!;
-    const sdyx = sums[1]!;
+    const sdy = s.sdy[c]!;
+    const sdyx = s.sdyx[c]!;
     dW[c]! += sdyx * is;
     dB[c]! += sdy;
-    const g = W[c]! * is;
-    const mdy = training ? sdy / count : 0;
-    const proj = training ? (sdyx * is * is) / count : 0;
-    rt.channelGradInput(x, dY, dX, c * 784, n, 784, 12544, m, mdy, proj, g);
+    s.g[c] = W[c]! * is;
+    s.mdy[c] = training ? sdy / count : 0;
+    s.proj[c] = training ? (sdyx * is * is) / count : 0;
   }
+  rt.batchnormGradInput(x, dY, dX, n, 16, 784, mean, s);
 }
 
 // b1_add: add b1_bn2 + stem_relu · x [n,16,28,28] ×2 → y [n,16,28,28]
@@ -407,16 +434,23 @@ function b2_conv1_backward(n: number, x: Float32Array, dY: Float32Array, W: Floa
     b2_conv1_col2im(dCol, dX, xOff);
   }
 }
-
 // b2_bn1: batchnorm2d 32, eps 0.00001, momentum 0.1 · x [n,32,14,14] → y [n,32,14,14]
+const b2_bn1_stats = rt.batchnormStats(32);
+
 function b2_bn1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Array, B: Float32Array, runningMean: Float32Array, runningVar: Float32Array, numBatchesTracked: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean): void {
   const count = n * 196;
+  const s = b2_bn1_stats;
+  if (training) {
+    rt.batchnormSums(x, n, 32, 196, s);
+    for (let c = 0; c < 32; c++) s.mean[c] = s.sum[c]! / count;
+    rt.batchnormSqDevs(x, n, 32, 196, s);
+  }
   for (let c = 0; c < 32; c++) {
     let m: number;
     let is: number;
     if (training) {
-      m = rt.channelSum(x, c * 196, n, 196, 6272) / count;
-      const sq = rt.channelSqDev(x, c * 196, n, 196, 6272, m);
+      m = s.mean[c]!;
+      const sq = s.sq[c]!;
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
@@ -427,26 +461,28 @@ function b2_bn1_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
     mean[c] = m;
     invstd[c] = is;
     const a = W[c]! * is;
-    rt.channelAffine(x, y, c * 196, n, 196, 6272, a, B[c]! - m * a);
+    s.a[c] = a;
+    s.b[c] = B[c]! - m * a;
   }
+  rt.batchnormAffine(x, y, n, 32, 196, s);
   if (training) numBatchesTracked[0]! += 1;
 }
 
 function b2_bn1_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 196;
+  const s = b2_bn1_stats;
+  rt.batchnormGradSums(x, dY, n, 32, 196, mean, s);
   for (let c = 0; c < 32; c++) {
-    const m = mean[c]!;
     const is = invstd[c]!;
-    const sums = rt.channelGradSums(x, dY, c * 196, n, 196, 6272, m);
-    const sdy = sums[0]!;
-    const sdyx = sums[1]!;
+    const sdy = s.sdy[c]!;
+    const sdyx = s.sdyx[c]!;
     dW[c]! += sdyx * is;
     dB[c]! += sdy;
-    const g = W[c]! * is;
-    const mdy = training ? sdy / count : 0;
-    const proj = training ? (sdyx * is * is) / count : 0;
-    rt.channelGradInput(x, dY, dX, c * 196, n, 196, 6272, m, mdy, proj, g);
+    s.g[c] = W[c]! * is;
+    s.mdy[c] = training ? sdy / count : 0;
+    s.proj[c] = training ? (sdyx * is * is) / count : 0;
   }
+  rt.batchnormGradInput(x, dY, dX, n, 32, 196, mean, s);
 }
 
 // relu_4: relu · x [n,32,14,14] → y [n,32,14,14]
@@ -523,16 +559,23 @@ function b2_conv2_backward(n: number, x: Float32Array, dY: Float32Array, W: Floa
     b2_conv2_col2im(dCol, dX, xOff);
   }
 }
-
 // b2_bn2: batchnorm2d 32, eps 0.00001, momentum 0.1 · x [n,32,14,14] → y [n,32,14,14]
+const b2_bn2_stats = rt.batchnormStats(32);
+
 function b2_bn2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Array, B: Float32Array, runningMean: Float32Array, runningVar: Float32Array, numBatchesTracked: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean): void {
   const count = n * 196;
+  const s = b2_bn2_stats;
+  if (training) {
+    rt.batchnormSums(x, n, 32, 196, s);
+    for (let c = 0; c < 32; c++) s.mean[c] = s.sum[c]! / count;
+    rt.batchnormSqDevs(x, n, 32, 196, s);
+  }
   for (let c = 0; c < 32; c++) {
     let m: number;
     let is: number;
     if (training) {
-      m = rt.channelSum(x, c * 196, n, 196, 6272) / count;
-      const sq = rt.channelSqDev(x, c * 196, n, 196, 6272, m);
+      m = s.mean[c]!;
+      const sq = s.sq[c]!;
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
@@ -543,26 +586,28 @@ function b2_bn2_forward(n: number, x: Float32Array, y: Float32Array, W: Float32A
     mean[c] = m;
     invstd[c] = is;
     const a = W[c]! * is;
-    rt.channelAffine(x, y, c * 196, n, 196, 6272, a, B[c]! - m * a);
+    s.a[c] = a;
+    s.b[c] = B[c]! - m * a;
   }
+  rt.batchnormAffine(x, y, n, 32, 196, s);
   if (training) numBatchesTracked[0]! += 1;
 }
 
 function b2_bn2_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 196;
+  const s = b2_bn2_stats;
+  rt.batchnormGradSums(x, dY, n, 32, 196, mean, s);
   for (let c = 0; c < 32; c++) {
-    const m = mean[c]!;
     const is = invstd[c]!;
-    const sums = rt.channelGradSums(x, dY, c * 196, n, 196, 6272, m);
-    const sdy = sums[0]!;
-    const sdyx = sums[1]!;
+    const sdy = s.sdy[c]!;
+    const sdyx = s.sdyx[c]!;
     dW[c]! += sdyx * is;
     dB[c]! += sdy;
-    const g = W[c]! * is;
-    const mdy = training ? sdy / count : 0;
-    const proj = training ? (sdyx * is * is) / count : 0;
-    rt.channelGradInput(x, dY, dX, c * 196, n, 196, 6272, m, mdy, proj, g);
+    s.g[c] = W[c]! * is;
+    s.mdy[c] = training ? sdy / count : 0;
+    s.proj[c] = training ? (sdyx * is * is) / count : 0;
   }
+  rt.batchnormGradInput(x, dY, dX, n, 32, 196, mean, s);
 }
 // b2_down: conv2d 16→32, 1×1, stride 2, no bias · x [n,16,28,28] → y [n,32,14,14]
 // wasm: im2col + gemm (auto: 16→32 channels, its kernel is 1×1, not 3×3)
@@ -622,16 +667,23 @@ function b2_down_backward(n: number, x: Float32Array, dY: Float32Array, W: Float
     b2_down_col2im(dCol, dX, xOff);
   }
 }
-
 // b2_down_bn: batchnorm2d 32, eps 0.00001, momentum 0.1 · x [n,32,14,14] → y [n,32,14,14]
+const b2_down_bn_stats = rt.batchnormStats(32);
+
 function b2_down_bn_forward(n: number, x: Float32Array, y: Float32Array, W: Float32Array, B: Float32Array, runningMean: Float32Array, runningVar: Float32Array, numBatchesTracked: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean): void {
   const count = n * 196;
+  const s = b2_down_bn_stats;
+  if (training) {
+    rt.batchnormSums(x, n, 32, 196, s);
+    for (let c = 0; c < 32; c++) s.mean[c] = s.sum[c]! / count;
+    rt.batchnormSqDevs(x, n, 32, 196, s);
+  }
   for (let c = 0; c < 32; c++) {
     let m: number;
     let is: number;
     if (training) {
-      m = rt.channelSum(x, c * 196, n, 196, 6272) / count;
-      const sq = rt.channelSqDev(x, c * 196, n, 196, 6272, m);
+      m = s.mean[c]!;
+      const sq = s.sq[c]!;
       is = 1 / Math.sqrt(sq / count + 0.00001);
       runningMean[c] = 0.9 * runningMean[c]! + 0.1 * m;
       runningVar[c] = 0.9 * runningVar[c]! + 0.1 * (sq / (count - 1));
@@ -642,26 +694,28 @@ function b2_down_bn_forward(n: number, x: Float32Array, y: Float32Array, W: Floa
     mean[c] = m;
     invstd[c] = is;
     const a = W[c]! * is;
-    rt.channelAffine(x, y, c * 196, n, 196, 6272, a, B[c]! - m * a);
+    s.a[c] = a;
+    s.b[c] = B[c]! - m * a;
   }
+  rt.batchnormAffine(x, y, n, 32, 196, s);
   if (training) numBatchesTracked[0]! += 1;
 }
 
 function b2_down_bn_backward(n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dB: Float32Array, mean: Float32Array, invstd: Float32Array, training: boolean, dX: Float32Array): void {
   const count = n * 196;
+  const s = b2_down_bn_stats;
+  rt.batchnormGradSums(x, dY, n, 32, 196, mean, s);
   for (let c = 0; c < 32; c++) {
-    const m = mean[c]!;
     const is = invstd[c]!;
-    const sums = rt.channelGradSums(x, dY, c * 196, n, 196, 6272, m);
-    const sdy = sums[0]!;
-    const sdyx = sums[1]!;
+    const sdy = s.sdy[c]!;
+    const sdyx = s.sdyx[c]!;
     dW[c]! += sdyx * is;
     dB[c]! += sdy;
-    const g = W[c]! * is;
-    const mdy = training ? sdy / count : 0;
-    const proj = training ? (sdyx * is * is) / count : 0;
-    rt.channelGradInput(x, dY, dX, c * 196, n, 196, 6272, m, mdy, proj, g);
+    s.g[c] = W[c]! * is;
+    s.mdy[c] = training ? sdy / count : 0;
+    s.proj[c] = training ? (sdyx * is * is) / count : 0;
   }
+  rt.batchnormGradInput(x, dY, dX, n, 32, 196, mean, s);
 }
 
 // b2_add: add b2_bn2 + b2_down_bn · x [n,32,14,14] ×2 → y [n,32,14,14]

@@ -37,7 +37,7 @@ export const CTRL = /** @type {const} */ ({
   ready: 18,
   /** Non-zero: workers leave their loop at the next generation. */
   stop: 19,
-  /** Chunks of gemms and claims of Winograd jobs computed by workers, all jobs together (a statistic for tests). */
+  /** Chunks of gemms and claims of Winograd and elementwise jobs computed by workers, all jobs together (a statistic for tests). */
   workerChunks: 20,
   /** Non-zero: a worker's part threw (a cnnc bug); the caller reports it rather than wait forever. */
   failed: 21,
@@ -57,7 +57,7 @@ export const CTRL = /** @type {const} */ ({
   MR: 48, NR: 49, KC: 50,
   /** Row strides of A and B as stored, in floats. */
   lda: 51, ldb: 52,
-  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart), 6 a batchnorm pass (batchnormPart). */
+  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart), 6 a batchnorm pass (batchnormPart), 7 an elementwise kernel (elementwisePart). */
   job: 53,
   /** conv2d backward: where a block's partial bias gradient starts in its part (floats after the part's start); −1: no bias. */
   dbOff: 54,
@@ -98,7 +98,11 @@ export const CTRL = /** @type {const} */ ({
   // runs of bnCount floats bnStride bytes apart; x, dY (or y) and dX at byte addresses; per-channel float64 values in
   // slots of C from float64 index bnF (what each pass reads and writes: batchnormPart).
   bnKind: 176, bnC: 177, bnBlock: 178, bnN: 179, bnCount: 180, bnStride: 181, bnX: 182, bnD: 183, bnO: 184, bnF: 185,
-  ints: 192,
+  // Elementwise kernels (side.ts runElementwise; job 7, elementwisePart): ELEMENTWISE[ewKernel] over ewArrays (2 or 3)
+  // arrays at byte addresses ewP0…, ewCount of its units (floats, or relu's vectors: ewUnit bytes each) claimed ewBlock at
+  // a time; its float32 scalars ewS0, ewS1 (float bits).
+  ewKernel: 186, ewArrays: 187, ewP0: 188, ewP1: 189, ewP2: 190, ewCount: 191, ewBlock: 192, ewUnit: 193, ewS0: 194, ewS1: 195,
+  ints: 208,
 });
 /** @typedef {typeof CTRL} CtrlLayout */
 
@@ -760,6 +764,38 @@ export function winogradPart(e, c, L, t) {
   if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);
 }
 
+/** The elementwise kernels a job (job 7) runs, by index (CTRL.ewKernel): elementwise-kernel.ts's (relu's count in
+ *  vectors), smooth-kernel.ts's and exact-kernel.ts's; each element is computed alone, so any split gives the same bits. */
+export const ELEMENTWISE = /** @type {const} */ ([
+  'relu', 'reluBackward', 'leaky', 'leakyBackward', 'clamp', 'clampBackward',
+  'tanh', 'tanhBackward', 'sigmoid', 'sigmoidBackward', 'silu',
+  'hardswish', 'hardsigmoid', 'hardswishBackward', 'hardsigmoidBackward', 'siluBackward',
+]);
+
+/**
+ * Thread t's part of an elementwise job: blocks of the range claimed until none is left. Blocks are whole multiples
+ * of 16 floats from the arrays' starts, so every element takes the kernel's vector or scalar path as in one call.
+ *
+ * @param {Record<string, (...args: number[]) => void>} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
+ */
+export function elementwisePart(e, c, L, t) {
+  if (t >= c[L.threads]) return;
+  const kernel = e[ELEMENTWISE[c[L.ewKernel]]], three = c[L.ewArrays] === 3, count = c[L.ewCount], block = c[L.ewBlock], unit = c[L.ewUnit];
+  const p0 = c[L.ewP0], p1 = c[L.ewP1], p2 = c[L.ewP2], f = floatsOf(c), s0 = f[L.ewS0], s1 = f[L.ewS1];
+  let done = 0;
+  for (let b = Atomics.add(c, L.next, 1); b * block < count; b = Atomics.add(c, L.next, 1)) {
+    const from = b * block, len = Math.min(block, count - from), off = from * unit;
+    if (three) kernel(p0 + off, p1 + off, p2 + off, len, s0, s1);
+    else kernel(p0 + off, p1 + off, len, s0, s1);
+    done++;
+  }
+  if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);
+}
+
 /**
  * Thread t's part of whatever job the block describes.
  *
@@ -777,6 +813,7 @@ export function runPart(e, c, L, t) {
   else if (job === 4) directBackwardPart(/** @type {DirectKernels} */ (/** @type {unknown} */ (e)), c, L, t);
   else if (job === 5) winogradPart(/** @type {WinogradKernels} */ (/** @type {unknown} */ (e)), c, L, t);
   else if (job === 6) batchnormPart(/** @type {BatchnormKernels} */ (/** @type {unknown} */ (e)), c, L, t);
+  else if (job === 7) elementwisePart(/** @type {Record<string, (...args: number[]) => void>} */ (/** @type {unknown} */ (e)), c, L, t);
   else gemmPart(e, c, 0, L, t);
 }
 

@@ -22,6 +22,12 @@ export const pool = {
    * 1M 1.1×, 2M 1.3×, 4.7M 1.45×, 10.6M (the MNIST conv2 products) 1.48×.
    */
   minMacs: 1 << 20,
+  /**
+   * Elementwise kernels over fewer floats than this run on the calling thread alone (side.ts runElementwise): below
+   * it, waking the workers costs about what they save. Measured (2-core Xeon, medians of 21, 1 → 2 threads, ms): relu6
+   * 150K floats 0.08 → 0.36, 1M 0.53 → 0.34, 3M 1.50 → 0.81; tanh 150K 0.88 → 0.97, 1M 6.2 → 3.2.
+   */
+  minFloats: 1 << 19,
   /** Whether the caller claims chunks too (always, except in tests that make the workers compute everything). */
   callerWorks: true,
 };

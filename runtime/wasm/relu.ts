@@ -5,9 +5,9 @@
 // (float64, no wasm, CNNC_NO_WASM=1) runs the plain loop. x and y may be the same array.
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { ensureFloats, operand, residentAt, scratchBase, wasmSgemm, wasmView } from './sgemm.js';
+import { ensureFloats, operand, residentAt, scratchBase, wasmSgemm, wasmView, type Instance } from './sgemm.js';
 import { activationModule } from './elementwise-kernel.js';
-import { residentArrays, sideModule } from './side.js';
+import { residentArrays, runElementwise, sideModule } from './side.js';
 import { ceilDiv } from './gemm-part.js';
 
 /** y[0, count) = relu(x[0, count)) */
@@ -25,7 +25,7 @@ export function relu(x: FloatArray, y: FloatArray, count: number): void {
         from = rY;
       }
       const whole = count >> 2;
-      if (whole > 0) w.relu(4 * from, 4 * rY, whole);
+      if (whole > 0) runElementwise(w, w as unknown as Record<string, (...args: number[]) => void>, 'relu', whole, 4, 4 * from, 4 * rY, -1);
       const f = w.f32;
       for (let i = whole << 2; i < count; i++) {
         const v = f[from + i]!;
@@ -60,7 +60,7 @@ export function reluBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, coun
         from = rDX;
       }
       const whole = count >> 2;
-      if (whole > 0) w.reluBackward(4 * rY, 4 * from, 4 * rDX, whole);
+      if (whole > 0) runElementwise(w, w as unknown as Record<string, (...args: number[]) => void>, 'reluBackward', whole, 4, 4 * rY, 4 * from, 4 * rDX);
       const f = w.f32;
       for (let i = whole << 2; i < count; i++) f[rDX + i] = f[rY + i]! > 0 ? f[from + i]! : 0;
       return;
@@ -87,7 +87,7 @@ export function reluBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, coun
 export function leakyRelu(x: FloatArray, y: FloatArray, count: number, slope: number): boolean {
   const r = resident(x, y);
   if (r === null) return false;
-  r.k.leaky(r.at[0]!, r.at[1]!, count, slope);
+  runElementwise(r.w, r.k, 'leaky', count, 1, r.at[0]!, r.at[1]!, -1, slope);
   return true;
 }
 
@@ -95,7 +95,7 @@ export function leakyRelu(x: FloatArray, y: FloatArray, count: number, slope: nu
 export function leakyReluBackward(x: FloatArray, dY: FloatArray, dX: FloatArray, count: number, slope: number): boolean {
   const r = resident(x, dY, dX);
   if (r === null) return false;
-  r.k.leakyBackward(r.at[0]!, r.at[1]!, r.at[2]!, count, slope);
+  runElementwise(r.w, r.k, 'leakyBackward', count, 1, r.at[0]!, r.at[1]!, r.at[2]!, slope);
   return true;
 }
 
@@ -103,7 +103,7 @@ export function leakyReluBackward(x: FloatArray, dY: FloatArray, dX: FloatArray,
 export function clamp(x: FloatArray, y: FloatArray, count: number, lo: number, hi: number): boolean {
   const r = resident(x, y);
   if (r === null) return false;
-  r.k.clamp(r.at[0]!, r.at[1]!, count, lo, hi);
+  runElementwise(r.w, r.k, 'clamp', count, 1, r.at[0]!, r.at[1]!, -1, lo, hi);
   return true;
 }
 
@@ -111,20 +111,15 @@ export function clamp(x: FloatArray, y: FloatArray, count: number, lo: number, h
 export function clampBackward(x: FloatArray, dY: FloatArray, dX: FloatArray, count: number, lo: number, hi: number): boolean {
   const r = resident(x, dY, dX);
   if (r === null) return false;
-  r.k.clampBackward(r.at[0]!, r.at[1]!, r.at[2]!, count, lo, hi);
+  runElementwise(r.w, r.k, 'clampBackward', count, 1, r.at[0]!, r.at[1]!, r.at[2]!, lo, hi);
   return true;
 }
 
-/** elementwise-kernel.ts's activation kernels, byte addresses over `count` floats. */
-interface ActivationKernels {
-  readonly leaky: (p: number, q: number, count: number, slope: number) => void;
-  readonly leakyBackward: (pX: number, pD: number, pO: number, count: number, slope: number) => void;
-  readonly clamp: (p: number, q: number, count: number, lo: number, hi: number) => void;
-  readonly clampBackward: (pX: number, pD: number, pO: number, count: number, lo: number, hi: number) => void;
-}
+/** elementwise-kernel.ts's activation kernels (leaky, leakyBackward, clamp, clampBackward), byte addresses over `count` floats. */
+type ActivationKernels = Readonly<Record<string, (...args: number[]) => void>>;
 
-/** The activation kernels and the arrays' byte addresses, where they run (side.ts residentArrays); else null. */
-function resident(...arrays: FloatArray[]): { k: ActivationKernels; at: number[] } | null {
+/** The gemm instance, the activation kernels and the arrays' byte addresses, where they run (side.ts residentArrays); else null. */
+function resident(...arrays: FloatArray[]): { w: Instance; k: ActivationKernels; at: number[] } | null {
   const r = residentArrays(...arrays);
-  return r === null ? null : { k: sideModule<ActivationKernels>(r.w, 'activations', activationModule), at: r.at };
+  return r === null ? null : { w: r.w, k: sideModule<ActivationKernels>(r.w, 'activations', activationModule), at: r.at };
 }

@@ -5,6 +5,11 @@ import type { MemoryDecl } from './encoder.js';
 import { MAX_PAGES, residentAt, wasmSgemm, type Instance } from './sgemm.js';
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
+import { CTRL, ceilDiv, ELEMENTWISE, roundUp, type ConvKernelExports } from './gemm-part.js';
+import { pool, runParts } from './pool.js';
+import { activationModule } from './elementwise-kernel.js';
+import { smoothModule } from './smooth-kernel.js';
+import { exactModule } from './exact-kernel.js';
 
 const instances = new WeakMap<WebAssembly.Memory, Map<string, unknown>>();
 
@@ -67,10 +72,49 @@ export type SideKernels<K extends string> = Readonly<Record<K, (...args: number[
 /**
  * Runs kernel `name` of the side module `module` (built by `encode`) over the arrays' byte addresses and `count`,
  * where gemm runs on wasm and every array lives in its memory (residentArrays); false, with nothing done, elsewhere.
+ * An elementwise kernel (gemm-part.js ELEMENTWISE) over many floats is shared among the threads (runElementwise).
  */
 export function runResident<K extends string>(module: string, encode: (memory: MemoryDecl) => Uint8Array<ArrayBuffer>, name: K, count: number, arrays: readonly FloatArray[]): boolean {
   const r = residentArrays(...arrays);
   if (r === null) return false;
-  sideModule<SideKernels<K>>(r.w, module, encode)[name](...r.at, count);
+  const k = sideModule<SideKernels<K>>(r.w, module, encode);
+  if ((ELEMENTWISE as readonly string[]).includes(name) && (r.at.length === 2 || r.at.length === 3)) runElementwise(r.w, k, name, count, 1, r.at[0]!, r.at[1]!, r.at[2] ?? -1);
+  else k[name](...r.at, count);
   return true;
+}
+
+/**
+ * k[name](p0, p1, [p2,] count, s0, s1) (byte addresses; count of the kernel's units, each `unit` floats: 1, or 4 for
+ * relu's vectors), as one call, or over many floats as a job shared among the threads (gemm-part.js elementwisePart:
+ * blocks of whole 16 floats, the same bits).
+ */
+export function runElementwise(w: Instance, k: Readonly<Record<string, (...args: number[]) => void>>, name: (typeof ELEMENTWISE)[number] | string,
+  count: number, unit: 1 | 4, p0: number, p1: number, p2: number, s0 = 0, s1 = 0): void {
+  const threads = count * unit < pool.minFloats ? 1 : pool.threads;
+  if (threads === 1) {
+    if (p2 < 0) k[name]!(p0, p1, count, s0, s1);
+    else k[name]!(p0, p1, p2, count, s0, s1);
+    return;
+  }
+  const c = w.ctrl;
+  c[CTRL.job] = 7;
+  c[CTRL.ewKernel] = (ELEMENTWISE as readonly string[]).indexOf(name);
+  c[CTRL.ewArrays] = p2 < 0 ? 2 : 3;
+  c[CTRL.ewP0] = p0; c[CTRL.ewP1] = p1; c[CTRL.ewP2] = p2;
+  c[CTRL.ewCount] = count; c[CTRL.ewUnit] = 4 * unit;
+  c[CTRL.ewBlock] = roundUp(ceilDiv(count, 8 * threads), 16 / unit);
+  w.f32[CTRL.ewS0] = s0; w.f32[CTRL.ewS1] = s1;
+  c[CTRL.threads] = threads;
+  c[CTRL.next] = 0;
+  runParts(k as unknown as ConvKernelExports, c);
+  c[CTRL.job] = 0;
+}
+
+let workerModules: WebAssembly.Module[] | undefined;
+
+/** The elementwise kernels' side modules compiled for a shared memory, for the workers (threads.ts). */
+export function elementwiseWorkerModules(): WebAssembly.Module[] {
+  const shared: MemoryDecl = { shared: true, pages: 1, maxPages: MAX_PAGES };
+  workerModules ??= [activationModule, smoothModule, exactModule].map((encode) => new WebAssembly.Module(encode(shared)));
+  return workerModules;
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { run } from '../../bin/main.js';
+import * as rt from 'cnnc/runtime';
 import { Rng, batchedSamples, conv2dBackward, conv2dForward, getThreads, gemmNN, gemmNT, gemmTN, setThreads, startThreads, stopThreads, type Conv2dGeometry, type SpawnWorker } from 'cnnc/runtime';
 import { initThreads } from 'cnnc/runtime/node';
 import { workerExecArgv } from '../../runtime/node/threads.js';
@@ -44,13 +45,15 @@ function convPasses(g: Conv2dGeometry, n: number, seed: number): (T: number) => 
 
 /** f() with no size threshold and the calling thread out of the work: what runs in parallel, the workers alone compute. */
 function onWorkersAlone(f: () => void): void {
-  const saved = pool.minMacs;
+  const saved = pool.minMacs, savedFloats = pool.minFloats;
   pool.minMacs = 0;
+  pool.minFloats = 0;
   pool.callerWorks = false;
   try {
     f();
   } finally {
     pool.minMacs = saved;
+    pool.minFloats = savedFloats;
     pool.callerWorks = true;
   }
 }
@@ -133,6 +136,37 @@ describe.runIf(wasm)('with workers started', () => {
     gemmNN(M, N, K, A, 0, B, 0, C, 0, false);
     expect(C[0]).toBe(K);
     expect(C[M * N - 1]).toBe(K);
+  });
+
+  test('every elementwise kernel over 300,001 floats (blocks of 16 floats, a tail of 1) computed by the workers alone gives the bits of one thread', () => {
+    const count = 300_001, rng = new Rng(12);
+    const x = rt.allocFloats(Float32Array, count), d = rt.allocFloats(Float32Array, count), out = rt.allocFloats(Float32Array, count);
+    for (let i = 0; i < count; i++) { x[i] = rng.uniform(-8, 8); d[i] = rng.uniform(-1, 1); }
+    x[5] = NaN; x[17] = -0; x[count - 1] = 3;
+    const passes: [string, () => unknown][] = [
+      ['relu', () => rt.relu(x, out, count)], ['reluBackward', () => rt.reluBackward(x, d, out, count)],
+      ['leakyRelu', () => rt.leakyRelu(x, out, count, 0.2)], ['leakyReluBackward', () => rt.leakyReluBackward(x, d, out, count, 0.2)],
+      ['clamp', () => rt.clamp(x, out, count, 0, 6)], ['clampBackward', () => rt.clampBackward(x, d, out, count, 0, 6)],
+      ['tanh', () => rt.tanh(x, out, count)], ['tanhBackward', () => rt.tanhBackward(x, d, out, count)],
+      ['sigmoid', () => rt.sigmoid(x, out, count)], ['sigmoidBackward', () => rt.sigmoidBackward(x, d, out, count)],
+      ['silu', () => rt.silu(x, out, count)], ['siluBackward', () => rt.siluBackward(x, d, out, count)],
+      ['hardswish', () => rt.hardswish(x, out, count)], ['hardswishBackward', () => rt.hardswishBackward(x, d, out, count)],
+      ['hardsigmoid', () => rt.hardsigmoid(x, out, count)], ['hardsigmoidBackward', () => rt.hardsigmoidBackward(x, d, out, count)],
+    ];
+    for (const [name, pass] of passes) {
+      setThreads(1);
+      out.fill(7);
+      pass();
+      const one = Float32Array.from(out);
+      onWorkersAlone(() => {
+        const chunks = workerChunks();
+        setThreads(3);
+        out.fill(7);
+        pass();
+        expect(workerChunks(), `${name}: the workers computed it`).toBeGreaterThan(chunks);
+      });
+      expect(Buffer.from(out.buffer, out.byteOffset, out.byteLength).equals(Buffer.from(one.buffer)), name).toBe(true);
+    }
   });
 
   test('a product under the size threshold stays on the calling thread', () => {

@@ -29,6 +29,8 @@ import { relu, reluBackward } from './relu.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
 import { winogradData, winogradForward, winogradWeights, type WinogradTile } from './winograd.js';
 import { directBackward, directForward } from './direct.js';
+import { sideModule, type SideKernels } from './side.js';
+import { arithmeticModule } from './elementwise-kernel.js';
 
 /** How conv2dForward/conv2dBackward compute a layer: im2col with GEMM (any geometry), Winograd
  *  F(2×2,3×3) ('winograd') or F(4×4,3×3) ('winograd4') (winograd.ts: 3×3, stride 1, dilation 1, groups 1),
@@ -464,20 +466,18 @@ function im2colBackward(
   runJob(w, threads);
   if (dX !== null && rDX < 0) (dX as Float32Array).set(wasmView(w, pDX, n * inS), 0);
   if (!weights) return true;
-  // dW += the blocks' partials, in block order: each element read and written once, its sum
-  // rounded to float32 after every add (Math.fround of the JS add of two float32 values is the
-  // float32 add), so the bits of adding one block after another.
-  const f = w.f32;
+  // dW += the blocks' partials, in block order, by the float32 vector add (elementwise-kernel.ts add): every
+  // element's sum rounded to float32 after each add, so the bits of adding one block after another. A group's
+  // rows are one run where C's rows have no padding (ldw = K), else a call a row.
+  const add = sideModule<SideKernels<'add'>>(w, 'arithmetic', arithmeticModule).add;
   for (let gi = 0; gi < g.groups; gi++) {
-    for (let r = 0; r < cog; r++) {
-      const d = pDW + (gi * cog + r) * K, s0 = pParts + (gi * dwRows + r) * ldw;
-      for (let j = 0; j < K; j++) {
-        let acc = f[d + j]!;
-        for (let u = 0, sp = s0 + j; u < units; u++, sp += partStride) acc = Math.fround(acc + f[sp]!);
-        f[d + j] = acc;
-      }
+    const runs = ldw === K ? 1 : cog, run = ldw === K ? cog * K : K;
+    for (let r = 0; r < runs; r++) {
+      const d = 4 * (pDW + (gi * cog + r) * K), s0 = pParts + (gi * dwRows + r) * ldw;
+      for (let u = 0; u < units; u++) add(d, 4 * (s0 + u * partStride), d, run);
     }
   }
+  const f = w.f32;
   if (dB !== null) {
     for (let u = 0; u < units; u++) {
       const sp = pParts + u * partStride + dbOff;

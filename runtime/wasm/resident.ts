@@ -10,17 +10,19 @@
 //
 // Never freed: nothing can tell when the last view of a block is gone (a parameter view kept after
 // its model is dropped would alias the next model's weights if the block were reused). The budget
-// bounds what a process can lose to that: 1 GiB, all models together; a process that creates
-// models past it gets ordinary arrays for the rest, with the same results, slower. (256 MiB was
-// too little for one model: mobilenet_v2 at 3x64x64, batch 32, trains in 439 MiB, and past the
-// budget its relu6 and batchnorm fell back to copies and JS loops.)
+// bounds what a process can lose to that: 2 GiB, all models together; a process that creates
+// models past it, or whose memory cannot grow that far (a browser may refuse), gets ordinary arrays
+// for the rest, with the same results, slower. (256 MiB was too little for one model: mobilenet_v2
+// at 3x64x64, batch 32, trains in 439 MiB, and past the budget its relu6 and batchnorm fell back to
+// copies and JS loops; 1 GiB too little for vgg11_bn's 132M parameters, their gradients and SGD's
+// momentum, whose update then ran a JavaScript loop over ordinary arrays: 1,186 of a 2,656 ms step.)
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { ensureFloats, wasmSgemm } from './sgemm.js';
 import { roundUp } from './gemm-part.js';
 
 /** At most this many floats in wasm memory, all allocations together. */
-export const RESIDENT_BUDGET_FLOATS = 256 * 1024 * 1024;
+export const RESIDENT_BUDGET_FLOATS = 512 * 1024 * 1024;
 
 /** A zeroed array of `count` elements: in wasm memory where it pays and is safe (see above), else `new ctor(count)`. */
 export function allocFloats<A extends FloatArray>(ctor: { new (count: number): A }, count: number): A {
@@ -40,9 +42,15 @@ function reserve(count: number): { buffer: ArrayBufferLike; byteOffset: number }
   const w = wasmSgemm();
   if (w === null || !w.shared || w.resident + count > RESIDENT_BUDGET_FLOATS) return null;
   const pos = roundUp(w.heapTop, 16); // a cache line apart from the previous block
+  let f32: Float32Array;
+  try {
+    f32 = ensureFloats(w, pos + count);
+  } catch (e) {
+    if (e instanceof RangeError) return null; // the memory could not grow: an ordinary array instead
+    throw e;
+  }
   w.heapTop = pos + count;
   w.resident += count;
-  const f32 = ensureFloats(w, w.heapTop);
   f32.fill(0, pos, pos + count); // the place was work space before
   const buffer = w.memory.buffer;
   w.buffers.add(buffer);

@@ -11,6 +11,7 @@ import { directWorkerModules } from './wasm/direct.js';
 import { winogradWorkerModules } from './wasm/winograd.js';
 import { batchnormWorkerModules } from './wasm/batchnorm.js';
 import { elementwiseWorkerModules } from './wasm/side.js';
+import { updateWorkerModules } from './wasm/sgd.js';
 
 /** A started worker, as the pool needs it: Node's Worker and the browser's both fit. */
 export interface ThreadWorker {
@@ -46,7 +47,7 @@ export async function startThreads(n: number, spawn: SpawnWorker, timeoutMs = 30
   for (let index = 1; index < n; index++) {
     const worker = spawn((e) => { failure ??= e; });
     started.push(worker);
-    const init: WorkerInit = { module: w.module, memory: w.memory, index, layout: CTRL, spin: pool.spin, sides: [...directWorkerModules(), ...winogradWorkerModules(), ...batchnormWorkerModules(), ...elementwiseWorkerModules()] };
+    const init: WorkerInit = { module: w.module, memory: w.memory, index, layout: CTRL, spin: pool.spin, sides: [...directWorkerModules(), ...winogradWorkerModules(), ...batchnormWorkerModules(), ...elementwiseWorkerModules(), ...updateWorkerModules()] };
     worker.postMessage(init);
   }
   const t0 = Date.now();

@@ -9,6 +9,7 @@ import { adamModule } from './adam-kernel.js';
 import type { MemoryDecl } from './encoder.js';
 import { CTRL } from './gemm-part.js';
 import { MAX_PAGES, residentAt, wasmSgemm, type Instance } from './sgemm.js';
+import { runUpdate } from './side.js';
 
 interface AdamExports {
   /** adam-kernel.ts: (pP, pG, pM, pV, n, scalars), byte addresses. */
@@ -51,7 +52,7 @@ export function adamInWasm(p: FloatArray, g: FloatArray, m: FloatArray, v: Float
   if (w === null) return false;
   const rP = residentAt(w, p), rG = residentAt(w, g), rM = residentAt(w, m), rV = residentAt(w, v);
   if (rP < 0 || rG < 0 || rM < 0 || rV < 0) return false;
-  adamKernels(w).adam(4 * rP, 4 * rG, 4 * rM, 4 * rV, p.length, 4 * CTRL.adam);
+  runUpdate(w, adamKernels(w) as unknown as Readonly<Record<string, (...args: number[]) => void>>, 'adam', p.length, 4 * rP, 4 * rG, 4 * rM, 4 * rV, 4 * CTRL.adam);
   return true;
 }
 
@@ -60,4 +61,12 @@ export function inWasmMemory(a: FloatArray): boolean {
   if (!(a instanceof Float32Array)) return false;
   const w = wasmSgemm();
   return w !== null && residentAt(w, a) >= 0;
+}
+
+let workerModule: WebAssembly.Module | undefined;
+
+/** The Adam kernels compiled for a shared memory, for the workers (threads.ts). */
+export function adamWorkerModule(): WebAssembly.Module {
+  workerModule ??= new WebAssembly.Module(adamModule({ shared: true, pages: 1, maxPages: MAX_PAGES }));
+  return workerModule;
 }

@@ -57,7 +57,7 @@ export const CTRL = /** @type {const} */ ({
   MR: 48, NR: 49, KC: 50,
   /** Row strides of A and B as stored, in floats. */
   lda: 51, ldb: 52,
-  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart), 6 a batchnorm pass (batchnormPart), 7 an elementwise kernel (elementwisePart). */
+  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart), 6 a batchnorm pass (batchnormPart), 7 an elementwise kernel (elementwisePart), 8 an optimizer's update (updatePart). */
   job: 53,
   /** conv2d backward: where a block's partial bias gradient starts in its part (floats after the part's start); −1: no bias. */
   dbOff: 54,
@@ -102,7 +102,10 @@ export const CTRL = /** @type {const} */ ({
   // arrays at byte addresses ewP0…, ewCount of its units (floats, or relu's vectors: ewUnit bytes each) claimed ewBlock at
   // a time; its float32 scalars ewS0, ewS1 (float bits).
   ewKernel: 186, ewArrays: 187, ewP0: 188, ewP1: 189, ewP2: 190, ewCount: 191, ewBlock: 192, ewUnit: 193, ewS0: 194, ewS1: 195,
-  ints: 208,
+  // Optimizer updates (side.ts runUpdate; job 8, updatePart): UPDATES[opKernel] over opArrays (3 or 4) arrays at byte
+  // addresses opP0… (−1: absent), opCount floats claimed opBlock at a time, then its integer arguments opX0…opX2.
+  opKernel: 196, opArrays: 197, opP0: 198, opP1: 199, opP2: 200, opP3: 201, opCount: 202, opBlock: 203, opX0: 204, opX1: 205, opX2: 206,
+  ints: 224,
 });
 /** @typedef {typeof CTRL} CtrlLayout */
 
@@ -796,6 +799,34 @@ export function elementwisePart(e, c, L, t) {
   if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);
 }
 
+/** The optimizer kernels an update job (job 8) runs, by index (CTRL.opKernel): sgd-kernel.ts's (p, g, buf, n, hyper,
+ *  first, nesterov) and adam-kernel.ts's (p, g, m, v, n, scalars). Each element's update is alone: any split, the same bits. */
+export const UPDATES = /** @type {const} */ (['sgd', 'adam']);
+
+/**
+ * Thread t's part of an optimizer's update of one parameter: blocks of whole 16 floats claimed until none is left.
+ *
+ * @param {Record<string, (...args: number[]) => void>} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
+ */
+export function updatePart(e, c, L, t) {
+  if (t >= c[L.threads]) return;
+  const kernel = e[UPDATES[c[L.opKernel]]], four = c[L.opArrays] === 4, count = c[L.opCount], block = c[L.opBlock];
+  const p0 = c[L.opP0], p1 = c[L.opP1], p2 = c[L.opP2], p3 = c[L.opP3], x0 = c[L.opX0], x1 = c[L.opX1], x2 = c[L.opX2];
+  let done = 0;
+  for (let b = Atomics.add(c, L.next, 1); b * block < count; b = Atomics.add(c, L.next, 1)) {
+    const from = b * block, len = Math.min(block, count - from), off = 4 * from;
+    const q2 = p2 < 0 ? -1 : p2 + off;
+    if (four) kernel(p0 + off, p1 + off, q2, p3 < 0 ? -1 : p3 + off, len, x0, x1, x2);
+    else kernel(p0 + off, p1 + off, q2, len, x0, x1, x2);
+    done++;
+  }
+  if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);
+}
+
 /**
  * Thread t's part of whatever job the block describes.
  *
@@ -814,6 +845,7 @@ export function runPart(e, c, L, t) {
   else if (job === 5) winogradPart(/** @type {WinogradKernels} */ (/** @type {unknown} */ (e)), c, L, t);
   else if (job === 6) batchnormPart(/** @type {BatchnormKernels} */ (/** @type {unknown} */ (e)), c, L, t);
   else if (job === 7) elementwisePart(/** @type {Record<string, (...args: number[]) => void>} */ (/** @type {unknown} */ (e)), c, L, t);
+  else if (job === 8) updatePart(/** @type {Record<string, (...args: number[]) => void>} */ (/** @type {unknown} */ (e)), c, L, t);
   else gemmPart(e, c, 0, L, t);
 }
 

@@ -5,12 +5,14 @@
 // the block), and nothing is allocated, so a step stays allocation-free before V8 optimizes it.
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { sideModule } from './side.js';
+import { runUpdate, sideModule } from './side.js';
 import { sgdModule } from './sgd-kernel.js';
-import { residentAt, wasmSgemm } from './sgemm.js';
+import { MAX_PAGES, residentAt, wasmSgemm } from './sgemm.js';
+import { adamWorkerModule } from './adam.js';
 
 interface SgdExports {
   readonly sgd: (pP: number, pG: number, pBuf: number, n: number, hyper: number, first: number, nesterov: number) => void;
+  readonly [name: string]: (...args: number[]) => void;
 }
 
 /** One parameter's update; hyper: the optimizer's block, float64 [lr, momentum, 1 − dampening, weight decay]. */
@@ -20,6 +22,14 @@ export function sgdInWasm(hyper: Float32Array, p: FloatArray, g: FloatArray, buf
   if (w === null) return false;
   const rH = residentAt(w, hyper), rP = residentAt(w, p), rG = residentAt(w, g), rB = buf === null ? -1 : residentAt(w, buf);
   if (rH < 0 || rP < 0 || rG < 0 || (buf !== null && rB < 0) || g.length !== p.length || (buf !== null && buf.length !== p.length)) return false;
-  sideModule<SgdExports>(w, 'sgd', sgdModule).sgd(4 * rP, 4 * rG, buf === null ? -1 : 4 * rB, p.length, 4 * rH, first ? 1 : 0, nesterov ? 1 : 0);
+  runUpdate(w, sideModule<SgdExports>(w, 'sgd', sgdModule), 'sgd', p.length, 4 * rP, 4 * rG, buf === null ? -1 : 4 * rB, null, 4 * rH, first ? 1 : 0, nesterov ? 1 : 0);
   return true;
+}
+
+let workerModule: WebAssembly.Module | undefined;
+
+/** The SGD and Adam kernels compiled for a shared memory, for the workers (threads.ts). */
+export function updateWorkerModules(): WebAssembly.Module[] {
+  workerModule ??= new WebAssembly.Module(sgdModule({ shared: true, pages: 1, maxPages: MAX_PAGES }));
+  return [workerModule, adamWorkerModule()];
 }

@@ -5,7 +5,7 @@ import type { MemoryDecl } from './encoder.js';
 import { MAX_PAGES, residentAt, wasmSgemm, type Instance } from './sgemm.js';
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { CTRL, ceilDiv, ELEMENTWISE, roundUp, type ConvKernelExports } from './gemm-part.js';
+import { CTRL, ceilDiv, ELEMENTWISE, roundUp, UPDATES, type ConvKernelExports } from './gemm-part.js';
 import { pool, runParts } from './pool.js';
 import { activationModule } from './elementwise-kernel.js';
 import { smoothModule } from './smooth-kernel.js';
@@ -104,6 +104,33 @@ export function runElementwise(w: Instance, k: Readonly<Record<string, (...args:
   c[CTRL.ewCount] = count; c[CTRL.ewUnit] = 4 * unit;
   c[CTRL.ewBlock] = roundUp(ceilDiv(count, 8 * threads), 16 / unit);
   w.f32[CTRL.ewS0] = s0; w.f32[CTRL.ewS1] = s1;
+  c[CTRL.threads] = threads;
+  c[CTRL.next] = 0;
+  runParts(k as unknown as ConvKernelExports, c);
+  c[CTRL.job] = 0;
+}
+
+/**
+ * An optimizer's update of one parameter of `count` floats, k[name](p0, p1, p2, [p3,] count, x0, x1, x2) (byte addresses,
+ * p2 or p3 −1 where absent, then the kernel's integer arguments): one call, or from pool.minFloats floats on a job
+ * shared among the threads (gemm-part.js updatePart: blocks of whole 16 floats, the same bits).
+ */
+export function runUpdate(w: Instance, k: Readonly<Record<string, (...args: number[]) => void>>, name: (typeof UPDATES)[number],
+  count: number, p0: number, p1: number, p2: number, p3: number | null, x0: number, x1 = 0, x2 = 0): void {
+  const threads = count < pool.minFloats ? 1 : pool.threads;
+  if (threads === 1) {
+    if (p3 === null) k[name]!(p0, p1, p2, count, x0, x1, x2);
+    else k[name]!(p0, p1, p2, p3, count, x0, x1, x2);
+    return;
+  }
+  const c = w.ctrl;
+  c[CTRL.job] = 8;
+  c[CTRL.opKernel] = UPDATES.indexOf(name);
+  c[CTRL.opArrays] = p3 === null ? 3 : 4;
+  c[CTRL.opP0] = p0; c[CTRL.opP1] = p1; c[CTRL.opP2] = p2; c[CTRL.opP3] = p3 ?? -1;
+  c[CTRL.opCount] = count;
+  c[CTRL.opBlock] = roundUp(ceilDiv(count, 8 * threads), 16);
+  c[CTRL.opX0] = x0; c[CTRL.opX1] = x1; c[CTRL.opX2] = x2;
   c[CTRL.threads] = threads;
   c[CTRL.next] = 0;
   runParts(k as unknown as ConvKernelExports, c);

@@ -17,6 +17,8 @@ import { workerExecArgv } from '../../runtime/node/threads.js';
 import { CTRL } from '../../runtime/wasm/gemm-part.js';
 import { pool, runParts } from '../../runtime/wasm/pool.js';
 import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
+import { sgdInWasm } from '../../runtime/wasm/sgd.js';
+import { adamInWasm, adamPrepare } from '../../runtime/wasm/adam.js';
 import { generateOrThrow, importGenerated, TMP } from '../codegen/helpers.js';
 
 const wasm = process.env['CNNC_NO_WASM'] !== '1';
@@ -166,6 +168,36 @@ describe.runIf(wasm)('with workers started', () => {
         expect(workerChunks(), `${name}: the workers computed it`).toBeGreaterThan(chunks);
       });
       expect(Buffer.from(out.buffer, out.byteOffset, out.byteLength).equals(Buffer.from(one.buffer)), name).toBe(true);
+    }
+  });
+
+  test('SGD (momentum, nesterov, none) and Adam updates of 300,001 parameters computed by the workers alone give the bits of one thread', () => {
+    const count = 300_001, rng = new Rng(13);
+    const p0 = random(rng, count), g = rt.allocFloats(Float32Array, count), b0 = random(rng, count), v0 = random(rng, count).map(Math.abs);
+    g.set(random(rng, count));
+    const p = rt.allocFloats(Float32Array, count), buf = rt.allocFloats(Float32Array, count), v = rt.allocFloats(Float32Array, count);
+    const hyper = rt.allocFloats(Float32Array, 12), h = new Float64Array(hyper.buffer, hyper.byteOffset, 6);
+    const passes: [string, () => boolean][] = [
+      ['sgd momentum', () => { h.set([0.01, 0.9, 1, 5e-4]); return sgdInWasm(hyper, p, g, buf, false, false); }],
+      ['sgd nesterov, first step', () => { h.set([0.01, 0.9, 1, 0]); return sgdInWasm(hyper, p, g, buf, true, true); }],
+      ['sgd without momentum', () => { h.set([0.01, 0, 1, 5e-4]); return sgdInWasm(hyper, p, g, null, false, false); }],
+      ['adam', () => { h.set([1e-3, 0.9, 0.999, 1e-8, 1e-2, 0]); return adamPrepare(hyper, 3) && adamInWasm(p, g, buf, v); }],
+    ];
+    for (const [name, pass] of passes) {
+      const run = (): Float32Array[] => {
+        p.set(p0); buf.set(b0); v.set(v0);
+        expect(pass(), name).toBe(true);
+        return [Float32Array.from(p), Float32Array.from(buf), Float32Array.from(v)];
+      };
+      setThreads(1);
+      const one = run();
+      onWorkersAlone(() => {
+        const chunks = workerChunks();
+        setThreads(3);
+        const three = run();
+        expect(workerChunks(), `${name}: the workers computed it`).toBeGreaterThan(chunks);
+        three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), `${name} ${['p', 'buf or m', 'v'][i]}`).toBe(true));
+      });
     }
   });
 

@@ -14,6 +14,7 @@ export * from './wasm/conv.js';
 export * from './wasm/resident.js';
 export * from './wasm/maxpool.js';
 export * from './wasm/blocks.js';
+export * from './wasm/softmax.js';
 export { foldConvBatchnorm } from './wasm/fold.js';
 export * from './threads.js';
 export { backendInfo, type TsBackendInfo } from './backend-info.js';

@@ -4,7 +4,8 @@
 //   mx = max_c z[c], e[c] = exp(z[c] − mx) (kept in float64), sum = Σ_c e[c] in class order,
 //   prob[c] = e[c] / sum,  logSumExp = mx + log(sum)
 // the same operations, in the same order, as each term's own softmax head (common.ts, softmaxHead), then
-// stored in the model's arena (rounded once, in a float32 module).
+// stored in the model's arena (rounded once, in a float32 module). Float32 logits in wasm memory take the
+// runtime's kernel instead (runtime/wasm/softmax.ts: two pixels at a time, fdlibm's exp; the same bits).
 import { lines } from '../kernel.js';
 import type { TermCode } from './common.js';
 
@@ -15,6 +16,7 @@ export function emitLossSoftmax(C: number, outSize: number, constant: (base: str
   const M = constant('softmaxMax'), S = constant('softmaxSum'), E = constant('softmaxExp');
   const each = (stmt: string): string => `for (let c = 0; c < ${C}; c++) for (let i = 0; i < ${inner}; i++) ${stmt}`;
   const body = lines(
+    `if (rt.lossSoftmax(z, prob, logSumExp, n, ${C}, ${inner})) return;`,
     `for (let s = 0; s < n; s++) {`,
     `  const o = s * ${outSize};`,
     `  ${M}.fill(-Infinity);`,

@@ -57,7 +57,7 @@ export const CTRL = /** @type {const} */ ({
   MR: 48, NR: 49, KC: 50,
   /** Row strides of A and B as stored, in floats. */
   lda: 51, ldb: 52,
-  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart), 6 a batchnorm pass (batchnormPart), 7 an elementwise kernel (elementwisePart), 8 an optimizer's update (updatePart). */
+  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart), 6 a batchnorm pass (batchnormPart), 7 an elementwise kernel (elementwisePart), 8 an optimizer's update (updatePart), 9 a kernel over planes (planesPart). */
   job: 53,
   /** conv2d backward: where a block's partial bias gradient starts in its part (floats after the part's start); −1: no bias. */
   dbOff: 54,
@@ -105,7 +105,11 @@ export const CTRL = /** @type {const} */ ({
   // Optimizer updates (side.ts runUpdate; job 8, updatePart): UPDATES[opKernel] over opArrays (3 or 4) arrays at byte
   // addresses opP0… (−1: absent), opCount floats claimed opBlock at a time, then its integer arguments opX0…opX2.
   opKernel: 196, opArrays: 197, opP0: 198, opP1: 199, opP2: 200, opP3: 201, opCount: 202, opBlock: 203, opX0: 204, opX1: 205, opX2: 206,
-  ints: 224,
+  // Plane kernels (side.ts runPlanes; job 9, planesPart): PLANES[plKernel](pointers…, planes, args…) over plCount planes
+  // claimed plBlock at a time; plPointers (2 or 3) byte addresses plP0… moving plS0… bytes a plane; then 12 integer args.
+  plKernel: 208, plPointers: 209, plCount: 210, plBlock: 211, plP0: 212, plP1: 213, plP2: 214, plS0: 215, plS1: 216, plS2: 217,
+  plArgs: 224,
+  ints: 240,
 });
 /** @typedef {typeof CTRL} CtrlLayout */
 
@@ -827,6 +831,33 @@ export function updatePart(e, c, L, t) {
   if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);
 }
 
+/** The kernels over planes a job (job 9) runs, by index (CTRL.plKernel): the pools' (pool-kernel.ts, the gemm module's
+ *  maxpool ones). Each plane is computed alone: any split, the same bits. */
+export const PLANES = /** @type {const} */ (['maxpool2x2', 'maxpool', 'maxpoolS1', 'maxpoolS2', 'maxpoolBackward', 'avgpoolS1', 'avgpoolS2', 'avgpoolBackward']);
+
+/**
+ * Thread t's part of a job over planes: blocks of planes claimed until none is left, each one call of the kernel on them.
+ *
+ * @param {Record<string, (...args: number[]) => void>} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
+ */
+export function planesPart(e, c, L, t) {
+  if (t >= c[L.threads]) return;
+  const kernel = e[PLANES[c[L.plKernel]]], three = c[L.plPointers] === 3, count = c[L.plCount], block = c[L.plBlock];
+  const p0 = c[L.plP0], p1 = c[L.plP1], p2 = c[L.plP2], s0 = c[L.plS0], s1 = c[L.plS1], s2 = c[L.plS2], a = L.plArgs;
+  let done = 0;
+  for (let b = Atomics.add(c, L.next, 1); b * block < count; b = Atomics.add(c, L.next, 1)) {
+    const first = b * block, planes = Math.min(block, count - first);
+    if (three) kernel(p0 + first * s0, p1 + first * s1, p2 + first * s2, planes, c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11]);
+    else kernel(p0 + first * s0, p1 + first * s1, planes, c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], c[a + 10], c[a + 11]);
+    done++;
+  }
+  if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);
+}
+
 /**
  * Thread t's part of whatever job the block describes.
  *
@@ -846,6 +877,7 @@ export function runPart(e, c, L, t) {
   else if (job === 6) batchnormPart(/** @type {BatchnormKernels} */ (/** @type {unknown} */ (e)), c, L, t);
   else if (job === 7) elementwisePart(/** @type {Record<string, (...args: number[]) => void>} */ (/** @type {unknown} */ (e)), c, L, t);
   else if (job === 8) updatePart(/** @type {Record<string, (...args: number[]) => void>} */ (/** @type {unknown} */ (e)), c, L, t);
+  else if (job === 9) planesPart(/** @type {Record<string, (...args: number[]) => void>} */ (/** @type {unknown} */ (e)), c, L, t);
   else gemmPart(e, c, 0, L, t);
 }
 

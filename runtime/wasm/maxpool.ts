@@ -11,7 +11,7 @@ import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { residentAt, wasmSgemm } from './sgemm.js';
 import { avgpoolModule, maxpoolStridedModule } from './pool-kernel.js';
-import { addresses, residentIn, sideModule, type SideKernels } from './side.js';
+import { addresses, planeArgs as a, residentIn, runPlanes, sideModule, type SideKernels } from './side.js';
 
 /** A pool's shapes (maxpool2d, avgpool2d), as literals in the generated module (ph, pw: its padding, where it has some). */
 export interface Pool2dGeometry {
@@ -36,14 +36,20 @@ export function maxpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y:
   const rX = residentAt(w, x), rY = residentAt(w, y), rA = residentAt(w, argmax);
   if (rX < 0 || rY < 0 || rA < 0) return false;
   const columns = simdColumns(g);
-  if (fourAtATime(g)) w.maxpool2x2(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo);
+  const planes = n * g.c, inPlane = 4 * g.h * g.w, outPlane = 4 * g.ho * g.wo, floats = planes * g.h * g.w;
+  a.fill(0);
+  a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo;
+  const gemmKernels = w as unknown as Readonly<Record<string, (...args: number[]) => void>>;
+  if (fourAtATime(g)) runPlanes(w, gemmKernels, 'maxpool2x2', planes, floats, 4 * rX, inPlane, 4 * rY, outPlane, 4 * rA, outPlane);
   else if (inside(g) && columns === null) {
     if (g.kh * g.kw <= MAXPOOL_UNROLLED_MAX) return false; // the generated unrolled loop is faster than the scalar kernel on small windows (8.4 against 11 ms on the seed's pool)
-    w.maxpool(4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw);
+    a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.sw;
+    runPlanes(w, gemmKernels, 'maxpool', planes, floats, 4 * rX, inPlane, 4 * rY, outPlane, 4 * rA, outPlane);
   } else {
     const [lo, end] = columns ?? [g.wo, g.wo];
     const k = sideModule<SideKernels<'maxpoolS1' | 'maxpoolS2'>>(w, 'maxpool', maxpoolStridedModule);
-    k[g.sw === 1 ? 'maxpoolS1' : 'maxpoolS2'](4 * rX, 4 * rY, 4 * rA, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw, g.ph ?? 0, g.pw ?? 0, lo, end);
+    a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.sw; a[8] = g.ph ?? 0; a[9] = g.pw ?? 0; a[10] = lo; a[11] = end;
+    runPlanes(w, k, g.sw === 1 ? 'maxpoolS1' : 'maxpoolS2', planes, floats, 4 * rX, inPlane, 4 * rY, outPlane, 4 * rA, outPlane);
   }
   return true;
 }
@@ -60,7 +66,9 @@ export function maxpool2dBackward(planes: number, inPlane: number, outPlane: num
   if (w === null) return false;
   const rDY = residentAt(w, dY), rA = residentAt(w, argmax), rDX = residentAt(w, dX);
   if (rDY < 0 || rA < 0 || rDX < 0) return false;
-  w.maxpoolBackward(4 * rDY, 4 * rA, 4 * rDX, planes, inPlane, outPlane);
+  a.fill(0);
+  a[0] = inPlane; a[1] = outPlane;
+  runPlanes(w, w as unknown as Readonly<Record<string, (...args: number[]) => void>>, 'maxpoolBackward', planes, planes * inPlane, 4 * rDY, 4 * outPlane, 4 * rA, 4 * outPlane, 4 * rDX, 4 * inPlane);
   return true;
 }
 
@@ -101,7 +109,9 @@ export function avgpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y:
   const w = residentIn(x, y);
   if (w === null) return false;
   const k = sideModule<SideKernels<'avgpoolS1' | 'avgpoolS2'>>(w, 'avgpool', avgpoolModule);
-  k[g.sw === 1 ? 'avgpoolS1' : 'avgpoolS2'](addresses[0]!, addresses[1]!, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.kh * g.kw);
+  a.fill(0);
+  a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo; a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.kh * g.kw;
+  runPlanes(w, k, g.sw === 1 ? 'avgpoolS1' : 'avgpoolS2', n * g.c, n * g.c * g.h * g.w, addresses[0]!, 4 * g.h * g.w, addresses[1]!, 4 * g.ho * g.wo, -1, 0);
   return true;
 }
 
@@ -111,6 +121,9 @@ export function avgpool2dBackward(g: Pool2dGeometry, n: number, dY: FloatArray, 
   if (!inside(g)) return false;
   const w = residentIn(dY, dX);
   if (w === null) return false;
-  sideModule<SideKernels<'avgpoolBackward'>>(w, 'avgpool', avgpoolModule).avgpoolBackward(addresses[0]!, addresses[1]!, n * g.c, g.h, g.w, g.ho, g.wo, g.kh, g.kw, g.sh, g.sw, g.kh * g.kw);
+  a.fill(0);
+  a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo; a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.sw; a[8] = g.kh * g.kw;
+  runPlanes(w, sideModule<SideKernels<'avgpoolBackward'>>(w, 'avgpool', avgpoolModule), 'avgpoolBackward', n * g.c, n * g.c * g.h * g.w,
+    addresses[0]!, 4 * g.ho * g.wo, addresses[1]!, 4 * g.h * g.w, -1, 0);
   return true;
 }

@@ -5,7 +5,8 @@ import type { MemoryDecl } from './encoder.js';
 import { MAX_PAGES, residentAt, wasmSgemm, type Instance } from './sgemm.js';
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { CTRL, ceilDiv, ELEMENTWISE, roundUp, UPDATES, type ConvKernelExports } from './gemm-part.js';
+import { CTRL, ceilDiv, ELEMENTWISE, PLANES, roundUp, UPDATES, type ConvKernelExports } from './gemm-part.js';
+import { avgpoolModule, maxpoolStridedModule } from './pool-kernel.js';
 import { pool, runParts } from './pool.js';
 import { activationModule } from './elementwise-kernel.js';
 import { smoothModule } from './smooth-kernel.js';
@@ -137,11 +138,42 @@ export function runUpdate(w: Instance, k: Readonly<Record<string, (...args: numb
   c[CTRL.job] = 0;
 }
 
+/** The integer arguments after the planes of a runPlanes call (module-level: filled by the caller, no allocation a call). */
+export const planeArgs = new Int32Array(12);
+
+/**
+ * k[name](p0, p1, [p2,] planes, planeArgs[0], …, planeArgs[11]) over `planes` planes (byte addresses moving s0, s1, s2
+ * bytes a plane; p2 < 0: a kernel of two): one call, or from pool.minFloats floats (`floats` in all) a job shared among
+ * the threads (gemm-part.js planesPart: blocks of planes, the same bits).
+ */
+export function runPlanes(w: Instance, k: Readonly<Record<string, (...args: number[]) => void>>, name: (typeof PLANES)[number], planes: number, floats: number,
+  p0: number, s0: number, p1: number, s1: number, p2: number, s2: number): void {
+  const threads = floats < pool.minFloats || planes < 2 ? 1 : pool.threads;
+  const a = planeArgs;
+  if (threads === 1) {
+    if (p2 < 0) k[name]!(p0, p1, planes, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
+    else k[name]!(p0, p1, p2, planes, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
+    return;
+  }
+  const c = w.ctrl;
+  c[CTRL.job] = 9;
+  c[CTRL.plKernel] = PLANES.indexOf(name);
+  c[CTRL.plPointers] = p2 < 0 ? 2 : 3;
+  c[CTRL.plCount] = planes;
+  c[CTRL.plBlock] = ceilDiv(planes, 8 * threads);
+  c[CTRL.plP0] = p0; c[CTRL.plP1] = p1; c[CTRL.plP2] = p2; c[CTRL.plS0] = s0; c[CTRL.plS1] = s1; c[CTRL.plS2] = s2;
+  c.set(a, CTRL.plArgs);
+  c[CTRL.threads] = threads;
+  c[CTRL.next] = 0;
+  runParts(k as unknown as ConvKernelExports, c);
+  c[CTRL.job] = 0;
+}
+
 let workerModules: WebAssembly.Module[] | undefined;
 
-/** The elementwise kernels' side modules compiled for a shared memory, for the workers (threads.ts). */
+/** The elementwise and pool kernels' side modules compiled for a shared memory, for the workers (threads.ts). */
 export function elementwiseWorkerModules(): WebAssembly.Module[] {
   const shared: MemoryDecl = { shared: true, pages: 1, maxPages: MAX_PAGES };
-  workerModules ??= [activationModule, smoothModule, exactModule].map((encode) => new WebAssembly.Module(encode(shared)));
+  workerModules ??= [activationModule, smoothModule, exactModule, maxpoolStridedModule, avgpoolModule].map((encode) => new WebAssembly.Module(encode(shared)));
   return workerModules;
 }

@@ -171,6 +171,45 @@ describe.runIf(wasm)('with workers started', () => {
     }
   });
 
+  test('maxpool2d (2×2, 3×3 stride 2 padding 1, the scalar kernel) and avgpool2d, forward and backward, computed by the workers alone give the bits of one thread', () => {
+    const n = 3, c = 5, rng = new Rng(14);
+    const geometries: rt.Pool2dGeometry[] = [
+      { c, h: 16, w: 16, ho: 8, wo: 8, kh: 2, kw: 2, sh: 2, sw: 2 },
+      { c, h: 15, w: 15, ho: 8, wo: 8, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
+      { c, h: 13, w: 13, ho: 3, wo: 3, kh: 5, kw: 5, sh: 4, sw: 4 },
+    ];
+    for (const g of geometries) {
+      const x = rt.allocFloats(Float32Array, n * c * g.h * g.w), dY = rt.allocFloats(Float32Array, n * c * g.ho * g.wo);
+      x.set(random(rng, x.length)); dY.set(random(rng, dY.length));
+      const y = rt.allocFloats(Float32Array, dY.length), dX = rt.allocFloats(Float32Array, x.length), arg = rt.allocInt32(dY.length);
+      const avg = g.ph === undefined && g.kh === 2;
+      const run = (): Buffer[] => {
+        y.fill(7); dX.fill(7); arg.fill(-1);
+        const out: Buffer[] = [];
+        if (rt.maxpool2dForward(g, n, x, y, arg)) {
+          expect(rt.maxpool2dBackward(n * c, g.h * g.w, g.ho * g.wo, dY, arg, dX)).toBe(true);
+          out.push(Buffer.from(Float32Array.from(y).buffer), Buffer.from(Int32Array.from(arg).buffer), Buffer.from(Float32Array.from(dX).buffer));
+        }
+        if (avg) {
+          expect(rt.avgpool2dForward(g, n, x, y)).toBe(true);
+          expect(rt.avgpool2dBackward(g, n, dY, dX)).toBe(true);
+          out.push(Buffer.from(Float32Array.from(y).buffer), Buffer.from(Float32Array.from(dX).buffer));
+        }
+        return out;
+      };
+      setThreads(1);
+      const one = run();
+      expect(one.length, `${g.kh}×${g.kw}: some kernel ran`).toBeGreaterThan(0);
+      onWorkersAlone(() => {
+        const chunks = workerChunks();
+        setThreads(3);
+        const three = run();
+        expect(workerChunks(), `${g.kh}×${g.kw}: the workers computed it`).toBeGreaterThan(chunks);
+        three.forEach((b, i) => expect(b.equals(one[i]!), `${g.kh}×${g.kw} output ${i}`).toBe(true));
+      });
+    }
+  });
+
   test('SGD (momentum, nesterov, none) and Adam updates of 300,001 parameters computed by the workers alone give the bits of one thread', () => {
     const count = 300_001, rng = new Rng(13);
     const p0 = random(rng, count), g = rt.allocFloats(Float32Array, count), b0 = random(rng, count), v0 = random(rng, count).map(Math.abs);

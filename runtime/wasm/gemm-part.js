@@ -772,11 +772,13 @@ export function winogradPart(e, c, L, t) {
 }
 
 /** The elementwise kernels a job (job 7) runs, by index (CTRL.ewKernel): elementwise-kernel.ts's (relu's count in
- *  vectors), smooth-kernel.ts's and exact-kernel.ts's; each element is computed alone, so any split gives the same bits. */
+ *  vectors; add and mul: two inputs, float32), smooth-kernel.ts's and exact-kernel.ts's; each element is computed alone,
+ *  so any split gives the same bits. */
 export const ELEMENTWISE = /** @type {const} */ ([
   'relu', 'reluBackward', 'leaky', 'leakyBackward', 'clamp', 'clampBackward',
   'tanh', 'tanhBackward', 'sigmoid', 'sigmoidBackward', 'silu',
   'hardswish', 'hardsigmoid', 'hardswishBackward', 'hardsigmoidBackward', 'siluBackward',
+  'add', 'mul',
 ]);
 
 /**

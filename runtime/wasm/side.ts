@@ -8,7 +8,7 @@ import type { FloatArray } from '../model.js';
 import { CTRL, ceilDiv, ELEMENTWISE, PLANES, roundUp, UPDATES, type ConvKernelExports } from './gemm-part.js';
 import { avgpoolModule, maxpoolStridedModule } from './pool-kernel.js';
 import { pool, runParts } from './pool.js';
-import { activationModule } from './elementwise-kernel.js';
+import { activationModule, arithmeticModule } from './elementwise-kernel.js';
 import { smoothModule } from './smooth-kernel.js';
 import { exactModule } from './exact-kernel.js';
 
@@ -174,6 +174,6 @@ let workerModules: WebAssembly.Module[] | undefined;
 /** The elementwise and pool kernels' side modules compiled for a shared memory, for the workers (threads.ts). */
 export function elementwiseWorkerModules(): WebAssembly.Module[] {
   const shared: MemoryDecl = { shared: true, pages: 1, maxPages: MAX_PAGES };
-  workerModules ??= [activationModule, smoothModule, exactModule, maxpoolStridedModule, avgpoolModule].map((encode) => new WebAssembly.Module(encode(shared)));
+  workerModules ??= [activationModule, arithmeticModule, smoothModule, exactModule, maxpoolStridedModule, avgpoolModule].map((encode) => new WebAssembly.Module(encode(shared)));
   return workerModules;
 }

@@ -140,7 +140,7 @@ describe.runIf(wasm)('with workers started', () => {
     expect(C[M * N - 1]).toBe(K);
   });
 
-  test('every elementwise kernel over 300,001 floats (blocks of 16 floats, a tail of 1) computed by the workers alone gives the bits of one thread', () => {
+  test('every elementwise kernel (the activations, add, mul) over 300,001 floats (blocks of 16 floats, a tail of 1) computed by the workers alone gives the bits of one thread', () => {
     const count = 300_001, rng = new Rng(12);
     const x = rt.allocFloats(Float32Array, count), d = rt.allocFloats(Float32Array, count), out = rt.allocFloats(Float32Array, count);
     for (let i = 0; i < count; i++) { x[i] = rng.uniform(-8, 8); d[i] = rng.uniform(-1, 1); }
@@ -154,6 +154,7 @@ describe.runIf(wasm)('with workers started', () => {
       ['silu', () => rt.silu(x, out, count)], ['siluBackward', () => rt.siluBackward(x, d, out, count)],
       ['hardswish', () => rt.hardswish(x, out, count)], ['hardswishBackward', () => rt.hardswishBackward(x, d, out, count)],
       ['hardsigmoid', () => rt.hardsigmoid(x, out, count)], ['hardsigmoidBackward', () => rt.hardsigmoidBackward(x, d, out, count)],
+      ['addTwo', () => rt.addTwo(x, d, out, count)], ['mulTwo', () => rt.mulTwo(x, d, out, count)],
     ];
     for (const [name, pass] of passes) {
       setThreads(1);

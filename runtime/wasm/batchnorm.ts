@@ -9,8 +9,8 @@
 // order (float64 modules: the same bits).
 import type { FloatArray } from '../model.js';
 import { batchnormModule } from './batchnorm-kernel.js';
-import { BN, CTRL, ceilDiv, roundUp, runPart, type BatchnormKernels, type ConvKernelExports } from './gemm-part.js';
-import { jobThreads, runParts } from './pool.js';
+import { BN, CTRL, ceilDiv, roundUp, type BatchnormKernels } from './gemm-part.js';
+import { jobThreads, runJob } from './pool.js';
 import { addresses as at, residentIn, sideModule } from './side.js';
 import { ensureFloats, MAX_PAGES, scratchBase, type Instance } from './sgemm.js';
 
@@ -153,16 +153,10 @@ function layerPass(w: Instance, kind: number, n: number, C: number, hw: number, 
     for (let ch = 0; ch < C; ch++) f64[pF + k * C + ch] = v[ch]!;
   }
   const c = w.ctrl, threads = jobThreads(C, n * C * hw);
-  c[CTRL.job] = 6;
   c[CTRL.bnKind] = kind; c[CTRL.bnC] = C; c[CTRL.bnBlock] = ceilDiv(C, 8 * threads);
   c[CTRL.bnN] = n; c[CTRL.bnCount] = hw; c[CTRL.bnStride] = 4 * C * hw;
   c[CTRL.bnX] = at[0]!; c[CTRL.bnD] = at[1]!; c[CTRL.bnO] = at[2]!; c[CTRL.bnF] = pF;
-  c[CTRL.threads] = threads;
-  c[CTRL.next] = 0;
-  const e = kernels(w) as unknown as ConvKernelExports;
-  if (threads === 1) runPart(e, c, CTRL, 0);
-  else runParts(e, c);
-  c[CTRL.job] = 0;
+  runJob(kernels(w), c, 6, threads);
   return pF;
 }
 

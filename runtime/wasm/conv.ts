@@ -23,8 +23,8 @@
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { MR, NR } from './sgemm-kernel.js';
-import { CTRL, ceilDiv, gemmWorkFloats, roundUp, runPart } from './gemm-part.js';
-import { blockSize, jobThreads, pool, runParts } from './pool.js';
+import { CTRL, ceilDiv, gemmWorkFloats, roundUp } from './gemm-part.js';
+import { blockSize, jobThreads, pool, runJob as runJobOn } from './pool.js';
 import { relu, reluBackward } from './relu.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
 import { winogradData, winogradForward, winogradWeights, type WinogradTile } from './winograd.js';
@@ -116,14 +116,9 @@ function setGeometry(c: Int32Array, g: Conv2dGeometry, n: number): void {
   c[CTRL.groups] = g.groups;
 }
 
-/** Runs the job in the control block on `threads` threads (the caller is one of them). */
+/** Runs the job the control block describes on `threads` threads (the caller is one of them). */
 function runJob(w: Instance, threads: number): void {
-  const c = w.ctrl;
-  c[CTRL.threads] = threads;
-  c[CTRL.next] = 0;
-  if (threads === 1) runPart(w, c, CTRL, 0);
-  else runParts(w, c);
-  c[CTRL.job] = 0;
+  runJobOn(w, w.ctrl, w.ctrl[CTRL.job]!, threads);
 }
 
 /**

@@ -15,8 +15,8 @@ import { relu, reluBackward } from './relu.js';
 import { encodeModule, type MemoryDecl } from './encoder.js';
 import { sideModule } from './side.js';
 import { kernelMadd } from './sgemm-kernel.js';
-import { CTRL, ceilDiv, roundUp, runPart, type ConvKernelExports, type DirectKernels } from './gemm-part.js';
-import { blockSize, jobThreads, pool, runParts } from './pool.js';
+import { CTRL, ceilDiv, roundUp, type DirectKernels } from './gemm-part.js';
+import { blockSize, jobThreads, pool, runJob as runJobOn } from './pool.js';
 import { ensureFloats, MAX_PAGES, operand, residentAt, scratchBase, wasmView, type Instance } from './sgemm.js';
 import type { Conv2dGeometry } from './conv.js';
 import { directDataKernel, directForwardKernel, directWeightsKernel, phaseKernel, rowBlock } from './direct-kernel.js';
@@ -159,15 +159,9 @@ function setJob(c: Int32Array, g: DirectShape, n: number, job: number, pTab: num
   c[CTRL.dRowLen] = lay.rowLen; c[CTRL.dPlane] = lay.plane; c[CTRL.dTab] = pTab;
 }
 
-/** Runs the job in the control block on `threads` threads (the caller is one of them). */
+/** Runs the job the control block describes on `threads` threads (the caller is one of them). */
 function runJob(w: Instance, k: DirectKernels, threads: number): void {
-  const c = w.ctrl;
-  c[CTRL.threads] = threads;
-  c[CTRL.next] = 0;
-  const e = k as unknown as ConvKernelExports;
-  if (threads === 1) runPart(e, c, CTRL, 0);
-  else runParts(e, c);
-  c[CTRL.job] = 0;
+  runJobOn(k, w.ctrl, w.ctrl[CTRL.job]!, threads);
 }
 
 /**

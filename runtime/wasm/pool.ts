@@ -52,6 +52,21 @@ export function wakeWorkers(c: Int32Array): void {
   Atomics.notify(c, CTRL.gen);
 }
 
+/**
+ * Runs job `job` (gemm-part.js runPart), whose fields the caller has written into the control block c, with the
+ * kernels e on `threads` threads: the caller alone when one (no worker woken), else the caller and the workers
+ * (runParts). The block's job is 0 again after.
+ */
+export function runJob(e: unknown, c: Int32Array, job: number, threads: number): void {
+  c[CTRL.job] = job;
+  c[CTRL.threads] = threads;
+  c[CTRL.next] = 0;
+  const k = e as ConvKernelExports;
+  if (threads === 1) runPart(k, c, CTRL, 0);
+  else runParts(k, c);
+  c[CTRL.job] = 0;
+}
+
 /** Runs the job in the control block c on every thread and returns when all are done. */
 export function runParts(e: ConvKernelExports, c: Int32Array): void {
   const workers = pool.workers;

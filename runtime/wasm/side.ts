@@ -5,9 +5,9 @@ import type { MemoryDecl } from './encoder.js';
 import { MAX_PAGES, residentAt, wasmSgemm, type Instance } from './sgemm.js';
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { CTRL, ceilDiv, ELEMENTWISE, PLANES, roundUp, UPDATES, type ConvKernelExports } from './gemm-part.js';
+import { CTRL, ceilDiv, ELEMENTWISE, PLANES, roundUp, UPDATES } from './gemm-part.js';
 import { avgpoolModule, maxpoolStridedModule } from './pool-kernel.js';
-import { pool, runParts } from './pool.js';
+import { pool, runJob } from './pool.js';
 import { activationModule, arithmeticModule } from './elementwise-kernel.js';
 import { smoothModule } from './smooth-kernel.js';
 import { exactModule } from './exact-kernel.js';
@@ -98,17 +98,13 @@ export function runElementwise(w: Instance, k: Readonly<Record<string, (...args:
     return;
   }
   const c = w.ctrl;
-  c[CTRL.job] = 7;
   c[CTRL.ewKernel] = (ELEMENTWISE as readonly string[]).indexOf(name);
   c[CTRL.ewArrays] = p2 < 0 ? 2 : 3;
   c[CTRL.ewP0] = p0; c[CTRL.ewP1] = p1; c[CTRL.ewP2] = p2;
   c[CTRL.ewCount] = count; c[CTRL.ewUnit] = 4 * unit;
   c[CTRL.ewBlock] = roundUp(ceilDiv(count, 8 * threads), 16 / unit);
   w.f32[CTRL.ewS0] = s0; w.f32[CTRL.ewS1] = s1;
-  c[CTRL.threads] = threads;
-  c[CTRL.next] = 0;
-  runParts(k as unknown as ConvKernelExports, c);
-  c[CTRL.job] = 0;
+  runJob(k, c, 7, threads);
 }
 
 /**
@@ -125,17 +121,13 @@ export function runUpdate(w: Instance, k: Readonly<Record<string, (...args: numb
     return;
   }
   const c = w.ctrl;
-  c[CTRL.job] = 8;
   c[CTRL.opKernel] = UPDATES.indexOf(name);
   c[CTRL.opArrays] = p3 === null ? 3 : 4;
   c[CTRL.opP0] = p0; c[CTRL.opP1] = p1; c[CTRL.opP2] = p2; c[CTRL.opP3] = p3 ?? -1;
   c[CTRL.opCount] = count;
   c[CTRL.opBlock] = roundUp(ceilDiv(count, 8 * threads), 16);
   c[CTRL.opX0] = x0; c[CTRL.opX1] = x1; c[CTRL.opX2] = x2;
-  c[CTRL.threads] = threads;
-  c[CTRL.next] = 0;
-  runParts(k as unknown as ConvKernelExports, c);
-  c[CTRL.job] = 0;
+  runJob(k, c, 8, threads);
 }
 
 /** The integer arguments after the planes of a runPlanes call (module-level: filled by the caller, no allocation a call). */
@@ -156,17 +148,13 @@ export function runPlanes(w: Instance, k: Readonly<Record<string, (...args: numb
     return;
   }
   const c = w.ctrl;
-  c[CTRL.job] = 9;
   c[CTRL.plKernel] = PLANES.indexOf(name);
   c[CTRL.plPointers] = p2 < 0 ? 2 : 3;
   c[CTRL.plCount] = planes;
   c[CTRL.plBlock] = ceilDiv(planes, 8 * threads);
   c[CTRL.plP0] = p0; c[CTRL.plP1] = p1; c[CTRL.plP2] = p2; c[CTRL.plS0] = s0; c[CTRL.plS1] = s1; c[CTRL.plS2] = s2;
   c.set(a, CTRL.plArgs);
-  c[CTRL.threads] = threads;
-  c[CTRL.next] = 0;
-  runParts(k as unknown as ConvKernelExports, c);
-  c[CTRL.job] = 0;
+  runJob(k, c, 9, threads);
 }
 
 let workerModules: WebAssembly.Module[] | undefined;

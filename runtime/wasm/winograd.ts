@@ -17,8 +17,8 @@
 // winogradPart): the transforms a channel a unit, the E products a product a unit (each on one
 // thread, as sgemmAt would compute it alone), the filter transform and gradient a block of filters.
 import { MR, NR } from './sgemm-kernel.js';
-import { CTRL, ceilDiv, gemmWorkFloats, roundUp, runPart, WG, type WinogradKernels } from './gemm-part.js';
-import { jobThreads, runParts } from './pool.js';
+import { CTRL, ceilDiv, gemmWorkFloats, roundUp, WG, type WinogradKernels } from './gemm-part.js';
+import { jobThreads, runJob } from './pool.js';
 import { encodeModule, type MemoryDecl } from './encoder.js';
 import { sideModule } from './side.js';
 import { ensureFloats, KC, MAX_PAGES, operand, residentAt, scratchBase, wasmView, type Instance } from './sgemm.js';
@@ -141,15 +141,10 @@ function tile(s: WinogradShape, n: number, m: WinogradTile): void {
  */
 function run(w: Instance, k: WinogradKernels, kind: number, units: number, block: number, threads: number): void {
   const c = w.ctrl;
-  c[CTRL.job] = 5;
   c[CTRL.wgKind] = kind;
   c[CTRL.wgUnits] = units;
   c[CTRL.wgBlock] = block;
-  c[CTRL.threads] = threads;
-  c[CTRL.next] = 0;
-  if (threads === 1) runPart(k, c, CTRL, 0);
-  else runParts(k, c);
-  c[CTRL.job] = 0;
+  runJob(k, c, 5, threads);
 }
 
 /** Units a claim of a job over `units` rows or filters: about eight claims a thread, an even count (filters go in pairs). */

@@ -6,9 +6,8 @@
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { adamModule } from './adam-kernel.js';
-import type { MemoryDecl } from './encoder.js';
 import { CTRL } from './gemm-part.js';
-import { MAX_PAGES, residentAt, wasmSgemm, type Instance } from './sgemm.js';
+import { memoryDecl, residentAt, wasmSgemm, type Instance } from './sgemm.js';
 import { runUpdate } from './side.js';
 
 interface AdamExports {
@@ -16,6 +15,7 @@ interface AdamExports {
   readonly adam: (pP: number, pG: number, pM: number, pV: number, n: number, scalars: number) => void;
   /** adam-kernel.ts: step t's float32 scalars at `scalars` from the float64 hyperparameters at `hyper`, byte addresses. */
   readonly adamPrepare: (hyper: number, t: number, scalars: number) => void;
+  readonly [name: string]: (...args: number[]) => void;
 }
 
 let kernels: AdamExports | null = null;
@@ -24,8 +24,7 @@ let kernelsMemory: WebAssembly.Memory | null = null;
 /** The Adam module instantiated on the gemm kernels' memory (again when threads moved them to a shared one). */
 function adamKernels(w: Instance): AdamExports {
   if (kernelsMemory !== w.memory || kernels === null) {
-    const decl: MemoryDecl = w.shared ? { shared: true, pages: 1, maxPages: MAX_PAGES } : { shared: false, pages: 1 };
-    kernels = new WebAssembly.Instance(new WebAssembly.Module(adamModule(decl)), { env: { memory: w.memory } }).exports as unknown as AdamExports;
+    kernels = new WebAssembly.Instance(new WebAssembly.Module(adamModule(memoryDecl(w.shared))), { env: { memory: w.memory } }).exports as unknown as AdamExports;
     kernelsMemory = w.memory;
   }
   return kernels;
@@ -52,7 +51,7 @@ export function adamInWasm(p: FloatArray, g: FloatArray, m: FloatArray, v: Float
   if (w === null) return false;
   const rP = residentAt(w, p), rG = residentAt(w, g), rM = residentAt(w, m), rV = residentAt(w, v);
   if (rP < 0 || rG < 0 || rM < 0 || rV < 0) return false;
-  runUpdate(w, adamKernels(w) as unknown as Readonly<Record<string, (...args: number[]) => void>>, 'adam', p.length, 4 * rP, 4 * rG, 4 * rM, 4 * rV, 4 * CTRL.adam);
+  runUpdate(w, adamKernels(w), 'adam', p.length, 4 * rP, 4 * rG, 4 * rM, 4 * rV, 4 * CTRL.adam);
   return true;
 }
 
@@ -61,12 +60,4 @@ export function inWasmMemory(a: FloatArray): boolean {
   if (!(a instanceof Float32Array)) return false;
   const w = wasmSgemm();
   return w !== null && residentAt(w, a) >= 0;
-}
-
-let workerModule: WebAssembly.Module | undefined;
-
-/** The Adam kernels compiled for a shared memory, for the workers (threads.ts). */
-export function adamWorkerModule(): WebAssembly.Module {
-  workerModule ??= new WebAssembly.Module(adamModule({ shared: true, pages: 1, maxPages: MAX_PAGES }));
-  return workerModule;
 }

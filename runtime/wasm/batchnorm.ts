@@ -11,8 +11,8 @@ import type { FloatArray } from '../model.js';
 import { batchnormModule } from './batchnorm-kernel.js';
 import { BN, CTRL, ceilDiv, roundUp, type BatchnormKernels } from './gemm-part.js';
 import { jobThreads, runJob } from './pool.js';
-import { addresses as at, residentIn, sideModule } from './side.js';
-import { ensureFloats, MAX_PAGES, scratchBase, type Instance } from './sgemm.js';
+import { addresses as at, residentIn, sideModule, workerModules } from './side.js';
+import { ensureFloats, float64View, scratchBase, type Instance } from './sgemm.js';
 
 const kernels = (w: Instance): BatchnormKernels => sideModule<BatchnormKernels>(w, 'batchnorm', batchnormModule);
 
@@ -65,13 +65,6 @@ export function channelAffine(x: FloatArray, y: FloatArray, off: number, n: numb
 }
 
 const sums = new Float64Array(2);
-const float64Views = new WeakMap<ArrayBufferLike, Float64Array>();
-/** A Float64Array over the whole memory, one per buffer (no allocation per call). */
-function float64View(buffer: ArrayBufferLike): Float64Array {
-  let v = float64Views.get(buffer);
-  if (v === undefined) float64Views.set(buffer, (v = new Float64Array(buffer)));
-  return v;
-}
 
 /** [Σ dY, Σ dY·(x − m)] over the channel, in a pair that the next call overwrites. */
 export function channelGradSums(x: FloatArray, dY: FloatArray, off: number, n: number, count: number, stride: number, m: number): Float64Array {
@@ -110,12 +103,9 @@ export function channelGradInput(x: FloatArray, dY: FloatArray, dX: FloatArray, 
   }
 }
 
-let workerModule: WebAssembly.Module | undefined;
-
-/** The kernels compiled for a shared memory, for the workers to instantiate beside the gemm module (threads.ts). */
+/** The kernels, for the workers to instantiate beside the gemm module (threads.ts). */
 export function batchnormWorkerModules(): WebAssembly.Module[] {
-  workerModule ??= new WebAssembly.Module(batchnormModule({ shared: true, pages: 1, maxPages: MAX_PAGES }));
-  return [workerModule];
+  return workerModules([batchnormModule]);
 }
 
 /** The per-channel float64 values one batchnorm2d layer hands between its formulas (generated code) and the passes here. */

@@ -13,11 +13,11 @@
 // whole by one thread, so the bits depend on the shapes only, never on the thread count.
 import { relu, reluBackward } from './relu.js';
 import { encodeModule, type MemoryDecl } from './encoder.js';
-import { sideModule } from './side.js';
+import { sideModule, workerModules } from './side.js';
 import { kernelMadd } from './sgemm-kernel.js';
 import { CTRL, ceilDiv, roundUp, type DirectKernels } from './gemm-part.js';
-import { blockSize, jobThreads, pool, runJob as runJobOn } from './pool.js';
-import { ensureFloats, MAX_PAGES, operand, residentAt, scratchBase, wasmView, type Instance } from './sgemm.js';
+import { blockSize, jobThreads, runJob as runJobOn } from './pool.js';
+import { ensureFloats, operand, residentAt, scratchBase, wasmView, type Instance } from './sgemm.js';
 import type { Conv2dGeometry } from './conv.js';
 import { directDataKernel, directForwardKernel, directWeightsKernel, phaseKernel, rowBlock } from './direct-kernel.js';
 
@@ -126,13 +126,9 @@ function take(floats: number): number {
   return p;
 }
 
-const sharedDecl: MemoryDecl = { shared: true, pages: 1, maxPages: MAX_PAGES };
-let workerModules: WebAssembly.Module[] | undefined;
-
-/** The two modules compiled for a shared memory, for the workers to instantiate beside the gemm module (threads.ts). */
+/** The two modules, for the workers to instantiate beside the gemm module (threads.ts). */
 export function directWorkerModules(): WebAssembly.Module[] {
-  workerModules ??= [new WebAssembly.Module(encodeForward(sharedDecl)), new WebAssembly.Module(encodeBackward(sharedDecl))];
-  return workerModules;
+  return workerModules([encodeForward, encodeBackward]);
 }
 
 /** The calling thread's kernels for a direct job: both side modules' and the gemm module's copyRows and addRowSums, once per memory. */

@@ -11,7 +11,7 @@ import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { residentAt, wasmSgemm } from './sgemm.js';
 import { avgpoolModule, maxpoolStridedModule } from './pool-kernel.js';
-import { addresses, planeArgs as a, residentIn, runPlanes, sideModule, type SideKernels } from './side.js';
+import { addresses, gemmKernels, planeArgs as a, residentIn, runPlanes, sideModule, type SideKernels } from './side.js';
 
 /** A pool's shapes (maxpool2d, avgpool2d), as literals in the generated module (ph, pw: its padding, where it has some). */
 export interface Pool2dGeometry {
@@ -39,12 +39,11 @@ export function maxpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y:
   const planes = n * g.c, inPlane = 4 * g.h * g.w, outPlane = 4 * g.ho * g.wo, floats = planes * g.h * g.w;
   a.fill(0);
   a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo;
-  const gemmKernels = w as unknown as Readonly<Record<string, (...args: number[]) => void>>;
-  if (fourAtATime(g)) runPlanes(w, gemmKernels, 'maxpool2x2', planes, floats, 4 * rX, inPlane, 4 * rY, outPlane, 4 * rA, outPlane);
+  if (fourAtATime(g)) runPlanes(w, gemmKernels(w), 'maxpool2x2', planes, floats, 4 * rX, inPlane, 4 * rY, outPlane, 4 * rA, outPlane);
   else if (inside(g) && columns === null) {
     if (g.kh * g.kw <= MAXPOOL_UNROLLED_MAX) return false; // the generated unrolled loop is faster than the scalar kernel on small windows (8.4 against 11 ms on the seed's pool)
     a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.sw;
-    runPlanes(w, gemmKernels, 'maxpool', planes, floats, 4 * rX, inPlane, 4 * rY, outPlane, 4 * rA, outPlane);
+    runPlanes(w, gemmKernels(w), 'maxpool', planes, floats, 4 * rX, inPlane, 4 * rY, outPlane, 4 * rA, outPlane);
   } else {
     const [lo, end] = columns ?? [g.wo, g.wo];
     const k = sideModule<SideKernels<'maxpoolS1' | 'maxpoolS2'>>(w, 'maxpool', maxpoolStridedModule);
@@ -68,7 +67,7 @@ export function maxpool2dBackward(planes: number, inPlane: number, outPlane: num
   if (rDY < 0 || rA < 0 || rDX < 0) return false;
   a.fill(0);
   a[0] = inPlane; a[1] = outPlane;
-  runPlanes(w, w as unknown as Readonly<Record<string, (...args: number[]) => void>>, 'maxpoolBackward', planes, planes * inPlane, 4 * rDY, 4 * outPlane, 4 * rA, 4 * outPlane, 4 * rDX, 4 * inPlane);
+  runPlanes(w, gemmKernels(w), 'maxpoolBackward', planes, planes * inPlane, 4 * rDY, 4 * outPlane, 4 * rA, 4 * outPlane, 4 * rDX, 4 * inPlane);
   return true;
 }
 

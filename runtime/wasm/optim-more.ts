@@ -7,11 +7,10 @@
 // under CNNC_NO_RELAXED_SIMD=1) and a probe saw this engine fuse it; else the emulation (optim-lanes.ts).
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import type { MemoryDecl } from './encoder.js';
 import { optimModule, type OptimKernel } from './optim-kernel.js';
 import { maddIsFused, type Fma } from './optim-lanes.js';
 import { kernelMadd } from './sgemm-kernel.js';
-import { MAX_PAGES, residentAt, wasmSgemm, type Instance } from './sgemm.js';
+import { memoryDecl, residentAt, wasmSgemm, type Instance } from './sgemm.js';
 
 type Kernel = (...addresses: number[]) => void;
 
@@ -38,7 +37,7 @@ export const wasmOptimUpdates = { calls: 0, elements: 0 };
 function kernel(w: Instance, kind: OptimKernel): Kernel {
   const k = kernels.get(kind);
   if (k !== undefined && k.memory === w.memory) return k.run;
-  const decl: MemoryDecl = w.shared ? { shared: true, pages: 1, maxPages: MAX_PAGES } : { shared: false, pages: 1 };
+  const decl = memoryDecl(w.shared);
   const exports = new WebAssembly.Instance(new WebAssembly.Module(optimModule(kind, decl, optimFma())), { env: { memory: w.memory } }).exports;
   const run = exports[kind] as Kernel;
   kernels.set(kind, { memory: w.memory, run });

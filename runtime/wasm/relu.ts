@@ -7,7 +7,7 @@ import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { ensureFloats, operand, residentAt, scratchBase, wasmSgemm, wasmView, type Instance } from './sgemm.js';
 import { activationModule } from './elementwise-kernel.js';
-import { residentArrays, runElementwise, sideModule } from './side.js';
+import { gemmKernels, residentArrays, runElementwise, sideModule, type SideKernels } from './side.js';
 import { ceilDiv } from './gemm-part.js';
 
 /** y[0, count) = relu(x[0, count)) */
@@ -25,7 +25,7 @@ export function relu(x: FloatArray, y: FloatArray, count: number): void {
         from = rY;
       }
       const whole = count >> 2;
-      if (whole > 0) runElementwise(w, w as unknown as Record<string, (...args: number[]) => void>, 'relu', whole, 4, 4 * from, 4 * rY, -1);
+      if (whole > 0) runElementwise(w, gemmKernels(w), 'relu', whole, 4, 4 * from, 4 * rY, -1);
       const f = w.f32;
       for (let i = whole << 2; i < count; i++) {
         const v = f[from + i]!;
@@ -60,7 +60,7 @@ export function reluBackward(y: FloatArray, dY: FloatArray, dX: FloatArray, coun
         from = rDX;
       }
       const whole = count >> 2;
-      if (whole > 0) runElementwise(w, w as unknown as Record<string, (...args: number[]) => void>, 'reluBackward', whole, 4, 4 * rY, 4 * from, 4 * rDX);
+      if (whole > 0) runElementwise(w, gemmKernels(w), 'reluBackward', whole, 4, 4 * rY, 4 * from, 4 * rDX);
       const f = w.f32;
       for (let i = whole << 2; i < count; i++) f[rDX + i] = f[rY + i]! > 0 ? f[from + i]! : 0;
       return;
@@ -116,7 +116,7 @@ export function clampBackward(x: FloatArray, dY: FloatArray, dX: FloatArray, cou
 }
 
 /** elementwise-kernel.ts's activation kernels (leaky, leakyBackward, clamp, clampBackward), byte addresses over `count` floats. */
-type ActivationKernels = Readonly<Record<string, (...args: number[]) => void>>;
+type ActivationKernels = SideKernels<'leaky' | 'leakyBackward' | 'clamp' | 'clampBackward'>;
 
 /** The gemm instance, the activation kernels and the arrays' byte addresses, where they run (side.ts residentArrays); else null. */
 function resident(...arrays: FloatArray[]): { w: Instance; k: ActivationKernels; at: number[] } | null {

@@ -5,10 +5,10 @@
 // the block), and nothing is allocated, so a step stays allocation-free before V8 optimizes it.
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { runUpdate, sideModule } from './side.js';
+import { runUpdate, sideModule, workerModules } from './side.js';
 import { sgdModule } from './sgd-kernel.js';
-import { MAX_PAGES, residentAt, wasmSgemm } from './sgemm.js';
-import { adamWorkerModule } from './adam.js';
+import { residentAt, wasmSgemm } from './sgemm.js';
+import { adamModule } from './adam-kernel.js';
 
 interface SgdExports {
   readonly sgd: (pP: number, pG: number, pBuf: number, n: number, hyper: number, first: number, nesterov: number) => void;
@@ -26,10 +26,7 @@ export function sgdInWasm(hyper: Float32Array, p: FloatArray, g: FloatArray, buf
   return true;
 }
 
-let workerModule: WebAssembly.Module | undefined;
-
-/** The SGD and Adam kernels compiled for a shared memory, for the workers (threads.ts). */
+/** The SGD and Adam kernels, for the workers (threads.ts). */
 export function updateWorkerModules(): WebAssembly.Module[] {
-  workerModule ??= new WebAssembly.Module(sgdModule({ shared: true, pages: 1, maxPages: MAX_PAGES }));
-  return [workerModule, adamWorkerModule()];
+  return workerModules([sgdModule, adamModule]);
 }

@@ -23,6 +23,7 @@
 import { CTRL, ceilDiv, gemmPart, roundUp, gemmWorkFloats, packOperand, setupGemm, type KernelExports } from './gemm-part.js';
 import { pool, runParts, wakeWorkers } from './pool.js';
 import { MR, NR, sgemmModule } from './sgemm-kernel.js';
+import type { MemoryDecl } from './encoder.js';
 
 /** The k slice of the packed panels (an MR×KC panel of A and a KC×NR one of B stay in L1). */
 export const KC = 256;
@@ -80,7 +81,7 @@ export function wasmSgemm(): Instance | null {
   if (canShare()) {
     try {
       const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-      instance = instantiate(new WebAssembly.Module(sgemmModule({ shared: true, pages: 1, maxPages: MAX_PAGES })), memory, true);
+      instance = instantiate(new WebAssembly.Module(sgemmModule(memoryDecl(true))), memory, true);
       return instance;
     } catch {
       // an engine that has SharedArrayBuffer but not shared wasm memory: the unshared one below
@@ -106,7 +107,7 @@ export function shareMemory(): Instance {
     throw new Error('threads need shared memory (SharedArrayBuffer): serve the page cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp)');
   }
   const memory = new WebAssembly.Memory({ initial: w.memory.buffer.byteLength / 65536, maximum: MAX_PAGES, shared: true });
-  instance = instantiate(new WebAssembly.Module(sgemmModule({ shared: true, pages: 1, maxPages: MAX_PAGES })), memory, true);
+  instance = instantiate(new WebAssembly.Module(sgemmModule(memoryDecl(true))), memory, true);
   return instance;
 }
 
@@ -155,6 +156,20 @@ export function operand(X: Float32Array, off: number, len: number): Float32Array
   if (byOffset === undefined) operandViews.set(X, (byOffset = new Map()));
   let v = byOffset.get(off);
   if (v === undefined || v.length !== len) byOffset.set(off, (v = X.subarray(off, off + len)));
+  return v;
+}
+
+/** How a module declares the memory it imports: shared (threads: a shared memory must declare its maximum) or not. */
+export function memoryDecl(shared: boolean): MemoryDecl {
+  return shared ? { shared: true, pages: 1, maxPages: MAX_PAGES } : { shared: false, pages: 1 };
+}
+
+const float64Views = new WeakMap<ArrayBufferLike, Float64Array>();
+
+/** A Float64Array over the whole memory behind `buffer`, one per buffer (no allocation per call). */
+export function float64View(buffer: ArrayBufferLike): Float64Array {
+  let v = float64Views.get(buffer);
+  if (v === undefined) float64Views.set(buffer, (v = new Float64Array(buffer)));
   return v;
 }
 

@@ -2,7 +2,7 @@
 // synchronously on its main thread: each is instantiated on first use over the gemm instance's memory
 // (so the model's arenas are in reach), once per memory, on the calling thread only.
 import type { MemoryDecl } from './encoder.js';
-import { MAX_PAGES, residentAt, wasmSgemm, type Instance } from './sgemm.js';
+import { memoryDecl, residentAt, wasmSgemm, type Instance } from './sgemm.js';
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { CTRL, ceilDiv, ELEMENTWISE, PLANES, roundUp, UPDATES } from './gemm-part.js';
@@ -20,7 +20,7 @@ export function sideModule<T>(w: Instance, name: string, encode: (memory: Memory
   if (byName === undefined) instances.set(w.memory, (byName = new Map()));
   let e = byName.get(name) as T | undefined;
   if (e === undefined) {
-    const bytes = encode(w.shared ? { shared: true, pages: 1, maxPages: MAX_PAGES } : { shared: false, pages: 1 });
+    const bytes = encode(memoryDecl(w.shared));
     e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: w.memory } }).exports as unknown as T;
     byName.set(name, e);
   }
@@ -70,6 +70,23 @@ export function residentIn(x: FloatArray, y: FloatArray | null = null, z: FloatA
 /** The exports of a side module of kernels over byte addresses and a count. */
 export type SideKernels<K extends string> = Readonly<Record<K, (...args: number[]) => void>>;
 
+/** The gemm module's own kernels (relu, maxpool…) looked up by name, as the jobs below look kernels up. */
+export function gemmKernels(w: Instance): SideKernels<string> {
+  return w as unknown as SideKernels<string>;
+}
+
+const forWorkers = new Map<(memory: MemoryDecl) => Uint8Array<ArrayBuffer>, WebAssembly.Module>();
+
+/** The modules `encoders` build, each compiled once for a shared memory: what the workers instantiate beside the
+ *  gemm module (threads.ts), their exports in one object (gemm-part.js workerMain). */
+export function workerModules(encoders: readonly ((memory: MemoryDecl) => Uint8Array<ArrayBuffer>)[]): WebAssembly.Module[] {
+  return encoders.map((encode) => {
+    let m = forWorkers.get(encode);
+    if (m === undefined) forWorkers.set(encode, (m = new WebAssembly.Module(encode(memoryDecl(true)))));
+    return m;
+  });
+}
+
 /**
  * Runs kernel `name` of the side module `module` (built by `encode`) over the arrays' byte addresses and `count`,
  * where gemm runs on wasm and every array lives in its memory (residentArrays); false, with nothing done, elsewhere.
@@ -89,7 +106,7 @@ export function runResident<K extends string>(module: string, encode: (memory: M
  * relu's vectors), as one call, or over many floats as a job shared among the threads (gemm-part.js elementwisePart:
  * blocks of whole 16 floats, the same bits).
  */
-export function runElementwise(w: Instance, k: Readonly<Record<string, (...args: number[]) => void>>, name: (typeof ELEMENTWISE)[number] | string,
+export function runElementwise(w: Instance, k: SideKernels<string>, name: (typeof ELEMENTWISE)[number] | string,
   count: number, unit: 1 | 4, p0: number, p1: number, p2: number, s0 = 0, s1 = 0): void {
   const threads = count * unit < pool.minFloats ? 1 : pool.threads;
   if (threads === 1) {
@@ -112,7 +129,7 @@ export function runElementwise(w: Instance, k: Readonly<Record<string, (...args:
  * p2 or p3 −1 where absent, then the kernel's integer arguments): one call, or from pool.minFloats floats on a job
  * shared among the threads (gemm-part.js updatePart: blocks of whole 16 floats, the same bits).
  */
-export function runUpdate(w: Instance, k: Readonly<Record<string, (...args: number[]) => void>>, name: (typeof UPDATES)[number],
+export function runUpdate(w: Instance, k: SideKernels<string>, name: (typeof UPDATES)[number],
   count: number, p0: number, p1: number, p2: number, p3: number | null, x0: number, x1 = 0, x2 = 0): void {
   const threads = count < pool.minFloats ? 1 : pool.threads;
   if (threads === 1) {
@@ -138,7 +155,7 @@ export const planeArgs = new Int32Array(12);
  * bytes a plane; p2 < 0: a kernel of two): one call, or from pool.minFloats floats (`floats` in all) a job shared among
  * the threads (gemm-part.js planesPart: blocks of planes, the same bits).
  */
-export function runPlanes(w: Instance, k: Readonly<Record<string, (...args: number[]) => void>>, name: (typeof PLANES)[number], planes: number, floats: number,
+export function runPlanes(w: Instance, k: SideKernels<string>, name: (typeof PLANES)[number], planes: number, floats: number,
   p0: number, s0: number, p1: number, s1: number, p2: number, s2: number): void {
   const threads = floats < pool.minFloats || planes < 2 ? 1 : pool.threads;
   const a = planeArgs;
@@ -157,11 +174,7 @@ export function runPlanes(w: Instance, k: Readonly<Record<string, (...args: numb
   runJob(k, c, 9, threads);
 }
 
-let workerModules: WebAssembly.Module[] | undefined;
-
-/** The elementwise and pool kernels' side modules compiled for a shared memory, for the workers (threads.ts). */
+/** The elementwise and pool kernels' side modules, for the workers (threads.ts). */
 export function elementwiseWorkerModules(): WebAssembly.Module[] {
-  const shared: MemoryDecl = { shared: true, pages: 1, maxPages: MAX_PAGES };
-  workerModules ??= [activationModule, arithmeticModule, smoothModule, exactModule, maxpoolStridedModule, avgpoolModule].map((encode) => new WebAssembly.Module(encode(shared)));
-  return workerModules;
+  return workerModules([activationModule, arithmeticModule, smoothModule, exactModule, maxpoolStridedModule, avgpoolModule]);
 }

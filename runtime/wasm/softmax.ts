@@ -6,14 +6,12 @@
 import type { FloatArray } from '../model.js';
 import { roundUp } from './gemm-part.js';
 import { addresses, residentIn, sideModule } from './side.js';
-import { ensureFloats, scratchBase } from './sgemm.js';
+import { ensureFloats, float64View, scratchBase } from './sgemm.js';
 import { softmaxModule } from './softmax-kernel.js';
 
 interface SoftmaxKernels {
   readonly softmaxPlanes: (pZ: number, pP: number, pM: number, pS: number, pE: number, C: number, inner: number) => void;
 }
-
-const views = new WeakMap<ArrayBufferLike, Float64Array>();
 
 /** prob = softmax(z) over the C classes of each of n samples' `inner` pixels (z, prob [n, C, inner]), logSumExp [n, inner]
  *  = max + log(Σ exp(z − max)); false (nothing done) where z and prob are not float32 arrays in wasm memory. */
@@ -23,9 +21,7 @@ export function lossSoftmax(z: FloatArray, prob: FloatArray, logSumExp: FloatArr
   const pZ = addresses[0]!, pP = addresses[1]!, sample = 4 * C * inner;
   // float64 scratch: max and sum (inner + 1 each: an odd row's last pair), e [C, inner] (+ 1)
   const base = roundUp(scratchBase(w), 16), pM = base >> 1, pS = pM + inner + 2, pE = pS + inner + 2;
-  const f32 = ensureFloats(w, base + 2 * (2 * (inner + 2) + C * inner + 2));
-  let f64 = views.get(f32.buffer);
-  if (f64 === undefined) views.set(f32.buffer, (f64 = new Float64Array(f32.buffer)));
+  const f64 = float64View(ensureFloats(w, base + 2 * (2 * (inner + 2) + C * inner + 2)).buffer);
   const k = sideModule<SoftmaxKernels>(w, 'softmax', softmaxModule);
   for (let s = 0; s < n; s++) {
     k.softmaxPlanes(pZ + s * sample, pP + s * sample, 8 * pM, 8 * pS, 8 * pE, C, inner);

@@ -20,8 +20,8 @@ import { MR, NR } from './sgemm-kernel.js';
 import { CTRL, ceilDiv, gemmWorkFloats, roundUp, WG, type WinogradKernels } from './gemm-part.js';
 import { jobThreads, runJob } from './pool.js';
 import { encodeModule, type MemoryDecl } from './encoder.js';
-import { sideModule } from './side.js';
-import { ensureFloats, KC, MAX_PAGES, operand, residentAt, scratchBase, wasmView, type Instance } from './sgemm.js';
+import { sideModule, workerModules, type SideKernels } from './side.js';
+import { ensureFloats, KC, operand, residentAt, scratchBase, wasmView, type Instance } from './sgemm.js';
 import { winogradInKernel, winogradOutAdjointKernel, winogradOutKernel } from './winograd-kernel.js';
 import { winograd4InKernel, winograd4OutAdjointKernel, winograd4OutKernel } from './winograd4-kernel.js';
 import { filterGradientModule4, filterModule2, filterTransformModule4 } from './winograd-filter-kernel.js';
@@ -73,20 +73,16 @@ const callerKernels = new WeakMap<WebAssembly.Memory, WinogradKernels>();
 function kernelsOf(w: Instance): WinogradKernels {
   let k = callerKernels.get(w.memory);
   if (k === undefined) {
-    const sides = Object.entries(WINOGRAD_MODULES).map(([name, encode]) => sideModule<Record<string, (...args: number[]) => void>>(w, name, encode));
+    const sides = Object.entries(WINOGRAD_MODULES).map(([name, encode]) => sideModule<SideKernels<string>>(w, name, encode));
     k = Object.assign({}, ...sides, { tiles: w.tiles, packRows: w.packRows, packCols: w.packCols, copyRows: w.copyRows }) as WinogradKernels;
     callerKernels.set(w.memory, k);
   }
   return k;
 }
 
-const sharedDecl: MemoryDecl = { shared: true, pages: 1, maxPages: MAX_PAGES };
-let workerModules: WebAssembly.Module[] | undefined;
-
-/** Every side module of this file compiled for a shared memory, for the workers to instantiate beside the gemm module (threads.ts). */
+/** Every side module of this file, for the workers to instantiate beside the gemm module (threads.ts). */
 export function winogradWorkerModules(): WebAssembly.Module[] {
-  workerModules ??= Object.values(WINOGRAD_MODULES).map((encode) => new WebAssembly.Module(encode(sharedDecl)));
-  return workerModules;
+  return workerModules(Object.values(WINOGRAD_MODULES));
 }
 
 /** Floats past the input plane that winograd4In uses as scratch (winograd4-kernel.ts). */
@@ -179,11 +175,6 @@ function setProducts(c: Int32Array, transA: boolean, transB: boolean, M: number,
   c[CTRL.wgLdc] = ldc; c[CTRL.wgAcc] = accumulate ? 1 : 0; c[CTRL.wgLda] = lda; c[CTRL.wgLdb] = ldb; c[CTRL.wgWork] = work;
 }
 
-/** Threads for a Winograd call whose E products do `macs` multiply-adds in all (the units of its jobs: channels, products). */
-function winogradThreads(E: number, macs: number): number {
-  return jobThreads(E, macs);
-}
-
 /**
  * y = conv(x, W) + B (B may be null) for n samples, x and y in NCHW, W per `order`; every array a
  * Float32Array, used in place where it lives in wasm memory, else copied in (x, W, B) or out (y) once.
@@ -202,7 +193,7 @@ function winogradConv(w: Instance, s: WinogradShape, n: number, x: Float32Array,
   // filter transform of 512→512 channels: 16.8 ms with U's matrices 1 MiB apart, 8 with them skewed).
   const flip = order === WeightOrder.FlippedTransposed;
   const esU = skew(cout * cin), esV = skew(cin * ldv), esM = skew(rows * ldc);
-  const threads = winogradThreads(E, E * cout * cin * n * T);
+  const threads = jobThreads(E, E * cout * cin * n * T); // the units of its jobs: channels, products
   // A thread's scratch: its gemm block (64 ints) | the input plane | the output plane | the gemm's work.
   const inPlane = 64, outPlane = inPlane + roundUp(ph * pw + PLANE_SCRATCH, 16), work = outPlane + roundUp(m * th * owp, 16);
   const tStride = roundUp(work + gemmWorkFloats(cout, cols, cin, MR, NR, KC, 1), 16);
@@ -257,7 +248,7 @@ export function winogradWeights(w: Instance, s: WinogradShape, n: number, x: Flo
   const { E, th, T, ph, pw, owp, per, cols, ldv, r0, r1, c0, c1 } = tiling;
   const esV = skew(cin * ldv), esM = skew(cout * ldv);
   const rowsU = roundUp(cout, MR), ldu = roundUp(cin, NR), esU = skew(rowsU * ldu);
-  const threads = winogradThreads(E, E * cout * cin * n * T);
+  const threads = jobThreads(E, E * cout * cin * n * T); // the units of its jobs: channels, products
   // A thread's scratch: its gemm block (64 ints) | the input plane | the dY plane | the gemm's work.
   const inPlane = 64, dyPlane = inPlane + roundUp(ph * pw + PLANE_SCRATCH, 16), work = dyPlane + roundUp(m * th * owp, 16);
   const tStride = roundUp(work + gemmWorkFloats(cout, cin, cols, MR, NR, KC, 1), 16);

@@ -37,7 +37,7 @@ export const CTRL = /** @type {const} */ ({
   ready: 18,
   /** Non-zero: workers leave their loop at the next generation. */
   stop: 19,
-  /** Chunks of gemms and claims of Winograd and elementwise jobs computed by workers, all jobs together (a statistic for tests). */
+  /** Chunks of gemms and claims of the Winograd, elementwise, update and plane jobs computed by workers, all jobs together (a statistic for tests). */
   workerChunks: 20,
   /** Non-zero: a worker's part threw (a cnnc bug); the caller reports it rather than wait forever. */
   failed: 21,
@@ -77,7 +77,7 @@ export const CTRL = /** @type {const} */ ({
   /** Direct conv2d jobs (direct.ts; jobs 3 forward, 4 backward): the kernel variant (cb output channels × vb vectors), the
    *  padded output plane (woP × hoP), the phased input's row and plane (floats), and kjTab's position (floats, phaseTab after it). */
   dCb: 112, dVb: 113, dWoP: 114, dHoP: 115, dRowLen: 116, dPlane: 117, dTab: 118,
-  // Winograd jobs (winograd.ts; job 5, winogradPart): what the job does (WG_*), its units (claimed wgBlock at a time),
+  // Winograd jobs (winograd.ts; job 5, winogradPart): what the job does (WG), its units (claimed wgBlock at a time),
   // the tile (wgM 2 or 4) and its tiling (th × tw tiles a sample in `groups` groups of four, T = th·tw).
   wgKind: 128, wgUnits: 129, wgBlock: 130, wgM: 131, wgTh: 132, wgGroups: 133, wgTw: 134, wgT: 135,
   /** Transforms: the chunk's samples; the NCHW side (x, dY or y: its chunk's first sample, floats a sample, a channel,
@@ -94,7 +94,7 @@ export const CTRL = /** @type {const} */ ({
   wgW: 166, wgFilters: 167, wgCin: 168, wgFirst: 169, wgRowStep: 170, wgColStep: 171,
   /** The thread's plane's floats (zeroed before its first unit: the border is the padding). */
   wgPlaneFloats: 172,
-  // batchnorm2d passes (wasm/batchnorm.ts; job 6, batchnormPart): what (BN_*), C channels claimed bnBlock at a time, each n
+  // batchnorm2d passes (wasm/batchnorm.ts; job 6, batchnormPart): what (BN), C channels claimed bnBlock at a time, each n
   // runs of bnCount floats bnStride bytes apart; x, dY (or y) and dX at byte addresses; per-channel float64 values in
   // slots of C from float64 index bnF (what each pass reads and writes: batchnormPart).
   bnKind: 176, bnC: 177, bnBlock: 178, bnN: 179, bnCount: 180, bnStride: 181, bnX: 182, bnD: 183, bnO: 184, bnF: 185,

@@ -8,6 +8,7 @@ import { CTRL, type WorkerInit } from './wasm/gemm-part.js';
 import { pool } from './wasm/pool.js';
 import { shareMemory } from './wasm/sgemm.js';
 import { directWorkerModules } from './wasm/direct.js';
+import { depthwiseWorkerModules } from './wasm/depthwise.js';
 import { winogradWorkerModules } from './wasm/winograd.js';
 import { batchnormWorkerModules } from './wasm/batchnorm.js';
 import { elementwiseWorkerModules } from './wasm/side.js';
@@ -47,7 +48,7 @@ export async function startThreads(n: number, spawn: SpawnWorker, timeoutMs = 30
   for (let index = 1; index < n; index++) {
     const worker = spawn((e) => { failure ??= e; });
     started.push(worker);
-    const init: WorkerInit = { module: w.module, memory: w.memory, index, layout: CTRL, spin: pool.spin, sides: [...directWorkerModules(), ...winogradWorkerModules(), ...batchnormWorkerModules(), ...elementwiseWorkerModules(), ...updateWorkerModules()] };
+    const init: WorkerInit = { module: w.module, memory: w.memory, index, layout: CTRL, spin: pool.spin, sides: [...directWorkerModules(), ...depthwiseWorkerModules(), ...winogradWorkerModules(), ...batchnormWorkerModules(), ...elementwiseWorkerModules(), ...updateWorkerModules()] };
     worker.postMessage(init);
   }
   const t0 = Date.now();

@@ -2,7 +2,7 @@
 // sizes, groups and column matrix, a pool's window, an upsample's source-index scales and nearest tables.
 import type { AdaptiveAxis, AdaptivePoolGeometry, ConvGeometry, Geometry, PoolGeometry, UpsampleAxis } from '../ir/plan.js';
 import type { AdaptivePool2dNode, AvgPool2dNode, Conv2dNode, ConvTranspose2dNode, MaxPool2dNode, Node, UpsampleNode } from '../ir/types.js';
-import { DIRECT_BACKWARD_MAX_CIG, DIRECT_BACKWARD_MAX_COG, DIRECT_MAX_CHANNEL_PAIRS, WINOGRAD4_MAX_PRODUCTS, WINOGRAD4_MIN_SIDE, WINOGRAD_MIN_CHANNELS, winograd4Products, winogradUnfit, type ConvAlgorithm } from '../ir/conv-algorithm.js';
+import { depthwiseUnfit, DIRECT_BACKWARD_MAX_CIG, DIRECT_BACKWARD_MAX_COG, DIRECT_MAX_CHANNEL_PAIRS, WINOGRAD4_MAX_PRODUCTS, WINOGRAD4_MIN_SIDE, WINOGRAD_MIN_CHANNELS, winograd4Products, winogradUnfit, type ConvAlgorithm } from '../ir/conv-algorithm.js';
 
 export function geometryOf(node: Node): Geometry {
   switch (node.kind) {
@@ -33,7 +33,8 @@ export function isPointwiseConv(node: Conv2dNode): boolean {
  *  words for comments and `cnnc inspect`. The rule (auto): Winograd where it fits (3×3, stride 1, dilation 1,
  *  groups 1) and both channel counts reach WINOGRAD_MIN_CHANNELS — F(4×4,3×3) where both output sides reach
  *  WINOGRAD4_MIN_SIDE and its products are at most WINOGRAD4_MAX_PRODUCTS of F(2×2,3×3)'s, F(2×2,3×3) otherwise;
- *  else, but for a 1×1, the direct convolution where a group's channel pairs are at most DIRECT_MAX_CHANNEL_PAIRS,
+ *  else the depthwise kernel where groups = in = out channels (depthwiseUnfit; more than one channel); else, but for a
+ *  1×1, the direct convolution where a group's channel pairs are at most DIRECT_MAX_CHANNEL_PAIRS,
  *  its backward too where a group has few channels (DIRECT_BACKWARD_MAX_COG, _CIG), im2col otherwise (the
  *  measurements: ir/conv-algorithm.ts); im2col with GEMM for the rest (a 1×1 reads its input as its own column
  *  matrix). The spec's `algorithm:` forces one for both passes (lowering refused a winograd that does not fit). */
@@ -54,6 +55,9 @@ export function convAlgorithm(node: Conv2dNode | ConvTranspose2dNode): { readonl
   }
   const cig = node.inChannels / node.groups, cog = node.outChannels / node.groups;
   const channels = `${node.inChannels}→${node.outChannels} channels${node.groups === 1 ? '' : `, ${cig}→${cog} a group`}`;
+  if (node.groups > 1 && depthwiseUnfit(node.inChannels, node.outChannels, node.groups) === null) {
+    return { algorithm: 'depthwise', backward: 'depthwise', why: `auto: ${node.inChannels} channels, one filter each` };
+  }
   const why = `auto: ${channels}, ${unfit ?? `fewer than ${WINOGRAD_MIN_CHANNELS} for winograd`}`;
   if (node.kernel[0] === 1 && node.kernel[1] === 1) return { algorithm: 'im2col', backward: 'im2col', why }; // the winograd reason names the 1×1 kernel
   if (cig * cog > DIRECT_MAX_CHANNEL_PAIRS) return { algorithm: 'im2col', backward: 'im2col', why: `${why}; over ${DIRECT_MAX_CHANNEL_PAIRS} channel pairs a group for direct` };
@@ -63,7 +67,7 @@ export function convAlgorithm(node: Conv2dNode | ConvTranspose2dNode): { readonl
 
 /** The algorithm's name as comments and `cnnc inspect` print it (with the backward's where it differs). */
 export function convAlgorithmText(algorithm: ConvAlgorithm, backward: ConvAlgorithm = algorithm): string {
-  const name = (a: ConvAlgorithm): string => (a === 'winograd' ? 'winograd F(2×2,3×3)' : a === 'winograd4' ? 'winograd F(4×4,3×3)' : a === 'direct' ? 'direct' : 'im2col + gemm');
+  const name = (a: ConvAlgorithm): string => (a === 'winograd' ? 'winograd F(2×2,3×3)' : a === 'winograd4' ? 'winograd F(4×4,3×3)' : a === 'direct' ? 'direct' : a === 'depthwise' ? 'depthwise' : 'im2col + gemm');
   return backward === algorithm ? name(algorithm) : `${name(algorithm)}, backward ${name(backward)}`;
 }
 

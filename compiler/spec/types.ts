@@ -55,7 +55,7 @@ export interface Conv2dSpec extends LayerBase {
   readonly groups?: number; // 1
   readonly bias?: boolean; // true
   /** The float32 wasm path's algorithm (compiler/ir/conv-algorithm.ts); auto: chosen from the shapes. */
-  readonly algorithm?: 'auto' | 'im2col' | 'winograd' | 'winograd4' | 'direct'; // auto
+  readonly algorithm?: 'auto' | 'im2col' | 'winograd' | 'winograd4' | 'direct' | 'depthwise'; // auto
   readonly init?: InitSpec;
 }
 export interface MaxPool2dSpec extends LayerBase {

@@ -29,13 +29,15 @@ import { relu, reluBackward } from './relu.js';
 import { ensureFloats, KC, operand, residentAt, scratchBase, sgemmAt, wasmSgemm, wasmView, type Instance } from './sgemm.js';
 import { winogradData, winogradForward, winogradWeights, type WinogradTile } from './winograd.js';
 import { directBackward, directForward } from './direct.js';
+import { depthwiseBackward, depthwiseForward, isDepthwise } from './depthwise.js';
 import { sideModule, type SideKernels } from './side.js';
 import { arithmeticModule } from './elementwise-kernel.js';
 
 /** How conv2dForward/conv2dBackward compute a layer: im2col with GEMM (any geometry), Winograd
  *  F(2×2,3×3) ('winograd') or F(4×4,3×3) ('winograd4') (winograd.ts: 3×3, stride 1, dilation 1, groups 1),
- *  or direct (direct.ts: any geometry, for few channels a group). The compiler chooses it per layer. */
-export type ConvAlgorithm = 'im2col' | 'winograd' | 'winograd4' | 'direct';
+ *  direct (direct.ts: any geometry, for few channels a group), or depthwise (depthwise.ts: groups = in = out
+ *  channels, vectors across channels). The compiler chooses it per layer. */
+export type ConvAlgorithm = 'im2col' | 'winograd' | 'winograd4' | 'direct' | 'depthwise';
 
 /** A conv2d's shapes, as literals in the generated module (torch.nn.Conv2d's arguments, resolved). */
 export interface Conv2dGeometry {
@@ -131,7 +133,11 @@ function runJob(w: Instance, threads: number): void {
 export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: FloatArray, B: FloatArray | null, y: FloatArray, reluY: FloatArray | null = null): boolean {
   if (!usable(x, W, y, B, null) || !(reluY === null || reluY instanceof Float32Array)) return false;
   const w = wasmSgemm()!;
-  if (g.algorithm === 'direct') {
+  if (g.algorithm === 'depthwise' && isDepthwise(g)) {
+    depthwiseForward(w, g, n, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array, reluY);
+    return true;
+  }
+  if (g.algorithm === 'direct' || g.algorithm === 'depthwise') {
     directForward(w, g, n, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array, reluY);
     return true;
   }
@@ -225,7 +231,11 @@ export function conv2dBackward(
   if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
   if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
   const w = wasmSgemm()!;
-  if (algorithm === 'direct') {
+  if (algorithm === 'depthwise' && isDepthwise(g)) {
+    depthwiseBackward(w, g, n, x as Float32Array, dY as Float32Array, W as Float32Array, dW as Float32Array, dX as Float32Array | null, dB, reluY, reluDY);
+    return true;
+  }
+  if (algorithm === 'direct' || algorithm === 'depthwise') {
     directBackward(w, g, n, x as Float32Array, dY as Float32Array, W as Float32Array, dW as Float32Array, dX as Float32Array | null, dB, reluY, reluDY);
     return true;
   }

@@ -24,7 +24,7 @@ type I32 = Local<ValType.i32>;
 type V128 = Local<ValType.v128>;
 
 /** count = n; do { body() } while (--count): n must be ≥ 1. */
-function times(f: FunctionBuilder, count: I32, n: I32, body: () => void): void {
+export function times(f: FunctionBuilder, count: I32, n: I32, body: () => void): void {
   f.get(n).set(count);
   f.loop(() => {
     body();
@@ -33,13 +33,13 @@ function times(f: FunctionBuilder, count: I32, n: I32, body: () => void): void {
 }
 
 /** acc += a · b, fused where the gemm's kernel is (kernelMadd). */
-function madd(f: FunctionBuilder, m: Madd, acc: V128, a: V128, b: V128): void {
+export function madd(f: FunctionBuilder, m: Madd, acc: V128, a: V128, b: V128): void {
   if (m === 'relaxed') f.get(a).get(b).get(acc).f32x4RelaxedMadd().set(acc);
   else f.get(acc).get(a).get(b).f32x4Mul().f32x4Add().set(acc);
 }
 
 /** locals of type i32, n of them. */
-function ints(f: FunctionBuilder, n: number): I32[] {
+export function ints(f: FunctionBuilder, n: number): I32[] {
   return Array.from({ length: n }, () => f.local(ValType.i32));
 }
 

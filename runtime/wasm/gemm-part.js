@@ -57,7 +57,7 @@ export const CTRL = /** @type {const} */ ({
   MR: 48, NR: 49, KC: 50,
   /** Row strides of A and B as stored, in floats. */
   lda: 51, ldb: 52,
-  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart), 6 a batchnorm pass (batchnormPart), 7 an elementwise kernel (elementwisePart), 8 an optimizer's update (updatePart), 9 a kernel over planes (planesPart). */
+  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart), 6 a batchnorm pass (batchnormPart), 7 an elementwise kernel (elementwisePart), 8 an optimizer's update (updatePart), 9 a kernel over planes (planesPart), 10 and 11 a depthwise conv2d forward and backward (depthwiseForwardPart: a unit is a sample's block of channels; depthwiseBackwardPart: a block of channels over the batch). */
   job: 53,
   /** conv2d backward: where a block's partial bias gradient starts in its part (floats after the part's start); −1: no bias. */
   dbOff: 54,
@@ -109,7 +109,10 @@ export const CTRL = /** @type {const} */ ({
   // claimed plBlock at a time; plPointers (2 or 3) byte addresses plP0… moving plS0… bytes a plane; then 12 integer args.
   plKernel: 208, plPointers: 209, plCount: 210, plBlock: 211, plP0: 212, plP1: 213, plP2: 214, plS0: 215, plS1: 216, plS2: 217,
   plArgs: 224,
-  ints: 240,
+  // Depthwise conv2d jobs (wasm/depthwise.ts; jobs 10 forward, 11 backward), besides the conv fields above: the padded
+  // channel-last scratch's rows and pixels a row (dwHp × dwWp), the re-laid filters and biases, dW and dB (floats; dB −1: none).
+  dwHp: 240, dwWp: 241, dwWt: 242, dwBt: 243, dwDW: 244, dwDB: 245,
+  ints: 256,
 });
 /** @typedef {typeof CTRL} CtrlLayout */
 
@@ -621,6 +624,82 @@ export function directBackwardPart(e, c, L, t) {
   }
 }
 
+/**
+ * The depthwise kernels (depthwise-kernel.ts), by name.
+ * @typedef {Record<string, (...args: number[]) => void>} DepthwiseKernels
+ */
+
+/** Channels a depthwise block (depthwise-kernel.ts CB): the lanes of four vectors. */
+const DW_CB = 16;
+
+/**
+ * Thread t's part of a depthwise conv2d forward job (depthwise.ts): units of (sample, block of 16 channels), claimed
+ * until none is left; each block copied channel-last into the thread's zero-bordered scratch, its output pixels computed channel-last, then laid out as planes.
+ *
+ * @param {DepthwiseKernels} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
+ */
+export function depthwiseForwardPart(e, c, L, t) {
+  if (t >= c[L.threads]) return;
+  const n = c[L.cvN], C = c[L.cin], h = c[L.h], w = c[L.w], ho = c[L.ho], wo = c[L.wo], kh = c[L.kh], kw = c[L.kw];
+  const Hp = c[L.dwHp], Wp = c[L.dwWp], pX = c[L.pX], pY = c[L.pY], pWt = c[L.dwWt], pBt = c[L.dwBt];
+  const blocks = ceilDiv(C, DW_CB), taps = kh * kw, P = h * w, Q = ho * wo;
+  const xs = c[L.tScratch] + t * c[L.tStride], ys = xs + Hp * Wp * DW_CB;
+  const px = 4 * DW_CB, rowStep = px * c[L.sh] * Wp, colStep = px * c[L.sw], dhStep = px * c[L.dh] * Wp, dwStep = px * c[L.dw];
+  const interior = 4 * (xs + (c[L.top] * Wp + c[L.left]) * DW_CB), skip = px * (Wp - w);
+  let done = 0;
+  for (let u = Atomics.add(c, L.next, 1); u < n * blocks; u = Atomics.add(c, L.next, 1)) {
+    if (done === 0) c.fill(0, xs, xs + Hp * Wp * DW_CB); // the border is the padding (the bits of +0.0f)
+    const b = u % blocks, s = (u - b) / blocks, c0 = b * DW_CB, cv = Math.min(DW_CB, C - c0);
+    e.dwIn(4 * (pX + s * C * P + c0 * P), interior, cv, h, w, skip);
+    e.dwForward(4 * xs, 4 * (pWt + b * taps * DW_CB), 4 * (pBt + c0), 4 * ys, ho, wo, kh, kw, rowStep, colStep, dhStep, dwStep);
+    e.dwOut(4 * ys, 4 * (pY + s * C * Q + c0 * Q), cv, ho, wo, 0);
+    done++;
+  }
+  if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);
+}
+
+/**
+ * Thread t's part of a depthwise conv2d backward job: blocks of 16 channels claimed until none is left, each over every
+ * sample in order — its dW and dB summed in the block's own accumulators, then added to dW and dB once; dX (when
+ * pDX ≥ 0) of each sample scattered in the padded scratch, then copied out.
+ *
+ * @param {DepthwiseKernels} e
+ * @param {Int32Array} c
+ * @param {CtrlLayout} L
+ * @param {number} t
+ * @returns {void}
+ */
+export function depthwiseBackwardPart(e, c, L, t) {
+  if (t >= c[L.threads]) return;
+  const n = c[L.cvN], C = c[L.cin], h = c[L.h], w = c[L.w], ho = c[L.ho], wo = c[L.wo], kh = c[L.kh], kw = c[L.kw];
+  const Hp = c[L.dwHp], Wp = c[L.dwWp], pX = c[L.pX], pDY = c[L.pDY], pDX = c[L.pDX], pDW = c[L.dwDW], pDB = c[L.dwDB], pWt = c[L.dwWt];
+  const blocks = ceilDiv(C, DW_CB), taps = kh * kw, P = h * w, Q = ho * wo, padded = Hp * Wp * DW_CB;
+  const xs = c[L.tScratch] + t * c[L.tStride], ds = xs + padded, dxs = ds + Q * DW_CB, acc = dxs + padded, dbAcc = acc + taps * DW_CB;
+  const px = 4 * DW_CB, rowStep = px * c[L.sh] * Wp, colStep = px * c[L.sw], dhStep = px * c[L.dh] * Wp, dwStep = px * c[L.dw];
+  const at = (c[L.top] * Wp + c[L.left]) * DW_CB, skip = px * (Wp - w);
+  let done = 0;
+  for (let b = Atomics.add(c, L.next, 1); b < blocks; b = Atomics.add(c, L.next, 1)) {
+    if (done === 0) c.fill(0, xs, xs + padded); // the border is the padding (the bits of +0.0f)
+    c.fill(0, acc, dbAcc + DW_CB);
+    const c0 = b * DW_CB, cv = Math.min(DW_CB, C - c0);
+    for (let s = 0; s < n; s++) {
+      e.dwIn(4 * (pX + s * C * P + c0 * P), 4 * (xs + at), cv, h, w, skip);
+      e.dwIn(4 * (pDY + s * C * Q + c0 * Q), 4 * ds, cv, ho, wo, 0);
+      e.dwWeights(4 * xs, 4 * ds, 4 * acc, pDB < 0 ? -1 : 4 * dbAcc, ho, wo, kh, kw, rowStep, colStep, dhStep, dwStep);
+      if (pDX < 0) continue;
+      e.dwData(4 * ds, 4 * (pWt + b * taps * DW_CB), 4 * dxs, 4 * padded, ho, wo, kh, kw, rowStep, colStep, dhStep, dwStep);
+      e.dwOut(4 * (dxs + at), 4 * (pDX + s * C * P + c0 * P), cv, h, w, skip);
+    }
+    e.dwFlush(4 * acc, 4 * (pDW + c0 * taps), cv, taps, 4 * dbAcc, pDB < 0 ? -1 : 4 * (pDB + c0));
+    done++;
+  }
+  if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);
+}
+
 /** What a Winograd job (job 5) does: its kind (CTRL.wgKind). */
 export const WG = /** @type {const} */ ({
   /** Unit = an input channel: each sample's plane copied into the thread's zero-bordered plane, then V = Bᵀ d B. */
@@ -880,6 +959,8 @@ export function runPart(e, c, L, t) {
   else if (job === 7) elementwisePart(/** @type {Record<string, (...args: number[]) => void>} */ (/** @type {unknown} */ (e)), c, L, t);
   else if (job === 8) updatePart(/** @type {Record<string, (...args: number[]) => void>} */ (/** @type {unknown} */ (e)), c, L, t);
   else if (job === 9) planesPart(/** @type {Record<string, (...args: number[]) => void>} */ (/** @type {unknown} */ (e)), c, L, t);
+  else if (job === 10) depthwiseForwardPart(/** @type {DepthwiseKernels} */ (/** @type {unknown} */ (e)), c, L, t);
+  else if (job === 11) depthwiseBackwardPart(/** @type {DepthwiseKernels} */ (/** @type {unknown} */ (e)), c, L, t);
   else gemmPart(e, c, 0, L, t);
 }
 

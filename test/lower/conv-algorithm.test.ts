@@ -40,7 +40,7 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
     expect([8, 10, 12, 14, 18, 22, 28].map(at)).toEqual(['winograd', 'winograd', 'winograd4', 'winograd4', 'winograd4', 'winograd4', 'winograd4']);
   });
 
-  it('auto: direct both ways for few channels a group (depthwise, 4 groups of 4→4, 1→8), im2col over 8192 channel pairs a group', () => {
+  it('auto: depthwise for one filter a channel; direct both ways for few channels a group (4 groups of 4→4, 1→8, a channel multiplier), im2col over 8192 channel pairs a group', () => {
     const src = spec([
       '{ kind: conv2d, name: first, out_channels: 8, kernel_size: 5, padding: 2 }', // 1 → 8
       '{ kind: conv2d, name: depthwise, out_channels: 8, kernel_size: 3, padding: 1, groups: 8 }',
@@ -50,11 +50,11 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
       '{ kind: conv2d, name: huge, out_channels: 64, kernel_size: 2 }', // 160 → 64: 10,240 pairs
       'flatten',
     ], { input: '[1, 16, 16]' });
-    expect(algorithms(src)).toEqual({ first: 'direct', depthwise: 'direct', multiplier: 'direct', grouped: 'direct', wide: 'direct', huge: 'im2col' });
-    expect(backwards(src)).toEqual({ first: 'direct', depthwise: 'direct', multiplier: 'direct', grouped: 'direct', wide: 'im2col', huge: 'im2col' });
+    expect(algorithms(src)).toEqual({ first: 'direct', depthwise: 'depthwise', multiplier: 'direct', grouped: 'direct', wide: 'direct', huge: 'im2col' });
+    expect(backwards(src)).toEqual({ first: 'direct', depthwise: 'depthwise', multiplier: 'direct', grouped: 'direct', wide: 'im2col', huge: 'im2col' });
     expect(convAlgorithmLines(ok(src).nodes)).toEqual([
       'Conv algorithms:   first: direct (auto: 1→8 channels, its kernel is 5×5, not 3×3)',
-      '                   depthwise: direct (auto: 8→8 channels, 1→1 a group, it has 8 groups, not 1)',
+      '                   depthwise: depthwise (auto: 8 channels, one filter each)',
       '                   multiplier: direct (auto: 8→16 channels, 1→2 a group, it has 8 groups, not 1)',
       '                   grouped: direct (auto: 16→16 channels, 4→4 a group, its stride is 2×2, not 1)',
       '                   wide: direct, backward im2col + gemm (auto: 16→160 channels, its kernel is 2×2, not 3×3; backward im2col: over 4→8 channels a group for direct)',
@@ -109,6 +109,22 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
       `${pos(src, 'algorithm: winograd', 'winograd', 1)} E0416 k5: algorithm winograd (F(2×2,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but its kernel is 5×5, not 3×3`,
       `${pos(src, 'algorithm: winograd4', 'winograd4')} E0416 g2: algorithm winograd4 (F(4×4,3×3)) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but it has 2 groups, not 1`,
     ]);
+  });
+
+  it('E0416: depthwise forced on a layer that is not one filter a channel, at the value; forced on one that is, it wins', () => {
+    const src = spec([
+      '{ kind: conv2d, name: dense, out_channels: 16, kernel_size: 3, algorithm: depthwise }',
+      '{ kind: conv2d, name: multiplier, out_channels: 32, kernel_size: 3, groups: 16, algorithm: depthwise }',
+      'flatten',
+    ], { input: '[16, 28, 28]' });
+    const { ir, diagnostics } = lowerYaml(src);
+    expect(ir).toBeNull();
+    expect(brief(diagnostics)).toEqual([
+      `${pos(src, 'algorithm: depthwise', 'depthwise')} E0416 dense: algorithm depthwise needs one filter a channel (groups = in_channels = out_channels), but it has 1 groups for 16 input channels`,
+      `${pos(src, 'algorithm: depthwise', 'depthwise', 1)} E0416 multiplier: algorithm depthwise needs one filter a channel (groups = in_channels = out_channels), but it has 32 output channels for 16 input ones (a channel multiplier)`,
+    ]);
+    const fits = spec(['{ kind: conv2d, name: dw, out_channels: 16, kernel_size: 3, groups: 16, algorithm: depthwise }', '{ kind: conv2d, name: forced, out_channels: 16, kernel_size: 3, groups: 16, algorithm: direct }', 'flatten'], { input: '[16, 28, 28]' });
+    expect(algorithms(fits)).toEqual({ dw: 'depthwise', forced: 'direct' });
   });
 
   it('cnnc check and cnnc build: E0416 at file:line:col, exit 1, no file written', async () => {

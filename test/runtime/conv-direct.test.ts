@@ -14,16 +14,7 @@ import { CTRL } from '../../runtime/wasm/gemm-part.js';
 import { pool } from '../../runtime/wasm/pool.js';
 import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
 import { random, relError } from './float-error.js';
-
-interface Case {
-  readonly title: string;
-  readonly cin: number; readonly h: number; readonly w: number; readonly cout: number;
-  readonly k: [number, number]; readonly s?: [number, number]; readonly d?: [number, number];
-  /** top, bottom, left, right */
-  readonly pad?: [number, number, number, number];
-  readonly groups?: number;
-  readonly n: number;
-}
+import { geometryOf, reference, type Case } from './conv-reference.js';
 
 const CASES: Case[] = [
   { title: "LeNet-5's c1 (1→6, 5×5, 32×32), 3 samples", cin: 1, h: 32, w: 32, cout: 6, k: [5, 5], n: 3 },
@@ -37,36 +28,6 @@ const CASES: Case[] = [
   { title: 'stride 1×3, 1×1 kernel, 2 → 12 channels, 7×20', cin: 2, h: 7, w: 20, cout: 12, k: [1, 1], s: [1, 3], n: 2 },
   { title: 'a 1×1 output (kernel as large as the image), 5 → 3', cin: 5, h: 4, w: 6, cout: 3, k: [4, 6], n: 2 },
 ];
-
-function geometryOf(c: Case, algorithm: 'im2col' | 'direct'): Conv2dGeometry {
-  const [top, bottom, left, right] = c.pad ?? [0, 0, 0, 0];
-  const [kh, kw] = c.k, [sh, sw] = c.s ?? [1, 1], [dh, dw] = c.d ?? [1, 1];
-  const ho = Math.floor((c.h + top + bottom - dh * (kh - 1) - 1) / sh) + 1;
-  const wo = Math.floor((c.w + left + right - dw * (kw - 1) - 1) / sw) + 1;
-  return { cin: c.cin, h: c.h, w: c.w, cout: c.cout, ho, wo, kh, kw, sh, sw, dh, dw, top, left, groups: c.groups ?? 1, algorithm };
-}
-
-/** y = conv2d(x, W) + B, and for dY its input gradient dX, dW0 + its weight gradient and dB0 + its bias
- *  gradient, in float64 by the definition (torch.nn.Conv2d, groups included). */
-function reference(g: Conv2dGeometry, n: number, x: Float32Array, W: Float32Array, B: Float32Array, dY: Float32Array, dW0: Float32Array, dB0: Float32Array): { y: Float64Array; dX: Float64Array; dW: Float64Array; dB: Float64Array } {
-  const y = new Float64Array(n * g.cout * g.ho * g.wo), dX = new Float64Array(x.length), dW = Float64Array.from(dW0), dB = Float64Array.from(dB0);
-  const cig = g.cin / g.groups, cog = g.cout / g.groups;
-  for (let s = 0; s < n; s++) for (let co = 0; co < g.cout; co++) for (let oh = 0; oh < g.ho; oh++) for (let ow = 0; ow < g.wo; ow++) {
-    const yi = ((s * g.cout + co) * g.ho + oh) * g.wo + ow, gi = Math.floor(co / cog);
-    let acc = B[co]!;
-    dB[co]! += dY[yi]!;
-    for (let c = 0; c < cig; c++) for (let ki = 0; ki < g.kh; ki++) for (let kj = 0; kj < g.kw; kj++) {
-      const ih = oh * g.sh + ki * g.dh - g.top, iw = ow * g.sw + kj * g.dw - g.left;
-      if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
-      const xi = ((s * g.cin + gi * cig + c) * g.h + ih) * g.w + iw, wi = ((co * cig + c) * g.kh + ki) * g.kw + kj;
-      acc += W[wi]! * x[xi]!;
-      dX[xi]! += W[wi]! * dY[yi]!;
-      dW[wi]! += dY[yi]! * x[xi]!;
-    }
-    y[yi] = acc;
-  }
-  return { y, dX, dW, dB };
-}
 
 const TOLERANCE = 2e-6; // conv-wasm.test.ts's, for im2col
 

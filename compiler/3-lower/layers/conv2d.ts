@@ -2,7 +2,7 @@
 // Defaults: stride 1, padding 0, dilation 1, groups 1, bias true. weight [out, in/groups, kh, kw].
 import type { Conv2dNode, Padding2d, Pair } from '../../ir/types.js';
 import type { Conv2dSpec } from '../../spec/types.js';
-import { winogradUnfit } from '../../ir/conv-algorithm.js';
+import { depthwiseUnfit, winogradUnfit } from '../../ir/conv-algorithm.js';
 import { fmtPadding, fmtPair } from '../format.js';
 import { convChannelsFit, needImage, weightAndBias, type LayerCtx, type LayerResult } from './common.js';
 import { pair, span, windowOut } from './window.js';
@@ -38,6 +38,11 @@ export function lowerConv2d(spec: Conv2dSpec, ctx: LayerCtx): LayerResult<Conv2d
   if (unfit !== null) {
     ctx.error('E0416', `${ctx.name}: algorithm ${algorithm} (${algorithm === 'winograd' ? 'F(2×2,3×3)' : 'F(4×4,3×3)'}) needs a 3×3 kernel, stride 1, dilation 1 and groups 1, but ${unfit}`,
       'algorithm', 'use `algorithm: auto` (cnnc chooses from the shapes) or `im2col`');
+  }
+  const notDepthwise = algorithm === 'depthwise' ? depthwiseUnfit(c, out, groups) : null;
+  if (notDepthwise !== null) {
+    ctx.error('E0416', `${ctx.name}: algorithm depthwise needs one filter a channel (groups = in_channels = out_channels), but ${notDepthwise}`,
+      'algorithm', 'use `algorithm: auto` (cnnc chooses from the shapes) or `direct`');
   }
 
   const fanIn = (c / groups) * kernel[0] * kernel[1];

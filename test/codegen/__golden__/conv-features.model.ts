@@ -283,8 +283,8 @@ function grouped_backward(n: number, x: Float32Array, dY: Float32Array, W: Float
   }
 }
 // depthwise: conv2d 16→16, 2×2, stride 1, padding top 0 bottom 1 left 0 right 1, groups 16 · x [n,16,14,14] → y [n,16,14,14]
-// wasm: direct (auto: 16→16 channels, 1→1 a group, its kernel is 2×2, not 3×3)
-const depthwise_geometry: rt.Conv2dGeometry = { cin: 16, h: 14, w: 14, cout: 16, ho: 14, wo: 14, kh: 2, kw: 2, sh: 1, sw: 1, dh: 1, dw: 1, top: 0, left: 0, groups: 16, algorithm: 'direct' };
+// wasm: depthwise (auto: 16 channels, one filter each)
+const depthwise_geometry: rt.Conv2dGeometry = { cin: 16, h: 14, w: 14, cout: 16, ho: 14, wo: 14, kh: 2, kw: 2, sh: 1, sw: 1, dh: 1, dw: 1, top: 0, left: 0, groups: 16, algorithm: 'depthwise' };
 
 function depthwise_im2col(x: Float32Array, xOff: number, col: Float32Array): void {
   for (let c = 0; c < 16; c++) {

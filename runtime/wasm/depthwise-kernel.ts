@@ -106,44 +106,64 @@ function transposeKernel(name: string, out: boolean): FunctionBuilder {
   return f;
 }
 
+/** The geometry's loop counts and byte steps, as the kernels' parameters (rowStep = sh rows, colStep = sw pixels,
+ *  dhStep = dh rows, dwStep = dw pixels of the padded scratch). */
+interface Steps { readonly ho: I32; readonly wo: I32; readonly kh: I32; readonly kw: I32; readonly rowStep: I32; readonly colStep: I32; readonly dhStep: I32; readonly dwStep: I32 }
+
+/**
+ * The loops dwForward and dwData share: each output pixel in order, `pix` its place in the block's channel-last
+ * ho·wo array (ys or ds, from `pixels`), `before` then, per tap (ki, kj), `tap(wp, r)` with wp the tap's 16 filter
+ * floats (from wt) and r the scratch pixel it reads (from `scratch`), then `after`; pix moves on a pixel.
+ */
+function eachPixelTap(f: FunctionBuilder, g: Steps, scratch: I32, pixels: I32, wt: I32, before: (pix: I32) => void, tap: (wp: I32, r: I32) => void, after: (pix: I32) => void): void {
+  const [oh, ow, rowBase, p, wp, q, r, ki, kj, pix] = ints(f, 10);
+  f.get(scratch).set(rowBase);
+  f.get(pixels).set(pix);
+  times(f, oh, g.ho, () => {
+    f.get(rowBase).set(p);
+    times(f, ow, g.wo, () => {
+      before(pix);
+      f.get(wt).set(wp);
+      f.get(p).set(q);
+      times(f, ki, g.kh, () => {
+        f.get(q).set(r);
+        times(f, kj, g.kw, () => {
+          tap(wp, r);
+          f.addTo(wp, PIXEL).addTo(r, g.dwStep);
+        });
+        f.addTo(q, g.dhStep);
+      });
+      after(pix);
+      f.addTo(pix, PIXEL).addTo(p, g.colStep);
+    });
+    f.addTo(rowBase, g.rowStep);
+  });
+}
+
+/** The 12 parameters (four addresses, then the Steps) of the kernels that walk the output pixels. */
+function stepsKernel(name: string): { f: FunctionBuilder; a: [I32, I32, I32, I32]; g: Steps } {
+  const f = new FunctionBuilder(name, Array<ValType>(12).fill(ValType.i32));
+  const [a0, a1, a2, a3, ho, wo, kh, kw, rowStep, colStep, dhStep, dwStep] = f.params as I32[] as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  return { f, a: [a0, a1, a2, a3], g: { ho, wo, kh, kw, rowStep, colStep, dhStep, dwStep } };
+}
+
 /**
  * dwForward(xs, wt, bias, ys, ho, wo, kh, kw, rowStep, colStep, dhStep, dwStep): one block's output pixels,
- * channel-last into ys (ho·wo pixels), from its padded scratch xs. rowStep = sh rows, colStep = sw pixels,
- * dhStep = dh rows, dwStep = dw pixels of the scratch (dwOut then lays ys out as planes).
+ * channel-last into ys (ho·wo pixels), from its padded scratch xs (dwOut then lays ys out as planes).
  */
 function forwardKernel(m: Madd): FunctionBuilder {
-  const f = new FunctionBuilder('dwForward', Array<ValType>(12).fill(ValType.i32));
-  const [xs, wt, bias, ys, ho, wo, kh, kw, rowStep, colStep, dhStep, dwStep] = f.params as I32[] as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
-  const [oh, ow, rowBase, p, wp, q, r, ki, kj, o] = ints(f, 10);
+  const { f, a: [xs, wt, bias, ys], g } = stepsKernel('dwForward');
   const b = Array.from({ length: 4 }, () => f.local(ValType.v128));
   const acc = Array.from({ length: 4 }, () => f.local(ValType.v128));
   const wv = f.local(ValType.v128), xv = f.local(ValType.v128);
   b.forEach((v, i) => f.get(bias).v128Load(16 * i).set(v));
-  f.get(xs).set(rowBase);
-  f.get(ys).set(o);
-  times(f, oh, ho, () => {
-    f.get(rowBase).set(p);
-    times(f, ow, wo, () => {
-      b.forEach((v, i) => f.get(v).set(acc[i]!));
-      f.get(wt).set(wp);
-      f.get(p).set(q);
-      times(f, ki, kh, () => {
-        f.get(q).set(r);
-        times(f, kj, kw, () => {
-          for (let i = 0; i < 4; i++) {
-            f.get(wp).v128Load(16 * i).set(wv);
-            f.get(r).v128Load(16 * i).set(xv);
-            madd(f, m, acc[i]!, wv, xv);
-          }
-          f.addTo(wp, PIXEL).addTo(r, dwStep);
-        });
-        f.addTo(q, dhStep);
-      });
-      acc.forEach((v, i) => f.get(o).get(v).v128Store(16 * i));
-      f.addTo(o, PIXEL).addTo(p, colStep);
-    });
-    f.addTo(rowBase, rowStep);
-  });
+  eachPixelTap(f, g, xs, ys, wt, () => b.forEach((v, i) => f.get(v).set(acc[i]!)), (wp, r) => {
+    for (let i = 0; i < 4; i++) {
+      f.get(wp).v128Load(16 * i).set(wv);
+      f.get(r).v128Load(16 * i).set(xv);
+      madd(f, m, acc[i]!, wv, xv);
+    }
+  }, (o) => acc.forEach((v, i) => f.get(o).get(v).v128Store(16 * i)));
   return f;
 }
 
@@ -153,8 +173,7 @@ function forwardKernel(m: Madd): FunctionBuilder {
  * (acc: kh·kw vectors of 16 floats); with db ≥ 0, db += Σ ds too (16 floats).
  */
 function weightsKernel(m: Madd): FunctionBuilder {
-  const f = new FunctionBuilder('dwWeights', Array<ValType>(12).fill(ValType.i32));
-  const [xs, ds, acc, db, ho, wo, kh, kw, rowStep, colStep, dhStep, dwStep] = f.params as I32[] as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  const { f, a: [xs, ds, acc, db], g: { ho, wo, kh, kw, rowStep, colStep, dhStep, dwStep } } = stepsKernel('dwWeights');
   const [ki, kj, oh, ow, tapRow, tap, rowBase, xp, dp, ap] = ints(f, 10);
   const a = Array.from({ length: 4 }, () => f.local(ValType.v128));
   const dv = Array.from({ length: 4 }, () => f.local(ValType.v128));
@@ -202,37 +221,18 @@ function weightsKernel(m: Madd): FunctionBuilder {
  * `bytes` long) = 0, then each output pixel of ds scattered through the block's filters wt into it.
  */
 function dataKernel(m: Madd): FunctionBuilder {
-  const f = new FunctionBuilder('dwData', Array<ValType>(12).fill(ValType.i32));
-  const [ds, wt, dxs, bytes, ho, wo, kh, kw, rowStep, colStep, dhStep, dwStep] = f.params as I32[] as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
-  const [oh, ow, rowBase, p, wp, q, r, ki, kj, dp] = ints(f, 10);
+  const { f, a: [ds, wt, dxs, bytes], g } = stepsKernel('dwData');
   const dv = Array.from({ length: 4 }, () => f.local(ValType.v128));
   const wv = f.local(ValType.v128), t = f.local(ValType.v128);
   f.get(dxs).i32Const(0).get(bytes).memoryFill(); // the bits of +0.0f
-  f.get(ds).set(dp);
-  f.get(dxs).set(rowBase);
-  times(f, oh, ho, () => {
-    f.get(rowBase).set(p);
-    times(f, ow, wo, () => {
-      dv.forEach((v, i) => f.get(dp).v128Load(16 * i).set(v));
-      f.get(wt).set(wp);
-      f.get(p).set(q);
-      times(f, ki, kh, () => {
-        f.get(q).set(r);
-        times(f, kj, kw, () => {
-          for (let i = 0; i < 4; i++) {
-            f.get(wp).v128Load(16 * i).set(wv);
-            f.get(r).v128Load(16 * i).set(t);
-            madd(f, m, t, wv, dv[i]!);
-            f.get(r).get(t).v128Store(16 * i);
-          }
-          f.addTo(wp, PIXEL).addTo(r, dwStep);
-        });
-        f.addTo(q, dhStep);
-      });
-      f.addTo(dp, PIXEL).addTo(p, colStep);
-    });
-    f.addTo(rowBase, rowStep);
-  });
+  eachPixelTap(f, g, dxs, ds, wt, (dp) => dv.forEach((v, i) => f.get(dp).v128Load(16 * i).set(v)), (wp, r) => {
+    for (let i = 0; i < 4; i++) {
+      f.get(wp).v128Load(16 * i).set(wv);
+      f.get(r).v128Load(16 * i).set(t);
+      madd(f, m, t, wv, dv[i]!);
+      f.get(r).get(t).v128Store(16 * i);
+    }
+  }, () => {});
   return f;
 }
 

@@ -14,7 +14,7 @@ import { CTRL, ceilDiv, roundUp } from './gemm-part.js';
 import { jobThreads, runJob } from './pool.js';
 import { ensureFloats, operand, residentAt, scratchBase, wasmView, type Instance } from './sgemm.js';
 import { CB, depthwiseKernels } from './depthwise-kernel.js';
-import type { DirectShape } from './direct.js';
+import { setConvJob, type DirectShape } from './direct.js';
 
 const encode = (memory: MemoryDecl): Uint8Array<ArrayBuffer> => encodeModule(depthwiseKernels(kernelMadd()), memory);
 
@@ -66,15 +66,9 @@ function relayFilters(mem: Float32Array, g: DirectShape, W: Float32Array, B: Flo
   if (B !== null) mem.set(B, pBt);
 }
 
-/** The geometry into the control block (the conv job's fields, then the depthwise ones). */
-function setJob(c: Int32Array, g: DirectShape, n: number, job: number, pWt: number): void {
-  const [Hp, Wp] = paddedSize(g);
-  c[CTRL.job] = job;
-  c[CTRL.cvN] = n;
-  c[CTRL.cin] = g.cin; c[CTRL.h] = g.h; c[CTRL.w] = g.w;
-  c[CTRL.cout] = g.cout; c[CTRL.ho] = g.ho; c[CTRL.wo] = g.wo;
-  c[CTRL.kh] = g.kh; c[CTRL.kw] = g.kw; c[CTRL.sh] = g.sh; c[CTRL.sw] = g.sw; c[CTRL.dh] = g.dh; c[CTRL.dw] = g.dw;
-  c[CTRL.top] = g.top; c[CTRL.left] = g.left; c[CTRL.groups] = g.groups;
+/** The geometry into the control block (the conv job's fields, then the depthwise ones: the padded scratch's Hp × Wp). */
+function setJob(c: Int32Array, g: DirectShape, n: number, job: number, Hp: number, Wp: number, pWt: number): void {
+  setConvJob(c, g, n, job);
   c[CTRL.dwHp] = Hp; c[CTRL.dwWp] = Wp; c[CTRL.dwWt] = pWt;
 }
 
@@ -100,7 +94,7 @@ export function depthwiseForward(w: Instance, g: DirectShape, n: number, x: Floa
   if (residentAt(w, x) < 0) mem.set(operand(x, 0, n * inS), pX);
   relayFilters(mem, g, W, B, pWt, pBt);
   const c = w.ctrl;
-  setJob(c, g, n, 10, pWt);
+  setJob(c, g, n, 10, Hp, Wp, pWt);
   c[CTRL.pX] = pX; c[CTRL.pY] = pY; c[CTRL.dwBt] = pBt;
   c[CTRL.tScratch] = tScratch; c[CTRL.tStride] = tStride;
   runJob(k, c, 10, threads);
@@ -135,7 +129,7 @@ export function depthwiseBackward(
   if (dB !== null && residentAt(w, dB) < 0) mem.set(dB, pDB);
   relayFilters(mem, g, W, null, pWt, -1);
   const c = w.ctrl;
-  setJob(c, g, n, 11, pWt);
+  setJob(c, g, n, 11, Hp, Wp, pWt);
   c[CTRL.pX] = pX; c[CTRL.pDY] = pDY; c[CTRL.pDX] = pDX; c[CTRL.dwDW] = pDW; c[CTRL.dwDB] = pDB;
   c[CTRL.tScratch] = tScratch; c[CTRL.tStride] = tStride;
   runJob(k, c, 11, threads);

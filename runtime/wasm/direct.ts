@@ -143,14 +143,20 @@ function kernelsOf(w: Instance): DirectKernels {
   return k;
 }
 
-/** Writes the geometry, the layout and the batch size into the control block. */
-function setJob(c: Int32Array, g: DirectShape, n: number, job: number, pTab: number): void {
+/** Writes job `job`'s number, the batch size and the geometry into the conv job's fields of the control block
+ *  (here and in depthwise.ts). */
+export function setConvJob(c: Int32Array, g: DirectShape, n: number, job: number): void {
   c[CTRL.job] = job;
   c[CTRL.cvN] = n;
   c[CTRL.cin] = g.cin; c[CTRL.h] = g.h; c[CTRL.w] = g.w;
   c[CTRL.cout] = g.cout; c[CTRL.ho] = g.ho; c[CTRL.wo] = g.wo;
   c[CTRL.kh] = g.kh; c[CTRL.kw] = g.kw; c[CTRL.sh] = g.sh; c[CTRL.sw] = g.sw; c[CTRL.dh] = g.dh; c[CTRL.dw] = g.dw;
   c[CTRL.top] = g.top; c[CTRL.left] = g.left; c[CTRL.groups] = g.groups;
+}
+
+/** Writes the geometry, the layout and the batch size into the control block. */
+function setJob(c: Int32Array, g: DirectShape, n: number, job: number, pTab: number): void {
+  setConvJob(c, g, n, job);
   c[CTRL.dCb] = lay.cb; c[CTRL.dVb] = lay.vb; c[CTRL.dWoP] = lay.woP; c[CTRL.dHoP] = lay.hoP;
   c[CTRL.dRowLen] = lay.rowLen; c[CTRL.dPlane] = lay.plane; c[CTRL.dTab] = pTab;
 }

@@ -7,14 +7,11 @@
 // multiplier, output rows that are and are not whole blocks of 4, 8 or 16 columns, strides 2 and 3 (the
 // column phases), dilation, padding on one side, batch 1 and odd batches.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { allocFloats, conv2dBackward, conv2dForward, Rng, setGemmBackend, setThreads, stopThreads, type Conv2dGeometry, type GemmBackend } from 'cnnc/runtime';
+import { setGemmBackend, stopThreads, type GemmBackend } from 'cnnc/runtime';
 import { initThreads } from 'cnnc/runtime/node';
 import { directModules } from '../../runtime/wasm/direct.js';
-import { CTRL } from '../../runtime/wasm/gemm-part.js';
 import { pool } from '../../runtime/wasm/pool.js';
-import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
-import { random, relError } from './float-error.js';
-import { geometryOf, reference, type Case } from './conv-reference.js';
+import { checkAgainstFloat64, checkFusedRelu, checkWorkersAlone, type Case } from './conv-reference.js';
 
 const CASES: Case[] = [
   { title: "LeNet-5's c1 (1→6, 5×5, 32×32), 3 samples", cin: 1, h: 32, w: 32, cout: 6, k: [5, 5], n: 3 },
@@ -29,8 +26,6 @@ const CASES: Case[] = [
   { title: 'a 1×1 output (kernel as large as the image), 5 → 3', cin: 5, h: 4, w: 6, cout: 3, k: [4, 6], n: 2 },
 ];
 
-const TOLERANCE = 2e-6; // conv-wasm.test.ts's, for im2col
-
 describe('direct convolution on the wasm path, against float64', () => {
   let previous: GemmBackend;
   beforeAll(() => { previous = setGemmBackend('wasm'); });
@@ -43,67 +38,9 @@ describe('direct convolution on the wasm path, against float64', () => {
     }
   });
 
-  for (const c of CASES) {
-    test(c.title, () => {
-      const gd = geometryOf(c, 'direct'), gi = geometryOf(c, 'im2col'), n = c.n;
-      const cig = c.cin / (c.groups ?? 1);
-      const rng = new Rng(5);
-      const x = random(n * c.cin * c.h * c.w, rng), W = random(c.cout * cig * c.k[0] * c.k[1], rng), B = random(c.cout, rng);
-      const dY = random(n * c.cout * gd.ho * gd.wo, rng), dW0 = random(W.length, rng), dB0 = random(c.cout, rng);
-      const ref = reference(gd, n, x, W, B, dY, dW0, dB0);
+  for (const c of CASES) test(c.title, () => checkAgainstFloat64(c, 'direct'));
 
-      const run = (g: Conv2dGeometry) => {
-        const y = new Float32Array(dY.length).fill(NaN), dX = new Float32Array(x.length).fill(NaN);
-        const dW = Float32Array.from(dW0), dB = Float32Array.from(dB0);
-        expect(conv2dForward(g, n, x, W, B, y)).toBe(true);
-        expect(conv2dBackward(g, n, x, dY, W, dW, dX, dB)).toBe(true);
-        const err = [relError(y, ref.y), relError(dX, ref.dX), relError(dW, ref.dW), relError(dB, ref.dB)];
-        return { y, dX, dW, dB, err };
-      };
-      const direct = run(gd), im2col = run(gi);
-      const fmt = (e: number[]) => ['y', 'dX', 'dW', 'dB'].map((t, i) => `${t} ${e[i]!.toExponential(1)}`).join(', ');
-      console.log(`${c.title}: direct ${fmt(direct.err)}; im2col ${fmt(im2col.err)}`);
-      expect(direct.err[0], 'y').toBeLessThan(TOLERANCE);
-      expect(direct.err[1], 'dX').toBeLessThan(TOLERANCE);
-      expect(direct.err[2], 'dW (accumulated onto its old value)').toBeLessThan(TOLERANCE);
-      expect(direct.err[3], 'dB (accumulated onto its old value)').toBeLessThan(TOLERANCE);
-      // dW without dX asked for: the same bits.
-      const dWOnly = Float32Array.from(dW0);
-      expect(conv2dBackward(gd, n, x, dY, W, dWOnly, null)).toBe(true);
-      expect(Array.from(dWOnly)).toEqual(Array.from(direct.dW));
-      // Without a bias: the same sums, from 0.
-      const yNoBias = new Float32Array(dY.length);
-      expect(conv2dForward(gd, n, x, W, null, yNoBias)).toBe(true);
-      const refNoBias = reference(gd, n, x, W, new Float32Array(c.cout), dY, dW0, dB0);
-      expect(relError(yNoBias, refNoBias.y)).toBeLessThan(TOLERANCE);
-      // Same bits on a second run (no state carried between calls), and per sample what the batch gave.
-      expect(Array.from(run(gd).y)).toEqual(Array.from(direct.y));
-      const outS = c.cout * gd.ho * gd.wo, inS = c.cin * c.h * c.w, last = new Float32Array(outS);
-      expect(conv2dForward(gd, 1, x.subarray((n - 1) * inS), W, B, last)).toBe(true);
-      expect(Array.from(last)).toEqual(Array.from(direct.y.subarray((n - 1) * outS)));
-    });
-  }
-
-  test('a fused relu, arrays in wasm memory: reluY = relu(y), and dY becomes reluDY·[reluY > 0] before dW, dB and dX', () => {
-    const c = CASES[4]!, g = geometryOf(c, 'direct'), n = c.n, rng = new Rng(3);
-    const cig = c.cin / (c.groups ?? 1);
-    const inWasm = (a: Float32Array): Float32Array => { const r = allocFloats(Float32Array, a.length); r.set(a); return r; };
-    const x = inWasm(random(n * c.cin * c.h * c.w, rng)), W = inWasm(random(c.cout * cig * c.k[0] * c.k[1], rng)), B = inWasm(random(c.cout, rng));
-    const outLen = n * c.cout * g.ho * g.wo;
-    const y = allocFloats(Float32Array, outLen), reluY = allocFloats(Float32Array, outLen);
-    expect(conv2dForward(g, n, x, W, B, y, reluY)).toBe(true);
-    expect(Array.from(reluY)).toEqual(Array.from(y, (v) => (v > 0 ? v : 0)));
-    const reluDY = inWasm(random(outLen, rng)), dY = allocFloats(Float32Array, outLen);
-    const dW = allocFloats(Float32Array, W.length), dX = allocFloats(Float32Array, x.length), dB = allocFloats(Float32Array, c.cout);
-    expect(conv2dBackward(g, n, x, dY, W, dW, dX, dB, reluY, reluDY)).toBe(true);
-    const masked = Float32Array.from(reluDY, (v, i) => (reluY[i]! > 0 ? v : 0));
-    expect(Array.from(dY)).toEqual(Array.from(masked));
-    const ref = reference(g, n, x, W, B, masked, new Float32Array(W.length), new Float32Array(c.cout));
-    expect(relError(y, ref.y)).toBeLessThan(TOLERANCE);
-    expect(relError(dX, ref.dX)).toBeLessThan(TOLERANCE);
-    expect(relError(dW, ref.dW)).toBeLessThan(TOLERANCE);
-    expect(relError(dB, ref.dB)).toBeLessThan(TOLERANCE);
-  });
+  test('a fused relu, arrays in wasm memory: reluY = relu(y), and dY becomes reluDY·[reluY > 0] before dW, dB and dX', () => checkFusedRelu(CASES[4]!, 'direct'));
 });
 
 describe('direct convolution with workers', () => {
@@ -120,34 +57,6 @@ describe('direct convolution with workers', () => {
 
   // 11 samples: 6 blocks of 2 backward, the last one short.
   for (const c of [CASES[3]!, CASES[5]!, CASES[7]!]) {
-    test(`samples forward, blocks of samples backward, computed by the workers alone, give the bits of one thread: ${c.title}`, () => {
-      const g = geometryOf(c, 'direct'), n = 11, rng = new Rng(4), cig = c.cin / (c.groups ?? 1);
-      const x = random(n * c.cin * c.h * c.w, rng), W = random(c.cout * cig * c.k[0] * c.k[1], rng), B = random(c.cout, rng);
-      const dY = random(n * c.cout * g.ho * g.wo, rng), dW0 = random(W.length, rng);
-      const run = (T: number): Float32Array[] => {
-        setThreads(T);
-        const y = new Float32Array(dY.length), dW = Float32Array.from(dW0), dX = new Float32Array(x.length), dB = Float32Array.from(B);
-        expect(conv2dForward(g, n, x, W, B, y)).toBe(true);
-        expect(conv2dBackward(g, n, x, dY, W, dW, dX, dB)).toBe(true);
-        return [y, dW, dX, dB];
-      };
-      const one = run(1);
-      const saved = pool.minMacs;
-      pool.minMacs = 0;
-      pool.callerWorks = false;
-      try {
-        const jobs = Atomics.load(wasmSgemm()!.ctrl, CTRL.gen);
-        const three = run(3);
-        expect(Atomics.load(wasmSgemm()!.ctrl, CTRL.gen)).toBe(jobs + 2); // one job each way
-        three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), ['y', 'dW', 'dX', 'dB'][i]).toBe(true));
-        pool.callerWorks = true;
-        const two = run(2);
-        two.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), ['y', 'dW', 'dX', 'dB'][i]).toBe(true));
-      } finally {
-        pool.minMacs = saved;
-        pool.callerWorks = true;
-        setThreads(1);
-      }
-    });
+    test(`samples forward, blocks of samples backward, computed by the workers alone, give the bits of one thread: ${c.title}`, () => checkWorkersAlone(c, 'direct', 11));
   }
 });

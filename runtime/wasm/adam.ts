@@ -8,7 +8,7 @@ import type { FloatArray } from '../model.js';
 import { adamModule } from './adam-kernel.js';
 import { CTRL } from './gemm-part.js';
 import { memoryDecl, residentAt, wasmSgemm, type Instance } from './sgemm.js';
-import { runUpdate } from './side.js';
+import { runUpdate, updateArrays } from './side.js';
 
 interface AdamExports {
   /** adam-kernel.ts: (pP, pG, pM, pV, n, scalars), byte addresses. */
@@ -51,7 +51,8 @@ export function adamInWasm(p: FloatArray, g: FloatArray, m: FloatArray, v: Float
   if (w === null) return false;
   const rP = residentAt(w, p), rG = residentAt(w, g), rM = residentAt(w, m), rV = residentAt(w, v);
   if (rP < 0 || rG < 0 || rM < 0 || rV < 0) return false;
-  runUpdate(w, adamKernels(w), 'adam', p.length, 4 * rP, 4 * rG, 4 * rM, 4 * rV, 4 * CTRL.adam);
+  updateArrays[0] = 4 * rP; updateArrays[1] = 4 * rG; updateArrays[2] = 4 * rM; updateArrays[3] = 4 * rV;
+  runUpdate(w, adamKernels(w), 'adam', 4, p.length, 4 * CTRL.adam);
   return true;
 }
 

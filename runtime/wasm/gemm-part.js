@@ -102,9 +102,10 @@ export const CTRL = /** @type {const} */ ({
   // arrays at byte addresses ewP0…, ewCount of its units (floats, or relu's vectors: ewUnit bytes each) claimed ewBlock at
   // a time; its float32 scalars ewS0, ewS1 (float bits).
   ewKernel: 186, ewArrays: 187, ewP0: 188, ewP1: 189, ewP2: 190, ewCount: 191, ewBlock: 192, ewUnit: 193, ewS0: 194, ewS1: 195,
-  // Optimizer updates (side.ts runUpdate; job 8, updatePart): UPDATES[opKernel] over opArrays (3 or 4) arrays at byte
-  // addresses opP0… (−1: absent), opCount floats claimed opBlock at a time, then its integer arguments opX0…opX2.
-  opKernel: 196, opArrays: 197, opP0: 198, opP1: 199, opP2: 200, opP3: 201, opCount: 202, opBlock: 203, opX0: 204, opX1: 205, opX2: 206,
+  // Optimizer updates (side.ts runUpdate; job 8, updatePart): UPDATES[opKernel] over opArrays (3 to 5) arrays at byte
+  // addresses opP0…opP4 (one after the other; −1: an absent slot), opCount floats claimed opBlock at a time, then its
+  // integer arguments opX0…opX2.
+  opKernel: 196, opArrays: 197, opP0: 198, opP1: 199, opP2: 200, opP3: 201, opP4: 202, opCount: 203, opBlock: 204, opX0: 205, opX1: 206, opX2: 207,
   // Plane kernels (side.ts runPlanes; job 9, planesPart): PLANES[plKernel](pointers…, planes, args…) over plCount planes
   // claimed plBlock at a time; plPointers (2 or 3) byte addresses plP0… moving plS0… bytes a plane; then 12 integer args.
   plKernel: 208, plPointers: 209, plCount: 210, plBlock: 211, plP0: 212, plP1: 213, plP2: 214, plS0: 215, plS1: 216, plS2: 217,
@@ -889,7 +890,8 @@ export function elementwisePart(e, c, L, t) {
 export const UPDATES = /** @type {const} */ (['sgd', 'adam']);
 
 /**
- * Thread t's part of an optimizer's update of one parameter: blocks of whole 16 floats claimed until none is left.
+ * Thread t's part of an optimizer's update of one parameter: blocks of whole 16 floats claimed until none is left. An
+ * absent slot stays −1 in every block (the kernels test for −1: SGD's buffer).
  *
  * @param {Record<string, (...args: number[]) => void>} e
  * @param {Int32Array} c
@@ -899,14 +901,15 @@ export const UPDATES = /** @type {const} */ (['sgd', 'adam']);
  */
 export function updatePart(e, c, L, t) {
   if (t >= c[L.threads]) return;
-  const kernel = e[UPDATES[c[L.opKernel]]], four = c[L.opArrays] === 4, count = c[L.opCount], block = c[L.opBlock];
-  const p0 = c[L.opP0], p1 = c[L.opP1], p2 = c[L.opP2], p3 = c[L.opP3], x0 = c[L.opX0], x1 = c[L.opX1], x2 = c[L.opX2];
+  const kernel = e[UPDATES[c[L.opKernel]]], arrays = c[L.opArrays], count = c[L.opCount], block = c[L.opBlock];
+  const p0 = c[L.opP0], p1 = c[L.opP1], p2 = c[L.opP2], p3 = c[L.opP3], p4 = c[L.opP4], x0 = c[L.opX0], x1 = c[L.opX1], x2 = c[L.opX2];
   let done = 0;
   for (let b = Atomics.add(c, L.next, 1); b * block < count; b = Atomics.add(c, L.next, 1)) {
     const from = b * block, len = Math.min(block, count - from), off = 4 * from;
-    const q2 = p2 < 0 ? -1 : p2 + off;
-    if (four) kernel(p0 + off, p1 + off, q2, p3 < 0 ? -1 : p3 + off, len, x0, x1, x2);
-    else kernel(p0 + off, p1 + off, q2, len, x0, x1, x2);
+    const q2 = p2 < 0 ? -1 : p2 + off, q3 = p3 < 0 ? -1 : p3 + off, q4 = p4 < 0 ? -1 : p4 + off;
+    if (arrays === 3) kernel(p0 + off, p1 + off, q2, len, x0, x1, x2);
+    else if (arrays === 4) kernel(p0 + off, p1 + off, q2, q3, len, x0, x1, x2);
+    else kernel(p0 + off, p1 + off, q2, q3, q4, len, x0, x1, x2);
     done++;
   }
   if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);

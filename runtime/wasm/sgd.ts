@@ -5,7 +5,7 @@
 // the block), and nothing is allocated, so a step stays allocation-free before V8 optimizes it.
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { runUpdate, sideModule, workerModules } from './side.js';
+import { runUpdate, sideModule, updateArrays, workerModules } from './side.js';
 import { sgdModule } from './sgd-kernel.js';
 import { residentAt, wasmSgemm } from './sgemm.js';
 import { adamModule } from './adam-kernel.js';
@@ -22,7 +22,8 @@ export function sgdInWasm(hyper: Float32Array, p: FloatArray, g: FloatArray, buf
   if (w === null) return false;
   const rH = residentAt(w, hyper), rP = residentAt(w, p), rG = residentAt(w, g), rB = buf === null ? -1 : residentAt(w, buf);
   if (rH < 0 || rP < 0 || rG < 0 || (buf !== null && rB < 0) || g.length !== p.length || (buf !== null && buf.length !== p.length)) return false;
-  runUpdate(w, sideModule<SgdExports>(w, 'sgd', sgdModule), 'sgd', p.length, 4 * rP, 4 * rG, buf === null ? -1 : 4 * rB, null, 4 * rH, first ? 1 : 0, nesterov ? 1 : 0);
+  updateArrays[0] = 4 * rP; updateArrays[1] = 4 * rG; updateArrays[2] = buf === null ? -1 : 4 * rB;
+  runUpdate(w, sideModule<SgdExports>(w, 'sgd', sgdModule), 'sgd', 3, p.length, 4 * rH, first ? 1 : 0, nesterov ? 1 : 0);
   return true;
 }
 

@@ -124,23 +124,30 @@ export function runElementwise(w: Instance, k: SideKernels<string>, name: (typeo
   runJob(k, c, 7, threads);
 }
 
+/** The byte addresses of a runUpdate call's arrays, parameter first (module-level: filled by the caller, no allocation a
+ *  call); −1: a slot the kernel tests for and skips. */
+export const updateArrays = new Int32Array(5);
+
 /**
- * An optimizer's update of one parameter of `count` floats, k[name](p0, p1, p2, [p3,] count, x0, x1, x2) (byte addresses,
- * p2 or p3 −1 where absent, then the kernel's integer arguments): one call, or from pool.minFloats floats on a job
- * shared among the threads (gemm-part.js updatePart: blocks of whole 16 floats, the same bits).
+ * An optimizer's update of one parameter of `count` floats, k[name](a0, …, a{arrays−1}, count, x0, x1, x2): the first
+ * `arrays` (3 to 5) byte addresses of updateArrays, then the kernel's integer arguments (extra ones are dropped by
+ * wasm). One call, or from pool.minFloats floats a job shared among the threads (gemm-part.js updatePart: blocks of
+ * whole 16 floats, the same bits).
  */
-export function runUpdate(w: Instance, k: SideKernels<string>, name: (typeof UPDATES)[number],
-  count: number, p0: number, p1: number, p2: number, p3: number | null, x0: number, x1 = 0, x2 = 0): void {
+export function runUpdate(w: Instance, k: SideKernels<string>, name: (typeof UPDATES)[number], arrays: 3 | 4 | 5,
+  count: number, x0: number, x1 = 0, x2 = 0): void {
   const threads = count < pool.minFloats ? 1 : pool.threads;
+  const a = updateArrays;
   if (threads === 1) {
-    if (p3 === null) k[name]!(p0, p1, p2, count, x0, x1, x2);
-    else k[name]!(p0, p1, p2, p3, count, x0, x1, x2);
+    if (arrays === 3) k[name]!(a[0]!, a[1]!, a[2]!, count, x0, x1, x2);
+    else if (arrays === 4) k[name]!(a[0]!, a[1]!, a[2]!, a[3]!, count, x0, x1, x2);
+    else k[name]!(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, count, x0, x1, x2);
     return;
   }
   const c = w.ctrl;
   c[CTRL.opKernel] = UPDATES.indexOf(name);
-  c[CTRL.opArrays] = p3 === null ? 3 : 4;
-  c[CTRL.opP0] = p0; c[CTRL.opP1] = p1; c[CTRL.opP2] = p2; c[CTRL.opP3] = p3 ?? -1;
+  c[CTRL.opArrays] = arrays;
+  c.set(a, CTRL.opP0); // opP0…opP4; those past `arrays` are not read
   c[CTRL.opCount] = count;
   c[CTRL.opBlock] = roundUp(ceilDiv(count, 8 * threads), 16);
   c[CTRL.opX0] = x0; c[CTRL.opX1] = x1; c[CTRL.opX2] = x2;

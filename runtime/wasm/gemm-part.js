@@ -885,13 +885,20 @@ export function elementwisePart(e, c, L, t) {
   if (t > 0 && done > 0) Atomics.add(c, L.workerChunks, done);
 }
 
-/** The optimizer kernels an update job (job 8) runs, by index (CTRL.opKernel): sgd-kernel.ts's (p, g, buf, n, hyper,
- *  first, nesterov) and adam-kernel.ts's (p, g, m, v, n, scalars). Each element's update is alone: any split, the same bits. */
-export const UPDATES = /** @type {const} */ (['sgd', 'adam']);
+/** The optimizer kernels an update job (job 8) runs, by index (CTRL.opKernel), each (arrays…, n, integer args…): sgd-kernel.ts's
+ *  (p, g, buf, n, hyper, first, nesterov), adam-kernel.ts's (p, g, m, v, n, scalars), and optim-kernel.ts's (rmsprop: p, g,
+ *  square_avg, grad_avg, momentum_buffer; adagrad: p, g, sum; adadelta: p, g, square_avg, acc_delta; amsgrad: p, g, m, v,
+ *  vmax; then n, scalars), emulated fma or fused (…Fused: optim-kernel.ts optimKernelName). Each element's update is
+ *  alone: any split, the same bits. */
+export const UPDATES = /** @type {const} */ ([
+  'sgd', 'adam',
+  'rmsprop', 'adagrad', 'adadelta', 'amsgrad',
+  'rmspropFused', 'adagradFused', 'adadeltaFused', 'amsgradFused',
+]);
 
 /**
  * Thread t's part of an optimizer's update of one parameter: blocks of whole 16 floats claimed until none is left. An
- * absent slot stays −1 in every block (the kernels test for −1: SGD's buffer).
+ * absent slot stays −1 in every block (the kernels test for −1: RMSprop's grad_avg and momentum_buffer, SGD's buffer).
  *
  * @param {Record<string, (...args: number[]) => void>} e
  * @param {Int32Array} c

@@ -7,8 +7,8 @@
 // step's float32 scalars are at `scalars`, written by optim.ts (the values optim-more.ts's update gets).
 // A slot that is absent (RMSprop's grad_avg uncentered, momentum_buffer at momentum 0) is address −1.
 // A zero weight decay is skipped, as the JavaScript skips it (g + 0·p is not g where p is not finite
-// or g is −0). One module per optimizer (optim-more.ts in this folder instantiates the one a run uses),
-// each under the 4 KB a browser compiles on its main thread.
+// or g is −0). One module per optimizer and fma (optim-more.ts in this folder instantiates the one a run uses,
+// and hands the workers all of them), each under the 4 KB a browser compiles on its main thread.
 import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
 import { elementLoops, value, type Fma, type Lanes } from './optim-lanes.js';
 
@@ -16,7 +16,14 @@ type I32 = Local<ValType.i32>;
 
 export type OptimKernel = 'rmsprop' | 'adagrad' | 'adadelta' | 'amsgrad';
 
-/** `kind`'s module, its fma emulated or fused (relaxed_madd: only where maddIsFused, optim-lanes.ts). */
+/** The export of `kind`'s kernel built with `how`: the variants are named apart, since a worker holds both
+ *  (gemm-part.js UPDATES; the caller may switch fma after the workers started: optim-more.ts setOptimFma). */
+export function optimKernelName(kind: OptimKernel, how: Fma): OptimKernel | `${OptimKernel}Fused` {
+  return how === 'fused' ? `${kind}Fused` : kind;
+}
+
+/** `kind`'s module, its fma emulated or fused (relaxed_madd: only where maddIsFused, optim-lanes.ts); its one export is
+ *  optimKernelName(kind, how). */
 export function optimModule(kind: OptimKernel, memory: MemoryDecl, how: Fma = 'emulated'): Uint8Array<ArrayBuffer> {
   const kernel = { rmsprop: rmspropKernel, adagrad: adagradKernel, adadelta: adadeltaKernel, amsgrad: amsgradKernel }[kind];
   return encodeModule([kernel(how)], memory);
@@ -53,7 +60,7 @@ function loadFrom(f: FunctionBuilder, W: Lanes, at: I32): Local {
 
 /** rmsprop(pP, pG, pSq, pGa, pBuf, n, scalars): scalars [α, 1 − α, eps, weight decay, momentum, −lr]; pGa −1 uncentered, pBuf −1 without momentum. */
 export function rmspropKernel(how: Fma): FunctionBuilder {
-  const f = new FunctionBuilder('rmsprop', Array<ValType>(7).fill(ValType.i32));
+  const f = new FunctionBuilder(optimKernelName('rmsprop', how), Array<ValType>(7).fill(ValType.i32));
   const [pP, pG, pSq, pGa, pBuf, n, scalars] = f.params as [I32, I32, I32, I32, I32, I32, I32];
   const wdOn = nonZero(f, scalars, 3);
   const centered = f.local(ValType.i32), momentum = f.local(ValType.i32);
@@ -93,7 +100,7 @@ export function rmspropKernel(how: Fma): FunctionBuilder {
 
 /** adagrad(pP, pG, pSum, n, scalars): scalars [weight decay, eps, −clr]. */
 export function adagradKernel(how: Fma): FunctionBuilder {
-  const f = new FunctionBuilder('adagrad', Array<ValType>(5).fill(ValType.i32));
+  const f = new FunctionBuilder(optimKernelName('adagrad', how), Array<ValType>(5).fill(ValType.i32));
   const [pP, pG, pSum, n, scalars] = f.params as [I32, I32, I32, I32, I32];
   const wdOn = nonZero(f, scalars, 0);
   elementLoops(f, how, n, [pP, pG, pSum], (W) => {
@@ -114,7 +121,7 @@ export function adagradKernel(how: Fma): FunctionBuilder {
 
 /** adadelta(pP, pG, pSq, pAcc, n, scalars): scalars [ρ, 1 − ρ, eps, weight decay, −lr]. */
 export function adadeltaKernel(how: Fma): FunctionBuilder {
-  const f = new FunctionBuilder('adadelta', Array<ValType>(6).fill(ValType.i32));
+  const f = new FunctionBuilder(optimKernelName('adadelta', how), Array<ValType>(6).fill(ValType.i32));
   const [pP, pG, pSq, pAcc, n, scalars] = f.params as [I32, I32, I32, I32, I32, I32];
   const wdOn = nonZero(f, scalars, 3);
   elementLoops(f, how, n, [pP, pG, pSq, pAcc], (W) => {
@@ -147,7 +154,7 @@ export function adadeltaKernel(how: Fma): FunctionBuilder {
  * does something (l2 ≠ 0, decay ≠ 1), as the JavaScript does.
  */
 export function amsgradKernel(how: Fma): FunctionBuilder {
-  const f = new FunctionBuilder('amsgrad', Array<ValType>(7).fill(ValType.i32));
+  const f = new FunctionBuilder(optimKernelName('amsgrad', how), Array<ValType>(7).fill(ValType.i32));
   const [pP, pG, pM, pV, pVmax, n, scalars] = f.params as [I32, I32, I32, I32, I32, I32, I32];
   const l2On = nonZero(f, scalars, 5);
   const decayOn = f.local(ValType.i32);

@@ -5,48 +5,65 @@
 // The step's float32 scalars are in wasm memory too (`scalars`, from allocFloats), written by optim.ts.
 // The kernels' fma is relaxed_madd where the gemm takes relaxed SIMD (sgemm-kernel.ts's kernelMadd: not
 // under CNNC_NO_RELAXED_SIMD=1) and a probe saw this engine fuse it; else the emulation (optim-lanes.ts).
+// From pool.minFloats floats an update is a job shared among the threads (side.ts runUpdate, as SGD's and
+// Adam's); the workers hold each kernel at both fmas (optimWorkerModules), so whichever the caller runs, even
+// after setOptimFma switched it with the threads started, every thread runs that one: the bits of one call.
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { optimModule, type OptimKernel } from './optim-kernel.js';
+import type { MemoryDecl } from './encoder.js';
+import { optimKernelName, optimModule, type OptimKernel } from './optim-kernel.js';
 import { maddIsFused, type Fma } from './optim-lanes.js';
 import { kernelMadd } from './sgemm-kernel.js';
-import { memoryDecl, residentAt, wasmSgemm, type Instance } from './sgemm.js';
+import { residentAt, wasmSgemm } from './sgemm.js';
+import { runUpdate, sideModule, updateArrays, workerModules, type SideKernels } from './side.js';
 
-type Kernel = (...addresses: number[]) => void;
-
-const kernels = new Map<OptimKernel, { memory: WebAssembly.Memory; run: Kernel }>();
 let fma: Fma | undefined;
+let fused: boolean | undefined;
+
+/** Whether this engine's relaxed_madd is fused (optim-lanes.ts's probe, run once). */
+function engineFuses(): boolean {
+  fused ??= maddIsFused();
+  return fused;
+}
 
 /** The fma of the kernels, decided once (see above). */
 export function optimFma(): Fma {
-  fma ??= kernelMadd() === 'relaxed' && maddIsFused() ? 'fused' : 'emulated';
+  fma ??= kernelMadd() === 'relaxed' && engineFuses() ? 'fused' : 'emulated';
   return fma;
 }
 
-/** Test hook: the fma of the kernels from now on (rebuilt on their next use). 'fused' where the engine does not fuse is an error. */
+/** Test hook: the fma of the kernels from now on. 'fused' where the engine does not fuse is an error. Each variant's
+ *  kernel has its own name (optimKernelName), on this thread and on the workers, which hold both: no rebuild needed. */
 export function setOptimFma(how: Fma): void {
-  if (how === 'fused' && !maddIsFused()) throw new Error('optimizer kernels: this engine has no fused relaxed_madd');
+  if (how === 'fused' && !engineFuses()) throw new Error('optimizer kernels: this engine has no fused relaxed_madd');
   fma = how;
-  kernels.clear();
 }
 
 /** Updates (parameters, elements) done by these kernels, all kinds together: a statistic for tests. */
 export const wasmOptimUpdates = { calls: 0, elements: 0 };
 
-/** `kind`'s kernel instantiated on the gemm kernels' memory (again when threads moved them to a shared one). */
-function kernel(w: Instance, kind: OptimKernel): Kernel {
-  const k = kernels.get(kind);
-  if (k !== undefined && k.memory === w.memory) return k.run;
-  const decl = memoryDecl(w.shared);
-  const exports = new WebAssembly.Instance(new WebAssembly.Module(optimModule(kind, decl, optimFma())), { env: { memory: w.memory } }).exports;
-  const run = exports[kind] as Kernel;
-  kernels.set(kind, { memory: w.memory, run });
-  return run;
+const KINDS: readonly OptimKernel[] = ['rmsprop', 'adagrad', 'adadelta', 'amsgrad'];
+
+/** One encoder function per kind and fma, made once: sideModule and workerModules cache modules by it. */
+const encoders = new Map<string, (memory: MemoryDecl) => Uint8Array<ArrayBuffer>>();
+function encoderOf(kind: OptimKernel, how: Fma): (memory: MemoryDecl) => Uint8Array<ArrayBuffer> {
+  const name = optimKernelName(kind, how);
+  let e = encoders.get(name);
+  if (e === undefined) encoders.set(name, (e = (memory) => optimModule(kind, memory, how)));
+  return e;
+}
+
+/** Every kind's module at both fmas (fused only where this engine fuses: setOptimFma refuses it elsewhere), for the
+ *  workers (threads.ts via sgd.ts updateWorkerModules): whichever fma the caller runs, the workers run the same kernel. */
+export function optimWorkerModules(): WebAssembly.Module[] {
+  const hows: Fma[] = engineFuses() ? ['emulated', 'fused'] : ['emulated'];
+  return workerModules(hows.flatMap((how) => KINDS.map((kind) => encoderOf(kind, how))));
 }
 
 /**
  * Runs `kind` on arrays (null: an absent slot, address −1) and the scalar block, where all are float32 in
- * wasm memory; false otherwise. Byte addresses, then the element count, then the scalars' address.
+ * wasm memory; false otherwise. Byte addresses, then the element count, then the scalars' address; from
+ * pool.minFloats floats on the threads (side.ts runUpdate).
  */
 function runInWasm(kind: OptimKernel, scalars: Float32Array, arrays: readonly (FloatArray | null)[]): boolean {
   if (gemmBackend() !== 'wasm') return false;
@@ -56,15 +73,16 @@ function runInWasm(kind: OptimKernel, scalars: Float32Array, arrays: readonly (F
   if (w === null) return false;
   const at = residentAt(w, scalars);
   if (at < 0) return false;
-  const addresses: number[] = [];
-  for (const a of arrays) {
-    if (a === null) { addresses.push(-1); continue; }
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i]!;
+    if (a === null) { updateArrays[i] = -1; continue; }
     if (!(a instanceof Float32Array) || a.length !== p.length) return false;
     const r = residentAt(w, a);
     if (r < 0) return false;
-    addresses.push(4 * r);
+    updateArrays[i] = 4 * r;
   }
-  kernel(w, kind)(...addresses, p.length, 4 * at);
+  const name = optimKernelName(kind, optimFma());
+  runUpdate(w, sideModule<SideKernels<string>>(w, name, encoderOf(kind, optimFma())), name, arrays.length as 3 | 4 | 5, p.length, 4 * at);
   wasmOptimUpdates.calls++;
   wasmOptimUpdates.elements += p.length;
   return true;

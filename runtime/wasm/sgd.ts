@@ -9,6 +9,7 @@ import { runUpdate, sideModule, updateArrays, workerModules } from './side.js';
 import { sgdModule } from './sgd-kernel.js';
 import { residentAt, wasmSgemm } from './sgemm.js';
 import { adamModule } from './adam-kernel.js';
+import { optimWorkerModules } from './optim-more.js';
 
 interface SgdExports {
   readonly sgd: (pP: number, pG: number, pBuf: number, n: number, hyper: number, first: number, nesterov: number) => void;
@@ -27,7 +28,7 @@ export function sgdInWasm(hyper: Float32Array, p: FloatArray, g: FloatArray, buf
   return true;
 }
 
-/** The SGD and Adam kernels, for the workers (threads.ts). */
+/** Every optimizer's kernels (gemm-part.js UPDATES: SGD, Adam, and optim-more.ts's at both fmas), for the workers (threads.ts). */
 export function updateWorkerModules(): WebAssembly.Module[] {
-  return workerModules([sgdModule, adamModule]);
+  return [...workerModules([sgdModule, adamModule]), ...optimWorkerModules()];
 }

@@ -19,10 +19,15 @@ import { pool, runParts } from '../../runtime/wasm/pool.js';
 import { wasmSgemm } from '../../runtime/wasm/sgemm.js';
 import { sgdInWasm } from '../../runtime/wasm/sgd.js';
 import { adamInWasm, adamPrepare } from '../../runtime/wasm/adam.js';
+import { adadeltaInWasm, adagradInWasm, amsgradInWasm, optimFma, rmspropInWasm, setOptimFma } from '../../runtime/wasm/optim-more.js';
+import { maddIsFused, type Fma } from '../../runtime/wasm/optim-lanes.js';
+import { kernelMadd } from '../../runtime/wasm/sgemm-kernel.js';
 import { generateOrThrow, importGenerated, TMP } from '../codegen/helpers.js';
 
 const wasm = process.env['CNNC_NO_WASM'] !== '1';
 const root = fileURLToPath(new URL('../../', import.meta.url));
+/** The optimizer kernels' fmas this engine runs (optim-wasm.test.ts): the emulation, and relaxed_madd where it fuses. */
+const FMAS: Fma[] = wasm && kernelMadd() === 'relaxed' && maddIsFused() ? ['emulated', 'fused'] : ['emulated'];
 
 function random(rng: Rng, n: number): Float32Array {
   const a = new Float32Array(n);
@@ -238,6 +243,54 @@ describe.runIf(wasm)('with workers started', () => {
         expect(workerChunks(), `${name}: the workers computed it`).toBeGreaterThan(chunks);
         three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), `${name} ${['p', 'buf or m', 'v'][i]}`).toBe(true));
       });
+    }
+  });
+
+  // optim-kernel.ts's kernels at each fma this engine has: the workers were started above with optimFma()'s, and hold
+  // both, so switching (setOptimFma) after the start still runs the caller's variant on every thread.
+  test.each(FMAS)('RMSprop (plain, centered, momentum, both), Adagrad, Adadelta and amsgrad updates of 300,001 parameters (%s fma) computed by the workers alone give the bits of one thread', (how) => {
+    const count = 300_001, rng = new Rng(17);
+    const start = [random(rng, count), random(rng, count).map(Math.abs), random(rng, count), random(rng, count).map(Math.abs), random(rng, count).map(Math.abs)];
+    const g = rt.allocFloats(Float32Array, count);
+    g.set(random(rng, count));
+    // p, then up to four slots (what each optimizer's are: the names below)
+    const arrays = start.map(() => rt.allocFloats(Float32Array, count));
+    const [p, s1, s2, s3, s4] = arrays as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+    const ks = rt.allocFloats(Float32Array, 9), f = Math.fround;
+    const passes: [string, string[], () => boolean][] = [
+      // [α, 1 − α, eps, weight decay, momentum, −lr]
+      ['rmsprop', ['square_avg'], () => { ks.set([0.99, f(1 - 0.99), 1e-8, 1e-2, 0, -0.01]); return rmspropInWasm(ks, p, g, s1, null, null); }],
+      ['rmsprop centered', ['square_avg', 'grad_avg'], () => { ks.set([0.9, f(1 - 0.9), 1e-8, 0, 0, -0.01]); return rmspropInWasm(ks, p, g, s1, s2, null); }],
+      ['rmsprop momentum', ['square_avg', '', 'momentum_buffer'], () => { ks.set([0.99, f(1 - 0.99), 1e-8, 0, 0.9, -0.01]); return rmspropInWasm(ks, p, g, s1, null, s3); }],
+      ['rmsprop centered momentum', ['square_avg', 'grad_avg', 'momentum_buffer'], () => { ks.set([0.99, f(1 - 0.99), 1e-8, 1e-2, 0.9, -0.01]); return rmspropInWasm(ks, p, g, s1, s2, s3); }],
+      // [weight decay, eps, −clr]
+      ['adagrad', ['sum'], () => { ks.set([1e-2, 1e-10, -0.01]); return adagradInWasm(ks, p, g, s1); }],
+      // [ρ, 1 − ρ, eps, weight decay, −lr]
+      ['adadelta', ['square_avg', '', 'acc_delta'], () => { ks.set([0.9, f(1 - 0.9), 1e-6, 1e-2, -1]); return adadeltaInWasm(ks, p, g, s1, s3); }],
+      // [β1, 1 − β1, β2, 1 − β2, eps, l2, decay, −step_size, √(1 − β2^t)]: AdamW at step 3
+      ['amsgrad', ['', 'm', 'v', 'vmax'], () => { ks.set([0.9, f(1 - 0.9), 0.999, f(1 - 0.999), 1e-8, 0, f(1 - 1e-3 * 1e-2), f(-1e-3 / (1 - 0.9 ** 3)), f(Math.sqrt(1 - 0.999 ** 3))]); return amsgradInWasm(ks, p, g, s2, s3, s4); }],
+    ];
+    const before = optimFma();
+    setOptimFma(how);
+    try {
+      for (const [name, slots, pass] of passes) {
+        const run = (): Float32Array[] => {
+          arrays.forEach((a, i) => a.set(start[i]!));
+          expect(pass(), name).toBe(true);
+          return arrays.map((a) => Float32Array.from(a));
+        };
+        setThreads(1);
+        const one = run();
+        onWorkersAlone(() => {
+          const chunks = workerChunks();
+          setThreads(3);
+          const three = run();
+          expect(workerChunks(), `${name}: the workers computed it`).toBeGreaterThan(chunks);
+          three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), `${name} ${['p', ...slots][i] || `array ${i} (untouched)`}`).toBe(true));
+        });
+      }
+    } finally {
+      setOptimFma(before);
     }
   });
 

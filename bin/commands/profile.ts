@@ -18,6 +18,7 @@ import { readSpecBytes } from '../../compiler/1-parse/read.js';
 import { batchSizeLimits } from '../../compiler/3-lower/totals.js';
 import { loadModule } from '../../compiler/load-generated.js';
 import type { ModelIR } from '../../compiler/ir/types.js';
+import type { PlannedModel } from '../../compiler/ir/plan.js';
 import { withThreads } from '../../runtime/node/threads.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import {
@@ -147,6 +148,12 @@ interface ProfileInput {
   readonly peak: FmaPeak;
 }
 
+/** A bn's (or relu's) row in infer mode: folded into its conv, or, on a batch under the fold's, run unfolded in the conv's row. */
+function foldNote(planned: PlannedModel, conv: string, n: number): string {
+  const from = planned.nodes.find((np) => np.node.name === conv)?.evalFold?.from ?? 1;
+  return n >= from ? `folded into ${conv}` : `in ${conv}'s row, unfolded at this batch (folds from ${from})`;
+}
+
 /** Runs the steps and builds the report. */
 export function profile(p: ProfileInput): ProfileReport {
   const { ir, n, mode } = p;
@@ -173,7 +180,7 @@ export function profile(p: ProfileInput): ProfileReport {
   planned.nodes.forEach((np, i) => {
     const node = np.node;
     const base = np.fusedInto !== null ? `fused into ${np.fusedInto}`
-      : mode !== 'train' && np.evalFoldedInto !== null ? `folded into ${np.evalFoldedInto}`
+      : mode !== 'train' && np.evalFoldedInto !== null ? foldNote(planned, np.evalFoldedInto, n)
       : np.io.alias ? 'an alias, no copy'
       : mode !== 'train' ? null
       : np.fusedIntoLoss ? 'backward fused into the loss'
@@ -181,7 +188,10 @@ export function profile(p: ProfileInput): ProfileReport {
       : node.macs > 0 && np.io.dXs.every((d) => d === null) ? 'no input gradient'
       : null;
     // Winograd does fewer multiply-adds than MACs counts (direct convolution's): its GFLOP/s and % peak are effective rates.
-    const winograd = np.geometry.kind === 'conv' && np.geometry.conv.algorithm.startsWith('winograd') ? 'winograd: GFLOP/s of the direct count' : null;
+    // Under its winogradFrom, a Winograd layer runs im2col on this batch.
+    const conv = np.geometry.kind === 'conv' ? np.geometry.conv : null;
+    const winograd = conv === null || !conv.algorithm.startsWith('winograd') ? null
+      : n < conv.winogradFrom ? `im2col at this batch (winograd from ${conv.winogradFrom})` : 'winograd: GFLOP/s of the direct count';
     const note = base === null ? winograd : winograd === null ? base : `${base}; ${winograd}`;
     const fwd = node.macs * n;
     const weights = node.params.some((q) => q.trainable);

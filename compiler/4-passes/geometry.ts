@@ -2,7 +2,7 @@
 // sizes, groups and column matrix, a pool's window, an upsample's source-index scales and nearest tables.
 import type { AdaptiveAxis, AdaptivePoolGeometry, ConvGeometry, Geometry, PoolGeometry, UpsampleAxis } from '../ir/plan.js';
 import type { AdaptivePool2dNode, AvgPool2dNode, Conv2dNode, ConvTranspose2dNode, MaxPool2dNode, Node, UpsampleNode } from '../ir/types.js';
-import { depthwiseUnfit, DIRECT_BACKWARD_MAX_CIG, DIRECT_BACKWARD_MAX_COG, DIRECT_MAX_CHANNEL_PAIRS, WINOGRAD4_MAX_PRODUCTS, WINOGRAD4_MIN_SIDE, WINOGRAD_MIN_CHANNELS, winograd4Products, winogradUnfit, type ConvAlgorithm } from '../ir/conv-algorithm.js';
+import { depthwiseUnfit, DIRECT_BACKWARD_MAX_CIG, DIRECT_BACKWARD_MAX_COG, DIRECT_MAX_CHANNEL_PAIRS, WINOGRAD4_MAX_PRODUCTS, WINOGRAD4_MIN_SIDE, WINOGRAD_MIN_CHANNELS, winograd4Products, winogradMinBatch, winogradUnfit, type ConvAlgorithm } from '../ir/conv-algorithm.js';
 
 export function geometryOf(node: Node): Geometry {
   switch (node.kind) {
@@ -38,7 +38,20 @@ export function isPointwiseConv(node: Conv2dNode): boolean {
  *  its backward too where a group has few channels (DIRECT_BACKWARD_MAX_COG, _CIG), im2col otherwise (the
  *  measurements: ir/conv-algorithm.ts); im2col with GEMM for the rest (a 1×1 reads its input as its own column
  *  matrix). The spec's `algorithm:` forces one for both passes (lowering refused a winograd that does not fit). */
-export function convAlgorithm(node: Conv2dNode | ConvTranspose2dNode): { readonly algorithm: ConvAlgorithm; readonly backward: ConvAlgorithm; readonly why: string } {
+export interface ConvChoice {
+  readonly algorithm: ConvAlgorithm;
+  readonly backward: ConvAlgorithm;
+  readonly why: string;
+  /** Auto's Winograd runs on batches of at least this many samples, im2col below (winogradMinBatch); 1 otherwise. */
+  readonly winogradFrom: number;
+}
+
+export function convAlgorithm(node: Conv2dNode | ConvTranspose2dNode): ConvChoice {
+  const c = chooseAlgorithm(node);
+  return { winogradFrom: 1, ...c };
+}
+
+function chooseAlgorithm(node: Conv2dNode | ConvTranspose2dNode): Omit<ConvChoice, 'winogradFrom'> & { readonly winogradFrom?: number } {
   if (node.kind === 'conv_transpose2d') {
     return { algorithm: 'im2col', backward: 'im2col', why: `conv_transpose2d: as its adjoint conv2d, ${node.outChannels}→${node.inChannels} channels, whose backward-data pass is this forward` };
   }
@@ -48,10 +61,14 @@ export function convAlgorithm(node: Conv2dNode | ConvTranspose2dNode): { readonl
   if (unfit === null && few >= WINOGRAD_MIN_CHANNELS) {
     const channels = `3×3, stride 1, ${node.inChannels}→${node.outChannels} channels`;
     const ho = node.outShape[1]!, wo = node.outShape[2]!; // [cout, ho, wo]
-    if (Math.min(ho, wo) < WINOGRAD4_MIN_SIDE) return { algorithm: 'winograd', backward: 'winograd', why: `auto: ${channels}, ${ho}×${wo} out, under ${WINOGRAD4_MIN_SIDE} for 4×4 tiles` };
     const products = winograd4Products(ho, wo);
-    if (products > WINOGRAD4_MAX_PRODUCTS) return { algorithm: 'winograd', backward: 'winograd', why: `auto: ${channels}, ${ho}×${wo} out, 4×4 tiles would do ${products.toFixed(2)} of 2×2's products (over ${WINOGRAD4_MAX_PRODUCTS})` };
-    return { algorithm: 'winograd4', backward: 'winograd4', why: `auto: ${channels}, ${ho}×${wo} out (4×4 tiles: ${products.toFixed(2)} of 2×2's products)` };
+    const tile: 2 | 4 = Math.min(ho, wo) >= WINOGRAD4_MIN_SIDE && products <= WINOGRAD4_MAX_PRODUCTS ? 4 : 2;
+    const from = winogradMinBatch(tile, ho, wo);
+    if (from === Infinity) return { algorithm: 'im2col', backward: 'im2col', why: `auto: ${channels}, ${ho}×${wo} out: winograd's 2×2 tiles would do more products than im2col` };
+    const small = from > 1 ? `; im2col below batch ${from}, where the filter transform costs more than it saves` : '';
+    if (tile === 4) return { algorithm: 'winograd4', backward: 'winograd4', winogradFrom: from, why: `auto: ${channels}, ${ho}×${wo} out (4×4 tiles: ${products.toFixed(2)} of 2×2's products)${small}` };
+    const under = Math.min(ho, wo) < WINOGRAD4_MIN_SIDE ? `under ${WINOGRAD4_MIN_SIDE} for 4×4 tiles` : `4×4 tiles would do ${products.toFixed(2)} of 2×2's products (over ${WINOGRAD4_MAX_PRODUCTS})`;
+    return { algorithm: 'winograd', backward: 'winograd', winogradFrom: from, why: `auto: ${channels}, ${ho}×${wo} out, ${under}${small}` };
   }
   const cig = node.inChannels / node.groups, cog = node.outChannels / node.groups;
   const channels = `${node.inChannels}→${node.outChannels} channels${node.groups === 1 ? '' : `, ${cig}→${cog} a group`}`;
@@ -72,7 +89,7 @@ export function convAlgorithmText(algorithm: ConvAlgorithm, backward: ConvAlgori
 }
 
 /** Every conv2d's algorithm, in layer order, for `cnnc inspect` (its PyTorch module path as the name). */
-export function convAlgorithms(nodes: readonly Node[]): { readonly name: string; readonly algorithm: ConvAlgorithm; readonly backward: ConvAlgorithm; readonly why: string }[] {
+export function convAlgorithms(nodes: readonly Node[]): ({ readonly name: string } & ConvChoice)[] {
   return nodes.flatMap((n) => (n.kind === 'conv2d' ? [{ name: n.module ?? n.name, ...convAlgorithm(n) }] : []));
 }
 
@@ -106,6 +123,7 @@ export function convGeometry(node: Conv2dNode | ConvTranspose2dNode): ConvGeomet
     pointwise: node.kind === 'conv2d' && isPointwiseConv(node),
     algorithm: chosen.algorithm,
     backward: chosen.backward,
+    winogradFrom: chosen.winogradFrom,
     algorithmNote: `wasm: ${convAlgorithmText(chosen.algorithm, chosen.backward)} (${chosen.why})`,
   };
 }

@@ -32,6 +32,23 @@ export function winograd4Products(ho: number, wo: number): number {
   return (36 * Math.ceil(ho / 4) * Math.ceil(wo / 4)) / (16 * Math.ceil(ho / 2) * Math.ceil(wo / 2));
 }
 
+/** Winograd's filter transform, a fixed cost a call (U = G g Gᵀ for every filter, and its adjoint for dW in the
+ *  backward), in multiply-adds a filter of equal time: it is paid once whatever the batch, while the products save
+ *  9·ho·wo − (products a tile)·tiles multiply-adds a filter and sample. On a small batch of small outputs (resnet18's
+ *  and vgg11's 512→512 at 2×2, batch 1) it costs more than it saves. Fitted to the crossovers measured at batch
+ *  1–32, forward and backward with dX (2-core AMD EPYC, medians of 9), im2col against F(2×2): 512→512 at 2×2
+ *  forward n = 1 1.12 vs 4.40 ms, n = 8 4.84 vs 4.77; 256→256 at 4×4 n = 1 0.51 vs 0.90, n = 2 1.05 vs 0.89;
+ *  128→128 at 8×8 n = 1 0.53 vs 0.49 (backward 1.30 vs 1.33); F(4×4)'s transform, 36 values a filter, about
+ *  three times F(2×2)'s (512→512 at 2×2, n = 1: 13.2 ms). */
+export const WINOGRAD_FILTER_MACS: Readonly<Record<2 | 4, number>> = { 2: 160, 4: 480 };
+
+/** The smallest batch on which Winograd with this tile saves more multiply-adds than its filter transform costs
+ *  (WINOGRAD_FILTER_MACS) for a ho × wo output; Infinity where it never does (its products outnumber im2col's). */
+export function winogradMinBatch(tile: 2 | 4, ho: number, wo: number): number {
+  const saved = 9 * ho * wo - (tile + 2) ** 2 * Math.ceil(ho / tile) * Math.ceil(wo / tile);
+  return saved <= 0 ? Infinity : Math.max(1, Math.ceil(WINOGRAD_FILTER_MACS[tile] / saved));
+}
+
 /** Where Winograd does not fit (and the conv is not 1×1, whose input is its own column matrix), auto picks
  *  the direct convolution's forward (runtime/wasm/direct.ts) while a group's channel pairs cig·cog reach at
  *  most this; im2col with gemm above it. Forward ms at batch 32, 1 thread, median of 17, im2col → direct:

@@ -106,6 +106,9 @@ export interface ConvGeometry extends Conv2dGeometry {
   readonly algorithm: ConvAlgorithm;
   /** The backward pass's: the same but for a direct forward whose backward measured faster by im2col. */
   readonly backward: ConvAlgorithm;
+  /** Auto's Winograd (either pass) runs on batches of at least this many samples, im2col on smaller ones, where the
+   *  filter transform costs more than the products save (ir/conv-algorithm.ts winogradMinBatch); 1: every batch. */
+  readonly winogradFrom: number;
   /** It, and why, as the TypeScript module's comment on the layer's geometry prints it:
    *  `wasm: winograd F(2×2,3×3) (auto: 3×3, stride 1, 32→64 channels)`. */
   readonly algorithmNote: string;
@@ -190,8 +193,10 @@ export interface NodePlan {
   /** conv2d: the batchnorm2d folded into it for inference (fuse.ts, planBnFolding): forward in eval mode
    *  computes W' = W·a, b' = b·a + β − μ·a (a = γ/√(var + ε), the bn's eval) into the scratch buffers
    *  `weight` and `bias` and runs the conv with them into the bn's output, and the relu after the bn (its
-   *  only reader) with it where `relu` names one; null when none. */
-  readonly evalFold: { readonly bn: string; readonly relu: string | null; readonly weight: string; readonly bias: string } | null;
+   *  only reader) with it where `relu` names one, on batches of at least `from` samples; on smaller ones the
+   *  conv, bn and relu run as in training's forward (fuse.ts foldMinBatch: the fold's pass over the weights would
+   *  cost more than the bn's over the outputs). Null when none. */
+  readonly evalFold: { readonly bn: string; readonly relu: string | null; readonly from: number; readonly weight: string; readonly bias: string } | null;
   /** batchnorm2d, or the relu after it: the conv2d it is folded into for inference (its own forward then does not run). */
   readonly evalFoldedInto: string | null;
 }

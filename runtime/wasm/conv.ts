@@ -63,15 +63,20 @@ export interface Conv2dGeometry {
   readonly algorithm?: ConvAlgorithm;
   /** The backward pass's, where the compiler chose another for it (a direct forward, an im2col backward); absent: algorithm. */
   readonly backward?: ConvAlgorithm;
+  /** Winograd (either pass) runs on batches of at least this many samples, im2col on smaller ones, where its
+   *  filter transform would cost more than the products save (the compiler's winogradMinBatch); absent: every batch. */
+  readonly winogradFrom?: number;
 }
 
-/** The Winograd tile a geometry asks for (forward, or `backward` for the backward; 0: not Winograd), where it can have it (3×3, stride 1, dilation 1, groups 1); one that cannot is a bug in its writer. */
-function winograd(g: Conv2dGeometry, algorithm: ConvAlgorithm | undefined = g.algorithm): WinogradTile | 0 {
-  if (algorithm !== 'winograd' && algorithm !== 'winograd4') return 0;
+/** The Winograd tile a geometry asks for on a batch of n (the forward's, or `backward` for the backward; 0: not
+ *  Winograd, or a batch under winogradFrom, which runs im2col), where it can have it (3×3, stride 1, dilation 1,
+ *  groups 1); one that cannot is a bug in its writer. */
+function winograd(g: Conv2dGeometry, n: number, algorithm: ConvAlgorithm | undefined = g.algorithm): WinogradTile | 0 {
+  if ((algorithm !== 'winograd' && algorithm !== 'winograd4') || n < (g.winogradFrom ?? 1)) return 0;
   if (g.kh !== 3 || g.kw !== 3 || g.sh !== 1 || g.sw !== 1 || g.dh !== 1 || g.dw !== 1 || g.groups !== 1) {
     throw new RangeError(`conv2d geometry asks for winograd, which needs 3×3, stride 1, dilation 1, groups 1; it has ${g.kh}×${g.kw}, stride ${g.sh}×${g.sw}, dilation ${g.dh}×${g.dw}, groups ${g.groups}`);
   }
-  return g.algorithm === 'winograd' ? 2 : 4;
+  return algorithm === 'winograd' ? 2 : 4;
 }
 
 /** Whether the wasm batch path runs for these operands (float32, wasm gemm). Fixed arity: a rest parameter would allocate per call. */
@@ -141,7 +146,7 @@ export function conv2dForward(g: Conv2dGeometry, n: number, x: FloatArray, W: Fl
     directForward(w, g, n, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array, reluY);
     return true;
   }
-  const tile = winograd(g), S = tile === 0 ? batchedSamples(g, n) : 0;
+  const tile = winograd(g, n), S = tile === 0 ? batchedSamples(g, n) : 0;
   if (tile !== 0 || S > 0) { // whole-batch products: the fused relu after them, over the batch
     if (tile !== 0) winogradForward(w, g, n, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array, tile);
     else batchedForward(w, g, n, S, x as Float32Array, W as Float32Array, B as Float32Array | null, y as Float32Array);
@@ -227,7 +232,7 @@ export function conv2dBackward(
   dB: FloatArray | null = null, reluY: FloatArray | null = null, reluDY: FloatArray | null = null,
 ): boolean {
   const algorithm = g.backward ?? g.algorithm;
-  const tile = winograd(g, algorithm);
+  const tile = winograd(g, n, algorithm);
   if (!usable(x, dY, W, dW, dX) || !(dB === null || dB instanceof Float32Array)) return false;
   if (!(reluY === null || reluY instanceof Float32Array) || !(reluDY === null || reluDY instanceof Float32Array) || (reluY === null) !== (reluDY === null)) return false;
   const w = wasmSgemm()!;

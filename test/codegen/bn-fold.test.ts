@@ -77,4 +77,33 @@ describe('conv2d + batchnorm2d folded for inference', () => {
       expect(worst, 'the folded path ran: its rounding differs somewhere').toBeGreaterThan(0);
     });
   });
+
+  test('a conv with many weights for few outputs folds only from its batch on (foldMinBatch): below it, the unfolded bits', async () => {
+    // 16 → 8 channels, 3×3 over 2×2: K = 144 weights an output channel for P = 4 outputs; from ⌈2·144 / 4⌉ = 72.
+    const source = specYaml({
+      input: [16, 2, 2],
+      layers: ['{ kind: conv2d, name: c1, out_channels: 8, kernel_size: 3, padding: 1, bias: false }', '{ kind: batchnorm2d, name: bn1 }', 'relu',
+        'flatten', '{ kind: linear, name: fc, out_features: 3 }'],
+    });
+    const { ir } = checkSource(source, 'spec.yaml');
+    expect(planModel(ir!, TS_TARGET).nodes.find((np) => np.node.name === 'c1')!.evalFold).toMatchObject({ bn: 'bn1', relu: 'relu_1', from: 72 });
+    const code = both(source, 'float32');
+    expect(code.folded).toContain('if (n >= 72) {');
+    expect(code.folded).toContain('// under 72 samples: folding 8×144 weights costs more than bn1\'s pass over 4 outputs a channel');
+    const models = await Promise.all([code.folded, code.unfolded].map(async (c) => (await importGenerated<FloatArray>(c)).createModel({ seed: 2 })));
+    for (const model of models) {
+      model.train();
+      for (let step = 0; step < 3; step++) {
+        const { x, y } = randomInputs(4, 64, 3, 1, 10 + step);
+        model.trainStep(Float32Array.from(x), y, 4);
+      }
+      model.eval();
+    }
+    const out = (n: number): Float32Array[] => models.map((m) => Float32Array.from(m.forward(Float32Array.from(randomInputs(n, 64, 3, 1, 99).x), n)));
+    const [small, smallPlain] = out(71);
+    expect(small, 'under 72: the conv, bn and relu as unfolded').toEqual(smallPlain);
+    const [big, bigPlain] = out(72);
+    expect(Array.from(big!).some((v, i) => v !== bigPlain![i]), 'at 72: the fold ran, its rounding differs somewhere').toBe(true);
+    big!.forEach((v, i) => expect(Math.abs(v - bigPlain![i]!)).toBeLessThanOrEqual(TOLERANCE.float32 * Math.max(...Array.from(bigPlain!, Math.abs))));
+  });
 });

@@ -62,6 +62,22 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
     ]);
   });
 
+  it('auto: winograd runs from the batch where its products save more than the filter transform costs (winogradFrom), im2col below; never where the tiles do more products than im2col', () => {
+    const at = (channels: number, side: number) => {
+      const src = spec([`{ kind: conv2d, name: c, out_channels: ${channels}, kernel_size: 3, padding: 1 }`, 'flatten'], { input: `[${channels}, ${side}, ${side}]` });
+      const np = planModel(ok(src), TS_TARGET).nodes.find((p) => p.node.name === 'c')!;
+      return { algorithm: convOf(np).algorithm, from: convOf(np).winogradFrom, code: compile(src, 'spec.yaml').code ?? '' };
+    };
+    // Saved multiply-adds a filter and sample (9·P − 16·tiles): 8×8 320, 4×4 80, 2×2 20; the transform WINOGRAD_FILTER_MACS[2] = 160.
+    expect([8, 4, 2].map((side) => at(512, side)).map(({ algorithm, from }) => [algorithm, from])).toEqual([['winograd', 1], ['winograd', 2], ['winograd', 8]]);
+    expect(at(32, 28)).toMatchObject({ algorithm: 'winograd4', from: 1 });
+    // A 1×1 output: one 4×4 tile's 16 products against im2col's 9.
+    expect(at(64, 1).algorithm).toBe('im2col');
+    const small = at(512, 2);
+    expect(small.code).toMatch(/\/\/ wasm: winograd F\(2×2,3×3\) \(auto: 3×3, stride 1, 512→512 channels, 2×2 out, under 12 for 4×4 tiles; im2col below batch 8, where the filter transform costs more than it saves\)\nconst c_geometry: rt\.Conv2dGeometry = \{[^}]*algorithm: 'winograd', winogradFrom: 8 \};/);
+    expect(at(512, 8).code).not.toContain('winogradFrom');
+  });
+
   it("the seed's MNIST model: conv1 (1→32) direct with an im2col backward, conv2 (32→64) winograd F(4×4), in the geometry literal and its comment, under the layer's", () => {
     const src = readFileSync('specs/mnist.yaml', 'utf8');
     expect(algorithms(src)).toEqual({ conv1: 'direct', conv2: 'winograd4' });
@@ -89,7 +105,7 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
       '                   b: im2col + gemm (set in the spec)',
       '                   c: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels, 8×8 out, under 12 for 4×4 tiles)',
       '                   d: winograd F(4×4,3×3) (set in the spec)',
-      '                   e: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels, 4×4 out, under 12 for 4×4 tiles)',
+      '                   e: winograd F(2×2,3×3) (auto: 3×3, stride 1, 16→16 channels, 4×4 out, under 12 for 4×4 tiles; im2col below batch 2, where the filter transform costs more than it saves)',
       '                   f: direct (set in the spec)',
       '                   g: direct (set in the spec)',
     ]);
@@ -158,8 +174,8 @@ describe('conv2d algorithm: chosen once, in the plan', () => {
     expect(text.out).toContain('Conv algorithms:   conv1: direct, backward im2col + gemm (auto: 1→32 channels, fewer than 8 for winograd; backward im2col: over 4→8 channels a group for direct)\n                   conv2: winograd F(4×4,3×3) (auto: 3×3, stride 1, 32→64 channels, 24×24 out (4×4 tiles: 0.56 of 2×2\'s products))\n');
     const json = JSON.parse((await cnnc('inspect', 'specs/mnist.yaml', '--json')).out) as { algorithms: unknown };
     expect(json.algorithms).toEqual([
-      { name: 'conv1', algorithm: 'direct', backward: 'im2col', why: 'auto: 1→32 channels, fewer than 8 for winograd; backward im2col: over 4→8 channels a group for direct' },
-      { name: 'conv2', algorithm: 'winograd4', backward: 'winograd4', why: "auto: 3×3, stride 1, 32→64 channels, 24×24 out (4×4 tiles: 0.56 of 2×2's products)" },
+      { name: 'conv1', algorithm: 'direct', backward: 'im2col', winogradFrom: 1, why: 'auto: 1→32 channels, fewer than 8 for winograd; backward im2col: over 4→8 channels a group for direct' },
+      { name: 'conv2', algorithm: 'winograd4', backward: 'winograd4', winogradFrom: 1, why: "auto: 3×3, stride 1, 32→64 channels, 24×24 out (4×4 tiles: 0.56 of 2×2's products)" },
     ]);
   });
 });

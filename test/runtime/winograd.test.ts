@@ -127,6 +127,22 @@ for (const [algorithm, name] of [['winograd', 'F(2×2,3×3)'], ['winograd4', 'F(
     expect(relError(dB, ref.dB)).toBeLessThan(TOLERANCE.winograd);
   });
 
+  test('winogradFrom: a batch under it runs im2col (its bits), a batch at it runs winograd (its bits), both passes', () => {
+    const c = CASES[2]!, from = 3;
+    const run = (g: Conv2dGeometry, n: number) => {
+      const r = new Rng(9);
+      const x = random(n * c.cin * c.h * c.w, r), W = random(c.cout * c.cin * 9, r), B = random(c.cout, r), dY = random(n * c.cout * g.ho * g.wo, r);
+      const y = new Float32Array(dY.length), dX = new Float32Array(x.length), dW = new Float32Array(W.length), dB = new Float32Array(c.cout);
+      expect(conv2dForward(g, n, x, W, B, y)).toBe(true);
+      expect(conv2dBackward(g, n, x, dY, W, dW, dX, dB)).toBe(true);
+      return [y, dX, dW, dB].map((a) => Array.from(a));
+    };
+    const gated: Conv2dGeometry = { ...geometryOf(c, algorithm), winogradFrom: from };
+    expect(run(gated, from - 1)).toEqual(run(geometryOf(c, 'im2col'), from - 1));
+    expect(run(gated, from)).toEqual(run(geometryOf(c, algorithm), from));
+    expect(run(gated, from)).not.toEqual(run(geometryOf(c, 'im2col'), from));
+  });
+
   test('a geometry that asks for winograd where it cannot apply is refused, naming why', () => {
     const g: Conv2dGeometry = { ...geometryOf(CASES[1]!, algorithm), sh: 2, sw: 2, ho: 4, wo: 5 };
     expect(() => conv2dForward(g, 1, new Float32Array(5 * 7 * 9), new Float32Array(7 * 5 * 9), null, new Float32Array(7 * 20))).toThrow(/needs 3×3, stride 1.*stride 2×2/);

@@ -28,7 +28,7 @@ export function emitConv2d(node: Conv2dNode, o: EmitOptions): LayerKernels {
   const geometry = `${name}_geometry`;
   const constants = {
     suffix: 'geometry',
-    text: `// ${gm.algorithmNote}\nconst ${geometry}: rt.Conv2dGeometry = { cin: ${cin}, h: ${h}, w: ${w}, cout: ${cout}, ho: ${ho}, wo: ${wo}, kh: ${kh}, kw: ${kw}, sh: ${sh}, sw: ${sw}, dh: ${dh}, dw: ${dw}, top: ${gm.top}, left: ${gm.left}, groups: ${g}, algorithm: '${gm.algorithm}'${gm.backward === gm.algorithm ? '' : `, backward: '${gm.backward}'`} };`,
+    text: `// ${gm.algorithmNote}\nconst ${geometry}: rt.Conv2dGeometry = { cin: ${cin}, h: ${h}, w: ${w}, cout: ${cout}, ho: ${ho}, wo: ${wo}, kh: ${kh}, kw: ${kw}, sh: ${sh}, sw: ${sw}, dh: ${dh}, dw: ${dw}, top: ${gm.top}, left: ${gm.left}, groups: ${g}, algorithm: '${gm.algorithm}'${gm.backward === gm.algorithm ? '' : `, backward: '${gm.backward}'`}${gm.winogradFrom > 1 ? `, winogradFrom: ${gm.winogradFrom}` : ''} };`,
   };
   const colOff = (goff: (s: number, b?: string) => string): string => (pointwise ? goff(k * p, 'xOff') : goff(k * p));
 

@@ -21,7 +21,14 @@ export function forwardCalls(m: ModelParts, inference = false): string[] {
     } else if (inference && np.evalFoldedInto !== null) {
       calls.push(`// ${node.name}: folded into ${np.evalFoldedInto} (its folded weights write ${node.name}'s output)`);
     } else if (inference && np.evalFold !== null && k !== null) {
-      calls.push(...timed(m, forwardSlot(i), foldedConvCall(m, np, k.forward.params, bind)));
+      // Below the fold's batch: the conv, the bn and the relu as runForward calls them.
+      const { bn, relu } = np.evalFold;
+      const unfolded = [node.name, bn, ...(relu === null ? [] : [relu])].map((name) => {
+        const kernels = kernelsOf(m, m.planned.nodes.find((p) => p.node.name === name)!);
+        if (kernels === null) throw new Error(`cnnc internal error: ${name} has no forward kernel to run unfolded`);
+        return `${name}_forward(${kernels.forward.params.map((a) => bind(name, a)).join(', ')});`;
+      });
+      calls.push(...timed(m, forwardSlot(i), foldedConvCall(m, np, k.forward.params, bind, unfolded)));
     } else if (k === null) {
       calls.push(`// ${np.comment}`);
     } else {

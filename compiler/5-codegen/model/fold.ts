@@ -6,13 +6,15 @@
 // output (and a relu after the bn into its own output, as a conv's fused relu). It costs Cout·K multiplies a
 // forward, against the bn's (and relu's) pass over every output. The wasm batch path
 // (rt.conv2dForward) takes b' as its bias; the module's own loop too where the conv has a bias, and adds b'
-// after it where it has none.
+// after it where it has none. On batches under the fold's `from` (fuse.ts foldMinBatch: few outputs a weight, such
+// as resnet18's 512-channel layers at batch 1) the fold's pass over the weights would cost more than the bn's over
+// the outputs, and the conv, bn and relu run unfolded, as in training's forward.
 import type { Conv2dNode } from '../../ir/types.js';
 import { convOf, type NodePlan } from '../../ir/plan.js';
-import { lit, type KernelArg } from '../kernel.js';
+import { indent, lit, type KernelArg } from '../kernel.js';
 import type { ModelParts } from './parts.js';
 
-export function foldedConvCall(m: ModelParts, np: NodePlan, params: readonly KernelArg[], bind: (node: string, a: KernelArg) => string): string[] {
+export function foldedConvCall(m: ModelParts, np: NodePlan, params: readonly KernelArg[], bind: (node: string, a: KernelArg) => string, unfolded: readonly string[]): string[] {
   const fold = np.evalFold!;
   const conv = np.node as Conv2dNode;
   const bn = m.planned.nodes.find((b) => b.node.name === fold.bn)!;
@@ -25,13 +27,22 @@ export function foldedConvCall(m: ModelParts, np: NodePlan, params: readonly Ker
   const reluY = relu === null ? '' : `, this.${relu}`;
   const args = params.map((p) => (p.ref?.kind === 'y' ? y : p.ref?.kind === 'param' && p.ref.role === 'weight' ? W : p.ref?.kind === 'param' && p.ref.role === 'bias' ? B : bind(c, p)));
   const param = (owner: string, name: string, present: boolean): string => (present ? `this.${owner}_${name}` : 'null');
-  return [
+  const folded = [
     `// ${c} + ${b.name}${fold.relu === null ? '' : ` (+ ${fold.relu})`} folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)${groups > 1 ? ` (${groups} groups)` : ''}`,
     `rt.foldConvBatchnorm(this.${c}_W, ${param(c, 'B', conv.bias)}, ${param(b.name, 'W', b.affine)}, ${param(b.name, 'B', b.affine)}, this.${b.name}_runningMean, this.${b.name}_runningVar, ${lit(b.eps)}, ${cout}, ${K}, ${W}, ${B});`,
     `if (!rt.conv2dForward(${c}_geometry, n, ${bind(c, params.find((p) => p.ref?.kind === 'x')!)}, ${W}, ${B}, ${y}${reluY})) {`,
     `  ${c}_forward(${args.join(', ')});`,
     ...(conv.bias ? [] : [`  for (let s = 0; s < n; s++) for (let co = 0; co < ${cout}; co++) { const bc = ${B}[co]; const o = s * ${outS} + co * ${positions}; for (let q = 0; q < ${positions}; q++) ${y}[o + q] += bc; }`]),
     ...(relu === null ? [] : [`  rt.relu(${y}, this.${relu}, n * ${outS}); // ${fold.relu}`]),
+    `}`,
+  ];
+  if (fold.from <= 1) return folded;
+  return [
+    `if (n >= ${fold.from}) {`,
+    ...indent(folded.join('\n')),
+    `} else {`,
+    `  // under ${fold.from} samples: folding ${cout}×${K} weights costs more than ${b.name}'s pass over ${positions} outputs a channel`,
+    ...indent(unfolded.join('\n')),
     `}`,
   ];
 }

@@ -161,7 +161,7 @@ export function emitMethods(m: ModelParts): OptionalKind<MethodDeclarationStruct
     { name: 'runForward', scope: Scope.Private, parameters: [{ name: 'x', type: F }, { name: 'n', type: 'number' }], returnType: 'void', statements: fwd.join('\n') },
     ...(inference === null ? [] : [{
       name: 'runInference', scope: Scope.Private, parameters: [{ name: 'x', type: F }, { name: 'n', type: 'number' }], returnType: 'void' as const,
-      docs: [`runForward in eval mode with ${folds.map((np) => `${np.evalFold!.bn} folded into ${np.node.name}`).join(', ')}: those convs' own outputs are not written.`],
+      docs: [`runForward in eval mode with ${folds.map((np) => `${np.evalFold!.bn} folded into ${np.node.name}${np.evalFold!.from > 1 ? ` from batch ${np.evalFold!.from}` : ''}`).join(', ')}: where they fold, those convs' own outputs are not written.`],
       statements: inference.join('\n'),
     }]),
     { name: 'runBackward', scope: Scope.Private, parameters: [{ name: 'x', type: F }, { name: 'n', type: 'number' }], returnType: 'void', statements: bwd.length > 0 ? bwd.join('\n') : 'void x;\nvoid n;' },

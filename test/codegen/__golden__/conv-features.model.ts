@@ -1027,7 +1027,7 @@ export class ConvFeatures implements rt.CompiledModel<Float32Array> {
     fc2_forward(n, this.dropout_1_y, this.fc2_y, this.fc2_W, this.fc2_B);
   }
 
-  /** runForward in eval mode with bn folded into stem: those convs' own outputs are not written. */
+  /** runForward in eval mode with bn folded into stem: where they fold, those convs' own outputs are not written. */
   private runInference(x: Float32Array, n: number): void {
     // stem + bn folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
     rt.foldConvBatchnorm(this.stem_W, null, this.bn_W, this.bn_B, this.bn_runningMean, this.bn_runningVar, 0.00001, 8, 9, this.stem_foldW, this.stem_foldB);

@@ -1432,7 +1432,7 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
     fc_forward(n, this.global_avgpool2d_1_y, this.fc_y, this.fc_W, this.fc_B);
   }
 
-  /** runForward in eval mode with stem_bn folded into stem, b1_bn1 folded into b1_conv1, b1_bn2 folded into b1_conv2, b2_bn1 folded into b2_conv1, b2_bn2 folded into b2_conv2, b2_down_bn folded into b2_down: those convs' own outputs are not written. */
+  /** runForward in eval mode with stem_bn folded into stem, b1_bn1 folded into b1_conv1, b1_bn2 folded into b1_conv2, b2_bn1 folded into b2_conv1 from batch 2, b2_bn2 folded into b2_conv2 from batch 3, b2_down_bn folded into b2_down: where they fold, those convs' own outputs are not written. */
   private runInference(x: Float32Array, n: number): void {
     // stem + stem_bn (+ stem_relu) folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
     rt.foldConvBatchnorm(this.stem_W, null, this.stem_bn_W, this.stem_bn_B, this.stem_bn_runningMean, this.stem_bn_runningVar, 0.00001, 16, 9, this.stem_foldW, this.stem_foldB);
@@ -1461,20 +1461,33 @@ export class ResNetMini implements rt.CompiledModel<Float32Array> {
     // b1_bn2: folded into b1_conv2 (its folded weights write b1_bn2's output)
     b1_add_forward(n, this.b1_bn2_y, this.stem_relu_y, this.b1_add_y);
     b1_out_forward(n, this.b1_add_y, this.b1_out_y);
-    // b2_conv1 + b2_bn1 (+ relu_4) folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
-    rt.foldConvBatchnorm(this.b2_conv1_W, null, this.b2_bn1_W, this.b2_bn1_B, this.b2_bn1_runningMean, this.b2_bn1_runningVar, 0.00001, 32, 144, this.b2_conv1_foldW, this.b2_conv1_foldB);
-    if (!rt.conv2dForward(b2_conv1_geometry, n, this.b1_out_y, this.b2_conv1_foldW, this.b2_conv1_foldB, this.b2_bn1_y, this.relu_4_y)) {
-      b2_conv1_forward(n, this.b1_out_y, this.b2_bn1_y, this.b2_conv1_foldW, this.b2_conv1_col);
-      for (let s = 0; s < n; s++) for (let co = 0; co < 32; co++) { const bc = this.b2_conv1_foldB[co]!; const o = s * 6272 + co * 196; for (let q = 0; q < 196; q++) this.b2_bn1_y[o + q]! += bc; }
-      rt.relu(this.b2_bn1_y, this.relu_4_y, n * 6272); // relu_4
+    if (n >= 2) {
+      // b2_conv1 + b2_bn1 (+ relu_4) folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
+      rt.foldConvBatchnorm(this.b2_conv1_W, null, this.b2_bn1_W, this.b2_bn1_B, this.b2_bn1_runningMean, this.b2_bn1_runningVar, 0.00001, 32, 144, this.b2_conv1_foldW, this.b2_conv1_foldB);
+      if (!rt.conv2dForward(b2_conv1_geometry, n, this.b1_out_y, this.b2_conv1_foldW, this.b2_conv1_foldB, this.b2_bn1_y, this.relu_4_y)) {
+        b2_conv1_forward(n, this.b1_out_y, this.b2_bn1_y, this.b2_conv1_foldW, this.b2_conv1_col);
+        for (let s = 0; s < n; s++) for (let co = 0; co < 32; co++) { const bc = this.b2_conv1_foldB[co]!; const o = s * 6272 + co * 196; for (let q = 0; q < 196; q++) this.b2_bn1_y[o + q]! += bc; }
+        rt.relu(this.b2_bn1_y, this.relu_4_y, n * 6272); // relu_4
+      }
+    } else {
+      // under 2 samples: folding 32×144 weights costs more than b2_bn1's pass over 196 outputs a channel
+      b2_conv1_forward(n, this.b1_out_y, this.b2_conv1_y, this.b2_conv1_W, this.b2_conv1_col);
+      b2_bn1_forward(n, this.b2_conv1_y, this.b2_bn1_y, this.b2_bn1_W, this.b2_bn1_B, this.b2_bn1_runningMean, this.b2_bn1_runningVar, this.b2_bn1_numBatchesTracked, this.b2_bn1_mean, this.b2_bn1_invstd, this.mode);
+      relu_4_forward(n, this.b2_bn1_y, this.relu_4_y);
     }
     // b2_bn1: folded into b2_conv1 (its folded weights write b2_bn1's output)
     // relu_4: folded into b2_conv1 (its folded weights write relu_4's output)
-    // b2_conv2 + b2_bn2 folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
-    rt.foldConvBatchnorm(this.b2_conv2_W, null, this.b2_bn2_W, this.b2_bn2_B, this.b2_bn2_runningMean, this.b2_bn2_runningVar, 0.00001, 32, 288, this.b2_conv2_foldW, this.b2_conv2_foldB);
-    if (!rt.conv2dForward(b2_conv2_geometry, n, this.relu_4_y, this.b2_conv2_foldW, this.b2_conv2_foldB, this.b2_bn2_y)) {
-      b2_conv2_forward(n, this.relu_4_y, this.b2_bn2_y, this.b2_conv2_foldW, this.b2_conv2_col);
-      for (let s = 0; s < n; s++) for (let co = 0; co < 32; co++) { const bc = this.b2_conv2_foldB[co]!; const o = s * 6272 + co * 196; for (let q = 0; q < 196; q++) this.b2_bn2_y[o + q]! += bc; }
+    if (n >= 3) {
+      // b2_conv2 + b2_bn2 folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)
+      rt.foldConvBatchnorm(this.b2_conv2_W, null, this.b2_bn2_W, this.b2_bn2_B, this.b2_bn2_runningMean, this.b2_bn2_runningVar, 0.00001, 32, 288, this.b2_conv2_foldW, this.b2_conv2_foldB);
+      if (!rt.conv2dForward(b2_conv2_geometry, n, this.relu_4_y, this.b2_conv2_foldW, this.b2_conv2_foldB, this.b2_bn2_y)) {
+        b2_conv2_forward(n, this.relu_4_y, this.b2_bn2_y, this.b2_conv2_foldW, this.b2_conv2_col);
+        for (let s = 0; s < n; s++) for (let co = 0; co < 32; co++) { const bc = this.b2_conv2_foldB[co]!; const o = s * 6272 + co * 196; for (let q = 0; q < 196; q++) this.b2_bn2_y[o + q]! += bc; }
+      }
+    } else {
+      // under 3 samples: folding 32×288 weights costs more than b2_bn2's pass over 196 outputs a channel
+      b2_conv2_forward(n, this.relu_4_y, this.b2_conv2_y, this.b2_conv2_W, this.b2_conv2_col);
+      b2_bn2_forward(n, this.b2_conv2_y, this.b2_bn2_y, this.b2_bn2_W, this.b2_bn2_B, this.b2_bn2_runningMean, this.b2_bn2_runningVar, this.b2_bn2_numBatchesTracked, this.b2_bn2_mean, this.b2_bn2_invstd, this.mode);
     }
     // b2_bn2: folded into b2_conv2 (its folded weights write b2_bn2's output)
     // b2_down + b2_down_bn folded for inference: W' = W·a, b' = b·a + β − μ·a, a = γ/√(var + ε)

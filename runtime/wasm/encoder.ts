@@ -137,6 +137,8 @@ export class FunctionBuilder {
   f32x4Mul(): this { return this.simd(0xe6); }
   /** pmax(a, b) = a < b ? b : a (lets a NaN in `a` through, unlike max). */
   f32x4Pmax(): this { return this.simd(0xeb); }
+  /** pmin(a, b) = b < a ? b : a (lets a NaN in `a` through, unlike min). */
+  f32x4Pmin(): this { return this.simd(0xea); }
   /** Lane mask: all ones where a > b. */
   f32x4Gt(): this { return this.simd(0x44); }
   v128And(): this { return this.simd(0x4e); }

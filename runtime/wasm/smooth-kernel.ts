@@ -75,13 +75,16 @@ function constants(f: FunctionBuilder, body: Lanes): Splat {
 
 const LOG2E = 1.44269504088896341;
 const C1 = 0.693359375, C2 = -2.12194440e-4;
+/** 1.5·2^23: a whole float n in (−2^22, 2^22) plus it has n + 0x4B400000 as its bits. */
+const MAGIC = 12582912;
 const EXP_P = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
 const TANH_Q = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1];
 
 /** Leaves exp(a) on the stack, a a local; lanes below −104 are taken as −104 (exp of it rounds to 0). */
 function exp(f: FunctionBuilder, a: V128, k: Splat): void {
   const n = f.local(ValType.v128), r = f.local(ValType.v128), h = f.local(ValType.v128), bias = f.local(ValType.v128);
-  f.get(a).get(k(-104)).f32x4Max().set(a); // a NaN stays NaN (f32x4.max propagates it)
+  // pmax, a single instruction where max is a sequence: a NaN in `a` passes (pmax(a, b) = a < b ? b : a)
+  f.get(a).get(k(-104)).f32x4Pmax().set(a);
   f.get(a).get(k(LOG2E)).f32x4Mul().get(k(0.5)).f32x4Add().f32x4Floor().set(n);
   f.get(a).get(n).get(k(C1)).f32x4Mul().f32x4Sub().get(n).get(k(C2)).f32x4Mul().f32x4Sub().set(r);
   // P(r)·r² + r + 1, P by Horner
@@ -89,8 +92,10 @@ function exp(f: FunctionBuilder, a: V128, k: Splat): void {
   for (const c of EXP_P.slice(1)) f.get(r).f32x4Mul().get(k(c)).f32x4Add();
   f.get(r).get(r).f32x4Mul().f32x4Mul().get(r).f32x4Add().get(k(1)).f32x4Add();
   // · 2^n as 2^h · 2^(n − h), h = n >> 1: each exponent in [−75, 64], a normal float's
+  // n to int32 as n + 1.5·2^23's bits − its own (n is whole, in [−150, 28]): an add and a subtract where
+  // trunc_sat is a sequence without AVX-512
   f.i32Const(127).i32x4Splat().set(bias);
-  f.get(n).i32x4TruncSatF32x4S().set(n);
+  f.get(n).get(k(MAGIC)).f32x4Add().get(k(MAGIC)).i32x4Sub().set(n);
   f.get(n).i32Const(1).i32x4ShrS().set(h);
   f.get(h).get(bias).i32x4Add().i32Const(23).i32x4Shl().f32x4Mul();
   f.get(n).get(h).i32x4Sub().get(bias).i32x4Add().i32Const(23).i32x4Shl().f32x4Mul();
@@ -105,7 +110,7 @@ const tanh: Lanes = (f, x, k) => {
   for (const c of TANH_Q.slice(1)) f.get(z).f32x4Mul().get(k(c)).f32x4Add();
   f.get(z).f32x4Mul().get(ax).f32x4Mul().get(ax).f32x4Add().set(small);
   // else 1 − 2/(exp(2·min(|x|, 9.5)) + 1)
-  f.get(ax).get(k(9.5)).f32x4Min().get(k(2)).f32x4Mul().set(large);
+  f.get(ax).get(k(9.5)).f32x4Pmin().get(k(2)).f32x4Mul().set(large); // pmin: a NaN passes, as min's
   exp(f, large, k);
   f.set(large);
   f.get(k(1)).get(k(2)).get(large).get(k(1)).f32x4Add().f32x4Div().f32x4Sub().set(large);

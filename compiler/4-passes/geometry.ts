@@ -2,6 +2,7 @@
 // sizes, groups and column matrix, a pool's window, an upsample's source-index scales and nearest tables.
 import type { AdaptiveAxis, AdaptivePoolGeometry, ConvGeometry, Geometry, PoolGeometry, UpsampleAxis } from '../ir/plan.js';
 import type { AdaptivePool2dNode, AvgPool2dNode, Conv2dNode, ConvTranspose2dNode, MaxPool2dNode, Node, UpsampleNode } from '../ir/types.js';
+import { coversInput, type Conv2dGeometry } from '../../runtime/wasm/conv.js';
 import { depthwiseUnfit, DIRECT_BACKWARD_MAX_CIG, DIRECT_BACKWARD_MAX_COG, DIRECT_MAX_CHANNEL_PAIRS, WINOGRAD4_MAX_PRODUCTS, WINOGRAD4_MIN_SIDE, WINOGRAD_MIN_CHANNELS, winograd4Products, winogradMinBatch, winogradUnfit, type ConvAlgorithm } from '../ir/conv-algorithm.js';
 
 export function geometryOf(node: Node): Geometry {
@@ -56,6 +57,7 @@ function chooseAlgorithm(node: Conv2dNode | ConvTranspose2dNode): Omit<ConvChoic
     return { algorithm: 'im2col', backward: 'im2col', why: `conv_transpose2d: as its adjoint conv2d, ${node.outChannels}→${node.inChannels} channels, whose backward-data pass is this forward` };
   }
   if (node.algorithm !== 'auto') return { algorithm: node.algorithm, backward: node.algorithm, why: 'set in the spec' };
+  if (coversInput(runtimeGeometry(node))) return { algorithm: 'im2col', backward: 'im2col', why: `auto: its ${node.kernel[0]}×${node.kernel[1]} kernel covers its unpadded input: one matrix product over the batch, as a linear layer's` };
   const unfit = winogradUnfit(node.kernel, node.stride, node.dilation, node.groups);
   const few = Math.min(node.inChannels, node.outChannels);
   if (unfit === null && few >= WINOGRAD_MIN_CHANNELS) {
@@ -80,6 +82,13 @@ function chooseAlgorithm(node: Conv2dNode | ConvTranspose2dNode): Omit<ConvChoic
   if (cig * cog > DIRECT_MAX_CHANNEL_PAIRS) return { algorithm: 'im2col', backward: 'im2col', why: `${why}; over ${DIRECT_MAX_CHANNEL_PAIRS} channel pairs a group for direct` };
   if (cog <= DIRECT_BACKWARD_MAX_COG && cig <= DIRECT_BACKWARD_MAX_CIG) return { algorithm: 'direct', backward: 'direct', why };
   return { algorithm: 'direct', backward: 'im2col', why: `${why}; backward im2col: over ${DIRECT_BACKWARD_MAX_CIG}→${DIRECT_BACKWARD_MAX_COG} channels a group for direct` };
+}
+
+/** A conv2d's shapes as the runtime's batch kernels take them (the generated geometry literal's fields). */
+function runtimeGeometry(node: Conv2dNode): Conv2dGeometry {
+  const [cin, h, w] = node.inShapes[0] as [number, number, number];
+  const [cout, ho, wo] = node.outShape as [number, number, number];
+  return { cin, h, w, cout, ho, wo, kh: node.kernel[0], kw: node.kernel[1], sh: node.stride[0], sw: node.stride[1], dh: node.dilation[0], dw: node.dilation[1], top: node.padding.top, left: node.padding.left, groups: node.groups };
 }
 
 /** The algorithm's name as comments and `cnnc inspect` print it (with the backward's where it differs). */

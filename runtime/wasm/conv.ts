@@ -269,11 +269,11 @@ export function coversInput(g: Conv2dGeometry): boolean {
   return g.ho === 1 && g.wo === 1 && g.kh === g.h && g.kw === g.w && g.top === 0 && g.left === 0 && g.dh === 1 && g.dw === 1 && g.groups === 1;
 }
 
-/** dW [cout × K] += dYᵀ · x, dB += dY's column sums (sample by sample), dX [n × K] = dY · W: a linear layer's backward. */
+/** dW [cout × K] += dYᵀ · x, dB += dY's column sums (addChannelSums, sample by sample), dX [n × K] = dY · W: a linear layer's backward. */
 function denseBackward(w: Instance, g: Conv2dGeometry, n: number, x: Float32Array, dY: Float32Array, W: Float32Array, dW: Float32Array, dX: Float32Array | null, dB: FloatArray | null): void {
   const K = g.cin * g.kh * g.kw, cout = g.cout;
   sgemm(w, true, false, cout, K, n, dY, 0, x, 0, dW, 0, true);
-  if (dB !== null) for (let s = 0; s < n; s++) for (let co = 0; co < cout; co++) dB[co]! += dY[s * cout + co]!;
+  if (dB !== null) addChannelSums(cout, 1, n, dY, dB as Float32Array);
   if (dX !== null) sgemm(w, false, false, n, K, cout, dY, 0, W, 0, dX, 0, false);
 }
 

@@ -26,16 +26,21 @@ export function forwardCalls(m: ModelParts, inference = false): string[] {
       const unfolded = [node.name, bn, ...(relu === null ? [] : [relu])].map((name) => {
         const kernels = kernelsOf(m, m.planned.nodes.find((p) => p.node.name === name)!);
         if (kernels === null) throw new Error(`cnnc internal error: ${name} has no forward kernel to run unfolded`);
-        return `${name}_forward(${kernels.forward.params.map((a) => bind(name, a)).join(', ')});`;
+        return forwardCall(name, kernels.forward.params, bind);
       });
       calls.push(...timed(m, forwardSlot(i), foldedConvCall(m, np, k.forward.params, bind, unfolded)));
     } else if (k === null) {
       calls.push(`// ${np.comment}`);
     } else {
-      calls.push(...timed(m, forwardSlot(i), [`${node.name}_forward(${k.forward.params.map((a) => bind(node.name, a)).join(', ')});`]));
+      calls.push(...timed(m, forwardSlot(i), [forwardCall(node.name, k.forward.params, bind)]));
     }
   });
   return withTimer(calls);
+}
+
+/** A layer's forward kernel call with its arguments bound to the class's fields. */
+function forwardCall(name: string, params: readonly KernelArg[], bind: (node: string, a: KernelArg) => string): string {
+  return `${name}_forward(${params.map((a) => bind(name, a)).join(', ')});`;
 }
 
 export function backwardCalls(m: ModelParts): string[] {

@@ -23,11 +23,16 @@ export const pool = {
    */
   minMacs: 1 << 20,
   /**
-   * Elementwise kernels over fewer floats than this run on the calling thread alone (side.ts runElementwise): below
-   * it, waking the workers costs about what they save. Measured (2-core Xeon, medians of 21, 1 → 2 threads, ms): relu6
-   * 150K floats 0.08 → 0.36, 1M 0.53 → 0.34, 3M 1.50 → 0.81; tanh 150K 0.88 → 0.97, 1M 6.2 → 3.2.
+   * Passes over fewer floats than this run on the calling thread alone: the elementwise kernels (side.ts
+   * runElementwise), the plane kernels, the optimizers' updates and batchnorm's passes (batchnorm.ts). Below it a job
+   * costs about what the second thread saves. Within a step the workers are still polling from the last job (spin),
+   * so a job costs a few µs. Measured (2-core AMD EPYC, 1 → 2 threads, medians of 61 back-to-back calls, µs): leaky
+   * 16K floats 4 → 5, 32K 7 → 6, 64K 14 → 11, 128K 27 → 17; tanh 8K 27 → 17, 32K 103 → 59; batchnorm's five passes 16K
+   * 44 → 36, 32K 70 → 48, 128K 265 → 166. Training steps at 2 threads, batch 32, 3 interleaved runs of 60 steps
+   * (bench/step-time.mjs), 1<<19 → 1<<15, min / median ms: resnet-mini 24.0 / 28–38 → 21.4 / 25–28, LeNet-5 3.5 / 6.1–7.5
+   * → 2.8 / 4.5–5.8; vgg-bn even. (A 2-core Xeon had measured relu6 150K 0.08 → 0.36 ms, with the workers asleep.)
    */
-  minFloats: 1 << 19,
+  minFloats: 1 << 15,
   /** Whether the caller claims chunks too (always, except in tests that make the workers compute everything). */
   callerWorks: true,
 };

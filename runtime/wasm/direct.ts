@@ -13,7 +13,8 @@
 // whole by one thread, so the bits depend on the shapes only, never on the thread count.
 import { relu, reluBackward } from './relu.js';
 import { encodeModule, type MemoryDecl } from './encoder.js';
-import { sideModule, workerModules } from './side.js';
+import { sideModule, workerModules, type SideKernels } from './side.js';
+import { arithmeticModule } from './elementwise-kernel.js';
 import { kernelMadd } from './sgemm-kernel.js';
 import { CTRL, ceilDiv, roundUp, type DirectKernels } from './gemm-part.js';
 import { blockSize, jobThreads, runJob as runJobOn } from './pool.js';
@@ -179,22 +180,22 @@ export function directForward(w: Instance, g: DirectShape, n: number, x: Float32
   const { cig, khkw, woP, chan } = lay;
   const inS = g.cin * g.h * g.w, P = g.ho * g.wo, outS = g.cout * P, padded = woP !== g.wo, tap = cig * khkw;
   const threads = jobThreads(n, n * outS * tap);
-  const rX = residentAt(w, x), rY = residentAt(w, y), rB = B === null ? -1 : residentAt(w, B);
+  const rX = residentAt(w, x), rY = residentAt(w, y), rB = B === null ? -1 : residentAt(w, B), rW = residentAt(w, W);
   cursor = scratchBase(w);
   const pX = rX >= 0 ? rX : take(n * inS), pY = rY >= 0 ? rY : take(n * outS);
   const pB = B === null ? -1 : rB >= 0 ? rB : take(g.cout);
-  const pWr = take(g.cout * tap), pTab = take(g.kw + 2 * g.sw);
+  const pW = rW >= 0 ? rW : take(g.cout * tap), pWr = take(g.cout * tap), pTab = take(g.kw + 2 * g.sw);
   // Per thread: the phased input, then (rows padded to whole blocks) the output.
   const tStride = roundUp(roundUp(g.cin * chan, 16) + (padded ? g.cout * g.ho * woP : 0), 16);
   const tScratch = take(threads * tStride);
   const mem = ensureFloats(w, cursor);
   if (rX < 0) mem.set(operand(x, 0, n * inS), pX);
   if (B !== null && rB < 0) mem.set(B, pB);
-  // W [g][blk][b][ci][ki][kj] → [g][blk][ci][ki][kj][b]: a block's cb weights of one tap side by side.
-  for (let co = 0; co < g.cout; co++) {
-    const blockStart = co - (co % cb), b = co % cb;
-    for (let t = 0; t < tap; t++) mem[pWr + blockStart * tap + t * cb + b] = W[co * tap + t]!;
-  }
+  if (rW < 0) mem.set(W, pW);
+  // W [g][blk][b][ci][ki][kj] → [g][blk][ci][ki][kj][b]: a block's cb weights of one tap side by side, which is the
+  // gemm's packing of W's cout rows into panels of cb rows, tap-major (pack-kernel.ts packRows; cb divides cout). In
+  // wasm: the JS loop it replaces took ~0.2 ms of conv3's 0.9 ms in the strided model at batch 1 (73,728 weights).
+  w.packRows(4 * pW, 4 * tap, g.cout, tap, cb, g.cout / cb, 4 * pWr);
   tables(w, g, pTab);
   const c = w.ctrl;
   setJob(c, g, n, 3, pTab);
@@ -263,14 +264,11 @@ export function directBackward(
   c[CTRL.tScratch] = tScratch;
   c[CTRL.tStride] = tStride;
   runJob(w, k, threads);
-  // dW += the blocks' partials, in block order, each sum rounded to float32 after every add
-  // (Math.fround of the JS add of two float32 values is the float32 add): the bits of one block after another.
+  // dW += the blocks' partials, in block order, by the float32 vector add (elementwise-kernel.ts add, as conv.ts's
+  // im2col backward): every element's sum rounded to float32 after each add, the bits of one block after another.
+  const add = sideModule<SideKernels<'add'>>(w, 'arithmetic', arithmeticModule).add;
+  for (let u = 0; u < units; u++) add(4 * pDW, 4 * (pParts + u * partStride), 4 * pDW, g.cout * tap);
   const f = w.f32;
-  for (let j = 0; j < g.cout * tap; j++) {
-    let acc = f[pDW + j]!;
-    for (let u = 0, sp = pParts + j; u < units; u++, sp += partStride) acc = Math.fround(acc + f[sp]!);
-    f[pDW + j] = acc;
-  }
   if (dB !== null) {
     for (let co = 0; co < g.cout; co++) {
       let acc = f[pDB + co]!;

@@ -81,6 +81,12 @@ export interface ProfileReport {
 
 const DEFAULT_STEPS = 10;
 const DEFAULT_WARMUP = 2;
+/** Without --warmup: warm-up steps (at least DEFAULT_WARMUP) until this much time has passed, at most
+ *  AUTO_WARMUP_STEPS. V8 runs a wasm function first as Liftoff's baseline code and compiles its optimized tier
+ *  once the function has run a while: after 2 steps the strided suite model's forward at batch 1 measured 2.28 ms
+ *  (its convs at 14 GFLOP/s), after 300 steps 1.00 ms (30), the figure a running app sees (2-core AMD EPYC). */
+const WARMUP_MS = 1000;
+const AUTO_WARMUP_STEPS = 1000;
 const MAX_STEPS = 100_000;
 
 export function registerProfile(program: Command, exit: Exit, io: Io = processIo): void {
@@ -91,7 +97,7 @@ export function registerProfile(program: Command, exit: Exit, io: Io = processIo
     .option('--batch-size <n>', 'batch size (default train.batch_size)')
     .option('--threads <n>', 'threads for convolutions and matrix products (default: every core, up to 8)')
     .option('--steps <s>', `timed steps (default ${DEFAULT_STEPS}); each row is the median over them`)
-    .option('--warmup <w>', `untimed steps first (default ${DEFAULT_WARMUP})`)
+    .option('--warmup <w>', `untimed steps first (default: at least ${DEFAULT_WARMUP}, for ${WARMUP_MS / 1000} s, until V8 has optimized the kernels)`)
     .option('--mode <mode>', 'train (forward, loss, backward, optimizer step; default) or infer (forward passes in eval mode)')
     .option('--json', 'print the report as one JSON object')
     .action(async (spec: string, flags: Flags) => {
@@ -99,8 +105,8 @@ export function registerProfile(program: Command, exit: Exit, io: Io = processIo
         const batch = numberFlag('--batch-size', flags.batchSize, 'positive-int');
         const threads = threadsFlag(flags.threads);
         const steps = numberFlag('--steps', flags.steps, 'positive-int') ?? DEFAULT_STEPS;
-        const warmup = numberFlag('--warmup', flags.warmup, 'int') ?? DEFAULT_WARMUP;
-        if (steps > MAX_STEPS || warmup > MAX_STEPS) throw new UsageError(`--steps and --warmup expect at most ${MAX_STEPS}`);
+        const warmup = numberFlag('--warmup', flags.warmup, 'int') ?? null;
+        if (steps > MAX_STEPS || (warmup ?? 0) > MAX_STEPS) throw new UsageError(`--steps and --warmup expect at most ${MAX_STEPS}`);
         const mode = flags.mode ?? 'train';
         if (mode !== 'train' && mode !== 'infer') throw new UsageError(`--mode expects train or infer, got "${mode}"`);
         const loaded = await compileProfiled(spec, io);
@@ -144,7 +150,8 @@ interface ProfileInput {
   readonly n: number;
   readonly threads: number;
   readonly steps: number;
-  readonly warmup: number;
+  /** Warm-up steps; null: for WARMUP_MS (at least DEFAULT_WARMUP). */
+  readonly warmup: number | null;
   readonly peak: FmaPeak;
 }
 
@@ -166,7 +173,9 @@ export function profile(p: ProfileInput): ProfileReport {
   const step = mode === 'train' ? () => void model.trainStep(x, y, n) : () => void model.forward(x, n);
   if (mode === 'train') model.train();
   else model.eval();
-  for (let s = 0; s < p.warmup; s++) step();
+  let warmup = 0;
+  if (p.warmup !== null) for (; warmup < p.warmup; warmup++) step();
+  else for (const t0 = performance.now(); warmup < AUTO_WARMUP_STEPS && (warmup < DEFAULT_WARMUP || performance.now() - t0 < WARMUP_MS); warmup++) step();
   const m = medians(timeSteps(model, p.steps, step));
 
   const planned = planModel(ir, TS_TARGET);
@@ -214,7 +223,7 @@ export function profile(p: ProfileInput): ProfileReport {
     r.part === 'layer' ? [{ name: r.name, direction: 'forward', ms: r.forwardMs }, { name: r.name, direction: 'backward', ms: r.backwardMs }] : [{ name: r.name, direction: null, ms: r.ms }]);
   const top = pieces.reduce<Piece | null>((a, b) => (a === null || b.ms > a.ms ? b : a), null);
   return {
-    spec: p.spec, model: ir.name, mode, batchSize: n, threads: p.threads, steps: p.steps, warmup: p.warmup,
+    spec: p.spec, model: ir.name, mode, batchSize: n, threads: p.threads, steps: p.steps, warmup,
     peak: { gflopsPerThread: p.peak.gflops, op: p.peak.op, gflops: peakAll },
     stepMs: m.stepMs,
     rows: rows.map((r) => ({ ...r, percent: pct(r.ms) })),

@@ -48,16 +48,11 @@ export interface ConvChoice {
 }
 
 export function convAlgorithm(node: Conv2dNode | ConvTranspose2dNode): ConvChoice {
-  const c = chooseAlgorithm(node);
-  return { winogradFrom: 1, ...c };
-}
-
-function chooseAlgorithm(node: Conv2dNode | ConvTranspose2dNode): Omit<ConvChoice, 'winogradFrom'> & { readonly winogradFrom?: number } {
   if (node.kind === 'conv_transpose2d') {
-    return { algorithm: 'im2col', backward: 'im2col', why: `conv_transpose2d: as its adjoint conv2d, ${node.outChannels}→${node.inChannels} channels, whose backward-data pass is this forward` };
+    return choice('im2col', `conv_transpose2d: as its adjoint conv2d, ${node.outChannels}→${node.inChannels} channels, whose backward-data pass is this forward`);
   }
-  if (node.algorithm !== 'auto') return { algorithm: node.algorithm, backward: node.algorithm, why: 'set in the spec' };
-  if (coversInput(runtimeGeometry(node))) return { algorithm: 'im2col', backward: 'im2col', why: `auto: its ${node.kernel[0]}×${node.kernel[1]} kernel covers its unpadded input: one matrix product over the batch, as a linear layer's` };
+  if (node.algorithm !== 'auto') return choice(node.algorithm, 'set in the spec');
+  if (coversInput(runtimeGeometry(node))) return choice('im2col', `auto: its ${node.kernel[0]}×${node.kernel[1]} kernel covers its unpadded input: one matrix product over the batch, as a linear layer's`);
   const unfit = winogradUnfit(node.kernel, node.stride, node.dilation, node.groups);
   const few = Math.min(node.inChannels, node.outChannels);
   if (unfit === null && few >= WINOGRAD_MIN_CHANNELS) {
@@ -66,22 +61,27 @@ function chooseAlgorithm(node: Conv2dNode | ConvTranspose2dNode): Omit<ConvChoic
     const products = winograd4Products(ho, wo);
     const tile: 2 | 4 = Math.min(ho, wo) >= WINOGRAD4_MIN_SIDE && products <= WINOGRAD4_MAX_PRODUCTS ? 4 : 2;
     const from = winogradMinBatch(tile, ho, wo);
-    if (from === Infinity) return { algorithm: 'im2col', backward: 'im2col', why: `auto: ${channels}, ${ho}×${wo} out: winograd's 2×2 tiles would do more products than im2col` };
+    if (from === Infinity) return choice('im2col', `auto: ${channels}, ${ho}×${wo} out: winograd's 2×2 tiles would do more products than im2col`);
     const small = from > 1 ? `; im2col below batch ${from}, where the filter transform costs more than it saves` : '';
-    if (tile === 4) return { algorithm: 'winograd4', backward: 'winograd4', winogradFrom: from, why: `auto: ${channels}, ${ho}×${wo} out (4×4 tiles: ${products.toFixed(2)} of 2×2's products)${small}` };
+    if (tile === 4) return choice('winograd4', `auto: ${channels}, ${ho}×${wo} out (4×4 tiles: ${products.toFixed(2)} of 2×2's products)${small}`, 'winograd4', from);
     const under = Math.min(ho, wo) < WINOGRAD4_MIN_SIDE ? `under ${WINOGRAD4_MIN_SIDE} for 4×4 tiles` : `4×4 tiles would do ${products.toFixed(2)} of 2×2's products (over ${WINOGRAD4_MAX_PRODUCTS})`;
-    return { algorithm: 'winograd', backward: 'winograd', winogradFrom: from, why: `auto: ${channels}, ${ho}×${wo} out, ${under}${small}` };
+    return choice('winograd', `auto: ${channels}, ${ho}×${wo} out, ${under}${small}`, 'winograd', from);
   }
   const cig = node.inChannels / node.groups, cog = node.outChannels / node.groups;
   const channels = `${node.inChannels}→${node.outChannels} channels${node.groups === 1 ? '' : `, ${cig}→${cog} a group`}`;
   if (node.groups > 1 && depthwiseUnfit(node.inChannels, node.outChannels, node.groups) === null) {
-    return { algorithm: 'depthwise', backward: 'depthwise', why: `auto: ${node.inChannels} channels, one filter each` };
+    return choice('depthwise', `auto: ${node.inChannels} channels, one filter each`);
   }
   const why = `auto: ${channels}, ${unfit ?? `fewer than ${WINOGRAD_MIN_CHANNELS} for winograd`}`;
-  if (node.kernel[0] === 1 && node.kernel[1] === 1) return { algorithm: 'im2col', backward: 'im2col', why }; // the winograd reason names the 1×1 kernel
-  if (cig * cog > DIRECT_MAX_CHANNEL_PAIRS) return { algorithm: 'im2col', backward: 'im2col', why: `${why}; over ${DIRECT_MAX_CHANNEL_PAIRS} channel pairs a group for direct` };
-  if (cog <= DIRECT_BACKWARD_MAX_COG && cig <= DIRECT_BACKWARD_MAX_CIG) return { algorithm: 'direct', backward: 'direct', why };
-  return { algorithm: 'direct', backward: 'im2col', why: `${why}; backward im2col: over ${DIRECT_BACKWARD_MAX_CIG}→${DIRECT_BACKWARD_MAX_COG} channels a group for direct` };
+  if (node.kernel[0] === 1 && node.kernel[1] === 1) return choice('im2col', why); // the winograd reason names the 1×1 kernel
+  if (cig * cog > DIRECT_MAX_CHANNEL_PAIRS) return choice('im2col', `${why}; over ${DIRECT_MAX_CHANNEL_PAIRS} channel pairs a group for direct`);
+  if (cog <= DIRECT_BACKWARD_MAX_COG && cig <= DIRECT_BACKWARD_MAX_CIG) return choice('direct', why);
+  return choice('direct', `${why}; backward im2col: over ${DIRECT_BACKWARD_MAX_CIG}→${DIRECT_BACKWARD_MAX_COG} channels a group for direct`, 'im2col');
+}
+
+/** A ConvChoice: the backward's algorithm the forward's unless given, Winograd from batch 1 unless given. */
+function choice(algorithm: ConvAlgorithm, why: string, backward: ConvAlgorithm = algorithm, winogradFrom = 1): ConvChoice {
+  return { algorithm, backward, why, winogradFrom };
 }
 
 /** A conv2d's shapes as the runtime's batch kernels take them (the generated geometry literal's fields). */

@@ -16,7 +16,7 @@
 // 41 calls, 1 thread, 2-core AMD EPYC: bnSum 121 → 100 µs, bnSqDev 155 → 142, bnGradSums 246 → 232 (the rest
 // is memory: the passes read 1.6 MB, past L2).
 import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
-import { floats } from './elementwise-kernel.js';
+import { floats, floatSteps } from './elementwise-kernel.js';
 
 type I32 = Local<ValType.i32>;
 type F64 = Local<ValType.f64>;
@@ -38,50 +38,29 @@ export function batchnormModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
  * `stride` bytes after each run.
  */
 function channel(f: FunctionBuilder, n: I32, count: I32, stride: I32, runs: readonly I32[], vector: (at: readonly I32[]) => void, scalar: (at: readonly I32[]) => void): void {
+  runsOf(f, n, stride, runs, (at) => floats(f, count, at, () => vector(at), () => scalar(at)));
+}
+
+/** For each of the n runs: `body` with pointers `at` to the run's starts; `runs` moved `stride` bytes after each run. */
+function runsOf(f: FunctionBuilder, n: I32, stride: I32, runs: readonly I32[], body: (at: readonly I32[]) => void): void {
   const s = f.local(i32);
   const at = runs.map(() => f.local(i32));
   f.get(n).set(s);
   f.block(() => f.loop(() => {
     f.get(s).i32Eqz().brIf(1);
     runs.forEach((r, i) => f.get(r).set(at[i]!));
-    floats(f, count, at, () => vector(at), () => scalar(at));
+    body(at);
     for (const r of runs) f.addTo(r, stride);
     f.get(s).i32Const(1).i32Sub().set(s);
     f.br(0);
   }));
 }
 
-/**
- * channel's loops for the sums: `eight` on each whole eight floats of a run, `four` on a last four, `scalar` on the
- * rest (the pointers advance 32, 16, then 4 bytes).
- */
+/** channel's loops for the sums: `eight` on each whole eight floats of a run, `four` on a last four, `scalar` on the
+ *  rest (the pointers advance 32, 16, then 4 bytes). */
 function channelSums(f: FunctionBuilder, n: I32, count: I32, stride: I32, runs: readonly I32[], eight: (at: readonly I32[]) => void,
   four: (at: readonly I32[]) => void, scalar: (at: readonly I32[]) => void): void {
-  const s = f.local(i32), left = f.local(i32);
-  const at = runs.map(() => f.local(i32));
-  const pass = (step: number, body: () => void): void => {
-    f.block(() => f.loop(() => {
-      f.get(left).i32Eqz().brIf(1);
-      body();
-      for (const p of at) f.addTo(p, step);
-      f.get(left).i32Const(1).i32Sub().set(left);
-      f.br(0);
-    }));
-  };
-  f.get(n).set(s);
-  f.block(() => f.loop(() => {
-    f.get(s).i32Eqz().brIf(1);
-    runs.forEach((r, i) => f.get(r).set(at[i]!));
-    f.get(count).i32Const(3).i32ShrU().set(left);
-    pass(32, () => eight(at));
-    f.get(count).i32Const(2).i32ShrU().i32Const(1).i32And().set(left);
-    pass(16, () => four(at));
-    f.get(count).i32Const(3).i32And().set(left);
-    pass(4, () => scalar(at));
-    for (const r of runs) f.addTo(r, stride);
-    f.get(s).i32Const(1).i32Sub().set(s);
-    f.br(0);
-  }));
+  runsOf(f, n, stride, runs, (at) => floatSteps(f, count, at, [[8, () => eight(at)], [4, () => four(at)], [1, () => scalar(at)]]));
 }
 
 /** a += b, f64x2 locals. */

@@ -55,20 +55,27 @@ type V128 = Local<ValType.v128>;
 /** count floats: `vector` on whole vectors of `lanes` floats (4 by default), then `scalar` on the rest, one by
  *  one; the pointers advance 4·lanes bytes, then 4. */
 export function floats(f: FunctionBuilder, count: I32, pointers: readonly I32[], vector: () => void, scalar: () => void, lanes: 2 | 4 = 4): void {
+  floatSteps(f, count, pointers, [[lanes, vector], [1, scalar]]);
+}
+
+/** count floats in steps of decreasing powers of two, the last 1 (e.g. [[8, eight], [4, four], [1, one]]): each body
+ *  on every whole step of its size the larger steps left (the first as often as it fits, the others at most
+ *  once less than the step before over theirs); the pointers advance 4·size bytes after each. */
+export function floatSteps(f: FunctionBuilder, count: I32, pointers: readonly I32[], steps: readonly (readonly [number, () => void])[]): void {
   const left = f.local(ValType.i32);
-  const pass = (step: number, body: () => void): void => {
+  steps.forEach(([size, body], i) => {
+    f.get(count);
+    if (size > 1) f.i32Const(Math.log2(size)).i32ShrU();
+    if (i > 0) f.i32Const(steps[i - 1]![0] / size - 1).i32And();
+    f.set(left);
     f.block(() => f.loop(() => {
       f.get(left).i32Eqz().brIf(1);
       body();
-      for (const p of pointers) f.addTo(p, step);
+      for (const p of pointers) f.addTo(p, 4 * size);
       f.get(left).i32Const(1).i32Sub().set(left);
       f.br(0);
     }));
-  };
-  f.get(count).i32Const(Math.log2(lanes)).i32ShrU().set(left);
-  pass(4 * lanes, vector);
-  f.get(count).i32Const(lanes - 1).i32And().set(left);
-  pass(4, scalar);
+  });
 }
 
 function splat(f: FunctionBuilder, s: F32): V128 {

@@ -51,6 +51,22 @@ function convPasses(g: Conv2dGeometry, n: number, seed: number): (T: number) => 
 }
 
 /** f() with no size threshold and the calling thread out of the work: what runs in parallel, the workers alone compute. */
+/** `run` at 1 thread, then on 3 with the workers alone: they compute it (their chunk count grows), with the same bits
+ *  in every array it returns (labels: the arrays' names, for the failure message). */
+function sameBitsOnWorkers(name: string, run: () => ArrayBufferView[], labels: readonly string[] = []): ArrayBufferView[] {
+  const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  setThreads(1);
+  const one = run();
+  onWorkersAlone(() => {
+    const chunks = workerChunks();
+    setThreads(3);
+    const three = run();
+    expect(workerChunks(), `${name}: the workers computed it`).toBeGreaterThan(chunks);
+    three.forEach((a, i) => expect(bytes(a).equals(bytes(one[i]!)), `${name} ${labels[i] ?? `output ${i}`}`).toBe(true));
+  });
+  return one;
+}
+
 function onWorkersAlone(f: () => void): void {
   const saved = pool.minMacs, savedFloats = pool.minFloats;
   pool.minMacs = 0;
@@ -162,18 +178,11 @@ describe.runIf(wasm)('with workers started', () => {
       ['addTwo', () => rt.addTwo(x, d, out, count)], ['mulTwo', () => rt.mulTwo(x, d, out, count)],
     ];
     for (const [name, pass] of passes) {
-      setThreads(1);
-      out.fill(7);
-      pass();
-      const one = Float32Array.from(out);
-      onWorkersAlone(() => {
-        const chunks = workerChunks();
-        setThreads(3);
+      sameBitsOnWorkers(name, () => {
         out.fill(7);
         pass();
-        expect(workerChunks(), `${name}: the workers computed it`).toBeGreaterThan(chunks);
+        return [Float32Array.from(out)];
       });
-      expect(Buffer.from(out.buffer, out.byteOffset, out.byteLength).equals(Buffer.from(one.buffer)), name).toBe(true);
     }
   });
 
@@ -203,16 +212,8 @@ describe.runIf(wasm)('with workers started', () => {
         }
         return out;
       };
-      setThreads(1);
-      const one = run();
+      const one = sameBitsOnWorkers(`${g.kh}×${g.kw}`, run);
       expect(one.length, `${g.kh}×${g.kw}: some kernel ran`).toBeGreaterThan(0);
-      onWorkersAlone(() => {
-        const chunks = workerChunks();
-        setThreads(3);
-        const three = run();
-        expect(workerChunks(), `${g.kh}×${g.kw}: the workers computed it`).toBeGreaterThan(chunks);
-        three.forEach((b, i) => expect(b.equals(one[i]!), `${g.kh}×${g.kw} output ${i}`).toBe(true));
-      });
     }
   });
 
@@ -229,20 +230,11 @@ describe.runIf(wasm)('with workers started', () => {
       ['adam', () => { h.set([1e-3, 0.9, 0.999, 1e-8, 1e-2, 0]); return adamPrepare(hyper, 3) && adamInWasm(p, g, buf, v); }],
     ];
     for (const [name, pass] of passes) {
-      const run = (): Float32Array[] => {
+      sameBitsOnWorkers(name, () => {
         p.set(p0); buf.set(b0); v.set(v0);
         expect(pass(), name).toBe(true);
         return [Float32Array.from(p), Float32Array.from(buf), Float32Array.from(v)];
-      };
-      setThreads(1);
-      const one = run();
-      onWorkersAlone(() => {
-        const chunks = workerChunks();
-        setThreads(3);
-        const three = run();
-        expect(workerChunks(), `${name}: the workers computed it`).toBeGreaterThan(chunks);
-        three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), `${name} ${['p', 'buf or m', 'v'][i]}`).toBe(true));
-      });
+      }, ['p', 'buf or m', 'v']);
     }
   });
 
@@ -274,20 +266,11 @@ describe.runIf(wasm)('with workers started', () => {
     setOptimFma(how);
     try {
       for (const [name, slots, pass] of passes) {
-        const run = (): Float32Array[] => {
+        sameBitsOnWorkers(name, () => {
           arrays.forEach((a, i) => a.set(start[i]!));
           expect(pass(), name).toBe(true);
           return arrays.map((a) => Float32Array.from(a));
-        };
-        setThreads(1);
-        const one = run();
-        onWorkersAlone(() => {
-          const chunks = workerChunks();
-          setThreads(3);
-          const three = run();
-          expect(workerChunks(), `${name}: the workers computed it`).toBeGreaterThan(chunks);
-          three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), `${name} ${['p', ...slots][i] || `array ${i} (untouched)`}`).toBe(true));
-        });
+        }, arrays.map((_, i) => ['p', ...slots][i] || `array ${i} (untouched)`));
       }
     } finally {
       setOptimFma(before);

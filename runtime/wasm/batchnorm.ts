@@ -10,7 +10,7 @@
 import type { FloatArray } from '../model.js';
 import { batchnormModule } from './batchnorm-kernel.js';
 import { BN, CTRL, ceilDiv, roundUp, type BatchnormKernels } from './gemm-part.js';
-import { pool, runJob } from './pool.js';
+import { jobThreads, pool, runJob } from './pool.js';
 import { addresses as at, residentIn, sideModule, workerModules } from './side.js';
 import { ensureFloats, float64View, scratchBase, type Instance } from './sgemm.js';
 
@@ -142,7 +142,7 @@ function layerPass(w: Instance, kind: number, n: number, C: number, hw: number, 
     const v = inputs[k]!;
     for (let ch = 0; ch < C; ch++) f64[pF + k * C + ch] = v[ch]!;
   }
-  const c = w.ctrl, threads = n * C * hw < pool.minFloats ? 1 : Math.min(pool.threads, C);
+  const c = w.ctrl, threads = jobThreads(C, n * C * hw, pool.minFloats);
   c[CTRL.bnKind] = kind; c[CTRL.bnC] = C; c[CTRL.bnBlock] = ceilDiv(C, 8 * threads);
   c[CTRL.bnN] = n; c[CTRL.bnCount] = hw; c[CTRL.bnStride] = 4 * C * hw;
   c[CTRL.bnX] = at[0]!; c[CTRL.bnD] = at[1]!; c[CTRL.bnO] = at[2]!; c[CTRL.bnF] = pF;

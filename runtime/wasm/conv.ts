@@ -511,12 +511,8 @@ function im2colBackward(
       for (let u = 0; u < units; u++) add(d, 4 * (s0 + u * partStride), d, run);
     }
   }
-  const f = w.f32;
   if (dB !== null) {
-    for (let u = 0; u < units; u++) {
-      const sp = pParts + u * partStride + dbOff;
-      for (let co = 0; co < g.cout; co++) f[pDB + co] += f[sp + co]!;
-    }
+    for (let u = 0; u < units; u++) add(4 * pDB, 4 * (pParts + u * partStride + dbOff), 4 * pDB, g.cout);
     if (rDB < 0) dB.set(wasmView(w, pDB, g.cout), 0);
   }
   if (rDW < 0) (dW as Float32Array).set(wasmView(w, pDW, g.cout * K), 0);

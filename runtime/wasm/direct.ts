@@ -264,19 +264,14 @@ export function directBackward(
   c[CTRL.tScratch] = tScratch;
   c[CTRL.tStride] = tStride;
   runJob(w, k, threads);
-  // dW += the blocks' partials, in block order, by the float32 vector add (elementwise-kernel.ts add, as conv.ts's
-  // im2col backward): every element's sum rounded to float32 after each add, the bits of one block after another.
+  // dW and dB += the blocks' partials, in block order, by the float32 vector add (elementwise-kernel.ts add, as
+  // conv.ts's im2col backward): every element's sum rounded to float32 after each add, the bits of one block after another.
   const add = sideModule<SideKernels<'add'>>(w, 'arithmetic', arithmeticModule).add;
-  for (let u = 0; u < units; u++) add(4 * pDW, 4 * (pParts + u * partStride), 4 * pDW, g.cout * tap);
-  const f = w.f32;
-  if (dB !== null) {
-    for (let co = 0; co < g.cout; co++) {
-      let acc = f[pDB + co]!;
-      for (let u = 0, sp = pParts + dbOff + co; u < units; u++, sp += partStride) acc = Math.fround(acc + f[sp]!);
-      f[pDB + co] = acc;
-    }
-    if (rDB < 0) dB.set(wasmView(w, pDB, g.cout), 0);
+  for (let u = 0; u < units; u++) {
+    add(4 * pDW, 4 * (pParts + u * partStride), 4 * pDW, g.cout * tap);
+    if (dB !== null) add(4 * pDB, 4 * (pParts + u * partStride + dbOff), 4 * pDB, g.cout);
   }
+  if (dB !== null && rDB < 0) dB.set(wasmView(w, pDB, g.cout), 0);
   if (rDW < 0) dW.set(wasmView(w, pDW, g.cout * tap), 0);
   if (dX !== null && rDX < 0) dX.set(wasmView(w, pDX, n * inS), 0);
 }

@@ -37,9 +37,10 @@ export const pool = {
   callerWorks: true,
 };
 
-/** Threads for a conv job (conv.ts, direct.ts) of `units` units and `macs` multiply-adds: small ones stay on the calling thread. */
-export function jobThreads(units: number, macs: number): number {
-  return macs < pool.minMacs ? 1 : Math.max(1, Math.min(pool.threads, units));
+/** Threads for a job of `units` units and `work` (a conv's multiply-adds, conv.ts, direct.ts; a pass's floats with
+ *  min = pool.minFloats, batchnorm.ts): under `min` it stays on the calling thread. */
+export function jobThreads(units: number, work: number, min = pool.minMacs): number {
+  return work < min ? 1 : Math.max(1, Math.min(pool.threads, units));
 }
 
 /** Samples per block of a conv backward job: fixed by the batch size (at most 8 blocks), never by the thread count, so the partial sums and their bits are too. */

@@ -50,7 +50,6 @@ function convPasses(g: Conv2dGeometry, n: number, seed: number): (T: number) => 
   };
 }
 
-/** f() with no size threshold and the calling thread out of the work: what runs in parallel, the workers alone compute. */
 /** `run` at 1 thread, then on 3 with the workers alone: they compute it (their chunk count grows), with the same bits
  *  in every array it returns (labels: the arrays' names, for the failure message). */
 function sameBitsOnWorkers(name: string, run: () => ArrayBufferView[], labels: readonly string[] = []): ArrayBufferView[] {
@@ -67,6 +66,7 @@ function sameBitsOnWorkers(name: string, run: () => ArrayBufferView[], labels: r
   return one;
 }
 
+/** f() with no size threshold and the calling thread out of the work: what runs in parallel, the workers alone compute. */
 function onWorkersAlone(f: () => void): void {
   const saved = pool.minMacs, savedFloats = pool.minFloats;
   pool.minMacs = 0;

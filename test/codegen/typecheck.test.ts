@@ -14,6 +14,7 @@ import { build } from '../../compiler/index.js';
 import type { LossTermKind, ModelIR, NodeKind, OptimizerIR } from '../../compiler/ir/types.js';
 import { GRAPH_PARITY_CASES, PARITY_CASES } from '../browser/cases.js';
 import { everyActivation } from '../coverage.js';
+import { yieldToWorker } from '../worker.js';
 import { SPECS, specYaml, TMP } from './helpers.js';
 import { INJECTION_SPECS } from './injection-specs.js';
 
@@ -106,7 +107,7 @@ function emitRuntimeDeclarations(): void {
 
 /** Diagnostics of tsc over `files` with `options`, `cnnc/runtime` resolved to the emitted declarations, and
  *  every .d.ts checked but TypeScript's own lib files (skipDefaultLibCheck). File by file, yielding between
- *  them: one synchronous check of the zoo's modules would starve vitest's worker of its event loop. */
+ *  them: one synchronous check of the zoo's modules would starve vitest's worker of its event loop (test/worker.ts). */
 async function typecheck(files: readonly string[], options: ts.CompilerOptions = STRICT_OPTIONS): Promise<string[]> {
   const program = ts.createProgram(files as string[], {
     ...BASE,
@@ -122,7 +123,7 @@ async function typecheck(files: readonly string[], options: ts.CompilerOptions =
   const diagnostics: ts.Diagnostic[] = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
   for (const sf of program.getSourceFiles()) {
     diagnostics.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf), ...program.getDeclarationDiagnostics(sf));
-    await new Promise((resolve) => setImmediate(resolve));
+    await yieldToWorker();
   }
   return diagnostics.map((d) => {
     const where = d.file === undefined ? '' : `${d.file.fileName.slice(ROOT.length)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: `;
@@ -146,7 +147,7 @@ describe('the generated module under every strict option (strict, noUncheckedInd
     mkdirSync(DIR, { recursive: true });
     emitRuntimeDeclarations();
     for (const c of cases()) {
-      await new Promise((resolve) => setImmediate(resolve));
+      await yieldToWorker();
       const r = build(c.yaml, c.file, { dtype: c.dtype ?? 'float32', target: c.target ?? 'ts', ...(c.profile === true ? { profile: true } : {}) });
       if (c.target === 'gpujs' && r.code === null) continue; // a spec GL cannot hold (test/gpujs/refuse.test.ts)
       if (r.code === null || r.ir === null) throw new Error(`${c.file} refused:\n${r.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n')}`);

@@ -1,7 +1,6 @@
 // Shared by test/onnx: onnxruntime-node from bench/peers (installed by `npm ci --ignore-scripts --prefix
 // bench/peers`, as .ci/run does; never by the project's own npm ci), Debian's ONNX checker, and exporting
 // a spec through the CLI with weights that are not the initial ones.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import onnxProto from 'onnx-proto';
 import { expect } from 'vitest';
 import type { ModelIR } from '../../compiler/index.js';
 import type { CompiledModel } from '../../runtime/model.js';
-import { onnxMissing, PY } from '../torch.js';
+import { onnxMissing, pythonOutput } from '../torch.js';
 
 const PEERS = new URL('../../bench/peers/package.json', import.meta.url);
 
@@ -40,7 +39,7 @@ export function loadOrt(): Ort {
 }
 
 /** What `onnx.checker.check_model(m, full_check=True)` says of each file: 'ok', or its error's first line. */
-export function checkOnnx(files: readonly string[]): string[] {
+export async function checkOnnx(files: readonly string[]): Promise<string[]> {
   const script = String.raw`
 import sys, onnx
 for f in sys.argv[1:]:
@@ -50,7 +49,7 @@ for f in sys.argv[1:]:
     except Exception as e:
         print(type(e).__name__ + ': ' + str(e).splitlines()[0] if str(e) else type(e).__name__)
 `;
-  return execFileSync(PY, ['-c', script, ...files], { encoding: 'utf8' }).trim().split('\n');
+  return (await pythonOutput(['-c', script, ...files])).trim().split('\n');
 }
 
 export { onnxMissing };

@@ -125,8 +125,8 @@ describe('cnnc export --to onnx', () => {
     }, 120_000);
   });
 
-  it.skipIf(noOrt !== null || noOnnx !== null)("passes Debian's onnx.checker.check_model(full_check=True), every file", () => {
+  it.skipIf(noOrt !== null || noOnnx !== null)("passes Debian's onnx.checker.check_model(full_check=True), every file", async () => {
     expect(exported.length).toBe(CASES.length);
-    expect(checkOnnx(exported)).toEqual(exported.map(() => 'ok'));
+    expect(await checkOnnx(exported)).toEqual(exported.map(() => 'ok'));
   }, 120_000);
 });

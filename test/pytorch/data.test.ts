@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cnnc } from '../cli.js';
-import { skipWithoutTorch } from '../torch.js';
-import { python } from './helpers.js';
+import { python, skipWithoutTorch } from '../torch.js';
 
 const skip = skipWithoutTorch('test/pytorch/data');
 const root = mkdtempSync(join(tmpdir(), 'cnnc-pytorch-data-'));

@@ -1,13 +1,12 @@
 // `cnnc export SPEC --to pytorch -o DIR` as a user runs it: what it writes (golden files for specs/mnist.yaml, the same
 // bytes from any folder), what it refuses (E0720–E0722 at the spec's line and column, naming the layer and the target;
 // an existing DIR without --force; a target other than pytorch), and that a spec's strings cannot inject Python.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cnnc } from '../cli.js';
-import { PY, torchMissing } from '../torch.js';
+import { pythonOutput, torchMissing } from '../torch.js';
 import { exportOrThrow } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cnnc-export-cli-'));
@@ -155,7 +154,7 @@ for f in ('model.py', 'train.py'):
 import model
 print(json.dumps({'path': model.DATA['path'], 'classes': model.DATA['classes'], 'file': model.SPEC_FILE}))
 `;
-    const got = JSON.parse(execFileSync(PY, ['-c', check, out], { encoding: 'utf8' })) as { path: string; classes: string[]; file: string };
+    const got = JSON.parse(await pythonOutput(['-c', check, out])) as { path: string; classes: string[]; file: string };
     expect(got.path.endsWith(attack)).toBe(true);
     expect(got.classes).toEqual([attack, 'b\u0000\n']);
     expect(got.file).toBe("q\"uote'''\n#.yaml");

@@ -13,8 +13,9 @@ import { checkSource } from '../../compiler/index.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { generateOrThrow, importGenerated, randomInputs } from '../codegen/helpers.js';
-import { skipWithoutTorch } from '../torch.js';
-import { exportOrThrow, python, writeExport } from './helpers.js';
+import { python, skipWithoutTorch } from '../torch.js';
+import { yieldToWorker } from '../worker.js';
+import { exportOrThrow, writeExport } from './helpers.js';
 
 const skip = skipWithoutTorch('test/pytorch/parity');
 
@@ -96,6 +97,7 @@ describe.skipIf(skip)('the exported model.py computes what cnnc computes', () =>
       writeExport(dir, exportOrThrow(source, spec));
       const ir = checkSource(source, spec).ir!;
       const model = (await importGenerated<Float64Array>(generateOrThrow(source, dtype, spec))).createModel({ seed: 1 });
+      await yieldToWorker(); // a zoo model's init takes seconds, its forward and save as many (test/worker.ts)
       // Batchnorm's scale, shift and running statistics away from their initial 1, 0, 0, 1.
       let s = 7 + k;
       const next = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s / 2 ** 32);
@@ -116,6 +118,7 @@ describe.skipIf(skip)('the exported model.py computes what cnnc computes', () =>
       const xs = dtype === 'float64' ? x : Float32Array.from(x);
       const cnncOut = Float64Array.from(model.forward(xs as Float64Array, n));
       const e = evaluate(model as unknown as CompiledModel, { images: xs as Float32Array, labels: y, n, shape: ir.input.shape, labelShape: ir.loss.labelShape }, ir.loss, n);
+      await yieldToWorker();
       writeFileSync(join(dir, 'weights.safetensors'), model.saveWeights());
       writeFileSync(join(dir, 'x.bin'), new Uint8Array(xs.buffer));
       writeFileSync(join(dir, 'y.bin'), new Uint8Array(y.buffer));

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cnnc } from '../cli.js';
-import { PY, skipWithoutTorch } from '../torch.js';
-import { python } from './helpers.js';
+import { PY, python, skipWithoutTorch } from '../torch.js';
 
 const skip = skipWithoutTorch('test/pytorch/train');
 const root = mkdtempSync(join(tmpdir(), 'cnnc-pytorch-train-'));

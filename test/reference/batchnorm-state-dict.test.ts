@@ -10,16 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, readTensor } from '../../runtime/safetensors.js';
 import { generateOrThrow, importGenerated } from '../codegen/helpers.js';
+import { PY, pythonOutput, torchMissing } from '../torch.js';
 
-const PY = '/usr/bin/python3';
-function torchAvailable(): boolean {
-  try {
-    execFileSync(PY, ['-c', 'import torch, yaml'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const SPEC = `cnnc: 1
 name: BnNet
@@ -66,7 +58,7 @@ print(json.dumps(m(x).detach().flatten().tolist()))
 const dir = mkdtempSync(join(tmpdir(), 'cnnc-bn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(!torchAvailable())('a PyTorch batchnorm state_dict (num_batches_tracked int64) loads as it is', () => {
+describe.skipIf(torchMissing() !== null)('a PyTorch batchnorm state_dict (num_batches_tracked int64) loads as it is', () => {
   const specFile = join(dir, 'bn.yaml');
   const weights = join(dir, 'torch.safetensors');
   writeFileSync(specFile, SPEC);
@@ -170,13 +162,13 @@ describe('cnnc writes num_batches_tracked as I64', () => {
     expect(again.saveWeights()).toEqual(bytes);
   });
 
-  it.skipIf(!torchAvailable())("loads into PyTorch's module with load_state_dict(strict=True), each dtype torch's own", async () => {
+  it.skipIf(torchMissing() !== null)("loads into PyTorch's module with load_state_dict(strict=True), each dtype torch's own", async () => {
     const model = await trainedFloat32();
     const specFile = join(dir, 'bn-save.yaml');
     const weights = join(dir, 'cnnc.safetensors');
     writeFileSync(specFile, SPEC);
     writeFileSync(weights, model.saveWeights());
-    const r = JSON.parse(execFileSync(PY, ['-c', LOAD_SCRIPT, specFile, weights], { encoding: 'utf8' })) as {
+    const r = JSON.parse(await pythonOutput(['-c', LOAD_SCRIPT, specFile, weights])) as {
       dtypes: Record<string, [string, string]>; equal: Record<string, boolean>; nbt: number;
     };
     expect(r.dtypes['bn.num_batches_tracked']).toEqual(['torch.int64', 'torch.int64']);

@@ -6,13 +6,12 @@
 // tests the spec's wiring (schema → lowering → generated constructor), not only the runtime class, which
 // test/train/optim-more.test.ts compares with torch bit for bit. Runs PyTorch at test time; skips, saying
 // why, where Debian's /usr/bin/python3 with torch and yaml is absent (CI installs them).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateOrThrow, importGenerated } from '../codegen/helpers.js';
-import { PY, skipWithoutTorch } from '../torch.js';
+import { pythonOutput, skipWithoutTorch } from '../torch.js';
 
 const skip = skipWithoutTorch("test/reference/optimizers-torch.test.ts (cnnc's optimizers against torch.optim)");
 
@@ -127,7 +126,7 @@ describe.skipIf(skip)('a spec\'s optimizer trains as torch.optim does (float64, 
     }
     const input = join(dir, 'cases.json');
     writeFileSync(input, JSON.stringify(cases));
-    const torch = JSON.parse(execFileSync(PY, ['-c', SCRIPT, input], { encoding: 'utf8', maxBuffer: 1 << 26 })) as TorchRun[];
+    const torch = JSON.parse(await pythonOutput(['-c', SCRIPT, input])) as TorchRun[];
     return { models, torch, cases };
   })();
 

@@ -5,15 +5,15 @@
 // equals torchvision's, and one training-mode step (dropout at p = 0 on both sides) gives torchvision's
 // output, loss and every parameter's gradient. Float64 on both sides, so the tolerance says exactly
 // how far the arithmetic is from torch's. Skips where torchvision is absent (CI installs it).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkSource } from '../../compiler/index.js';
 import { decodeSafetensors, readTensor } from '../../runtime/safetensors.js';
 import { generateOrThrow, importGenerated } from '../codegen/helpers.js';
-import { PY, torchvisionMissing } from '../torch.js';
+import { pythonOutput, torchvisionMissing } from '../torch.js';
+import { yieldToWorker } from '../worker.js';
 
 const missing = torchvisionMissing();
 if (missing !== null) console.warn(`SKIP test/zoo: ${missing}`);
@@ -76,22 +76,26 @@ describe.skipIf(missing !== null).each(ZOO)('$spec is torchvision.models.$torchv
   });
 
   it(`loads torchvision's state_dict strictly, and matches it in eval mode and on a training step at 3×${z.at[0]}×${z.at[1]}`, async () => {
-    execFileSync('mkdir', ['-p', out]);
-    const info = JSON.parse(execFileSync(PY, ['test/zoo/torchvision_ref.py', z.torchvision, '3', String(z.at[0]), String(z.at[1]), '2', 'float64', out],
-      { encoding: 'utf8', maxBuffer: 1 << 26 })) as { params: number; keys: string[] };
+    mkdirSync(out, { recursive: true });
+    const info = JSON.parse(await pythonOutput(['test/zoo/torchvision_ref.py', z.torchvision, '3', String(z.at[0]), String(z.at[1]), '2', 'float64', out])) as { params: number; keys: string[] };
     expect(info.params).toBe(z.params);
     expect(small).not.toBe(source);
     const mod = await importGenerated<Float64Array>(generateOrThrow(small, 'float64', z.spec));
+    // vgg11_bn's 133M float64 parameters take seconds for each of init, load and save: the worker's event loop
+    // gets a turn between them (test/worker.ts).
     const model = mod.createModel({ seed: 0 });
     expect(model.parameters().map((p) => p.name)).toEqual(info.keys);
+    await yieldToWorker();
     model.loadWeights(new Uint8Array(readFileSync(join(out, 'weights.safetensors'))));
+    await yieldToWorker();
     // The other way (before a training step moves the running statistics): what cnnc writes loads into
     // torchvision's model with load_state_dict(strict=True), every tensor equal, dtypes as torch's.
     const saved = join(out, 'cnnc.safetensors');
     writeFileSync(saved, model.saveWeights());
-    const back = execFileSync(PY, ['-c', LOAD_BACK, z.torchvision, saved, join(out, 'weights.safetensors')], { encoding: 'utf8' }).trim();
+    const back = (await pythonOutput(['-c', LOAD_BACK, z.torchvision, saved, join(out, 'weights.safetensors')])).trim();
     expect(back).toBe('strict load: every tensor equal, dtypes as torch\'s');
 
+    await yieldToWorker();
     const refBytes = new Uint8Array(readFileSync(join(out, 'reference.safetensors')));
     const ref = decodeSafetensors(refBytes);
     const t = (k: string) => readTensor(refBytes, ref.tensors.get(k)!);
@@ -101,6 +105,7 @@ describe.skipIf(missing !== null).each(ZOO)('$spec is torchvision.models.$torchv
     expect(relError(model.forward(x, n), t('eval_output')), 'eval output').toBeLessThan(1e-12);
 
     model.train();
+    await yieldToWorker();
     const y = Int32Array.from(t('labels'));
     const loss = model.computeGradients(x, y, n);
     expect(Math.abs(loss - t('loss')[0]!) / Math.abs(t('loss')[0]!), 'loss').toBeLessThan(1e-12);

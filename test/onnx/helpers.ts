@@ -73,11 +73,9 @@ export function perturbWeights(model: CompiledModel): void {
   for (const p of model.parameters()) {
     if (p.dtype === 'I64') continue;
     const d = p.data;
-    for (let i = 0; i < d.length; i++) {
-      if (p.name.endsWith('.running_var')) d[i] = 0.5 + r();
-      else if (p.name.endsWith('.running_mean')) d[i] = 0.2 * (r() - 0.5);
-      else d[i] = d[i]! * (0.75 + 0.5 * r()) + 0.01 * (r() - 0.5);
-    }
+    if (p.name.endsWith('.running_var')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + r();
+    else if (p.name.endsWith('.running_mean')) for (let i = 0; i < d.length; i++) d[i] = 0.2 * (r() - 0.5);
+    else for (let i = 0; i < d.length; i++) d[i] = d[i]! * (0.75 + 0.5 * r()) + 0.01 * (r() - 0.5);
   }
 }
 

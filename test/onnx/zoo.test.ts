@@ -40,8 +40,9 @@ describe.skipIf(noOrt !== null)('specs/zoo/ exported to ONNX', () => {
     const { code, ir } = build(source, file, { dtype: 'float32' });
     expect(code).not.toBeNull();
     const model = (await importGenerated<Float32Array>(code!)).createModel({ seed: 3 });
+    await yieldToWorker(); // vgg11_bn: seconds of init, of perturbing, of encoding, of decoding (test/worker.ts)
     perturbWeights(model);
-    await yieldToWorker(); // vgg11_bn: seconds of init and perturbing, then as many of encoding (test/worker.ts)
+    await yieldToWorker();
     const plan = planModel(ir!, TS_TARGET);
     expect(unsupportedByOnnx(plan, source)).toEqual([]);
     const params = new Map(model.parameters().map((p) => [p.name, p.data]));

@@ -11,7 +11,8 @@ import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { residentAt, wasmSgemm } from './sgemm.js';
 import { avgpoolModule, maxpoolStridedModule } from './pool-kernel.js';
-import { addresses, gemmKernels, planeArgs as a, residentIn, runPlanes, sideModule, type SideKernels } from './side.js';
+import { addresses, gemmKernels, residentIn, sideModule, type SideKernels } from './side.js';
+import { planeArgs as a, runPlanes } from './pool.js';
 
 /** A pool's shapes (maxpool2d, avgpool2d), as literals in the generated module (ph, pw: its padding, where it has some). */
 export interface Pool2dGeometry {

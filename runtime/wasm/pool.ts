@@ -3,7 +3,7 @@
 // one counter to finish. The caller polls the counter briefly before sleeping on it, since the
 // workers' parts end within microseconds of its own; a browser's main thread may not sleep
 // (Atomics.wait throws there), so it only polls.
-import { CTRL, ceilDiv, runPart, type ConvKernelExports } from './gemm-part.js';
+import { CTRL, ceilDiv, PLANES, runPart, type ConvKernelExports } from './gemm-part.js';
 
 export const pool = {
   /** Threads a large enough gemm uses (setThreads): 1 … workers + 1. */
@@ -71,6 +71,34 @@ export function runJob(e: unknown, c: Int32Array, job: number, threads: number):
   if (threads === 1) runPart(k, c, CTRL, 0);
   else runParts(k, c);
   c[CTRL.job] = 0;
+}
+
+/** The integer arguments after the planes of a runPlanes call (module-level: filled by the caller, no allocation a call). */
+export const planeArgs = new Int32Array(12);
+
+/**
+ * k[name](p0, p1, [p2,] planes, planeArgs[0], …, planeArgs[11]) over `planes` planes (byte addresses moving s0, s1, s2
+ * bytes a plane; p2 < 0: a kernel of two): one call, or from pool.minFloats floats (`floats` in all) a job shared among
+ * the threads (gemm-part.js planesPart: blocks of planes, the same bits). Pools (maxpool.ts) and batch-1 linear layers
+ * (sgemm.ts: gemvRows, a plane an output) use it.
+ */
+export function runPlanes(w: { readonly ctrl: Int32Array }, k: Readonly<Record<string, (...args: number[]) => void>>, name: (typeof PLANES)[number], planes: number, floats: number,
+  p0: number, s0: number, p1: number, s1: number, p2: number, s2: number): void {
+  const threads = floats < pool.minFloats || planes < 2 ? 1 : pool.threads;
+  const a = planeArgs;
+  if (threads === 1) {
+    if (p2 < 0) k[name]!(p0, p1, planes, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
+    else k[name]!(p0, p1, p2, planes, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
+    return;
+  }
+  const c = w.ctrl;
+  c[CTRL.plKernel] = PLANES.indexOf(name);
+  c[CTRL.plPointers] = p2 < 0 ? 2 : 3;
+  c[CTRL.plCount] = planes;
+  c[CTRL.plBlock] = ceilDiv(planes, 8 * threads);
+  c[CTRL.plP0] = p0; c[CTRL.plP1] = p1; c[CTRL.plP2] = p2; c[CTRL.plS0] = s0; c[CTRL.plS1] = s1; c[CTRL.plS2] = s2;
+  c.set(a, CTRL.plArgs);
+  runJob(k, c, 9, threads);
 }
 
 /** Runs the job in the control block c on every thread and returns when all are done. */

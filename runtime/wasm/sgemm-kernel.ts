@@ -23,7 +23,6 @@ import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } f
 import { packCols, packRows } from './pack-kernel.js';
 import { relu, reluBackward } from './elementwise-kernel.js';
 import { addRowSums, copyRows, fillRows, im2colKernel } from './conv-kernel.js';
-import { gemvRows } from './gemv-kernel.js';
 import { maxpool2x2Kernel, maxpoolBackwardKernel, maxpoolKernel } from './pool-kernel.js';
 
 type I32 = Local<ValType.i32>;
@@ -106,7 +105,7 @@ export function relaxedSimdValidates(): boolean {
  * every thread's instance of the module imports (threads.ts).
  */
 export function sgemmModule(memory: MemoryDecl = { shared: false, pages: 1 }): Uint8Array<ArrayBuffer> {
-  return encodeModule([tiles(MR, NV, kernelMadd()), packRows(), packCols(), relu(), reluBackward(), im2colKernel(false), im2colKernel(true), fillRows(), copyRows(), gemvRows(), maxpoolKernel(), maxpool2x2Kernel(), addRowSums(), maxpoolBackwardKernel()], memory);
+  return encodeModule([tiles(MR, NV, kernelMadd()), packRows(), packCols(), relu(), reluBackward(), im2colKernel(false), im2colKernel(true), fillRows(), copyRows(), maxpoolKernel(), maxpool2x2Kernel(), addRowSums(), maxpoolBackwardKernel()], memory);
 }
 
 /**

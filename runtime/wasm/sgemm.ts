@@ -21,9 +21,11 @@
 // Browser-safe: the module (~1.5 KiB) is compiled synchronously from bytes, which browsers allow
 // on the main thread up to 4 KiB. Memory grows on demand and is kept.
 import { CTRL, ceilDiv, gemmPart, roundUp, gemmWorkFloats, packOperand, setupGemm, type KernelExports } from './gemm-part.js';
-import { pool, runParts, wakeWorkers } from './pool.js';
+import { planeArgs, pool, runParts, runPlanes, wakeWorkers } from './pool.js';
 import { MR, NR, sgemmModule } from './sgemm-kernel.js';
 import type { MemoryDecl } from './encoder.js';
+import { gemvModule } from './gemv-kernel.js';
+import type { SideKernels } from './side.js';
 
 /** The k slice of the packed panels (an MR×KC panel of A and a KC×NR one of B stay in L1). */
 export const KC = 256;
@@ -58,8 +60,6 @@ export interface Instance extends KernelExports {
   readonly maxpool2x2: (src: number, dst: number, arg: number, planes: number, h: number, w: number, ho: number, wo: number) => void;
   /** pool-kernel.ts: per plane dX = 0, then dX[arg[q]] += dY[q]; byte addresses. */
   readonly maxpoolBackward: (dY: number, arg: number, dX: number, planes: number, inPlane: number, outPlane: number) => void;
-  /** gemv-kernel.ts: c[j] = (load ? c[j] : 0) + Σ_k a[k]·b[j·K + k], byte addresses. */
-  readonly gemvRows: (pA: number, pB: number, pC: number, N: number, K: number, load: number) => void;
   /** All of memory as Int32 words: the control block at 0 (gemm-part.js), private blocks of conv jobs further on. */
   ctrl: Int32Array;
   f32: Float32Array;
@@ -112,11 +112,11 @@ export function shareMemory(): Instance {
 }
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean): Instance {
-  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'gemvRows' | 'maxpool' | 'maxpool2x2' | 'addRowSums' | 'maxpoolBackward'>;
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Instance, 'tiles' | 'packRows' | 'packCols' | 'relu' | 'reluBackward' | 'im2col' | 'col2im' | 'fillRows' | 'copyRows' | 'maxpool' | 'maxpool2x2' | 'addRowSums' | 'maxpoolBackward'>;
   const w: Instance = {
     module, memory, shared, heapTop: DATA, resident: 0, buffers: new Set([memory.buffer]),
     tiles: e.tiles, packRows: e.packRows, packCols: e.packCols, relu: e.relu, reluBackward: e.reluBackward,
-    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, gemvRows: e.gemvRows, maxpool: e.maxpool, maxpool2x2: e.maxpool2x2, addRowSums: e.addRowSums, maxpoolBackward: e.maxpoolBackward,
+    im2col: e.im2col, col2im: e.col2im, fillRows: e.fillRows, copyRows: e.copyRows, maxpool: e.maxpool, maxpool2x2: e.maxpool2x2, addRowSums: e.addRowSums, maxpoolBackward: e.maxpoolBackward,
     ctrl: new Int32Array(memory.buffer), f32: new Float32Array(memory.buffer), views: new Map(),
   };
   w.ctrl[CTRL.MR] = MR;
@@ -157,6 +157,21 @@ export function operand(X: Float32Array, off: number, len: number): Float32Array
   let v = byOffset.get(off);
   if (v === undefined || v.length !== len) byOffset.set(off, (v = X.subarray(off, off + len)));
   return v;
+}
+
+const instances = new WeakMap<WebAssembly.Memory, Map<string, unknown>>();
+
+/** The exports of a side module (side.ts): the module `encode` builds, instantiated over w's memory (cached under `name`). */
+export function sideModule<T>(w: Instance, name: string, encode: (memory: MemoryDecl) => Uint8Array<ArrayBuffer>): T {
+  let byName = instances.get(w.memory);
+  if (byName === undefined) instances.set(w.memory, (byName = new Map()));
+  let e = byName.get(name) as T | undefined;
+  if (e === undefined) {
+    const bytes = encode(memoryDecl(w.shared));
+    e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: w.memory } }).exports as unknown as T;
+    byName.set(name, e);
+  }
+  return e;
 }
 
 /** How a module declares the memory it imports: shared (threads: a shared memory must declare its maximum) or not. */
@@ -206,7 +221,11 @@ export function sgemm(w: Instance, transA: boolean, transB: boolean, M: number, 
     if (!inPlace) {
       if (accumulate) mem.set(operand(C, cOff, N), pC);
     }
-    w.gemvRows(4 * pA, 4 * pB, 4 * pC, N, K, accumulate ? 1 : 0);
+    // Blocks of outputs (rows of B) shared among the threads from pool.minFloats floats of B: each output is its own
+    // dot product, so the same bits for any count.
+    planeArgs[0] = K;
+    planeArgs[1] = accumulate ? 1 : 0;
+    runPlanes(w, sideModule<SideKernels<'gemvRows'>>(w, 'gemv', gemvModule), 'gemvRows', N, N * K, 4 * pA, 0, 4 * pB, 4 * K, 4 * pC, 4);
     if (!inPlace) C.set(wasmView(w, pC, N), cOff);
     return;
   }

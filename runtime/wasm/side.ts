@@ -2,30 +2,19 @@
 // synchronously on its main thread: each is instantiated on first use over the gemm instance's memory
 // (so the model's arenas are in reach), once per memory, on the calling thread only.
 import type { MemoryDecl } from './encoder.js';
-import { memoryDecl, residentAt, wasmSgemm, type Instance } from './sgemm.js';
+import { memoryDecl, residentAt, sideModule, wasmSgemm, type Instance } from './sgemm.js';
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { CTRL, ceilDiv, ELEMENTWISE, PLANES, roundUp, UPDATES } from './gemm-part.js';
+import { CTRL, ceilDiv, ELEMENTWISE, roundUp, UPDATES } from './gemm-part.js';
 import { avgpoolModule, maxpoolStridedModule } from './pool-kernel.js';
 import { pool, runJob } from './pool.js';
 import { activationModule, arithmeticModule } from './elementwise-kernel.js';
 import { smoothModule } from './smooth-kernel.js';
 import { exactModule } from './exact-kernel.js';
+import { gemvModule } from './gemv-kernel.js';
 
-const instances = new WeakMap<WebAssembly.Memory, Map<string, unknown>>();
-
-/** The exports of the module `encode` builds, instantiated over w's memory (cached under `name`). */
-export function sideModule<T>(w: Instance, name: string, encode: (memory: MemoryDecl) => Uint8Array<ArrayBuffer>): T {
-  let byName = instances.get(w.memory);
-  if (byName === undefined) instances.set(w.memory, (byName = new Map()));
-  let e = byName.get(name) as T | undefined;
-  if (e === undefined) {
-    const bytes = encode(memoryDecl(w.shared));
-    e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: w.memory } }).exports as unknown as T;
-    byName.set(name, e);
-  }
-  return e;
-}
+/** The exports of a side module, instantiated once per memory (sgemm.ts, where the gemm module's batch-1 products use it too). */
+export { sideModule };
 
 /** The gemm instance where gemm runs on wasm, else null. */
 function wasmInstance(): Instance | null {
@@ -154,34 +143,7 @@ export function runUpdate(w: Instance, k: SideKernels<string>, name: (typeof UPD
   runJob(k, c, 8, threads);
 }
 
-/** The integer arguments after the planes of a runPlanes call (module-level: filled by the caller, no allocation a call). */
-export const planeArgs = new Int32Array(12);
-
-/**
- * k[name](p0, p1, [p2,] planes, planeArgs[0], …, planeArgs[11]) over `planes` planes (byte addresses moving s0, s1, s2
- * bytes a plane; p2 < 0: a kernel of two): one call, or from pool.minFloats floats (`floats` in all) a job shared among
- * the threads (gemm-part.js planesPart: blocks of planes, the same bits).
- */
-export function runPlanes(w: Instance, k: SideKernels<string>, name: (typeof PLANES)[number], planes: number, floats: number,
-  p0: number, s0: number, p1: number, s1: number, p2: number, s2: number): void {
-  const threads = floats < pool.minFloats || planes < 2 ? 1 : pool.threads;
-  const a = planeArgs;
-  if (threads === 1) {
-    if (p2 < 0) k[name]!(p0, p1, planes, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
-    else k[name]!(p0, p1, p2, planes, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
-    return;
-  }
-  const c = w.ctrl;
-  c[CTRL.plKernel] = PLANES.indexOf(name);
-  c[CTRL.plPointers] = p2 < 0 ? 2 : 3;
-  c[CTRL.plCount] = planes;
-  c[CTRL.plBlock] = ceilDiv(planes, 8 * threads);
-  c[CTRL.plP0] = p0; c[CTRL.plP1] = p1; c[CTRL.plP2] = p2; c[CTRL.plS0] = s0; c[CTRL.plS1] = s1; c[CTRL.plS2] = s2;
-  c.set(a, CTRL.plArgs);
-  runJob(k, c, 9, threads);
-}
-
-/** The elementwise and pool kernels' side modules, for the workers (threads.ts). */
+/** The elementwise, pool and batch-1 linear (gemv) kernels' side modules, for the workers (threads.ts). */
 export function elementwiseWorkerModules(): WebAssembly.Module[] {
-  return workerModules([activationModule, arithmeticModule, smoothModule, exactModule, maxpoolStridedModule, avgpoolModule]);
+  return workerModules([activationModule, arithmeticModule, smoothModule, exactModule, maxpoolStridedModule, avgpoolModule, gemvModule]);
 }

@@ -93,6 +93,22 @@ describe.each(['wasm', 'js'] as const)('%s path', (backend) => {
   });
 });
 
+describe('wasm path: a batch-1 linear layer\'s dot products (gemv-kernel.ts), four rows of W at a time', () => {
+  onBackend('wasm');
+  // N = 4·q + r for r = 0…3 (the rows left go one by one); K with and without a tail past the eight-float steps.
+  test.each([[4, 16], [37, 300], [38, 256], [39, 9], [41, 7]] as const)('N=%i K=%i: each output has the bits of that row of W alone (N = 1), accumulating or not', (N, K) => {
+    const rng = new Rng(N * 31 + K);
+    const x = random(rng, Float32Array, K) as Float32Array, W = random(rng, Float32Array, N * K) as Float32Array;
+    for (const accumulate of [false, true]) {
+      const C0 = random(rng, Float32Array, N + 2) as Float32Array;
+      const together = C0.slice(), alone = C0.slice();
+      gemmNT(1, N, K, x, 0, W, 0, together, 1, accumulate);
+      for (let j = 0; j < N; j++) gemmNT(1, 1, K, x, 0, W, j * K, alone, 1 + j, accumulate);
+      expect(Buffer.from(together.buffer).equals(Buffer.from(alone.buffer)), `accumulate=${accumulate}`).toBe(true);
+    }
+  });
+});
+
 describe('wasm path: a linear layer\'s x·Wᵀ computed as (W·xᵀ)ᵀ (sgemm.ts swapPays)', () => {
   onBackend('wasm');
   test.each([[8, 12, 300], [32, 128, 600], [4, 64, 4096]] as const)('M=%i N=%i K=%i: the bits of the same product with Wᵀ stored (gemmNN), accumulating or not', (M, N, K) => {

@@ -2,7 +2,7 @@
 // byte addresses: one row a times a matrix b stored by rows of K floats, transposed (C = A·Bᵀ with
 // M = 1). A linear layer's forward at batch 1 is this product; the gemm would pack all of b to use
 // each element once. Each output: eight floats per step in two vector accumulators, then the lanes
-// and the tail. ROWS rows of b go together, reading a once for all of them and keeping ROWS streams
+// and the tail. GEMV_ROWS rows of b go together, reading a once for all of them and keeping that many streams
 // of b in flight (a batch-1 linear layer reads each weight once: it waits on memory, not on the
 // arithmetic); the rows left over go one by one. Every output's adds are the same, in the same order,
 // either way: the same bits. Its own module (1.3 KB), beside the gemm one, which must stay under 4 KiB.
@@ -12,7 +12,7 @@ type I32 = Local<ValType.i32>;
 type V128 = Local<ValType.v128>;
 
 /** Rows of b one pass of the main loop takes. */
-export const GEMV_ROWS = 4;
+const GEMV_ROWS = 4;
 
 export function gemvRows(): FunctionBuilder {
   const f = new FunctionBuilder('gemvRows', Array<ValType>(6).fill(ValType.i32));
@@ -24,8 +24,8 @@ export function gemvRows(): FunctionBuilder {
   const av = [f.local(ValType.v128), f.local(ValType.v128)] as const;
   const sum = f.local(ValType.f32);
 
-  /** The products of `rows` rows of b (from b[0], b[1], …) with a, `k` floats from a: the accumulators, then per
-   *  row its lanes, its tail and its store at pC + 4·r. Leaves a, k and the b pointers past the vector part. */
+  /** The outputs of `rows` rows of b (from b[0]; each next one rowBytes on) with a, K floats each: the accumulators
+   *  over the eight-float steps, then per row its lanes, its tail and its store at pC + 4·r. */
   const outputs = (rows: number): void => {
     f.get(pA).set(a);
     f.get(K).set(k);

@@ -18,8 +18,9 @@
 // threads (gemm-part.js), each computing its elements exactly as one thread would: the same bits for any T.
 // Copies in and out stay on the calling thread (only it sees the caller's arrays).
 //
-// Browser-safe: the module (~1.5 KiB) is compiled synchronously from bytes, which browsers allow
-// on the main thread up to 4 KiB. Memory grows on demand and is kept.
+// Browser-safe: the module (3.8 KB) is compiled synchronously from bytes, which browsers allow
+// on the main thread up to 4 KiB; kernels that do not fit beside it are side modules (side.ts).
+// Memory grows on demand and is kept.
 import { CTRL, ceilDiv, gemmPart, roundUp, gemmWorkFloats, packOperand, setupGemm, type KernelExports } from './gemm-part.js';
 import { planeArgs, pool, runParts, runPlanes, wakeWorkers } from './pool.js';
 import { MR, NR, sgemmModule } from './sgemm-kernel.js';

@@ -12,7 +12,6 @@ import { decodeSafetensors, readTensor } from '../../runtime/safetensors.js';
 import { generateOrThrow, importGenerated } from '../codegen/helpers.js';
 import { PY, pythonOutput, torchMissing } from '../torch.js';
 
-
 const SPEC = `cnnc: 1
 name: BnNet
 input: { shape: [2, 6, 6] }

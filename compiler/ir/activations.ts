@@ -39,8 +39,8 @@ export interface ActivationRule<K extends ActivationKind> {
    *  `rt.<kernel>(x, y, count, ...args)` and (unless `backward` is false) `rt.<kernel>Backward(saved, dY, dX,
    *  count, ...args)` first, and runs its own loop where they return false. The piecewise-linear kernels
    *  (runtime/wasm/relu.ts), hardswish and hardsigmoid (runtime/wasm/exact.ts) and every backward one give
-   *  exactly the loop's bits; tanh, sigmoid and silu forward (runtime/wasm/smooth.ts) are within 2 units in
-   *  the last place of it. */
+   *  exactly the loop's bits; tanh, sigmoid and silu forward (runtime/wasm/smooth.ts) are within 1, 2 and 3
+   *  units in the last place of it. */
   readonly fast?: (node: NodeOf<K>) => { readonly kernel: FastKernel; readonly args: readonly number[]; readonly backward?: false };
 }
 

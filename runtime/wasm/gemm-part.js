@@ -315,10 +315,14 @@ export function rowsA(c, o, L) {
 /**
  * Whether the gemm in the block at o reads B by rows where it is stored instead of packing it: B stored by rows (not
  * transposed: a conv's column matrix, a linear layer's W in dY·W) in whole NR-column panels, and a row stride that
- * is not a multiple of 4 KiB (rows 4 KiB apart fall into the same L1 sets and evict each other as the kernel walks
- * down a panel). Measured (gemmNN, medians, a 2-core EPYC at load 2-3, packed → rows µs): 64×576×288 481 → 444,
- * 32×784×150 185 → 160, 6×784×25 13.5 → 9.2, 32×1568×128 309 → 265, 16×1000×27 23.2 → 17.4, 64×9200×128 3,428 →
- * 3,164; with 4 KiB strides rows lose: 32×2048×128 405 → 660, 32×9216×128 2,063 → 2,994 (packed there).
+ * keeps a panel's rows in many L1 sets. Rows 4 KiB apart fall into the same set and evict each other as the kernel
+ * walks down a panel: never by rows then. Rows 512 B to 2 KiB apart fall into 2 to 8 sets of 64: by rows only for
+ * M ≤ 32, where few A panels read each B panel again. Measured (gemmNN, medians, a 2-core EPYC at load 2-3, packed →
+ * rows µs): 64×576×288 481 → 444, 32×784×150 185 → 160, 6×784×25 13.5 → 9.2, 32×1568×128 309 → 265, 16×1000×27
+ * 23.2 → 17.4, 64×9200×128 3,428 → 3,164; with 4 KiB strides rows lose: 32×2048×128 405 → 660, 32×9216×128 2,063 →
+ * 2,994. Rows over packed, 21 interleaved pairs in one process, median ratio: 2 KiB strides (N = 512) at M = 256,
+ * 128, 64, 32: 1.31, 1.21, 1.06, 1.02; 1 KiB (N = 256) at M = 512, 288, 32, 16: 1.22, 1.16, 1.04, 0.75; 512 B (N =
+ * 128) at M = 256, 64: 1.17, 1.15; strides off 512 B multiples stay by rows: 64×576×288 0.94, 32×784×150 0.84.
  *
  * @param {Int32Array} c
  * @param {number} o
@@ -327,7 +331,7 @@ export function rowsA(c, o, L) {
  */
 export function rowsB(c, o, L) {
   const ldb = c[o + L.ldb];
-  return c[o + L.transB] === 0 && c[o + L.N] % c[o + L.NR] === 0 && ldb % 1024 !== 0;
+  return c[o + L.transB] === 0 && c[o + L.N] % c[o + L.NR] === 0 && ldb % 1024 !== 0 && (c[o + L.M] <= 32 || ldb % 128 !== 0);
 }
 
 /**

@@ -18,7 +18,7 @@
 // threads (gemm-part.js), each computing its elements exactly as one thread would: the same bits for any T.
 // Copies in and out stay on the calling thread (only it sees the caller's arrays).
 //
-// Browser-safe: the module (3.8 KB) is compiled synchronously from bytes, which browsers allow
+// Browser-safe: the module (4.0 KB) is compiled synchronously from bytes, which browsers allow
 // on the main thread up to 4 KiB; kernels that do not fit beside it are side modules (side.ts).
 // Memory grows on demand and is kept.
 import { CTRL, ceilDiv, gemmPart, roundUp, gemmWorkFloats, packOperand, setupGemm, type KernelExports } from './gemm-part.js';

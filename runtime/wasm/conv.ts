@@ -294,6 +294,21 @@ export function batchedSamples(g: Conv2dGeometry, n: number): number {
   return S >= 2 ? S : 0;
 }
 
+/**
+ * im2col (kind 0) of m samples, the first's image at `image` (floats), into columns s·P of the matrix at pCol (row
+ * stride ldr floats), with each sample's dY rows (from pDY) copied into D's columns s·P (at pD, the same stride) where
+ * pDY ≥ 0; or col2im (1): each sample's dX (at `image`) zeroed, then its columns added in. A job shared among the
+ * threads, a sample a unit (gemm-part.js batchedColumnsPart: the same bits for any count) from pool.minFloats floats of
+ * columns; the products between them are split among the threads already (sgemmAt).
+ */
+function batchedColumns(w: Instance, g: Conv2dGeometry, kind: 0 | 1, m: number, image: number, pCol: number, ldr: number, pDY = -1, pD = -1): void {
+  const c = w.ctrl;
+  setGeometry(c, g, m);
+  c[CTRL.bcKind] = kind; c[CTRL.bcCount] = m; c[CTRL.bcImage] = image; c[CTRL.bcCols] = pCol; c[CTRL.bcLdr] = ldr;
+  c[CTRL.bcDY] = pDY; c[CTRL.bcD] = pD;
+  runJobOn(w, c, 12, jobThreads(m, m * g.cin * g.kh * g.kw * g.ho * g.wo, pool.minFloats));
+}
+
 /** Where `a` is in wasm memory: where it lives (resident.ts), else a region taken for it, which
  *  stageIn fills once memory has grown to hold every region. */
 function place(w: Instance, a: Float32Array, floats: number): number {
@@ -326,7 +341,7 @@ function batchedForward(w: Instance, g: Conv2dGeometry, n: number, S: number, x:
   if (B !== null) stageIn(w, B, pB, g.cout);
   for (let s0 = 0; s0 < n; s0 += S) {
     const m = Math.min(S, n - s0), cols = m * P, ldc = roundUp(cols, NR);
-    if (!dense) for (let s = 0; s < m; s++) im2colCall(w, 'im2col', pX + (s0 + s) * inS, pCol + s * P, cols, g, g.cin);
+    if (!dense) batchedColumns(w, g, 0, m, pX + s0 * inS, pCol, cols);
     if (pB >= 0) w.fillRows(4 * pC, 4 * ldc, g.cout, cols, 4 * pB);
     if (dense) sgemmAt(w, false, true, g.cout, cols, K, pW, pX + s0 * inS, pC, ldc, pB >= 0, free, K, K);
     else sgemmAt(w, false, false, g.cout, cols, K, pW, pCol, pC, ldc, pB >= 0, free);
@@ -364,16 +379,12 @@ function batchedBackward(
   w.copyRows(4 * pDW, 4 * K, 4 * pCW, 4 * ldw, g.cout, K);
   for (let s0 = 0; s0 < n; s0 += S) {
     const m = Math.min(S, n - s0), cols = m * P;
-    for (let s = 0; s < m; s++) {
-      im2colCall(w, 'im2col', pX + (s0 + s) * inS, pCol + s * P, cols, g, g.cin);
-      w.copyRows(4 * (pDY + (s0 + s) * outS), 4 * P, 4 * (pD + s * P), 4 * cols, g.cout, P);
-    }
+    batchedColumns(w, g, 0, m, pX + s0 * inS, pCol, cols, pDY + s0 * outS, pD);
     sgemmAt(w, false, true, g.cout, K, cols, pD, pCol, pCW, ldw, true, free, cols, cols);
     if (pDX < 0) continue;
     const ldd = roundUp(cols, NR);
     sgemmAt(w, true, false, K, cols, g.cout, pW, pD, pDCol, ldd, false, free, K, cols);
-    w.f32.fill(0, pDX + s0 * inS, pDX + (s0 + m) * inS);
-    for (let s = 0; s < m; s++) im2colCall(w, 'col2im', pDCol + s * P, pDX + (s0 + s) * inS, ldd, g, g.cin);
+    batchedColumns(w, g, 1, m, pDX + s0 * inS, pDCol, ldd);
   }
   w.copyRows(4 * pCW, 4 * ldw, 4 * pDW, 4 * K, g.cout, K);
   if (residentAt(w, dW) < 0) dW.set(wasmView(w, pDW, g.cout * K), 0);

@@ -283,16 +283,18 @@ describe.runIf(wasm)('with workers started', () => {
     expect(generation()).toBe(jobs + 1);
   });
 
-  test('conv2d with the samples taken together (groups 1, small P: one product for the batch, split among the threads) gives the bits of one thread', () => {
+  test('conv2d with the samples taken together (groups 1, small P: one product for the batch, split among the threads; im2col and col2im a sample a unit) gives the bits of one thread', () => {
     const g: Conv2dGeometry = { cin: 4, h: 9, w: 8, cout: 6, ho: 5, wo: 4, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, top: 1, left: 1, groups: 1 };
     const n = 11;
     expect(batchedSamples(g, n)).toBe(n);
     const run = convPasses(g, n, 5);
     const one = run(1);
     onWorkersAlone(() => {
-      const chunks = workerChunks();
+      const chunks = workerChunks(), jobs = generation();
       const three = run(3);
       expect(workerChunks()).toBeGreaterThan(chunks); // the workers computed the products
+      // forward: the columns, the product; backward: the columns with dY gathered, dW's product, dCol's, col2im
+      expect(generation() - jobs).toBe(6);
       three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), ['y', 'dW', 'dX', 'dB'][i]).toBe(true));
     });
   });

@@ -297,11 +297,12 @@ export function batchedSamples(g: Conv2dGeometry, n: number): number {
 /**
  * im2col (kind 0) of m samples, the first's image at `image` (floats), into columns s·P of the matrix at pCol (row
  * stride ldr floats), with each sample's dY rows (from pDY) copied into D's columns s·P (at pD, the same stride) where
- * pDY ≥ 0; or col2im (1): each sample's dX (at `image`) zeroed, then its columns added in. A job shared among the
+ * pDY ≥ 0; col2im (1): each sample's dX (at `image`) zeroed, then its columns added in; or (2) each sample's columns
+ * of the product copied out to its y (at `image`). A job shared among the
  * threads, a sample a unit (gemm-part.js batchedColumnsPart: the same bits for any count) from pool.minFloats floats of
  * columns; the products between them are split among the threads already (sgemmAt).
  */
-function batchedColumns(w: Instance, g: Conv2dGeometry, kind: 0 | 1, m: number, image: number, pCol: number, ldr: number, pDY = -1, pD = -1): void {
+function batchedColumns(w: Instance, g: Conv2dGeometry, kind: 0 | 1 | 2, m: number, image: number, pCol: number, ldr: number, pDY = -1, pD = -1): void {
   const c = w.ctrl;
   setGeometry(c, g, m);
   c[CTRL.bcKind] = kind; c[CTRL.bcCount] = m; c[CTRL.bcImage] = image; c[CTRL.bcCols] = pCol; c[CTRL.bcLdr] = ldr;
@@ -345,7 +346,7 @@ function batchedForward(w: Instance, g: Conv2dGeometry, n: number, S: number, x:
     if (pB >= 0) w.fillRows(4 * pC, 4 * ldc, g.cout, cols, 4 * pB);
     if (dense) sgemmAt(w, false, true, g.cout, cols, K, pW, pX + s0 * inS, pC, ldc, pB >= 0, free, K, K);
     else sgemmAt(w, false, false, g.cout, cols, K, pW, pCol, pC, ldc, pB >= 0, free);
-    for (let s = 0; s < m; s++) w.copyRows(4 * (pC + s * P), 4 * ldc, 4 * (pY + (s0 + s) * outS), 4 * P, g.cout, P);
+    batchedColumns(w, g, 2, m, pY + s0 * outS, pC, ldc);
   }
   if (rY < 0) y.set(wasmView(w, pY, n * outS), 0);
 }

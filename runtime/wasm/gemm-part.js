@@ -57,7 +57,7 @@ export const CTRL = /** @type {const} */ ({
   MR: 48, NR: 49, KC: 50,
   /** Row strides of A and B as stored, in floats. */
   lda: 51, ldb: 52,
-  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart), 6 a batchnorm pass (batchnormPart), 7 an elementwise kernel (elementwisePart), 8 an optimizer's update (updatePart), 9 a kernel over planes (planesPart), 10 and 11 a depthwise conv2d forward and backward (depthwiseForwardPart: a unit is a sample's block of channels; depthwiseBackwardPart: a block of channels over the batch), 12 a batched conv's im2col or col2im (batchedColumnsPart: a unit is a sample). */
+  /** What the job is: 0 a gemm, 1 conv2d forward (a unit is a sample), 2 conv2d backward (a unit is a block of samples), 3 and 4 the same by the direct kernels, 5 a Winograd step (winogradPart), 6 a batchnorm pass (batchnormPart), 7 an elementwise kernel (elementwisePart), 8 an optimizer's update (updatePart), 9 a kernel over planes (planesPart), 10 and 11 a depthwise conv2d forward and backward (depthwiseForwardPart: a unit is a sample's block of channels; depthwiseBackwardPart: a block of channels over the batch), 12 a batched conv's im2col, col2im or copy out (batchedColumnsPart: a unit is a sample). */
   job: 53,
   /** conv2d backward: where a block's partial bias gradient starts in its part (floats after the part's start); −1: no bias. */
   dbOff: 54,
@@ -114,8 +114,9 @@ export const CTRL = /** @type {const} */ ({
   // channel-last scratch's rows and pixels a row (dwHp × dwWp), the re-laid filters and biases, dW and dB (floats; dB −1: none).
   dwHp: 240, dwWp: 241, dwWt: 242, dwBt: 243, dwDW: 244, dwDB: 245,
   // A batched conv's column work (conv.ts batchedColumns; job 12, batchedColumnsPart), besides the conv geometry: im2col
-  // (bcKind 0) or col2im (1) of bcCount samples, the first's image at bcImage and its columns at bcCols in a matrix of row
-  // stride bcLdr (floats); with im2col, each sample's dY rows at bcDY gathered into D at bcD too (−1: not).
+  // (bcKind 0), col2im (1) or the product's copy out (2) of bcCount samples, the first's image (or y) at bcImage and its
+  // columns at bcCols in a matrix of row stride bcLdr (floats); with im2col, each sample's dY rows at bcDY gathered into D
+  // at bcD too (−1: not).
   bcKind: 246, bcCount: 247, bcImage: 248, bcCols: 249, bcLdr: 250, bcDY: 251, bcD: 252,
   ints: 256,
 });
@@ -960,7 +961,7 @@ export function planesPart(e, c, L, t) {
 /**
  * Thread t's part of a batched conv's column work (conv.ts batchedColumns; job 12): samples claimed one at a time. im2col
  * writes sample s's column matrix at columns s·P (and, with bcDY, copies its dY rows to D's columns s·P); col2im zeroes
- * sample s's dX, then adds its columns into it. A sample's work touches its own image and columns only: the bits of one
+ * sample s's dX, then adds its columns into it; the copy out copies the product's columns s·P to sample s's y. A sample's work touches its own image and columns only: the bits of one
  * thread for any count.
  *
  * @param {ConvKernelExports} e
@@ -973,12 +974,13 @@ export function batchedColumnsPart(e, c, L, t) {
   if (t >= c[L.threads]) return;
   const cin = c[L.cin], h = c[L.h], w = c[L.w], cout = c[L.cout], ho = c[L.ho], wo = c[L.wo], kh = c[L.kh], kw = c[L.kw];
   const sh = c[L.sh], sw = c[L.sw], dh = c[L.dh], dw = c[L.dw], top = c[L.top], left = c[L.left];
-  const P = ho * wo, inS = cin * h * w, m = c[L.bcCount], col2im = c[L.bcKind] === 1;
+  const P = ho * wo, inS = cin * h * w, m = c[L.bcCount], kind = c[L.bcKind];
   const image = c[L.bcImage], cols = c[L.bcCols], ldr = 4 * c[L.bcLdr], pDY = c[L.bcDY], pD = c[L.bcD];
   let done = 0;
   for (let s = Atomics.add(c, L.next, 1); s < m; s = Atomics.add(c, L.next, 1)) {
     const x = image + s * inS, col = 4 * (cols + s * P);
-    if (col2im) {
+    if (kind === 2) e.copyRows(col, ldr, 4 * (image + s * cout * P), 4 * P, cout, P);
+    else if (kind === 1) {
       c.fill(0, x, x + inS); // +0.0's bits
       e.col2im(col, 4 * x, ldr, cin, h, w, kh, kw, sh, sw, dh, dw, top, left, ho, wo);
     } else {

@@ -293,8 +293,8 @@ describe.runIf(wasm)('with workers started', () => {
       const chunks = workerChunks(), jobs = generation();
       const three = run(3);
       expect(workerChunks()).toBeGreaterThan(chunks); // the workers computed the products
-      // forward: the columns, the product; backward: the columns with dY gathered, dW's product, dCol's, col2im
-      expect(generation() - jobs).toBe(6);
+      // forward: the columns, the product, the copy out; backward: the columns with dY gathered, dW's product, dCol's, col2im
+      expect(generation() - jobs).toBe(7);
       three.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(one[i]!.buffer)), ['y', 'dW', 'dX', 'dB'][i]).toBe(true));
     });
   });

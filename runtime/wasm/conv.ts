@@ -298,9 +298,9 @@ export function batchedSamples(g: Conv2dGeometry, n: number): number {
  * im2col (kind 0) of m samples, the first's image at `image` (floats), into columns s·P of the matrix at pCol (row
  * stride ldr floats), with each sample's dY rows (from pDY) copied into D's columns s·P (at pD, the same stride) where
  * pDY ≥ 0; col2im (1): each sample's dX (at `image`) zeroed, then its columns added in; or (2) each sample's columns
- * of the product copied out to its y (at `image`). A job shared among the
- * threads, a sample a unit (gemm-part.js batchedColumnsPart: the same bits for any count) from pool.minFloats floats of
- * columns; the products between them are split among the threads already (sgemmAt).
+ * of the product copied out to its y (at `image`). A job shared among the threads, a sample a unit (gemm-part.js
+ * batchedColumnsPart: the same bits for any count) from pool.minFloats floats of columns; the products between them
+ * are split among the threads already (sgemmAt).
  */
 function batchedColumns(w: Instance, g: Conv2dGeometry, kind: 0 | 1 | 2, m: number, image: number, pCol: number, ldr: number, pDY = -1, pD = -1): void {
   const c = w.ctrl;

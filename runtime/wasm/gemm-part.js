@@ -961,8 +961,8 @@ export function planesPart(e, c, L, t) {
 /**
  * Thread t's part of a batched conv's column work (conv.ts batchedColumns; job 12): samples claimed one at a time. im2col
  * writes sample s's column matrix at columns s·P (and, with bcDY, copies its dY rows to D's columns s·P); col2im zeroes
- * sample s's dX, then adds its columns into it; the copy out copies the product's columns s·P to sample s's y. A sample's work touches its own image and columns only: the bits of one
- * thread for any count.
+ * sample s's dX, then adds its columns into it; the copy out copies the product's columns s·P to sample s's y. A
+ * sample's work touches its own image and columns only: the bits of one thread for any count.
  *
  * @param {ConvKernelExports} e
  * @param {Int32Array} c

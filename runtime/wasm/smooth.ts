@@ -1,8 +1,8 @@
 // tanh, sigmoid and silu for generated float32 modules: `if (rt.tanh(x, y, count)) return;`, then the
 // module's own loop from the activation's rule (compiler/ir/activations.ts). True where every array lives
 // in wasm memory (the model's arenas) and gemm runs on wasm. The kernels (smooth-kernel.ts): forward within
-// 1 unit in the last place of the loop's float32 result for tanh, 2 for sigmoid and 3 for silu, the same bits on every engine and
-// run; backward exactly the loop's bits. Arrays may be the same one (in place), never a partial overlap.
+// 1 unit in the last place of the loop's float32 result for tanh, 2 for sigmoid and 3 for silu, the same bits
+// on every engine and run; backward exactly the loop's bits. Arrays may be the same one (in place), never a partial overlap.
 import type { FloatArray } from '../model.js';
 import { runResident } from './side.js';
 import { smoothModule } from './smooth-kernel.js';

@@ -102,6 +102,11 @@ export type DataDescription =
  *  above it the runtime's wasm kernel takes every shape (runtime/wasm/maxpool.ts). One number for both. */
 export const MAXPOOL_UNROLLED_MAX = 9;
 
+/** An avg-pool window of at most this many elements, every window inside the input, is unrolled by the generated
+ *  forward and backward; where the runtime has no four-at-a-time kernel for it (a column stride over 2, fewer than
+ *  four outputs a row), that loop runs (runtime/wasm/maxpool.ts). One number for both. */
+export const AVGPOOL_UNROLLED_MAX = 16;
+
 /** A metric the training loop reports each epoch (metrics.jsonl's columns): what early stopping and
  *  reduce_lr_on_plateau can watch. `loss` is the epoch's mean training loss. */
 export type MetricName = 'loss' | 'val_loss' | 'val_accuracy' | 'val_miou' | 'test_loss' | 'test_accuracy' | 'test_miou';

@@ -94,6 +94,7 @@ export class FunctionBuilder {
   f64Lt(): this { return this.op(0x63); }
   f64Gt(): this { return this.op(0x64); }
   f64PromoteF32(): this { return this.op(0xbb); }
+  f64ConvertI32S(): this { return this.op(0xb7); }
   f32Neg(): this { return this.op(0x8c); }
   f32Max(): this { return this.op(0x97); }
   // ---- i64, for a double's bits (fma32's rounding to odd)

@@ -6,11 +6,11 @@
 // live in wasm memory (resident.ts: the generated model's arenas), which is the case on the fast path;
 // anything else (float64, no SIMD128, CNNC_NO_WASM=1, arenas past the budget) returns false and the JS
 // loops run.
-import { MAXPOOL_UNROLLED_MAX } from '../contracts.js';
+import { AVGPOOL_UNROLLED_MAX, MAXPOOL_UNROLLED_MAX } from '../contracts.js';
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { residentAt, wasmSgemm } from './sgemm.js';
-import { avgpoolModule, maxpoolStridedModule } from './pool-kernel.js';
+import { AVG_EXCLUDE_PAD, AVG_SCALAR, AVG_TWICE, avgpoolModule, avgpoolPaddedModule, maxpoolStridedModule } from './pool-kernel.js';
 import { addresses, gemmKernels, residentIn, sideModule, type SideKernels } from './side.js';
 import { planeArgs as a, runPlanes } from './pool.js';
 
@@ -27,6 +27,10 @@ export interface Pool2dGeometry {
   readonly sw: number;
   readonly ph?: number;
   readonly pw?: number;
+  /** avgpool2d's count_include_pad: false divides by the elements summed (default true). */
+  readonly countIncludePad?: boolean;
+  /** adaptive_avgpool2d's uniform windows (kernel = stride = in / out): y = Σ / rows / columns, divided twice. */
+  readonly adaptive?: boolean;
 }
 
 /** y = maxpool(x) and argmax (index in the input plane) for the batch; false where the wasm path does not apply. */
@@ -100,30 +104,54 @@ function fourAtATime(g: Pool2dGeometry): boolean {
 }
 
 /**
- * avgpool2d with every window inside the input (no padding, no ceil_mode window past it): y = (0 + Σ window) /
- * (kh·kw) in float64 lanes, rounded once, four outputs at a time where the column stride is 1 or 2 and a row has
- * at least four (pool-kernel.ts avgpoolS1/S2: the generated unrolled loop's bits); false elsewhere, and the loop runs.
+ * avgpool2d forward, any geometry (and adaptive_avgpool2d's uniform windows): y = (0 + Σ window) / divisor in float64
+ * lanes, rounded once, the generated loops' bits (pool-kernel.ts). Every window inside the input, no adaptive division:
+ * avgpoolS1/S2, four outputs at a time where the column stride is 1 or 2 and a row has at least four, or false where the
+ * window is one the generated code unrolls (its loop runs); anything else, padding and ceil_mode's windows included:
+ * avgpoolP1/P2, each window cut to the input, four at a time where a row has four wholly inside it. False where the
+ * arrays are not in wasm memory.
  */
 export function avgpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y: FloatArray): boolean {
-  if (!inside(g) || simdColumns(g) === null) return false; // inside, those columns are all of them
   const w = residentIn(x, y);
   if (w === null) return false;
-  const k = sideModule<SideKernels<'avgpoolS1' | 'avgpoolS2'>>(w, 'avgpool', avgpoolModule);
-  a.fill(0);
-  a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo; a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.kh * g.kw;
-  runPlanes(w, k, g.sw === 1 ? 'avgpoolS1' : 'avgpoolS2', n * g.c, n * g.c * g.h * g.w, addresses[0]!, 4 * g.h * g.w, addresses[1]!, 4 * g.ho * g.wo, -1, 0);
+  if (inside(g) && g.adaptive !== true) {
+    if (simdColumns(g) !== null) {
+      const k = sideModule<SideKernels<'avgpoolS1' | 'avgpoolS2'>>(w, 'avgpool', avgpoolModule);
+      a.fill(0);
+      a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo; a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.kh * g.kw;
+      runPlanes(w, k, g.sw === 1 ? 'avgpoolS1' : 'avgpoolS2', n * g.c, n * g.c * g.h * g.w, addresses[0]!, 4 * g.h * g.w, addresses[1]!, 4 * g.ho * g.wo, -1, 0);
+      return true;
+    }
+    if (g.kh * g.kw <= AVGPOOL_UNROLLED_MAX) return false;
+  }
+  const k = sideModule<SideKernels<'avgpoolP1' | 'avgpoolP2'>>(w, 'avgpoolPadded', avgpoolPaddedModule);
+  paddedArgs(g, g.sw === 1 || g.sw === 2 ? 0 : AVG_SCALAR);
+  runPlanes(w, k, g.sw === 2 ? 'avgpoolP2' : 'avgpoolP1', n * g.c, n * g.c * g.h * g.w, addresses[0]!, 4 * g.h * g.w, addresses[1]!, 4 * g.ho * g.wo, -1, 0);
   return true;
 }
 
-/** dX of that avgpool2d: zeroed, then dY[q] / (kh·kw) added to each of its window's elements, outputs and taps in
- *  order (the generated loop's order and roundings: its bits, overlapping windows too); false where it does not apply. */
+/** dX of that avgpool2d: zeroed, then dY[q] / divisor added to each of its window's elements (cut to the input),
+ *  outputs and taps in order (the generated loop's order and roundings: its bits, overlapping windows too); false where
+ *  the arrays are not in wasm memory. */
 export function avgpool2dBackward(g: Pool2dGeometry, n: number, dY: FloatArray, dX: FloatArray): boolean {
-  if (!inside(g)) return false;
   const w = residentIn(dY, dX);
   if (w === null) return false;
-  a.fill(0);
-  a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo; a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.sw; a[8] = g.kh * g.kw;
-  runPlanes(w, sideModule<SideKernels<'avgpoolBackward'>>(w, 'avgpool', avgpoolModule), 'avgpoolBackward', n * g.c, n * g.c * g.h * g.w,
+  if (inside(g) && g.adaptive !== true) {
+    a.fill(0);
+    a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo; a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.sw; a[8] = g.kh * g.kw;
+    runPlanes(w, sideModule<SideKernels<'avgpoolBackward'>>(w, 'avgpool', avgpoolModule), 'avgpoolBackward', n * g.c, n * g.c * g.h * g.w,
+      addresses[0]!, 4 * g.ho * g.wo, addresses[1]!, 4 * g.h * g.w, -1, 0);
+    return true;
+  }
+  paddedArgs(g, 0);
+  runPlanes(w, sideModule<SideKernels<'avgpoolPBackward'>>(w, 'avgpoolPadded', avgpoolPaddedModule), 'avgpoolPBackward', n * g.c, n * g.c * g.h * g.w,
     addresses[0]!, 4 * g.ho * g.wo, addresses[1]!, 4 * g.h * g.w, -1, 0);
   return true;
+}
+
+/** avgpoolP1/P2's and avgpoolPBackward's arguments after the planes, into planeArgs. */
+function paddedArgs(g: Pool2dGeometry, flags: number): void {
+  a.fill(0);
+  a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo; a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.sw; a[8] = g.ph ?? 0; a[9] = g.pw ?? 0;
+  a[10] = flags | (g.countIncludePad === false ? AVG_EXCLUDE_PAD : 0) | (g.adaptive === true ? AVG_TWICE : 0);
 }

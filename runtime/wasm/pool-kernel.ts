@@ -407,3 +407,212 @@ export function avgpoolModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
   return encodeModule([avgpoolStridedKernel(1), avgpoolStridedKernel(2), avgpoolBackwardKernel()], memory);
 }
 
+
+/** avgpoolPadded's flags (the last argument): count_include_pad off, divided twice (adaptive_avgpool2d's y = Σ / rows /
+ *  columns), and no four-at-a-time part (a column stride the kernel's name does not have). */
+export const AVG_EXCLUDE_PAD = 1, AVG_TWICE = 2, AVG_SCALAR = 4;
+
+/**
+ * avgpoolP1 / avgpoolP2(src, dst, planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw, flags): any window, padding and
+ * ceil_mode's windows past the input (the generated loops of pool2d.ts's windowLoops, and adaptive_avgpool2d's uniform
+ * windows with AVG_TWICE). A window is cut to the input, rows [hs, he) and columns [ws, we), and its sum runs over
+ * those in window order from 0 in float64: (((0 + x₀) + x₁) + …). The divisor: count_include_pad's (rows and columns
+ * of the window inside the padded input: min(h0 + kh, h + ph) − h0, which is kh but where a ceil_mode window runs past
+ * it), or with AVG_EXCLUDE_PAD the elements summed, (he − hs)·(we − ws); AVG_TWICE divides by the rows, then by the
+ * columns. Rounded once to float32: the loops' bits. Output columns whose windows lie wholly inside the row, where
+ * there are at least four of them, go four at a time as avgpoolS1/S2 do (their rows still cut); the others one by one.
+ */
+export function avgpoolPaddedKernel(simd: 1 | 2): FunctionBuilder {
+  const f = new FunctionBuilder(`avgpoolP${simd}`, Array<ValType>(14).fill(ValType.i32));
+  const [src, dst, planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw, flags] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  const plane = f.local(ValType.i32), oh = f.local(ValType.i32), ow = f.local(ValType.i32), i = f.local(ValType.i32), j = f.local(ValType.i32);
+  const h0 = f.local(ValType.i32), hs = f.local(ValType.i32), he = f.local(ValType.i32), rows = f.local(ValType.i32);
+  const w0 = f.local(ValType.i32), ws = f.local(ValType.i32), we = f.local(ValType.i32), cols = f.local(ValType.i32);
+  const lo = f.local(ValType.i32), end = f.local(ValType.i32), a = f.local(ValType.i32), out = f.local(ValType.i32);
+  const twice = f.local(ValType.i32), exclude = f.local(ValType.i32);
+  const acc = f.local(ValType.f64);
+  const v = f.local(ValType.v128), sumLo = f.local(ValType.v128), sumHi = f.local(ValType.v128), d1 = f.local(ValType.v128), d2 = f.local(ValType.v128);
+  f.get(flags).i32Const(AVG_EXCLUDE_PAD).i32And().set(exclude);
+  f.get(flags).i32Const(AVG_TWICE).i32And().set(twice);
+  // [lo, end): the columns whose windows start at ≥ 0 and end at ≤ w; none (lo = end = wo) under four of them
+  f.get(wo).set(lo);
+  f.get(wo).set(end);
+  f.block(() => {
+    f.get(flags).i32Const(AVG_SCALAR).i32And().brIf(0);
+    f.get(w).get(pw).i32Add().get(kw).i32Sub().set(a);
+    f.get(a).i32Const(0).i32LtS().brIf(0);
+    f.get(a).get(sw).i32DivS().i32Const(1).i32Add().set(end);
+    f.get(wo).get(end).get(end).get(wo).i32GtS().select().set(end);
+    f.get(pw).get(sw).i32Add().i32Const(1).i32Sub().get(sw).i32DivS().set(lo);
+    f.get(end).get(lo).i32Sub().i32Const(4).i32LtS().ifElse(() => {
+      f.get(wo).set(lo);
+      f.get(wo).set(end);
+    }, () => {});
+  });
+  /** The divisors of a window of `rows` × `cols` (the count_include_pad or the summed rows and columns), as
+   *  float64 d1 and d2 in both lanes of a vector: y = Σ / d1 / d2 (d2 = 1, which changes no bits, but for AVG_TWICE). */
+  const divisors = (): void => {
+    f.get(rows).get(rows).get(cols).i32Mul().get(twice).select().f64ConvertI32S().f64x2Splat().set(d1);
+    f.get(cols).i32Const(1).get(twice).select().f64ConvertI32S().f64x2Splat().set(d2);
+  };
+  /** One output at a time over the columns [ow, to): its window cut to the input's columns. */
+  const oneByOne = (to: I32): void => {
+    f.block(() => f.loop(() => {
+      f.get(ow).get(to).i32LtS().i32Eqz().brIf(1);
+      f.get(ow).get(sw).i32Mul().get(pw).i32Sub().set(w0);
+      f.get(w0).get(kw).i32Add().set(we);
+      f.get(w).get(we).get(we).get(w).i32GtS().select().set(we);
+      f.i32Const(0).get(w0).get(w0).i32Const(0).i32LtS().select().set(ws);
+      // count_include_pad's columns: min(w0 + kw, w + pw) − w0; else the summed ones
+      f.get(w0).get(kw).i32Add().set(cols);
+      f.get(w).get(pw).i32Add().get(cols).get(cols).get(w).get(pw).i32Add().i32GtS().select().get(w0).i32Sub().set(cols);
+      f.get(we).get(ws).i32Sub().get(cols).get(exclude).get(twice).i32Or().select().set(cols);
+      f.f64Const(0).set(acc);
+      f.get(hs).set(i);
+      f.block(() => f.loop(() => { // window rows
+        f.get(i).get(he).i32LtS().i32Eqz().brIf(1);
+        f.get(ws).set(j);
+        f.block(() => f.loop(() => { // window columns
+          f.get(j).get(we).i32LtS().i32Eqz().brIf(1);
+          f.get(acc).get(src).get(i).get(w).i32Mul().get(j).i32Add().i32Const(4).i32Mul().i32Add().f32Load(0).f64PromoteF32().f64Add().set(acc);
+          f.addTo(j, 1);
+          f.br(0);
+        }));
+        f.addTo(i, 1);
+        f.br(0);
+      }));
+      divisors();
+      f.get(oh).get(wo).i32Mul().get(ow).i32Add().i32Const(4).i32Mul().get(dst).i32Add();
+      f.get(acc).get(d1).f64x2ExtractLane(0).f64Div().get(d2).f64x2ExtractLane(0).f64Div().f32DemoteF64().f32Store(0);
+      f.addTo(ow, 1);
+      f.br(0);
+    }));
+  };
+  f.get(planes).set(plane);
+  f.loop(() => { // planes (sample · channel)
+    f.i32Const(0).set(oh);
+    f.loop(() => { // output rows: the window's rows cut to [hs, he), the same for every output of the row
+      f.get(oh).get(sh).i32Mul().get(ph).i32Sub().set(h0);
+      f.get(h0).get(kh).i32Add().set(he);
+      f.get(h).get(he).get(he).get(h).i32GtS().select().set(he);
+      f.i32Const(0).get(h0).get(h0).i32Const(0).i32LtS().select().set(hs);
+      f.get(h0).get(kh).i32Add().set(rows);
+      f.get(h).get(ph).i32Add().get(rows).get(rows).get(h).get(ph).i32Add().i32GtS().select().get(h0).i32Sub().set(rows);
+      f.get(he).get(hs).i32Sub().get(rows).get(exclude).get(twice).i32Or().select().set(rows);
+      f.i32Const(0).set(ow);
+      oneByOne(lo);
+      f.block(() => {
+        f.get(lo).get(end).i32LtS().i32Eqz().brIf(0);
+        f.get(kw).set(cols); // a window inside the row: kw columns either way
+        divisors();
+        f.get(lo).set(ow);
+        f.loop(() => { // groups of four outputs inside the row: the last one starts at end - 4
+          lastGroupAt(f, ow, end);
+          f.v128Zero().set(sumLo);
+          f.v128Zero().set(sumHi);
+          f.get(hs).set(i);
+          f.block(() => f.loop(() => { // window rows
+            f.get(i).get(he).i32LtS().i32Eqz().brIf(1);
+            f.i32Const(0).set(j);
+            f.loop(() => { // window columns
+              f.get(src).get(i).get(w).i32Mul().get(ow).i32Const(simd).i32Mul().i32Add().get(pw).i32Sub().get(j).i32Add().i32Const(4).i32Mul().i32Add().set(a);
+              gatherFour(f, a, v, simd);
+              f.get(sumLo).get(v).f64x2PromoteLowF32x4().f64x2Add().set(sumLo);
+              f.get(sumHi).get(v).get(v).i8x16Shuffle(HIGH).f64x2PromoteLowF32x4().f64x2Add().set(sumHi);
+              f.addTo(j, 1);
+              f.get(j).get(kw).i32LtS().brIf(0);
+            });
+            f.addTo(i, 1);
+            f.br(0);
+          }));
+          f.get(oh).get(wo).i32Mul().get(ow).i32Add().i32Const(4).i32Mul().get(dst).i32Add().set(out);
+          f.get(out);
+          f.get(sumLo).get(d1).f64x2Div().get(d2).f64x2Div().f32x4DemoteF64x2Zero();
+          f.get(sumHi).get(d1).f64x2Div().get(d2).f64x2Div().f32x4DemoteF64x2Zero();
+          f.i8x16Shuffle(JOIN).v128Store(0);
+          f.addTo(ow, 4);
+          f.get(ow).get(end).i32LtS().brIf(0);
+        });
+        f.get(end).set(ow);
+      });
+      oneByOne(wo);
+      f.addTo(oh, 1);
+      f.get(oh).get(ho).i32LtS().brIf(0);
+    });
+    f.get(src).get(h).get(w).i32Mul().i32Const(4).i32Mul().i32Add().set(src);
+    f.get(ho).get(wo).i32Mul().i32Const(4).i32Mul().get(dst).i32Add().set(dst);
+    f.get(plane).i32Const(1).i32Sub().tee(plane).brIf(0);
+  });
+  return f;
+}
+
+/**
+ * avgpoolPaddedBackward(dy, dx, planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw, flags): the backward of avgpoolP1/P2's
+ * windows: per plane dX = 0, then for each output q in order, g = dY[q] / d1 / d2 (float64: avgpoolP's divisors) and
+ * dX[t] = f32(dX[t] + g) over its window cut to the input, in window order: the generated loop's order and roundings.
+ */
+export function avgpoolPaddedBackwardKernel(): FunctionBuilder {
+  const f = new FunctionBuilder('avgpoolPBackward', Array<ValType>(14).fill(ValType.i32));
+  const [dy, dx, planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw, flags] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  const plane = f.local(ValType.i32), oh = f.local(ValType.i32), ow = f.local(ValType.i32), i = f.local(ValType.i32), j = f.local(ValType.i32);
+  const h0 = f.local(ValType.i32), hs = f.local(ValType.i32), he = f.local(ValType.i32), rows = f.local(ValType.i32);
+  const w0 = f.local(ValType.i32), ws = f.local(ValType.i32), we = f.local(ValType.i32), cols = f.local(ValType.i32);
+  const a = f.local(ValType.i32), twice = f.local(ValType.i32), exclude = f.local(ValType.i32);
+  const g = f.local(ValType.f64);
+  f.get(flags).i32Const(AVG_EXCLUDE_PAD).i32And().set(exclude);
+  f.get(flags).i32Const(AVG_TWICE).i32And().set(twice);
+  f.get(planes).set(plane);
+  f.loop(() => {
+    f.get(dx).i32Const(0).get(h).get(w).i32Mul().i32Const(4).i32Mul().memoryFill(); // the bits of +0.0f
+    f.i32Const(0).set(oh);
+    f.loop(() => {
+      f.get(oh).get(sh).i32Mul().get(ph).i32Sub().set(h0);
+      f.get(h0).get(kh).i32Add().set(he);
+      f.get(h).get(he).get(he).get(h).i32GtS().select().set(he);
+      f.i32Const(0).get(h0).get(h0).i32Const(0).i32LtS().select().set(hs);
+      f.get(h0).get(kh).i32Add().set(rows);
+      f.get(h).get(ph).i32Add().get(rows).get(rows).get(h).get(ph).i32Add().i32GtS().select().get(h0).i32Sub().set(rows);
+      f.get(he).get(hs).i32Sub().get(rows).get(exclude).get(twice).i32Or().select().set(rows);
+      f.i32Const(0).set(ow);
+      f.loop(() => {
+        f.get(ow).get(sw).i32Mul().get(pw).i32Sub().set(w0);
+        f.get(w0).get(kw).i32Add().set(we);
+        f.get(w).get(we).get(we).get(w).i32GtS().select().set(we);
+        f.i32Const(0).get(w0).get(w0).i32Const(0).i32LtS().select().set(ws);
+        f.get(w0).get(kw).i32Add().set(cols);
+        f.get(w).get(pw).i32Add().get(cols).get(cols).get(w).get(pw).i32Add().i32GtS().select().get(w0).i32Sub().set(cols);
+        f.get(we).get(ws).i32Sub().get(cols).get(exclude).get(twice).i32Or().select().set(cols);
+        f.get(dy).f32Load(0).f64PromoteF32();
+        f.get(rows).get(rows).get(cols).i32Mul().get(twice).select().f64ConvertI32S().f64Div();
+        f.get(cols).i32Const(1).get(twice).select().f64ConvertI32S().f64Div().set(g);
+        f.get(hs).set(i);
+        f.block(() => f.loop(() => {
+          f.get(i).get(he).i32LtS().i32Eqz().brIf(1);
+          f.get(ws).set(j);
+          f.block(() => f.loop(() => {
+            f.get(j).get(we).i32LtS().i32Eqz().brIf(1);
+            f.get(dx).get(i).get(w).i32Mul().get(j).i32Add().i32Const(4).i32Mul().i32Add().set(a);
+            f.get(a).get(a).f32Load(0).f64PromoteF32().get(g).f64Add().f32DemoteF64().f32Store(0);
+            f.addTo(j, 1);
+            f.br(0);
+          }));
+          f.addTo(i, 1);
+          f.br(0);
+        }));
+        f.addTo(dy, 4);
+        f.addTo(ow, 1);
+        f.get(ow).get(wo).i32LtS().brIf(0);
+      });
+      f.addTo(oh, 1);
+      f.get(oh).get(ho).i32LtS().brIf(0);
+    });
+    f.get(h).get(w).i32Mul().i32Const(4).i32Mul().get(dx).i32Add().set(dx);
+    f.get(plane).i32Const(1).i32Sub().tee(plane).brIf(0);
+  });
+  return f;
+}
+
+/** The side module of avgpool2d's cut windows and adaptive_avgpool2d's uniform ones (side.ts). */
+export function avgpoolPaddedModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
+  return encodeModule([avgpoolPaddedKernel(1), avgpoolPaddedKernel(2), avgpoolPaddedBackwardKernel()], memory);
+}

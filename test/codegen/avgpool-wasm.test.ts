@@ -1,12 +1,15 @@
-// avgpool2d's unrolled body (every window inside the input) as emitted, run on ordinary arrays (its JavaScript
-// loops) and on arrays in wasm memory (the runtime's kernels it calls first, runtime/wasm/maxpool.ts): the same
-// bits forward and backward, overlapping windows included, over values of many magnitudes with NaN, ±∞ and ±0.
-// Geometries the kernels do not take (a column stride over 2, fewer than four outputs a row) return false forward
-// and the loop runs; backward takes every inside geometry.
+// avgpool2d's bodies as emitted (the unrolled one where every window is inside the input, the window loops
+// elsewhere: padding, ceil_mode, count_include_pad off, large windows) and adaptive_avgpool2d's uniform one, run on
+// ordinary arrays (their JavaScript loops) and on arrays in wasm memory (the runtime's kernels they call first,
+// runtime/wasm/maxpool.ts): the same bits forward and backward, overlapping windows included, over values of many
+// magnitudes with NaN, ±∞ and ±0. Unrolled windows the kernels do not take (a column stride over 2, fewer than four
+// outputs a row) return false forward and the loop runs; backward takes every geometry.
 import { describe, expect, test } from 'vitest';
-import type { AvgPool2dNode } from '../../compiler/ir/types.js';
+import type { AdaptivePool2dNode, AvgPool2dNode } from '../../compiler/ir/types.js';
+import type { EmitOptions, LayerKernels } from '../../compiler/5-codegen/kernel.js';
 import type { NodePlan } from '../../compiler/ir/plan.js';
 import { emitAvgPool2d } from '../../compiler/5-codegen/layers/pool2d.js';
+import { emitAdaptivePool2d } from '../../compiler/5-codegen/layers/adaptive_pool2d.js';
 import { geometryOf } from '../../compiler/4-passes/geometry.js';
 import { poolOut } from '../../compiler/3-lower/layers/pool.js';
 import * as rt from 'cnnc/runtime';
@@ -14,14 +17,25 @@ import { Rng } from 'cnnc/runtime';
 
 type Pair = readonly [number, number];
 
-const cases: [string, number, number, number, Pair, Pair, boolean][] = [
-  ['2×2 stride 2 on 28×28 (LeNet-5\'s first pool)', 3, 28, 28, [2, 2], [2, 2], true],
-  ['2×2 stride 2 on 10×11 (5 a row: the last group at wo − 4)', 2, 10, 11, [2, 2], [2, 2], true],
-  ['3×3 stride 1 on 6×9 (overlapping)', 2, 6, 9, [3, 3], [1, 1], true],
-  ['3×3 stride 2 on 9×13 (overlapping)', 2, 9, 13, [3, 3], [2, 2], true],
-  ['4×4 stride 2×1 on 8×10', 2, 8, 10, [4, 4], [2, 1], true],
-  ['2×2 stride 3 on 8×14 (no kernel forward: the loop)', 2, 8, 14, [2, 2], [3, 3], false],
-  ['2×2 stride 2 on 6×6 (3 a row: the loop forward)', 2, 6, 6, [2, 2], [2, 2], false],
+/** name, channels, h, w, kernel, stride, padding, ceil_mode, count_include_pad, whether forward runs in wasm. */
+const cases: [string, number, number, number, Pair, Pair, Pair, boolean, boolean, boolean][] = [
+  ['2×2 stride 2 on 28×28 (LeNet-5\'s first pool)', 3, 28, 28, [2, 2], [2, 2], [0, 0], false, true, true],
+  ['2×2 stride 2 on 10×11 (5 a row: the last group at wo − 4)', 2, 10, 11, [2, 2], [2, 2], [0, 0], false, true, true],
+  ['3×3 stride 1 on 6×9 (overlapping)', 2, 6, 9, [3, 3], [1, 1], [0, 0], false, true, true],
+  ['3×3 stride 2 on 9×13 (overlapping)', 2, 9, 13, [3, 3], [2, 2], [0, 0], false, true, true],
+  ['4×4 stride 2×1 on 8×10', 2, 8, 10, [4, 4], [2, 1], [0, 0], false, true, true],
+  ['2×2 stride 3 on 8×14 (no kernel forward: the loop)', 2, 8, 14, [2, 2], [3, 3], [0, 0], false, true, false],
+  ['2×2 stride 2 on 6×6 (3 a row: the loop forward)', 2, 6, 6, [2, 2], [2, 2], [0, 0], false, true, false],
+  ['3×3 stride 2 padding 1 on 14×14 (conv-features\' pool)', 3, 14, 14, [3, 3], [2, 2], [1, 1], false, true, true],
+  ['3×3 stride 2 padding 1 on 14×14, count_include_pad off', 3, 14, 14, [3, 3], [2, 2], [1, 1], false, false, true],
+  ['3×3 stride 1 padding 1 on 7×11 (same size)', 2, 7, 11, [3, 3], [1, 1], [1, 1], false, true, true],
+  ['5×3 stride 2×1 padding 2×1 on 9×12, count_include_pad off', 2, 9, 12, [5, 3], [2, 1], [2, 1], false, false, true],
+  ['3×3 stride 2 ceil_mode on 10×13 (windows past the end)', 2, 10, 13, [3, 3], [2, 2], [0, 0], true, true, true],
+  ['3×3 stride 2 padding 1 ceil_mode on 10×10', 2, 10, 10, [3, 3], [2, 2], [1, 1], true, true, true],
+  ['3×3 stride 2 padding 1 ceil_mode on 10×10, count_include_pad off', 2, 10, 10, [3, 3], [2, 2], [1, 1], true, false, true],
+  ['2×2 stride 3 padding 1 on 8×14 (one at a time)', 2, 8, 14, [2, 2], [3, 3], [1, 1], false, true, true],
+  ['5×5 stride 1 on 9×9 (25 elements: the window loops, inside)', 2, 9, 9, [5, 5], [1, 1], [0, 0], false, true, true],
+  ['5×5 stride 3 on 11×11 (the window loops, one at a time)', 2, 11, 11, [5, 5], [3, 3], [0, 0], false, true, true],
 ];
 
 function values(rng: Rng, count: number): Float32Array {
@@ -33,14 +47,32 @@ function values(rng: Rng, count: number): Float32Array {
 
 const same = (got: Float32Array, want: Float32Array): number => Array.from(got).findIndex((v, i) => !Object.is(v, want[i]));
 
-describe.each(cases)('avgpool2d %s', (_, c, h, w, kernel, stride, forwardInWasm) => {
-  const ho = poolOut(h, kernel[0], stride[0], 0, false), wo = poolOut(w, kernel[1], stride[1], 0, false);
-  const node = { kind: 'avgpool2d', name: 'pool', inShapes: [[c, h, w]], outShape: [c, ho, wo], kernel, stride, padding: [0, 0], ceilMode: false, countIncludePad: true } as unknown as AvgPool2dNode;
+describe.each(cases)('avgpool2d %s', (_, c, h, w, kernel, stride, padding, ceilMode, countIncludePad, forwardInWasm) => {
+  const ho = poolOut(h, kernel[0], stride[0], padding[0], ceilMode), wo = poolOut(w, kernel[1], stride[1], padding[1], ceilMode);
+  const node = { kind: 'avgpool2d', name: 'pool', inShapes: [[c, h, w]], outShape: [c, ho, wo], kernel, stride, padding, ceilMode, countIncludePad } as unknown as AvgPool2dNode;
+  bitsAgree(node, emitAvgPool2d, c, h, w, ho, wo, forwardInWasm);
+});
+
+/** adaptive_avgpool2d's uniform windows (out divides in); the tables' windows keep their loops. */
+const adaptive: [string, number, number, number, Pair][] = [
+  ['14×14 → 7×7', 3, 14, 14, [7, 7]],
+  ['8×12 → 2×3 (4×4 windows)', 2, 8, 12, [2, 3]],
+  ['6×6 → 1×1 (global)', 4, 6, 6, [1, 1]],
+  ['9×15 → 3×5 (3×3 windows)', 2, 9, 15, [3, 5]],
+  ['15×10 → 3×2 (5×5 windows)', 2, 15, 10, [3, 2]],
+];
+
+describe.each(adaptive)('adaptive_avgpool2d %s', (_, c, h, w, out) => {
+  const node = { kind: 'adaptive_avgpool2d', name: 'pool', inShapes: [[c, h, w]], outShape: [c, out[0], out[1]] } as unknown as AdaptivePool2dNode;
+  bitsAgree(node, emitAdaptivePool2d, c, h, w, out[0], out[1], true);
+});
+
+function bitsAgree<T extends AvgPool2dNode | AdaptivePool2dNode>(node: T, emit: (node: T, o: EmitOptions) => LayerKernels, c: number, h: number, w: number, ho: number, wo: number, forwardInWasm: boolean): void {
   const plan: NodePlan = {
     node, comment: '', geometry: geometryOf(node), readers: [], fusedRelu: null, fusedInto: null, fusedIntoLoss: false, evalFold: null, evalFoldedInto: null,
     io: { node: node.name, x: null, xs: [null], y: `${node.name}_y`, dX: 'dX', dXs: ['dX'], accumulate: [], dY: `${node.name}_dY`, backward: true, alias: false },
   };
-  const kernels = emitAvgPool2d(node, { dtype: 'float32', plan, writesDX: true, writesDXs: [true], backward: true });
+  const kernels = emit(node, { dtype: 'float32', plan, writesDX: true, writesDXs: [true], backward: true });
   const geometry = (new Function('rt', `${kernels.constants!.text.replace(/^const (\w+)[^=]*=/, 'return ')}`))(rt) as rt.Pool2dGeometry;
   const forward = (x: Float32Array, y: Float32Array, n: number): void => new Function('rt', 'pool_geometry', 'n', 'x', 'y', kernels.forward.body)(rt, geometry, n, x, y);
   const backward = (dY: Float32Array, dX: Float32Array, n: number): void => new Function('rt', 'pool_geometry', 'n', 'dY', 'dX', kernels.backward!.body)(rt, geometry, n, dY, dX);
@@ -66,4 +98,4 @@ describe.each(cases)('avgpool2d %s', (_, c, h, w, kernel, stride, forwardInWasm)
     i = same(dX, wantDX);
     expect(i, `dX[${i}] = ${dX[i]}, the loop's ${wantDX[i]}`).toBe(-1);
   });
-});
+}

@@ -41,25 +41,30 @@ export function emitAdaptivePool2d(node: AdaptivePool2dNode, o: EmitOptions): La
   const w = gm.w.inSize;
   const zero = `dX.fill(0, 0, n * ${gm.c * gm.h.inSize * w});`;
   if (node.kind === 'adaptive_avgpool2d') {
+    // Uniform windows are a pool's (kernel = stride = in / out) divided twice: the runtime's wasm kernels take them
+    // (runtime/wasm/maxpool.ts, the same sums and divisions, the same bits) where the arrays live in wasm memory, and
+    // return false otherwise (the loops run). The tables' windows stay in the loops.
+    const geometry = `${node.name}_geometry`;
+    const wasm = (call: string): string[] => (gm.uniform ? [`if (rt.${call}(${geometry}, n, ${call.endsWith('Forward') ? 'x, y' : 'dY, dX'})) return;`] : []);
     return {
       helpers: [],
-      ...constants,
+      ...(gm.uniform ? { constants: { suffix: 'geometry', text: uniformGeometry(geometry, gm) } } : constants),
       forward: {
         suffix: 'forward',
         params: [N, X, Y],
-        body: loops([
+        body: lines(...wasm('avgpool2dForward'), loops([
           `let acc = 0;`,
           `for (let ih = hs; ih < he; ih++) {`,
           `  for (let iw = ws; iw < we; iw++) acc += x[xo + ih * ${w} + iw];`,
           `}`,
           `y[q] = acc / (he - hs) / (we - ws);`,
-        ]),
+        ])),
       },
       backward: o.backward && o.writesDX
         ? {
             suffix: 'backward',
             params: [N, DY, DX],
-            body: lines(zero, loops([
+            body: lines(...wasm('avgpool2dBackward'), zero, loops([
               `const g = dY[q] / (he - hs) / (we - ws);`,
               `for (let ih = hs; ih < he; ih++) {`,
               `  for (let iw = ws; iw < we; iw++) dX[xo + ih * ${w} + iw] += g;`,
@@ -120,4 +125,10 @@ function windowsConstant(name: string, gm: AdaptivePoolGeometry): string {
     `  we: ${ints(gm.w.end)},`,
     `};`,
   );
+}
+
+/** Uniform windows as the runtime's pool geometry (rt.Pool2dGeometry): kernel = stride = in / out a side, divided twice. */
+function uniformGeometry(name: string, gm: AdaptivePoolGeometry): string {
+  const kh = gm.h.inSize / gm.h.outSize, kw = gm.w.inSize / gm.w.outSize;
+  return `const ${name}: rt.Pool2dGeometry = { c: ${gm.c}, h: ${gm.h.inSize}, w: ${gm.w.inSize}, ho: ${gm.h.outSize}, wo: ${gm.w.outSize}, kh: ${kh}, kw: ${kw}, sh: ${kh}, sw: ${kw}, adaptive: true };`;
 }

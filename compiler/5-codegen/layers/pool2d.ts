@@ -9,7 +9,7 @@
 // mispredict on activations), which Math.max or a pairwise tournament did not beat (13.7, 9.3 ms).
 // AvgPool2d divides by kh·kw when count_include_pad (the default), else by the window's in-bounds size;
 // a ceil_mode window past the padded input divides by its part inside the padded input (PyTorch's pool_size).
-import { MAXPOOL_UNROLLED_MAX } from '../../../runtime/contracts.js';
+import { AVGPOOL_UNROLLED_MAX, MAXPOOL_UNROLLED_MAX } from '../../../runtime/contracts.js';
 import { poolOf, type PoolGeometry } from '../../ir/plan.js';
 import type { AvgPool2dNode, MaxPool2dNode } from '../../ir/types.js';
 import { affine, arg, DX, DY, indent, lines, N, X, Y, type EmitOptions, type LayerKernels } from '../kernel.js';
@@ -44,11 +44,12 @@ function windowLoops(gm: Geometry, inner: string[]): string[] {
 }
 
 /** The pool's shapes as the module-level literal the runtime's kernels read (rt.Pool2dGeometry; ph, pw where it pads). */
-function geometryConstant(name: string, gm: Geometry): { suffix: string; text: string } {
+function geometryConstant(name: string, gm: Geometry, countIncludePad = true): { suffix: string; text: string } {
   const padding = gm.ph > 0 || gm.pw > 0 ? `, ph: ${gm.ph}, pw: ${gm.pw}` : '';
+  const divisor = countIncludePad ? '' : ', countIncludePad: false';
   return {
     suffix: 'geometry',
-    text: `const ${name}: rt.Pool2dGeometry = { c: ${gm.c}, h: ${gm.h}, w: ${gm.w}, ho: ${gm.ho}, wo: ${gm.wo}, kh: ${gm.kh}, kw: ${gm.kw}, sh: ${gm.sh}, sw: ${gm.sw}${padding} };`,
+    text: `const ${name}: rt.Pool2dGeometry = { c: ${gm.c}, h: ${gm.h}, w: ${gm.w}, ho: ${gm.ho}, wo: ${gm.wo}, kh: ${gm.kh}, kw: ${gm.kw}, sh: ${gm.sh}, sw: ${gm.sw}${padding}${divisor} };`,
   };
 }
 
@@ -135,8 +136,8 @@ export function emitMaxPool2d(node: MaxPool2dNode, o: EmitOptions): LayerKernels
   };
 }
 
-/** Windows of at most this many elements are unrolled in avgpool2d when every window is inside the input. */
-const AVG_UNROLL_MAX = 16;
+/** Windows of at most this many elements are unrolled in avgpool2d when every window is inside the input (the runtime's number). */
+const AVG_UNROLL_MAX = AVGPOOL_UNROLLED_MAX;
 
 /** Loops over every window's first element p (an index into x and dX) and its output index q, with every
  *  window inside the input (gm.inside): `body` per window, q counting up. */
@@ -181,12 +182,16 @@ export function emitAvgPool2d(node: AvgPool2dNode, o: EmitOptions): LayerKernels
   const ends = node.countIncludePad
     ? [...(gm.pastEnd[0] && gm.ph > 0 ? [padEnd('h', gm.kh, gm.h + gm.ph)] : []), ...(gm.pastEnd[1] && gm.pw > 0 ? [padEnd('w', gm.kw, gm.w + gm.pw)] : [])]
     : [];
+  // The runtime's wasm kernels (runtime/wasm/maxpool.ts: each window cut to the input, the same divisor and float64
+  // sum, the same bits) where the arrays live in wasm memory; they return false otherwise and the loops run.
+  const geometryName = `${node.name}_geometry`;
   return {
     helpers: [],
+    constants: geometryConstant(geometryName, gm, node.countIncludePad),
     forward: {
       suffix: 'forward',
       params: [N, X, Y],
-      body: lines(windowLoops(gm, [
+      body: lines(`if (rt.avgpool2dForward(${geometryName}, n, x, y)) return;`, windowLoops(gm, [
         ...ends,
         `let acc = 0;`,
         `for (let ih = hs; ih < he; ih++) {`,
@@ -200,6 +205,7 @@ export function emitAvgPool2d(node: AvgPool2dNode, o: EmitOptions): LayerKernels
           suffix: 'backward',
           params: [N, DY, DX],
           body: lines(
+            `if (rt.avgpool2dBackward(${geometryName}, n, dY, dX)) return;`,
             `dX.fill(0, 0, n * ${gm.c * gm.h * gm.w});`,
             windowLoops(gm, [
               ...ends,

@@ -363,9 +363,11 @@ function depthwise_backward(n: number, x: Float32Array, dY: Float32Array, W: Flo
     depthwise_col2im(dCol, dX, xOff);
   }
 }
-
 // avgpool2d_1: avgpool2d 3×3, stride 2, padding 1 · x [n,16,14,14] → y [n,16,7,7]
+const avgpool2d_1_geometry: rt.Pool2dGeometry = { c: 16, h: 14, w: 14, ho: 7, wo: 7, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1 };
+
 function avgpool2d_1_forward(n: number, x: Float32Array, y: Float32Array): void {
+  if (rt.avgpool2dForward(avgpool2d_1_geometry, n, x, y)) return;
   for (let sc = 0; sc < n * 16; sc++) {
     const xo = sc * 196;
     const yo = sc * 49;
@@ -389,6 +391,7 @@ function avgpool2d_1_forward(n: number, x: Float32Array, y: Float32Array): void 
 }
 
 function avgpool2d_1_backward(n: number, dY: Float32Array, dX: Float32Array): void {
+  if (rt.avgpool2dBackward(avgpool2d_1_geometry, n, dY, dX)) return;
   dX.fill(0, 0, n * 3136);
   for (let sc = 0; sc < n * 16; sc++) {
     const xo = sc * 196;

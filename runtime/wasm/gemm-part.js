@@ -933,7 +933,7 @@ export function updatePart(e, c, L, t) {
 
 /** The kernels over planes a job (job 9) runs, by index (CTRL.plKernel): the pools' (pool-kernel.ts, the gemm module's
  *  maxpool ones). Each plane is computed alone: any split, the same bits. */
-export const PLANES = /** @type {const} */ (['maxpool2x2', 'maxpool', 'maxpoolS1', 'maxpoolS2', 'maxpoolBackward', 'avgpoolS1', 'avgpoolS2', 'avgpoolBackward', 'gemvRows', 'avgpoolP1', 'avgpoolP2', 'avgpoolPBackward']);
+export const PLANES = /** @type {const} */ (['maxpool2x2', 'maxpool', 'maxpoolS1', 'maxpoolS2', 'maxpoolBackward', 'gemvRows', 'avgpoolP1', 'avgpoolP2', 'avgpoolPBackward', 'adaptiveAvg', 'adaptiveAvgBackward', 'adaptiveMax']);
 
 /**
  * Thread t's part of a job over planes: blocks of planes claimed until none is left, each one call of the kernel on them.

@@ -9,8 +9,9 @@
 import { AVGPOOL_UNROLLED_MAX, MAXPOOL_UNROLLED_MAX } from '../contracts.js';
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
-import { residentAt, wasmSgemm } from './sgemm.js';
-import { AVG_EXCLUDE_PAD, AVG_SCALAR, AVG_TWICE, avgpoolModule, avgpoolPaddedModule, maxpoolStridedModule } from './pool-kernel.js';
+import { residentAt, wasmSgemm, type Instance } from './sgemm.js';
+import { adaptivePoolModule, AVG_EXCLUDE_PAD, AVG_SCALAR, AVG_TWICE, avgpoolModule, maxpoolStridedModule } from './pool-kernel.js';
+import { allocInt32 } from './resident.js';
 import { addresses, gemmKernels, residentIn, sideModule, type SideKernels } from './side.js';
 import { planeArgs as a, runPlanes } from './pool.js';
 
@@ -105,28 +106,18 @@ function fourAtATime(g: Pool2dGeometry): boolean {
 
 /**
  * avgpool2d forward, any geometry (and adaptive_avgpool2d's uniform windows): y = (0 + Σ window) / divisor in float64
- * lanes, rounded once, the generated loops' bits (pool-kernel.ts). Every window inside the input, no adaptive division:
- * avgpoolS1/S2, four outputs at a time where the column stride is 1 or 2 and a row has at least four, or false where the
- * window is one the generated code unrolls (its loop runs); anything else, padding and ceil_mode's windows included:
- * avgpoolP1/P2, each window cut to the input, four at a time where a row has four wholly inside it. False where the
- * arrays are not in wasm memory.
+ * lanes, rounded once, the generated loops' bits (pool-kernel.ts avgpoolP1/P2): each window cut to the input, four
+ * outputs at a time where the column stride is 1 or 2 and a row has four windows wholly inside it. False where the
+ * arrays are not in wasm memory, and where the generated code unrolls the window and no four-at-a-time part applies
+ * (the unrolled loop runs: as fast as the kernel's one at a time).
  */
 export function avgpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y: FloatArray): boolean {
   const w = residentIn(x, y);
   if (w === null) return false;
-  if (inside(g) && g.adaptive !== true) {
-    if (simdColumns(g) !== null) {
-      const k = sideModule<SideKernels<'avgpoolS1' | 'avgpoolS2'>>(w, 'avgpool', avgpoolModule);
-      a.fill(0);
-      a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo; a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.kh * g.kw;
-      runPlanes(w, k, g.sw === 1 ? 'avgpoolS1' : 'avgpoolS2', n * g.c, n * g.c * g.h * g.w, addresses[0]!, 4 * g.h * g.w, addresses[1]!, 4 * g.ho * g.wo, -1, 0);
-      return true;
-    }
-    if (g.kh * g.kw <= AVGPOOL_UNROLLED_MAX) return false;
-  }
-  const k = sideModule<SideKernels<'avgpoolP1' | 'avgpoolP2'>>(w, 'avgpoolPadded', avgpoolPaddedModule);
+  if (inside(g) && g.adaptive !== true && simdColumns(g) === null && g.kh * g.kw <= AVGPOOL_UNROLLED_MAX) return false;
   paddedArgs(g, g.sw === 1 || g.sw === 2 ? 0 : AVG_SCALAR);
-  runPlanes(w, k, g.sw === 2 ? 'avgpoolP2' : 'avgpoolP1', n * g.c, n * g.c * g.h * g.w, addresses[0]!, 4 * g.h * g.w, addresses[1]!, 4 * g.ho * g.wo, -1, 0);
+  runPlanes(w, sideModule<SideKernels<'avgpoolP1' | 'avgpoolP2'>>(w, 'avgpool', avgpoolModule), g.sw === 2 ? 'avgpoolP2' : 'avgpoolP1', n * g.c, n * g.c * g.h * g.w,
+    addresses[0]!, 4 * g.h * g.w, addresses[1]!, 4 * g.ho * g.wo, -1, 0);
   return true;
 }
 
@@ -136,15 +127,8 @@ export function avgpool2dForward(g: Pool2dGeometry, n: number, x: FloatArray, y:
 export function avgpool2dBackward(g: Pool2dGeometry, n: number, dY: FloatArray, dX: FloatArray): boolean {
   const w = residentIn(dY, dX);
   if (w === null) return false;
-  if (inside(g) && g.adaptive !== true) {
-    a.fill(0);
-    a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo; a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.sw; a[8] = g.kh * g.kw;
-    runPlanes(w, sideModule<SideKernels<'avgpoolBackward'>>(w, 'avgpool', avgpoolModule), 'avgpoolBackward', n * g.c, n * g.c * g.h * g.w,
-      addresses[0]!, 4 * g.ho * g.wo, addresses[1]!, 4 * g.h * g.w, -1, 0);
-    return true;
-  }
   paddedArgs(g, 0);
-  runPlanes(w, sideModule<SideKernels<'avgpoolPBackward'>>(w, 'avgpoolPadded', avgpoolPaddedModule), 'avgpoolPBackward', n * g.c, n * g.c * g.h * g.w,
+  runPlanes(w, sideModule<SideKernels<'avgpoolPBackward'>>(w, 'avgpool', avgpoolModule), 'avgpoolPBackward', n * g.c, n * g.c * g.h * g.w,
     addresses[0]!, 4 * g.ho * g.wo, addresses[1]!, 4 * g.h * g.w, -1, 0);
   return true;
 }
@@ -154,4 +138,69 @@ function paddedArgs(g: Pool2dGeometry, flags: number): void {
   a.fill(0);
   a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo; a[4] = g.kh; a[5] = g.kw; a[6] = g.sh; a[7] = g.sw; a[8] = g.ph ?? 0; a[9] = g.pw ?? 0;
   a[10] = flags | (g.countIncludePad === false ? AVG_EXCLUDE_PAD : 0) | (g.adaptive === true ? AVG_TWICE : 0);
+}
+
+/** An adaptive pool's windows where they differ in size (the generated module's constant, plan.ts's tables): output
+ *  (oh, ow) of each of the c planes pools input rows [hs[oh], he[oh]) and columns [ws[ow], we[ow]) of h × w. */
+export interface AdaptiveWindows {
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly ho: number;
+  readonly wo: number;
+  readonly hs: Int32Array;
+  readonly he: Int32Array;
+  readonly ws: Int32Array;
+  readonly we: Int32Array;
+}
+
+/** Each windows constant's tables in wasm memory (hs | he | ws | we), made on first use: a constant is a module's, so
+ *  it lives as long as the module does. */
+const tables = new WeakMap<AdaptiveWindows, Int32Array>();
+
+/** The byte address of g's tables in w's memory, or −1 where they cannot live there (past the resident budget). */
+function tableAt(w: Instance, g: AdaptiveWindows): number {
+  let t = tables.get(g);
+  if (t === undefined) {
+    t = allocInt32(2 * g.ho + 2 * g.wo);
+    t.set(g.hs, 0); t.set(g.he, g.ho); t.set(g.ws, 2 * g.ho); t.set(g.we, 2 * g.ho + g.wo);
+    tables.set(g, t);
+  }
+  const r = residentAt(w, t);
+  return r < 0 ? -1 : 4 * r;
+}
+
+/**
+ * Runs adaptive kernel `kernel` (pool-kernel.ts) over the tables' windows: from a (x, or dY backward) to b (y, or dX), with
+ * the argmax where one is given; false, with nothing done, where the arrays or the tables are not in wasm memory.
+ */
+function runAdaptive(kernel: 'adaptiveAvg' | 'adaptiveAvgBackward' | 'adaptiveMax', g: AdaptiveWindows, n: number, a0: FloatArray, b0: FloatArray, argmax: Int32Array | null): boolean {
+  const w = residentIn(a0, b0);
+  if (w === null) return false;
+  const from = addresses[0]!, to = addresses[1]!, at = argmax === null ? -1 : residentAt(w, argmax);
+  const tab = tableAt(w, g);
+  if (tab < 0 || (argmax !== null && at < 0)) return false;
+  a.fill(0);
+  a[0] = g.h; a[1] = g.w; a[2] = g.ho; a[3] = g.wo; a[4] = tab;
+  const inPlane = 4 * g.h * g.w, outPlane = 4 * g.ho * g.wo, backward = kernel === 'adaptiveAvgBackward';
+  runPlanes(w, sideModule<SideKernels<typeof kernel>>(w, 'adaptivePool', adaptivePoolModule), kernel, n * g.c, n * g.c * g.h * g.w,
+    from, backward ? outPlane : inPlane, to, backward ? inPlane : outPlane, at < 0 ? -1 : 4 * at, outPlane);
+  return true;
+}
+
+/** adaptive_avgpool2d forward over the tables' windows: y = Σ / rows / columns, the loop's bits (pool-kernel.ts
+ *  adaptiveAvg); false where the arrays are not in wasm memory. */
+export function adaptiveAvgpool2dForward(g: AdaptiveWindows, n: number, x: FloatArray, y: FloatArray): boolean {
+  return runAdaptive('adaptiveAvg', g, n, x, y, null);
+}
+
+/** Its backward: dX zeroed, then dY[q] / rows / columns added over each window, outputs in order (the loop's bits). */
+export function adaptiveAvgpool2dBackward(g: AdaptiveWindows, n: number, dY: FloatArray, dX: FloatArray): boolean {
+  return runAdaptive('adaptiveAvgBackward', g, n, dY, dX, null);
+}
+
+/** adaptive_maxpool2d forward over the tables' windows, and the argmax (an index in the input plane): maxpool's rule,
+ *  the loop's bits. Its backward is maxpool2dBackward's (the same argmax loop). */
+export function adaptiveMaxpool2dForward(g: AdaptiveWindows, n: number, x: FloatArray, y: FloatArray, argmax: Int32Array): boolean {
+  return runAdaptive('adaptiveMax', g, n, x, y, argmax);
 }

@@ -300,140 +300,49 @@ export function maxpoolStridedModule(memory: MemoryDecl): Uint8Array<ArrayBuffer
   return encodeModule([maxpoolStridedKernel(1), maxpoolStridedKernel(2)], memory);
 }
 
-/**
- * avgpoolS1 / avgpoolS2(src, dst, planes, h, w, ho, wo, kh, kw, sh, divisor): every window inside the
- * input, column stride 1 or 2 (the name), wo ≥ 4, four outputs at a time (the last group of a row at
- * wo − 4, writing some outputs again with the same bits), each tap's four inputs gathered as maxpoolS1/S2
- * do. The generated loop's arithmetic in float64 lanes: (((0 + tap 0) + tap 1) + …) / divisor, taps in
- * window order, rounded once to float32.
- */
-export function avgpoolStridedKernel(sw: 1 | 2): FunctionBuilder {
-  const f = new FunctionBuilder(`avgpoolS${sw}`, [...Array<ValType>(10).fill(ValType.i32), ValType.f64]);
-  const [src, dst, planes, h, w, ho, wo, kh, kw, sh] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
-  const divisor = f.params[10] as Local<ValType.f64>;
-  const plane = f.local(ValType.i32), oh = f.local(ValType.i32), ow = f.local(ValType.i32), i = f.local(ValType.i32), j = f.local(ValType.i32);
-  const first = f.local(ValType.i32), a = f.local(ValType.i32), out = f.local(ValType.i32);
-  const v = f.local(ValType.v128), lo = f.local(ValType.v128), hi = f.local(ValType.v128), div = f.local(ValType.v128);
-  f.get(divisor).f64x2Splat().set(div);
-  f.get(planes).set(plane);
-  f.loop(() => { // planes (sample · channel)
-    f.i32Const(0).set(oh);
-    f.loop(() => {
-      f.i32Const(0).set(ow);
-      f.loop(() => { // groups of four outputs: the last one starts at wo - 4
-        lastGroupAt(f, ow, wo);
-        f.get(oh).get(sh).i32Mul().get(w).i32Mul().get(ow).i32Const(sw).i32Mul().i32Add().set(first);
-        f.v128Zero().set(lo); // +0.0 in both lanes: the loop's sum starts at 0
-        f.v128Zero().set(hi);
-        f.i32Const(0).set(i);
-        f.loop(() => { // window rows
-          f.i32Const(0).set(j);
-          f.loop(() => { // window columns
-            f.get(src).get(first).get(i).get(w).i32Mul().i32Add().get(j).i32Add().i32Const(4).i32Mul().i32Add().set(a);
-            gatherFour(f, a, v, sw);
-            f.get(lo).get(v).f64x2PromoteLowF32x4().f64x2Add().set(lo);
-            f.get(hi).get(v).get(v).i8x16Shuffle(HIGH).f64x2PromoteLowF32x4().f64x2Add().set(hi);
-            f.addTo(j, 1);
-            f.get(j).get(kw).i32LtS().brIf(0);
-          });
-          f.addTo(i, 1);
-          f.get(i).get(kh).i32LtS().brIf(0);
-        });
-        f.get(oh).get(wo).i32Mul().get(ow).i32Add().i32Const(4).i32Mul().get(dst).i32Add().set(out);
-        f.get(out);
-        f.get(lo).get(div).f64x2Div().f32x4DemoteF64x2Zero();
-        f.get(hi).get(div).f64x2Div().f32x4DemoteF64x2Zero();
-        f.i8x16Shuffle(JOIN).v128Store(0);
-        f.addTo(ow, 4);
-        f.get(ow).get(wo).i32LtS().brIf(0);
-      });
-      f.addTo(oh, 1);
-      f.get(oh).get(ho).i32LtS().brIf(0);
-    });
-    f.get(src).get(h).get(w).i32Mul().i32Const(4).i32Mul().i32Add().set(src);
-    f.get(ho).get(wo).i32Mul().i32Const(4).i32Mul().get(dst).i32Add().set(dst);
-    f.get(plane).i32Const(1).i32Sub().tee(plane).brIf(0);
-  });
-  return f;
-}
-
-/**
- * avgpoolBackward(dy, dx, planes, h, w, ho, wo, kh, kw, sh, sw, divisor): every window inside the input; per
- * plane dX = 0, then for each output q in order, g = dY[q] / divisor (float64) and dX[t] = f32(dX[t] + g) for
- * its taps t in window order: the generated loop's order and roundings, so its bits (overlapping windows too).
- */
-export function avgpoolBackwardKernel(): FunctionBuilder {
-  const f = new FunctionBuilder('avgpoolBackward', [...Array<ValType>(11).fill(ValType.i32), ValType.f64]);
-  const [dy, dx, planes, h, w, ho, wo, kh, kw, sh, sw] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
-  const divisor = f.params[11] as Local<ValType.f64>;
-  const plane = f.local(ValType.i32), oh = f.local(ValType.i32), ow = f.local(ValType.i32), i = f.local(ValType.i32), j = f.local(ValType.i32);
-  const first = f.local(ValType.i32), a = f.local(ValType.i32), g = f.local(ValType.f64);
-  f.get(planes).set(plane);
-  f.loop(() => {
-    f.get(dx).i32Const(0).get(h).get(w).i32Mul().i32Const(4).i32Mul().memoryFill(); // the bits of +0.0f
-    f.i32Const(0).set(oh);
-    f.loop(() => {
-      f.i32Const(0).set(ow);
-      f.loop(() => {
-        f.get(dy).f32Load(0).f64PromoteF32().get(divisor).f64Div().set(g);
-        f.get(oh).get(sh).i32Mul().get(w).i32Mul().get(ow).get(sw).i32Mul().i32Add().set(first);
-        f.i32Const(0).set(i);
-        f.loop(() => {
-          f.i32Const(0).set(j);
-          f.loop(() => {
-            f.get(dx).get(first).get(i).get(w).i32Mul().i32Add().get(j).i32Add().i32Const(4).i32Mul().i32Add().set(a);
-            f.get(a).get(a).f32Load(0).f64PromoteF32().get(g).f64Add().f32DemoteF64().f32Store(0);
-            f.addTo(j, 1);
-            f.get(j).get(kw).i32LtS().brIf(0);
-          });
-          f.addTo(i, 1);
-          f.get(i).get(kh).i32LtS().brIf(0);
-        });
-        f.addTo(dy, 4);
-        f.addTo(ow, 1);
-        f.get(ow).get(wo).i32LtS().brIf(0);
-      });
-      f.addTo(oh, 1);
-      f.get(oh).get(ho).i32LtS().brIf(0);
-    });
-    f.get(h).get(w).i32Mul().i32Const(4).i32Mul().get(dx).i32Add().set(dx);
-    f.get(plane).i32Const(1).i32Sub().tee(plane).brIf(0);
-  });
-  return f;
-}
-
-/** avgpool2d's side module (side.ts). */
-export function avgpoolModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
-  return encodeModule([avgpoolStridedKernel(1), avgpoolStridedKernel(2), avgpoolBackwardKernel()], memory);
-}
-
-
-/** avgpoolPadded's flags (the last argument): count_include_pad off, divided twice (adaptive_avgpool2d's y = Σ / rows /
+/** avgpoolP1/P2's and avgpoolPBackward's flags (the last argument): count_include_pad off, divided twice (adaptive_avgpool2d's y = Σ / rows /
  *  columns), and no four-at-a-time part (a column stride the kernel's name does not have). */
 export const AVG_EXCLUDE_PAD = 1, AVG_TWICE = 2, AVG_SCALAR = 4;
 
 /**
+ * The window of output o on one axis (stride s, padding p, kernel k, input size n) cut to the input: x0 = o·s − p,
+ * [xs, xe) = [max(x0, 0), min(x0 + k, n)), and count, the divisor's factor: count_include_pad's min(x0 + k, n + p) − x0
+ * (k but where a ceil_mode window runs past the padded input), or where `summed` is nonzero the elements summed, xe − xs.
+ */
+function cutWindow(f: FunctionBuilder, o: I32, s: I32, p: I32, k: I32, n: I32, x0: I32, xs: I32, xe: I32, count: I32, summed: I32): void {
+  f.get(o).get(s).i32Mul().get(p).i32Sub().set(x0);
+  f.get(x0).get(k).i32Add().set(xe);
+  f.get(n).get(xe).get(xe).get(n).i32GtS().select().set(xe);
+  f.i32Const(0).get(x0).get(x0).i32Const(0).i32LtS().select().set(xs);
+  f.get(x0).get(k).i32Add().set(count);
+  f.get(n).get(p).i32Add().get(count).get(count).get(n).get(p).i32Add().i32GtS().select().get(x0).i32Sub().set(count);
+  f.get(xe).get(xs).i32Sub().get(count).get(summed).select().set(count);
+}
+
+/**
  * avgpoolP1 / avgpoolP2(src, dst, planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw, flags): any window, padding and
- * ceil_mode's windows past the input (the generated loops of pool2d.ts's windowLoops, and adaptive_avgpool2d's uniform
- * windows with AVG_TWICE). A window is cut to the input, rows [hs, he) and columns [ws, we), and its sum runs over
+ * ceil_mode's windows past the input (the generated loops of pool2d.ts, unrolled or windowLoops, and
+ * adaptive_avgpool2d's uniform windows with AVG_TWICE). A window is cut to the input, rows [hs, he) and columns [ws, we), and its sum runs over
  * those in window order from 0 in float64: (((0 + x₀) + x₁) + …). The divisor: count_include_pad's (rows and columns
  * of the window inside the padded input: min(h0 + kh, h + ph) − h0, which is kh but where a ceil_mode window runs past
  * it), or with AVG_EXCLUDE_PAD the elements summed, (he − hs)·(we − ws); AVG_TWICE divides by the rows, then by the
  * columns. Rounded once to float32: the loops' bits. Output columns whose windows lie wholly inside the row, where
- * there are at least four of them, go four at a time as avgpoolS1/S2 do (their rows still cut); the others one by one.
+ * there are at least four of them, go four at a time with the column stride of the function's name (each tap's four
+ * inputs gathered as maxpoolS1/S2 do; the last group of a row starts at end − 4, writing some outputs again with the
+ * same bits); the others one by one (any column stride; AVG_SCALAR: every output).
  */
-export function avgpoolPaddedKernel(simd: 1 | 2): FunctionBuilder {
+export function avgpoolKernel(simd: 1 | 2): FunctionBuilder {
   const f = new FunctionBuilder(`avgpoolP${simd}`, Array<ValType>(14).fill(ValType.i32));
   const [src, dst, planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw, flags] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
   const plane = f.local(ValType.i32), oh = f.local(ValType.i32), ow = f.local(ValType.i32), i = f.local(ValType.i32), j = f.local(ValType.i32);
   const h0 = f.local(ValType.i32), hs = f.local(ValType.i32), he = f.local(ValType.i32), rows = f.local(ValType.i32);
   const w0 = f.local(ValType.i32), ws = f.local(ValType.i32), we = f.local(ValType.i32), cols = f.local(ValType.i32);
   const lo = f.local(ValType.i32), end = f.local(ValType.i32), a = f.local(ValType.i32), out = f.local(ValType.i32);
-  const twice = f.local(ValType.i32), exclude = f.local(ValType.i32);
+  const twice = f.local(ValType.i32), summed = f.local(ValType.i32);
   const acc = f.local(ValType.f64);
   const v = f.local(ValType.v128), sumLo = f.local(ValType.v128), sumHi = f.local(ValType.v128), d1 = f.local(ValType.v128), d2 = f.local(ValType.v128);
-  f.get(flags).i32Const(AVG_EXCLUDE_PAD).i32And().set(exclude);
   f.get(flags).i32Const(AVG_TWICE).i32And().set(twice);
+  f.get(flags).i32Const(AVG_EXCLUDE_PAD | AVG_TWICE).i32And().set(summed); // divisors of the elements summed
   // [lo, end): the columns whose windows start at ≥ 0 and end at ≤ w; none (lo = end = wo) under four of them
   f.get(wo).set(lo);
   f.get(wo).set(end);
@@ -450,23 +359,16 @@ export function avgpoolPaddedKernel(simd: 1 | 2): FunctionBuilder {
     }, () => {});
   });
   /** The divisors of a window of `rows` × `cols` (the count_include_pad or the summed rows and columns), as
-   *  float64 d1 and d2 in both lanes of a vector: y = Σ / d1 / d2 (d2 = 1, which changes no bits, but for AVG_TWICE). */
+   *  float64 d1 and d2 in both lanes of a vector: y = Σ / d1, then / d2 with AVG_TWICE (rows·cols, or rows then cols). */
   const divisors = (): void => {
     f.get(rows).get(rows).get(cols).i32Mul().get(twice).select().f64ConvertI32S().f64x2Splat().set(d1);
-    f.get(cols).i32Const(1).get(twice).select().f64ConvertI32S().f64x2Splat().set(d2);
+    f.get(cols).f64ConvertI32S().f64x2Splat().set(d2);
   };
   /** One output at a time over the columns [ow, to): its window cut to the input's columns. */
   const oneByOne = (to: I32): void => {
     f.block(() => f.loop(() => {
       f.get(ow).get(to).i32LtS().i32Eqz().brIf(1);
-      f.get(ow).get(sw).i32Mul().get(pw).i32Sub().set(w0);
-      f.get(w0).get(kw).i32Add().set(we);
-      f.get(w).get(we).get(we).get(w).i32GtS().select().set(we);
-      f.i32Const(0).get(w0).get(w0).i32Const(0).i32LtS().select().set(ws);
-      // count_include_pad's columns: min(w0 + kw, w + pw) − w0; else the summed ones
-      f.get(w0).get(kw).i32Add().set(cols);
-      f.get(w).get(pw).i32Add().get(cols).get(cols).get(w).get(pw).i32Add().i32GtS().select().get(w0).i32Sub().set(cols);
-      f.get(we).get(ws).i32Sub().get(cols).get(exclude).get(twice).i32Or().select().set(cols);
+      cutWindow(f, ow, sw, pw, kw, w, w0, ws, we, cols, summed);
       f.f64Const(0).set(acc);
       f.get(hs).set(i);
       f.block(() => f.loop(() => { // window rows
@@ -482,8 +384,9 @@ export function avgpoolPaddedKernel(simd: 1 | 2): FunctionBuilder {
         f.br(0);
       }));
       divisors();
-      f.get(oh).get(wo).i32Mul().get(ow).i32Add().i32Const(4).i32Mul().get(dst).i32Add();
-      f.get(acc).get(d1).f64x2ExtractLane(0).f64Div().get(d2).f64x2ExtractLane(0).f64Div().f32DemoteF64().f32Store(0);
+      f.get(acc).get(d1).f64x2ExtractLane(0).f64Div().set(acc);
+      f.get(twice).ifElse(() => f.get(acc).get(d2).f64x2ExtractLane(0).f64Div().set(acc));
+      f.get(oh).get(wo).i32Mul().get(ow).i32Add().i32Const(4).i32Mul().get(dst).i32Add().get(acc).f32DemoteF64().f32Store(0);
       f.addTo(ow, 1);
       f.br(0);
     }));
@@ -492,13 +395,7 @@ export function avgpoolPaddedKernel(simd: 1 | 2): FunctionBuilder {
   f.loop(() => { // planes (sample · channel)
     f.i32Const(0).set(oh);
     f.loop(() => { // output rows: the window's rows cut to [hs, he), the same for every output of the row
-      f.get(oh).get(sh).i32Mul().get(ph).i32Sub().set(h0);
-      f.get(h0).get(kh).i32Add().set(he);
-      f.get(h).get(he).get(he).get(h).i32GtS().select().set(he);
-      f.i32Const(0).get(h0).get(h0).i32Const(0).i32LtS().select().set(hs);
-      f.get(h0).get(kh).i32Add().set(rows);
-      f.get(h).get(ph).i32Add().get(rows).get(rows).get(h).get(ph).i32Add().i32GtS().select().get(h0).i32Sub().set(rows);
-      f.get(he).get(hs).i32Sub().get(rows).get(exclude).get(twice).i32Or().select().set(rows);
+      cutWindow(f, oh, sh, ph, kh, h, h0, hs, he, rows, summed);
       f.i32Const(0).set(ow);
       oneByOne(lo);
       f.block(() => {
@@ -526,10 +423,13 @@ export function avgpoolPaddedKernel(simd: 1 | 2): FunctionBuilder {
             f.br(0);
           }));
           f.get(oh).get(wo).i32Mul().get(ow).i32Add().i32Const(4).i32Mul().get(dst).i32Add().set(out);
-          f.get(out);
-          f.get(sumLo).get(d1).f64x2Div().get(d2).f64x2Div().f32x4DemoteF64x2Zero();
-          f.get(sumHi).get(d1).f64x2Div().get(d2).f64x2Div().f32x4DemoteF64x2Zero();
-          f.i8x16Shuffle(JOIN).v128Store(0);
+          f.get(sumLo).get(d1).f64x2Div().set(sumLo);
+          f.get(sumHi).get(d1).f64x2Div().set(sumHi);
+          f.get(twice).ifElse(() => {
+            f.get(sumLo).get(d2).f64x2Div().set(sumLo);
+            f.get(sumHi).get(d2).f64x2Div().set(sumHi);
+          });
+          f.get(out).get(sumLo).f32x4DemoteF64x2Zero().get(sumHi).f32x4DemoteF64x2Zero().i8x16Shuffle(JOIN).v128Store(0);
           f.addTo(ow, 4);
           f.get(ow).get(end).i32LtS().brIf(0);
         });
@@ -547,44 +447,31 @@ export function avgpoolPaddedKernel(simd: 1 | 2): FunctionBuilder {
 }
 
 /**
- * avgpoolPaddedBackward(dy, dx, planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw, flags): the backward of avgpoolP1/P2's
- * windows: per plane dX = 0, then for each output q in order, g = dY[q] / d1 / d2 (float64: avgpoolP's divisors) and
+ * avgpoolPBackward(dy, dx, planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw, flags): the backward of avgpoolP1/P2's
+ * windows: per plane dX = 0, then for each output q in order, g = dY[q] / d1 (/ d2) (float64: avgpoolP's divisors) and
  * dX[t] = f32(dX[t] + g) over its window cut to the input, in window order: the generated loop's order and roundings.
  */
-export function avgpoolPaddedBackwardKernel(): FunctionBuilder {
+export function avgpoolBackwardKernel(): FunctionBuilder {
   const f = new FunctionBuilder('avgpoolPBackward', Array<ValType>(14).fill(ValType.i32));
   const [dy, dx, planes, h, w, ho, wo, kh, kw, sh, sw, ph, pw, flags] = f.params as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
   const plane = f.local(ValType.i32), oh = f.local(ValType.i32), ow = f.local(ValType.i32), i = f.local(ValType.i32), j = f.local(ValType.i32);
   const h0 = f.local(ValType.i32), hs = f.local(ValType.i32), he = f.local(ValType.i32), rows = f.local(ValType.i32);
   const w0 = f.local(ValType.i32), ws = f.local(ValType.i32), we = f.local(ValType.i32), cols = f.local(ValType.i32);
-  const a = f.local(ValType.i32), twice = f.local(ValType.i32), exclude = f.local(ValType.i32);
+  const a = f.local(ValType.i32), twice = f.local(ValType.i32), summed = f.local(ValType.i32);
   const g = f.local(ValType.f64);
-  f.get(flags).i32Const(AVG_EXCLUDE_PAD).i32And().set(exclude);
   f.get(flags).i32Const(AVG_TWICE).i32And().set(twice);
+  f.get(flags).i32Const(AVG_EXCLUDE_PAD | AVG_TWICE).i32And().set(summed);
   f.get(planes).set(plane);
   f.loop(() => {
     f.get(dx).i32Const(0).get(h).get(w).i32Mul().i32Const(4).i32Mul().memoryFill(); // the bits of +0.0f
     f.i32Const(0).set(oh);
     f.loop(() => {
-      f.get(oh).get(sh).i32Mul().get(ph).i32Sub().set(h0);
-      f.get(h0).get(kh).i32Add().set(he);
-      f.get(h).get(he).get(he).get(h).i32GtS().select().set(he);
-      f.i32Const(0).get(h0).get(h0).i32Const(0).i32LtS().select().set(hs);
-      f.get(h0).get(kh).i32Add().set(rows);
-      f.get(h).get(ph).i32Add().get(rows).get(rows).get(h).get(ph).i32Add().i32GtS().select().get(h0).i32Sub().set(rows);
-      f.get(he).get(hs).i32Sub().get(rows).get(exclude).get(twice).i32Or().select().set(rows);
+      cutWindow(f, oh, sh, ph, kh, h, h0, hs, he, rows, summed);
       f.i32Const(0).set(ow);
       f.loop(() => {
-        f.get(ow).get(sw).i32Mul().get(pw).i32Sub().set(w0);
-        f.get(w0).get(kw).i32Add().set(we);
-        f.get(w).get(we).get(we).get(w).i32GtS().select().set(we);
-        f.i32Const(0).get(w0).get(w0).i32Const(0).i32LtS().select().set(ws);
-        f.get(w0).get(kw).i32Add().set(cols);
-        f.get(w).get(pw).i32Add().get(cols).get(cols).get(w).get(pw).i32Add().i32GtS().select().get(w0).i32Sub().set(cols);
-        f.get(we).get(ws).i32Sub().get(cols).get(exclude).get(twice).i32Or().select().set(cols);
-        f.get(dy).f32Load(0).f64PromoteF32();
-        f.get(rows).get(rows).get(cols).i32Mul().get(twice).select().f64ConvertI32S().f64Div();
-        f.get(cols).i32Const(1).get(twice).select().f64ConvertI32S().f64Div().set(g);
+        cutWindow(f, ow, sw, pw, kw, w, w0, ws, we, cols, summed);
+        f.get(dy).f32Load(0).f64PromoteF32().get(rows).get(rows).get(cols).i32Mul().get(twice).select().f64ConvertI32S().f64Div().set(g);
+        f.get(twice).ifElse(() => f.get(g).get(cols).f64ConvertI32S().f64Div().set(g));
         f.get(hs).set(i);
         f.block(() => f.loop(() => {
           f.get(i).get(he).i32LtS().i32Eqz().brIf(1);
@@ -612,7 +499,115 @@ export function avgpoolPaddedBackwardKernel(): FunctionBuilder {
   return f;
 }
 
-/** The side module of avgpool2d's cut windows and adaptive_avgpool2d's uniform ones (side.ts). */
-export function avgpoolPaddedModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
-  return encodeModule([avgpoolPaddedKernel(1), avgpoolPaddedKernel(2), avgpoolPaddedBackwardKernel()], memory);
+/** avgpool2d's side module (side.ts): every window, and adaptive_avgpool2d's uniform ones. */
+export function avgpoolModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
+  return encodeModule([avgpoolKernel(1), avgpoolKernel(2), avgpoolBackwardKernel()], memory);
+}
+
+/**
+ * The adaptive pools' windows from tables (adaptive_avgpool2d and adaptive_maxpool2d where the windows differ in size,
+ * plan.ts adaptiveWindows), at byte address tab: i32 hs[ho], he[ho], ws[wo], we[wo]; output (oh, ow) pools input rows
+ * [hs[oh], he[oh]) and columns [ws[ow], we[ow]), in window order, one output at a time (scalar: such windows are small
+ * and few). The generated loops' arithmetic, so their bits:
+ * - adaptiveAvg(src, dst, planes, h, w, ho, wo, tab): y = (((0 + x₀) + x₁) + …) / rows / columns in float64, rounded once;
+ * - adaptiveAvgBackward(dy, dx, planes, h, w, ho, wo, tab): per plane dX = 0, then g = dY[q] / rows / columns and
+ *   dX[t] = f32(dX[t] + g) over each window, outputs in order;
+ * - adaptiveMax(src, dst, arg, planes, h, w, ho, wo, tab): maxpool's rule (from −∞ with the first element as the argmax,
+ *   `v > best || isnan(v)`), the argmax an index in the input plane (its backward is maxpoolBackward's).
+ */
+function adaptiveKernel(kind: 'adaptiveAvg' | 'adaptiveAvgBackward' | 'adaptiveMax'): FunctionBuilder {
+  const max = kind === 'adaptiveMax', backward = kind === 'adaptiveAvgBackward';
+  const f = new FunctionBuilder(kind, Array<ValType>(max ? 9 : 8).fill(ValType.i32));
+  const ps = f.params as I32[];
+  const [src, dst] = ps as [I32, I32];
+  const arg = max ? ps[2]! : null;
+  const [planes, h, w, ho, wo, tab] = ps.slice(max ? 3 : 2) as [I32, I32, I32, I32, I32, I32];
+  const plane = f.local(ValType.i32), oh = f.local(ValType.i32), ow = f.local(ValType.i32), i = f.local(ValType.i32), j = f.local(ValType.i32);
+  const hs = f.local(ValType.i32), he = f.local(ValType.i32), ws = f.local(ValType.i32), we = f.local(ValType.i32);
+  const t = f.local(ValType.i32), out = f.local(ValType.i32), take = f.local(ValType.i32), at = f.local(ValType.i32);
+  const acc = f.local(ValType.f64), best = f.local(ValType.f32), v = f.local(ValType.f32);
+  /** The i32 at tab + 4·(base + index). */
+  const entry = (base: () => void, index: I32): void => {
+    base();
+    f.get(index).i32Add().i32Const(4).i32Mul().get(tab).i32Add().i32Load(0);
+  };
+  /** acc ← Σ / rows / columns (avg) on the stack as f64: the forward's y and the backward's g. */
+  const divide = (): void => {
+    f.get(he).get(hs).i32Sub().f64ConvertI32S().f64Div().get(we).get(ws).i32Sub().f64ConvertI32S().f64Div();
+  };
+  f.get(planes).set(plane);
+  f.loop(() => {
+    if (backward) f.get(dst).i32Const(0).get(h).get(w).i32Mul().i32Const(4).i32Mul().memoryFill(); // dX = +0.0f
+    f.i32Const(0).set(oh);
+    f.loop(() => {
+      entry(() => f.i32Const(0), oh); f.set(hs);
+      entry(() => f.get(ho), oh); f.set(he);
+      f.i32Const(0).set(ow);
+      f.loop(() => {
+        entry(() => f.get(ho).get(ho).i32Add(), ow); f.set(ws);
+        entry(() => f.get(ho).get(ho).i32Add().get(wo).i32Add(), ow); f.set(we);
+        f.get(oh).get(wo).i32Mul().get(ow).i32Add().i32Const(4).i32Mul().set(out);
+        if (backward) {
+          f.get(src).get(out).i32Add().f32Load(0).f64PromoteF32();
+          divide();
+          f.set(acc);
+        } else if (max) {
+          f.f32Const(-Infinity).set(best);
+          f.get(hs).get(w).i32Mul().get(ws).i32Add().set(at);
+        } else {
+          f.f64Const(0).set(acc);
+        }
+        f.get(hs).set(i);
+        f.block(() => f.loop(() => { // window rows
+          f.get(i).get(he).i32LtS().i32Eqz().brIf(1);
+          f.get(ws).set(j);
+          f.block(() => f.loop(() => { // window columns
+            f.get(j).get(we).i32LtS().i32Eqz().brIf(1);
+            f.get(i).get(w).i32Mul().get(j).i32Add().set(t);
+            if (backward) {
+              f.get(dst).get(t).i32Const(4).i32Mul().i32Add().set(take);
+              f.get(take).get(take).f32Load(0).f64PromoteF32().get(acc).f64Add().f32DemoteF64().f32Store(0);
+            } else if (max) {
+              f.get(src).get(t).i32Const(4).i32Mul().i32Add().f32Load(0).set(v);
+              f.get(v).get(best).f32Gt().get(v).get(v).f32Ne().i32Or().set(take);
+              f.get(v).get(best).get(take).select().set(best);
+              f.get(t).get(at).get(take).select().set(at);
+            } else {
+              f.get(acc).get(src).get(t).i32Const(4).i32Mul().i32Add().f32Load(0).f64PromoteF32().f64Add().set(acc);
+            }
+            f.addTo(j, 1);
+            f.br(0);
+          }));
+          f.addTo(i, 1);
+          f.br(0);
+        }));
+        if (max) {
+          f.get(dst).get(out).i32Add().get(best).f32Store(0);
+          f.get(arg!).get(out).i32Add().get(at).i32Store(0);
+        } else if (!backward) {
+          f.get(dst).get(out).i32Add();
+          f.get(acc);
+          divide();
+          f.f32DemoteF64().f32Store(0);
+        }
+        f.addTo(ow, 1);
+        f.get(ow).get(wo).i32LtS().brIf(0);
+      });
+      f.addTo(oh, 1);
+      f.get(oh).get(ho).i32LtS().brIf(0);
+    });
+    // next plane: the input side (src, or dX backward) by h·w, the output side (dst, arg; dY backward) by ho·wo
+    const inPlane = (): void => { f.get(h).get(w).i32Mul().i32Const(4).i32Mul(); };
+    const outPlane = (): void => { f.get(ho).get(wo).i32Mul().i32Const(4).i32Mul(); };
+    f.get(src); (backward ? outPlane : inPlane)(); f.i32Add().set(src);
+    f.get(dst); (backward ? inPlane : outPlane)(); f.i32Add().set(dst);
+    if (max) { f.get(arg!); outPlane(); f.i32Add().set(arg!); }
+    f.get(plane).i32Const(1).i32Sub().tee(plane).brIf(0);
+  });
+  return f;
+}
+
+/** The side module of the adaptive pools' table windows (side.ts). */
+export function adaptivePoolModule(memory: MemoryDecl): Uint8Array<ArrayBuffer> {
+  return encodeModule([adaptiveKernel('adaptiveAvg'), adaptiveKernel('adaptiveAvgBackward'), adaptiveKernel('adaptiveMax')], memory);
 }

@@ -6,7 +6,7 @@ import { memoryDecl, residentAt, sideModule, wasmSgemm, type Instance } from './
 import { gemmBackend } from '../gemm.js';
 import type { FloatArray } from '../model.js';
 import { CTRL, ceilDiv, ELEMENTWISE, roundUp, UPDATES } from './gemm-part.js';
-import { avgpoolModule, avgpoolPaddedModule, maxpoolStridedModule } from './pool-kernel.js';
+import { adaptivePoolModule, avgpoolModule, maxpoolStridedModule } from './pool-kernel.js';
 import { pool, runJob } from './pool.js';
 import { activationModule, arithmeticModule } from './elementwise-kernel.js';
 import { smoothModule } from './smooth-kernel.js';
@@ -145,5 +145,5 @@ export function runUpdate(w: Instance, k: SideKernels<string>, name: (typeof UPD
 
 /** The elementwise, pool and batch-1 linear (gemv) kernels' side modules, for the workers (threads.ts). */
 export function elementwiseWorkerModules(): WebAssembly.Module[] {
-  return workerModules([activationModule, arithmeticModule, smoothModule, exactModule, maxpoolStridedModule, avgpoolModule, avgpoolPaddedModule, gemvModule]);
+  return workerModules([activationModule, arithmeticModule, smoothModule, exactModule, maxpoolStridedModule, avgpoolModule, adaptivePoolModule, gemvModule]);
 }

@@ -53,13 +53,16 @@ describe.each(cases)('avgpool2d %s', (_, c, h, w, kernel, stride, padding, ceilM
   bitsAgree(node, emitAvgPool2d, c, h, w, ho, wo, forwardInWasm);
 });
 
-/** adaptive_avgpool2d's uniform windows (out divides in); the tables' windows keep their loops. */
+/** adaptive_avgpool2d's and adaptive_maxpool2d's windows: uniform (out divides in: a pool's geometry) or the tables'. */
 const adaptive: [string, number, number, number, Pair][] = [
   ['14×14 → 7×7', 3, 14, 14, [7, 7]],
   ['8×12 → 2×3 (4×4 windows)', 2, 8, 12, [2, 3]],
   ['6×6 → 1×1 (global)', 4, 6, 6, [1, 1]],
   ['9×15 → 3×5 (3×3 windows)', 2, 9, 15, [3, 5]],
   ['15×10 → 3×2 (5×5 windows)', 2, 15, 10, [3, 2]],
+  ['7×5 → 3×2 (the tables: overlapping windows)', 2, 7, 5, [3, 2]],
+  ['1×1 → 6×6 (the tables: AlexNet\'s pool at 64×64 inputs)', 3, 1, 1, [6, 6]],
+  ['13×6 → 6×4 (the tables)', 2, 13, 6, [6, 4]],
 ];
 
 describe.each(adaptive)('adaptive_avgpool2d %s', (_, c, h, w, out) => {
@@ -67,34 +70,57 @@ describe.each(adaptive)('adaptive_avgpool2d %s', (_, c, h, w, out) => {
   bitsAgree(node, emitAdaptivePool2d, c, h, w, out[0], out[1], true);
 });
 
+describe.each(adaptive)('adaptive_maxpool2d %s', (_, c, h, w, out) => {
+  const node = { kind: 'adaptive_maxpool2d', name: 'pool', inShapes: [[c, h, w]], outShape: [c, out[0], out[1]] } as unknown as AdaptivePool2dNode;
+  // uniform windows are maxpool2d's, which leaves some small ones to its unrolled loop (maxpool-forward.test.ts)
+  const kh = h / out[0], kw = w / out[1];
+  const uniform = Number.isInteger(kh) && Number.isInteger(kw);
+  bitsAgree(node, emitAdaptivePool2d, c, h, w, out[0], out[1], !uniform || rt.maxpool2dInWasm({ c, h, w, ho: out[0], wo: out[1], kh, kw, sh: kh, sw: kw }));
+});
+
+/**
+ * The emitted forward and backward run on ordinary arrays (the loops), then on arrays in wasm memory: the same bits.
+ * `forwardInWasm`: whether the forward's runtime call takes them (it returns true); backward takes every geometry.
+ */
 function bitsAgree<T extends AvgPool2dNode | AdaptivePool2dNode>(node: T, emit: (node: T, o: EmitOptions) => LayerKernels, c: number, h: number, w: number, ho: number, wo: number, forwardInWasm: boolean): void {
+  const max = node.kind === 'adaptive_maxpool2d';
   const plan: NodePlan = {
     node, comment: '', geometry: geometryOf(node), readers: [], fusedRelu: null, fusedInto: null, fusedIntoLoss: false, evalFold: null, evalFoldedInto: null,
     io: { node: node.name, x: null, xs: [null], y: `${node.name}_y`, dX: 'dX', dXs: ['dX'], accumulate: [], dY: `${node.name}_dY`, backward: true, alias: false },
   };
   const kernels = emit(node, { dtype: 'float32', plan, writesDX: true, writesDXs: [true], backward: true });
-  const geometry = (new Function('rt', `${kernels.constants!.text.replace(/^const (\w+)[^=]*=/, 'return ')}`))(rt) as rt.Pool2dGeometry;
-  const forward = (x: Float32Array, y: Float32Array, n: number): void => new Function('rt', 'pool_geometry', 'n', 'x', 'y', kernels.forward.body)(rt, geometry, n, x, y);
-  const backward = (dY: Float32Array, dX: Float32Array, n: number): void => new Function('rt', 'pool_geometry', 'n', 'dY', 'dX', kernels.backward!.body)(rt, geometry, n, dY, dX);
+  const constant = kernels.constants!.text.match(/^const (\w+)/)![1]!;
+  const geometry = (new Function('rt', `${kernels.constants!.text.replace(/^const (\w+)[^=]*=/, 'return ')}`))(rt) as unknown;
+  const forward = (x: Float32Array, y: Float32Array, argmax: Int32Array, n: number): void =>
+    new Function('rt', constant, 'n', 'x', 'y', 'argmax', kernels.forward.body)(rt, geometry, n, x, y, argmax);
+  const backward = (dY: Float32Array, argmax: Int32Array, dX: Float32Array, n: number): void =>
+    new Function('rt', constant, 'n', 'dY', 'argmax', 'dX', kernels.backward!.body)(rt, geometry, n, dY, argmax, dX);
+  /** Whether the forward's runtime call ran (it fills y with something other than the 7s it was given). */
+  const took = (x: Float32Array, argmax: Int32Array, n: number): boolean => {
+    const y = rt.allocFloats(Float32Array, n * c * ho * wo).fill(7);
+    const body = kernels.forward.body.split('\n')[0]!.replace(') return;', ') return true; return false;');
+    return new Function('rt', constant, 'n', 'x', 'y', 'argmax', body)(rt, geometry, n, x, y, argmax) as boolean;
+  };
   const n = 3, rng = new Rng(h * 31 + w);
   const x = values(rng, n * c * h * w), dY = values(rng, n * c * ho * wo);
 
   test('forward and backward: the loops\' bits on arrays in wasm memory', () => {
-    const want = new Float32Array(n * c * ho * wo), wantDX = new Float32Array(x.length).fill(NaN);
-    forward(x, want, n);
-    backward(dY, wantDX, n);
-    const xs = rt.allocFloats(Float32Array, x.length), y = rt.allocFloats(Float32Array, want.length);
+    const want = new Float32Array(n * c * ho * wo), wantArg = new Int32Array(want.length), wantDX = new Float32Array(x.length).fill(NaN);
+    forward(x, want, wantArg, n);
+    backward(dY, wantArg, wantDX, n);
+    const xs = rt.allocFloats(Float32Array, x.length), y = rt.allocFloats(Float32Array, want.length), arg = rt.allocInt32(want.length);
     xs.set(x);
-    expect(rt.avgpool2dForward(geometry, n, xs, y)).toBe(forwardInWasm && rt.gemmBackend() === 'wasm');
+    expect(took(xs, arg, n)).toBe(forwardInWasm && rt.gemmBackend() === 'wasm');
+    expect(took(x, new Int32Array(want.length), n)).toBe(false); // not every array in wasm memory
     y.fill(7);
-    forward(xs, y, n);
+    forward(xs, y, arg, n);
     let i = same(y, want);
     expect(i, `y[${i}] = ${y[i]}, the loop's ${want[i]}`).toBe(-1);
+    if (max) expect(Array.from(arg)).toEqual(Array.from(wantArg));
     const dYs = rt.allocFloats(Float32Array, dY.length), dX = rt.allocFloats(Float32Array, x.length);
     dYs.set(dY);
     dX.fill(NaN);
-    expect(rt.avgpool2dBackward(geometry, n, dYs, new Float32Array(x.length))).toBe(false); // not every array in wasm memory
-    backward(dYs, dX, n);
+    backward(dYs, arg, dX, n);
     i = same(dX, wantDX);
     expect(i, `dX[${i}] = ${dX[i]}, the loop's ${wantDX[i]}`).toBe(-1);
   });

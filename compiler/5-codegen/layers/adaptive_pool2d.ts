@@ -2,7 +2,9 @@
 // kernels, aten/src/ATen/native/cpu/AdaptiveAvgPoolKernel.cpp and AdaptiveMaxPoolKernel.cpp): output (oh, ow)
 // pools input rows [hs, he) and columns [ws, we), the windows of the plan (AdaptivePoolGeometry). Where the
 // output divides the input every window is k×k with stride k and the bounds are written inline; else they
-// are the plan's tables, emitted as a constant.
+// are the plan's tables, emitted as a constant. Each kernel first calls the runtime's wasm kernel (runtime/wasm/
+// maxpool.ts: a pool geometry for uniform windows, the tables otherwise; the loops' bits), which returns false where
+// the arrays are not in wasm memory; the loops below it run then.
 // avg:  y = Σ x / kh / kw (divided twice, as PyTorch does: it is not the same float as Σ x / (kh·kw));
 //       backward adds dY / kh / kw to every cell of the window, windows in output order (they may overlap).
 // max:  the first maximum in window order, a NaN wins (PyTorch's `val > max || isnan(val)`); the argmax (index
@@ -37,22 +39,25 @@ export function emitAdaptivePool2d(node: AdaptivePool2dNode, o: EmitOptions): La
       `  }`,
       `}`,
     );
-  const constants = gm.uniform ? {} : { constants: { suffix: 'windows', text: windowsConstant(table, gm) } };
+  const geometry = `${node.name}_geometry`;
+  const constants = gm.uniform
+    ? { constants: { suffix: 'geometry', text: uniformGeometry(geometry, gm, node.kind === 'adaptive_avgpool2d') } }
+    : { constants: { suffix: 'windows', text: windowsConstant(table, gm) } };
   const w = gm.w.inSize;
   const zero = `dX.fill(0, 0, n * ${gm.c * gm.h.inSize * w});`;
   if (node.kind === 'adaptive_avgpool2d') {
-    // Uniform windows are a pool's (kernel = stride = in / out) divided twice: the runtime's wasm kernels take them
-    // (runtime/wasm/maxpool.ts, the same sums and divisions, the same bits) where the arrays live in wasm memory, and
-    // return false otherwise (the loops run). The tables' windows stay in the loops.
-    const geometry = `${node.name}_geometry`;
-    const wasm = (call: string): string[] => (gm.uniform ? [`if (rt.${call}(${geometry}, n, ${call.endsWith('Forward') ? 'x, y' : 'dY, dX'})) return;`] : []);
+    // The runtime's wasm kernels (runtime/wasm/maxpool.ts, the same sums and divisions, the same bits) where the
+    // arrays live in wasm memory; they return false otherwise and the loops run. Uniform windows are a pool's
+    // (kernel = stride = in / out) divided twice; the others are the tables'.
+    const call = (uniform: string, tables: string, args: string): string =>
+      gm.uniform ? `if (rt.${uniform}(${geometry}, n, ${args})) return;` : `if (rt.${tables}(${table}, n, ${args})) return;`;
     return {
       helpers: [],
-      ...(gm.uniform ? { constants: { suffix: 'geometry', text: uniformGeometry(geometry, gm) } } : constants),
+      ...constants,
       forward: {
         suffix: 'forward',
         params: [N, X, Y],
-        body: lines(...wasm('avgpool2dForward'), loops([
+        body: lines(call('avgpool2dForward', 'adaptiveAvgpool2dForward', 'x, y'), loops([
           `let acc = 0;`,
           `for (let ih = hs; ih < he; ih++) {`,
           `  for (let iw = ws; iw < we; iw++) acc += x[xo + ih * ${w} + iw];`,
@@ -64,7 +69,7 @@ export function emitAdaptivePool2d(node: AdaptivePool2dNode, o: EmitOptions): La
         ? {
             suffix: 'backward',
             params: [N, DY, DX],
-            body: lines(...wasm('avgpool2dBackward'), zero, loops([
+            body: lines(call('avgpool2dBackward', 'adaptiveAvgpool2dBackward', 'dY, dX'), zero, loops([
               `const g = dY[q] / (he - hs) / (we - ws);`,
               `for (let ih = hs; ih < he; ih++) {`,
               `  for (let iw = ws; iw < we; iw++) dX[xo + ih * ${w} + iw] += g;`,
@@ -81,7 +86,7 @@ export function emitAdaptivePool2d(node: AdaptivePool2dNode, o: EmitOptions): La
     forward: {
       suffix: 'forward',
       params: [N, X, Y, argmax],
-      body: loops([
+      body: lines(gm.uniform ? `if (rt.maxpool2dForward(${geometry}, n, x, y, argmax)) return;` : `if (rt.adaptiveMaxpool2dForward(${table}, n, x, y, argmax)) return;`, loops([
         `let best = -Infinity;`,
         `let at = hs * ${w} + ws;`,
         `for (let ih = hs; ih < he; ih++) {`,
@@ -95,13 +100,14 @@ export function emitAdaptivePool2d(node: AdaptivePool2dNode, o: EmitOptions): La
         `}`,
         `y[q] = best;`,
         `argmax[q] = at;`,
-      ]),
+      ])),
     },
     backward: o.backward && o.writesDX
       ? {
           suffix: 'backward',
           params: [N, DY, argmax, DX],
           body: lines(
+            `if (rt.maxpool2dBackward(n * ${gm.c}, ${gm.h.inSize * w}, ${gm.h.outSize * gm.w.outSize}, dY, argmax, dX)) return;`,
             zero,
             `for (let sc = 0; sc < n * ${gm.c}; sc++) {`,
             `  const xo = sc * ${gm.h.inSize * w};`,
@@ -118,7 +124,8 @@ export function emitAdaptivePool2d(node: AdaptivePool2dNode, o: EmitOptions): La
 function windowsConstant(name: string, gm: AdaptivePoolGeometry): string {
   const ints = (v: readonly number[]): string => `new Int32Array([${v.join(', ')}])`;
   return lines(
-    `const ${name} = {`,
+    `const ${name}: rt.AdaptiveWindows = {`,
+    `  c: ${gm.c}, h: ${gm.h.inSize}, w: ${gm.w.inSize}, ho: ${gm.h.outSize}, wo: ${gm.w.outSize},`,
     `  hs: ${ints(gm.h.start)},`,
     `  he: ${ints(gm.h.end)},`,
     `  ws: ${ints(gm.w.start)},`,
@@ -127,8 +134,9 @@ function windowsConstant(name: string, gm: AdaptivePoolGeometry): string {
   );
 }
 
-/** Uniform windows as the runtime's pool geometry (rt.Pool2dGeometry): kernel = stride = in / out a side, divided twice. */
-function uniformGeometry(name: string, gm: AdaptivePoolGeometry): string {
+/** Uniform windows as the runtime's pool geometry (rt.Pool2dGeometry): kernel = stride = in / out a side (the average
+ *  divided twice, `adaptive`; the maximum is maxpool2d's). */
+function uniformGeometry(name: string, gm: AdaptivePoolGeometry, average: boolean): string {
   const kh = gm.h.inSize / gm.h.outSize, kw = gm.w.inSize / gm.w.outSize;
-  return `const ${name}: rt.Pool2dGeometry = { c: ${gm.c}, h: ${gm.h.inSize}, w: ${gm.w.inSize}, ho: ${gm.h.outSize}, wo: ${gm.w.outSize}, kh: ${kh}, kw: ${kw}, sh: ${kh}, sw: ${kw}, adaptive: true };`;
+  return `const ${name}: rt.Pool2dGeometry = { c: ${gm.c}, h: ${gm.h.inSize}, w: ${gm.w.inSize}, ho: ${gm.h.outSize}, wo: ${gm.w.outSize}, kh: ${kh}, kw: ${kw}, sh: ${kh}, sw: ${kw}${average ? ', adaptive: true' : ''} };`;
 }

@@ -304,6 +304,23 @@ export function maxpoolStridedModule(memory: MemoryDecl): Uint8Array<ArrayBuffer
  *  columns), and no four-at-a-time part (a column stride the kernel's name does not have). */
 export const AVG_EXCLUDE_PAD = 1, AVG_TWICE = 2, AVG_SCALAR = 4;
 
+/** body() for every element (i, j) of the window rows [hs, he) × columns [ws, we), row by row; none where it is empty. */
+function eachInWindow(f: FunctionBuilder, i: I32, j: I32, hs: I32, he: I32, ws: I32, we: I32, body: () => void): void {
+  f.get(hs).set(i);
+  f.block(() => f.loop(() => { // window rows
+    f.get(i).get(he).i32LtS().i32Eqz().brIf(1);
+    f.get(ws).set(j);
+    f.block(() => f.loop(() => { // window columns
+      f.get(j).get(we).i32LtS().i32Eqz().brIf(1);
+      body();
+      f.addTo(j, 1);
+      f.br(0);
+    }));
+    f.addTo(i, 1);
+    f.br(0);
+  }));
+}
+
 /**
  * The window of output o on one axis (stride s, padding p, kernel k, input size n) cut to the input: x0 = o·s − p,
  * [xs, xe) = [max(x0, 0), min(x0 + k, n)), and count, the divisor's factor: count_include_pad's min(x0 + k, n + p) − x0
@@ -370,19 +387,9 @@ export function avgpoolKernel(simd: 1 | 2): FunctionBuilder {
       f.get(ow).get(to).i32LtS().i32Eqz().brIf(1);
       cutWindow(f, ow, sw, pw, kw, w, w0, ws, we, cols, summed);
       f.f64Const(0).set(acc);
-      f.get(hs).set(i);
-      f.block(() => f.loop(() => { // window rows
-        f.get(i).get(he).i32LtS().i32Eqz().brIf(1);
-        f.get(ws).set(j);
-        f.block(() => f.loop(() => { // window columns
-          f.get(j).get(we).i32LtS().i32Eqz().brIf(1);
-          f.get(acc).get(src).get(i).get(w).i32Mul().get(j).i32Add().i32Const(4).i32Mul().i32Add().f32Load(0).f64PromoteF32().f64Add().set(acc);
-          f.addTo(j, 1);
-          f.br(0);
-        }));
-        f.addTo(i, 1);
-        f.br(0);
-      }));
+      eachInWindow(f, i, j, hs, he, ws, we, () => {
+        f.get(acc).get(src).get(i).get(w).i32Mul().get(j).i32Add().i32Const(4).i32Mul().i32Add().f32Load(0).f64PromoteF32().f64Add().set(acc);
+      });
       divisors();
       f.get(acc).get(d1).f64x2ExtractLane(0).f64Div().set(acc);
       f.get(twice).ifElse(() => f.get(acc).get(d2).f64x2ExtractLane(0).f64Div().set(acc));
@@ -472,20 +479,10 @@ export function avgpoolBackwardKernel(): FunctionBuilder {
         cutWindow(f, ow, sw, pw, kw, w, w0, ws, we, cols, summed);
         f.get(dy).f32Load(0).f64PromoteF32().get(rows).get(rows).get(cols).i32Mul().get(twice).select().f64ConvertI32S().f64Div().set(g);
         f.get(twice).ifElse(() => f.get(g).get(cols).f64ConvertI32S().f64Div().set(g));
-        f.get(hs).set(i);
-        f.block(() => f.loop(() => {
-          f.get(i).get(he).i32LtS().i32Eqz().brIf(1);
-          f.get(ws).set(j);
-          f.block(() => f.loop(() => {
-            f.get(j).get(we).i32LtS().i32Eqz().brIf(1);
-            f.get(dx).get(i).get(w).i32Mul().get(j).i32Add().i32Const(4).i32Mul().i32Add().set(a);
-            f.get(a).get(a).f32Load(0).f64PromoteF32().get(g).f64Add().f32DemoteF64().f32Store(0);
-            f.addTo(j, 1);
-            f.br(0);
-          }));
-          f.addTo(i, 1);
-          f.br(0);
-        }));
+        eachInWindow(f, i, j, hs, he, ws, we, () => {
+          f.get(dx).get(i).get(w).i32Mul().get(j).i32Add().i32Const(4).i32Mul().i32Add().set(a);
+          f.get(a).get(a).f32Load(0).f64PromoteF32().get(g).f64Add().f32DemoteF64().f32Store(0);
+        });
         f.addTo(dy, 4);
         f.addTo(ow, 1);
         f.get(ow).get(wo).i32LtS().brIf(0);
@@ -557,30 +554,20 @@ function adaptiveKernel(kind: 'adaptiveAvg' | 'adaptiveAvgBackward' | 'adaptiveM
         } else {
           f.f64Const(0).set(acc);
         }
-        f.get(hs).set(i);
-        f.block(() => f.loop(() => { // window rows
-          f.get(i).get(he).i32LtS().i32Eqz().brIf(1);
-          f.get(ws).set(j);
-          f.block(() => f.loop(() => { // window columns
-            f.get(j).get(we).i32LtS().i32Eqz().brIf(1);
-            f.get(i).get(w).i32Mul().get(j).i32Add().set(t);
-            if (backward) {
-              f.get(dst).get(t).i32Const(4).i32Mul().i32Add().set(take);
-              f.get(take).get(take).f32Load(0).f64PromoteF32().get(acc).f64Add().f32DemoteF64().f32Store(0);
-            } else if (max) {
-              f.get(src).get(t).i32Const(4).i32Mul().i32Add().f32Load(0).set(v);
-              f.get(v).get(best).f32Gt().get(v).get(v).f32Ne().i32Or().set(take);
-              f.get(v).get(best).get(take).select().set(best);
-              f.get(t).get(at).get(take).select().set(at);
-            } else {
-              f.get(acc).get(src).get(t).i32Const(4).i32Mul().i32Add().f32Load(0).f64PromoteF32().f64Add().set(acc);
-            }
-            f.addTo(j, 1);
-            f.br(0);
-          }));
-          f.addTo(i, 1);
-          f.br(0);
-        }));
+        eachInWindow(f, i, j, hs, he, ws, we, () => {
+          f.get(i).get(w).i32Mul().get(j).i32Add().set(t);
+          if (backward) {
+            f.get(dst).get(t).i32Const(4).i32Mul().i32Add().set(take);
+            f.get(take).get(take).f32Load(0).f64PromoteF32().get(acc).f64Add().f32DemoteF64().f32Store(0);
+          } else if (max) {
+            f.get(src).get(t).i32Const(4).i32Mul().i32Add().f32Load(0).set(v);
+            f.get(v).get(best).f32Gt().get(v).get(v).f32Ne().i32Or().set(take);
+            f.get(v).get(best).get(take).select().set(best);
+            f.get(t).get(at).get(take).select().set(at);
+          } else {
+            f.get(acc).get(src).get(t).i32Const(4).i32Mul().i32Add().f32Load(0).f64PromoteF32().f64Add().set(acc);
+          }
+        });
         if (max) {
           f.get(dst).get(out).i32Add().get(best).f32Store(0);
           f.get(arg!).get(out).i32Add().get(at).i32Store(0);

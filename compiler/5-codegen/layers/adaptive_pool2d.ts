@@ -45,12 +45,12 @@ export function emitAdaptivePool2d(node: AdaptivePool2dNode, o: EmitOptions): La
     : { constants: { suffix: 'windows', text: windowsConstant(table, gm) } };
   const w = gm.w.inSize;
   const zero = `dX.fill(0, 0, n * ${gm.c * gm.h.inSize * w});`;
+  // The runtime's wasm kernels (runtime/wasm/maxpool.ts, the same sums, divisions and maxima, the same bits) where the
+  // arrays live in wasm memory; they return false otherwise and the loops run. Uniform windows are a pool's (kernel =
+  // stride = in / out; the average divided twice); the others are the tables'.
+  const call = (uniform: string, tables: string, args: string): string =>
+    gm.uniform ? `if (rt.${uniform}(${geometry}, n, ${args})) return;` : `if (rt.${tables}(${table}, n, ${args})) return;`;
   if (node.kind === 'adaptive_avgpool2d') {
-    // The runtime's wasm kernels (runtime/wasm/maxpool.ts, the same sums and divisions, the same bits) where the
-    // arrays live in wasm memory; they return false otherwise and the loops run. Uniform windows are a pool's
-    // (kernel = stride = in / out) divided twice; the others are the tables'.
-    const call = (uniform: string, tables: string, args: string): string =>
-      gm.uniform ? `if (rt.${uniform}(${geometry}, n, ${args})) return;` : `if (rt.${tables}(${table}, n, ${args})) return;`;
     return {
       helpers: [],
       ...constants,
@@ -86,7 +86,7 @@ export function emitAdaptivePool2d(node: AdaptivePool2dNode, o: EmitOptions): La
     forward: {
       suffix: 'forward',
       params: [N, X, Y, argmax],
-      body: lines(gm.uniform ? `if (rt.maxpool2dForward(${geometry}, n, x, y, argmax)) return;` : `if (rt.adaptiveMaxpool2dForward(${table}, n, x, y, argmax)) return;`, loops([
+      body: lines(call('maxpool2dForward', 'adaptiveMaxpool2dForward', 'x, y, argmax'), loops([
         `let best = -Infinity;`,
         `let at = hs * ${w} + ws;`,
         `for (let ih = hs; ih < he; ih++) {`,

@@ -44,22 +44,33 @@ export function ints(f: FunctionBuilder, n: number): I32[] {
 }
 
 /**
- * forward{cb}x{vb}(xp, wr, bias, hasBias, out, blocks, cig, kh, kw, dhRow, shRow, ho, vblocks, chan, kjTab, ldo, outPlane, xStep):
- * `blocks` blocks of cb output channels of one group; xp its first input channel (phased, chan
- * bytes apart), wr its weights re-laid out, bias its cb·blocks biases, out its first output plane
- * (rows ldo apart, planes outPlane apart). dhRow = dh rows, shRow = sh rows of the phased planes.
- * xp moves on by xStep bytes after each block: 0 within a group; a group's input channels where
- * each group is one block (cb = cog: depthwise), so that one call takes every group of a sample.
+ * forward{cb}x{vb}(xp, wr, bias, hasBias, out, blocks, taps, tapTab, shRow, ho, vblocks, ldo, outPlane, xStep):
+ * `blocks` blocks of cb output channels of one group; xp its first input channel (phased), wr its
+ * weights re-laid out ([block][tap][b]), bias its cb·blocks biases, out its first output plane (rows
+ * ldo apart, planes outPlane apart). tapTab holds, for each of the group's taps (ci, ki, kj) in that
+ * order, the byte offset of its input from an output block's: ci·chan + ki·dh rows + kjTab[kj]; one
+ * flat loop over the taps, two at a time, carries the multiply-adds of a block (the sums' order is
+ * still ci, ki, kj). shRow = sh rows of the phased planes. xp moves on by xStep bytes after each
+ * block: 0 within a group; a group's input channels where each group is one block (cb = cog:
+ * depthwise), so that one call takes every group of a sample.
  */
 export function directForwardKernel(cb: number, vb: number, name: string, m: Madd): FunctionBuilder {
-  const f = new FunctionBuilder(name, Array<ValType>(18).fill(ValType.i32));
-  const [xp, wr, bias, hasBias, out, blocks, cig, kh, kw, dhRow, shRow, ho, vblocks, chan, kjTab, ldo, outPlane, xStep] = f.params as I32[] as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
-  const [blk, oh, ob, ci, ki, kt, kEnd, cp, rp, ip, wp, wBlock, rowBase, o, outBlk] = ints(f, 15);
+  const f = new FunctionBuilder(name, Array<ValType>(14).fill(ValType.i32));
+  const [xp, wr, bias, hasBias, out, blocks, taps, tapTab, shRow, ho, vblocks, ldo, outPlane, xStep] = f.params as I32[] as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  const [blk, oh, ob, kt, cp, ip, wp, wBlock, rowBase, o, outBlk, count] = ints(f, 13);
   const acc = Array.from({ length: cb }, () => Array.from({ length: vb }, () => f.local(ValType.v128)));
   const bv = Array.from({ length: cb }, () => f.local(ValType.v128));
   const xv = Array.from({ length: vb }, () => f.local(ValType.v128));
   const wv = f.local(ValType.v128);
-  f.get(kjTab).get(kw).i32Const(4).i32Mul().i32Add().set(kEnd);
+  /** Tap u of the pair at kt, wp: its vb input vectors times its cb weights. */
+  const tap = (u: number): void => {
+    f.get(cp).get(kt).i32Load(4 * u).i32Add().set(ip);
+    xv.forEach((x, v) => f.get(ip).v128Load(16 * v).set(x));
+    for (let b = 0; b < cb; b++) {
+      f.get(wp).v128Load32Splat(4 * (cb * u + b)).set(wv);
+      for (let v = 0; v < vb; v++) madd(f, m, acc[b]![v]!, wv, xv[v]!);
+    }
+  };
   f.get(wr).set(wBlock);
   f.get(out).set(outBlk);
   times(f, blk, blocks, () => {
@@ -73,24 +84,11 @@ export function directForwardKernel(cb: number, vb: number, name: string, m: Mad
       f.loop(() => { // blocks of 4·vb output columns
         for (let b = 0; b < cb; b++) for (let v = 0; v < vb; v++) f.get(bv[b]!).set(acc[b]![v]!);
         f.get(wBlock).set(wp);
+        f.get(tapTab).set(kt);
         f.get(rowBase).get(ob).i32Const(16 * vb).i32Mul().i32Add().set(cp);
-        times(f, ci, cig, () => {
-          f.get(cp).set(rp);
-          times(f, ki, kh, () => {
-            f.get(kjTab).set(kt);
-            f.loop(() => { // kernel columns
-              f.get(rp).get(kt).i32Load(0).i32Add().set(ip);
-              xv.forEach((x, v) => f.get(ip).v128Load(16 * v).set(x));
-              for (let b = 0; b < cb; b++) {
-                f.get(wp).v128Load32Splat(4 * b).set(wv);
-                for (let v = 0; v < vb; v++) madd(f, m, acc[b]![v]!, wv, xv[v]!);
-              }
-              f.addTo(wp, 4 * cb).addTo(kt, 4);
-              f.get(kt).get(kEnd).i32LtS().brIf(0);
-            });
-            f.addTo(rp, dhRow);
-          });
-          f.addTo(cp, chan);
+        times(f, count, taps, () => {
+          tap(0);
+          f.addTo(kt, 4).addTo(wp, 4 * cb);
         });
         f.get(outBlk).get(oh).get(ldo).i32Mul().i32Add().get(ob).i32Const(16 * vb).i32Mul().i32Add().set(o);
         for (let b = 0; b < cb; b++) {
@@ -249,39 +247,61 @@ export function directWeightsKernel(vb: number, m: Madd): FunctionBuilder {
 /**
  * phase(image, phased, cin, h, w, top, rowLen, plane, sw, phaseTab, back): the image [cin][h][w] into
  * the phased layout (back = 0; its padding is left as it is: the caller zeroes it once), or the
- * image's part of the phased layout back into the image (back = 1). phaseTab holds, per plane p,
- * the first image column in it (iw0: (iw0 + left) mod sw = p) and its index there (⌊(iw0 + left)/sw⌋).
- * rowLen and plane in bytes; a channel is sw planes.
+ * image's part of the phased layout back into the image (back = 1). phaseTab holds, per plane p, the
+ * byte offsets of its first image column in an image row and of its place in a plane's row, and how many
+ * columns it holds (direct.ts tables()). rowLen and plane in bytes; a channel is sw planes.
  */
 export function phaseKernel(): FunctionBuilder {
   const f = new FunctionBuilder('phase', Array<ValType>(11).fill(ValType.i32));
   const [image, phased, cin, h, w, top, rowLen, plane, sw, phaseTab, back] = f.params as I32[] as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
-  const [c, ih, p, cnt, s, d, rowS, rowD, planeD, stride] = ints(f, 10);
+  const [c, ih, pt, tEnd, cnt, s, d, rowS, rowD, planeD, stride] = ints(f, 11);
   f.get(sw).i32Const(4).i32Mul().set(stride);
+  f.get(phaseTab).get(sw).i32Const(12).i32Mul().i32Add().set(tEnd);
   f.get(image).set(rowS);
   f.get(phased).get(top).get(rowLen).i32Mul().i32Add().set(rowD); // channel 0, plane 0, row top
   times(f, c, cin, () => {
     times(f, ih, h, () => {
       f.get(rowD).set(planeD);
-      f.i32Const(0).set(p);
-      f.loop(() => { // planes
-        // cnt = ⌈(w − iw0) / sw⌉ columns, from image column iw0 to index q0 of plane p
-        f.get(w).get(phaseTab).get(p).i32Const(8).i32Mul().i32Add().i32Load(0).i32Sub().get(sw).i32Add().i32Const(1).i32Sub().get(sw).i32DivS().set(cnt);
-        f.get(rowS).get(phaseTab).get(p).i32Const(8).i32Mul().i32Add().i32Load(0).i32Const(4).i32Mul().i32Add().set(s);
-        f.get(planeD).get(phaseTab).get(p).i32Const(8).i32Mul().i32Add().i32Load(4).i32Const(4).i32Mul().i32Add().set(d);
-        f.block(() => f.loop(() => {
-          f.get(cnt).i32Const(0).i32GtS().i32Eqz().brIf(1);
-          f.get(back).ifElse(
-            () => f.get(s).get(d).f32Load(0).f32Store(0),
-            () => f.get(d).get(s).f32Load(0).f32Store(0),
-          );
-          f.addTo(s, stride).addTo(d, 4);
-          f.get(cnt).i32Const(1).i32Sub().set(cnt);
-          f.br(0);
-        }));
-        f.addTo(planeD, plane);
-        f.addTo(p, 1);
-        f.get(p).get(sw).i32LtS().brIf(0);
+      f.get(phaseTab).set(pt);
+      f.loop(() => { // planes: cnt columns from the row's first in the plane
+        f.get(rowS).get(pt).i32Load(0).i32Add().set(s);
+        f.get(planeD).get(pt).i32Load(4).i32Add().set(d);
+        f.get(pt).i32Load(8).set(cnt);
+        /** while cnt ≥ least: body(), then cnt −= step. */
+        const whileAtLeast = (least: number, step: number, body: () => void): void => {
+          f.block(() => f.loop(() => {
+            f.get(cnt).i32Const(least).i32LtS().brIf(1);
+            body();
+            f.get(cnt).i32Const(step).i32Sub().set(cnt);
+            f.br(0);
+          }));
+        };
+        f.get(back).ifElse(() => {
+          f.get(sw).i32Const(1).i32Eq().ifElse(() => whileAtLeast(4, 4, () => {
+            f.get(s).get(d).v128Load(0).v128Store(0);
+            f.addTo(s, 16).addTo(d, 16);
+          }));
+          whileAtLeast(1, 1, () => {
+            f.get(s).get(d).f32Load(0).f32Store(0);
+            f.addTo(s, stride).addTo(d, 4);
+          });
+        }, () => {
+          // Four columns at a time: a plain copy at stride 1; at stride 2 every other float of the eight from s (all of them
+          // in the row while five or more columns are left), by a shuffle.
+          f.get(sw).i32Const(1).i32Eq().ifElse(() => whileAtLeast(4, 4, () => {
+            f.get(d).get(s).v128Load(0).v128Store(0);
+            f.addTo(s, 16).addTo(d, 16);
+          }), () => f.get(sw).i32Const(2).i32Eq().ifElse(() => whileAtLeast(5, 4, () => {
+            f.get(d).get(s).v128Load(0).get(s).v128Load(16).i8x16Shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]).v128Store(0);
+            f.addTo(s, 32).addTo(d, 16);
+          })));
+          whileAtLeast(1, 1, () => {
+            f.get(d).get(s).f32Load(0).f32Store(0);
+            f.addTo(s, stride).addTo(d, 4);
+          });
+        });
+        f.addTo(planeD, plane).addTo(pt, 12);
+        f.get(pt).get(tEnd).i32LtS().brIf(0);
       });
       f.get(rowS).get(w).i32Const(4).i32Mul().i32Add().set(rowS);
       f.addTo(rowD, rowLen);

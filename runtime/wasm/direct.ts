@@ -77,7 +77,7 @@ function backwardBlock(ho: number, wo: number): number {
 /**
  * One call's layout (module-level: no allocation a call). vb vectors a column block, woP padded
  * output columns (vblocks blocks); the phased input: rows × rowLen floats a plane, sw planes a
- * channel (chan floats); kjTab (kw ints) and phaseTab (2·sw ints) at pTab.
+ * channel (chan floats); kjTab (kw ints) and phaseTab (3·sw ints) at pTab, and the forward's tap table after them.
  */
 const lay = { cog: 0, cig: 0, khkw: 0, cb: 0, vb: 0, woP: 0, vblocks: 0, hoP: 0, rowBlocks: 0, rows: 0, rowLen: 0, plane: 0, chan: 0 };
 
@@ -103,7 +103,15 @@ function floorDiv(a: number, b: number): number {
   return (a - (a % b)) / b;
 }
 
-/** Writes kjTab then phaseTab at pTab (floats) into the memory's Int32 view. */
+/** Ints of kjTab and phaseTab (tables()). */
+function tableInts(g: DirectShape): number {
+  return g.kw + 3 * g.sw;
+}
+
+/** Writes kjTab then phaseTab at pTab (floats) into the memory's Int32 view: per kernel column kj its offset in
+ *  bytes from a row's start (kjTab); per plane p, the byte offsets of its first image column iw0 ((iw0 + left) mod
+ *  sw = p) in an image row and of that column's place in a plane's row (⌊(iw0 + left) / sw⌋), and the columns it
+ *  holds (⌈(w − iw0) / sw⌉, at most 0 where none). */
 function tables(w: Instance, g: DirectShape, pTab: number): void {
   const c = w.ctrl;
   for (let kj = 0; kj < g.kw; kj++) {
@@ -113,8 +121,20 @@ function tables(w: Instance, g: DirectShape, pTab: number): void {
   const ph = pTab + g.kw;
   for (let p = 0; p < g.sw; p++) {
     const iw0 = (((p - g.left) % g.sw) + g.sw) % g.sw;
-    c[ph + 2 * p] = iw0;
-    c[ph + 2 * p + 1] = floorDiv(iw0 + g.left, g.sw);
+    c[ph + 3 * p] = 4 * iw0;
+    c[ph + 3 * p + 1] = 4 * floorDiv(iw0 + g.left, g.sw);
+    c[ph + 3 * p + 2] = g.w > iw0 ? ceilDiv(g.w - iw0, g.sw) : 0;
+  }
+}
+
+/** The forward's tap table at pTab + kw + 2·sw (after tables()'s): per tap (ci, ki, kj) of a group, in that order, the
+ *  byte offset of its input from an output block's in the phased layout (direct-kernel.ts directForwardKernel). */
+function tapTable(w: Instance, g: DirectShape, pTab: number): void {
+  const c = w.ctrl, kjTab = pTab, at = pTab + tableInts(g), cig = g.cin / g.groups, dhRow = 4 * g.dh * lay.rowLen;
+  for (let ci = 0, t = at; ci < cig; ci++) {
+    for (let ki = 0; ki < g.kh; ki++) {
+      for (let kj = 0; kj < g.kw; kj++, t++) c[t] = 4 * ci * lay.chan + ki * dhRow + c[kjTab + kj]!;
+    }
   }
 }
 
@@ -159,7 +179,7 @@ export function setConvJob(c: Int32Array, g: DirectShape, n: number, job: number
 function setJob(c: Int32Array, g: DirectShape, n: number, job: number, pTab: number): void {
   setConvJob(c, g, n, job);
   c[CTRL.dCb] = lay.cb; c[CTRL.dVb] = lay.vb; c[CTRL.dWoP] = lay.woP; c[CTRL.dHoP] = lay.hoP;
-  c[CTRL.dRowLen] = lay.rowLen; c[CTRL.dPlane] = lay.plane; c[CTRL.dTab] = pTab;
+  c[CTRL.dRowLen] = lay.rowLen; c[CTRL.dPlane] = lay.plane; c[CTRL.dTab] = pTab; c[CTRL.dTaps] = pTab + tableInts(g);
 }
 
 /** Runs the job the control block describes on `threads` threads (the caller is one of them). */
@@ -184,7 +204,7 @@ export function directForward(w: Instance, g: DirectShape, n: number, x: Float32
   cursor = scratchBase(w);
   const pX = rX >= 0 ? rX : take(n * inS), pY = rY >= 0 ? rY : take(n * outS);
   const pB = B === null ? -1 : rB >= 0 ? rB : take(g.cout);
-  const pW = rW >= 0 ? rW : take(g.cout * tap), pWr = take(g.cout * tap), pTab = take(g.kw + 2 * g.sw);
+  const pW = rW >= 0 ? rW : take(g.cout * tap), pWr = take(g.cout * tap), pTab = take(tableInts(g) + tap);
   // Per thread: the phased input, then (rows padded to whole blocks) the output.
   const tStride = roundUp(roundUp(g.cin * chan, 16) + (padded ? g.cout * g.ho * woP : 0), 16);
   const tScratch = take(threads * tStride);
@@ -197,6 +217,7 @@ export function directForward(w: Instance, g: DirectShape, n: number, x: Float32
   // wasm: the JS loop it replaces took ~0.2 ms of conv3's 0.9 ms in the strided model at batch 1 (73,728 weights).
   w.packRows(4 * pW, 4 * tap, g.cout, tap, cb, g.cout / cb, 4 * pWr);
   tables(w, g, pTab);
+  tapTable(w, g, pTab);
   const c = w.ctrl;
   setJob(c, g, n, 3, pTab);
   c[CTRL.pX] = pX;
@@ -239,7 +260,7 @@ export function directBackward(
   const pW = rW >= 0 ? rW : take(g.cout * tap), pDW = rDW >= 0 ? rDW : take(g.cout * tap);
   const pDX = dX === null ? -1 : rDX >= 0 ? rDX : take(n * inS);
   const pDB = dB === null ? -1 : rDB >= 0 ? rDB : take(g.cout);
-  const pParts = take(units * partStride), pTab = take(g.kw + 2 * g.sw);
+  const pParts = take(units * partStride), pTab = take(tableInts(g));
   // Per thread: the phased input, dY in padded rows, the phased dX.
   const tStride = roundUp(roundUp(g.cin * chan, 16) + roundUp(g.cout * hoP * woP, 16) + (dX === null ? 0 : g.cin * chan), 16);
   const tScratch = take(threads * tStride);

@@ -60,6 +60,7 @@ export class FunctionBuilder {
   i32LtS(): this { return this.op(0x48); }
   i32GtS(): this { return this.op(0x4a); }
   i32Ne(): this { return this.op(0x47); }
+  i32Eq(): this { return this.op(0x46); }
   f32Add(): this { return this.op(0x92); }
   f32Mul(): this { return this.op(0x94); }
   f32Gt(): this { return this.op(0x5e); }

@@ -75,8 +75,9 @@ export const CTRL = /** @type {const} */ ({
   /** Adam's nine float32 scalars (wasm/adam.ts), read by the kernel from memory: a float passed to a call is a heap number. */
   adam: 100,
   /** Direct conv2d jobs (direct.ts; jobs 3 forward, 4 backward): the kernel variant (cb output channels × vb vectors), the
-   *  padded output plane (woP × hoP), the phased input's row and plane (floats), and kjTab's position (floats, phaseTab after it). */
-  dCb: 112, dVb: 113, dWoP: 114, dHoP: 115, dRowLen: 116, dPlane: 117, dTab: 118,
+   *  padded output plane (woP × hoP), the phased input's row and plane (floats), kjTab's position (floats, phaseTab after it)
+   *  and the forward's tap table's. */
+  dCb: 112, dVb: 113, dWoP: 114, dHoP: 115, dRowLen: 116, dPlane: 117, dTab: 118, dTaps: 119,
   // Winograd jobs (winograd.ts; job 5, winogradPart): what the job does (WG), its units (claimed wgBlock at a time),
   // the tile (wgM 2 or 4) and its tiling (th × tw tiles a sample in `groups` groups of four, T = th·tw).
   wgKind: 128, wgUnits: 129, wgBlock: 130, wgM: 131, wgTh: 132, wgGroups: 133, wgTw: 134, wgT: 135,
@@ -566,7 +567,7 @@ export function directForwardPart(e, c, L, t) {
   // A group a block (depthwise, channel multipliers 2 and 4): one call takes every group, xp moving on by a
   // group's channels after each block; else a call a group, its cog / cb blocks reading the same channels.
   const oneCall = cb === cog, calls = oneCall ? 1 : groups, blocks = oneCall ? groups : cog / cb, xStep = oneCall ? 4 * cig * chan : 0;
-  const ldo = 4 * (padded ? woP : wo), outPlane = ho * ldo, dhRow = 4 * c[L.dh] * rowLen, shRow = 4 * c[L.sh] * rowLen;
+  const ldo = 4 * (padded ? woP : wo), outPlane = ho * ldo, shRow = 4 * c[L.sh] * rowLen, tapTab = c[L.dTaps];
   let fresh = true;
   for (let s = Atomics.add(c, L.next, 1); s < n; s = Atomics.add(c, L.next, 1)) {
     if (fresh) c.fill(0, xp, xp + cin * chan); // the padding, zero for every sample this thread takes (the bits of +0.0f)
@@ -575,7 +576,7 @@ export function directForwardPart(e, c, L, t) {
     const out = padded ? yp : pY + s * outS;
     for (let gi = 0; gi < calls; gi++) {
       fwd(4 * (xp + gi * cig * chan), 4 * (pWr + gi * cog * tap), pBias < 0 ? 0 : 4 * (pBias + gi * cog), pBias < 0 ? 0 : 1,
-        4 * out + gi * cog * outPlane, blocks, cig, kh, kw, dhRow, shRow, ho, woP / (4 * vb), 4 * chan, 4 * pTab, ldo, outPlane, xStep);
+        4 * out + gi * cog * outPlane, blocks, tap, 4 * tapTab, shRow, ho, woP / (4 * vb), ldo, outPlane, xStep);
     }
     if (padded) e.copyRows(4 * yp, ldo, 4 * (pY + s * outS), 4 * wo, cout * ho, wo);
   }

@@ -1,7 +1,8 @@
 // The smooth activations in wasm SIMD, four float32 lanes at a time: tanh, sigmoid and silu forward, and
-// tanh's and sigmoid's backward, over `count` floats (whole vectors, then the tail one lane at a time:
-// nothing past count is read or written). In a generated module's JavaScript loop, Math.tanh and
-// Math.exp cost ~19 ns an element (cnnc profile, LeNet-5's tanh_1 was a third of its training step).
+// tanh's and sigmoid's backward, over `count` floats (two vectors or two float64 lanes at a time, then the
+// tail one lane at a time: nothing past count is read or written). In a generated module's JavaScript loop,
+// Math.tanh and Math.exp cost ~19 ns an element (cnnc profile, LeNet-5's tanh_1 was a third of its training
+// step).
 //
 // Forward, from exp by range reduction (Cephes' expf and tanhf, S. L. Moshier; the constants are theirs):
 //   exp(a), a ≥ −104:  n = floor(a·log2(e) + ½), r = a − n·C1 − n·C2 (C1 + C2 = ln 2, C1 exact in 9 bits),
@@ -24,7 +25,7 @@
 //   tanhBackward(pY, pD, pO, count):    o = d·(1 − y·y)
 //   sigmoidBackward(pY, pD, pO, count): o = d·y·(1 − y)
 import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
-import { floats } from './elementwise-kernel.js';
+import { floats, floatSteps } from './elementwise-kernel.js';
 
 type I32 = Local<ValType.i32>;
 type V128 = Local<ValType.v128>;
@@ -41,21 +42,28 @@ type Splat = (v: number) => V128;
 /** Leaves f(x) on the stack, x a local (as many scratch locals as it likes). */
 type Lanes = (f: FunctionBuilder, x: V128, k: Splat) => void;
 
-/** name(p, q, count): q[i] = body(p[i]) over count floats; whole vectors, then one lane at a time. */
+/** name(p, q, count): q[i] = body(p[i]) over count floats; two vectors at a time, then one lane at a time. Two
+ *  vectors a step give the core two independent chains: one body is a chain of ~25 dependent operations (the exp's
+ *  range reduction, polynomial and scaling, a division), and one vector a step left tanh latency bound at 4.4 ns an
+ *  element; two take it to 2.4 ns (4K to 1M floats, in L1 or not alike; a 2-core AMD EPYC). Four would pass the
+ *  module's 4 KiB. */
 function forward(name: string, body: Lanes): FunctionBuilder {
   const f = new FunctionBuilder(name, [ValType.i32, ValType.i32, ValType.i32]);
   const [p, q, count] = f.params as [I32, I32, I32];
   const k = constants(f, body);
-  const x = f.local(ValType.v128), y = f.local(ValType.v128);
-  const lanes = (whole: boolean) => (): void => {
-    f.get(p);
-    if (whole) f.v128Load(0); else f.v128Load32Zero(0);
-    f.set(x);
-    body(f, x, k);
-    f.set(y).get(q).get(y);
-    if (whole) f.v128Store(0); else f.v128Store32Lane(0, 0);
-  };
-  floats(f, count, [p, q], lanes(true), lanes(false));
+  const x = [f.local(ValType.v128), f.local(ValType.v128)], y = [f.local(ValType.v128), f.local(ValType.v128)];
+  floatSteps(f, count, [p, q], [[8, () => {
+    for (let v = 0; v < 2; v++) f.get(p).v128Load(16 * v).set(x[v]!);
+    for (let v = 0; v < 2; v++) {
+      body(f, x[v]!, k);
+      f.set(y[v]!);
+    }
+    for (let v = 0; v < 2; v++) f.get(q).get(y[v]!).v128Store(16 * v);
+  }], [1, () => {
+    f.get(p).v128Load32Zero(0).set(x[0]!);
+    body(f, x[0]!, k);
+    f.set(y[0]!).get(q).get(y[0]!).v128Store32Lane(0, 0);
+  }]]);
   return f;
 }
 

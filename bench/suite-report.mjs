@@ -53,23 +53,29 @@ export function formatSuite(suite) {
 function formatPeers(suite) {
   const lines = [`Inference peers: ${suite.peers}; the ONNX model is PyTorch's torch.onnx.export of the same model (opset 17, dynamic batch), or cnnc's own export where the note says so.`,
     '',
-    '| inference img/s (batch) | cnnc 1 t | ort-web 1 t | ort-node 1 t | cnnc 2 t | ort-node 2 t | latency b1 ms: cnnc 1 t | ort-web | ort-node 1 t | note |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |'];
-  const vs = { web: [], node1: [], node2: [] };
+    '| inference img/s (batch) | cnnc 1 t | ort-web 1 t | ort-node 1 t | cnnc 2 t | ort-node 2 t | latency b1 ms: cnnc 1 t | ort-web | ort-node 1 t | cnnc / ort-web, taking turns: img/s | latency | note |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |'];
+  const vs = { web: [], node1: [], node2: [], paired: [], pairedLatency: [] };
   for (const m of suite.models) {
-    const [c1, c2, w, n1, n2] = ['cnnc_t1', 'cnnc_t2', 'ort_web', 'ort_node_t1', 'ort_node_t2'].map((k) => m[k] ?? {});
-    const note = [m.onnx_source?.startsWith('cnnc export') ? `ONNX from ${m.onnx_source}` : '', w.infer_img_s === undefined ? `ort-web ${why(w)}` : '', n1.infer_img_s === undefined && n1.skipped !== w.skipped ? `ort-node ${why(n1)}` : ''].filter(Boolean).join('; ');
+    const [c1, c2, w, n1, n2, p] = ['cnnc_t1', 'cnnc_t2', 'ort_web', 'ort_node_t1', 'ort_node_t2', 'paired_web'].map((k) => m[k] ?? {});
+    const note = [m.onnx_source?.startsWith('cnnc export') ? `ONNX from ${m.onnx_source}` : '', w.infer_img_s === undefined ? `ort-web ${why(w)}` : '', n1.infer_img_s === undefined && n1.skipped !== w.skipped ? `ort-node ${why(n1)}` : '', p.ratio_infer === undefined && p.skipped !== w.skipped ? `taking turns ${why(p)}` : ''].filter(Boolean).join('; ');
     vs.web.push(ratioOf(c1.infer_img_s, w.infer_img_s));
     vs.node1.push(ratioOf(c1.infer_img_s, n1.infer_img_s));
     vs.node2.push(ratioOf(c2.infer_img_s, n2.infer_img_s));
-    lines.push(`| ${title(m)} | ${num(c1.infer_img_s)} | ${num(w.infer_img_s)} | ${num(n1.infer_img_s)} | ${num(c2.infer_img_s)} | ${num(n2.infer_img_s)} | ${fmt(c1.latency_b1_ms, 2)} | ${fmt(w.latency_b1_ms, 2)} | ${fmt(n1.latency_b1_ms, 2)} | ${note} |`);
+    vs.paired.push(p.ratio_infer);
+    vs.pairedLatency.push(p.ratio_latency_b1);
+    lines.push(`| ${title(m)} | ${num(c1.infer_img_s)} | ${num(w.infer_img_s)} | ${num(n1.infer_img_s)} | ${num(c2.infer_img_s)} | ${num(n2.infer_img_s)} | ${fmt(c1.latency_b1_ms, 2)} | ${fmt(w.latency_b1_ms, 2)} | ${fmt(n1.latency_b1_ms, 2)} | ${x(p.ratio_infer)} | ${x(p.ratio_latency_b1)} | ${note} |`);
     for (const b of Object.keys(c1.infer_at ?? {})) {
       const at = (r) => r.infer_at?.[b]?.img_s;
-      lines.push(`| ${m.label}, batch ${b} | ${num(at(c1))} | ${num(at(w))} | ${num(at(n1))} | ${num(at(c2))} | ${num(at(n2))} | | | | |`);
+      lines.push(`| ${m.label}, batch ${b} | ${num(at(c1))} | ${num(at(w))} | ${num(at(n1))} | ${num(at(c2))} | ${num(at(n2))} | | | | | | |`);
     }
   }
   const g = (rs) => geomean(rs);
+  const below = (rs, floor) => suite.models.flatMap((m, i) => (rs[i] !== undefined && rs[i] < floor ? [`${m.id} ${x(rs[i])}`] : []));
   lines.push('', `Geometric mean of cnnc / peer inference img/s at batch ${suite.batch}: onnxruntime-web ${x(g(vs.web).value)} (${g(vs.web).n} models), ` +
-    `onnxruntime-node 1 thread ${x(g(vs.node1).value)} (${g(vs.node1).n}), 2 threads ${x(g(vs.node2).value)} (${g(vs.node2).n}).`);
+    `onnxruntime-node 1 thread ${x(g(vs.node1).value)} (${g(vs.node1).n}), 2 threads ${x(g(vs.node2).value)} (${g(vs.node2).n}).`,
+  '', `Taking turns with onnxruntime-web in one process (bench/paired-child.mjs; the median over rounds of each round's ratio): ` +
+    `geometric mean ${x(g(vs.paired).value)} in img/s (${g(vs.paired).n} models; under 1.5×: ${below(vs.paired, 1.5).join(', ') || 'none'}), ` +
+    `${x(g(vs.pairedLatency).value)} in batch-1 latency (> 1: cnnc's is lower; under 1: ${below(vs.pairedLatency, 1).join(', ') || 'none'}).`);
   return lines.join('\n');
 }

@@ -34,7 +34,7 @@ export const SUITE_BATCH = 32;
 
 /**
  * Runs the suite: per model, cnnc (1, 2 threads), PyTorch (1, 2), then onnxruntime-web (1) and -node (1, 2) on the
- * ONNX file the 1-thread PyTorch child exports. `measure(name, argv, env)` is bench.mjs's child runner.
+ * ONNX file the 1-thread PyTorch child exports, and cnnc with onnxruntime-web taking turns in one process (1 thread). `measure(name, argv, env)` is bench.mjs's child runner.
  * `models`: a subset of the labels' spec basenames (e.g. `mnist,lenet5`), or all.
  */
 export async function runSuite({ work, seconds, python, torchMissing, measure, peers = true, models }) {
@@ -82,6 +82,10 @@ export async function runSuite({ work, seconds, python, torchMissing, measure, p
       row[key] = ortSkip ? { skipped: ortSkip } : await measure(`${id} ${key}`, [process.execPath, 'bench/ort-child.mjs',
         ...flags({ runtime, threads: String(t), model: onnx, inputs: prepared.base, batches, seconds: String(seconds) })]);
     }
+    // cnnc and onnxruntime-web taking turns in one process (bench/paired-child.mjs): their ratio, which a slow spell
+    // of the host moves less than the ratio of the two children's figures above.
+    row.paired_web = ortSkip ? { skipped: ortSkip } : await measure(`${id} paired_web`, [process.execPath, 'bench/paired-child.mjs',
+      ...flags({ spec: prepared.file, model: onnx, inputs: prepared.base, batch: String(SUITE_BATCH), seconds: String(seconds) })]);
   }
   return out;
 }

@@ -44,33 +44,25 @@ export function ints(f: FunctionBuilder, n: number): I32[] {
 }
 
 /**
- * forward{cb}x{vb}(xp, wr, bias, hasBias, out, blocks, taps, tapTab, shRow, ho, vblocks, ldo, outPlane, xStep):
- * `blocks` blocks of cb output channels of one group; xp its first input channel (phased), wr its
- * weights re-laid out ([block][tap][b]), bias its cb·blocks biases, out its first output plane (rows
- * ldo apart, planes outPlane apart). tapTab holds, for each of the group's taps (ci, ki, kj) in that
- * order, the byte offset of its input from an output block's: ci·chan + ki·dh rows + kjTab[kj]; one
- * flat loop over the taps, two at a time, carries the multiply-adds of a block (the sums' order is
- * still ci, ki, kj). shRow = sh rows of the phased planes. xp moves on by xStep bytes after each
- * block: 0 within a group; a group's input channels where each group is one block (cb = cog:
- * depthwise), so that one call takes every group of a sample.
+ * forward{cb}x{vb}[r{rb}](xp, wr, bias, hasBias, out, blocks, taps, tapTab, shRow, ho, vblocks, ldo, outPlane, xStep):
+ * `blocks` blocks of cb output channels of one group, rb output rows × vb vectors of columns at a time; xp its
+ * first input channel (phased), wr its weights re-laid out ([block][tap][b]), bias its cb·blocks biases, out its
+ * first output plane (rows ldo apart, planes outPlane apart; ho rows, a multiple of rb). tapTab holds, for each of
+ * the group's taps (ci, ki, kj) in that order, the byte offset of its input from an output block's: ci·chan + ki·dh
+ * rows + kjTab[kj]; one flat loop over the taps carries the multiply-adds of a block (the sums' order is still ci,
+ * ki, kj; V8 unrolls it). shRow = sh rows of the phased planes. xp moves on by xStep bytes after each block: 0
+ * within a group; a group's input channels where each group is one block (cb = cog: depthwise), so that one call
+ * takes every group of a sample.
  */
-export function directForwardKernel(cb: number, vb: number, name: string, m: Madd): FunctionBuilder {
+export function directForwardKernel(cb: number, vb: number, rb: number, name: string, m: Madd): FunctionBuilder {
   const f = new FunctionBuilder(name, Array<ValType>(14).fill(ValType.i32));
   const [xp, wr, bias, hasBias, out, blocks, taps, tapTab, shRow, ho, vblocks, ldo, outPlane, xStep] = f.params as I32[] as [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
-  const [blk, oh, ob, kt, cp, ip, wp, wBlock, rowBase, o, outBlk, count] = ints(f, 13);
-  const acc = Array.from({ length: cb }, () => Array.from({ length: vb }, () => f.local(ValType.v128)));
+  const [blk, oh, ob, kt, cp, ip, wp, wBlock, rowBase, o, outBlk, count, outRow] = ints(f, 13);
+  /** acc[b][r·vb + v]: channel b, row r, vector v; xv[r·vb + v] likewise. */
+  const acc = Array.from({ length: cb }, () => Array.from({ length: rb * vb }, () => f.local(ValType.v128)));
   const bv = Array.from({ length: cb }, () => f.local(ValType.v128));
-  const xv = Array.from({ length: vb }, () => f.local(ValType.v128));
+  const xv = Array.from({ length: rb * vb }, () => f.local(ValType.v128));
   const wv = f.local(ValType.v128);
-  /** Tap u of the pair at kt, wp: its vb input vectors times its cb weights. */
-  const tap = (u: number): void => {
-    f.get(cp).get(kt).i32Load(4 * u).i32Add().set(ip);
-    xv.forEach((x, v) => f.get(ip).v128Load(16 * v).set(x));
-    for (let b = 0; b < cb; b++) {
-      f.get(wp).v128Load32Splat(4 * (cb * u + b)).set(wv);
-      for (let v = 0; v < vb; v++) madd(f, m, acc[b]![v]!, wv, xv[v]!);
-    }
-  };
   f.get(wr).set(wBlock);
   f.get(out).set(outBlk);
   times(f, blk, blocks, () => {
@@ -78,27 +70,39 @@ export function directForwardKernel(cb: number, vb: number, name: string, m: Mad
       f.get(hasBias).ifElse(() => f.get(bias).v128Load32Splat(4 * b).set(bv[b]!), () => f.v128Zero().set(bv[b]!));
     }
     f.i32Const(0).set(oh);
-    f.loop(() => { // output rows
+    f.loop(() => { // blocks of rb output rows
       f.get(xp).get(oh).get(shRow).i32Mul().i32Add().set(rowBase);
       f.i32Const(0).set(ob);
       f.loop(() => { // blocks of 4·vb output columns
-        for (let b = 0; b < cb; b++) for (let v = 0; v < vb; v++) f.get(bv[b]!).set(acc[b]![v]!);
+        for (let b = 0; b < cb; b++) for (const a of acc[b]!) f.get(bv[b]!).set(a);
         f.get(wBlock).set(wp);
         f.get(tapTab).set(kt);
         f.get(rowBase).get(ob).i32Const(16 * vb).i32Mul().i32Add().set(cp);
         times(f, count, taps, () => {
-          tap(0);
+          f.get(cp).get(kt).i32Load(0).i32Add().set(ip);
+          for (let r = 0; r < rb; r++) {
+            if (r > 0) f.get(ip).get(shRow).i32Add().set(ip);
+            for (let v = 0; v < vb; v++) f.get(ip).v128Load(16 * v).set(xv[r * vb + v]!);
+          }
+          for (let b = 0; b < cb; b++) {
+            f.get(wp).v128Load32Splat(4 * b).set(wv);
+            for (let i = 0; i < rb * vb; i++) madd(f, m, acc[b]![i]!, wv, xv[i]!);
+          }
           f.addTo(kt, 4).addTo(wp, 4 * cb);
         });
         f.get(outBlk).get(oh).get(ldo).i32Mul().i32Add().get(ob).i32Const(16 * vb).i32Mul().i32Add().set(o);
         for (let b = 0; b < cb; b++) {
           if (b > 0) f.addTo(o, outPlane);
-          for (let v = 0; v < vb; v++) f.get(o).get(acc[b]![v]!).v128Store(16 * v);
+          f.get(o).set(outRow);
+          for (let r = 0; r < rb; r++) {
+            if (r > 0) f.get(outRow).get(ldo).i32Add().set(outRow);
+            for (let v = 0; v < vb; v++) f.get(outRow).get(acc[b]![r * vb + v]!).v128Store(16 * v);
+          }
         }
         f.addTo(ob, 1);
         f.get(ob).get(vblocks).i32LtS().brIf(0);
       });
-      f.addTo(oh, 1);
+      f.addTo(oh, rb);
       f.get(oh).get(ho).i32LtS().brIf(0);
     });
     f.get(wp).set(wBlock); // past this block's weights

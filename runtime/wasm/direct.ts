@@ -26,18 +26,18 @@ import { directDataKernel, directForwardKernel, directWeightsKernel, phaseKernel
 export type DirectShape = Omit<Conv2dGeometry, 'algorithm' | 'backward'>;
 
 
-/** The forward variants (cb output channels × vb vectors of columns) and the backward ones (vb vectors). */
-const FORWARD: readonly (readonly [number, number])[] = [[4, 1], [4, 2], [2, 2], [2, 4], [1, 2], [1, 4]];
+/** The forward variants (cb output channels × rb output rows × vb vectors of columns) and the backward ones (vb vectors). */
+const FORWARD: readonly (readonly [number, number, number])[] = [[4, 1, 2], [4, 2, 1], [2, 2, 1], [2, 4, 1], [1, 2, 1], [1, 4, 1]];
 const BACKWARD_VB: readonly number[] = [1, 2, 4];
-/** The forward's vb choices for each cb (index cb), and the kernels' export names: constants, so a call allocates nothing. */
-const FORWARD_VB: readonly (readonly number[])[] = [[], [2, 4], [2, 4], [], [1, 2]];
-const forwardName = (cb: number, vb: number): string => `forward${cb}x${vb}`;
-const FORWARD_NAMES: readonly (readonly string[])[] = [0, 1, 2, 3, 4].map((cb) => [0, 1, 2, 3, 4].map((vb) => forwardName(cb, vb)));
+/** The forward's [vb, rb] choices for each cb (index cb): constants, so a call allocates nothing. */
+const FORWARD_BLOCKS: readonly (readonly (readonly [number, number])[])[] = [[], [[2, 1], [4, 1]], [[2, 1], [4, 1]], [], [[1, 2], [2, 1]]];
+/** The forward kernels' export names (gemm-part.js keys them 64·rb + 8·cb + vb). */
+const forwardName = (cb: number, vb: number, rb: number): string => `forward${cb}x${vb}${rb > 1 ? `r${rb}` : ''}`;
 const DATA_NAMES: readonly string[] = [0, 1, 2, 3, 4].map((vb) => `data${vb}`);
 const WEIGHTS_NAMES: readonly string[] = [0, 1, 2, 3, 4].map((vb) => `weights${vb}`);
 
 const encodeForward = (memory: MemoryDecl): Uint8Array<ArrayBuffer> =>
-  encodeModule([...FORWARD.map(([cb, vb]) => directForwardKernel(cb, vb, forwardName(cb, vb), kernelMadd())), phaseKernel()], memory);
+  encodeModule([...FORWARD.map(([cb, vb, rb]) => directForwardKernel(cb, vb, rb, forwardName(cb, vb, rb), kernelMadd())), phaseKernel()], memory);
 const encodeBackward = (memory: MemoryDecl): Uint8Array<ArrayBuffer> =>
   encodeModule([...BACKWARD_VB.map((vb) => directDataKernel(vb, kernelMadd())), ...BACKWARD_VB.map((vb) => directWeightsKernel(vb, kernelMadd())), phaseKernel()], memory);
 
@@ -52,17 +52,18 @@ export function channelBlock(cog: number): number {
   return cog % 4 === 0 ? 4 : cog % 2 === 0 ? 2 : 1;
 }
 
-/** The forward's vectors of columns a block for cb output channels, among `choices`: the fewest loads a row,
- *  padded columns × (vb + cb) loads per cb·vb multiply-adds (ties: the most vectors). In small integers (×16,
- *  which cb·vb divides), index loops: nothing a call allocates, even unoptimized (see gemm-part.js ceilDiv). */
-function columnBlock(wo: number, cb: number, choices: readonly number[]): number {
-  let best = 0, bestCost = -1;
+/** The forward's block for cb output channels, among `choices` ([vb, rb]: vb vectors of columns by rb rows): the
+ *  fewest loads, padded outputs × (vb·rb + cb) loads per cb·vb·rb multiply-adds (ties: the later choice). Sets
+ *  blk.vb and blk.rb. In small integers (×16, which cb·vb·rb divides), index loops: nothing a call allocates, even
+ *  unoptimized (see gemm-part.js ceilDiv). */
+function forwardBlock(ho: number, wo: number, cb: number, choices: readonly (readonly [number, number])[]): void {
+  let bestCost = -1;
   for (let i = 0; i < choices.length; i++) {
-    const vb = choices[i]!, cost = roundUp(wo, 4 * vb) * (vb + cb) * (16 / (cb * vb));
-    if (bestCost < 0 || cost <= bestCost) { best = vb; bestCost = cost; }
+    const [vb, rb] = choices[i]!, cost = roundUp(wo, 4 * vb) * roundUp(ho, rb) * (vb * rb + cb) * (16 / (cb * vb * rb));
+    if (bestCost < 0 || cost <= bestCost) { blk.vb = vb; blk.rb = rb; bestCost = cost; }
   }
-  return best;
 }
+const blk = { vb: 0, rb: 0 };
 
 /** The backward's vectors of columns a block (rowBlock(vb) rows): the fewest padded outputs, then the most vectors. */
 function backwardBlock(ho: number, wo: number): number {
@@ -79,14 +80,15 @@ function backwardBlock(ho: number, wo: number): number {
  * output columns (vblocks blocks); the phased input: rows × rowLen floats a plane, sw planes a
  * channel (chan floats); kjTab (kw ints) and phaseTab (3·sw ints) at pTab, and the forward's tap table after them.
  */
-const lay = { cog: 0, cig: 0, khkw: 0, cb: 0, vb: 0, woP: 0, vblocks: 0, hoP: 0, rowBlocks: 0, rows: 0, rowLen: 0, plane: 0, chan: 0 };
+const lay = { cog: 0, cig: 0, khkw: 0, cb: 0, vb: 0, rb: 0, woP: 0, vblocks: 0, hoP: 0, rowBlocks: 0, rows: 0, rowLen: 0, plane: 0, chan: 0 };
 
-/** rb: rows of output a block (the forward's 1; the backward's rowBlock(vb)); hoP = ho rounded up to whole blocks. */
+/** rb: rows of output a block (the forward's blk.rb; the backward's rowBlock(vb)); hoP = ho rounded up to whole blocks. */
 function layout(g: DirectShape, vb: number, rb: number): void {
   lay.cog = g.cout / g.groups;
   lay.cig = g.cin / g.groups;
   lay.khkw = g.kh * g.kw;
   lay.vb = vb;
+  lay.rb = rb;
   lay.woP = roundUp(g.wo, 4 * vb);
   lay.vblocks = lay.woP / (4 * vb);
   lay.hoP = roundUp(g.ho, rb);
@@ -178,7 +180,7 @@ export function setConvJob(c: Int32Array, g: DirectShape, n: number, job: number
 /** Writes the geometry, the layout and the batch size into the control block. */
 function setJob(c: Int32Array, g: DirectShape, n: number, job: number, pTab: number): void {
   setConvJob(c, g, n, job);
-  c[CTRL.dCb] = lay.cb; c[CTRL.dVb] = lay.vb; c[CTRL.dWoP] = lay.woP; c[CTRL.dHoP] = lay.hoP;
+  c[CTRL.dCb] = lay.cb; c[CTRL.dVb] = lay.vb; c[CTRL.dRb] = lay.rb; c[CTRL.dWoP] = lay.woP; c[CTRL.dHoP] = lay.hoP;
   c[CTRL.dRowLen] = lay.rowLen; c[CTRL.dPlane] = lay.plane; c[CTRL.dTab] = pTab; c[CTRL.dTaps] = pTab + tableInts(g);
 }
 
@@ -195,10 +197,11 @@ function runJob(w: Instance, k: DirectKernels, threads: number): void {
 export function directForward(w: Instance, g: DirectShape, n: number, x: Float32Array, W: Float32Array, B: Float32Array | null, y: Float32Array, reluY: Float32Array | null): void {
   const k = kernelsOf(w);
   const cb = channelBlock(g.cout / g.groups);
-  layout(g, columnBlock(g.wo, cb, FORWARD_VB[cb]!), 1);
+  forwardBlock(g.ho, g.wo, cb, FORWARD_BLOCKS[cb]!);
+  layout(g, blk.vb, blk.rb);
   lay.cb = cb;
-  const { cig, khkw, woP, chan } = lay;
-  const inS = g.cin * g.h * g.w, P = g.ho * g.wo, outS = g.cout * P, padded = woP !== g.wo, tap = cig * khkw;
+  const { cig, khkw, woP, hoP, chan } = lay;
+  const inS = g.cin * g.h * g.w, P = g.ho * g.wo, outS = g.cout * P, padded = woP !== g.wo || hoP !== g.ho, tap = cig * khkw;
   const threads = jobThreads(n, n * outS * tap);
   const rX = residentAt(w, x), rY = residentAt(w, y), rB = B === null ? -1 : residentAt(w, B), rW = residentAt(w, W);
   cursor = scratchBase(w);
@@ -206,7 +209,7 @@ export function directForward(w: Instance, g: DirectShape, n: number, x: Float32
   const pB = B === null ? -1 : rB >= 0 ? rB : take(g.cout);
   const pW = rW >= 0 ? rW : take(g.cout * tap), pWr = take(g.cout * tap), pTab = take(tableInts(g) + tap);
   // Per thread: the phased input, then (rows padded to whole blocks) the output.
-  const tStride = roundUp(roundUp(g.cin * chan, 16) + (padded ? g.cout * g.ho * woP : 0), 16);
+  const tStride = roundUp(roundUp(g.cin * chan, 16) + (padded ? g.cout * hoP * woP : 0), 16);
   const tScratch = take(threads * tStride);
   const mem = ensureFloats(w, cursor);
   if (rX < 0) mem.set(operand(x, 0, n * inS), pX);

@@ -74,10 +74,10 @@ export const CTRL = /** @type {const} */ ({
   tScratch: 98, tStride: 99,
   /** Adam's nine float32 scalars (wasm/adam.ts), read by the kernel from memory: a float passed to a call is a heap number. */
   adam: 100,
-  /** Direct conv2d jobs (direct.ts; jobs 3 forward, 4 backward): the kernel variant (cb output channels × vb vectors), the
+  /** Direct conv2d jobs (direct.ts; jobs 3 forward, 4 backward): the kernel variant (cb output channels × vb vectors × rb rows), the
    *  padded output plane (woP × hoP), the phased input's row and plane (floats), kjTab's position (floats, phaseTab after it)
    *  and the forward's tap table's. */
-  dCb: 112, dVb: 113, dWoP: 114, dHoP: 115, dRowLen: 116, dPlane: 117, dTab: 118, dTaps: 119,
+  dCb: 112, dVb: 113, dWoP: 114, dHoP: 115, dRowLen: 116, dPlane: 117, dTab: 118, dTaps: 119, dRb: 120,
   // Winograd jobs (winograd.ts; job 5, winogradPart): what the job does (WG), its units (claimed wgBlock at a time),
   // the tile (wgM 2 or 4) and its tiling (th × tw tiles a sample in `groups` groups of four, T = th·tw).
   wgKind: 128, wgUnits: 129, wgBlock: 130, wgM: 131, wgTh: 132, wgGroups: 133, wgTw: 134, wgT: 135,
@@ -518,11 +518,12 @@ export function convBackwardPart(e, c, L, t) {
   }
 }
 
-/** The direct kernels' export names (direct-kernel.ts), by 8·cb + vb: constants, so a job allocates no string. */
+/** The direct kernels' export names (direct-kernel.ts), by 64·rb + 8·cb + vb (the forward's) and vb: constants, so a job
+ *  allocates no string. */
 const DIRECT_FORWARD = /** @type {string[]} */ ([]);
 const DIRECT_DATA = /** @type {string[]} */ ([]);
 const DIRECT_WEIGHTS = /** @type {string[]} */ ([]);
-for (const cb of [1, 2, 4]) for (const vb of [1, 2, 4]) DIRECT_FORWARD[8 * cb + vb] = `forward${cb}x${vb}`;
+for (const rb of [1, 2]) for (const cb of [1, 2, 4]) for (const vb of [1, 2, 4]) DIRECT_FORWARD[64 * rb + 8 * cb + vb] = `forward${cb}x${vb}${rb > 1 ? `r${rb}` : ''}`;
 for (const vb of [1, 2, 4]) { DIRECT_DATA[vb] = `data${vb}`; DIRECT_WEIGHTS[vb] = `weights${vb}`; }
 
 /**
@@ -547,7 +548,7 @@ function directPhase(e, c, L, image, phased, back) {
 
 /**
  * Thread t's part of a direct conv2d forward job (direct.ts): whole samples, claimed until none is
- * left; each phased into the thread's own buffer, then cb output channels × 4·vb columns at a time.
+ * left; each phased into the thread's own buffer, then cb output channels × rb rows × 4·vb columns at a time.
  *
  * @param {DirectKernels} e
  * @param {Int32Array} c
@@ -559,15 +560,15 @@ export function directForwardPart(e, c, L, t) {
   if (t >= c[L.threads]) return;
   const n = c[L.cvN], cin = c[L.cin], h = c[L.h], w = c[L.w], cout = c[L.cout], ho = c[L.ho], wo = c[L.wo], kh = c[L.kh], kw = c[L.kw];
   const groups = c[L.groups], cig = cin / groups, cog = cout / groups, tap = cig * kh * kw, inS = cin * h * w, outS = cout * ho * wo;
-  const cb = c[L.dCb], vb = c[L.dVb], woP = c[L.dWoP], rowLen = c[L.dRowLen], chan = c[L.sw] * c[L.dPlane];
-  const pX = c[L.pX], pWr = c[L.pW], pBias = c[L.pBias], pY = c[L.pY], pTab = c[L.dTab];
-  const padded = woP !== wo;
+  const cb = c[L.dCb], vb = c[L.dVb], rb = c[L.dRb], woP = c[L.dWoP], hoP = c[L.dHoP], rowLen = c[L.dRowLen], chan = c[L.sw] * c[L.dPlane];
+  const pX = c[L.pX], pWr = c[L.pW], pBias = c[L.pBias], pY = c[L.pY];
+  const padded = woP !== wo || hoP !== ho;
   const xp = c[L.tScratch] + t * c[L.tStride], yp = xp + roundUp(cin * chan, 16);
-  const fwd = e[DIRECT_FORWARD[8 * cb + vb]];
+  const fwd = e[DIRECT_FORWARD[64 * rb + 8 * cb + vb]];
   // A group a block (depthwise, channel multipliers 2 and 4): one call takes every group, xp moving on by a
   // group's channels after each block; else a call a group, its cog / cb blocks reading the same channels.
   const oneCall = cb === cog, calls = oneCall ? 1 : groups, blocks = oneCall ? groups : cog / cb, xStep = oneCall ? 4 * cig * chan : 0;
-  const ldo = 4 * (padded ? woP : wo), outPlane = ho * ldo, shRow = 4 * c[L.sh] * rowLen, tapTab = c[L.dTaps];
+  const ldo = 4 * (padded ? woP : wo), outPlane = (padded ? hoP : ho) * ldo, shRow = 4 * c[L.sh] * rowLen, tapTab = c[L.dTaps];
   let fresh = true;
   for (let s = Atomics.add(c, L.next, 1); s < n; s = Atomics.add(c, L.next, 1)) {
     if (fresh) c.fill(0, xp, xp + cin * chan); // the padding, zero for every sample this thread takes (the bits of +0.0f)
@@ -576,9 +577,11 @@ export function directForwardPart(e, c, L, t) {
     const out = padded ? yp : pY + s * outS;
     for (let gi = 0; gi < calls; gi++) {
       fwd(4 * (xp + gi * cig * chan), 4 * (pWr + gi * cog * tap), pBias < 0 ? 0 : 4 * (pBias + gi * cog), pBias < 0 ? 0 : 1,
-        4 * out + gi * cog * outPlane, blocks, tap, 4 * tapTab, shRow, ho, woP / (4 * vb), ldo, outPlane, xStep);
+        4 * out + gi * cog * outPlane, blocks, tap, 4 * tapTab, shRow, hoP, woP / (4 * vb), ldo, outPlane, xStep);
     }
-    if (padded) e.copyRows(4 * yp, ldo, 4 * (pY + s * outS), 4 * wo, cout * ho, wo);
+    // The padded planes' first ho rows of wo columns: one copy where the planes have ho rows, else one a plane.
+    if (padded && hoP === ho) e.copyRows(4 * yp, ldo, 4 * (pY + s * outS), 4 * wo, cout * ho, wo);
+    else if (padded) for (let co = 0; co < cout; co++) e.copyRows(4 * yp + co * outPlane, ldo, 4 * (pY + s * outS + co * ho * wo), 4 * wo, ho, wo);
   }
 }
 

@@ -4,8 +4,9 @@
 // path's own tolerance (conv-wasm.test.ts: 2e-6 of the largest magnitude), with im2col's float32 errors
 // on the same data printed beside them. The cases cover what the kernels branch on: output channels a
 // group of 1 (depthwise), 2, 4 and a multiple of 4 and not (the forward's channel blocks), a channel
-// multiplier, output rows that are and are not whole blocks of 4, 8 or 16 columns, strides 2 and 3 (the
-// column phases, copied four at a time at strides 1 and 2), dilation, padding on one side, batch 1 and odd batches.
+// multiplier, output rows that are and are not whole blocks of 4, 8 or 16 columns, blocks of one and two
+// output rows (and an odd row count), strides 2 and 3 (the column phases, copied four at a time at strides
+// 1 and 2), dilation, padding on one side, batch 1 and odd batches.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { setGemmBackend, stopThreads, type GemmBackend } from 'cnnc/runtime';
 import { initThreads } from 'cnnc/runtime/node';
@@ -21,6 +22,7 @@ const CASES: Case[] = [
   { title: 'channel multiplier 2 (4 → 8, groups 4), 3×3 dilation 2, padding 2, 11×9', cin: 4, h: 11, w: 9, cout: 8, k: [3, 3], d: [2, 2], pad: [2, 2, 2, 2], groups: 4, n: 2 },
   { title: "conv-features' grouped (16 → 16, 4 groups, 3×3, dilation 2×1, padding 2×1), 14×14", cin: 16, h: 14, w: 14, cout: 16, k: [3, 3], d: [2, 1], pad: [2, 2, 1, 1], groups: 4, n: 2 },
   { title: "conv-features' down (8 → 16, 4×4, stride 2, padding 1), 28×28", cin: 8, h: 28, w: 28, cout: 16, k: [4, 4], s: [2, 2], pad: [1, 1, 1, 1], n: 2 },
+  { title: '4 → 8, 3×3, 11×12 → 9×10 (two output rows a block, and an odd row count: the last block\'s second row dropped), 3 samples', cin: 4, h: 11, w: 12, cout: 8, k: [3, 3], n: 3 },
   { title: 'stride 2, no padding, 3 → 8, 9×11 (the column phases copied four at a time, then one by one), 3 samples', cin: 3, h: 9, w: 11, cout: 8, k: [3, 3], s: [2, 2], n: 3 },
   { title: 'stride 2, padding left 1, 2 → 4, 6×7 (under five columns a phase: one by one only)', cin: 2, h: 6, w: 7, cout: 4, k: [2, 3], s: [2, 2], pad: [0, 0, 1, 0], n: 2 },
   { title: 'stride 3×1, kernel 2×5, padding top 1 right 2 only, 3 → 5 channels, 10×23, 5 samples', cin: 3, h: 10, w: 23, cout: 5, k: [2, 5], s: [3, 1], pad: [1, 0, 0, 2], n: 5 },

@@ -54,12 +54,12 @@ export function channelBlock(cog: number): number {
 
 /** The forward's block for cb output channels, among `choices` ([vb, rb]: vb vectors of columns by rb rows): the
  *  fewest loads, padded outputs × (vb·rb + cb) loads per cb·vb·rb multiply-adds (ties: the later choice). Sets
- *  blk.vb and blk.rb. In small integers (×16, which cb·vb·rb divides), index loops: nothing a call allocates, even
- *  unoptimized (see gemm-part.js ceilDiv). */
+ *  blk.vb and blk.rb. In small integers (×16, which cb·vb·rb divides), index loops and no destructuring (an array
+ *  iterator unoptimized): nothing a call allocates, even unoptimized (see gemm-part.js ceilDiv). */
 function forwardBlock(ho: number, wo: number, cb: number, choices: readonly (readonly [number, number])[]): void {
   let bestCost = -1;
   for (let i = 0; i < choices.length; i++) {
-    const [vb, rb] = choices[i]!, cost = roundUp(wo, 4 * vb) * roundUp(ho, rb) * (vb * rb + cb) * (16 / (cb * vb * rb));
+    const vb = choices[i]![0], rb = choices[i]![1], cost = roundUp(wo, 4 * vb) * roundUp(ho, rb) * (vb * rb + cb) * (16 / (cb * vb * rb));
     if (bestCost < 0 || cost <= bestCost) { blk.vb = vb; blk.rb = rb; bestCost = cost; }
   }
 }

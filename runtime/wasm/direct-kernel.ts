@@ -15,7 +15,8 @@
 //
 // Output rows are processed in blocks of vb vectors (4·vb columns; the caller pads rows to whole
 // blocks: the extra lanes are computed and dropped, and dY's extra lanes are zeros), output
-// channels in blocks of cb (the forward; weights re-laid out [block][ci][ki][kj][b] by the caller).
+// channels in blocks of cb and rows in blocks of rb (the forward; weights re-laid out
+// [block][ci][ki][kj][b] by the caller).
 // Every sum runs in a fixed order (ci, ki, kj; co; oh, ow), so the bits depend on the shapes only.
 import { FunctionBuilder, ValType, type Local } from './encoder.js';
 import type { Madd } from './sgemm-kernel.js';
@@ -30,6 +31,16 @@ export function times(f: FunctionBuilder, count: I32, n: I32, body: () => void):
     body();
     f.get(count).i32Const(1).i32Sub().tee(count).brIf(0);
   });
+}
+
+/** while (count ≥ least) { body(); count −= step }: zero times for count < least. */
+export function whileAtLeast(f: FunctionBuilder, count: I32, least: number, step: number, body: () => void): void {
+  f.block(() => f.loop(() => {
+    f.get(count).i32Const(least).i32LtS().brIf(1);
+    body();
+    f.get(count).i32Const(step).i32Sub().set(count);
+    f.br(0);
+  }));
 }
 
 /** acc += a · b, fused where the gemm's kernel is (kernelMadd). */
@@ -263,6 +274,22 @@ export function phaseKernel(): FunctionBuilder {
   f.get(phaseTab).get(sw).i32Const(12).i32Mul().i32Add().set(tEnd);
   f.get(image).set(rowS);
   f.get(phased).get(top).get(rowLen).i32Mul().i32Add().set(rowD); // channel 0, plane 0, row top
+  /** cnt columns from `from` to `to` (s, d or d, s): s moves on sw floats a column, d one. Four columns at a time at
+   *  stride 1 (a plain copy) and, with `shuffle`, at stride 2 (every other float of the eight from s, all of them in
+   *  the row while five or more columns are left); then one by one. */
+  const copy = (from: I32, to: I32, shuffle: boolean): void => {
+    f.get(sw).i32Const(1).i32Eq().ifElse(() => whileAtLeast(f, cnt, 4, 4, () => {
+      f.get(to).get(from).v128Load(0).v128Store(0);
+      f.addTo(s, 16).addTo(d, 16);
+    }), shuffle ? () => f.get(sw).i32Const(2).i32Eq().ifElse(() => whileAtLeast(f, cnt, 5, 4, () => {
+      f.get(d).get(s).v128Load(0).get(s).v128Load(16).i8x16Shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]).v128Store(0);
+      f.addTo(s, 32).addTo(d, 16);
+    })) : undefined);
+    whileAtLeast(f, cnt, 1, 1, () => {
+      f.get(to).get(from).f32Load(0).f32Store(0);
+      f.addTo(s, stride).addTo(d, 4);
+    });
+  };
   times(f, c, cin, () => {
     times(f, ih, h, () => {
       f.get(rowD).set(planeD);
@@ -271,39 +298,7 @@ export function phaseKernel(): FunctionBuilder {
         f.get(rowS).get(pt).i32Load(0).i32Add().set(s);
         f.get(planeD).get(pt).i32Load(4).i32Add().set(d);
         f.get(pt).i32Load(8).set(cnt);
-        /** while cnt ≥ least: body(), then cnt −= step. */
-        const whileAtLeast = (least: number, step: number, body: () => void): void => {
-          f.block(() => f.loop(() => {
-            f.get(cnt).i32Const(least).i32LtS().brIf(1);
-            body();
-            f.get(cnt).i32Const(step).i32Sub().set(cnt);
-            f.br(0);
-          }));
-        };
-        f.get(back).ifElse(() => {
-          f.get(sw).i32Const(1).i32Eq().ifElse(() => whileAtLeast(4, 4, () => {
-            f.get(s).get(d).v128Load(0).v128Store(0);
-            f.addTo(s, 16).addTo(d, 16);
-          }));
-          whileAtLeast(1, 1, () => {
-            f.get(s).get(d).f32Load(0).f32Store(0);
-            f.addTo(s, stride).addTo(d, 4);
-          });
-        }, () => {
-          // Four columns at a time: a plain copy at stride 1; at stride 2 every other float of the eight from s (all of them
-          // in the row while five or more columns are left), by a shuffle.
-          f.get(sw).i32Const(1).i32Eq().ifElse(() => whileAtLeast(4, 4, () => {
-            f.get(d).get(s).v128Load(0).v128Store(0);
-            f.addTo(s, 16).addTo(d, 16);
-          }), () => f.get(sw).i32Const(2).i32Eq().ifElse(() => whileAtLeast(5, 4, () => {
-            f.get(d).get(s).v128Load(0).get(s).v128Load(16).i8x16Shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]).v128Store(0);
-            f.addTo(s, 32).addTo(d, 16);
-          })));
-          whileAtLeast(1, 1, () => {
-            f.get(d).get(s).f32Load(0).f32Store(0);
-            f.addTo(s, stride).addTo(d, 4);
-          });
-        });
+        f.get(back).ifElse(() => copy(d, s, false), () => copy(s, d, true));
         f.addTo(planeD, plane).addTo(pt, 12);
         f.get(pt).get(tEnd).i32LtS().brIf(0);
       });

@@ -16,7 +16,7 @@ import { encodeModule, type MemoryDecl } from './encoder.js';
 import { sideModule, workerModules, type SideKernels } from './side.js';
 import { arithmeticModule } from './elementwise-kernel.js';
 import { kernelMadd } from './sgemm-kernel.js';
-import { CTRL, ceilDiv, roundUp, type DirectKernels } from './gemm-part.js';
+import { CTRL, ceilDiv, directForwardName, roundUp, type DirectKernels } from './gemm-part.js';
 import { blockSize, jobThreads, runJob as runJobOn } from './pool.js';
 import { ensureFloats, operand, residentAt, scratchBase, wasmView, type Instance } from './sgemm.js';
 import type { Conv2dGeometry } from './conv.js';
@@ -31,13 +31,11 @@ const FORWARD: readonly (readonly [number, number, number])[] = [[4, 1, 2], [4, 
 const BACKWARD_VB: readonly number[] = [1, 2, 4];
 /** The forward's [vb, rb] choices for each cb (index cb): constants, so a call allocates nothing. */
 const FORWARD_BLOCKS: readonly (readonly (readonly [number, number])[])[] = [[], [[2, 1], [4, 1]], [[2, 1], [4, 1]], [], [[1, 2], [2, 1]]];
-/** The forward kernels' export names (gemm-part.js keys them 64·rb + 8·cb + vb). */
-const forwardName = (cb: number, vb: number, rb: number): string => `forward${cb}x${vb}${rb > 1 ? `r${rb}` : ''}`;
 const DATA_NAMES: readonly string[] = [0, 1, 2, 3, 4].map((vb) => `data${vb}`);
 const WEIGHTS_NAMES: readonly string[] = [0, 1, 2, 3, 4].map((vb) => `weights${vb}`);
 
 const encodeForward = (memory: MemoryDecl): Uint8Array<ArrayBuffer> =>
-  encodeModule([...FORWARD.map(([cb, vb, rb]) => directForwardKernel(cb, vb, rb, forwardName(cb, vb, rb), kernelMadd())), phaseKernel()], memory);
+  encodeModule([...FORWARD.map(([cb, vb, rb]) => directForwardKernel(cb, vb, rb, directForwardName(cb, vb, rb), kernelMadd())), phaseKernel()], memory);
 const encodeBackward = (memory: MemoryDecl): Uint8Array<ArrayBuffer> =>
   encodeModule([...BACKWARD_VB.map((vb) => directDataKernel(vb, kernelMadd())), ...BACKWARD_VB.map((vb) => directWeightsKernel(vb, kernelMadd())), phaseKernel()], memory);
 
@@ -52,18 +50,18 @@ export function channelBlock(cog: number): number {
   return cog % 4 === 0 ? 4 : cog % 2 === 0 ? 2 : 1;
 }
 
-/** The forward's block for cb output channels, among `choices` ([vb, rb]: vb vectors of columns by rb rows): the
- *  fewest loads, padded outputs × (vb·rb + cb) loads per cb·vb·rb multiply-adds (ties: the later choice). Sets
- *  blk.vb and blk.rb. In small integers (×16, which cb·vb·rb divides), index loops and no destructuring (an array
- *  iterator unoptimized): nothing a call allocates, even unoptimized (see gemm-part.js ceilDiv). */
-function forwardBlock(ho: number, wo: number, cb: number, choices: readonly (readonly [number, number])[]): void {
-  let bestCost = -1;
+/** The forward's block for cb output channels: the index among `choices` ([vb, rb]: vb vectors of columns by rb rows)
+ *  of the fewest loads, padded outputs × (vb·rb + cb) loads per cb·vb·rb multiply-adds (ties: the later choice). In
+ *  small integers (×16, which cb·vb·rb divides), index loops and no destructuring (an array iterator unoptimized):
+ *  nothing a call allocates, even unoptimized (see gemm-part.js ceilDiv). */
+function forwardBlock(ho: number, wo: number, cb: number, choices: readonly (readonly [number, number])[]): number {
+  let best = 0, bestCost = -1;
   for (let i = 0; i < choices.length; i++) {
     const vb = choices[i]![0], rb = choices[i]![1], cost = roundUp(wo, 4 * vb) * roundUp(ho, rb) * (vb * rb + cb) * (16 / (cb * vb * rb));
-    if (bestCost < 0 || cost <= bestCost) { blk.vb = vb; blk.rb = rb; bestCost = cost; }
+    if (bestCost < 0 || cost <= bestCost) { best = i; bestCost = cost; }
   }
+  return best;
 }
-const blk = { vb: 0, rb: 0 };
 
 /** The backward's vectors of columns a block (rowBlock(vb) rows): the fewest padded outputs, then the most vectors. */
 function backwardBlock(ho: number, wo: number): number {
@@ -82,7 +80,7 @@ function backwardBlock(ho: number, wo: number): number {
  */
 const lay = { cog: 0, cig: 0, khkw: 0, cb: 0, vb: 0, rb: 0, woP: 0, vblocks: 0, hoP: 0, rowBlocks: 0, rows: 0, rowLen: 0, plane: 0, chan: 0 };
 
-/** rb: rows of output a block (the forward's blk.rb; the backward's rowBlock(vb)); hoP = ho rounded up to whole blocks. */
+/** rb: rows of output a block (the forward's forwardBlock; the backward's rowBlock(vb)); hoP = ho rounded up to whole blocks. */
 function layout(g: DirectShape, vb: number, rb: number): void {
   lay.cog = g.cout / g.groups;
   lay.cig = g.cin / g.groups;
@@ -129,7 +127,7 @@ function tables(w: Instance, g: DirectShape, pTab: number): void {
   }
 }
 
-/** The forward's tap table at pTab + kw + 2·sw (after tables()'s): per tap (ci, ki, kj) of a group, in that order, the
+/** The forward's tap table at pTab + tableInts(g) (after tables()'s): per tap (ci, ki, kj) of a group, in that order, the
  *  byte offset of its input from an output block's in the phased layout (direct-kernel.ts directForwardKernel). */
 function tapTable(w: Instance, g: DirectShape, pTab: number): void {
   const c = w.ctrl, kjTab = pTab, at = pTab + tableInts(g), cig = g.cin / g.groups, dhRow = 4 * g.dh * lay.rowLen;
@@ -197,8 +195,8 @@ function runJob(w: Instance, k: DirectKernels, threads: number): void {
 export function directForward(w: Instance, g: DirectShape, n: number, x: Float32Array, W: Float32Array, B: Float32Array | null, y: Float32Array, reluY: Float32Array | null): void {
   const k = kernelsOf(w);
   const cb = channelBlock(g.cout / g.groups);
-  forwardBlock(g.ho, g.wo, cb, FORWARD_BLOCKS[cb]!);
-  layout(g, blk.vb, blk.rb);
+  const choices = FORWARD_BLOCKS[cb]!, block = choices[forwardBlock(g.ho, g.wo, cb, choices)]!;
+  layout(g, block[0], block[1]);
   lay.cb = cb;
   const { cig, khkw, woP, hoP, chan } = lay;
   const inS = g.cin * g.h * g.w, P = g.ho * g.wo, outS = g.cout * P, padded = woP !== g.wo || hoP !== g.ho, tap = cig * khkw;

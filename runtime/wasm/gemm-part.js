@@ -518,12 +518,25 @@ export function convBackwardPart(e, c, L, t) {
   }
 }
 
+/**
+ * The export name of the direct forward kernel for cb output channels × rb rows × vb vectors (direct.ts names its
+ * kernels by it).
+ *
+ * @param {number} cb
+ * @param {number} vb
+ * @param {number} rb
+ * @returns {string}
+ */
+export function directForwardName(cb, vb, rb) {
+  return `forward${cb}x${vb}${rb > 1 ? `r${rb}` : ''}`;
+}
+
 /** The direct kernels' export names (direct-kernel.ts), by 64·rb + 8·cb + vb (the forward's) and vb: constants, so a job
  *  allocates no string. */
 const DIRECT_FORWARD = /** @type {string[]} */ ([]);
 const DIRECT_DATA = /** @type {string[]} */ ([]);
 const DIRECT_WEIGHTS = /** @type {string[]} */ ([]);
-for (const rb of [1, 2]) for (const cb of [1, 2, 4]) for (const vb of [1, 2, 4]) DIRECT_FORWARD[64 * rb + 8 * cb + vb] = `forward${cb}x${vb}${rb > 1 ? `r${rb}` : ''}`;
+for (const rb of [1, 2]) for (const cb of [1, 2, 4]) for (const vb of [1, 2, 4]) DIRECT_FORWARD[64 * rb + 8 * cb + vb] = directForwardName(cb, vb, rb);
 for (const vb of [1, 2, 4]) { DIRECT_DATA[vb] = `data${vb}`; DIRECT_WEIGHTS[vb] = `weights${vb}`; }
 
 /**

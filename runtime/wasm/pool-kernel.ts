@@ -7,6 +7,7 @@
 // go either way, and the mispredicted branches were the cost of the JS loop.
 import { encodeModule, FunctionBuilder, ValType, type Local, type MemoryDecl } from './encoder.js';
 import { HIGH, JOIN } from './batchnorm-kernel.js';
+import { whileAtLeast } from './direct-kernel.js';
 
 type I32 = Local<ValType.i32>;
 
@@ -144,19 +145,10 @@ export function maxpoolBackwardKernel(): FunctionBuilder {
   const f = new FunctionBuilder('maxpoolBackward', Array<ValType>(6).fill(ValType.i32));
   const [dy, arg, dx, planes, inPlane, outPlane] = f.params as [I32, I32, I32, I32, I32, I32];
   const k = f.local(ValType.i32), a = f.local(ValType.i32);
-  /** Runs body while count ≥ step, taking step off count each time. */
-  const whileAtLeast = (count: I32, step: number, body: () => void): void => {
-    f.block(() => f.loop(() => {
-      f.get(count).i32Const(step).i32LtS().brIf(1);
-      body();
-      f.get(count).i32Const(step).i32Sub().set(count);
-      f.br(0);
-    }));
-  };
-  whileAtLeast(planes, 1, () => {
+  whileAtLeast(f, planes, 1, 1, () => {
     f.get(dx).i32Const(0).get(inPlane).i32Const(4).i32Mul().memoryFill(); // the bits of +0.0f
     f.get(outPlane).set(k);
-    whileAtLeast(k, 1, () => {
+    whileAtLeast(f, k, 1, 1, () => {
       f.get(dx).get(arg).i32Load(0).i32Const(4).i32Mul().i32Add().set(a);
       f.get(a).get(a).f32Load(0).get(dy).f32Load(0).f32Add().f32Store(0);
       f.addTo(arg, 4).addTo(dy, 4);
